@@ -1,0 +1,422 @@
+/*
+ * main.c — creditd: flags and config, start-up, the signal loop, shutdown.
+ *
+ * Configuration is one table (name, kind, bounds, default, help), read from an optional
+ * config file of `name value` lines and then from `--name value` flags, which override it.
+ * Every problem found before binding — a bad flag, a missing directory, unreadable
+ * certificates, a CA without a CRL — is one message naming it and exit status 2.
+ *
+ * Once it accepts calls the node prints exactly one line `listening on HOST:PORT` on stdout.
+ * SIGTERM or SIGINT: health turns NOT_SERVING, Watch streams end, in-flight calls get the
+ * grace period, the store closes, exit 0. While running, the main thread re-reads the CRLs
+ * and CA bundle every reload-seconds.
+ */
+#include "audit.h"
+#include "health.h"
+#include "log.h"
+#include "node.h"
+#include "reflection.h"
+#include "registry.h"
+#include "rpc.h"
+#include "descset.h"
+#include "store.h"
+#include "svc_units.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define EXIT_USAGE 2
+#define CREDITD_VERSION "0.1.0"
+
+extern const unsigned char credit_descriptor_set[];
+extern const size_t credit_descriptor_set_len;
+extern const unsigned char credit_demo_units[];
+extern const size_t credit_demo_units_len;
+
+typedef struct config {
+    char listen[256];
+    char data[4096];
+    char tls[4096];
+    char log_level[16];
+    long threads;
+    long max_message_bytes;
+    long sync;
+    long grace_ms;
+    long reload_seconds;
+} config;
+
+enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
+
+typedef struct opt {
+    const char *name;
+    enum opt_kind kind;
+    size_t offset;
+    size_t size; /* for strings: the buffer's size */
+    long min, max;
+    const char *def; /* NULL: required */
+    const char *help;
+} opt;
+
+#define STR(f) OPT_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0
+#define INT(f, lo, hi) OPT_INT, offsetof(config, f), 0, lo, hi
+#define BOOL(f) OPT_BOOL, offsetof(config, f), 0, 0, 1
+
+static const opt options[] = {
+    {"listen", STR(listen), "127.0.0.1:50051", "address to listen on; port 0 picks a free one"},
+    {"data", STR(data), NULL, "data directory (created if missing, its parent must exist)"},
+    {"tls", STR(tls), NULL, "TLS directory: ca.crt, server.crt, server.key, crl/"},
+    {"log-level", STR(log_level), "info", "debug, info, warn or error"},
+    {"threads", INT(threads, 1, 64), "2", "completion-queue threads"},
+    {"max-message-bytes", INT(max_message_bytes, 1024, 1L << 30), "4194304",
+     "largest request message accepted; larger ones get RESOURCE_EXHAUSTED"},
+    {"sync", BOOL(sync), "on",
+     "fsync acknowledged writes (off: a crash of the machine may lose the last writes; a "
+     "crash of the process loses none)"},
+    {"grace-ms", INT(grace_ms, 0, 600000), "5000", "how long in-flight calls may finish on stop"},
+    {"reload-seconds", INT(reload_seconds, 1, 3600), "5",
+     "how often certificates, CA bundle and CRLs are re-read"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: creditd --data DIR --tls DIR [--listen ADDR] [--config FILE] [options]\n"
+               "\noptions (also `name value` lines in the config file; flags override it):\n");
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        fprintf(f, "  --%-18s %s%s%s%s\n", options[i].name, options[i].help,
+                options[i].def ? " [default " : " [required",
+                options[i].def ? options[i].def : "", "]");
+    fprintf(f, "  --%-18s %s\n  --%-18s %s\n  --%-18s %s\n", "config FILE",
+            "read options from FILE first", "help", "print this and exit", "version",
+            "print the version and exit");
+}
+
+static const opt *find_opt(const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* Sets one option from text. Returns 0, or -1 with a message in err[512]. */
+static int set_opt(config *c, const opt *o, const char *val, char *err)
+{
+    char *field = (char *)c + o->offset;
+    if (o->kind == OPT_STR) {
+        size_t n = strlen(val);
+        if (n == 0 || n >= o->size) {
+            snprintf(err, 512, "%s: must be 1 to %zu characters", o->name, o->size - 1);
+            return -1;
+        }
+        memcpy(field, val, n + 1);
+        return 0;
+    }
+    long v;
+    if (o->kind == OPT_BOOL) {
+        if (strcmp(val, "on") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 ||
+            strcmp(val, "1") == 0)
+            v = 1;
+        else if (strcmp(val, "off") == 0 || strcmp(val, "no") == 0 ||
+                 strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+            v = 0;
+        else {
+            snprintf(err, 512, "%s: \"%s\" is not on or off", o->name, val);
+            return -1;
+        }
+    } else {
+        char *end;
+        errno = 0;
+        v = strtol(val, &end, 10);
+        if (errno || end == val || *end || v < o->min || v > o->max) {
+            snprintf(err, 512, "%s: \"%s\" is not a whole number from %ld to %ld", o->name, val,
+                     o->min, o->max);
+            return -1;
+        }
+    }
+    memcpy(field, &v, sizeof v);
+    return 0;
+}
+
+static int read_config_file(config *c, const char *path, char *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, 512, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4400];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\0')
+            continue;
+        char *sep = p + strcspn(p, " \t");
+        char *val = sep + strspn(sep, " \t");
+        *sep = '\0';
+        const opt *o = find_opt(p);
+        char e2[512];
+        if (!o) {
+            snprintf(err, 512, "%s:%d: unknown option \"%s\"", path, lineno, p);
+            rc = -1;
+        } else if (set_opt(c, o, val, e2) != 0) {
+            snprintf(err, 512, "%.200s:%d: %.280s", path, lineno, e2);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Returns 0 to run, 1 for --help/--version (exit 0), -1 for an error (err). */
+static int parse_args(int argc, char **argv, config *c, char *err)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].def && set_opt(c, &options[i], options[i].def, err) != 0)
+            return -1;
+    /* The config file first, wherever --config stands, so that flags override it. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("creditd %s\n", CREDITD_VERSION);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                snprintf(err, 512, "--config needs a file");
+                return -1;
+            }
+            if (read_config_file(c, argv[i + 1], err) != 0)
+                return -1;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, 512, "unexpected argument \"%s\"", a);
+            return -1;
+        }
+        char name[64];
+        const char *val = NULL;
+        const char *eq = strchr(a + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof name) {
+            snprintf(err, 512, "unknown flag \"%.80s\"", a);
+            return -1;
+        }
+        memcpy(name, a + 2, nlen);
+        name[nlen] = '\0';
+        if (eq)
+            val = eq + 1;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        if (strcmp(name, "config") == 0)
+            continue;
+        const opt *o = find_opt(name);
+        if (!o) {
+            snprintf(err, 512, "unknown flag --%s (see --help)", name);
+            return -1;
+        }
+        if (!val) {
+            snprintf(err, 512, "--%s needs a value", name);
+            return -1;
+        }
+        if (set_opt(c, o, val, err) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *field = (const char *)c + options[i].offset;
+        if (!options[i].def && options[i].kind == OPT_STR && field[0] == '\0') {
+            snprintf(err, 512, "--%s is required (see --help)", options[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The data directory may be created, but its parent must exist: a typo should not quietly
+ * make a new empty node somewhere. */
+static int prepare_data_dir(const char *dir, char *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, 512, "data directory %.300s is not a directory", dir);
+            return -1;
+        }
+        return 0;
+    }
+    if (mkdir(dir, 0700) != 0) {
+        snprintf(err, 512, "cannot create data directory %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void host_of(const char *listen, char *host, size_t cap)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(host, listen, n);
+    host[n] = '\0';
+}
+
+/* Every service the node serves, in the order they are registered. */
+static const rpc_service *const services[] = {
+    &health_service,
+    &reflection_v1_service,
+    &reflection_v1alpha_service,
+    &unit_registry_service,
+};
+#define N_SERVICES (sizeof services / sizeof services[0])
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    char err[512];
+    int rc = parse_args(argc, argv, &cfg, err);
+    if (rc == 1)
+        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    enum log_level level;
+    if (log_parse_level(cfg.log_level, &level) != 0) {
+        fprintf(stderr, "creditd: log-level: \"%s\" is not debug, info, warn or error\n",
+                cfg.log_level);
+        return EXIT_USAGE;
+    }
+    log_set_level(level);
+
+    /* Signals are taken by sigtimedwait in the main loop; block them before any thread. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    node n = {.sync = (int)cfg.sync};
+    descset *ds = NULL;
+    rpc_server *srv = NULL;
+    int exit_code = EXIT_USAGE;
+
+    if (tls_open(cfg.tls, &n.tls, err) != 0) {
+        fprintf(stderr, "creditd: tls: %s\n", err);
+        goto out;
+    }
+    if (prepare_data_dir(cfg.data, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
+        goto out;
+    }
+    store_options so;
+    store_options_init(&so);
+    so.sync = (int)cfg.sync;
+    if (store_open(cfg.data, &so, &n.st, err) != 0) {
+        fprintf(stderr, "creditd: cannot open the store in %s: %s\n", cfg.data, err);
+        goto out;
+    }
+    int seeded = registry_seed(n.st, (const char *)credit_demo_units, credit_demo_units_len, err);
+    if (seeded < 0) {
+        fprintf(stderr, "creditd: cannot seed the unit registry: %s\n", err);
+        goto out;
+    }
+    if (seeded > 0)
+        log_event(LOG_INFO, "seeded", "units=%d", seeded);
+    if (audit_open(n.st, &n.audit, err) != 0) {
+        fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
+        goto out;
+    }
+    if (descset_create(credit_descriptor_set, credit_descriptor_set_len, &ds, err) != 0) {
+        fprintf(stderr, "creditd: embedded descriptor set: %s\n", err);
+        goto out;
+    }
+    reflection_init(ds);
+
+    rpc_options ro = {
+        .listen = cfg.listen,
+        .server_credentials = tls_server_credentials(n.tls, (unsigned)cfg.reload_seconds),
+        .threads = (int)cfg.threads,
+        .max_message_bytes = (int)cfg.max_message_bytes,
+        .descriptor_set = credit_descriptor_set,
+        .descriptor_set_len = credit_descriptor_set_len,
+    };
+    if (!ro.server_credentials) {
+        fprintf(stderr, "creditd: tls: cannot create server credentials from %s\n", cfg.tls);
+        goto out;
+    }
+    rpc_hooks hooks = node_hooks(&n);
+    srv = rpc_server_create(&ro, &hooks, err);
+    if (!srv) {
+        fprintf(stderr, "creditd: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < N_SERVICES; i++) {
+        if (rpc_server_add_service(srv, services[i], err) != 0) {
+            fprintf(stderr, "creditd: %s\n", err);
+            goto out;
+        }
+        if (services[i] != &health_service)
+            health_add_service(services[i]->descriptor->name);
+    }
+    int port = rpc_server_start(srv, err);
+    if (port < 0) {
+        fprintf(stderr, "creditd: %s\n", err);
+        goto out;
+    }
+    health_set_serving(1);
+    char host[256];
+    host_of(cfg.listen, host, sizeof host);
+    printf("listening on %s:%d\n", host, port);
+    fflush(stdout);
+    log_event(LOG_INFO, "listening", "addr=%s:%d data=%s threads=%ld sync=%s", host, port,
+              cfg.data, cfg.threads, cfg.sync ? "on" : "off");
+
+    for (;;) {
+        struct timespec wait = {.tv_sec = cfg.reload_seconds, .tv_nsec = 0};
+        int sig = sigtimedwait(&sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT) {
+            log_event(LOG_INFO, "stopping", "signal=%s grace_ms=%ld",
+                      sig == SIGTERM ? "TERM" : "INT", cfg.grace_ms);
+            break;
+        }
+        char terr[512];
+        int r = tls_reload(n.tls, terr);
+        if (r > 0)
+            log_event(LOG_INFO, "tls-reloaded", "dir=%s", cfg.tls);
+        else if (r < 0)
+            log_event(LOG_ERROR, "tls-reload", "err=\"%s\" (the previous CRLs stay in force)",
+                      terr);
+    }
+    health_set_serving(0);
+    health_end_watches();
+    rpc_server_shutdown(srv, (int)cfg.grace_ms);
+    exit_code = 0;
+out:
+    rpc_server_destroy(srv);
+    health_reset();
+    descset_destroy(ds);
+    audit_close(n.audit);
+    store_close(n.st);
+    tls_close(n.tls);
+    if (exit_code == 0)
+        log_event(LOG_INFO, "stopped", "data=%s", cfg.data);
+    return exit_code;
+}

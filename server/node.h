@@ -1,0 +1,42 @@
+/*
+ * node.h — the running node: what every handler reaches through rpc_call_app.
+ *
+ * The fields are set once at start-up, before the RPC server starts, and never change while
+ * it runs; the objects they point to are thread-safe themselves.
+ */
+#ifndef CREDIT_NODE_H
+#define CREDIT_NODE_H
+
+#include "audit.h"
+#include "rpc.h"
+#include "store.h"
+#include "tls.h"
+
+typedef struct node {
+    store *st;
+    audit *audit;
+    tls_state *tls;
+    int sync; /* fsync acknowledged writes */
+} node;
+
+/* The caller of a call to a service of level RPC_AUTH_REGISTERED: a copy of its unit as it
+ * was when the call started. Owned by the RPC layer; valid for the whole call. */
+typedef struct principal {
+    char code[64];
+    char name[256];
+    int kind; /* Credit__V1__UnitKind */
+    char identity[256];
+} principal;
+
+/* The hooks that plug the node into the RPC layer (authentication, audit, logs). */
+rpc_hooks node_hooks(node *n);
+
+/* The caller of `call`, or NULL for services open to any verified certificate. */
+const principal *node_caller(rpc_call *call);
+
+/* Writes `b` (the call's change; may be NULL) together with the call's audit entry, marks
+ * the call audited, and returns 0; or finishes the call with UNAVAILABLE and returns -1.
+ * `detail` says what changed. */
+int node_commit(rpc_call *call, store_batch *b, const char *detail);
+
+#endif /* CREDIT_NODE_H */

@@ -1,0 +1,399 @@
+/*
+ * svc_units.c — credit.v1.UnitRegistry.
+ *
+ * Any registered unit may ask who it is and read the registry (without other units'
+ * certificate identities); only the office changes it. Each change is one batch with its
+ * audit entry. Changes are read-modify-write, so they run one at a time under `write_mu`;
+ * the registry is small and changes are rare.
+ */
+#include "svc_units.h"
+
+#include "node.h"
+#include "registry.h"
+#include "validate.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+#define NAME_MAX_LEN 200
+#define REASON_MAX_LEN 500
+
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *kind_name(int kind)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, kind);
+    return v ? v->name : "UNIT_KIND_UNSPECIFIED";
+}
+
+static int is_office(const principal *p)
+{
+    return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
+}
+
+/* Refuses a change by anyone but the office. Returns 1 if refused. */
+static int refuse_unless_office(rpc_call *call, const char *what)
+{
+    const principal *p = node_caller(call);
+    if (is_office(p))
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
+               p->code, kind_name(p->kind));
+    return 1;
+}
+
+static int check_code_field(rpc_call *call, const char *field, const char *code)
+{
+    char why[128];
+    if (registry_check_code(code, why) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", field, why);
+    return -1;
+}
+
+/* Reads the unit named by a request; finishes the call and returns NULL if it cannot. */
+static Credit__V1__Unit *load_unit(rpc_call *call, const char *code)
+{
+    if (check_code_field(call, "code", code) != 0)
+        return NULL;
+    node *n = rpc_call_app(call);
+    Credit__V1__Unit *u = NULL;
+    char err[STORE_ERR_LEN];
+    int rc = registry_get(n->st, code, &u, err);
+    if (rc == STORE_ENOTFOUND)
+        rpc_finish(call, RPC_NOT_FOUND, "no unit with code \"%s\"", code);
+    else if (rc != 0)
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+    return rc == 0 ? u : NULL;
+}
+
+/* Replies with `u` as the caller may see it: other units' identities are the office's. */
+static void reply_unit(rpc_call *call, Credit__V1__Unit *u)
+{
+    const principal *p = node_caller(call);
+    if (!is_office(p) && strcmp(p->code, u->code) != 0)
+        u->n_identities = 0; /* free_unpacked frees by the allocation, not by this count */
+    rpc_reply(call, &u->base);
+}
+
+static void stamp(Credit__V1__Unit *u, Google__Protobuf__Timestamp *ts, const principal *p)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    google__protobuf__timestamp__init(ts);
+    ts->seconds = now.tv_sec;
+    ts->nanos = (int32_t)now.tv_nsec;
+    u->updated_at = ts;
+    u->updated_by = (char *)p->code;
+}
+
+/* Writes `u` (and a binding, if identity is set) with the audit entry and replies with it. */
+static void store_and_reply(rpc_call *call, Credit__V1__Unit *u, const char *identity,
+                            const char *detail)
+{
+    store_batch *b = store_batch_create();
+    if (!b || registry_put(b, u) != 0) {
+        store_batch_destroy(b);
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+        return;
+    }
+    if (identity)
+        registry_put_binding(b, identity, u->code);
+    if (node_commit(call, b, detail) == 0)
+        reply_unit(call, u);
+    store_batch_destroy(b);
+}
+
+static void who_am_i(rpc_call *call, const ProtobufCMessage *msg)
+{
+    (void)msg;
+    const principal *p = node_caller(call);
+    Credit__V1__Unit *u = load_unit(call, p->code);
+    if (!u)
+        return;
+    Credit__V1__WhoAmIResponse resp = CREDIT__V1__WHO_AM_IRESPONSE__INIT;
+    resp.unit = u;
+    resp.identity = (char *)p->identity;
+    resp.cert_subject = (char *)rpc_call_peer(call)->subject;
+    rpc_reply(call, &resp.base);
+    credit__v1__unit__free_unpacked(u, NULL);
+}
+
+static void list_units(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ListUnitsRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    if (req->page_size < 0 || req->page_size > PAGE_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",
+                   PAGE_DEFAULT, PAGE_MAX);
+        return;
+    }
+    if (req->kind != 0 &&
+        !protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, req->kind)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "kind: %d is not a unit kind", req->kind);
+        return;
+    }
+    if (req->page_token[0] && check_code_field(call, "page_token", req->page_token) != 0)
+        return;
+    size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
+    char start[80];
+    int slen = snprintf(start, sizeof start, "u/%s", req->page_token);
+
+    Credit__V1__ListUnitsResponse resp = CREDIT__V1__LIST_UNITS_RESPONSE__INIT;
+    Credit__V1__Unit **units = calloc(want, sizeof *units);
+    char next[64] = "";
+    char err[STORE_ERR_LEN];
+    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_UNITS, "u/", 2, start, (size_t)slen);
+    if (!units || !it) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen;
+        const char *key = store_iter_key(it, &klen);
+        const void *val = store_iter_value(it, &vlen);
+        Credit__V1__Unit *u = credit__v1__unit__unpack(NULL, vlen, val);
+        if (!u) {
+            rpc_finish(call, RPC_DATA_LOSS, "stored unit %.*s cannot be decoded", (int)klen, key);
+            goto out;
+        }
+        if (req->kind != 0 && (int)u->kind != (int)req->kind) {
+            credit__v1__unit__free_unpacked(u, NULL);
+            continue;
+        }
+        if (resp.n_units == want) {
+            snprintf(next, sizeof next, "%s", u->code);
+            credit__v1__unit__free_unpacked(u, NULL);
+            break;
+        }
+        if (!is_office(p) && strcmp(p->code, u->code) != 0)
+            u->n_identities = 0;
+        units[resp.n_units++] = u;
+    }
+    if (store_iter_error(it, err) != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        goto out;
+    }
+    resp.units = units;
+    resp.next_page_token = next;
+    rpc_reply(call, &resp.base);
+out:
+    store_iter_destroy(it);
+    for (size_t i = 0; units && i < resp.n_units; i++)
+        credit__v1__unit__free_unpacked(units[i], NULL);
+    free(units);
+}
+
+static void get_unit(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__GetUnitRequest *req = (const void *)msg;
+    Credit__V1__Unit *u = load_unit(call, req->code);
+    if (!u)
+        return;
+    reply_unit(call, u);
+    credit__v1__unit__free_unpacked(u, NULL);
+}
+
+static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__RegisterUnitRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    char why[128];
+    if (refuse_unless_office(call, "registering a unit"))
+        return;
+    if (check_code_field(call, "code", req->code) != 0)
+        return;
+    size_t nlen = strlen(req->name);
+    if (nlen == 0 || nlen > NAME_MAX_LEN) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "name: must be 1 to %d bytes", NAME_MAX_LEN);
+        return;
+    }
+    if (req->kind == 0 ||
+        !protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, req->kind)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "kind: must be a unit kind, not %d", req->kind);
+        return;
+    }
+    if (req->uscc[0] && validate_uscc(req->uscc, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "uscc: %s", why);
+        return;
+    }
+    pthread_mutex_lock(&write_mu);
+    Credit__V1__Unit *old = NULL;
+    char err[STORE_ERR_LEN];
+    int rc = registry_get(n->st, req->code, &old, err);
+    if (rc == 0) {
+        rpc_finish(call, RPC_ALREADY_EXISTS, "a unit with code \"%s\" is already registered",
+                   req->code);
+        credit__v1__unit__free_unpacked(old, NULL);
+    } else if (rc != STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+    } else {
+        Google__Protobuf__Timestamp ts;
+        Credit__V1__Unit u = CREDIT__V1__UNIT__INIT;
+        u.code = req->code;
+        u.name = req->name;
+        u.kind = req->kind;
+        u.uscc = req->uscc;
+        u.status = CREDIT__V1__UNIT_STATUS__ACTIVE;
+        stamp(&u, &ts, node_caller(call));
+        u.registered_at = &ts;
+        char detail[160];
+        snprintf(detail, sizeof detail, "registered unit %s as %s", req->code,
+                 kind_name(req->kind));
+        store_and_reply(call, &u, NULL, detail);
+    }
+    pthread_mutex_unlock(&write_mu);
+}
+
+/* Suspends (suspend=1) or reinstates (0) a unit. */
+static void set_status(rpc_call *call, const char *code, const char *reason, int suspend)
+{
+    const principal *p = node_caller(call);
+    if (refuse_unless_office(call, suspend ? "suspending a unit" : "reinstating a unit"))
+        return;
+    if (check_code_field(call, "code", code) != 0)
+        return;
+    size_t rlen = strlen(reason);
+    if (rlen == 0 || rlen > REASON_MAX_LEN) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "reason: must be 1 to %d bytes", REASON_MAX_LEN);
+        return;
+    }
+    if (suspend && strcmp(code, p->code) == 0) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "the office cannot suspend itself: no unit could reinstate it");
+        return;
+    }
+    pthread_mutex_lock(&write_mu);
+    Credit__V1__Unit *u = load_unit(call, code);
+    if (!u)
+        goto out;
+    int want = suspend ? CREDIT__V1__UNIT_STATUS__SUSPENDED : CREDIT__V1__UNIT_STATUS__ACTIVE;
+    if ((int)u->status == want) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION, "unit %s is already %s", code,
+                   suspend ? "suspended" : "active");
+        goto out;
+    }
+    Google__Protobuf__Timestamp ts;
+    char *old_by = u->updated_by, *old_reason = u->status_reason;
+    Google__Protobuf__Timestamp *old_at = u->updated_at;
+    u->status = want;
+    u->status_reason = (char *)reason;
+    stamp(u, &ts, p);
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s unit %s", suspend ? "suspended" : "reinstated", code);
+    store_and_reply(call, u, NULL, detail);
+    /* Give the unpacked message back its own pointers before freeing it. */
+    u->updated_by = old_by;
+    u->status_reason = old_reason;
+    u->updated_at = old_at;
+out:
+    if (u)
+        credit__v1__unit__free_unpacked(u, NULL);
+    pthread_mutex_unlock(&write_mu);
+}
+
+static void suspend_unit(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__SuspendUnitRequest *req = (const void *)msg;
+    set_status(call, req->code, req->reason, 1);
+}
+
+static void reinstate_unit(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ReinstateUnitRequest *req = (const void *)msg;
+    set_status(call, req->code, req->reason, 0);
+}
+
+static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__BindIdentityRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    char why[128], err[STORE_ERR_LEN];
+    if (refuse_unless_office(call, "binding a certificate identity"))
+        return;
+    if (check_code_field(call, "code", req->code) != 0)
+        return;
+    if (registry_check_identity(req->identity, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "identity: %s", why);
+        return;
+    }
+    if (strncmp(req->identity, REGISTRY_UNIT_URI, strlen(REGISTRY_UNIT_URI)) == 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "identity: a %s... URI names its unit by itself and cannot be bound",
+                   REGISTRY_UNIT_URI);
+        return;
+    }
+    pthread_mutex_lock(&write_mu);
+    char *bound = NULL;
+    Credit__V1__Unit *u = load_unit(call, req->code);
+    if (!u)
+        goto out;
+    int rc = registry_binding(n->st, req->identity, &bound, err);
+    if (rc == 0 && strcmp(bound, req->code) != 0) {
+        rpc_finish(call, RPC_ALREADY_EXISTS, "identity \"%s\" is already bound to unit %s",
+                   req->identity, bound);
+        goto out;
+    }
+    if (rc != 0 && rc != STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        goto out;
+    }
+    if (rc == 0) { /* bound to this unit already: nothing changes */
+        reply_unit(call, u);
+        goto out;
+    }
+    size_t k = u->n_identities;
+    char **ids = realloc(u->identities, (k + 1) * sizeof *ids);
+    char *copy = strdup(req->identity);
+    if (!ids || !copy) {
+        if (ids)
+            u->identities = ids;
+        free(copy);
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+        goto out;
+    }
+    /* The unpacked message's arrays are plain malloc'd memory (default allocator), so they
+     * can grow and be freed by free_unpacked as usual. */
+    ids[k] = copy;
+    u->identities = ids;
+    u->n_identities = k + 1;
+    Google__Protobuf__Timestamp ts;
+    char *old_by = u->updated_by;
+    Google__Protobuf__Timestamp *old_at = u->updated_at;
+    stamp(u, &ts, node_caller(call));
+    char detail[400];
+    snprintf(detail, sizeof detail, "bound identity %s to unit %s", req->identity, req->code);
+    store_and_reply(call, u, req->identity, detail);
+    u->updated_by = old_by;
+    u->updated_at = old_at;
+out:
+    free(bound);
+    if (u)
+        credit__v1__unit__free_unpacked(u, NULL);
+    pthread_mutex_unlock(&write_mu);
+}
+
+static const rpc_handler handlers[] = {
+    {.method = "WhoAmI", .on_message = who_am_i},
+    {.method = "ListUnits", .on_message = list_units},
+    {.method = "GetUnit", .on_message = get_unit},
+    {.method = "RegisterUnit", .on_message = register_unit},
+    {.method = "SuspendUnit", .on_message = suspend_unit},
+    {.method = "ReinstateUnit", .on_message = reinstate_unit},
+    {.method = "BindIdentity", .on_message = bind_identity},
+};
+
+const rpc_service unit_registry_service = {
+    .descriptor = &credit__v1__unit_registry__descriptor,
+    .handlers = handlers,
+    .n_handlers = sizeof handlers / sizeof handlers[0],
+    .auth = RPC_AUTH_REGISTERED,
+    .audited = 1,
+};

@@ -1,0 +1,19 @@
+/*
+ * validate.h — checks of identifiers, from DOMAIN.md.
+ *
+ * Pure functions: no allocation, no globals, safe from any thread. Each returns 0 for a
+ * valid value, or -1 with the reason in why[128] (worded to follow a field name: "uscc:
+ * check character is 'M', expected 'N'").
+ */
+#ifndef CREDIT_VALIDATE_H
+#define CREDIT_VALIDATE_H
+
+/* Unified social credit code (GB 32100-2015): 18 characters of the 31-symbol alphabet, the
+ * organisation code's check at position 17 and the code's own check at position 18. */
+int validate_uscc(const char *s, char *why);
+
+/* Resident identity number (GB 11643): 17 digits, a real birth date, ISO 7064 MOD 11-2
+ * check character (digit or 'X'). The value itself never appears in `why`. */
+int validate_resident_id(const char *s, char *why);
+
+#endif /* CREDIT_VALIDATE_H */
