@@ -1,0 +1,446 @@
+/*
+ * client.c — libcreditclient on the gRPC C core (see credit/client.h).
+ *
+ * One secure channel per client; the core multiplexes calls over it and reconnects by
+ * itself. Each unary call gets its own pluck completion queue, so calls from many threads
+ * never wait for each other's events. Method paths are registered with the channel once and
+ * kept in a small table under `mu`; registered calls skip a per-call path lookup.
+ */
+#include "credit/client.h"
+
+#include "grpc/health/v1/health.pb-c.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_MAX_MESSAGE (64 << 20)
+#define MAX_METHODS 128
+
+typedef struct registered {
+    char *path;
+    void *handle;
+} registered;
+
+struct credit_client {
+    grpc_channel *channel;
+    int timeout_ms;
+    pthread_mutex_t mu; /* guards methods and n_methods */
+    registered methods[MAX_METHODS];
+    size_t n_methods;
+};
+
+static const char *const code_names[] = {
+    "OK",                 "CANCELLED",           "UNKNOWN",        "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",  "NOT_FOUND",           "ALREADY_EXISTS", "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
+    "UNIMPLEMENTED",      "INTERNAL",            "UNAVAILABLE",    "DATA_LOSS",
+    "UNAUTHENTICATED",
+};
+
+const char *credit_version(void)
+{
+    return CREDIT_VERSION_STRING;
+}
+
+const char *credit_code_name(int code)
+{
+    if (code < 0 || code >= (int)(sizeof code_names / sizeof code_names[0]))
+        return "UNKNOWN";
+    return code_names[code];
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(credit_status *st, int code,
+                                                      const char *fmt, ...)
+{
+    if (st) {
+        st->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(st->message, sizeof st->message, fmt, ap);
+        va_end(ap);
+    }
+    return code == CREDIT_CODE_OK ? CREDIT_OK : CREDIT_ERPC;
+}
+
+static void ok(credit_status *st)
+{
+    if (st) {
+        st->code = CREDIT_CODE_OK;
+        st->message[0] = '\0';
+    }
+}
+
+void credit_client_options_init(credit_client_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+}
+
+/* Reads a whole file into a NUL-terminated malloc'd string. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+int credit_client_create(const credit_client_options *opts, credit_client **out,
+                         credit_status *st)
+{
+    if (!opts || !out || opts->struct_size < sizeof(size_t) + 4 * sizeof(char *)) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "options: missing or struct_size not set");
+        return CREDIT_EINVAL;
+    }
+    /* Fields past the caller's struct_size are taken as zero: an older caller's struct is
+     * shorter than ours. */
+    credit_client_options o;
+    memset(&o, 0, sizeof o);
+    memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
+    const char *missing = !o.target      ? "target"
+                          : !o.ca_file   ? "ca_file"
+                          : !o.cert_file ? "cert_file"
+                          : !o.key_file  ? "key_file"
+                                         : NULL;
+    if (missing) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "options: %s is required", missing);
+        return CREDIT_EINVAL;
+    }
+    char *ca = slurp(o.ca_file), *cert = slurp(o.cert_file), *key = slurp(o.key_file);
+    const char *unreadable = !ca ? o.ca_file : !cert ? o.cert_file : !key ? o.key_file : NULL;
+    if (unreadable) {
+        free(ca);
+        free(cert);
+        free(key);
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "cannot read %.200s", unreadable);
+        return CREDIT_EFILE;
+    }
+    credit_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(ca);
+        free(cert);
+        free(key);
+        fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+        return CREDIT_ENOMEM;
+    }
+    grpc_init();
+    pthread_mutex_init(&c->mu, NULL);
+    c->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : DEFAULT_TIMEOUT_MS;
+
+    grpc_ssl_pem_key_cert_pair pair = {key, cert};
+    grpc_channel_credentials *creds = grpc_ssl_credentials_create(ca, &pair, NULL, NULL);
+    grpc_arg args[2];
+    size_t nargs = 0;
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[nargs].value.integer = o.max_message_bytes > 0 ? o.max_message_bytes
+                                                        : DEFAULT_MAX_MESSAGE;
+    nargs++;
+    if (o.server_name) {
+        args[nargs].type = GRPC_ARG_STRING;
+        args[nargs].key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+        args[nargs].value.string = (char *)o.server_name;
+        nargs++;
+    }
+    grpc_channel_args cargs = {nargs, args};
+    c->channel = grpc_channel_create(o.target, creds, &cargs);
+    grpc_channel_credentials_release(creds);
+    free(ca);
+    free(cert);
+    free(key);
+    *out = c;
+    ok(st);
+    return CREDIT_OK;
+}
+
+void credit_client_destroy(credit_client *c)
+{
+    if (!c)
+        return;
+    grpc_channel_destroy(c->channel);
+    for (size_t i = 0; i < c->n_methods; i++)
+        free(c->methods[i].path);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    grpc_shutdown();
+}
+
+/* The channel's registration of `path`, made on first use. NULL only when the table is full
+ * (then the call goes unregistered). */
+static void *method_handle(credit_client *c, const char *path)
+{
+    void *h = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n_methods && !h; i++)
+        if (strcmp(c->methods[i].path, path) == 0)
+            h = c->methods[i].handle;
+    if (!h && c->n_methods < MAX_METHODS) {
+        char *copy = strdup(path);
+        if (copy) {
+            h = grpc_channel_register_call(c->channel, path, NULL, NULL);
+            c->methods[c->n_methods].path = copy;
+            c->methods[c->n_methods].handle = h;
+            c->n_methods++;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return h;
+}
+
+int credit_client_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_type, ProtobufCMessage **resp,
+                       int timeout_ms, credit_status *st)
+{
+    if (!c || !method || !req || !resp_type || !resp) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "call: missing argument");
+        return CREDIT_EINVAL;
+    }
+    gpr_timespec deadline = gpr_time_add(
+        gpr_now(GPR_CLOCK_REALTIME),
+        gpr_time_from_millis(timeout_ms > 0 ? timeout_ms : c->timeout_ms, GPR_TIMESPAN));
+    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    void *handle = method_handle(c, method);
+    grpc_call *call;
+    if (handle) {
+        call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                                   handle, deadline, NULL);
+    } else {
+        grpc_slice path = grpc_slice_from_copied_string(method);
+        call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, path,
+                                        NULL, deadline, NULL);
+        grpc_slice_unref(path);
+    }
+
+    size_t n = protobuf_c_message_get_packed_size(req);
+    grpc_slice s = grpc_slice_malloc(n);
+    protobuf_c_message_pack(req, GRPC_SLICE_START_PTR(s));
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+
+    grpc_metadata_array initial_md, trailing_md;
+    grpc_metadata_array_init(&initial_md);
+    grpc_metadata_array_init(&trailing_md);
+    grpc_byte_buffer *recv = NULL;
+    grpc_status_code code = GRPC_STATUS_UNKNOWN;
+    grpc_slice details = grpc_empty_slice();
+
+    grpc_op ops[6];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = &recv;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
+    ops[5].data.recv_status_on_client.status = &code;
+    ops[5].data.recv_status_on_client.status_details = &details;
+
+    int rc;
+    char tag;
+    grpc_call_error e = grpc_call_start_batch(call, ops, 6, &tag, NULL);
+    if (e != GRPC_CALL_OK) {
+        rc = fail(st, CREDIT_CODE_INTERNAL, "cannot start the call (%d)", (int)e);
+        goto out;
+    }
+    grpc_event ev = grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                                NULL);
+    if (ev.type != GRPC_OP_COMPLETE || !ev.success) {
+        rc = fail(st, CREDIT_CODE_INTERNAL, "the call did not complete");
+        goto out;
+    }
+    if (code != GRPC_STATUS_OK) {
+        rc = fail(st, (int)code, "%.*s", (int)GRPC_SLICE_LENGTH(details),
+                  (const char *)GRPC_SLICE_START_PTR(details));
+        goto out;
+    }
+    if (!recv) {
+        rc = fail(st, CREDIT_CODE_INTERNAL, "the node answered OK without a message");
+        goto out;
+    }
+    grpc_byte_buffer_reader r;
+    if (!grpc_byte_buffer_reader_init(&r, recv)) {
+        rc = fail(st, CREDIT_CODE_INTERNAL, "cannot read the answer");
+        goto out;
+    }
+    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
+    grpc_byte_buffer_reader_destroy(&r);
+    ProtobufCMessage *m = protobuf_c_message_unpack(resp_type, NULL, GRPC_SLICE_LENGTH(all),
+                                                    GRPC_SLICE_START_PTR(all));
+    grpc_slice_unref(all);
+    if (!m) {
+        fail(st, CREDIT_CODE_INTERNAL, "the answer is not a valid %s", resp_type->name);
+        rc = CREDIT_EDECODE;
+        goto out;
+    }
+    *resp = m;
+    ok(st);
+    rc = CREDIT_OK;
+out:
+    grpc_byte_buffer_destroy(send);
+    if (recv)
+        grpc_byte_buffer_destroy(recv);
+    grpc_slice_unref(details);
+    grpc_metadata_array_destroy(&initial_md);
+    grpc_metadata_array_destroy(&trailing_md);
+    grpc_call_unref(call);
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+    return rc;
+}
+
+int credit_client_health(credit_client *c, const char *service, int *serving,
+                         credit_status *st)
+{
+    if (!serving) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "serving: missing");
+        return CREDIT_EINVAL;
+    }
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)(service ? service : "");
+    ProtobufCMessage *resp = NULL;
+    int rc = credit_client_call(c, "/grpc.health.v1.Health/Check", &req.base,
+                                &grpc__health__v1__health_check_response__descriptor, &resp, 0,
+                                st);
+    if (rc != CREDIT_OK)
+        return rc;
+    const Grpc__Health__V1__HealthCheckResponse *h = (const void *)resp;
+    *serving = h->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return CREDIT_OK;
+}
+
+/* Calls a UnitRegistry method whose answer is a Unit; *out may be NULL. */
+static int unit_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                     Credit__V1__Unit **out, credit_status *st)
+{
+    ProtobufCMessage *resp = NULL;
+    int rc = credit_client_call(c, method, req, &credit__v1__unit__descriptor, &resp, 0, st);
+    if (rc != CREDIT_OK)
+        return rc;
+    if (out)
+        *out = (Credit__V1__Unit *)resp;
+    else
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return CREDIT_OK;
+}
+
+static char *str(const char *s)
+{
+    return (char *)(s ? s : "");
+}
+
+int credit_client_whoami(credit_client *c, Credit__V1__WhoAmIResponse **out, credit_status *st)
+{
+    Credit__V1__WhoAmIRequest req = CREDIT__V1__WHO_AM_IREQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    int rc = credit_client_call(c, "/credit.v1.UnitRegistry/WhoAmI", &req.base,
+                                &credit__v1__who_am_iresponse__descriptor, &resp, 0, st);
+    if (rc == CREDIT_OK)
+        *out = (Credit__V1__WhoAmIResponse *)resp;
+    return rc;
+}
+
+int credit_client_list_units(credit_client *c, Credit__V1__UnitKind kind, int page_size,
+                             const char *page_token, Credit__V1__ListUnitsResponse **out,
+                             credit_status *st)
+{
+    Credit__V1__ListUnitsRequest req = CREDIT__V1__LIST_UNITS_REQUEST__INIT;
+    req.kind = kind;
+    req.page_size = page_size;
+    req.page_token = str(page_token);
+    ProtobufCMessage *resp = NULL;
+    int rc = credit_client_call(c, "/credit.v1.UnitRegistry/ListUnits", &req.base,
+                                &credit__v1__list_units_response__descriptor, &resp, 0, st);
+    if (rc == CREDIT_OK)
+        *out = (Credit__V1__ListUnitsResponse *)resp;
+    return rc;
+}
+
+int credit_client_get_unit(credit_client *c, const char *code, Credit__V1__Unit **out,
+                           credit_status *st)
+{
+    Credit__V1__GetUnitRequest req = CREDIT__V1__GET_UNIT_REQUEST__INIT;
+    req.code = str(code);
+    return unit_call(c, "/credit.v1.UnitRegistry/GetUnit", &req.base, out, st);
+}
+
+int credit_client_register_unit(credit_client *c, const char *code, const char *name,
+                                Credit__V1__UnitKind kind, const char *uscc,
+                                Credit__V1__Unit **out, credit_status *st)
+{
+    Credit__V1__RegisterUnitRequest req = CREDIT__V1__REGISTER_UNIT_REQUEST__INIT;
+    req.code = str(code);
+    req.name = str(name);
+    req.kind = kind;
+    req.uscc = str(uscc);
+    return unit_call(c, "/credit.v1.UnitRegistry/RegisterUnit", &req.base, out, st);
+}
+
+int credit_client_suspend_unit(credit_client *c, const char *code, const char *reason,
+                               Credit__V1__Unit **out, credit_status *st)
+{
+    Credit__V1__SuspendUnitRequest req = CREDIT__V1__SUSPEND_UNIT_REQUEST__INIT;
+    req.code = str(code);
+    req.reason = str(reason);
+    return unit_call(c, "/credit.v1.UnitRegistry/SuspendUnit", &req.base, out, st);
+}
+
+int credit_client_reinstate_unit(credit_client *c, const char *code, const char *reason,
+                                 Credit__V1__Unit **out, credit_status *st)
+{
+    Credit__V1__ReinstateUnitRequest req = CREDIT__V1__REINSTATE_UNIT_REQUEST__INIT;
+    req.code = str(code);
+    req.reason = str(reason);
+    return unit_call(c, "/credit.v1.UnitRegistry/ReinstateUnit", &req.base, out, st);
+}
+
+int credit_client_bind_identity(credit_client *c, const char *code, const char *identity,
+                                Credit__V1__Unit **out, credit_status *st)
+{
+    Credit__V1__BindIdentityRequest req = CREDIT__V1__BIND_IDENTITY_REQUEST__INIT;
+    req.code = str(code);
+    req.identity = str(identity);
+    return unit_call(c, "/credit.v1.UnitRegistry/BindIdentity", &req.base, out, st);
+}

@@ -1,0 +1,158 @@
+/*
+ * credit/client.h — libcreditclient, the C client of a credit data-exchange node.
+ *
+ * Partner systems link this library to talk to a node ("system docking"): open a client
+ * with the node's address and the unit's certificate files, then call. The node knows the
+ * caller only by its certificate; no call carries an identity of its own.
+ *
+ * Conventions (one for every function here):
+ *  - Functions return 0 on success or a negative credit_err. When the node answered with a
+ *    non-OK status the return is CREDIT_ERPC and status->code is the gRPC status code
+ *    (CREDIT_CODE_*, numerically equal to gRPC's) with the node's message.
+ *  - `status` may be NULL; when given it is always filled (code 0 and "" on success).
+ *  - Out-parameters are untouched on failure.
+ *  - Messages returned through out-parameters are protobuf-c messages owned by the caller,
+ *    freed with the generated `<type>__free_unpacked(msg, NULL)`.
+ *  - A credit_client is thread-safe: any number of threads may call through one client.
+ *
+ * This header includes only standard headers and the generated message headers it needs;
+ * the gRPC core stays inside the library.
+ */
+#ifndef CREDIT_CLIENT_H
+#define CREDIT_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "credit/v1/unit.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define CREDIT_API __attribute__((visibility("default")))
+#else
+#define CREDIT_API
+#endif
+
+#define CREDIT_VERSION_STRING "0.1.0"
+
+/* Status codes, equal to gRPC's. */
+enum credit_code {
+    CREDIT_CODE_OK = 0,
+    CREDIT_CODE_CANCELLED = 1,
+    CREDIT_CODE_UNKNOWN = 2,
+    CREDIT_CODE_INVALID_ARGUMENT = 3,
+    CREDIT_CODE_DEADLINE_EXCEEDED = 4,
+    CREDIT_CODE_NOT_FOUND = 5,
+    CREDIT_CODE_ALREADY_EXISTS = 6,
+    CREDIT_CODE_PERMISSION_DENIED = 7,
+    CREDIT_CODE_RESOURCE_EXHAUSTED = 8,
+    CREDIT_CODE_FAILED_PRECONDITION = 9,
+    CREDIT_CODE_ABORTED = 10,
+    CREDIT_CODE_OUT_OF_RANGE = 11,
+    CREDIT_CODE_UNIMPLEMENTED = 12,
+    CREDIT_CODE_INTERNAL = 13,
+    CREDIT_CODE_UNAVAILABLE = 14,
+    CREDIT_CODE_DATA_LOSS = 15,
+    CREDIT_CODE_UNAUTHENTICATED = 16,
+};
+
+/* Library errors. Numbers are never reused. */
+enum credit_err {
+    CREDIT_OK = 0,
+    CREDIT_ERPC = -1,   /* the call ended with a non-OK status: see status->code */
+    CREDIT_EINVAL = -2, /* a bad argument (status->message says which) */
+    CREDIT_ENOMEM = -3,
+    CREDIT_EFILE = -4,  /* a certificate or key file cannot be read */
+    CREDIT_EDECODE = -5 /* the node's answer cannot be decoded */
+};
+
+typedef struct credit_status {
+    int code;          /* enum credit_code */
+    char message[256]; /* NUL-terminated; cut if longer */
+} credit_status;
+
+typedef struct credit_client credit_client;
+
+typedef struct credit_client_options {
+    size_t struct_size;            /* sizeof(credit_client_options), so the struct can grow */
+    const char *target;            /* "localhost:50051" */
+    const char *ca_file;           /* PEM: the CA(s) that signed the node's certificate */
+    const char *cert_file;         /* PEM: this unit's certificate */
+    const char *key_file;          /* PEM: its private key */
+    const char *server_name;       /* name to verify the node's certificate against; NULL:
+                                      the host part of target */
+    int timeout_ms;                /* default deadline of each call; 0: 30000 */
+    int max_message_bytes;         /* largest answer accepted; 0: 64 MiB */
+} credit_client_options;
+
+/* The library's version, "0.1.0". Static storage. */
+CREDIT_API const char *credit_version(void);
+
+/* The name of a status code ("PERMISSION_DENIED"). Static storage. */
+CREDIT_API const char *credit_code_name(int code);
+
+/* Fills `opts` with defaults (struct_size set, everything else zero). */
+CREDIT_API void credit_client_options_init(credit_client_options *opts);
+
+/* Opens a client. The files are read now; the connection is made on the first call and
+ * re-made as needed. Returns 0 and *out, CREDIT_EINVAL (a missing option), CREDIT_EFILE or
+ * CREDIT_ENOMEM. Destroy with credit_client_destroy. */
+CREDIT_API int credit_client_create(const credit_client_options *opts, credit_client **out,
+                                    credit_status *status);
+
+/* Closes the client. Calls still running on other threads must have returned. NULL is a
+ * no-op. */
+CREDIT_API void credit_client_destroy(credit_client *c);
+
+/* grpc.health.v1.Health/Check for `service` ("" for the node). *serving is 1 for SERVING,
+ * 0 for anything else. A name the node does not serve is CREDIT_ERPC with NOT_FOUND. */
+CREDIT_API int credit_client_health(credit_client *c, const char *service, int *serving,
+                                    credit_status *status);
+
+/* Any unary method by its full path ("/credit.v1.UnitRegistry/WhoAmI"): packs `req`, waits
+ * up to timeout_ms (0: the client's default) and unpacks the answer as `resp_type` into
+ * *resp (free it with protobuf_c_message_free_unpacked or the generated free function). */
+CREDIT_API int credit_client_call(credit_client *c, const char *method,
+                                  const ProtobufCMessage *req,
+                                  const ProtobufCMessageDescriptor *resp_type,
+                                  ProtobufCMessage **resp, int timeout_ms,
+                                  credit_status *status);
+
+/* --- credit.v1.UnitRegistry ---------------------------------------------------------------- */
+
+/* Who the node takes this client's certificate to be. */
+CREDIT_API int credit_client_whoami(credit_client *c, Credit__V1__WhoAmIResponse **out,
+                                    credit_status *status);
+
+/* One page of units; kind 0 for every kind; page_token NULL or "" for the first page. */
+CREDIT_API int credit_client_list_units(credit_client *c, Credit__V1__UnitKind kind,
+                                        int page_size, const char *page_token,
+                                        Credit__V1__ListUnitsResponse **out,
+                                        credit_status *status);
+
+CREDIT_API int credit_client_get_unit(credit_client *c, const char *code,
+                                      Credit__V1__Unit **out, credit_status *status);
+
+/* The office only: register, suspend, reinstate a unit; bind a certificate identity. */
+CREDIT_API int credit_client_register_unit(credit_client *c, const char *code,
+                                           const char *name, Credit__V1__UnitKind kind,
+                                           const char *uscc, Credit__V1__Unit **out,
+                                           credit_status *status);
+CREDIT_API int credit_client_suspend_unit(credit_client *c, const char *code,
+                                          const char *reason, Credit__V1__Unit **out,
+                                          credit_status *status);
+CREDIT_API int credit_client_reinstate_unit(credit_client *c, const char *code,
+                                            const char *reason, Credit__V1__Unit **out,
+                                            credit_status *status);
+CREDIT_API int credit_client_bind_identity(credit_client *c, const char *code,
+                                           const char *identity, Credit__V1__Unit **out,
+                                           credit_status *status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CREDIT_CLIENT_H */
