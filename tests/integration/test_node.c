@@ -1,0 +1,452 @@
+/*
+ * test_node.c — the real creditd, driven through libcreditclient.
+ *
+ * Each test starts creditd (path in $CREDITD) on 127.0.0.1:0 with certificates made by
+ * certs/make-dev-certs.sh into a fresh temporary directory, talks to it over mutual TLS and
+ * stops it by its process id. Stopping checks the exit status: 0 after SIGTERM, so a leak
+ * report from a sanitizer build fails the test that caused it.
+ */
+#include <credit/client.h>
+
+#include "audit.h"
+#include "store.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK_OK(expr, st)                                                                    \
+    do {                                                                                      \
+        int rc_ = (expr);                                                                     \
+        if (rc_ != 0)                                                                         \
+            fail_msg("%s:%d: %s -> %d %s: %s", __FILE__, __LINE__, #expr, rc_,               \
+                     credit_code_name((st).code), (st).message);                              \
+    } while (0)
+
+static char certs_dir[512]; /* made once for the whole file */
+static char tls_dir[600];
+
+typedef struct node_proc {
+    pid_t pid;
+    int port;
+    char data[600];
+    char target[64];
+} node_proc;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *src = getenv("CREDIT_SOURCE_DIR");
+    if (!src || !getenv("CREDITD")) {
+        fprintf(stderr, "CREDIT_SOURCE_DIR and CREDITD must be set (ctest sets them)\n");
+        return -1;
+    }
+    snprintf(certs_dir, sizeof certs_dir, "%s/credit-it-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(certs_dir))
+        return -1;
+    snprintf(tls_dir, sizeof tls_dir, "%s/tls", certs_dir);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s/certs/make-dev-certs.sh' '%s' >/dev/null", src, tls_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return nftw(certs_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Starts creditd on `data` (a directory under certs_dir) with extra flags (NULL-terminated).
+ * Waits for its `listening on` line. */
+static void node_start(node_proc *n, const char *data, ...)
+{
+    const char *argv[32];
+    int argc = 0;
+    argv[argc++] = getenv("CREDITD");
+    argv[argc++] = "--listen";
+    argv[argc++] = "127.0.0.1:0";
+    argv[argc++] = "--data";
+    snprintf(n->data, sizeof n->data, "%s/%s", certs_dir, data);
+    argv[argc++] = n->data;
+    argv[argc++] = "--tls";
+    argv[argc++] = tls_dir;
+    argv[argc++] = "--log-level";
+    argv[argc++] = "warn";
+    va_list ap;
+    va_start(ap, data);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && argc < 30)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    char line[256] = "";
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    n->pid = pid;
+    if (!got || sscanf(line, "listening on 127.0.0.1:%d", &n->port) != 1) {
+        int status;
+        waitpid(pid, &status, 0);
+        fail_msg("creditd did not start (line \"%s\", exit %d)", line, WEXITSTATUS(status));
+    }
+    snprintf(n->target, sizeof n->target, "127.0.0.1:%d", n->port);
+}
+
+/* SIGTERM, then the exit status (0 expected). */
+static int node_stop(node_proc *n)
+{
+    kill(n->pid, SIGTERM);
+    int status = 0;
+    waitpid(n->pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void node_kill9(node_proc *n)
+{
+    kill(n->pid, SIGKILL);
+    int status;
+    waitpid(n->pid, &status, 0);
+}
+
+/* A client of `n` with the certificate of `who`: "units/tax", "bad/unknown". */
+static credit_client *client_as(const node_proc *n, const char *who)
+{
+    char ca[700], cert[700], key[700];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tls_dir);
+    snprintf(cert, sizeof cert, "%s/%s.crt", tls_dir, who);
+    snprintf(key, sizeof key, "%s/%s.key", tls_dir, who);
+    credit_client_options o;
+    credit_client_options_init(&o);
+    o.target = n->target;
+    o.ca_file = ca;
+    o.cert_file = cert;
+    o.key_file = key;
+    o.timeout_ms = 10000;
+    credit_client *c = NULL;
+    credit_status st;
+    CHECK_OK(credit_client_create(&o, &c, &st), st);
+    return c;
+}
+
+static void test_whoami_names_the_unit_of_the_certificate(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "whoami", NULL);
+    credit_client *c = client_as(&n, "units/tax");
+    credit_status st;
+    Credit__V1__WhoAmIResponse *me = NULL;
+    CHECK_OK(credit_client_whoami(c, &me, &st), st);
+    assert_string_equal(me->unit->code, "tax");
+    assert_int_equal(me->unit->kind, CREDIT__V1__UNIT_KIND__DEPARTMENT);
+    assert_string_equal(me->identity, "urn:credit:unit:tax");
+    assert_non_null(strstr(me->cert_subject, "CN=tax"));
+    credit__v1__who_am_iresponse__free_unpacked(me, NULL);
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_health_answers_for_node_and_services_and_not_found_otherwise(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "health", NULL);
+    credit_client *c = client_as(&n, "units/bank-a");
+    credit_status st;
+    int serving = -1;
+    CHECK_OK(credit_client_health(c, "", &serving, &st), st);
+    assert_int_equal(serving, 1);
+    CHECK_OK(credit_client_health(c, "credit.v1.UnitRegistry", &serving, &st), st);
+    assert_int_equal(serving, 1);
+    assert_int_equal(credit_client_health(c, "no.such.Service", &serving, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_unknown_unit_passes_health_but_not_the_registry(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "unknown", NULL);
+    credit_client *c = client_as(&n, "bad/unknown");
+    credit_status st;
+    int serving = 0;
+    CHECK_OK(credit_client_health(c, "", &serving, &st), st);
+    Credit__V1__WhoAmIResponse *me = NULL;
+    assert_int_equal(credit_client_whoami(c, &me, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_UNAUTHENTICATED);
+    assert_non_null(strstr(st.message, "urn:credit:unit:nobody-registered"));
+    assert_null(me);
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_revoked_certificate_is_refused_in_the_handshake(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "revoked", NULL);
+    credit_client *c = client_as(&n, "bad/revoked");
+    credit_status st;
+    int serving = 0;
+    assert_int_equal(credit_client_health(c, "", &serving, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_UNAVAILABLE);
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_only_the_office_registers_units(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "register", NULL);
+    credit_client *office = client_as(&n, "units/office");
+    credit_client *tax = client_as(&n, "units/tax");
+    credit_status st;
+    Credit__V1__Unit *u = NULL;
+    assert_int_equal(credit_client_register_unit(tax, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
+                                                 NULL, &u, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
+    assert_non_null(strstr(st.message, "OFFICE"));
+    assert_int_equal(credit_client_get_unit(office, "coop-1", &u, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
+
+    CHECK_OK(credit_client_register_unit(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
+                                         "91230500MA1B3N1N2M", &u, &st),
+             st);
+    assert_string_equal(u->code, "coop-1");
+    assert_string_equal(u->updated_by, "office");
+    credit__v1__unit__free_unpacked(u, NULL);
+    assert_int_equal(credit_client_register_unit(office, "coop-1", "Coop",
+                                                 CREDIT__V1__UNIT_KIND__FINANCE, NULL, NULL, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_ALREADY_EXISTS);
+    assert_int_equal(credit_client_register_unit(office, "coop-2", "Coop",
+                                                 CREDIT__V1__UNIT_KIND__FINANCE,
+                                                 "91230500MA1B3N1N2X", NULL, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.message, "uscc"));
+    credit_client_destroy(tax);
+    credit_client_destroy(office);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_suspended_unit_is_denied_until_reinstated(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "suspend", NULL);
+    credit_client *office = client_as(&n, "units/office");
+    credit_client *court = client_as(&n, "units/court");
+    credit_status st;
+    Credit__V1__WhoAmIResponse *me = NULL;
+    CHECK_OK(credit_client_suspend_unit(office, "court", "audit finding 7", NULL, &st), st);
+    assert_int_equal(credit_client_whoami(court, &me, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
+    assert_non_null(strstr(st.message, "suspended"));
+    assert_int_equal(credit_client_suspend_unit(office, "court", "again", NULL, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_FAILED_PRECONDITION);
+    CHECK_OK(credit_client_reinstate_unit(office, "court", "finding closed", NULL, &st), st);
+    CHECK_OK(credit_client_whoami(court, &me, &st), st);
+    credit__v1__who_am_iresponse__free_unpacked(me, NULL);
+    credit_client_destroy(court);
+    credit_client_destroy(office);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_acknowledged_registration_survives_kill9(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "kill9", NULL);
+    credit_client *office = client_as(&n, "units/office");
+    credit_status st;
+    char code[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(code, sizeof code, "k9-%d", i);
+        CHECK_OK(credit_client_register_unit(office, code, "Durable", CREDIT__V1__UNIT_KIND__PORTAL,
+                                             NULL, NULL, &st),
+                 st);
+    }
+    credit_client_destroy(office);
+    node_kill9(&n);
+
+    node_start(&n, "kill9", NULL);
+    office = client_as(&n, "units/office");
+    for (int i = 0; i < 20; i++) {
+        Credit__V1__Unit *u = NULL;
+        snprintf(code, sizeof code, "k9-%d", i);
+        CHECK_OK(credit_client_get_unit(office, code, &u, &st), st);
+        credit__v1__unit__free_unpacked(u, NULL);
+    }
+    Credit__V1__ListUnitsResponse *page = NULL;
+    CHECK_OK(credit_client_list_units(office, 0, 1000, NULL, &page, &st), st);
+    assert_int_equal(page->n_units, 12 + 20); /* seeded once, not again after the restart */
+    credit__v1__list_units_response__free_unpacked(page, NULL);
+    credit_client_destroy(office);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+typedef struct hammer {
+    credit_client *c;
+    int calls;
+    int failures;
+} hammer;
+
+static void *hammer_whoami(void *arg)
+{
+    hammer *h = arg;
+    for (int i = 0; i < h->calls; i++) {
+        Credit__V1__WhoAmIResponse *me = NULL;
+        credit_status st;
+        if (credit_client_whoami(h->c, &me, &st) != CREDIT_OK || strcmp(me->unit->code, "city"))
+            __atomic_add_fetch(&h->failures, 1, __ATOMIC_RELAXED);
+        if (me)
+            credit__v1__who_am_iresponse__free_unpacked(me, NULL);
+    }
+    return NULL;
+}
+
+static void test_one_client_serves_many_threads_and_every_call_is_audited(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "threads", "--threads", "4", NULL);
+    credit_client *c = client_as(&n, "units/city");
+    enum { THREADS = 8, CALLS = 50 };
+    hammer h = {c, CALLS, 0};
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_whoami, &h), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(h.failures, 0);
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+
+    /* The node is stopped: its store can be opened and the audit chain checked. */
+    store *st = NULL;
+    store_options so;
+    store_options_init(&so);
+    so.create_if_missing = 0;
+    char err[STORE_ERR_LEN];
+    assert_int_equal(store_open(n.data, &so, &st, err), 0);
+    uint64_t count = 0, bad = 0;
+    if (audit_verify(st, &count, &bad, err) != 0)
+        fail_msg("audit chain broken at %llu: %s", (unsigned long long)bad, err);
+    assert_true(count >= THREADS * CALLS);
+    store_close(st);
+}
+
+static void test_unknown_method_is_unimplemented_at_once(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "unimpl", NULL);
+    credit_client *c = client_as(&n, "units/portal");
+    credit_status st;
+    Credit__V1__WhoAmIRequest req = CREDIT__V1__WHO_AM_IREQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(credit_client_call(c, "/credit.v1.Nothing/Here", &req.base,
+                                        &credit__v1__who_am_iresponse__descriptor, &resp, 10000,
+                                        &st),
+                     CREDIT_ERPC);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_int_equal(st.code, CREDIT_CODE_UNIMPLEMENTED);
+    assert_true(b.tv_sec - a.tv_sec < 5); /* not the 10 s deadline */
+    credit_client_destroy(c);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "oversize", "--max-message-bytes", "1024", NULL);
+    credit_client *office = client_as(&n, "units/office");
+    credit_status st;
+    char name[4096];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    assert_int_equal(credit_client_register_unit(office, "big", name, CREDIT__V1__UNIT_KIND__PORTAL,
+                                                 NULL, NULL, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_RESOURCE_EXHAUSTED);
+    Credit__V1__Unit *u = NULL;
+    assert_int_equal(credit_client_get_unit(office, "big", &u, &st), CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
+    credit_client_destroy(office);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+static void test_bad_flag_exits_2_with_a_message(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' --data /nonexistent/x --tls '%s' --threads 0 2>&1",
+             getenv("CREDITD"), tls_dir);
+    FILE *p = popen(cmd, "r");
+    char out[512] = "";
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = '\0';
+    int status = pclose(p);
+    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_non_null(strstr(out, "threads"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whoami_names_the_unit_of_the_certificate),
+        cmocka_unit_test(test_health_answers_for_node_and_services_and_not_found_otherwise),
+        cmocka_unit_test(test_unknown_unit_passes_health_but_not_the_registry),
+        cmocka_unit_test(test_revoked_certificate_is_refused_in_the_handshake),
+        cmocka_unit_test(test_only_the_office_registers_units),
+        cmocka_unit_test(test_suspended_unit_is_denied_until_reinstated),
+        cmocka_unit_test(test_acknowledged_registration_survives_kill9),
+        cmocka_unit_test(test_one_client_serves_many_threads_and_every_call_is_audited),
+        cmocka_unit_test(test_unknown_method_is_unimplemented_at_once),
+        cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
+        cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
