@@ -304,6 +304,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     log_set_level(level);
+    rpc_route_core_logs();
 
     /* Signals are taken by sigtimedwait in the main loop; block them before any thread. */
     sigset_t sigs;

@@ -23,12 +23,14 @@
  */
 #include "rpc.h"
 #include "descset.h"
+#include "log.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
 #include <errno.h>
@@ -931,6 +933,30 @@ void rpc_server_destroy(rpc_server *srv)
     pthread_mutex_destroy(&srv->mu);
     free(srv);
     grpc_shutdown();
+}
+
+/* --- The core's own log lines ------------------------------------------------------------ */
+
+/* The core reports a peer's failed handshake as an error; for the node it is a refusal worth
+ * a warning, not a fault of its own. */
+static void core_log(gpr_log_func_args *args)
+{
+    enum log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_WARN
+                           : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_DEBUG
+                                                                     : LOG_DEBUG;
+    char msg[512];
+    size_t n = 0;
+    for (const char *p = args->message; *p && n < sizeof msg - 1; p++)
+        msg[n++] = *p == '"' ? '\'' : (*p == '\n' ? ' ' : *p);
+    msg[n] = '\0';
+    const char *file = strrchr(args->file, '/');
+    log_event(level, "grpc", "src=%s:%d msg=\"%s\"", file ? file + 1 : args->file, args->line,
+              msg);
+}
+
+void rpc_route_core_logs(void)
+{
+    gpr_set_log_function(core_log);
 }
 
 /* --- Call accessors ------------------------------------------------------------------------- */

@@ -115,6 +115,9 @@ typedef struct rpc_options {
     size_t descriptor_set_len;
 } rpc_options;
 
+/* Sends the gRPC core's own log lines through log.h, as structured lines. */
+void rpc_route_core_logs(void);
+
 /* Creates a server. Services are added before rpc_server_start. On failure returns NULL and
  * writes the reason into err[256]. */
 rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, char *err);

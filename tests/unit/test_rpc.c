@@ -381,6 +381,17 @@ static void raw_close_send(raw_call *r)
     raw_batch(r, &op, 1);
 }
 
+/* Adds RECV_INITIAL_METADATA to ops[0] the first time; returns how many ops it added. */
+static size_t recv_md_once(raw_call *r, grpc_op *ops)
+{
+    if (r->got_md)
+        return 0;
+    ops[0].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[0].data.recv_initial_metadata.recv_initial_metadata = &r->md;
+    r->got_md = 1;
+    return 1;
+}
+
 /* The next message, or NULL at the end of the stream. Free with ..._free_unpacked. */
 static Credit__Test__V1__Note *raw_recv(raw_call *r)
 {
@@ -388,12 +399,7 @@ static Credit__Test__V1__Note *raw_recv(raw_call *r)
     grpc_op ops[2];
     size_t n_ops = 0;
     memset(ops, 0, sizeof ops);
-    if (!r->got_md) {
-        ops[n_ops].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[n_ops].data.recv_initial_metadata.recv_initial_metadata = &r->md;
-        n_ops++;
-        r->got_md = 1;
-    }
+    n_ops += recv_md_once(r, ops);
     ops[n_ops].op = GRPC_OP_RECV_MESSAGE;
     ops[n_ops].data.recv_message.recv_message = &bb;
     n_ops++;
@@ -416,12 +422,7 @@ static int raw_finish(raw_call *r)
     grpc_op ops[2];
     size_t n_ops = 0;
     memset(ops, 0, sizeof ops);
-    if (!r->got_md) {
-        ops[n_ops].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[n_ops].data.recv_initial_metadata.recv_initial_metadata = &r->md;
-        n_ops++;
-        r->got_md = 1;
-    }
+    n_ops += recv_md_once(r, ops);
     ops[n_ops].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
     ops[n_ops].data.recv_status_on_client.trailing_metadata = &r->trailing;
     ops[n_ops].data.recv_status_on_client.status = &r->status;
