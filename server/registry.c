@@ -174,7 +174,8 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
 
     char *text = malloc(len + 1);
     store_batch *b = store_batch_create();
-    int rc = STORE_ENOMEM, count = 0;
+    int rc = STORE_ENOMEM, count = 0, lineno = 0;
+    char **seen = NULL;
     if (!text || !b) {
         snprintf(err, STORE_ERR_LEN, "out of memory");
         goto out;
@@ -188,6 +189,7 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
     char *next = text;
     while (next && *next) {
         char *line = next;
+        lineno++;
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
@@ -197,10 +199,28 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
         char why[128];
         if (split_tabs(line, f, 4) != 4 || registry_check_code(f[0], why) != 0 ||
             !registry_kind_from_name(f[1])) {
-            snprintf(err, STORE_ERR_LEN, "bad demo unit line %d: \"%s\"", count + 1, f[0]);
+            snprintf(err, STORE_ERR_LEN, "bad demo unit line %d: \"%.100s\"", lineno, f[0]);
             rc = STORE_EINVAL;
             goto out;
         }
+        /* A code twice would be one unit stored and two counted: refuse the file. The
+         * codes seen so far stay in `text`, pointed to by seen[]. */
+        for (int i = 0; i < count; i++) {
+            if (strcmp(seen[i], f[0]) == 0) {
+                snprintf(err, STORE_ERR_LEN, "demo unit line %d repeats code \"%.100s\"",
+                         lineno, f[0]);
+                rc = STORE_EINVAL;
+                goto out;
+            }
+        }
+        char **grown = realloc(seen, (size_t)(count + 1) * sizeof *seen);
+        if (!grown) {
+            snprintf(err, STORE_ERR_LEN, "out of memory");
+            rc = STORE_ENOMEM;
+            goto out;
+        }
+        seen = grown;
+        seen[count] = f[0];
         Credit__V1__Unit u = CREDIT__V1__UNIT__INIT;
         u.code = f[0];
         u.kind = registry_kind_from_name(f[1]);
@@ -219,6 +239,7 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
     }
     rc = store_write(st, b, err);
 out:
+    free(seen);
     store_batch_destroy(b);
     free(text);
     return rc == 0 ? count : rc;

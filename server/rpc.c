@@ -731,11 +731,13 @@ static void *cq_thread(void *arg)
 rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, char *err)
 {
     rpc_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        snprintf(err, 256, "out of memory");
-        return NULL;
-    }
-    if (descset_create(opts->descriptor_set, opts->descriptor_set_len, &srv->ds, err) != 0) {
+    if (!srv || descset_create(opts->descriptor_set, opts->descriptor_set_len, &srv->ds,
+                               err) != 0) {
+        if (!srv)
+            snprintf(err, 256, "out of memory");
+        /* The credentials are consumed even when there is no server to consume them. */
+        if (opts->server_credentials)
+            grpc_server_credentials_release(opts->server_credentials);
         free(srv);
         return NULL;
     }

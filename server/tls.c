@@ -151,7 +151,9 @@ static int load_crls(const tls_state *t, STACK_OF(X509_CRL) **out, char *err)
         const X509_NAME *subj = X509_get_subject_name(ca);
         char name[256];
         name_line(subj, name, sizeof name);
-        int found = 0;
+        /* Of the CRLs this CA signed, the newest counts: an old CRL left beside a new one
+         * must not bring back certificates revoked since. */
+        X509_CRL *newest = NULL;
         for (int k = 0; k < sk_X509_CRL_num(all); k++) {
             X509_CRL *crl = sk_X509_CRL_value(all, k);
             if (X509_NAME_cmp(X509_CRL_get_issuer(crl), subj) != 0)
@@ -161,19 +163,27 @@ static int load_crls(const tls_state *t, STACK_OF(X509_CRL) **out, char *err)
                 ERR_clear_error();
                 continue;
             }
-            if (!found) {
-                X509_CRL_up_ref(crl);
-                sk_X509_CRL_push(good, crl);
-            }
-            found = 1;
+            if (!newest || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
+                                             X509_CRL_get0_lastUpdate(newest)) > 0)
+                newest = crl;
         }
-        if (!found) {
+        if (!newest) {
             snprintf(err, ERRLEN,
                      "trusted CA \"%.120s\" has no CRL signed by it in %.150s (each trusted "
                      "CA needs one, or revocation would silently be off)",
                      name, t->crl_dir);
             goto fail;
         }
+        const ASN1_TIME *next = X509_CRL_get0_nextUpdate(newest);
+        if (next && X509_cmp_current_time(next) < 0) {
+            snprintf(err, ERRLEN,
+                     "the newest CRL of CA \"%.120s\" in %.150s has expired (past its "
+                     "nextUpdate): publish a new one",
+                     name, t->crl_dir);
+            goto fail;
+        }
+        X509_CRL_up_ref(newest);
+        sk_X509_CRL_push(good, newest);
         char hashed[8192];
         snprintf(hashed, sizeof hashed, "%s/%08lx.r0", t->crl_dir,
                  X509_NAME_hash((X509_NAME *)subj));

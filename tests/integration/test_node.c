@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "store.h"
+#include "../unit/testutil.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK_OK(expr, st)                                                                    \
+#define CHECK_CALL(expr, st)                                                                    \
     do {                                                                                      \
         int rc_ = (expr);                                                                     \
         if (rc_ != 0)                                                                         \
@@ -45,36 +46,23 @@ typedef struct node_proc {
     char target[64];
 } node_proc;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *src = getenv("CREDIT_SOURCE_DIR");
-    if (!src || !getenv("CREDITD")) {
-        fprintf(stderr, "CREDIT_SOURCE_DIR and CREDITD must be set (ctest sets them)\n");
+    if (!getenv("CREDITD")) {
+        fprintf(stderr, "CREDITD must be set (ctest sets it)\n");
         return -1;
     }
-    snprintf(certs_dir, sizeof certs_dir, "%s/credit-it-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(certs_dir))
+    if (tu_mkdtemp(certs_dir, sizeof certs_dir, "credit-it") != 0 ||
+        tu_join(tls_dir, sizeof tls_dir, certs_dir, "tls") != 0)
         return -1;
-    snprintf(tls_dir, sizeof tls_dir, "%s/tls", certs_dir);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s/certs/make-dev-certs.sh' '%s' >/dev/null", src, tls_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tu_dev_certs(tls_dir);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return nftw(certs_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return tu_rmrf(certs_dir);
 }
 
 /* Starts creditd on `data` (a directory under certs_dir) with extra flags (NULL-terminated).
@@ -158,7 +146,7 @@ static credit_client *client_as(const node_proc *n, const char *who)
     o.timeout_ms = 10000;
     credit_client *c = NULL;
     credit_status st;
-    CHECK_OK(credit_client_create(&o, &c, &st), st);
+    CHECK_CALL(credit_client_create(&o, &c, &st), st);
     return c;
 }
 
@@ -170,7 +158,7 @@ static void test_whoami_names_the_unit_of_the_certificate(void **state)
     credit_client *c = client_as(&n, "units/tax");
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
-    CHECK_OK(credit_client_whoami(c, &me, &st), st);
+    CHECK_CALL(credit_client_whoami(c, &me, &st), st);
     assert_string_equal(me->unit->code, "tax");
     assert_int_equal(me->unit->kind, CREDIT__V1__UNIT_KIND__DEPARTMENT);
     assert_string_equal(me->identity, "urn:credit:unit:tax");
@@ -188,9 +176,9 @@ static void test_health_answers_for_node_and_services_and_not_found_otherwise(vo
     credit_client *c = client_as(&n, "units/bank-a");
     credit_status st;
     int serving = -1;
-    CHECK_OK(credit_client_health(c, "", &serving, &st), st);
+    CHECK_CALL(credit_client_health(c, "", &serving, &st), st);
     assert_int_equal(serving, 1);
-    CHECK_OK(credit_client_health(c, "credit.v1.UnitRegistry", &serving, &st), st);
+    CHECK_CALL(credit_client_health(c, "credit.v1.UnitRegistry", &serving, &st), st);
     assert_int_equal(serving, 1);
     assert_int_equal(credit_client_health(c, "no.such.Service", &serving, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
@@ -206,7 +194,7 @@ static void test_unknown_unit_passes_health_but_not_the_registry(void **state)
     credit_client *c = client_as(&n, "bad/unknown");
     credit_status st;
     int serving = 0;
-    CHECK_OK(credit_client_health(c, "", &serving, &st), st);
+    CHECK_CALL(credit_client_health(c, "", &serving, &st), st);
     Credit__V1__WhoAmIResponse *me = NULL;
     assert_int_equal(credit_client_whoami(c, &me, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_UNAUTHENTICATED);
@@ -247,7 +235,7 @@ static void test_only_the_office_registers_units(void **state)
     assert_int_equal(credit_client_get_unit(office, "coop-1", &u, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
-    CHECK_OK(credit_client_register_unit(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
+    CHECK_CALL(credit_client_register_unit(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
                                          "91230500MA1B3N1N2M", &u, &st),
              st);
     assert_string_equal(u->code, "coop-1");
@@ -277,14 +265,14 @@ static void test_suspended_unit_is_denied_until_reinstated(void **state)
     credit_client *court = client_as(&n, "units/court");
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
-    CHECK_OK(credit_client_suspend_unit(office, "court", "audit finding 7", NULL, &st), st);
+    CHECK_CALL(credit_client_suspend_unit(office, "court", "audit finding 7", NULL, &st), st);
     assert_int_equal(credit_client_whoami(court, &me, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
     assert_non_null(strstr(st.message, "suspended"));
     assert_int_equal(credit_client_suspend_unit(office, "court", "again", NULL, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_FAILED_PRECONDITION);
-    CHECK_OK(credit_client_reinstate_unit(office, "court", "finding closed", NULL, &st), st);
-    CHECK_OK(credit_client_whoami(court, &me, &st), st);
+    CHECK_CALL(credit_client_reinstate_unit(office, "court", "finding closed", NULL, &st), st);
+    CHECK_CALL(credit_client_whoami(court, &me, &st), st);
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
     credit_client_destroy(court);
     credit_client_destroy(office);
@@ -301,7 +289,7 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     char code[32];
     for (int i = 0; i < 20; i++) {
         snprintf(code, sizeof code, "k9-%d", i);
-        CHECK_OK(credit_client_register_unit(office, code, "Durable", CREDIT__V1__UNIT_KIND__PORTAL,
+        CHECK_CALL(credit_client_register_unit(office, code, "Durable", CREDIT__V1__UNIT_KIND__PORTAL,
                                              NULL, NULL, &st),
                  st);
     }
@@ -313,11 +301,11 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     for (int i = 0; i < 20; i++) {
         Credit__V1__Unit *u = NULL;
         snprintf(code, sizeof code, "k9-%d", i);
-        CHECK_OK(credit_client_get_unit(office, code, &u, &st), st);
+        CHECK_CALL(credit_client_get_unit(office, code, &u, &st), st);
         credit__v1__unit__free_unpacked(u, NULL);
     }
     Credit__V1__ListUnitsResponse *page = NULL;
-    CHECK_OK(credit_client_list_units(office, 0, 1000, NULL, &page, &st), st);
+    CHECK_CALL(credit_client_list_units(office, 0, 1000, NULL, &page, &st), st);
     assert_int_equal(page->n_units, 12 + 20); /* seeded once, not again after the restart */
     credit__v1__list_units_response__free_unpacked(page, NULL);
     credit_client_destroy(office);

@@ -11,6 +11,7 @@
  */
 #include "credit/test/v1/echo.pb-c.h"
 #include "rpc.h"
+#include "testutil.h"
 #include "tls.h"
 
 #include <grpc/byte_buffer.h>
@@ -180,69 +181,37 @@ typedef struct fixture {
     grpc_channel *ch;
 } fixture;
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return buf;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *src = getenv("CREDIT_SOURCE_DIR");
     const char *d = getenv("CREDIT_TEST_DESC");
-    if (!src || !d)
+    desc = d ? (unsigned char *)tu_read_file(d, &desc_len) : NULL;
+    if (!desc) {
+        fprintf(stderr, "CREDIT_TEST_DESC must name the echo descriptor set (ctest sets it)\n");
         return -1;
-    desc = (unsigned char *)slurp(d, &desc_len);
-    snprintf(dir, sizeof dir, "/tmp/credit-rpc-XXXXXX");
-    if (!desc || !mkdtemp(dir))
+    }
+    if (tu_mkdtemp(dir, sizeof dir, "credit-rpc") != 0 ||
+        tu_join(tls_dir, sizeof tls_dir, dir, "tls") != 0)
         return -1;
-    snprintf(tls_dir, sizeof tls_dir, "%s/tls", dir);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s/certs/make-dev-certs.sh' '%s' >/dev/null", src, tls_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tu_dev_certs(tls_dir);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
     free(desc);
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return tu_rmrf(dir);
 }
 
 static grpc_channel *open_channel(int port, const char *unit)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/ca.crt", tls_dir);
-    char *ca = slurp(path, NULL);
+    char *ca = tu_read_file(path, NULL);
     snprintf(path, sizeof path, "%s/units/%s.crt", tls_dir, unit);
-    char *cert = slurp(path, NULL);
+    char *cert = tu_read_file(path, NULL);
     snprintf(path, sizeof path, "%s/units/%s.key", tls_dir, unit);
-    char *key = slurp(path, NULL);
+    char *key = tu_read_file(path, NULL);
     grpc_ssl_pem_key_cert_pair pair = {key, cert};
     grpc_channel_credentials *creds = grpc_ssl_credentials_create(ca, &pair, NULL, NULL);
     char target[64];
