@@ -73,12 +73,22 @@ static Credit__V1__Unit *load_unit(rpc_call *call, const char *code)
     return rc == 0 ? u : NULL;
 }
 
-/* Replies with `u` as the caller may see it: other units' identities are the office's. */
+/* Makes `u` what the caller may see: other units' certificate identities are the office's.
+ * Unpacked messages use the default allocator, so the strings are plain malloc'd memory. */
+static void redact_for(const principal *p, Credit__V1__Unit *u)
+{
+    if (is_office(p) || strcmp(p->code, u->code) == 0)
+        return;
+    for (size_t i = 0; i < u->n_identities; i++)
+        free(u->identities[i]);
+    free(u->identities);
+    u->identities = NULL;
+    u->n_identities = 0;
+}
+
 static void reply_unit(rpc_call *call, Credit__V1__Unit *u)
 {
-    const principal *p = node_caller(call);
-    if (!is_office(p) && strcmp(p->code, u->code) != 0)
-        u->n_identities = 0; /* free_unpacked frees by the allocation, not by this count */
+    redact_for(node_caller(call), u);
     rpc_reply(call, &u->base);
 }
 
@@ -173,8 +183,7 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
             credit__v1__unit__free_unpacked(u, NULL);
             break;
         }
-        if (!is_office(p) && strcmp(p->code, u->code) != 0)
-            u->n_identities = 0;
+        redact_for(p, u);
         units[resp.n_units++] = u;
     }
     if (store_iter_error(it, err) != 0) {
