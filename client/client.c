@@ -197,7 +197,9 @@ void credit_client_destroy(credit_client *c)
         free(c->methods[i].path);
     pthread_mutex_destroy(&c->mu);
     free(c);
-    grpc_shutdown();
+    /* Synchronous (deprecated, but grpc_shutdown may finish on a core thread after we return,
+     * and a program that exits then loses that thread's OpenSSL state). */
+    grpc_shutdown_blocking();
 }
 
 /* The channel's registration of `path`, made on first use. NULL only when the table is full

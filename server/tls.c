@@ -271,7 +271,7 @@ void tls_close(tls_state *t)
     crl_stack_free(t->crls);
     pthread_rwlock_destroy(&t->lock);
     if (t->grpc_inited)
-        grpc_shutdown();
+        grpc_shutdown_blocking(); /* synchronous, as in rpc_server_destroy */
     free(t);
 }
 

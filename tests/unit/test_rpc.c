@@ -259,7 +259,7 @@ static void stop(fixture *f, int grace_ms)
     rpc_server_shutdown(f->srv, grace_ms);
     rpc_server_destroy(f->srv);
     tls_close(f->tls);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 
 /* Waits up to 10 s until *counter reaches `want`; returns its value. */
@@ -555,7 +555,7 @@ static void test_shutdown_cancels_calls_still_open_after_the_grace_period(void *
     assert_null(raw_recv(&r));
     assert_int_not_equal(raw_finish(&r), GRPC_STATUS_OK);
     grpc_channel_destroy(ch);
-    grpc_shutdown();
+    grpc_shutdown_blocking();
 }
 
 static void test_status_and_message_reach_the_client(void **state)
