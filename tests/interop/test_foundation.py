@@ -191,6 +191,25 @@ class HealthStopTests(InteropCase):
                         "the node took longer than its grace period to exit")
 
 
+    def test_idle_client_connection_does_not_hold_the_stop_for_the_grace_period(self):
+        node = Node(extra=["--grace-ms", "10000"], name="idle-stop")
+        try:
+            ch = harness.channel(node.port)
+            self.assertEqual(harness.health(ch).Check(health_pb2.HealthCheckRequest(),
+                                                      timeout=10).status, HS.SERVING)
+            t0 = time.monotonic()  # the connection stays open, with no call on it
+            node.signal(signal.SIGTERM)
+            rc = node.wait_exit()
+            exited_after = time.monotonic() - t0
+            ch.close()
+        except BaseException:
+            node.kill9()
+            raise
+        observe("stop with an idle client connection: exited %s after %.2f s" % (rc, exited_after))
+        node.check_exit(rc)
+        self.assertLess(exited_after, 3.0, "an idle connection held the stop for the grace period")
+
+
 # --- 2. Reflection ----------------------------------------------------------------------------
 
 def add_files_in_dependency_order(pool, fdps):
