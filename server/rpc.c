@@ -535,8 +535,12 @@ static void read_peer(rpc_call *c)
         gpr_free(addr);
     }
     grpc_auth_context *ctx = grpc_call_auth_context(c->call);
-    if (!ctx)
+    if (!ctx) {
+        /* Cannot happen on the TLS port; if it ever does, refuse rather than run a handler
+         * without a caller. */
+        rpc_finish(c, RPC_UNAUTHENTICATED, "the connection has no verified peer");
         return;
+    }
     grpc_auth_property_iterator it;
     const grpc_auth_property *prop;
     /* A unit URI wins over any other URI; a certificate without URI is known by its CN. */
@@ -569,21 +573,18 @@ static void read_peer(rpc_call *c)
     }
     /* Authentication runs inside this window, while the context keeps the PEM alive. */
     rpc_server *srv = c->srv;
+    char msg[256] = "";
+    int code = RPC_OK;
     if (srv->hooks.authenticate) {
-        char msg[256] = "";
         rpc_auth level = c->m ? c->m->svc->auth : RPC_AUTH_VERIFIED;
-        int code = srv->hooks.authenticate(srv->hooks.app, p, level, c->method_path,
-                                           &c->principal, msg);
-        p->pem = NULL;
-        p->pem_len = 0;
-        grpc_auth_context_release(ctx);
-        if (code != RPC_OK)
-            rpc_finish(c, code, "%s", msg);
-        return;
+        code = srv->hooks.authenticate(srv->hooks.app, p, level, c->method_path, &c->principal,
+                                       msg);
     }
     p->pem = NULL;
     p->pem_len = 0;
     grpc_auth_context_release(ctx);
+    if (code != RPC_OK)
+        rpc_finish(c, code, "%s", msg);
 }
 
 static void on_new_call(rpc_server *srv, rpc_call *c, int ok)
