@@ -195,14 +195,18 @@ static int parse_args(int argc, char **argv, config *c, char *err)
             printf("creditd %s\n", CREDITD_VERSION);
             return 1;
         }
+        const char *file = NULL;
         if (strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc) {
                 snprintf(err, 512, "--config needs a file");
                 return -1;
             }
-            if (read_config_file(c, argv[i + 1], err) != 0)
-                return -1;
+            file = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            file = argv[i] + 9;
         }
+        if (file && read_config_file(c, file, err) != 0)
+            return -1;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -822,6 +822,20 @@ class StartupErrorTests(InteropCase):
             f.write("# test config\nthreads 2\nno-such-option 1\n")
         self.assertRefusesToStart(self.base_args() + ["--config", conf], "no-such-option")
 
+    def test_config_given_as_config_equals_file_is_read_too(self):
+        conf = os.path.join(harness.new_dir("startup"), "creditd.conf")
+        with open(conf, "w") as f:
+            f.write("no-such-option 1\n")
+        self.assertRefusesToStart(self.base_args() + ["--config=" + conf], "no-such-option")
+
+    def test_config_file_sets_options_the_flags_leave_alone(self):
+        conf = os.path.join(harness.new_dir("startup"), "creditd.conf")
+        with open(conf, "w") as f:
+            f.write("threads 5\n")
+        with Node(extra=["--config", conf], name="config-only") as node:
+            self.assertEqual(who_am_i(node.port).unit.code, "office")
+        self.assertRegex(node.stderr_text(), r"event=listening .*threads=5\b")
+
     def test_flag_overrides_threads_set_in_config_file(self):
         conf = os.path.join(harness.new_dir("startup"), "creditd.conf")
         with open(conf, "w") as f:
