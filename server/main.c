@@ -20,6 +20,8 @@
 #include "rpc.h"
 #include "descset.h"
 #include "store.h"
+#include "svc_collection.h"
+#include "svc_query.h"
 #include "svc_units.h"
 #include "tls.h"
 
@@ -45,6 +47,7 @@ typedef struct config {
     char data[4096];
     char tls[4096];
     char log_level[16];
+    char privacy_key[4096];
     long threads;
     long max_message_bytes;
     long sync;
@@ -73,6 +76,9 @@ static const opt options[] = {
     {"data", STR(data), NULL, "data directory (created if missing, its parent must exist)"},
     {"tls", STR(tls), NULL, "TLS directory: ca.crt, server.crt, server.key, crl/"},
     {"log-level", STR(log_level), "info", "debug, info, warn or error"},
+    {"privacy-key", STR(privacy_key), "TLS/privacy.key",
+     "key file sealing personal identity numbers; made on first start; keep it with the "
+     "certificates, apart from the data"},
     {"threads", INT(threads, 1, 64), "2", "completion-queue threads"},
     {"max-message-bytes", INT(max_message_bytes, 1024, 1L << 30), "4194304",
      "largest request message accepted; larger ones get RESOURCE_EXHAUSTED"},
@@ -281,12 +287,70 @@ static void host_of(const char *listen, char *host, size_t cap)
     host[n] = '\0';
 }
 
+/* Opens the key that seals personal identity numbers (creating it on a node's first start)
+ * and checks it is the key this data directory was written with: a different key would
+ * make every sealed number unreadable, so the node refuses to start rather than find out
+ * record by record. */
+static int open_privacy(config *cfg, node *n, char *err)
+{
+    char path[4200], perr[256];
+    if (strcmp(cfg->privacy_key, "TLS/privacy.key") == 0)
+        snprintf(path, sizeof path, "%s/privacy.key", cfg->tls);
+    else
+        snprintf(path, sizeof path, "%s", cfg->privacy_key);
+    static const char fp_key[] = "privacy-fingerprint";
+    void *stored = NULL;
+    size_t len = 0;
+    char serr[STORE_ERR_LEN];
+    int rc = store_get(n->st, NULL, STORE_CF_DEFAULT, fp_key, sizeof fp_key - 1, &stored, &len,
+                       serr);
+    if (rc != 0 && rc != STORE_ENOTFOUND) {
+        snprintf(err, 512, "cannot read the store: %.400s", serr);
+        return -1;
+    }
+    /* A node that has written data never makes a new key: its key file must exist. */
+    if (privacy_open(path, rc == STORE_ENOTFOUND, &n->pv, perr) != 0) {
+        snprintf(err, 512, "privacy key %.200s: %.250s", path, perr);
+        free(stored);
+        return -1;
+    }
+    unsigned char fp[PRIVACY_FINGERPRINT_LEN];
+    privacy_fingerprint(n->pv, fp);
+    if (rc == 0) {
+        int same = len == sizeof fp && memcmp(stored, fp, sizeof fp) == 0;
+        free(stored);
+        if (!same) {
+            snprintf(err, 512,
+                     "privacy key %.200s is not the key the data in %.200s was sealed with",
+                     path, cfg->data);
+            return -1;
+        }
+        return 0;
+    }
+    store_batch *b = store_batch_create();
+    if (!b) {
+        snprintf(err, 512, "out of memory");
+        return -1;
+    }
+    store_batch_put(b, STORE_CF_DEFAULT, fp_key, sizeof fp_key - 1, fp, sizeof fp);
+    rc = store_write(n->st, b, serr);
+    store_batch_destroy(b);
+    if (rc != 0) {
+        snprintf(err, 512, "cannot write the store: %.400s", serr);
+        return -1;
+    }
+    return 0;
+}
+
 /* Every service the node serves, in the order they are registered. */
 static const rpc_service *const services[] = {
     &health_service,
     &reflection_v1_service,
     &reflection_v1alpha_service,
     &unit_registry_service,
+    &public_collection_service,
+    &open_query_service,
+    &government_sharing_service,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -336,6 +400,10 @@ int main(int argc, char **argv)
     so.sync = (int)cfg.sync;
     if (store_open(cfg.data, &so, &n.st, err) != 0) {
         fprintf(stderr, "creditd: cannot open the store in %s: %s\n", cfg.data, err);
+        goto out;
+    }
+    if (open_privacy(&cfg, &n, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
         goto out;
     }
     int seeded = registry_seed(n.st, (const char *)credit_demo_units, credit_demo_units_len, err);
@@ -420,6 +488,7 @@ out:
     descset_destroy(ds);
     audit_close(n.audit);
     store_close(n.st);
+    privacy_close(n.pv);
     tls_close(n.tls);
     if (exit_code == 0)
         log_event(LOG_INFO, "stopped", "data=%s", cfg.data);

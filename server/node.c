@@ -60,6 +60,9 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     snprintf(p->name, sizeof p->name, "%s", u->name);
     snprintf(p->identity, sizeof p->identity, "%s", peer->identity);
     p->kind = u->kind;
+    for (size_t i = 0; i < u->n_categories && i < sizeof p->categories / sizeof p->categories[0];
+         i++)
+        p->categories[p->n_categories++] = u->categories[i];
     credit__v1__unit__free_unpacked(u, NULL);
     *out = p;
     return RPC_OK;

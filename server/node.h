@@ -8,6 +8,7 @@
 #define CREDIT_NODE_H
 
 #include "audit.h"
+#include "privacy.h"
 #include "rpc.h"
 #include "store.h"
 #include "tls.h"
@@ -16,7 +17,8 @@ typedef struct node {
     store *st;
     audit *audit;
     tls_state *tls;
-    int sync; /* fsync acknowledged writes */
+    privacy *pv; /* seals personal identity numbers */
+    int sync;    /* fsync acknowledged writes */
 } node;
 
 /* The caller of a call to a service of level RPC_AUTH_REGISTERED: a copy of its unit as it
@@ -26,6 +28,8 @@ typedef struct principal {
     char name[256];
     int kind; /* Credit__V1__UnitKind */
     char identity[256];
+    int categories[32]; /* public catalogue categories it is responsible for */
+    size_t n_categories;
 } principal;
 
 /* The hooks that plug the node into the RPC layer (authentication, audit, logs). */

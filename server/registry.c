@@ -22,6 +22,13 @@ int registry_kind_from_name(const char *name)
     return v ? v->value : 0;
 }
 
+const char *registry_kind_name(int kind)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, kind);
+    return v ? v->name : "UNIT_KIND_UNSPECIFIED";
+}
+
 int registry_check_code(const char *code, char *why)
 {
     size_t n = strlen(code);
@@ -160,6 +167,31 @@ static size_t split_tabs(char *line, char **f, size_t n)
     return k;
 }
 
+/* Parses "LICENSING,PENALTY" (category names without CATEGORY_) or "-" into at most 32
+ * categories. Returns 0 or -1 for an unknown name or too many. */
+static int parse_categories(const char *list, Credit__V1__Category *out, size_t *n)
+{
+    *n = 0;
+    if (strcmp(list, "-") == 0 || list[0] == '\0')
+        return 0;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char name[64];
+        if (*n == 32 || snprintf(name, sizeof name, "CATEGORY_%.*s", (int)len, p) >= (int)sizeof name)
+            return -1;
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value_by_name(&credit__v1__category__descriptor, name);
+        if (!v || v->value == 0)
+            return -1;
+        out[(*n)++] = (Credit__V1__Category)v->value;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 int registry_seed(store *st, const char *tsv, size_t len, char *err)
 {
     store_iter *it = store_iter_create(st, NULL, STORE_CF_UNITS, "u/", 2, NULL, 0);
@@ -195,10 +227,10 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
             *next++ = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        char *f[4];
+        char *f[5];
         char why[128];
-        if (split_tabs(line, f, 4) != 4 || registry_check_code(f[0], why) != 0 ||
-            !registry_kind_from_name(f[1])) {
+        size_t nf = split_tabs(line, f, 5);
+        if (nf < 4 || registry_check_code(f[0], why) != 0 || !registry_kind_from_name(f[1])) {
             snprintf(err, STORE_ERR_LEN, "bad demo unit line %d: \"%.100s\"", lineno, f[0]);
             rc = STORE_EINVAL;
             goto out;
@@ -230,6 +262,14 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
         u.registered_at = &ts;
         u.updated_at = &ts;
         u.updated_by = "seed";
+        Credit__V1__Category cats[32];
+        if (nf == 5 && parse_categories(f[4], cats, &u.n_categories) != 0) {
+            snprintf(err, STORE_ERR_LEN, "demo unit line %d: bad category list \"%.100s\"",
+                     lineno, f[4]);
+            rc = STORE_EINVAL;
+            goto out;
+        }
+        u.categories = cats;
         if (registry_put(b, &u) != 0) {
             snprintf(err, STORE_ERR_LEN, "out of memory");
             rc = STORE_ENOMEM;

@@ -48,4 +48,7 @@ int registry_check_identity(const char *identity, char *why);
 /* Parses a kind name ("DEPARTMENT"); returns the enum value or 0 if unknown. */
 int registry_kind_from_name(const char *name);
 
+/* The name of a unit kind ("DEPARTMENT"); static storage. */
+const char *registry_kind_name(int kind);
+
 #endif /* CREDIT_REGISTRY_H */

@@ -25,13 +25,6 @@
 
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *kind_name(int kind)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, kind);
-    return v ? v->name : "UNIT_KIND_UNSPECIFIED";
-}
-
 static int is_office(const principal *p)
 {
     return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
@@ -44,7 +37,7 @@ static int refuse_unless_office(rpc_call *call, const char *what)
     if (is_office(p))
         return 0;
     rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, kind_name(p->kind));
+               p->code, registry_kind_name(p->kind));
     return 1;
 }
 
@@ -255,7 +248,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
         u.registered_at = &ts;
         char detail[160];
         snprintf(detail, sizeof detail, "registered unit %s as %s", req->code,
-                 kind_name(req->kind));
+                 registry_kind_name(req->kind));
         store_and_reply(call, &u, NULL, detail);
     }
     pthread_mutex_unlock(&write_mu);

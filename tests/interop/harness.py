@@ -180,14 +180,15 @@ def revoke_cert(cert_path, tls=None):
 
 
 def demo_units():
-    """The demo units as (code, kind name, uscc or '', name), in file order."""
+    """The demo units as (code, kind name, uscc or '', name), in file order (a fifth column,
+    the categories a unit is responsible for, is left out)."""
     units = []
     with open(DEMO_UNITS_TSV, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\r\n")
             if not line or line.startswith("#"):
                 continue
-            code, kind, uscc, name = line.split("\t", 3)
+            code, kind, uscc, name = line.split("\t")[:4]
             units.append((code, kind, "" if uscc == "-" else uscc, name))
     return units
 

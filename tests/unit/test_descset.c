@@ -50,6 +50,7 @@
 #define V1A_RESP(c) GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_##c
 
 #define UNIT_PROTO      "credit/v1/unit.proto"
+#define RECORD_PROTO "credit/v1/record.proto"
 #define TIMESTAMP_PROTO "google/protobuf/timestamp.proto"
 
 /* The descriptor set file, read once by main. */
@@ -260,34 +261,37 @@ static void test_symbol_lookup_finds_service_method_message_enum_and_value(void 
                     "grpc/reflection/v1alpha/reflection.proto");
 }
 
-static void test_closure_of_unit_proto_includes_timestamp_import(void **state)
+/* unit.proto imports record.proto and timestamp.proto, and record.proto imports timestamp.proto
+ * too: the closure is depth-first and lists timestamp.proto once. */
+static void test_closure_lists_the_file_first_then_its_imports_once(void **state)
 {
     const descset *ds = *state;
-    descset_file out[4];
+    descset_file out[5];
     size_t n;
 
     memset(out, 0, sizeof(out));
-    n = descset_file_closure_by_name(ds, UNIT_PROTO, out, 4);
-    assert_int_equal(n, 2);
+    n = descset_file_closure_by_name(ds, UNIT_PROTO, out, 5);
+    assert_int_equal(n, 3);
     assert_string_equal(out[0].name, UNIT_PROTO);
-    assert_string_equal(out[1].name, TIMESTAMP_PROTO);
+    assert_string_equal(out[1].name, RECORD_PROTO);
+    assert_string_equal(out[2].name, TIMESTAMP_PROTO);
     check_file_proto(out[0].data, out[0].len, UNIT_PROTO, "credit.v1");
-    check_file_proto(out[1].data, out[1].len, TIMESTAMP_PROTO, "google.protobuf");
-    assert_null(out[2].name);
+    check_file_proto(out[2].data, out[2].len, TIMESTAMP_PROTO, "google.protobuf");
+    assert_null(out[3].name);
 
     /* Too small an array: the full count comes back, only `max` entries are written. */
     memset(out, 0, sizeof(out));
-    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, out, 1), 2);
+    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, out, 1), 3);
     assert_string_equal(out[0].name, UNIT_PROTO);
     assert_null(out[1].name);
-    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, NULL, 0), 2);
+    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, NULL, 0), 3);
 
     /* A file without imports is its own closure; a symbol gives its file's closure. */
     assert_int_equal(descset_file_closure_by_name(ds, TIMESTAMP_PROTO, out, 4), 1);
     assert_string_equal(out[0].name, TIMESTAMP_PROTO);
-    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.Unit", out, 4), 2);
+    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.Unit", out, 4), 3);
     assert_string_equal(out[0].name, UNIT_PROTO);
-    assert_string_equal(out[1].name, TIMESTAMP_PROTO);
+    assert_string_equal(out[2].name, TIMESTAMP_PROTO);
 }
 
 static void test_unknown_symbol_and_file_are_not_found(void **state)
@@ -382,7 +386,7 @@ static void test_set_copies_its_input(void **state)
     char err[ERR_LEN];
     unsigned char *copy = malloc(desc_len);
     descset *ds = NULL;
-    descset_file out[2];
+    descset_file out[3];
     int cs = 0, ss = 0;
 
     (void)state;
@@ -391,7 +395,7 @@ static void test_set_copies_its_input(void **state)
     CHECK_OK(descset_create(copy, desc_len, &ds, err));
     memset(copy, 0, desc_len);
     free(copy);
-    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.UnitRegistry", out, 2), 2);
+    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.UnitRegistry", out, 3), 3);
     check_file_proto(out[0].data, out[0].len, UNIT_PROTO, "credit.v1");
     assert_int_equal(descset_method_shape(ds, "grpc.health.v1.Health", "Watch", &cs, &ss), 0);
     assert_int_equal(ss, 1);
@@ -469,10 +473,12 @@ static void test_reflection_v1alpha_answers_file_by_filename(void **state)
     resp = ask_v1alpha(ds, &req);
     assert_int_equal(resp->message_response_case, V1A_RESP(FILE_DESCRIPTOR_RESPONSE));
     fdr = resp->file_descriptor_response;
-    assert_int_equal(fdr->n_file_descriptor_proto, 2);
+    assert_int_equal(fdr->n_file_descriptor_proto, 3);
     check_file_proto(fdr->file_descriptor_proto[0].data, fdr->file_descriptor_proto[0].len,
                      UNIT_PROTO, "credit.v1");
     check_file_proto(fdr->file_descriptor_proto[1].data, fdr->file_descriptor_proto[1].len,
+                     RECORD_PROTO, "credit.v1");
+    check_file_proto(fdr->file_descriptor_proto[2].data, fdr->file_descriptor_proto[2].len,
                      TIMESTAMP_PROTO, "google.protobuf");
     grpc__reflection__v1alpha__server_reflection_response__free_unpacked(resp, NULL);
 }
@@ -646,7 +652,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unknown_method_has_no_shape),
         cmocka_unit_test(test_services_include_health_reflection_and_unit_registry),
         cmocka_unit_test(test_symbol_lookup_finds_service_method_message_enum_and_value),
-        cmocka_unit_test(test_closure_of_unit_proto_includes_timestamp_import),
+        cmocka_unit_test(test_closure_lists_the_file_first_then_its_imports_once),
         cmocka_unit_test(test_unknown_symbol_and_file_are_not_found),
         cmocka_unit_test(test_corrupt_set_is_rejected_with_message),
         cmocka_unit_test(test_set_copies_its_input),

@@ -1,0 +1,716 @@
+/*
+ * record_check.c — see record_check.h.
+ *
+ * Each rule is a small function that returns 0, or calls reject(), which fills the failure and
+ * returns -1; record_check_input runs them in the documented order and stops at the first
+ * failure. Two tables hold the policy: which channels each kind of unit may push through, and
+ * the publicity windows of the severities (DOMAIN.md's current national rule). They are the
+ * values to move into configuration when the catalogue comes to govern them.
+ *
+ * Text. A string's length is checked before anything else is read from it, then its bytes:
+ * they must be UTF-8 (proto3 strings are, and clients in other languages refuse a record that
+ * is not) without control characters (C0, DEL and C1); free text may hold line feeds and tabs.
+ * A required field holding only blanks (spaces, tabs, line feeds, U+00A0, U+3000) counts as
+ * missing. An optional field counts as given when it is not empty.
+ *
+ * Personal numbers. No reason formats a subject's identifier, a representative's number or an
+ * older code; the only value-derived words are validate_resident_id's (which never hold the
+ * number) and validate_uscc's (one character of an organisation's public code).
+ *
+ * Dates. Day arithmetic goes through days since 1970-01-01 in the proleptic Gregorian calendar
+ * (Howard Hinnant's civil algorithms), so nothing depends on the C library's time zone, and
+ * China Standard Time is a fixed UTC+8 (China has kept no daylight saving since 1991).
+ */
+#include "record_check.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "credit/v1/unit.pb-c.h"
+#include "validate.h"
+
+#define INVALID RECORD_CHECK_INVALID_ARGUMENT
+#define DENIED  RECORD_CHECK_PERMISSION_DENIED
+
+#define SHORT_MAX RECORD_CHECK_SHORT_MAX
+#define TEXT_MAX  RECORD_CHECK_TEXT_MAX
+
+/* check_text flags */
+#define REQUIRED  1 /* must hold something other than blanks */
+#define MULTILINE 2 /* free text: line feeds and tabs allowed */
+
+#define WHY_LEN  128 /* validate.h's reasons */
+#define DATE_LEN 40  /* "YYYY-MM-DD", with room for any int32 fields */
+
+#define CST_OFFSET     (8 * 3600)
+#define LOCAL_MIN      (-62135596800LL) /* 0001-01-01T00:00:00, local */
+#define LOCAL_MAX      253402300799LL   /* 9999-12-31T23:59:59, local */
+#define LONGEST_MONTHS 36               /* the longest window any severity has */
+
+/* --- Policy tables ------------------------------------------------------------------------ */
+
+/* The channels each kind of unit may push public records through; a kind not listed may use
+ * none. A 0 (CHANNEL_UNSPECIFIED) ends a shorter list: the input's own 0 has become
+ * CHANNEL_DIRECT_PUSH before the table is read. */
+static const struct {
+    int unit_kind;
+    int channels[3];
+} channel_rules[] = {
+    {CREDIT__V1__UNIT_KIND__DEPARTMENT,
+     {CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
+      CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW}},
+    {CREDIT__V1__UNIT_KIND__OFFICE,
+     {CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
+      CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW}},
+    {CREDIT__V1__UNIT_KIND__MUNICIPAL,
+     {CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING, 0}},
+    {CREDIT__V1__UNIT_KIND__SERVICE_UNIT,
+     {CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW, CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH,
+      CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING}},
+};
+
+/* Publicity windows in months from the decision date. */
+static const struct {
+    int severity;
+    int min_months;
+    int max_months;
+} publicity_rules[] = {
+    {CREDIT__V1__SEVERITY__MINOR, 0, 3},
+    {CREDIT__V1__SEVERITY__GENERAL, 3, 12},
+    {CREDIT__V1__SEVERITY__SERIOUS, 12, LONGEST_MONTHS},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- Failures and names ------------------------------------------------------------------- */
+
+static int reject(check_failure *f, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int reject(check_failure *f, int code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    f->code = code;
+    snprintf(f->field, sizeof f->field, "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(f->reason, sizeof f->reason, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The .proto name of enum value v ("CATEGORY_PENALTY"), or NULL for a value it does not know. */
+static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+    const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(d, v);
+
+    return e ? e->name : NULL;
+}
+
+/* Like enum_name, with "unknown (42)" in buf[32] for a value it does not know. */
+static const char *enum_label(const ProtobufCEnumDescriptor *d, int v, char *buf)
+{
+    const char *name = enum_name(d, v);
+
+    if (name)
+        return name;
+    snprintf(buf, 32, "unknown (%d)", v);
+    return buf;
+}
+
+static const char *date_str(const Credit__V1__Date *d, char *buf)
+{
+    snprintf(buf, DATE_LEN, "%04d-%02d-%02d", (int)d->year, (int)d->month, (int)d->day);
+    return buf;
+}
+
+/* --- Text --------------------------------------------------------------------------------- */
+
+/* Decodes one UTF-8 sequence from s[n] (n >= 1) into *cp. Returns its length, or 0 for a
+ * malformed, overlong or truncated sequence, a surrogate or a value above U+10FFFF. */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0], min;
+    size_t len;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0; /* a continuation byte, or a lead byte that is always overlong or too high */
+    }
+    c &= 0x7fu >> len; /* the lead byte's payload bits */
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+static int is_control(unsigned c)
+{
+    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
+}
+
+static int is_blank(unsigned c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == 0xa0 || c == 0x3000;
+}
+
+/* Checks text field `field` holding s (NULL reads as empty): at most `max` bytes, UTF-8, no
+ * control characters (but line feeds and tabs with MULTILINE), and with REQUIRED not empty
+ * nor blank. */
+static int check_text(check_failure *f, const char *field, const char *s, size_t max, int flags)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), i = 0;
+    int blank = 1;
+
+    if (n > max)
+        return reject(f, INVALID, field, "is %zu bytes long; at most %zu are allowed", n, max);
+    while (i < n) {
+        unsigned c;
+        size_t len = utf8_next(p + i, n - i, &c);
+
+        if (len == 0)
+            return reject(f, INVALID, field, "is not valid UTF-8 (at byte %zu)", i + 1);
+        if (is_control(c) && !((flags & MULTILINE) && (c == '\n' || c == '\t')))
+            return reject(
+                f, INVALID, field, "contains a control character (U+%04X) at byte %zu%s", c, i + 1,
+                (flags & MULTILINE) ? "; free text may hold only line feeds and tabs" : "");
+        if (!is_blank(c))
+            blank = 0;
+        i += len;
+    }
+    if ((flags & REQUIRED) && blank)
+        return reject(f, INVALID, field, n ? "is required, and holds only blanks" : "is required");
+    return 0;
+}
+
+/* A text field and how it is checked, for the fields that have no other rule. */
+struct text_field {
+    const char *field;
+    const char *value;
+    size_t max;
+    int flags;
+};
+
+static int check_texts(check_failure *f, const struct text_field *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (check_text(f, t[i].field, t[i].value, t[i].max, t[i].flags) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A unified social credit code: required, or optional (checked only when not empty). */
+static int check_uscc(check_failure *f, const char *field, const char *s, int required)
+{
+    char why[WHY_LEN];
+
+    if (check_text(f, field, s, SHORT_MAX, required ? REQUIRED : 0) != 0)
+        return -1;
+    if (s && *s && validate_uscc(s, why) != 0)
+        return reject(f, INVALID, field, "is not a valid unified social credit code: %s", why);
+    return 0;
+}
+
+/* --- Dates -------------------------------------------------------------------------------- */
+
+static int is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days in month m (1..12) of year y. */
+static int month_days(int64_t y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    return days[m - 1] + (m == 2 && is_leap(y));
+}
+
+/* Days since 1970-01-01 of a valid date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+/* The date `z` days after 1970-01-01; z must keep the year within int32. */
+static void civil_from_days(int64_t z, Credit__V1__Date *out)
+{
+    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
+
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+
+    r.year = (int32_t)(yoe + era * 400 + (m <= 2));
+    r.month = (int32_t)m;
+    r.day = (int32_t)(doy - (153 * mp + 2) / 5 + 1);
+    *out = r;
+}
+
+int record_date_valid(const Credit__V1__Date *d)
+{
+    return d && d->year >= 1900 && d->year <= 9999 && d->month >= 1 && d->month <= 12 &&
+           d->day >= 1 && d->day <= month_days(d->year, d->month);
+}
+
+int record_date_cmp(const Credit__V1__Date *a, const Credit__V1__Date *b)
+{
+    assert(a && b);
+    if (a->year != b->year)
+        return a->year < b->year ? -1 : 1;
+    if (a->month != b->month)
+        return a->month < b->month ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return 0;
+}
+
+void record_date_add_months(const Credit__V1__Date *d, int months, Credit__V1__Date *out)
+{
+    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
+
+    if (record_date_valid(d)) {
+        /* Months since year 0; with a valid d and an int `months` the year fits in int32. */
+        int64_t m = (int64_t)d->year * 12 + (d->month - 1) + months;
+        int64_t y = m / 12 - (m % 12 < 0);
+        int month = (int)(m - y * 12) + 1;
+        int last = month_days(y, month);
+
+        r.year = (int32_t)y;
+        r.month = month;
+        r.day = d->day < last ? d->day : last;
+    }
+    *out = r;
+}
+
+int record_publicity_months(int severity, int *min_m, int *max_m)
+{
+    for (size_t i = 0; i < COUNT(publicity_rules); i++) {
+        if (publicity_rules[i].severity == severity) {
+            *min_m = publicity_rules[i].min_months;
+            *max_m = publicity_rules[i].max_months;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void record_default_publicity_end(const Credit__V1__Penalty *p, Credit__V1__Date *out)
+{
+    Credit__V1__Date none = CREDIT__V1__DATE__INIT;
+    int min_m, max_m;
+
+    if (!p || !record_date_valid(p->decision_date)) {
+        *out = none;
+        return;
+    }
+    if (record_publicity_months(p->severity, &min_m, &max_m) != 0)
+        max_m = LONGEST_MONTHS;
+    record_date_add_months(p->decision_date, max_m, out);
+}
+
+int record_publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today)
+{
+    Credit__V1__Date end;
+
+    if (!p)
+        return 1;
+    if (record_date_valid(p->publicity_end_date))
+        end = *p->publicity_end_date;
+    else
+        record_default_publicity_end(p, &end);
+    if (!record_date_valid(&end))
+        return 1;
+    return record_date_cmp(today, &end) > 0;
+}
+
+void record_date_from_unix(int64_t t, Credit__V1__Date *out)
+{
+    int64_t local, days;
+
+    /* Clamped first, so that adding the offset cannot overflow. */
+    if (t > LOCAL_MAX - CST_OFFSET)
+        local = LOCAL_MAX;
+    else if (t < LOCAL_MIN - CST_OFFSET)
+        local = LOCAL_MIN;
+    else
+        local = t + CST_OFFSET;
+    days = local / 86400 - (local % 86400 < 0);
+    civil_from_days(days, out);
+}
+
+/* A date that must be given, real, and not after today. */
+static int check_past_date(check_failure *f, const char *field, const Credit__V1__Date *d,
+                           const Credit__V1__Date *today)
+{
+    char a[DATE_LEN], b[DATE_LEN];
+
+    if (!d)
+        return reject(f, INVALID, field, "is required");
+    if (!record_date_valid(d))
+        return reject(f, INVALID, field, "%s is not a real date of the years 1900 to 9999",
+                      date_str(d, a));
+    if (record_date_cmp(d, today) > 0)
+        return reject(f, INVALID, field, "%s is in the future (today is %s)", date_str(d, a),
+                      date_str(today, b));
+    return 0;
+}
+
+/* A date that may be left out, but must be real when given. */
+static int check_optional_date(check_failure *f, const char *field, const Credit__V1__Date *d)
+{
+    char a[DATE_LEN];
+
+    if (d && !record_date_valid(d))
+        return reject(f, INVALID, field, "%s is not a real date of the years 1900 to 9999",
+                      date_str(d, a));
+    return 0;
+}
+
+/* --- The rules, in order ------------------------------------------------------------------ */
+
+/* 1. The id in the source unit's own system: with the unit it makes a push idempotent. */
+static int check_source_record_id(const Credit__V1__PublicRecordInput *in, check_failure *f)
+{
+    return check_text(f, "source_record_id", in->source_record_id, RECORD_CHECK_SOURCE_ID_MAX,
+                      REQUIRED);
+}
+
+/* 2. A category of the public catalogue. */
+static int check_category(const Credit__V1__PublicRecordInput *in, check_failure *f)
+{
+    const char *name = enum_name(&credit__v1__category__descriptor, in->category);
+
+    if (in->category == CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED)
+        return reject(f, INVALID, "category", "is required: the public catalogue category");
+    if (!name)
+        return reject(f, INVALID, "category", "%d is not a known category", (int)in->category);
+    return 0;
+}
+
+/* 3b. A category that has a typed body. Checked after responsibility, so that a unit learns
+ * first that a category is not its to push at all. */
+static int check_typed(const Credit__V1__PublicRecordInput *in, check_failure *f)
+{
+    const char *name = enum_name(&credit__v1__category__descriptor, in->category);
+
+    if (in->category != CREDIT__V1__CATEGORY__CATEGORY_LICENSING &&
+        in->category != CREDIT__V1__CATEGORY__CATEGORY_PENALTY)
+        return reject(f, INVALID, "category",
+                      "%s records cannot be pushed yet: the category's dimensions come with the "
+                      "catalogue",
+                      name);
+    return 0;
+}
+
+/* 3. The unit pushes only the categories it is responsible for. */
+static int check_responsibility(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+                                check_failure *f)
+{
+    for (size_t i = 0; i < unit->n_categories; i++) {
+        if (unit->categories[i] == (int)in->category)
+            return 0;
+    }
+    return reject(f, DENIED, "category", "unit %.64s is not responsible for %s records",
+                  unit->code ? unit->code : "(unnamed)",
+                  enum_name(&credit__v1__category__descriptor, in->category));
+}
+
+/* 4. The body the category needs, and not the other one. */
+static int check_body(const Credit__V1__PublicRecordInput *in, check_failure *f)
+{
+    int licensing = in->category == CREDIT__V1__CATEGORY__CATEGORY_LICENSING;
+    int want = licensing ? CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE
+                         : CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
+    const char *body = licensing ? "licence" : "penalty";
+    const char *other = licensing ? "penalty" : "licence";
+    const char *category = enum_name(&credit__v1__category__descriptor, in->category);
+
+    if ((int)in->body_case == want) {
+        /* licence and penalty share the union: either pointer tells whether it is set. */
+        if (in->licence)
+            return 0;
+        return reject(f, INVALID, body, "is required for %s records", category);
+    }
+    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY__NOT_SET)
+        return reject(f, INVALID, body, "is required for %s records", category);
+    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE ||
+        in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY)
+        return reject(f, INVALID, other, "a %s cannot be pushed as a %s record: give a %s instead",
+                      other, category, body);
+    return reject(f, INVALID, body, "is required for %s records (the body is of an unknown kind)",
+                  category);
+}
+
+/* 5. The channel the record came through, as the unit's kind allows. */
+static int check_channel(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+                         check_failure *f)
+{
+    int channel = in->channel;
+    char buf[32];
+
+    if (!enum_name(&credit__v1__channel__descriptor, channel))
+        return reject(f, INVALID, "channel", "%d is not a known channel", channel);
+    if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
+        channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
+    for (size_t i = 0; i < COUNT(channel_rules); i++) {
+        if (channel_rules[i].unit_kind != unit->kind)
+            continue;
+        for (size_t j = 0; j < COUNT(channel_rules[i].channels); j++) {
+            if (channel_rules[i].channels[j] == channel)
+                return 0;
+        }
+        break;
+    }
+    return reject(f, INVALID, "channel", "%s%s is not open to %s units for public records",
+                  enum_name(&credit__v1__channel__descriptor, channel),
+                  in->channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED
+                      ? " (the default when none is given)"
+                      : "",
+                  enum_label(&credit__v1__unit_kind__descriptor, unit->kind, buf));
+}
+
+/* 6. Who the record is about, and the identifier it is filed under. */
+static int check_subject(const Credit__V1__Subject *s, check_failure *f)
+{
+    const struct text_field older[] = {
+        {"subject.registration_number", s ? s->registration_number : NULL, SHORT_MAX, 0},
+        {"subject.organisation_code", s ? s->organisation_code : NULL, SHORT_MAX, 0},
+        {"subject.tax_number", s ? s->tax_number : NULL, SHORT_MAX, 0},
+        {"subject.institution_certificate", s ? s->institution_certificate : NULL, SHORT_MAX, 0},
+        {"subject.social_organisation_certificate", s ? s->social_organisation_certificate : NULL,
+         SHORT_MAX, 0},
+    };
+    char why[WHY_LEN];
+
+    if (!s)
+        return reject(f, INVALID, "subject", "is required");
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED)
+        return reject(f, INVALID, "subject.kind",
+                      "is required: LEGAL_PERSON, INDIVIDUAL_BUSINESS, NATURAL_PERSON, "
+                      "SOCIAL_ORGANISATION or PUBLIC_INSTITUTION");
+    if (!enum_name(&credit__v1__subject_kind__descriptor, s->kind))
+        return reject(f, INVALID, "subject.kind", "%d is not a known subject kind", (int)s->kind);
+    if (check_text(f, "subject.name", s->name, SHORT_MAX, REQUIRED) != 0 ||
+        check_text(f, "subject.identifier", s->identifier, SHORT_MAX, REQUIRED) != 0)
+        return -1;
+
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
+        if (validate_resident_id(s->identifier, why) != 0)
+            return reject(f, INVALID, "subject.identifier",
+                          "is not a valid resident identity number: %s", why);
+    } else if (strlen(s->identifier) == 18) {
+        if (validate_uscc(s->identifier, why) != 0)
+            return reject(f, INVALID, "subject.identifier",
+                          "is not a valid unified social credit code: %s", why);
+    } else {
+        /* No USCC: the record is filed under an older code, which the subject must give. */
+        size_t i;
+
+        for (i = 0; i < COUNT(older); i++) {
+            if (older[i].value && *older[i].value && strcmp(older[i].value, s->identifier) == 0)
+                break;
+        }
+        if (i == COUNT(older))
+            return reject(f, INVALID, "subject.identifier",
+                          "must be a unified social credit code, or one of the older codes the "
+                          "subject gives");
+    }
+    return check_texts(f, older, COUNT(older));
+}
+
+/* 7. The legal representative and the representative's identity document. */
+static int check_representative(const Credit__V1__Subject *s, check_failure *f)
+{
+    const char *number = s->legal_representative_id_number;
+    int type = s->legal_representative_id_type;
+    char why[WHY_LEN];
+
+    if (type != CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED &&
+        !enum_name(&credit__v1__id_type__descriptor, type))
+        return reject(f, INVALID, "subject.legal_representative_id_type",
+                      "%d is not a known identity document type", type);
+    if (check_text(f, "subject.legal_representative_id_number", number, SHORT_MAX, 0) != 0)
+        return -1;
+    if (number && *number) {
+        if (type == CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED)
+            return reject(f, INVALID, "subject.legal_representative_id_type",
+                          "is required when legal_representative_id_number is given");
+        if (type == CREDIT__V1__ID_TYPE__RESIDENT_ID && validate_resident_id(number, why) != 0)
+            return reject(f, INVALID, "subject.legal_representative_id_number",
+                          "is not a valid resident identity number: %s", why);
+    }
+    /* A natural person is their own representative; a legal person must name one. */
+    return check_text(f, "subject.legal_representative", s->legal_representative, SHORT_MAX,
+                      s->kind == CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON ? REQUIRED : 0);
+}
+
+/* 8. When the recorded event happened: from 1900 to at most a day after today (China time),
+ * a day's grace for clocks and time zones of the source systems. */
+static int check_occurred_at(const Credit__V1__PublicRecordInput *in, const Credit__V1__Date *today,
+                             check_failure *f)
+{
+    const Google__Protobuf__Timestamp *t = in->occurred_at;
+    Credit__V1__Date d, latest;
+    char a[DATE_LEN], b[DATE_LEN];
+
+    if (!t)
+        return reject(f, INVALID, "occurred_at", "is required");
+    if (t->nanos < 0 || t->nanos > 999999999)
+        return reject(f, INVALID, "occurred_at", "has nanos %d, outside 0 to 999999999",
+                      (int)t->nanos);
+    record_date_from_unix(t->seconds, &d);
+    if (d.year < 1900)
+        return reject(f, INVALID, "occurred_at", "%s (China time) is before 1900-01-01",
+                      date_str(&d, a));
+    civil_from_days(days_from_civil(today->year, today->month, today->day) + 1, &latest);
+    if (record_date_cmp(&d, &latest) > 0)
+        return reject(f, INVALID, "occurred_at",
+                      "%s (China time) is more than a day after today, %s", date_str(&d, a),
+                      date_str(today, b));
+    return 0;
+}
+
+/* 9. An administrative licence. */
+static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *today,
+                         check_failure *f)
+{
+    const struct text_field rest[] = {
+        {"licence.decision_document_name", l->decision_document_name, SHORT_MAX, 0},
+        {"licence.licence_category", l->licence_category, SHORT_MAX, 0},
+        {"licence.certificate_name", l->certificate_name, SHORT_MAX, 0},
+        {"licence.licence_number", l->licence_number, SHORT_MAX, 0},
+        {"licence.current_status", l->current_status, SHORT_MAX, 0},
+        {"licence.remarks", l->remarks, TEXT_MAX, MULTILINE},
+    };
+    char a[DATE_LEN], b[DATE_LEN];
+
+    if (check_text(f, "licence.decision_document_number", l->decision_document_number, SHORT_MAX,
+                   REQUIRED) != 0 ||
+        check_text(f, "licence.content", l->content, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
+        check_past_date(f, "licence.decision_date", l->decision_date, today) != 0 ||
+        check_text(f, "licence.authority", l->authority, SHORT_MAX, REQUIRED) != 0 ||
+        check_uscc(f, "licence.authority_uscc", l->authority_uscc, 1) != 0 ||
+        check_optional_date(f, "licence.valid_from", l->valid_from) != 0 ||
+        check_optional_date(f, "licence.valid_to", l->valid_to) != 0)
+        return -1;
+    if (l->valid_from && l->valid_to && record_date_cmp(l->valid_to, l->valid_from) < 0)
+        return reject(f, INVALID, "licence.valid_to", "%s is before valid_from, %s",
+                      date_str(l->valid_to, a), date_str(l->valid_from, b));
+    if (check_uscc(f, "licence.source_unit_uscc", l->source_unit_uscc, 0) != 0)
+        return -1;
+    return check_texts(f, rest, COUNT(rest));
+}
+
+/* 10. An administrative penalty. Its end of publicity, when given, must fall in its severity's
+ * window; when not given the node fills in the window's end (record_default_publicity_end). */
+static int check_penalty(const Credit__V1__Penalty *p, const Credit__V1__Date *today,
+                         check_failure *f)
+{
+    const struct text_field rest[] = {
+        {"penalty.violation_facts", p->violation_facts, TEXT_MAX, MULTILINE},
+        {"penalty.penalty_category", p->penalty_category, SHORT_MAX, 0},
+        {"penalty.licence_suspended_or_revoked", p->licence_suspended_or_revoked, SHORT_MAX, 0},
+        {"penalty.remarks", p->remarks, TEXT_MAX, MULTILINE},
+    };
+    char a[DATE_LEN], b[DATE_LEN], c[DATE_LEN];
+    int min_m, max_m;
+
+    if (check_text(f, "penalty.decision_document_number", p->decision_document_number, SHORT_MAX,
+                   REQUIRED) != 0 ||
+        check_text(f, "penalty.violation_type", p->violation_type, TEXT_MAX,
+                   REQUIRED | MULTILINE) != 0 ||
+        check_text(f, "penalty.legal_basis", p->legal_basis, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
+        check_text(f, "penalty.content", p->content, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
+        check_past_date(f, "penalty.decision_date", p->decision_date, today) != 0 ||
+        check_text(f, "penalty.authority", p->authority, SHORT_MAX, REQUIRED) != 0 ||
+        check_uscc(f, "penalty.authority_uscc", p->authority_uscc, 1) != 0)
+        return -1;
+    if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
+        return reject(f, INVALID, "penalty.severity",
+                      "is required: MINOR, GENERAL or SERIOUS, which sets the publicity period");
+    if (record_publicity_months(p->severity, &min_m, &max_m) != 0)
+        return reject(f, INVALID, "penalty.severity", "%d is not a known severity",
+                      (int)p->severity);
+    if (p->fine_amount_fen < 0)
+        return reject(f, INVALID, "penalty.fine_amount_fen", "must not be negative");
+    if (p->confiscated_amount_fen < 0)
+        return reject(f, INVALID, "penalty.confiscated_amount_fen", "must not be negative");
+    if (check_optional_date(f, "penalty.valid_until", p->valid_until) != 0)
+        return -1;
+    if (p->valid_until && record_date_cmp(p->valid_until, p->decision_date) < 0)
+        return reject(f, INVALID, "penalty.valid_until", "%s is before the decision date, %s",
+                      date_str(p->valid_until, a), date_str(p->decision_date, b));
+    if (check_optional_date(f, "penalty.publicity_end_date", p->publicity_end_date) != 0)
+        return -1;
+    if (p->publicity_end_date) {
+        Credit__V1__Date lo, hi;
+
+        record_date_add_months(p->decision_date, min_m, &lo);
+        record_date_add_months(p->decision_date, max_m, &hi);
+        if (record_date_cmp(p->publicity_end_date, &lo) < 0 ||
+            record_date_cmp(p->publicity_end_date, &hi) > 0)
+            return reject(f, INVALID, "penalty.publicity_end_date",
+                          "%s is outside the window of a %s penalty: from %s to %s (%d to %d "
+                          "months after the decision)",
+                          date_str(p->publicity_end_date, a),
+                          enum_name(&credit__v1__severity__descriptor, p->severity),
+                          date_str(&lo, b), date_str(&hi, c), min_m, max_m);
+    }
+    if (check_uscc(f, "penalty.source_unit_uscc", p->source_unit_uscc, 0) != 0)
+        return -1;
+    return check_texts(f, rest, COUNT(rest));
+}
+
+int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+                       const Credit__V1__Date *today, check_failure *f)
+{
+    check_failure scratch;
+
+    assert(in && unit && today);
+    if (!f)
+        f = &scratch;
+    if (check_source_record_id(in, f) != 0 || check_category(in, f) != 0 ||
+        check_responsibility(in, unit, f) != 0 || check_typed(in, f) != 0 ||
+        check_body(in, f) != 0 ||
+        check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
+        check_representative(in->subject, f) != 0 || check_occurred_at(in, today, f) != 0)
+        return -1;
+    /* check_body has made sure the body is the category's. */
+    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE)
+        return check_licence(in->licence, today, f);
+    return check_penalty(in->penalty, today, f);
+}

@@ -1,0 +1,96 @@
+/*
+ * record_check.h — the checks a pushed public-credit record must pass before the node keeps it,
+ * and the calendar arithmetic of penalty publicity (DOMAIN.md, "Publicity and credit repair").
+ *
+ * record_check_input looks at one PublicRecordInput as a source unit pushed it and either
+ * accepts it or names the first field at fault, with a gRPC status code and a reason an
+ * operator can act on. It checks in a fixed order (the envelope, who may push it, the
+ * subject, then the typed body), so the same input always gets the same answer. A reason
+ * never contains a resident identity number or any other value that might be one.
+ *
+ * Everything here is pure: no allocation, no globals, no clock (the caller passes today's
+ * date), no logging. Every function may be called from any thread at once. Pointers passed in
+ * are borrowed for the call only.
+ *
+ * Dates are Credit__V1__Date messages; the ones written by these functions are initialised
+ * with CREDIT__V1__DATE__INIT, so they can be packed as they are.
+ */
+#ifndef CREDIT_RECORD_CHECK_H
+#define CREDIT_RECORD_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "credit/v1/record.pb-c.h"
+
+/* The gRPC status codes a check can give; equal to gRPC's, defined here so that this module
+ * needs nothing from gRPC. */
+#define RECORD_CHECK_INVALID_ARGUMENT  3
+#define RECORD_CHECK_PERMISSION_DENIED 7
+
+/* Free text (content, facts, legal basis, remarks) and short fields (names, numbers, codes):
+ * the most bytes each may hold. */
+#define RECORD_CHECK_TEXT_MAX      4000
+#define RECORD_CHECK_SHORT_MAX     200
+#define RECORD_CHECK_SOURCE_ID_MAX 128 /* source_record_id */
+
+typedef struct check_failure {
+    int code;       /* gRPC status code: 3 INVALID_ARGUMENT, or 7 PERMISSION_DENIED */
+    char field[96]; /* path of the field at fault: "subject.identifier", "penalty.decision_date" */
+    char reason[200]; /* why, in words an operator understands; never an ID number's value */
+} check_failure;
+
+typedef struct check_unit { /* the pushing unit, as the node knows it */
+    const char *code;
+    int kind;              /* Credit__V1__UnitKind */
+    const int *categories; /* Credit__V1__Category values it is responsible for */
+    size_t n_categories;
+} check_unit;
+
+/* Checks one pushed public record `in` from `unit`. today: the current date in China Standard
+ * Time (record_date_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with
+ * *f filled: f->code (RECORD_CHECK_INVALID_ARGUMENT, or RECORD_CHECK_PERMISSION_DENIED when
+ * the unit is not responsible for the category), f->field and f->reason, both NUL-terminated.
+ * f may be NULL when only the verdict matters. Checks in this order, the first failure wins:
+ * source_record_id, category, the unit's responsibility, the body matching the category,
+ * channel, subject, legal representative, occurred_at, then the licence or penalty. in, unit
+ * and today must not be NULL. */
+int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+                       const Credit__V1__Date *today, check_failure *f);
+
+/* 1 if d is a real day of years 1900..9999 (Feb 29 only in leap years), else 0 (also for
+ * NULL). */
+int record_date_valid(const Credit__V1__Date *d);
+
+/* Compares two dates field by field: <0, 0 or >0 as a is before, on or after b. Neither may be
+ * NULL; they need not be valid. */
+int record_date_cmp(const Credit__V1__Date *a, const Credit__V1__Date *b);
+
+/* *out = d plus `months` calendar months (negative goes back), the day clamped to the end of
+ * the month reached: Jan 31 + 1 month = Feb 28, or Feb 29 in a leap year. d must be a valid
+ * date; for an invalid one *out is all zero (itself invalid). out may be d. */
+void record_date_add_months(const Credit__V1__Date *d, int months, Credit__V1__Date *out);
+
+/* The publicity window of a penalty's severity, in months from the decision date: *min_m and
+ * *max_m (MINOR 0..3, GENERAL 3..12, SERIOUS 12..36: DOMAIN.md's current national rule).
+ * Returns 0, or -1 (outputs untouched) for SEVERITY_UNSPECIFIED or an unknown value. */
+int record_publicity_months(int severity, int *min_m, int *max_m);
+
+/* *out = the end of publicity a penalty gets when it does not give one: its decision date plus
+ * its severity's maximum. A severity without a window (never so after record_check_input) is
+ * given the longest, 36 months, beyond which no rule lets a penalty be shown. Without a valid
+ * decision date *out is all zero, an invalid date. out may be p->decision_date. */
+void record_default_publicity_end(const Credit__V1__Penalty *p, Credit__V1__Date *out);
+
+/* 1 if the penalty's public display has ended on `today`: today is after its end of publicity
+ * (publicity_end_date if it is a valid date, else record_default_publicity_end). The end day
+ * itself is still shown. A penalty whose end cannot be told (NULL, or no valid decision date
+ * either) counts as ended, so that a broken record is withheld rather than shown past its
+ * time. Else 0. */
+int record_publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today);
+
+/* *out = the calendar date in China Standard Time (UTC+8, no daylight saving) at unix time t.
+ * Times outside 0001-01-01 .. 9999-12-31 (local) give those dates. */
+void record_date_from_unix(int64_t t, Credit__V1__Date *out);
+
+#endif /* CREDIT_RECORD_CHECK_H */

@@ -1,0 +1,276 @@
+/*
+ * records.c — see records.h.
+ */
+#include "records.h"
+
+#include <openssl/rand.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hexdigits[in[i] >> 4];
+        out[2 * i + 1] = hexdigits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void records_new_id(char out[RECORD_ID_LEN + 1])
+{
+    unsigned char raw[16];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    store_put_be64(raw, ms);
+    if (RAND_bytes(raw + 8, 8) != 1) {
+        /* The random half only separates ids made in the same millisecond; a counter mixed
+         * with the clock keeps them apart if the generator ever fails. */
+        static uint64_t fallback;
+        store_put_be64(raw + 8, __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED) ^
+                                    (uint64_t)now.tv_nsec);
+    }
+    to_hex(raw, sizeof raw, out);
+}
+
+int records_check_id(const char *id)
+{
+    if (strlen(id) != RECORD_ID_LEN)
+        return -1;
+    for (size_t i = 0; i < RECORD_ID_LEN; i++)
+        if (!strchr(hexdigits, id[i]) || id[i] == '\0')
+            return -1;
+    return 0;
+}
+
+size_t records_subject_key(const privacy *pv, int kind, const char *identifier, char *out)
+{
+    char idx_hex[2 * PRIVACY_INDEX_LEN + 1];
+    const char *id = identifier;
+    if (kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
+        unsigned char idx[PRIVACY_INDEX_LEN];
+        if (privacy_index(pv, identifier, strlen(identifier), idx) != 0)
+            return 0;
+        to_hex(idx, sizeof idx, idx_hex);
+        id = idx_hex;
+    }
+    size_t n = strlen(id);
+    if (n + 3 > SUBJECT_KEY_MAX)
+        return 0;
+    out[0] = (char)kind;
+    memcpy(out + 1, id, n);
+    out[n + 1] = '\0';
+    return n + 2;
+}
+
+static Credit__Store__V1__StoredRecord *unpack_stored(const void *val, size_t len)
+{
+    return credit__store__v1__stored_record__unpack(NULL, len, val);
+}
+
+int records_get(store *st, const store_snapshot *snap, const char *record_id,
+                Credit__Store__V1__StoredRecord **out, char *err)
+{
+    void *val;
+    size_t len;
+    int rc = store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id), &val, &len,
+                       err);
+    if (rc != 0)
+        return rc;
+    Credit__Store__V1__StoredRecord *sr = unpack_stored(val, len);
+    free(val);
+    if (!sr) {
+        snprintf(err, STORE_ERR_LEN, "stored record %.40s cannot be decoded", record_id);
+        return STORE_EIO;
+    }
+    *out = sr;
+    return 0;
+}
+
+void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        credit__store__v1__stored_record__free_unpacked(v[i], NULL);
+    free(v);
+}
+
+int records_history(store *st, const store_snapshot *snap, const char *record_id,
+                    Credit__Store__V1__StoredRecord ***out, size_t *n, char *err)
+{
+    size_t cap = 0, count = 0;
+    Credit__Store__V1__StoredRecord **v = NULL;
+    int rc = 0;
+    store_iter *it =
+        store_iter_create(st, snap, STORE_CF_HISTORY, record_id, strlen(record_id), NULL, 0);
+    for (; it && store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const void *val = store_iter_value(it, &len);
+        if (count == cap) {
+            cap = cap ? cap * 2 : 8;
+            Credit__Store__V1__StoredRecord **nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                rc = STORE_ENOMEM;
+                snprintf(err, STORE_ERR_LEN, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        if (!(v[count] = unpack_stored(val, len))) {
+            rc = STORE_EIO;
+            snprintf(err, STORE_ERR_LEN, "a version of %.40s cannot be decoded", record_id);
+            break;
+        }
+        count++;
+    }
+    if (rc == 0 && store_iter_error(it, err) != 0)
+        rc = STORE_EIO;
+    store_iter_destroy(it);
+    if (rc != 0) {
+        records_free_history(v, count);
+        return rc;
+    }
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+static size_t source_key(const char *unit, const char *source_record_id, char *out, size_t cap)
+{
+    size_t u = strlen(unit), s = strlen(source_record_id);
+    if (u + 1 + s > cap)
+        return 0;
+    memcpy(out, unit, u);
+    out[u] = '\0';
+    memcpy(out + u + 1, source_record_id, s);
+    return u + 1 + s;
+}
+
+int records_by_source(store *st, const char *unit, const char *source_record_id,
+                      char rid[RECORD_ID_LEN + 1], char *err)
+{
+    char key[512];
+    size_t klen = source_key(unit, source_record_id, key, sizeof key);
+    if (klen == 0)
+        return STORE_ENOTFOUND;
+    void *val;
+    size_t len;
+    int rc = store_get(st, NULL, STORE_CF_SOURCES, key, klen, &val, &len, err);
+    if (rc != 0)
+        return rc;
+    if (len != RECORD_ID_LEN) {
+        free(val);
+        snprintf(err, STORE_ERR_LEN, "source index entry of %.40s is damaged", source_record_id);
+        return STORE_EIO;
+    }
+    memcpy(rid, val, RECORD_ID_LEN);
+    rid[RECORD_ID_LEN] = '\0';
+    free(val);
+    return 0;
+}
+
+int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
+                        const char *subject_key, size_t subject_key_len)
+{
+    const Credit__V1__RecordMeta *m = sr->record->meta;
+    size_t n = credit__store__v1__stored_record__get_packed_size(sr);
+    unsigned char *buf = malloc(n ? n : 1);
+    char key[600];
+    size_t klen;
+    if (!buf)
+        return STORE_ENOMEM;
+    credit__store__v1__stored_record__pack(sr, buf);
+    store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
+
+    memcpy(key, m->record_id, RECORD_ID_LEN);
+    key[RECORD_ID_LEN] = (char)(m->version >> 24);
+    key[RECORD_ID_LEN + 1] = (char)(m->version >> 16);
+    key[RECORD_ID_LEN + 2] = (char)(m->version >> 8);
+    key[RECORD_ID_LEN + 3] = (char)m->version;
+    store_batch_put(b, STORE_CF_HISTORY, key, RECORD_ID_LEN + 4, buf, n);
+    free(buf);
+
+    if ((klen = source_key(m->source_unit, m->source_record_id, key, sizeof key)) == 0)
+        return STORE_ENOMEM;
+    store_batch_put(b, STORE_CF_SOURCES, key, klen, m->record_id, RECORD_ID_LEN);
+
+    if (subject_key_len + RECORD_ID_LEN > sizeof key)
+        return STORE_ENOMEM;
+    memcpy(key, subject_key, subject_key_len);
+    memcpy(key + subject_key_len, m->record_id, RECORD_ID_LEN);
+    store_batch_put(b, STORE_CF_SUBJECTS, key, subject_key_len + RECORD_ID_LEN, "", 0);
+    return 0;
+}
+
+/* The associated data of a record's sealed values: its id and version. */
+static size_t aad_of(const Credit__V1__RecordMeta *m, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%u", m->record_id, m->version);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Seals *field (if not empty) into *sealed and leaves "" in its place. */
+static int seal_field(const privacy *pv, char **field, ProtobufCBinaryData *sealed,
+                      const char *aad, size_t aad_len, char *err)
+{
+    if (!*field || !**field)
+        return 0;
+    unsigned char *out;
+    size_t out_len;
+    if (privacy_seal(pv, *field, strlen(*field), aad, aad_len, &out, &out_len, err) != 0)
+        return -1;
+    free(sealed->data);
+    sealed->data = out;
+    sealed->len = out_len;
+    free(*field);
+    *field = (char *)protobuf_c_empty_string;
+    return 0;
+}
+
+static int unseal_field(const privacy *pv, char **field, ProtobufCBinaryData *sealed,
+                        const char *aad, size_t aad_len, char *err)
+{
+    if (!sealed->len)
+        return 0;
+    unsigned char *plain;
+    size_t plain_len;
+    if (privacy_unseal(pv, sealed->data, sealed->len, aad, aad_len, &plain, &plain_len, err) !=
+        0)
+        return -1;
+    if (*field != protobuf_c_empty_string)
+        free(*field);
+    *field = (char *)plain; /* NUL-terminated by privacy_unseal */
+    return 0;
+}
+
+int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err)
+{
+    Credit__V1__Subject *s = sr->record->meta->subject;
+    char aad[64];
+    size_t aad_len = aad_of(sr->record->meta, aad, sizeof aad);
+    if (!s)
+        return 0;
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
+        seal_field(pv, &s->identifier, &sr->sealed_subject_identifier, aad, aad_len, err) != 0)
+        return -1;
+    return seal_field(pv, &s->legal_representative_id_number,
+                      &sr->sealed_legal_representative_id, aad, aad_len, err);
+}
+
+int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err)
+{
+    Credit__V1__Subject *s = sr->record->meta->subject;
+    char aad[64];
+    size_t aad_len = aad_of(sr->record->meta, aad, sizeof aad);
+    if (!s)
+        return 0;
+    if (unseal_field(pv, &s->identifier, &sr->sealed_subject_identifier, aad, aad_len, err) !=
+        0)
+        return -1;
+    return unseal_field(pv, &s->legal_representative_id_number,
+                        &sr->sealed_legal_representative_id, aad, aad_len, err);
+}

@@ -1,0 +1,75 @@
+/*
+ * records.h — public-credit records in the store.
+ *
+ * Layout (column family: key -> value):
+ *   RECORDS   record_id                         -> StoredRecord, the latest version
+ *   HISTORY   record_id | be32(version)         -> StoredRecord, every version, append-only
+ *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
+ *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
+ * record_id is 32 lowercase hex characters: 8 bytes of milliseconds since the epoch, then 8
+ * random bytes, so ids sort by creation time. subject_key is one byte of SubjectKind, then
+ * the identifier (USCC or other code) — or, for a natural person, the hex of its keyed index,
+ * so that the index never holds an identity number — then a 0x00.
+ *
+ * A StoredRecord never holds a personal identity number in clear: records_seal takes them
+ * out of the record and seals them; records_unseal puts them back for a caller whose tier
+ * may see them. Nothing here deletes a record or a version.
+ *
+ * Threads: pure functions of their arguments and the (thread-safe) store and privacy objects.
+ */
+#ifndef CREDIT_RECORDS_H
+#define CREDIT_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "credit/store/v1/stored.pb-c.h"
+#include "credit/v1/record.pb-c.h"
+#include "privacy.h"
+#include "store.h"
+
+#define RECORD_ID_LEN 32           /* hex characters, without the NUL */
+#define SUBJECT_KEY_MAX 160
+
+/* A fresh record id into out[RECORD_ID_LEN + 1]. */
+void records_new_id(char out[RECORD_ID_LEN + 1]);
+
+/* Checks that `id` is a well-formed record id. */
+int records_check_id(const char *id);
+
+/* The subject index key for (kind, identifier) into out[SUBJECT_KEY_MAX]; returns its length,
+ * or 0 if it does not fit. Natural persons are keyed by privacy_index of the identifier. */
+size_t records_subject_key(const privacy *pv, int kind, const char *identifier, char *out);
+
+/* The latest stored version of a record (free with credit__store__v1__stored_record__free_unpacked).
+ * STORE_ENOTFOUND when there is no such record. `snap` may be NULL. */
+int records_get(store *st, const store_snapshot *snap, const char *record_id,
+                Credit__Store__V1__StoredRecord **out, char *err);
+
+/* Every version of a record, oldest first: a malloc'd array of *n unpacked messages; free
+ * with records_free_history. */
+int records_history(store *st, const store_snapshot *snap, const char *record_id,
+                    Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
+void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n);
+
+/* The record id a unit's source record was stored under, into rid[RECORD_ID_LEN + 1]. */
+int records_by_source(store *st, const char *unit, const char *source_record_id,
+                      char rid[RECORD_ID_LEN + 1], char *err);
+
+/* Adds a version to the batch: RECORDS and HISTORY always; the SOURCES and SUBJECTS entries
+ * too (they are the same for every version, so writing them again is harmless). `sr` must
+ * already be sealed. Returns 0 or STORE_ENOMEM. */
+int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
+                        const char *subject_key, size_t subject_key_len);
+
+/* Moves the personal identity numbers of `sr->record` into sealed fields (replacing the
+ * strings in the record with ""); the record id and version must be set, they are the
+ * associated data. The record's strings must be malloc'd (as from unpack) or static; the
+ * replaced ones are freed. Returns 0 or -1 with err. */
+int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err);
+
+/* The reverse, for a caller who may see them. Returns 0 or -1 with err (a wrong key, a
+ * tampered value). */
+int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err);
+
+#endif /* CREDIT_RECORDS_H */

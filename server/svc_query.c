@@ -1,0 +1,344 @@
+/*
+ * svc_query.c — credit.v1.OpenQuery and credit.v1.GovernmentSharing: public records by tier.
+ *
+ * One implementation serves both tiers; the tier decides three things:
+ *  - who may call: the open tier any registered unit, the government tier government units
+ *    only (OFFICE, DEPARTMENT, MUNICIPAL);
+ *  - which records: the open tier never shows a withdrawn or repaired record, nor a penalty
+ *    past its end of publicity; the government tier shows every record with its status;
+ *  - which fields: personal identity numbers (a natural person's identifier, a legal
+ *    representative's ID number) are government tier; the open tier gets them cleared, the
+ *    government tier gets them unsealed. GetRecord's history is government tier.
+ * A record the caller's tier may not see is NOT_FOUND, so the open tier cannot probe for it.
+ * Until the catalogue makes tiers data (issue 4), the field rule is the table in
+ * clear_for_open.
+ */
+#include "svc_query.h"
+
+#include "log.h"
+#include "node.h"
+#include "record_check.h"
+#include "records.h"
+#include "registry.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500
+
+enum tier { TIER_OPEN, TIER_GOVERNMENT };
+
+/* Refuses a caller whose unit kind may not use the tier. Returns 1 if refused. */
+static int refuse_tier(rpc_call *call, enum tier t)
+{
+    const principal *p = node_caller(call);
+    if (t == TIER_OPEN || p->kind == CREDIT__V1__UNIT_KIND__OFFICE ||
+        p->kind == CREDIT__V1__UNIT_KIND__DEPARTMENT ||
+        p->kind == CREDIT__V1__UNIT_KIND__MUNICIPAL)
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED,
+               "the government tier needs a government unit (OFFICE, DEPARTMENT or MUNICIPAL); "
+               "unit %s is %s",
+               p->code, registry_kind_name(p->kind));
+    return 1;
+}
+
+static int publicity_ended(const Credit__V1__Record *rec)
+{
+    if (rec->body_case != CREDIT__V1__RECORD__BODY_PENALTY)
+        return 0;
+    Credit__V1__Date today;
+    record_date_from_unix((int64_t)time(NULL), &today);
+    return record_publicity_ended(rec->penalty, &today);
+}
+
+/* Whether the tier shows the record at all. */
+static int visible(const Credit__V1__Record *rec, enum tier t)
+{
+    const Credit__V1__RecordStatus *s = rec->meta->status;
+    if (t == TIER_GOVERNMENT)
+        return 1;
+    return !(s && (s->withdrawn || s->repaired || s->publicity_ended)) && !publicity_ended(rec);
+}
+
+/* The government-tier fields, cleared for the open tier. */
+static void clear_for_open(Credit__V1__Record *rec)
+{
+    Credit__V1__Subject *s = rec->meta->subject;
+    if (!s)
+        return;
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+        s->identifier = (char *)protobuf_c_empty_string;
+    s->legal_representative_id_number = (char *)protobuf_c_empty_string;
+    s->legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+}
+
+/* Makes a stored version what the tier may see: unsealed for the government tier (the
+ * sealed bytes stay in the StoredRecord, which is never sent), cleared for the open tier.
+ * Cleared strings of an unpacked message are sealed ones (already ""), so nothing owned is
+ * dropped. Returns 0 or -1 with err. */
+static int shape(node *n, Credit__Store__V1__StoredRecord *sr, enum tier t, char *err)
+{
+    /* The end of publicity passes by itself, without a new version: the flag is worked out
+     * when the record is read. A status the record lacks is allocated like the rest of the
+     * unpacked message, so free_unpacked releases it. */
+    Credit__V1__RecordMeta *m = sr->record->meta;
+    if (publicity_ended(sr->record)) {
+        if (!m->status) {
+            m->status = malloc(sizeof *m->status);
+            if (!m->status) {
+                snprintf(err, STORE_ERR_LEN, "out of memory");
+                return -1;
+            }
+            credit__v1__record_status__init(m->status);
+        }
+        m->status->publicity_ended = 1;
+    }
+    if (t == TIER_GOVERNMENT)
+        return records_unseal(n->pv, sr, err);
+    clear_for_open(sr->record);
+    return 0;
+}
+
+static int check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
+{
+    char why[128];
+    if (!ref || ref->kind == 0 ||
+        !protobuf_c_enum_descriptor_get_value(&credit__v1__subject_kind__descriptor, ref->kind)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.kind: a subject kind is required");
+        return -1;
+    }
+    size_t len = strlen(ref->identifier);
+    if (len == 0 || len > 64) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: 1 to 64 characters");
+        return -1;
+    }
+    if (ref->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
+        validate_resident_id(ref->identifier, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int wanted(const Credit__V1__ListRecordsRequest *req, int category)
+{
+    if (req->n_categories == 0)
+        return 1;
+    for (size_t i = 0; i < req->n_categories; i++)
+        if ((int)req->categories[i] == category)
+            return 1;
+    return 0;
+}
+
+static void list_records(rpc_call *call, const ProtobufCMessage *msg, enum tier t)
+{
+    const Credit__V1__ListRecordsRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    if (refuse_tier(call, t) || check_subject_ref(call, req->subject) != 0)
+        return;
+    if (req->page_size < 0 || req->page_size > PAGE_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",
+                   PAGE_DEFAULT, PAGE_MAX);
+        return;
+    }
+    if (req->page_token[0] && records_check_id(req->page_token) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not a token this node gave");
+        return;
+    }
+    for (size_t i = 0; i < req->n_categories; i++) {
+        if (!protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor,
+                                                  req->categories[i])) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT, "categories[%zu]: %d is not a category", i,
+                       req->categories[i]);
+            return;
+        }
+    }
+    char prefix[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    size_t plen = records_subject_key(n->pv, req->subject->kind, req->subject->identifier, prefix);
+    if (plen == 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: cannot be indexed");
+        return;
+    }
+    size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
+    char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    size_t slen = plen;
+    memcpy(start, prefix, plen);
+    if (req->page_token[0]) {
+        memcpy(start + plen, req->page_token, RECORD_ID_LEN);
+        slen += RECORD_ID_LEN;
+    }
+
+    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
+    Credit__Store__V1__StoredRecord **kept = calloc(want, sizeof *kept);
+    Credit__V1__Record **recs = calloc(want, sizeof *recs);
+    char next[RECORD_ID_LEN + 1] = "", err[STORE_ERR_LEN];
+    size_t n_kept = 0;
+    store_snapshot *snap = store_snapshot_create(n->st);
+    store_iter *it = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, prefix, plen, start, slen);
+    if (!kept || !recs || !it) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen;
+        const char *key = store_iter_key(it, &klen);
+        char rid[RECORD_ID_LEN + 1];
+        if (klen != plen + RECORD_ID_LEN)
+            continue;
+        memcpy(rid, key + plen, RECORD_ID_LEN);
+        rid[RECORD_ID_LEN] = '\0';
+        if (req->page_token[0] && strcmp(rid, req->page_token) <= 0)
+            continue;
+        Credit__Store__V1__StoredRecord *sr = NULL;
+        if (records_get(n->st, snap, rid, &sr, err) != 0) {
+            log_event(LOG_ERROR, "store", "op=list record=%s err=\"%s\"", rid, err);
+            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+            goto out;
+        }
+        if (!wanted(req, sr->record->meta->category) || !visible(sr->record, t)) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            continue;
+        }
+        if (n_kept == want) {
+            /* A further record the caller gets: the page ends before it. */
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            memcpy(next, kept[n_kept - 1]->record->meta->record_id, RECORD_ID_LEN);
+            next[RECORD_ID_LEN] = '\0';
+            break;
+        }
+        if (shape(n, sr, t, err) != 0) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", rid, err);
+            goto out;
+        }
+        kept[n_kept] = sr;
+        recs[n_kept++] = sr->record;
+    }
+    if (store_iter_error(it, err) != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    resp.records = recs;
+    resp.n_records = n_kept;
+    resp.next_page_token = next;
+    rpc_reply(call, &resp.base);
+out:
+    store_iter_destroy(it);
+    if (snap)
+        store_snapshot_release(n->st, snap);
+    for (size_t i = 0; i < n_kept; i++)
+        credit__store__v1__stored_record__free_unpacked(kept[i], NULL);
+    free(kept);
+    free(recs);
+}
+
+static void get_record(rpc_call *call, const ProtobufCMessage *msg, enum tier t)
+{
+    const Credit__V1__GetRecordRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    char err[STORE_ERR_LEN];
+    if (refuse_tier(call, t))
+        return;
+    if (records_check_id(req->record_id) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
+        return;
+    }
+    Credit__Store__V1__StoredRecord *sr = NULL, **hist = NULL;
+    Credit__V1__Record **hist_recs = NULL;
+    size_t n_hist = 0, n_all = 0;
+    int rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    if (rc == STORE_ENOTFOUND || (rc == 0 && !visible(sr->record, t))) {
+        rpc_finish(call, RPC_NOT_FOUND, "no record %s in the %s tier", req->record_id,
+                   t == TIER_OPEN ? "open" : "government");
+        goto out;
+    }
+    if (rc != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    if (shape(n, sr, t, err) != 0) {
+        rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", req->record_id, err);
+        goto out;
+    }
+    Credit__V1__GetRecordResponse resp = CREDIT__V1__GET_RECORD_RESPONSE__INIT;
+    resp.record = sr->record;
+    if (t == TIER_GOVERNMENT) {
+        if (records_history(n->st, NULL, req->record_id, &hist, &n_all, err) != 0) {
+            rpc_finish(call, RPC_UNAVAILABLE, "the history cannot be read now");
+            goto out;
+        }
+        /* Earlier versions only: the last one is the record itself. */
+        n_hist = n_all ? n_all - 1 : 0;
+        hist_recs = calloc(n_hist ? n_hist : 1, sizeof *hist_recs);
+        if (!hist_recs) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n_hist; i++) {
+            if (shape(n, hist[i], t, err) != 0) {
+                rpc_finish(call, RPC_DATA_LOSS, "a version cannot be unsealed: %s", err);
+                goto out;
+            }
+            hist_recs[i] = hist[i]->record;
+        }
+        resp.history = hist_recs;
+        resp.n_history = n_hist;
+    }
+    rpc_reply(call, &resp.base);
+out:
+    free(hist_recs);
+    records_free_history(hist, n_all);
+    if (sr)
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+}
+
+static void open_list(rpc_call *call, const ProtobufCMessage *msg)
+{
+    list_records(call, msg, TIER_OPEN);
+}
+
+static void open_get(rpc_call *call, const ProtobufCMessage *msg)
+{
+    get_record(call, msg, TIER_OPEN);
+}
+
+static void gov_list(rpc_call *call, const ProtobufCMessage *msg)
+{
+    list_records(call, msg, TIER_GOVERNMENT);
+}
+
+static void gov_get(rpc_call *call, const ProtobufCMessage *msg)
+{
+    get_record(call, msg, TIER_GOVERNMENT);
+}
+
+static const rpc_handler open_handlers[] = {
+    {.method = "ListRecords", .on_message = open_list},
+    {.method = "GetRecord", .on_message = open_get},
+};
+
+static const rpc_handler gov_handlers[] = {
+    {.method = "ListRecords", .on_message = gov_list},
+    {.method = "GetRecord", .on_message = gov_get},
+};
+
+const rpc_service open_query_service = {
+    .descriptor = &credit__v1__open_query__descriptor,
+    .handlers = open_handlers,
+    .n_handlers = 2,
+    .auth = RPC_AUTH_REGISTERED,
+    .audited = 1,
+};
+
+const rpc_service government_sharing_service = {
+    .descriptor = &credit__v1__government_sharing__descriptor,
+    .handlers = gov_handlers,
+    .n_handlers = 2,
+    .auth = RPC_AUTH_REGISTERED,
+    .audited = 1,
+};

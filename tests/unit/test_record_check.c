@@ -1,0 +1,1253 @@
+/*
+ * test_record_check.c — unit tests for server/record_check.c.
+ *
+ * Each test builds a valid licence or penalty input in a fixture on its stack (make_licence,
+ * make_penalty: every nested message lives in the fixture, so nothing is allocated), changes
+ * one thing, and checks the verdict: the status code, the field path, and a word of the reason.
+ * Inputs are pushed by the unit "market", a DEPARTMENT responsible for licensing and penalties,
+ * on fx.today, 2025-06-15. Every rejection is also checked for leaking the subject's identifier or
+ * the representative's number when those are personal numbers.
+ *
+ * Dates at the edges (month ends, leap days, the ends of publicity windows, midnight in China)
+ * are tested on both sides of the edge.
+ */
+#include "testutil.h"
+
+#include <ctype.h>
+
+#include "credit/v1/unit.pb-c.h"
+#include "record_check.h"
+
+#define USCC_COMPANY   "91230500MA1B3N1N2M"
+#define USCC_AUTHORITY "11230500001755309F"
+#define USCC_SOURCE    "11500227MB1607285C"
+#define ID_NUMBER      "500120199310080297" /* a valid resident identity number */
+#define ID_BAD_CHECK   "500120199310080298" /* the same with a wrong check character */
+
+#define LICENSING CREDIT__V1__CATEGORY__CATEGORY_LICENSING
+#define PENALTY   CREDIT__V1__CATEGORY__CATEGORY_PENALTY
+#define INVALID   RECORD_CHECK_INVALID_ARGUMENT
+#define DENIED    RECORD_CHECK_PERMISSION_DENIED
+
+static const int market_categories[] = {LICENSING, PENALTY};
+static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT, market_categories,
+                                  2};
+
+static Credit__V1__Date date(int y, int m, int d)
+{
+    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
+
+    r.year = y;
+    r.month = m;
+    r.day = d;
+    return r;
+}
+
+#define TODAY_Y 2025
+#define TODAY_M 6
+#define TODAY_D 15
+
+struct fixture {
+    Credit__V1__PublicRecordInput in;
+    Credit__V1__Subject subject;
+    Google__Protobuf__Timestamp occurred;
+    Credit__V1__Licence licence;
+    Credit__V1__Penalty penalty;
+    Credit__V1__Date decision, valid_from, valid_to, valid_until, publicity_end;
+    Credit__V1__Date today;
+};
+
+/* The parts both inputs share: a company as the subject, pushed directly. */
+static void make_common(struct fixture *fx)
+{
+    memset(fx, 0, sizeof(*fx));
+    fx->in = (Credit__V1__PublicRecordInput)CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
+    fx->subject = (Credit__V1__Subject)CREDIT__V1__SUBJECT__INIT;
+    fx->occurred = (Google__Protobuf__Timestamp)GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    fx->today = date(TODAY_Y, TODAY_M, TODAY_D);
+
+    fx->subject.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    fx->subject.name = (char *)"双鸭山市示例商贸有限公司";
+    fx->subject.identifier = (char *)USCC_COMPANY;
+    fx->subject.legal_representative = (char *)"张三";
+    fx->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    fx->subject.legal_representative_id_number = (char *)ID_NUMBER;
+
+    fx->occurred.seconds = 1709258400; /* 2024-03-01T10:00:00+08:00 */
+    fx->decision = date(2024, 3, 1);
+
+    fx->in.source_record_id = (char *)"SRC-2024-000123";
+    fx->in.subject = &fx->subject;
+    fx->in.channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
+    fx->in.occurred_at = &fx->occurred;
+}
+
+static void make_licence(struct fixture *fx)
+{
+    make_common(fx);
+    fx->licence = (Credit__V1__Licence)CREDIT__V1__LICENCE__INIT;
+    fx->valid_from = date(2024, 3, 1);
+    fx->valid_to = date(2029, 2, 28);
+    fx->licence.decision_document_name = (char *)"食品经营许可决定书";
+    fx->licence.decision_document_number = (char *)"双市监许〔2024〕12号";
+    fx->licence.licence_category = (char *)"普通";
+    fx->licence.certificate_name = (char *)"食品经营许可证";
+    fx->licence.licence_number = (char *)"JY12305020012345";
+    fx->licence.content = (char *)"预包装食品销售（含冷藏冷冻食品）";
+    fx->licence.decision_date = &fx->decision;
+    fx->licence.valid_from = &fx->valid_from;
+    fx->licence.valid_to = &fx->valid_to;
+    fx->licence.authority = (char *)"双鸭山市市场监督管理局";
+    fx->licence.authority_uscc = (char *)USCC_AUTHORITY;
+    fx->licence.current_status = (char *)"有效";
+    fx->licence.source_unit_uscc = (char *)USCC_SOURCE;
+    fx->in.category = LICENSING;
+    fx->in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE;
+    fx->in.licence = &fx->licence;
+}
+
+static void make_penalty(struct fixture *fx)
+{
+    make_common(fx);
+    fx->penalty = (Credit__V1__Penalty)CREDIT__V1__PENALTY__INIT;
+    fx->valid_until = date(2024, 9, 1);
+    fx->publicity_end = date(2025, 3, 1);
+    fx->penalty.decision_document_number = (char *)"双市监罚〔2024〕7号";
+    fx->penalty.violation_type = (char *)"销售超过保质期的食品";
+    fx->penalty.violation_facts = (char *)"货架上有过期食品。\n共计12件。";
+    fx->penalty.legal_basis = (char *)"《食品安全法》第一百二十四条";
+    fx->penalty.penalty_category = (char *)"警告；罚款";
+    fx->penalty.content = (char *)"警告，并处罚款人民币五千元。";
+    fx->penalty.fine_amount_fen = 500000;
+    fx->penalty.decision_date = &fx->decision;
+    fx->penalty.valid_until = &fx->valid_until;
+    fx->penalty.publicity_end_date = &fx->publicity_end;
+    fx->penalty.authority = (char *)"双鸭山市市场监督管理局";
+    fx->penalty.authority_uscc = (char *)USCC_AUTHORITY;
+    fx->penalty.source_unit_uscc = (char *)USCC_SOURCE;
+    fx->penalty.severity = CREDIT__V1__SEVERITY__GENERAL;
+    fx->in.category = PENALTY;
+    fx->in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
+    fx->in.penalty = &fx->penalty;
+}
+
+/* Fails if `reason` holds `number`, or (for an 18-character number) its area code or birth
+ * date. */
+static void check_no_number(const char *reason, const char *number, const char *file, int line)
+{
+    char part[9];
+
+    if (!number || !*number)
+        return;
+    if (strstr(reason, number)) {
+        print_error("%s:%d: the reason \"%s\" contains the number\n", file, line, reason);
+        fail();
+    }
+    if (strlen(number) != 18)
+        return;
+    snprintf(part, sizeof part, "%.6s", number);
+    if (strstr(reason, part)) {
+        print_error("%s:%d: the reason \"%s\" contains the area code\n", file, line, reason);
+        fail();
+    }
+    snprintf(part, sizeof part, "%.8s", number + 6);
+    if (strstr(reason, part)) {
+        print_error("%s:%d: the reason \"%s\" contains the birth date\n", file, line, reason);
+        fail();
+    }
+}
+
+/* Fails if `s` holds a run of 4 or more digits (a birth year, an area code). */
+static void check_no_digit_run(const char *s)
+{
+    int run = 0;
+
+    for (const char *p = s; *p; p++) {
+        run = isdigit((unsigned char)*p) ? run + 1 : 0;
+        if (run >= 4) {
+            print_error("the reason \"%s\" contains a run of digits\n", s);
+            fail();
+        }
+    }
+}
+
+static void expect_pass(const struct fixture *fx, const check_unit *unit, const char *file,
+                        int line)
+{
+    check_failure f, before;
+
+    memset(&f, 0x5a, sizeof f);
+    before = f;
+    if (record_check_input(&fx->in, unit, &fx->today, &f) != 0) {
+        print_error("%s:%d: rejected: %d %s: %s\n", file, line, f.code, f.field, f.reason);
+        fail();
+    }
+    if (memcmp(&f, &before, sizeof f) != 0) {
+        print_error("%s:%d: accepted, but the failure was written to\n", file, line);
+        fail();
+    }
+}
+
+static void expect_reject(const struct fixture *fx, const check_unit *unit, int code,
+                          const char *field, const char *word, const char *file, int line)
+{
+    check_failure f;
+    const Credit__V1__Subject *s = fx->in.subject;
+
+    memset(&f, 0, sizeof f);
+    if (record_check_input(&fx->in, unit, &fx->today, &f) != -1) {
+        print_error("%s:%d: accepted; wanted %d on %s (\"%s\")\n", file, line, code, field, word);
+        fail();
+    }
+    if (f.code != code || strcmp(f.field, field) != 0 || !strstr(f.reason, word)) {
+        print_error("%s:%d: got %d on %s: \"%s\"; wanted %d on %s mentioning \"%s\"\n", file, line,
+                    f.code, f.field, f.reason, code, field, word);
+        fail();
+    }
+    if (!memchr(f.field, '\0', sizeof f.field) || !memchr(f.reason, '\0', sizeof f.reason)) {
+        print_error("%s:%d: field or reason is not terminated\n", file, line);
+        fail();
+    }
+    /* A personal number never appears in a reason. */
+    if (s && s->legal_representative_id_number)
+        check_no_number(f.reason, s->legal_representative_id_number, file, line);
+    if (s && s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+        check_no_number(f.reason, s->identifier, file, line);
+}
+
+#define EXPECT_PASS(fx)             expect_pass((fx), &market, __FILE__, __LINE__)
+#define EXPECT_PASS_FROM(fx, unit)  expect_pass((fx), (unit), __FILE__, __LINE__)
+#define EXPECT_REJECT(fx, c, fd, w) expect_reject((fx), &market, (c), (fd), (w), __FILE__, __LINE__)
+#define EXPECT_REJECT_FROM(fx, u, c, fd, w)                                                        \
+    expect_reject((fx), (u), (c), (fd), (w), __FILE__, __LINE__)
+
+#define CHECK_DATE(d, y, m, dd)                                                                    \
+    do {                                                                                           \
+        const Credit__V1__Date *d_ = (d);                                                          \
+        if (d_->year != (y) || d_->month != (m) || d_->day != (dd)) {                              \
+            print_error("%s:%d: got %04d-%02d-%02d, wanted %04d-%02d-%02d\n", __FILE__, __LINE__,  \
+                        (int)d_->year, (int)d_->month, (int)d_->day, (y), (m), (dd));              \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/* --- The valid inputs --------------------------------------------------------------------- */
+
+static void test_valid_licence_input_passes(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    EXPECT_PASS(&fx);
+}
+
+static void test_valid_penalty_input_passes(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    EXPECT_PASS(&fx);
+}
+
+static void test_optional_fields_may_be_left_out(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.licence.valid_from = NULL;
+    fx.licence.valid_to = NULL;
+    fx.licence.source_unit_uscc = (char *)"";
+    fx.licence.remarks = NULL; /* a hand-built message may hold NULL strings */
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    fx.subject.legal_representative_id_number = (char *)"";
+    EXPECT_PASS(&fx);
+
+    make_penalty(&fx);
+    fx.penalty.valid_until = NULL;
+    fx.penalty.publicity_end_date = NULL;
+    fx.penalty.violation_facts = (char *)"";
+    fx.penalty.fine_amount_fen = 0;
+    EXPECT_PASS(&fx);
+}
+
+static void test_failure_may_be_left_out(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    assert_int_equal(record_check_input(&fx.in, &market, &fx.today, NULL), 0);
+    fx.in.source_record_id = (char *)"";
+    assert_int_equal(record_check_input(&fx.in, &market, &fx.today, NULL), -1);
+}
+
+/* --- 1. source_record_id ------------------------------------------------------------------ */
+
+static void test_missing_source_record_id_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.source_record_id = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "source_record_id", "required");
+    fx.in.source_record_id = (char *)"   ";
+    EXPECT_REJECT(&fx, INVALID, "source_record_id", "blanks");
+    fx.in.source_record_id = NULL;
+    EXPECT_REJECT(&fx, INVALID, "source_record_id", "required");
+}
+
+static void test_source_record_id_longer_than_128_bytes_is_rejected(void **state)
+{
+    struct fixture fx;
+    char id[130];
+
+    (void)state;
+    make_licence(&fx);
+    memset(id, 'a', 128);
+    id[128] = '\0';
+    fx.in.source_record_id = id;
+    EXPECT_PASS(&fx);
+    id[128] = 'a';
+    id[129] = '\0';
+    EXPECT_REJECT(&fx, INVALID, "source_record_id", "129 bytes");
+    fx.in.source_record_id = (char *)"SRC\t1";
+    EXPECT_REJECT(&fx, INVALID, "source_record_id", "control character");
+}
+
+/* --- 2. category -------------------------------------------------------------------------- */
+
+static void test_unspecified_or_unknown_category_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "category", "required");
+    fx.in.category = (Credit__V1__Category)99;
+    EXPECT_REJECT(&fx, INVALID, "category", "not a known category");
+}
+
+static void test_category_without_a_typed_body_cannot_be_pushed_yet(void **state)
+{
+    struct fixture fx;
+    static const int everything[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    const check_unit all = {"office", CREDIT__V1__UNIT_KIND__OFFICE, everything, 18};
+
+    (void)state;
+    make_licence(&fx);
+    for (int c = 1; c <= 18; c++) {
+        if (c == LICENSING || c == PENALTY)
+            continue;
+        fx.in.category = (Credit__V1__Category)c;
+        EXPECT_REJECT_FROM(&fx, &all, INVALID, "category", "catalogue");
+    }
+    fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_REWARD;
+    EXPECT_REJECT_FROM(&fx, &all, INVALID, "category", "CATEGORY_REWARD");
+    /* Responsibility is checked first: a unit learns a category is not its own. */
+    EXPECT_REJECT(&fx, DENIED, "category", "CATEGORY_REWARD");
+}
+
+/* --- 3. responsibility -------------------------------------------------------------------- */
+
+static void test_category_outside_the_units_responsibility_is_permission_denied(void **state)
+{
+    struct fixture fx;
+    static const int licensing_only[] = {LICENSING};
+    const check_unit licensing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT, licensing_only, 1};
+    const check_unit none = {"bank-1", CREDIT__V1__UNIT_KIND__FINANCE, NULL, 0};
+
+    (void)state;
+    make_penalty(&fx);
+    EXPECT_REJECT_FROM(&fx, &licensing, DENIED, "category", "housing");
+    EXPECT_REJECT_FROM(&fx, &licensing, DENIED, "category", "CATEGORY_PENALTY");
+    EXPECT_REJECT_FROM(&fx, &none, DENIED, "category", "bank-1");
+    make_licence(&fx);
+    EXPECT_PASS_FROM(&fx, &licensing);
+}
+
+/* --- 4. body ------------------------------------------------------------------------------ */
+
+static void test_missing_body_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY__NOT_SET;
+    fx.in.licence = NULL;
+    EXPECT_REJECT(&fx, INVALID, "licence", "required");
+    make_penalty(&fx);
+    fx.in.penalty = NULL;
+    EXPECT_REJECT(&fx, INVALID, "penalty", "required");
+}
+
+static void test_penalty_body_under_licensing_category_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.category = LICENSING;
+    EXPECT_REJECT(&fx, INVALID, "penalty", "CATEGORY_LICENSING");
+    make_licence(&fx);
+    fx.in.category = PENALTY;
+    EXPECT_REJECT(&fx, INVALID, "licence", "CATEGORY_PENALTY");
+}
+
+/* --- 5. channel --------------------------------------------------------------------------- */
+
+static void test_channel_municipal_sync_from_a_department_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
+    EXPECT_REJECT(&fx, INVALID, "channel", "CHANNEL_MUNICIPAL_SYNC");
+    EXPECT_REJECT(&fx, INVALID, "channel", "DEPARTMENT");
+}
+
+static void test_unspecified_channel_is_accepted_as_direct_push(void **state)
+{
+    struct fixture fx;
+    const check_unit city = {"city", CREDIT__V1__UNIT_KIND__MUNICIPAL, market_categories, 2};
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    EXPECT_PASS(&fx);
+    /* ... and so it is refused to a unit that may not push directly. */
+    EXPECT_REJECT_FROM(&fx, &city, INVALID, "channel", "CHANNEL_DIRECT_PUSH (the default");
+}
+
+static void test_unknown_channel_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.channel = (Credit__V1__Channel)42;
+    EXPECT_REJECT(&fx, INVALID, "channel", "not a known channel");
+}
+
+static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
+{
+    /* The channels (as digits) each kind may use; 0, CHANNEL_UNSPECIFIED, means DIRECT_PUSH. */
+    static const struct {
+        int kind;
+        const char *allowed;
+    } table[] = {
+        {CREDIT__V1__UNIT_KIND__OFFICE, "0165"},
+        {CREDIT__V1__UNIT_KIND__DEPARTMENT, "0165"},
+        {CREDIT__V1__UNIT_KIND__SERVICE_UNIT, "0156"},
+        {CREDIT__V1__UNIT_KIND__MUNICIPAL, "76"},
+        {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM, ""},
+        {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM, ""},
+        {CREDIT__V1__UNIT_KIND__FINANCE, ""},
+        {CREDIT__V1__UNIT_KIND__PORTAL, ""},
+        {CREDIT__V1__UNIT_KIND__SUBJECT, ""},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED, ""},
+        {77, ""},
+    };
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        /* Misconfigured units responsible for public categories still meet the channel rule. */
+        const check_unit u = {"unit", table[i].kind, market_categories, 2};
+
+        for (int ch = 0; ch <= 7; ch++) {
+            fx.in.channel = (Credit__V1__Channel)ch;
+            if (strchr(table[i].allowed, '0' + ch))
+                EXPECT_PASS_FROM(&fx, &u);
+            else
+                EXPECT_REJECT_FROM(&fx, &u, INVALID, "channel", "is not open to");
+        }
+    }
+}
+
+/* --- 6. subject --------------------------------------------------------------------------- */
+
+static void test_missing_subject_parts_are_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.subject = NULL;
+    EXPECT_REJECT(&fx, INVALID, "subject", "required");
+    make_licence(&fx);
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "subject.kind", "required");
+    fx.subject.kind = (Credit__V1__SubjectKind)66;
+    EXPECT_REJECT(&fx, INVALID, "subject.kind", "not a known subject kind");
+    make_licence(&fx);
+    fx.subject.name = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "required");
+    fx.subject.name = (char *)"\xe3\x80\x80 "; /* an ideographic space and a space */
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "blanks");
+    make_licence(&fx);
+    fx.subject.identifier = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "required");
+}
+
+static void test_natural_person_with_bad_id_is_rejected_without_echoing_it(void **state)
+{
+    static const char *const bad[] = {
+        ID_BAD_CHECK,          /* the check character */
+        "500120199313080297",  /* month 13 */
+        "50012019931008029",   /* 17 characters */
+        "5001201993100802970", /* 19 characters */
+        "50012019931008A297",  /* a letter */
+        USCC_COMPANY,          /* a company's code is no person's number */
+    };
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
+    fx.subject.name = (char *)"李四";
+    fx.subject.identifier = (char *)ID_NUMBER;
+    fx.subject.legal_representative = (char *)"";
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    fx.subject.legal_representative_id_number = (char *)"";
+    EXPECT_PASS(&fx);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        check_failure f;
+
+        fx.subject.identifier = (char *)bad[i];
+        /* expect_reject also checks that the number, its area and birth date are not there */
+        EXPECT_REJECT(&fx, INVALID, "subject.identifier", "resident identity number");
+        assert_int_equal(record_check_input(&fx.in, &market, &fx.today, &f), -1);
+        check_no_digit_run(f.reason);
+    }
+}
+
+static void test_identifier_may_be_an_older_code_the_subject_gives(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION;
+    fx.subject.identifier = (char *)"230500400001234";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "older codes the subject gives");
+
+    fx.subject.registration_number = (char *)"230500400001234";
+    EXPECT_PASS(&fx);
+    fx.subject.registration_number = (char *)"";
+    fx.subject.organisation_code = (char *)"23050040-X";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "unified social credit code");
+
+    const char **slots[] = {
+        (const char **)&fx.subject.registration_number,
+        (const char **)&fx.subject.organisation_code,
+        (const char **)&fx.subject.tax_number,
+        (const char **)&fx.subject.institution_certificate,
+        (const char **)&fx.subject.social_organisation_certificate,
+    };
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        make_licence(&fx);
+        fx.subject.kind = CREDIT__V1__SUBJECT_KIND__PUBLIC_INSTITUTION;
+        fx.subject.identifier = (char *)"事证第123050000123号";
+        *slots[i] = "事证第123050000123号";
+        EXPECT_PASS(&fx);
+    }
+}
+
+static void test_eighteen_char_identifier_with_bad_check_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.identifier = (char *)"91230500MA1B3N1N2N";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "check character");
+    /* Even when the subject gives it as an older code: 18 characters are read as a USCC. */
+    fx.subject.tax_number = (char *)"91230500MA1B3N1N2N";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "check character");
+    fx.subject.identifier = (char *)"91230500MA1B3N1NIM";
+    EXPECT_REJECT(&fx, INVALID, "subject.identifier", "alphabet");
+}
+
+static void test_older_codes_are_checked_as_short_fields(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.institution_certificate = (char *)"12\x01";
+    EXPECT_REJECT(&fx, INVALID, "subject.institution_certificate", "control character");
+}
+
+/* --- 7. legal representative -------------------------------------------------------------- */
+
+static void test_legal_person_without_representative_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.legal_representative = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative", "required");
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    EXPECT_PASS(&fx);
+}
+
+static void test_representative_number_needs_a_type_and_a_valid_resident_id(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "required");
+    fx.subject.legal_representative_id_type = (Credit__V1__IdType)9;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "not a known");
+
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    fx.subject.legal_representative_id_number = (char *)ID_BAD_CHECK;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number",
+                  "resident identity number");
+    fx.subject.legal_representative_id_number = (char *)"500120199302300291"; /* Feb 30 */
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number", "birth date");
+
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__PASSPORT;
+    fx.subject.legal_representative_id_number = (char *)"E12345678";
+    EXPECT_PASS(&fx);
+}
+
+/* --- 8. occurred_at ----------------------------------------------------------------------- */
+
+static void test_future_occurred_at_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.occurred.seconds = 1750089599; /* 2025-06-16T23:59:59+08:00, today + 1 day */
+    EXPECT_PASS(&fx);
+    fx.occurred.seconds = 1750089600; /* 2025-06-17T00:00:00+08:00 */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "2025-06-17");
+    fx.occurred.seconds = INT64_MAX;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "after today");
+}
+
+static void test_missing_or_pre_1900_occurred_at_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.in.occurred_at = NULL;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "required");
+    fx.in.occurred_at = &fx.occurred;
+    fx.occurred.seconds = -2209017600; /* 1900-01-01T00:00:00+08:00 */
+    EXPECT_PASS(&fx);
+    fx.occurred.seconds = -2209017601;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    fx.occurred.seconds = INT64_MIN;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    fx.occurred.seconds = 1709258400;
+    fx.occurred.nanos = -1;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "nanos");
+}
+
+/* --- 9. licence --------------------------------------------------------------------------- */
+
+static void test_licence_without_required_fields_is_rejected(void **state)
+{
+    struct fixture fx;
+    static const char *const fields[] = {"licence.decision_document_number", "licence.content",
+                                         "licence.authority", "licence.authority_uscc"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        make_licence(&fx);
+        char **slots[] = {&fx.licence.decision_document_number, &fx.licence.content,
+                          &fx.licence.authority, &fx.licence.authority_uscc};
+        *slots[i] = (char *)"";
+        EXPECT_REJECT(&fx, INVALID, fields[i], "required");
+    }
+    make_licence(&fx);
+    fx.licence.decision_date = NULL;
+    EXPECT_REJECT(&fx, INVALID, "licence.decision_date", "required");
+}
+
+static void test_licence_decided_in_the_future_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.decision = date(TODAY_Y, TODAY_M, TODAY_D);
+    fx.valid_from = fx.decision;
+    EXPECT_PASS(&fx);
+    fx.decision = date(TODAY_Y, TODAY_M, TODAY_D + 1);
+    EXPECT_REJECT(&fx, INVALID, "licence.decision_date", "future");
+}
+
+static void test_bad_authority_or_source_uscc_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.licence.authority_uscc = (char *)"11230500001755309G";
+    EXPECT_REJECT(&fx, INVALID, "licence.authority_uscc", "check character");
+    make_licence(&fx);
+    fx.licence.source_unit_uscc = (char *)"1123050000175530";
+    EXPECT_REJECT(&fx, INVALID, "licence.source_unit_uscc", "18 characters");
+    make_penalty(&fx);
+    fx.penalty.authority_uscc = (char *)"11230500001755309f";
+    EXPECT_REJECT(&fx, INVALID, "penalty.authority_uscc", "unified social credit code");
+    make_penalty(&fx);
+    fx.penalty.source_unit_uscc = (char *)" ";
+    EXPECT_REJECT(&fx, INVALID, "penalty.source_unit_uscc", "18 characters");
+}
+
+static void test_licence_valid_to_before_valid_from_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.valid_to = date(2024, 2, 29);
+    EXPECT_REJECT(&fx, INVALID, "licence.valid_to", "before valid_from");
+    fx.valid_to = fx.valid_from;
+    EXPECT_PASS(&fx);
+    fx.licence.valid_from = NULL;
+    fx.valid_to = date(2020, 1, 1); /* no valid_from to be before */
+    EXPECT_PASS(&fx);
+}
+
+/* --- 10. penalty -------------------------------------------------------------------------- */
+
+static void test_penalty_without_required_fields_is_rejected(void **state)
+{
+    struct fixture fx;
+    static const char *const fields[] = {"penalty.decision_document_number",
+                                         "penalty.violation_type",
+                                         "penalty.legal_basis",
+                                         "penalty.content",
+                                         "penalty.authority",
+                                         "penalty.authority_uscc"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        make_penalty(&fx);
+        char **slots[] = {&fx.penalty.decision_document_number,
+                          &fx.penalty.violation_type,
+                          &fx.penalty.legal_basis,
+                          &fx.penalty.content,
+                          &fx.penalty.authority,
+                          &fx.penalty.authority_uscc};
+        *slots[i] = (char *)"";
+        EXPECT_REJECT(&fx, INVALID, fields[i], "required");
+    }
+    make_penalty(&fx);
+    fx.penalty.decision_date = NULL;
+    EXPECT_REJECT(&fx, INVALID, "penalty.decision_date", "required");
+    make_penalty(&fx);
+    fx.decision = date(2026, 1, 1);
+    EXPECT_REJECT(&fx, INVALID, "penalty.decision_date", "future");
+}
+
+static void test_penalty_without_severity_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
+    fx.penalty.severity = (Credit__V1__Severity)4;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "not a known severity");
+}
+
+static void test_negative_fine_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.fine_amount_fen = -1;
+    EXPECT_REJECT(&fx, INVALID, "penalty.fine_amount_fen", "negative");
+    make_penalty(&fx);
+    fx.penalty.confiscated_amount_fen = INT64_MIN;
+    EXPECT_REJECT(&fx, INVALID, "penalty.confiscated_amount_fen", "negative");
+    fx.penalty.confiscated_amount_fen = INT64_MAX;
+    EXPECT_PASS(&fx);
+}
+
+static void test_penalty_valid_until_before_decision_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.valid_until = date(2024, 2, 29);
+    EXPECT_REJECT(&fx, INVALID, "penalty.valid_until", "before the decision date");
+    fx.valid_until = fx.decision;
+    EXPECT_PASS(&fx);
+    fx.valid_until = date(2024, 4, 31);
+    EXPECT_REJECT(&fx, INVALID, "penalty.valid_until", "not a real date");
+}
+
+static void test_publicity_end_outside_the_severity_window_is_rejected(void **state)
+{
+    /* Decided on 2024-03-01: each window's bounds, then one day outside each. */
+    static const struct {
+        int severity;
+        Credit__V1__Date lo, hi, before, after;
+        const char *window; /* as the reason gives it */
+    } cases[] = {
+        {CREDIT__V1__SEVERITY__MINOR,
+         {.year = 2024, .month = 3, .day = 1},
+         {.year = 2024, .month = 6, .day = 1},
+         {.year = 2024, .month = 2, .day = 29},
+         {.year = 2024, .month = 6, .day = 2},
+         "from 2024-03-01 to 2024-06-01"},
+        {CREDIT__V1__SEVERITY__GENERAL,
+         {.year = 2024, .month = 6, .day = 1},
+         {.year = 2025, .month = 3, .day = 1},
+         {.year = 2024, .month = 5, .day = 31},
+         {.year = 2025, .month = 3, .day = 2},
+         "from 2024-06-01 to 2025-03-01"},
+        {CREDIT__V1__SEVERITY__SERIOUS,
+         {.year = 2025, .month = 3, .day = 1},
+         {.year = 2027, .month = 3, .day = 1},
+         {.year = 2025, .month = 2, .day = 28},
+         {.year = 2027, .month = 3, .day = 2},
+         "from 2025-03-01 to 2027-03-01"},
+    };
+    struct fixture fx;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_penalty(&fx);
+        fx.penalty.severity = (Credit__V1__Severity)cases[i].severity;
+        fx.publicity_end = date(cases[i].lo.year, cases[i].lo.month, cases[i].lo.day);
+        EXPECT_PASS(&fx);
+        fx.publicity_end = date(cases[i].hi.year, cases[i].hi.month, cases[i].hi.day);
+        EXPECT_PASS(&fx);
+        fx.publicity_end = date(cases[i].before.year, cases[i].before.month, cases[i].before.day);
+        EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
+        fx.publicity_end = date(cases[i].after.year, cases[i].after.month, cases[i].after.day);
+        EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
+    }
+    make_penalty(&fx);
+    fx.publicity_end = date(2025, 2, 29);
+    EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", "not a real date");
+}
+
+static void test_publicity_window_follows_the_month_end(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.decision = date(2023, 11, 30);
+    fx.valid_until = fx.decision;
+    fx.penalty.severity = CREDIT__V1__SEVERITY__MINOR;
+    fx.publicity_end = date(2024, 2, 29); /* Nov 30 + 3 months, clamped */
+    EXPECT_PASS(&fx);
+    fx.publicity_end = date(2024, 3, 1);
+    EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", "to 2024-02-29");
+}
+
+/* --- Publicity arithmetic ----------------------------------------------------------------- */
+
+static void test_publicity_months_follow_the_severity(void **state)
+{
+    int lo = -7, hi = -7;
+
+    (void)state;
+    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__MINOR, &lo, &hi), 0);
+    assert_int_equal(lo, 0);
+    assert_int_equal(hi, 3);
+    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__GENERAL, &lo, &hi), 0);
+    assert_int_equal(lo, 3);
+    assert_int_equal(hi, 12);
+    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__SERIOUS, &lo, &hi), 0);
+    assert_int_equal(lo, 12);
+    assert_int_equal(hi, 36);
+    lo = hi = -7;
+    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED, &lo, &hi),
+                     -1);
+    assert_int_equal(record_publicity_months(4, &lo, &hi), -1);
+    assert_int_equal(lo, -7);
+    assert_int_equal(hi, -7);
+}
+
+static void test_default_publicity_end_is_decision_plus_max_months(void **state)
+{
+    Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
+    Credit__V1__Date decision, end;
+
+    (void)state;
+    p.decision_date = &decision;
+    decision = date(2024, 1, 31);
+    p.severity = CREDIT__V1__SEVERITY__GENERAL;
+    record_default_publicity_end(&p, &end);
+    CHECK_DATE(&end, 2025, 1, 31);
+    decision = date(2023, 11, 30);
+    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    record_default_publicity_end(&p, &end);
+    CHECK_DATE(&end, 2024, 2, 29);
+    decision = date(2024, 2, 29);
+    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
+    record_default_publicity_end(&p, &end);
+    CHECK_DATE(&end, 2027, 2, 28);
+    /* Written as a whole message, ready to pack. */
+    assert_ptr_equal(end.base.descriptor, &credit__v1__date__descriptor);
+
+    /* No severity: the longest window. No decision date: no end at all. */
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
+    record_default_publicity_end(&p, &end);
+    CHECK_DATE(&end, 2027, 2, 28);
+    p.decision_date = NULL;
+    record_default_publicity_end(&p, &end);
+    assert_false(record_date_valid(&end));
+}
+
+static void test_publicity_ended_counts_from_the_end_date(void **state)
+{
+    Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
+    Credit__V1__Date decision = date(2024, 3, 1), end = date(2024, 6, 1), today;
+
+    (void)state;
+    p.decision_date = &decision;
+    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
+    p.publicity_end_date = &end;
+    today = date(2024, 6, 1);
+    assert_false(record_publicity_ended(&p, &today));
+    today = date(2024, 6, 2);
+    assert_true(record_publicity_ended(&p, &today));
+
+    /* Without an end: the decision date plus 36 months for a serious penalty. */
+    p.publicity_end_date = NULL;
+    today = date(2027, 3, 1);
+    assert_false(record_publicity_ended(&p, &today));
+    today = date(2027, 3, 2);
+    assert_true(record_publicity_ended(&p, &today));
+
+    /* Nothing to count from: withheld. */
+    p.decision_date = NULL;
+    today = date(2024, 3, 1);
+    assert_true(record_publicity_ended(&p, &today));
+    assert_true(record_publicity_ended(NULL, &today));
+}
+
+/* --- Dates -------------------------------------------------------------------------------- */
+
+static void test_add_months_clamps_to_month_end(void **state)
+{
+    Credit__V1__Date d, out;
+
+    (void)state;
+    d = date(2024, 1, 31);
+    record_date_add_months(&d, 1, &out);
+    CHECK_DATE(&out, 2024, 2, 29);
+    d = date(2023, 1, 31);
+    record_date_add_months(&d, 1, &out);
+    CHECK_DATE(&out, 2023, 2, 28);
+    d = date(2024, 3, 31);
+    record_date_add_months(&d, 1, &out);
+    CHECK_DATE(&out, 2024, 4, 30);
+    d = date(2024, 11, 15);
+    record_date_add_months(&d, 2, &out);
+    CHECK_DATE(&out, 2025, 1, 15);
+    d = date(2024, 3, 31);
+    record_date_add_months(&d, -1, &out);
+    CHECK_DATE(&out, 2024, 2, 29);
+    d = date(2024, 1, 15);
+    record_date_add_months(&d, -13, &out);
+    CHECK_DATE(&out, 2022, 12, 15);
+    d = date(2000, 2, 29);
+    record_date_add_months(&d, 1200, &out); /* 2100 is not a leap year */
+    CHECK_DATE(&out, 2100, 2, 28);
+    d = date(2024, 5, 20);
+    record_date_add_months(&d, 0, &out);
+    CHECK_DATE(&out, 2024, 5, 20);
+    record_date_add_months(&d, 3, &d); /* in place */
+    CHECK_DATE(&d, 2024, 8, 20);
+    d = date(2023, 2, 29);
+    record_date_add_months(&d, 1, &out);
+    assert_false(record_date_valid(&out));
+}
+
+static void test_invalid_dates_are_rejected(void **state)
+{
+    static const int bad[][3] = {
+        {2024, 2, 30}, {2023, 2, 29},  {2024, 13, 1}, {2024, 0, 1}, {2024, 4, 31},
+        {2024, 1, 0},  {1899, 12, 31}, {10000, 1, 1}, {0, 0, 0},    {1900, 2, 29},
+    };
+    static const int good[][3] = {
+        {2024, 2, 29}, {2000, 2, 29}, {1900, 1, 1}, {9999, 12, 31}, {2023, 12, 31},
+    };
+    struct fixture fx;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Credit__V1__Date d = date(bad[i][0], bad[i][1], bad[i][2]);
+
+        if (record_date_valid(&d)) {
+            print_error("%04d-%02d-%02d should be invalid\n", bad[i][0], bad[i][1], bad[i][2]);
+            fail();
+        }
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        Credit__V1__Date d = date(good[i][0], good[i][1], good[i][2]);
+
+        if (!record_date_valid(&d)) {
+            print_error("%04d-%02d-%02d should be valid\n", good[i][0], good[i][1], good[i][2]);
+            fail();
+        }
+    }
+    assert_false(record_date_valid(NULL));
+
+    make_licence(&fx);
+    fx.valid_from = date(2024, 2, 30);
+    EXPECT_REJECT(&fx, INVALID, "licence.valid_from", "2024-02-30 is not a real date");
+    make_licence(&fx);
+    fx.valid_to = date(2029, 13, 1);
+    EXPECT_REJECT(&fx, INVALID, "licence.valid_to", "not a real date");
+    make_licence(&fx);
+    fx.decision = date(1899, 12, 31);
+    EXPECT_REJECT(&fx, INVALID, "licence.decision_date", "not a real date");
+    make_licence(&fx);
+    fx.valid_from = date(0, 0, 0); /* present, but empty */
+    EXPECT_REJECT(&fx, INVALID, "licence.valid_from", "not a real date");
+}
+
+static void test_date_cmp_orders_by_year_month_day(void **state)
+{
+    Credit__V1__Date a = date(2024, 5, 20), b;
+
+    (void)state;
+    b = a;
+    assert_int_equal(record_date_cmp(&a, &b), 0);
+    b = date(2024, 5, 21);
+    assert_true(record_date_cmp(&a, &b) < 0);
+    assert_true(record_date_cmp(&b, &a) > 0);
+    b = date(2024, 4, 30);
+    assert_true(record_date_cmp(&a, &b) > 0);
+    b = date(2023, 12, 31);
+    assert_true(record_date_cmp(&a, &b) > 0);
+    b = date(2025, 1, 1);
+    assert_true(record_date_cmp(&a, &b) < 0);
+}
+
+static void test_date_from_unix_uses_china_time(void **state)
+{
+    Credit__V1__Date d;
+
+    (void)state;
+    record_date_from_unix(1704124800, &d); /* 2024-01-01T16:00:00Z */
+    CHECK_DATE(&d, 2024, 1, 2);
+    record_date_from_unix(1704124799, &d); /* 2024-01-01T15:59:59Z */
+    CHECK_DATE(&d, 2024, 1, 1);
+    record_date_from_unix(0, &d);
+    CHECK_DATE(&d, 1970, 1, 1);
+    record_date_from_unix(-28801, &d); /* 1969-12-31T15:59:59Z */
+    CHECK_DATE(&d, 1969, 12, 31);
+    record_date_from_unix(951782400, &d); /* 2000-02-29T00:00:00Z */
+    CHECK_DATE(&d, 2000, 2, 29);
+    record_date_from_unix(-2209017600, &d); /* 1900-01-01T00:00:00+08:00 */
+    CHECK_DATE(&d, 1900, 1, 1);
+    record_date_from_unix(INT64_MAX, &d);
+    CHECK_DATE(&d, 9999, 12, 31);
+    record_date_from_unix(INT64_MIN, &d);
+    CHECK_DATE(&d, 1, 1, 1);
+    assert_ptr_equal(d.base.descriptor, &credit__v1__date__descriptor);
+}
+
+/* --- Text --------------------------------------------------------------------------------- */
+
+static void test_overlong_field_is_rejected(void **state)
+{
+    struct fixture fx;
+    char *big = malloc(RECORD_CHECK_TEXT_MAX + 2);
+
+    (void)state;
+    assert_non_null(big);
+    /* Short fields: 200 bytes. */
+    make_licence(&fx);
+    memset(big, 'a', 200);
+    big[200] = '\0';
+    fx.subject.name = big;
+    EXPECT_PASS(&fx);
+    big[200] = 'a';
+    big[201] = '\0';
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "201 bytes");
+    make_licence(&fx);
+    fx.licence.licence_number = big;
+    EXPECT_REJECT(&fx, INVALID, "licence.licence_number", "at most 200");
+    make_penalty(&fx);
+    fx.penalty.authority = big;
+    EXPECT_REJECT(&fx, INVALID, "penalty.authority", "at most 200");
+    make_penalty(&fx);
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__PASSPORT;
+    fx.subject.legal_representative_id_number = big;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number", "at most 200");
+
+    /* Free text: 4000 bytes. */
+    memset(big, 'b', RECORD_CHECK_TEXT_MAX);
+    big[RECORD_CHECK_TEXT_MAX] = '\0';
+    make_licence(&fx);
+    fx.licence.content = big;
+    EXPECT_PASS(&fx);
+    big[RECORD_CHECK_TEXT_MAX] = 'b';
+    big[RECORD_CHECK_TEXT_MAX + 1] = '\0';
+    EXPECT_REJECT(&fx, INVALID, "licence.content", "4001 bytes");
+    make_licence(&fx);
+    fx.licence.remarks = big;
+    EXPECT_REJECT(&fx, INVALID, "licence.remarks", "at most 4000");
+    make_penalty(&fx);
+    fx.penalty.violation_facts = big;
+    EXPECT_REJECT(&fx, INVALID, "penalty.violation_facts", "at most 4000");
+    make_penalty(&fx);
+    fx.penalty.legal_basis = big;
+    EXPECT_REJECT(&fx, INVALID, "penalty.legal_basis", "at most 4000");
+    free(big);
+}
+
+static void test_control_character_in_name_is_rejected(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.subject.name = (char *)"示例\a公司";
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "control character (U+0007)");
+    fx.subject.name = (char *)"示例公司\n";
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "control character (U+000A)");
+    fx.subject.name = (char *)"示例\x7f公司";
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "U+007F");
+    fx.subject.name = (char *)"示例\xc2\x85公司"; /* U+0085, a C1 control */
+    EXPECT_REJECT(&fx, INVALID, "subject.name", "U+0085");
+
+    /* Free text may hold line feeds and tabs, and nothing else below U+0020. */
+    make_licence(&fx);
+    fx.licence.content = (char *)"第一项\n\t第二项";
+    EXPECT_PASS(&fx);
+    fx.licence.content = (char *)"第一项\r\n第二项";
+    EXPECT_REJECT(&fx, INVALID, "licence.content", "line feeds and tabs");
+    make_penalty(&fx);
+    fx.penalty.remarks = (char *)"x\x1b[31m";
+    EXPECT_REJECT(&fx, INVALID, "penalty.remarks", "U+001B");
+    make_penalty(&fx);
+    fx.penalty.penalty_category = (char *)"警告\t罚款";
+    EXPECT_REJECT(&fx, INVALID, "penalty.penalty_category", "U+0009");
+}
+
+static void test_invalid_utf8_is_rejected(void **state)
+{
+    static const char *const bad[] = {
+        "\xff",             /* never in UTF-8 */
+        "a\x80",            /* a lone continuation byte */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong '/' */
+        "\xe4\xb8",         /* truncated */
+        "\xed\xa0\x80",     /* a surrogate */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+    };
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fx.licence.certificate_name = (char *)bad[i];
+        EXPECT_REJECT(&fx, INVALID, "licence.certificate_name", "UTF-8");
+    }
+    fx.licence.certificate_name = (char *)"\xf0\x9f\x93\x9c \xc3\xa9 \xe4\xb8\xad";
+    EXPECT_PASS(&fx);
+}
+
+/* --- Order -------------------------------------------------------------------------------- */
+
+static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
+{
+    static const int licensing_and_reward[] = {LICENSING, CREDIT__V1__CATEGORY__CATEGORY_REWARD};
+    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT,
+                                licensing_and_reward, 2};
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.source_record_id = (char *)"";
+    fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_REWARD;
+    fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
+    fx.in.subject = NULL;
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
+    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "source_record_id", "required");
+    fx.in.source_record_id = (char *)"S-1";
+    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "catalogue");
+    fx.in.category = PENALTY;
+    EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "housing");
+    EXPECT_REJECT(&fx, INVALID, "channel", "CHANNEL_MUNICIPAL_SYNC");
+    fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING;
+    EXPECT_REJECT(&fx, INVALID, "subject", "required");
+    fx.in.subject = &fx.subject;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_licence_input_passes),
+        cmocka_unit_test(test_valid_penalty_input_passes),
+        cmocka_unit_test(test_optional_fields_may_be_left_out),
+        cmocka_unit_test(test_failure_may_be_left_out),
+        cmocka_unit_test(test_missing_source_record_id_is_rejected),
+        cmocka_unit_test(test_source_record_id_longer_than_128_bytes_is_rejected),
+        cmocka_unit_test(test_unspecified_or_unknown_category_is_rejected),
+        cmocka_unit_test(test_category_without_a_typed_body_cannot_be_pushed_yet),
+        cmocka_unit_test(test_category_outside_the_units_responsibility_is_permission_denied),
+        cmocka_unit_test(test_missing_body_is_rejected),
+        cmocka_unit_test(test_penalty_body_under_licensing_category_is_rejected),
+        cmocka_unit_test(test_channel_municipal_sync_from_a_department_is_rejected),
+        cmocka_unit_test(test_unspecified_channel_is_accepted_as_direct_push),
+        cmocka_unit_test(test_unknown_channel_is_rejected),
+        cmocka_unit_test(test_each_unit_kind_pushes_only_through_its_channels),
+        cmocka_unit_test(test_missing_subject_parts_are_rejected),
+        cmocka_unit_test(test_natural_person_with_bad_id_is_rejected_without_echoing_it),
+        cmocka_unit_test(test_identifier_may_be_an_older_code_the_subject_gives),
+        cmocka_unit_test(test_eighteen_char_identifier_with_bad_check_is_rejected),
+        cmocka_unit_test(test_older_codes_are_checked_as_short_fields),
+        cmocka_unit_test(test_legal_person_without_representative_is_rejected),
+        cmocka_unit_test(test_representative_number_needs_a_type_and_a_valid_resident_id),
+        cmocka_unit_test(test_future_occurred_at_is_rejected),
+        cmocka_unit_test(test_missing_or_pre_1900_occurred_at_is_rejected),
+        cmocka_unit_test(test_licence_without_required_fields_is_rejected),
+        cmocka_unit_test(test_licence_decided_in_the_future_is_rejected),
+        cmocka_unit_test(test_bad_authority_or_source_uscc_is_rejected),
+        cmocka_unit_test(test_licence_valid_to_before_valid_from_is_rejected),
+        cmocka_unit_test(test_penalty_without_required_fields_is_rejected),
+        cmocka_unit_test(test_penalty_without_severity_is_rejected),
+        cmocka_unit_test(test_negative_fine_is_rejected),
+        cmocka_unit_test(test_penalty_valid_until_before_decision_is_rejected),
+        cmocka_unit_test(test_publicity_end_outside_the_severity_window_is_rejected),
+        cmocka_unit_test(test_publicity_window_follows_the_month_end),
+        cmocka_unit_test(test_publicity_months_follow_the_severity),
+        cmocka_unit_test(test_default_publicity_end_is_decision_plus_max_months),
+        cmocka_unit_test(test_publicity_ended_counts_from_the_end_date),
+        cmocka_unit_test(test_add_months_clamps_to_month_end),
+        cmocka_unit_test(test_invalid_dates_are_rejected),
+        cmocka_unit_test(test_date_cmp_orders_by_year_month_day),
+        cmocka_unit_test(test_date_from_unix_uses_china_time),
+        cmocka_unit_test(test_overlong_field_is_rejected),
+        cmocka_unit_test(test_control_character_in_name_is_rejected),
+        cmocka_unit_test(test_invalid_utf8_is_rejected),
+        cmocka_unit_test(test_checks_run_in_order_and_the_first_failure_wins),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
