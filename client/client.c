@@ -446,3 +446,90 @@ int credit_client_bind_identity(credit_client *c, const char *code, const char *
     req.identity = str(identity);
     return unit_call(c, "/credit.v1.UnitRegistry/BindIdentity", &req.base, out, st);
 }
+
+/* --- Public credit records ------------------------------------------------------------------ */
+
+/* Calls `method` and hands over its answer as `type` into *out. */
+static int typed_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *type, void **out, credit_status *st)
+{
+    ProtobufCMessage *resp = NULL;
+    if (!out) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "out: missing");
+        return CREDIT_EINVAL;
+    }
+    int rc = credit_client_call(c, method, req, type, &resp, 0, st);
+    if (rc == CREDIT_OK)
+        *out = resp;
+    return rc;
+}
+
+static const char *tier_service(credit_tier tier)
+{
+    return tier == CREDIT_TIER_OPEN         ? "credit.v1.OpenQuery"
+           : tier == CREDIT_TIER_GOVERNMENT ? "credit.v1.GovernmentSharing"
+                                            : NULL;
+}
+
+int credit_client_push_batch(credit_client *c, const Credit__V1__PushBatchRequest *req,
+                             Credit__V1__PushBatchResponse **out, credit_status *st)
+{
+    if (!req) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "req: missing");
+        return CREDIT_EINVAL;
+    }
+    return typed_call(c, "/credit.v1.PublicCreditCollection/PushBatch", &req->base,
+                      &credit__v1__push_batch_response__descriptor, (void **)out, st);
+}
+
+int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *req,
+                          Credit__V1__PushResult **out, credit_status *st)
+{
+    if (!req) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "req: missing");
+        return CREDIT_EINVAL;
+    }
+    return typed_call(c, "/credit.v1.PublicCreditCollection/Correct", &req->base,
+                      &credit__v1__push_result__descriptor, (void **)out, st);
+}
+
+int credit_client_withdraw(credit_client *c, const char *record_id, const char *reason,
+                           Credit__V1__PushResult **out, credit_status *st)
+{
+    Credit__V1__WithdrawRequest req = CREDIT__V1__WITHDRAW_REQUEST__INIT;
+    req.record_id = str(record_id);
+    req.reason = str(reason);
+    return typed_call(c, "/credit.v1.PublicCreditCollection/Withdraw", &req.base,
+                      &credit__v1__push_result__descriptor, (void **)out, st);
+}
+
+int credit_client_list_records(credit_client *c, credit_tier tier,
+                               const Credit__V1__ListRecordsRequest *req,
+                               Credit__V1__ListRecordsResponse **out, credit_status *st)
+{
+    char method[96];
+    const char *svc = tier_service(tier);
+    if (!svc || !req) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, svc ? "req: missing" : "tier: not a tier");
+        return CREDIT_EINVAL;
+    }
+    snprintf(method, sizeof method, "/%s/ListRecords", svc);
+    return typed_call(c, method, &req->base, &credit__v1__list_records_response__descriptor,
+                      (void **)out, st);
+}
+
+int credit_client_get_record(credit_client *c, credit_tier tier, const char *record_id,
+                             Credit__V1__GetRecordResponse **out, credit_status *st)
+{
+    char method[96];
+    const char *svc = tier_service(tier);
+    if (!svc) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "tier: not a tier");
+        return CREDIT_EINVAL;
+    }
+    Credit__V1__GetRecordRequest req = CREDIT__V1__GET_RECORD_REQUEST__INIT;
+    req.record_id = str(record_id);
+    snprintf(method, sizeof method, "/%s/GetRecord", svc);
+    return typed_call(c, method, &req.base, &credit__v1__get_record_response__descriptor,
+                      (void **)out, st);
+}

@@ -404,6 +404,15 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
+    /* A stream is a sequence of pushes: a source record seen again in the same group is
+     * pushed after the group before it is written, so it is UNCHANGED or a new version as
+     * it would be in a later call (a batch, written at once, refuses the repeat instead). */
+    for (size_t i = 0; i < s->n_pending; i++) {
+        if (strcmp(s->pending[i]->source_record_id, copy->source_record_id) == 0) {
+            flush_stream(call, s);
+            break;
+        }
+    }
     s->pending[s->n_pending++] = copy;
     if (s->n_pending == PUSH_GROUP)
         flush_stream(call, s);

@@ -424,6 +424,107 @@ static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void
     assert_int_equal(node_stop(&n), 0);
 }
 
+static Credit__V1__Date date_of(int y, int m, int d)
+{
+    Credit__V1__Date x = CREDIT__V1__DATE__INIT;
+    x.year = y;
+    x.month = m;
+    x.day = d;
+    return x;
+}
+
+static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "records", NULL);
+    credit_client *market = client_as(&n, "units/market");
+    credit_client *bank = client_as(&n, "units/bank-a");
+    credit_status st;
+
+    Credit__V1__Subject subj = CREDIT__V1__SUBJECT__INIT;
+    subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    subj.name = "Acme Trading Ltd";
+    subj.identifier = "91230500MA1B3N1N2M";
+    subj.legal_representative = "Zhang San";
+    subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    subj.legal_representative_id_number = "500120199310080297";
+    /* Decided a month ago, so the penalty is still within its publicity (a GENERAL one: up to
+     * a year) whenever the test runs. */
+    time_t month_ago = time(NULL) - 30 * 86400;
+    struct tm tm;
+    gmtime_r(&month_ago, &tm);
+    Credit__V1__Date decided = date_of(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    Credit__V1__Penalty pen = CREDIT__V1__PENALTY__INIT;
+    pen.decision_document_number = "BS-2025-17";
+    pen.violation_type = "false labelling";
+    pen.violation_facts = "labels overstated the content";
+    pen.legal_basis = "Product Quality Law art. 27";
+    pen.content = "fine";
+    pen.fine_amount_fen = 500000;
+    pen.decision_date = &decided;
+    pen.authority = "District market regulation bureau";
+    pen.authority_uscc = "11500227MB1607285C";
+    pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    Google__Protobuf__Timestamp occurred = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    occurred.seconds = month_ago;
+    Credit__V1__PublicRecordInput in = CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
+    in.source_record_id = "it-pen-1";
+    in.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
+    in.subject = &subj;
+    in.occurred_at = &occurred;
+    in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
+    in.penalty = &pen;
+    Credit__V1__PublicRecordInput *ins[] = {&in};
+    Credit__V1__PushBatchRequest batch = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
+    batch.records = ins;
+    batch.n_records = 1;
+
+    Credit__V1__PushBatchResponse *pushed = NULL;
+    CHECK_CALL(credit_client_push_batch(market, &batch, &pushed, &st), st);
+    assert_int_equal(pushed->n_results, 1);
+    assert_int_equal(pushed->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    char rid[64];
+    snprintf(rid, sizeof rid, "%s", pushed->results[0]->record_id);
+    credit__v1__push_batch_response__free_unpacked(pushed, NULL);
+
+    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
+    ref.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    ref.identifier = "91230500MA1B3N1N2M";
+    Credit__V1__ListRecordsRequest list = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
+    list.subject = &ref;
+    Credit__V1__ListRecordsResponse *open = NULL;
+    CHECK_CALL(credit_client_list_records(bank, CREDIT_TIER_OPEN, &list, &open, &st), st);
+    assert_int_equal(open->n_records, 1);
+    assert_string_equal(open->records[0]->meta->record_id, rid);
+    assert_string_equal(open->records[0]->meta->subject->legal_representative_id_number, "");
+    assert_string_equal(open->records[0]->meta->source_unit, "market");
+    credit__v1__list_records_response__free_unpacked(open, NULL);
+
+    Credit__V1__GetRecordResponse *gov = NULL;
+    assert_int_equal(credit_client_get_record(bank, CREDIT_TIER_GOVERNMENT, rid, &gov, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
+    CHECK_CALL(credit_client_get_record(market, CREDIT_TIER_GOVERNMENT, rid, &gov, &st), st);
+    assert_string_equal(gov->record->meta->subject->legal_representative_id_number,
+                        "500120199310080297");
+    assert_int_equal(gov->n_history, 0);
+    credit__v1__get_record_response__free_unpacked(gov, NULL);
+
+    Credit__V1__PushResult *w = NULL;
+    CHECK_CALL(credit_client_withdraw(market, rid, "entered against the wrong subject", &w, &st),
+               st);
+    assert_int_equal(w->version, 2);
+    credit__v1__push_result__free_unpacked(w, NULL);
+    assert_int_equal(credit_client_get_record(bank, CREDIT_TIER_OPEN, rid, &gov, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
+
+    credit_client_destroy(bank);
+    credit_client_destroy(market);
+    assert_int_equal(node_stop(&n), 0);
+}
+
 static void test_bad_flag_exits_2_with_a_message(void **state)
 {
     (void)state;
@@ -452,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_one_client_serves_many_threads_and_every_call_is_audited),
         cmocka_unit_test(test_unknown_method_is_unimplemented_at_once),
         cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
+        cmocka_unit_test(test_pushed_penalty_is_shared_by_tier_through_the_client_library),
         cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -512,6 +512,28 @@ class CollectionTests(SharedNodeCase):
             self.assertEqual((again.accepted, again.rejected), (600, 0))
             self.assertEqual(len(c.list_all("gov", legal_ref(uscc), page_size=500)), 600)
 
+    def test_client_stream_pushes_a_repeated_source_record_in_order(self):
+        """A stream is a sequence of pushes: the same source record again later in the stream
+        is UNCHANGED, or a new version when its content changed, wherever it falls."""
+        uscc = fresh_uscc()
+        src = fresh_src("c5-rep")
+        first = licence_input(src, legal_subject(uscc))
+        changed = licence_input(src, legal_subject(uscc))
+        changed.licence.content = first.licence.content + " (amended)"
+        fillers = [licence_input(fresh_src("c5-fill"), legal_subject(uscc)) for _ in range(300)]
+        # Repeats inside the first group of 256 and across the group boundary.
+        records = [first, first] + fillers[:10] + [changed] + fillers[10:] + [changed]
+        with self.calls("market") as c:
+            resp = c.collect.Push(iter(records), timeout=STREAM_TIMEOUT)
+        out = [(R.PushOutcome.Name(r.outcome), r.version) for r in resp.results]
+        self.assertEqual(out[0], ("CREATED", 1))
+        self.assertEqual(out[1], ("UNCHANGED", 1))
+        self.assertEqual(out[12], ("NEW_VERSION", 2))
+        self.assertEqual(out[-1], ("UNCHANGED", 2))
+        self.assertEqual(len({r.record_id for r in (resp.results[0], resp.results[1],
+                                                    resp.results[12], resp.results[-1])}), 1)
+        self.assertEqual(resp.rejected, 0)
+
     def test_finance_unit_push_is_permission_denied_and_unknown_certificate_unauthenticated(self):
         uscc = fresh_uscc()
         recs = [licence_input(fresh_src("c6-bank"), legal_subject(uscc)),

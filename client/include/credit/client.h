@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credit/v1/record.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 
 #ifdef __cplusplus
@@ -150,6 +151,39 @@ CREDIT_API int credit_client_reinstate_unit(credit_client *c, const char *code,
 CREDIT_API int credit_client_bind_identity(credit_client *c, const char *code,
                                            const char *identity, Credit__V1__Unit **out,
                                            credit_status *status);
+
+/* --- Public credit records ------------------------------------------------------------------ */
+
+/* The sharing tier a query goes through. */
+typedef enum credit_tier {
+    CREDIT_TIER_OPEN = 1,       /* credit.v1.OpenQuery: any registered unit */
+    CREDIT_TIER_GOVERNMENT = 2, /* credit.v1.GovernmentSharing: government units */
+} credit_tier;
+
+/* Pushes up to 1000 records in one call (credit.v1.PublicCreditCollection/PushBatch). A
+ * rejected record is not an error of the call: *out holds one result per record, in order.
+ * Retrying a whole batch is safe: records already stored come back UNCHANGED. */
+CREDIT_API int credit_client_push_batch(credit_client *c, const Credit__V1__PushBatchRequest *req,
+                                        Credit__V1__PushBatchResponse **out,
+                                        credit_status *status);
+
+/* A new version of a record this unit pushed, with the reason; or its withdrawal. */
+CREDIT_API int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *req,
+                                     Credit__V1__PushResult **out, credit_status *status);
+CREDIT_API int credit_client_withdraw(credit_client *c, const char *record_id,
+                                      const char *reason, Credit__V1__PushResult **out,
+                                      credit_status *status);
+
+/* A subject's records through a tier, filtered field by field for that tier. */
+CREDIT_API int credit_client_list_records(credit_client *c, credit_tier tier,
+                                          const Credit__V1__ListRecordsRequest *req,
+                                          Credit__V1__ListRecordsResponse **out,
+                                          credit_status *status);
+
+/* One record through a tier; the government tier adds its earlier versions. */
+CREDIT_API int credit_client_get_record(credit_client *c, credit_tier tier, const char *record_id,
+                                        Credit__V1__GetRecordResponse **out,
+                                        credit_status *status);
 
 #ifdef __cplusplus
 }
