@@ -10,10 +10,10 @@
  *    representative's ID number) are government tier; the open tier gets them cleared, the
  *    government tier gets them unsealed. GetRecord's history is government tier.
  * A record the caller's tier may not see is NOT_FOUND, so the open tier cannot probe for it.
- * Until the catalogue makes tiers data (issue 4), the field rule is the table in
- * clear_for_open.
+ * The rules themselves are in tier.c.
  */
 #include "svc_query.h"
+#include "tier.h"
 
 #include "log.h"
 #include "node.h"
@@ -30,10 +30,8 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
 
-enum tier { TIER_OPEN, TIER_GOVERNMENT };
-
 /* Refuses a caller whose unit kind may not use the tier. Returns 1 if refused. */
-static int refuse_tier(rpc_call *call, enum tier t)
+static int refuse_tier(rpc_call *call, tier t)
 {
     const principal *p = node_caller(call);
     if (t == TIER_OPEN || p->kind == CREDIT__V1__UNIT_KIND__OFFICE ||
@@ -47,47 +45,24 @@ static int refuse_tier(rpc_call *call, enum tier t)
     return 1;
 }
 
-static int publicity_ended(const Credit__V1__Record *rec)
+static void today(Credit__V1__Date *d)
 {
-    if (rec->body_case != CREDIT__V1__RECORD__BODY_PENALTY)
-        return 0;
-    Credit__V1__Date today;
-    record_date_from_unix((int64_t)time(NULL), &today);
-    return record_publicity_ended(rec->penalty, &today);
-}
-
-/* Whether the tier shows the record at all. */
-static int visible(const Credit__V1__Record *rec, enum tier t)
-{
-    const Credit__V1__RecordStatus *s = rec->meta->status;
-    if (t == TIER_GOVERNMENT)
-        return 1;
-    return !(s && (s->withdrawn || s->repaired || s->publicity_ended)) && !publicity_ended(rec);
-}
-
-/* The government-tier fields, cleared for the open tier. */
-static void clear_for_open(Credit__V1__Record *rec)
-{
-    Credit__V1__Subject *s = rec->meta->subject;
-    if (!s)
-        return;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
-        s->identifier = (char *)protobuf_c_empty_string;
-    s->legal_representative_id_number = (char *)protobuf_c_empty_string;
-    s->legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    record_date_from_unix((int64_t)time(NULL), d);
 }
 
 /* Makes a stored version what the tier may see: unsealed for the government tier (the
  * sealed bytes stay in the StoredRecord, which is never sent), cleared for the open tier.
  * Cleared strings of an unpacked message are sealed ones (already ""), so nothing owned is
  * dropped. Returns 0 or -1 with err. */
-static int shape(node *n, Credit__Store__V1__StoredRecord *sr, enum tier t, char *err)
+static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err)
 {
     /* The end of publicity passes by itself, without a new version: the flag is worked out
      * when the record is read. A status the record lacks is allocated like the rest of the
      * unpacked message, so free_unpacked releases it. */
     Credit__V1__RecordMeta *m = sr->record->meta;
-    if (publicity_ended(sr->record)) {
+    Credit__V1__Date d;
+    today(&d);
+    if (tier_publicity_ended(sr->record, &d)) {
         if (!m->status) {
             m->status = malloc(sizeof *m->status);
             if (!m->status) {
@@ -100,7 +75,7 @@ static int shape(node *n, Credit__Store__V1__StoredRecord *sr, enum tier t, char
     }
     if (t == TIER_GOVERNMENT)
         return records_unseal(n->pv, sr, err);
-    clear_for_open(sr->record);
+    tier_clear(sr->record, t);
     return 0;
 }
 
@@ -135,7 +110,7 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, int category)
     return 0;
 }
 
-static void list_records(rpc_call *call, const ProtobufCMessage *msg, enum tier t)
+static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
@@ -165,6 +140,8 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, enum tier 
         return;
     }
     size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
+    Credit__V1__Date d;
+    today(&d);
     char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
     size_t slen = plen;
     memcpy(start, prefix, plen);
@@ -200,7 +177,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, enum tier 
             rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
             goto out;
         }
-        if (!wanted(req, sr->record->meta->category) || !visible(sr->record, t)) {
+        if (!wanted(req, sr->record->meta->category) || !tier_shows(sr->record, t, &d)) {
             credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
@@ -237,7 +214,7 @@ out:
     free(recs);
 }
 
-static void get_record(rpc_call *call, const ProtobufCMessage *msg, enum tier t)
+static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__GetRecordRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
@@ -252,7 +229,9 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, enum tier t)
     Credit__V1__Record **hist_recs = NULL;
     size_t n_hist = 0, n_all = 0;
     int rc = records_get(n->st, NULL, req->record_id, &sr, err);
-    if (rc == STORE_ENOTFOUND || (rc == 0 && !visible(sr->record, t))) {
+    Credit__V1__Date d;
+    today(&d);
+    if (rc == STORE_ENOTFOUND || (rc == 0 && !tier_shows(sr->record, t, &d))) {
         rpc_finish(call, RPC_NOT_FOUND, "no record %s in the %s tier", req->record_id,
                    t == TIER_OPEN ? "open" : "government");
         goto out;
