@@ -177,32 +177,30 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
                         const char *subject_key, size_t subject_key_len)
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
+    char hkey[RECORD_ID_LEN + 4], skey[512], subj[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    size_t sklen = source_key(m->source_unit, m->source_record_id, skey, sizeof skey);
+    /* Every key is made before the first put: a version goes into the batch whole or not
+     * at all. */
+    if (sklen == 0 || subject_key_len > SUBJECT_KEY_MAX || strlen(m->record_id) != RECORD_ID_LEN)
+        return STORE_EINVAL;
+    memcpy(hkey, m->record_id, RECORD_ID_LEN);
+    hkey[RECORD_ID_LEN] = (char)(m->version >> 24);
+    hkey[RECORD_ID_LEN + 1] = (char)(m->version >> 16);
+    hkey[RECORD_ID_LEN + 2] = (char)(m->version >> 8);
+    hkey[RECORD_ID_LEN + 3] = (char)m->version;
+    memcpy(subj, subject_key, subject_key_len);
+    memcpy(subj + subject_key_len, m->record_id, RECORD_ID_LEN);
+
     size_t n = credit__store__v1__stored_record__get_packed_size(sr);
     unsigned char *buf = malloc(n ? n : 1);
-    char key[600];
-    size_t klen;
     if (!buf)
         return STORE_ENOMEM;
     credit__store__v1__stored_record__pack(sr, buf);
     store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
-
-    memcpy(key, m->record_id, RECORD_ID_LEN);
-    key[RECORD_ID_LEN] = (char)(m->version >> 24);
-    key[RECORD_ID_LEN + 1] = (char)(m->version >> 16);
-    key[RECORD_ID_LEN + 2] = (char)(m->version >> 8);
-    key[RECORD_ID_LEN + 3] = (char)m->version;
-    store_batch_put(b, STORE_CF_HISTORY, key, RECORD_ID_LEN + 4, buf, n);
+    store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, buf, n);
+    store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
+    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, "", 0);
     free(buf);
-
-    if ((klen = source_key(m->source_unit, m->source_record_id, key, sizeof key)) == 0)
-        return STORE_ENOMEM;
-    store_batch_put(b, STORE_CF_SOURCES, key, klen, m->record_id, RECORD_ID_LEN);
-
-    if (subject_key_len + RECORD_ID_LEN > sizeof key)
-        return STORE_ENOMEM;
-    memcpy(key, subject_key, subject_key_len);
-    memcpy(key + subject_key_len, m->record_id, RECORD_ID_LEN);
-    store_batch_put(b, STORE_CF_SUBJECTS, key, subject_key_len + RECORD_ID_LEN, "", 0);
     return 0;
 }
 

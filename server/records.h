@@ -58,7 +58,8 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
 
 /* Adds a version to the batch: RECORDS and HISTORY always; the SOURCES and SUBJECTS entries
  * too (they are the same for every version, so writing them again is harmless). `sr` must
- * already be sealed. Returns 0 or STORE_ENOMEM. */
+ * already be sealed. Adds all four entries or none. Returns 0, STORE_ENOMEM or STORE_EINVAL
+ * (a key that does not fit). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
                         const char *subject_key, size_t subject_key_len);
 

@@ -200,7 +200,7 @@ static int stage(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr, c
     }
     if (records_put_version(b, sr, (const char *)sr->subject_key.data, sr->subject_key.len) !=
         0) {
-        snprintf(why, 200, "out of memory");
+        snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
     return 0;
