@@ -224,17 +224,14 @@ static void *method_handle(credit_client *c, const char *path)
     return h;
 }
 
-int credit_client_call(credit_client *c, const char *method, const ProtobufCMessage *req,
-                       const ProtobufCMessageDescriptor *resp_type, ProtobufCMessage **resp,
-                       int timeout_ms, credit_status *st)
+/* Starts a call of `method` on its own pluck queue. deadline_ms <= 0: no deadline. */
+static grpc_call *start_call(credit_client *c, const char *method, int deadline_ms,
+                             grpc_completion_queue **cq_out)
 {
-    if (!c || !method || !req || !resp_type || !resp) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "call: missing argument");
-        return CREDIT_EINVAL;
-    }
-    gpr_timespec deadline = gpr_time_add(
-        gpr_now(GPR_CLOCK_REALTIME),
-        gpr_time_from_millis(timeout_ms > 0 ? timeout_ms : c->timeout_ms, GPR_TIMESPAN));
+    gpr_timespec deadline =
+        deadline_ms > 0 ? gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                       gpr_time_from_millis(deadline_ms, GPR_TIMESPAN))
+                        : gpr_inf_future(GPR_CLOCK_REALTIME);
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     void *handle = method_handle(c, method);
     grpc_call *call;
@@ -247,13 +244,48 @@ int credit_client_call(credit_client *c, const char *method, const ProtobufCMess
                                         NULL, deadline, NULL);
         grpc_slice_unref(path);
     }
+    *cq_out = cq;
+    return call;
+}
 
-    size_t n = protobuf_c_message_get_packed_size(req);
+/* Releases a call and drains its queue. */
+static void end_call(grpc_call *call, grpc_completion_queue *cq)
+{
+    grpc_call_unref(call);
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+}
+
+/* Runs one batch and waits for it. Returns its success flag (0 on a failed start). */
+static int run_batch(grpc_call *call, grpc_completion_queue *cq, grpc_op *ops, size_t n)
+{
+    char tag;
+    if (grpc_call_start_batch(call, ops, n, &tag, NULL) != GRPC_CALL_OK)
+        return 0;
+    grpc_event ev = grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                                NULL);
+    return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+static grpc_byte_buffer *pack_message(const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
     grpc_slice s = grpc_slice_malloc(n);
-    protobuf_c_message_pack(req, GRPC_SLICE_START_PTR(s));
-    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&s, 1);
+    protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
     grpc_slice_unref(s);
+    return bb;
+}
 
+/* Runs `pre` (the ops the caller still has to send, at most 3) together with receiving the
+ * reply and the status, and unpacks the reply as `resp_type` into *resp. */
+static int complete_call(grpc_call *call, grpc_completion_queue *cq, const grpc_op *pre,
+                         size_t n_pre, const ProtobufCMessageDescriptor *resp_type,
+                         ProtobufCMessage **resp, credit_status *st)
+{
     grpc_metadata_array initial_md, trailing_md;
     grpc_metadata_array_init(&initial_md);
     grpc_metadata_array_init(&trailing_md);
@@ -263,73 +295,184 @@ int credit_client_call(credit_client *c, const char *method, const ProtobufCMess
 
     grpc_op ops[6];
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &recv;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
-    ops[5].data.recv_status_on_client.status = &code;
-    ops[5].data.recv_status_on_client.status_details = &details;
+    memcpy(ops, pre, n_pre * sizeof *pre);
+    size_t n = n_pre;
+    ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[n++].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n++].data.recv_message.recv_message = &recv;
+    ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[n].data.recv_status_on_client.trailing_metadata = &trailing_md;
+    ops[n].data.recv_status_on_client.status = &code;
+    ops[n++].data.recv_status_on_client.status_details = &details;
 
     int rc;
-    char tag;
-    grpc_call_error e = grpc_call_start_batch(call, ops, 6, &tag, NULL);
-    if (e != GRPC_CALL_OK) {
-        rc = fail(st, CREDIT_CODE_INTERNAL, "cannot start the call (%d)", (int)e);
-        goto out;
-    }
-    grpc_event ev = grpc_completion_queue_pluck(cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                                NULL);
-    if (ev.type != GRPC_OP_COMPLETE || !ev.success) {
+    ProtobufCMessage *m = NULL;
+    if (!run_batch(call, cq, ops, n)) {
         rc = fail(st, CREDIT_CODE_INTERNAL, "the call did not complete");
-        goto out;
-    }
-    if (code != GRPC_STATUS_OK) {
+    } else if (code != GRPC_STATUS_OK) {
         rc = fail(st, (int)code, "%.*s", (int)GRPC_SLICE_LENGTH(details),
                   (const char *)GRPC_SLICE_START_PTR(details));
-        goto out;
-    }
-    if (!recv) {
+    } else if (!recv) {
         rc = fail(st, CREDIT_CODE_INTERNAL, "the node answered OK without a message");
-        goto out;
+    } else {
+        grpc_byte_buffer_reader r;
+        grpc_slice all = grpc_empty_slice();
+        if (grpc_byte_buffer_reader_init(&r, recv)) {
+            all = grpc_byte_buffer_reader_readall(&r);
+            grpc_byte_buffer_reader_destroy(&r);
+            m = protobuf_c_message_unpack(resp_type, NULL, GRPC_SLICE_LENGTH(all),
+                                          GRPC_SLICE_START_PTR(all));
+        }
+        grpc_slice_unref(all);
+        if (m) {
+            *resp = m;
+            ok(st);
+            rc = CREDIT_OK;
+        } else {
+            fail(st, CREDIT_CODE_INTERNAL, "the answer is not a valid %s", resp_type->name);
+            rc = CREDIT_EDECODE;
+        }
     }
-    grpc_byte_buffer_reader r;
-    if (!grpc_byte_buffer_reader_init(&r, recv)) {
-        rc = fail(st, CREDIT_CODE_INTERNAL, "cannot read the answer");
-        goto out;
-    }
-    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
-    grpc_byte_buffer_reader_destroy(&r);
-    ProtobufCMessage *m = protobuf_c_message_unpack(resp_type, NULL, GRPC_SLICE_LENGTH(all),
-                                                    GRPC_SLICE_START_PTR(all));
-    grpc_slice_unref(all);
-    if (!m) {
-        fail(st, CREDIT_CODE_INTERNAL, "the answer is not a valid %s", resp_type->name);
-        rc = CREDIT_EDECODE;
-        goto out;
-    }
-    *resp = m;
-    ok(st);
-    rc = CREDIT_OK;
-out:
-    grpc_byte_buffer_destroy(send);
     if (recv)
         grpc_byte_buffer_destroy(recv);
     grpc_slice_unref(details);
     grpc_metadata_array_destroy(&initial_md);
     grpc_metadata_array_destroy(&trailing_md);
-    grpc_call_unref(call);
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
     return rc;
+}
+
+int credit_client_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_type, ProtobufCMessage **resp,
+                       int timeout_ms, credit_status *st)
+{
+    if (!c || !method || !req || !resp_type || !resp) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "call: missing argument");
+        return CREDIT_EINVAL;
+    }
+    grpc_completion_queue *cq;
+    grpc_call *call = start_call(c, method, timeout_ms > 0 ? timeout_ms : c->timeout_ms, &cq);
+    grpc_byte_buffer *send = pack_message(req);
+    grpc_op pre[3];
+    memset(pre, 0, sizeof pre);
+    pre[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    pre[1].op = GRPC_OP_SEND_MESSAGE;
+    pre[1].data.send_message.send_message = send;
+    pre[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    int rc = complete_call(call, cq, pre, 3, resp_type, resp, st);
+    grpc_byte_buffer_destroy(send);
+    end_call(call, cq);
+    return rc;
+}
+
+/* --- The streaming pusher -------------------------------------------------------------------- */
+
+struct credit_pusher {
+    credit_client *c;
+    grpc_completion_queue *cq;
+    grpc_call *call;
+    grpc_byte_buffer *in_flight; /* the record being sent, NULL when none */
+    char send_tag;
+    int broken; /* a send failed: the stream is over; finish tells why */
+    int finished;
+};
+
+int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
+                         credit_status *st)
+{
+    if (!c || !out) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    credit_pusher *p = calloc(1, sizeof *p);
+    if (!p) {
+        fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+        return CREDIT_ENOMEM;
+    }
+    p->c = c;
+    p->call = start_call(c, "/credit.v1.PublicCreditCollection/Push", timeout_ms, &p->cq);
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_INITIAL_METADATA;
+    p->broken = !run_batch(p->call, p->cq, &op, 1);
+    *out = p;
+    ok(st);
+    return CREDIT_OK;
+}
+
+/* Waits for the record in flight, if any. Returns 0, or -1 if its send failed. */
+static int wait_in_flight(credit_pusher *p)
+{
+    if (!p->in_flight)
+        return p->broken ? -1 : 0;
+    grpc_event ev = grpc_completion_queue_pluck(p->cq, &p->send_tag,
+                                                gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    grpc_byte_buffer_destroy(p->in_flight);
+    p->in_flight = NULL;
+    if (ev.type != GRPC_OP_COMPLETE || !ev.success)
+        p->broken = 1;
+    return p->broken ? -1 : 0;
+}
+
+int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
+                      credit_status *st)
+{
+    if (!p || !rec || p->finished) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, p && p->finished ? "pusher: already finished"
+                                                                : "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    /* One record in flight at most: waiting for it here is the backpressure. */
+    if (wait_in_flight(p) != 0) {
+        fail(st, CREDIT_CODE_UNAVAILABLE, "the stream has ended; finish the pusher to learn why");
+        return CREDIT_ERPC;
+    }
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = p->in_flight = pack_message(&rec->base);
+    if (grpc_call_start_batch(p->call, &op, 1, &p->send_tag, NULL) != GRPC_CALL_OK) {
+        grpc_byte_buffer_destroy(p->in_flight);
+        p->in_flight = NULL;
+        p->broken = 1;
+        fail(st, CREDIT_CODE_INTERNAL, "cannot send on the stream");
+        return CREDIT_ERPC;
+    }
+    ok(st);
+    return CREDIT_OK;
+}
+
+int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
+                         credit_status *st)
+{
+    if (!p || !out || p->finished) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, p && p->finished ? "pusher: already finished"
+                                                                : "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    wait_in_flight(p); /* a failed send shows in the status received below */
+    p->finished = 1;
+    grpc_op close;
+    memset(&close, 0, sizeof close);
+    close.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ProtobufCMessage *resp = NULL;
+    int rc = complete_call(p->call, p->cq, &close, p->broken ? 0 : 1,
+                           &credit__v1__push_batch_response__descriptor, &resp, st);
+    if (rc == CREDIT_OK)
+        *out = (Credit__V1__PushBatchResponse *)resp;
+    return rc;
+}
+
+void credit_pusher_destroy(credit_pusher *p)
+{
+    if (!p)
+        return;
+    if (!p->finished)
+        grpc_call_cancel(p->call, NULL);
+    if (p->in_flight)
+        wait_in_flight(p);
+    end_call(p->call, p->cq);
+    free(p);
 }
 
 int credit_client_health(credit_client *c, const char *service, int *serving,

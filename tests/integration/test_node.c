@@ -433,6 +433,53 @@ static Credit__V1__Date date_of(int y, int m, int d)
     return x;
 }
 
+/* A valid GENERAL penalty against a legal person, decided a month ago (so still public
+ * whenever the test runs), with its parts kept together. */
+typedef struct penalty_input {
+    Credit__V1__Subject subj;
+    Credit__V1__Date decided;
+    Credit__V1__Penalty pen;
+    Google__Protobuf__Timestamp occurred;
+    Credit__V1__PublicRecordInput in;
+    char source_id[32];
+} penalty_input;
+
+static void penalty_input_init(penalty_input *p, const char *source_id)
+{
+    credit__v1__subject__init(&p->subj);
+    p->subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    p->subj.name = "Acme Trading Ltd";
+    p->subj.identifier = "91230500MA1B3N1N2M";
+    p->subj.legal_representative = "Zhang San";
+    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    p->subj.legal_representative_id_number = "500120199310080297";
+    time_t month_ago = time(NULL) - 30 * 86400;
+    struct tm tm;
+    gmtime_r(&month_ago, &tm);
+    p->decided = date_of(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    credit__v1__penalty__init(&p->pen);
+    p->pen.decision_document_number = "BS-2025-17";
+    p->pen.violation_type = "false labelling";
+    p->pen.violation_facts = "labels overstated the content";
+    p->pen.legal_basis = "Product Quality Law art. 27";
+    p->pen.content = "fine";
+    p->pen.fine_amount_fen = 500000;
+    p->pen.decision_date = &p->decided;
+    p->pen.authority = "District market regulation bureau";
+    p->pen.authority_uscc = "11500227MB1607285C";
+    p->pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    google__protobuf__timestamp__init(&p->occurred);
+    p->occurred.seconds = month_ago;
+    credit__v1__public_record_input__init(&p->in);
+    snprintf(p->source_id, sizeof p->source_id, "%s", source_id);
+    p->in.source_record_id = p->source_id;
+    p->in.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
+    p->in.subject = &p->subj;
+    p->in.occurred_at = &p->occurred;
+    p->in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
+    p->in.penalty = &p->pen;
+}
+
 static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(void **state)
 {
     (void)state;
@@ -441,41 +488,9 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     credit_client *market = client_as(&n, "units/market");
     credit_client *bank = client_as(&n, "units/bank-a");
     credit_status st;
-
-    Credit__V1__Subject subj = CREDIT__V1__SUBJECT__INIT;
-    subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
-    subj.name = "Acme Trading Ltd";
-    subj.identifier = "91230500MA1B3N1N2M";
-    subj.legal_representative = "Zhang San";
-    subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
-    subj.legal_representative_id_number = "500120199310080297";
-    /* Decided a month ago, so the penalty is still within its publicity (a GENERAL one: up to
-     * a year) whenever the test runs. */
-    time_t month_ago = time(NULL) - 30 * 86400;
-    struct tm tm;
-    gmtime_r(&month_ago, &tm);
-    Credit__V1__Date decided = date_of(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    Credit__V1__Penalty pen = CREDIT__V1__PENALTY__INIT;
-    pen.decision_document_number = "BS-2025-17";
-    pen.violation_type = "false labelling";
-    pen.violation_facts = "labels overstated the content";
-    pen.legal_basis = "Product Quality Law art. 27";
-    pen.content = "fine";
-    pen.fine_amount_fen = 500000;
-    pen.decision_date = &decided;
-    pen.authority = "District market regulation bureau";
-    pen.authority_uscc = "11500227MB1607285C";
-    pen.severity = CREDIT__V1__SEVERITY__GENERAL;
-    Google__Protobuf__Timestamp occurred = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    occurred.seconds = month_ago;
-    Credit__V1__PublicRecordInput in = CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
-    in.source_record_id = "it-pen-1";
-    in.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
-    in.subject = &subj;
-    in.occurred_at = &occurred;
-    in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
-    in.penalty = &pen;
-    Credit__V1__PublicRecordInput *ins[] = {&in};
+    penalty_input pi;
+    penalty_input_init(&pi, "it-pen-1");
+    Credit__V1__PublicRecordInput *ins[] = {&pi.in};
     Credit__V1__PushBatchRequest batch = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
     batch.records = ins;
     batch.n_records = 1;
@@ -525,6 +540,46 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     assert_int_equal(node_stop(&n), 0);
 }
 
+static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "pusher", NULL);
+    credit_client *market = client_as(&n, "units/market");
+    credit_status st;
+    enum { RECORDS = 300 }; /* more than one of the node's groups of 256 */
+    credit_pusher *p = NULL;
+    CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
+    for (int i = 0; i < RECORDS; i++) {
+        char src[32];
+        penalty_input pi;
+        snprintf(src, sizeof src, "stream-%d", i);
+        penalty_input_init(&pi, src);
+        CHECK_CALL(credit_pusher_add(p, &pi.in, &st), st);
+    }
+    Credit__V1__PushBatchResponse *res = NULL;
+    CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
+    assert_int_equal(res->n_results, RECORDS);
+    assert_int_equal(res->accepted, RECORDS);
+    for (int i = 0; i < RECORDS; i++) {
+        assert_int_equal(res->results[i]->index, i);
+        assert_int_equal(res->results[i]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    }
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
+    assert_int_equal(credit_pusher_finish(p, &res, &st), CREDIT_EINVAL); /* only once */
+    credit_pusher_destroy(p);
+
+    /* A pusher given up half-way is cancelled and freed cleanly. */
+    CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
+    penalty_input pi;
+    penalty_input_init(&pi, "stream-abandoned");
+    CHECK_CALL(credit_pusher_add(p, &pi.in, &st), st);
+    credit_pusher_destroy(p);
+
+    credit_client_destroy(market);
+    assert_int_equal(node_stop(&n), 0);
+}
+
 static void test_bad_flag_exits_2_with_a_message(void **state)
 {
     (void)state;
@@ -554,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_unknown_method_is_unimplemented_at_once),
         cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
         cmocka_unit_test(test_pushed_penalty_is_shared_by_tier_through_the_client_library),
+        cmocka_unit_test(test_streaming_pusher_sends_records_one_by_one_and_gets_every_result),
         cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -167,6 +167,31 @@ CREDIT_API int credit_client_push_batch(credit_client *c, const Credit__V1__Push
                                         Credit__V1__PushBatchResponse **out,
                                         credit_status *status);
 
+/* A streaming push (credit.v1.PublicCreditCollection/Push): records go out one by one as
+ * they are added; the node answers once, with a result per record, when the pusher is
+ * finished. At most one record is buffered in the library: credit_pusher_add waits for the
+ * previous record to leave, so a slow node slows the producer instead of filling memory.
+ * A pusher belongs to one thread at a time; many pushers may share one client. */
+typedef struct credit_pusher credit_pusher;
+
+/* Opens the stream. timeout_ms bounds the whole stream; 0: no deadline. */
+CREDIT_API int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
+                                    credit_status *status);
+
+/* Sends one record (copied; the caller keeps `rec`). CREDIT_ERPC with UNAVAILABLE when the
+ * stream has already ended (call credit_pusher_finish for the node's reason). */
+CREDIT_API int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
+                                 credit_status *status);
+
+/* Closes the stream and returns the node's results, one per record added, in order. Retrying
+ * the records of a failed stream is safe: those stored come back UNCHANGED. */
+CREDIT_API int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
+                                    credit_status *status);
+
+/* Frees the pusher; one not finished is cancelled (the node stores nothing of a group it has
+ * not committed). NULL is a no-op. */
+CREDIT_API void credit_pusher_destroy(credit_pusher *p);
+
 /* A new version of a record this unit pushed, with the reason; or its withdrawal. */
 CREDIT_API int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *req,
                                      Credit__V1__PushResult **out, credit_status *status);
