@@ -142,11 +142,50 @@ def setup_module():
 
 
 def teardown_module():
-    """Call from tearDownModule. Set CREDIT_KEEP_TMP=1 to keep the directory for a post-mortem."""
+    """Call from tearDownModule. Set CREDIT_KEEP_TMP=1 to keep the directory for a post-mortem.
+    Prints what the tests observed (observe()) and any tolerated exit-status noise."""
     if _state.workdir and not os.environ.get("CREDIT_KEEP_TMP"):
         shutil.rmtree(_state.workdir, ignore_errors=True)
     _state.workdir = None
     _state.tls = None
+    seen = OBSERVED + ["tolerated: " + k for k in KNOWN_BENIGN]
+    if seen:
+        sys.stderr.write("\nobserved:\n" + "".join("  - %s\n" % o for o in seen))
+    del OBSERVED[:]
+    del KNOWN_BENIGN[:]
+
+
+# What the tests saw where more than one answer is acceptable; printed at the end of the module.
+OBSERVED = []
+
+
+def observe(what):
+    OBSERVED.append(what)
+
+
+# --- Identifiers, written from the standards (not from the server) ---------------------------
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def make_uscc(first16):
+    """Completes 16 characters into an 18-character USCC: the organisation-code check
+    (GB 11714, weights 3 7 9 10 5 8 4 2) then the code's check (GB 32100, weights 3^i mod 31)."""
+    org_weights = [3, 7, 9, 10, 5, 8, 4, 2]
+
+    def org_value(c):
+        return int(c) if c.isdigit() else ord(c) - ord("A") + 10
+
+    oc = 11 - sum(org_value(first16[8 + i]) * org_weights[i] for i in range(8)) % 11
+    s17 = first16 + {10: "X", 11: "0"}.get(oc, str(oc))
+    total = sum(USCC_ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(s17))
+    return s17 + USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def make_resident_id(first17):
+    """Completes 17 digits into a resident identity number (GB 11643, ISO 7064 MOD 11-2)."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights)) % 11]
 
 
 def tls_dir():

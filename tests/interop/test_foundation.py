@@ -16,7 +16,6 @@ import shutil
 import signal
 import socket
 import ssl
-import sys
 import threading
 import time
 import unittest
@@ -40,43 +39,14 @@ K = unit_pb2
 DEMO = harness.demo_units()
 DEMO_CODES = [u[0] for u in DEMO]
 
-# What the tests saw where more than one answer is acceptable; printed at the end of the run.
-OBSERVED = []
-
-
-def observe(what):
-    OBSERVED.append(what)
-
-
-def setUpModule():
-    harness.setup_module()
-
-
-def tearDownModule():
-    harness.teardown_module()
-    seen = OBSERVED + ["tolerated: " + k for k in harness.KNOWN_BENIGN]
-    if seen:
-        sys.stderr.write("\nobserved:\n" + "".join("  - %s\n" % o for o in seen))
+observe = harness.observe
+make_uscc = harness.make_uscc
+setUpModule = harness.setup_module
+tearDownModule = harness.teardown_module
 
 
 # --- Helpers ----------------------------------------------------------------------------------
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-def make_uscc(first16):
-    """Completes 16 characters (registration authority, kind, region, 8-character organisation
-    code body) into an 18-character USCC: organisation-code check (GB 11714) then the USCC
-    check character (GB 32100, weights 3^i mod 31). Written from the standards, not the server."""
-    org_weights = [3, 7, 9, 10, 5, 8, 4, 2]
-
-    def org_value(c):
-        return int(c) if c.isdigit() else ord(c) - ord("A") + 10
-
-    oc = 11 - sum(org_value(first16[8 + i]) * org_weights[i] for i in range(8)) % 11
-    s17 = first16 + {10: "X", 11: "0"}.get(oc, str(oc))
-    total = sum(USCC_ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(s17))
-    return s17 + USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def who_am_i(port, who="office", **kw):
