@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the build tree into a temporary prefix and builds the example program against it
+# with nothing but pkg-config, as a partner would: the header, the generated message headers
+# it includes, the library and creditclient.pc must all be there and agree.
+# usage: check-install.sh BUILD_DIR SOURCE_DIR C_FLAGS...
+set -euo pipefail
+build=$1 src=$2
+shift 2
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+for f in include/credit/client.h include/credit/v1/unit.pb-c.h include/credit/v1/record.pb-c.h \
+         include/google/protobuf/timestamp.pb-c.h lib/pkgconfig/creditclient.pc bin/creditd \
+         bin/creditctl; do
+    [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
+done
+# shellcheck disable=SC2046  # pkg-config prints several flags on purpose
+cc "$@" -Werror -o "$prefix/example" "$src/client/example/whoami.c" \
+    $(pkg-config --cflags --libs creditclient)
+[ -x "$prefix/example" ]
+echo "installed into a temporary prefix and built the example with pkg-config: ok"
