@@ -227,7 +227,7 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
             *next++ = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        char *f[5];
+        char *f[5] = {NULL};
         char why[128];
         size_t nf = split_tabs(line, f, 5);
         if (nf < 4 || registry_check_code(f[0], why) != 0 || !registry_kind_from_name(f[1])) {

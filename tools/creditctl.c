@@ -525,7 +525,7 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
     Credit__V1__Category cats[MAX_CATS];
     Credit__V1__ListRecordsResponse **pages = NULL;
     size_t n_pages = 0;
-    credit_tier tier;
+    credit_tier tier = CREDIT_TIER_OPEN;
     credit_client *c;
     credit_status st;
     struct table t;
@@ -608,7 +608,7 @@ out:
 static int cmd_get(const struct config *cfg, int argc, char **argv)
 {
     Credit__V1__GetRecordResponse *resp = NULL;
-    credit_tier tier;
+    credit_tier tier = CREDIT_TIER_OPEN;
     credit_client *c;
     credit_status st;
     int rc;
