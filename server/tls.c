@@ -35,7 +35,19 @@ struct tls_state {
 
     pthread_rwlock_t lock; /* guards crls and stamp */
     STACK_OF(X509_CRL) *crls;
-    uint64_t stamp; /* what the files looked like when crls was loaded */
+    uint64_t stamp;      /* what the files looked like when crls was loaded */
+    uint64_t generation; /* +1 for each list put in force; read and written atomically */
+
+    /* Certificates that passed, by their PEM text, for the generation they passed in.
+     * Parsing a PEM certificate costs more than the rest of a call's authentication (OpenSSL
+     * 3's decoders take locks), and a client presents the same certificate on every call. */
+    pthread_mutex_t cache_mu; /* guards cache */
+    struct passed {
+        uint64_t hash;
+        uint64_t generation;
+        size_t len;
+        char *pem;
+    } cache[64];
 };
 
 static void crl_stack_free(STACK_OF(X509_CRL) *s)
@@ -255,6 +267,7 @@ int tls_open(const char *dir, tls_state **out, char *err)
     snprintf(t->key_path, sizeof t->key_path, "%s/server.key", dir);
     snprintf(t->crl_dir, sizeof t->crl_dir, "%s/crl", dir);
     pthread_rwlock_init(&t->lock, NULL);
+    pthread_mutex_init(&t->cache_mu, NULL);
     t->stamp = dir_stamp(t);
     if (check_server_pair(t, err) != 0 || load_crls(t, &t->crls, err) != 0) {
         tls_close(t);
@@ -270,6 +283,9 @@ void tls_close(tls_state *t)
         return;
     crl_stack_free(t->crls);
     pthread_rwlock_destroy(&t->lock);
+    for (size_t i = 0; i < sizeof t->cache / sizeof t->cache[0]; i++)
+        free(t->cache[i].pem);
+    pthread_mutex_destroy(&t->cache_mu);
     if (t->grpc_inited)
         grpc_shutdown_blocking(); /* synchronous, as in rpc_server_destroy */
     free(t);
@@ -312,9 +328,45 @@ int tls_reload(tls_state *t, char *err)
     if (rc == 0) {
         crl_stack_free(t->crls);
         t->crls = fresh;
+        /* Every certificate that passed before is checked again against the new list. */
+        __atomic_add_fetch(&t->generation, 1, __ATOMIC_RELEASE);
     }
     pthread_rwlock_unlock(&t->lock);
     return rc == 0 ? 1 : -1;
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Whether `pem` passed under the current list; the whole text is compared, the hash only
+ * picks the slot. */
+static int passed_before(tls_state *t, const char *pem, size_t len, uint64_t hash, uint64_t gen)
+{
+    struct passed *e = &t->cache[hash % (sizeof t->cache / sizeof t->cache[0])];
+    pthread_mutex_lock(&t->cache_mu);
+    int hit = e->pem && e->hash == hash && e->generation == gen && e->len == len &&
+              memcmp(e->pem, pem, len) == 0;
+    pthread_mutex_unlock(&t->cache_mu);
+    return hit;
+}
+
+static void remember_pass(tls_state *t, const char *pem, size_t len, uint64_t hash, uint64_t gen)
+{
+    char *copy = malloc(len);
+    if (!copy)
+        return; /* only a cache */
+    memcpy(copy, pem, len);
+    struct passed *e = &t->cache[hash % (sizeof t->cache / sizeof t->cache[0])];
+    pthread_mutex_lock(&t->cache_mu);
+    char *old = e->pem;
+    *e = (struct passed){hash, gen, len, copy};
+    pthread_mutex_unlock(&t->cache_mu);
+    free(old);
 }
 
 int tls_check_peer(tls_state *t, const char *pem, size_t len, char *why)
@@ -323,6 +375,12 @@ int tls_check_peer(tls_state *t, const char *pem, size_t len, char *why)
         snprintf(why, 256, "no verified client certificate");
         return -1;
     }
+    /* The generation is read before the check, so a pass remembered under it is dropped by
+     * a reload that happens meanwhile. */
+    uint64_t gen = __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
+    uint64_t hash = fnv1a(pem, len);
+    if (passed_before(t, pem, len, hash, gen))
+        return 0;
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     X509 *cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
@@ -354,5 +412,7 @@ int tls_check_peer(tls_state *t, const char *pem, size_t len, char *why)
     }
     pthread_rwlock_unlock(&t->lock);
     X509_free(cert);
+    if (rc == 0)
+        remember_pass(t, pem, len, hash, gen);
     return rc;
 }
