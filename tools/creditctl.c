@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "json_in.h"
 #include "json_out.h"
 
 #define PROG       "creditctl"
@@ -30,6 +32,8 @@
 #define EXIT_USAGE 2
 #define MAX_PAGES  100000 /* a node that never ends its pages must not loop us forever */
 #define MAX_CATS   64
+#define MAX_BATCH  1000 /* the node's limit for one PushBatch */
+#define PROGRESS_EVERY 1000
 
 static const char usage_line[] =
     "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
@@ -45,6 +49,10 @@ static const char help_text[] =
     "                               a subject's records (--json: one record per line)\n"
     "  get --tier open|government RECORD_ID\n"
     "                               one record as JSON (government: with its history)\n"
+    "  push [--batch N] FILE        public records from JSON Lines (FILE, or - for stdin), one\n"
+    "                               credit.v1.PublicRecordInput a line, streamed or in batches\n"
+    "                               of N (1..1000); prints a summary and each rejected line\n"
+    "                               (--json: one result a line); exit 1 if any is rejected\n"
     "\n"
     "Options (each of the first four may come from CREDIT_TARGET, CREDIT_CA, CREDIT_CERT,\n"
     "CREDIT_KEY; a flag wins):\n"
@@ -63,6 +71,7 @@ enum {
     OPT_KIND = 1u << 0,
     OPT_TIER = 1u << 1,
     OPT_CATEGORY = 1u << 2,
+    OPT_BATCH = 1u << 3,
 };
 
 struct config {
@@ -76,6 +85,7 @@ struct config {
     const char *tier; /* --tier, as given */
     const char *cats[MAX_CATS];
     size_t n_cats;
+    int batch; /* --batch: records per PushBatch; 0: stream */
 };
 
 struct command {
@@ -632,6 +642,385 @@ out:
     return rc;
 }
 
+/* --- push ---------------------------------------------------------------------------------- */
+
+/* What became of one line of the file: the node's result (r), or a local rejection. */
+struct push_outcome {
+    size_t line;
+    const Credit__V1__PushResult *r; /* NULL: rejected here, before sending */
+    char *field;                     /* local rejections: malloc'd */
+    char *reason;
+};
+
+struct push_state {
+    const struct config *cfg;
+    credit_client *client;
+    credit_pusher *pusher;                 /* streaming: opened with the first record */
+    Credit__V1__PublicRecordInput **batch; /* --batch: records waiting to go */
+    size_t n_batch;
+    size_t *lines; /* the file line of every record sent, by its index in the push */
+    size_t n_lines, cap_lines;
+    size_t n_done;                         /* records whose result has come back */
+    Credit__V1__PushBatchResponse **resps; /* kept: the outcomes point into them */
+    size_t n_resps;
+    struct push_outcome *outs;
+    size_t n_outs, cap_outs;
+    int progress; /* 1 while a progress line is on the terminal */
+};
+
+static int nomem(void)
+{
+    fputs(PROG ": out of memory\n", stderr);
+    return EXIT_ERR;
+}
+
+/* A new outcome at the end of ps->outs (zeroed), or NULL when out of memory. */
+static struct push_outcome *new_outcome(struct push_state *ps, size_t line)
+{
+    if (ps->n_outs == ps->cap_outs) {
+        size_t cap = ps->cap_outs ? ps->cap_outs * 2 : 64;
+        struct push_outcome *o = realloc(ps->outs, cap * sizeof *o);
+        if (!o)
+            return NULL;
+        ps->outs = o;
+        ps->cap_outs = cap;
+    }
+    struct push_outcome *o = &ps->outs[ps->n_outs++];
+    memset(o, 0, sizeof *o);
+    o->line = line;
+    return o;
+}
+
+static int add_result(struct push_state *ps, size_t line, const Credit__V1__PushResult *r)
+{
+    struct push_outcome *o = new_outcome(ps, line);
+    if (!o)
+        return -1;
+    o->r = r;
+    return 0;
+}
+
+static int add_local(struct push_state *ps, size_t line, const json_in_error *e)
+{
+    struct push_outcome *o = new_outcome(ps, line);
+    if (!o)
+        return -1;
+    o->field = strdup(e->field);
+    o->reason = strdup(e->reason);
+    if (!o->field || !o->reason) {
+        free(o->field);
+        free(o->reason);
+        ps->n_outs--;
+        return -1;
+    }
+    return 0;
+}
+
+/* Counts n more records as sent; on a terminal, says so every PROGRESS_EVERY records. */
+static void note_sent(struct push_state *ps, size_t before, size_t n)
+{
+    if ((before + n) / PROGRESS_EVERY != before / PROGRESS_EVERY && isatty(STDERR_FILENO)) {
+        fprintf(stderr, "\r%zu records sent", (before + n) / PROGRESS_EVERY * PROGRESS_EVERY);
+        ps->progress = 1;
+    }
+}
+
+static int remember_line(struct push_state *ps, size_t line)
+{
+    if (ps->n_lines == ps->cap_lines) {
+        size_t cap = ps->cap_lines ? ps->cap_lines * 2 : 1024;
+        size_t *l = realloc(ps->lines, cap * sizeof *l);
+        if (!l)
+            return -1;
+        ps->lines = l;
+        ps->cap_lines = cap;
+    }
+    ps->lines[ps->n_lines++] = line;
+    return 0;
+}
+
+/* Takes the node's answer for the records from index ps->n_done to ps->n_lines. Returns 0, or
+ * EXIT_ERR (said why) when it does not match them. */
+static int take_response(struct push_state *ps, Credit__V1__PushBatchResponse *resp)
+{
+    size_t want = ps->n_lines - ps->n_done;
+    Credit__V1__PushBatchResponse **grown =
+        realloc(ps->resps, (ps->n_resps + 1) * sizeof *ps->resps);
+    if (!grown) {
+        credit__v1__push_batch_response__free_unpacked(resp, NULL);
+        return nomem();
+    }
+    ps->resps = grown;
+    ps->resps[ps->n_resps++] = resp;
+    if (resp->n_results != want) {
+        fprintf(stderr, PROG ": the node answered %zu results for %zu records\n",
+                resp->n_results, want);
+        return EXIT_ERR;
+    }
+    for (size_t i = 0; i < resp->n_results; i++) {
+        const Credit__V1__PushResult *r = resp->results[i];
+        if (r->index < 0 || (size_t)r->index >= want) {
+            fprintf(stderr, PROG ": the node answered a result for record %d of %zu\n",
+                    (int)r->index, want);
+            return EXIT_ERR;
+        }
+        if (add_result(ps, ps->lines[ps->n_done + (size_t)r->index], r) != 0)
+            return nomem();
+    }
+    ps->n_done = ps->n_lines;
+    return 0;
+}
+
+static int flush_batch(struct push_state *ps)
+{
+    Credit__V1__PushBatchRequest req = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
+    Credit__V1__PushBatchResponse *resp = NULL;
+    credit_status st;
+    int rc = 0;
+
+    if (ps->n_batch == 0)
+        return 0;
+    req.records = ps->batch;
+    req.n_records = ps->n_batch;
+    if (credit_client_push_batch(ps->client, &req, &resp, &st) != CREDIT_OK)
+        rc = report(&st);
+    for (size_t i = 0; i < ps->n_batch; i++)
+        credit__v1__public_record_input__free_unpacked(ps->batch[i], NULL);
+    note_sent(ps, ps->n_done, ps->n_batch);
+    ps->n_batch = 0;
+    return rc ? rc : take_response(ps, resp);
+}
+
+/* Sends one record (the caller keeps rec in stream mode; batch mode takes it). */
+static int send_record(struct push_state *ps, Credit__V1__PublicRecordInput *rec, size_t line)
+{
+    credit_status st;
+
+    if (remember_line(ps, line) != 0) {
+        credit__v1__public_record_input__free_unpacked(rec, NULL);
+        return nomem();
+    }
+    if (ps->cfg->batch > 0) {
+        ps->batch[ps->n_batch++] = rec;
+        return ps->n_batch == (size_t)ps->cfg->batch ? flush_batch(ps) : 0;
+    }
+    int rc = 0;
+    if (!ps->pusher &&
+        credit_pusher_create(ps->client, ps->cfg->timeout_ms, &ps->pusher, &st) != CREDIT_OK)
+        rc = report(&st);
+    else if (credit_pusher_add(ps->pusher, rec, &st) != CREDIT_OK) {
+        /* The stream has ended: the node's reason comes with finish. */
+        Credit__V1__PushBatchResponse *resp = NULL;
+        credit_status fst;
+        if (credit_pusher_finish(ps->pusher, &resp, &fst) != CREDIT_OK)
+            rc = report(&fst);
+        else {
+            credit__v1__push_batch_response__free_unpacked(resp, NULL);
+            rc = report(&st);
+        }
+    } else {
+        note_sent(ps, ps->n_lines - 1, 1);
+    }
+    credit__v1__public_record_input__free_unpacked(rec, NULL);
+    return rc;
+}
+
+static int finish_stream(struct push_state *ps)
+{
+    Credit__V1__PushBatchResponse *resp = NULL;
+    credit_status st;
+
+    if (ps->cfg->batch > 0)
+        return flush_batch(ps);
+    if (!ps->pusher)
+        return 0; /* nothing to send */
+    if (credit_pusher_finish(ps->pusher, &resp, &st) != CREDIT_OK)
+        return report(&st);
+    return take_response(ps, resp);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct push_outcome *x = a, *y = b;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int is_accepted(const Credit__V1__PushResult *r)
+{
+    return r && (r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED ||
+                 r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED ||
+                 r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION);
+}
+
+static void print_outcome_json(const struct push_outcome *o)
+{
+    const Credit__V1__PushResult *r = o->r;
+
+    printf("{\"line\":%zu,\"outcome\":", o->line);
+    if (!r) {
+        json_write_string(stdout, "REJECTED");
+        printf(",\"code\":%d", CREDIT_CODE_INVALID_ARGUMENT);
+        if (*o->field) {
+            fputs(",\"field\":", stdout);
+            json_write_string(stdout, o->field);
+        }
+        fputs(",\"reason\":", stdout);
+        json_write_string(stdout, o->reason);
+        fputs(",\"local\":true}\n", stdout);
+        return;
+    }
+    json_write_string(stdout, enum_name(&credit__v1__push_outcome__descriptor, r->outcome));
+    if (r->record_id && *r->record_id) {
+        fputs(",\"recordId\":", stdout);
+        json_write_string(stdout, r->record_id);
+    }
+    if (r->version)
+        printf(",\"version\":%u", r->version);
+    if (r->code)
+        printf(",\"code\":%d", (int)r->code);
+    if (r->field && *r->field) {
+        fputs(",\"field\":", stdout);
+        json_write_string(stdout, r->field);
+    }
+    if (r->reason && *r->reason) {
+        fputs(",\"reason\":", stdout);
+        json_write_string(stdout, r->reason);
+    }
+    fputs("}\n", stdout);
+}
+
+static int print_outcomes(struct push_state *ps)
+{
+    size_t created = 0, unchanged = 0, versions = 0, rejected = 0;
+
+    if (ps->n_outs > 1)
+        qsort(ps->outs, ps->n_outs, sizeof *ps->outs, by_line);
+    for (size_t i = 0; i < ps->n_outs; i++) {
+        const Credit__V1__PushResult *r = ps->outs[i].r;
+        if (!is_accepted(r))
+            rejected++;
+        else if (r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED)
+            created++;
+        else if (r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED)
+            unchanged++;
+        else
+            versions++;
+    }
+    if (ps->cfg->json) {
+        for (size_t i = 0; i < ps->n_outs; i++)
+            print_outcome_json(&ps->outs[i]);
+        return rejected ? EXIT_ERR : 0;
+    }
+    printf("pushed %zu records: %zu accepted (%zu created, %zu unchanged, %zu new versions), "
+           "%zu rejected\n",
+           ps->n_outs, created + unchanged + versions, created, unchanged, versions, rejected);
+    for (size_t i = 0; i < ps->n_outs; i++) {
+        const struct push_outcome *o = &ps->outs[i];
+        if (!o->r)
+            printf("line %zu: %s\n", o->line, o->reason);
+        else if (!is_accepted(o->r))
+            printf("line %zu: %s: %s (%s)\n", o->line,
+                   o->r->field && *o->r->field ? o->r->field : "-",
+                   o->r->reason && *o->r->reason ? o->r->reason : "rejected",
+                   credit_code_name(o->r->code));
+    }
+    return rejected ? EXIT_ERR : 0;
+}
+
+static int is_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+static int cmd_push(const struct config *cfg, int argc, char **argv)
+{
+    struct push_state ps;
+    const char *path = argv[0];
+    FILE *in;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t got;
+    int rc;
+
+    (void)argc;
+    memset(&ps, 0, sizeof ps);
+    ps.cfg = cfg;
+    if (strcmp(path, "-") == 0) {
+        in = stdin;
+    } else if (!(in = fopen(path, "r"))) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    if (cfg->batch > 0 && !(ps.batch = calloc((size_t)cfg->batch, sizeof *ps.batch))) {
+        rc = nomem();
+        goto out_file;
+    }
+    if ((rc = open_client(cfg, &ps.client)) != 0)
+        goto out_file;
+
+    while ((got = getline(&line, &cap, in)) != -1) {
+        size_t len = (size_t)got;
+        const char *text = line;
+        lineno++;
+        if (lineno == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+            text += 3; /* a UTF-8 byte order mark */
+            len -= 3;
+        }
+        if (is_blank(text, len))
+            continue;
+        ProtobufCMessage *msg = NULL;
+        json_in_error jerr;
+        if (json_read_message(&credit__v1__public_record_input__descriptor, text, len, &msg,
+                              &jerr) != 0) {
+            if (add_local(&ps, lineno, &jerr) != 0) {
+                rc = nomem();
+                goto out;
+            }
+            continue;
+        }
+        if ((rc = send_record(&ps, (Credit__V1__PublicRecordInput *)msg, lineno)) != 0)
+            goto out;
+    }
+    if (ferror(in)) {
+        fprintf(stderr, PROG ": %s: %s\n", strcmp(path, "-") == 0 ? "stdin" : path,
+                strerror(errno));
+        rc = EXIT_ERR;
+        goto out;
+    }
+    if ((rc = finish_stream(&ps)) != 0)
+        goto out;
+    if (ps.progress) {
+        fprintf(stderr, "\r%zu records sent\n", ps.n_lines);
+        ps.progress = 0;
+    }
+    rc = print_outcomes(&ps);
+out:
+    if (ps.progress)
+        fputc('\n', stderr);
+    free(line);
+    for (size_t i = 0; i < ps.n_batch; i++)
+        credit__v1__public_record_input__free_unpacked(ps.batch[i], NULL);
+    for (size_t i = 0; i < ps.n_outs; i++) {
+        free(ps.outs[i].field);
+        free(ps.outs[i].reason);
+    }
+    free(ps.outs);
+    for (size_t i = 0; i < ps.n_resps; i++)
+        credit__v1__push_batch_response__free_unpacked(ps.resps[i], NULL);
+    free(ps.resps);
+    free(ps.lines);
+    credit_pusher_destroy(ps.pusher);
+    credit_client_destroy(ps.client);
+out_file:
+    free(ps.batch);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}
+
 /* clang-format off */
 static const struct command commands[] = {
     {"health", cmd_health, 0, 1, 0},
@@ -639,6 +1028,7 @@ static const struct command commands[] = {
     {"units",  cmd_units,  0, 0, OPT_KIND},
     {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY},
     {"get",    cmd_get,    1, 1, OPT_TIER},
+    {"push",   cmd_push,   1, 1, OPT_BATCH},
 };
 /* clang-format on */
 
@@ -654,6 +1044,7 @@ enum {
     LONG_KIND,
     LONG_TIER,
     LONG_CATEGORY,
+    LONG_BATCH,
     LONG_VERSION,
 };
 
@@ -667,6 +1058,7 @@ static const struct option long_opts[] = {
     {"kind", required_argument, NULL, LONG_KIND},
     {"tier", required_argument, NULL, LONG_TIER},
     {"category", required_argument, NULL, LONG_CATEGORY},
+    {"batch", required_argument, NULL, LONG_BATCH},
     {"version", no_argument, NULL, LONG_VERSION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -724,6 +1116,12 @@ int main(int argc, char **argv)
             cfg.cats[cfg.n_cats++] = optarg;
             used |= OPT_CATEGORY;
             break;
+        case LONG_BATCH:
+            if (parse_timeout(optarg, &cfg.batch) != 0 || cfg.batch > MAX_BATCH)
+                return usage_error("--batch: '%s' is not a number of records from 1 to %d",
+                                   optarg, MAX_BATCH);
+            used |= OPT_BATCH;
+            break;
         case LONG_VERSION:
             printf(PROG " %s\n", credit_version());
             return finish_output(0);
@@ -738,7 +1136,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return usage_error("no command (health, whoami, units, query, get)");
+        return usage_error("no command (health, whoami, units, query, get, push)");
     const char *name = argv[optind];
     const struct command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -751,13 +1149,15 @@ int main(int argc, char **argv)
         return usage_error("%s: expected %s", name,
                            strcmp(name, "query") == 0    ? "SUBJECT_KIND IDENTIFIER"
                            : strcmp(name, "get") == 0    ? "RECORD_ID"
+                           : strcmp(name, "push") == 0   ? "FILE (or - for stdin)"
                            : strcmp(name, "health") == 0 ? "at most one SERVICE"
                                                          : "no arguments");
     if (used & ~cmd->opts)
         return usage_error("%s: does not take %s", name,
-                           used & ~cmd->opts & OPT_KIND   ? "--kind"
-                           : used & ~cmd->opts & OPT_TIER ? "--tier"
-                                                          : "--category");
+                           used & ~cmd->opts & OPT_KIND       ? "--kind"
+                           : used & ~cmd->opts & OPT_TIER     ? "--tier"
+                           : used & ~cmd->opts & OPT_CATEGORY ? "--category"
+                                                              : "--batch");
 
     cfg.target = from_env(cfg.target, "CREDIT_TARGET");
     cfg.ca = from_env(cfg.ca, "CREDIT_CA");

@@ -1,0 +1,711 @@
+/*
+ * json_in.c — a generic JSON → protobuf-c reader for creditctl (see json_in.h).
+ *
+ * json-c parses the text; the values are then written into a message built with malloc, field
+ * by field as the descriptor says, so that protobuf_c_message_free_unpacked can free it at any
+ * point: a string, sub-message or array is linked into its parent as soon as it is allocated,
+ * and an array's count only covers elements already filled. On an error the half-filled
+ * message is freed that way.
+ */
+#include "json_in.h"
+
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define PATH_MAX_LEN 256
+
+__attribute__((format(printf, 3, 4))) static int fail(json_in_error *err, const char *path,
+                                                      const char *fmt, ...)
+{
+    va_list ap;
+    snprintf(err->field, sizeof err->field, "%s", path);
+    va_start(ap, fmt);
+    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Does JSON key `key` name the field `name`: as it is, or in lowerCamelCase? */
+static int name_matches(const char *key, const char *name)
+{
+    if (strcmp(key, name) == 0)
+        return 1;
+    int upper = 0;
+    const char *k = key;
+    for (const char *p = name; *p; p++) {
+        if (*p == '_') {
+            upper = 1;
+            continue;
+        }
+        char want = upper && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        upper = 0;
+        if (*k++ != want)
+            return 0;
+    }
+    return *k == '\0';
+}
+
+/* Appends s to the string in buf, cut to fit. */
+static void path_append(char *buf, size_t size, const char *s)
+{
+    size_t n = strlen(buf);
+    for (; *s && n + 1 < size; s++)
+        buf[n++] = *s;
+    buf[n] = '\0';
+}
+
+/* buf = prefix.name (or name alone), cut to fit. */
+static void join_path(char *buf, size_t size, const char *prefix, const char *name)
+{
+    buf[0] = '\0';
+    path_append(buf, size, prefix);
+    if (*prefix)
+        path_append(buf, size, ".");
+    path_append(buf, size, name);
+}
+
+static const char *type_name(json_object *v)
+{
+    return json_type_to_name(json_object_get_type(v));
+}
+
+/* --- Numbers ------------------------------------------------------------------------------- */
+
+/* A decimal integer, all of the text: "-12", "0", "18446744073709551615". */
+static int parse_decimal_signed(const char *s, long long *out)
+{
+    char *end;
+    if (!*s || (*s != '-' && (*s < '0' || *s > '9')))
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_decimal_unsigned(const char *s, unsigned long long *out)
+{
+    char *end;
+    if (!*s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A signed integer within [min, max] from a JSON number or decimal string. */
+static int get_signed(json_object *v, long long min, long long max, const char *path,
+                      json_in_error *err, long long *out)
+{
+    long long x;
+
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+        /* json-c keeps the value as int64 or uint64; its text tells which without guessing. */
+        if (parse_decimal_signed(json_object_get_string(v), &x) != 0)
+            return fail(err, path, "field '%s': %s is out of range", path,
+                        json_object_get_string(v));
+        break;
+    case json_type_double: {
+        double d = json_object_get_double(v);
+        if (!isfinite(d) || d != floor(d))
+            return fail(err, path, "field '%s': %s is not an integer", path,
+                        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+            return fail(err, path, "field '%s': out of range", path);
+        x = (long long)d;
+        break;
+    }
+    case json_type_string:
+        if (parse_decimal_signed(json_object_get_string(v), &x) != 0)
+            return fail(err, path, "field '%s': \"%s\" is not an integer", path,
+                        json_object_get_string(v));
+        break;
+    default:
+        return fail(err, path, "field '%s': expected an integer, got %s", path, type_name(v));
+    }
+    if (x < min || x > max)
+        return fail(err, path, "field '%s': %lld is out of range", path, x);
+    *out = x;
+    return 0;
+}
+
+static int get_unsigned(json_object *v, unsigned long long max, const char *path,
+                        json_in_error *err, unsigned long long *out)
+{
+    unsigned long long x;
+
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+    case json_type_string:
+        if (parse_decimal_unsigned(json_object_get_string(v), &x) != 0)
+            return fail(err, path, "field '%s': %s is not an unsigned integer", path,
+                        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        break;
+    case json_type_double: {
+        double d = json_object_get_double(v);
+        if (!isfinite(d) || d != floor(d) || d < 0)
+            return fail(err, path, "field '%s': %s is not an unsigned integer", path,
+                        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        if (d >= 18446744073709551616.0)
+            return fail(err, path, "field '%s': out of range", path);
+        x = (unsigned long long)d;
+        break;
+    }
+    default:
+        return fail(err, path, "field '%s': expected an unsigned integer, got %s", path,
+                    type_name(v));
+    }
+    if (x > max)
+        return fail(err, path, "field '%s': %llu is out of range", path, x);
+    *out = x;
+    return 0;
+}
+
+static int get_double(json_object *v, int is_float, const char *path, json_in_error *err,
+                      double *out)
+{
+    double d;
+
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+    case json_type_double:
+        d = json_object_get_double(v);
+        break;
+    case json_type_string: {
+        const char *s = json_object_get_string(v);
+        char *end;
+        if (strcmp(s, "NaN") == 0)
+            d = NAN;
+        else if (strcmp(s, "Infinity") == 0)
+            d = INFINITY;
+        else if (strcmp(s, "-Infinity") == 0)
+            d = -INFINITY;
+        else {
+            errno = 0;
+            d = strtod(s, &end);
+            if (!*s || *end || errno || !isfinite(d))
+                return fail(err, path, "field '%s': \"%s\" is not a number", path, s);
+        }
+        break;
+    }
+    default:
+        return fail(err, path, "field '%s': expected a number, got %s", path, type_name(v));
+    }
+    if (is_float && isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
+        return fail(err, path, "field '%s': out of range for a float", path);
+    *out = d;
+    return 0;
+}
+
+/* --- Bytes --------------------------------------------------------------------------------- */
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+/* Standard or URL-safe base64, padding optional. Returns 0 with out->data malloc'd (NULL when
+ * empty), or -1. */
+static int decode_base64(const char *s, size_t len, ProtobufCBinaryData *out)
+{
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    if (len % 4 == 1)
+        return -1;
+    size_t n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    uint8_t *data = NULL;
+    if (n) {
+        data = malloc(n);
+        if (!data)
+            return -1;
+    }
+    uint32_t acc = 0;
+    size_t bits = 0, o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64_value(s[i]);
+        if (v < 0) {
+            free(data);
+            return -1;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            data[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    out->data = data;
+    out->len = o;
+    return 0;
+}
+
+/* --- Timestamps ---------------------------------------------------------------------------- */
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant). */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return 29;
+    return dm[m - 1];
+}
+
+int json_parse_timestamp(const char *s, long long *seconds, int *nanos)
+{
+    int y, mo, d, h, mi, sec, ns = 0;
+
+    /* YYYY-MM-DDTHH:MM:SS */
+    if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
+        return -1;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 59)
+        return -1;
+    const char *p = s + 19;
+    if (*p == '.') {
+        int n = 0;
+        p++;
+        while (p[n] >= '0' && p[n] <= '9')
+            n++;
+        if (n < 1 || n > 9)
+            return -1;
+        digits(p, n, &ns);
+        for (int k = n; k < 9; k++)
+            ns *= 10;
+        p += n;
+    }
+    long long offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset = (oh * 3600LL + om * 60LL) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    long long t = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec - offset;
+    if (t < -62135596800LL || t > 253402300799LL)
+        return -1;
+    *seconds = t;
+    *nanos = ns;
+    return 0;
+}
+
+static int is_timestamp(const ProtobufCMessageDescriptor *d)
+{
+    return d->name && strcmp(d->name, "google.protobuf.Timestamp") == 0;
+}
+
+/* Fills a Timestamp message through its descriptor. */
+static int set_timestamp(ProtobufCMessage *msg, const char *text, const char *path,
+                         json_in_error *err)
+{
+    const ProtobufCFieldDescriptor *fs =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "seconds");
+    const ProtobufCFieldDescriptor *fn =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "nanos");
+    long long secs;
+    int nanos;
+
+    if (!fs || !fn || fs->type != PROTOBUF_C_TYPE_INT64 || fn->type != PROTOBUF_C_TYPE_INT32)
+        return fail(err, path, "field '%s': unexpected Timestamp descriptor", path);
+    if (json_parse_timestamp(text, &secs, &nanos) != 0)
+        return fail(err, path,
+                    "field '%s': \"%s\" is not an RFC 3339 time (like 2026-10-01T00:00:00Z)", path,
+                    text);
+    int64_t s64 = secs;
+    int32_t n32 = nanos;
+    memcpy((char *)msg + fs->offset, &s64, sizeof s64);
+    memcpy((char *)msg + fn->offset, &n32, sizeof n32);
+    return 0;
+}
+
+/* --- Messages ------------------------------------------------------------------------------ */
+
+static int read_object(ProtobufCMessage *msg, json_object *obj, const char *prefix,
+                       json_in_error *err);
+
+/* Allocates a message of type d, initialised, or NULL. */
+static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
+{
+    ProtobufCMessage *m = malloc(d->sizeof_message);
+    if (m)
+        protobuf_c_message_init(d, m);
+    return m;
+}
+
+/* Reads a message-typed value into *slot (NULL before), linking it there at once. */
+static int read_submessage(const ProtobufCFieldDescriptor *f, json_object *v,
+                           ProtobufCMessage **slot, const char *path, json_in_error *err)
+{
+    const ProtobufCMessageDescriptor *sd = f->descriptor;
+
+    if (is_timestamp(sd)
+            ? !json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_object)
+            : !json_object_is_type(v, json_type_object))
+        return fail(err, path, "field '%s': expected %s, got %s", path,
+                    is_timestamp(sd) ? "an RFC 3339 time string" : "an object", type_name(v));
+    ProtobufCMessage *m = new_message(sd);
+    if (!m)
+        return fail(err, path, "out of memory");
+    *slot = m;
+    if (json_object_is_type(v, json_type_string))
+        return set_timestamp(m, json_object_get_string(v), path, err);
+    return read_object(m, v, path, err);
+}
+
+/* Reads one value of field f into the storage at p (a singular field, or one array element
+ * that is zeroed before). */
+static int read_value(const ProtobufCFieldDescriptor *f, json_object *v, void *p, const char *path,
+                      json_in_error *err)
+{
+    long long s;
+    unsigned long long u;
+    double d;
+
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        if (get_signed(v, INT32_MIN, INT32_MAX, path, err, &s))
+            return -1;
+        *(int32_t *)p = (int32_t)s;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        if (get_unsigned(v, UINT32_MAX, path, err, &u))
+            return -1;
+        *(uint32_t *)p = (uint32_t)u;
+        return 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        if (get_signed(v, INT64_MIN, INT64_MAX, path, err, &s))
+            return -1;
+        *(int64_t *)p = (int64_t)s;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        if (get_unsigned(v, UINT64_MAX, path, err, &u))
+            return -1;
+        *(uint64_t *)p = (uint64_t)u;
+        return 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+        if (get_double(v, 1, path, err, &d))
+            return -1;
+        *(float *)p = (float)d;
+        return 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        if (get_double(v, 0, path, err, &d))
+            return -1;
+        *(double *)p = d;
+        return 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (!json_object_is_type(v, json_type_boolean))
+            return fail(err, path, "field '%s': expected true or false, got %s", path,
+                        type_name(v));
+        *(protobuf_c_boolean *)p = json_object_get_boolean(v) ? 1 : 0;
+        return 0;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *ed = f->descriptor;
+        if (json_object_is_type(v, json_type_string)) {
+            const char *name = json_object_get_string(v);
+            const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, name);
+            if (!ev)
+                return fail(err, path, "field '%s': unknown %s value \"%s\"", path, ed->name, name);
+            *(int32_t *)p = ev->value;
+            return 0;
+        }
+        if (!json_object_is_type(v, json_type_int))
+            return fail(err, path, "field '%s': expected an enum name or number, got %s", path,
+                        type_name(v));
+        if (get_signed(v, INT32_MIN, INT32_MAX, path, err, &s))
+            return -1;
+        *(int32_t *)p = (int32_t)s; /* proto3 enums are open: any number is kept */
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        if (!json_object_is_type(v, json_type_string))
+            return fail(err, path, "field '%s': expected a string, got %s", path, type_name(v));
+        const char *text = json_object_get_string(v);
+        size_t len = (size_t)json_object_get_string_len(v);
+        if (strlen(text) != len)
+            return fail(err, path, "field '%s': a string with a NUL character", path);
+        char *copy = strdup(text);
+        if (!copy)
+            return fail(err, path, "out of memory");
+        char **slot = p;
+        if (*slot && *slot != (const char *)f->default_value)
+            free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        if (!json_object_is_type(v, json_type_string))
+            return fail(err, path, "field '%s': expected a base64 string, got %s", path,
+                        type_name(v));
+        ProtobufCBinaryData b;
+        if (decode_base64(json_object_get_string(v), (size_t)json_object_get_string_len(v), &b) !=
+            0)
+            return fail(err, path, "field '%s': not base64", path);
+        *(ProtobufCBinaryData *)p = b; /* proto3 bytes have no default data to free */
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return read_submessage(f, v, (ProtobufCMessage **)p, path, err);
+    }
+    return fail(err, path, "field '%s': unsupported type", path);
+}
+
+static size_t elem_size(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return 4;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return 8;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+static int read_repeated(const ProtobufCFieldDescriptor *f, json_object *v, char *base,
+                         const char *path, json_in_error *err)
+{
+    if (!json_object_is_type(v, json_type_array))
+        return fail(err, path, "field '%s': expected an array, got %s", path, type_name(v));
+    size_t n = json_object_array_length(v);
+    if (n == 0)
+        return 0;
+    size_t sz = elem_size(f->type);
+    char *arr = calloc(n, sz);
+    if (!arr)
+        return fail(err, path, "out of memory");
+    size_t *count = (size_t *)(base + f->quantifier_offset);
+    *(char **)(base + f->offset) = arr;
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        char epath[PATH_MAX_LEN], index[32];
+        snprintf(index, sizeof index, "[%zu]", i);
+        join_path(epath, sizeof epath, "", path);
+        path_append(epath, sizeof epath, index);
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!e)
+            return fail(err, epath, "field '%s': null in a repeated field", epath);
+        if (read_value(f, e, arr + i * sz, epath, err) != 0) {
+            /* The element may hold a half-read message: link it so that it is freed. */
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **)(arr + i * sz))
+                *count = i + 1;
+            return -1;
+        }
+        *count = i + 1;
+    }
+    return 0;
+}
+
+static int read_object(ProtobufCMessage *msg, json_object *obj, const char *prefix,
+                       json_in_error *err)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    char *base = (char *)msg;
+    unsigned char seen[256];
+    unsigned char *seenp = seen;
+    int rc = 0;
+
+    memset(seen, 0, sizeof seen);
+    if (d->n_fields > sizeof seen && !(seenp = calloc(d->n_fields, 1)))
+        return fail(err, prefix, "out of memory");
+
+    json_object_object_foreach(obj, key, val)
+    {
+        const ProtobufCFieldDescriptor *f = NULL;
+        unsigned idx = 0;
+        char path[PATH_MAX_LEN];
+
+        for (unsigned i = 0; i < d->n_fields; i++)
+            if (name_matches(key, d->fields[i].name)) {
+                f = &d->fields[i];
+                idx = i;
+                break;
+            }
+        if (!f) {
+            join_path(path, sizeof path, prefix, key);
+            rc = fail(err, path, "unknown field '%s'", path);
+            break;
+        }
+        join_path(path, sizeof path, prefix, f->name);
+        if (seenp[idx]) {
+            rc = fail(err, path, "field '%s' given twice", path);
+            break;
+        }
+        seenp[idx] = 1;
+        if (val == NULL) /* null: the default value */
+            continue;
+
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            if ((rc = read_repeated(f, val, base, path, err)) != 0)
+                break;
+            continue;
+        }
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t *oneof_case = (uint32_t *)(base + f->quantifier_offset);
+            if (*oneof_case != 0 && *oneof_case != f->id) {
+                const char *other = "?";
+                for (unsigned i = 0; i < d->n_fields; i++)
+                    if (d->fields[i].id == *oneof_case)
+                        other = d->fields[i].name;
+                rc = fail(err, path, "field '%s': only one of '%s' and '%s' may be set", path,
+                          other, f->name);
+                break;
+            }
+            /* A message member is linked (case set) before it is read, so a failure frees it;
+             * the other types hold no memory until they succeed. */
+            if (f->type == PROTOBUF_C_TYPE_STRING)
+                *(char **)(base + f->offset) = NULL;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                *(ProtobufCMessage **)(base + f->offset) = NULL;
+                *oneof_case = f->id;
+            }
+            if ((rc = read_value(f, val, base + f->offset, path, err)) != 0)
+                break;
+            *oneof_case = f->id;
+            continue;
+        }
+        if ((rc = read_value(f, val, base + f->offset, path, err)) != 0)
+            break;
+        if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
+            f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING)
+            *(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+    }
+    if (seenp != seen)
+        free(seenp);
+    return rc;
+}
+
+int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
+                      ProtobufCMessage **out, json_in_error *err)
+{
+    if (len > INT32_MAX - 1)
+        return fail(err, "", "line too long");
+    json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return fail(err, "", "out of memory");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* The whole text at once; a NUL-terminated copy tells json-c the input ends here. */
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        json_tokener_free(tok);
+        return fail(err, "", "out of memory");
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    json_object *root = json_tokener_parse_ex(tok, buf, (int)len + 1);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    int rc;
+    if (jerr != json_tokener_success || !root) {
+        if (jerr == json_tokener_continue)
+            rc = fail(err, "", "invalid JSON: unexpected end of line");
+        else
+            rc = fail(err, "", "invalid JSON at column %zu: %s", end + 1,
+                      json_tokener_error_desc(jerr));
+        json_object_put(root);
+        free(buf);
+        return rc;
+    }
+    free(buf);
+    if (!json_object_is_type(root, json_type_object)) {
+        rc = fail(err, "", "expected a JSON object, got %s", type_name(root));
+        json_object_put(root);
+        return rc;
+    }
+    ProtobufCMessage *msg = new_message(d);
+    if (!msg) {
+        json_object_put(root);
+        return fail(err, "", "out of memory");
+    }
+    rc = read_object(msg, root, "", err);
+    json_object_put(root);
+    if (rc != 0) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return -1;
+    }
+    *out = msg;
+    return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * json_in.h — read any protobuf-c message from JSON, walking its descriptor.
+ *
+ * The reader of what json_out.c prints, and of proto3 JSON in general: a field is found by
+ * its lowerCamelCase JSON name or by its proto (snake_case) name; an enum by its value's name
+ * or its number; 32-bit integers as numbers (or decimal strings), 64-bit integers as decimal
+ * strings (or numbers); floats as numbers or "NaN"/"Infinity"/"-Infinity"; bytes as base64
+ * (standard or URL-safe, padding optional); a google.protobuf.Timestamp as RFC 3339 text
+ * ("2026-10-01T00:00:00Z", optional fraction of 1..9 digits, Z or a +hh:mm/-hh:mm offset);
+ * null as the field's default; at most one member of a oneof. Anything else — an unknown
+ * field, a value of the wrong type or out of range, text that is not one JSON object — is an
+ * error naming the field.
+ *
+ * Only creditctl uses it; it depends on protobuf-c and json-c.
+ */
+#ifndef CREDITCTL_JSON_IN_H
+#define CREDITCTL_JSON_IN_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+/* Why a text was not read. field is the proto path of the field at fault ("subject.kind",
+ * "" when the text is not JSON at all); reason is a sentence for people. */
+typedef struct json_in_error {
+    char field[256];
+    char reason[512];
+} json_in_error;
+
+/* Parses `text` (len bytes, no NUL needed) as one JSON object of message type `d`. Returns 0
+ * and *out, a message allocated with malloc that the caller frees with
+ * protobuf_c_message_free_unpacked(*out, NULL); or -1 with *err filled and *out untouched. */
+int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
+                      ProtobufCMessage **out, json_in_error *err);
+
+/* Parses RFC 3339 text into seconds since the epoch and nanos, within 0001-01-01T00:00:00Z ..
+ * 9999-12-31T23:59:59.999999999Z. Returns 0, or -1 if it is not such a time. */
+int json_parse_timestamp(const char *text, long long *seconds, int *nanos);
+
+#endif /* CREDITCTL_JSON_IN_H */
