@@ -8,6 +8,7 @@
  * message is freed that way.
  */
 #include "json_in.h"
+#include "json_out.h"
 
 #include <errno.h>
 #include <float.h>
@@ -512,38 +513,6 @@ static int read_value(const ProtobufCFieldDescriptor *f, json_object *v, void *p
     return fail(err, path, "field '%s': unsupported type", path);
 }
 
-static size_t elem_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        return 4;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
-}
-
 static int read_repeated(const ProtobufCFieldDescriptor *f, json_object *v, char *base,
                          const char *path, json_in_error *err)
 {
@@ -552,7 +521,7 @@ static int read_repeated(const ProtobufCFieldDescriptor *f, json_object *v, char
     size_t n = json_object_array_length(v);
     if (n == 0)
         return 0;
-    size_t sz = elem_size(f->type);
+    size_t sz = json_field_size(f->type);
     char *arr = calloc(n, sz);
     if (!arr)
         return fail(err, path, "out of memory");

@@ -156,7 +156,7 @@ static int write_timestamp(FILE *out, const ProtobufCMessage *msg)
     return 0;
 }
 
-static size_t elem_size(ProtobufCType type)
+size_t json_field_size(ProtobufCType type)
 {
     switch (type) {
     case PROTOBUF_C_TYPE_INT32:
@@ -303,7 +303,7 @@ static void write_message(FILE *out, const ProtobufCMessage *msg)
             if (n == 0)
                 continue;
             const char *arr = *(char *const *)p;
-            size_t sz = elem_size(f->type);
+            size_t sz = json_field_size(f->type);
             if (!first)
                 putc(',', out);
             first = 0;

@@ -26,4 +26,8 @@ void json_write_string(FILE *out, const char *s);
  * the time cannot be represented. */
 int json_format_timestamp(char *buf, size_t size, long long seconds, int nanos);
 
+/* The size of one element of a field of `type` in a protobuf-c message struct (for walking
+ * repeated fields; json_in.c uses it too). */
+size_t json_field_size(ProtobufCType type);
+
 #endif /* CREDITCTL_JSON_OUT_H */
