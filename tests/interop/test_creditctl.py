@@ -20,7 +20,6 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import unittest
 
 from google.protobuf import timestamp_pb2
@@ -31,8 +30,7 @@ from harness import CALL_TIMEOUT, InteropCase, Node
 from credit.v1 import record_pb2 as R
 from credit.v1 import record_pb2_grpc as R_grpc
 
-CTL = os.path.join(os.path.dirname(os.path.dirname(harness.CREDITD)), "tools", "creditctl")
-RUN_TIMEOUT = 30.0  # seconds for one creditctl run, under AddressSanitizer
+CTL = harness.CREDITCTL
 
 MARKET_USCC = "11500227MB1607285C"
 REP_ID = "500120199310080297"  # a legal representative (valid GB 11643 number)
@@ -91,36 +89,14 @@ def tearDownModule():
         harness.teardown_module()
 
 
-def _clean_env():
-    return {k: v for k, v in os.environ.items()
-            if k not in ("CREDIT_TARGET", "CREDIT_CA", "CREDIT_CERT", "CREDIT_KEY")}
-
-
 def flags(who="tax"):
-    crt, key = harness.cert_paths(who)
-    return ["--target", "127.0.0.1:%d" % S.node.port,
-            "--ca", os.path.join(harness.tls_dir(), "ca.crt"), "--cert", crt, "--key", key]
+    return harness.ctl_flags(S.node.port, who)
 
 
 def ctl(args, who="tax", env=None, use_flags=True):
-    """Runs creditctl; returns (exit status, stdout, stderr). Fails on any sanitizer report but
-    the known OpenSSL per-thread state (harness.only_openssl_thread_state_leak), which is
-    recorded and the run repeated once."""
-    argv = [CTL] + (flags(who) if use_flags else []) + list(args)
-    full_env = _clean_env()
-    full_env.update(env or {})
-    for attempt in range(2):
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=full_env, timeout=RUN_TIMEOUT)
-        out = p.stdout.decode("utf-8")
-        err = p.stderr.decode("utf-8", "replace")
-        if "Sanitizer" not in err:
-            return p.returncode, out, err
-        if attempt == 0 and harness.only_openssl_thread_state_leak(err):
-            harness.KNOWN_BENIGN.append("creditctl %s: OpenSSL per-thread error state" % args)
-            continue
-        raise AssertionError("creditctl %s: sanitizer report:\n%s" % (" ".join(args), err))
-    raise AssertionError("unreachable")
+    """Runs creditctl as `who` (flags, unless use_flags is off) with `env` added."""
+    return harness.run_creditctl((flags(who) if use_flags else []) + list(args),
+                                 env=harness.ctl_env(env))
 
 
 class CreditctlTest(InteropCase):

@@ -18,15 +18,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 import harness
 from harness import InteropCase, Node
 
-CTL = os.path.join(os.path.dirname(os.path.dirname(harness.CREDITD)), "tools", "creditctl")
-RUN_TIMEOUT = 30.0  # seconds for one creditctl run, under AddressSanitizer
+CTL = harness.CREDITCTL
 
 MARKET_USCC = "11500227MB1607285C"
 REP_ID = "500120199310080297"
@@ -148,29 +146,9 @@ def write_file(name, lines):
 
 
 def ctl(args, who="market", stdin_text=None):
-    """Runs creditctl as `who`; returns (exit status, stdout, stderr). Fails on a sanitizer
-    report but the known OpenSSL per-thread state, which is recorded and the run repeated."""
-    crt, key = harness.cert_paths(who)
-    argv = [CTL, "--target", "127.0.0.1:%d" % S.node.port,
-            "--ca", os.path.join(harness.tls_dir(), "ca.crt"), "--cert", crt, "--key", key]
-    argv += list(args)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CREDIT_TARGET", "CREDIT_CA", "CREDIT_CERT", "CREDIT_KEY")}
-    data = stdin_text.encode("utf-8") if stdin_text is not None else None
-    for attempt in range(2):
-        p = subprocess.run(argv, input=data,
-                           stdin=subprocess.DEVNULL if data is None else None,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                           timeout=RUN_TIMEOUT)
-        out = p.stdout.decode("utf-8")
-        err = p.stderr.decode("utf-8", "replace")
-        if "Sanitizer" not in err:
-            return p.returncode, out, err
-        if attempt == 0 and harness.only_openssl_thread_state_leak(err):
-            harness.KNOWN_BENIGN.append("creditctl %s: OpenSSL per-thread error state" % args)
-            continue
-        raise AssertionError("creditctl %s: sanitizer report:\n%s" % (" ".join(args), err))
-    raise AssertionError("unreachable")
+    """Runs creditctl as `who`; returns (exit status, stdout, stderr)."""
+    return harness.run_creditctl(harness.ctl_flags(S.node.port, who) + list(args),
+                                 stdin_text=stdin_text)
 
 
 class CreditctlPushTest(InteropCase):
