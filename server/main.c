@@ -12,6 +12,7 @@
  * and CA bundle every reload-seconds.
  */
 #include "audit.h"
+#include "catalog.h"
 #include "health.h"
 #include "log.h"
 #include "node.h"
@@ -20,6 +21,7 @@
 #include "rpc.h"
 #include "descset.h"
 #include "store.h"
+#include "svc_catalogue.h"
 #include "svc_collection.h"
 #include "svc_query.h"
 #include "svc_units.h"
@@ -41,6 +43,8 @@ extern const unsigned char credit_descriptor_set[];
 extern const size_t credit_descriptor_set_len;
 extern const unsigned char credit_demo_units[];
 extern const size_t credit_demo_units_len;
+extern const unsigned char credit_catalogue_seed[];
+extern const size_t credit_catalogue_seed_len;
 
 typedef struct config {
     char listen[256];
@@ -48,6 +52,7 @@ typedef struct config {
     char tls[4096];
     char log_level[16];
     char privacy_key[4096];
+    char catalogue[4096];
     long threads;
     long max_message_bytes;
     long sync;
@@ -79,6 +84,9 @@ static const opt options[] = {
     {"privacy-key", STR(privacy_key), "TLS/privacy.key",
      "key file sealing personal identity numbers; made on first start; keep it with the "
      "certificates, apart from the data"},
+    {"catalogue", STR(catalogue), "embedded",
+     "text-format credit.v1.CatalogueVersion seeding catalogue version 1 on an empty store, "
+     "checked on every start (embedded: proto/catalogue.textproto as built in)"},
     {"threads", INT(threads, 1, 64), "2", "completion-queue threads"},
     {"max-message-bytes", INT(max_message_bytes, 1024, 1L << 30), "4194304",
      "largest request message accepted; larger ones get RESOURCE_EXHAUSTED"},
@@ -342,12 +350,52 @@ static int open_privacy(config *cfg, node *n, char *err)
     return 0;
 }
 
+/* Loads the catalogue: the stored versions, and the seed (the embedded one, or --catalogue's
+ * file), which is always checked and becomes version 1 on an empty store. */
+static int open_catalogue(const config *cfg, node *n, char *err)
+{
+    const char *origin = "proto/catalogue.textproto (embedded)";
+    const char *text = (const char *)credit_catalogue_seed;
+    size_t len = credit_catalogue_seed_len;
+    char *file = NULL, cerr[CATALOG_ERR_LEN];
+    int rc;
+
+    if (strcmp(cfg->catalogue, "embedded") != 0) {
+        FILE *f = fopen(cfg->catalogue, "rb");
+        long size = -1;
+
+        if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (16L << 20) &&
+            fseek(f, 0, SEEK_SET) == 0 && (file = malloc((size_t)size + 1)) &&
+            fread(file, 1, (size_t)size, f) == (size_t)size) {
+            text = file;
+            len = (size_t)size;
+        } else {
+            snprintf(err, 512, "catalogue: cannot read %.300s: %s", cfg->catalogue,
+                     f && size >= (16L << 20) ? "larger than 16 MiB" : strerror(errno));
+            if (f)
+                fclose(f);
+            free(file);
+            return -1;
+        }
+        fclose(f);
+        origin = cfg->catalogue;
+    }
+    rc = catalog_open(n->st, text, len, origin, node_unit_exists, n->st, &n->cat, cerr);
+    free(file);
+    if (rc != 0) {
+        snprintf(err, 512, "catalogue: %.490s", cerr);
+        return -1;
+    }
+    return 0;
+}
+
 /* Every service the node serves, in the order they are registered. */
 static const rpc_service *const services[] = {
     &health_service,
     &reflection_v1_service,
     &reflection_v1alpha_service,
     &unit_registry_service,
+    &catalogue_governance_service,
     &public_collection_service,
     &open_query_service,
     &government_sharing_service,
@@ -413,6 +461,12 @@ int main(int argc, char **argv)
     }
     if (seeded > 0)
         log_event(LOG_INFO, "seeded", "units=%d", seeded);
+    if (open_catalogue(&cfg, &n, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
+        goto out;
+    }
+    log_event(LOG_INFO, "catalogue", "versions=%u in_force=%u", catalog_count(n.cat),
+              catalog_at(n.cat, (int64_t)time(NULL))->msg->version);
     if (audit_open(n.st, &n.audit, err) != 0) {
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
         goto out;
@@ -487,6 +541,7 @@ out:
     health_reset();
     descset_destroy(ds);
     audit_close(n.audit);
+    catalog_destroy(n.cat);
     store_close(n.st);
     privacy_close(n.pv);
     tls_close(n.tls);

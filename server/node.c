@@ -60,9 +60,6 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     snprintf(p->name, sizeof p->name, "%s", u->name);
     snprintf(p->identity, sizeof p->identity, "%s", peer->identity);
     p->kind = u->kind;
-    for (size_t i = 0; i < u->n_categories && i < sizeof p->categories / sizeof p->categories[0];
-         i++)
-        p->categories[p->n_categories++] = u->categories[i];
     credit__v1__unit__free_unpacked(u, NULL);
     *out = p;
     return RPC_OK;
@@ -149,4 +146,15 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
     }
     rpc_call_mark_audited(call);
     return 0;
+}
+
+int node_unit_exists(void *st, const char *code)
+{
+    Credit__V1__Unit *u = NULL;
+    char err[STORE_ERR_LEN];
+
+    if (registry_get(st, code, &u, err) != 0)
+        return 0;
+    credit__v1__unit__free_unpacked(u, NULL);
+    return 1;
 }

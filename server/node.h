@@ -8,6 +8,7 @@
 #define CREDIT_NODE_H
 
 #include "audit.h"
+#include "catalog.h"
 #include "privacy.h"
 #include "rpc.h"
 #include "store.h"
@@ -18,6 +19,7 @@ typedef struct node {
     audit *audit;
     tls_state *tls;
     privacy *pv; /* seals personal identity numbers */
+    catalog *cat; /* the catalogue: every version; thread-safe */
     int sync;    /* fsync acknowledged writes */
 } node;
 
@@ -28,9 +30,10 @@ typedef struct principal {
     char name[256];
     int kind; /* Credit__V1__UnitKind */
     char identity[256];
-    int categories[32]; /* public catalogue categories it is responsible for */
-    size_t n_categories;
 } principal;
+
+/* Whether unit `code` is in the registry of store `st` (a catalog_unit_exists). */
+int node_unit_exists(void *st, const char *code);
 
 /* The hooks that plug the node into the RPC layer (authentication, audit, logs). */
 rpc_hooks node_hooks(node *n);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "validate.h"
 
@@ -203,6 +204,12 @@ static int check_text(check_failure *f, const char *field, const char *s, size_t
     if ((flags & REQUIRED) && blank)
         return reject(f, INVALID, field, n ? "is required, and holds only blanks" : "is required");
     return 0;
+}
+
+int record_check_free_text(const char *field, const char *s, size_t max, int required,
+                           check_failure *f)
+{
+    return check_text(f, field, s, max, MULTILINE | (required ? REQUIRED : 0));
 }
 
 /* A text field and how it is checked, for the fields that have no other rule. */
@@ -389,17 +396,6 @@ static int check_past_date(check_failure *f, const char *field, const Credit__V1
     return 0;
 }
 
-/* A date that may be left out, but must be real when given. */
-static int check_optional_date(check_failure *f, const char *field, const Credit__V1__Date *d)
-{
-    char a[DATE_LEN];
-
-    if (d && !record_date_valid(d))
-        return reject(f, INVALID, field, "%s is not a real date of the years 1900 to 9999",
-                      date_str(d, a));
-    return 0;
-}
-
 /* --- The rules, in order ------------------------------------------------------------------ */
 
 /* 1. The id in the source unit's own system: with the unit it makes a push idempotent. */
@@ -421,58 +417,43 @@ static int check_category(const Credit__V1__PublicRecordInput *in, check_failure
     return 0;
 }
 
-/* 3b. A category that has a typed body. Checked after responsibility, so that a unit learns
- * first that a category is not its to push at all. */
-static int check_typed(const Credit__V1__PublicRecordInput *in, check_failure *f)
-{
-    const char *name = enum_name(&credit__v1__category__descriptor, in->category);
-
-    if (in->category != CREDIT__V1__CATEGORY__CATEGORY_LICENSING &&
-        in->category != CREDIT__V1__CATEGORY__CATEGORY_PENALTY)
-        return reject(f, INVALID, "category",
-                      "%s records cannot be pushed yet: the category's dimensions come with the "
-                      "catalogue",
-                      name);
-    return 0;
-}
-
-/* 3. The unit pushes only the categories it is responsible for. */
+/* 3. The unit pushes only the categories the catalogue makes it responsible for. */
 static int check_responsibility(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
-                                check_failure *f)
+                                const catalog_section *sec, check_failure *f)
 {
-    for (size_t i = 0; i < unit->n_categories; i++) {
-        if (unit->categories[i] == (int)in->category)
-            return 0;
-    }
-    return reject(f, DENIED, "category", "unit %.64s is not responsible for %s records",
+    if (catalog_responsible(sec, unit->code, unit->kind))
+        return 0;
+    return reject(f, DENIED, "category",
+                  "unit %.64s is not responsible for %s records (catalogue version %u)",
                   unit->code ? unit->code : "(unnamed)",
-                  enum_name(&credit__v1__category__descriptor, in->category));
+                  enum_name(&credit__v1__category__descriptor, in->category), sec->version);
 }
 
-/* 4. The body the category needs, and not the other one. */
-static int check_body(const Credit__V1__PublicRecordInput *in, check_failure *f)
+/* 4. The body the category's section takes, and no other. */
+static int check_body(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
+                      check_failure *f)
 {
-    int licensing = in->category == CREDIT__V1__CATEGORY__CATEGORY_LICENSING;
-    int want = licensing ? CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE
-                         : CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
-    const char *body = licensing ? "licence" : "penalty";
-    const char *other = licensing ? "penalty" : "licence";
+    const ProtobufCFieldDescriptor *want = sec->body;
     const char *category = enum_name(&credit__v1__category__descriptor, in->category);
+    const ProtobufCFieldDescriptor *got = protobuf_c_message_descriptor_get_field(
+        &credit__v1__public_record_input__descriptor, (unsigned)in->body_case);
 
-    if ((int)in->body_case == want) {
-        /* licence and penalty share the union: either pointer tells whether it is set. */
+    if (!want)
+        return reject(f, INVALID, "category",
+                      "%s records take no body in catalogue version %u", category, sec->version);
+    if (got == want) {
+        /* The body members share a union: any of the pointers tells whether it is set. */
         if (in->licence)
             return 0;
-        return reject(f, INVALID, body, "is required for %s records", category);
+        return reject(f, INVALID, want->name, "is required for %s records", category);
     }
     if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY__NOT_SET)
-        return reject(f, INVALID, body, "is required for %s records", category);
-    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE ||
-        in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY)
-        return reject(f, INVALID, other, "a %s cannot be pushed as a %s record: give a %s instead",
-                      other, category, body);
-    return reject(f, INVALID, body, "is required for %s records (the body is of an unknown kind)",
-                  category);
+        return reject(f, INVALID, want->name, "is required for %s records", category);
+    if (got)
+        return reject(f, INVALID, got->name, "a %s cannot be pushed as a %s record: give a %s "
+                      "instead", got->name, category, want->name);
+    return reject(f, INVALID, want->name,
+                  "is required for %s records (the body is of an unknown kind)", category);
 }
 
 /* 5. The channel the record came through, as the unit's kind allows. */
@@ -604,78 +585,254 @@ static int check_occurred_at(const Credit__V1__PublicRecordInput *in, const Cred
     return 0;
 }
 
-/* 9. An administrative licence. */
+/* 9. The catalogue's dimensions: every dimension's value checked by its type and required
+ * ones present; every value given is a dimension of the category's section. */
+
+/* Checks the value of `dim` at field fd of m (m NULL: its message is not set), called `path`. */
+static int check_value(check_failure *f, const char *path, const catalog_dim *dim,
+                       const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    int required = dim->d->required ? REQUIRED : 0;
+    const char *p = m ? (const char *)m + fd->offset : NULL;
+    char a[DATE_LEN];
+
+    switch (dim->d->type) {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER:
+        return check_text(f, path, p ? *(char *const *)p : NULL, SHORT_MAX, required);
+    case CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT:
+        return check_text(f, path, p ? *(char *const *)p : NULL, TEXT_MAX, required | MULTILINE);
+    case CREDIT__V1__VALUE_TYPE__VALUE_USCC:
+        return check_uscc(f, path, p ? *(char *const *)p : NULL, required);
+    case CREDIT__V1__VALUE_TYPE__VALUE_DATE: {
+        const Credit__V1__Date *d = p ? *(Credit__V1__Date *const *)p : NULL;
+
+        if (!d)
+            return required ? reject(f, INVALID, path, "is required") : 0;
+        if (!record_date_valid(d))
+            return reject(f, INVALID, path, "%s is not a real date of the years 1900 to 9999",
+                          date_str(d, a));
+        return 0;
+    }
+    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN: {
+        int64_t v = 0;
+
+        if (p && (fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64))
+            v = *(const int64_t *)p;
+        else if (p && (fd->type == PROTOBUF_C_TYPE_INT32 || fd->type == PROTOBUF_C_TYPE_SINT32))
+            v = *(const int32_t *)p;
+        return v < 0 ? reject(f, INVALID, path, "must not be negative") : 0;
+    }
+    case CREDIT__V1__VALUE_TYPE__VALUE_ENUM: {
+        int v = p ? *(const int *)p : 0;
+        char buf[32];
+
+        if (v == 0)
+            return required ? reject(f, INVALID, path, "is required") : 0;
+        if (!enum_name(fd->descriptor, v))
+            return reject(f, INVALID, path, "%s is not a known %s",
+                          enum_label(fd->descriptor, v, buf),
+                          ((const ProtobufCEnumDescriptor *)fd->descriptor)->short_name);
+        return 0;
+    }
+    default: /* integers, decimals and yes/no hold any value */
+        return 0;
+    }
+}
+
+static int check_typed_dims(const Credit__V1__PublicRecordInput *in, const catalog_dim *dims,
+                            size_t n, check_failure *f)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCFieldDescriptor *fd = NULL;
+        const ProtobufCMessage *m;
+
+        if (dims[i].depth == 0)
+            continue; /* an extra dimension */
+        m = catalog_leaf(&in->base, &dims[i], 0, &fd);
+        if (check_value(f, dims[i].d->field, &dims[i], m, m ? fd : NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct undeclared {
+    const catalog_section *sec;
+    check_failure *f;
+};
+
+/* catalog_walk: a value given in a field that is no dimension of the section. */
+static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
+                           const char *path)
+{
+    struct undeclared *u = arg;
+
+    (void)m;
+    (void)fd;
+    if (catalog_dim_by_field(u->sec, path))
+        return 0;
+    return reject(u->f, INVALID, path,
+                  "is not a dimension of %s records in catalogue version %u; leave it out",
+                  u->sec->s->code, u->sec->version);
+}
+
+/* An extra value: a dimension without a typed field, of the member its type needs. */
+static int check_extra_value(check_failure *f, const char *path, const catalog_dim *dim,
+                             const Credit__V1__ExtraValue *v)
+{
+    static const struct {
+        int type;
+        int member;
+        const char *name;
+    } members[] = {
+        {CREDIT__V1__VALUE_TYPE__VALUE_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_USCC, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_DATE, CREDIT__V1__EXTRA_VALUE__VALUE_DATE, "date"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER,
+         "integer"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_INTEGER, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER, "integer"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL, CREDIT__V1__EXTRA_VALUE__VALUE_DECIMAL, "decimal"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_BOOL, CREDIT__V1__EXTRA_VALUE__VALUE_FLAG, "flag"},
+    };
+    const ProtobufCFieldDescriptor *fd;
+    size_t i = 0;
+
+    while (i < COUNT(members) && members[i].type != (int)dim->d->type)
+        i++;
+    if (i == COUNT(members))
+        return reject(f, INVALID, path, "has a value type an extra value cannot hold");
+    if (!v || (int)v->value_case != members[i].member)
+        return reject(f, INVALID, path, "must be given as %s: dimension %s is %s",
+                      members[i].name, dim->d->code, catalog_type_name(dim->d->type));
+    fd = protobuf_c_message_descriptor_get_field(&credit__v1__extra_value__descriptor,
+                                                 (unsigned)v->value_case);
+    return check_value(f, path, dim, &v->base, fd);
+}
+
+static int check_extra(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
+                       check_failure *f)
+{
+    char path[96];
+
+    for (size_t i = 0; i < in->n_extra; i++) {
+        const char *key = in->extra[i]->key ? in->extra[i]->key : "";
+        const catalog_dim *dim = catalog_dim_by_code(sec, key);
+
+        snprintf(path, sizeof path, "extra.%.64s", key);
+        if (!dim || dim->depth != 0)
+            return reject(f, INVALID, path,
+                          "%s in catalogue version %u; leave it out",
+                          dim ? "has a typed field; give it there"
+                              : "is not a dimension of these records",
+                          sec->version);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(in->extra[j]->key ? in->extra[j]->key : "", key) == 0)
+                return reject(f, INVALID, path, "is given twice");
+        }
+        if (check_extra_value(f, path, dim, in->extra[i]->value) != 0)
+            return -1;
+    }
+    for (size_t k = 0; k < sec->n_dims + sec->def->n_common; k++) {
+        const catalog_dim *dim = k < sec->n_dims ? &sec->dims[k] : &sec->def->common[k - sec->n_dims];
+        size_t i = 0;
+
+        if (dim->depth != 0 || !dim->d->required)
+            continue;
+        while (i < in->n_extra && strcmp(in->extra[i]->key ? in->extra[i]->key : "",
+                                         dim->d->code) != 0)
+            i++;
+        if (i == in->n_extra) {
+            snprintf(path, sizeof path, "extra.%.64s", dim->d->code);
+            return reject(f, INVALID, path, "is required (catalogue version %u)", sec->version);
+        }
+    }
+    return 0;
+}
+
+static int check_dimensions(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
+                            check_failure *f)
+{
+    struct undeclared u = {sec, f};
+    ProtobufCMessage *body = *(ProtobufCMessage **)((char *)in + sec->body->offset);
+
+    if (check_typed_dims(in, sec->def->common, sec->def->n_common, f) != 0 ||
+        check_typed_dims(in, sec->dims, sec->n_dims, f) != 0 ||
+        catalog_walk(&in->subject->base, "subject", undeclared_leaf, &u) != 0 ||
+        catalog_walk(body, sec->body->name, undeclared_leaf, &u) != 0)
+        return -1;
+    return check_extra(in, sec, f);
+}
+
+/* The publicity window of `severity` in the section, else DOMAIN.md's defaults. */
+static int window_of(const catalog_section *sec, int severity, int *min_m, int *max_m)
+{
+    for (size_t i = 0; sec && i < sec->s->n_publicity; i++) {
+        if ((int)sec->s->publicity[i]->severity == severity) {
+            *min_m = (int)sec->s->publicity[i]->min_months;
+            *max_m = (int)sec->s->publicity[i]->max_months;
+            return 0;
+        }
+    }
+    return record_publicity_months(severity, min_m, max_m);
+}
+
+/* A decision date, when given, is not in the future. */
+static int check_decided(check_failure *f, const char *field, const Credit__V1__Date *d,
+                         const Credit__V1__Date *today)
+{
+    return d ? check_past_date(f, field, d, today) : 0;
+}
+
+/* An optional validity window in the right order. */
+static int check_validity(check_failure *f, const char *field, const Credit__V1__Date *from,
+                          const Credit__V1__Date *to)
+{
+    char a[DATE_LEN], b[DATE_LEN];
+
+    if (from && to && record_date_cmp(to, from) < 0)
+        return reject(f, INVALID, field, "%s is before valid_from, %s", date_str(to, a),
+                      date_str(from, b));
+    return 0;
+}
+
+/* 10. An administrative licence: the catalogue has checked its values one by one. */
 static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *today,
                          check_failure *f)
 {
-    const struct text_field rest[] = {
-        {"licence.decision_document_name", l->decision_document_name, SHORT_MAX, 0},
-        {"licence.licence_category", l->licence_category, SHORT_MAX, 0},
-        {"licence.certificate_name", l->certificate_name, SHORT_MAX, 0},
-        {"licence.licence_number", l->licence_number, SHORT_MAX, 0},
-        {"licence.current_status", l->current_status, SHORT_MAX, 0},
-        {"licence.remarks", l->remarks, TEXT_MAX, MULTILINE},
-    };
-    char a[DATE_LEN], b[DATE_LEN];
+    if (check_decided(f, "licence.decision_date", l->decision_date, today) != 0)
+        return -1;
+    return check_validity(f, "licence.valid_to", l->valid_from, l->valid_to);
+}
 
-    if (check_text(f, "licence.decision_document_number", l->decision_document_number, SHORT_MAX,
-                   REQUIRED) != 0 ||
-        check_text(f, "licence.content", l->content, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
-        check_past_date(f, "licence.decision_date", l->decision_date, today) != 0 ||
-        check_text(f, "licence.authority", l->authority, SHORT_MAX, REQUIRED) != 0 ||
-        check_uscc(f, "licence.authority_uscc", l->authority_uscc, 1) != 0 ||
-        check_optional_date(f, "licence.valid_from", l->valid_from) != 0 ||
-        check_optional_date(f, "licence.valid_to", l->valid_to) != 0)
+/* 10. Any other category's action. */
+static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *today,
+                        check_failure *f)
+{
+    if (check_decided(f, "action.decision_date", a->decision_date, today) != 0)
         return -1;
-    if (l->valid_from && l->valid_to && record_date_cmp(l->valid_to, l->valid_from) < 0)
-        return reject(f, INVALID, "licence.valid_to", "%s is before valid_from, %s",
-                      date_str(l->valid_to, a), date_str(l->valid_from, b));
-    if (check_uscc(f, "licence.source_unit_uscc", l->source_unit_uscc, 0) != 0)
-        return -1;
-    return check_texts(f, rest, COUNT(rest));
+    return check_validity(f, "action.valid_to", a->valid_from, a->valid_to);
 }
 
 /* 10. An administrative penalty. Its end of publicity, when given, must fall in its severity's
- * window; when not given the node fills in the window's end (record_default_publicity_end). */
-static int check_penalty(const Credit__V1__Penalty *p, const Credit__V1__Date *today,
-                         check_failure *f)
+ * window; when not given the node fills in the window's end (record_section_publicity_end). */
+static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *sec,
+                         const Credit__V1__Date *today, check_failure *f)
 {
-    const struct text_field rest[] = {
-        {"penalty.violation_facts", p->violation_facts, TEXT_MAX, MULTILINE},
-        {"penalty.penalty_category", p->penalty_category, SHORT_MAX, 0},
-        {"penalty.licence_suspended_or_revoked", p->licence_suspended_or_revoked, SHORT_MAX, 0},
-        {"penalty.remarks", p->remarks, TEXT_MAX, MULTILINE},
-    };
     char a[DATE_LEN], b[DATE_LEN], c[DATE_LEN];
     int min_m, max_m;
 
-    if (check_text(f, "penalty.decision_document_number", p->decision_document_number, SHORT_MAX,
-                   REQUIRED) != 0 ||
-        check_text(f, "penalty.violation_type", p->violation_type, TEXT_MAX,
-                   REQUIRED | MULTILINE) != 0 ||
-        check_text(f, "penalty.legal_basis", p->legal_basis, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
-        check_text(f, "penalty.content", p->content, TEXT_MAX, REQUIRED | MULTILINE) != 0 ||
-        check_past_date(f, "penalty.decision_date", p->decision_date, today) != 0 ||
-        check_text(f, "penalty.authority", p->authority, SHORT_MAX, REQUIRED) != 0 ||
-        check_uscc(f, "penalty.authority_uscc", p->authority_uscc, 1) != 0)
+    if (check_past_date(f, "penalty.decision_date", p->decision_date, today) != 0)
         return -1;
     if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
         return reject(f, INVALID, "penalty.severity",
                       "is required: MINOR, GENERAL or SERIOUS, which sets the publicity period");
-    if (record_publicity_months(p->severity, &min_m, &max_m) != 0)
+    if (window_of(sec, p->severity, &min_m, &max_m) != 0)
         return reject(f, INVALID, "penalty.severity", "%d is not a known severity",
                       (int)p->severity);
-    if (p->fine_amount_fen < 0)
-        return reject(f, INVALID, "penalty.fine_amount_fen", "must not be negative");
-    if (p->confiscated_amount_fen < 0)
-        return reject(f, INVALID, "penalty.confiscated_amount_fen", "must not be negative");
-    if (check_optional_date(f, "penalty.valid_until", p->valid_until) != 0)
-        return -1;
     if (p->valid_until && record_date_cmp(p->valid_until, p->decision_date) < 0)
         return reject(f, INVALID, "penalty.valid_until", "%s is before the decision date, %s",
                       date_str(p->valid_until, a), date_str(p->decision_date, b));
-    if (check_optional_date(f, "penalty.publicity_end_date", p->publicity_end_date) != 0)
-        return -1;
     if (p->publicity_end_date) {
         Credit__V1__Date lo, hi;
 
@@ -690,27 +847,55 @@ static int check_penalty(const Credit__V1__Penalty *p, const Credit__V1__Date *t
                           enum_name(&credit__v1__severity__descriptor, p->severity),
                           date_str(&lo, b), date_str(&hi, c), min_m, max_m);
     }
-    if (check_uscc(f, "penalty.source_unit_uscc", p->source_unit_uscc, 0) != 0)
-        return -1;
-    return check_texts(f, rest, COUNT(rest));
+    return 0;
+}
+
+void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_section *sec,
+                                  Credit__V1__Date *out)
+{
+    Credit__V1__Date none = CREDIT__V1__DATE__INIT;
+    int min_m, max_m;
+
+    if (!p || !record_date_valid(p->decision_date)) {
+        *out = none;
+        return;
+    }
+    if (window_of(sec, p->severity, &min_m, &max_m) != 0)
+        max_m = LONGEST_MONTHS;
+    record_date_add_months(p->decision_date, max_m, out);
 }
 
 int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
-                       const Credit__V1__Date *today, check_failure *f)
+                       const catalog_version *cv, const Credit__V1__Date *today,
+                       check_failure *f)
 {
+    const catalog_section *sec;
     check_failure scratch;
 
-    assert(in && unit && today);
+    assert(in && unit && cv && today);
     if (!f)
         f = &scratch;
-    if (check_source_record_id(in, f) != 0 || check_category(in, f) != 0 ||
-        check_responsibility(in, unit, f) != 0 || check_typed(in, f) != 0 ||
-        check_body(in, f) != 0 ||
-        check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
-        check_representative(in->subject, f) != 0 || check_occurred_at(in, today, f) != 0)
+    if (check_source_record_id(in, f) != 0 || check_category(in, f) != 0)
         return -1;
-    /* check_body has made sure the body is the category's. */
-    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE)
+    sec = catalog_public_section(cv, in->category);
+    if (!sec)
+        return reject(f, INVALID, "category", "%s has no section in catalogue version %u",
+                      enum_name(&credit__v1__category__descriptor, in->category),
+                      cv->msg->version);
+    if (check_responsibility(in, unit, sec, f) != 0 || check_body(in, sec, f) != 0 ||
+        check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
+        check_representative(in->subject, f) != 0 || check_occurred_at(in, today, f) != 0 ||
+        check_dimensions(in, sec, f) != 0)
+        return -1;
+    /* check_body has made sure the body is the section's. */
+    switch (in->body_case) {
+    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE:
         return check_licence(in->licence, today, f);
-    return check_penalty(in->penalty, today, f);
+    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY:
+        return check_penalty(in->penalty, sec, today, f);
+    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_ACTION:
+        return check_action(in->action, today, f);
+    default:
+        return 0;
+    }
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "credit/v1/record.pb-c.h"
 
 /* The gRPC status codes a check can give; equal to gRPC's, defined here so that this module
@@ -42,21 +43,35 @@ typedef struct check_failure {
 
 typedef struct check_unit { /* the pushing unit, as the node knows it */
     const char *code;
-    int kind;              /* Credit__V1__UnitKind */
-    const int *categories; /* Credit__V1__Category values it is responsible for */
-    size_t n_categories;
+    int kind; /* Credit__V1__UnitKind */
 } check_unit;
 
-/* Checks one pushed public record `in` from `unit`. today: the current date in China Standard
- * Time (record_date_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with
- * *f filled: f->code (RECORD_CHECK_INVALID_ARGUMENT, or RECORD_CHECK_PERMISSION_DENIED when
- * the unit is not responsible for the category), f->field and f->reason, both NUL-terminated.
- * f may be NULL when only the verdict matters. Checks in this order, the first failure wins:
- * source_record_id, category, the unit's responsibility, the body matching the category,
- * channel, subject, legal representative, occurred_at, then the licence or penalty. in, unit
- * and today must not be NULL. */
+/* Checks one pushed public record `in` from `unit` against catalogue version `cv` (the one in
+ * force when the node accepts it). today: the current date in China Standard Time
+ * (record_date_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with *f
+ * filled: f->code (RECORD_CHECK_INVALID_ARGUMENT, or RECORD_CHECK_PERMISSION_DENIED when the
+ * catalogue does not make the unit responsible for the category), f->field and f->reason,
+ * both NUL-terminated. f may be NULL when only the verdict matters. Checks in this order, the
+ * first failure wins: source_record_id, category, the unit's responsibility, the body the
+ * category's section takes, channel, subject, legal representative, occurred_at, then the
+ * catalogue's dimensions (each value by its type, required ones present, no value outside a
+ * dimension, extra values), then the body's own rules (dates not in the future, validity in
+ * order, a penalty's severity and publicity window). in, unit, cv and today must not be
+ * NULL. */
 int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
-                       const Credit__V1__Date *today, check_failure *f);
+                       const catalog_version *cv, const Credit__V1__Date *today,
+                       check_failure *f);
+
+/* Like record_default_publicity_end, with the publicity windows of catalogue section `sec`
+ * (NULL: the defaults). */
+void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_section *sec,
+                                  Credit__V1__Date *out);
+
+/* Checks free text given in a request (a justification, a reason): at most `max` bytes of
+ * UTF-8 without control characters other than line feeds and tabs, and with `required` not
+ * empty nor blank. Returns 0, or -1 with *f filled (INVALID_ARGUMENT, naming `field`). */
+int record_check_free_text(const char *field, const char *s, size_t max, int required,
+                           check_failure *f);
 
 /* 1 if d is a real day of years 1900..9999 (Feb 29 only in leap years), else 0 (also for
  * NULL). */

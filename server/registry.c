@@ -3,6 +3,8 @@
  */
 #include "registry.h"
 
+#include "pb.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,14 +136,7 @@ int registry_put(store_batch *b, const Credit__V1__Unit *u)
 {
     char key[128];
     size_t klen = unit_key(key, sizeof key, "u/", u->code);
-    size_t n = credit__v1__unit__get_packed_size(u);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
-        return STORE_ENOMEM;
-    credit__v1__unit__pack(u, buf);
-    store_batch_put(b, STORE_CF_UNITS, key, klen, buf, n);
-    free(buf);
-    return 0;
+    return pb_batch_put(b, STORE_CF_UNITS, key, klen, &u->base);
 }
 
 void registry_put_binding(store_batch *b, const char *identity, const char *code)
@@ -165,31 +160,6 @@ static size_t split_tabs(char *line, char **f, size_t n)
         p = tab + 1;
     }
     return k;
-}
-
-/* Parses "LICENSING,PENALTY" (category names without CATEGORY_) or "-" into at most 32
- * categories. Returns 0 or -1 for an unknown name or too many. */
-static int parse_categories(const char *list, Credit__V1__Category *out, size_t *n)
-{
-    *n = 0;
-    if (strcmp(list, "-") == 0 || list[0] == '\0')
-        return 0;
-    const char *p = list;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        if (*n == 32 || snprintf(name, sizeof name, "CATEGORY_%.*s", (int)len, p) >= (int)sizeof name)
-            return -1;
-        const ProtobufCEnumValue *v =
-            protobuf_c_enum_descriptor_get_value_by_name(&credit__v1__category__descriptor, name);
-        if (!v || v->value == 0)
-            return -1;
-        out[(*n)++] = (Credit__V1__Category)v->value;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
 }
 
 int registry_seed(store *st, const char *tsv, size_t len, char *err)
@@ -229,7 +199,7 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
             continue;
         char *f[5] = {NULL};
         char why[128];
-        size_t nf = split_tabs(line, f, 5);
+        size_t nf = split_tabs(line, f, 4);
         if (nf < 4 || registry_check_code(f[0], why) != 0 || !registry_kind_from_name(f[1])) {
             snprintf(err, STORE_ERR_LEN, "bad demo unit line %d: \"%.100s\"", lineno, f[0]);
             rc = STORE_EINVAL;
@@ -262,14 +232,6 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
         u.registered_at = &ts;
         u.updated_at = &ts;
         u.updated_by = "seed";
-        Credit__V1__Category cats[32];
-        if (nf == 5 && parse_categories(f[4], cats, &u.n_categories) != 0) {
-            snprintf(err, STORE_ERR_LEN, "demo unit line %d: bad category list \"%.100s\"",
-                     lineno, f[4]);
-            rc = STORE_EINVAL;
-            goto out;
-        }
-        u.categories = cats;
         if (registry_put(b, &u) != 0) {
             snprintf(err, STORE_ERR_LEN, "out of memory");
             rc = STORE_ENOMEM;

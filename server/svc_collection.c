@@ -104,7 +104,7 @@ static void today(Credit__V1__Date *d)
 
 static check_unit unit_of(const principal *p)
 {
-    check_unit u = {p->code, p->kind, p->categories, p->n_categories};
+    check_unit u = {p->code, p->kind};
     return u;
 }
 
@@ -128,6 +128,7 @@ static int digest_of(const Credit__V1__PublicRecordInput *in, unsigned char out[
 /* Builds the stored form of a version from the input, owned entirely by the result (packed
  * and unpacked again, so that sealing may free and replace its strings). */
 static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRecordInput *in,
+                                                      const catalog_version *cv,
                                                       const principal *p, const char *rid,
                                                       uint32_t version,
                                                       const Credit__V1__RecordStatus *status,
@@ -151,7 +152,7 @@ static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRe
     meta.channel = in->channel ? in->channel : CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
     meta.occurred_at = in->occurred_at;
     meta.reported_at = &reported;
-    meta.catalogue_version = 1;
+    meta.catalogue_version = cv->msg->version;
     meta.version = version;
     meta.status = (Credit__V1__RecordStatus *)status;
     meta.change_reason = (char *)(reason ? reason : "");
@@ -160,19 +161,28 @@ static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRe
     rec.meta = &meta;
     Credit__V1__Penalty pen;
     Credit__V1__Date end;
-    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE) {
+    switch (in->body_case) {
+    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE:
         rec.body_case = CREDIT__V1__RECORD__BODY_LICENCE;
         rec.licence = in->licence;
-    } else {
+        break;
+    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_ACTION:
+        rec.body_case = CREDIT__V1__RECORD__BODY_ACTION;
+        rec.action = in->action;
+        break;
+    default:
         /* A penalty without an end of publicity gets its severity's maximum. */
         pen = *in->penalty;
         if (!pen.publicity_end_date) {
-            record_default_publicity_end(&pen, &end);
+            record_section_publicity_end(&pen, catalog_public_section(cv, in->category), &end);
             pen.publicity_end_date = &end;
         }
         rec.body_case = CREDIT__V1__RECORD__BODY_PENALTY;
         rec.penalty = &pen;
     }
+    /* The input's map entries pack exactly as the record's: same fields, same numbers. */
+    rec.extra = (Credit__V1__Record__ExtraEntry **)in->extra;
+    rec.n_extra = in->n_extra;
     Credit__Store__V1__StoredRecord sr = CREDIT__STORE__V1__STORED_RECORD__INIT;
     sr.record = &rec;
     sr.content_digest.data = (uint8_t *)digest;
@@ -220,8 +230,9 @@ static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredReco
 
 /* Checks and stages one pushed record into `b`. Called with push_mu held. `seen` lists the
  * source ids of the records before it in the same batch. */
-static void push_one(node *n, const principal *p, const Credit__V1__PublicRecordInput *in,
-                     int index, store_batch *b, results *r, const char **seen, size_t n_seen)
+static void push_one(node *n, const principal *p, const catalog_version *cv,
+                     const Credit__V1__PublicRecordInput *in, int index, store_batch *b,
+                     results *r, const char **seen, size_t n_seen)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
@@ -230,7 +241,7 @@ static void push_one(node *n, const principal *p, const Credit__V1__PublicRecord
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check_input(in, &unit, &d, &f) != 0) {
+    if (record_check_input(in, &unit, cv, &d, &f) != 0) {
         reject(r, x, f.code, f.field, f.reason);
         return;
     }
@@ -275,7 +286,7 @@ static void push_one(node *n, const principal *p, const Credit__V1__PublicRecord
         goto out;
     }
     Credit__V1__RecordStatus status = carry_status(prev);
-    sr = build_version(in, p, rid, version, &status, NULL, digest, skey, skey_len);
+    sr = build_version(in, cv, p, rid, version, &status, NULL, digest, skey, skey_len);
     if (!sr || stage(n, b, sr, why) != 0) {
         reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
         goto out;
@@ -307,11 +318,13 @@ static int push_group(rpc_call *call, Credit__V1__PublicRecordInput *const *inpu
         goto out;
     }
     uint32_t acc0 = r->accepted, rej0 = r->rejected;
+    /* The version in force when the node accepts the records: each names it. */
+    const catalog_version *cv = catalog_at(nd->cat, (int64_t)time(NULL));
     pthread_mutex_lock(&push_mu);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
-        push_one(nd, p, inputs[i], first + (int)i, b, r, seen, n_seen);
+        push_one(nd, p, cv, inputs[i], first + (int)i, b, r, seen, n_seen);
         written += store_batch_count(b) > before;
         /* A source record appears once per batch, whatever became of its first appearance. */
         seen[n_seen++] = inputs[i]->source_record_id;
@@ -527,10 +540,11 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     check_unit unit = unit_of(p);
+    const catalog_version *cv = catalog_at(n->cat, (int64_t)time(NULL));
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check_input(req->record, &unit, &d, &f) != 0) {
+    if (record_check_input(req->record, &unit, cv, &d, &f) != 0) {
         rpc_finish(call, f.code, "record.%s: %s", f.field, f.reason);
         goto out;
     }
@@ -554,7 +568,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     }
     Credit__V1__RecordStatus status = carry_status(prev);
     status.withdrawn = m->status && m->status->withdrawn;
-    next = build_version(req->record, p, m->record_id, m->version + 1, &status, req->reason,
+    next = build_version(req->record, cv, p, m->record_id, m->version + 1, &status, req->reason,
                          digest, skey, skey_len);
     if (!next) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -3,6 +3,9 @@
  */
 #include "tier.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "record_check.h"
 
 int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *today)
@@ -21,13 +24,114 @@ int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *to
     return !tier_publicity_ended(rec, today);
 }
 
-void tier_clear(Credit__V1__Record *rec, tier t)
+/* Resets field f of unpacked message m to its default, freeing what it held. */
+static void clear_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    char *p = (char *)m + f->offset;
+
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        char **s = (char **)p;
+
+        if (*s && *s != protobuf_c_empty_string)
+            free(*s);
+        *s = (char *)protobuf_c_empty_string;
+        break;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        ProtobufCMessage **sub = (ProtobufCMessage **)p;
+
+        if (*sub)
+            protobuf_c_message_free_unpacked(*sub, NULL);
+        *sub = NULL;
+        break;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        ProtobufCBinaryData *b = (ProtobufCBinaryData *)p;
+
+        free(b->data);
+        b->data = NULL;
+        b->len = 0;
+        break;
+    }
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        memset(p, 0, 8);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        memset(p, 0, sizeof(protobuf_c_boolean));
+        break;
+    default: /* 32-bit numbers and enums */
+        memset(p, 0, 4);
+        break;
+    }
+}
+
+struct clearing {
+    const catalog_section *sec; /* NULL: the record's section is gone; clear every value */
+    tier t;
+};
+
+static int clear_above(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                       const char *path)
+{
+    const struct clearing *c = arg;
+    const catalog_dim *dim = c->sec ? catalog_dim_by_field(c->sec, path) : NULL;
+
+    if (!dim || (int)dim->d->tier > (int)c->t)
+        clear_field(m, f);
+    return 0;
+}
+
+static void clear_extra(Credit__V1__Record *rec, const struct clearing *c)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < rec->n_extra; i++) {
+        Credit__V1__Record__ExtraEntry *e = rec->extra[i];
+        const catalog_dim *dim =
+            c->sec && e->key ? catalog_dim_by_code(c->sec, e->key) : NULL;
+
+        if (dim && dim->depth == 0 && (int)dim->d->tier <= (int)c->t)
+            rec->extra[kept++] = e;
+        else
+            protobuf_c_message_free_unpacked(&e->base, NULL);
+    }
+    rec->n_extra = kept;
+}
+
+void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
 {
     Credit__V1__Subject *s = rec->meta ? rec->meta->subject : NULL;
-    if (t == TIER_GOVERNMENT || !s)
+    struct clearing c = {NULL, t};
+    const ProtobufCFieldDescriptor *body;
+
+    if (t == TIER_GOVERNMENT)
         return;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
-        s->identifier = (char *)protobuf_c_empty_string;
-    s->legal_representative_id_number = (char *)protobuf_c_empty_string;
-    s->legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    if (s) {
+        if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+            clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(
+                                      &credit__v1__subject__descriptor, "identifier"));
+        clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(
+                                  &credit__v1__subject__descriptor,
+                                  "legal_representative_id_number"));
+        s->legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    }
+    if (rec->meta && rec->meta->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC)
+        c.sec = catalog_public_section(cv, rec->meta->category);
+    if (s)
+        catalog_walk(&s->base, "subject", clear_above, &c);
+    body = protobuf_c_message_descriptor_get_field(&credit__v1__record__descriptor,
+                                                   (unsigned)rec->body_case);
+    if (body) {
+        ProtobufCMessage *m = *(ProtobufCMessage **)((char *)rec + body->offset);
+
+        if (m)
+            catalog_walk(m, body->name, clear_above, &c);
+    }
+    clear_extra(rec, &c);
 }

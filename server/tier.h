@@ -1,23 +1,31 @@
 /*
- * tier.h — what each sharing tier may see of a public record.
+ * tier.h — what each sharing tier may see of a record.
  *
  * Two questions, answered here once for every service that shares records:
  *  - does the tier show the record at all (tier_shows): the open tier (主动公开) never shows a
  *    withdrawn or repaired record nor a penalty past its end of publicity; the government tier
  *    (政务共享) shows every record with its status;
- *  - which fields it gets (tier_clear): personal identity numbers — a natural person's
- *    identifier, a legal representative's ID number and its type — are government tier and
- *    are cleared for the open tier.
- * Until the catalogue (issue 4) gives every dimension its tier, these rules are the table.
+ *  - which fields it gets (tier_clear): each value's tier is its dimension's in the catalogue
+ *    version in force when the record is read, so a tier change approved through governance
+ *    changes what each tier sees from its effective time. A value that is no dimension of that
+ *    version (a dimension removed since) is government tier: default deny. Whatever the
+ *    catalogue says, personal identity numbers — a natural person's identifier, a legal
+ *    representative's ID number and its type — never go below the government tier.
  *
- * Pure functions of their arguments; safe from any thread.
+ * The tiers rank as credit.v1.Tier numbers them: a tier sees the dimensions of its own rank
+ * and below. Pure functions of their arguments; safe from any thread.
  */
 #ifndef CREDIT_TIER_H
 #define CREDIT_TIER_H
 
+#include "catalog.h"
 #include "credit/v1/record.pb-c.h"
 
-typedef enum tier { TIER_OPEN = 1, TIER_GOVERNMENT = 2 } tier;
+typedef enum tier {
+    TIER_OPEN = CREDIT__V1__TIER__TIER_OPEN,
+    TIER_AUTHORIZED = CREDIT__V1__TIER__TIER_AUTHORIZED,
+    TIER_GOVERNMENT = CREDIT__V1__TIER__TIER_GOVERNMENT,
+} tier;
 
 /* Whether a penalty's public display has ended on `today` (other records: never). */
 int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *today);
@@ -25,9 +33,9 @@ int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *
 /* Whether tier `t` shows `rec` on `today`. */
 int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today);
 
-/* Clears the fields above tier `t` in `rec`. Cleared strings are set to "" without being freed:
- * the caller clears only records whose personal numbers are sealed (so already ""), or
- * records it does not own the strings of. */
-void tier_clear(Credit__V1__Record *rec, tier t);
+/* Clears from `rec` every value above tier `t` under catalogue version `cv` (the one in force
+ * now). rec must be an unpacked message (protobuf-c's default allocator): cleared strings and
+ * messages are freed and replaced by their defaults, removed extra entries freed. */
+void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv);
 
 #endif /* CREDIT_TIER_H */

@@ -52,6 +52,7 @@
 #define UNIT_PROTO      "credit/v1/unit.proto"
 #define RECORD_PROTO "credit/v1/record.proto"
 #define TIMESTAMP_PROTO "google/protobuf/timestamp.proto"
+#define CATALOGUE_PROTO "credit/v1/catalogue.proto"
 
 /* The descriptor set file, read once by main. */
 static unsigned char *desc_data;
@@ -261,37 +262,38 @@ static void test_symbol_lookup_finds_service_method_message_enum_and_value(void 
                     "grpc/reflection/v1alpha/reflection.proto");
 }
 
-/* unit.proto imports record.proto and timestamp.proto, and record.proto imports timestamp.proto
- * too: the closure is depth-first and lists timestamp.proto once. */
+/* catalogue.proto imports timestamp.proto, record.proto and unit.proto, and both of these import
+ * timestamp.proto too: the closure is depth-first and lists timestamp.proto once. */
 static void test_closure_lists_the_file_first_then_its_imports_once(void **state)
 {
     const descset *ds = *state;
-    descset_file out[5];
+    descset_file out[6];
     size_t n;
 
     memset(out, 0, sizeof(out));
-    n = descset_file_closure_by_name(ds, UNIT_PROTO, out, 5);
-    assert_int_equal(n, 3);
-    assert_string_equal(out[0].name, UNIT_PROTO);
-    assert_string_equal(out[1].name, RECORD_PROTO);
-    assert_string_equal(out[2].name, TIMESTAMP_PROTO);
-    check_file_proto(out[0].data, out[0].len, UNIT_PROTO, "credit.v1");
-    check_file_proto(out[2].data, out[2].len, TIMESTAMP_PROTO, "google.protobuf");
-    assert_null(out[3].name);
+    n = descset_file_closure_by_name(ds, CATALOGUE_PROTO, out, 6);
+    assert_int_equal(n, 4);
+    assert_string_equal(out[0].name, CATALOGUE_PROTO);
+    assert_string_equal(out[1].name, TIMESTAMP_PROTO);
+    assert_string_equal(out[2].name, RECORD_PROTO);
+    assert_string_equal(out[3].name, UNIT_PROTO);
+    check_file_proto(out[0].data, out[0].len, CATALOGUE_PROTO, "credit.v1");
+    check_file_proto(out[1].data, out[1].len, TIMESTAMP_PROTO, "google.protobuf");
+    assert_null(out[4].name);
 
     /* Too small an array: the full count comes back, only `max` entries are written. */
     memset(out, 0, sizeof(out));
-    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, out, 1), 3);
-    assert_string_equal(out[0].name, UNIT_PROTO);
+    assert_int_equal(descset_file_closure_by_name(ds, CATALOGUE_PROTO, out, 1), 4);
+    assert_string_equal(out[0].name, CATALOGUE_PROTO);
     assert_null(out[1].name);
-    assert_int_equal(descset_file_closure_by_name(ds, UNIT_PROTO, NULL, 0), 3);
+    assert_int_equal(descset_file_closure_by_name(ds, CATALOGUE_PROTO, NULL, 0), 4);
 
     /* A file without imports is its own closure; a symbol gives its file's closure. */
     assert_int_equal(descset_file_closure_by_name(ds, TIMESTAMP_PROTO, out, 4), 1);
     assert_string_equal(out[0].name, TIMESTAMP_PROTO);
-    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.Unit", out, 4), 3);
+    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.Unit", out, 4), 2);
     assert_string_equal(out[0].name, UNIT_PROTO);
-    assert_string_equal(out[2].name, TIMESTAMP_PROTO);
+    assert_string_equal(out[1].name, TIMESTAMP_PROTO);
 }
 
 static void test_unknown_symbol_and_file_are_not_found(void **state)
@@ -395,7 +397,7 @@ static void test_set_copies_its_input(void **state)
     CHECK_OK(descset_create(copy, desc_len, &ds, err));
     memset(copy, 0, desc_len);
     free(copy);
-    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.UnitRegistry", out, 3), 3);
+    assert_int_equal(descset_file_closure_by_symbol(ds, "credit.v1.UnitRegistry", out, 3), 2);
     check_file_proto(out[0].data, out[0].len, UNIT_PROTO, "credit.v1");
     assert_int_equal(descset_method_shape(ds, "grpc.health.v1.Health", "Watch", &cs, &ss), 0);
     assert_int_equal(ss, 1);
@@ -469,17 +471,17 @@ static void test_reflection_v1alpha_answers_file_by_filename(void **state)
     Grpc__Reflection__V1alpha__FileDescriptorResponse *fdr;
 
     req.message_request_case = V1A_REQ(FILE_BY_FILENAME);
-    req.file_by_filename = UNIT_PROTO;
+    req.file_by_filename = CATALOGUE_PROTO;
     resp = ask_v1alpha(ds, &req);
     assert_int_equal(resp->message_response_case, V1A_RESP(FILE_DESCRIPTOR_RESPONSE));
     fdr = resp->file_descriptor_response;
-    assert_int_equal(fdr->n_file_descriptor_proto, 3);
+    assert_int_equal(fdr->n_file_descriptor_proto, 4);
     check_file_proto(fdr->file_descriptor_proto[0].data, fdr->file_descriptor_proto[0].len,
-                     UNIT_PROTO, "credit.v1");
+                     CATALOGUE_PROTO, "credit.v1");
     check_file_proto(fdr->file_descriptor_proto[1].data, fdr->file_descriptor_proto[1].len,
-                     RECORD_PROTO, "credit.v1");
-    check_file_proto(fdr->file_descriptor_proto[2].data, fdr->file_descriptor_proto[2].len,
                      TIMESTAMP_PROTO, "google.protobuf");
+    check_file_proto(fdr->file_descriptor_proto[2].data, fdr->file_descriptor_proto[2].len,
+                     RECORD_PROTO, "credit.v1");
     grpc__reflection__v1alpha__server_reflection_response__free_unpacked(resp, NULL);
 }
 

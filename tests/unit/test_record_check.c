@@ -17,6 +17,7 @@
 
 #include "credit/v1/unit.pb-c.h"
 #include "record_check.h"
+#include "tu_catalog.h"
 
 #define USCC_COMPANY   "91230500MA1B3N1N2M"
 #define USCC_AUTHORITY "11230500001755309F"
@@ -29,9 +30,8 @@
 #define INVALID   RECORD_CHECK_INVALID_ARGUMENT
 #define DENIED    RECORD_CHECK_PERMISSION_DENIED
 
-static const int market_categories[] = {LICENSING, PENALTY};
-static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT, market_categories,
-                                  2};
+/* "market" is responsible for licences and penalties in the seed catalogue. */
+static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT};
 
 static Credit__V1__Date date(int y, int m, int d)
 {
@@ -171,6 +171,14 @@ static void check_no_digit_run(const char *s)
     }
 }
 
+/* The catalogue version the checks run against: the seed unless a test changes it. */
+static const catalog_version *current_cv;
+
+static const catalog_version *cv(void)
+{
+    return current_cv ? current_cv : tu_catalogue();
+}
+
 static void expect_pass(const struct fixture *fx, const check_unit *unit, const char *file,
                         int line)
 {
@@ -178,7 +186,7 @@ static void expect_pass(const struct fixture *fx, const check_unit *unit, const 
 
     memset(&f, 0x5a, sizeof f);
     before = f;
-    if (record_check_input(&fx->in, unit, &fx->today, &f) != 0) {
+    if (record_check_input(&fx->in, unit, cv(), &fx->today, &f) != 0) {
         print_error("%s:%d: rejected: %d %s: %s\n", file, line, f.code, f.field, f.reason);
         fail();
     }
@@ -195,7 +203,7 @@ static void expect_reject(const struct fixture *fx, const check_unit *unit, int 
     const Credit__V1__Subject *s = fx->in.subject;
 
     memset(&f, 0, sizeof f);
-    if (record_check_input(&fx->in, unit, &fx->today, &f) != -1) {
+    if (record_check_input(&fx->in, unit, cv(), &fx->today, &f) != -1) {
         print_error("%s:%d: accepted; wanted %d on %s (\"%s\")\n", file, line, code, field, word);
         fail();
     }
@@ -279,9 +287,9 @@ static void test_failure_may_be_left_out(void **state)
 
     (void)state;
     make_penalty(&fx);
-    assert_int_equal(record_check_input(&fx.in, &market, &fx.today, NULL), 0);
+    assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, NULL), 0);
     fx.in.source_record_id = (char *)"";
-    assert_int_equal(record_check_input(&fx.in, &market, &fx.today, NULL), -1);
+    assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, NULL), -1);
 }
 
 /* --- 1. source_record_id ------------------------------------------------------------------ */
@@ -332,11 +340,10 @@ static void test_unspecified_or_unknown_category_is_rejected(void **state)
     EXPECT_REJECT(&fx, INVALID, "category", "not a known category");
 }
 
-static void test_category_without_a_typed_body_cannot_be_pushed_yet(void **state)
+static void test_other_categories_take_an_action_body(void **state)
 {
     struct fixture fx;
-    static const int everything[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
-    const check_unit all = {"office", CREDIT__V1__UNIT_KIND__OFFICE, everything, 18};
+    const check_unit office = {"office", CREDIT__V1__UNIT_KIND__OFFICE};
 
     (void)state;
     make_licence(&fx);
@@ -344,10 +351,10 @@ static void test_category_without_a_typed_body_cannot_be_pushed_yet(void **state
         if (c == LICENSING || c == PENALTY)
             continue;
         fx.in.category = (Credit__V1__Category)c;
-        EXPECT_REJECT_FROM(&fx, &all, INVALID, "category", "catalogue");
+        EXPECT_REJECT_FROM(&fx, &office, INVALID, "licence", "give a action");
     }
     fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_REWARD;
-    EXPECT_REJECT_FROM(&fx, &all, INVALID, "category", "CATEGORY_REWARD");
+    EXPECT_REJECT_FROM(&fx, &office, INVALID, "licence", "CATEGORY_REWARD");
     /* Responsibility is checked first: a unit learns a category is not its own. */
     EXPECT_REJECT(&fx, DENIED, "category", "CATEGORY_REWARD");
 }
@@ -357,17 +364,20 @@ static void test_category_without_a_typed_body_cannot_be_pushed_yet(void **state
 static void test_category_outside_the_units_responsibility_is_permission_denied(void **state)
 {
     struct fixture fx;
-    static const int licensing_only[] = {LICENSING};
-    const check_unit licensing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT, licensing_only, 1};
-    const check_unit none = {"bank-1", CREDIT__V1__UNIT_KIND__FINANCE, NULL, 0};
+    /* The seed makes tax responsible for penalties, not licences; housing for nothing. */
+    const check_unit tax = {"tax", CREDIT__V1__UNIT_KIND__DEPARTMENT};
+    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT};
+    const check_unit none = {"bank-1", CREDIT__V1__UNIT_KIND__FINANCE};
 
     (void)state;
     make_penalty(&fx);
-    EXPECT_REJECT_FROM(&fx, &licensing, DENIED, "category", "housing");
-    EXPECT_REJECT_FROM(&fx, &licensing, DENIED, "category", "CATEGORY_PENALTY");
+    EXPECT_PASS_FROM(&fx, &tax);
+    EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "housing");
+    EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "CATEGORY_PENALTY");
     EXPECT_REJECT_FROM(&fx, &none, DENIED, "category", "bank-1");
     make_licence(&fx);
-    EXPECT_PASS_FROM(&fx, &licensing);
+    EXPECT_REJECT_FROM(&fx, &tax, DENIED, "category", "CATEGORY_LICENSING");
+    EXPECT_REJECT_FROM(&fx, &tax, DENIED, "category", "catalogue version 1");
 }
 
 /* --- 4. body ------------------------------------------------------------------------------ */
@@ -415,7 +425,8 @@ static void test_channel_municipal_sync_from_a_department_is_rejected(void **sta
 static void test_unspecified_channel_is_accepted_as_direct_push(void **state)
 {
     struct fixture fx;
-    const check_unit city = {"city", CREDIT__V1__UNIT_KIND__MUNICIPAL, market_categories, 2};
+    /* A unit the catalogue names, of a kind that may not push directly. */
+    const check_unit city = {"market", CREDIT__V1__UNIT_KIND__MUNICIPAL};
 
     (void)state;
     make_penalty(&fx);
@@ -459,8 +470,8 @@ static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
     (void)state;
     make_licence(&fx);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        /* Misconfigured units responsible for public categories still meet the channel rule. */
-        const check_unit u = {"unit", table[i].kind, market_categories, 2};
+        /* Units of any kind the catalogue names still meet the channel rule. */
+        const check_unit u = {"market", table[i].kind};
 
         for (int ch = 0; ch <= 7; ch++) {
             fx.in.channel = (Credit__V1__Channel)ch;
@@ -524,7 +535,7 @@ static void test_natural_person_with_bad_id_is_rejected_without_echoing_it(void 
         fx.subject.identifier = (char *)bad[i];
         /* expect_reject also checks that the number, its area and birth date are not there */
         EXPECT_REJECT(&fx, INVALID, "subject.identifier", "resident identity number");
-        assert_int_equal(record_check_input(&fx.in, &market, &fx.today, &f), -1);
+        assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, &f), -1);
         check_no_digit_run(f.reason);
     }
 }
@@ -768,7 +779,7 @@ static void test_penalty_without_severity_is_rejected(void **state)
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
     fx.penalty.severity = (Credit__V1__Severity)4;
-    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "not a known severity");
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "not a known Severity");
 }
 
 static void test_negative_fine_is_rejected(void **state)
@@ -1171,27 +1182,186 @@ static void test_invalid_utf8_is_rejected(void **state)
     EXPECT_PASS(&fx);
 }
 
+/* --- The catalogue's dimensions --------------------------------------------------------- */
+
+/* A reward (行政奖励): the seed gives it the Action body; the office is responsible for it. */
+static void make_reward(struct fixture *fx, Credit__V1__Action *a)
+{
+    make_common(fx);
+    credit__v1__action__init(a);
+    a->document_number = (char *)"双府奖〔2024〕3号";
+    a->title = (char *)"2023年度诚信纳税企业";
+    a->content = (char *)"授予诚信纳税企业称号";
+    a->decision_date = &fx->decision;
+    a->authority = (char *)"双鸭山市人民政府";
+    a->authority_uscc = (char *)USCC_AUTHORITY;
+    fx->in.category = CREDIT__V1__CATEGORY__CATEGORY_REWARD;
+    fx->in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_ACTION;
+    fx->in.action = a;
+}
+
+static const check_unit office = {"office", CREDIT__V1__UNIT_KIND__OFFICE};
+
+static void test_other_category_passes_with_its_action_dimensions(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Action a;
+
+    (void)state;
+    make_reward(&fx, &a);
+    EXPECT_PASS_FROM(&fx, &office);
+    a.amount_fen = 1000000; /* a reward may carry an amount */
+    EXPECT_PASS_FROM(&fx, &office);
+    a.title = (char *)"";
+    EXPECT_REJECT_FROM(&fx, &office, INVALID, "action.title", "required");
+}
+
+static void test_a_value_that_is_no_dimension_of_the_category_is_rejected(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Action a;
+    Credit__V1__Date from = date(2024, 1, 1);
+
+    (void)state;
+    make_reward(&fx, &a);
+    a.result = (char *)"通过";
+    EXPECT_REJECT_FROM(&fx, &office, INVALID, "action.result", "not a dimension of REWARD");
+    a.result = (char *)"";
+    a.valid_from = &from;
+    EXPECT_REJECT_FROM(&fx, &office, INVALID, "action.valid_from", "catalogue version 1");
+}
+
+static void test_a_dimension_removed_by_governance_is_rejected_naming_it(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION,
+                                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
+                                               "remarks", NULL);
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.remarks = (char *)"已缴纳";
+    EXPECT_PASS(&fx);
+    current_cv = v2;
+    EXPECT_REJECT(&fx, INVALID, "penalty.remarks", "not a dimension of PENALTY");
+    EXPECT_REJECT(&fx, INVALID, "penalty.remarks", "catalogue version 2");
+    fx.penalty.remarks = (char *)"";
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_a_dimension_made_optional_is_no_longer_required(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d;
+    catalog_version *v2;
+
+    (void)state;
+    tu_public_dimension("PENALTY", "legal_basis", &d);
+    assert_true(d.required);
+    d.required = 0;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "legal_basis",
+                              &d);
+    make_penalty(&fx);
+    fx.penalty.legal_basis = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "penalty.legal_basis", "required");
+    current_cv = v2;
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry *es[2] = {&e, &e};
+    Credit__V1__Date rectified = date(2024, 9, 1);
+    catalog_version *v2;
+
+    (void)state;
+    d.code = (char *)"rectified_on";
+    d.name = (char *)"整改完成日期 date rectified";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_DATE;
+    d.tier = CREDIT__V1__TIER__TIER_OPEN;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    make_penalty(&fx);
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_DATE;
+    val.date = &rectified;
+    e.key = (char *)"rectified_on";
+    e.value = &val;
+    fx.in.extra = es;
+    fx.in.n_extra = 1;
+    /* Not a dimension of version 1 ... */
+    EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "not a dimension");
+    /* ... but of version 2, as a date. */
+    current_cv = v2;
+    EXPECT_PASS(&fx);
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_TEXT;
+    val.text = (char *)"2024-09-01";
+    EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "must be given as date");
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_DATE; /* the members share a union */
+    val.date = &rectified;
+    rectified.month = 2;
+    rectified.day = 30;
+    EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "not a real date");
+    rectified = date(2024, 9, 1);
+    fx.in.n_extra = 2;
+    EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "given twice");
+    fx.in.n_extra = 1;
+    e.key = (char *)"fine_amount_fen";
+    EXPECT_REJECT(&fx, INVALID, "extra.fine_amount_fen", "typed field");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_a_required_extra_dimension_must_be_given(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    catalog_version *v2;
+
+    (void)state;
+    d.code = (char *)"hearing_held";
+    d.name = (char *)"是否听证 hearing held";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_BOOL;
+    d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
+    d.required = 1;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    make_penalty(&fx);
+    current_cv = v2;
+    EXPECT_REJECT(&fx, INVALID, "extra.hearing_held", "required");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
 /* --- Order -------------------------------------------------------------------------------- */
 
 static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
 {
-    static const int licensing_and_reward[] = {LICENSING, CREDIT__V1__CATEGORY__CATEGORY_REWARD};
-    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT,
-                                licensing_and_reward, 2};
+    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT};
     struct fixture fx;
 
     (void)state;
     make_penalty(&fx);
     fx.in.source_record_id = (char *)"";
-    fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_REWARD;
+    fx.in.category = (Credit__V1__Category)99;
     fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
     fx.in.subject = NULL;
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT_FROM(&fx, &housing, INVALID, "source_record_id", "required");
     fx.in.source_record_id = (char *)"S-1";
-    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "catalogue");
-    fx.in.category = PENALTY;
+    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "not a known category");
+    fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_LICENSING;
     EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "housing");
+    EXPECT_REJECT(&fx, INVALID, "penalty", "give a licence");
+    fx.in.category = PENALTY;
     EXPECT_REJECT(&fx, INVALID, "channel", "CHANNEL_MUNICIPAL_SYNC");
     fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING;
     EXPECT_REJECT(&fx, INVALID, "subject", "required");
@@ -1209,7 +1379,7 @@ int main(void)
         cmocka_unit_test(test_missing_source_record_id_is_rejected),
         cmocka_unit_test(test_source_record_id_longer_than_128_bytes_is_rejected),
         cmocka_unit_test(test_unspecified_or_unknown_category_is_rejected),
-        cmocka_unit_test(test_category_without_a_typed_body_cannot_be_pushed_yet),
+        cmocka_unit_test(test_other_categories_take_an_action_body),
         cmocka_unit_test(test_category_outside_the_units_responsibility_is_permission_denied),
         cmocka_unit_test(test_missing_body_is_rejected),
         cmocka_unit_test(test_penalty_body_under_licensing_category_is_rejected),
@@ -1246,6 +1416,12 @@ int main(void)
         cmocka_unit_test(test_overlong_field_is_rejected),
         cmocka_unit_test(test_control_character_in_name_is_rejected),
         cmocka_unit_test(test_invalid_utf8_is_rejected),
+        cmocka_unit_test(test_other_category_passes_with_its_action_dimensions),
+        cmocka_unit_test(test_a_value_that_is_no_dimension_of_the_category_is_rejected),
+        cmocka_unit_test(test_a_dimension_removed_by_governance_is_rejected_naming_it),
+        cmocka_unit_test(test_a_dimension_made_optional_is_no_longer_required),
+        cmocka_unit_test(test_an_added_dimension_travels_in_extra_and_is_typed),
+        cmocka_unit_test(test_a_required_extra_dimension_must_be_given),
         cmocka_unit_test(test_checks_run_in_order_and_the_first_failure_wins),
     };
 

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 #include "tier.h"
+#include "tu_catalog.h"
 
 typedef struct fixture {
     Credit__V1__Record rec;
@@ -40,6 +41,8 @@ static void make_penalty(fixture *f)
     f->penalty.decision_date = &f->decided;
     f->penalty.publicity_end_date = &f->end;
     f->penalty.severity = CREDIT__V1__SEVERITY__GENERAL;
+    f->meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    f->meta.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
     f->meta.subject = &f->subject;
     f->meta.status = &f->status;
     f->rec.meta = &f->meta;
@@ -103,42 +106,193 @@ static void test_licence_has_no_end_of_publicity(void **state)
     assert_true(tier_shows(&f.rec, TIER_OPEN, &late));
 }
 
+/* The fixture's record as the node reads one from the store: unpacked, owning its strings.
+ * Free with credit__v1__record__free_unpacked. */
+static Credit__V1__Record *stored(const fixture *f)
+{
+    size_t n = credit__v1__record__get_packed_size(&f->rec);
+    uint8_t *buf = malloc(n);
+    Credit__V1__Record *r;
+
+    assert_non_null(buf);
+    credit__v1__record__pack(&f->rec, buf);
+    r = credit__v1__record__unpack(NULL, n, buf);
+    free(buf);
+    assert_non_null(r);
+    return r;
+}
+
 static void test_open_tier_keeps_an_organisations_code_and_clears_its_representatives_id(
     void **state)
 {
     fixture f;
+    Credit__V1__Record *r;
     (void)state;
     make_penalty(&f);
-    tier_clear(&f.rec, TIER_OPEN);
-    assert_string_equal(f.subject.identifier, "91230500MA1B3N1N2M");
-    assert_string_equal(f.subject.legal_representative_id_number, "");
-    assert_int_equal(f.subject.legal_representative_id_type,
+    r = stored(&f);
+    tier_clear(r, TIER_OPEN, tu_catalogue());
+    assert_string_equal(r->meta->subject->identifier, "91230500MA1B3N1N2M");
+    assert_string_equal(r->meta->subject->legal_representative_id_number, "");
+    assert_int_equal(r->meta->subject->legal_representative_id_type,
                      CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED);
+    credit__v1__record__free_unpacked(r, NULL);
 }
 
 static void test_open_tier_clears_a_natural_persons_identifier(void **state)
 {
     fixture f;
+    Credit__V1__Record *r;
     (void)state;
     make_penalty(&f);
     f.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
     f.subject.identifier = "500120195201020262";
     f.subject.name = "Li Si";
-    tier_clear(&f.rec, TIER_OPEN);
-    assert_string_equal(f.subject.identifier, "");
-    assert_string_equal(f.subject.name, "Li Si");
+    r = stored(&f);
+    tier_clear(r, TIER_OPEN, tu_catalogue());
+    assert_string_equal(r->meta->subject->identifier, "");
+    assert_string_equal(r->meta->subject->name, "Li Si");
+    credit__v1__record__free_unpacked(r, NULL);
 }
 
 static void test_government_tier_clears_nothing(void **state)
 {
     fixture f;
+    Credit__V1__Record *r;
     (void)state;
     make_penalty(&f);
     f.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
     f.subject.identifier = "500120195201020262";
-    tier_clear(&f.rec, TIER_GOVERNMENT);
-    assert_string_equal(f.subject.identifier, "500120195201020262");
-    assert_string_equal(f.subject.legal_representative_id_number, "500120199310080297");
+    r = stored(&f);
+    tier_clear(r, TIER_GOVERNMENT, tu_catalogue());
+    assert_string_equal(r->meta->subject->identifier, "500120195201020262");
+    assert_string_equal(r->meta->subject->legal_representative_id_number, "500120199310080297");
+    credit__v1__record__free_unpacked(r, NULL);
+}
+
+/* A penalty with a fine and a remark, as the catalogue's tiers decide who sees them. */
+static Credit__V1__Record *fined(fixture *f)
+{
+    make_penalty(f);
+    f->penalty.fine_amount_fen = 500000;
+    f->penalty.remarks = "paid in full";
+    f->penalty.content = "fined";
+    return stored(f);
+}
+
+static void test_a_tier_change_in_the_catalogue_changes_what_the_open_tier_sees(void **state)
+{
+    fixture f;
+    Credit__V1__Dimension d;
+    catalog_version *v2;
+    Credit__V1__Record *r;
+    (void)state;
+    /* Version 1: the fine is open. */
+    r = fined(&f);
+    tier_clear(r, TIER_OPEN, tu_catalogue());
+    assert_int_equal(r->penalty->fine_amount_fen, 500000);
+    credit__v1__record__free_unpacked(r, NULL);
+    /* Version 2 makes it government tier: the open tier loses it, the government keeps it. */
+    tu_public_dimension("PENALTY", "fine_amount_fen", &d);
+    d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
+                              "fine_amount_fen", &d);
+    r = fined(&f);
+    tier_clear(r, TIER_OPEN, v2);
+    assert_int_equal(r->penalty->fine_amount_fen, 0);
+    assert_string_equal(r->penalty->remarks, "paid in full");
+    assert_string_equal(r->penalty->content, "fined");
+    credit__v1__record__free_unpacked(r, NULL);
+    r = fined(&f);
+    tier_clear(r, TIER_GOVERNMENT, v2);
+    assert_int_equal(r->penalty->fine_amount_fen, 500000);
+    credit__v1__record__free_unpacked(r, NULL);
+    catalog_version_destroy(v2);
+}
+
+static void test_authorized_tier_sees_authorized_values_but_not_government_ones(void **state)
+{
+    fixture f;
+    Credit__V1__Dimension d;
+    catalog_version *v2;
+    Credit__V1__Record *r;
+    (void)state;
+    tu_public_dimension("PENALTY", "fine_amount_fen", &d);
+    d.tier = CREDIT__V1__TIER__TIER_AUTHORIZED;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
+                              "fine_amount_fen", &d);
+    r = fined(&f);
+    tier_clear(r, TIER_AUTHORIZED, v2);
+    assert_int_equal(r->penalty->fine_amount_fen, 500000);
+    /* The representative's number stays government tier whatever the catalogue says. */
+    assert_string_equal(r->meta->subject->legal_representative_id_number, "");
+    credit__v1__record__free_unpacked(r, NULL);
+    r = fined(&f);
+    tier_clear(r, TIER_OPEN, v2);
+    assert_int_equal(r->penalty->fine_amount_fen, 0);
+    credit__v1__record__free_unpacked(r, NULL);
+    catalog_version_destroy(v2);
+}
+
+static void test_a_value_whose_dimension_was_removed_is_government_tier(void **state)
+{
+    fixture f;
+    catalog_version *v2;
+    Credit__V1__Record *r;
+    (void)state;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "remarks",
+                              NULL);
+    r = fined(&f);
+    tier_clear(r, TIER_OPEN, v2);
+    assert_string_equal(r->penalty->remarks, "");
+    assert_string_equal(r->penalty->content, "fined");
+    credit__v1__record__free_unpacked(r, NULL);
+    r = fined(&f);
+    tier_clear(r, TIER_GOVERNMENT, v2);
+    assert_string_equal(r->penalty->remarks, "paid in full");
+    credit__v1__record__free_unpacked(r, NULL);
+    catalog_version_destroy(v2);
+}
+
+static void test_extra_values_follow_their_dimensions_tier(void **state)
+{
+    fixture f;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    catalog_version *v2;
+    Credit__V1__Record *r;
+    Credit__V1__ExtraValue val[2];
+    Credit__V1__Record__ExtraEntry e[2], *es[2] = {&e[0], &e[1]};
+    (void)state;
+    d.code = "inspection_score";
+    d.name = "score";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_INTEGER;
+    d.tier = CREDIT__V1__TIER__TIER_AUTHORIZED;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    make_penalty(&f);
+    for (int i = 0; i < 2; i++) {
+        credit__v1__extra_value__init(&val[i]);
+        credit__v1__record__extra_entry__init(&e[i]);
+        val[i].value_case = CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER;
+        val[i].integer = 7 + i;
+        e[i].value = &val[i];
+    }
+    e[0].key = "inspection_score";
+    e[1].key = "not_a_dimension";
+    f.rec.extra = es;
+    f.rec.n_extra = 2;
+    r = stored(&f);
+    tier_clear(r, TIER_AUTHORIZED, v2);
+    assert_int_equal(r->n_extra, 1);
+    assert_string_equal(r->extra[0]->key, "inspection_score");
+    credit__v1__record__free_unpacked(r, NULL);
+    r = stored(&f);
+    tier_clear(r, TIER_OPEN, v2);
+    assert_int_equal(r->n_extra, 0);
+    credit__v1__record__free_unpacked(r, NULL);
+    catalog_version_destroy(v2);
 }
 
 int main(void)
@@ -152,6 +306,10 @@ int main(void)
             test_open_tier_keeps_an_organisations_code_and_clears_its_representatives_id),
         cmocka_unit_test(test_open_tier_clears_a_natural_persons_identifier),
         cmocka_unit_test(test_government_tier_clears_nothing),
+        cmocka_unit_test(test_a_tier_change_in_the_catalogue_changes_what_the_open_tier_sees),
+        cmocka_unit_test(test_authorized_tier_sees_authorized_values_but_not_government_ones),
+        cmocka_unit_test(test_a_value_whose_dimension_was_removed_is_government_tier),
+        cmocka_unit_test(test_extra_values_follow_their_dimensions_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1127 @@
+/*
+ * catalog.c — see catalog.h.
+ *
+ * Compiling a version walks it once, in file order, and stops at the first fault with a message
+ * that names where it is ("catalogue PUBLIC, section PENALTY, dimension fine_amount: ..."), so
+ * that whoever edits the seed file or files a change request can find the entry. The compiled
+ * form only points into the version's own message, which it owns.
+ *
+ * The node knows which messages carry which catalogue (the inputs table): that is the list of
+ * "compiled descriptors" a field path must resolve in. A path resolves in the input message a
+ * source pushes and again in the record the node stores, where the subject sits under meta.
+ */
+#include "catalog.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "credit/v1/record.pb-c.h"
+#include "credit/v1/unit.pb-c.h"
+#include "pb.h"
+#include "textproto.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#define CODE_MAX        64
+#define PUBLICITY_LIMIT 120 /* months: no window may run longer than ten years */
+
+/* The messages that carry a catalogue's records: what a source pushes, what the node stores. */
+static const struct {
+    const ProtobufCMessageDescriptor *input;
+    const ProtobufCMessageDescriptor *stored;
+} inputs[] = {
+    {&credit__v1__public_record_input__descriptor, &credit__v1__record__descriptor},
+};
+
+/* Fields the node's own logic reads: they must stay required dimensions whatever the
+ * catalogue says. body "" means a common dimension of the catalogue. */
+static const struct {
+    int catalogue;
+    const char *body;
+    const char *field;
+} structural[] = {
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "", "subject.kind"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "", "subject.name"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "", "subject.identifier"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "penalty", "penalty.decision_date"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "penalty", "penalty.severity"},
+};
+
+struct catalog {
+    pthread_mutex_t mu;    /* guards v, n and cap; the versions themselves never change */
+    catalog_version **v;   /* v[i] is version i + 1 */
+    size_t n, cap;
+};
+
+/* --- Names -------------------------------------------------------------------------------- */
+
+static const char *enum_name(const ProtobufCEnumDescriptor *d, int v, size_t skip)
+{
+    const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(d, v);
+
+    if (!e)
+        return "?";
+    return strlen(e->name) > skip ? e->name + skip : e->name;
+}
+
+const char *catalog_catalogue_name(int catalogue)
+{
+    return enum_name(&credit__v1__catalogue__descriptor, catalogue, strlen("CATALOGUE_"));
+}
+
+const char *catalog_tier_name(int tier)
+{
+    return enum_name(&credit__v1__tier__descriptor, tier, 0);
+}
+
+const char *catalog_type_name(int type)
+{
+    return enum_name(&credit__v1__value_type__descriptor, type, 0);
+}
+
+/* --- Faults ------------------------------------------------------------------------------- */
+
+/* snprintf into buf[cap], where cutting a long message short is the intended behaviour. */
+static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* Where compiling is: "catalogue PUBLIC, section PENALTY, dimension fine_amount". */
+typedef struct where {
+    const char *catalogue;
+    const char *section; /* NULL: the catalogue itself; "" the common dimensions */
+    const char *dim;
+    char *err;
+} where;
+
+static int fault(const where *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fault(const where *w, const char *fmt, ...)
+{
+    char msg[CATALOG_ERR_LEN];
+    va_list ap;
+    int n = 0;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w->catalogue)
+        n = snprintf(w->err, CATALOG_ERR_LEN, "catalogue %.40s", w->catalogue);
+    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN && w->section)
+        n += snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, ", %s%.64s",
+                      *w->section ? "section " : "common dimensions", w->section);
+    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN && w->dim)
+        n += snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, ", dimension %.64s", w->dim);
+    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN)
+        snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, "%s%s", n ? ": " : "", msg);
+    return -1;
+}
+
+/* --- Field paths -------------------------------------------------------------------------- */
+
+static int is_date(const ProtobufCFieldDescriptor *f)
+{
+    return f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor == &credit__v1__date__descriptor;
+}
+
+/* Resolves dotted `path` in message type d into fs[], at most CATALOG_PATH_MAX segments.
+ * Returns the depth, or 0 with why[160] filled. */
+static size_t resolve(const ProtobufCMessageDescriptor *d, const char *path,
+                      const ProtobufCFieldDescriptor **fs, char *why)
+{
+    char seg[CODE_MAX + 1];
+    const char *p = path;
+    size_t depth = 0;
+
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        const ProtobufCFieldDescriptor *f;
+
+        if (len == 0 || len > CODE_MAX) {
+            say(why, 160, "\"%.100s\" is not a field path", path);
+            return 0;
+        }
+        if (depth == CATALOG_PATH_MAX) {
+            say(why, 160, "\"%.100s\" is deeper than %d fields", path, CATALOG_PATH_MAX);
+            return 0;
+        }
+        memcpy(seg, p, len);
+        seg[len] = '\0';
+        f = protobuf_c_message_descriptor_get_field_by_name(d, seg);
+        if (!f) {
+            say(why, 160, "%.64s has no field \"%.64s\"", d->name, seg);
+            return 0;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            say(why, 160, "%.64s.%.64s is repeated; a dimension is one value", d->name,
+                     seg);
+            return 0;
+        }
+        fs[depth++] = f;
+        if (!dot)
+            break;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE || is_date(f)) {
+            say(why, 160, "%.64s.%.64s holds no fields", d->name, seg);
+            return 0;
+        }
+        d = f->descriptor;
+        p = dot + 1;
+    }
+    if (fs[depth - 1]->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(fs[depth - 1])) {
+        say(why, 160, "\"%.100s\" is a message, not a value", path);
+        return 0;
+    }
+    return depth;
+}
+
+/* Whether a field of proto type `pt` can hold a value of catalogue type `vt`. */
+static int fits(int vt, const ProtobufCFieldDescriptor *f)
+{
+    switch (vt) {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_USCC:
+    case CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER:
+        return f->type == PROTOBUF_C_TYPE_STRING;
+    case CREDIT__V1__VALUE_TYPE__VALUE_DATE:
+        return is_date(f);
+    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
+    case CREDIT__V1__VALUE_TYPE__VALUE_INTEGER:
+        return f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_INT32 ||
+               f->type == PROTOBUF_C_TYPE_SINT64 || f->type == PROTOBUF_C_TYPE_SINT32 ||
+               f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64;
+    case CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL:
+        return f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT;
+    case CREDIT__V1__VALUE_TYPE__VALUE_BOOL:
+        return f->type == PROTOBUF_C_TYPE_BOOL;
+    case CREDIT__V1__VALUE_TYPE__VALUE_ENUM:
+        return f->type == PROTOBUF_C_TYPE_ENUM;
+    default:
+        return 0;
+    }
+}
+
+/* Numbers and yes/no: proto3 cannot tell zero or false from a missing value. */
+static int presence_unknowable(const ProtobufCFieldDescriptor *f)
+{
+    return f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+           f->type != PROTOBUF_C_TYPE_ENUM;
+}
+
+static int code_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > CODE_MAX || s[0] < 'a' || s[0] > 'z')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int section_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > CODE_MAX || s[0] < 'A' || s[0] > 'Z')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* --- Compiling ---------------------------------------------------------------------------- */
+
+static int compile_dim(const catalog_def *def, const Credit__V1__Section *sec,
+                       const Credit__V1__Dimension *d, catalog_dim *out, where *w)
+{
+    char why[160], alt[CODE_MAX * CATALOG_PATH_MAX + 8];
+
+    w->dim = d->code;
+    if (!code_ok(d->code))
+        return fault(w, "code \"%.64s\" must be 1 to 64 of a-z, 0-9 and _, starting with a letter",
+                     d->code);
+    if (!d->name || !*d->name)
+        return fault(w, "name is required");
+    if (!protobuf_c_enum_descriptor_get_value(&credit__v1__value_type__descriptor, d->type) ||
+        d->type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_UNSPECIFIED)
+        return fault(w, "type %d is not a value type", (int)d->type);
+    if (!protobuf_c_enum_descriptor_get_value(&credit__v1__tier__descriptor, d->tier) ||
+        d->tier == CREDIT__V1__TIER__TIER_UNSPECIFIED)
+        return fault(w, "tier is required: TIER_OPEN, TIER_AUTHORIZED or TIER_GOVERNMENT");
+    memset(out, 0, sizeof *out);
+    out->d = d;
+    if (!*d->field) {
+        if (d->type == CREDIT__V1__VALUE_TYPE__VALUE_ENUM ||
+            d->type == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER)
+            return fault(w, "%s needs a typed field; an extra dimension cannot have it",
+                         catalog_type_name(d->type));
+        return 0;
+    }
+    if (!def->input)
+        return fault(w, "field \"%.100s\": catalogue %s has no input message yet; its "
+                     "dimensions travel in extra and have no field",
+                     d->field, catalog_catalogue_name(def->d->catalogue));
+    out->depth = resolve(def->input, d->field, out->in, why);
+    if (out->depth == 0)
+        return fault(w, "field %s", why);
+    if (out->in[0]->type != PROTOBUF_C_TYPE_MESSAGE)
+        return fault(w, "field \"%.100s\" is part of the envelope, not a dimension", d->field);
+    if (sec) {
+        /* A section's own dimensions live in its body. */
+        size_t blen = strlen(sec->body);
+
+        if (!*sec->body || strncmp(d->field, sec->body, blen) != 0 || d->field[blen] != '.')
+            return fault(w, "field \"%.100s\" is outside the section's body \"%.64s\"", d->field,
+                         sec->body);
+    } else if (out->in[0]->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        return fault(w, "field \"%.100s\" is in a body; a common dimension cannot be", d->field);
+    }
+    if (!fits(d->type, out->in[out->depth - 1]))
+        return fault(w, "field \"%.100s\" cannot hold a %s value", d->field,
+                     catalog_type_name(d->type));
+    if (d->required && presence_unknowable(out->in[out->depth - 1]))
+        return fault(w, "field \"%.100s\" is a number or yes/no, and proto3 cannot tell zero "
+                     "from missing: it cannot be required",
+                     d->field);
+    out->rec_depth = resolve(def->stored, d->field, out->rec, why);
+    if (out->rec_depth == 0) {
+        snprintf(alt, sizeof alt, "meta.%s", d->field);
+        out->rec_depth = resolve(def->stored, alt, out->rec, why);
+    }
+    if (out->rec_depth == 0)
+        return fault(w, "field \"%.100s\" has no place in the stored %.64s", d->field,
+                     def->stored->name);
+    return 0;
+}
+
+/* Compiles dims[0..n) into *out, checking codes and fields unique together with `others`. */
+static int compile_dims(const catalog_def *def, const Credit__V1__Section *sec,
+                        Credit__V1__Dimension *const *dims, size_t n, const catalog_dim *others,
+                        size_t n_others, catalog_dim **out, where *w)
+{
+    catalog_dim *cd = calloc(n ? n : 1, sizeof *cd);
+
+    if (!cd)
+        return fault(w, "out of memory");
+    *out = cd;
+    for (size_t i = 0; i < n; i++) {
+        if (compile_dim(def, sec, dims[i], &cd[i], w) != 0)
+            return -1;
+        for (size_t j = 0; j < i + n_others; j++) {
+            const Credit__V1__Dimension *o = j < i ? cd[j].d : others[j - i].d;
+
+            if (strcmp(o->code, dims[i]->code) == 0)
+                return fault(w, "code \"%s\" is used twice", o->code);
+            if (*o->field && strcmp(o->field, dims[i]->field) == 0)
+                return fault(w, "field \"%.100s\" is also dimension %s", o->field, o->code);
+        }
+    }
+    w->dim = NULL;
+    return 0;
+}
+
+static int check_publicity(const Credit__V1__Section *s, where *w)
+{
+    for (size_t i = 0; i < s->n_publicity; i++) {
+        const Credit__V1__PublicityWindow *p = s->publicity[i];
+
+        if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED ||
+            !protobuf_c_enum_descriptor_get_value(&credit__v1__severity__descriptor, p->severity))
+            return fault(w, "publicity[%zu]: severity is required: MINOR, GENERAL or SERIOUS", i);
+        if (p->min_months > p->max_months || p->max_months > PUBLICITY_LIMIT)
+            return fault(w, "publicity %s: %u to %u months is not a window (at most %d)",
+                         enum_name(&credit__v1__severity__descriptor, p->severity, 0),
+                         p->min_months, p->max_months, PUBLICITY_LIMIT);
+        for (size_t j = 0; j < i; j++) {
+            if (s->publicity[j]->severity == p->severity)
+                return fault(w, "publicity %s is given twice",
+                             enum_name(&credit__v1__severity__descriptor, p->severity, 0));
+        }
+    }
+    return 0;
+}
+
+static int compile_section(catalog_def *def, size_t idx, uint32_t version,
+                           catalog_unit_exists exists, void *arg, where *w)
+{
+    const Credit__V1__Section *s = def->d->sections[idx];
+    catalog_section *cs = &def->sections[idx];
+
+    w->section = s->code;
+    w->dim = NULL;
+    cs->s = s;
+    cs->def = def;
+    cs->version = version;
+    if (!section_code_ok(s->code))
+        return fault(w, "code must be 1 to 64 of A-Z, 0-9 and _, starting with a letter");
+    for (size_t j = 0; j < idx; j++) {
+        if (strcmp(def->d->sections[j]->code, s->code) == 0)
+            return fault(w, "the section is given twice");
+    }
+    if (def->d->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC) {
+        char name[CODE_MAX + 16];
+
+        snprintf(name, sizeof name, "CATEGORY_%s", s->code);
+        if (!protobuf_c_enum_descriptor_get_value_by_name(&credit__v1__category__descriptor, name))
+            return fault(w, "%s is not a public catalogue category", s->code);
+    }
+    if (!s->name || !*s->name)
+        return fault(w, "name is required");
+    for (size_t k = 0; k < s->n_responsible_kinds; k++) {
+        if (s->responsible_kinds[k] == CREDIT__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED ||
+            !protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor,
+                                                  s->responsible_kinds[k]))
+            return fault(w, "responsible_kinds[%zu]: %d is not a unit kind", k,
+                         (int)s->responsible_kinds[k]);
+    }
+    for (size_t k = 0; k < s->n_responsible_units; k++) {
+        if (!exists(arg, s->responsible_units[k]))
+            return fault(w, "responsible unit \"%.64s\" is not registered",
+                         s->responsible_units[k]);
+    }
+    if (*s->body) {
+        const ProtobufCFieldDescriptor *b =
+            def->input ? protobuf_c_message_descriptor_get_field_by_name(def->input, s->body)
+                       : NULL;
+
+        if (!b || !(b->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+            b->type != PROTOBUF_C_TYPE_MESSAGE)
+            return fault(w, "body \"%.64s\" is not a body of %s", s->body,
+                         def->input ? def->input->name : "(no input message)");
+        cs->body = b;
+    }
+    if (check_publicity(s, w) != 0)
+        return -1;
+    if (compile_dims(def, s, s->dimensions, s->n_dimensions, def->common, def->n_common,
+                     &cs->dims, w) != 0)
+        return -1;
+    cs->n_dims = s->n_dimensions;
+    return 0;
+}
+
+/* The fields the node cannot do without, and a window for every severity of a penalty-like
+ * body. */
+static int check_structural(const catalog_def *def, where *w)
+{
+    for (size_t i = 0; i < COUNT(structural); i++) {
+        if (structural[i].catalogue != (int)def->d->catalogue)
+            continue;
+        for (size_t k = 0; k < def->n_sections; k++) {
+            const catalog_section *s = &def->sections[k];
+            const catalog_dim *d;
+
+            if (*structural[i].body && strcmp(s->s->body, structural[i].body) != 0)
+                continue;
+            w->section = *structural[i].body ? s->s->code : "";
+            w->dim = NULL;
+            d = catalog_dim_by_field(s, structural[i].field);
+            if (!d || !d->d->required)
+                return fault(w, "%s must be a required dimension: the node relies on it",
+                             structural[i].field);
+        }
+    }
+    for (size_t k = 0; k < def->n_sections; k++) {
+        const catalog_section *s = &def->sections[k];
+
+        if (strcmp(s->s->body, "penalty") != 0)
+            continue;
+        w->section = s->s->code;
+        for (int sev = CREDIT__V1__SEVERITY__MINOR; sev <= CREDIT__V1__SEVERITY__SERIOUS; sev++) {
+            size_t j = 0;
+
+            while (j < s->s->n_publicity && (int)s->s->publicity[j]->severity != sev)
+                j++;
+            if (j == s->s->n_publicity)
+                return fault(w, "a penalty section needs a publicity window for %s",
+                             enum_name(&credit__v1__severity__descriptor, sev, 0));
+        }
+    }
+    return 0;
+}
+
+static int compile_def(catalog_version *v, size_t i, catalog_unit_exists exists, void *arg,
+                       where *w)
+{
+    const Credit__V1__CatalogueDefinition *d = v->msg->catalogues[i];
+    catalog_def *def = &v->defs[i];
+
+    def->d = d;
+    w->catalogue = catalog_catalogue_name(d->catalogue);
+    w->section = NULL;
+    w->dim = NULL;
+    if (d->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_UNSPECIFIED ||
+        !protobuf_c_enum_descriptor_get_value(&credit__v1__catalogue__descriptor, d->catalogue))
+        return fault(w, "catalogues[%zu]: %d is not a catalogue", i, (int)d->catalogue);
+    for (size_t j = 0; j < i; j++) {
+        if (v->msg->catalogues[j]->catalogue == d->catalogue)
+            return fault(w, "the catalogue is given twice");
+    }
+    if (!d->name || !*d->name)
+        return fault(w, "name is required");
+    if (*d->input_message) {
+        for (size_t k = 0; k < COUNT(inputs); k++) {
+            if (strcmp(inputs[k].input->name, d->input_message) == 0) {
+                def->input = inputs[k].input;
+                def->stored = inputs[k].stored;
+            }
+        }
+        if (!def->input)
+            return fault(w, "input_message \"%.100s\" is not a message the node collects",
+                         d->input_message);
+    }
+    w->section = "";
+    if (compile_dims(def, NULL, d->common, d->n_common, NULL, 0, &def->common, w) != 0)
+        return -1;
+    def->n_common = d->n_common;
+    w->section = NULL;
+    def->sections = calloc(d->n_sections ? d->n_sections : 1, sizeof *def->sections);
+    if (!def->sections)
+        return fault(w, "out of memory");
+    def->n_sections = d->n_sections;
+    for (size_t k = 0; k < d->n_sections; k++) {
+        if (compile_section(def, k, v->msg->version, exists, arg, w) != 0)
+            return -1;
+    }
+    if (d->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC) {
+        const ProtobufCEnumDescriptor *cd = &credit__v1__category__descriptor;
+
+        w->section = NULL;
+        for (unsigned k = 0; k < cd->n_values; k++) {
+            int c = cd->values[k].value;
+
+            if (c != CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED &&
+                !catalog_find_section(v, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC,
+                                      cd->values[k].name + strlen("CATEGORY_")))
+                return fault(w, "category %s has no section", cd->values[k].name);
+        }
+    }
+    return check_structural(def, w);
+}
+
+static void free_def(catalog_def *def)
+{
+    if (!def)
+        return;
+    for (size_t k = 0; def->sections && k < def->n_sections; k++)
+        free(def->sections[k].dims);
+    free(def->sections);
+    free(def->common);
+}
+
+void catalog_version_destroy(catalog_version *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; v->defs && i < v->n_defs; i++)
+        free_def(&v->defs[i]);
+    free(v->defs);
+    if (v->msg)
+        credit__v1__catalogue_version__free_unpacked(v->msg, NULL);
+    free(v);
+}
+
+int catalog_compile(Credit__V1__CatalogueVersion *msg, catalog_unit_exists exists, void *arg,
+                    catalog_version **out, char *err)
+{
+    catalog_version *v = calloc(1, sizeof *v);
+    where w = {NULL, NULL, NULL, err};
+    const ProtobufCEnumDescriptor *cd = &credit__v1__catalogue__descriptor;
+
+    if (!v || !(v->defs = calloc(msg->n_catalogues ? msg->n_catalogues : 1, sizeof *v->defs))) {
+        free(v);
+        say(err, CATALOG_ERR_LEN, "out of memory");
+        return -1;
+    }
+    v->msg = msg;
+    v->n_defs = msg->n_catalogues;
+    for (size_t i = 0; i < msg->n_catalogues; i++) {
+        if (compile_def(v, i, exists, arg, &w) != 0)
+            goto fail;
+    }
+    w.catalogue = NULL;
+    w.section = NULL;
+    w.dim = NULL;
+    for (unsigned k = 0; k < cd->n_values; k++) {
+        if (cd->values[k].value != 0 && !catalog_find_def(v, cd->values[k].value)) {
+            fault(&w, "catalogue %s is missing: a version has all six",
+                  cd->values[k].name + strlen("CATALOGUE_"));
+            goto fail;
+        }
+    }
+    *out = v;
+    return 0;
+fail:
+    v->msg = NULL; /* still the caller's */
+    catalog_version_destroy(v);
+    return -1;
+}
+
+/* --- Lookups ------------------------------------------------------------------------------ */
+
+const catalog_def *catalog_find_def(const catalog_version *v, int catalogue)
+{
+    for (size_t i = 0; i < v->n_defs; i++) {
+        if (v->defs[i].d && (int)v->defs[i].d->catalogue == catalogue)
+            return &v->defs[i];
+    }
+    return NULL;
+}
+
+const catalog_section *catalog_find_section(const catalog_version *v, int catalogue,
+                                            const char *code)
+{
+    const catalog_def *def = catalog_find_def(v, catalogue);
+
+    for (size_t k = 0; def && k < def->n_sections; k++) {
+        if (def->sections[k].s && strcmp(def->sections[k].s->code, code) == 0)
+            return &def->sections[k];
+    }
+    return NULL;
+}
+
+const catalog_section *catalog_public_section(const catalog_version *v, int category)
+{
+    const ProtobufCEnumValue *e =
+        protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, category);
+
+    if (!e || category == CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED)
+        return NULL;
+    return catalog_find_section(v, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC,
+                                e->name + strlen("CATEGORY_"));
+}
+
+const catalog_dim *catalog_dim_by_field(const catalog_section *s, const char *field)
+{
+    for (size_t i = 0; i < s->n_dims; i++) {
+        if (strcmp(s->dims[i].d->field, field) == 0)
+            return &s->dims[i];
+    }
+    for (size_t i = 0; i < s->def->n_common; i++) {
+        if (strcmp(s->def->common[i].d->field, field) == 0)
+            return &s->def->common[i];
+    }
+    return NULL;
+}
+
+const catalog_dim *catalog_dim_by_code(const catalog_section *s, const char *code)
+{
+    for (size_t i = 0; i < s->n_dims; i++) {
+        if (strcmp(s->dims[i].d->code, code) == 0)
+            return &s->dims[i];
+    }
+    for (size_t i = 0; i < s->def->n_common; i++) {
+        if (strcmp(s->def->common[i].d->code, code) == 0)
+            return &s->def->common[i];
+    }
+    return NULL;
+}
+
+int catalog_responsible(const catalog_section *s, const char *code, int kind)
+{
+    for (size_t i = 0; i < s->s->n_responsible_kinds; i++) {
+        if ((int)s->s->responsible_kinds[i] == kind)
+            return 1;
+    }
+    for (size_t i = 0; code && i < s->s->n_responsible_units; i++) {
+        if (strcmp(s->s->responsible_units[i], code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int64_t catalog_effective(const catalog_version *v)
+{
+    return v->msg->effective_at ? v->msg->effective_at->seconds : 0;
+}
+
+/* --- Values ------------------------------------------------------------------------------- */
+
+/* Whether oneof member f of m is the one set (always 1 for a field outside a oneof). */
+static int member_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return 1;
+    return *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id;
+}
+
+int catalog_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    const char *p = (const char *)m + f->offset;
+
+    if (!member_set(m, f))
+        return 0;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)p;
+        return s && *s;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(void *const *)p != NULL;
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)p)->len != 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return *(const uint64_t *)p != 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return *(const double *)p != 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return *(const float *)p != 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return *(const protobuf_c_boolean *)p != 0;
+    default: /* 32-bit integers and enums */
+        return *(const uint32_t *)p != 0;
+    }
+}
+
+ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *dim, int stored,
+                               const ProtobufCFieldDescriptor **field)
+{
+    const ProtobufCFieldDescriptor *const *path = stored ? dim->rec : dim->in;
+    size_t depth = stored ? dim->rec_depth : dim->depth;
+    const ProtobufCMessage *m = root;
+
+    if (depth == 0)
+        return NULL;
+    for (size_t i = 0; i + 1 < depth; i++) {
+        if (!member_set(m, path[i]))
+            return NULL;
+        m = *(ProtobufCMessage *const *)((const char *)m + path[i]->offset);
+        if (!m)
+            return NULL;
+    }
+    *field = path[depth - 1];
+    return (ProtobufCMessage *)m;
+}
+
+static int walk(ProtobufCMessage *m, char *path, size_t len, size_t cap, catalog_leaf_fn fn,
+                void *arg)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        int n, rc;
+
+        if (f->label == PROTOBUF_C_LABEL_REPEATED || !catalog_field_set(m, f))
+            continue;
+        n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", f->name);
+        if (n < 0 || (size_t)n >= cap - len)
+            continue; /* deeper than any dimension can be */
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(f))
+            rc = walk(*(ProtobufCMessage **)((char *)m + f->offset), path, len + (size_t)n, cap,
+                      fn, arg);
+        else
+            rc = fn(arg, m, f, path);
+        path[len] = '\0';
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int catalog_walk(ProtobufCMessage *m, const char *prefix, catalog_leaf_fn fn, void *arg)
+{
+    char path[CODE_MAX * (CATALOG_PATH_MAX + 2)];
+    int n = snprintf(path, sizeof path, "%s", prefix ? prefix : "");
+
+    if (n < 0 || (size_t)n >= sizeof path)
+        return 0;
+    return walk(m, path, (size_t)n, sizeof path, fn, arg);
+}
+
+/* --- Changes ------------------------------------------------------------------------------ */
+
+static int why_code(char *why, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int why_code(char *why, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, CATALOG_ERR_LEN, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *req,
+                  Credit__V1__CatalogueVersion **out, char *why)
+{
+    Credit__V1__CatalogueVersion *v;
+    Credit__V1__CatalogueDefinition *def = NULL;
+    Credit__V1__Dimension ***list;
+    size_t *n, at;
+    const char *code;
+    int rc = 0;
+
+    v = (Credit__V1__CatalogueVersion *)pb_copy(&base->msg->base);
+    if (!v)
+        return why_code(why, 14, "out of memory");
+    for (size_t i = 0; i < v->n_catalogues; i++) {
+        if (v->catalogues[i]->catalogue == req->catalogue)
+            def = v->catalogues[i];
+    }
+    if (!def) {
+        rc = why_code(why, 3, "catalogue: %d is not a catalogue", (int)req->catalogue);
+        goto done;
+    }
+    if (*req->section) {
+        size_t k = 0;
+
+        while (k < def->n_sections && strcmp(def->sections[k]->code, req->section) != 0)
+            k++;
+        if (k == def->n_sections) {
+            rc = why_code(why, 5, "section: catalogue %s has no section %.64s",
+                          catalog_catalogue_name(req->catalogue), req->section);
+            goto done;
+        }
+        list = &def->sections[k]->dimensions;
+        n = &def->sections[k]->n_dimensions;
+    } else {
+        list = &def->common;
+        n = &def->n_common;
+    }
+    code = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION && req->dimension
+               ? req->dimension->code
+               : req->dimension_code;
+    for (at = 0; at < *n && strcmp((*list)[at]->code, code) != 0; at++)
+        ;
+    switch (req->kind) {
+    case CREDIT__V1__CHANGE_KIND__ADD_DIMENSION:
+    case CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION: {
+        Credit__V1__Dimension *d, **grown;
+        int add = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION;
+
+        if (!req->dimension) {
+            rc = why_code(why, 3, "dimension: is required to %s a dimension",
+                          add ? "add" : "change");
+            goto done;
+        }
+        if (add && at < *n) {
+            rc = why_code(why, 6, "dimension.code: %.64s is already a dimension of %s%s%.64s",
+                          code, catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
+                          req->section);
+            goto done;
+        }
+        if (!add && at == *n) {
+            rc = why_code(why, 5, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
+                          catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
+                          req->section);
+            goto done;
+        }
+        if (!add && strcmp(req->dimension->code, code) != 0) {
+            rc = why_code(why, 3, "dimension.code: %.64s differs from dimension_code %.64s; a "
+                          "code is never renamed (remove it and add another)",
+                          req->dimension->code, code);
+            goto done;
+        }
+        d = (Credit__V1__Dimension *)pb_copy(&req->dimension->base);
+        grown = add ? realloc(*list, (*n + 1) * sizeof **list) : *list;
+        if (!d || !grown) {
+            if (d)
+                credit__v1__dimension__free_unpacked(d, NULL);
+            rc = why_code(why, 14, "out of memory");
+            goto done;
+        }
+        *list = grown;
+        if (add) {
+            (*list)[(*n)++] = d;
+        } else {
+            credit__v1__dimension__free_unpacked((*list)[at], NULL);
+            (*list)[at] = d;
+        }
+        break;
+    }
+    case CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION:
+        if (at == *n) {
+            rc = why_code(why, 5, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
+                          catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
+                          req->section);
+            goto done;
+        }
+        credit__v1__dimension__free_unpacked((*list)[at], NULL);
+        memmove(&(*list)[at], &(*list)[at + 1], (*n - at - 1) * sizeof **list);
+        (*n)--;
+        break;
+    default:
+        rc = why_code(why, 3, "kind: is required: ADD_DIMENSION, CHANGE_DIMENSION or "
+                      "REMOVE_DIMENSION");
+        goto done;
+    }
+    v->version = base->msg->version + 1;
+done:
+    if (rc != 0) {
+        credit__v1__catalogue_version__free_unpacked(v, NULL);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+/* --- The catalog -------------------------------------------------------------------------- */
+
+static void version_key(unsigned char key[5], uint32_t version)
+{
+    key[0] = 'v';
+    key[1] = (unsigned char)(version >> 24);
+    key[2] = (unsigned char)(version >> 16);
+    key[3] = (unsigned char)(version >> 8);
+    key[4] = (unsigned char)version;
+}
+
+int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg)
+{
+    unsigned char key[5];
+
+    version_key(key, msg->version);
+    return pb_batch_put(b, STORE_CF_CATALOGUE, key, sizeof key, &msg->base) == 0 ? 0 : -1;
+}
+
+static int append(catalog *c, catalog_version *v)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        catalog_version **grown = realloc(c->v, cap * sizeof *grown);
+
+        if (!grown)
+            return -1;
+        c->v = grown;
+        c->cap = cap;
+    }
+    c->v[c->n++] = v;
+    return 0;
+}
+
+void catalog_publish(catalog *c, catalog_version *v)
+{
+    pthread_mutex_lock(&c->mu);
+    if (v->msg->version != c->n + 1 || append(c, v) != 0) {
+        /* The caller wrote it; failing to remember it would lose a version in memory only.
+         * Growth is amortized and tiny, so this is an invariant, not a path. */
+        abort();
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Reads the seed text into a message and gives it version 1's fields. */
+static int read_seed(const char *text, size_t len, const char *origin,
+                     Credit__V1__CatalogueVersion **out, char *err)
+{
+    ProtobufCMessage *m = NULL;
+    textproto_error te;
+    Credit__V1__CatalogueVersion *v;
+
+    if (textproto_parse(&credit__v1__catalogue_version__descriptor, text, len, &m, &te) != 0) {
+        say(err, CATALOG_ERR_LEN, "%.200s:%d:%d: %s%s%.255s", origin, te.line, te.column,
+                 te.path, *te.path ? ": " : "", te.reason);
+        return -1;
+    }
+    v = (Credit__V1__CatalogueVersion *)m;
+    if (v->version > 1 || v->effective_at || v->approved_at || *v->change_request_id) {
+        say(err, CATALOG_ERR_LEN,
+                 "%.200s: the seed sets version, effective_at, approved_at or "
+                 "change_request_id; the node fills them in",
+                 origin);
+        credit__v1__catalogue_version__free_unpacked(v, NULL);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static Google__Protobuf__Timestamp *new_timestamp(int64_t seconds)
+{
+    Google__Protobuf__Timestamp *t = malloc(sizeof *t);
+
+    if (t) {
+        google__protobuf__timestamp__init(t);
+        t->seconds = seconds;
+    }
+    return t;
+}
+
+/* Compiles the seed; with `store_it`, stores it as version 1 and publishes it. */
+static int open_seed(catalog *c, store *st, const char *text, size_t len, const char *origin,
+                     int store_it, catalog_unit_exists exists, void *arg, char *err)
+{
+    Credit__V1__CatalogueVersion *msg;
+    catalog_version *v;
+    char why[CATALOG_ERR_LEN];
+    store_batch *b;
+    int rc;
+
+    if (read_seed(text, len, origin, &msg, err) != 0)
+        return -1;
+    msg->version = 1;
+    free(msg->approved_by != protobuf_c_empty_string ? msg->approved_by : NULL);
+    msg->approved_by = strdup("seed");
+    msg->effective_at = new_timestamp(0);
+    msg->approved_at = new_timestamp((int64_t)time(NULL));
+    if (!msg->approved_by || !msg->effective_at || !msg->approved_at) {
+        credit__v1__catalogue_version__free_unpacked(msg, NULL);
+        say(err, CATALOG_ERR_LEN, "out of memory");
+        return -1;
+    }
+    if (catalog_compile(msg, exists, arg, &v, why) != 0) {
+        say(err, CATALOG_ERR_LEN, "%.200s: %s", origin, why);
+        credit__v1__catalogue_version__free_unpacked(msg, NULL);
+        return -1;
+    }
+    if (!store_it) {
+        catalog_version_destroy(v);
+        return 0;
+    }
+    b = store_batch_create();
+    rc = b ? catalog_put(b, msg) : -1;
+    if (rc == 0)
+        rc = store_write(st, b, err) == 0 ? 0 : -1;
+    else
+        say(err, CATALOG_ERR_LEN, "out of memory");
+    store_batch_destroy(b);
+    if (rc != 0 || append(c, v) != 0) {
+        catalog_version_destroy(v);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_stored(catalog *c, store *st, catalog_unit_exists exists, void *arg, char *err)
+{
+    store_iter *it = store_iter_create(st, NULL, STORE_CF_CATALOGUE, "v", 1, NULL, 0);
+    char why[CATALOG_ERR_LEN];
+    int rc = 0;
+
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vlen;
+        const void *val = store_iter_value(it, &vlen);
+        Credit__V1__CatalogueVersion *msg =
+            credit__v1__catalogue_version__unpack(NULL, vlen, val);
+        catalog_version *v;
+
+        if (!msg || msg->version != c->n + 1) {
+            say(err, CATALOG_ERR_LEN, "stored catalogue version %zu is unreadable or out of "
+                     "order", c->n + 1);
+            if (msg)
+                credit__v1__catalogue_version__free_unpacked(msg, NULL);
+            rc = -1;
+            break;
+        }
+        if (catalog_compile(msg, exists, arg, &v, why) != 0) {
+            say(err, CATALOG_ERR_LEN, "stored catalogue version %u: %s", msg->version, why);
+            credit__v1__catalogue_version__free_unpacked(msg, NULL);
+            rc = -1;
+            break;
+        }
+        if (append(c, v) != 0) {
+            catalog_version_destroy(v);
+            say(err, CATALOG_ERR_LEN, "out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && store_iter_error(it, err) != 0)
+        rc = -1;
+    store_iter_destroy(it);
+    return rc;
+}
+
+int catalog_open(store *st, const char *text, size_t len, const char *origin,
+                 catalog_unit_exists exists, void *arg, catalog **out, char *err)
+{
+    catalog *c = calloc(1, sizeof *c);
+
+    if (!c) {
+        say(err, CATALOG_ERR_LEN, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    if (load_stored(c, st, exists, arg, err) != 0 ||
+        open_seed(c, st, text, len, origin, c->n == 0, exists, arg, err) != 0) {
+        catalog_destroy(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void catalog_destroy(catalog *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        catalog_version_destroy(c->v[i]);
+    free(c->v);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+const catalog_version *catalog_at(catalog *c, int64_t t)
+{
+    const catalog_version *v = NULL;
+
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = c->n; i-- > 0;) {
+        if (catalog_effective(c->v[i]) <= t) {
+            v = c->v[i];
+            break;
+        }
+    }
+    if (!v && c->n)
+        v = c->v[0];
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+const catalog_version *catalog_get(catalog *c, uint32_t version)
+{
+    const catalog_version *v = NULL;
+
+    pthread_mutex_lock(&c->mu);
+    if (version >= 1 && version <= c->n)
+        v = c->v[version - 1];
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+const catalog_version *catalog_newest(catalog *c)
+{
+    const catalog_version *v;
+
+    pthread_mutex_lock(&c->mu);
+    v = c->n ? c->v[c->n - 1] : NULL;
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}
+
+uint32_t catalog_count(catalog *c)
+{
+    uint32_t n;
+
+    pthread_mutex_lock(&c->mu);
+    n = (uint32_t)c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}

@@ -1,0 +1,549 @@
+/*
+ * test_catalog.c — unit tests for server/catalog.c: the seed compiles; every kind of bad entry
+ * is refused with a message naming it; changes apply (or are refused with the right code);
+ * versions persist and the one in force follows the effective times.
+ *
+ * A bad catalogue is made by changing one thing in the repository's seed (tu_seed_message),
+ * so that each test proves one check.
+ */
+#include "testutil.h"
+
+#include <limits.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "store.h"
+#include "tu_catalog.h"
+
+#define PUBLIC CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC
+
+/* --- Finding things in the seed message ----------------------------------------------------- */
+
+static Credit__V1__CatalogueDefinition *def_of(Credit__V1__CatalogueVersion *v, int catalogue)
+{
+    for (size_t i = 0; i < v->n_catalogues; i++) {
+        if ((int)v->catalogues[i]->catalogue == catalogue)
+            return v->catalogues[i];
+    }
+    fail_msg("no catalogue %d in the seed", catalogue);
+    return NULL;
+}
+
+static Credit__V1__Section *section_of(Credit__V1__CatalogueVersion *v, const char *code)
+{
+    Credit__V1__CatalogueDefinition *d = def_of(v, PUBLIC);
+
+    for (size_t i = 0; i < d->n_sections; i++) {
+        if (strcmp(d->sections[i]->code, code) == 0)
+            return d->sections[i];
+    }
+    fail_msg("no section %s in the seed", code);
+    return NULL;
+}
+
+static Credit__V1__Dimension *dim_of(Credit__V1__CatalogueVersion *v, const char *section,
+                                     const char *code)
+{
+    Credit__V1__Section *s = section_of(v, section);
+
+    for (size_t i = 0; i < s->n_dimensions; i++) {
+        if (strcmp(s->dimensions[i]->code, code) == 0)
+            return s->dimensions[i];
+    }
+    fail_msg("no dimension %s/%s in the seed", section, code);
+    return NULL;
+}
+
+/* Replaces an unpacked message's string (free_unpacked frees it later). */
+static void set(char **field, const char *value)
+{
+    if (*field != protobuf_c_empty_string)
+        free(*field);
+    *field = strdup(value);
+    assert_non_null(*field);
+}
+
+static const char *const demo_units[] = {"office", "tax", "market", "court", "water", NULL};
+
+static int demo_unit(void *arg, const char *code)
+{
+    (void)arg;
+    for (size_t i = 0; demo_units[i]; i++) {
+        if (strcmp(demo_units[i], code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Compiles `v`, which must fail with a message holding every one of the words; frees v. */
+static void expect_refused(Credit__V1__CatalogueVersion *v, const char *const *words,
+                           const char *file, int line)
+{
+    catalog_version *cv = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+
+    if (catalog_compile(v, demo_unit, NULL, &cv, err) == 0) {
+        print_error("%s:%d: compiled; wanted a refusal\n", file, line);
+        catalog_version_destroy(cv);
+        fail();
+    }
+    for (size_t i = 0; words[i]; i++) {
+        if (!strstr(err, words[i])) {
+            print_error("%s:%d: \"%s\" does not mention \"%s\"\n", file, line, err, words[i]);
+            fail();
+        }
+    }
+    credit__v1__catalogue_version__free_unpacked(v, NULL);
+}
+
+#define EXPECT_REFUSED(v, ...)                                                                     \
+    do {                                                                                           \
+        const char *const words_[] = {__VA_ARGS__, NULL};                                          \
+        expect_refused((v), words_, __FILE__, __LINE__);                                           \
+    } while (0)
+
+/* --- The seed ------------------------------------------------------------------------------ */
+
+static void test_seed_compiles_with_six_catalogues_and_eighteen_categories(void **state)
+{
+    const catalog_version *cv = tu_catalogue();
+    const catalog_def *pub;
+    Credit__V1__CatalogueVersion *m = tu_seed_message();
+    catalog_version *own = NULL;
+    char err[CATALOG_ERR_LEN];
+
+    (void)state;
+    assert_int_equal(cv->n_defs, 6);
+    for (int c = 1; c <= 6; c++)
+        assert_non_null(catalog_find_def(cv, c));
+    pub = catalog_find_def(cv, PUBLIC);
+    assert_int_equal(pub->n_sections, 18);
+    assert_string_equal(pub->input->name, "credit.v1.PublicRecordInput");
+    for (int c = 1; c <= 18; c++) {
+        const catalog_section *s = catalog_public_section(cv, c);
+
+        assert_non_null(s);
+        assert_non_null(s->body);
+        assert_true(s->n_dims > 0);
+        /* The office may push every public category. */
+        assert_true(catalog_responsible(s, "office", CREDIT__V1__UNIT_KIND__OFFICE));
+    }
+    assert_null(catalog_public_section(cv, 0));
+    assert_null(catalog_public_section(cv, 19));
+    /* Responsibility moved from the demo units into the catalogue. */
+    assert_true(catalog_responsible(catalog_public_section(cv, CREDIT__V1__CATEGORY__CATEGORY_PENALTY),
+                                    "tax", CREDIT__V1__UNIT_KIND__DEPARTMENT));
+    assert_false(catalog_responsible(
+        catalog_public_section(cv, CREDIT__V1__CATEGORY__CATEGORY_LICENSING), "tax",
+        CREDIT__V1__UNIT_KIND__DEPARTMENT));
+    /* The demo registry holds every unit the seed names. */
+    if (catalog_compile(m, demo_unit, NULL, &own, err) != 0)
+        fail_msg("%s", err);
+    catalog_version_destroy(own);
+}
+
+static void test_dimensions_resolve_in_the_input_and_the_stored_record(void **state)
+{
+    const catalog_section *pen =
+        catalog_public_section(tu_catalogue(), CREDIT__V1__CATEGORY__CATEGORY_PENALTY);
+    const catalog_dim *fine = catalog_dim_by_field(pen, "penalty.fine_amount_fen");
+    const catalog_dim *name = catalog_dim_by_field(pen, "subject.name");
+
+    (void)state;
+    assert_non_null(fine);
+    assert_int_equal(fine->depth, 2);
+    assert_int_equal(fine->rec_depth, 2);
+    assert_string_equal(fine->in[1]->name, "fine_amount_fen");
+    /* A common dimension: the subject sits under meta in the stored record. */
+    assert_non_null(name);
+    assert_int_equal(name->depth, 2);
+    assert_int_equal(name->rec_depth, 3);
+    assert_string_equal(name->rec[0]->name, "meta");
+    assert_ptr_equal(catalog_dim_by_code(pen, name->d->code), name);
+    assert_null(catalog_dim_by_field(pen, "licence.licence_number"));
+}
+
+/* --- Bad entries --------------------------------------------------------------------------- */
+
+static void test_unknown_field_path_is_refused_naming_the_entry(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&dim_of(v, "PENALTY", "remarks")->field, "penalty.no_such_field");
+    EXPECT_REFUSED(v, "catalogue PUBLIC", "section PENALTY", "dimension remarks",
+                   "credit.v1.Penalty has no field \"no_such_field\"");
+}
+
+static void test_field_that_cannot_hold_the_value_type_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "PENALTY", "fine_amount_fen")->type = CREDIT__V1__VALUE_TYPE__VALUE_DATE;
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot hold a VALUE_DATE");
+}
+
+static void test_unregistered_responsible_unit_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Section *s = section_of(v, "LICENSING");
+
+    (void)state;
+    assert_true(s->n_responsible_units > 0);
+    set(&s->responsible_units[0], "nobody");
+    EXPECT_REFUSED(v, "section LICENSING", "\"nobody\" is not registered");
+}
+
+static void test_code_used_twice_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Section *s = section_of(v, "PENALTY");
+
+    (void)state;
+    set(&s->dimensions[1]->code, s->dimensions[0]->code);
+    EXPECT_REFUSED(v, "section PENALTY", "used twice");
+}
+
+static void test_category_without_a_section_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__CatalogueDefinition *d = def_of(v, PUBLIC);
+    Credit__V1__Section *last = d->sections[d->n_sections - 1];
+    char expect[64];
+
+    (void)state;
+    snprintf(expect, sizeof expect, "category CATEGORY_%s has no section", last->code);
+    d->n_sections--;
+    credit__v1__section__free_unpacked(last, NULL);
+    EXPECT_REFUSED(v, "catalogue PUBLIC", expect);
+}
+
+static void test_section_that_is_no_category_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&section_of(v, "HONOUR")->code, "HONOURS");
+    EXPECT_REFUSED(v, "section HONOURS", "not a public catalogue category");
+}
+
+static void test_required_number_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "PENALTY", "fine_amount_fen")->required = 1;
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot be required");
+}
+
+static void test_optional_severity_is_refused_as_the_node_relies_on_it(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "PENALTY", "severity")->required = 0;
+    EXPECT_REFUSED(v, "section PENALTY", "penalty.severity must be a required dimension");
+}
+
+static void test_missing_catalogue_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__CatalogueDefinition *last = v->catalogues[v->n_catalogues - 1];
+
+    (void)state;
+    assert_int_equal(last->catalogue, CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE);
+    v->n_catalogues--;
+    credit__v1__catalogue_definition__free_unpacked(last, NULL);
+    EXPECT_REFUSED(v, "catalogue FINANCE is missing");
+}
+
+static void test_dimension_without_a_tier_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "LICENSING", "content")->tier = CREDIT__V1__TIER__TIER_UNSPECIFIED;
+    EXPECT_REFUSED(v, "section LICENSING", "dimension content", "tier is required");
+}
+
+static void test_publicity_window_upside_down_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Section *s = section_of(v, "PENALTY");
+
+    (void)state;
+    assert_true(s->n_publicity > 0);
+    s->publicity[0]->min_months = s->publicity[0]->max_months + 1;
+    EXPECT_REFUSED(v, "section PENALTY", "is not a window");
+}
+
+static void test_enum_dimension_without_a_field_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Dimension *d = dim_of(v, "PENALTY", "remarks");
+
+    (void)state;
+    set(&d->field, "");
+    d->type = CREDIT__V1__VALUE_TYPE__VALUE_ENUM;
+    EXPECT_REFUSED(v, "dimension remarks", "needs a typed field");
+}
+
+static void test_field_outside_the_sections_body_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&dim_of(v, "LICENSING", "remarks")->field, "penalty.remarks");
+    EXPECT_REFUSED(v, "section LICENSING", "outside the section's body \"licence\"");
+}
+
+static void test_unknown_input_message_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&def_of(v, PUBLIC)->input_message, "credit.v1.NoSuchInput");
+    EXPECT_REFUSED(v, "catalogue PUBLIC", "\"credit.v1.NoSuchInput\" is not a message");
+}
+
+/* --- Changes ------------------------------------------------------------------------------- */
+
+static int apply(int kind, const char *section, const char *code, Credit__V1__Dimension *d,
+                 char *why)
+{
+    Credit__V1__ChangeRequest cr = CREDIT__V1__CHANGE_REQUEST__INIT;
+    Credit__V1__CatalogueVersion *out = NULL;
+    int rc;
+
+    cr.kind = kind;
+    cr.catalogue = PUBLIC;
+    cr.section = (char *)section;
+    cr.dimension_code = (char *)code;
+    cr.dimension = d;
+    rc = catalog_apply(tu_catalogue(), &cr, &out, why);
+    if (rc == 0) {
+        assert_int_equal(out->version, 2);
+        credit__v1__catalogue_version__free_unpacked(out, NULL);
+    }
+    return rc;
+}
+
+static void test_changes_that_do_not_apply_get_their_codes(void **state)
+{
+    Credit__V1__Dimension d;
+    char why[CATALOG_ERR_LEN];
+
+    (void)state;
+    tu_public_dimension("PENALTY", "remarks", &d);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, "PENALTY", "", &d, why), 6);
+    assert_non_null(strstr(why, "already a dimension"));
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, "PENALTY", "nope", &d, why),
+                     5);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "PENALTY", "nope", NULL, why),
+                     5);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "NOPE", "remarks", NULL, why),
+                     5);
+    assert_non_null(strstr(why, "no section NOPE"));
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, "PENALTY", "remarks",
+                           NULL, why),
+                     3);
+    /* A code is never renamed. */
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, "PENALTY", "content", &d,
+                           why),
+                     3);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, "PENALTY", "", NULL, why), 3);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "PENALTY", "remarks", NULL,
+                           why),
+                     0);
+}
+
+static void test_common_dimensions_change_with_an_empty_section(void **state)
+{
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    catalog_version *v2;
+    const catalog_dim *x;
+
+    (void)state;
+    d.code = "subject_phone";
+    d.name = "联系电话 phone";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TEXT;
+    d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, PUBLIC, "", "", &d);
+    /* Every section of the catalogue has it now. */
+    for (int c = 1; c <= 18; c++) {
+        x = catalog_dim_by_code(catalog_public_section(v2, c), "subject_phone");
+        assert_non_null(x);
+        assert_int_equal(x->depth, 0);
+    }
+    catalog_version_destroy(v2);
+}
+
+/* --- The catalog in the store -------------------------------------------------------------- */
+
+struct fixture {
+    char dir[PATH_MAX];
+    char db[PATH_MAX];
+    store *st;
+    char *seed;
+    size_t seed_len;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char err[STORE_ERR_LEN], path[PATH_MAX];
+
+    if (!fx || tu_mkdtemp(fx->dir, sizeof(fx->dir), "test_catalog") != 0 ||
+        tu_join(fx->db, sizeof(fx->db), fx->dir, "db") != 0 ||
+        store_open(fx->db, NULL, &fx->st, err) != 0) {
+        free(fx);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/proto/catalogue.textproto", tu_env("CREDIT_SOURCE_DIR"));
+    fx->seed = tu_read_file(path, &fx->seed_len);
+    *state = fx;
+    return fx->seed ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    int rc;
+
+    store_close(fx->st);
+    rc = tu_rmrf(fx->dir);
+    free(fx->seed);
+    free(fx);
+    return rc;
+}
+
+static void test_bad_seed_text_is_refused_with_its_line(void **state)
+{
+    struct fixture *fx = *state;
+    static const char bad[] = "summary: \"x\"\ncatalogues {\n  catalogue: CATALOGUE_PUBLIK\n}\n";
+    catalog *c = NULL;
+    char err[CATALOG_ERR_LEN];
+
+    assert_int_equal(catalog_open(fx->st, bad, sizeof bad - 1, "bad.textproto", demo_unit, NULL,
+                                  &c, err),
+                     -1);
+    assert_null(c);
+    assert_non_null(strstr(err, "bad.textproto:3:"));
+    assert_non_null(strstr(err, "CATALOGUE_PUBLIK"));
+    /* Nothing was stored: the next start seeds afresh. */
+    assert_int_equal(catalog_open(fx->st, fx->seed, fx->seed_len, "seed", demo_unit, NULL, &c,
+                                  err),
+                     0);
+    assert_int_equal(catalog_count(c), 1);
+    catalog_destroy(c);
+}
+
+static void test_seed_that_sets_the_version_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    size_t len = fx->seed_len + 32;
+    char *text = malloc(len);
+    catalog *c = NULL;
+    char err[CATALOG_ERR_LEN];
+
+    assert_non_null(text);
+    len = (size_t)snprintf(text, len, "version: 7\n%s", fx->seed);
+    assert_int_equal(catalog_open(fx->st, text, len, "seed", demo_unit, NULL, &c, err), -1);
+    assert_non_null(strstr(err, "the node fills them in"));
+    free(text);
+}
+
+static void test_versions_persist_and_take_effect_in_order(void **state)
+{
+    struct fixture *fx = *state;
+    Credit__V1__Dimension d;
+    catalog *c = NULL;
+    catalog_version *v2;
+    Google__Protobuf__Timestamp *at;
+    store_batch *b;
+    char err[CATALOG_ERR_LEN];
+    int64_t now = (int64_t)time(NULL);
+
+    assert_int_equal(catalog_open(fx->st, fx->seed, fx->seed_len, "seed", demo_unit, NULL, &c,
+                                  err),
+                     0);
+    assert_int_equal(catalog_count(c), 1);
+    assert_int_equal(catalog_at(c, 0)->msg->version, 1);
+    assert_string_equal(catalog_get(c, 1)->msg->approved_by, "seed");
+    assert_null(catalog_get(c, 2));
+
+    /* Version 2, in force an hour from now. */
+    tu_public_dimension("PENALTY", "fine_amount_fen", &d);
+    d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, PUBLIC, "PENALTY",
+                              "fine_amount_fen", &d);
+    at = malloc(sizeof *at);
+    assert_non_null(at);
+    google__protobuf__timestamp__init(at);
+    at->seconds = now + 3600;
+    free(v2->msg->effective_at);
+    v2->msg->effective_at = at;
+    b = store_batch_create();
+    assert_int_equal(catalog_put(b, v2->msg), 0);
+    assert_int_equal(store_write(fx->st, b, err), 0);
+    store_batch_destroy(b);
+    catalog_publish(c, v2);
+    assert_int_equal(catalog_count(c), 2);
+    assert_int_equal(catalog_at(c, now)->msg->version, 1);
+    assert_int_equal(catalog_at(c, now + 3599)->msg->version, 1);
+    assert_int_equal(catalog_at(c, now + 3600)->msg->version, 2);
+    assert_int_equal(catalog_newest(c)->msg->version, 2);
+    catalog_destroy(c);
+
+    /* A restart reads both back; the seed is checked again but not stored again. */
+    assert_int_equal(catalog_open(fx->st, fx->seed, fx->seed_len, "seed", demo_unit, NULL, &c,
+                                  err),
+                     0);
+    assert_int_equal(catalog_count(c), 2);
+    assert_int_equal(catalog_at(c, now + 7200)->msg->version, 2);
+    assert_int_equal(
+        catalog_dim_by_code(catalog_public_section(catalog_get(c, 2),
+                                                   CREDIT__V1__CATEGORY__CATEGORY_PENALTY),
+                            "fine_amount_fen")
+            ->d->tier,
+        CREDIT__V1__TIER__TIER_GOVERNMENT);
+    catalog_destroy(c);
+
+    /* A bad seed stops even a node that has stored versions. */
+    assert_int_equal(catalog_open(fx->st, "catalogues {", 12, "broken", demo_unit, NULL, &c, err),
+                     -1);
+    assert_non_null(strstr(err, "broken:1:"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_compiles_with_six_catalogues_and_eighteen_categories),
+        cmocka_unit_test(test_dimensions_resolve_in_the_input_and_the_stored_record),
+        cmocka_unit_test(test_unknown_field_path_is_refused_naming_the_entry),
+        cmocka_unit_test(test_field_that_cannot_hold_the_value_type_is_refused),
+        cmocka_unit_test(test_unregistered_responsible_unit_is_refused),
+        cmocka_unit_test(test_code_used_twice_is_refused),
+        cmocka_unit_test(test_category_without_a_section_is_refused),
+        cmocka_unit_test(test_section_that_is_no_category_is_refused),
+        cmocka_unit_test(test_required_number_is_refused),
+        cmocka_unit_test(test_optional_severity_is_refused_as_the_node_relies_on_it),
+        cmocka_unit_test(test_missing_catalogue_is_refused),
+        cmocka_unit_test(test_dimension_without_a_tier_is_refused),
+        cmocka_unit_test(test_publicity_window_upside_down_is_refused),
+        cmocka_unit_test(test_enum_dimension_without_a_field_is_refused),
+        cmocka_unit_test(test_field_outside_the_sections_body_is_refused),
+        cmocka_unit_test(test_unknown_input_message_is_refused),
+        cmocka_unit_test(test_changes_that_do_not_apply_get_their_codes),
+        cmocka_unit_test(test_common_dimensions_change_with_an_empty_section),
+        cmocka_unit_test_setup_teardown(test_bad_seed_text_is_refused_with_its_line, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_seed_that_sets_the_version_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_versions_persist_and_take_effect_in_order, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
