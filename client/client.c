@@ -592,11 +592,16 @@ int credit_client_bind_identity(credit_client *c, const char *code, const char *
 
 /* --- Public credit records ------------------------------------------------------------------ */
 
-/* Calls `method` and hands over its answer as `type` into *out. */
+/* Calls `method` and hands over its answer as `type` into *out. A caller's request may be
+ * NULL (passed cast, not as &req->base): that is CREDIT_EINVAL here. */
 static int typed_call(credit_client *c, const char *method, const ProtobufCMessage *req,
                       const ProtobufCMessageDescriptor *type, void **out, credit_status *st)
 {
     ProtobufCMessage *resp = NULL;
+    if (!req) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "req: missing");
+        return CREDIT_EINVAL;
+    }
     if (!out) {
         fail(st, CREDIT_CODE_INVALID_ARGUMENT, "out: missing");
         return CREDIT_EINVAL;
@@ -617,22 +622,15 @@ static const char *tier_service(credit_tier tier)
 int credit_client_push_batch(credit_client *c, const Credit__V1__PushBatchRequest *req,
                              Credit__V1__PushBatchResponse **out, credit_status *st)
 {
-    if (!req) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "req: missing");
-        return CREDIT_EINVAL;
-    }
-    return typed_call(c, "/credit.v1.PublicCreditCollection/PushBatch", &req->base,
+    return typed_call(c, "/credit.v1.PublicCreditCollection/PushBatch",
+                      (const ProtobufCMessage *)req,
                       &credit__v1__push_batch_response__descriptor, (void **)out, st);
 }
 
 int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *req,
                           Credit__V1__PushResult **out, credit_status *st)
 {
-    if (!req) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "req: missing");
-        return CREDIT_EINVAL;
-    }
-    return typed_call(c, "/credit.v1.PublicCreditCollection/Correct", &req->base,
+    return typed_call(c, "/credit.v1.PublicCreditCollection/Correct", (const ProtobufCMessage *)req,
                       &credit__v1__push_result__descriptor, (void **)out, st);
 }
 
@@ -675,4 +673,82 @@ int credit_client_get_record(credit_client *c, credit_tier tier, const char *rec
     snprintf(method, sizeof method, "/%s/GetRecord", svc);
     return typed_call(c, method, &req.base, &credit__v1__get_record_response__descriptor,
                       (void **)out, st);
+}
+
+/* --- credit.v1.CatalogueGovernance ---------------------------------------------------------- */
+
+#define GOVERNANCE(method) "/credit.v1.CatalogueGovernance/" method
+
+/* Calls a CatalogueGovernance method whose answer is a ChangeRequest. */
+static int change_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                       Credit__V1__ChangeRequest **out, credit_status *st)
+{
+    return typed_call(c, method, req, &credit__v1__change_request__descriptor, (void **)out, st);
+}
+
+int credit_client_catalogue_versions(credit_client *c, Credit__V1__ListVersionsResponse **out,
+                                     credit_status *st)
+{
+    Credit__V1__ListVersionsRequest req = CREDIT__V1__LIST_VERSIONS_REQUEST__INIT;
+    return typed_call(c, GOVERNANCE("ListVersions"), &req.base,
+                      &credit__v1__list_versions_response__descriptor, (void **)out, st);
+}
+
+int credit_client_catalogue_get(credit_client *c, uint32_t version,
+                                Credit__V1__CatalogueVersion **out, credit_status *st)
+{
+    Credit__V1__GetVersionRequest req = CREDIT__V1__GET_VERSION_REQUEST__INIT;
+    req.version = version;
+    return typed_call(c, GOVERNANCE("GetVersion"), &req.base,
+                      &credit__v1__catalogue_version__descriptor, (void **)out, st);
+}
+
+int credit_client_catalogue_propose(credit_client *c, const Credit__V1__ProposeChangeRequest *req,
+                                    Credit__V1__ChangeRequest **out, credit_status *st)
+{
+    return change_call(c, GOVERNANCE("ProposeChange"), (const ProtobufCMessage *)req, out, st);
+}
+
+int credit_client_catalogue_review(credit_client *c, const char *id, int pass,
+                                   const char *reasons, Credit__V1__ChangeRequest **out,
+                                   credit_status *st)
+{
+    Credit__V1__ReviewChangeRequest req = CREDIT__V1__REVIEW_CHANGE_REQUEST__INIT;
+    req.id = str(id);
+    req.pass = pass != 0;
+    req.reasons = str(reasons);
+    return change_call(c, GOVERNANCE("ReviewChange"), &req.base, out, st);
+}
+
+int credit_client_catalogue_decide(credit_client *c, const char *id, int approve,
+                                   const char *reasons, int64_t effective_at_unix,
+                                   Credit__V1__ChangeRequest **out, credit_status *st)
+{
+    Credit__V1__DecideChangeRequest req = CREDIT__V1__DECIDE_CHANGE_REQUEST__INIT;
+    Google__Protobuf__Timestamp effective = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    req.id = str(id);
+    req.approve = approve != 0;
+    req.reasons = str(reasons);
+    if (effective_at_unix != 0) { /* unset: the node takes now */
+        effective.seconds = effective_at_unix;
+        req.effective_at = &effective;
+    }
+    return change_call(c, GOVERNANCE("DecideChange"), &req.base, out, st);
+}
+
+int credit_client_catalogue_change(credit_client *c, const char *id,
+                                   Credit__V1__ChangeRequest **out, credit_status *st)
+{
+    Credit__V1__GetChangeRequest req = CREDIT__V1__GET_CHANGE_REQUEST__INIT;
+    req.id = str(id);
+    return change_call(c, GOVERNANCE("GetChange"), &req.base, out, st);
+}
+
+int credit_client_catalogue_changes(credit_client *c, Credit__V1__ChangeState state,
+                                    Credit__V1__ListChangesResponse **out, credit_status *st)
+{
+    Credit__V1__ListChangesRequest req = CREDIT__V1__LIST_CHANGES_REQUEST__INIT;
+    req.state = state;
+    return typed_call(c, GOVERNANCE("ListChanges"), &req.base,
+                      &credit__v1__list_changes_response__descriptor, (void **)out, st);
 }

@@ -53,6 +53,28 @@ static const char help_text[] =
     "                               credit.v1.PublicRecordInput a line, streamed or in batches\n"
     "                               of N (1..1000); prints a summary and each rejected line\n"
     "                               (--json: one result a line); exit 1 if any is rejected\n"
+    "  catalogue list               the catalogue's versions (* marks the one in force), then\n"
+    "                               the catalogues in force with their counts of sections\n"
+    "                               and dimensions (common ones included)\n"
+    "  catalogue show [VERSION]     a version (default: the one in force): each catalogue,\n"
+    "                               section (responsibility, publicity) and dimension\n"
+    "  catalogue diff V1 V2         what changed from V1 to V2, a line each: + added, - removed,\n"
+    "                               ~ changed (which attributes); exit 0 either way\n"
+    "  catalogue propose FILE       file a change: one credit.v1.ProposeChangeRequest as JSON\n"
+    "                               (FILE, or - for stdin); prints the request, its id first\n"
+    "  catalogue review ID pass|fail --reason TEXT\n"
+    "                               compliance review of a filed request (the office)\n"
+    "  catalogue decide ID approve|reject --reason TEXT [--effective RFC3339]\n"
+    "                               deliberation of a request that passed review (the office);\n"
+    "                               approval makes a new version, in force from --effective\n"
+    "                               (whole seconds; default now)\n"
+    "  catalogue history [--state STATE]\n"
+    "                               the change requests, oldest first (STATE: filed,\n"
+    "                               review_passed, review_failed, approved, rejected)\n"
+    "  catalogue get ID             one change request in full\n"
+    "  (--json: each catalogue command prints the node's messages; list prints\n"
+    "  {\"list\":ListVersionsResponse,\"current\":CatalogueVersion}, diff an object of the\n"
+    "  differences)\n"
     "\n"
     "Options (each of the first four may come from CREDIT_TARGET, CREDIT_CA, CREDIT_CERT,\n"
     "CREDIT_KEY; a flag wins):\n"
@@ -72,6 +94,19 @@ enum {
     OPT_TIER = 1u << 1,
     OPT_CATEGORY = 1u << 2,
     OPT_BATCH = 1u << 3,
+    OPT_STATE = 1u << 4,
+    OPT_REASON = 1u << 5,
+    OPT_EFFECTIVE = 1u << 6,
+};
+
+/* The flag of each command-specific option, for "does not take" errors. */
+static const struct {
+    unsigned bit;
+    const char *flag;
+} opt_flags[] = {
+    {OPT_KIND, "--kind"},   {OPT_TIER, "--tier"},     {OPT_CATEGORY, "--category"},
+    {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
+    {OPT_EFFECTIVE, "--effective"},
 };
 
 struct config {
@@ -86,6 +121,10 @@ struct config {
     const char *cats[MAX_CATS];
     size_t n_cats;
     int batch; /* --batch: records per PushBatch; 0: stream */
+    const char *state;     /* --state, as given */
+    const char *reason;    /* --reason */
+    const char *effective; /* --effective, as given */
+    unsigned used;         /* OPT_* of the command-specific options given */
 };
 
 struct command {
@@ -115,6 +154,21 @@ static int report(const credit_status *st)
 {
     fprintf(stderr, PROG ": %s: %s\n", credit_code_name(st->code), st->message);
     return EXIT_ERR;
+}
+
+static int nomem(void)
+{
+    fputs(PROG ": out of memory\n", stderr);
+    return EXIT_ERR;
+}
+
+/* The flag of the first option in `bits`. */
+static const char *opt_flag(unsigned bits)
+{
+    for (size_t i = 0; i < sizeof opt_flags / sizeof opt_flags[0]; i++)
+        if (bits & opt_flags[i].bit)
+            return opt_flags[i].flag;
+    return "?";
 }
 
 /* --- Tables for people --------------------------------------------------------------------- */
@@ -163,6 +217,7 @@ static size_t display_width(const char *s)
 
 /* A table of copied strings, row-major. The caller owns it: table_cleanup frees the cells. */
 struct table {
+    size_t indent; /* spaces before each row */
     size_t ncols;
     size_t nrows;
     size_t cap; /* rows allocated */
@@ -208,10 +263,11 @@ static int table_add(struct table *t, const char *const *row)
     return 0;
 }
 
-/* Columns as wide as their widest cell, two spaces apart; the last column is not padded. */
+/* Columns as wide as their widest cell, two spaces apart; the last column is not padded, and
+ * the lines of a multi-line cell in it start under its first. */
 static void table_print(FILE *out, const struct table *t)
 {
-    size_t widths[16] = {0};
+    size_t widths[16] = {0}, last = t->indent;
 
     if (t->ncols > sizeof widths / sizeof widths[0])
         return;
@@ -221,16 +277,92 @@ static void table_print(FILE *out, const struct table *t)
             if (w > widths[c])
                 widths[c] = w;
         }
+    for (size_t c = 0; c + 1 < t->ncols; c++)
+        last += widths[c] + 2;
     for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
+        fprintf(out, "%*s", (int)t->indent, "");
+        for (size_t c = 0; c + 1 < t->ncols; c++) {
             const char *cell = t->cells[r * t->ncols + c];
             fputs(cell, out);
-            if (c + 1 < t->ncols)
-                for (size_t pad = display_width(cell); pad < widths[c] + 2; pad++)
-                    putc(' ', out);
+            for (size_t pad = display_width(cell); pad < widths[c] + 2; pad++)
+                putc(' ', out);
         }
+        for (const char *p = t->cells[r * t->ncols + t->ncols - 1]; *p; p++)
+            if (*p != '\n' || !p[1])
+                putc(*p, out);
+            else
+                fprintf(out, "\n%*s", (int)last, "");
         putc('\n', out);
     }
+}
+
+/* Starts a table of ncols columns, `indent` spaces in, with a header row (NULL: none).
+ * Returns 0, or 1 when out of memory (the table is still to be finished). */
+static int table_start(struct table *t, size_t ncols, size_t indent, const char *const *header)
+{
+    table_init(t, ncols);
+    t->indent = indent;
+    return header && table_add(t, header) != 0;
+}
+
+/* Prints the table to stdout unless `bad` (a row could not be added), and frees it. Returns 0,
+ * or EXIT_ERR (out of memory, said). */
+static int table_finish(struct table *t, int bad)
+{
+    if (!bad)
+        table_print(stdout, t);
+    table_cleanup(t);
+    return bad ? nomem() : 0;
+}
+
+/* Prints (name, value) rows as a two-column table, `indent` spaces in. Returns 0 or EXIT_ERR
+ * (out of memory, said). */
+static int print_fields(const char *(*rows)[2], size_t n, size_t indent)
+{
+    struct table t;
+    int bad = table_start(&t, 2, indent, NULL);
+
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = table_add(&t, rows[i]) != 0;
+    return table_finish(&t, bad);
+}
+
+/* Appends printf-style text to buf (size bytes, *used of them taken); text that does not fit
+ * is cut. */
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t size, size_t *used,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+
+    if (*used + 1 >= size)
+        return;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *used = (size_t)k < size - *used ? *used + (size_t)k : size - 1;
+}
+
+/* A Timestamp as RFC 3339 UTC text in buf: "-" when unset, "?" when it cannot be shown. */
+static const char *format_time(const Google__Protobuf__Timestamp *t, char *buf, size_t size)
+{
+    if (!t)
+        snprintf(buf, size, "-");
+    else if (json_format_timestamp(buf, size, (long long)t->seconds, t->nanos) != 0)
+        snprintf(buf, size, "?");
+    return buf;
+}
+
+/* s, or "-" when it is empty. */
+static const char *dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+static void print_json(const ProtobufCMessage *msg)
+{
+    json_write_message(stdout, msg);
+    putc('\n', stdout);
 }
 
 /* --- Parsing ------------------------------------------------------------------------------- */
@@ -272,6 +404,14 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int value)
     return v ? v->name : "?";
 }
 
+/* An enum value's name without `prefix` ("CATEGORY_PENALTY" -> "PENALTY"), for people. */
+static const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *prefix)
+{
+    const char *name = enum_name(d, value);
+    size_t plen = strlen(prefix);
+    return strncmp(name, prefix, plen) == 0 && name[plen] ? name + plen : name;
+}
+
 static int parse_tier(const char *text, credit_tier *out)
 {
     if (!text)
@@ -285,7 +425,8 @@ static int parse_tier(const char *text, credit_tier *out)
     return 0;
 }
 
-static int parse_timeout(const char *text, int *out)
+/* A whole number from 1 to INT_MAX (a timeout, a batch size, a version). Returns 0 or -1. */
+static int parse_positive(const char *text, int *out)
 {
     char *end;
     errno = 0;
@@ -360,7 +501,6 @@ static int cmd_whoami(const struct config *cfg, int argc, char **argv)
     credit_client *c;
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
-    struct table t;
     int rc;
 
     (void)argc;
@@ -372,8 +512,7 @@ static int cmd_whoami(const struct config *cfg, int argc, char **argv)
         goto fail_call;
     }
     if (cfg->json) {
-        json_write_message(stdout, &me->base);
-        putc('\n', stdout);
+        print_json(&me->base);
         goto done;
     }
     const Credit__V1__Unit *u = me->unit;
@@ -385,16 +524,7 @@ static int cmd_whoami(const struct config *cfg, int argc, char **argv)
         {"identity", me->identity},
         {"cert subject", me->cert_subject},
     };
-    table_init(&t, 2);
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (table_add(&t, rows[i]) != 0) {
-            fputs(PROG ": out of memory\n", stderr);
-            rc = EXIT_ERR;
-            goto fail_table;
-        }
-    table_print(stdout, &t);
-fail_table:
-    table_cleanup(&t);
+    rc = print_fields(rows, sizeof rows / sizeof rows[0], 0);
 done:
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
 fail_call:
@@ -502,32 +632,22 @@ static void status_flags(const Credit__V1__RecordStatus *s, char *buf, size_t si
         snprintf(buf, size, "-");
         return;
     }
-    for (size_t i = 0; i < n && used < size; i++) {
-        int k = snprintf(buf + used, size - used, "%s%s", i ? "," : "", names[i]);
-        if (k < 0)
-            break;
-        used += (size_t)k;
-    }
+    for (size_t i = 0; i < n; i++)
+        append(buf, size, &used, "%s%s", i ? "," : "", names[i]);
 }
 
 static int add_record_row(struct table *t, const Credit__V1__Record *r)
 {
     const Credit__V1__RecordMeta *m = r->meta;
-    char version[16], flags[64], occurred[64] = "-";
+    char version[16], flags[64], occurred[64];
 
     if (!m)
         return table_add(t, (const char *[]){"", "", "", "", "", ""});
     snprintf(version, sizeof version, "%u", m->version);
     status_flags(m->status, flags, sizeof flags);
-    if (m->occurred_at &&
-        json_format_timestamp(occurred, sizeof occurred, (long long)m->occurred_at->seconds,
-                              m->occurred_at->nanos) != 0)
-        snprintf(occurred, sizeof occurred, "?");
-    const char *cat = enum_name(&credit__v1__category__descriptor, m->category);
-    if (strncmp(cat, "CATEGORY_", 9) == 0)
-        cat += 9;
-    return table_add(t,
-                     (const char *[]){m->record_id, version, cat, m->source_unit, flags, occurred});
+    const char *cat = enum_short(&credit__v1__category__descriptor, m->category, "CATEGORY_");
+    return table_add(t, (const char *[]){m->record_id, version, cat, m->source_unit, flags,
+                                         format_time(m->occurred_at, occurred, sizeof occurred)});
 }
 
 static int cmd_query(const struct config *cfg, int argc, char **argv)
@@ -667,12 +787,6 @@ struct push_state {
     size_t n_outs, cap_outs;
     int progress; /* 1 while a progress line is on the terminal */
 };
-
-static int nomem(void)
-{
-    fputs(PROG ": out of memory\n", stderr);
-    return EXIT_ERR;
-}
 
 /* A new outcome at the end of ps->outs (zeroed), or NULL when out of memory. */
 static struct push_outcome *new_outcome(struct push_state *ps, size_t line)
@@ -1021,6 +1135,934 @@ out_file:
     return rc;
 }
 
+/* --- catalogue ----------------------------------------------------------------------------- */
+
+/* The client of one catalogue subcommand: opened when the subcommand has checked its arguments
+ * and needs the node, destroyed by cmd_catalogue. */
+struct session {
+    const struct config *cfg;
+    credit_client *c;
+};
+
+static int session_open(struct session *s)
+{
+    return s->c ? 0 : open_client(s->cfg, &s->c);
+}
+
+static const char *catalogue_text(int catalogue)
+{
+    return enum_short(&credit__v1__catalogue__descriptor, catalogue, "CATALOGUE_");
+}
+
+static const char *value_type_text(int type)
+{
+    return enum_short(&credit__v1__value_type__descriptor, type, "VALUE_");
+}
+
+static const char *tier_text(int tier)
+{
+    return enum_short(&credit__v1__tier__descriptor, tier, "TIER_");
+}
+
+/* Where a dimension travels: its field path, or "extra" (the input's extra map). */
+static const char *field_text(const Credit__V1__Dimension *d)
+{
+    return d->field && *d->field ? d->field : "extra";
+}
+
+/* "kinds DEPARTMENT; units market, tax", or "-" when nobody is named. */
+static const char *format_responsibility(const Credit__V1__Section *s, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_responsible_kinds; i++)
+        append(buf, size, &used, "%s%s", i ? ", " : "kinds ",
+               enum_name(&credit__v1__unit_kind__descriptor, s->responsible_kinds[i]));
+    for (size_t i = 0; i < s->n_responsible_units; i++)
+        append(buf, size, &used, "%s%s", i ? ", " : used ? "; units " : "units ",
+               s->responsible_units[i]);
+    return used ? buf : "-";
+}
+
+/* "MINOR 0-3 months, GENERAL 3-12 months", or "-" for a section that is not penalty-like. */
+static const char *format_publicity(const Credit__V1__Section *s, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_publicity; i++) {
+        const Credit__V1__PublicityWindow *w = s->publicity[i];
+        append(buf, size, &used, "%s%s %u-%u months", i ? ", " : "",
+               enum_name(&credit__v1__severity__descriptor, w->severity), w->min_months,
+               w->max_months);
+    }
+    return used ? buf : "-";
+}
+
+/* "extra TEXT optional OPEN  name": a dimension on one line. */
+static const char *format_dimension(const Credit__V1__Dimension *d, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %s %s %s  %s", field_text(d), value_type_text(d->type),
+             d->required ? "required" : "optional", tier_text(d->tier), d->name);
+    return buf;
+}
+
+static const char *step_text(const Credit__V1__ChangeStep *s, const char *yes, const char *no,
+                             char *buf, size_t size)
+{
+    char at[64];
+
+    if (!s || !s->unit || !*s->unit)
+        return "-";
+    snprintf(buf, size, "%s at %s%s%s", s->unit, format_time(s->at, at, sizeof at),
+             yes ? ", " : "", yes ? (s->positive ? yes : no) : "");
+    return buf;
+}
+
+/* The dimension a request is about: dimension_code, or for an ADD the new dimension's code. */
+static const char *change_dimension(const Credit__V1__ChangeRequest *ch)
+{
+    if (ch->dimension_code && *ch->dimension_code)
+        return ch->dimension_code;
+    return ch->dimension ? ch->dimension->code : "";
+}
+
+/* A change request in full: JSON, or a two-column table for people, its id first. */
+static int print_change(const struct config *cfg, const Credit__V1__ChangeRequest *ch)
+{
+    char based[16], result[16], effective[64], filed[160], review[160], decision[160];
+    const char *rows[24][2];
+    size_t n = 0;
+
+    if (cfg->json) {
+        print_json(&ch->base);
+        return 0;
+    }
+    snprintf(based, sizeof based, "%u", ch->based_on_version);
+    snprintf(result, sizeof result, "%u", ch->resulting_version);
+    const Credit__V1__Dimension *d = ch->dimension;
+#define ROW(name, value) (rows[n][0] = (name), rows[n][1] = (value), n++)
+    ROW("id", ch->id);
+    ROW("state", enum_name(&credit__v1__change_state__descriptor, ch->state));
+    ROW("kind", enum_name(&credit__v1__change_kind__descriptor, ch->kind));
+    ROW("catalogue", catalogue_text(ch->catalogue));
+    ROW("section", ch->section);
+    ROW("dimension", dash(change_dimension(ch)));
+    if (d) {
+        ROW("  name", d->name);
+        ROW("  field", field_text(d));
+        ROW("  type", value_type_text(d->type));
+        ROW("  required", d->required ? "yes" : "no");
+        ROW("  tier", tier_text(d->tier));
+        ROW("  description", dash(d->description));
+    }
+    ROW("justification", ch->justification);
+    ROW("based on version", based);
+    ROW("filed", step_text(ch->filed, NULL, NULL, filed, sizeof filed));
+    ROW("review", step_text(ch->review, "passed", "failed", review, sizeof review));
+    ROW("review reasons", dash(ch->review ? ch->review->reasons : ""));
+    ROW("decision", step_text(ch->decision, "approved", "rejected", decision, sizeof decision));
+    ROW("decision reasons", dash(ch->decision ? ch->decision->reasons : ""));
+    ROW("resulting version", ch->resulting_version ? result : "-");
+    ROW("effective", format_time(ch->effective_at, effective, sizeof effective));
+#undef ROW
+    return print_fields(rows, n, 0);
+}
+
+/* Prints the change request a call answered, or the call's error; frees the request. */
+static int print_change_answer(const struct config *cfg, int call_rc, Credit__V1__ChangeRequest *ch,
+                               const credit_status *st)
+{
+    if (call_rc != CREDIT_OK)
+        return report(st);
+    int rc = print_change(cfg, ch);
+    credit__v1__change_request__free_unpacked(ch, NULL);
+    return rc;
+}
+
+static size_t count_dimensions(const Credit__V1__CatalogueDefinition *cat)
+{
+    size_t n = cat->n_common;
+    for (size_t i = 0; i < cat->n_sections; i++)
+        n += cat->sections[i]->n_dimensions;
+    return n;
+}
+
+static int print_versions(const Credit__V1__ListVersionsResponse *list)
+{
+    struct table t;
+    int bad;
+
+    bad = table_start(&t, 6, 0,
+                      (const char *[]){"", "VERSION", "EFFECTIVE", "APPROVED BY", "CHANGE REQUEST",
+                                       "SUMMARY"});
+    for (size_t i = 0; i < list->n_versions && !bad; i++) {
+        const Credit__V1__VersionSummary *v = list->versions[i];
+        char num[16], effective[64];
+        snprintf(num, sizeof num, "%u", v->version);
+        const char *row[] = {v->in_force ? "*" : "",
+                             num,
+                             format_time(v->effective_at, effective, sizeof effective),
+                             dash(v->approved_by),
+                             dash(v->change_request_id),
+                             v->summary};
+        bad = table_add(&t, row) != 0;
+    }
+    return table_finish(&t, bad);
+}
+
+static int print_catalogue_counts(const Credit__V1__CatalogueVersion *v)
+{
+    struct table t;
+    int bad;
+
+    printf("\ncatalogues of version %u, in force:\n", v->version);
+    bad = table_start(&t, 4, 0, (const char *[]){"CATALOGUE", "SECTIONS", "DIMENSIONS", "NAME"});
+    for (size_t i = 0; i < v->n_catalogues && !bad; i++) {
+        const Credit__V1__CatalogueDefinition *cat = v->catalogues[i];
+        char sections[16], dims[16];
+        snprintf(sections, sizeof sections, "%zu", cat->n_sections);
+        snprintf(dims, sizeof dims, "%zu", count_dimensions(cat));
+        bad = table_add(&t, (const char *[]){catalogue_text(cat->catalogue), sections, dims,
+                                             cat->name}) != 0;
+    }
+    return table_finish(&t, bad);
+}
+
+static int cat_list(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ListVersionsResponse *list = NULL;
+    Credit__V1__CatalogueVersion *v = NULL;
+    credit_status st;
+    int rc;
+
+    (void)argc;
+    (void)argv;
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_catalogue_versions(s->c, &list, &st) != CREDIT_OK)
+        return report(&st);
+    if (credit_client_catalogue_get(s->c, 0, &v, &st) != CREDIT_OK) {
+        rc = report(&st);
+        goto fail_version;
+    }
+    if (s->cfg->json) {
+        fputs("{\"list\":", stdout);
+        json_write_message(stdout, &list->base);
+        fputs(",\"current\":", stdout);
+        json_write_message(stdout, &v->base);
+        fputs("}\n", stdout);
+    } else if ((rc = print_versions(list)) == 0) {
+        rc = print_catalogue_counts(v);
+    }
+    credit__v1__catalogue_version__free_unpacked(v, NULL);
+fail_version:
+    credit__v1__list_versions_response__free_unpacked(list, NULL);
+    return rc;
+}
+
+static int print_dimensions(Credit__V1__Dimension *const *dims, size_t n, size_t indent)
+{
+    struct table t;
+    int bad;
+
+    if (n == 0) {
+        printf("%*sno dimensions\n", (int)indent, "");
+        return 0;
+    }
+    bad = table_start(&t, 6, indent,
+                      (const char *[]){"CODE", "FIELD", "TYPE", "REQUIRED", "TIER", "NAME"});
+    for (size_t i = 0; i < n && !bad; i++) {
+        const Credit__V1__Dimension *d = dims[i];
+        const char *row[] = {d->code, field_text(d), value_type_text(d->type),
+                             d->required ? "yes" : "no", tier_text(d->tier), d->name};
+        bad = table_add(&t, row) != 0;
+    }
+    return table_finish(&t, bad);
+}
+
+static int print_section(const Credit__V1__Section *sec)
+{
+    char resp[1024], pub[256];
+    int rc;
+
+    printf("  section %s  %s", sec->code, sec->name);
+    if (sec->body && *sec->body)
+        printf(" (body %s)", sec->body);
+    putc('\n', stdout);
+    const char *rows[][2] = {
+        {"responsible", format_responsibility(sec, resp, sizeof resp)},
+        {"publicity", format_publicity(sec, pub, sizeof pub)},
+    };
+    if ((rc = print_fields(rows, sizeof rows / sizeof rows[0], 4)) != 0)
+        return rc;
+    return print_dimensions(sec->dimensions, sec->n_dimensions, 4);
+}
+
+static int print_version(const Credit__V1__CatalogueVersion *v)
+{
+    char num[16], effective[64], approved[160], at[64];
+    int rc;
+
+    snprintf(num, sizeof num, "%u", v->version);
+    snprintf(approved, sizeof approved, "%s by %s", format_time(v->approved_at, at, sizeof at),
+             dash(v->approved_by));
+    const char *rows[][2] = {
+        {"version", num},
+        {"effective", format_time(v->effective_at, effective, sizeof effective)},
+        {"approved", approved},
+        {"change request", dash(v->change_request_id)},
+        {"summary", v->summary},
+    };
+    if ((rc = print_fields(rows, sizeof rows / sizeof rows[0], 0)) != 0)
+        return rc;
+    for (size_t i = 0; i < v->n_catalogues; i++) {
+        const Credit__V1__CatalogueDefinition *cat = v->catalogues[i];
+        printf("\ncatalogue %s  %s", catalogue_text(cat->catalogue), cat->name);
+        if (cat->input_message && *cat->input_message)
+            printf(" (input %s)", cat->input_message);
+        putc('\n', stdout);
+        if (cat->n_common > 0) {
+            puts("  common dimensions");
+            if ((rc = print_dimensions(cat->common, cat->n_common, 4)) != 0)
+                return rc;
+        }
+        for (size_t j = 0; j < cat->n_sections; j++)
+            if ((rc = print_section(cat->sections[j])) != 0)
+                return rc;
+    }
+    return 0;
+}
+
+/* A VERSION argument: 1, 2, ... Returns 0, or EXIT_USAGE after saying why. */
+static int parse_version(const char *text, uint32_t *out)
+{
+    int v;
+
+    if (parse_positive(text, &v) != 0)
+        return usage_error("catalogue: '%s' is not a version number (1, 2, ...)", text);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int cat_show(struct session *s, int argc, char **argv)
+{
+    Credit__V1__CatalogueVersion *v = NULL;
+    credit_status st;
+    uint32_t version = 0; /* the version in force */
+    int rc;
+
+    if (argc > 0 && (rc = parse_version(argv[0], &version)) != 0)
+        return rc;
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_catalogue_get(s->c, version, &v, &st) != CREDIT_OK)
+        return report(&st);
+    if (s->cfg->json)
+        print_json(&v->base);
+    else
+        rc = print_version(v);
+    credit__v1__catalogue_version__free_unpacked(v, NULL);
+    return rc;
+}
+
+/* --- catalogue diff: computed here from the two versions ----------------------------------- */
+
+/* What may differ between two versions of a dimension, a section or a catalogue. */
+enum {
+    ATTR_NAME = 1u << 0,
+    ATTR_FIELD = 1u << 1,
+    ATTR_TYPE = 1u << 2,
+    ATTR_REQUIRED = 1u << 3,
+    ATTR_TIER = 1u << 4,
+    ATTR_DESCRIPTION = 1u << 5,
+    ATTR_RESPONSIBILITY = 1u << 6,
+    ATTR_PUBLICITY = 1u << 7,
+    ATTR_BODY = 1u << 8,
+    ATTR_INPUT = 1u << 9,
+};
+
+struct differ {
+    int json;
+    size_t n; /* differences printed */
+};
+
+/* Where a difference is: a catalogue; a section of it (section set); a dimension of that section
+ * or, common set, of the catalogue's common dimensions (dimension set). */
+struct place {
+    int catalogue;
+    const char *section;
+    int common;
+    const char *dimension;
+};
+
+static int same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether every element of a (na elements of `size` bytes) has an equal one in b. */
+static int contains_all(const void *a, size_t na, const void *b, size_t nb, size_t size,
+                        int (*eq)(const void *, const void *))
+{
+    for (size_t i = 0; i < na; i++) {
+        size_t j = 0;
+        while (j < nb && !eq((const char *)a + i * size, (const char *)b + j * size))
+            j++;
+        if (j == nb)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether two arrays hold the same elements, in any order. */
+static int same_set(const void *a, size_t na, const void *b, size_t nb, size_t size,
+                    int (*eq)(const void *, const void *))
+{
+    return contains_all(a, na, b, nb, size, eq) && contains_all(b, nb, a, na, size, eq);
+}
+
+static int eq_kind(const void *x, const void *y)
+{
+    return *(const Credit__V1__UnitKind *)x == *(const Credit__V1__UnitKind *)y;
+}
+
+static int eq_str(const void *x, const void *y)
+{
+    return same_str(*(char *const *)x, *(char *const *)y);
+}
+
+static int eq_window(const void *x, const void *y)
+{
+    const Credit__V1__PublicityWindow *a = *(Credit__V1__PublicityWindow *const *)x;
+    const Credit__V1__PublicityWindow *b = *(Credit__V1__PublicityWindow *const *)y;
+    return a->severity == b->severity && a->min_months == b->min_months &&
+           a->max_months == b->max_months;
+}
+
+static unsigned dimension_changes(const Credit__V1__Dimension *a, const Credit__V1__Dimension *b)
+{
+    return (same_str(a->name, b->name) ? 0 : ATTR_NAME) |
+           (same_str(a->field, b->field) ? 0 : ATTR_FIELD) |
+           (a->type == b->type ? 0 : ATTR_TYPE) |
+           (!a->required == !b->required ? 0 : ATTR_REQUIRED) |
+           (a->tier == b->tier ? 0 : ATTR_TIER) |
+           (same_str(a->description, b->description) ? 0 : ATTR_DESCRIPTION);
+}
+
+static unsigned section_changes(const Credit__V1__Section *a, const Credit__V1__Section *b)
+{
+    int same_resp = same_set(a->responsible_kinds, a->n_responsible_kinds, b->responsible_kinds,
+                             b->n_responsible_kinds, sizeof *a->responsible_kinds, eq_kind) &&
+                    same_set(a->responsible_units, a->n_responsible_units, b->responsible_units,
+                             b->n_responsible_units, sizeof *a->responsible_units, eq_str);
+    int same_pub = same_set(a->publicity, a->n_publicity, b->publicity, b->n_publicity,
+                            sizeof *a->publicity, eq_window);
+    return (same_str(a->name, b->name) ? 0 : ATTR_NAME) | (same_resp ? 0 : ATTR_RESPONSIBILITY) |
+           (same_pub ? 0 : ATTR_PUBLICITY) | (same_str(a->body, b->body) ? 0 : ATTR_BODY);
+}
+
+/* Starts one difference: "+ PUBLIC/PENALTY/code", or its JSON object up to the place. */
+static void diff_begin(struct differ *df, char op, const char *level, const struct place *at)
+{
+    if (df->json) {
+        printf("%s{\"op\":\"%c\",\"level\":\"%s\",\"catalogue\":", df->n ? "," : "", op, level);
+        json_write_string(stdout, enum_name(&credit__v1__catalogue__descriptor, at->catalogue));
+        if (at->section) {
+            fputs(",\"section\":", stdout);
+            json_write_string(stdout, at->section);
+        }
+        if (at->common)
+            fputs(",\"common\":true", stdout);
+        if (at->dimension) {
+            fputs(",\"dimension\":", stdout);
+            json_write_string(stdout, at->dimension);
+        }
+    } else {
+        printf("%c %s%s%s%s%s", op, catalogue_text(at->catalogue), at->section ? "/" : "",
+               at->section ? at->section : at->common ? "/common" : "", at->dimension ? "/" : "",
+               at->dimension ? at->dimension : "");
+    }
+    df->n++;
+}
+
+/* One changed attribute: for people "name BEFORE -> AFTER" (just the name when before is NULL;
+ * text values, which may hold the separators, in quotes), in JSON its name in "changed".
+ * *first: no attribute printed yet. */
+static void diff_attr(struct differ *df, int *first, const char *name, const char *before,
+                      const char *after)
+{
+    if (df->json)
+        printf("%s\"%s\"", *first ? ",\"changed\":[" : ",", name);
+    else if (before)
+        printf("%s%s %s -> %s", *first ? ": " : "; ", name, before, after);
+    else
+        printf("%s%s", *first ? ": " : "; ", name);
+    *first = 0;
+}
+
+static void diff_text_attr(struct differ *df, int *first, const char *name, const char *before,
+                           const char *after)
+{
+    char x[1100], y[1100];
+
+    snprintf(x, sizeof x, "\"%s\"", before);
+    snprintf(y, sizeof y, "\"%s\"", after);
+    diff_attr(df, first, name, x, y);
+}
+
+/* Ends a difference; in JSON with the two sides (either may be NULL). */
+static void diff_end(struct differ *df, int first, const ProtobufCMessage *before,
+                     const ProtobufCMessage *after)
+{
+    if (!df->json) {
+        putc('\n', stdout);
+        return;
+    }
+    if (!first)
+        putc(']', stdout);
+    if (before) {
+        fputs(",\"before\":", stdout);
+        json_write_message(stdout, before);
+    }
+    if (after) {
+        fputs(",\"after\":", stdout);
+        json_write_message(stdout, after);
+    }
+    putc('}', stdout);
+}
+
+/* The name of what was added or removed: for people after a colon, in JSON as "name". */
+static void diff_name(struct differ *df, const char *what, const char *name)
+{
+    if (df->json) {
+        fputs(",\"name\":", stdout);
+        json_write_string(stdout, name);
+    } else {
+        printf(": %s %s", what, name);
+    }
+}
+
+static void emit_dimension(struct differ *df, char op, const struct place *at,
+                           const Credit__V1__Dimension *a, const Credit__V1__Dimension *b,
+                           unsigned changed)
+{
+    char text[512];
+    int first = 1;
+
+    diff_begin(df, op, "dimension", at);
+    if (op != '~' && !df->json)
+        printf(": %s", format_dimension(a ? a : b, text, sizeof text));
+    if (changed & ATTR_NAME)
+        diff_text_attr(df, &first, "name", a->name, b->name);
+    if (changed & ATTR_FIELD)
+        diff_attr(df, &first, "field", field_text(a), field_text(b));
+    if (changed & ATTR_TYPE)
+        diff_attr(df, &first, "type", value_type_text(a->type), value_type_text(b->type));
+    if (changed & ATTR_REQUIRED)
+        diff_attr(df, &first, "required", a->required ? "yes" : "no", b->required ? "yes" : "no");
+    if (changed & ATTR_TIER)
+        diff_attr(df, &first, "tier", tier_text(a->tier), tier_text(b->tier));
+    if (changed & ATTR_DESCRIPTION)
+        diff_attr(df, &first, "description", NULL, NULL);
+    diff_end(df, first, a ? &a->base : NULL, b ? &b->base : NULL);
+}
+
+static void emit_section(struct differ *df, char op, const struct place *at,
+                         const Credit__V1__Section *a, const Credit__V1__Section *b,
+                         unsigned changed)
+{
+    char x[1024], y[1024];
+    int first = 1;
+
+    diff_begin(df, op, "section", at);
+    if (op != '~')
+        diff_name(df, "section", (a ? a : b)->name);
+    if (changed & ATTR_NAME)
+        diff_text_attr(df, &first, "name", a->name, b->name);
+    if (changed & ATTR_RESPONSIBILITY)
+        diff_text_attr(df, &first, "responsibility", format_responsibility(a, x, sizeof x),
+                       format_responsibility(b, y, sizeof y));
+    if (changed & ATTR_PUBLICITY)
+        diff_text_attr(df, &first, "publicity", format_publicity(a, x, sizeof x),
+                       format_publicity(b, y, sizeof y));
+    if (changed & ATTR_BODY)
+        diff_attr(df, &first, "body", dash(a->body), dash(b->body));
+    diff_end(df, first, NULL, NULL);
+}
+
+static void emit_catalogue(struct differ *df, char op, const struct place *at,
+                           const Credit__V1__CatalogueDefinition *a,
+                           const Credit__V1__CatalogueDefinition *b, unsigned changed)
+{
+    int first = 1;
+
+    diff_begin(df, op, "catalogue", at);
+    if (op != '~')
+        diff_name(df, "catalogue", (a ? a : b)->name);
+    if (changed & ATTR_NAME)
+        diff_text_attr(df, &first, "name", a->name, b->name);
+    if (changed & ATTR_INPUT)
+        diff_attr(df, &first, "input", dash(a->input_message), dash(b->input_message));
+    diff_end(df, first, NULL, NULL);
+}
+
+typedef const char *(*key_fn)(const void *x);
+typedef void (*pair_fn)(struct differ *df, const struct place *at, const void *a, const void *b);
+
+static const void *find_by_key(void *const *v, size_t n, key_fn key, const char *k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same_str(key(v[i]), k))
+            return v[i];
+    return NULL;
+}
+
+/* Pairs the elements of two lists by key and hands each pair to `pair`: those of a with their
+ * match in b (or NULL: removed), in a's order, then those only in b (NULL, b: added). */
+static void diff_lists(struct differ *df, const struct place *at, void *const *a, size_t na,
+                       void *const *b, size_t nb, key_fn key, pair_fn pair)
+{
+    for (size_t i = 0; i < na; i++)
+        pair(df, at, a[i], find_by_key(b, nb, key, key(a[i])));
+    for (size_t j = 0; j < nb; j++)
+        if (!find_by_key(a, na, key, key(b[j])))
+            pair(df, at, NULL, b[j]);
+}
+
+static const char *dimension_key(const void *x)
+{
+    return ((const Credit__V1__Dimension *)x)->code;
+}
+
+static const char *section_key(const void *x)
+{
+    return ((const Credit__V1__Section *)x)->code;
+}
+
+static const char *catalogue_key(const void *x)
+{
+    return enum_name(&credit__v1__catalogue__descriptor,
+                     ((const Credit__V1__CatalogueDefinition *)x)->catalogue);
+}
+
+static void diff_dimension(struct differ *df, const struct place *at, const void *a,
+                           const void *b)
+{
+    const Credit__V1__Dimension *x = a, *y = b;
+    struct place p = *at;
+    unsigned changed;
+
+    p.dimension = (x ? x : y)->code;
+    if (!x || !y)
+        emit_dimension(df, x ? '-' : '+', &p, x, y, 0);
+    else if ((changed = dimension_changes(x, y)) != 0)
+        emit_dimension(df, '~', &p, x, y, changed);
+}
+
+static void diff_section(struct differ *df, const struct place *at, const void *a, const void *b)
+{
+    const Credit__V1__Section *x = a, *y = b;
+    struct place p = *at;
+    unsigned changed;
+
+    p.section = (x ? x : y)->code;
+    if (!x || !y)
+        emit_section(df, x ? '-' : '+', &p, x, y, 0);
+    else if ((changed = section_changes(x, y)) != 0)
+        emit_section(df, '~', &p, x, y, changed);
+    diff_lists(df, &p, x ? (void *const *)x->dimensions : NULL, x ? x->n_dimensions : 0,
+               y ? (void *const *)y->dimensions : NULL, y ? y->n_dimensions : 0, dimension_key,
+               diff_dimension);
+}
+
+static void diff_catalogue(struct differ *df, const struct place *at, const void *a,
+                           const void *b)
+{
+    const Credit__V1__CatalogueDefinition *x = a, *y = b;
+    struct place p = *at, common;
+    unsigned changed;
+
+    p.catalogue = (x ? x : y)->catalogue;
+    if (!x || !y)
+        emit_catalogue(df, x ? '-' : '+', &p, x, y, 0);
+    else if ((changed = (same_str(x->name, y->name) ? 0 : ATTR_NAME) |
+                        (same_str(x->input_message, y->input_message) ? 0 : ATTR_INPUT)) != 0)
+        emit_catalogue(df, '~', &p, x, y, changed);
+    common = p;
+    common.common = 1;
+    diff_lists(df, &common, x ? (void *const *)x->common : NULL, x ? x->n_common : 0,
+               y ? (void *const *)y->common : NULL, y ? y->n_common : 0, dimension_key,
+               diff_dimension);
+    diff_lists(df, &p, x ? (void *const *)x->sections : NULL, x ? x->n_sections : 0,
+               y ? (void *const *)y->sections : NULL, y ? y->n_sections : 0, section_key,
+               diff_section);
+}
+
+static int cat_diff(struct session *s, int argc, char **argv)
+{
+    Credit__V1__CatalogueVersion *a = NULL, *b = NULL;
+    struct differ df = {s->cfg->json, 0};
+    struct place root = {0, NULL, 0, NULL};
+    credit_status st;
+    uint32_t va, vb;
+    int rc;
+
+    (void)argc;
+    if ((rc = parse_version(argv[0], &va)) != 0 || (rc = parse_version(argv[1], &vb)) != 0)
+        return rc;
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_catalogue_get(s->c, va, &a, &st) != CREDIT_OK)
+        return report(&st);
+    if (credit_client_catalogue_get(s->c, vb, &b, &st) != CREDIT_OK) {
+        rc = report(&st);
+        goto fail_b;
+    }
+    if (df.json)
+        printf("{\"from\":%u,\"to\":%u,\"differences\":[", a->version, b->version);
+    diff_lists(&df, &root, (void *const *)a->catalogues, a->n_catalogues,
+               (void *const *)b->catalogues, b->n_catalogues, catalogue_key, diff_catalogue);
+    if (df.json)
+        fputs("]}\n", stdout);
+    else if (df.n == 0)
+        printf("versions %u and %u do not differ\n", a->version, b->version);
+    credit__v1__catalogue_version__free_unpacked(b, NULL);
+fail_b:
+    credit__v1__catalogue_version__free_unpacked(a, NULL);
+    return rc;
+}
+
+/* --- catalogue governance ------------------------------------------------------------------ */
+
+static int cat_propose(struct session *s, int argc, char **argv)
+{
+    const char *path = argv[0], *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    Credit__V1__ChangeRequest *ch = NULL;
+    ProtobufCMessage *req = NULL;
+    credit_status st;
+    json_in_error jerr;
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *in;
+    int rc;
+
+    (void)argc;
+    if (strcmp(path, "-") == 0) {
+        in = stdin;
+    } else if (!(in = fopen(path, "r"))) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    /* The whole file: JSON text holds no NUL byte, so reading up to one reads it all. */
+    ssize_t got = getdelim(&text, &cap, '\0', in);
+    if (ferror(in)) {
+        fprintf(stderr, PROG ": %s: %s\n", name, strerror(errno));
+        rc = EXIT_ERR;
+        goto out;
+    }
+    if (got > 0 && !feof(in) && getc(in) != EOF) {
+        fprintf(stderr, PROG ": %s: a NUL byte in the JSON text\n", name);
+        rc = EXIT_ERR;
+        goto out;
+    }
+    size_t len = got > 0 ? (size_t)got : 0;
+    const char *json = text ? text : "";
+    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
+        json += 3; /* a UTF-8 byte order mark */
+        len -= 3;
+    }
+    if (json_read_message(&credit__v1__propose_change_request__descriptor, json, len, &req,
+                          &jerr) != 0) {
+        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
+                jerr.reason);
+        rc = EXIT_ERR;
+        goto out;
+    }
+    if ((rc = session_open(s)) != 0)
+        goto out;
+    rc = credit_client_catalogue_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch,
+                                         &st);
+    rc = print_change_answer(s->cfg, rc, ch, &st);
+out:
+    if (req)
+        protobuf_c_message_free_unpacked(req, NULL);
+    free(text);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}
+
+/* Checks the arguments of review and decide: ID, a verdict (`yes` or `no`, into *positive) and
+ * --reason. Returns 0, or EXIT_USAGE after saying why. */
+static int parse_step(const struct config *cfg, const char *sub, char **argv, const char *yes,
+                      const char *no, int *positive)
+{
+    if (!*argv[0])
+        return usage_error("catalogue %s: empty ID", sub);
+    if (strcmp(argv[1], yes) != 0 && strcmp(argv[1], no) != 0)
+        return usage_error("catalogue %s: '%s' is neither %s nor %s", sub, argv[1], yes, no);
+    if (!cfg->reason || !*cfg->reason)
+        return usage_error("catalogue %s: --reason TEXT is required", sub);
+    *positive = strcmp(argv[1], yes) == 0;
+    return 0;
+}
+
+static int cat_review(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ChangeRequest *ch = NULL;
+    credit_status st;
+    int pass, rc;
+
+    (void)argc;
+    if ((rc = parse_step(s->cfg, "review", argv, "pass", "fail", &pass)) != 0 ||
+        (rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_catalogue_review(s->c, argv[0], pass, s->cfg->reason, &ch, &st);
+    return print_change_answer(s->cfg, rc, ch, &st);
+}
+
+static int cat_decide(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ChangeRequest *ch = NULL;
+    credit_status st;
+    long long effective = 0; /* now */
+    int approve, nanos, rc;
+
+    (void)argc;
+    if ((rc = parse_step(s->cfg, "decide", argv, "approve", "reject", &approve)) != 0)
+        return rc;
+    if (s->cfg->effective) {
+        /* The library takes whole seconds, 0 meaning now: a fraction is dropped, and the
+         * epoch itself cannot be asked for. */
+        if (!approve)
+            return usage_error("catalogue decide: --effective goes with approve only");
+        if (json_parse_timestamp(s->cfg->effective, &effective, &nanos) != 0)
+            return usage_error("--effective: '%s' is not an RFC 3339 time "
+                               "(2026-10-01T00:00:00+08:00)",
+                               s->cfg->effective);
+        if (effective == 0)
+            return usage_error("--effective: the epoch itself means now; leave it out");
+    }
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_catalogue_decide(s->c, argv[0], approve, s->cfg->reason,
+                                        (int64_t)effective, &ch, &st);
+    return print_change_answer(s->cfg, rc, ch, &st);
+}
+
+static int cat_get(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ChangeRequest *ch = NULL;
+    credit_status st;
+    int rc;
+
+    (void)argc;
+    if (!*argv[0])
+        return usage_error("catalogue get: empty ID");
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_catalogue_change(s->c, argv[0], &ch, &st);
+    return print_change_answer(s->cfg, rc, ch, &st);
+}
+
+static int add_change_row(struct table *t, const Credit__V1__ChangeRequest *ch)
+{
+    char what[512], at[64], version[16];
+    const char *none = "-";
+
+    snprintf(what, sizeof what, "%s/%s/%s", catalogue_text(ch->catalogue), ch->section,
+             change_dimension(ch));
+    snprintf(version, sizeof version, "%u", ch->resulting_version);
+    const char *row[] = {ch->id,
+                         enum_name(&credit__v1__change_state__descriptor, ch->state),
+                         enum_name(&credit__v1__change_kind__descriptor, ch->kind),
+                         what,
+                         ch->filed ? dash(ch->filed->unit) : none,
+                         format_time(ch->filed ? ch->filed->at : NULL, at, sizeof at),
+                         ch->review ? dash(ch->review->unit) : none,
+                         ch->decision ? dash(ch->decision->unit) : none,
+                         ch->resulting_version ? version : none};
+    return table_add(t, row);
+}
+
+static int cat_history(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ListChangesResponse *list = NULL;
+    credit_status st;
+    struct table t;
+    int state = 0, bad, rc; /* 0: every state */
+
+    (void)argc;
+    (void)argv;
+    if (s->cfg->state &&
+        parse_enum(&credit__v1__change_state__descriptor, s->cfg->state, "CHANGE_", &state))
+        return usage_error("--state: unknown state '%s' (filed, review_passed, review_failed, "
+                           "approved, rejected)",
+                           s->cfg->state);
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_catalogue_changes(s->c, (Credit__V1__ChangeState)state, &list, &st) !=
+        CREDIT_OK)
+        return report(&st);
+    if (s->cfg->json) {
+        print_json(&list->base);
+        goto out;
+    }
+    bad = table_start(&t, 9, 0,
+                      (const char *[]){"ID", "STATE", "KIND", "CHANGE", "PROPOSED BY",
+                                       "PROPOSED AT", "REVIEWED BY", "DECIDED BY", "VERSION"});
+    for (size_t i = 0; i < list->n_changes && !bad; i++)
+        bad = add_change_row(&t, list->changes[i]) != 0;
+    rc = table_finish(&t, bad);
+out:
+    credit__v1__list_changes_response__free_unpacked(list, NULL);
+    return rc;
+}
+
+/* clang-format off */
+static const struct subcommand {
+    const char *name;
+    int (*run)(struct session *s, int argc, char **argv);
+    int min_args;
+    int max_args;
+    unsigned opts;
+    const char *args; /* what it expects, for usage errors */
+} catalogue_commands[] = {
+    {"list",    cat_list,    0, 0, 0,                          "no arguments"},
+    {"show",    cat_show,    0, 1, 0,                          "at most one VERSION"},
+    {"diff",    cat_diff,    2, 2, 0,                          "V1 V2"},
+    {"propose", cat_propose, 1, 1, 0,                          "FILE (or - for stdin)"},
+    {"review",  cat_review,  2, 2, OPT_REASON,                 "ID pass|fail --reason TEXT"},
+    {"decide",  cat_decide,  2, 2, OPT_REASON | OPT_EFFECTIVE, "ID approve|reject --reason TEXT"},
+    {"history", cat_history, 0, 0, OPT_STATE,                  "no arguments"},
+    {"get",     cat_get,     1, 1, 0,                          "ID"},
+};
+/* clang-format on */
+
+static int cmd_catalogue(const struct config *cfg, int argc, char **argv)
+{
+    const struct subcommand *sub = NULL;
+    struct session s = {cfg, NULL};
+
+    for (size_t i = 0; i < sizeof catalogue_commands / sizeof catalogue_commands[0]; i++)
+        if (strcmp(catalogue_commands[i].name, argv[0]) == 0)
+            sub = &catalogue_commands[i];
+    if (!sub)
+        return usage_error("catalogue: unknown subcommand '%s' (list, show, diff, propose, "
+                           "review, decide, history, get)",
+                           argv[0]);
+    if (argc - 1 < sub->min_args || argc - 1 > sub->max_args)
+        return usage_error("catalogue %s: expected %s", sub->name, sub->args);
+    if (cfg->used & ~sub->opts)
+        return usage_error("catalogue %s: does not take %s", sub->name,
+                           opt_flag(cfg->used & ~sub->opts));
+    int rc = sub->run(&s, argc - 1, argv + 1);
+    credit_client_destroy(s.c);
+    return rc;
+}
+
 /* clang-format off */
 static const struct command commands[] = {
     {"health", cmd_health, 0, 1, 0},
@@ -1029,6 +2071,7 @@ static const struct command commands[] = {
     {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY},
     {"get",    cmd_get,    1, 1, OPT_TIER},
     {"push",   cmd_push,   1, 1, OPT_BATCH},
+    {"catalogue", cmd_catalogue, 1, 3, OPT_STATE | OPT_REASON | OPT_EFFECTIVE},
 };
 /* clang-format on */
 
@@ -1045,6 +2088,9 @@ enum {
     LONG_TIER,
     LONG_CATEGORY,
     LONG_BATCH,
+    LONG_STATE,
+    LONG_REASON,
+    LONG_EFFECTIVE,
     LONG_VERSION,
 };
 
@@ -1059,6 +2105,9 @@ static const struct option long_opts[] = {
     {"tier", required_argument, NULL, LONG_TIER},
     {"category", required_argument, NULL, LONG_CATEGORY},
     {"batch", required_argument, NULL, LONG_BATCH},
+    {"state", required_argument, NULL, LONG_STATE},
+    {"reason", required_argument, NULL, LONG_REASON},
+    {"effective", required_argument, NULL, LONG_EFFECTIVE},
     {"version", no_argument, NULL, LONG_VERSION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -1096,7 +2145,7 @@ int main(int argc, char **argv)
             cfg.key = optarg;
             break;
         case LONG_TIMEOUT:
-            if (parse_timeout(optarg, &cfg.timeout_ms) != 0)
+            if (parse_positive(optarg, &cfg.timeout_ms) != 0)
                 return usage_error("--timeout: '%s' is not a number of milliseconds >= 1", optarg);
             break;
         case LONG_JSON:
@@ -1117,10 +2166,22 @@ int main(int argc, char **argv)
             used |= OPT_CATEGORY;
             break;
         case LONG_BATCH:
-            if (parse_timeout(optarg, &cfg.batch) != 0 || cfg.batch > MAX_BATCH)
+            if (parse_positive(optarg, &cfg.batch) != 0 || cfg.batch > MAX_BATCH)
                 return usage_error("--batch: '%s' is not a number of records from 1 to %d",
                                    optarg, MAX_BATCH);
             used |= OPT_BATCH;
+            break;
+        case LONG_STATE:
+            cfg.state = optarg;
+            used |= OPT_STATE;
+            break;
+        case LONG_REASON:
+            cfg.reason = optarg;
+            used |= OPT_REASON;
+            break;
+        case LONG_EFFECTIVE:
+            cfg.effective = optarg;
+            used |= OPT_EFFECTIVE;
             break;
         case LONG_VERSION:
             printf(PROG " %s\n", credit_version());
@@ -1136,7 +2197,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return usage_error("no command (health, whoami, units, query, get, push)");
+        return usage_error("no command (health, whoami, units, query, get, push, catalogue)");
     const char *name = argv[optind];
     const struct command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -1147,17 +2208,17 @@ int main(int argc, char **argv)
     int nargs = argc - optind - 1;
     if (nargs < cmd->min_args || nargs > cmd->max_args)
         return usage_error("%s: expected %s", name,
-                           strcmp(name, "query") == 0    ? "SUBJECT_KIND IDENTIFIER"
-                           : strcmp(name, "get") == 0    ? "RECORD_ID"
-                           : strcmp(name, "push") == 0   ? "FILE (or - for stdin)"
-                           : strcmp(name, "health") == 0 ? "at most one SERVICE"
-                                                         : "no arguments");
+                           strcmp(name, "query") == 0       ? "SUBJECT_KIND IDENTIFIER"
+                           : strcmp(name, "get") == 0       ? "RECORD_ID"
+                           : strcmp(name, "push") == 0      ? "FILE (or - for stdin)"
+                           : strcmp(name, "health") == 0    ? "at most one SERVICE"
+                           : strcmp(name, "catalogue") == 0 ? "a subcommand (list, show, diff, "
+                                                              "propose, review, decide, history, "
+                                                              "get)"
+                                                            : "no arguments");
     if (used & ~cmd->opts)
-        return usage_error("%s: does not take %s", name,
-                           used & ~cmd->opts & OPT_KIND       ? "--kind"
-                           : used & ~cmd->opts & OPT_TIER     ? "--tier"
-                           : used & ~cmd->opts & OPT_CATEGORY ? "--category"
-                                                              : "--batch");
+        return usage_error("%s: does not take %s", name, opt_flag(used & ~cmd->opts));
+    cfg.used = used;
 
     cfg.target = from_env(cfg.target, "CREDIT_TARGET");
     cfg.ca = from_env(cfg.ca, "CREDIT_CA");

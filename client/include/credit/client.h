@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 
@@ -209,6 +210,70 @@ CREDIT_API int credit_client_list_records(credit_client *c, credit_tier tier,
 CREDIT_API int credit_client_get_record(credit_client *c, credit_tier tier, const char *record_id,
                                         Credit__V1__GetRecordResponse **out,
                                         credit_status *status);
+
+/* --- credit.v1.CatalogueGovernance ---------------------------------------------------------- */
+
+/* The comprehensive credit information catalogue: its versions, and the change requests that
+ * make new ones (filed by a government unit, reviewed and decided by the office).
+ *
+ * Every function here, as the others: returns 0 and *out; CREDIT_EINVAL when `out` (or `req`)
+ * is NULL; CREDIT_ERPC with status->code the node's code (PERMISSION_DENIED: this unit may not
+ * take the step; NOT_FOUND: no such version or request; FAILED_PRECONDITION: the request is
+ * not in a state that allows the step; INVALID_ARGUMENT: the node names the field at fault);
+ * CREDIT_EDECODE when the answer cannot be decoded. *out belongs to the caller, who frees it
+ * with the generated free function of its type (`credit__v1__change_request__free_unpacked(x,
+ * NULL)`); it is untouched on failure. Strings passed in are only read during the call; NULL
+ * is sent as "". Thread-safe: any thread may call through a shared client. */
+
+/* Every version, oldest first, and the number of the one in force now. Free *out with
+ * credit__v1__list_versions_response__free_unpacked. */
+CREDIT_API int credit_client_catalogue_versions(credit_client *c,
+                                                Credit__V1__ListVersionsResponse **out,
+                                                credit_status *status);
+
+/* One version in full (every catalogue, section and dimension); version 0 for the version in
+ * force now. Free *out with credit__v1__catalogue_version__free_unpacked. */
+CREDIT_API int credit_client_catalogue_get(credit_client *c, uint32_t version,
+                                           Credit__V1__CatalogueVersion **out,
+                                           credit_status *status);
+
+/* Files a change request (any government unit); `req` is only read. *out is the request as
+ * filed, its id set and its state CHANGE_FILED. Free *out with
+ * credit__v1__change_request__free_unpacked. */
+CREDIT_API int credit_client_catalogue_propose(credit_client *c,
+                                               const Credit__V1__ProposeChangeRequest *req,
+                                               Credit__V1__ChangeRequest **out,
+                                               credit_status *status);
+
+/* Compliance review of the filed request `id` (the office only): pass non-zero to pass it;
+ * `reasons` is required. *out is the request after the review. Free *out with
+ * credit__v1__change_request__free_unpacked. */
+CREDIT_API int credit_client_catalogue_review(credit_client *c, const char *id, int pass,
+                                              const char *reasons,
+                                              Credit__V1__ChangeRequest **out,
+                                              credit_status *status);
+
+/* Deliberation of the request `id` that passed review (the office only): approve non-zero to
+ * approve it, making a new version that takes effect at effective_at_unix (seconds since the
+ * epoch; 0: now); `reasons` is required. *out is the request after the decision (approved:
+ * resulting_version and effective_at set). Free *out with
+ * credit__v1__change_request__free_unpacked. */
+CREDIT_API int credit_client_catalogue_decide(credit_client *c, const char *id, int approve,
+                                              const char *reasons, int64_t effective_at_unix,
+                                              Credit__V1__ChangeRequest **out,
+                                              credit_status *status);
+
+/* One change request by its id ("CR-000001"). Free *out with
+ * credit__v1__change_request__free_unpacked. */
+CREDIT_API int credit_client_catalogue_change(credit_client *c, const char *id,
+                                              Credit__V1__ChangeRequest **out,
+                                              credit_status *status);
+
+/* The change requests in `state`, oldest first; CHANGE_STATE_UNSPECIFIED (0) for every state.
+ * Free *out with credit__v1__list_changes_response__free_unpacked. */
+CREDIT_API int credit_client_catalogue_changes(credit_client *c, Credit__V1__ChangeState state,
+                                               Credit__V1__ListChangesResponse **out,
+                                               credit_status *status);
 
 #ifdef __cplusplus
 }
