@@ -109,22 +109,24 @@ static int fault(const where *w, const char *fmt, ...) __attribute__((format(pri
 
 static int fault(const where *w, const char *fmt, ...)
 {
-    char msg[CATALOG_ERR_LEN];
+    char msg[CATALOG_ERR_LEN], at[256] = "", part[96];
     va_list ap;
-    int n = 0;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (w->catalogue)
-        n = snprintf(w->err, CATALOG_ERR_LEN, "catalogue %.40s", w->catalogue);
-    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN && w->section)
-        n += snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, ", %s%.64s",
-                      *w->section ? "section " : "common dimensions", w->section);
-    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN && w->dim)
-        n += snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, ", dimension %.64s", w->dim);
-    if (n >= 0 && (size_t)n < CATALOG_ERR_LEN)
-        snprintf(w->err + n, CATALOG_ERR_LEN - (size_t)n, "%s%s", n ? ": " : "", msg);
+        say(at, sizeof at, "catalogue %.40s", w->catalogue);
+    if (w->section) {
+        say(part, sizeof part, ", %s%.64s", *w->section ? "section " : "common dimensions",
+            w->section);
+        strncat(at, part, sizeof at - strlen(at) - 1);
+    }
+    if (w->dim) {
+        say(part, sizeof part, ", dimension %.64s", w->dim);
+        strncat(at, part, sizeof at - strlen(at) - 1);
+    }
+    say(w->err, CATALOG_ERR_LEN, "%s%s%s", at, *at ? ": " : "", msg);
     return -1;
 }
 

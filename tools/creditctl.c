@@ -1806,7 +1806,7 @@ static int cat_diff(struct session *s, int argc, char **argv)
     struct differ df = {s->cfg->json, 0};
     struct place root = {0, NULL, 0, NULL};
     credit_status st;
-    uint32_t va, vb;
+    uint32_t va = 0, vb = 0;
     int rc;
 
     (void)argc;
@@ -1913,7 +1913,7 @@ static int cat_review(struct session *s, int argc, char **argv)
 {
     Credit__V1__ChangeRequest *ch = NULL;
     credit_status st;
-    int pass, rc;
+    int pass = 0, rc;
 
     (void)argc;
     if ((rc = parse_step(s->cfg, "review", argv, "pass", "fail", &pass)) != 0 ||
@@ -1928,7 +1928,7 @@ static int cat_decide(struct session *s, int argc, char **argv)
     Credit__V1__ChangeRequest *ch = NULL;
     credit_status st;
     long long effective = 0; /* now */
-    int approve, nanos, rc;
+    int approve = 0, nanos, rc;
 
     (void)argc;
     if ((rc = parse_step(s->cfg, "decide", argv, "approve", "reject", &approve)) != 0)
