@@ -362,21 +362,27 @@ static int open_catalogue(const config *cfg, node *n, char *err)
 
     if (strcmp(cfg->catalogue, "embedded") != 0) {
         FILE *f = fopen(cfg->catalogue, "rb");
-        long size = -1;
+        struct stat st;
+        const char *why = NULL;
 
-        if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size < (16L << 20) &&
-            fseek(f, 0, SEEK_SET) == 0 && (file = malloc((size_t)size + 1)) &&
-            fread(file, 1, (size_t)size, f) == (size_t)size) {
-            text = file;
-            len = (size_t)size;
-        } else {
-            snprintf(err, 512, "catalogue: cannot read %.300s: %s", cfg->catalogue,
-                     f && size >= (16L << 20) ? "larger than 16 MiB" : strerror(errno));
+        if (!f || fstat(fileno(f), &st) != 0)
+            why = strerror(errno);
+        else if (!S_ISREG(st.st_mode))
+            why = "not a regular file";
+        else if (st.st_size >= (16L << 20))
+            why = "larger than 16 MiB";
+        else if (!(file = malloc((size_t)st.st_size + 1)) ||
+                 fread(file, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+            why = file ? "read error" : "out of memory";
+        if (why) {
+            snprintf(err, 512, "catalogue: cannot read %.300s: %s", cfg->catalogue, why);
             if (f)
                 fclose(f);
             free(file);
             return -1;
         }
+        text = file;
+        len = (size_t)st.st_size;
         fclose(f);
         origin = cfg->catalogue;
     }

@@ -107,9 +107,17 @@ static void request_key(unsigned char key[9], uint64_t seq)
     store_put_be64(key + 1, seq);
 }
 
+/* The id of request `seq` in buf[ID_LEN]: "CR-" and at least six digits. */
+static const char *canonical_id(uint64_t seq, char *buf)
+{
+    snprintf(buf, ID_LEN, "CR-%06" PRIu64, seq);
+    return buf;
+}
+
 /* "CR-000042" -> 42. Returns 0, or -1 if `id` is not such an id. */
 static int parse_id(const char *id, uint64_t *seq)
 {
+    char buf[ID_LEN];
     uint64_t v = 0;
     size_t n;
 
@@ -125,8 +133,8 @@ static int parse_id(const char *id, uint64_t *seq)
             return -1;
         v = v * 10 + (uint64_t)(c - '0');
     }
-    if (v == 0)
-        return -1;
+    if (v == 0 || strcmp(id, canonical_id(v, buf)) != 0)
+        return -1; /* one id per request: no zeros padded beyond six digits */
     *seq = v;
     return 0;
 }
@@ -395,8 +403,7 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_UNAVAILABLE, "the catalogue cannot be read now");
         goto out;
     }
-    snprintf(id, sizeof id, "CR-%06" PRIu64, seq);
-    cr.id = id;
+    cr.id = (char *)canonical_id(seq, id);
     snprintf(detail, sizeof detail, "filed %s: %s %s/%.64s/%.64s", id, kind_name(cr.kind),
              catalog_catalogue_name(cr.catalogue), cr.section, cr.dimension_code);
     if (save_request(call, seq, &cr, NULL, detail) == 0)
@@ -508,16 +515,21 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
         return;
     stamp_now(&at);
     effective = req->effective_at ? *req->effective_at : at;
-    if (req->effective_at && (effective.nanos < 0 || effective.nanos > 999999999)) {
+    if (req->approve && (effective.nanos < 0 || effective.nanos > 999999999)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "effective_at: nanos %d are outside 0 to 999999999",
                    (int)effective.nanos);
         return;
     }
-    if (effective.seconds < at.seconds - PAST_GRACE_S) {
+    if (req->approve && effective.seconds < at.seconds - PAST_GRACE_S) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
                    "effective_at: is in the past; a version takes effect now or later");
         return;
     }
+    /* A moment ago (a client's clock a little behind) means now: a version never takes
+     * effect before it is approved. */
+    if (effective.seconds < at.seconds ||
+        (effective.seconds == at.seconds && effective.nanos < at.nanos))
+        effective = at;
     pthread_mutex_lock(&gov_mu);
     cr = load_request(call, req->id, &seq);
     if (!cr)
