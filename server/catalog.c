@@ -19,8 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "credit/v1/association.pb-c.h"
 #include "credit/v1/record.pb-c.h"
+#include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
+#include "credit/v1/voluntary.pb-c.h"
 #include "pb.h"
 #include "textproto.h"
 
@@ -35,6 +38,9 @@ static const struct {
     const ProtobufCMessageDescriptor *stored;
 } inputs[] = {
     {&credit__v1__public_record_input__descriptor, &credit__v1__record__descriptor},
+    {&credit__v1__service_unit_record_input__descriptor, &credit__v1__record__descriptor},
+    {&credit__v1__association_record_input__descriptor, &credit__v1__record__descriptor},
+    {&credit__v1__voluntary_record_input__descriptor, &credit__v1__record__descriptor},
 };
 
 /* Fields the node's own logic reads: they must stay required dimensions whatever the
@@ -49,6 +55,19 @@ static const struct {
     {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "", "subject.identifier"},
     {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "penalty", "penalty.decision_date"},
     {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "penalty", "penalty.severity"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT, "", "subject.kind"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT, "", "subject.name"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT, "", "subject.identifier"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, "", "subject.kind"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, "", "subject.name"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, "", "subject.identifier"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, "", "association.name"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, "", "association.uscc"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, "", "subject.kind"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, "", "subject.name"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, "", "subject.identifier"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, "claim", "claim.evidence.document_digest"},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, "claim", "claim.evidence.issuer"},
 };
 
 struct catalog {

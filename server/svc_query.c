@@ -13,6 +13,8 @@
  * The rules themselves are in tier.c.
  */
 #include "svc_query.h"
+
+#include "credit/v1/sharing.pb-c.h"
 #include "tier.h"
 
 #include "log.h"
