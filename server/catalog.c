@@ -446,7 +446,8 @@ static int compile_section(catalog_def *def, size_t idx, uint32_t version,
 static int check_structural(const catalog_def *def, where *w)
 {
     for (size_t i = 0; i < COUNT(structural); i++) {
-        if (structural[i].catalogue != (int)def->d->catalogue)
+        /* A catalogue not yet collected through a typed message has nothing to rely on. */
+        if (structural[i].catalogue != (int)def->d->catalogue || !def->input)
             continue;
         for (size_t k = 0; k < def->n_sections; k++) {
             const catalog_section *s = &def->sections[k];

@@ -6,6 +6,11 @@
  * point: a string, sub-message or array is linked into its parent as soon as it is allocated,
  * and an array's count only covers elements already filled. On an error the half-filled
  * message is freed that way.
+ *
+ * A map field (json_map_field) is a JSON object: each member one entry, its name the key and
+ * its value the value, entries in the object's order. json-c silently keeps only the last of
+ * two members with one name, so once the values are read the text is walked again for names
+ * given twice (check_names): every map read has distinct keys, or the message is refused.
  */
 #include "json_in.h"
 #include "json_out.h"
@@ -54,6 +59,16 @@ static int name_matches(const char *key, const char *name)
             return 0;
     }
     return *k == '\0';
+}
+
+/* The field of d that JSON name `key` names, or NULL. */
+static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *d,
+                                                  const char *key)
+{
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (name_matches(key, d->fields[i].name))
+            return &d->fields[i];
+    return NULL;
 }
 
 /* Appends s to the string in buf, cut to fit. */
@@ -547,6 +562,103 @@ static int read_repeated(const ProtobufCFieldDescriptor *f, json_object *v, char
     return 0;
 }
 
+/* After a value was read into singular field f of the message at base: a proto2 optional
+ * scalar says so in its has_ flag. */
+static void mark_present(const ProtobufCFieldDescriptor *f, char *base)
+{
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
+        !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+        f->type != PROTOBUF_C_TYPE_STRING)
+        *(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+}
+
+/* --- Maps ---------------------------------------------------------------------------------- */
+
+/* Sets the key field kf of a map entry (its storage at p) from the member name `key` of the
+ * map at `path`: a string as it is; a bool from true or false; an integer from its decimal
+ * text, which must be the form json_out prints ("7", not "07" or "+7"), so that two different
+ * names can never make one key. */
+static int read_map_key(const ProtobufCFieldDescriptor *kf, const char *key, void *p,
+                        const char *path, const char *kpath, json_in_error *err)
+{
+    char canon[32] = "";
+
+    switch (kf->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        char *copy = strdup(key);
+        if (!copy)
+            return fail(err, kpath, "out of memory");
+        char **slot = p;
+        if (*slot && *slot != (const char *)kf->default_value)
+            free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_BOOL:
+        if (strcmp(key, "true") != 0 && strcmp(key, "false") != 0)
+            return fail(err, kpath, "field '%s': key \"%s\" is neither true nor false", path, key);
+        *(protobuf_c_boolean *)p = key[0] == 't';
+        return 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+    case PROTOBUF_C_TYPE_ENUM:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return fail(err, kpath, "field '%s': unsupported map key type", path);
+    default: { /* the integers: read as a decimal string value is */
+        json_object *text = json_object_new_string(key);
+        if (!text)
+            return fail(err, kpath, "out of memory");
+        int rc = read_value(kf, text, p, kpath, err);
+        json_object_put(text);
+        if (rc != 0)
+            return -1;
+        if (json_format_map_key(canon, sizeof canon, kf, p) != 0 || strcmp(canon, key) != 0)
+            return fail(err, kpath, "field '%s': key \"%s\" is not written as %s", path, key,
+                        canon);
+        return 0;
+    }
+    }
+}
+
+/* Reads map field f (entry fields kf, vf) from v into the message at base. Each entry is
+ * linked into the array, and counted, before it is filled, so that a failure frees it with
+ * the message. */
+static int read_map(const ProtobufCFieldDescriptor *f, const ProtobufCFieldDescriptor *kf,
+                    const ProtobufCFieldDescriptor *vf, json_object *v, char *base,
+                    const char *path, json_in_error *err)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return fail(err, path, "field '%s': a map is a JSON object, got %s", path, type_name(v));
+    size_t n = (size_t)json_object_object_length(v);
+    if (n == 0)
+        return 0;
+    ProtobufCMessage **arr = calloc(n, sizeof *arr);
+    if (!arr)
+        return fail(err, path, "out of memory");
+    size_t *count = (size_t *)(base + f->quantifier_offset);
+    *(ProtobufCMessage ***)(base + f->offset) = arr;
+    *count = 0;
+    json_object_object_foreach(v, key, val)
+    {
+        char kpath[PATH_MAX_LEN];
+        join_path(kpath, sizeof kpath, path, key);
+        if (!val)
+            return fail(err, kpath, "field '%s': null is not a map value", kpath);
+        ProtobufCMessage *e = new_message(f->descriptor);
+        if (!e)
+            return fail(err, kpath, "out of memory");
+        arr[(*count)++] = e;
+        if (read_map_key(kf, key, (char *)e + kf->offset, path, kpath, err) != 0 ||
+            read_value(vf, val, (char *)e + vf->offset, kpath, err) != 0)
+            return -1;
+        mark_present(vf, (char *)e);
+    }
+    return 0;
+}
+
+/* --- Objects ------------------------------------------------------------------------------- */
+
 static int read_object(ProtobufCMessage *msg, json_object *obj, const char *prefix,
                        json_in_error *err)
 {
@@ -562,21 +674,16 @@ static int read_object(ProtobufCMessage *msg, json_object *obj, const char *pref
 
     json_object_object_foreach(obj, key, val)
     {
-        const ProtobufCFieldDescriptor *f = NULL;
-        unsigned idx = 0;
+        const ProtobufCFieldDescriptor *f = find_field(d, key);
+        const ProtobufCFieldDescriptor *kf, *vf;
         char path[PATH_MAX_LEN];
 
-        for (unsigned i = 0; i < d->n_fields; i++)
-            if (name_matches(key, d->fields[i].name)) {
-                f = &d->fields[i];
-                idx = i;
-                break;
-            }
         if (!f) {
             join_path(path, sizeof path, prefix, key);
             rc = fail(err, path, "unknown field '%s'", path);
             break;
         }
+        unsigned idx = (unsigned)(f - d->fields);
         join_path(path, sizeof path, prefix, f->name);
         if (seenp[idx]) {
             rc = fail(err, path, "field '%s' given twice", path);
@@ -586,6 +693,11 @@ static int read_object(ProtobufCMessage *msg, json_object *obj, const char *pref
         if (val == NULL) /* null: the default value */
             continue;
 
+        if (json_map_field(d, f, &kf, &vf)) {
+            if ((rc = read_map(f, kf, vf, val, base, path, err)) != 0)
+                break;
+            continue;
+        }
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             if ((rc = read_repeated(f, val, base, path, err)) != 0)
                 break;
@@ -617,13 +729,250 @@ static int read_object(ProtobufCMessage *msg, json_object *obj, const char *pref
         }
         if ((rc = read_value(f, val, base + f->offset, path, err)) != 0)
             break;
-        if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
-            f->type != PROTOBUF_C_TYPE_MESSAGE && f->type != PROTOBUF_C_TYPE_STRING)
-            *(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+        mark_present(f, base);
     }
     if (seenp != seen)
         free(seenp);
     return rc;
+}
+
+/* --- Names given twice ---------------------------------------------------------------------- */
+
+/*
+ * Of {"a":1,"a":2} json-c keeps "a":2 and drops the first member without a word, and it cuts a
+ * name at a \u0000. Two values for one field or one map key are ambiguous input, so after the
+ * values are read the text (which json-c accepted: it is well-formed JSON) is walked once more,
+ * for the names alone. json-c decodes each name, so that "a" and "\u0061" are one name here as
+ * there. The first name given twice in one object, or holding a NUL, is an error at the proto
+ * path of its object. Anything the walk does not expect ends it without an error (status 1):
+ * json-c has had its say on the syntax.
+ */
+
+#define NAMES_DEPTH 64 /* json-c refuses nesting deeper than JSON_TOKENER_DEFAULT_DEPTH (32) */
+
+struct names {
+    const char *p;     /* the next character of the text, which ends with a NUL */
+    json_tokener *tok; /* decodes one name at a time */
+    const ProtobufCMessageDescriptor *root;
+    json_in_error *err;
+    int depth;
+    struct {
+        const char *key; /* a member's name (owned by its object's table); NULL: an element */
+        size_t index;    /* an element's index */
+    } segs[NAMES_DEPTH]; /* where the value being walked is */
+};
+
+static void free_name(struct lh_entry *e)
+{
+    free(lh_entry_k(e));
+}
+
+/* The proto path of the object being walked ("subject", "extra.code", "items[2]"): a member
+ * name as the field it names (its proto name), or as it is where no field is known; a map's
+ * key as it is. *msg is the message the object is, or NULL; *map the map field it is, or NULL. */
+static void names_path(const struct names *s, char *buf, size_t size,
+                       const ProtobufCMessageDescriptor **msg, const ProtobufCFieldDescriptor **map)
+{
+    const ProtobufCMessageDescriptor *d = s->root; /* the message whose member comes next */
+    const ProtobufCFieldDescriptor *map_f = NULL;  /* or the map whose key comes next, */
+    const ProtobufCFieldDescriptor *map_v = NULL;  /* (its entries' value field) */
+    const ProtobufCFieldDescriptor *arr_f = NULL;  /* or the repeated field whose element */
+
+    buf[0] = '\0';
+    for (int i = 0; i < s->depth; i++) {
+        const char *key = s->segs[i].key;
+        const ProtobufCFieldDescriptor *f;
+
+        if (!key) {
+            char index[32];
+            snprintf(index, sizeof index, "[%zu]", s->segs[i].index);
+            path_append(buf, size, index);
+            d = arr_f && arr_f->type == PROTOBUF_C_TYPE_MESSAGE ? arr_f->descriptor : NULL;
+            map_f = arr_f = NULL;
+            continue;
+        }
+        if (*buf)
+            path_append(buf, size, ".");
+        if (map_f) {
+            path_append(buf, size, key);
+            d = map_v->type == PROTOBUF_C_TYPE_MESSAGE ? map_v->descriptor : NULL;
+            map_f = NULL;
+            continue;
+        }
+        f = d ? find_field(d, key) : NULL;
+        path_append(buf, size, f ? f->name : key);
+        arr_f = NULL;
+        if (f && json_map_field(d, f, NULL, &map_v))
+            map_f = f;
+        else if (f && f->label == PROTOBUF_C_LABEL_REPEATED)
+            arr_f = f;
+        d = f && !map_f && !arr_f && f->type == PROTOBUF_C_TYPE_MESSAGE ? f->descriptor : NULL;
+    }
+    *msg = d;
+    *map = map_f;
+}
+
+/* Fails for member `name` of the object being walked: given twice, or (nul) holding a NUL. */
+static int names_fail(const struct names *s, const char *name, int nul)
+{
+    const ProtobufCMessageDescriptor *d;
+    const ProtobufCFieldDescriptor *map, *f;
+    char obj[PATH_MAX_LEN], path[PATH_MAX_LEN];
+
+    names_path(s, obj, sizeof obj, &d, &map);
+    if (nul && !*obj)
+        return fail(s->err, obj, "a name with a NUL character");
+    if (nul)
+        return fail(s->err, obj, "field '%s': a %s with a NUL character", obj,
+                    map ? "key" : "name");
+    if (map) {
+        join_path(path, sizeof path, obj, name);
+        return fail(s->err, path, "field '%s': key \"%s\" given twice", obj, name);
+    }
+    f = d ? find_field(d, name) : NULL;
+    join_path(path, sizeof path, obj, f ? f->name : name);
+    return fail(s->err, path, "field '%s' given twice", path);
+}
+
+static void names_ws(struct names *s)
+{
+    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+        s->p++;
+}
+
+/* Steps over a string literal; 0, or 1 if the text ends first. */
+static int names_skip_string(struct names *s)
+{
+    for (s->p++; *s->p != '"'; s->p++) {
+        if (!*s->p || (*s->p == '\\' && !*++s->p))
+            return 1;
+    }
+    s->p++;
+    return 0;
+}
+
+static int names_value(struct names *s);
+
+static int names_array(struct names *s)
+{
+    int rc = 0;
+
+    s->p++;
+    names_ws(s);
+    if (*s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (size_t i = 0;; i++) {
+        if (s->depth == NAMES_DEPTH)
+            return 1;
+        s->segs[s->depth].key = NULL;
+        s->segs[s->depth].index = i;
+        s->depth++;
+        rc = names_value(s);
+        s->depth--;
+        if (rc != 0)
+            return rc;
+        names_ws(s);
+        if (*s->p == ']') {
+            s->p++;
+            return 0;
+        }
+        if (*s->p++ != ',')
+            return 1;
+    }
+}
+
+static int names_object(struct names *s)
+{
+    struct lh_table *seen = lh_kchar_table_new(16, free_name);
+    int rc = 1;
+
+    if (!seen)
+        return fail(s->err, "", "out of memory");
+    s->p++;
+    names_ws(s);
+    if (*s->p == '}') {
+        s->p++;
+        rc = 0;
+    }
+    while (rc == 1 && *s->p == '"') {
+        const char *start = s->p;
+        if (names_skip_string(s) != 0)
+            break;
+        json_tokener_reset(s->tok);
+        json_object *jname = json_tokener_parse_ex(s->tok, start, (int)(s->p - start));
+        if (!json_object_is_type(jname, json_type_string)) {
+            json_object_put(jname);
+            break;
+        }
+        const char *name = json_object_get_string(jname);
+        char *copy = NULL;
+        if (strlen(name) != (size_t)json_object_get_string_len(jname))
+            rc = names_fail(s, name, 1);
+        else if (lh_table_lookup_entry(seen, name))
+            rc = names_fail(s, name, 0);
+        else if (!(copy = strdup(name)) || lh_table_insert(seen, copy, NULL) != 0) {
+            free(copy);
+            rc = fail(s->err, "", "out of memory");
+        }
+        json_object_put(jname);
+        if (rc != 1)
+            break;
+        names_ws(s);
+        if (*s->p++ != ':' || s->depth == NAMES_DEPTH)
+            break;
+        s->segs[s->depth].key = copy;
+        s->depth++;
+        rc = names_value(s);
+        s->depth--;
+        if (rc != 0)
+            break;
+        rc = 1;
+        names_ws(s);
+        if (*s->p == '}') {
+            s->p++;
+            rc = 0;
+        } else if (*s->p == ',') {
+            s->p++;
+            names_ws(s);
+        }
+    }
+    lh_table_free(seen);
+    return rc;
+}
+
+static int names_value(struct names *s)
+{
+    names_ws(s);
+    switch (*s->p) {
+    case '{':
+        return names_object(s);
+    case '[':
+        return names_array(s);
+    case '"':
+        return names_skip_string(s);
+    default: { /* a number, true, false or null */
+        const char *start = s->p;
+        while ((*s->p >= '0' && *s->p <= '9') || (*s->p >= 'a' && *s->p <= 'z') || *s->p == 'E' ||
+               *s->p == '-' || *s->p == '+' || *s->p == '.')
+            s->p++;
+        return s->p == start;
+    }
+    }
+}
+
+/* Walks `text` (NUL-terminated JSON that json-c accepted, an object of type d) for names given
+ * twice. Returns 0 (none, or the walk gave up), or -1 with *err filled. */
+static int check_names(const ProtobufCMessageDescriptor *d, const char *text, json_in_error *err)
+{
+    struct names s = {.p = text, .root = d, .err = err};
+
+    if (!(s.tok = json_tokener_new()))
+        return fail(err, "", "out of memory");
+    int rc = names_value(&s);
+    json_tokener_free(s.tok);
+    return rc < 0 ? -1 : 0;
 }
 
 int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
@@ -658,19 +1007,25 @@ int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, siz
         free(buf);
         return rc;
     }
-    free(buf);
     if (!json_object_is_type(root, json_type_object)) {
         rc = fail(err, "", "expected a JSON object, got %s", type_name(root));
         json_object_put(root);
+        free(buf);
         return rc;
     }
     ProtobufCMessage *msg = new_message(d);
     if (!msg) {
         json_object_put(root);
+        free(buf);
         return fail(err, "", "out of memory");
     }
+    /* The values first: an unknown field or a wrong value is the error to name before a name
+     * given twice inside it. */
     rc = read_object(msg, root, "", err);
+    if (rc == 0)
+        rc = check_names(d, buf, err);
     json_object_put(root);
+    free(buf);
     if (rc != 0) {
         protobuf_c_message_free_unpacked(msg, NULL);
         return -1;

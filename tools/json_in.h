@@ -7,9 +7,12 @@
  * strings (or numbers); floats as numbers or "NaN"/"Infinity"/"-Infinity"; bytes as base64
  * (standard or URL-safe, padding optional); a google.protobuf.Timestamp as RFC 3339 text
  * ("2026-10-01T00:00:00Z", optional fraction of 1..9 digits, Z or a +hh:mm/-hh:mm offset);
- * null as the field's default; at most one member of a oneof. Anything else — an unknown
- * field, a value of the wrong type or out of range, text that is not one JSON object — is an
- * error naming the field.
+ * null as the field's default; at most one member of a oneof; a map as a JSON object whose
+ * member names are the keys (an integer key in decimal, a bool key as true or false) and whose
+ * values are the value type's JSON. Anything else — an unknown field, a value of the wrong
+ * type or out of range, a name given twice in one object, a map given as an array or with a
+ * null value, text that is not one JSON object — is an error naming the field (a map's entry
+ * as "extra.code": the field, a dot, the key).
  *
  * Only creditctl uses it; it depends on protobuf-c and json-c.
  */

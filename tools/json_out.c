@@ -4,7 +4,9 @@
  * Everything is driven by the message descriptors, so new fields and messages print without
  * changes here. Presence follows proto3: a singular field (label NONE) is printed when it
  * differs from its zero value, a oneof member when it is the set case, a repeated field when
- * it has elements, a proto2 optional when its has_ flag (or non-NULL pointer) says so.
+ * it has elements, a proto2 optional when its has_ flag (or non-NULL pointer) says so. A map
+ * (a repeated field of protoc's entry messages, see json_map_field) prints as one object, its
+ * entries in the order stored; it is left out when empty, as any repeated field is.
  * Nothing here allocates; output goes straight to the FILE.
  */
 #include "json_out.h"
@@ -188,6 +190,80 @@ size_t json_field_size(ProtobufCType type)
     return 0;
 }
 
+int json_map_field(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f,
+                   const ProtobufCFieldDescriptor **key, const ProtobufCFieldDescriptor **value)
+{
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+        !f->descriptor || !d->name)
+        return 0;
+    const ProtobufCMessageDescriptor *e = f->descriptor;
+    if (e->n_fields != 2 || !e->name)
+        return 0;
+    const ProtobufCFieldDescriptor *k = protobuf_c_message_descriptor_get_field(e, 1);
+    const ProtobufCFieldDescriptor *v = protobuf_c_message_descriptor_get_field(e, 2);
+    if (!k || !v || strcmp(k->name, "key") != 0 || strcmp(v->name, "value") != 0)
+        return 0;
+
+    /* e->name == d->name "." CamelCase(f->name) "Entry", compared without building it. As
+     * protoc's MapEntryName: drop each underscore, upper-case the first letter and each
+     * letter after an underscore, keep everything else. */
+    size_t n = strlen(d->name);
+    const char *p = e->name;
+    if (strncmp(p, d->name, n) != 0 || p[n] != '.')
+        return 0;
+    p += n + 1;
+    int upper = 1;
+    for (const char *c = f->name; *c; c++) {
+        if (*c == '_') {
+            upper = 1;
+            continue;
+        }
+        char want = upper && *c >= 'a' && *c <= 'z' ? (char)(*c - 'a' + 'A') : *c;
+        upper = 0;
+        if (*p++ != want)
+            return 0;
+    }
+    if (strcmp(p, "Entry") != 0)
+        return 0;
+    if (key)
+        *key = k;
+    if (value)
+        *value = v;
+    return 1;
+}
+
+int json_format_map_key(char *buf, size_t size, const ProtobufCFieldDescriptor *key, const void *p)
+{
+    int n;
+
+    switch (key->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        n = snprintf(buf, size, "%" PRId32, *(const int32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        n = snprintf(buf, size, "%" PRIu32, *(const uint32_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        n = snprintf(buf, size, "%" PRId64, *(const int64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        n = snprintf(buf, size, "%" PRIu64, *(const uint64_t *)p);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        n = snprintf(buf, size, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
+        break;
+    default: /* a string is its own text; the others cannot be map keys */
+        return -1;
+    }
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
 /* Is the value at p its type's zero value (proto3 default)? */
 static int is_default(const ProtobufCFieldDescriptor *f, const void *p)
 {
@@ -283,6 +359,41 @@ static void write_value(FILE *out, const ProtobufCFieldDescriptor *f, const void
     }
 }
 
+/* A map's entries as one object: {"key":value,...}, in the order stored. An entry without its
+ * message value (which protobuf-c leaves NULL when the value was not on the wire) stands for
+ * the value type's default, printed as {}. */
+static void write_map(FILE *out, const ProtobufCFieldDescriptor *kf,
+                      const ProtobufCFieldDescriptor *vf, ProtobufCMessage *const *entries,
+                      size_t n)
+{
+    int first = 1;
+
+    putc('{', out);
+    for (size_t i = 0; i < n; i++) {
+        const char *e = (const char *)entries[i];
+        if (!e)
+            continue;
+        if (!first)
+            putc(',', out);
+        first = 0;
+        if (kf->type == PROTOBUF_C_TYPE_STRING) {
+            const char *s = *(char *const *)(e + kf->offset);
+            json_write_string(out, s ? s : "");
+        } else {
+            char key[32];
+            if (json_format_map_key(key, sizeof key, kf, e + kf->offset) != 0)
+                key[0] = '\0'; /* not a key type protoc allows; the descriptor is odd */
+            json_write_string(out, key);
+        }
+        putc(':', out);
+        if (vf->type == PROTOBUF_C_TYPE_MESSAGE && !*(ProtobufCMessage *const *)(e + vf->offset))
+            fputs("{}", out);
+        else
+            write_value(out, vf, e + vf->offset);
+    }
+    putc('}', out);
+}
+
 static void write_message(FILE *out, const ProtobufCMessage *msg)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
@@ -303,6 +414,15 @@ static void write_message(FILE *out, const ProtobufCMessage *msg)
             if (n == 0)
                 continue;
             const char *arr = *(char *const *)p;
+            const ProtobufCFieldDescriptor *kf, *vf;
+            if (json_map_field(d, f, &kf, &vf)) {
+                if (!first)
+                    putc(',', out);
+                first = 0;
+                write_name(out, f->name);
+                write_map(out, kf, vf, (ProtobufCMessage *const *)arr, n);
+                continue;
+            }
             size_t sz = json_field_size(f->type);
             if (!first)
                 putc(',', out);
