@@ -23,6 +23,7 @@
 #include "store.h"
 #include "svc_catalogue.h"
 #include "svc_collection.h"
+#include "svc_industrial.h"
 #include "svc_query.h"
 #include "svc_units.h"
 #include "tls.h"
@@ -403,6 +404,10 @@ static const rpc_service *const services[] = {
     &unit_registry_service,
     &catalogue_governance_service,
     &public_collection_service,
+    &industrial_collection_service,
+    &service_unit_collection_service,
+    &association_collection_service,
+    &voluntary_declaration_service,
     &open_query_service,
     &government_sharing_service,
 };

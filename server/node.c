@@ -60,6 +60,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     snprintf(p->name, sizeof p->name, "%s", u->name);
     snprintf(p->identity, sizeof p->identity, "%s", peer->identity);
     p->kind = u->kind;
+    snprintf(p->uscc, sizeof p->uscc, "%s", u->uscc);
     credit__v1__unit__free_unpacked(u, NULL);
     *out = p;
     return RPC_OK;

@@ -29,6 +29,7 @@ typedef struct principal {
     char code[64];
     char name[256];
     int kind; /* Credit__V1__UnitKind */
+    char uscc[32]; /* its unified social credit code, "" if it has none */
     char identity[256];
 } principal;
 

@@ -52,9 +52,9 @@
 
 /* --- Policy tables ------------------------------------------------------------------------ */
 
-/* The channels each kind of unit may push public records through; a kind not listed may use
- * none. A 0 (CHANNEL_UNSPECIFIED) ends a shorter list: the input's own 0 has become
- * CHANNEL_DIRECT_PUSH before the table is read. */
+/* The channels each kind of unit may push records through, its usual one first: a record that
+ * names no channel came through that one. A kind not listed may use none. A 0
+ * (CHANNEL_UNSPECIFIED) ends a shorter list. */
 static const struct {
     int unit_kind;
     int channels[3];
@@ -70,6 +70,16 @@ static const struct {
     {CREDIT__V1__UNIT_KIND__SERVICE_UNIT,
      {CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW, CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH,
       CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING}},
+    {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM,
+     {CREDIT__V1__CHANNEL__CHANNEL_ASSOCIATION_BATCH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
+      0}},
+    {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM,
+     {CREDIT__V1__CHANNEL__CHANNEL_PLATFORM_AGREEMENT, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
+      0}},
+    {CREDIT__V1__UNIT_KIND__PORTAL,
+     {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW,
+      0}},
+    {CREDIT__V1__UNIT_KIND__SUBJECT, {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, 0, 0}},
 };
 
 /* Publicity windows in months from the decision date. */
@@ -399,14 +409,23 @@ static int check_past_date(check_failure *f, const char *field, const Credit__V1
 /* --- The rules, in order ------------------------------------------------------------------ */
 
 /* 1. The id in the source unit's own system: with the unit it makes a push idempotent. */
-static int check_source_record_id(const Credit__V1__PublicRecordInput *in, check_failure *f)
+static int check_source_record_id(const record_view *in, check_failure *f)
 {
     return check_text(f, "source_record_id", in->source_record_id, RECORD_CHECK_SOURCE_ID_MAX,
                       REQUIRED);
 }
 
+int record_default_channel(int unit_kind)
+{
+    for (size_t i = 0; i < COUNT(channel_rules); i++) {
+        if (channel_rules[i].unit_kind == unit_kind)
+            return channel_rules[i].channels[0];
+    }
+    return CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+}
+
 /* 2. A category of the public catalogue. */
-static int check_category(const Credit__V1__PublicRecordInput *in, check_failure *f)
+static int check_category(const record_view *in, check_failure *f)
 {
     const char *name = enum_name(&credit__v1__category__descriptor, in->category);
 
@@ -417,47 +436,87 @@ static int check_category(const Credit__V1__PublicRecordInput *in, check_failure
     return 0;
 }
 
-/* 3. The unit pushes only the categories the catalogue makes it responsible for. */
-static int check_responsibility(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
-                                const catalog_section *sec, check_failure *f)
+/* 2. The section of the record's catalogue, in the version in force, which must collect it
+ * through the message it came in. */
+static int find_section(const record_view *in, const catalog_version *cv,
+                        const catalog_section **out, check_failure *f)
 {
-    if (catalog_responsible(sec, unit->code, unit->kind))
-        return 0;
-    return reject(f, DENIED, "category",
-                  "unit %.64s is not responsible for %s records (catalogue version %u)",
-                  unit->code ? unit->code : "(unnamed)",
-                  enum_name(&credit__v1__category__descriptor, in->category), sec->version);
+    const char *cat = catalog_catalogue_name(in->catalogue);
+    const catalog_def *def = catalog_find_def(cv, in->catalogue);
+    const catalog_section *sec;
+
+    if (in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC) {
+        if (check_category(in, f) != 0)
+            return -1;
+        sec = catalog_public_section(cv, in->category);
+        if (!sec)
+            return reject(f, INVALID, "category", "%s has no section in catalogue version %u",
+                          enum_name(&credit__v1__category__descriptor, in->category),
+                          cv->msg->version);
+    } else {
+        if (!in->section || !*in->section)
+            return reject(f, INVALID, "section", "is required: a section of the %s catalogue",
+                          cat);
+        sec = catalog_find_section(cv, in->catalogue, in->section);
+        if (!sec)
+            return reject(f, INVALID, "section",
+                          "%.64s is not a section of the %s catalogue in version %u", in->section,
+                          cat, cv->msg->version);
+    }
+    if (!def || def->input != in->message->descriptor)
+        return reject(f, INVALID, "section",
+                      "catalogue version %u does not collect %s records through %s",
+                      cv->msg->version, cat, in->message->descriptor->name);
+    *out = sec;
+    return 0;
 }
 
-/* 4. The body the category's section takes, and no other. */
-static int check_body(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
-                      check_failure *f)
+/* 3. The unit pushes only the categories the catalogue makes it responsible for. */
+static int check_responsibility(const record_view *in, const check_unit *unit,
+                                const catalog_section *sec, check_failure *f)
 {
-    const ProtobufCFieldDescriptor *want = sec->body;
-    const char *category = enum_name(&credit__v1__category__descriptor, in->category);
-    const ProtobufCFieldDescriptor *got = protobuf_c_message_descriptor_get_field(
-        &credit__v1__public_record_input__descriptor, (unsigned)in->body_case);
+    int pub = in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+
+    if (catalog_responsible(sec, unit->code, unit->kind))
+        return 0;
+    return reject(f, DENIED, pub ? "category" : "section",
+                  "unit %.64s is not responsible for %s%s%s records (catalogue version %u)",
+                  unit->code ? unit->code : "(unnamed)",
+                  pub ? "" : catalog_catalogue_name(in->catalogue), pub ? "" : " ",
+                  pub ? enum_name(&credit__v1__category__descriptor, in->category)
+                      : sec->s->code,
+                  sec->version);
+}
+
+/* 4. The body the section takes, and no other. */
+static int check_body(const record_view *in, const catalog_section *sec, check_failure *f)
+{
+    const ProtobufCFieldDescriptor *want = sec->body, *got = in->body_field;
+    const char *what = in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC
+                           ? enum_name(&credit__v1__category__descriptor, in->category)
+                           : sec->s->code;
 
     if (!want)
-        return reject(f, INVALID, "category",
-                      "%s records take no body in catalogue version %u", category, sec->version);
+        return reject(f, INVALID, in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC
+                                      ? "category"
+                                      : "section",
+                      "%s records take no body in catalogue version %u", what, sec->version);
     if (got == want) {
-        /* The body members share a union: any of the pointers tells whether it is set. */
-        if (in->licence)
+        if (in->body)
             return 0;
-        return reject(f, INVALID, want->name, "is required for %s records", category);
+        return reject(f, INVALID, want->name, "is required for %s records", what);
     }
-    if (in->body_case == CREDIT__V1__PUBLIC_RECORD_INPUT__BODY__NOT_SET)
-        return reject(f, INVALID, want->name, "is required for %s records", category);
+    if (!got && !in->body_case)
+        return reject(f, INVALID, want->name, "is required for %s records", what);
     if (got)
         return reject(f, INVALID, got->name, "a %s cannot be pushed as a %s record: give a %s "
-                      "instead", got->name, category, want->name);
+                      "instead", got->name, what, want->name);
     return reject(f, INVALID, want->name,
-                  "is required for %s records (the body is of an unknown kind)", category);
+                  "is required for %s records (the body is of an unknown kind)", what);
 }
 
 /* 5. The channel the record came through, as the unit's kind allows. */
-static int check_channel(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+static int check_channel(const record_view *in, const check_unit *unit,
                          check_failure *f)
 {
     int channel = in->channel;
@@ -465,8 +524,12 @@ static int check_channel(const Credit__V1__PublicRecordInput *in, const check_un
 
     if (!enum_name(&credit__v1__channel__descriptor, channel))
         return reject(f, INVALID, "channel", "%d is not a known channel", channel);
-    if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
-        channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
+    if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED) {
+        channel = record_default_channel(unit->kind);
+        if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
+            return reject(f, INVALID, "channel", "no channel is open to %s units",
+                          enum_label(&credit__v1__unit_kind__descriptor, unit->kind, buf));
+    }
     for (size_t i = 0; i < COUNT(channel_rules); i++) {
         if (channel_rules[i].unit_kind != unit->kind)
             continue;
@@ -476,7 +539,7 @@ static int check_channel(const Credit__V1__PublicRecordInput *in, const check_un
         }
         break;
     }
-    return reject(f, INVALID, "channel", "%s%s is not open to %s units for public records",
+    return reject(f, INVALID, "channel", "%s%s is not open to %s units",
                   enum_name(&credit__v1__channel__descriptor, channel),
                   in->channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED
                       ? " (the default when none is given)"
@@ -561,7 +624,7 @@ static int check_representative(const Credit__V1__Subject *s, check_failure *f)
 
 /* 8. When the recorded event happened: from 1900 to at most a day after today (China time),
  * a day's grace for clocks and time zones of the source systems. */
-static int check_occurred_at(const Credit__V1__PublicRecordInput *in, const Credit__V1__Date *today,
+static int check_occurred_at(const record_view *in, const Credit__V1__Date *today,
                              check_failure *f)
 {
     const Google__Protobuf__Timestamp *t = in->occurred_at;
@@ -640,7 +703,7 @@ static int check_value(check_failure *f, const char *path, const catalog_dim *di
     }
 }
 
-static int check_typed_dims(const Credit__V1__PublicRecordInput *in, const catalog_dim *dims,
+static int check_typed_dims(const record_view *in, const catalog_dim *dims,
                             size_t n, check_failure *f)
 {
     for (size_t i = 0; i < n; i++) {
@@ -649,7 +712,7 @@ static int check_typed_dims(const Credit__V1__PublicRecordInput *in, const catal
 
         if (dims[i].depth == 0)
             continue; /* an extra dimension */
-        m = catalog_leaf(&in->base, &dims[i], 0, &fd);
+        m = catalog_leaf(in->message, &dims[i], 0, &fd);
         if (check_value(f, dims[i].d->field, &dims[i], m, m ? fd : NULL) != 0)
             return -1;
     }
@@ -710,7 +773,7 @@ static int check_extra_value(check_failure *f, const char *path, const catalog_d
     return check_value(f, path, dim, &v->base, fd);
 }
 
-static int check_extra(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
+static int check_extra(const record_view *in, const catalog_section *sec,
                        check_failure *f)
 {
     char path[96];
@@ -750,17 +813,28 @@ static int check_extra(const Credit__V1__PublicRecordInput *in, const catalog_se
     return 0;
 }
 
-static int check_dimensions(const Credit__V1__PublicRecordInput *in, const catalog_section *sec,
+static int check_dimensions(const record_view *in, const catalog_section *sec,
                             check_failure *f)
 {
     struct undeclared u = {sec, f};
-    ProtobufCMessage *body = *(ProtobufCMessage **)((char *)in + sec->body->offset);
+    const ProtobufCMessageDescriptor *d = in->message->descriptor;
 
     if (check_typed_dims(in, sec->def->common, sec->def->n_common, f) != 0 ||
-        check_typed_dims(in, sec->dims, sec->n_dims, f) != 0 ||
-        catalog_walk(&in->subject->base, "subject", undeclared_leaf, &u) != 0 ||
-        catalog_walk(body, sec->body->name, undeclared_leaf, &u) != 0)
+        check_typed_dims(in, sec->dims, sec->n_dims, f) != 0)
         return -1;
+    /* Every value in the subject, the association, the body: the messages of the input but
+     * occurred_at (a Timestamp of the envelope) and the extra map (checked below). */
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED ||
+            fd->descriptor == &google__protobuf__timestamp__descriptor ||
+            !catalog_field_set(in->message, fd))
+            continue;
+        if (catalog_walk(*(ProtobufCMessage **)((char *)in->message + fd->offset), fd->name,
+                         undeclared_leaf, &u) != 0)
+            return -1;
+    }
     return check_extra(in, sec, f);
 }
 
@@ -865,9 +939,89 @@ void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_se
     record_date_add_months(p->decision_date, max_m, out);
 }
 
-int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
-                       const catalog_version *cv, const Credit__V1__Date *today,
-                       check_failure *f)
+/* The other bodies: their dates are not in the future; evidence has a well-formed digest. */
+static int check_other_body(const record_view *in, const Credit__V1__Date *today,
+                            check_failure *f)
+{
+    const ProtobufCMessageDescriptor *d = in->body_field->descriptor;
+
+    if (d == &credit__v1__declaration__descriptor)
+        return check_decided(f, "declaration.conduct_date",
+                             ((const Credit__V1__Declaration *)in->body)->conduct_date, today);
+    if (d == &credit__v1__governance__descriptor)
+        return check_decided(f, "governance.reported_on",
+                             ((const Credit__V1__Governance *)in->body)->reported_on, today);
+    if (d == &credit__v1__member_info__descriptor)
+        return check_decided(f, "member.evaluated_on",
+                             ((const Credit__V1__MemberInfo *)in->body)->evaluated_on, today);
+    if (d == &credit__v1__voluntary_claim__descriptor) {
+        const Credit__V1__VoluntaryClaim *c = (const Credit__V1__VoluntaryClaim *)in->body;
+        const Credit__V1__Evidence *e = c->evidence;
+
+        if (check_decided(f, "claim.claimed_on", c->claimed_on, today) != 0)
+            return -1;
+        if (e && e->document_digest && *e->document_digest) {
+            size_t n = strlen(e->document_digest);
+
+            if (n != 64 || strspn(e->document_digest, "0123456789abcdef") != 64)
+                return reject(f, INVALID, "claim.evidence.document_digest",
+                              "must be the SHA-256 of the evidence document: 64 lower-case hex "
+                              "digits");
+        }
+        return e ? check_decided(f, "claim.evidence.issued_on", e->issued_on, today) : 0;
+    }
+    return 0;
+}
+
+#define MEMBER(m, fd, type) (*(type const *)((const char *)(m) + (fd)->offset))
+
+int record_view_of(const ProtobufCMessage *in, int catalogue, record_view *v)
+{
+    const ProtobufCMessageDescriptor *d = in->descriptor;
+    const ProtobufCFieldDescriptor *fd;
+    record_view r;
+
+    memset(&r, 0, sizeof r);
+    r.message = in;
+    r.catalogue = catalogue;
+    fd = protobuf_c_message_descriptor_get_field_by_name(d, "source_record_id");
+    if (!fd || fd->type != PROTOBUF_C_TYPE_STRING)
+        return -1;
+    r.source_record_id = MEMBER(in, fd, char *);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "category")))
+        r.category = MEMBER(in, fd, int);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "section")))
+        r.section = MEMBER(in, fd, char *);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "subject")))
+        r.subject = MEMBER(in, fd, Credit__V1__Subject *);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "association")))
+        r.association = MEMBER(in, fd, Credit__V1__AssociationRef *);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "channel")))
+        r.channel = MEMBER(in, fd, int);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "occurred_at")))
+        r.occurred_at = MEMBER(in, fd, Google__Protobuf__Timestamp *);
+    if ((fd = protobuf_c_message_descriptor_get_field_by_name(d, "extra")) &&
+        fd->label == PROTOBUF_C_LABEL_REPEATED) {
+        r.n_extra = *(const size_t *)((const char *)in + fd->quantifier_offset);
+        r.extra = MEMBER(in, fd, record_extra_entry **);
+    }
+    /* The body: the member of the input's oneof that is set (every input has one oneof). */
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        fd = &d->fields[i];
+        if (!(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        r.body_case = *(const uint32_t *)((const char *)in + fd->quantifier_offset);
+        if (r.body_case == fd->id) {
+            r.body_field = fd;
+            r.body = MEMBER(in, fd, ProtobufCMessage *);
+        }
+    }
+    *v = r;
+    return 0;
+}
+
+int record_check(const record_view *in, const check_unit *unit, const catalog_version *cv,
+                 const Credit__V1__Date *today, check_failure *f)
 {
     const catalog_section *sec;
     check_failure scratch;
@@ -875,27 +1029,28 @@ int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit
     assert(in && unit && cv && today);
     if (!f)
         f = &scratch;
-    if (check_source_record_id(in, f) != 0 || check_category(in, f) != 0)
-        return -1;
-    sec = catalog_public_section(cv, in->category);
-    if (!sec)
-        return reject(f, INVALID, "category", "%s has no section in catalogue version %u",
-                      enum_name(&credit__v1__category__descriptor, in->category),
-                      cv->msg->version);
-    if (check_responsibility(in, unit, sec, f) != 0 || check_body(in, sec, f) != 0 ||
+    if (check_source_record_id(in, f) != 0 || find_section(in, cv, &sec, f) != 0 ||
+        check_responsibility(in, unit, sec, f) != 0 || check_body(in, sec, f) != 0 ||
         check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
         check_representative(in->subject, f) != 0 || check_occurred_at(in, today, f) != 0 ||
         check_dimensions(in, sec, f) != 0)
         return -1;
     /* check_body has made sure the body is the section's. */
-    switch (in->body_case) {
-    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE:
-        return check_licence(in->licence, today, f);
-    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY:
-        return check_penalty(in->penalty, sec, today, f);
-    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_ACTION:
-        return check_action(in->action, today, f);
-    default:
-        return 0;
-    }
+    if (in->body_field->descriptor == &credit__v1__licence__descriptor)
+        return check_licence((const Credit__V1__Licence *)in->body, today, f);
+    if (in->body_field->descriptor == &credit__v1__penalty__descriptor)
+        return check_penalty((const Credit__V1__Penalty *)in->body, sec, today, f);
+    if (in->body_field->descriptor == &credit__v1__action__descriptor)
+        return check_action((const Credit__V1__Action *)in->body, today, f);
+    return check_other_body(in, today, f);
+}
+
+int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
+                       const catalog_version *cv, const Credit__V1__Date *today,
+                       check_failure *f)
+{
+    record_view v;
+
+    record_view_of(&in->base, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, &v);
+    return record_check(&v, unit, cv, today, f);
 }

@@ -46,6 +46,47 @@ typedef struct check_unit { /* the pushing unit, as the node knows it */
     int kind; /* Credit__V1__UnitKind */
 } check_unit;
 
+/* Every map<string, ExtraValue> entry protobuf-c generates (one type per input message) has
+ * this layout. */
+typedef struct record_extra_entry {
+    ProtobufCMessage base;
+    char *key;
+    Credit__V1__ExtraValue *value;
+} record_extra_entry;
+
+/* What the checks read of a collected input message (PublicRecordInput,
+ * ServiceUnitRecordInput, AssociationRecordInput, VoluntaryRecordInput): its fields found by
+ * name. Pointers are borrowed from the message. */
+typedef struct record_view {
+    const ProtobufCMessage *message;
+    int catalogue;                  /* Credit__V1__Catalogue */
+    const char *source_record_id;
+    int category;                   /* the public catalogue's Category; else 0 */
+    const char *section;            /* the other catalogues' section code; else NULL */
+    const Credit__V1__Subject *subject;
+    const Credit__V1__AssociationRef *association; /* association records; else NULL */
+    int channel;
+    const Google__Protobuf__Timestamp *occurred_at;
+    uint32_t body_case;                          /* the oneof case, 0 when not set */
+    const ProtobufCFieldDescriptor *body_field;  /* the body member set, or NULL */
+    const ProtobufCMessage *body;
+    record_extra_entry *const *extra;
+    size_t n_extra;
+} record_view;
+
+/* Fills *v from input message `in` of catalogue `catalogue`. Returns 0, or -1 if `in` is no
+ * collected input (it has no source_record_id). */
+int record_view_of(const ProtobufCMessage *in, int catalogue, record_view *v);
+
+/* Checks a collected record as record_check_input checks a public one; for the other
+ * catalogues the section code takes the category's place (field "section"). */
+int record_check(const record_view *in, const check_unit *unit, const catalog_version *cv,
+                 const Credit__V1__Date *today, check_failure *f);
+
+/* The channel a record of a unit of `unit_kind` came through when it names none: the kind's
+ * usual one; CHANNEL_UNSPECIFIED when the kind may use none. */
+int record_default_channel(int unit_kind);
+
 /* Checks one pushed public record `in` from `unit` against catalogue version `cv` (the one in
  * force when the node accepts it). today: the current date in China Standard Time
  * (record_date_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with *f

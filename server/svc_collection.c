@@ -1,5 +1,13 @@
 /*
- * svc_collection.c — credit.v1.PublicCreditCollection: departments push public records.
+ * svc_collection.c — the record-collecting services: credit.v1.PublicCreditCollection (public
+ * records from departments), ServiceUnitCollection (declarations of service units, towns,
+ * communities and villages), AssociationCollection (the association platform, for the
+ * associations it holds a mandate for) and VoluntaryDeclaration (subjects about themselves,
+ * directly or through the portal; pending until the office verifies them).
+ *
+ * One engine serves them all: a `kind` per service names its catalogue, its input message and
+ * what more it asks of a pusher than the catalogue's responsibility (a mandate; a subject
+ * declaring only about itself). Inputs are read through record_view (record_check.h).
  *
  * Every pushed record is checked on its own (record_check.c) and gets its own result; the
  * good records of one call (or of each group of PUSH_GROUP records of a stream) are written
@@ -16,13 +24,21 @@
  */
 #include "svc_collection.h"
 
+#include "credit/v1/association.pb-c.h"
+#include "credit/v1/service_unit.pb-c.h"
+#include "credit/v1/voluntary.pb-c.h"
 #include "log.h"
+#include "mandates.h"
 #include "node.h"
+#include "pb.h"
 #include "record_check.h"
 #include "records.h"
+#include "registry.h"
+#include "validate.h"
 
 #include <openssl/evp.h>
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +50,18 @@
 #define REASON_MAX 500
 
 static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* What one collecting service collects, and what it asks of a pusher beyond the catalogue. */
+typedef struct kind {
+    const rpc_service *service;
+    int catalogue;                          /* Credit__V1__Catalogue */
+    const char *noun;                       /* for audit details: "public records" */
+    int verified;                           /* 1: versions wait for the office's verification */
+    /* Returns 0, or -1 with f filled when `p` may not push `v` (called after the checks). */
+    int (*may_push)(node *n, const principal *p, const record_view *v, check_failure *f);
+} kind;
+
+static const kind *kind_of(rpc_call *call);
 
 /* A group of results on their way to the client. */
 typedef struct results {
@@ -108,26 +136,55 @@ static check_unit unit_of(const principal *p)
     return u;
 }
 
-/* SHA-256 of the input as pushed, channel default filled in. */
-static int digest_of(const Credit__V1__PublicRecordInput *in, unsigned char out[32])
+/* The channel a record came through: its own, or the pushing unit kind's usual one. */
+static int channel_of(const record_view *v, const principal *p)
 {
-    Credit__V1__PublicRecordInput copy = *in;
-    if (copy.channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
-        copy.channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
-    size_t n = credit__v1__public_record_input__get_packed_size(&copy);
-    unsigned char *buf = malloc(n ? n : 1);
+    return v->channel ? v->channel : record_default_channel(p->kind);
+}
+
+/* SHA-256 of the input as pushed, channel default filled in. */
+static int digest_of(const record_view *v, const principal *p, unsigned char out[32])
+{
+    const ProtobufCMessage *in = v->message;
+    const ProtobufCFieldDescriptor *ch =
+        protobuf_c_message_descriptor_get_field_by_name(in->descriptor, "channel");
+    ProtobufCMessage *copy = malloc(in->descriptor->sizeof_message);
+    unsigned char *buf = NULL;
     unsigned int len = 0;
-    if (!buf)
+    size_t n;
+    int ok = 0;
+
+    if (!copy)
         return -1;
-    credit__v1__public_record_input__pack(&copy, buf);
-    int ok = EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32;
+    /* A shallow copy: only the channel differs, the rest is borrowed for packing. */
+    memcpy(copy, in, in->descriptor->sizeof_message);
+    if (ch)
+        *(int *)((char *)copy + ch->offset) = channel_of(v, p);
+    n = protobuf_c_message_get_packed_size(copy);
+    buf = malloc(n ? n : 1);
+    if (buf) {
+        protobuf_c_message_pack(copy, buf);
+        ok = EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32;
+    }
     free(buf);
+    free(copy);
     return ok ? 0 : -1;
+}
+
+/* The section code a record is filed under: the category's name for the public catalogue. */
+static const char *section_of(const record_view *v)
+{
+    const ProtobufCEnumValue *e;
+
+    if (v->catalogue != CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC)
+        return v->section ? v->section : "";
+    e = protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, v->category);
+    return e ? e->name + strlen("CATEGORY_") : "";
 }
 
 /* Builds the stored form of a version from the input, owned entirely by the result (packed
  * and unpacked again, so that sealing may free and replace its strings). */
-static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRecordInput *in,
+static Credit__Store__V1__StoredRecord *build_version(const record_view *in, const kind *k,
                                                       const catalog_version *cv,
                                                       const principal *p, const char *rid,
                                                       uint32_t version,
@@ -144,13 +201,15 @@ static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRe
 
     Credit__V1__RecordMeta meta = CREDIT__V1__RECORD_META__INIT;
     meta.record_id = (char *)rid;
-    meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    meta.catalogue = k->catalogue;
     meta.category = in->category;
-    meta.subject = in->subject;
+    meta.section = (char *)section_of(in);
+    meta.subject = (Credit__V1__Subject *)in->subject;
+    meta.association = (Credit__V1__AssociationRef *)in->association;
     meta.source_unit = (char *)p->code;
-    meta.source_record_id = in->source_record_id;
-    meta.channel = in->channel ? in->channel : CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
-    meta.occurred_at = in->occurred_at;
+    meta.source_record_id = (char *)in->source_record_id;
+    meta.channel = channel_of(in, p);
+    meta.occurred_at = (Google__Protobuf__Timestamp *)in->occurred_at;
     meta.reported_at = &reported;
     meta.catalogue_version = cv->msg->version;
     meta.version = version;
@@ -159,27 +218,25 @@ static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRe
 
     Credit__V1__Record rec = CREDIT__V1__RECORD__INIT;
     rec.meta = &meta;
+    /* The record's body member has the input's member's name (record_check made sure one is
+     * set); a penalty without an end of publicity gets its severity's maximum. */
+    const ProtobufCFieldDescriptor *rf = protobuf_c_message_descriptor_get_field_by_name(
+        &credit__v1__record__descriptor, in->body_field->name);
+    const ProtobufCMessage *body = in->body;
     Credit__V1__Penalty pen;
     Credit__V1__Date end;
-    switch (in->body_case) {
-    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_LICENCE:
-        rec.body_case = CREDIT__V1__RECORD__BODY_LICENCE;
-        rec.licence = in->licence;
-        break;
-    case CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_ACTION:
-        rec.body_case = CREDIT__V1__RECORD__BODY_ACTION;
-        rec.action = in->action;
-        break;
-    default:
-        /* A penalty without an end of publicity gets its severity's maximum. */
-        pen = *in->penalty;
+    if (!rf)
+        return NULL;
+    if (rf->descriptor == &credit__v1__penalty__descriptor) {
+        pen = *(const Credit__V1__Penalty *)body;
         if (!pen.publicity_end_date) {
             record_section_publicity_end(&pen, catalog_public_section(cv, in->category), &end);
             pen.publicity_end_date = &end;
         }
-        rec.body_case = CREDIT__V1__RECORD__BODY_PENALTY;
-        rec.penalty = &pen;
+        body = &pen.base;
     }
+    *(uint32_t *)((char *)&rec + rf->quantifier_offset) = rf->id;
+    *(const ProtobufCMessage **)((char *)&rec + rf->offset) = body;
     /* The input's map entries pack exactly as the record's: same fields, same numbers. */
     rec.extra = (Credit__V1__Record__ExtraEntry **)in->extra;
     rec.n_extra = in->n_extra;
@@ -189,15 +246,7 @@ static Credit__Store__V1__StoredRecord *build_version(const Credit__V1__PublicRe
     sr.content_digest.len = 32;
     sr.subject_key.data = (uint8_t *)skey;
     sr.subject_key.len = skey_len;
-
-    size_t n = credit__store__v1__stored_record__get_packed_size(&sr);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
-        return NULL;
-    credit__store__v1__stored_record__pack(&sr, buf);
-    Credit__Store__V1__StoredRecord *owned = credit__store__v1__stored_record__unpack(NULL, n, buf);
-    free(buf);
-    return owned;
+    return (Credit__Store__V1__StoredRecord *)pb_copy(&sr.base);
 }
 
 /* Seals and adds a version to the batch. Returns 0, or -1 with a reason in why[200]. */
@@ -218,30 +267,37 @@ static int stage(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr, c
 
 /* The status a new version carries over from the one before (objections and repairs stay
  * with the record; a re-push un-withdraws it). */
-static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredRecord *prev)
+static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredRecord *prev,
+                                             const kind *k)
 {
     Credit__V1__RecordStatus s = CREDIT__V1__RECORD_STATUS__INIT;
     if (prev && prev->record->meta->status) {
         s.disputed = prev->record->meta->status->disputed;
         s.repaired = prev->record->meta->status->repaired;
     }
+    /* New content waits for verification again. */
+    if (k->verified)
+        s.verification = CREDIT__V1__VERIFICATION__VERIFICATION_PENDING;
     return s;
 }
 
 /* Checks and stages one pushed record into `b`. Called with push_mu held. `seen` lists the
  * source ids of the records before it in the same batch. */
-static void push_one(node *n, const principal *p, const catalog_version *cv,
-                     const Credit__V1__PublicRecordInput *in, int index, store_batch *b,
-                     results *r, const char **seen, size_t n_seen)
+static void push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
+                     const ProtobufCMessage *msg, int index, store_batch *b, results *r,
+                     const char **seen, size_t n_seen)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
         return;
+    record_view v;
+    record_view_of(msg, k->catalogue, &v);
+    const record_view *in = &v;
     check_unit unit = unit_of(p);
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check_input(in, &unit, cv, &d, &f) != 0) {
+    if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
         reject(r, x, f.code, f.field, f.reason);
         return;
     }
@@ -255,7 +311,7 @@ static void push_one(node *n, const principal *p, const catalog_version *cv,
     unsigned char digest[32];
     char skey[SUBJECT_KEY_MAX];
     size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier, skey);
-    if (digest_of(in, digest) != 0 || skey_len == 0) {
+    if (digest_of(in, p, digest) != 0 || skey_len == 0) {
         reject(r, x, RPC_INTERNAL, "", "cannot index the record");
         return;
     }
@@ -285,8 +341,8 @@ static void push_one(node *n, const principal *p, const catalog_version *cv,
         reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
         goto out;
     }
-    Credit__V1__RecordStatus status = carry_status(prev);
-    sr = build_version(in, cv, p, rid, version, &status, NULL, digest, skey, skey_len);
+    Credit__V1__RecordStatus status = carry_status(prev, k);
+    sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len);
     if (!sr || stage(n, b, sr, why) != 0) {
         reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
         goto out;
@@ -304,10 +360,11 @@ out:
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
  * Returns 0, or -1 after finishing the call (the store refused the write: nothing of the
  * group was stored, and the caller learns it as UNAVAILABLE). */
-static int push_group(rpc_call *call, Credit__V1__PublicRecordInput *const *inputs, size_t n,
-                      int first, results *r)
+static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
+                      results *r)
 {
     node *nd = rpc_call_app(call);
+    const kind *k = kind_of(call);
     const principal *p = node_caller(call);
     store_batch *b = store_batch_create();
     const char **seen = calloc(n ? n : 1, sizeof *seen);
@@ -324,15 +381,16 @@ static int push_group(rpc_call *call, Credit__V1__PublicRecordInput *const *inpu
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
-        push_one(nd, p, cv, inputs[i], first + (int)i, b, r, seen, n_seen);
+        record_view v;
+        push_one(nd, p, k, cv, inputs[i], first + (int)i, b, r, seen, n_seen);
         written += store_batch_count(b) > before;
         /* A source record appears once per batch, whatever became of its first appearance. */
-        seen[n_seen++] = inputs[i]->source_record_id;
+        record_view_of(inputs[i], k->catalogue, &v);
+        seen[n_seen++] = v.source_record_id;
     }
     char detail[200];
-    snprintf(detail, sizeof detail, "pushed %zu public records: %u accepted, %u rejected (%zu "
-                                    "written)",
-             n, r->accepted - acc0, r->rejected - rej0, written);
+    snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
+             k->noun, r->accepted - acc0, r->rejected - rej0, written);
     rc = node_commit(call, b, detail);
     pthread_mutex_unlock(&push_mu);
 out:
@@ -361,14 +419,19 @@ static void reply_results(rpc_call *call, results *r)
 
 static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
 {
-    const Credit__V1__PushBatchRequest *req = (const void *)msg;
-    if (req->n_records == 0 || req->n_records > BATCH_MAX) {
+    /* Every batch request is { repeated <Input> records = 1; }. */
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "records");
+    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    ProtobufCMessage *const *records = *(ProtobufCMessage *const *const *)((const char *)msg +
+                                                                           fd->offset);
+    if (n == 0 || n > BATCH_MAX) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "records: a batch holds 1 to %d records, not %zu",
-                   BATCH_MAX, req->n_records);
+                   BATCH_MAX, n);
         return;
     }
     results r = {0};
-    if (push_group(call, req->records, req->n_records, 0, &r) == 0)
+    if (push_group(call, records, n, 0, &r) == 0)
         reply_results(call, &r);
     results_free(&r);
 }
@@ -376,7 +439,7 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
 /* --- The client-streaming push ------------------------------------------------------------- */
 
 typedef struct stream_state {
-    Credit__V1__PublicRecordInput *pending[PUSH_GROUP];
+    ProtobufCMessage *pending[PUSH_GROUP];
     size_t n_pending;
     int next_index; /* index of pending[0] */
     results r;
@@ -389,7 +452,7 @@ static void flush_stream(rpc_call *call, stream_state *s)
                                                  s->next_index, &s->r) != 0)
         s->failed = 1;
     for (size_t i = 0; i < s->n_pending; i++)
-        credit__v1__public_record_input__free_unpacked(s->pending[i], NULL);
+        protobuf_c_message_free_unpacked(s->pending[i], NULL);
     s->next_index += (int)s->n_pending;
     s->n_pending = 0;
 }
@@ -405,14 +468,7 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
         rpc_call_set_data(call, s);
     }
     /* The message is freed when on_message returns: keep a copy of our own. */
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    unsigned char *buf = malloc(n ? n : 1);
-    Credit__V1__PublicRecordInput *copy = NULL;
-    if (buf) {
-        protobuf_c_message_pack(msg, buf);
-        copy = credit__v1__public_record_input__unpack(NULL, n, buf);
-        free(buf);
-    }
+    ProtobufCMessage *copy = pb_copy(msg);
     if (!copy) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         return;
@@ -420,8 +476,12 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
     /* A stream is a sequence of pushes: a source record seen again in the same group is
      * pushed after the group before it is written, so it is UNCHANGED or a new version as
      * it would be in a later call (a batch, written at once, refuses the repeat instead). */
+    const kind *k = kind_of(call);
+    record_view cv, pv;
+    record_view_of(copy, k->catalogue, &cv);
     for (size_t i = 0; i < s->n_pending; i++) {
-        if (strcmp(s->pending[i]->source_record_id, copy->source_record_id) == 0) {
+        record_view_of(s->pending[i], k->catalogue, &pv);
+        if (strcmp(pv.source_record_id, cv.source_record_id) == 0) {
             flush_stream(call, s);
             break;
         }
@@ -450,7 +510,7 @@ static void push_stream_done(rpc_call *call, int cancelled)
     if (!s)
         return;
     for (size_t i = 0; i < s->n_pending; i++)
-        credit__v1__public_record_input__free_unpacked(s->pending[i], NULL);
+        protobuf_c_message_free_unpacked(s->pending[i], NULL);
     results_free(&s->r);
     free(s);
     rpc_call_set_data(call, NULL);
@@ -518,22 +578,43 @@ static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, 
     store_batch_destroy(b);
 }
 
+/* The fields of a correction request ({record_id, record, reason} in every service). */
+static const char *string_field(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    return fd ? *(char *const *)((const char *)m + fd->offset) : "";
+}
+
 static void correct(rpc_call *call, const ProtobufCMessage *msg)
 {
-    const Credit__V1__CorrectRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     const principal *p = node_caller(call);
-    if (!req->record) {
+    const kind *k = kind_of(call);
+    const ProtobufCFieldDescriptor *rfd =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "record");
+    const ProtobufCMessage *record = *(ProtobufCMessage *const *)((const char *)msg + rfd->offset);
+    const char *record_id = string_field(msg, "record_id"), *reason = string_field(msg, "reason");
+    if (!record) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record: the corrected record is required");
         return;
     }
+    record_view v;
+    record_view_of(record, k->catalogue, &v);
+    const record_view *in = &v;
     pthread_mutex_lock(&push_mu);
-    Credit__Store__V1__StoredRecord *prev = own_record(call, req->record_id, req->reason);
+    Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason);
     Credit__Store__V1__StoredRecord *next = NULL;
     if (!prev)
         goto out;
     const Credit__V1__RecordMeta *m = prev->record->meta;
-    if (strcmp(req->record->source_record_id, m->source_record_id) != 0) {
+    if ((int)m->catalogue != k->catalogue) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "record %s is a %s record; correct it through its own service", m->record_id,
+                   catalog_catalogue_name(m->catalogue));
+        goto out;
+    }
+    if (strcmp(in->source_record_id, m->source_record_id) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
                    "record.source_record_id: must be the record's own (\"%.100s\")",
                    m->source_record_id);
@@ -544,15 +625,15 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check_input(req->record, &unit, cv, &d, &f) != 0) {
+    if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
         rpc_finish(call, f.code, "record.%s: %s", f.field, f.reason);
         goto out;
     }
     unsigned char digest[32];
     char skey[SUBJECT_KEY_MAX];
-    size_t skey_len = records_subject_key(n->pv, req->record->subject->kind,
-                                          req->record->subject->identifier, skey);
-    if (digest_of(req->record, digest) != 0 || skey_len == 0) {
+    size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier,
+                                          skey);
+    if (digest_of(in, p, digest) != 0 || skey_len == 0) {
         rpc_finish(call, RPC_INTERNAL, "cannot index the record");
         goto out;
     }
@@ -566,10 +647,10 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
                    "record: the correction changes nothing in version %u", m->version);
         goto out;
     }
-    Credit__V1__RecordStatus status = carry_status(prev);
+    Credit__V1__RecordStatus status = carry_status(prev, k);
     status.withdrawn = m->status && m->status->withdrawn;
-    next = build_version(req->record, cv, p, m->record_id, m->version + 1, &status, req->reason,
-                         digest, skey, skey_len);
+    next = build_version(in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
+                         skey, skey_len);
     if (!next) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -583,54 +664,433 @@ out:
         credit__store__v1__stored_record__free_unpacked(next, NULL);
 }
 
-static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
+/* Writes version + 1 of `sr`: the same content with `status`, `reason` and now as its time
+ * (the stored version is unsealed first: its sealed values are sealed again under the new
+ * version's associated data). Replies with the result. */
+static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
+                           const Credit__V1__RecordStatus *status, const char *reason,
+                           const char *what)
 {
-    const Credit__V1__WithdrawRequest *req = (const void *)msg;
-    pthread_mutex_lock(&push_mu);
-    Credit__Store__V1__StoredRecord *sr = own_record(call, req->record_id, req->reason);
-    if (!sr)
-        goto out;
-    Credit__V1__RecordMeta *m = sr->record->meta;
-    if (m->status && m->status->withdrawn) {
-        rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is already withdrawn", m->record_id);
-        goto out;
-    }
-    /* The stored version stays sealed as it is: the new version has the same content, so its
-     * sealed values are re-sealed under the new version's associated data. */
     node *n = rpc_call_app(call);
+    Credit__V1__RecordMeta *m = sr->record->meta;
     char err[STORE_ERR_LEN];
     if (records_unseal(n->pv, sr, err) != 0) {
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", m->record_id, err);
-        goto out;
+        return;
     }
-    Credit__V1__RecordStatus *st = m->status;
-    Credit__V1__RecordStatus fresh = CREDIT__V1__RECORD_STATUS__INIT;
-    Credit__V1__RecordStatus *old_status = st;
-    if (!st)
-        m->status = st = &fresh;
-    st->withdrawn = 1;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     Google__Protobuf__Timestamp reported = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     reported.seconds = now.tv_sec;
     reported.nanos = (int32_t)now.tv_nsec;
+    Credit__V1__RecordStatus *old_status = m->status;
     Google__Protobuf__Timestamp *old_reported = m->reported_at;
     char *old_reason = m->change_reason;
+    m->status = (Credit__V1__RecordStatus *)status;
     m->version++;
-    m->change_reason = (char *)req->reason;
+    m->change_reason = (char *)reason;
     m->reported_at = &reported;
-    reply_change(call, sr, "withdrew");
+    reply_change(call, sr, what);
     /* Give the unpacked message back what it owns before it is freed. */
     m->change_reason = old_reason;
     m->reported_at = old_reported;
     m->status = old_status;
+}
+
+/* The record's status, or a fresh one. */
+static Credit__V1__RecordStatus status_of(const Credit__V1__RecordMeta *m)
+{
+    Credit__V1__RecordStatus st = CREDIT__V1__RECORD_STATUS__INIT;
+    return m->status ? *m->status : st;
+}
+
+static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__WithdrawRequest *req = (const void *)msg;
+    const kind *k = kind_of(call);
+    pthread_mutex_lock(&push_mu);
+    Credit__Store__V1__StoredRecord *sr = own_record(call, req->record_id, req->reason);
+    if (!sr)
+        goto out;
+    Credit__V1__RecordMeta *m = sr->record->meta;
+    if ((int)m->catalogue != k->catalogue) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "record %s is a %s record; withdraw it through its own service", m->record_id,
+                   catalog_catalogue_name(m->catalogue));
+        goto out;
+    }
+    if (m->status && m->status->withdrawn) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is already withdrawn", m->record_id);
+        goto out;
+    }
+    Credit__V1__RecordStatus st = status_of(m);
+    st.withdrawn = 1;
+    status_version(call, sr, &st, req->reason, "withdrew");
 out:
     pthread_mutex_unlock(&push_mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
 
-static const rpc_handler handlers[] = {
+/* --- Verification of voluntary declarations (the office) ---------------------------------- */
+
+static int refuse_unless_office(rpc_call *call, const char *what)
+{
+    const principal *p = node_caller(call);
+    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
+               p->code, registry_kind_name(p->kind));
+    return 1;
+}
+
+/* Finishes the call unless `s` is a reason: 1 to REASON_MAX bytes of text. Returns 0 if good. */
+static int check_reason(rpc_call *call, const char *field, const char *s)
+{
+    check_failure f;
+    if (record_check_free_text(field, s, REASON_MAX, 1, &f) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", f.field, f.reason);
+    return -1;
+}
+
+static int is_pending(const Credit__V1__RecordMeta *m)
+{
+    return m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY && m->status &&
+           m->status->verification == CREDIT__V1__VERIFICATION__VERIFICATION_PENDING &&
+           !m->status->withdrawn;
+}
+
+static void verify(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__VerifyRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    char err[STORE_ERR_LEN];
+    if (refuse_unless_office(call, "verifying a declaration") ||
+        check_reason(call, "reason", req->reason) != 0)
+        return;
+    if (records_check_id(req->record_id) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
+        return;
+    }
+    pthread_mutex_lock(&push_mu);
+    Credit__Store__V1__StoredRecord *sr = NULL;
+    int rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    if (rc == STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_NOT_FOUND, "no record %s", req->record_id);
+        goto out;
+    }
+    if (rc != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    Credit__V1__RecordMeta *m = sr->record->meta;
+    if (m->catalogue != CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is not a voluntary declaration",
+                   m->record_id);
+        goto out;
+    }
+    if (!is_pending(m)) {
+        const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(
+            &credit__v1__verification__descriptor, m->status ? m->status->verification : 0);
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "record %s is %s%s; only a pending declaration is verified", m->record_id,
+                   e ? e->name : "?", m->status && m->status->withdrawn ? " and withdrawn" : "");
+        goto out;
+    }
+    Credit__V1__RecordStatus st = status_of(m);
+    st.verification = req->verified ? CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED
+                                    : CREDIT__V1__VERIFICATION__VERIFICATION_REJECTED;
+    st.verification_reason = (char *)req->reason;
+    st.verified_by = (char *)node_caller(call)->code;
+    status_version(call, sr, &st, req->reason, req->verified ? "verified" : "rejected");
+out:
+    pthread_mutex_unlock(&push_mu);
+    if (sr)
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+}
+
+/* The pending declarations, oldest record id first. A scan of the records: the office's queue
+ * is short, and an index of it would be one more thing to keep in step. */
+static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ListPendingRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    if (refuse_unless_office(call, "the verification queue"))
+        return;
+    if (req->page_size < 0 || req->page_size > 500) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: %d is outside 0 to 500",
+                   (int)req->page_size);
+        return;
+    }
+    if (req->page_token[0] && records_check_id(req->page_token) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not one this service gave");
+        return;
+    }
+    size_t want = req->page_size ? (size_t)req->page_size : 50, n_kept = 0;
+    Credit__Store__V1__StoredRecord **kept = calloc(want, sizeof *kept);
+    Credit__V1__Record **recs = calloc(want, sizeof *recs);
+    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
+    char next[RECORD_ID_LEN + 1] = "", err[STORE_ERR_LEN];
+    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, req->page_token,
+                                       strlen(req->page_token));
+    if (!kept || !recs || !it) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const void *val = store_iter_value(it, &len);
+        size_t klen;
+        const char *key = store_iter_key(it, &klen);
+        if (klen == RECORD_ID_LEN && req->page_token[0] &&
+            memcmp(key, req->page_token, RECORD_ID_LEN) == 0)
+            continue;
+        Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len,
+                                                                                      val);
+        if (!sr || !sr->record || !sr->record->meta || !is_pending(sr->record->meta)) {
+            if (sr)
+                credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            continue;
+        }
+        if (n_kept == want) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            memcpy(next, kept[n_kept - 1]->record->meta->record_id, RECORD_ID_LEN);
+            break;
+        }
+        if (records_unseal(n->pv, sr, err) != 0) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            rpc_finish(call, RPC_DATA_LOSS, "a pending record cannot be unsealed: %s", err);
+            goto out;
+        }
+        kept[n_kept] = sr;
+        recs[n_kept++] = sr->record;
+    }
+    if (store_iter_error(it, err) != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    resp.records = recs;
+    resp.n_records = n_kept;
+    resp.next_page_token = next;
+    rpc_reply(call, &resp.base);
+out:
+    store_iter_destroy(it);
+    for (size_t i = 0; i < n_kept; i++)
+        credit__store__v1__stored_record__free_unpacked(kept[i], NULL);
+    free(kept);
+    free(recs);
+}
+
+/* --- Who may push for whom ------------------------------------------------------------------ */
+
+/* The association platform pushes only for associations it holds a live mandate for; the
+ * office needs none. */
+static int may_push_association(node *n, const principal *p, const record_view *v,
+                                check_failure *f)
+{
+    const char *uscc = v->association ? v->association->uscc : "";
+    Credit__V1__Mandate *m = NULL;
+    char err[STORE_ERR_LEN];
+    int live;
+    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
+        return 0;
+    int rc = mandate_get(n->st, p->code, uscc, &m, err);
+    live = rc == 0 && !m->revoked;
+    if (m)
+        credit__v1__mandate__free_unpacked(m, NULL);
+    if (live)
+        return 0;
+    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RECORD_CHECK_PERMISSION_DENIED : 14;
+    snprintf(f->field, sizeof f->field, "association.uscc");
+    if (rc != 0 && rc != STORE_ENOTFOUND)
+        snprintf(f->reason, sizeof f->reason, "the mandates cannot be read now; push again");
+    else
+        snprintf(f->reason, sizeof f->reason,
+                 "platform %.64s holds no %smandate for association %.32s (the office registers "
+                 "mandates)",
+                 p->code, rc == 0 ? "live " : "", uscc);
+    return -1;
+}
+
+/* A subject declares only about itself; the portal relays for the subjects it identified. */
+static int may_push_voluntary(node *n, const principal *p, const record_view *v,
+                              check_failure *f)
+{
+    (void)n;
+    if (p->kind != CREDIT__V1__UNIT_KIND__SUBJECT ||
+        (p->uscc[0] && strcmp(v->subject->identifier, p->uscc) == 0))
+        return 0;
+    f->code = RECORD_CHECK_PERMISSION_DENIED;
+    snprintf(f->field, sizeof f->field, "subject.identifier");
+    snprintf(f->reason, sizeof f->reason,
+             "unit %.64s declares only about itself, the subject with its own code", p->code);
+    return -1;
+}
+
+/* --- Mandates (AssociationCollection) ------------------------------------------------------ */
+
+static void reply_mandate(rpc_call *call, const Credit__V1__Mandate *m, const char *detail)
+{
+    store_batch *b = store_batch_create();
+    if (!b || mandate_put(b, m) != 0)
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+    else if (node_commit(call, b, detail) == 0)
+        rpc_reply(call, &m->base);
+    store_batch_destroy(b);
+}
+
+static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__RegisterMandateRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const Credit__V1__AssociationRef *a = req->association;
+    Credit__V1__Unit *u = NULL;
+    Credit__V1__Mandate *old = NULL;
+    char err[STORE_ERR_LEN], why[128], detail[300];
+    check_failure f;
+    if (refuse_unless_office(call, "registering a mandate"))
+        return;
+    if (registry_check_code(req->platform, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: %s", why);
+        return;
+    }
+    if (!a) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "association: is required");
+        return;
+    }
+    if (record_check_free_text("association.name", a->name, RECORD_CHECK_SHORT_MAX, 1, &f) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", f.field, f.reason);
+        return;
+    }
+    if (validate_uscc(a->uscc, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "association.uscc: is not a valid unified social credit code: %s", why);
+        return;
+    }
+    pthread_mutex_lock(&push_mu);
+    int rc = registry_get(n->st, req->platform, &u, err);
+    if (rc == STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_NOT_FOUND, "platform: no unit with code \"%s\"", req->platform);
+        goto out;
+    }
+    if (rc != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        goto out;
+    }
+    if (u->kind != CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "platform: unit %s is %s, not an ASSOCIATION_PLATFORM", u->code,
+                   registry_kind_name(u->kind));
+        goto out;
+    }
+    rc = mandate_get(n->st, req->platform, a->uscc, &old, err);
+    if (rc != 0 && rc != STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        goto out;
+    }
+    if (rc == 0 && !old->revoked) {
+        rpc_finish(call, RPC_ALREADY_EXISTS, "platform %s already holds a mandate for %s",
+                   req->platform, a->uscc);
+        goto out;
+    }
+    Credit__V1__Mandate m = CREDIT__V1__MANDATE__INIT;
+    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now.seconds = ts.tv_sec;
+    now.nanos = (int32_t)ts.tv_nsec;
+    m.platform = req->platform;
+    m.association = (Credit__V1__AssociationRef *)a;
+    m.registered_at = &now;
+    m.registered_by = (char *)node_caller(call)->code;
+    snprintf(detail, sizeof detail, "registered the mandate of %s for association %s",
+             req->platform, a->uscc);
+    reply_mandate(call, &m, detail);
+out:
+    pthread_mutex_unlock(&push_mu);
+    if (u)
+        credit__v1__unit__free_unpacked(u, NULL);
+    if (old)
+        credit__v1__mandate__free_unpacked(old, NULL);
+}
+
+static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__RevokeMandateRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    Credit__V1__Mandate *m = NULL;
+    char err[STORE_ERR_LEN], detail[300];
+    if (refuse_unless_office(call, "revoking a mandate") ||
+        check_reason(call, "reason", req->reason) != 0)
+        return;
+    pthread_mutex_lock(&push_mu);
+    int rc = mandate_get(n->st, req->platform, req->association_uscc, &m, err);
+    if (rc == STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_NOT_FOUND, "platform %.64s holds no mandate for %.32s",
+                   req->platform, req->association_uscc);
+        goto out;
+    }
+    if (rc != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        goto out;
+    }
+    if (m->revoked) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION, "the mandate of %s for %s is already revoked",
+                   m->platform, req->association_uscc);
+        goto out;
+    }
+    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT, *old_at = m->revoked_at;
+    char *old_reason = m->reason;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now.seconds = ts.tv_sec;
+    now.nanos = (int32_t)ts.tv_nsec;
+    m->revoked = 1;
+    m->revoked_at = &now;
+    m->reason = (char *)req->reason;
+    snprintf(detail, sizeof detail, "revoked the mandate of %s for association %s", m->platform,
+             req->association_uscc);
+    reply_mandate(call, m, detail);
+    m->revoked_at = old_at;
+    m->reason = old_reason;
+out:
+    pthread_mutex_unlock(&push_mu);
+    if (m)
+        credit__v1__mandate__free_unpacked(m, NULL);
+}
+
+static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ListMandatesRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    const char *platform = req->platform;
+    Credit__V1__ListMandatesResponse resp = CREDIT__V1__LIST_MANDATES_RESPONSE__INIT;
+    char err[STORE_ERR_LEN];
+    if (p->kind == CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM) {
+        if (*platform && strcmp(platform, p->code) != 0) {
+            rpc_finish(call, RPC_PERMISSION_DENIED,
+                       "a platform reads its own mandates; unit %s asked for %.64s's", p->code,
+                       platform);
+            return;
+        }
+        platform = p->code;
+    } else if (p->kind != CREDIT__V1__UNIT_KIND__OFFICE) {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "mandates are read by the OFFICE and the platforms; unit %s is %s", p->code,
+                   registry_kind_name(p->kind));
+        return;
+    }
+    if (mandate_list(n->st, platform, &resp.mandates, &resp.n_mandates, err) != 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        return;
+    }
+    rpc_reply(call, &resp.base);
+    mandate_free_list(resp.mandates, resp.n_mandates);
+}
+
+static const rpc_handler public_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
@@ -638,10 +1098,63 @@ static const rpc_handler handlers[] = {
     {.method = "Withdraw", .on_message = withdraw},
 };
 
-const rpc_service public_collection_service = {
-    .descriptor = &credit__v1__public_credit_collection__descriptor,
-    .handlers = handlers,
-    .n_handlers = sizeof handlers / sizeof handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
+static const rpc_handler association_handlers[] = {
+    {.method = "PushBatch", .on_message = push_batch},
+    {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
+     .on_done = push_stream_done},
+    {.method = "Correct", .on_message = correct},
+    {.method = "Withdraw", .on_message = withdraw},
+    {.method = "RegisterMandate", .on_message = mandate_register},
+    {.method = "RevokeMandate", .on_message = mandate_revoke},
+    {.method = "ListMandates", .on_message = mandate_list_call},
 };
+
+static const rpc_handler voluntary_handlers[] = {
+    {.method = "PushBatch", .on_message = push_batch},
+    {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
+     .on_done = push_stream_done},
+    {.method = "Withdraw", .on_message = withdraw},
+    {.method = "ListPending", .on_message = list_pending},
+    {.method = "Verify", .on_message = verify},
+};
+
+#define SERVICE(name, desc, table)                                                                 \
+    const rpc_service name = {                                                                     \
+        .descriptor = &desc,                                                                       \
+        .handlers = table,                                                                         \
+        .n_handlers = sizeof table / sizeof table[0],                                              \
+        .auth = RPC_AUTH_REGISTERED,                                                               \
+        .audited = 1,                                                                              \
+    }
+
+SERVICE(public_collection_service, credit__v1__public_credit_collection__descriptor,
+        public_handlers);
+/* The service-unit collection has exactly the public one's methods. */
+SERVICE(service_unit_collection_service, credit__v1__service_unit_collection__descriptor,
+        public_handlers);
+SERVICE(association_collection_service, credit__v1__association_collection__descriptor,
+        association_handlers);
+SERVICE(voluntary_declaration_service, credit__v1__voluntary_declaration__descriptor,
+        voluntary_handlers);
+
+static const kind kinds[] = {
+    {&public_collection_service, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "public records", 0,
+     NULL},
+    {&service_unit_collection_service, CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT,
+     "service-unit declarations", 0, NULL},
+    {&association_collection_service, CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION,
+     "association records", 0, may_push_association},
+    {&voluntary_declaration_service, CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY,
+     "voluntary declarations", 1, may_push_voluntary},
+};
+
+static const kind *kind_of(rpc_call *call)
+{
+    const rpc_service *svc = rpc_call_service(call);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (kinds[i].service == svc)
+            return &kinds[i];
+    }
+    assert(!"a collecting service without a kind");
+    return &kinds[0];
+}

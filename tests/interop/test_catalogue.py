@@ -43,6 +43,7 @@ from credit.v1 import catalogue_pb2 as C
 from credit.v1 import catalogue_pb2_grpc as C_grpc
 from credit.v1 import record_pb2 as R
 from credit.v1 import record_pb2_grpc as R_grpc
+from credit.v1 import sharing_pb2_grpc as S_grpc
 from grpc.reflection.v1 import reflection_pb2 as refl_pb2
 from grpc.reflection.v1 import reflection_pb2_grpc as refl_grpc
 
@@ -157,8 +158,8 @@ class Unit:
         self.ch = harness.channel(port, who)
         self.cat = C_grpc.CatalogueGovernanceStub(self.ch)
         self.collect = R_grpc.PublicCreditCollectionStub(self.ch)
-        self.open = R_grpc.OpenQueryStub(self.ch)
-        self.gov = R_grpc.GovernmentSharingStub(self.ch)
+        self.open = S_grpc.OpenQueryStub(self.ch)
+        self.gov = S_grpc.GovernmentSharingStub(self.ch)
 
     def __enter__(self):
         return self

@@ -38,6 +38,7 @@ from harness import CALL_TIMEOUT, InteropCase, Node
 
 from credit.v1 import record_pb2 as R
 from credit.v1 import record_pb2_grpc as R_grpc
+from credit.v1 import sharing_pb2_grpc as S_grpc
 
 SC = grpc.StatusCode
 
@@ -239,8 +240,8 @@ class Calls:
     def __init__(self, port, who, tls=None):
         self.ch = harness.channel(port, who, tls=tls)
         self.collect = R_grpc.PublicCreditCollectionStub(self.ch)
-        self.open = R_grpc.OpenQueryStub(self.ch)
-        self.gov = R_grpc.GovernmentSharingStub(self.ch)
+        self.open = S_grpc.OpenQueryStub(self.ch)
+        self.gov = S_grpc.GovernmentSharingStub(self.ch)
 
     def __enter__(self):
         return self

@@ -422,18 +422,30 @@ static void test_channel_municipal_sync_from_a_department_is_rejected(void **sta
     EXPECT_REJECT(&fx, INVALID, "channel", "DEPARTMENT");
 }
 
-static void test_unspecified_channel_is_accepted_as_direct_push(void **state)
+static void test_unspecified_channel_is_the_unit_kinds_usual_one(void **state)
 {
     struct fixture fx;
-    /* A unit the catalogue names, of a kind that may not push directly. */
+    /* Units the catalogue names, of kinds whose usual channel differs. */
     const check_unit city = {"market", CREDIT__V1__UNIT_KIND__MUNICIPAL};
+    const check_unit bank = {"market", CREDIT__V1__UNIT_KIND__FINANCE};
 
     (void)state;
     make_penalty(&fx);
     fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
-    EXPECT_PASS(&fx);
-    /* ... and so it is refused to a unit that may not push directly. */
-    EXPECT_REJECT_FROM(&fx, &city, INVALID, "channel", "CHANNEL_DIRECT_PUSH (the default");
+    EXPECT_PASS(&fx); /* a department: DIRECT_PUSH */
+    EXPECT_PASS_FROM(&fx, &city); /* the city: MUNICIPAL_SYNC */
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__DEPARTMENT),
+                     CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH);
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__MUNICIPAL),
+                     CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC);
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM),
+                     CREDIT__V1__CHANNEL__CHANNEL_ASSOCIATION_BATCH);
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__SUBJECT),
+                     CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION);
+    /* A kind that may use no channel has no usual one either. */
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__FINANCE),
+                     CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED);
+    EXPECT_REJECT_FROM(&fx, &bank, INVALID, "channel", "no channel is open to FINANCE");
 }
 
 static void test_unknown_channel_is_rejected(void **state)
@@ -448,7 +460,7 @@ static void test_unknown_channel_is_rejected(void **state)
 
 static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
 {
-    /* The channels (as digits) each kind may use; 0, CHANNEL_UNSPECIFIED, means DIRECT_PUSH. */
+    /* The channels (as digits) each kind may use; 0, CHANNEL_UNSPECIFIED, is its usual one. */
     static const struct {
         int kind;
         const char *allowed;
@@ -456,12 +468,12 @@ static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
         {CREDIT__V1__UNIT_KIND__OFFICE, "0165"},
         {CREDIT__V1__UNIT_KIND__DEPARTMENT, "0165"},
         {CREDIT__V1__UNIT_KIND__SERVICE_UNIT, "0156"},
-        {CREDIT__V1__UNIT_KIND__MUNICIPAL, "76"},
-        {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM, ""},
-        {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM, ""},
+        {CREDIT__V1__UNIT_KIND__MUNICIPAL, "076"},
+        {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM, "026"},
+        {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM, "036"},
         {CREDIT__V1__UNIT_KIND__FINANCE, ""},
-        {CREDIT__V1__UNIT_KIND__PORTAL, ""},
-        {CREDIT__V1__UNIT_KIND__SUBJECT, ""},
+        {CREDIT__V1__UNIT_KIND__PORTAL, "045"},
+        {CREDIT__V1__UNIT_KIND__SUBJECT, "04"},
         {CREDIT__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED, ""},
         {77, ""},
     };
@@ -478,7 +490,7 @@ static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
             if (strchr(table[i].allowed, '0' + ch))
                 EXPECT_PASS_FROM(&fx, &u);
             else
-                EXPECT_REJECT_FROM(&fx, &u, INVALID, "channel", "is not open to");
+                EXPECT_REJECT_FROM(&fx, &u, INVALID, "channel", "open to");
         }
     }
 }
@@ -1384,7 +1396,7 @@ int main(void)
         cmocka_unit_test(test_missing_body_is_rejected),
         cmocka_unit_test(test_penalty_body_under_licensing_category_is_rejected),
         cmocka_unit_test(test_channel_municipal_sync_from_a_department_is_rejected),
-        cmocka_unit_test(test_unspecified_channel_is_accepted_as_direct_push),
+        cmocka_unit_test(test_unspecified_channel_is_the_unit_kinds_usual_one),
         cmocka_unit_test(test_unknown_channel_is_rejected),
         cmocka_unit_test(test_each_unit_kind_pushes_only_through_its_channels),
         cmocka_unit_test(test_missing_subject_parts_are_rejected),
