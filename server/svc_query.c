@@ -22,6 +22,7 @@
 #include "record_check.h"
 #include "records.h"
 #include "registry.h"
+#include "svc_industrial.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -102,14 +103,36 @@ static int check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
     return 0;
 }
 
-static int wanted(const Credit__V1__ListRecordsRequest *req, int category)
+/* Whether the request asks for records like `m`: of its catalogues (categories alone mean
+ * the public catalogue), categories (public records) and sections (any). */
+static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__RecordMeta *m)
 {
-    if (req->n_categories == 0)
-        return 1;
-    for (size_t i = 0; i < req->n_categories; i++)
-        if ((int)req->categories[i] == category)
-            return 1;
-    return 0;
+    int pub = m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    size_t i;
+    if (req->n_catalogues) {
+        for (i = 0; i < req->n_catalogues && req->catalogues[i] != m->catalogue; i++)
+            ;
+        if (i == req->n_catalogues)
+            return 0;
+    } else if (req->n_categories && !pub) {
+        return 0;
+    }
+    if (pub && req->n_categories) {
+        for (i = 0; i < req->n_categories && req->categories[i] != m->category; i++)
+            ;
+        if (i == req->n_categories)
+            return 0;
+    }
+    if (req->n_sections) {
+        const ProtobufCEnumValue *e =
+            protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, m->category);
+        const char *section = pub && e ? e->name + strlen("CATEGORY_") : m->section;
+        for (i = 0; i < req->n_sections && strcmp(req->sections[i], section) != 0; i++)
+            ;
+        if (i == req->n_sections)
+            return 0;
+    }
+    return 1;
 }
 
 static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
@@ -132,6 +155,22 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
                                                   req->categories[i])) {
             rpc_finish(call, RPC_INVALID_ARGUMENT, "categories[%zu]: %d is not a category", i,
                        req->categories[i]);
+            return;
+        }
+    }
+    for (size_t i = 0; i < req->n_catalogues; i++) {
+        if (req->catalogues[i] == CREDIT__V1__CATALOGUE__CATALOGUE_UNSPECIFIED ||
+            !protobuf_c_enum_descriptor_get_value(&credit__v1__catalogue__descriptor,
+                                                  req->catalogues[i])) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT, "catalogues[%zu]: %d is not a catalogue", i,
+                       req->catalogues[i]);
+            return;
+        }
+    }
+    for (size_t i = 0; i < req->n_sections; i++) {
+        size_t len = strlen(req->sections[i]);
+        if (len == 0 || len > 64) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT, "sections[%zu]: 1 to 64 characters", i);
             return;
         }
     }
@@ -179,7 +218,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
             goto out;
         }
-        if (!wanted(req, sr->record->meta->category) || !tier_shows(sr->record, t, &d)) {
+        if (!wanted(req, sr->record->meta) || !tier_shows(sr->record, t, &d)) {
             credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
@@ -298,20 +337,33 @@ static void gov_get(rpc_call *call, const ProtobufCMessage *msg)
     get_record(call, msg, TIER_GOVERNMENT);
 }
 
+/* Series are svc_industrial.c's; the tier is ours to say. */
+static void open_series(rpc_call *call, const ProtobufCMessage *msg)
+{
+    industrial_get_series(call, msg, TIER_OPEN);
+}
+
+static void gov_series(rpc_call *call, const ProtobufCMessage *msg)
+{
+    industrial_get_series(call, msg, TIER_GOVERNMENT);
+}
+
 static const rpc_handler open_handlers[] = {
     {.method = "ListRecords", .on_message = open_list},
     {.method = "GetRecord", .on_message = open_get},
+    {.method = "GetSeries", .on_message = open_series},
 };
 
 static const rpc_handler gov_handlers[] = {
     {.method = "ListRecords", .on_message = gov_list},
     {.method = "GetRecord", .on_message = gov_get},
+    {.method = "GetSeries", .on_message = gov_series},
 };
 
 const rpc_service open_query_service = {
     .descriptor = &credit__v1__open_query__descriptor,
     .handlers = open_handlers,
-    .n_handlers = 2,
+    .n_handlers = sizeof open_handlers / sizeof open_handlers[0],
     .auth = RPC_AUTH_REGISTERED,
     .audited = 1,
 };
@@ -319,7 +371,7 @@ const rpc_service open_query_service = {
 const rpc_service government_sharing_service = {
     .descriptor = &credit__v1__government_sharing__descriptor,
     .handlers = gov_handlers,
-    .n_handlers = 2,
+    .n_handlers = sizeof gov_handlers / sizeof gov_handlers[0],
     .auth = RPC_AUTH_REGISTERED,
     .audited = 1,
 };

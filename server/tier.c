@@ -16,9 +16,13 @@ int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *
 
 int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today)
 {
+    const Credit__V1__RecordStatus *s = rec->meta ? rec->meta->status : NULL;
+    /* A voluntary declaration is shared, in any tier, once the office has verified it. */
+    if (rec->meta && rec->meta->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY &&
+        (!s || s->verification != CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED))
+        return 0;
     if (t == TIER_GOVERNMENT)
         return 1;
-    const Credit__V1__RecordStatus *s = rec->meta ? rec->meta->status : NULL;
     if (s && (s->withdrawn || s->repaired || s->publicity_ended))
         return 0;
     return !tier_publicity_ended(rec, today);
@@ -123,8 +127,12 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
     }
     if (rec->meta && rec->meta->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC)
         c.sec = catalog_public_section(cv, rec->meta->category);
+    else if (rec->meta)
+        c.sec = catalog_find_section(cv, rec->meta->catalogue, rec->meta->section);
     if (s)
         catalog_walk(&s->base, "subject", clear_above, &c);
+    if (rec->meta && rec->meta->association)
+        catalog_walk(&rec->meta->association->base, "association", clear_above, &c);
     body = protobuf_c_message_descriptor_get_field(&credit__v1__record__descriptor,
                                                    (unsigned)rec->body_case);
     if (body) {
