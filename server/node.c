@@ -159,3 +159,14 @@ int node_unit_exists(void *st, const char *code)
     credit__v1__unit__free_unpacked(u, NULL);
     return 1;
 }
+
+int node_refuse_unless_office(rpc_call *call, const char *what)
+{
+    const principal *p = node_caller(call);
+
+    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
+               p->code, registry_kind_name(p->kind));
+    return 1;
+}

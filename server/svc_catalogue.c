@@ -60,18 +60,6 @@ static int is_government(int kind)
            kind == CREDIT__V1__UNIT_KIND__SERVICE_UNIT || kind == CREDIT__V1__UNIT_KIND__MUNICIPAL;
 }
 
-/* Refuses a review or decision by anyone but the office. Returns 1 if refused. */
-static int refuse_unless_office(rpc_call *call, const char *what)
-{
-    const principal *p = node_caller(call);
-
-    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, registry_kind_name(p->kind));
-    return 1;
-}
-
 /* Finishes the call with INVALID_ARGUMENT unless `s` is good free text. Returns 0 if good. */
 static int check_text_field(rpc_call *call, const char *field, const char *s, int required)
 {
@@ -422,7 +410,7 @@ static void review_change(rpc_call *call, const ProtobufCMessage *msg)
     char detail[200];
     uint64_t seq;
 
-    if (refuse_unless_office(call, "compliance review") ||
+    if (node_refuse_unless_office(call, "compliance review") ||
         check_text_field(call, "reasons", req->reasons, 1) != 0)
         return;
     pthread_mutex_lock(&gov_mu);
@@ -510,7 +498,7 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     uint64_t seq;
     int rc;
 
-    if (refuse_unless_office(call, "deliberation") ||
+    if (node_refuse_unless_office(call, "deliberation") ||
         check_text_field(call, "reasons", req->reasons, 1) != 0)
         return;
     stamp_now(&at);

@@ -732,18 +732,6 @@ out:
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
 
-/* --- Verification of voluntary declarations (the office) ---------------------------------- */
-
-static int refuse_unless_office(rpc_call *call, const char *what)
-{
-    const principal *p = node_caller(call);
-    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, registry_kind_name(p->kind));
-    return 1;
-}
-
 /* Finishes the call unless `s` is a reason: 1 to REASON_MAX bytes of text. Returns 0 if good. */
 static int check_reason(rpc_call *call, const char *field, const char *s)
 {
@@ -766,7 +754,7 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__VerifyRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char err[STORE_ERR_LEN];
-    if (refuse_unless_office(call, "verifying a declaration") ||
+    if (node_refuse_unless_office(call, "verifying a declaration") ||
         check_reason(call, "reason", req->reason) != 0)
         return;
     if (records_check_id(req->record_id) != 0) {
@@ -816,7 +804,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ListPendingRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
-    if (refuse_unless_office(call, "the verification queue"))
+    if (node_refuse_unless_office(call, "the verification queue"))
         return;
     if (req->page_size < 0 || req->page_size > 500) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: %d is outside 0 to 500",
@@ -949,7 +937,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Mandate *old = NULL;
     char err[STORE_ERR_LEN], why[128], detail[300];
     check_failure f;
-    if (refuse_unless_office(call, "registering a mandate"))
+    if (node_refuse_unless_office(call, "registering a mandate"))
         return;
     if (registry_check_code(req->platform, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: %s", why);
@@ -1021,7 +1009,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     node *n = rpc_call_app(call);
     Credit__V1__Mandate *m = NULL;
     char err[STORE_ERR_LEN], detail[300];
-    if (refuse_unless_office(call, "revoking a mandate") ||
+    if (node_refuse_unless_office(call, "revoking a mandate") ||
         check_reason(call, "reason", req->reason) != 0)
         return;
     pthread_mutex_lock(&push_mu);

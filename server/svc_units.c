@@ -30,17 +30,6 @@ static int is_office(const principal *p)
     return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
 }
 
-/* Refuses a change by anyone but the office. Returns 1 if refused. */
-static int refuse_unless_office(rpc_call *call, const char *what)
-{
-    const principal *p = node_caller(call);
-    if (is_office(p))
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, registry_kind_name(p->kind));
-    return 1;
-}
-
 static int check_code_field(rpc_call *call, const char *field, const char *code)
 {
     char why[128];
@@ -208,7 +197,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__RegisterUnitRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char why[128];
-    if (refuse_unless_office(call, "registering a unit"))
+    if (node_refuse_unless_office(call, "registering a unit"))
         return;
     if (check_code_field(call, "code", req->code) != 0)
         return;
@@ -258,7 +247,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
 static void set_status(rpc_call *call, const char *code, const char *reason, int suspend)
 {
     const principal *p = node_caller(call);
-    if (refuse_unless_office(call, suspend ? "suspending a unit" : "reinstating a unit"))
+    if (node_refuse_unless_office(call, suspend ? "suspending a unit" : "reinstating a unit"))
         return;
     if (check_code_field(call, "code", code) != 0)
         return;
@@ -318,7 +307,7 @@ static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__BindIdentityRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char why[128], err[STORE_ERR_LEN];
-    if (refuse_unless_office(call, "binding a certificate identity"))
+    if (node_refuse_unless_office(call, "binding a certificate identity"))
         return;
     if (check_code_field(call, "code", req->code) != 0)
         return;
