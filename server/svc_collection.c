@@ -732,6 +732,8 @@ out:
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
 
+/* --- Verification of voluntary declarations (the office) ---------------------------------- */
+
 /* Finishes the call unless `s` is a reason: 1 to REASON_MAX bytes of text. Returns 0 if good. */
 static int check_reason(rpc_call *call, const char *field, const char *s)
 {

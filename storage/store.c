@@ -56,6 +56,7 @@ static const char *const cf_names[STORE_CF_COUNT] = {
     [STORE_CF_FEED] = "feed",
     [STORE_CF_AUDIT] = "audit",
     [STORE_CF_STATS] = "stats",
+    [STORE_CF_SERIES] = "series",
 };
 
 /* Written by store_open, read-only until store_close: no lock needed. */

@@ -51,6 +51,7 @@ typedef enum store_cf {
     STORE_CF_FEED,        /* change feed: big-endian sequence -> change */
     STORE_CF_AUDIT,       /* audit log: big-endian sequence -> hash-chained entry */
     STORE_CF_STATS,       /* statistics */
+    STORE_CF_SERIES,      /* industrial samples: uscc/section/metric/time/platform (series.h) */
     STORE_CF_COUNT
 } store_cf;
 
