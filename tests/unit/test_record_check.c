@@ -15,7 +15,10 @@
 
 #include <ctype.h>
 
+#include "credit/v1/association.pb-c.h"
+#include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
+#include "credit/v1/voluntary.pb-c.h"
 #include "record_check.h"
 #include "tu_catalog.h"
 
@@ -1353,6 +1356,164 @@ static void test_a_required_extra_dimension_must_be_given(void **state)
     catalog_version_destroy(v2);
 }
 
+/* --- The other record catalogues -------------------------------------------------------- */
+
+/* Checks any collected input; returns the verdict and fills *f. */
+static int check_any(const ProtobufCMessage *in, int catalogue, const check_unit *unit,
+                     const Credit__V1__Date *today, check_failure *f)
+{
+    record_view v;
+
+    assert_int_equal(record_view_of(in, catalogue, &v), 0);
+    return record_check(&v, unit, tu_catalogue(), today, f);
+}
+
+static void expect_collected(const ProtobufCMessage *in, int catalogue, const check_unit *unit,
+                       int code, const char *field, const char *word, int line)
+{
+    check_failure f;
+    Credit__V1__Date today = date(TODAY_Y, TODAY_M, TODAY_D);
+
+    memset(&f, 0, sizeof f);
+    if (check_any(in, catalogue, unit, &today, &f) != (code ? -1 : 0) ||
+        (code && (f.code != code || strcmp(f.field, field) != 0 || !strstr(f.reason, word)))) {
+        print_error("line %d: got %d on %s: \"%s\"; wanted %d on %s mentioning \"%s\"\n", line,
+                    f.code, f.field, f.reason, code, field, word);
+        fail();
+    }
+}
+
+#define EXPECT_ANY_PASS(in, cat, unit) expect_collected((in), (cat), (unit), 0, "", "", __LINE__)
+#define EXPECT_ANY(in, cat, unit, c, fd, w) expect_collected((in), (cat), (unit), (c), (fd), (w), __LINE__)
+
+static const check_unit town = {"town-bicheng", CREDIT__V1__UNIT_KIND__SERVICE_UNIT};
+
+static void test_service_unit_declaration_is_checked_against_its_section(void **state)
+{
+    struct fixture fx;
+    Credit__V1__ServiceUnitRecordInput in = CREDIT__V1__SERVICE_UNIT_RECORD_INPUT__INIT;
+    Credit__V1__Declaration d = CREDIT__V1__DECLARATION__INIT;
+    Credit__V1__Date when = date(2025, 5, 1), later = date(2025, 7, 1);
+    const int SU = CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT;
+
+    (void)state;
+    make_common(&fx);
+    in.source_record_id = (char *)"SU-1";
+    in.section = (char *)"GOOD_CONDUCT";
+    in.subject = &fx.subject;
+    in.occurred_at = &fx.occurred;
+    in.body_case = CREDIT__V1__SERVICE_UNIT_RECORD_INPUT__BODY_DECLARATION;
+    in.declaration = &d;
+    d.conduct = (char *)"拾金不昧";
+    d.basis = (char *)"村规民约第三条";
+    d.conduct_date = &when;
+    EXPECT_ANY_PASS(&in.base, SU, &town);
+    /* A service unit's usual channel is the service window; a city channel is not its own. */
+    in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "channel", "SERVICE_UNIT");
+    in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    /* Departments are not responsible for declarations. */
+    EXPECT_ANY(&in.base, SU, &market, DENIED, "section", "GOOD_CONDUCT");
+    in.section = (char *)"";
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "section", "required");
+    in.section = (char *)"PENALTY";
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "section", "not a section of the SERVICE_UNIT");
+    /* BAD_CONDUCT needs its evidence. */
+    in.section = (char *)"BAD_CONDUCT";
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "declaration.evidence_reference", "required");
+    d.evidence_reference = (char *)"档案 2025-17";
+    EXPECT_ANY_PASS(&in.base, SU, &town);
+    d.conduct_date = &later;
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "declaration.conduct_date", "in the future");
+    d.conduct_date = &when;
+    in.body_case = CREDIT__V1__SERVICE_UNIT_RECORD_INPUT__BODY__NOT_SET;
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "declaration", "required");
+}
+
+static void test_association_record_names_a_valid_association(void **state)
+{
+    struct fixture fx;
+    Credit__V1__AssociationRecordInput in = CREDIT__V1__ASSOCIATION_RECORD_INPUT__INIT;
+    Credit__V1__AssociationRef a = CREDIT__V1__ASSOCIATION_REF__INIT;
+    Credit__V1__MemberInfo m = CREDIT__V1__MEMBER_INFO__INIT;
+    Credit__V1__Governance g = CREDIT__V1__GOVERNANCE__INIT;
+    Credit__V1__Date when = date(2025, 3, 31);
+    const check_unit platform = {"assoc-platform", CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM};
+    const int AS = CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION;
+
+    (void)state;
+    make_common(&fx);
+    a.name = (char *)"区餐饮行业协会";
+    a.uscc = (char *)USCC_AUTHORITY;
+    in.source_record_id = (char *)"A-1";
+    in.section = (char *)"MEMBER";
+    in.association = &a;
+    in.subject = &fx.subject;
+    in.occurred_at = &fx.occurred;
+    in.body_case = CREDIT__V1__ASSOCIATION_RECORD_INPUT__BODY_MEMBER;
+    in.member = &m;
+    m.rating = (char *)"AAA";
+    m.evaluated_on = &when;
+    EXPECT_ANY_PASS(&in.base, AS, &platform);
+    a.uscc = (char *)"91230500MA1B3N1N2X"; /* a wrong check character */
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "association.uscc", "unified social credit");
+    a.uscc = (char *)USCC_AUTHORITY;
+    /* A governance body under MEMBER, and the right body under GOVERNANCE. */
+    in.body_case = CREDIT__V1__ASSOCIATION_RECORD_INPUT__BODY_GOVERNANCE;
+    in.governance = &g;
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "governance", "give a member");
+    in.section = (char *)"GOVERNANCE";
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "governance.team", "required");
+    g.team = (char *)"理事会 9 人";
+    g.rules = (char *)"协会章程";
+    g.reported_on = &when;
+    EXPECT_ANY_PASS(&in.base, AS, &platform);
+    /* The platform's channel is the association batch. */
+    in.channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "channel", "ASSOCIATION_PLATFORM");
+}
+
+static void test_voluntary_claim_needs_verifiable_evidence(void **state)
+{
+    struct fixture fx;
+    Credit__V1__VoluntaryRecordInput in = CREDIT__V1__VOLUNTARY_RECORD_INPUT__INIT;
+    Credit__V1__VoluntaryClaim c = CREDIT__V1__VOLUNTARY_CLAIM__INIT;
+    Credit__V1__Evidence e = CREDIT__V1__EVIDENCE__INIT;
+    Credit__V1__Date when = date(2025, 1, 20);
+    const check_unit self = {"subj-acme", CREDIT__V1__UNIT_KIND__SUBJECT};
+    const int VO = CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY;
+    static const char digest[] =
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    (void)state;
+    make_common(&fx);
+    in.source_record_id = (char *)"V-1";
+    in.section = (char *)"CHARITY";
+    in.subject = &fx.subject;
+    in.occurred_at = &fx.occurred;
+    in.body_case = CREDIT__V1__VOLUNTARY_RECORD_INPUT__BODY_CLAIM;
+    in.claim = &c;
+    c.title = (char *)"防汛捐款";
+    c.content = (char *)"向区红十字会捐款十万元";
+    c.claimed_on = &when;
+    c.evidence = &e;
+    e.issuer = (char *)"区红十字会";
+    EXPECT_ANY(&in.base, VO, &self, INVALID, "claim.evidence.document_digest", "required");
+    e.document_digest = (char *)"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    EXPECT_ANY(&in.base, VO, &self, INVALID, "claim.evidence.document_digest", "lower-case hex");
+    e.document_digest = (char *)digest;
+    EXPECT_ANY_PASS(&in.base, VO, &self);
+    /* A subject's channel is self-declaration, and the portal's too. */
+    in.channel = CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW;
+    EXPECT_ANY(&in.base, VO, &self, INVALID, "channel", "SUBJECT");
+    in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    /* A voluntary declaration is not a service unit's to push. */
+    EXPECT_ANY(&in.base, VO, &town, DENIED, "section", "CHARITY");
+    /* Nor does the public catalogue take it: the section must be the input's catalogue's. */
+    EXPECT_ANY(&in.base, CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT, &town, INVALID, "section",
+               "not a section");
+}
+
 /* --- Order -------------------------------------------------------------------------------- */
 
 static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
@@ -1434,6 +1595,9 @@ int main(void)
         cmocka_unit_test(test_a_dimension_made_optional_is_no_longer_required),
         cmocka_unit_test(test_an_added_dimension_travels_in_extra_and_is_typed),
         cmocka_unit_test(test_a_required_extra_dimension_must_be_given),
+        cmocka_unit_test(test_service_unit_declaration_is_checked_against_its_section),
+        cmocka_unit_test(test_association_record_names_a_valid_association),
+        cmocka_unit_test(test_voluntary_claim_needs_verifiable_evidence),
         cmocka_unit_test(test_checks_run_in_order_and_the_first_failure_wins),
     };
 
