@@ -207,7 +207,7 @@ static void test_family_names_follow_enum_order(void **state)
 {
     static const char *const want[STORE_CF_COUNT] = {
         "default", "records",    "history", "subjects", "sources", "catalogue", "units",
-        "authz",   "objections", "repairs", "feed",     "audit",   "stats",
+        "authz",   "objections", "repairs", "feed",     "audit",   "stats",     "series",
     };
     int i;
 

@@ -1,0 +1,1015 @@
+/*
+ * svc_industrial.c — credit.v1.IndustrialDataCollection, and GetSeries for the sharing tiers.
+ *
+ * An industrial-internet platform streams samples (enterprise, section, metric, period start,
+ * value) of enterprises that opted in. The storage layout is series.h's:
+ *
+ *     STORE_CF_SERIES  <uscc>/<section>/<metric>/<be64(period_start + 2^63)>/<platform>
+ *                      -> value (double), period_seconds, received_at
+ *     STORE_CF_AUTHZ   o/<platform>/<uscc> -> packed credit.v1.OptIn
+ *
+ * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
+ * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
+ * against the metric's type; the period) and keeps the good ones in a fixed group of
+ * PUSH_GROUP. A full group, or the client's half-close, writes the group: under `write_mu`
+ * each sample's opt-in is checked, its key read for idempotency (the same value and period
+ * again is unchanged and writes nothing, anything else replaces it) and the changed samples
+ * written in one batch with one audit entry (node_commit). The stream therefore holds at most
+ * one group and the first REJECTIONS_MAX rejections, whatever its length; the RPC layer reads
+ * the next message only when on_message returns. A sample whose key is already in the group
+ * makes the group be written first, so that a repeat counts as it would in a later call.
+ *
+ * Opt-ins are read-modify-write under the same `write_mu`, so a sample written after a
+ * revocation has been acknowledged is always refused: the opt-in check and the write of a
+ * group are one critical section. Revocation keeps the samples already stored (nothing is
+ * deleted by an API call); it stops further pushes.
+ *
+ * Reads (industrial_get_series) scan one prefix in time order, under the tier's rules: the
+ * metric's dimension tier in the catalogue version in force must not be above the caller's.
+ * Monthly totals are per calendar month in China Standard Time and per platform (each
+ * platform's reports are its own; adding two platforms' readings of the same thing would
+ * count it twice), so with one platform there is one point per month that has samples.
+ *
+ * Nothing here logs an enterprise's identifier; store failures are logged without keys.
+ */
+#include "svc_industrial.h"
+
+#include "credit/v1/industrial.pb-c.h"
+#include "log.h"
+#include "node.h"
+#include "registry.h"
+#include "series.h"
+#include "validate.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PUSH_GROUP          512
+#define REJECTIONS_MAX      100
+#define PERIOD_MAX_SECONDS  (31u * 86400u)
+#define FUTURE_MAX_SECONDS  86400
+#define EXACT_MAX           9007199254740992.0 /* 2^53: whole numbers up to it are exact doubles */
+#define SERIES_PAGE_DEFAULT 1000
+#define SERIES_PAGE_MAX     10000
+#define NANOS_MAX           999999999
+
+/* Serializes every read-check-write of this file: opt-in changes and sample groups. */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int is_platform(const principal *p)
+{
+    return p->kind == CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM;
+}
+
+static int is_office(const principal *p)
+{
+    return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
+}
+
+static void now_ts(Google__Protobuf__Timestamp *ts)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    google__protobuf__timestamp__init(ts);
+    ts->seconds = now.tv_sec;
+    ts->nanos = (int32_t)now.tv_nsec;
+}
+
+static int numeric_type(int type)
+{
+    return type == CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_INTEGER ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN;
+}
+
+static const char *tier_word(tier t)
+{
+    switch (t) {
+    case TIER_OPEN:
+        return "open";
+    case TIER_AUTHORIZED:
+        return "authorized";
+    default:
+        return "government";
+    }
+}
+
+/* --- PushSamples ----------------------------------------------------------------------------- */
+
+typedef struct rejection {
+    int index;
+    int code;
+    char field[24];
+    char reason[224];
+} rejection;
+
+/* A checked sample waiting for its group to be written. Section and metric codes are borrowed
+ * from the catalogue version (valid until catalog_destroy). */
+typedef struct pending {
+    int index;
+    char uscc[SERIES_USCC_LEN + 1];
+    const char *section;
+    const char *metric;
+    int64_t t;
+    uint32_t period;
+    double value;
+} pending;
+
+/* Per-call state of a PushSamples stream; its callbacks never run concurrently. */
+typedef struct push_state {
+    int failed;      /* the call was finished with an error */
+    int next_index;  /* the index of the next message */
+    int group_first; /* the index of the first message of the group being gathered */
+    pending group[PUSH_GROUP];
+    size_t n_group;
+    uint64_t accepted, unchanged, rejected;
+    uint64_t acc_mark, unch_mark, rej_mark; /* the counts when the last group was written */
+    rejection rej[REJECTIONS_MAX];          /* the REJECTIONS_MAX lowest indexes so far */
+    size_t n_rej;
+} push_state;
+
+static void reject(push_state *s, int index, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Counts a rejection and keeps it if it is among the REJECTIONS_MAX lowest indexes. Samples
+ * are checked in order, but opt-ins only when their group is written, so a later rejection
+ * may have a lower index than one already kept. */
+static void reject(push_state *s, int index, int code, const char *field, const char *fmt, ...)
+{
+    s->rejected++;
+    rejection *r;
+    if (s->n_rej < REJECTIONS_MAX) {
+        r = &s->rej[s->n_rej++];
+    } else {
+        size_t worst = 0;
+        for (size_t i = 1; i < s->n_rej; i++)
+            if (s->rej[i].index > s->rej[worst].index)
+                worst = i;
+        if (s->rej[worst].index < index)
+            return;
+        r = &s->rej[worst];
+    }
+    r->index = index;
+    r->code = code;
+    snprintf(r->field, sizeof r->field, "%s", field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* Checks a sample against everything but its opt-in. Returns 0 with *out filled, or -1 after
+ * rejecting it. */
+static int check_sample(push_state *s, const principal *p, const catalog_version *cv, int64_t now,
+                        const Credit__V1__Sample *in, int index, pending *out)
+{
+    char why[128];
+    if (validate_uscc(in->enterprise_uscc, why) != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "enterprise_uscc", "%s", why);
+        return -1;
+    }
+    const catalog_section *sec =
+        catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, in->section);
+    if (!sec) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "section",
+               "the INDUSTRIAL catalogue (version %u) has no section \"%.64s\"", cv->msg->version,
+               in->section);
+        return -1;
+    }
+    if (!catalog_responsible(sec, p->code, p->kind)) {
+        reject(s, index, RPC_PERMISSION_DENIED, "section",
+               "unit %s is not responsible for section %s", p->code, sec->s->code);
+        return -1;
+    }
+    const catalog_dim *dim = catalog_dim_by_code(sec, in->metric);
+    if (!dim) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "metric", "section %s has no metric \"%.64s\"",
+               sec->s->code, in->metric);
+        return -1;
+    }
+    int type = dim->d->type;
+    if (!numeric_type(type)) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "metric",
+               "%s is %s, not a numeric metric (VALUE_DECIMAL, VALUE_INTEGER or "
+               "VALUE_AMOUNT_FEN)",
+               dim->d->code, catalog_type_name(type));
+        return -1;
+    }
+    double v = in->value;
+    if (!isfinite(v)) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "value", "must be a finite number");
+        return -1;
+    }
+    if (type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL) {
+        if (v > EXACT_MAX || v < -EXACT_MAX) {
+            reject(s, index, RPC_INVALID_ARGUMENT, "value",
+                   "%s is %s: at most 2^53 in magnitude, to stay exact", dim->d->code,
+                   catalog_type_name(type));
+            return -1;
+        }
+        if (v != (double)(int64_t)v) { /* in range of int64_t: checked above */
+            reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is %s: must be a whole number",
+                   dim->d->code, catalog_type_name(type));
+            return -1;
+        }
+    }
+    if (type == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN && v < 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is an amount in fen: not negative",
+               dim->d->code);
+        return -1;
+    }
+    const Google__Protobuf__Timestamp *ps = in->period_start;
+    if (!ps) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is required");
+        return -1;
+    }
+    if (ps->nanos != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start",
+               "must be a whole second (nanos 0): a sample is keyed by its second");
+        return -1;
+    }
+    if (ps->seconds < 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is before 1970-01-01T00:00:00Z");
+        return -1;
+    }
+    if (ps->seconds > now + FUTURE_MAX_SECONDS) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is more than a day in the future");
+        return -1;
+    }
+    if (in->period_seconds > PERIOD_MAX_SECONDS) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_seconds",
+               "%u is more than 31 days (%u seconds)", in->period_seconds, PERIOD_MAX_SECONDS);
+        return -1;
+    }
+    out->index = index;
+    memcpy(out->uscc, in->enterprise_uscc, SERIES_USCC_LEN + 1);
+    out->section = sec->s->code;
+    out->metric = dim->d->code;
+    out->t = ps->seconds;
+    out->period = in->period_seconds;
+    out->value = v == 0 ? 0.0 : v; /* -0 is 0: the same value */
+    return 0;
+}
+
+/* The opt-in of `uscc` for `platform` as a push sees it. */
+enum optin_state { OPTIN_NONE, OPTIN_REVOKED, OPTIN_LIVE, OPTIN_UNREADABLE };
+
+static enum optin_state optin_state(store *st, const char *platform, const char *uscc)
+{
+    Credit__V1__OptIn *o = NULL;
+    char err[STORE_ERR_LEN];
+    int rc = series_optin_get(st, platform, uscc, &o, err);
+    if (rc == STORE_ENOTFOUND)
+        return OPTIN_NONE;
+    if (rc != 0) {
+        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        return OPTIN_UNREADABLE;
+    }
+    enum optin_state r = o->revoked ? OPTIN_REVOKED : OPTIN_LIVE;
+    credit__v1__opt_in__free_unpacked(o, NULL);
+    return r;
+}
+
+/* Stages one checked sample into `b` (write_mu held): opt-in, then idempotency. */
+static void stage_sample(node *n, const principal *p, push_state *s, const pending *x,
+                         enum optin_state opt, int64_t now, store_batch *b)
+{
+    switch (opt) {
+    case OPTIN_LIVE:
+        break;
+    case OPTIN_NONE:
+        reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
+               "no opt-in of enterprise %s for platform %s", x->uscc, p->code);
+        return;
+    case OPTIN_REVOKED:
+        reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
+               "no live opt-in of enterprise %s for platform %s: it was revoked", x->uscc, p->code);
+        return;
+    default:
+        reject(s, x->index, RPC_UNAVAILABLE, "", "the opt-ins cannot be read now; push again");
+        return;
+    }
+    char key[SERIES_KEY_MAX], err[STORE_ERR_LEN];
+    size_t plen = series_prefix(x->uscc, x->section, x->metric, key, sizeof key);
+    size_t klen = plen ? series_key_finish(key, plen, sizeof key, x->t, p->code) : 0;
+    if (!klen) {
+        reject(s, x->index, RPC_INTERNAL, "", "the sample cannot be keyed");
+        return;
+    }
+    void *old = NULL;
+    size_t olen = 0;
+    int rc = store_get(n->st, NULL, STORE_CF_SERIES, key, klen, &old, &olen, err);
+    if (rc == 0) {
+        series_value prev;
+        int same = series_value_decode(old, olen, &prev) == 0 && prev.value == x->value &&
+                   prev.period_seconds == x->period;
+        free(old);
+        if (same) {
+            s->unchanged++;
+            return;
+        }
+    } else if (rc != STORE_ENOTFOUND) {
+        log_event(LOG_ERROR, "store", "op=series_get err=\"%s\"", err);
+        reject(s, x->index, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+        return;
+    }
+    series_value v = {.value = x->value, .period_seconds = x->period, .received_at = now};
+    unsigned char val[SERIES_VALUE_LEN];
+    series_value_encode(&v, val);
+    store_batch_put(b, STORE_CF_SERIES, key, klen, val, sizeof val);
+    s->accepted++;
+}
+
+/* Writes the group gathered so far (and accounts for the samples rejected while gathering
+ * it). On a store failure finishes the call with UNAVAILABLE and marks the stream failed:
+ * nothing of that group was stored. */
+static void write_group(rpc_call *call, push_state *s)
+{
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    if (s->failed)
+        goto out;
+    store_batch *b = store_batch_create();
+    if (!b) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; the last group was not stored");
+        s->failed = 1;
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
+    pthread_mutex_lock(&write_mu);
+    /* Streams usually carry one enterprise's samples in runs: remember the last answer. */
+    const char *last = NULL;
+    enum optin_state opt = OPTIN_NONE;
+    for (size_t i = 0; i < s->n_group; i++) {
+        const pending *x = &s->group[i];
+        if (!last || strcmp(last, x->uscc) != 0) {
+            opt = optin_state(n->st, p->code, x->uscc);
+            last = x->uscc;
+        }
+        stage_sample(n, p, s, x, opt, now, b);
+    }
+    if (store_batch_count(b) > 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                 "pushed %d industrial samples: %llu accepted, %llu unchanged, %llu rejected",
+                 s->next_index - s->group_first, (unsigned long long)(s->accepted - s->acc_mark),
+                 (unsigned long long)(s->unchanged - s->unch_mark),
+                 (unsigned long long)(s->rejected - s->rej_mark));
+        if (node_commit(call, b, detail) != 0)
+            s->failed = 1;
+    }
+    pthread_mutex_unlock(&write_mu);
+    store_batch_destroy(b);
+out:
+    s->n_group = 0;
+    s->group_first = s->next_index;
+    s->acc_mark = s->accepted;
+    s->unch_mark = s->unchanged;
+    s->rej_mark = s->rejected;
+}
+
+static int same_key(const pending *a, const pending *b)
+{
+    return a->t == b->t && strcmp(a->uscc, b->uscc) == 0 && strcmp(a->metric, b->metric) == 0 &&
+           strcmp(a->section, b->section) == 0;
+}
+
+static int refuse_non_platform(rpc_call *call)
+{
+    const principal *p = node_caller(call);
+    if (is_platform(p))
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED,
+               "pushing samples needs an INDUSTRIAL_PLATFORM unit; unit %s is %s", p->code,
+               registry_kind_name(p->kind));
+    return 1;
+}
+
+static void push_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__Sample *in = (const void *)msg;
+    node *n = rpc_call_app(call);
+    push_state *s = rpc_call_data(call);
+    if (!s) {
+        if (refuse_non_platform(call))
+            return;
+        if (!(s = calloc(1, sizeof *s))) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            return;
+        }
+        rpc_call_set_data(call, s);
+    }
+    if (s->failed)
+        return;
+    int index = s->next_index++;
+    int64_t now = (int64_t)time(NULL);
+    pending x;
+    if (check_sample(s, node_caller(call), catalog_at(n->cat, now), now, in, index, &x) != 0)
+        return;
+    for (size_t i = 0; i < s->n_group; i++) {
+        if (same_key(&s->group[i], &x)) {
+            /* Written first, so that the repeat is compared with what it repeats; the repeat
+             * itself belongs to the next group. */
+            s->next_index--;
+            write_group(call, s);
+            s->next_index++;
+            break;
+        }
+    }
+    s->group[s->n_group++] = x;
+    if (s->n_group == PUSH_GROUP)
+        write_group(call, s);
+}
+
+static int by_index(const void *a, const void *b)
+{
+    const rejection *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static void push_end(rpc_call *call)
+{
+    push_state *s = rpc_call_data(call);
+    if (!s) {
+        /* No sample at all: the caller is still checked, and gets an empty summary. */
+        Credit__V1__SampleSummary none = CREDIT__V1__SAMPLE_SUMMARY__INIT;
+        if (!refuse_non_platform(call))
+            rpc_reply(call, &none.base);
+        return;
+    }
+    if (s->n_group)
+        write_group(call, s);
+    if (s->failed)
+        return;
+    qsort(s->rej, s->n_rej, sizeof s->rej[0], by_index);
+    Credit__V1__PushResult results[REJECTIONS_MAX];
+    Credit__V1__PushResult *ptrs[REJECTIONS_MAX];
+    for (size_t i = 0; i < s->n_rej; i++) {
+        credit__v1__push_result__init(&results[i]);
+        results[i].index = s->rej[i].index;
+        results[i].outcome = CREDIT__V1__PUSH_OUTCOME__REJECTED;
+        results[i].code = s->rej[i].code;
+        results[i].field = s->rej[i].field;
+        results[i].reason = s->rej[i].reason;
+        ptrs[i] = &results[i];
+    }
+    Credit__V1__SampleSummary sum = CREDIT__V1__SAMPLE_SUMMARY__INIT;
+    sum.accepted = s->accepted;
+    sum.unchanged = s->unchanged;
+    sum.rejected = s->rejected;
+    sum.rejections = ptrs;
+    sum.n_rejections = s->n_rej;
+    rpc_reply(call, &sum.base);
+}
+
+static void push_done(rpc_call *call, int cancelled)
+{
+    (void)cancelled;
+    free(rpc_call_data(call));
+    rpc_call_set_data(call, NULL);
+}
+
+/* --- Opt-ins --------------------------------------------------------------------------------- */
+
+static int check_uscc_field(rpc_call *call, const char *uscc)
+{
+    char why[128];
+    if (validate_uscc(uscc, why) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "enterprise_uscc: %s", why);
+    return -1;
+}
+
+static int check_platform_code(rpc_call *call, const char *code)
+{
+    char why[128];
+    if (!code[0]) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: is required: name the platform");
+        return -1;
+    }
+    if (registry_check_code(code, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The platform a platform caller acts for: its own code, named or left "". Returns NULL after
+ * refusing a platform that names another. */
+static const char *own_platform(rpc_call *call, const char *named, const char *what)
+{
+    const principal *p = node_caller(call);
+    if (named[0] && strcmp(named, p->code) != 0) {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "a platform %s only its own opt-ins; unit %s cannot name platform %.64s", what,
+                   p->code, named);
+        return NULL;
+    }
+    return p->code;
+}
+
+/* Writes `o` with the call's audit entry and replies with it. */
+static void commit_and_reply(rpc_call *call, const Credit__V1__OptIn *o, const char *detail)
+{
+    store_batch *b = store_batch_create();
+    if (!b || series_optin_put(b, o) != 0) {
+        store_batch_destroy(b);
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+        return;
+    }
+    if (node_commit(call, b, detail) == 0)
+        rpc_reply(call, &o->base);
+    store_batch_destroy(b);
+}
+
+static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__RegisterOptInRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    const char *platform;
+    if (is_platform(p)) {
+        if (!(platform = own_platform(call, req->platform, "registers")))
+            return;
+    } else if (is_office(p)) {
+        if (check_platform_code(call, req->platform) != 0)
+            return;
+        Credit__V1__Unit *u = NULL;
+        char err[STORE_ERR_LEN];
+        int rc = registry_get(n->st, req->platform, &u, err);
+        if (rc == STORE_ENOTFOUND) {
+            rpc_finish(call, RPC_NOT_FOUND, "platform: no unit with code \"%s\"", req->platform);
+            return;
+        }
+        if (rc != 0) {
+            rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+            return;
+        }
+        int kind = u->kind;
+        credit__v1__unit__free_unpacked(u, NULL);
+        if (kind != CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT,
+                       "platform: unit %s is %s, not an "
+                       "INDUSTRIAL_PLATFORM",
+                       req->platform, registry_kind_name(kind));
+            return;
+        }
+        platform = req->platform;
+    } else {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "registering an opt-in needs an INDUSTRIAL_PLATFORM unit or the OFFICE; unit "
+                   "%s is %s",
+                   p->code, registry_kind_name(p->kind));
+        return;
+    }
+    if (check_uscc_field(call, req->enterprise_uscc) != 0)
+        return;
+    if (!req->consent_digest[0]) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "consent_digest: is required: the SHA-256 of the signed consent");
+        return;
+    }
+    if (!series_is_sha256_hex(req->consent_digest)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "consent_digest: must be exactly 64 lower-case hexadecimal digits (SHA-256)");
+        return;
+    }
+    pthread_mutex_lock(&write_mu);
+    Credit__V1__OptIn *old = NULL;
+    char err[STORE_ERR_LEN];
+    int rc = series_optin_get(n->st, platform, req->enterprise_uscc, &old, err);
+    if (rc == 0 && !old->revoked) {
+        rpc_finish(call, RPC_ALREADY_EXISTS,
+                   "enterprise %s already has a live opt-in for platform %s", req->enterprise_uscc,
+                   platform);
+    } else if (rc != 0 && rc != STORE_ENOTFOUND) {
+        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+    } else {
+        Google__Protobuf__Timestamp ts;
+        now_ts(&ts);
+        Credit__V1__OptIn o = CREDIT__V1__OPT_IN__INIT;
+        o.platform = (char *)platform;
+        o.enterprise_uscc = req->enterprise_uscc;
+        o.consent_digest = req->consent_digest;
+        o.registered_at = &ts;
+        o.registered_by = (char *)p->code;
+        char detail[200];
+        snprintf(detail, sizeof detail, "%s opt-in of enterprise %s for platform %s",
+                 old ? "renewed the revoked" : "registered the", req->enterprise_uscc, platform);
+        commit_and_reply(call, &o, detail);
+    }
+    if (old)
+        credit__v1__opt_in__free_unpacked(old, NULL);
+    pthread_mutex_unlock(&write_mu);
+}
+
+static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__RevokeOptInRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    char err[STORE_ERR_LEN];
+    const char *platform = req->platform;
+    if (is_platform(p)) {
+        if (!(platform = own_platform(call, req->platform, "revokes")))
+            return;
+    } else if (!is_office(p) && p->kind != CREDIT__V1__UNIT_KIND__SUBJECT) {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "revoking an opt-in needs the platform, the OFFICE or the enterprise itself; "
+                   "unit %s is %s",
+                   p->code, registry_kind_name(p->kind));
+        return;
+    }
+    if (check_uscc_field(call, req->enterprise_uscc) != 0)
+        return;
+    if (!is_platform(p) && check_platform_code(call, platform) != 0)
+        return;
+    if (p->kind == CREDIT__V1__UNIT_KIND__SUBJECT) {
+        /* The enterprise itself: the caller's registered USCC must be the one named. */
+        Credit__V1__Unit *u = NULL;
+        int rc = registry_get(n->st, p->code, &u, err);
+        if (rc != 0) {
+            rpc_finish(call, rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : RPC_UNAVAILABLE,
+                       "the caller's unit cannot be read now");
+            return;
+        }
+        int own = strcmp(u->uscc, req->enterprise_uscc) == 0;
+        credit__v1__unit__free_unpacked(u, NULL);
+        if (!own) {
+            rpc_finish(call, RPC_PERMISSION_DENIED,
+                       "an enterprise revokes only its own opt-ins; unit %s is not the enterprise "
+                       "named",
+                       p->code);
+            return;
+        }
+    }
+    pthread_mutex_lock(&write_mu);
+    Credit__V1__OptIn *o = NULL;
+    int rc = series_optin_get(n->st, platform, req->enterprise_uscc, &o, err);
+    if (rc == STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_NOT_FOUND, "no opt-in of enterprise %s for platform %s",
+                   req->enterprise_uscc, platform);
+    } else if (rc != 0) {
+        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+    } else if (o->revoked) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "the opt-in of enterprise %s for platform %s is already revoked",
+                   req->enterprise_uscc, platform);
+    } else {
+        Google__Protobuf__Timestamp ts;
+        now_ts(&ts);
+        Google__Protobuf__Timestamp *old_at = o->revoked_at;
+        char *old_by = o->revoked_by;
+        o->revoked = 1;
+        o->revoked_at = &ts;
+        o->revoked_by = (char *)p->code;
+        char detail[200];
+        snprintf(detail, sizeof detail, "revoked the opt-in of enterprise %s for platform %s",
+                 req->enterprise_uscc, platform);
+        commit_and_reply(call, o, detail);
+        /* Give the unpacked message back its own pointers before it is freed. */
+        o->revoked_at = old_at;
+        o->revoked_by = old_by;
+    }
+    if (o)
+        credit__v1__opt_in__free_unpacked(o, NULL);
+    pthread_mutex_unlock(&write_mu);
+}
+
+static void list_opt_ins(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ListOptInsRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    const char *platform = req->platform;
+    if (is_platform(p)) {
+        if (!(platform = own_platform(call, req->platform, "lists")))
+            return;
+    } else if (!is_office(p)) {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "listing opt-ins needs an INDUSTRIAL_PLATFORM unit or the OFFICE; unit %s is "
+                   "%s",
+                   p->code, registry_kind_name(p->kind));
+        return;
+    } else if (platform[0] && check_platform_code(call, platform) != 0) {
+        return;
+    }
+    char prefix[SERIES_KEY_MAX];
+    int plen = snprintf(prefix, sizeof prefix, "%s%s%s", SERIES_OPTIN_PREFIX, platform,
+                        platform[0] ? "/" : "");
+    Credit__V1__ListOptInsResponse resp = CREDIT__V1__LIST_OPT_INS_RESPONSE__INIT;
+    Credit__V1__OptIn **v = NULL;
+    size_t cap = 0;
+    char err[STORE_ERR_LEN];
+    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_AUTHZ, prefix, (size_t)plen, NULL, 0);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t vlen;
+        const void *val = store_iter_value(it, &vlen);
+        if (resp.n_opt_ins == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            Credit__V1__OptIn **nv = realloc(v, ncap * sizeof *nv);
+            if (!nv) {
+                rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+                goto out;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        Credit__V1__OptIn *o = credit__v1__opt_in__unpack(NULL, vlen, val);
+        if (!o) {
+            rpc_finish(call, RPC_DATA_LOSS, "a stored opt-in cannot be decoded");
+            goto out;
+        }
+        v[resp.n_opt_ins++] = o;
+    }
+    if (store_iter_error(it, err) != 0) {
+        log_event(LOG_ERROR, "store", "op=optin_list err=\"%s\"", err);
+        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+        goto out;
+    }
+    resp.opt_ins = v;
+    rpc_reply(call, &resp.base);
+out:
+    store_iter_destroy(it);
+    for (size_t i = 0; i < resp.n_opt_ins; i++)
+        credit__v1__opt_in__free_unpacked(v[i], NULL);
+    free(v);
+}
+
+/* --- Series reads ------------------------------------------------------------------------------
+ */
+
+/* Refuses a caller whose unit kind may not use the tier (as svc_query.c). Returns 1 if so. */
+static int refuse_tier(rpc_call *call, tier t)
+{
+    const principal *p = node_caller(call);
+    if (t != TIER_GOVERNMENT || p->kind == CREDIT__V1__UNIT_KIND__OFFICE ||
+        p->kind == CREDIT__V1__UNIT_KIND__DEPARTMENT || p->kind == CREDIT__V1__UNIT_KIND__MUNICIPAL)
+        return 0;
+    rpc_finish(call, RPC_PERMISSION_DENIED,
+               "the government tier needs a government unit (OFFICE, DEPARTMENT or MUNICIPAL); "
+               "unit %s is %s",
+               p->code, registry_kind_name(p->kind));
+    return 1;
+}
+
+static int check_ts(rpc_call *call, const char *field, const Google__Protobuf__Timestamp *ts)
+{
+    if (!ts || (ts->nanos >= 0 && ts->nanos <= NANOS_MAX))
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: nanos must be 0 to %d", field, NANOS_MAX);
+    return -1;
+}
+
+/* The first whole second at or after ts. */
+static int64_t ceil_seconds(const Google__Protobuf__Timestamp *ts)
+{
+    return ts->seconds + (ts->nanos > 0 && ts->seconds < INT64_MAX);
+}
+
+/* A point on its way out, with what it points to. */
+typedef struct out_point {
+    Credit__V1__SeriesPoint p;
+    Google__Protobuf__Timestamp ts;
+    char platform[SERIES_CODE_MAX + 1];
+    char month[8];
+    int month_no;
+} out_point;
+
+typedef struct points {
+    out_point *v;
+    size_t n, cap;
+} points;
+
+static out_point *point_add(points *ps)
+{
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        out_point *nv = realloc(ps->v, cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        ps->v = nv;
+        ps->cap = cap;
+    }
+    out_point *o = &ps->v[ps->n++];
+    memset(o, 0, sizeof *o);
+    credit__v1__series_point__init(&o->p);
+    google__protobuf__timestamp__init(&o->ts);
+    return o;
+}
+
+static int by_month_platform(const void *a, const void *b)
+{
+    const out_point *x = a, *y = b;
+    if (x->month_no != y->month_no)
+        return (x->month_no > y->month_no) - (x->month_no < y->month_no);
+    return strcmp(x->platform, y->platform);
+}
+
+void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
+{
+    const Credit__V1__SeriesRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    char why[128], err[STORE_ERR_LEN];
+    if (refuse_tier(call, t))
+        return;
+    if (validate_uscc(req->enterprise_uscc, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "enterprise_uscc: %s", why);
+        return;
+    }
+    int64_t now = (int64_t)time(NULL);
+    const catalog_version *cv = catalog_at(n->cat, now);
+    const catalog_section *sec =
+        catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, req->section);
+    if (!sec) {
+        rpc_finish(call, RPC_NOT_FOUND,
+                   "section: the INDUSTRIAL catalogue (version %u) has no section \"%.64s\"",
+                   cv->msg->version, req->section);
+        return;
+    }
+    const catalog_dim *dim = catalog_dim_by_code(sec, req->metric);
+    if (!dim) {
+        rpc_finish(call, RPC_NOT_FOUND, "metric: section %s has no metric \"%.64s\"", sec->s->code,
+                   req->metric);
+        return;
+    }
+    if ((int)dim->d->tier > (int)t) {
+        rpc_finish(call, RPC_PERMISSION_DENIED, "metric %s is %s; this is the %s tier",
+                   dim->d->code, catalog_tier_name(dim->d->tier), tier_word(t));
+        return;
+    }
+    if (!numeric_type(dim->d->type)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "metric: %s is %s, not a numeric metric",
+                   dim->d->code, catalog_type_name(dim->d->type));
+        return;
+    }
+    if (check_ts(call, "from", req->from) != 0 || check_ts(call, "to", req->to) != 0)
+        return;
+    /* Samples start on whole seconds: [from, to) holds the seconds [ceil(from), ceil(to)). */
+    int64_t from_s = req->from ? ceil_seconds(req->from) : INT64_MIN;
+    int64_t to_s = req->to ? ceil_seconds(req->to) : now;
+    if (req->from && req->to &&
+        (req->from->seconds > req->to->seconds ||
+         (req->from->seconds == req->to->seconds && req->from->nanos >= req->to->nanos))) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "from: must be before to");
+        return;
+    }
+    if (!req->to && from_s >= to_s) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "from: must be before to (unset: now)");
+        return;
+    }
+    int monthly = req->aggregation == CREDIT__V1__AGGREGATION__MONTHLY_TOTAL;
+    if (!monthly && req->aggregation != CREDIT__V1__AGGREGATION__AGGREGATION_UNSPECIFIED) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "aggregation: %d is not an aggregation",
+                   (int)req->aggregation);
+        return;
+    }
+    if (req->page_size < 0 || req->page_size > SERIES_PAGE_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",
+                   SERIES_PAGE_DEFAULT, SERIES_PAGE_MAX);
+        return;
+    }
+    size_t want = req->page_size ? (size_t)req->page_size : SERIES_PAGE_DEFAULT;
+
+    char prefix[SERIES_KEY_MAX], start[SERIES_KEY_MAX];
+    size_t plen =
+        series_prefix(req->enterprise_uscc, sec->s->code, dim->d->code, prefix, sizeof prefix);
+    if (!plen) {
+        rpc_finish(call, RPC_INTERNAL, "the series cannot be keyed");
+        return;
+    }
+    memcpy(start, prefix, plen);
+    size_t slen = plen;
+    if (req->page_token[0]) {
+        int64_t tt;
+        char pf[SERIES_CODE_MAX + 1];
+        if (monthly) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT,
+                       "page_token: MONTHLY_TOTAL answers in one page and gives no token");
+            return;
+        }
+        if (series_token_decode(req->page_token, &tt, pf) != 0 || tt < from_s || tt >= to_s) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT,
+                       "page_token: not a token this node gave for this range");
+            return;
+        }
+        slen = series_key_finish(start, plen, sizeof start, tt, pf);
+    } else if (req->from) {
+        series_put_time((unsigned char *)start + plen, from_s);
+        slen = plen + 8;
+    }
+
+    points ps = {0};
+    Credit__V1__SeriesPoint **ptrs = NULL;
+    char next[SERIES_TOKEN_MAX] = "";
+    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_SERIES, prefix, plen, start, slen);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen, vlen, pflen;
+        const char *key = store_iter_key(it, &klen);
+        const void *val = store_iter_value(it, &vlen);
+        const char *pf;
+        int64_t ts;
+        series_value sv;
+        if (series_key_parse(key, klen, plen, &ts, &pf, &pflen) != 0 ||
+            series_value_decode(val, vlen, &sv) != 0) {
+            rpc_finish(call, RPC_DATA_LOSS, "a stored sample cannot be decoded");
+            goto out;
+        }
+        if (ts >= to_s)
+            break;
+        out_point *o = NULL;
+        if (monthly) {
+            int m = series_month_of(ts);
+            /* Time order: this month's points, one per platform, are at the end. */
+            for (size_t i = ps.n; i-- > 0 && ps.v[i].month_no == m;) {
+                if (strlen(ps.v[i].platform) == pflen && !memcmp(ps.v[i].platform, pf, pflen)) {
+                    o = &ps.v[i];
+                    break;
+                }
+            }
+            if (o) {
+                o->p.value += sv.value;
+                o->p.samples++;
+                continue;
+            }
+        } else if (ps.n == want) {
+            char pfz[SERIES_CODE_MAX + 1];
+            memcpy(pfz, pf, pflen);
+            pfz[pflen] = '\0';
+            series_token_encode(ts, pfz, next);
+            break;
+        }
+        if (!(o = point_add(&ps))) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            goto out;
+        }
+        memcpy(o->platform, pf, pflen);
+        o->platform[pflen] = '\0';
+        if (monthly) {
+            o->month_no = series_month_of(ts);
+            series_month_name(o->month_no, o->month);
+            o->ts.seconds = series_month_start(o->month_no);
+            o->p.period_seconds = series_month_seconds(o->month_no);
+            o->p.value = sv.value;
+            o->p.samples = 1;
+        } else {
+            o->ts.seconds = ts;
+            o->p.period_seconds = sv.period_seconds;
+            o->p.value = sv.value;
+        }
+    }
+    if (store_iter_error(it, err) != 0) {
+        log_event(LOG_ERROR, "store", "op=series_scan err=\"%s\"", err);
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    if (monthly && ps.n > 1)
+        qsort(ps.v, ps.n, sizeof ps.v[0], by_month_platform);
+    if (!(ptrs = calloc(ps.n ? ps.n : 1, sizeof *ptrs))) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    /* Pointers into the array only now that it no longer moves. */
+    for (size_t i = 0; i < ps.n; i++) {
+        out_point *o = &ps.v[i];
+        o->p.period_start = &o->ts;
+        o->p.platform = o->platform;
+        o->p.month = o->month;
+        ptrs[i] = &o->p;
+    }
+    Credit__V1__SeriesResponse resp = CREDIT__V1__SERIES_RESPONSE__INIT;
+    resp.points = ptrs;
+    resp.n_points = ps.n;
+    resp.next_page_token = next;
+    resp.catalogue_version = cv->msg->version;
+    rpc_reply(call, &resp.base);
+out:
+    store_iter_destroy(it);
+    free(ptrs);
+    free(ps.v);
+}
+
+static const rpc_handler handlers[] = {
+    {.method = "PushSamples",
+     .on_message = push_message,
+     .on_half_close = push_end,
+     .on_done = push_done},
+    {.method = "RegisterOptIn", .on_message = register_opt_in},
+    {.method = "RevokeOptIn", .on_message = revoke_opt_in},
+    {.method = "ListOptIns", .on_message = list_opt_ins},
+};
+
+const rpc_service industrial_collection_service = {
+    .descriptor = &credit__v1__industrial_data_collection__descriptor,
+    .handlers = handlers,
+    .n_handlers = sizeof handlers / sizeof handlers[0],
+    .auth = RPC_AUTH_REGISTERED,
+    .audited = 1,
+};

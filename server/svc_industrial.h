@@ -1,0 +1,19 @@
+/* svc_industrial.h — credit.v1.IndustrialDataCollection and the series reads of the sharing
+ * tiers (see svc_industrial.c). */
+#ifndef CREDIT_SVC_INDUSTRIAL_H
+#define CREDIT_SVC_INDUSTRIAL_H
+
+#include "rpc.h"
+#include "tier.h"
+
+extern const rpc_service industrial_collection_service;
+
+/* Answers a GetSeries call (msg: a credit.v1.SeriesRequest) for tier `t`; finishes the call.
+ * For the government tier it refuses a caller that is not a government unit (OFFICE,
+ * DEPARTMENT, MUNICIPAL); the open tier serves any registered unit; a service that calls it
+ * with TIER_AUTHORIZED must have checked the caller's authorization itself. A metric above
+ * `t` is PERMISSION_DENIED, naming the tier it needs. Runs on a completion-queue thread, as
+ * an on_message handler. */
+void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t);
+
+#endif /* CREDIT_SVC_INDUSTRIAL_H */
