@@ -948,9 +948,16 @@ static int check_other_body(const record_view *in, const Credit__V1__Date *today
     if (d == &credit__v1__declaration__descriptor)
         return check_decided(f, "declaration.conduct_date",
                              ((const Credit__V1__Declaration *)in->body)->conduct_date, today);
-    if (d == &credit__v1__governance__descriptor)
+    if (d == &credit__v1__governance__descriptor) {
+        /* Governance is the association's own: the record is filed under it. */
+        if (in->association && in->subject &&
+            strcmp(in->subject->identifier, in->association->uscc) != 0)
+            return reject(f, INVALID, "subject.identifier",
+                          "a governance record is about the association itself: give its code, "
+                          "association.uscc");
         return check_decided(f, "governance.reported_on",
                              ((const Credit__V1__Governance *)in->body)->reported_on, today);
+    }
     if (d == &credit__v1__member_info__descriptor)
         return check_decided(f, "member.evaluated_on",
                              ((const Credit__V1__MemberInfo *)in->body)->evaluated_on, today);

@@ -322,6 +322,15 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
     if (rc == 0 && (rc = records_get(n->st, NULL, rid, &prev, err)) == 0) {
         const Credit__V1__RecordMeta *m = prev->record->meta;
         int withdrawn = m->status && m->status->withdrawn;
+        /* A unit's source record id names one record, whatever its catalogue. */
+        if ((int)m->catalogue != k->catalogue) {
+            char why[200];
+            snprintf(why, sizeof why,
+                     "is already record %s of the %s catalogue; give this record its own id",
+                     rid, catalog_catalogue_name(m->catalogue));
+            reject(r, x, RPC_FAILED_PRECONDITION, "source_record_id", why);
+            goto out;
+        }
         if (prev->content_digest.len == 32 && memcmp(prev->content_digest.data, digest, 32) == 0 &&
             !withdrawn) {
             accept(r, x, CREDIT__V1__PUSH_OUTCOME__UNCHANGED, rid, m->version);
@@ -994,9 +1003,28 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     m.association = (Credit__V1__AssociationRef *)a;
     m.registered_at = &now;
     m.registered_by = (char *)node_caller(call)->code;
+    /* A mandate registered again after a revocation keeps the terms before it. */
+    Credit__V1__Mandate last;
+    Credit__V1__Mandate **terms = NULL;
+    if (old) {
+        terms = calloc(old->n_earlier + 1, sizeof *terms);
+        if (!terms) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+            goto out;
+        }
+        last = *old;
+        last.n_earlier = 0;
+        last.earlier = NULL;
+        if (old->n_earlier)
+            memcpy(terms, old->earlier, old->n_earlier * sizeof *terms);
+        terms[old->n_earlier] = &last;
+        m.earlier = terms;
+        m.n_earlier = old->n_earlier + 1;
+    }
     snprintf(detail, sizeof detail, "registered the mandate of %s for association %s",
              req->platform, a->uscc);
     reply_mandate(call, &m, detail);
+    free(terms);
 out:
     pthread_mutex_unlock(&push_mu);
     if (u)
@@ -1036,14 +1064,17 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     clock_gettime(CLOCK_REALTIME, &ts);
     now.seconds = ts.tv_sec;
     now.nanos = (int32_t)ts.tv_nsec;
+    char *old_by = m->revoked_by;
     m->revoked = 1;
     m->revoked_at = &now;
     m->reason = (char *)req->reason;
+    m->revoked_by = (char *)node_caller(call)->code;
     snprintf(detail, sizeof detail, "revoked the mandate of %s for association %s", m->platform,
              req->association_uscc);
     reply_mandate(call, m, detail);
     m->revoked_at = old_at;
     m->reason = old_reason;
+    m->revoked_by = old_by;
 out:
     pthread_mutex_unlock(&push_mu);
     if (m)
@@ -1072,12 +1103,44 @@ static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
                    registry_kind_name(p->kind));
         return;
     }
-    if (mandate_list(n->st, platform, &resp.mandates, &resp.n_mandates, err) != 0) {
+    Credit__V1__Mandate **stored = NULL, **terms = NULL;
+    size_t n_stored = 0, n_terms = 0, total = 0;
+    if (mandate_list(n->st, platform, &stored, &n_stored, err) != 0) {
         rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
         return;
     }
-    rpc_reply(call, &resp.base);
-    mandate_free_list(resp.mandates, resp.n_mandates);
+    /* Every term an entry of its own: the earlier ones first, then the current one. */
+    for (size_t i = 0; i < n_stored; i++)
+        total += stored[i]->n_earlier + 1;
+    terms = calloc(total ? total : 1, sizeof *terms);
+    if (!terms) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        mandate_free_list(stored, n_stored);
+        return;
+    }
+    for (size_t i = 0; i < n_stored; i++) {
+        for (size_t j = 0; j < stored[i]->n_earlier; j++)
+            terms[n_terms++] = stored[i]->earlier[j];
+        terms[n_terms++] = stored[i];
+    }
+    /* The current terms are listed without their earlier ones (they are listed beside). */
+    size_t *n_earlier = calloc(n_stored ? n_stored : 1, sizeof *n_earlier);
+    if (!n_earlier) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    } else {
+        for (size_t i = 0; i < n_stored; i++) {
+            n_earlier[i] = stored[i]->n_earlier;
+            stored[i]->n_earlier = 0;
+        }
+        resp.mandates = terms;
+        resp.n_mandates = n_terms;
+        rpc_reply(call, &resp.base);
+        for (size_t i = 0; i < n_stored; i++)
+            stored[i]->n_earlier = n_earlier[i];
+    }
+    free(n_earlier);
+    free(terms);
+    mandate_free_list(stored, n_stored);
 }
 
 static const rpc_handler public_handlers[] = {

@@ -1467,6 +1467,9 @@ static void test_association_record_names_a_valid_association(void **state)
     g.team = (char *)"理事会 9 人";
     g.rules = (char *)"协会章程";
     g.reported_on = &when;
+    /* Governance is about the association itself. */
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "subject.identifier", "association itself");
+    fx.subject.identifier = (char *)USCC_AUTHORITY;
     EXPECT_ANY_PASS(&in.base, AS, &platform);
     /* The platform's channel is the association batch. */
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
