@@ -443,7 +443,7 @@ static int find_section(const record_view *in, const catalog_version *cv,
 {
     const char *cat = catalog_catalogue_name(in->catalogue);
     const catalog_def *def = catalog_find_def(cv, in->catalogue);
-    const catalog_section *sec;
+    const catalog_section *sec = NULL;
 
     if (in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC) {
         if (check_category(in, f) != 0)
@@ -1030,7 +1030,7 @@ int record_view_of(const ProtobufCMessage *in, int catalogue, record_view *v)
 int record_check(const record_view *in, const check_unit *unit, const catalog_version *cv,
                  const Credit__V1__Date *today, check_failure *f)
 {
-    const catalog_section *sec;
+    const catalog_section *sec = NULL;
     check_failure scratch;
 
     assert(in && unit && cv && today);
