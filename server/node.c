@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const char *method,
                         void **out, char *msg)
@@ -169,4 +170,14 @@ int node_refuse_unless_office(rpc_call *call, const char *what)
     rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
                p->code, registry_kind_name(p->kind));
     return 1;
+}
+
+void node_now(Google__Protobuf__Timestamp *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    google__protobuf__timestamp__init(t);
+    t->seconds = now.tv_sec;
+    t->nanos = (int32_t)now.tv_nsec;
 }

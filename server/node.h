@@ -8,6 +8,7 @@
 #define CREDIT_NODE_H
 
 #include "audit.h"
+#include "google/protobuf/timestamp.pb-c.h"
 #include "catalog.h"
 #include "privacy.h"
 #include "rpc.h"
@@ -35,6 +36,9 @@ typedef struct principal {
 
 /* Whether unit `code` is in the registry of store `st` (a catalog_unit_exists). */
 int node_unit_exists(void *st, const char *code);
+
+/* *t = the current time (initialised as a fresh message). */
+void node_now(Google__Protobuf__Timestamp *t);
 
 /* Finishes the call with PERMISSION_DENIED ("<what> needs the OFFICE unit kind; unit X is
  * DEPARTMENT") unless the caller is the office. Returns 1 if it refused, else 0. */

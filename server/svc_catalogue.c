@@ -44,16 +44,6 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-static void stamp_now(Google__Protobuf__Timestamp *t)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    google__protobuf__timestamp__init(t);
-    t->seconds = now.tv_sec;
-    t->nanos = (int32_t)now.tv_nsec;
-}
-
 static int is_government(int kind)
 {
     return kind == CREDIT__V1__UNIT_KIND__OFFICE || kind == CREDIT__V1__UNIT_KIND__DEPARTMENT ||
@@ -374,7 +364,7 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
     cr.dimension = req->dimension;
     cr.justification = req->justification;
     cr.state = CREDIT__V1__CHANGE_STATE__CHANGE_FILED;
-    stamp_now(&at);
+    node_now(&at);
     filed.unit = (char *)p->code;
     filed.at = &at;
     filed.positive = 1;
@@ -423,7 +413,7 @@ static void review_change(rpc_call *call, const ProtobufCMessage *msg)
                    state_name(cr->state));
         goto out;
     }
-    stamp_now(&at);
+    node_now(&at);
     step.unit = (char *)node_caller(call)->code;
     step.at = &at;
     step.positive = req->pass;
@@ -501,7 +491,7 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     if (node_refuse_unless_office(call, "deliberation") ||
         check_text_field(call, "reasons", req->reasons, 1) != 0)
         return;
-    stamp_now(&at);
+    node_now(&at);
     effective = req->effective_at ? *req->effective_at : at;
     if (req->approve && (effective.nanos < 0 || effective.nanos > 999999999)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "effective_at: nanos %d are outside 0 to 999999999",

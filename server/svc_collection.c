@@ -193,11 +193,8 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
                                                       const unsigned char digest[32],
                                                       const char *skey, size_t skey_len)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    Google__Protobuf__Timestamp reported = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    reported.seconds = now.tv_sec;
-    reported.nanos = (int32_t)now.tv_nsec;
+    Google__Protobuf__Timestamp reported;
+    node_now(&reported);
 
     Credit__V1__RecordMeta meta = CREDIT__V1__RECORD_META__INIT;
     meta.record_id = (char *)rid;
@@ -687,11 +684,8 @@ static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", m->record_id, err);
         return;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    Google__Protobuf__Timestamp reported = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    reported.seconds = now.tv_sec;
-    reported.nanos = (int32_t)now.tv_nsec;
+    Google__Protobuf__Timestamp reported;
+    node_now(&reported);
     Credit__V1__RecordStatus *old_status = m->status;
     Google__Protobuf__Timestamp *old_reported = m->reported_at;
     char *old_reason = m->change_reason;
@@ -994,11 +988,8 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     Credit__V1__Mandate m = CREDIT__V1__MANDATE__INIT;
-    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    now.seconds = ts.tv_sec;
-    now.nanos = (int32_t)ts.tv_nsec;
+    Google__Protobuf__Timestamp now;
+    node_now(&now);
     m.platform = req->platform;
     m.association = (Credit__V1__AssociationRef *)a;
     m.registered_at = &now;
@@ -1058,12 +1049,9 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
                    m->platform, req->association_uscc);
         goto out;
     }
-    Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT, *old_at = m->revoked_at;
+    Google__Protobuf__Timestamp now, *old_at = m->revoked_at;
     char *old_reason = m->reason;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    now.seconds = ts.tv_sec;
-    now.nanos = (int32_t)ts.tv_nsec;
+    node_now(&now);
     char *old_by = m->revoked_by;
     m->revoked = 1;
     m->revoked_at = &now;

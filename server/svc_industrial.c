@@ -71,15 +71,6 @@ static int is_office(const principal *p)
     return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
 }
 
-static void now_ts(Google__Protobuf__Timestamp *ts)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    google__protobuf__timestamp__init(ts);
-    ts->seconds = now.tv_sec;
-    ts->nanos = (int32_t)now.tv_nsec;
-}
-
 static int numeric_type(int type)
 {
     return type == CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL ||
@@ -592,7 +583,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
-        now_ts(&ts);
+        node_now(&ts);
         Credit__V1__OptIn o = CREDIT__V1__OPT_IN__INIT;
         o.platform = (char *)platform;
         o.enterprise_uscc = req->enterprise_uscc;
@@ -664,7 +655,7 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
                    req->enterprise_uscc, platform);
     } else {
         Google__Protobuf__Timestamp ts;
-        now_ts(&ts);
+        node_now(&ts);
         Google__Protobuf__Timestamp *old_at = o->revoked_at;
         char *old_by = o->revoked_by;
         o->revoked = 1;

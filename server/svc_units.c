@@ -76,11 +76,7 @@ static void reply_unit(rpc_call *call, Credit__V1__Unit *u)
 
 static void stamp(Credit__V1__Unit *u, Google__Protobuf__Timestamp *ts, const principal *p)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    google__protobuf__timestamp__init(ts);
-    ts->seconds = now.tv_sec;
-    ts->nanos = (int32_t)now.tv_nsec;
+    node_now(ts);
     u->updated_at = ts;
     u->updated_by = (char *)p->code;
 }
