@@ -16,8 +16,10 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,32 +367,43 @@ int credit_client_call(credit_client *c, const char *method, const ProtobufCMess
     return rc;
 }
 
-/* --- The streaming pusher -------------------------------------------------------------------- */
+/* --- Client streams: the record pushers and the sample pusher ------------------------------- */
 
+/* A client-streaming call: messages of type `input` go out one at a time, one answer of type
+ * `answer` comes back at the close. credit_pusher and credit_sample_pusher are this struct
+ * under two names, so that the compiler keeps a sample from a record stream and the other way
+ * round, while the plumbing below is written once. */
 struct credit_pusher {
     credit_client *c;
+    const ProtobufCMessageDescriptor *input;  /* what add takes */
+    const ProtobufCMessageDescriptor *answer; /* what finish returns */
     grpc_completion_queue *cq;
     grpc_call *call;
-    grpc_byte_buffer *in_flight; /* the record being sent, NULL when none */
+    grpc_byte_buffer *in_flight; /* the message being sent, NULL when none */
     char send_tag;
     int broken; /* a send failed: the stream is over; finish tells why */
     int finished;
 };
 
-int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
-                         credit_status *st)
+struct credit_sample_pusher {
+    struct credit_pusher s;
+};
+
+/* Opens a stream of `method`. */
+static int stream_open(credit_client *c, const char *method,
+                       const ProtobufCMessageDescriptor *input,
+                       const ProtobufCMessageDescriptor *answer, int timeout_ms,
+                       credit_pusher **out, credit_status *st)
 {
-    if (!c || !out) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
-        return CREDIT_EINVAL;
-    }
     credit_pusher *p = calloc(1, sizeof *p);
     if (!p) {
         fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
         return CREDIT_ENOMEM;
     }
     p->c = c;
-    p->call = start_call(c, "/credit.v1.PublicCreditCollection/Push", timeout_ms, &p->cq);
+    p->input = input;
+    p->answer = answer;
+    p->call = start_call(c, method, timeout_ms, &p->cq);
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -400,7 +413,7 @@ int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
     return CREDIT_OK;
 }
 
-/* Waits for the record in flight, if any. Returns 0, or -1 if its send failed. */
+/* Waits for the message in flight, if any. Returns 0, or -1 if its send failed. */
 static int wait_in_flight(credit_pusher *p)
 {
     if (!p->in_flight)
@@ -414,15 +427,19 @@ static int wait_in_flight(credit_pusher *p)
     return p->broken ? -1 : 0;
 }
 
-int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
-                      credit_status *st)
+static int stream_add(credit_pusher *p, const ProtobufCMessage *msg, credit_status *st)
 {
-    if (!p || !rec || p->finished) {
+    if (!p || !msg || p->finished) {
         fail(st, CREDIT_CODE_INVALID_ARGUMENT, p && p->finished ? "pusher: already finished"
                                                                 : "pusher: missing argument");
         return CREDIT_EINVAL;
     }
-    /* One record in flight at most: waiting for it here is the backpressure. */
+    if (msg->descriptor != p->input) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: a %s where a %s belongs",
+             msg->descriptor ? msg->descriptor->name : "?", p->input->name);
+        return CREDIT_EINVAL;
+    }
+    /* One message in flight at most: waiting for it here is the backpressure. */
     if (wait_in_flight(p) != 0) {
         fail(st, CREDIT_CODE_UNAVAILABLE, "the stream has ended; finish the pusher to learn why");
         return CREDIT_ERPC;
@@ -430,7 +447,7 @@ int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_SEND_MESSAGE;
-    op.data.send_message.send_message = p->in_flight = pack_message(&rec->base);
+    op.data.send_message.send_message = p->in_flight = pack_message(msg);
     if (grpc_call_start_batch(p->call, &op, 1, &p->send_tag, NULL) != GRPC_CALL_OK) {
         grpc_byte_buffer_destroy(p->in_flight);
         p->in_flight = NULL;
@@ -442,8 +459,7 @@ int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec
     return CREDIT_OK;
 }
 
-int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
-                         credit_status *st)
+static int stream_finish(credit_pusher *p, void **out, credit_status *st)
 {
     if (!p || !out || p->finished) {
         fail(st, CREDIT_CODE_INVALID_ARGUMENT, p && p->finished ? "pusher: already finished"
@@ -456,14 +472,13 @@ int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
     memset(&close, 0, sizeof close);
     close.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     ProtobufCMessage *resp = NULL;
-    int rc = complete_call(p->call, p->cq, &close, p->broken ? 0 : 1,
-                           &credit__v1__push_batch_response__descriptor, &resp, st);
+    int rc = complete_call(p->call, p->cq, &close, p->broken ? 0 : 1, p->answer, &resp, st);
     if (rc == CREDIT_OK)
-        *out = (Credit__V1__PushBatchResponse *)resp;
+        *out = resp;
     return rc;
 }
 
-void credit_pusher_destroy(credit_pusher *p)
+static void stream_destroy(credit_pusher *p)
 {
     if (!p)
         return;
@@ -473,6 +488,136 @@ void credit_pusher_destroy(credit_pusher *p)
         wait_in_flight(p);
     end_call(p->call, p->cq);
     free(p);
+}
+
+/* What each collected catalogue's service is called and takes, by credit_catalogue. */
+static const struct catalogue_info {
+    const char *service;
+    const ProtobufCMessageDescriptor *input;
+    const ProtobufCMessageDescriptor *batch;   /* its PushBatch request; NULL: no records */
+    const ProtobufCMessageDescriptor *correct; /* its Correct request; NULL: no Correct */
+} catalogue_infos[] = {
+    [CREDIT_CATALOGUE_PUBLIC] = {"credit.v1.PublicCreditCollection",
+                                 &credit__v1__public_record_input__descriptor,
+                                 &credit__v1__push_batch_request__descriptor,
+                                 &credit__v1__correct_request__descriptor},
+    [CREDIT_CATALOGUE_SERVICE_UNIT] = {"credit.v1.ServiceUnitCollection",
+                                       &credit__v1__service_unit_record_input__descriptor,
+                                       &credit__v1__service_unit_batch_request__descriptor,
+                                       &credit__v1__service_unit_correct_request__descriptor},
+    [CREDIT_CATALOGUE_ASSOCIATION] = {"credit.v1.AssociationCollection",
+                                      &credit__v1__association_record_input__descriptor,
+                                      &credit__v1__association_batch_request__descriptor,
+                                      &credit__v1__association_correct_request__descriptor},
+    [CREDIT_CATALOGUE_VOLUNTARY] = {"credit.v1.VoluntaryDeclaration",
+                                    &credit__v1__voluntary_record_input__descriptor,
+                                    &credit__v1__voluntary_batch_request__descriptor, NULL},
+    [CREDIT_CATALOGUE_INDUSTRIAL] = {"credit.v1.IndustrialDataCollection",
+                                     &credit__v1__sample__descriptor, NULL, NULL},
+};
+
+static const struct catalogue_info *catalogue_info(credit_catalogue cat)
+{
+    if ((int)cat <= 0 || (size_t)cat >= sizeof catalogue_infos / sizeof catalogue_infos[0])
+        return NULL;
+    return &catalogue_infos[cat];
+}
+
+const ProtobufCMessageDescriptor *credit_catalogue_input(credit_catalogue cat)
+{
+    const struct catalogue_info *ci = catalogue_info(cat);
+    return ci ? ci->input : NULL;
+}
+
+/* The record catalogue `cat`, with "/<service>/<method>" in method[size]; NULL (status filled)
+ * when `cat` is not a record catalogue. */
+static const struct catalogue_info *record_method(credit_catalogue cat, const char *name,
+                                                  char *method, size_t size, credit_status *st)
+{
+    const struct catalogue_info *ci = catalogue_info(cat);
+    if (!ci || !ci->batch) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "catalogue: %d is not a record catalogue%s",
+             (int)cat, ci ? " (samples go through credit_sample_pusher)" : "");
+        return NULL;
+    }
+    snprintf(method, size, "/%s/%s", ci->service, name);
+    return ci;
+}
+
+int credit_pusher_create_for(credit_client *c, credit_catalogue cat, int timeout_ms,
+                             credit_pusher **out, credit_status *st)
+{
+    char method[96];
+    if (!c || !out) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    const struct catalogue_info *ci = record_method(cat, "Push", method, sizeof method, st);
+    if (!ci)
+        return CREDIT_EINVAL;
+    return stream_open(c, method, ci->input, &credit__v1__push_batch_response__descriptor,
+                       timeout_ms, out, st);
+}
+
+int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
+                         credit_status *st)
+{
+    return credit_pusher_create_for(c, CREDIT_CATALOGUE_PUBLIC, timeout_ms, out, st);
+}
+
+int credit_pusher_add_message(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
+{
+    return stream_add(p, rec, st);
+}
+
+int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
+                      credit_status *st)
+{
+    return stream_add(p, rec ? &rec->base : NULL, st);
+}
+
+int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
+                         credit_status *st)
+{
+    return stream_finish(p, (void **)out, st);
+}
+
+void credit_pusher_destroy(credit_pusher *p)
+{
+    stream_destroy(p);
+}
+
+int credit_sample_pusher_create(credit_client *c, int timeout_ms, credit_sample_pusher **out,
+                                credit_status *st)
+{
+    if (!c || !out) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    credit_pusher *p = NULL;
+    int rc = stream_open(c, "/credit.v1.IndustrialDataCollection/PushSamples",
+                         &credit__v1__sample__descriptor, &credit__v1__sample_summary__descriptor,
+                         timeout_ms, &p, st);
+    if (rc == CREDIT_OK)
+        *out = (credit_sample_pusher *)p; /* its only member: the same address */
+    return rc;
+}
+
+int credit_sample_pusher_add(credit_sample_pusher *p, const Credit__V1__Sample *s,
+                             credit_status *st)
+{
+    return stream_add(p ? &p->s : NULL, s ? &s->base : NULL, st);
+}
+
+int credit_sample_pusher_finish(credit_sample_pusher *p, Credit__V1__SampleSummary **out,
+                                credit_status *st)
+{
+    return stream_finish(p ? &p->s : NULL, (void **)out, st);
+}
+
+void credit_sample_pusher_destroy(credit_sample_pusher *p)
+{
+    stream_destroy(p ? &p->s : NULL);
 }
 
 int credit_client_health(credit_client *c, const char *service, int *serving,
@@ -612,11 +757,21 @@ static int typed_call(credit_client *c, const char *method, const ProtobufCMessa
     return rc;
 }
 
-static const char *tier_service(credit_tier tier)
+/* Calls `name` ("ListRecords") of the tier's service. */
+static int tier_call(credit_client *c, credit_tier tier, const char *name,
+                     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *type,
+                     void **out, credit_status *st)
 {
-    return tier == CREDIT_TIER_OPEN         ? "credit.v1.OpenQuery"
-           : tier == CREDIT_TIER_GOVERNMENT ? "credit.v1.GovernmentSharing"
-                                            : NULL;
+    char method[96];
+    const char *svc = tier == CREDIT_TIER_OPEN         ? "credit.v1.OpenQuery"
+                      : tier == CREDIT_TIER_GOVERNMENT ? "credit.v1.GovernmentSharing"
+                                                       : NULL;
+    if (!svc) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "tier: not a tier");
+        return CREDIT_EINVAL;
+    }
+    snprintf(method, sizeof method, "/%s/%s", svc, name);
+    return typed_call(c, method, req, type, out, st);
 }
 
 int credit_client_push_batch(credit_client *c, const Credit__V1__PushBatchRequest *req,
@@ -637,42 +792,263 @@ int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *re
 int credit_client_withdraw(credit_client *c, const char *record_id, const char *reason,
                            Credit__V1__PushResult **out, credit_status *st)
 {
+    return credit_client_withdraw_record(c, CREDIT_CATALOGUE_PUBLIC, record_id, reason, out, st);
+}
+
+/* Field `name` of the message at m: where its value (and, repeated, count) is kept. Every
+ * request built here is of a type whose fields are known to exist; assert says so. */
+static void *field_at(ProtobufCMessage *m, const char *name, size_t **count)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    assert(f);
+    if (count)
+        *count = (size_t *)((char *)m + f->quantifier_offset);
+    return (char *)m + f->offset;
+}
+
+/* Allocates an initialised message of type d (free() it: its pointers are borrowed), or NULL
+ * with the status filled. */
+static ProtobufCMessage *new_request(const ProtobufCMessageDescriptor *d, credit_status *st)
+{
+    ProtobufCMessage *m = malloc(d->sizeof_message);
+    if (m)
+        protobuf_c_message_init(d, m);
+    else
+        fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+    return m;
+}
+
+int credit_client_push_records(credit_client *c, credit_catalogue cat,
+                               ProtobufCMessage *const *recs, size_t n,
+                               Credit__V1__PushBatchResponse **out, credit_status *st)
+{
+    char method[96];
+    const struct catalogue_info *ci = record_method(cat, "PushBatch", method, sizeof method, st);
+    if (!ci)
+        return CREDIT_EINVAL;
+    if (!recs || n == 0) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "records: none given");
+        return CREDIT_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!recs[i] || recs[i]->descriptor != ci->input) {
+            fail(st, CREDIT_CODE_INVALID_ARGUMENT, "records[%zu]: not a %s", i, ci->input->name);
+            return CREDIT_EINVAL;
+        }
+    /* Every batch request is { repeated <Input> records = 1; }. */
+    ProtobufCMessage *req = new_request(ci->batch, st);
+    if (!req)
+        return CREDIT_ENOMEM;
+    size_t *count;
+    *(ProtobufCMessage *const **)field_at(req, "records", &count) = recs;
+    *count = n;
+    int rc = typed_call(c, method, req, &credit__v1__push_batch_response__descriptor, (void **)out,
+                        st);
+    free(req);
+    return rc;
+}
+
+int credit_client_correct_record(credit_client *c, credit_catalogue cat, const char *record_id,
+                                 const ProtobufCMessage *rec, const char *reason,
+                                 Credit__V1__PushResult **out, credit_status *st)
+{
+    char method[96];
+    const struct catalogue_info *ci = record_method(cat, "Correct", method, sizeof method, st);
+    if (!ci)
+        return CREDIT_EINVAL;
+    if (!ci->correct || !rec || rec->descriptor != ci->input) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+             !ci->correct ? "catalogue: %s has no Correct (withdraw and push again)"
+                          : "record: not a %s",
+             !ci->correct ? ci->service : ci->input->name);
+        return CREDIT_EINVAL;
+    }
+    /* Every correct request is { record_id = 1; <Input> record = 2; reason = 3; }. */
+    ProtobufCMessage *req = new_request(ci->correct, st);
+    if (!req)
+        return CREDIT_ENOMEM;
+    *(const char **)field_at(req, "record_id", NULL) = str(record_id);
+    *(const ProtobufCMessage **)field_at(req, "record", NULL) = rec;
+    *(const char **)field_at(req, "reason", NULL) = str(reason);
+    int rc = typed_call(c, method, req, &credit__v1__push_result__descriptor, (void **)out, st);
+    free(req);
+    return rc;
+}
+
+int credit_client_withdraw_record(credit_client *c, credit_catalogue cat, const char *record_id,
+                                  const char *reason, Credit__V1__PushResult **out,
+                                  credit_status *st)
+{
+    char method[96];
+    if (!record_method(cat, "Withdraw", method, sizeof method, st))
+        return CREDIT_EINVAL;
     Credit__V1__WithdrawRequest req = CREDIT__V1__WITHDRAW_REQUEST__INIT;
     req.record_id = str(record_id);
     req.reason = str(reason);
-    return typed_call(c, "/credit.v1.PublicCreditCollection/Withdraw", &req.base,
-                      &credit__v1__push_result__descriptor, (void **)out, st);
+    return typed_call(c, method, &req.base, &credit__v1__push_result__descriptor, (void **)out,
+                      st);
 }
 
 int credit_client_list_records(credit_client *c, credit_tier tier,
                                const Credit__V1__ListRecordsRequest *req,
                                Credit__V1__ListRecordsResponse **out, credit_status *st)
 {
-    char method[96];
-    const char *svc = tier_service(tier);
-    if (!svc || !req) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, svc ? "req: missing" : "tier: not a tier");
+    return tier_call(c, tier, "ListRecords", (const ProtobufCMessage *)req,
+                     &credit__v1__list_records_response__descriptor, (void **)out, st);
+}
+
+void credit_record_filter_init(credit_record_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->struct_size = sizeof *f;
+}
+
+#define FILTER_CATALOGUES_MAX 16
+
+int credit_client_list_records_filtered(credit_client *c, credit_tier tier,
+                                        const credit_record_filter *filter,
+                                        Credit__V1__ListRecordsResponse **out, credit_status *st)
+{
+    Credit__V1__Catalogue cats[FILTER_CATALOGUES_MAX];
+    credit_record_filter f;
+    if (!filter || filter->struct_size < offsetof(credit_record_filter, page_size)) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "filter: missing or struct_size not set");
         return CREDIT_EINVAL;
     }
-    snprintf(method, sizeof method, "/%s/ListRecords", svc);
-    return typed_call(c, method, &req->base, &credit__v1__list_records_response__descriptor,
-                      (void **)out, st);
+    /* Fields past the caller's struct_size are taken as zero, as for the client options. */
+    memset(&f, 0, sizeof f);
+    memcpy(&f, filter, filter->struct_size < sizeof f ? filter->struct_size : sizeof f);
+    if (f.n_catalogues > FILTER_CATALOGUES_MAX) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "catalogues: at most %d", FILTER_CATALOGUES_MAX);
+        return CREDIT_EINVAL;
+    }
+    for (size_t i = 0; i < f.n_catalogues; i++)
+        cats[i] = (Credit__V1__Catalogue)f.catalogues[i];
+    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
+    ref.kind = f.subject_kind;
+    ref.identifier = str(f.subject_identifier);
+    Credit__V1__ListRecordsRequest req = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
+    req.subject = &ref;
+    req.categories = (Credit__V1__Category *)f.categories;
+    req.n_categories = f.categories ? f.n_categories : 0;
+    req.catalogues = cats;
+    req.n_catalogues = f.catalogues ? f.n_catalogues : 0;
+    req.sections = (char **)f.sections;
+    req.n_sections = f.sections ? f.n_sections : 0;
+    req.page_size = f.page_size;
+    req.page_token = str(f.page_token);
+    return credit_client_list_records(c, tier, &req, out, st);
 }
 
 int credit_client_get_record(credit_client *c, credit_tier tier, const char *record_id,
                              Credit__V1__GetRecordResponse **out, credit_status *st)
 {
-    char method[96];
-    const char *svc = tier_service(tier);
-    if (!svc) {
-        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "tier: not a tier");
-        return CREDIT_EINVAL;
-    }
     Credit__V1__GetRecordRequest req = CREDIT__V1__GET_RECORD_REQUEST__INIT;
     req.record_id = str(record_id);
-    snprintf(method, sizeof method, "/%s/GetRecord", svc);
-    return typed_call(c, method, &req.base, &credit__v1__get_record_response__descriptor,
+    return tier_call(c, tier, "GetRecord", &req.base,
+                     &credit__v1__get_record_response__descriptor, (void **)out, st);
+}
+
+int credit_client_get_series(credit_client *c, credit_tier tier,
+                             const Credit__V1__SeriesRequest *req,
+                             Credit__V1__SeriesResponse **out, credit_status *st)
+{
+    return tier_call(c, tier, "GetSeries", (const ProtobufCMessage *)req,
+                     &credit__v1__series_response__descriptor, (void **)out, st);
+}
+
+/* --- Mandates, verification, opt-ins ------------------------------------------------------- */
+
+#define ASSOCIATION(method) "/credit.v1.AssociationCollection/" method
+#define VOLUNTARY(method)   "/credit.v1.VoluntaryDeclaration/" method
+#define INDUSTRIAL(method)  "/credit.v1.IndustrialDataCollection/" method
+
+int credit_client_mandate_register(credit_client *c, const char *platform,
+                                   const char *association_name, const char *association_uscc,
+                                   Credit__V1__Mandate **out, credit_status *st)
+{
+    Credit__V1__RegisterMandateRequest req = CREDIT__V1__REGISTER_MANDATE_REQUEST__INIT;
+    Credit__V1__AssociationRef assoc = CREDIT__V1__ASSOCIATION_REF__INIT;
+    assoc.name = str(association_name);
+    assoc.uscc = str(association_uscc);
+    req.platform = str(platform);
+    req.association = &assoc;
+    return typed_call(c, ASSOCIATION("RegisterMandate"), &req.base,
+                      &credit__v1__mandate__descriptor, (void **)out, st);
+}
+
+int credit_client_mandate_revoke(credit_client *c, const char *platform,
+                                 const char *association_uscc, const char *reason,
+                                 Credit__V1__Mandate **out, credit_status *st)
+{
+    Credit__V1__RevokeMandateRequest req = CREDIT__V1__REVOKE_MANDATE_REQUEST__INIT;
+    req.platform = str(platform);
+    req.association_uscc = str(association_uscc);
+    req.reason = str(reason);
+    return typed_call(c, ASSOCIATION("RevokeMandate"), &req.base,
+                      &credit__v1__mandate__descriptor, (void **)out, st);
+}
+
+int credit_client_mandate_list(credit_client *c, const char *platform,
+                               Credit__V1__ListMandatesResponse **out, credit_status *st)
+{
+    Credit__V1__ListMandatesRequest req = CREDIT__V1__LIST_MANDATES_REQUEST__INIT;
+    req.platform = str(platform);
+    return typed_call(c, ASSOCIATION("ListMandates"), &req.base,
+                      &credit__v1__list_mandates_response__descriptor, (void **)out, st);
+}
+
+int credit_client_verify(credit_client *c, const char *record_id, int verified,
+                         const char *reason, Credit__V1__PushResult **out, credit_status *st)
+{
+    Credit__V1__VerifyRequest req = CREDIT__V1__VERIFY_REQUEST__INIT;
+    req.record_id = str(record_id);
+    req.verified = verified != 0;
+    req.reason = str(reason);
+    return typed_call(c, VOLUNTARY("Verify"), &req.base, &credit__v1__push_result__descriptor,
                       (void **)out, st);
+}
+
+int credit_client_list_pending(credit_client *c, int page_size, const char *page_token,
+                               Credit__V1__ListRecordsResponse **out, credit_status *st)
+{
+    Credit__V1__ListPendingRequest req = CREDIT__V1__LIST_PENDING_REQUEST__INIT;
+    req.page_size = page_size;
+    req.page_token = str(page_token);
+    return typed_call(c, VOLUNTARY("ListPending"), &req.base,
+                      &credit__v1__list_records_response__descriptor, (void **)out, st);
+}
+
+int credit_client_optin_register(credit_client *c, const char *enterprise_uscc,
+                                 const char *consent_digest, const char *platform,
+                                 Credit__V1__OptIn **out, credit_status *st)
+{
+    Credit__V1__RegisterOptInRequest req = CREDIT__V1__REGISTER_OPT_IN_REQUEST__INIT;
+    req.enterprise_uscc = str(enterprise_uscc);
+    req.consent_digest = str(consent_digest);
+    req.platform = str(platform);
+    return typed_call(c, INDUSTRIAL("RegisterOptIn"), &req.base, &credit__v1__opt_in__descriptor,
+                      (void **)out, st);
+}
+
+int credit_client_optin_revoke(credit_client *c, const char *enterprise_uscc,
+                               const char *platform, Credit__V1__OptIn **out, credit_status *st)
+{
+    Credit__V1__RevokeOptInRequest req = CREDIT__V1__REVOKE_OPT_IN_REQUEST__INIT;
+    req.enterprise_uscc = str(enterprise_uscc);
+    req.platform = str(platform);
+    return typed_call(c, INDUSTRIAL("RevokeOptIn"), &req.base, &credit__v1__opt_in__descriptor,
+                      (void **)out, st);
+}
+
+int credit_client_optin_list(credit_client *c, const char *platform,
+                             Credit__V1__ListOptInsResponse **out, credit_status *st)
+{
+    Credit__V1__ListOptInsRequest req = CREDIT__V1__LIST_OPT_INS_REQUEST__INIT;
+    req.platform = str(platform);
+    return typed_call(c, INDUSTRIAL("ListOptIns"), &req.base,
+                      &credit__v1__list_opt_ins_response__descriptor, (void **)out, st);
 }
 
 /* --- credit.v1.CatalogueGovernance ---------------------------------------------------------- */

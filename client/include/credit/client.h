@@ -24,9 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credit/v1/association.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
+#include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
+#include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
+#include "credit/v1/voluntary.pb-c.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -180,7 +184,8 @@ CREDIT_API int credit_pusher_create(credit_client *c, int timeout_ms, credit_pus
                                     credit_status *status);
 
 /* Sends one record (copied; the caller keeps `rec`). CREDIT_ERPC with UNAVAILABLE when the
- * stream has already ended (call credit_pusher_finish for the node's reason). */
+ * stream has already ended (call credit_pusher_finish for the node's reason); CREDIT_EINVAL for
+ * a pusher of another catalogue (use credit_pusher_add_message). */
 CREDIT_API int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
                                  credit_status *status);
 
@@ -192,6 +197,234 @@ CREDIT_API int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchRespo
 /* Frees the pusher; one not finished is cancelled (the node stores nothing of a group it has
  * not committed). NULL is a no-op. */
 CREDIT_API void credit_pusher_destroy(credit_pusher *p);
+
+/* --- Every collected catalogue --------------------------------------------------------------- */
+
+/* The catalogues a unit pushes to, numerically equal to credit.v1.Catalogue. Each has its own
+ * collecting service and input message (credit_catalogue_input):
+ *   PUBLIC        credit.v1.PublicCreditCollection   Credit__V1__PublicRecordInput
+ *   SERVICE_UNIT  credit.v1.ServiceUnitCollection    Credit__V1__ServiceUnitRecordInput
+ *   ASSOCIATION   credit.v1.AssociationCollection    Credit__V1__AssociationRecordInput
+ *   VOLUNTARY     credit.v1.VoluntaryDeclaration     Credit__V1__VoluntaryRecordInput
+ *   INDUSTRIAL    credit.v1.IndustrialDataCollection Credit__V1__Sample (credit_sample_pusher)
+ * The first four are record catalogues: pushes of records, each answered by a PushResult. */
+typedef enum credit_catalogue {
+    CREDIT_CATALOGUE_PUBLIC = 1,
+    CREDIT_CATALOGUE_SERVICE_UNIT = 2,
+    CREDIT_CATALOGUE_ASSOCIATION = 3,
+    CREDIT_CATALOGUE_VOLUNTARY = 4,
+    CREDIT_CATALOGUE_INDUSTRIAL = 5,
+} credit_catalogue;
+
+/* The message one pushes to catalogue `cat` (the table above), or NULL for a value that is not
+ * a collected catalogue. Static storage. Thread-safe. */
+CREDIT_API const ProtobufCMessageDescriptor *credit_catalogue_input(credit_catalogue cat);
+
+/* Opens a streaming push to the record catalogue `cat` (PUBLIC, SERVICE_UNIT, ASSOCIATION or
+ * VOLUNTARY): its service's Push, with credit_pusher_create's behaviour, backpressure and
+ * ownership; add records with credit_pusher_add_message, finish and destroy as for
+ * credit_pusher_create. timeout_ms bounds the whole stream; 0: no deadline. Returns 0 and *out;
+ * CREDIT_EINVAL (c or out NULL, or `cat` not a record catalogue: INDUSTRIAL streams samples
+ * through credit_sample_pusher_create); CREDIT_ENOMEM. credit_pusher_create(c, t, out, st) is
+ * credit_pusher_create_for(c, CREDIT_CATALOGUE_PUBLIC, t, out, st). */
+CREDIT_API int credit_pusher_create_for(credit_client *c, credit_catalogue cat, int timeout_ms,
+                                        credit_pusher **out, credit_status *status);
+
+/* Sends one record of the pusher's catalogue: `rec` must be a message of the type
+ * credit_catalogue_input(cat) names (Credit__V1__ServiceUnitRecordInput for SERVICE_UNIT, ...;
+ * pass &rec->base). It is packed at once; the caller keeps it. Waits while the previous record
+ * is still on its way (the backpressure). Returns 0; CREDIT_EINVAL (NULL argument, a message of
+ * another type, or a finished pusher); CREDIT_ERPC with UNAVAILABLE when the stream has already
+ * ended (credit_pusher_finish gives the node's reason). */
+CREDIT_API int credit_pusher_add_message(credit_pusher *p, const ProtobufCMessage *rec,
+                                         credit_status *status);
+
+/* Pushes up to 1000 records of the record catalogue `cat` in one call (its service's
+ * PushBatch): recs[0..n) must each be a message of credit_catalogue_input(cat); they are only
+ * read. A rejected record is not an error of the call: *out holds one result per record, in
+ * order; free it with credit__v1__push_batch_response__free_unpacked. Returns 0; CREDIT_EINVAL
+ * (NULL argument, `cat` not a record catalogue, n 0, or a record of another type: the message
+ * names its index); CREDIT_ERPC (INVALID_ARGUMENT for more than 1000 records, PERMISSION_DENIED
+ * for a unit that may not push the catalogue, ...); CREDIT_EDECODE. Retrying a whole batch is
+ * safe: records already stored come back UNCHANGED. Thread-safe. */
+CREDIT_API int credit_client_push_records(credit_client *c, credit_catalogue cat,
+                                          ProtobufCMessage *const *recs, size_t n,
+                                          Credit__V1__PushBatchResponse **out,
+                                          credit_status *status);
+
+/* A new version of a record this unit pushed to `cat` (PUBLIC, SERVICE_UNIT or ASSOCIATION:
+ * voluntary declarations are not corrected, they are withdrawn and declared again): `rec` is
+ * the corrected content, a message of credit_catalogue_input(cat) whose source_record_id is the
+ * record's own; `reason` is required. *out is the result (NEW_VERSION); free it with
+ * credit__v1__push_result__free_unpacked. Returns 0; CREDIT_EINVAL (NULL argument, `cat`
+ * without Correct, or `rec` of another type); CREDIT_ERPC (NOT_FOUND, PERMISSION_DENIED: not
+ * this unit's record, INVALID_ARGUMENT naming the field); CREDIT_EDECODE. Thread-safe. */
+CREDIT_API int credit_client_correct_record(credit_client *c, credit_catalogue cat,
+                                            const char *record_id, const ProtobufCMessage *rec,
+                                            const char *reason, Credit__V1__PushResult **out,
+                                            credit_status *status);
+
+/* Withdraws a record this unit pushed to the record catalogue `cat`, with the reason (a new
+ * version marked withdrawn). *out as for credit_client_correct_record. Returns 0;
+ * CREDIT_EINVAL (out NULL, `cat` not a record catalogue); CREDIT_ERPC (NOT_FOUND;
+ * FAILED_PRECONDITION: already withdrawn, or a record of another catalogue); CREDIT_EDECODE.
+ * credit_client_withdraw is this with CREDIT_CATALOGUE_PUBLIC. Thread-safe. */
+CREDIT_API int credit_client_withdraw_record(credit_client *c, credit_catalogue cat,
+                                             const char *record_id, const char *reason,
+                                             Credit__V1__PushResult **out,
+                                             credit_status *status);
+
+/* --- Mandates (credit.v1.AssociationCollection) ------------------------------------------- */
+
+/* The association platform pushes for an association only under a live mandate, which the
+ * office registers and revokes. Strings are only read during the call; NULL is sent as "".
+ * *out belongs to the caller (free with the generated free function named below) and is
+ * untouched on failure. Returns 0; CREDIT_EINVAL when out is NULL; CREDIT_ERPC with the node's
+ * code (PERMISSION_DENIED: not the office; INVALID_ARGUMENT naming the field; NOT_FOUND: no
+ * such platform or mandate; ALREADY_EXISTS: a live mandate exists; FAILED_PRECONDITION: the
+ * unit is no ASSOCIATION_PLATFORM, or the mandate is already revoked); CREDIT_EDECODE.
+ * Thread-safe. */
+
+/* The office registers `platform`'s mandate for the association (name and USCC required).
+ * Free *out with credit__v1__mandate__free_unpacked. */
+CREDIT_API int credit_client_mandate_register(credit_client *c, const char *platform,
+                                              const char *association_name,
+                                              const char *association_uscc,
+                                              Credit__V1__Mandate **out, credit_status *status);
+
+/* The office revokes it, with the reason (required). *out is the mandate, revoked. */
+CREDIT_API int credit_client_mandate_revoke(credit_client *c, const char *platform,
+                                            const char *association_uscc, const char *reason,
+                                            Credit__V1__Mandate **out, credit_status *status);
+
+/* The mandates of `platform` ("" or NULL: every platform's, for the office; a platform reads
+ * only its own). Free *out with credit__v1__list_mandates_response__free_unpacked. */
+CREDIT_API int credit_client_mandate_list(credit_client *c, const char *platform,
+                                          Credit__V1__ListMandatesResponse **out,
+                                          credit_status *status);
+
+/* --- Verification of voluntary declarations (credit.v1.VoluntaryDeclaration) ------------- */
+
+/* The office's verdict on a pending declaration: verified non-zero shares it from now on,
+ * zero rejects it; `reason` (required) says what was checked or why it failed. *out is the
+ * result of the new version; free it with credit__v1__push_result__free_unpacked. Returns 0;
+ * CREDIT_EINVAL (out NULL); CREDIT_ERPC (PERMISSION_DENIED: not the office; NOT_FOUND;
+ * FAILED_PRECONDITION: not a pending declaration; INVALID_ARGUMENT); CREDIT_EDECODE.
+ * Thread-safe. */
+CREDIT_API int credit_client_verify(credit_client *c, const char *record_id, int verified,
+                                    const char *reason, Credit__V1__PushResult **out,
+                                    credit_status *status);
+
+/* One page of the declarations waiting for verification (the office), oldest record id
+ * first; page_size 0 for 50 (at most 500), page_token NULL or "" for the first page, else the
+ * previous page's next_page_token. Free *out with
+ * credit__v1__list_records_response__free_unpacked. Returns as credit_client_verify. */
+CREDIT_API int credit_client_list_pending(credit_client *c, int page_size, const char *page_token,
+                                          Credit__V1__ListRecordsResponse **out,
+                                          credit_status *status);
+
+/* --- Industrial data (credit.v1.IndustrialDataCollection) -------------------------------- */
+
+/* A streaming push of samples (PushSamples), as credit_pusher is for records: samples go out
+ * one by one as they are added, at most one is buffered in the library (credit_sample_pusher_add
+ * waits for the previous one to leave: a slow node slows the producer), and the node answers
+ * once, with a summary, when the pusher is finished. A sample is keyed by (platform,
+ * enterprise, metric, period start), so re-sending samples is safe: the same value again is
+ * counted unchanged. A sample pusher belongs to one thread at a time; many may share a client. */
+typedef struct credit_sample_pusher credit_sample_pusher;
+
+/* Opens the stream. timeout_ms bounds the whole stream; 0: no deadline. Returns 0 and *out
+ * (destroy with credit_sample_pusher_destroy); CREDIT_EINVAL; CREDIT_ENOMEM. */
+CREDIT_API int credit_sample_pusher_create(credit_client *c, int timeout_ms,
+                                           credit_sample_pusher **out, credit_status *status);
+
+/* Sends one sample (packed at once; the caller keeps it). Returns 0; CREDIT_EINVAL (NULL
+ * argument or a finished pusher); CREDIT_ERPC with UNAVAILABLE when the stream has already
+ * ended (credit_sample_pusher_finish gives the node's reason). */
+CREDIT_API int credit_sample_pusher_add(credit_sample_pusher *p, const Credit__V1__Sample *s,
+                                        credit_status *status);
+
+/* Closes the stream and returns the node's summary: counts of accepted, unchanged and rejected
+ * samples and the first 100 rejections (each with the sample's index in the stream, from 0).
+ * Free *out with credit__v1__sample_summary__free_unpacked. Returns 0; CREDIT_EINVAL (NULL
+ * argument, already finished); CREDIT_ERPC (PERMISSION_DENIED: not an industrial platform,
+ * UNAVAILABLE: a group could not be stored, ...); CREDIT_EDECODE. Call once. */
+CREDIT_API int credit_sample_pusher_finish(credit_sample_pusher *p,
+                                           Credit__V1__SampleSummary **out,
+                                           credit_status *status);
+
+/* Frees the pusher; one not finished is cancelled (the node keeps only the groups of samples
+ * it had already written). NULL is a no-op. */
+CREDIT_API void credit_sample_pusher_destroy(credit_sample_pusher *p);
+
+/* Opt-ins: a platform registers an enterprise's consent (the SHA-256 of the signed consent, 64
+ * lower-case hex digits) before it streams the enterprise's samples; the platform, the office
+ * or the enterprise revokes it. `platform` is named by the office and left NULL or "" by a
+ * platform acting for itself. Strings are only read during the call. *out belongs to the
+ * caller, untouched on failure. Returns 0; CREDIT_EINVAL (out NULL); CREDIT_ERPC
+ * (PERMISSION_DENIED, INVALID_ARGUMENT naming the field, NOT_FOUND, ALREADY_EXISTS,
+ * FAILED_PRECONDITION); CREDIT_EDECODE. Thread-safe. */
+
+/* Registers; free *out with credit__v1__opt_in__free_unpacked. */
+CREDIT_API int credit_client_optin_register(credit_client *c, const char *enterprise_uscc,
+                                            const char *consent_digest, const char *platform,
+                                            Credit__V1__OptIn **out, credit_status *status);
+
+/* Revokes; *out is the opt-in, revoked. */
+CREDIT_API int credit_client_optin_revoke(credit_client *c, const char *enterprise_uscc,
+                                          const char *platform, Credit__V1__OptIn **out,
+                                          credit_status *status);
+
+/* The opt-ins of `platform` (NULL or "": the caller's own for a platform, every one for the
+ * office). Free *out with credit__v1__list_opt_ins_response__free_unpacked. */
+CREDIT_API int credit_client_optin_list(credit_client *c, const char *platform,
+                                        Credit__V1__ListOptInsResponse **out,
+                                        credit_status *status);
+
+/* One page of an enterprise's metric through a tier (GetSeries of credit.v1.OpenQuery or
+ * GovernmentSharing): the samples as stored, or MONTHLY_TOTAL points; `req` is only read.
+ * Free *out with credit__v1__series_response__free_unpacked. Returns 0; CREDIT_EINVAL (req or
+ * out NULL, or tier not a tier); CREDIT_ERPC (PERMISSION_DENIED: the metric is above the
+ * caller's tier, naming the tier it needs; INVALID_ARGUMENT naming the field; NOT_FOUND: no
+ * such section or metric); CREDIT_EDECODE. Thread-safe. */
+CREDIT_API int credit_client_get_series(credit_client *c, credit_tier tier,
+                                        const Credit__V1__SeriesRequest *req,
+                                        Credit__V1__SeriesResponse **out, credit_status *status);
+
+/* --- Filtered record lists ---------------------------------------------------------------- */
+
+/* What credit_client_list_records_filtered asks for. Start with credit_record_filter_init; the
+ * struct may grow (struct_size tells the library how much of it the caller knows). */
+typedef struct credit_record_filter {
+    size_t struct_size;                     /* sizeof(credit_record_filter) */
+    Credit__V1__SubjectKind subject_kind;   /* required */
+    const char *subject_identifier;         /* required */
+    const Credit__V1__Category *categories; /* public records of these categories; n 0: all */
+    size_t n_categories;
+    const credit_catalogue *catalogues;     /* these catalogues (at most 16); n 0: every one
+                                               the tier shares */
+    size_t n_catalogues;
+    const char *const *sections;            /* records of these section codes, any catalogue;
+                                               n 0: every section */
+    size_t n_sections;
+    int page_size;                          /* 0: 50; at most 500 */
+    const char *page_token;                 /* NULL or "": the first page */
+} credit_record_filter;
+
+/* Fills `f` with the defaults (struct_size set, everything else zero). */
+CREDIT_API void credit_record_filter_init(credit_record_filter *f);
+
+/* One page of a subject's records through a tier, narrowed to catalogues, sections and public
+ * categories (ListRecords; credit_client_list_records takes the request message itself, whose
+ * catalogues and sections fields say the same). The filter is only read. Free *out with
+ * credit__v1__list_records_response__free_unpacked. Returns 0; CREDIT_EINVAL (f or out NULL,
+ * struct_size not set, more than 16 catalogues, tier not a tier); CREDIT_ERPC
+ * (INVALID_ARGUMENT naming the field, PERMISSION_DENIED for a tier the unit may not use);
+ * CREDIT_EDECODE. Thread-safe. */
+CREDIT_API int credit_client_list_records_filtered(credit_client *c, credit_tier tier,
+                                                   const credit_record_filter *f,
+                                                   Credit__V1__ListRecordsResponse **out,
+                                                   credit_status *status);
 
 /* A new version of a record this unit pushed, with the reason; or its withdrawal. */
 CREDIT_API int credit_client_correct(credit_client *c, const Credit__V1__CorrectRequest *req,
