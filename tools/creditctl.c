@@ -16,14 +16,19 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "csv_in.h"
+#include "import_state.h"
 #include "json_in.h"
 #include "json_out.h"
 
@@ -33,7 +38,6 @@
 #define MAX_PAGES  100000 /* a node that never ends its pages must not loop us forever */
 #define MAX_CATS   64
 #define MAX_BATCH  1000 /* the node's limit for one PushBatch */
-#define PROGRESS_EVERY 1000
 
 static const char usage_line[] =
     "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
@@ -45,14 +49,59 @@ static const char help_text[] =
     "  health [SERVICE]             SERVING or NOT_SERVING (exit 1 when not serving)\n"
     "  whoami                       the unit the node takes this certificate to be\n"
     "  units [--kind KIND]          every registered unit\n"
-    "  query --tier open|government [--category CAT ...] SUBJECT_KIND IDENTIFIER\n"
-    "                               a subject's records (--json: one record per line)\n"
+    "  query --tier open|government [--category CAT ...] [--catalogue NAME ...]\n"
+    "        [--section CODE ...] SUBJECT_KIND IDENTIFIER\n"
+    "                               a subject's records (--json: one record per line), of\n"
+    "                               the catalogues and sections named (default: every one the\n"
+    "                               tier shares); --category narrows public records\n"
     "  get --tier open|government RECORD_ID\n"
     "                               one record as JSON (government: with its history)\n"
-    "  push [--batch N] FILE        public records from JSON Lines (FILE, or - for stdin), one\n"
-    "                               credit.v1.PublicRecordInput a line, streamed or in batches\n"
-    "                               of N (1..1000); prints a summary and each rejected line\n"
-    "                               (--json: one result a line); exit 1 if any is rejected\n"
+    "  push [--catalogue NAME] [--format jsonl|csv] [--batch N] [--state FILE] [--restart]\n"
+    "       FILE|-                  import a file (or - for stdin) into a catalogue: public\n"
+    "                               (default), service-unit, association, voluntary or\n"
+    "                               industrial. One input message a row: PublicRecordInput,\n"
+    "                               ServiceUnitRecordInput, AssociationRecordInput,\n"
+    "                               VoluntaryRecordInput or Sample (industrial)\n"
+    "                 jsonl:        one message a line, in proto3 JSON\n"
+    "                 csv:          RFC 4180; the header names each column by its field path\n"
+    "                               (subject.name, penalty.decision_date); an empty cell leaves\n"
+    "                               the field unset; enums by name; a Timestamp as RFC 3339; a\n"
+    "                               Date as YYYY-MM-DD or as .year .month .day columns;\n"
+    "                               extra.CODE a value of the extra map, its kind from the text\n"
+    "                               (a date, a whole number, a decimal, true/false, else text)\n"
+    "                               or from the header: extra.CODE:text|integer|decimal|flag|\n"
+    "                               date. An unknown column stops the import before it sends.\n"
+    "                               The format follows the suffix (.csv, else jsonl).\n"
+    "                               Rows go in PushBatch calls of N (1..1000) or in streams of\n"
+    "                               5000 (samples: streams only); after each acknowledged\n"
+    "                               group the state file (default FILE.state) records how far\n"
+    "                               the import has come, and a run that finds it sends only the\n"
+    "                               rest (a finished import sends nothing; --restart imports\n"
+    "                               from the first row again; a state of another file is\n"
+    "                               refused). On a terminal a progress line shows rows sent and\n"
+    "                               acknowledged, the rate and how much of the file is read.\n"
+    "                               Prints a summary, what earlier runs did, and each rejected\n"
+    "                               row with its line (CSV: the header is line 1), column and\n"
+    "                               reason (--json: one result a line; samples: the rejections\n"
+    "                               and a summary line). Exit 1 if any row was rejected, 2 for\n"
+    "                               an unreadable input (bad header, unclosed quote) or state\n"
+    "  series --tier open|government [--from RFC3339] [--to RFC3339] [--monthly]\n"
+    "         USCC SECTION METRIC   an enterprise's industrial metric: its samples, or the\n"
+    "                               totals per month (China Standard Time) and platform\n"
+    "                               (--json: the SeriesResponse pages, one a line)\n"
+    "  mandate register PLATFORM ASSOCIATION_USCC ASSOCIATION_NAME\n"
+    "  mandate revoke PLATFORM ASSOCIATION_USCC --reason TEXT\n"
+    "  mandate list [PLATFORM]      the association platform's mandates (register and revoke:\n"
+    "                               the office; list: the office, or a platform its own)\n"
+    "  optin register ENTERPRISE_USCC CONSENT_DIGEST [PLATFORM]\n"
+    "  optin revoke ENTERPRISE_USCC [PLATFORM]\n"
+    "  optin list [PLATFORM]        an industrial platform's opt-ins (a platform names none:\n"
+    "                               its own; the office names the platform). CONSENT_DIGEST:\n"
+    "                               the SHA-256 of the signed consent, 64 hex digits\n"
+    "  verify RECORD_ID verified|rejected --reason TEXT\n"
+    "                               the office's verdict on a voluntary declaration\n"
+    "  pending                      the voluntary declarations waiting for verification\n"
+    "                               (--json: one record per line)\n"
     "  catalogue list               the catalogue's versions (* marks the one in force), then\n"
     "                               the catalogues in force with their counts of sections\n"
     "                               and dimensions (common ones included)\n"
@@ -97,6 +146,13 @@ enum {
     OPT_STATE = 1u << 4,
     OPT_REASON = 1u << 5,
     OPT_EFFECTIVE = 1u << 6,
+    OPT_CATALOGUE = 1u << 7,
+    OPT_SECTION = 1u << 8,
+    OPT_FORMAT = 1u << 9,
+    OPT_RESTART = 1u << 10,
+    OPT_FROM = 1u << 11,
+    OPT_TO = 1u << 12,
+    OPT_MONTHLY = 1u << 13,
 };
 
 /* The flag of each command-specific option, for "does not take" errors. */
@@ -106,7 +162,9 @@ static const struct {
 } opt_flags[] = {
     {OPT_KIND, "--kind"},   {OPT_TIER, "--tier"},     {OPT_CATEGORY, "--category"},
     {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
-    {OPT_EFFECTIVE, "--effective"},
+    {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
+    {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
+    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},
 };
 
 struct config {
@@ -124,7 +182,16 @@ struct config {
     const char *state;     /* --state, as given */
     const char *reason;    /* --reason */
     const char *effective; /* --effective, as given */
-    unsigned used;         /* OPT_* of the command-specific options given */
+    const char *catalogues[MAX_CATS]; /* --catalogue, as given */
+    size_t n_catalogues;
+    const char *sections[MAX_CATS]; /* --section */
+    size_t n_sections;
+    const char *format; /* --format, as given */
+    int restart;        /* --restart */
+    const char *from;   /* --from, --to: RFC 3339, as given */
+    const char *to;
+    int monthly;        /* --monthly */
+    unsigned used;      /* OPT_* of the command-specific options given */
 };
 
 struct command {
@@ -643,16 +710,27 @@ static int add_record_row(struct table *t, const Credit__V1__Record *r)
 
     if (!m)
         return table_add(t, (const char *[]){"", "", "", "", "", ""});
+    char what[160];
     snprintf(version, sizeof version, "%u", m->version);
     status_flags(m->status, flags, sizeof flags);
-    const char *cat = enum_short(&credit__v1__category__descriptor, m->category, "CATEGORY_");
+    /* The public catalogue's records by their category, the others' by catalogue/section. */
+    const char *cat = what;
+    if (m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC || !m->catalogue)
+        cat = enum_short(&credit__v1__category__descriptor, m->category, "CATEGORY_");
+    else
+        snprintf(what, sizeof what, "%s/%s",
+                 enum_short(&credit__v1__catalogue__descriptor, m->catalogue, "CATALOGUE_"),
+                 dash(m->section));
     return table_add(t, (const char *[]){m->record_id, version, cat, m->source_unit, flags,
                                          format_time(m->occurred_at, occurred, sizeof occurred)});
 }
 
+static int parse_catalogue(const char *text, credit_catalogue *out, int any);
+
 static int cmd_query(const struct config *cfg, int argc, char **argv)
 {
     Credit__V1__Category cats[MAX_CATS];
+    credit_catalogue catalogues[MAX_CATS];
     Credit__V1__ListRecordsResponse **pages = NULL;
     size_t n_pages = 0;
     credit_tier tier = CREDIT_TIER_OPEN;
@@ -670,6 +748,13 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
             return usage_error("--category: unknown category '%s'", cfg->cats[i]);
         cats[i] = (Credit__V1__Category)v;
     }
+    for (size_t i = 0; i < cfg->n_catalogues; i++) {
+        if ((rc = parse_catalogue(cfg->catalogues[i], &catalogues[i], 1)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (!*cfg->sections[i])
+            return usage_error("--section: an empty section code");
     if (parse_enum(&credit__v1__subject_kind__descriptor, argv[0], NULL, &subject_kind))
         return usage_error("unknown subject kind '%s' (LEGAL_PERSON, NATURAL_PERSON, ...)",
                            argv[0]);
@@ -683,15 +768,17 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
                                                      "STATUS", "OCCURRED"}) != 0)
         goto nomem;
 
-    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
-    ref.kind = (Credit__V1__SubjectKind)subject_kind;
-    ref.identifier = argv[1];
-    Credit__V1__ListRecordsRequest req = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
-    req.subject = &ref;
-    req.categories = cats;
-    req.n_categories = cfg->n_cats;
-    req.page_size = 500;
-    req.page_token = (char *)"";
+    credit_record_filter filter;
+    credit_record_filter_init(&filter);
+    filter.subject_kind = (Credit__V1__SubjectKind)subject_kind;
+    filter.subject_identifier = argv[1];
+    filter.categories = cats;
+    filter.n_categories = cfg->n_cats;
+    filter.catalogues = catalogues;
+    filter.n_catalogues = cfg->n_catalogues;
+    filter.sections = cfg->sections;
+    filter.n_sections = cfg->n_sections;
+    filter.page_size = 500;
     for (;;) {
         if (n_pages == MAX_PAGES) {
             fputs(PROG ": the node's record list does not end\n", stderr);
@@ -702,7 +789,8 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
         if (!grown)
             goto nomem;
         pages = grown;
-        if (credit_client_list_records(c, tier, &req, &pages[n_pages], &st) != CREDIT_OK) {
+        if (credit_client_list_records_filtered(c, tier, &filter, &pages[n_pages], &st) !=
+            CREDIT_OK) {
             rc = report(&st);
             goto out;
         }
@@ -718,7 +806,7 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
         }
         if (!page->next_page_token || !*page->next_page_token)
             break;
-        req.page_token = page->next_page_token; /* valid while the page is kept */
+        filter.page_token = page->next_page_token; /* valid while the page is kept */
     }
     if (!cfg->json)
         table_print(stdout, &t);
@@ -764,193 +852,155 @@ out:
 
 /* --- push ---------------------------------------------------------------------------------- */
 
-/* What became of one line of the file: the node's result (r), or a local rejection. */
+/*
+ * An import reads rows (JSON Lines, or CSV against its header) into the catalogue's input
+ * message and sends them in groups: a PushBatch of --batch rows, or a stream of STREAM_GROUP
+ * rows (samples: always a stream). The node's answer to a group acknowledges it; then the
+ * state file (import_state.h) is rewritten, so that a run cut short resumes after the last
+ * acknowledged group. Rows refused here (not JSON, a bad cell) are done when read.
+ */
+
+#define STREAM_GROUP 5000     /* rows a stream carries before its answer acknowledges them */
+#define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
+#define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
+
+/* What became of one row: the node's result, or a refusal here (local). */
 struct push_outcome {
     size_t line;
-    const Credit__V1__PushResult *r; /* NULL: rejected here, before sending */
-    char *field;                     /* local rejections: malloc'd */
+    int outcome; /* Credit__V1__PushOutcome */
+    int local;
+    int code;
+    uint32_t version;
+    char *record_id; /* malloc'd, NULL when none */
+    char *field;
     char *reason;
 };
 
-struct push_state {
-    const struct config *cfg;
-    credit_client *client;
-    credit_pusher *pusher;                 /* streaming: opened with the first record */
-    Credit__V1__PublicRecordInput **batch; /* --batch: records waiting to go */
-    size_t n_batch;
-    size_t *lines; /* the file line of every record sent, by its index in the push */
-    size_t n_lines, cap_lines;
-    size_t n_done;                         /* records whose result has come back */
-    Credit__V1__PushBatchResponse **resps; /* kept: the outcomes point into them */
-    size_t n_resps;
-    struct push_outcome *outs;
-    size_t n_outs, cap_outs;
-    int progress; /* 1 while a progress line is on the terminal */
+struct outcomes {
+    struct push_outcome *v;
+    size_t n, cap;
 };
 
-/* A new outcome at the end of ps->outs (zeroed), or NULL when out of memory. */
-static struct push_outcome *new_outcome(struct push_state *ps, size_t line)
+struct push {
+    const struct config *cfg;
+    credit_catalogue cat;
+    const ProtobufCMessageDescriptor *input;
+    int samples;             /* the industrial catalogue: a sample stream */
+    size_t group_max;        /* rows sent per acknowledged group */
+    credit_client *client;
+    credit_pusher *rp;       /* the group's record stream, opened with its first row */
+    credit_sample_pusher *sp;
+    ProtobufCMessage **batch; /* --batch: the group's records */
+    size_t *lines;           /* the line of each row sent in the group, by its index */
+    size_t n_sent;           /* rows sent in the group */
+    struct outcomes group;   /* the group's outcomes, in the order they became known */
+    struct outcomes rejects; /* every rejection of this run, for the report */
+    /* This run's counts. */
+    uint64_t rows, sent, acked, created, unchanged, versions, accepted, rejected, unlisted;
+    /* Resumability: the state as of the last acknowledged group, and where it is kept. */
+    const char *state_path;
+    import_state st;
+    uint64_t skipped;    /* rows done by earlier runs, read past */
+    uint64_t last_line;  /* the last line of the last row read */
+    /* Progress, on a terminal. */
+    int tty, shown;
+    double t0, drawn;
+    uint64_t size;            /* the input's size; 0: unknown */
+    const uint64_t *consumed; /* bytes of it read */
+};
+
+static double now_s(void)
 {
-    if (ps->n_outs == ps->cap_outs) {
-        size_t cap = ps->cap_outs ? ps->cap_outs * 2 : 64;
-        struct push_outcome *o = realloc(ps->outs, cap * sizeof *o);
-        if (!o)
-            return NULL;
-        ps->outs = o;
-        ps->cap_outs = cap;
-    }
-    struct push_outcome *o = &ps->outs[ps->n_outs++];
-    memset(o, 0, sizeof *o);
-    o->line = line;
-    return o;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int add_result(struct push_state *ps, size_t line, const Credit__V1__PushResult *r)
+static void progress(struct push *p, int force)
 {
-    struct push_outcome *o = new_outcome(ps, line);
-    if (!o)
-        return -1;
-    o->r = r;
-    return 0;
+    double now = now_s();
+    char bar[21];
+
+    if (!p->tty || (!force && now - p->drawn < PROGRESS_SECONDS))
+        return;
+    p->drawn = now;
+    int pct = p->size ? (int)(*p->consumed * 100 / p->size) : -1;
+    for (int i = 0; i < 20; i++)
+        bar[i] = pct >= 0 && i < pct / 5 ? '#' : '.';
+    bar[20] = '\0';
+    double rate = now > p->t0 ? (double)p->acked / (now - p->t0) : 0;
+    if (pct >= 0)
+        printf("\r[%s] %3d%%  ", bar, pct);
+    else
+        fputs("\r", stdout);
+    printf("%" PRIu64 " sent, %" PRIu64 " acknowledged, %.0f %s/s\033[K", p->sent, p->acked, rate,
+           p->samples ? "samples" : "records");
+    fflush(stdout);
+    p->shown = 1;
 }
 
-static int add_local(struct push_state *ps, size_t line, const json_in_error *e)
+static void progress_clear(struct push *p)
 {
-    struct push_outcome *o = new_outcome(ps, line);
-    if (!o)
-        return -1;
-    o->field = strdup(e->field);
-    o->reason = strdup(e->reason);
-    if (!o->field || !o->reason) {
-        free(o->field);
-        free(o->reason);
-        ps->n_outs--;
-        return -1;
-    }
-    return 0;
+    if (p->shown)
+        fputs("\r\033[K", stdout);
+    p->shown = 0;
 }
 
-/* Counts n more records as sent; on a terminal, says so every PROGRESS_EVERY records. */
-static void note_sent(struct push_state *ps, size_t before, size_t n)
+static void outcome_free(struct push_outcome *o)
 {
-    if ((before + n) / PROGRESS_EVERY != before / PROGRESS_EVERY && isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\r%zu records sent", (before + n) / PROGRESS_EVERY * PROGRESS_EVERY);
-        ps->progress = 1;
-    }
+    free(o->record_id);
+    free(o->field);
+    free(o->reason);
 }
 
-static int remember_line(struct push_state *ps, size_t line)
+static void outcomes_clear(struct outcomes *os)
 {
-    if (ps->n_lines == ps->cap_lines) {
-        size_t cap = ps->cap_lines ? ps->cap_lines * 2 : 1024;
-        size_t *l = realloc(ps->lines, cap * sizeof *l);
-        if (!l)
+    for (size_t i = 0; i < os->n; i++)
+        outcome_free(&os->v[i]);
+    os->n = 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+/* Appends an outcome (strings copied). Returns 0 or -1 (out of memory; nothing added). */
+static int outcome_add(struct outcomes *os, size_t line, int outcome, int local, int code,
+                       uint32_t version, const char *record_id, const char *field,
+                       const char *reason)
+{
+    if (os->n == os->cap) {
+        size_t cap = os->cap ? os->cap * 2 : 64;
+        struct push_outcome *v = realloc(os->v, cap * sizeof *v);
+        if (!v)
             return -1;
-        ps->lines = l;
-        ps->cap_lines = cap;
+        os->v = v;
+        os->cap = cap;
     }
-    ps->lines[ps->n_lines++] = line;
+    struct push_outcome *o = &os->v[os->n];
+    *o = (struct push_outcome){line, outcome, local, code, version, dup_or_null(record_id),
+                               dup_or_null(field), dup_or_null(reason)};
+    if ((record_id && *record_id && !o->record_id) || (field && *field && !o->field) ||
+        (reason && *reason && !o->reason)) {
+        outcome_free(o);
+        return -1;
+    }
+    os->n++;
     return 0;
 }
 
-/* Takes the node's answer for the records from index ps->n_done to ps->n_lines. Returns 0, or
- * EXIT_ERR (said why) when it does not match them. */
-static int take_response(struct push_state *ps, Credit__V1__PushBatchResponse *resp)
+/* Records a rejection in the group and in the run's report. */
+static int reject(struct push *p, size_t line, int local, int code, const char *field,
+                  const char *reason)
 {
-    size_t want = ps->n_lines - ps->n_done;
-    Credit__V1__PushBatchResponse **grown =
-        realloc(ps->resps, (ps->n_resps + 1) * sizeof *ps->resps);
-    if (!grown) {
-        credit__v1__push_batch_response__free_unpacked(resp, NULL);
-        return nomem();
-    }
-    ps->resps = grown;
-    ps->resps[ps->n_resps++] = resp;
-    if (resp->n_results != want) {
-        fprintf(stderr, PROG ": the node answered %zu results for %zu records\n",
-                resp->n_results, want);
-        return EXIT_ERR;
-    }
-    for (size_t i = 0; i < resp->n_results; i++) {
-        const Credit__V1__PushResult *r = resp->results[i];
-        if (r->index < 0 || (size_t)r->index >= want) {
-            fprintf(stderr, PROG ": the node answered a result for record %d of %zu\n",
-                    (int)r->index, want);
-            return EXIT_ERR;
-        }
-        if (add_result(ps, ps->lines[ps->n_done + (size_t)r->index], r) != 0)
-            return nomem();
-    }
-    ps->n_done = ps->n_lines;
-    return 0;
-}
-
-static int flush_batch(struct push_state *ps)
-{
-    Credit__V1__PushBatchRequest req = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
-    Credit__V1__PushBatchResponse *resp = NULL;
-    credit_status st;
-    int rc = 0;
-
-    if (ps->n_batch == 0)
-        return 0;
-    req.records = ps->batch;
-    req.n_records = ps->n_batch;
-    if (credit_client_push_batch(ps->client, &req, &resp, &st) != CREDIT_OK)
-        rc = report(&st);
-    for (size_t i = 0; i < ps->n_batch; i++)
-        credit__v1__public_record_input__free_unpacked(ps->batch[i], NULL);
-    note_sent(ps, ps->n_done, ps->n_batch);
-    ps->n_batch = 0;
-    return rc ? rc : take_response(ps, resp);
-}
-
-/* Sends one record (the caller keeps rec in stream mode; batch mode takes it). */
-static int send_record(struct push_state *ps, Credit__V1__PublicRecordInput *rec, size_t line)
-{
-    credit_status st;
-
-    if (remember_line(ps, line) != 0) {
-        credit__v1__public_record_input__free_unpacked(rec, NULL);
-        return nomem();
-    }
-    if (ps->cfg->batch > 0) {
-        ps->batch[ps->n_batch++] = rec;
-        return ps->n_batch == (size_t)ps->cfg->batch ? flush_batch(ps) : 0;
-    }
-    int rc = 0;
-    if (!ps->pusher &&
-        credit_pusher_create(ps->client, ps->cfg->timeout_ms, &ps->pusher, &st) != CREDIT_OK)
-        rc = report(&st);
-    else if (credit_pusher_add(ps->pusher, rec, &st) != CREDIT_OK) {
-        /* The stream has ended: the node's reason comes with finish. */
-        Credit__V1__PushBatchResponse *resp = NULL;
-        credit_status fst;
-        if (credit_pusher_finish(ps->pusher, &resp, &fst) != CREDIT_OK)
-            rc = report(&fst);
-        else {
-            credit__v1__push_batch_response__free_unpacked(resp, NULL);
-            rc = report(&st);
-        }
-    } else {
-        note_sent(ps, ps->n_lines - 1, 1);
-    }
-    credit__v1__public_record_input__free_unpacked(rec, NULL);
+    int rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, local, code, 0, NULL,
+                         field, reason);
+    if (rc == 0 && !p->cfg->json)
+        rc = outcome_add(&p->rejects, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, local, code, 0,
+                         NULL, field, reason);
+    p->rejected++;
     return rc;
-}
-
-static int finish_stream(struct push_state *ps)
-{
-    Credit__V1__PushBatchResponse *resp = NULL;
-    credit_status st;
-
-    if (ps->cfg->batch > 0)
-        return flush_batch(ps);
-    if (!ps->pusher)
-        return 0; /* nothing to send */
-    if (credit_pusher_finish(ps->pusher, &resp, &st) != CREDIT_OK)
-        return report(&st);
-    return take_response(ps, resp);
 }
 
 static int by_line(const void *a, const void *b)
@@ -959,86 +1009,206 @@ static int by_line(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static int is_accepted(const Credit__V1__PushResult *r)
-{
-    return r && (r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED ||
-                 r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED ||
-                 r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION);
-}
-
 static void print_outcome_json(const struct push_outcome *o)
 {
-    const Credit__V1__PushResult *r = o->r;
-
     printf("{\"line\":%zu,\"outcome\":", o->line);
-    if (!r) {
-        json_write_string(stdout, "REJECTED");
-        printf(",\"code\":%d", CREDIT_CODE_INVALID_ARGUMENT);
-        if (*o->field) {
-            fputs(",\"field\":", stdout);
-            json_write_string(stdout, o->field);
-        }
+    json_write_string(stdout, enum_name(&credit__v1__push_outcome__descriptor, o->outcome));
+    if (o->record_id) {
+        fputs(",\"recordId\":", stdout);
+        json_write_string(stdout, o->record_id);
+    }
+    if (o->version)
+        printf(",\"version\":%u", o->version);
+    if (o->code)
+        printf(",\"code\":%d", o->code);
+    if (o->field) {
+        fputs(",\"field\":", stdout);
+        json_write_string(stdout, o->field);
+    }
+    if (o->reason) {
         fputs(",\"reason\":", stdout);
         json_write_string(stdout, o->reason);
-        fputs(",\"local\":true}\n", stdout);
-        return;
     }
-    json_write_string(stdout, enum_name(&credit__v1__push_outcome__descriptor, r->outcome));
-    if (r->record_id && *r->record_id) {
-        fputs(",\"recordId\":", stdout);
-        json_write_string(stdout, r->record_id);
-    }
-    if (r->version)
-        printf(",\"version\":%u", r->version);
-    if (r->code)
-        printf(",\"code\":%d", (int)r->code);
-    if (r->field && *r->field) {
-        fputs(",\"field\":", stdout);
-        json_write_string(stdout, r->field);
-    }
-    if (r->reason && *r->reason) {
-        fputs(",\"reason\":", stdout);
-        json_write_string(stdout, r->reason);
-    }
-    fputs("}\n", stdout);
+    fputs(o->local ? ",\"local\":true}\n" : "}\n", stdout);
 }
 
-static int print_outcomes(struct push_state *ps)
+/* Takes the node's results for the group's records. Returns 0, or EXIT_ERR (said why). */
+static int take_results(struct push *p, const Credit__V1__PushBatchResponse *resp)
 {
-    size_t created = 0, unchanged = 0, versions = 0, rejected = 0;
+    if (resp->n_results != p->n_sent) {
+        fprintf(stderr, PROG ": the node answered %zu results for %zu records\n",
+                resp->n_results, p->n_sent);
+        return EXIT_ERR;
+    }
+    for (size_t i = 0; i < resp->n_results; i++) {
+        const Credit__V1__PushResult *r = resp->results[i];
+        if (r->index < 0 || (size_t)r->index >= p->n_sent) {
+            fprintf(stderr, PROG ": the node answered a result for record %d of %zu\n",
+                    (int)r->index, p->n_sent);
+            return EXIT_ERR;
+        }
+        size_t line = p->lines[r->index];
+        uint64_t *count = r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED       ? &p->created
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED   ? &p->unchanged
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION ? &p->versions
+                                                                                : NULL;
+        int rc = 0;
+        if (!count)
+            rc = reject(p, line, 0, r->code, r->field,
+                        r->reason && *r->reason ? r->reason : "rejected");
+        else if (++*count, p->cfg->json)
+            rc = outcome_add(&p->group, line, r->outcome, 0, r->code, r->version, r->record_id,
+                             r->field, r->reason);
+        if (rc != 0)
+            return nomem();
+    }
+    return 0;
+}
 
-    if (ps->n_outs > 1)
-        qsort(ps->outs, ps->n_outs, sizeof *ps->outs, by_line);
-    for (size_t i = 0; i < ps->n_outs; i++) {
-        const Credit__V1__PushResult *r = ps->outs[i].r;
-        if (!is_accepted(r))
-            rejected++;
-        else if (r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED)
-            created++;
-        else if (r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED)
-            unchanged++;
+/* Takes the node's summary of the group's samples. */
+static int take_summary(struct push *p, const Credit__V1__SampleSummary *s)
+{
+    if (s->accepted + s->unchanged + s->rejected != p->n_sent) {
+        fprintf(stderr, PROG ": the node counted %" PRIu64 " samples of %zu\n",
+                (uint64_t)(s->accepted + s->unchanged + s->rejected), p->n_sent);
+        return EXIT_ERR;
+    }
+    p->accepted += s->accepted;
+    p->unchanged += s->unchanged;
+    for (size_t i = 0; i < s->n_rejections; i++) {
+        const Credit__V1__PushResult *r = s->rejections[i];
+        if (r->index < 0 || (size_t)r->index >= p->n_sent) {
+            fprintf(stderr, PROG ": the node answered a rejection of sample %d of %zu\n",
+                    (int)r->index, p->n_sent);
+            return EXIT_ERR;
+        }
+        if (reject(p, p->lines[r->index], 0, r->code, r->field,
+                   r->reason && *r->reason ? r->reason : "rejected") != 0)
+            return nomem();
+    }
+    /* Beyond the first 100 of a stream the node only counts them. */
+    p->rejected += s->rejected - s->n_rejections;
+    p->unlisted += s->rejected - s->n_rejections;
+    return 0;
+}
+
+/* Records that every row read so far is done (and, finished, that there are no more): the
+ * earlier runs' state (p->st, unchanged during the run) plus this run's counts. Returns 0 or
+ * EXIT_ERR (said why). */
+static int save_state(struct push *p, int finished)
+{
+    import_state next = p->st;
+    char why[512];
+
+    if (!p->state_path)
+        return 0;
+    next.rows = p->skipped + p->rows;
+    if (p->rows)
+        next.line = p->last_line;
+    next.created += p->created;
+    next.unchanged += p->unchanged;
+    next.new_versions += p->versions;
+    next.accepted += p->accepted;
+    next.rejected += p->rejected;
+    next.finished = finished;
+    if (import_state_save(p->state_path, &next, why, sizeof why) != 0) {
+        progress_clear(p);
+        fprintf(stderr, PROG ": cannot record the import's progress: %s\n", why);
+        return EXIT_ERR;
+    }
+    return 0;
+}
+
+/* Closes the group: sends what is waiting, takes the answer, prints the group's outcomes
+ * (--json) and records the state. Returns 0 or an exit status (said why). */
+static int end_group(struct push *p)
+{
+    credit_status st;
+    int rc = 0;
+
+    if (p->n_sent > 0) {
+        void *resp = NULL;
+        if (p->samples)
+            rc = credit_sample_pusher_finish(p->sp, (Credit__V1__SampleSummary **)&resp, &st);
+        else if (p->cfg->batch > 0)
+            rc = credit_client_push_records(p->client, p->cat, p->batch, p->n_sent,
+                                            (Credit__V1__PushBatchResponse **)&resp, &st);
         else
-            versions++;
+            rc = credit_pusher_finish(p->rp, (Credit__V1__PushBatchResponse **)&resp, &st);
+        for (size_t i = 0; p->batch && i < p->n_sent; i++) {
+            protobuf_c_message_free_unpacked(p->batch[i], NULL);
+            p->batch[i] = NULL;
+        }
+        credit_sample_pusher_destroy(p->sp);
+        credit_pusher_destroy(p->rp);
+        p->sp = NULL;
+        p->rp = NULL;
+        if (rc != CREDIT_OK) {
+            progress_clear(p);
+            return report(&st);
+        }
+        if (p->samples) {
+            rc = take_summary(p, resp);
+            credit__v1__sample_summary__free_unpacked(resp, NULL);
+        } else {
+            rc = take_results(p, resp);
+            credit__v1__push_batch_response__free_unpacked(resp, NULL);
+        }
+        if (rc != 0)
+            return rc;
+        p->acked += p->n_sent;
+        p->n_sent = 0;
     }
-    if (ps->cfg->json) {
-        for (size_t i = 0; i < ps->n_outs; i++)
-            print_outcome_json(&ps->outs[i]);
-        return rejected ? EXIT_ERR : 0;
+    if (p->cfg->json) {
+        progress_clear(p);
+        if (p->group.n > 1)
+            qsort(p->group.v, p->group.n, sizeof *p->group.v, by_line);
+        for (size_t i = 0; i < p->group.n; i++)
+            print_outcome_json(&p->group.v[i]);
     }
-    printf("pushed %zu records: %zu accepted (%zu created, %zu unchanged, %zu new versions), "
-           "%zu rejected\n",
-           ps->n_outs, created + unchanged + versions, created, unchanged, versions, rejected);
-    for (size_t i = 0; i < ps->n_outs; i++) {
-        const struct push_outcome *o = &ps->outs[i];
-        if (!o->r)
-            printf("line %zu: %s\n", o->line, o->reason);
-        else if (!is_accepted(o->r))
-            printf("line %zu: %s: %s (%s)\n", o->line,
-                   o->r->field && *o->r->field ? o->r->field : "-",
-                   o->r->reason && *o->r->reason ? o->r->reason : "rejected",
-                   credit_code_name(o->r->code));
+    outcomes_clear(&p->group);
+    return save_state(p, 0);
+}
+
+/* Sends one row's message (taken: freed here or with the batch). */
+static int send_row(struct push *p, ProtobufCMessage *msg, size_t line)
+{
+    credit_status st;
+    int rc = CREDIT_OK;
+
+    p->lines[p->n_sent] = line;
+    if (p->batch) {
+        p->batch[p->n_sent++] = msg;
+    } else {
+        if (p->samples) {
+            if (!p->sp)
+                rc = credit_sample_pusher_create(p->client, p->cfg->timeout_ms, &p->sp, &st);
+            if (rc == CREDIT_OK)
+                rc = credit_sample_pusher_add(p->sp, (const Credit__V1__Sample *)msg, &st);
+        } else {
+            if (!p->rp)
+                rc = credit_pusher_create_for(p->client, p->cat, p->cfg->timeout_ms, &p->rp, &st);
+            if (rc == CREDIT_OK)
+                rc = credit_pusher_add_message(p->rp, msg, &st);
+        }
+        protobuf_c_message_free_unpacked(msg, NULL);
+        if (rc != CREDIT_OK) {
+            /* The stream has ended: the node's reason comes with its close. */
+            credit_status fst;
+            void *resp = NULL;
+            int frc = p->sp   ? credit_sample_pusher_finish(p->sp, (void *)&resp, &fst)
+                      : p->rp ? credit_pusher_finish(p->rp, (void *)&resp, &fst)
+                              : CREDIT_EINVAL;
+            if (frc == CREDIT_OK)
+                protobuf_c_message_free_unpacked(resp, NULL);
+            progress_clear(p);
+            return report(frc != CREDIT_OK && frc != CREDIT_EINVAL ? &fst : &st);
+        }
+        p->n_sent++;
     }
-    return rejected ? EXIT_ERR : 0;
+    p->sent++;
+    progress(p, 0);
+    return p->n_sent == p->group_max ? end_group(p) : 0;
 }
 
 static int is_blank(const char *s, size_t len)
@@ -1049,89 +1219,355 @@ static int is_blank(const char *s, size_t len)
     return 1;
 }
 
-static int cmd_push(const struct config *cfg, int argc, char **argv)
-{
-    struct push_state ps;
-    const char *path = argv[0];
+/* Where the rows come from: JSON Lines, or CSV with its header's columns. */
+struct source {
     FILE *in;
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t got;
-    int rc;
+    const char *name; /* for messages: the path, or "stdin" */
+    int csv;
+    csv_reader *reader;
+    csv_columns *columns;
+    char *line; /* JSON Lines: the line being read */
+    size_t cap;
+    size_t lineno;
+    uint64_t consumed; /* JSON Lines: bytes read */
+};
 
-    (void)argc;
-    memset(&ps, 0, sizeof ps);
-    ps.cfg = cfg;
-    if (strcmp(path, "-") == 0) {
-        in = stdin;
-    } else if (!(in = fopen(path, "r"))) {
-        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-        return EXIT_ERR;
+/* The next row: 1 with *msg (NULL when refused, *err saying why) and its first and last lines;
+ * 0 at the end; minus an exit status when the input cannot be read on (said why). */
+static int next_row(struct source *s, const ProtobufCMessageDescriptor *d, ProtobufCMessage **msg,
+                    json_in_error *err, size_t *first, size_t *last)
+{
+    *msg = NULL;
+    if (s->csv) {
+        csv_row row;
+        if (!s->columns)
+            return 0; /* an empty file: no header, no rows */
+        int got = csv_reader_next(s->reader, &row, err);
+        s->consumed = csv_reader_offset(s->reader);
+        if (got < 0) {
+            fprintf(stderr, PROG ": %s: %s: %s\n", s->name, err->field, err->reason);
+            return -EXIT_USAGE;
+        }
+        if (got == 0)
+            return 0;
+        *first = row.line;
+        *last = row.line;
+        for (size_t i = 0; i < row.n; i++) /* a quoted cell may span lines */
+            for (const char *c = row.cells[i]; *c; c++)
+                *last += *c == '\n';
+        csv_row_message(s->columns, &row, msg, err);
+        return 1;
     }
-    if (cfg->batch > 0 && !(ps.batch = calloc((size_t)cfg->batch, sizeof *ps.batch))) {
-        rc = nomem();
-        goto out_file;
-    }
-    if ((rc = open_client(cfg, &ps.client)) != 0)
-        goto out_file;
-
-    while ((got = getline(&line, &cap, in)) != -1) {
+    for (;;) {
+        ssize_t got = getline(&s->line, &s->cap, s->in);
+        if (got == -1) {
+            if (ferror(s->in)) {
+                fprintf(stderr, PROG ": %s: %s\n", s->name, strerror(errno));
+                return -EXIT_ERR;
+            }
+            return 0;
+        }
         size_t len = (size_t)got;
-        const char *text = line;
-        lineno++;
-        if (lineno == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        const char *text = s->line;
+        s->consumed += len;
+        s->lineno++;
+        if (s->lineno == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
             text += 3; /* a UTF-8 byte order mark */
             len -= 3;
         }
         if (is_blank(text, len))
             continue;
-        ProtobufCMessage *msg = NULL;
-        json_in_error jerr;
-        if (json_read_message(&credit__v1__public_record_input__descriptor, text, len, &msg,
-                              &jerr) != 0) {
-            if (add_local(&ps, lineno, &jerr) != 0) {
+        *first = *last = s->lineno;
+        json_read_message(d, text, len, msg, err);
+        return 1;
+    }
+}
+
+/* Opens the source's reading: for CSV, its header. Returns 0, or an exit status (said why). */
+static int source_start(struct source *s, const ProtobufCMessageDescriptor *d)
+{
+    json_in_error err;
+    csv_row header;
+
+    if (!s->csv)
+        return 0;
+    if (!(s->reader = csv_reader_create(s->in)))
+        return nomem();
+    int got = csv_reader_next(s->reader, &header, &err);
+    if (got == 0)
+        return 0; /* an empty file: no rows */
+    if (got < 0 || csv_columns_create(d, &header, &s->columns, &err) != 0) {
+        fprintf(stderr, PROG ": %s: line %zu: %s\n", s->name, got < 0 ? (size_t)1 : header.line,
+                err.reason);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void source_cleanup(struct source *s)
+{
+    csv_columns_destroy(s->columns);
+    csv_reader_destroy(s->reader);
+    free(s->line);
+    if (s->in && s->in != stdin)
+        fclose(s->in);
+}
+
+/* The catalogue's name in a state file and in messages: "PUBLIC", "SERVICE_UNIT", ... */
+static const char *catalogue_text(int catalogue);
+
+static int parse_catalogue(const char *text, credit_catalogue *out, int any)
+{
+    int v;
+    if (parse_enum(&credit__v1__catalogue__descriptor, text, "CATALOGUE_", &v) != 0 ||
+        (!any && !credit_catalogue_input((credit_catalogue)v)))
+        return usage_error("--catalogue: '%s' is not a catalogue (public, service-unit, "
+                           "association, voluntary, industrial%s)",
+                           text, any ? ", finance" : "");
+    *out = (credit_catalogue)v;
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Prints what earlier runs of this import did (from the state), after `what`. */
+static void print_earlier(const struct push *p, const char *what)
+{
+    const import_state *s = &p->st;
+    FILE *out = p->cfg->json ? stderr : stdout;
+    fprintf(out, "%s%s%" PRIu64 " rows (to line %" PRIu64 ") acknowledged by an earlier run: ",
+            p->cfg->json ? PROG ": " : "", what, s->rows, s->line);
+    if (p->samples)
+        fprintf(out, "%" PRIu64 " accepted, %" PRIu64 " unchanged, %" PRIu64 " rejected\n",
+                s->accepted, s->unchanged, s->rejected);
+    else
+        fprintf(out,
+                "%" PRIu64 " accepted (%" PRIu64 " created, %" PRIu64 " unchanged, %" PRIu64
+                " new versions), %" PRIu64 " rejected\n",
+                s->created + s->unchanged + s->new_versions, s->created, s->unchanged,
+                s->new_versions, s->rejected);
+}
+
+static int print_report(struct push *p)
+{
+    progress_clear(p);
+    if (p->cfg->json) {
+        if (p->samples)
+            printf("{\"summary\":{\"sent\":%" PRIu64 ",\"accepted\":%" PRIu64
+                   ",\"unchanged\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"unlisted\":%" PRIu64
+                   ",\"skipped\":%" PRIu64 "}}\n",
+                   p->sent, p->accepted, p->unchanged, p->rejected, p->unlisted, p->skipped);
+        if (p->skipped)
+            print_earlier(p, "skipped ");
+    } else {
+        if (p->samples)
+            printf("pushed %" PRIu64 " samples: %" PRIu64 " accepted, %" PRIu64
+                   " unchanged, %" PRIu64 " rejected\n",
+                   p->rows, p->accepted, p->unchanged, p->rejected);
+        else
+            printf("pushed %" PRIu64 " records: %" PRIu64 " accepted (%" PRIu64
+                   " created, %" PRIu64 " unchanged, %" PRIu64 " new versions), %" PRIu64
+                   " rejected\n",
+                   p->rows, p->created + p->unchanged + p->versions, p->created, p->unchanged,
+                   p->versions, p->rejected);
+        if (p->skipped)
+            print_earlier(p, "skipped ");
+        if (p->rejects.n > 1)
+            qsort(p->rejects.v, p->rejects.n, sizeof *p->rejects.v, by_line);
+        for (size_t i = 0; i < p->rejects.n; i++) {
+            const struct push_outcome *o = &p->rejects.v[i];
+            if (o->local)
+                printf("line %zu: %s\n", o->line, o->reason);
+            else
+                printf("line %zu: %s: %s (%s)\n", o->line, o->field ? o->field : "-", o->reason,
+                       credit_code_name(o->code));
+        }
+        if (p->unlisted)
+            printf("and %" PRIu64 " more rejected samples: the node lists the first 100 of "
+                   "each stream of %d\n",
+                   p->unlisted, STREAM_GROUP);
+    }
+    return p->rejected + (p->skipped ? p->st.rejected : 0) ? EXIT_ERR : 0;
+}
+
+/* Reads the state and decides where this run starts. Returns 0 (p->st ready, p->skipped set),
+ * -1 when the import is already finished (said so), or an exit status (said why). */
+static int start_state(struct push *p, const char *path, const char *format)
+{
+    import_state old, fresh;
+    uint64_t size, fp;
+    char why[512];
+
+    memset(&fresh, 0, sizeof fresh);
+    snprintf(fresh.catalogue, sizeof fresh.catalogue, "%s", catalogue_text(p->cat));
+    snprintf(fresh.format, sizeof fresh.format, "%s", format);
+    if (import_fingerprint(path, &size, &fp, why, sizeof why) != 0) {
+        fprintf(stderr, PROG ": %s\n", why);
+        return EXIT_ERR;
+    }
+    fresh.size = size;
+    fresh.fingerprint = fp;
+    p->st = fresh;
+    if (p->cfg->restart)
+        return 0;
+    int rc = import_state_load(p->state_path, &old, why, sizeof why);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, PROG ": %s (remove it, or pass --restart to start the import over)\n",
+                why);
+        return EXIT_USAGE;
+    }
+    if (old.size != size || old.fingerprint != fp || strcmp(old.catalogue, fresh.catalogue) != 0 ||
+        strcmp(old.format, fresh.format) != 0) {
+        fprintf(stderr,
+                PROG ": %s: the state %s was written for another input (%s %s, %" PRIu64
+                " bytes%s); this is %s %s, %" PRIu64 " bytes. Pass --restart to import this "
+                "one from its start, or --state FILE for another state file\n",
+                path, p->state_path, old.catalogue, old.format, old.size,
+                old.size == size && old.fingerprint != fp ? ", other content" : "",
+                fresh.catalogue, fresh.format, size);
+        return EXIT_USAGE;
+    }
+    p->st = old;
+    if (old.finished) {
+        if (!p->cfg->json)
+            printf("%s: already imported (state %s): nothing sent; --restart sends it again\n",
+                   path, p->state_path);
+        print_earlier(p, "");
+        return -1;
+    }
+    p->skipped = old.rows;
+    return 0;
+}
+
+static int cmd_push(const struct config *cfg, int argc, char **argv)
+{
+    struct push p;
+    struct source src;
+    const char *path = argv[0];
+    char *state_buf = NULL;
+    int rc;
+
+    (void)argc;
+    memset(&p, 0, sizeof p);
+    memset(&src, 0, sizeof src);
+    p.cfg = cfg;
+    p.cat = CREDIT_CATALOGUE_PUBLIC;
+    if (cfg->n_catalogues > 1)
+        return usage_error("push: one --catalogue at a time");
+    if (cfg->n_catalogues == 1 && (rc = parse_catalogue(cfg->catalogues[0], &p.cat, 0)) != 0)
+        return rc;
+    p.input = credit_catalogue_input(p.cat);
+    p.samples = p.cat == CREDIT_CATALOGUE_INDUSTRIAL;
+    if (p.samples && cfg->batch > 0)
+        return usage_error("push: --batch: the industrial catalogue has no batch call; samples "
+                           "are streamed");
+    const char *format = cfg->format;
+    if (!format)
+        format = has_suffix(path, ".csv") || has_suffix(path, ".CSV") ? "csv" : "jsonl";
+    if (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)
+        return usage_error("--format: '%s' is neither jsonl nor csv", format);
+    src.csv = strcmp(format, "csv") == 0;
+    int from_stdin = strcmp(path, "-") == 0;
+    if (from_stdin && (cfg->state || cfg->restart))
+        return usage_error("push: %s needs a FILE: standard input cannot be resumed",
+                           cfg->state ? "--state" : "--restart");
+    src.name = from_stdin ? "stdin" : path;
+    if (from_stdin) {
+        src.in = stdin;
+    } else if (!(src.in = fopen(path, "r"))) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    if (!from_stdin) {
+        p.state_path = cfg->state;
+        if (!p.state_path) {
+            size_t n = strlen(path) + sizeof STATE_SUFFIX;
+            if (!(state_buf = malloc(n))) {
+                rc = nomem();
+                goto out;
+            }
+            snprintf(state_buf, n, "%s" STATE_SUFFIX, path);
+            p.state_path = state_buf;
+        }
+        if ((rc = start_state(&p, path, format)) != 0) {
+            if (rc == -1) /* already finished */
+                rc = p.st.rejected ? EXIT_ERR : 0;
+            goto out;
+        }
+        struct stat sb;
+        if (fstat(fileno(src.in), &sb) == 0 && S_ISREG(sb.st_mode))
+            p.size = (uint64_t)sb.st_size;
+    }
+    if ((rc = source_start(&src, p.input)) != 0)
+        goto out;
+    p.group_max = cfg->batch > 0 ? (size_t)cfg->batch : STREAM_GROUP;
+    p.lines = calloc(p.group_max, sizeof *p.lines);
+    if (cfg->batch > 0)
+        p.batch = calloc(p.group_max, sizeof *p.batch);
+    if (!p.lines || (cfg->batch > 0 && !p.batch)) {
+        rc = nomem();
+        goto out;
+    }
+    if ((rc = open_client(cfg, &p.client)) != 0)
+        goto out;
+    p.tty = isatty(STDOUT_FILENO);
+    p.t0 = now_s();
+    p.consumed = &src.consumed;
+
+    for (uint64_t row = 0;; row++) {
+        ProtobufCMessage *msg;
+        json_in_error err;
+        size_t first = 0, last = 0;
+        int got = next_row(&src, p.input, &msg, &err, &first, &last);
+        if (got < 0) {
+            progress_clear(&p);
+            rc = -got;
+            goto out;
+        }
+        if (got == 0)
+            break;
+        if (row < p.skipped) { /* done by an earlier run */
+            if (msg)
+                protobuf_c_message_free_unpacked(msg, NULL);
+            continue;
+        }
+        p.rows++;
+        p.last_line = last;
+        if (!msg) {
+            if (reject(&p, first, 1, CREDIT_CODE_INVALID_ARGUMENT, err.field, err.reason) != 0) {
                 rc = nomem();
                 goto out;
             }
             continue;
         }
-        if ((rc = send_record(&ps, (Credit__V1__PublicRecordInput *)msg, lineno)) != 0)
+        if ((rc = send_row(&p, msg, first)) != 0)
             goto out;
     }
-    if (ferror(in)) {
-        fprintf(stderr, PROG ": %s: %s\n", strcmp(path, "-") == 0 ? "stdin" : path,
-                strerror(errno));
-        rc = EXIT_ERR;
+    if ((rc = end_group(&p)) != 0 || (rc = save_state(&p, 1)) != 0)
         goto out;
-    }
-    if ((rc = finish_stream(&ps)) != 0)
-        goto out;
-    if (ps.progress) {
-        fprintf(stderr, "\r%zu records sent\n", ps.n_lines);
-        ps.progress = 0;
-    }
-    rc = print_outcomes(&ps);
+    rc = print_report(&p);
 out:
-    if (ps.progress)
-        fputc('\n', stderr);
-    free(line);
-    for (size_t i = 0; i < ps.n_batch; i++)
-        credit__v1__public_record_input__free_unpacked(ps.batch[i], NULL);
-    for (size_t i = 0; i < ps.n_outs; i++) {
-        free(ps.outs[i].field);
-        free(ps.outs[i].reason);
-    }
-    free(ps.outs);
-    for (size_t i = 0; i < ps.n_resps; i++)
-        credit__v1__push_batch_response__free_unpacked(ps.resps[i], NULL);
-    free(ps.resps);
-    free(ps.lines);
-    credit_pusher_destroy(ps.pusher);
-    credit_client_destroy(ps.client);
-out_file:
-    free(ps.batch);
-    if (in != stdin)
-        fclose(in);
+    progress_clear(&p);
+    outcomes_clear(&p.group);
+    outcomes_clear(&p.rejects);
+    free(p.group.v);
+    free(p.rejects.v);
+    for (size_t i = 0; p.batch && i < p.n_sent; i++)
+        if (p.batch[i]) /* end_group frees a batch it sent, even when the call failed */
+            protobuf_c_message_free_unpacked(p.batch[i], NULL);
+    free(p.batch);
+    free(p.lines);
+    credit_sample_pusher_destroy(p.sp);
+    credit_pusher_destroy(p.rp);
+    credit_client_destroy(p.client);
+    source_cleanup(&src);
+    free(state_buf);
     return rc;
 }
 
@@ -2041,25 +2477,453 @@ static const struct subcommand {
 };
 /* clang-format on */
 
-static int cmd_catalogue(const struct config *cfg, int argc, char **argv)
+/* Runs the subcommand argv[0] of `group` from table[0..n); `names` lists them for errors. */
+static int run_subcommand(const struct config *cfg, const char *group,
+                          const struct subcommand *table, size_t n, const char *names, int argc,
+                          char **argv)
 {
     const struct subcommand *sub = NULL;
     struct session s = {cfg, NULL};
 
-    for (size_t i = 0; i < sizeof catalogue_commands / sizeof catalogue_commands[0]; i++)
-        if (strcmp(catalogue_commands[i].name, argv[0]) == 0)
-            sub = &catalogue_commands[i];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].name, argv[0]) == 0)
+            sub = &table[i];
     if (!sub)
-        return usage_error("catalogue: unknown subcommand '%s' (list, show, diff, propose, "
-                           "review, decide, history, get)",
-                           argv[0]);
+        return usage_error("%s: unknown subcommand '%s' (%s)", group, argv[0], names);
     if (argc - 1 < sub->min_args || argc - 1 > sub->max_args)
-        return usage_error("catalogue %s: expected %s", sub->name, sub->args);
+        return usage_error("%s %s: expected %s", group, sub->name, sub->args);
     if (cfg->used & ~sub->opts)
-        return usage_error("catalogue %s: does not take %s", sub->name,
+        return usage_error("%s %s: does not take %s", group, sub->name,
                            opt_flag(cfg->used & ~sub->opts));
     int rc = sub->run(&s, argc - 1, argv + 1);
     credit_client_destroy(s.c);
+    return rc;
+}
+
+static int cmd_catalogue(const struct config *cfg, int argc, char **argv)
+{
+    return run_subcommand(cfg, "catalogue", catalogue_commands,
+                          sizeof catalogue_commands / sizeof catalogue_commands[0],
+                          "list, show, diff, propose, review, decide, history, get", argc, argv);
+}
+
+/* --- mandate, optin ------------------------------------------------------------------------ */
+
+/* Checks that --reason was given for `what`. Returns 0, or EXIT_USAGE after saying why. */
+static int need_reason(const struct config *cfg, const char *what)
+{
+    if (!cfg->reason || !*cfg->reason)
+        return usage_error("%s: --reason TEXT is required", what);
+    return 0;
+}
+
+/* Prints a message a call answered (JSON, or `rows` for people), or the call's error; frees
+ * the message. rows(msg, table) adds its rows. */
+static int print_answer(const struct config *cfg, int call_rc, ProtobufCMessage *msg,
+                        const credit_status *st, int (*rows)(const ProtobufCMessage *m,
+                                                             struct table *t))
+{
+    struct table t;
+
+    if (call_rc != CREDIT_OK)
+        return report(st);
+    int rc = 0;
+    if (cfg->json) {
+        print_json(msg);
+    } else {
+        int bad = table_start(&t, 2, 0, NULL);
+        if (!bad)
+            bad = rows(msg, &t) != 0;
+        rc = table_finish(&t, bad);
+    }
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return rc;
+}
+
+static int add_field(struct table *t, const char *name, const char *value)
+{
+    return table_add(t, (const char *[]){name, value});
+}
+
+static int mandate_rows(const ProtobufCMessage *msg, struct table *t)
+{
+    const Credit__V1__Mandate *m = (const void *)msg;
+    char registered[64], revoked[64];
+    return add_field(t, "platform", m->platform) ||
+           add_field(t, "association", m->association ? m->association->name : "") ||
+           add_field(t, "association uscc", m->association ? m->association->uscc : "") ||
+           add_field(t, "status", m->revoked ? "revoked" : "live") ||
+           add_field(t, "registered",
+                     format_time(m->registered_at, registered, sizeof registered)) ||
+           add_field(t, "registered by", dash(m->registered_by)) ||
+           add_field(t, "revoked", format_time(m->revoked_at, revoked, sizeof revoked)) ||
+           add_field(t, "reason", dash(m->reason));
+}
+
+static int mandate_register(struct session *s, int argc, char **argv)
+{
+    Credit__V1__Mandate *m = NULL;
+    credit_status st;
+    int rc;
+
+    (void)argc;
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_mandate_register(s->c, argv[0], argv[2], argv[1], &m, &st);
+    return print_answer(s->cfg, rc, m ? &m->base : NULL, &st, mandate_rows);
+}
+
+static int mandate_revoke(struct session *s, int argc, char **argv)
+{
+    Credit__V1__Mandate *m = NULL;
+    credit_status st;
+    int rc;
+
+    (void)argc;
+    if ((rc = need_reason(s->cfg, "mandate revoke")) != 0 || (rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_mandate_revoke(s->c, argv[0], argv[1], s->cfg->reason, &m, &st);
+    return print_answer(s->cfg, rc, m ? &m->base : NULL, &st, mandate_rows);
+}
+
+static int mandate_list(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ListMandatesResponse *list = NULL;
+    credit_status st;
+    struct table t;
+    int rc, bad;
+
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_mandate_list(s->c, argc ? argv[0] : "", &list, &st) != CREDIT_OK)
+        return report(&st);
+    if (s->cfg->json) {
+        print_json(&list->base);
+        goto out;
+    }
+    bad = table_start(&t, 5, 0,
+                      (const char *[]){"PLATFORM", "ASSOCIATION USCC", "STATUS", "REGISTERED",
+                                       "ASSOCIATION"});
+    for (size_t i = 0; i < list->n_mandates && !bad; i++) {
+        const Credit__V1__Mandate *m = list->mandates[i];
+        char at[64];
+        const char *row[] = {m->platform, m->association ? m->association->uscc : "",
+                             m->revoked ? "revoked" : "live",
+                             format_time(m->registered_at, at, sizeof at),
+                             m->association ? m->association->name : ""};
+        bad = table_add(&t, row) != 0;
+    }
+    rc = table_finish(&t, bad);
+out:
+    credit__v1__list_mandates_response__free_unpacked(list, NULL);
+    return rc;
+}
+
+static int optin_rows(const ProtobufCMessage *msg, struct table *t)
+{
+    const Credit__V1__OptIn *o = (const void *)msg;
+    char registered[64], revoked[64];
+    return add_field(t, "platform", o->platform) ||
+           add_field(t, "enterprise", o->enterprise_uscc) ||
+           add_field(t, "consent digest", o->consent_digest) ||
+           add_field(t, "status", o->revoked ? "revoked" : "live") ||
+           add_field(t, "registered",
+                     format_time(o->registered_at, registered, sizeof registered)) ||
+           add_field(t, "registered by", dash(o->registered_by)) ||
+           add_field(t, "revoked", format_time(o->revoked_at, revoked, sizeof revoked)) ||
+           add_field(t, "revoked by", dash(o->revoked_by));
+}
+
+static int optin_register(struct session *s, int argc, char **argv)
+{
+    Credit__V1__OptIn *o = NULL;
+    credit_status st;
+    int rc;
+
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_optin_register(s->c, argv[0], argv[1], argc > 2 ? argv[2] : "", &o, &st);
+    return print_answer(s->cfg, rc, o ? &o->base : NULL, &st, optin_rows);
+}
+
+static int optin_revoke(struct session *s, int argc, char **argv)
+{
+    Credit__V1__OptIn *o = NULL;
+    credit_status st;
+    int rc;
+
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    rc = credit_client_optin_revoke(s->c, argv[0], argc > 1 ? argv[1] : "", &o, &st);
+    return print_answer(s->cfg, rc, o ? &o->base : NULL, &st, optin_rows);
+}
+
+static int optin_list(struct session *s, int argc, char **argv)
+{
+    Credit__V1__ListOptInsResponse *list = NULL;
+    credit_status st;
+    struct table t;
+    int rc, bad;
+
+    if ((rc = session_open(s)) != 0)
+        return rc;
+    if (credit_client_optin_list(s->c, argc ? argv[0] : "", &list, &st) != CREDIT_OK)
+        return report(&st);
+    if (s->cfg->json) {
+        print_json(&list->base);
+        goto out;
+    }
+    bad = table_start(&t, 5, 0,
+                      (const char *[]){"PLATFORM", "ENTERPRISE", "STATUS", "REGISTERED",
+                                       "CONSENT DIGEST"});
+    for (size_t i = 0; i < list->n_opt_ins && !bad; i++) {
+        const Credit__V1__OptIn *o = list->opt_ins[i];
+        char at[64];
+        const char *row[] = {o->platform, o->enterprise_uscc, o->revoked ? "revoked" : "live",
+                             format_time(o->registered_at, at, sizeof at), o->consent_digest};
+        bad = table_add(&t, row) != 0;
+    }
+    rc = table_finish(&t, bad);
+out:
+    credit__v1__list_opt_ins_response__free_unpacked(list, NULL);
+    return rc;
+}
+
+/* clang-format off */
+static const struct subcommand mandate_commands[] = {
+    {"register", mandate_register, 3, 3, 0,          "PLATFORM ASSOCIATION_USCC ASSOCIATION_NAME"},
+    {"revoke",   mandate_revoke,   2, 2, OPT_REASON, "PLATFORM ASSOCIATION_USCC --reason TEXT"},
+    {"list",     mandate_list,     0, 1, 0,          "at most one PLATFORM"},
+};
+
+static const struct subcommand optin_commands[] = {
+    {"register", optin_register, 2, 3, 0, "ENTERPRISE_USCC CONSENT_DIGEST [PLATFORM]"},
+    {"revoke",   optin_revoke,   1, 2, 0, "ENTERPRISE_USCC [PLATFORM]"},
+    {"list",     optin_list,     0, 1, 0, "at most one PLATFORM"},
+};
+/* clang-format on */
+
+static int cmd_mandate(const struct config *cfg, int argc, char **argv)
+{
+    return run_subcommand(cfg, "mandate", mandate_commands,
+                          sizeof mandate_commands / sizeof mandate_commands[0],
+                          "register, revoke, list", argc, argv);
+}
+
+static int cmd_optin(const struct config *cfg, int argc, char **argv)
+{
+    return run_subcommand(cfg, "optin", optin_commands,
+                          sizeof optin_commands / sizeof optin_commands[0],
+                          "register, revoke, list", argc, argv);
+}
+
+/* --- verify, pending ----------------------------------------------------------------------- */
+
+static int result_rows(const ProtobufCMessage *msg, struct table *t)
+{
+    const Credit__V1__PushResult *r = (const void *)msg;
+    char version[16];
+    snprintf(version, sizeof version, "%u", r->version);
+    return add_field(t, "record", r->record_id) || add_field(t, "version", version) ||
+           add_field(t, "outcome", enum_name(&credit__v1__push_outcome__descriptor, r->outcome));
+}
+
+static int cmd_verify(const struct config *cfg, int argc, char **argv)
+{
+    Credit__V1__PushResult *r = NULL;
+    credit_client *c;
+    credit_status st;
+    int rc;
+
+    (void)argc;
+    if (!*argv[0])
+        return usage_error("verify: empty RECORD_ID");
+    if (strcmp(argv[1], "verified") != 0 && strcmp(argv[1], "rejected") != 0)
+        return usage_error("verify: '%s' is neither verified nor rejected", argv[1]);
+    if ((rc = need_reason(cfg, "verify")) != 0 || (rc = open_client(cfg, &c)) != 0)
+        return rc;
+    rc = credit_client_verify(c, argv[0], strcmp(argv[1], "verified") == 0, cfg->reason, &r, &st);
+    rc = print_answer(cfg, rc, r ? &r->base : NULL, &st, result_rows);
+    credit_client_destroy(c);
+    return rc;
+}
+
+static int add_pending_row(struct table *t, const Credit__V1__Record *r)
+{
+    const Credit__V1__RecordMeta *m = r->meta;
+    char reported[64];
+    const Credit__V1__VoluntaryClaim *claim =
+        r->body_case == CREDIT__V1__RECORD__BODY_CLAIM ? r->claim : NULL;
+    if (!m)
+        return table_add(t, (const char *[]){"", "", "", "", "", ""});
+    return table_add(t, (const char *[]){m->record_id, dash(m->section),
+                                         m->subject ? dash(m->subject->identifier) : "-",
+                                         m->source_unit,
+                                         format_time(m->reported_at, reported, sizeof reported),
+                                         claim ? dash(claim->title) : "-"});
+}
+
+static int cmd_pending(const struct config *cfg, int argc, char **argv)
+{
+    Credit__V1__ListRecordsResponse **pages = NULL;
+    size_t n_pages = 0;
+    credit_client *c;
+    credit_status st;
+    struct table t;
+    int rc, bad;
+
+    (void)argc;
+    (void)argv;
+    if ((rc = open_client(cfg, &c)) != 0)
+        return rc;
+    bad = table_start(&t, 6, 0,
+                      cfg->json ? NULL
+                                : (const char *[]){"RECORD ID", "SECTION", "SUBJECT", "SOURCE",
+                                                   "REPORTED", "TITLE"});
+    const char *token = "";
+    while (!bad) {
+        Credit__V1__ListRecordsResponse **grown;
+        if (n_pages == MAX_PAGES || !(grown = realloc(pages, (n_pages + 1) * sizeof *pages))) {
+            fputs(PROG ": the pending list does not end, or memory ran out\n", stderr);
+            rc = EXIT_ERR;
+            goto out;
+        }
+        pages = grown;
+        if (credit_client_list_pending(c, 500, token, &pages[n_pages], &st) != CREDIT_OK) {
+            rc = report(&st);
+            goto out;
+        }
+        const Credit__V1__ListRecordsResponse *page = pages[n_pages++];
+        for (size_t i = 0; i < page->n_records && !bad; i++) {
+            if (cfg->json)
+                print_json(&page->records[i]->base);
+            else
+                bad = add_pending_row(&t, page->records[i]) != 0;
+        }
+        token = page->next_page_token;
+        if (!token || !*token)
+            break;
+    }
+    rc = cfg->json ? (bad ? nomem() : 0) : table_finish(&t, bad);
+out:
+    table_cleanup(&t); /* a second time is harmless: table_finish leaves it empty */
+    for (size_t i = 0; i < n_pages; i++)
+        credit__v1__list_records_response__free_unpacked(pages[i], NULL);
+    free(pages);
+    credit_client_destroy(c);
+    return rc;
+}
+
+/* --- series -------------------------------------------------------------------------------- */
+
+/* Text that reads back as v: 15 significant digits when they suffice (no exponent for everyday
+ * magnitudes, no 0.1000000000000001), more when they do not. */
+static const char *format_double(double v, char *buf, size_t size)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+/* An RFC 3339 option into *ts. Returns 0, or EXIT_USAGE after saying why. */
+static int parse_time_option(const char *flag, const char *text, Google__Protobuf__Timestamp *ts)
+{
+    long long seconds;
+    int nanos;
+    if (json_parse_timestamp(text, &seconds, &nanos) != 0)
+        return usage_error("%s: '%s' is not an RFC 3339 time (2026-10-01T00:00:00+08:00)", flag,
+                           text);
+    ts->seconds = seconds;
+    ts->nanos = nanos;
+    return 0;
+}
+
+static int add_point_row(struct table *t, const Credit__V1__SeriesPoint *pt, int monthly)
+{
+    char when[64], value[40], n[16];
+    format_double(pt->value, value, sizeof value);
+    if (monthly) {
+        snprintf(n, sizeof n, "%u", pt->samples);
+        return table_add(t, (const char *[]){pt->month, value, n, pt->platform});
+    }
+    snprintf(n, sizeof n, "%u", pt->period_seconds);
+    return table_add(t, (const char *[]){format_time(pt->period_start, when, sizeof when), n,
+                                         value, pt->platform});
+}
+
+static int cmd_series(const struct config *cfg, int argc, char **argv)
+{
+    Google__Protobuf__Timestamp from = GOOGLE__PROTOBUF__TIMESTAMP__INIT,
+                                to = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    Credit__V1__SeriesRequest req = CREDIT__V1__SERIES_REQUEST__INIT;
+    Credit__V1__SeriesResponse *page = NULL;
+    credit_tier tier = CREDIT_TIER_OPEN;
+    char *token = NULL;
+    credit_client *c;
+    credit_status st;
+    struct table t;
+    int rc, bad;
+
+    (void)argc;
+    if ((rc = parse_tier(cfg->tier, &tier)) != 0)
+        return rc;
+    for (int i = 0; i < 3; i++)
+        if (!*argv[i])
+            return usage_error("series: empty %s", i == 0 ? "USCC" : i == 1 ? "SECTION" : "METRIC");
+    if ((cfg->from && (rc = parse_time_option("--from", cfg->from, &from)) != 0) ||
+        (cfg->to && (rc = parse_time_option("--to", cfg->to, &to)) != 0))
+        return rc;
+    req.enterprise_uscc = argv[0];
+    req.section = argv[1];
+    req.metric = argv[2];
+    req.from = cfg->from ? &from : NULL;
+    req.to = cfg->to ? &to : NULL;
+    req.aggregation = cfg->monthly ? CREDIT__V1__AGGREGATION__MONTHLY_TOTAL
+                                   : CREDIT__V1__AGGREGATION__AGGREGATION_UNSPECIFIED;
+    req.page_size = 10000;
+    req.page_token = (char *)"";
+    if ((rc = open_client(cfg, &c)) != 0)
+        return rc;
+    bad = table_start(&t, 4, 0,
+                      cfg->json      ? NULL
+                      : cfg->monthly ? (const char *[]){"MONTH", "TOTAL", "SAMPLES", "PLATFORM"}
+                                     : (const char *[]){"PERIOD START", "SECONDS", "VALUE",
+                                                        "PLATFORM"});
+    for (size_t pages = 0; !bad; pages++) {
+        if (pages == MAX_PAGES) {
+            fputs(PROG ": the node's series does not end\n", stderr);
+            rc = EXIT_ERR;
+            goto out;
+        }
+        if (credit_client_get_series(c, tier, &req, &page, &st) != CREDIT_OK) {
+            rc = report(&st);
+            goto out;
+        }
+        if (cfg->json)
+            print_json(&page->base);
+        for (size_t i = 0; i < page->n_points && !bad && !cfg->json; i++)
+            bad = add_point_row(&t, page->points[i], cfg->monthly) != 0;
+        free(token);
+        token = page->next_page_token && *page->next_page_token
+                    ? strdup(page->next_page_token)
+                    : NULL;
+        int more = page->next_page_token && *page->next_page_token;
+        credit__v1__series_response__free_unpacked(page, NULL);
+        page = NULL;
+        if (!more)
+            break;
+        if (!token)
+            bad = 1;
+        req.page_token = token;
+    }
+    rc = cfg->json ? (bad ? nomem() : 0) : table_finish(&t, bad);
+out:
+    table_cleanup(&t); /* a second time is harmless: table_finish leaves it empty */
+    free(token);
+    credit_client_destroy(c);
     return rc;
 }
 
@@ -2068,10 +2932,15 @@ static const struct command commands[] = {
     {"health", cmd_health, 0, 1, 0},
     {"whoami", cmd_whoami, 0, 0, 0},
     {"units",  cmd_units,  0, 0, OPT_KIND},
-    {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY},
+    {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY | OPT_CATALOGUE | OPT_SECTION},
     {"get",    cmd_get,    1, 1, OPT_TIER},
-    {"push",   cmd_push,   1, 1, OPT_BATCH},
+    {"push",   cmd_push,   1, 1, OPT_BATCH | OPT_CATALOGUE | OPT_FORMAT | OPT_STATE | OPT_RESTART},
     {"catalogue", cmd_catalogue, 1, 3, OPT_STATE | OPT_REASON | OPT_EFFECTIVE},
+    {"series",  cmd_series,  3, 3, OPT_TIER | OPT_FROM | OPT_TO | OPT_MONTHLY},
+    {"mandate", cmd_mandate, 1, 4, OPT_REASON},
+    {"optin",   cmd_optin,   1, 4, 0},
+    {"verify",  cmd_verify,  2, 2, OPT_REASON},
+    {"pending", cmd_pending, 0, 0, 0},
 };
 /* clang-format on */
 
@@ -2092,6 +2961,13 @@ enum {
     LONG_REASON,
     LONG_EFFECTIVE,
     LONG_VERSION,
+    LONG_CATALOGUE,
+    LONG_SECTION,
+    LONG_FORMAT,
+    LONG_RESTART,
+    LONG_FROM,
+    LONG_TO,
+    LONG_MONTHLY,
 };
 
 static const struct option long_opts[] = {
@@ -2109,6 +2985,13 @@ static const struct option long_opts[] = {
     {"reason", required_argument, NULL, LONG_REASON},
     {"effective", required_argument, NULL, LONG_EFFECTIVE},
     {"version", no_argument, NULL, LONG_VERSION},
+    {"catalogue", required_argument, NULL, LONG_CATALOGUE},
+    {"section", required_argument, NULL, LONG_SECTION},
+    {"format", required_argument, NULL, LONG_FORMAT},
+    {"restart", no_argument, NULL, LONG_RESTART},
+    {"from", required_argument, NULL, LONG_FROM},
+    {"to", required_argument, NULL, LONG_TO},
+    {"monthly", no_argument, NULL, LONG_MONTHLY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -2183,6 +3066,38 @@ int main(int argc, char **argv)
             cfg.effective = optarg;
             used |= OPT_EFFECTIVE;
             break;
+        case LONG_CATALOGUE:
+            if (cfg.n_catalogues == MAX_CATS)
+                return usage_error("--catalogue: at most %d", MAX_CATS);
+            cfg.catalogues[cfg.n_catalogues++] = optarg;
+            used |= OPT_CATALOGUE;
+            break;
+        case LONG_SECTION:
+            if (cfg.n_sections == MAX_CATS)
+                return usage_error("--section: at most %d", MAX_CATS);
+            cfg.sections[cfg.n_sections++] = optarg;
+            used |= OPT_SECTION;
+            break;
+        case LONG_FORMAT:
+            cfg.format = optarg;
+            used |= OPT_FORMAT;
+            break;
+        case LONG_RESTART:
+            cfg.restart = 1;
+            used |= OPT_RESTART;
+            break;
+        case LONG_FROM:
+            cfg.from = optarg;
+            used |= OPT_FROM;
+            break;
+        case LONG_TO:
+            cfg.to = optarg;
+            used |= OPT_TO;
+            break;
+        case LONG_MONTHLY:
+            cfg.monthly = 1;
+            used |= OPT_MONTHLY;
+            break;
         case LONG_VERSION:
             printf(PROG " %s\n", credit_version());
             return finish_output(0);
@@ -2197,7 +3112,8 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return usage_error("no command (health, whoami, units, query, get, push, catalogue)");
+        return usage_error("no command (health, whoami, units, query, get, push, catalogue, "
+                           "series, mandate, optin, verify, pending)");
     const char *name = argv[optind];
     const struct command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -2212,6 +3128,12 @@ int main(int argc, char **argv)
                            : strcmp(name, "get") == 0       ? "RECORD_ID"
                            : strcmp(name, "push") == 0      ? "FILE (or - for stdin)"
                            : strcmp(name, "health") == 0    ? "at most one SERVICE"
+                           : strcmp(name, "series") == 0    ? "USCC SECTION METRIC"
+                           : strcmp(name, "verify") == 0    ? "RECORD_ID verified|rejected"
+                           : strcmp(name, "mandate") == 0   ? "a subcommand (register, revoke, "
+                                                              "list)"
+                           : strcmp(name, "optin") == 0     ? "a subcommand (register, revoke, "
+                                                              "list)"
                            : strcmp(name, "catalogue") == 0 ? "a subcommand (list, show, diff, "
                                                               "propose, review, decide, history, "
                                                               "get)"

@@ -61,9 +61,8 @@ static int name_matches(const char *key, const char *name)
     return *k == '\0';
 }
 
-/* The field of d that JSON name `key` names, or NULL. */
-static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *d,
-                                                  const char *key)
+const ProtobufCFieldDescriptor *json_find_field(const ProtobufCMessageDescriptor *d,
+                                               const char *key)
 {
     for (unsigned i = 0; i < d->n_fields; i++)
         if (name_matches(key, d->fields[i].name))
@@ -313,6 +312,21 @@ static int days_in_month(int y, int m)
     if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return 29;
     return dm[m - 1];
+}
+
+int json_parse_date(const char *s, int *year, int *month, int *day)
+{
+    int y, m, d;
+
+    if (strlen(s) != 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) ||
+        s[7] != '-' || digits(s + 8, 2, &d))
+        return -1;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return -1;
+    *year = y;
+    *month = m;
+    *day = d;
+    return 0;
 }
 
 int json_parse_timestamp(const char *s, long long *seconds, int *nanos)
@@ -674,7 +688,7 @@ static int read_object(ProtobufCMessage *msg, json_object *obj, const char *pref
 
     json_object_object_foreach(obj, key, val)
     {
-        const ProtobufCFieldDescriptor *f = find_field(d, key);
+        const ProtobufCFieldDescriptor *f = json_find_field(d, key);
         const ProtobufCFieldDescriptor *kf, *vf;
         char path[PATH_MAX_LEN];
 
@@ -799,7 +813,7 @@ static void names_path(const struct names *s, char *buf, size_t size,
             map_f = NULL;
             continue;
         }
-        f = d ? find_field(d, key) : NULL;
+        f = d ? json_find_field(d, key) : NULL;
         path_append(buf, size, f ? f->name : key);
         arr_f = NULL;
         if (f && json_map_field(d, f, NULL, &map_v))
@@ -829,7 +843,7 @@ static int names_fail(const struct names *s, const char *name, int nul)
         join_path(path, sizeof path, obj, name);
         return fail(s->err, path, "field '%s': key \"%s\" given twice", obj, name);
     }
-    f = d ? find_field(d, name) : NULL;
+    f = d ? json_find_field(d, name) : NULL;
     join_path(path, sizeof path, obj, f ? f->name : name);
     return fail(s->err, path, "field '%s' given twice", path);
 }
@@ -975,6 +989,22 @@ static int check_names(const ProtobufCMessageDescriptor *d, const char *text, js
     return rc < 0 ? -1 : 0;
 }
 
+int json_read_tree(const ProtobufCMessageDescriptor *d, json_object *obj, ProtobufCMessage **out,
+                   json_in_error *err)
+{
+    if (!json_object_is_type(obj, json_type_object))
+        return fail(err, "", "expected a JSON object, got %s", type_name(obj));
+    ProtobufCMessage *msg = new_message(d);
+    if (!msg)
+        return fail(err, "", "out of memory");
+    if (read_object(msg, obj, "", err) != 0) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return -1;
+    }
+    *out = msg;
+    return 0;
+}
+
 int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
                       ProtobufCMessage **out, json_in_error *err)
 {
@@ -1007,29 +1037,16 @@ int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, siz
         free(buf);
         return rc;
     }
-    if (!json_object_is_type(root, json_type_object)) {
-        rc = fail(err, "", "expected a JSON object, got %s", type_name(root));
-        json_object_put(root);
-        free(buf);
-        return rc;
-    }
-    ProtobufCMessage *msg = new_message(d);
-    if (!msg) {
-        json_object_put(root);
-        free(buf);
-        return fail(err, "", "out of memory");
-    }
     /* The values first: an unknown field or a wrong value is the error to name before a name
      * given twice inside it. */
-    rc = read_object(msg, root, "", err);
-    if (rc == 0)
-        rc = check_names(d, buf, err);
+    ProtobufCMessage *msg = NULL;
+    rc = json_read_tree(d, root, &msg, err);
+    if (rc == 0 && (rc = check_names(d, buf, err)) != 0)
+        protobuf_c_message_free_unpacked(msg, NULL);
     json_object_put(root);
     free(buf);
-    if (rc != 0) {
-        protobuf_c_message_free_unpacked(msg, NULL);
+    if (rc != 0)
         return -1;
-    }
     *out = msg;
     return 0;
 }

@@ -36,6 +36,23 @@ typedef struct json_in_error {
 int json_read_message(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
                       ProtobufCMessage **out, json_in_error *err);
 
+struct json_object; /* json-c's value; callers of json_read_tree include <json-c/json.h> */
+
+/* As json_read_message, for a JSON object already built with json-c (the CSV reader builds one
+ * per row): `obj` is only read. The same rules and errors, except that a built object cannot
+ * hold a name twice, so there is nothing to check for that. */
+int json_read_tree(const ProtobufCMessageDescriptor *d, struct json_object *obj,
+                   ProtobufCMessage **out, json_in_error *err);
+
+/* The field of d that `name` names, by its proto name or its lowerCamelCase JSON name; NULL
+ * when none does. */
+const ProtobufCFieldDescriptor *json_find_field(const ProtobufCMessageDescriptor *d,
+                                               const char *name);
+
+/* Parses "YYYY-MM-DD", a real day of the proleptic Gregorian calendar from year 1 to 9999.
+ * Returns 0 with *year, *month and *day, or -1. */
+int json_parse_date(const char *text, int *year, int *month, int *day);
+
 /* Parses RFC 3339 text into seconds since the epoch and nanos, within 0001-01-01T00:00:00Z ..
  * 9999-12-31T23:59:59.999999999Z. Returns 0, or -1 if it is not such a time. */
 int json_parse_timestamp(const char *text, long long *seconds, int *nanos);

@@ -272,8 +272,8 @@ class CreditctlJsonMapsTest(InteropCase):
                 for w in words:
                     self.assertIn(w, r["reason"], r)
 
-        # The plain report says the same, a line each.
-        out, _ = self.run_ctl(1, ["push", path])
+        # The plain report says the same, a line each (--restart: the file was pushed to its end).
+        out, _ = self.run_ctl(1, ["push", "--restart", path])
         rest = out.splitlines()
         self.assertRegex(rest[0], SUMMARY_RE)
         self.assertEqual(SUMMARY_RE.match(rest[0]).groups(), ("5", "0", "0", "0", "0", "5"))

@@ -180,8 +180,10 @@ class CreditctlPushTest(InteropCase):
         self.check_mixed_rejections(out)
 
     def test_2_same_file_again_is_unchanged_and_still_exits_1(self):
+        # A file pushed to its end is not pushed again unless --restart says so (its state file,
+        # FILE.state, records the finished import: test_creditctl_catalogues covers that).
         path = write_file("mixed.jsonl", MIXED)
-        out, _ = self.run_ctl(1, ["push", path])
+        out, _ = self.run_ctl(1, ["push", "--restart", path])
         self.assertEqual(self.summary(out), (6, 3, 0, 3, 0, 3), out)
         self.check_mixed_rejections(out)
         # Only the good lines: exit 0, streamed and in batches of 2 alike.
@@ -189,12 +191,12 @@ class CreditctlPushTest(InteropCase):
         out, _ = self.run_ctl(0, ["push", good])
         self.assertEqual(out, "pushed 3 records: 3 accepted (0 created, 3 unchanged, "
                               "0 new versions), 0 rejected\n")
-        out, _ = self.run_ctl(0, ["push", "--batch", "2", good])
+        out, _ = self.run_ctl(0, ["push", "--restart", "--batch", "2", good])
         self.assertEqual(self.summary(out), (3, 3, 0, 3, 0, 0), out)
 
     def test_3_json_output_is_one_result_per_line_with_file_line_numbers(self):
         path = write_file("mixed.jsonl", MIXED)
-        out, _ = self.run_ctl(1, ["--json", "push", "--batch", "1", path])
+        out, _ = self.run_ctl(1, ["--json", "push", "--restart", "--batch", "1", path])
         results = [json.loads(line) for line in out.splitlines()]
         self.assertEqual([r["line"] for r in results], [1, 2, 3, 4, 6, 8])
         by_line = {r["line"]: r for r in results}

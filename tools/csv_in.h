@@ -1,0 +1,81 @@
+/*
+ * csv_in.h — read protobuf-c messages from CSV (RFC 4180), one message a row.
+ *
+ * The reader: fields separated by commas, rows by CRLF or LF; a field in double quotes may hold
+ * commas, line breaks (CRLF in a cell is read as LF, the one line break the node keeps in free
+ * text) and quotes (written twice, ""); a UTF-8 byte order mark before the header is skipped;
+ * an empty line is no row. Every cell must be UTF-8 text without NUL.
+ *
+ * The header row names each column by a field path in the message, dot-separated, each step a
+ * field's proto name or its lowerCamelCase JSON name: "subject.name", "declaration.conduct",
+ * "penalty.decision_date". A row becomes the message whose fields are its non-empty cells (an
+ * empty cell leaves the field unset). A cell's text is read as its field's type:
+ *   - strings as they are; integers and floats as decimal text; bools as true or false; enums
+ *     by value name (or number); bytes as base64;
+ *   - a google.protobuf.Timestamp column as RFC 3339 text ("2026-10-01T08:00:00+08:00");
+ *   - a credit.v1.Date column as "YYYY-MM-DD", or the date as three columns .year .month .day;
+ *   - "extra.CODE" (a map<string, ExtraValue>) as the entry CODE, its member chosen from the
+ *     text: a date YYYY-MM-DD is `date`, a whole number `integer`, another decimal number
+ *     `decimal`, true or false `flag`, anything else `text`. A header "extra.CODE:text" (or
+ *     :integer, :decimal, :flag, :date) says the member instead, for text that looks like a
+ *     number or a date.
+ * The cells are assembled into a JSON object and read by json_in.c (json_read_tree), so a
+ * value is checked exactly as in JSON Lines; an error names the column.
+ *
+ * Only creditctl uses it; it depends on protobuf-c, json-c and json_in.c.
+ */
+#ifndef CREDITCTL_CSV_IN_H
+#define CREDITCTL_CSV_IN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "json_in.h"
+
+typedef struct csv_reader csv_reader;
+
+/* One row as read: n cells (NUL-terminated, valid until the next csv_reader_next), the line
+ * the row starts on (the header is line 1) and, for a row that breaks the format, why. */
+typedef struct csv_row {
+    char **cells;
+    size_t n;
+    size_t line;
+    int bad;              /* the row breaks the format: column and reason say how */
+    size_t bad_column;    /* 1-based */
+    char bad_reason[128];
+} csv_row;
+
+/* A reader of `in` (which the caller keeps open, and closes after csv_reader_destroy). NULL when
+ * out of memory. */
+csv_reader *csv_reader_create(FILE *in);
+void csv_reader_destroy(csv_reader *r);
+
+/* Reads the next row. Returns 1 and *row (a bad row too: row->bad set, and reading goes on
+ * with the next line); 0 at the end of the input; -1 when the input cannot be read on
+ * (an unterminated quoted field, a read error, out of memory): *err says where and why. */
+int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err);
+
+/* Bytes of the input consumed so far (the byte order mark included). */
+uint64_t csv_reader_offset(const csv_reader *r);
+
+/* The columns of a header row, resolved against a message type. */
+typedef struct csv_columns csv_columns;
+
+/* Resolves the header `row` against message type d. Returns 0 and *out (free with
+ * csv_columns_destroy), or -1 with err naming the column: field = its header text, reason = "column
+ * 3 (subject.nmae): no field 'nmae' in credit.v1.Subject" (an unknown field, a field given twice,
+ * a column inside another column's value, a repeated field, a message named without a field). */
+int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *header,
+                       csv_columns **out, json_in_error *err);
+void csv_columns_destroy(csv_columns *c);
+
+/* Builds the message of a data row. Returns 0 and *out (free with
+ * protobuf_c_message_free_unpacked(*out, NULL)), or -1 with err: field the column's field path
+ * ("penalty.decision_date", "extra.code"; "" for a row of the wrong width or a bad row), reason
+ * a sentence that names the column ("column 4 (penalty.decision_date): ..."). */
+int csv_row_message(const csv_columns *c, const csv_row *row, ProtobufCMessage **out,
+                    json_in_error *err);
+
+#endif /* CREDITCTL_CSV_IN_H */
