@@ -7,7 +7,10 @@
  * (a) ingest: a streaming push of N penalty records vs the same records, packed with
  *     protobuf-c, written straight into a RocksDB store (one batch per 256, sync on and off);
  * (b) unary: PushBatch of one record vs WhoAmI, 4 threads on one client;
- * (c) query: OpenQuery ListRecords on random subjects, 16 threads, p50/p99 latency.
+ * (c) query: OpenQuery ListRecords on random subjects, 16 threads, p50/p99 latency;
+ * (d) industrial: the industrial platform registers an opt-in and streams N samples
+ *     (PushSamples, one stream) vs the same keys and values written straight into the series
+ *     family of a RocksDB store, in batches of the node's group (SAMPLE_GROUP), sync on.
  * Without --target it makes dev certificates and starts its own creditd in a temp dir, and
  * removes both at the end. The last line is the SUMMARY.
  */
@@ -40,6 +43,8 @@
 #define UNARY_THREADS 4
 #define QUERY_THREADS 16
 #define FILL_THREADS 4
+#define SAMPLE_GROUP 512 /* the samples the node writes in one batch (svc_industrial.c) */
+#define PLATFORM "ind-platform"
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
@@ -162,6 +167,8 @@ typedef struct bench_cfg {
     const char *ca, *cert, *key;
     long records, query_records;
     int seconds;
+    long samples;
+    const char *platform_cert, *platform_key; /* --target: the industrial platform's */
 } bench_cfg;
 
 static char tmp_dir[256];
@@ -269,14 +276,15 @@ static int node_stop(void)
     return code;
 }
 
-static credit_client *client_open(const bench_cfg *cfg)
+/* A client of the node as the unit of cert/key (NULL: the market bureau's, or --cert/--key). */
+static credit_client *client_open(const bench_cfg *cfg, const char *cert, const char *key)
 {
     credit_client_options o;
     credit_client_options_init(&o);
     o.target = cfg->target ? cfg->target : node_target;
     o.ca_file = cfg->target ? cfg->ca : ca_path;
-    o.cert_file = cfg->target ? cfg->cert : cert_path;
-    o.key_file = cfg->target ? cfg->key : key_path;
+    o.cert_file = cert ? cert : cfg->target ? cfg->cert : cert_path;
+    o.key_file = key ? key : cfg->target ? cfg->key : key_path;
     o.timeout_ms = 60000;
     credit_client *c = NULL;
     credit_status st;
@@ -326,11 +334,20 @@ static long push_stream(credit_client *c, const char *tag, long from, long count
     return created;
 }
 
-/* Packs and writes N records into a fresh store, RAW_GROUP per batch. Returns records/s. */
-static double raw_ingest(long n, int sync)
+/* Makes the key and value of item i of a raw run into key[] (klen) and a value buffer (vlen,
+ * *val grown as needed, *cap its size). Returns 0, or -1 when out of memory. */
+typedef int (*raw_item_fn)(void *ctx, long i, unsigned char *key, size_t *klen, uint8_t **val,
+                           size_t *vlen, size_t *cap);
+
+#define RAW_KEY_MAX 256
+
+/* Writes n items made by `make` into a fresh store in `dir_name` under tmp_dir, `group` per
+ * batch, into family `cf`, fsyncing each batch or not. Returns items/s, or -1. */
+static double raw_rate(const char *dir_name, long n, size_t group, int sync, store_cf cf,
+                       raw_item_fn make, void *ctx)
 {
     char dir[300], err[STORE_ERR_LEN];
-    snprintf(dir, sizeof dir, "%s/raw-%s", tmp_dir, sync ? "sync" : "nosync");
+    snprintf(dir, sizeof dir, "%s/%s", tmp_dir, dir_name);
     store_options so;
     store_options_init(&so);
     so.sync = sync;
@@ -340,32 +357,18 @@ static double raw_ingest(long n, int sync)
         return -1;
     }
     store_batch *b = store_batch_create();
-    penalty_input pi;
-    penalty_input_init(&pi);
     uint8_t *buf = NULL;
     size_t cap = 0;
-    uint64_t seed = sync ? 1 : 2;
     double rate = -1;
     double t0 = now_s();
     long i;
     for (i = 0; b && i < n; i++) {
-        penalty_input_set(&pi, sync ? "raws" : "rawn", (unsigned long)i);
-        size_t len = credit__v1__public_record_input__get_packed_size(&pi.in);
-        if (len > cap) {
-            uint8_t *nb = realloc(buf, len);
-            if (!nb)
-                break;
-            buf = nb;
-            cap = len;
-        }
-        credit__v1__public_record_input__pack(&pi.in, buf);
-        unsigned char key[32];
-        for (int k = 0; k < 4; k++) {
-            uint64_t v = splitmix(&seed);
-            memcpy(key + 8 * k, &v, 8);
-        }
-        store_batch_put(b, STORE_CF_RECORDS, key, sizeof key, buf, len);
-        if (store_batch_count(b) == RAW_GROUP || i == n - 1) {
+        unsigned char key[RAW_KEY_MAX];
+        size_t klen = 0, len = 0;
+        if (make(ctx, i, key, &klen, &buf, &len, &cap) != 0)
+            break;
+        store_batch_put(b, cf, key, klen, buf, len);
+        if (store_batch_count(b) == group || i == n - 1) {
             if (store_write(st, b, err) != 0) {
                 fprintf(stderr, "credit-bench: store_write: %s\n", err);
                 break;
@@ -379,6 +382,55 @@ static double raw_ingest(long n, int sync)
     store_batch_destroy(b);
     store_close(st);
     return rate;
+}
+
+/* Grows *val to hold len bytes. */
+static int reserve(uint8_t **val, size_t *cap, size_t len)
+{
+    if (len <= *cap)
+        return 0;
+    uint8_t *nb = realloc(*val, len);
+    if (!nb)
+        return -1;
+    *val = nb;
+    *cap = len;
+    return 0;
+}
+
+typedef struct raw_records {
+    penalty_input pi;
+    const char *tag;
+    uint64_t seed;
+} raw_records;
+
+/* A packed penalty under a random 32-byte key (a record id and more). */
+static int raw_record(void *ctx, long i, unsigned char *key, size_t *klen, uint8_t **val,
+                      size_t *vlen, size_t *cap)
+{
+    raw_records *r = ctx;
+    penalty_input_set(&r->pi, r->tag, (unsigned long)i);
+    size_t len = credit__v1__public_record_input__get_packed_size(&r->pi.in);
+    if (reserve(val, cap, len) != 0)
+        return -1;
+    credit__v1__public_record_input__pack(&r->pi.in, *val);
+    for (int k = 0; k < 4; k++) {
+        uint64_t v = splitmix(&r->seed);
+        memcpy(key + 8 * k, &v, 8);
+    }
+    *klen = 32;
+    *vlen = len;
+    return 0;
+}
+
+/* Packs and writes N records into a fresh store, RAW_GROUP per batch. Returns records/s. */
+static double raw_ingest(long n, int sync)
+{
+    raw_records r;
+    penalty_input_init(&r.pi);
+    r.tag = sync ? "raws" : "rawn";
+    r.seed = sync ? 1 : 2;
+    return raw_rate(sync ? "raw-sync" : "raw-nosync", n, RAW_GROUP, sync, STORE_CF_RECORDS,
+                    raw_record, &r);
 }
 
 /* --- (b) unary ---------------------------------------------------------------------------- */
@@ -529,18 +581,183 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* --- (d) industrial ---------------------------------------------------------------------- */
+
+static const char *const sample_metrics[] = {"electricity_kwh", "water_m3", "natural_gas_m3",
+                                             "peak_demand_kw"};
+#define SAMPLE_SECTION "ENERGY_USE"
+#define N_METRICS (sizeof sample_metrics / sizeof sample_metrics[0])
+
+static char enterprise[19];
+
+/* Sample i: the four ENERGY_USE metrics in turn, hourly, going back from `base`. */
+typedef struct sample_input {
+    Credit__V1__Sample s;
+    Google__Protobuf__Timestamp start;
+    int64_t base;
+} sample_input;
+
+static void sample_input_init(sample_input *x, int64_t base)
+{
+    credit__v1__sample__init(&x->s);
+    google__protobuf__timestamp__init(&x->start);
+    x->s.enterprise_uscc = enterprise;
+    x->s.section = SAMPLE_SECTION;
+    x->s.period_start = &x->start;
+    x->s.period_seconds = 3600;
+    x->base = base;
+}
+
+static void sample_input_set(sample_input *x, long i)
+{
+    x->s.metric = (char *)sample_metrics[(size_t)i % N_METRICS];
+    x->start.seconds = x->base - (int64_t)((size_t)i / N_METRICS) * 3600;
+    x->s.value = (double)(i % 1000) + 0.25;
+}
+
+/* The node's key and value of a sample (server/series.h): "<uscc>/<section>/<metric>/",
+ * be64(period start + 2^63), "/<platform>" -> a format byte, be64 of the double's bits, be32
+ * period seconds, be64(received at + 2^63): 21 bytes. Mirrored here, since the benchmark is
+ * built on the client library and the store alone. */
+static int raw_sample(void *ctx, long i, unsigned char *key, size_t *klen, uint8_t **val,
+                      size_t *vlen, size_t *cap)
+{
+    sample_input *x = ctx;
+    sample_input_set(x, i);
+    int n = snprintf((char *)key, RAW_KEY_MAX, "%s/%s/%s/", enterprise, SAMPLE_SECTION,
+                     x->s.metric);
+    if (n < 0 || (size_t)n + 9 + sizeof PLATFORM > RAW_KEY_MAX || reserve(val, cap, 21) != 0)
+        return -1;
+    store_put_be64(key + n, (uint64_t)x->start.seconds ^ (1ULL << 63));
+    key[n + 8] = '/';
+    memcpy(key + n + 9, PLATFORM, sizeof PLATFORM - 1);
+    *klen = (size_t)n + 9 + sizeof PLATFORM - 1;
+    uint64_t bits;
+    memcpy(&bits, &x->s.value, sizeof bits);
+    (*val)[0] = 1;
+    store_put_be64(*val + 1, bits);
+    for (int k = 0; k < 4; k++)
+        (*val)[9 + k] = (uint8_t)(x->s.period_seconds >> (24 - 8 * k));
+    store_put_be64(*val + 13, (uint64_t)time(NULL) ^ (1ULL << 63));
+    *vlen = 21;
+    return 0;
+}
+
+/* Registers the opt-in and streams n samples. Returns samples/s, or -1. */
+static double push_samples(credit_client *pc, long n, int64_t base)
+{
+    credit_status st;
+    Credit__V1__OptIn *o = NULL;
+    char digest[65];
+    uint64_t seed = 0xd16e57;
+    for (int k = 0; k < 4; k++)
+        snprintf(digest + 16 * k, 17, "%016llx", (unsigned long long)splitmix(&seed));
+    if (credit_client_optin_register(pc, enterprise, digest, "", &o, &st) == 0)
+        credit__v1__opt_in__free_unpacked(o, NULL);
+    else if (st.code != CREDIT_CODE_ALREADY_EXISTS) {
+        fprintf(stderr, "credit-bench: opt-in: %s %s\n", credit_code_name(st.code), st.message);
+        return -1;
+    }
+    sample_input x;
+    sample_input_init(&x, base);
+    credit_sample_pusher *p = NULL;
+    double t0 = now_s();
+    if (credit_sample_pusher_create(pc, 0, &p, &st) != 0) {
+        fprintf(stderr, "credit-bench: sample pusher: %s %s\n", credit_code_name(st.code),
+                st.message);
+        return -1;
+    }
+    for (long i = 0; i < n; i++) {
+        sample_input_set(&x, i);
+        if (credit_sample_pusher_add(p, &x.s, &st) != 0)
+            break; /* finish says why */
+    }
+    Credit__V1__SampleSummary *sum = NULL;
+    int rc = credit_sample_pusher_finish(p, &sum, &st);
+    double el = now_s() - t0;
+    credit_sample_pusher_destroy(p);
+    if (rc != 0) {
+        fprintf(stderr, "credit-bench: sample stream: %s %s\n", credit_code_name(st.code),
+                st.message);
+        return -1;
+    }
+    long stored = (long)(sum->accepted + sum->unchanged);
+    if (stored != n)
+        fprintf(stderr, "credit-bench: samples: %ld of %ld stored; first rejection: %s: %s\n",
+                stored, n, sum->n_rejections ? sum->rejections[0]->field : "-",
+                sum->n_rejections ? sum->rejections[0]->reason : "-");
+    else if (sum->unchanged)
+        printf("industrial: %llu of the samples were already stored (an earlier run)\n",
+               (unsigned long long)sum->unchanged);
+    credit__v1__sample_summary__free_unpacked(sum, NULL);
+    return stored == n ? (double)n / el : -1;
+}
+
+/* Phase (d): prints its figures; returns node rate / raw rate, 0 when skipped, -1 on failure. */
+static double industrial_phase(const bench_cfg *cfg)
+{
+    char cert[512], key[512];
+    const char *c_path = cfg->platform_cert, *k_path = cfg->platform_key;
+    if (!cfg->target) {
+        snprintf(cert, sizeof cert, "%.400s/tls/units/" PLATFORM ".crt", tmp_dir);
+        snprintf(key, sizeof key, "%.400s/tls/units/" PLATFORM ".key", tmp_dir);
+        c_path = cert;
+        k_path = key;
+    } else if (!c_path || !k_path) {
+        printf("industrial: skipped (--target without --platform-cert/--platform-key)\n");
+        return 0;
+    }
+    credit_client *pc = client_open(cfg, c_path, k_path);
+    if (!pc)
+        return -1;
+    /* Whole hours, ending a day ago: the node takes no period in the future. */
+    int64_t base = ((int64_t)time(NULL) - 86400) / 3600 * 3600;
+    double node_rate = push_samples(pc, cfg->samples, base);
+    credit_client_destroy(pc);
+    if (node_rate <= 0)
+        return -1;
+    sample_input x;
+    sample_input_init(&x, base);
+    double raw = raw_rate("raw-series", cfg->samples, SAMPLE_GROUP, 1, STORE_CF_SERIES, raw_sample,
+                          &x);
+    if (raw <= 0)
+        return -1;
+    printf("industrial: node PushSamples stream %10.0f samples/s (%ld samples, one stream)\n",
+           node_rate, cfg->samples);
+    printf("industrial: raw RocksDB, sync on   %10.0f samples/s (batches of %d, same keys and "
+           "values)\n",
+           raw, SAMPLE_GROUP);
+    printf("industrial: industrial_ratio (node / raw sync on) = %.2f\n", node_rate / raw);
+    fflush(stdout);
+    return node_rate / raw;
+}
+
 /* --- main --------------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
                "FILE]\n"
-               "                    [--records N] [--query-records N] [--seconds S]\n");
+               "                    [--platform-cert FILE --platform-key FILE]\n"
+               "                    [--records N] [--query-records N] [--seconds S] "
+               "[--samples N]\n"
+               "  --records N        records of the ingest phase (default 20000)\n"
+               "  --query-records N  records in the store before the query phase (100000)\n"
+               "  --seconds S        length of each timed phase (5)\n"
+               "  --samples N        samples of the industrial phase (200000)\n"
+               "  --platform-cert, --platform-key\n"
+               "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
+               "and key\n"
+               "                     for the industrial phase (without them it is skipped)\n"
+               "The last line is: SUMMARY ingest_ratio=R unary_ratio=R query_p50_ms=MS "
+               "query_p99_ms=MS\n"
+               "                  industrial_ratio=R (node samples/s over raw RocksDB; n/a "
+               "when skipped)\n");
 }
 
 static int parse_args(int argc, char **argv, bench_cfg *cfg)
 {
-    *cfg = (bench_cfg){CREDITD_PATH, NULL, NULL, NULL, NULL, 20000, 100000, 5};
+    *cfg = (bench_cfg){CREDITD_PATH, NULL, NULL, NULL, NULL, 20000, 100000, 5, 200000, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -563,6 +780,15 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             cfg->cert = v;
         else if (strcmp(a, "--key") == 0)
             cfg->key = v;
+        else if (strcmp(a, "--platform-cert") == 0)
+            cfg->platform_cert = v;
+        else if (strcmp(a, "--platform-key") == 0)
+            cfg->platform_key = v;
+        else if (strcmp(a, "--samples") == 0) {
+            cfg->samples = strtol(v, &end, 10);
+            if (*end || cfg->samples < 1)
+                return usage(stderr), -1;
+        }
         else if (strcmp(a, "--records") == 0) {
             cfg->records = strtol(v, &end, 10);
             if (*end || cfg->records < 1)
@@ -597,6 +823,7 @@ int main(int argc, char **argv)
     snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
     for (unsigned i = 0; i < N_SUBJECTS; i++)
         make_uscc(subjects[i], 31000000u + i * 7919u);
+    make_uscc(enterprise, 41000000u);
 
     const char *tmpbase = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/credit-bench-XXXXXX",
@@ -609,7 +836,7 @@ int main(int argc, char **argv)
     credit_client *c = NULL;
     if (!cfg.target && node_start(cfg.creditd) != 0)
         goto out;
-    c = client_open(&cfg);
+    c = client_open(&cfg, NULL, NULL);
     if (!c)
         goto out;
     printf("credit-bench: target %s (%s), client unit market\n",
@@ -743,14 +970,27 @@ int main(int argc, char **argv)
     printf("query: latency p50 %.2f ms, p99 %.2f ms (%zu calls)\n", p50, p99, total);
     fflush(stdout);
 
+    /* (d) */
+    double industrial_ratio = industrial_phase(&cfg);
+    if (industrial_ratio < 0) {
+        fprintf(stderr, "credit-bench: industrial phase failed\n");
+        goto out;
+    }
+
     credit_client_destroy(c);
     c = NULL;
     if (node_stop() != 0)
         goto out;
     rmrf(tmp_dir);
     tmp_dir[0] = '\0';
-    printf("SUMMARY ingest_ratio=%.2f unary_ratio=%.2f query_p50_ms=%.2f query_p99_ms=%.2f\n",
-           ingest_ratio, unary_ratio, p50, p99);
+    char ind[32];
+    if (industrial_ratio > 0)
+        snprintf(ind, sizeof ind, "%.2f", industrial_ratio);
+    else
+        snprintf(ind, sizeof ind, "n/a");
+    printf("SUMMARY ingest_ratio=%.2f unary_ratio=%.2f query_p50_ms=%.2f query_p99_ms=%.2f "
+           "industrial_ratio=%s\n",
+           ingest_ratio, unary_ratio, p50, p99, ind);
     return 0;
 
 out:
