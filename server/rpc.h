@@ -83,6 +83,17 @@ typedef struct rpc_service {
     int audited; /* 1: every call is written to the audit log (see rpc_hooks.on_done) */
 } rpc_service;
 
+/* Defines `const rpc_service name` for a registered-units service whose every call is
+ * audited (all of the node's own services): the descriptor and a handler table array. */
+#define RPC_REGISTERED_SERVICE(name, desc, table)                                                  \
+    const rpc_service name = {                                                                     \
+        .descriptor = &(desc),                                                                     \
+        .handlers = (table),                                                                       \
+        .n_handlers = sizeof(table) / sizeof((table)[0]),                                          \
+        .auth = RPC_AUTH_REGISTERED,                                                               \
+        .audited = 1,                                                                              \
+    }
+
 /* The verified peer of a call, as the TLS layer saw it. Strings are NUL-terminated. */
 typedef struct rpc_peer {
     char identity[256];     /* SAN URI (urn:credit:unit:...) if any, else "cn:<common name>" */

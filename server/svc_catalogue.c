@@ -582,10 +582,5 @@ static const rpc_handler handlers[] = {
     {.method = "ListChanges", .on_message = list_changes},
 };
 
-const rpc_service catalogue_governance_service = {
-    .descriptor = &credit__v1__catalogue_governance__descriptor,
-    .handlers = handlers,
-    .n_handlers = sizeof handlers / sizeof handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
-};
+RPC_REGISTERED_SERVICE(catalogue_governance_service, credit__v1__catalogue_governance__descriptor,
+                       handlers);

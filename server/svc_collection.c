@@ -568,7 +568,8 @@ static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, 
     store_batch *b = store_batch_create();
     if (!b || stage(n, b, next, why) != 0) {
         store_batch_destroy(b);
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "%s; nothing was stored", b ? why : "out of memory");
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "%s; nothing was stored",
+                   b ? why : "out of memory");
         return;
     }
     const Credit__V1__RecordMeta *m = next->record->meta;
@@ -1159,24 +1160,17 @@ static const rpc_handler voluntary_handlers[] = {
     {.method = "Verify", .on_message = verify},
 };
 
-#define SERVICE(name, desc, table)                                                                 \
-    const rpc_service name = {                                                                     \
-        .descriptor = &desc,                                                                       \
-        .handlers = table,                                                                         \
-        .n_handlers = sizeof table / sizeof table[0],                                              \
-        .auth = RPC_AUTH_REGISTERED,                                                               \
-        .audited = 1,                                                                              \
-    }
-
-SERVICE(public_collection_service, credit__v1__public_credit_collection__descriptor,
-        public_handlers);
+RPC_REGISTERED_SERVICE(public_collection_service, credit__v1__public_credit_collection__descriptor,
+                       public_handlers);
 /* The service-unit collection has exactly the public one's methods. */
-SERVICE(service_unit_collection_service, credit__v1__service_unit_collection__descriptor,
-        public_handlers);
-SERVICE(association_collection_service, credit__v1__association_collection__descriptor,
-        association_handlers);
-SERVICE(voluntary_declaration_service, credit__v1__voluntary_declaration__descriptor,
-        voluntary_handlers);
+RPC_REGISTERED_SERVICE(service_unit_collection_service,
+                       credit__v1__service_unit_collection__descriptor,
+                       public_handlers);
+RPC_REGISTERED_SERVICE(association_collection_service,
+                       credit__v1__association_collection__descriptor,
+                       association_handlers);
+RPC_REGISTERED_SERVICE(voluntary_declaration_service, credit__v1__voluntary_declaration__descriptor,
+                       voluntary_handlers);
 
 static const kind kinds[] = {
     {&public_collection_service, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "public records", 0,

@@ -997,10 +997,6 @@ static const rpc_handler handlers[] = {
     {.method = "ListOptIns", .on_message = list_opt_ins},
 };
 
-const rpc_service industrial_collection_service = {
-    .descriptor = &credit__v1__industrial_data_collection__descriptor,
-    .handlers = handlers,
-    .n_handlers = sizeof handlers / sizeof handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
-};
+RPC_REGISTERED_SERVICE(industrial_collection_service,
+                       credit__v1__industrial_data_collection__descriptor,
+                       handlers);

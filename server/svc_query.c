@@ -360,18 +360,7 @@ static const rpc_handler gov_handlers[] = {
     {.method = "GetSeries", .on_message = gov_series},
 };
 
-const rpc_service open_query_service = {
-    .descriptor = &credit__v1__open_query__descriptor,
-    .handlers = open_handlers,
-    .n_handlers = sizeof open_handlers / sizeof open_handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
-};
+RPC_REGISTERED_SERVICE(open_query_service, credit__v1__open_query__descriptor, open_handlers);
 
-const rpc_service government_sharing_service = {
-    .descriptor = &credit__v1__government_sharing__descriptor,
-    .handlers = gov_handlers,
-    .n_handlers = sizeof gov_handlers / sizeof gov_handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
-};
+RPC_REGISTERED_SERVICE(government_sharing_service, credit__v1__government_sharing__descriptor,
+                       gov_handlers);

@@ -377,10 +377,4 @@ static const rpc_handler handlers[] = {
     {.method = "BindIdentity", .on_message = bind_identity},
 };
 
-const rpc_service unit_registry_service = {
-    .descriptor = &credit__v1__unit_registry__descriptor,
-    .handlers = handlers,
-    .n_handlers = sizeof handlers / sizeof handlers[0],
-    .auth = RPC_AUTH_REGISTERED,
-    .audited = 1,
-};
+RPC_REGISTERED_SERVICE(unit_registry_service, credit__v1__unit_registry__descriptor, handlers);
