@@ -739,40 +739,87 @@ ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *
     return (ProtobufCMessage *)m;
 }
 
-static int walk(ProtobufCMessage *m, char *path, size_t len, size_t cap, catalog_leaf_fn fn,
-                void *arg)
+static int walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor **chain, size_t depth,
+                catalog_leaf_fn fn, void *arg)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
 
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        int n, rc;
+        int rc;
 
-        if (f->label == PROTOBUF_C_LABEL_REPEATED || !catalog_field_set(m, f))
+        if (f->label == PROTOBUF_C_LABEL_REPEATED || !catalog_field_set(m, f) ||
+            depth == CATALOG_WALK_MAX)
             continue;
-        n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", f->name);
-        if (n < 0 || (size_t)n >= cap - len)
-            continue; /* deeper than any dimension can be */
+        chain[depth] = f;
         if (f->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(f))
-            rc = walk(*(ProtobufCMessage **)((char *)m + f->offset), path, len + (size_t)n, cap,
-                      fn, arg);
+            rc = walk(*(ProtobufCMessage **)((char *)m + f->offset), chain, depth + 1, fn, arg);
         else
-            rc = fn(arg, m, f, path);
-        path[len] = '\0';
+            rc = fn(arg, m, f, chain, depth + 1);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-int catalog_walk(ProtobufCMessage *m, const char *prefix, catalog_leaf_fn fn, void *arg)
+int catalog_walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
+                 size_t n_prefix, catalog_leaf_fn fn, void *arg)
 {
-    char path[CODE_MAX * (CATALOG_PATH_MAX + 2)];
-    int n = snprintf(path, sizeof path, "%s", prefix ? prefix : "");
+    const ProtobufCFieldDescriptor *chain[CATALOG_WALK_MAX];
 
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (n_prefix >= CATALOG_WALK_MAX)
         return 0;
-    return walk(m, path, (size_t)n, sizeof path, fn, arg);
+    memcpy(chain, prefix, n_prefix * sizeof *chain);
+    return walk(m, chain, n_prefix, fn, arg);
+}
+
+static int same_chain(const catalog_dim *dim, const ProtobufCFieldDescriptor *const *chain,
+                      size_t depth, int stored)
+{
+    const ProtobufCFieldDescriptor *const *path = stored ? dim->rec : dim->in;
+
+    if ((stored ? dim->rec_depth : dim->depth) != depth)
+        return 0;
+    for (size_t i = depth; i-- > 0;) {
+        if (path[i] != chain[i])
+            return 0;
+    }
+    return 1;
+}
+
+const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
+                                        const ProtobufCFieldDescriptor *const *chain,
+                                        size_t depth, int stored)
+{
+    if (depth == 0 || depth > CATALOG_PATH_MAX)
+        return NULL;
+    for (size_t i = 0; i < s->n_dims; i++) {
+        if (same_chain(&s->dims[i], chain, depth, stored))
+            return &s->dims[i];
+    }
+    for (size_t i = 0; i < s->def->n_common; i++) {
+        if (same_chain(&s->def->common[i], chain, depth, stored))
+            return &s->def->common[i];
+    }
+    return NULL;
+}
+
+const char *catalog_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
+                               char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    if (cap == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; i < depth && len < cap; i++) {
+        int n = snprintf(buf + len, cap - len, "%s%s", i ? "." : "", chain[i]->name);
+
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+    return buf;
 }
 
 /* --- Changes ------------------------------------------------------------------------------ */

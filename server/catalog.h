@@ -150,12 +150,29 @@ ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *
  * non-zero number or enum, true. */
 int catalog_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 
+#define CATALOG_WALK_MAX 8 /* the deepest leaf catalog_walk reaches */
+
 /* Calls fn for every leaf field that holds a value under `m`: scalars, strings and enums, and
- * credit.v1.Date messages as one value. `path` is the dotted field path from the root (in a
- * buffer of the walker's; copy it to keep it). Repeated and map fields are not walked. Stops
- * and returns fn's value when fn returns non-zero; else 0. */
+ * credit.v1.Date messages as one value. chain[0..depth) is the leaf's field path from the root
+ * as descriptors: the walk's `prefix` (the fields that lead from the root to m), then the
+ * fields below m, the leaf last (chain[depth - 1] is f). chain is the walker's; copy it to
+ * keep it. Repeated and map fields, and leaves deeper than CATALOG_WALK_MAX, are not walked.
+ * Stops and returns fn's value when fn returns non-zero; else 0. n_prefix must be below
+ * CATALOG_WALK_MAX. */
 typedef int (*catalog_leaf_fn)(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                               const char *path);
-int catalog_walk(ProtobufCMessage *m, const char *prefix, catalog_leaf_fn fn, void *arg);
+                               const ProtobufCFieldDescriptor *const *chain, size_t depth);
+int catalog_walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
+                 size_t n_prefix, catalog_leaf_fn fn, void *arg);
+
+/* The section's dimension (its own or a common one) whose field path is chain[0..depth), from
+ * the input message (stored 0) or from the stored record (1); NULL when none is. Compares
+ * descriptors, not names: the push and read paths call it for every value. */
+const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
+                                        const ProtobufCFieldDescriptor *const *chain,
+                                        size_t depth, int stored);
+
+/* The dotted names of chain[0..depth) into buf[cap] ("subject.name"); returns buf. */
+const char *catalog_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
+                               char *buf, size_t cap);
 
 #endif /* CREDIT_CATALOG_H */

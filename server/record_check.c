@@ -726,14 +726,16 @@ struct undeclared {
 
 /* catalog_walk: a value given in a field that is no dimension of the section. */
 static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
-                           const char *path)
+                           const ProtobufCFieldDescriptor *const *chain, size_t depth)
 {
     struct undeclared *u = arg;
+    char path[96];
 
     (void)m;
     (void)fd;
-    if (catalog_dim_by_field(u->sec, path))
+    if (catalog_dim_by_chain(u->sec, chain, depth, 0))
         return 0;
+    catalog_chain_path(chain, depth, path, sizeof path);
     return reject(u->f, INVALID, path,
                   "is not a dimension of %s records in catalogue version %u; leave it out",
                   u->sec->s->code, u->sec->version);
@@ -831,7 +833,7 @@ static int check_dimensions(const record_view *in, const catalog_section *sec,
             fd->descriptor == &google__protobuf__timestamp__descriptor ||
             !catalog_field_set(in->message, fd))
             continue;
-        if (catalog_walk(*(ProtobufCMessage **)((char *)in->message + fd->offset), fd->name,
+        if (catalog_walk(*(ProtobufCMessage **)((char *)in->message + fd->offset), &fd, 1,
                          undeclared_leaf, &u) != 0)
             return -1;
     }

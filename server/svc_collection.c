@@ -446,6 +446,7 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
 
 typedef struct stream_state {
     ProtobufCMessage *pending[PUSH_GROUP];
+    const char *pending_ids[PUSH_GROUP]; /* their source record ids, borrowed from them */
     size_t n_pending;
     int next_index; /* index of pending[0] */
     results r;
@@ -482,16 +483,15 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
     /* A stream is a sequence of pushes: a source record seen again in the same group is
      * pushed after the group before it is written, so it is UNCHANGED or a new version as
      * it would be in a later call (a batch, written at once, refuses the repeat instead). */
-    const kind *k = kind_of(call);
-    record_view cv, pv;
-    record_view_of(copy, k->catalogue, &cv);
+    record_view v;
+    record_view_of(copy, kind_of(call)->catalogue, &v);
     for (size_t i = 0; i < s->n_pending; i++) {
-        record_view_of(s->pending[i], k->catalogue, &pv);
-        if (strcmp(pv.source_record_id, cv.source_record_id) == 0) {
+        if (strcmp(s->pending_ids[i], v.source_record_id) == 0) {
             flush_stream(call, s);
             break;
         }
     }
+    s->pending_ids[s->n_pending] = v.source_record_id;
     s->pending[s->n_pending++] = copy;
     if (s->n_pending == PUSH_GROUP)
         flush_stream(call, s);

@@ -81,10 +81,10 @@ struct clearing {
 };
 
 static int clear_above(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                       const char *path)
+                       const ProtobufCFieldDescriptor *const *chain, size_t depth)
 {
     const struct clearing *c = arg;
-    const catalog_dim *dim = c->sec ? catalog_dim_by_field(c->sec, path) : NULL;
+    const catalog_dim *dim = c->sec ? catalog_dim_by_chain(c->sec, chain, depth, 1) : NULL;
 
     if (!dim || (int)dim->d->tier > (int)c->t)
         clear_field(m, f);
@@ -129,17 +129,27 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
         c.sec = catalog_public_section(cv, rec->meta->category);
     else if (rec->meta)
         c.sec = catalog_find_section(cv, rec->meta->catalogue, rec->meta->section);
-    if (s)
-        catalog_walk(&s->base, "subject", clear_above, &c);
-    if (rec->meta && rec->meta->association)
-        catalog_walk(&rec->meta->association->base, "association", clear_above, &c);
+    /* The stored record's paths: meta.subject..., meta.association..., then the body. */
+    const ProtobufCFieldDescriptor *meta[2] = {
+        protobuf_c_message_descriptor_get_field_by_name(&credit__v1__record__descriptor, "meta"),
+        NULL};
+    if (s) {
+        meta[1] = protobuf_c_message_descriptor_get_field_by_name(
+            &credit__v1__record_meta__descriptor, "subject");
+        catalog_walk(&s->base, meta, 2, clear_above, &c);
+    }
+    if (rec->meta && rec->meta->association) {
+        meta[1] = protobuf_c_message_descriptor_get_field_by_name(
+            &credit__v1__record_meta__descriptor, "association");
+        catalog_walk(&rec->meta->association->base, meta, 2, clear_above, &c);
+    }
     body = protobuf_c_message_descriptor_get_field(&credit__v1__record__descriptor,
                                                    (unsigned)rec->body_case);
     if (body) {
         ProtobufCMessage *m = *(ProtobufCMessage **)((char *)rec + body->offset);
 
         if (m)
-            catalog_walk(m, body->name, clear_above, &c);
+            catalog_walk(m, &body, 1, clear_above, &c);
     }
     clear_extra(rec, &c);
 }
