@@ -11,7 +11,17 @@ What it gives the test modules:
 - `Node`: one creditd on 127.0.0.1:0 with its own data directory and stderr log. `stop()`
   insists on exit status 0, which also catches AddressSanitizer's leak report.
 - `run_creditd()`: run creditd with arguments expected to be refused, without a port.
-- `channel()`: a mutual-TLS channel for a unit code or a certificate path.
+- `SharedNodeCase`: a TestCase base with one node for the whole class.
+- `channel()`: a mutual-TLS channel for a unit code or a certificate path; `Stubs`, a base for a
+  module's stubs of one unit, with the public collection and both tiers.
+- Identifiers made from the standards (`make_uscc()`, `make_resident_id()`) and, per module,
+  ones no other test uses (`Fresh`); the demo's `MARKET_USCC` and a representative's `REP_ID`.
+- Dates and records: `utc_today()`, `recent_day()`, `pdate()`, `tstamp()`, `json_date()`;
+  `legal_subject()`, `person_subject()`, `legal_ref()` and a valid `penalty_input()`;
+  `RECORD_ID_RE` and `PushAssertions` (`assertResult()`, `assertRejected()` on push results).
+- creditctl: `run_creditctl()` and `creditctl_as()`, `CtlModule` (a module's node and temporary
+  directory), `CtlCase` (`assertExit()`, `push_summary()`) and `penalty_json()`, a penalty as
+  creditctl's printer writes it.
 
 Environment (set by ctest): CREDITD (the binary), CREDIT_SOURCE_DIR (the repository root),
 CREDIT_DESC (the build's descriptor set; informational here).
@@ -19,6 +29,9 @@ CREDIT_DESC (the build's descriptor set; informational here).
 Every call in these tests carries a timeout (CALL_TIMEOUT) so that nothing hangs.
 """
 
+import calendar
+import datetime
+import itertools
 import os
 import queue
 import re
@@ -32,6 +45,7 @@ import time
 import unittest
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 CALL_TIMEOUT = 10.0  # seconds, for every RPC
 START_TIMEOUT = 30.0  # seconds until "listening on ..." appears
@@ -109,6 +123,10 @@ _compile_protos()
 # Re-exported for the test modules.
 from credit.v1 import unit_pb2, unit_pb2_grpc  # noqa: E402,F401
 from grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402,F401
+# For the record builders and Stubs below.
+from credit.v1 import record_pb2 as R  # noqa: E402
+from credit.v1 import record_pb2_grpc as R_grpc  # noqa: E402
+from credit.v1 import sharing_pb2_grpc as S_grpc  # noqa: E402
 
 # --- Certificates -----------------------------------------------------------------------------
 
@@ -315,6 +333,179 @@ class InteropCase(unittest.TestCase):
         return err
 
 
+class Stubs:
+    """One unit's stubs on one node's port, over one channel `ch` (closed by close(), or at the
+    end of a with block): collect (PublicCreditCollection), open (OpenQuery) and gov
+    (GovernmentSharing). A module's subclass adds the stubs and calls of its own services."""
+
+    def __init__(self, port, who, tls=None):
+        self.who = who
+        self.ch = channel(port, who, tls=tls)
+        self.collect = R_grpc.PublicCreditCollectionStub(self.ch)
+        self.open = S_grpc.OpenQueryStub(self.ch)
+        self.gov = S_grpc.GovernmentSharingStub(self.ch)
+
+    def close(self):
+        self.ch.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def push(self, *records):
+        """PushBatch of public-catalogue records."""
+        return self.collect.PushBatch(R.PushBatchRequest(records=list(records)),
+                                      timeout=CALL_TIMEOUT)
+
+    def list_all(self, tier, ref, catalogues=(), sections=(), categories=(), page_size=0):
+        """Every record of a subject in the tier ("gov" or "open"), following next_page_token."""
+        stub = self.gov if tier == "gov" else self.open
+        out, token = [], ""
+        for _ in range(1000):
+            resp = stub.ListRecords(
+                R.ListRecordsRequest(subject=ref, catalogues=list(catalogues),
+                                     sections=list(sections), categories=list(categories),
+                                     page_size=page_size, page_token=token),
+                timeout=CALL_TIMEOUT)
+            out.extend(resp.records)
+            token = resp.next_page_token
+            if not token:
+                return out
+        raise AssertionError("ListRecords never returned an empty next_page_token")
+
+
+# --- Fresh identifiers, dates and records ------------------------------------------------------
+
+MARKET_USCC = "11500227MB1607285C"  # the market bureau's own (certs/demo-units.tsv)
+REP_ID = "500120199310080297"       # a legal representative (a valid GB 11643 number)
+
+
+class Fresh:
+    """Identifiers no other test of a module uses, all numbered by one counter of the module's
+    own, so that a module makes the same ones in the same order however it is run. USCCs are
+    companies (91) in the district (500227) numbered from uscc_base + 1; resident identity
+    numbers are born on day 1 to 28 of the month `born` (YYYYMM). A module keeps one and takes
+    its methods as functions:
+
+        _fresh = harness.Fresh(uscc_base=100000)
+        fresh_uscc = _fresh.uscc
+    """
+
+    def __init__(self, uscc_base, born="198001"):
+        self._serial = itertools.count(1)
+        self.uscc_base = uscc_base
+        self.born = born
+
+    def number(self):
+        """The counter's next number, for what a module numbers itself."""
+        return next(self._serial)
+
+    def uscc(self):
+        """A valid USCC: a company (91) in the district (500227)."""
+        return make_uscc("91500227MA%06d" % (self.number() + self.uscc_base))
+
+    def person_id(self):
+        """A valid resident identity number."""
+        n = self.number()
+        return make_resident_id("500120%s%02d%03d" % (self.born, 1 + n % 28, n % 1000))
+
+    def src(self, prefix):
+        """A source record id, <prefix>-<number>."""
+        return "%s-%d" % (prefix, self.number())
+
+
+def utc_today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def recent_day(days_ago=30):
+    """The day `days_ago` days before today, on a day <= 28 so that month arithmetic is plain
+    (by default a decision date well in the past)."""
+    d = utc_today() - datetime.timedelta(days=days_ago)
+    return d.replace(day=min(d.day, 28))
+
+
+def pdate(d):
+    """A datetime.date as a credit.v1.Date."""
+    return R.Date(year=d.year, month=d.month, day=d.day)
+
+
+def tstamp(d):
+    """09:00 UTC on day d."""
+    return timestamp_pb2.Timestamp(seconds=calendar.timegm(d.timetuple()) + 9 * 3600)
+
+
+def json_date(d):
+    """A datetime.date as proto3 JSON writes a credit.v1.Date."""
+    return {"year": d.year, "month": d.month, "day": d.day}
+
+
+def legal_subject(uscc, rep_id=REP_ID, name="璧山测试有限公司 Test Co"):
+    """A company with its legal representative."""
+    return R.Subject(kind=R.LEGAL_PERSON, name=name, identifier=uscc,
+                     legal_representative="张三 Zhang San",
+                     legal_representative_id_type=R.RESIDENT_ID,
+                     legal_representative_id_number=rep_id)
+
+
+def person_subject(resident_id, name="李四 Li Si"):
+    return R.Subject(kind=R.NATURAL_PERSON, name=name, identifier=resident_id)
+
+
+def legal_ref(uscc):
+    return R.SubjectRef(kind=R.LEGAL_PERSON, identifier=uscc)
+
+
+RECORD_ID_RE = re.compile(r"^[0-9a-f]{32}$")  # a record id: 32 lower-case hex digits
+
+
+class PushAssertions:
+    """A TestCase mixin: assertions on one result (credit.v1.PushResult) of a pushed batch."""
+
+    def assertResult(self, res, index, outcome, version=None, record_id=None):
+        """Record `index` was taken with `outcome` (and `version` and `record_id`, if given)."""
+        what = "result %d: %s" % (index, res)
+        self.assertEqual(res.index, index, what)
+        self.assertEqual(R.PushOutcome.Name(res.outcome), R.PushOutcome.Name(outcome), what)
+        self.assertRegex(res.record_id, RECORD_ID_RE, what)
+        if version is not None:
+            self.assertEqual(res.version, version, what)
+        if record_id is not None:
+            self.assertEqual(res.record_id, record_id, what)
+
+    def assertRejected(self, res, index, code, field):
+        """Record `index` was REJECTED with status `code` on `field`, giving a reason."""
+        what = "result %d: %s" % (index, res)
+        self.assertEqual(res.index, index, what)
+        self.assertEqual(R.PushOutcome.Name(res.outcome), "REJECTED", what)
+        self.assertEqual(res.code, code.value[0], "%s: code should be %s" % (what, code.name))
+        self.assertEqual(res.field, field, what)
+        self.assertTrue(res.reason.strip(), "%s: no reason" % what)
+        self.assertEqual(res.record_id, "", what)
+
+
+def penalty_input(src, subject, severity=R.GENERAL, decision=None, end=None, fine=500000,
+                  unit_uscc=MARKET_USCC, authority="区市场监督管理局",
+                  facts="在经营场所发布虚假广告"):
+    """A valid penalty of `subject` as the market bureau pushes it (another unit: unit_uscc and
+    authority), decided on `decision` (default: 30 days ago, recent_day()), its publicity
+    ending on `end` (default: none given, so the node's default applies)."""
+    decision = decision or recent_day(30)
+    pen = R.Penalty(
+        decision_document_number="璧罚〔%s〕" % src, violation_type="虚假宣传",
+        violation_facts=facts, legal_basis="《广告法》第五十五条",
+        penalty_category="罚款", content="罚款人民币5000元", fine_amount_fen=fine,
+        decision_date=pdate(decision), authority=authority, authority_uscc=unit_uscc,
+        source_unit_uscc=unit_uscc, severity=severity)
+    if end is not None:
+        pen.publicity_end_date.CopyFrom(pdate(end))
+    return R.PublicRecordInput(source_record_id=src, category=R.CATEGORY_PENALTY,
+                               subject=subject, occurred_at=tstamp(decision), penalty=pen)
+
+
 # --- The node ---------------------------------------------------------------------------------
 
 def _log_tail(path, limit=12000):
@@ -514,10 +705,37 @@ def run_creditd(args, timeout=START_TIMEOUT):
     return p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
+class SharedNodeCase(InteropCase):
+    """One node for the whole class (started in setUpClass with the flags NODE_FLAGS, stopped
+    with exit status 0 in tearDownClass)."""
+
+    NODE_FLAGS = ()
+    node = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node(extra=cls.NODE_FLAGS, name=cls.__name__)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.node is not None:
+            cls.node.stop()
+
+
 # --- creditctl ---------------------------------------------------------------------------------
 
 CREDITCTL = os.path.join(os.path.dirname(os.path.dirname(CREDITD)), "tools", "creditctl")
 CREDITCTL_TIMEOUT = 30.0  # seconds for one run, under AddressSanitizer
+
+# The first line of `creditctl push` of records: pushed, accepted (created, unchanged, new
+# versions), rejected.
+PUSH_SUMMARY_RE = re.compile(r"^pushed (\d+) records: (\d+) accepted \((\d+) created, "
+                             r"(\d+) unchanged, (\d+) new versions\), (\d+) rejected$")
+
+
+def require_creditctl():
+    if not os.access(CREDITCTL, os.X_OK):
+        raise RuntimeError("creditctl not built at %s" % CREDITCTL)
 
 
 def ctl_env(extra=None):
@@ -556,3 +774,85 @@ def run_creditctl(args, env=None, stdin_text=None):
             continue
         raise AssertionError("creditctl %s: sanitizer report:\n%s" % (" ".join(args), err))
     raise AssertionError("unreachable")
+
+
+def creditctl_as(port, who, args, env=None, stdin_text=None):
+    """run_creditctl() as unit `who` against the node on `port` (ctl_flags() before `args`)."""
+    return run_creditctl(ctl_flags(port, who) + list(args), env=env, stdin_text=stdin_text)
+
+
+class CtlModule:
+    """A creditctl test module's state: one node (`node`) and a temporary directory (`tmp`).
+    Call setup() from setUpModule (it also makes the module's PKI) and teardown() from
+    tearDownModule. A module may subclass it for state of its own."""
+
+    def __init__(self, name):
+        self.name = name
+        self.node = None
+        self.tmp = None
+
+    def setup(self):
+        setup_module()
+        require_creditctl()
+        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
+        self.node = Node(name=self.name)
+
+    def teardown(self):
+        try:
+            if self.node is not None:
+                self.node.stop()  # insists on exit status 0
+        finally:
+            if self.tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            teardown_module()
+
+    def write(self, name, text):
+        """Writes `text` as it is (no newline translation) to <tmp>/name; returns the path."""
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return path
+
+    def write_lines(self, name, lines):
+        """Writes `lines`, each ended by a newline, to <tmp>/name; returns the path."""
+        return self.write(name, "\n".join(lines) + "\n")
+
+
+class CtlCase(InteropCase):
+    """Assertions on creditctl runs."""
+
+    def assertExit(self, want, result, args, who=None):
+        """`result`, the (exit status, stdout, stderr) of creditctl `args` (run as `who`, if
+        given, for the message), has exit status `want`. Returns (stdout, stderr)."""
+        rc, out, err = result
+        self.assertEqual(rc, want, "creditctl %s%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s"
+                         % (" ".join(args), "" if who is None else " (as %s)" % who, rc, want,
+                            out, err))
+        return out, err
+
+    def push_summary(self, out):
+        """The numbers of the first line of `creditctl push` output (PUSH_SUMMARY_RE)."""
+        m = PUSH_SUMMARY_RE.match(out.splitlines()[0])
+        self.assertIsNotNone(m, out)
+        return tuple(int(x) for x in m.groups())
+
+
+def penalty_json(src, uscc, name, facts="在经营场所发布虚假广告", fine="500000"):
+    """A GENERAL penalty of company `uscc` (named `name`) decided 30 days ago by the market
+    bureau, as creditctl's printer writes it (proto3 JSON: lowerCamelCase, enum names, int64 as
+    a string)."""
+    d = recent_day(30)
+    return {
+        "sourceRecordId": src, "category": "CATEGORY_PENALTY",
+        "subject": {"kind": "LEGAL_PERSON", "name": name, "identifier": uscc,
+                    "legalRepresentative": "张三 Zhang San",
+                    "legalRepresentativeIdType": "RESIDENT_ID",
+                    "legalRepresentativeIdNumber": REP_ID},
+        "occurredAt": "%sT09:00:00Z" % d.isoformat(),
+        "penalty": {
+            "decisionDocumentNumber": "璧罚〔%s〕" % src, "violationType": "虚假宣传",
+            "violationFacts": facts, "legalBasis": "《广告法》第五十五条",
+            "penaltyCategory": "罚款", "content": "罚款人民币5000元", "fineAmountFen": fine,
+            "decisionDate": json_date(d), "authority": "区市场监督管理局",
+            "authorityUscc": MARKET_USCC, "sourceUnitUscc": MARKET_USCC,
+            "severity": "GENERAL"}}

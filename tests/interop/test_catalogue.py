@@ -25,9 +25,6 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_catalogue
 """
 
-import calendar
-import datetime
-import itertools
 import os
 import re
 import time
@@ -42,19 +39,13 @@ from harness import CALL_TIMEOUT, InteropCase, Node
 from credit.v1 import catalogue_pb2 as C
 from credit.v1 import catalogue_pb2_grpc as C_grpc
 from credit.v1 import record_pb2 as R
-from credit.v1 import record_pb2_grpc as R_grpc
-from credit.v1 import sharing_pb2_grpc as S_grpc
 from grpc.reflection.v1 import reflection_pb2 as refl_pb2
 from grpc.reflection.v1 import reflection_pb2_grpc as refl_grpc
 
 SC = grpc.StatusCode
 
-make_uscc = harness.make_uscc
 setUpModule = harness.setup_module
 tearDownModule = harness.teardown_module
-
-MARKET_USCC = "11500227MB1607285C"  # market's own (certs/demo-units.tsv)
-REP_ID = "500120199310080297"       # a legal representative
 
 CHANGE_ID_RE = re.compile(r"^CR-[0-9]{6,}$")
 GOVERNMENT_KINDS = ("OFFICE", "DEPARTMENT", "SERVICE_UNIT", "MUNICIPAL")
@@ -63,59 +54,23 @@ EFFECT_DELAY = 4      # seconds from approval until a scheduled version takes ef
 EFFECT_POLL = 15.0    # seconds to wait for it at most
 CLOCK_SLACK = 5       # seconds between the node's clock and ours, for recorded times
 
-_serial = itertools.count(1)
-
 
 # --- Identifiers, dates and records ------------------------------------------------------------
 
-def fresh_uscc():
-    """A valid USCC no other test uses: a company (91) in the district (500227)."""
-    return make_uscc("91500227MA%06d" % (next(_serial) + 300000))
-
-
-def fresh_src(prefix):
-    return "%s-%d" % (prefix, next(_serial))
-
-
-def utc_today():
-    return datetime.datetime.now(datetime.timezone.utc).date()
-
-
-def recent_decision(days_ago=30):
-    """A decision date well in the past, on a day <= 28 so that month arithmetic is plain."""
-    d = utc_today() - datetime.timedelta(days=days_ago)
-    return d.replace(day=min(d.day, 28))
-
-
-def pdate(d):
-    return R.Date(year=d.year, month=d.month, day=d.day)
-
-
-def tstamp(d):
-    """09:00 UTC on day d."""
-    return timestamp_pb2.Timestamp(seconds=calendar.timegm(d.timetuple()) + 9 * 3600)
+# Companies from 91500227MA300001 on.
+_fresh = harness.Fresh(uscc_base=300000)
+fresh_uscc = _fresh.uscc
+fresh_src = _fresh.src
 
 
 def legal_subject(uscc):
-    return R.Subject(kind=R.LEGAL_PERSON, name="璧山目录测试有限公司 Catalogue Test Co",
-                     identifier=uscc, legal_representative="张三 Zhang San",
-                     legal_representative_id_type=R.RESIDENT_ID,
-                     legal_representative_id_number=REP_ID)
+    return harness.legal_subject(uscc, name="璧山目录测试有限公司 Catalogue Test Co")
 
 
 def penalty_input(src, uscc=None, fine=500000, remarks="", extra=None):
     """A valid GENERAL penalty as market pushes it; `extra` maps codes to ExtraValues."""
-    decision = recent_decision(30)
-    pen = R.Penalty(
-        decision_document_number="璧罚〔%s〕" % src, violation_type="虚假宣传",
-        violation_facts="在经营场所发布虚假广告", legal_basis="《广告法》第五十五条",
-        penalty_category="罚款", content="罚款人民币5000元", fine_amount_fen=fine,
-        decision_date=pdate(decision), authority="区市场监督管理局",
-        authority_uscc=MARKET_USCC, source_unit_uscc=MARKET_USCC, severity=R.GENERAL,
-        remarks=remarks)
-    rec = R.PublicRecordInput(source_record_id=src, category=R.CATEGORY_PENALTY,
-                              subject=legal_subject(uscc or fresh_uscc()),
-                              occurred_at=tstamp(decision), penalty=pen)
+    rec = harness.penalty_input(src, legal_subject(uscc or fresh_uscc()), fine=fine)
+    rec.penalty.remarks = remarks
     for code, value in (extra or {}).items():
         rec.extra[code].CopyFrom(value)
     return rec
@@ -150,23 +105,13 @@ def remove_change(code, section="PENALTY"):
 
 # --- Calls -------------------------------------------------------------------------------------
 
-class Unit:
-    """Stubs for one unit on one node's port (a channel opened per use, closed afterwards)."""
+class Unit(harness.Stubs):
+    """Stubs for one unit on one node's port (a channel opened per use, closed afterwards): the
+    catalogue's (cat) and harness.Stubs' (push() and the tiers)."""
 
     def __init__(self, port, who):
-        self.who = who
-        self.ch = harness.channel(port, who)
+        super().__init__(port, who)
         self.cat = C_grpc.CatalogueGovernanceStub(self.ch)
-        self.collect = R_grpc.PublicCreditCollectionStub(self.ch)
-        self.open = S_grpc.OpenQueryStub(self.ch)
-        self.gov = S_grpc.GovernmentSharingStub(self.ch)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.ch.close()
-        return False
 
     # Catalogue
     def versions(self):
@@ -204,10 +149,6 @@ class Unit:
         raise AssertionError("no dimension %s in PUBLIC/%s" % (code, section))
 
     # Records
-    def push(self, *records):
-        return self.collect.PushBatch(R.PushBatchRequest(records=list(records)),
-                                      timeout=CALL_TIMEOUT)
-
     def gov_record(self, rid):
         return self.gov.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT).record
 
@@ -294,17 +235,8 @@ class OwnNodeCase(CatalogueCase):
         self.node.stop()
 
 
-class SharedNodeCase(CatalogueCase):
+class SharedNodeCase(CatalogueCase, harness.SharedNodeCase):
     """One node for the whole class (started in setUpClass, stopped with exit status 0)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(name=cls.__name__)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.node is not None:
-            cls.node.stop()
 
 
 # --- 1. Reading --------------------------------------------------------------------------------
@@ -390,7 +322,7 @@ class WorkflowTests(SharedNodeCase):
     """Nothing here approves a change: the node stays at version 1."""
 
     def new_code(self, prefix="wf"):
-        return "%s_%d" % (prefix, next(_serial))
+        return "%s_%d" % (prefix, _fresh.number())
 
     def test_propose_by_a_finance_unit_or_a_subject_is_denied_naming_the_government_kinds(self):
         with self.unit("office") as o:
@@ -587,7 +519,7 @@ class WorkflowTests(SharedNodeCase):
 class AddedDimensionTest(OwnNodeCase):
 
     def test_an_extra_dimension_is_refused_before_approval_then_accepted_stored_and_shown(self):
-        rectified = R.ExtraValue(date=pdate(recent_decision(5)))
+        rectified = R.ExtraValue(date=harness.pdate(harness.recent_day(5)))
         rec = penalty_input(fresh_src("add-extra"), extra={"rectified_on": rectified})
         as_text = penalty_input(fresh_src("add-text"),
                                 extra={"rectified_on": R.ExtraValue(text="2024-05-01")})

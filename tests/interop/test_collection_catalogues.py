@@ -41,26 +41,23 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_collection_catalogues
 """
 
-import calendar
 import datetime
 import hashlib
-import itertools
 import re
 import unittest
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 import harness
-from harness import CALL_TIMEOUT, InteropCase, Node
+from harness import CALL_TIMEOUT
+from harness import MARKET_USCC, REP_ID  # market's own; a legal representative
+from harness import legal_ref, pdate, person_subject, tstamp, utc_today
 
 from credit.v1 import association_pb2 as A
 from credit.v1 import association_pb2_grpc as A_grpc
 from credit.v1 import record_pb2 as R
-from credit.v1 import record_pb2_grpc as R_grpc
 from credit.v1 import service_unit_pb2 as SU
 from credit.v1 import service_unit_pb2_grpc as SU_grpc
-from credit.v1 import sharing_pb2_grpc as S_grpc
 from credit.v1 import voluntary_pb2 as V
 from credit.v1 import voluntary_pb2_grpc as V_grpc
 
@@ -70,10 +67,8 @@ STREAM_TIMEOUT = 60.0  # a batch of 1000 records, under AddressSanitizer
 
 # Identifiers from the brief and certs/demo-units.tsv.
 ACME_USCC = "91500227MA5UACME5L"     # subj-acme, a SUBJECT unit
-MARKET_USCC = "11500227MB1607285C"   # market's own
 OFFICE_USCC = "11500227MB1729565U"   # the office's own
 PLATFORM_USCC = "51500227MJP654324C"  # assoc-platform's own
-REP_ID = "500120199310080297"        # a legal representative
 BAD_USCC = "91230500MA1B3N1N2X"      # wrong check character
 PLATFORM = "assoc-platform"
 
@@ -94,34 +89,19 @@ assert make_uscc(BAD_USCC[:16]) != BAD_USCC
 assert make_resident_id(REP_ID[:17]) == REP_ID
 assert re.match(r"^[0-9a-f]{64}$", DIGEST)
 
-_serial = itertools.count(1)
-
-
-def fresh_uscc():
-    """A valid USCC no other test uses: a company (91) in the district (500227)."""
-    return make_uscc("91500227MA%06d" % (next(_serial) + 500000))
+# Companies from 91500227MA500001 on; people born 1981-02-01 .. 1981-02-28.
+_fresh = harness.Fresh(uscc_base=500000, born="198102")
+fresh_uscc = _fresh.uscc
+fresh_person_id = _fresh.person_id
+fresh_src = _fresh.src
 
 
 def fresh_assoc_uscc():
     """A valid USCC no other test uses: a social organisation (51) in the district."""
-    return make_uscc("51500227MJ%06d" % (next(_serial) + 600000))
-
-
-def fresh_person_id():
-    """A valid resident identity number no other test uses (born 1981-02-01 .. 1981-02-28)."""
-    n = next(_serial)
-    return make_resident_id("500120198102%02d%03d" % (1 + n % 28, n % 1000))
-
-
-def fresh_src(prefix):
-    return "%s-%d" % (prefix, next(_serial))
+    return make_uscc("51500227MJ%06d" % (_fresh.number() + 600000))
 
 
 # --- Dates -------------------------------------------------------------------------------------
-
-def utc_today():
-    return datetime.datetime.now(datetime.timezone.utc).date()
-
 
 def days_ago(n):
     return utc_today() - datetime.timedelta(days=n)
@@ -132,26 +112,10 @@ def future_day():
     return utc_today() + datetime.timedelta(days=3)
 
 
-def pdate(d):
-    return R.Date(year=d.year, month=d.month, day=d.day)
-
-
-def tstamp(d):
-    """09:00 UTC on day d."""
-    return timestamp_pb2.Timestamp(seconds=calendar.timegm(d.timetuple()) + 9 * 3600)
-
-
 # --- Records -----------------------------------------------------------------------------------
 
 def legal_subject(uscc, rep_id=REP_ID, name="璧山申报测试有限公司 Declared Test Co"):
-    return R.Subject(kind=R.LEGAL_PERSON, name=name, identifier=uscc,
-                     legal_representative="张三 Zhang San",
-                     legal_representative_id_type=R.RESIDENT_ID,
-                     legal_representative_id_number=rep_id)
-
-
-def person_subject(resident_id, name="李四 Li Si"):
-    return R.Subject(kind=R.NATURAL_PERSON, name=name, identifier=resident_id)
+    return harness.legal_subject(uscc, rep_id, name)
 
 
 def acme_subject():
@@ -168,10 +132,6 @@ def assoc_ref(uscc):
 
 def assoc_subject(uscc):
     return R.Subject(kind=R.SOCIAL_ORGANISATION, name=assoc_name(uscc), identifier=uscc)
-
-
-def legal_ref(uscc):
-    return R.SubjectRef(kind=R.LEGAL_PERSON, identifier=uscc)
 
 
 def declaration_input(src, subject, section="GOOD_CONDUCT", when=None):
@@ -261,30 +221,18 @@ def text(value):
     return R.ExtraValue(text=value)
 
 
-RECORD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
 # --- Calls -------------------------------------------------------------------------------------
 
-class Calls:
-    """Stubs for one unit on one node's port (a channel opened per use, closed afterwards)."""
+class Calls(harness.Stubs):
+    """Stubs for one unit on one node's port (a channel opened per use, closed afterwards): the
+    three services' (su, assoc, vol) and harness.Stubs' (the public collection and the tiers:
+    push(), list_all())."""
 
     def __init__(self, port, who):
-        self.who = who
-        self.ch = harness.channel(port, who)
+        super().__init__(port, who)
         self.su = SU_grpc.ServiceUnitCollectionStub(self.ch)
         self.assoc = A_grpc.AssociationCollectionStub(self.ch)
         self.vol = V_grpc.VoluntaryDeclarationStub(self.ch)
-        self.public = R_grpc.PublicCreditCollectionStub(self.ch)
-        self.open = S_grpc.OpenQueryStub(self.ch)
-        self.gov = S_grpc.GovernmentSharingStub(self.ch)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.ch.close()
-        return False
 
     def push_su(self, *records):
         return self.su.PushBatch(SU.ServiceUnitBatchRequest(records=list(records)),
@@ -298,29 +246,9 @@ class Calls:
         return self.vol.PushBatch(V.VoluntaryBatchRequest(records=list(records)),
                                   timeout=CALL_TIMEOUT)
 
-    def push_public(self, *records):
-        return self.public.PushBatch(R.PushBatchRequest(records=list(records)),
-                                     timeout=CALL_TIMEOUT)
-
     def get(self, tier, rid):
         stub = self.gov if tier == "gov" else self.open
         return stub.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
-
-    def list_all(self, tier, ref, catalogues=(), sections=(), categories=(), page_size=0):
-        """Every record of a subject in the tier, following next_page_token."""
-        stub = self.gov if tier == "gov" else self.open
-        out, token = [], ""
-        for _ in range(1000):
-            resp = stub.ListRecords(
-                R.ListRecordsRequest(subject=ref, catalogues=list(catalogues),
-                                     sections=list(sections), categories=list(categories),
-                                     page_size=page_size, page_token=token),
-                timeout=CALL_TIMEOUT)
-            out.extend(resp.records)
-            token = resp.next_page_token
-            if not token:
-                return out
-        raise AssertionError("ListRecords never returned an empty next_page_token")
 
     def pending(self, page_size=500):
         """The whole verification queue, following next_page_token."""
@@ -363,42 +291,16 @@ def ids_of(records):
     return sorted(r.meta.record_id for r in records)
 
 
-class SharedNodeCase(InteropCase):
-    """One node for the whole class (started in setUpClass, stopped with exit status 0)."""
-
-    node = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(name=cls.__name__)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.node is not None:
-            cls.node.stop()
+class SharedNodeCase(harness.PushAssertions, harness.SharedNodeCase):
+    """One node for the whole class, and the assertions on push results."""
 
     def calls(self, who):
         return Calls(self.node.port, who)
 
     def assertResult(self, res, index, outcome, version=None, record_id=None):
-        what = "result %d: %s" % (index, res)
-        self.assertEqual(res.index, index, what)
-        self.assertEqual(R.PushOutcome.Name(res.outcome), R.PushOutcome.Name(outcome), what)
-        self.assertRegex(res.record_id, RECORD_ID_RE, what)
-        self.assertEqual(res.code, 0, what)
-        if version is not None:
-            self.assertEqual(res.version, version, what)
-        if record_id is not None:
-            self.assertEqual(res.record_id, record_id, what)
-
-    def assertRejected(self, res, index, code, field):
-        what = "result %d: %s" % (index, res)
-        self.assertEqual(res.index, index, what)
-        self.assertEqual(R.PushOutcome.Name(res.outcome), "REJECTED", what)
-        self.assertEqual(res.code, code.value[0], "%s: code should be %s" % (what, code.name))
-        self.assertEqual(res.field, field, what)
-        self.assertTrue(res.reason.strip(), "%s: no reason" % what)
-        self.assertEqual(res.record_id, "", what)
+        """harness.PushAssertions.assertResult, and the result's code is 0."""
+        super().assertResult(res, index, outcome, version, record_id)
+        self.assertEqual(res.code, 0, "result %d: %s" % (index, res))
 
     def assertResults(self, resp, batch, expected):
         """expected[i]: (outcome,) or (outcome, version) or (code, field); each checked in a
@@ -633,7 +535,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         subj = legal_subject(uscc)
         others = {
             "VoluntaryDeclaration": lambda o, src: o.push_vol(claim_input(src, subj)),
-            "PublicCreditCollection": lambda o, src: o.push_public(
+            "PublicCreditCollection": lambda o, src: o.push(
                 R.PublicRecordInput(
                     source_record_id=src, category=R.CATEGORY_REWARD, subject=subj,
                     occurred_at=tstamp(days_ago(10)),
@@ -706,7 +608,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
                                 A.AssociationCorrectRequest(record_id=rid, record=as_assoc,
                                                             reason=reason))
             as_public = licence_input(rec.source_record_id, uscc)
-            self.assertRpcFails(SC.FAILED_PRECONDITION, t.public.Correct,
+            self.assertRpcFails(SC.FAILED_PRECONDITION, t.collect.Correct,
                                 R.CorrectRequest(record_id=rid, record=as_public, reason=reason))
             res = t.su.Correct(SU.ServiceUnitCorrectRequest(record_id=rid, record=fixed,
                                                             reason=reason),
@@ -724,7 +626,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         # A public record is not corrected through the service-unit service either.
         pub = licence_input(fresh_src("su8-pub"), uscc)
         with self.calls("market") as m:
-            pid = m.push_public(pub).results[0].record_id
+            pid = m.push(pub).results[0].record_id
             self.assertRpcFails(SC.FAILED_PRECONDITION, m.su.Correct,
                                 SU.ServiceUnitCorrectRequest(
                                     record_id=pid, reason=reason,
@@ -744,7 +646,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         with self.calls("town-bicheng") as t:
             self.assertRpcFails(SC.INVALID_ARGUMENT, t.su.Withdraw,
                                 R.WithdrawRequest(record_id=rid), contains="reason")
-            for stub in (t.vol, t.assoc, t.public):
+            for stub in (t.vol, t.assoc, t.collect):
                 with self.subTest(service=type(stub).__name__):
                     self.assertRpcFails(SC.FAILED_PRECONDITION, stub.Withdraw,
                                         R.WithdrawRequest(record_id=rid, reason=reason))
@@ -1512,7 +1414,7 @@ class SharingTests(SharedNodeCase):
         out = {}
         lic = licence_input(fresh_src(tag + "-lic"), uscc)
         with self.calls("market") as m:
-            out["licence"] = (m.push_public(lic).results[0].record_id, lic)
+            out["licence"] = (m.push(lic).results[0].record_id, lic)
         good = declaration_input(fresh_src(tag + "-good"), subj, "GOOD_CONDUCT")
         bad = declaration_input(fresh_src(tag + "-bad"), subj, "BAD_CONDUCT")
         with self.calls("town-bicheng") as t:

@@ -15,26 +15,18 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_creditctl
 """
 
-import calendar
-import datetime
 import json
 import os
 import re
 import unittest
 
-from google.protobuf import timestamp_pb2
-
 import harness
-from harness import CALL_TIMEOUT, InteropCase, Node
+from harness import CALL_TIMEOUT, RECORD_ID_RE, CtlCase
+from harness import MARKET_USCC, REP_ID  # market's own; a legal representative
 
 from credit.v1 import record_pb2 as R
 from credit.v1 import record_pb2_grpc as R_grpc
 
-CTL = harness.CREDITCTL
-
-MARKET_USCC = "11500227MB1607285C"
-REP_ID = "500120199310080297"  # a legal representative (valid GB 11643 number)
-RECORD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 RFC3339_UTC_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3,9})?Z$")
 
 
@@ -48,45 +40,18 @@ SUBJECT_USCC = make_uscc("91500227MA%06d" % 731001)
 
 def penalty_input(src, uscc):
     """A valid GENERAL penalty decided 30 days ago, as the market bureau pushes it."""
-    d = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=30)
-    d = d.replace(day=min(d.day, 28))
-    date = R.Date(year=d.year, month=d.month, day=d.day)
-    subject = R.Subject(kind=R.LEGAL_PERSON, name="璧山测试有限公司 \"Quote\" Co", identifier=uscc,
-                        legal_representative="张三 Zhang San",
-                        legal_representative_id_type=R.RESIDENT_ID,
-                        legal_representative_id_number=REP_ID)
-    pen = R.Penalty(
-        decision_document_number="璧罚〔%s〕" % src, violation_type="虚假宣传",
-        violation_facts="在经营场所发布虚假广告\n\t(line two)", legal_basis="《广告法》第五十五条",
-        penalty_category="罚款", content="罚款人民币5000元", fine_amount_fen=500000,
-        decision_date=date, authority="区市场监督管理局", authority_uscc=MARKET_USCC,
-        source_unit_uscc=MARKET_USCC, severity=R.GENERAL)
-    occurred = timestamp_pb2.Timestamp(seconds=calendar.timegm(d.timetuple()) + 9 * 3600)
-    return R.PublicRecordInput(source_record_id=src, category=R.CATEGORY_PENALTY,
-                               subject=subject, occurred_at=occurred, penalty=pen)
+    return harness.penalty_input(
+        src, harness.legal_subject(uscc, name="璧山测试有限公司 \"Quote\" Co"),
+        facts="在经营场所发布虚假广告\n\t(line two)")
 
 
-class _State:
-    node = None
+class _State(harness.CtlModule):
     record_id = None
 
 
-S = _State()
-
-
-def setUpModule():
-    harness.setup_module()
-    if not os.access(CTL, os.X_OK):
-        raise RuntimeError("creditctl not built at %s" % CTL)
-    S.node = Node(name="creditctl")
-
-
-def tearDownModule():
-    try:
-        if S.node is not None:
-            S.node.stop()  # insists on exit status 0
-    finally:
-        harness.teardown_module()
+S = _State("creditctl")
+setUpModule = S.setup
+tearDownModule = S.teardown
 
 
 def flags(who="tax"):
@@ -99,7 +64,7 @@ def ctl(args, who="tax", env=None, use_flags=True):
                                  env=harness.ctl_env(env))
 
 
-class CreditctlTest(InteropCase):
+class CreditctlTest(CtlCase):
 
     @classmethod
     def setUpClass(cls):
@@ -111,12 +76,6 @@ class CreditctlTest(InteropCase):
             res = resp.results[0]
             assert res.outcome == R.CREATED, "push failed: %s" % res
             S.record_id = res.record_id
-
-    def assertExit(self, want, result, args):
-        rc, out, err = result
-        self.assertEqual(rc, want, "creditctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s"
-                         % (" ".join(args), rc, want, out, err))
-        return out, err
 
     def run_ok(self, args, who="tax", **kw):
         return self.assertExit(0, ctl(args, who, **kw), args)

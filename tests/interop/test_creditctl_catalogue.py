@@ -26,9 +26,7 @@ import re
 import unittest
 
 import harness
-from harness import InteropCase, Node
-
-CTL = harness.CREDITCTL
+from harness import CtlCase, Node
 
 RFC3339_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3,9})?Z"
 CHANGE_ID_RE = re.compile(r"^\S+$")
@@ -58,15 +56,14 @@ PROPOSAL = {
 
 def setUpModule():
     harness.setup_module()
-    if not os.access(CTL, os.X_OK):
-        raise RuntimeError("creditctl not built at %s" % CTL)
+    harness.require_creditctl()
 
 
 def tearDownModule():
     harness.teardown_module()
 
 
-class _CatalogueCase(InteropCase):
+class _CatalogueCase(CtlCase):
     """One node for the class; creditctl runs against it as a unit of the demo PKI."""
 
     node = None
@@ -85,14 +82,7 @@ class _CatalogueCase(InteropCase):
     @classmethod
     def ctl(cls, args, who="tax", stdin_text=None):
         """Runs creditctl as `who`; returns (exit status, stdout, stderr)."""
-        return harness.run_creditctl(harness.ctl_flags(cls.node.port, who) + list(args),
-                                     env=harness.ctl_env(), stdin_text=stdin_text)
-
-    def assertExit(self, want, result, args):
-        rc, out, err = result
-        self.assertEqual(rc, want, "creditctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s"
-                         % (" ".join(args), rc, want, out, err))
-        return out, err
+        return harness.creditctl_as(cls.node.port, who, args, stdin_text=stdin_text)
 
     def run_ok(self, args, who="tax", stdin_text=None):
         return self.assertExit(0, self.ctl(args, who, stdin_text), args)

@@ -20,30 +20,26 @@ Run (from tests/interop/):
 """
 
 import csv
-import datetime
 import hashlib
 import io
 import json
 import os
 import pty
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
 import harness
-from harness import CALL_TIMEOUT, InteropCase, Node
+from harness import CALL_TIMEOUT, CtlCase, json_date, recent_day
+from harness import MARKET_USCC, REP_ID  # market's own; a legal representative
 
 from credit.v1 import record_pb2 as R
 from credit.v1 import sharing_pb2_grpc as S_grpc
 
 CTL = harness.CREDITCTL
 
-MARKET_USCC = "11500227MB1607285C"
-REP_ID = "500120199310080297"
 ACME = "91500227MA5UACME5L"  # subj-acme's own code
 BAD_USCC = "91230500MA1B3N1N2X"  # wrong check character
 SU_SUBJECT = harness.make_uscc("91500227MA%06d" % 741001)
@@ -57,21 +53,10 @@ NO_OPTIN = harness.make_uscc("91500227MA%06d" % 741008)
 DIGEST = hashlib.sha256(b"signed consent of the enterprise").hexdigest()
 EVIDENCE = hashlib.sha256(b"the donation receipt").hexdigest()
 
-RECORDS_RE = re.compile(r"^pushed (\d+) records: (\d+) accepted \((\d+) created, (\d+) unchanged, "
-                        r"(\d+) new versions\), (\d+) rejected$")
 SAMPLES_RE = re.compile(r"^pushed (\d+) samples: (\d+) accepted, (\d+) unchanged, (\d+) rejected$")
 SKIPPED_RE = re.compile(r"^skipped (\d+) rows \(to line (\d+)\) acknowledged by an earlier run: "
                         r"(\d+) accepted \((\d+) created, (\d+) unchanged, (\d+) new versions\), "
                         r"(\d+) rejected$")
-
-
-def day(days_ago):
-    d = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=days_ago)
-    return d.replace(day=min(d.day, 28))
-
-
-def jdate(d):
-    return {"year": d.year, "month": d.month, "day": d.day}
 
 
 def legal(uscc, name="璧山目录测试有限公司 Catalogue Test Co"):
@@ -80,11 +65,11 @@ def legal(uscc, name="璧山目录测试有限公司 Catalogue Test Co"):
 
 
 def occurred(days_ago=10):
-    return "%sT09:00:00+08:00" % day(days_ago).isoformat()
+    return "%sT09:00:00+08:00" % recent_day(days_ago).isoformat()
 
 
 def su_line(src, section="GOOD_CONDUCT", conduct="清理河道 cleaned the river", **decl):
-    body = {"conduct": conduct, "conductDate": jdate(day(12)), "basis": "村规民约第三条",
+    body = {"conduct": conduct, "conductDate": json_date(recent_day(12)), "basis": "村规民约第三条",
             "place": "璧城街道"}
     if section == "BAD_CONDUCT":
         body["evidenceReference"] = "EV-" + src
@@ -100,17 +85,17 @@ def assoc_line(src, section="MEMBER", assoc=ASSOC):
     if section == "GOVERNANCE":
         rec["subject"] = dict(legal(assoc, "璧山测试商会 Test Chamber"), kind="SOCIAL_ORGANISATION")
         rec["governance"] = {"team": "会长一名、秘书长一名", "rules": "章程第五条",
-                             "reportedOn": jdate(day(20))}
+                             "reportedOn": json_date(recent_day(20))}
     else:
         rec["subject"] = legal(MEMBER)
-        rec["member"] = {"rating": "AAA", "award": "诚信会员", "evaluatedOn": jdate(day(20))}
+        rec["member"] = {"rating": "AAA", "award": "诚信会员", "evaluatedOn": json_date(recent_day(20))}
     return rec
 
 
 def voluntary_line(src, section="CHARITY", title="2025 flood relief donation"):
     return {"sourceRecordId": src, "section": section, "subject": legal(ACME, "璧山示例科技有限公司"),
             "channel": "CHANNEL_SERVICE_WINDOW", "occurredAt": occurred(),
-            "claim": {"title": title, "content": "捐款人民币一万元", "claimedOn": jdate(day(30)),
+            "claim": {"title": title, "content": "捐款人民币一万元", "claimedOn": json_date(recent_day(30)),
                       "evidence": {"documentDigest": EVIDENCE, "issuer": "区慈善总会",
                                    "reference": "RC-" + src}}}
 
@@ -126,7 +111,7 @@ PENALTY_HEADER = [
 
 
 def penalty_row(src, uscc, fine=500000, decided=None, facts="虚假宣传, \"夸大\" 功效"):
-    d = decided or day(30)
+    d = decided or recent_day(30)
     return [src, "CATEGORY_PENALTY", "LEGAL_PERSON", "璧山目录测试有限公司", uscc, "张三 Zhang San",
             "RESIDENT_ID", REP_ID, "%sT09:00:00Z" % d.isoformat(), "璧罚〔%s〕" % src, "虚假宣传",
             facts, "《广告法》第五十五条", "罚款", "罚款人民币5000元", str(fine), d.isoformat(),
@@ -143,38 +128,14 @@ def dumps(obj):
     return json.dumps(obj, ensure_ascii=False)
 
 
-class _State:
-    node = None
-    tmp = None
+class _State(harness.CtlModule):
     pending_ids = None
 
 
-S = _State()
-
-
-def setUpModule():
-    harness.setup_module()
-    if not os.access(CTL, os.X_OK):
-        raise RuntimeError("creditctl not built at %s" % CTL)
-    S.tmp = tempfile.mkdtemp(prefix="creditctl-catalogues-")
-    S.node = Node(name="creditctl-catalogues")
-
-
-def tearDownModule():
-    try:
-        if S.node is not None:
-            S.node.stop()  # insists on exit status 0
-    finally:
-        if S.tmp:
-            shutil.rmtree(S.tmp, ignore_errors=True)
-        harness.teardown_module()
-
-
-def write(name, text):
-    path = os.path.join(S.tmp, name)
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    return path
+S = _State("creditctl-catalogues")
+setUpModule = S.setup
+tearDownModule = S.teardown
+write = S.write
 
 
 def jsonl(name, records):
@@ -185,20 +146,14 @@ def ctl_argv(args, who):
     return [CTL] + harness.ctl_flags(S.node.port, who) + list(args)
 
 
-class CatalogueCase(InteropCase):
+class CatalogueCase(CtlCase):
 
     def run_ctl(self, want, args, who="office", stdin_text=None):
-        rc, out, err = harness.run_creditctl(harness.ctl_flags(S.node.port, who) + list(args),
-                                             stdin_text=stdin_text)
-        self.assertEqual(rc, want, "creditctl %s (as %s): exit %d, want %d\nstdout:\n%s\n"
-                         "stderr:\n%s" % (" ".join(args), who, rc, want, out, err))
+        out, err = self.assertExit(want, harness.creditctl_as(S.node.port, who, args,
+                                                              stdin_text=stdin_text),
+                                   args, who=who)
         self.assertNotIn("acknowledged,", out + err, "a progress line only on a terminal")
         return out, err
-
-    def records(self, out):
-        m = RECORDS_RE.match(out.splitlines()[0])
-        self.assertIsNotNone(m, out)
-        return tuple(int(x) for x in m.groups())
 
     def samples(self, out):
         m = SAMPLES_RE.match(out.splitlines()[0])
@@ -219,9 +174,9 @@ class T1ServiceUnit(CatalogueCase):
     def test_1_jsonl_and_csv_create_declarations_found_by_catalogue_and_section(self):
         path = jsonl("su.jsonl", [su_line("su-j1"), su_line("su-j2", "BAD_CONDUCT", "倾倒垃圾")])
         out, _ = self.run_ctl(0, ["push", "--catalogue", "service-unit", path], who="town-bicheng")
-        self.assertEqual(self.records(out), (2, 2, 2, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (2, 2, 2, 0, 0, 0), out)
 
-        d12 = day(12).isoformat()
+        d12 = recent_day(12).isoformat()
         rows = [["sourceRecordId", "section", "subject.kind", "subject.name", "subject.identifier",
                  "subject.legal_representative", "occurredAt", "declaration.conduct",
                  "declaration.conduct_date", "declaration.basis", "declaration.place",
@@ -232,7 +187,7 @@ class T1ServiceUnit(CatalogueCase):
                  occurred(), "噪声扰民", d12, "村规民约", "", "EV-c2"]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "service-unit",
                                   write("su.csv", to_csv(rows))], who="town-bicheng")
-        self.assertEqual(self.records(out), (2, 2, 2, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (2, 2, 2, 0, 0, 0), out)
 
         every = self.by_source(self.query(SU_SUBJECT, "--catalogue", "service-unit"))
         self.assertEqual(sorted(every), ["su-c1", "su-c2", "su-j1", "su-j2"])
@@ -257,7 +212,7 @@ class T1ServiceUnit(CatalogueCase):
                   "subject.identifier", "subject.legal_representative", "occurred_at",
                   "declaration.conduct", "declaration.conduct_date", "declaration.basis",
                   "declaration.place", "declaration.remarks"]
-        d12 = day(12).isoformat()
+        d12 = recent_day(12).isoformat()
 
         def row(src, conduct, date=d12, place="", remarks=""):
             return [src, "GOOD_CONDUCT", "LEGAL_PERSON", "Edge, \"Quoted\" Co", SU_SUBJECT, "张三",
@@ -276,7 +231,7 @@ class T1ServiceUnit(CatalogueCase):
         with open(path, "rb") as f:
             self.assertTrue(f.read().startswith(b"\xef\xbb\xbf"))
         out, _ = self.run_ctl(1, ["push", "--catalogue", "service-unit", path], who="town-bicheng")
-        self.assertEqual(self.records(out), (5, 2, 2, 0, 0, 3), out)
+        self.assertEqual(self.push_summary(out), (5, 2, 2, 0, 0, 3), out)
         rest = out.splitlines()[1:]
         self.assertEqual(rest[0], 'line 4: column 9 (declaration.conduct_date): "2025-02-30" is '
                                   'not a date (YYYY-MM-DD)')
@@ -353,7 +308,7 @@ class T2Association(CatalogueCase):
                  assoc_line("as-3", assoc=OTHER_ASSOC)]
         out, _ = self.run_ctl(1, ["push", "--catalogue", "association", jsonl("as.jsonl", lines)],
                               who="assoc-platform")
-        self.assertEqual(self.records(out), (3, 2, 2, 0, 0, 1), out)
+        self.assertEqual(self.push_summary(out), (3, 2, 2, 0, 0, 1), out)
         self.assertRegex(out.splitlines()[1],
                          r"^line 3: association\.uscc: platform assoc-platform holds no mandate .*"
                          r"\(PERMISSION_DENIED\)$")
@@ -363,14 +318,15 @@ class T2Association(CatalogueCase):
                  "member.evaluated_on.year", "member.evaluated_on.month",
                  "member.evaluated_on.day"],
                 ["as-c1", "MEMBER", "璧山测试商会", ASSOC, "LEGAL_PERSON", "会员公司", MEMBER, "李四",
-                 occurred(), "AA", str(day(20).year), str(day(20).month), str(day(20).day)]]
+                 occurred(), "AA", str(recent_day(20).year), str(recent_day(20).month),
+                 str(recent_day(20).day)]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "association",
                                   write("as.csv", to_csv(rows))], who="assoc-platform")
-        self.assertEqual(self.records(out), (1, 1, 1, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (1, 1, 1, 0, 0, 0), out)
         members = self.by_source(self.query(MEMBER, "--catalogue", "association", "--section",
                                             "MEMBER"))
         self.assertEqual(sorted(members), ["as-2", "as-c1"])
-        self.assertEqual(members["as-c1"]["member"]["evaluatedOn"], jdate(day(20)))
+        self.assertEqual(members["as-c1"]["member"]["evaluatedOn"], json_date(recent_day(20)))
         self.assertEqual(members["as-c1"]["meta"]["association"]["uscc"], ASSOC)
 
         _, err = self.run_ctl(2, ["mandate", "revoke", "assoc-platform", ASSOC])
@@ -385,7 +341,7 @@ class T2Association(CatalogueCase):
         out, _ = self.run_ctl(1, ["push", "--catalogue", "association",
                                   jsonl("as-after.jsonl", [assoc_line("as-4")])],
                               who="assoc-platform")
-        self.assertEqual(self.records(out), (1, 0, 0, 0, 0, 1), out)
+        self.assertEqual(self.push_summary(out), (1, 0, 0, 0, 0, 1), out)
         self.assertIn("holds no live mandate", out)
 
 
@@ -395,16 +351,16 @@ class T3Voluntary(CatalogueCase):
         out, _ = self.run_ctl(0, ["push", "--catalogue", "voluntary", jsonl("v.jsonl", [
             voluntary_line("vo-1"), voluntary_line("vo-2", "AWARD", "District quality award")])],
             who="portal")
-        self.assertEqual(self.records(out), (2, 2, 2, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (2, 2, 2, 0, 0, 0), out)
         rows = [["source_record_id", "section", "subject.kind", "subject.name",
                  "subject.identifier", "subject.legal_representative", "occurred_at",
                  "claim.title", "claim.content", "claim.claimed_on",
                  "claim.evidence.document_digest", "claim.evidence.issuer"],
                 ["vo-3", "HONOUR", "LEGAL_PERSON", "璧山示例科技有限公司", ACME, "张三", occurred(),
-                 "Honest enterprise", "区级诚信企业", day(40).isoformat(), EVIDENCE, "区政府"]]
+                 "Honest enterprise", "区级诚信企业", recent_day(40).isoformat(), EVIDENCE, "区政府"]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "voluntary", write("v.csv", to_csv(rows))],
                               who="subj-acme")
-        self.assertEqual(self.records(out), (1, 1, 1, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (1, 1, 1, 0, 0, 0), out)
 
         out, _ = self.run_ctl(0, ["--json", "pending"])
         pending = {json.loads(line)["meta"]["sourceRecordId"]: json.loads(line)["meta"]["recordId"]
@@ -460,7 +416,7 @@ class T4Public(CatalogueCase):
                 penalty_row("pub-c3", PUB_SUBJECT, fine=700000) + ["2025"]]
         path = write("public.csv", to_csv(rows))
         out, _ = self.run_ctl(1, ["push", "--batch", "2", path], who="market")
-        self.assertEqual(self.records(out), (3, 1, 1, 0, 0, 2), out)
+        self.assertEqual(self.push_summary(out), (3, 1, 1, 0, 0, 2), out)
         rest = out.splitlines()[1:]
         self.assertRegex(rest[0], r"^line 3: subject\.identifier: .+ \(INVALID_ARGUMENT\)$")
         # The typed header made "2025" a text value, which the node names by its map key.
@@ -470,16 +426,16 @@ class T4Public(CatalogueCase):
         i = split.index(None)
         header = PENALTY_HEADER[:i] + ["penalty.decision_date.year", "penalty.decisionDate.month",
                                        "penalty.decision_date.day"] + PENALTY_HEADER[i + 1:]
-        d = day(31)
+        d = recent_day(31)
         row = penalty_row("pub-c4", PUB_SUBJECT, decided=d)
         row = row[:i] + [str(d.year), str(d.month), str(d.day)] + row[i + 1:]
         out, _ = self.run_ctl(0, ["push", write("public-split.csv", to_csv([header, row]))],
                               who="market")
-        self.assertEqual(self.records(out), (1, 1, 1, 0, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (1, 1, 1, 0, 0, 0), out)
         got = self.by_source(self.query(PUB_SUBJECT, "--catalogue", "public", "--category",
                                         "PENALTY"))
         self.assertEqual(sorted(got), ["pub-c1", "pub-c4"])
-        self.assertEqual(got["pub-c4"]["penalty"]["decisionDate"], jdate(d))
+        self.assertEqual(got["pub-c4"]["penalty"]["decisionDate"], json_date(d))
         self.assertEqual(got["pub-c1"]["penalty"]["violationFacts"], "虚假宣传, \"夸大\" 功效")
         self.assertEqual(got["pub-c1"]["meta"]["subject"]["legalRepresentativeIdNumber"], REP_ID)
 
@@ -529,7 +485,7 @@ class T5Resume(CatalogueCase):
         # The second run sends only the rest. The batch in flight when the first was cut may
         # have been stored: it comes back UNCHANGED, and nothing else does.
         out, _ = self.run_ctl(0, ["push", "--batch", str(self.BATCH), path], who="market")
-        pushed, accepted, created, unchanged, versions, rejected = self.records(out)
+        pushed, accepted, created, unchanged, versions, rejected = self.push_summary(out)
         self.assertEqual(pushed, self.ROWS - done_before, out)
         self.assertEqual((accepted, versions, rejected), (pushed, 0, 0), out)
         self.assertLessEqual(unchanged, self.BATCH, out)
@@ -557,7 +513,8 @@ class T5Resume(CatalogueCase):
         self.assertIn("was written for another input", err)
         self.assertIn("--restart", err)
         out, _ = self.run_ctl(0, ["push", "--restart", path], who="market")
-        self.assertEqual(self.records(out), (self.ROWS, self.ROWS, 0, self.ROWS - 1, 1, 0), out)
+        self.assertEqual(self.push_summary(out), (self.ROWS, self.ROWS, 0, self.ROWS - 1, 1, 0),
+                         out)
         # Another catalogue with the same state file is another import too.
         _, err = self.run_ctl(2, ["push", "--catalogue", "service-unit", path], who="market")
         self.assertIn("was written for another input (PUBLIC csv", err)
@@ -567,12 +524,12 @@ class T5Resume(CatalogueCase):
         state = os.path.join(S.tmp, "elsewhere.state")
         out, _ = self.run_ctl(0, ["push", "--catalogue", "service-unit", "--state", state, path],
                               who="town-bicheng")
-        self.assertEqual(self.records(out), (1, 1, 1, 0, 0, 0))
+        self.assertEqual(self.push_summary(out), (1, 1, 1, 0, 0, 0))
         self.assertTrue(os.path.exists(state))
         self.assertFalse(os.path.exists(path + ".state"))
         out, _ = self.run_ctl(0, ["push", "--catalogue", "service-unit", "-"], who="town-bicheng",
                               stdin_text=dumps(su_line("su-n1")))
-        self.assertEqual(self.records(out), (1, 1, 0, 1, 0, 0))
+        self.assertEqual(self.push_summary(out), (1, 1, 0, 1, 0, 0))
         _, err = self.run_ctl(2, ["push", "--state", state, "-"], who="town-bicheng")
         self.assertIn("standard input cannot be resumed", err)
         garbage = write("garbage.state", "not a state\n")
@@ -632,7 +589,8 @@ class T7Industrial(CatalogueCase):
         self.assertEqual([(o["platform"], o["enterpriseUscc"]) for o in json.loads(out)["optIns"]],
                          [("ind-platform", ENTERPRISE)])
 
-        m1, m2 = day(70).replace(day=1), day(40).replace(day=1)  # two different months
+        # Two different months.
+        m1, m2 = recent_day(70).replace(day=1), recent_day(40).replace(day=1)
         t = lambda d, h=0: "%sT%02d:00:00+08:00" % (d.isoformat(), h)
         lines = [self.sample(ENTERPRISE, t(m1), 100.5), self.sample(ENTERPRISE, t(m1, 1), 20),
                  self.sample(NO_OPTIN, t(m1), 1), self.sample(ENTERPRISE, t(m1), 1, metric="nope")]
@@ -690,7 +648,7 @@ class T7Industrial(CatalogueCase):
 
 
     def test_2_past_100_rejections_in_a_stream_the_report_counts_what_the_node_did_not_list(self):
-        bad = [self.sample(ENTERPRISE, "%sT%02d:00:00Z" % (day(50).isoformat(), i % 24), i,
+        bad = [self.sample(ENTERPRISE, "%sT%02d:00:00Z" % (recent_day(50).isoformat(), i % 24), i,
                            metric="no_such_metric_%d" % i) for i in range(150)]
         out, _ = self.run_ctl(1, ["push", "--catalogue", "industrial", "-"], who="ind-platform",
                               stdin_text="".join(dumps(b) + "\n" for b in bad))

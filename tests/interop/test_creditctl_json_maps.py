@@ -22,61 +22,27 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_creditctl_json_maps
 """
 
-import datetime
 import json
-import os
-import re
-import shutil
-import tempfile
 import unittest
 
 import harness
-from harness import CALL_TIMEOUT, InteropCase, Node
+from harness import CALL_TIMEOUT, CtlCase
 
 from credit.v1 import catalogue_pb2 as C
 from credit.v1 import catalogue_pb2_grpc as C_grpc
 from credit.v1 import record_pb2 as R
 from credit.v1 import sharing_pb2_grpc as S_grpc
 
-MARKET_USCC = "11500227MB1607285C"  # market's own (certs/demo-units.tsv)
-REP_ID = "500120199310080297"
 SUBJECT_USCC = harness.make_uscc("91500227MA%06d" % 734001)
 DIMENSION = "rectified_on"
 
-SUMMARY_RE = re.compile(r"^pushed (\d+) records: (\d+) accepted \((\d+) created, (\d+) unchanged, "
-                        r"(\d+) new versions\), (\d+) rejected$")
-
-
-def _day(days_ago):
-    d = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=days_ago)
-    return d.replace(day=min(d.day, 28))
-
-
-def _date(d):
-    return {"year": d.year, "month": d.month, "day": d.day}
-
-
-RECTIFIED = _date(_day(5))
+RECTIFIED = harness.json_date(harness.recent_day(5))
 
 
 def penalty_line(src, extra=None):
-    """A GENERAL penalty decided 30 days ago as creditctl's printer writes it (the line of
-    test_creditctl_push.py), with `extra` when given."""
-    d = _day(30)
-    rec = {
-        "sourceRecordId": src, "category": "CATEGORY_PENALTY",
-        "subject": {"kind": "LEGAL_PERSON", "name": "璧山映射测试有限公司 Map Test Co",
-                    "identifier": SUBJECT_USCC, "legalRepresentative": "张三 Zhang San",
-                    "legalRepresentativeIdType": "RESIDENT_ID",
-                    "legalRepresentativeIdNumber": REP_ID},
-        "occurredAt": "%sT09:00:00Z" % d.isoformat(),
-        "penalty": {
-            "decisionDocumentNumber": "璧罚〔%s〕" % src, "violationType": "虚假宣传",
-            "violationFacts": "在经营场所发布虚假广告", "legalBasis": "《广告法》第五十五条",
-            "penaltyCategory": "罚款", "content": "罚款人民币5000元", "fineAmountFen": "500000",
-            "decisionDate": _date(d), "authority": "区市场监督管理局",
-            "authorityUscc": MARKET_USCC, "sourceUnitUscc": MARKET_USCC,
-            "severity": "GENERAL"}}
+    """A GENERAL penalty decided 30 days ago as creditctl's printer writes it
+    (harness.penalty_json), with `extra` when given."""
+    rec = harness.penalty_json(src, SUBJECT_USCC, "璧山映射测试有限公司 Map Test Co")
     if extra is not None:
         rec["extra"] = extra
     return rec
@@ -137,50 +103,28 @@ def approve_extra_dimension(port):
     return decided
 
 
-class _State:
-    node = None
-    tmp = None
+class _State(harness.CtlModule):
     record_id = None      # the penalty with an extra value (test_1)
     plain_id = None       # the penalty without one (test_1)
 
 
-S = _State()
+S = _State("creditctl-json-maps")
+write_file = S.write_lines
 
 
 def setUpModule():
-    harness.setup_module()
-    if not os.access(harness.CREDITCTL, os.X_OK):
-        raise RuntimeError("creditctl not built at %s" % harness.CREDITCTL)
-    S.tmp = tempfile.mkdtemp(prefix="creditctl-maps-")
-    S.node = Node(name="creditctl-json-maps")
+    S.setup()
     approve_extra_dimension(S.node.port)
 
 
-def tearDownModule():
-    try:
-        if S.node is not None:
-            S.node.stop()  # insists on exit status 0
-    finally:
-        if S.tmp:
-            shutil.rmtree(S.tmp, ignore_errors=True)
-        harness.teardown_module()
+tearDownModule = S.teardown
 
 
-def write_file(name, lines):
-    path = os.path.join(S.tmp, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-class CreditctlJsonMapsTest(InteropCase):
+class CreditctlJsonMapsTest(CtlCase):
     """In order: test_1 stores the records the later tests read."""
 
     def run_ctl(self, want, args, who="market"):
-        rc, out, err = harness.run_creditctl(harness.ctl_flags(S.node.port, who) + list(args))
-        self.assertEqual(rc, want, "creditctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s"
-                         % (" ".join(args), rc, want, out, err))
-        return out, err
+        return self.assertExit(want, harness.creditctl_as(S.node.port, who, args), args)
 
     def push_json(self, want, path):
         """creditctl --json push of the file at `path`; the results, one per line pushed."""
@@ -275,8 +219,9 @@ class CreditctlJsonMapsTest(InteropCase):
         # The plain report says the same, a line each (--restart: the file was pushed to its end).
         out, _ = self.run_ctl(1, ["push", "--restart", path])
         rest = out.splitlines()
-        self.assertRegex(rest[0], SUMMARY_RE)
-        self.assertEqual(SUMMARY_RE.match(rest[0]).groups(), ("5", "0", "0", "0", "0", "5"))
+        self.assertRegex(rest[0], harness.PUSH_SUMMARY_RE)
+        self.assertEqual(harness.PUSH_SUMMARY_RE.match(rest[0]).groups(),
+                         ("5", "0", "0", "0", "0", "5"))
         self.assertRegex(rest[1], r"^line 1: field 'extra': a map is a JSON object")
         self.assertRegex(rest[2], r"^line 2: field 'extra': key \"rectified_on\" given twice$")
         self.assertRegex(rest[4], r"^line 4: field 'extra\.rectified_on': null")

@@ -13,63 +13,29 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_creditctl_push
 """
 
-import datetime
 import json
 import os
-import re
-import shutil
-import tempfile
 import unittest
 
 import harness
-from harness import InteropCase, Node
+from harness import CtlCase, json_date, recent_day
+from harness import MARKET_USCC, REP_ID  # market's own; a legal representative
 
-CTL = harness.CREDITCTL
-
-MARKET_USCC = "11500227MB1607285C"
-REP_ID = "500120199310080297"
 BAD_USCC = "91230500MA1B3N1N2X"  # wrong check character
 SUBJECT_USCC = harness.make_uscc("91500227MA%06d" % 732001)
 assert harness.make_uscc(MARKET_USCC[:16]) == MARKET_USCC
 assert harness.make_uscc(BAD_USCC[:16]) != BAD_USCC
 
-SUMMARY_RE = re.compile(r"^pushed (\d+) records: (\d+) accepted \((\d+) created, (\d+) unchanged, "
-                        r"(\d+) new versions\), (\d+) rejected$")
-
-
-def _decision(days_ago):
-    d = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=days_ago)
-    return d.replace(day=min(d.day, 28))
-
-
-def _date(d):
-    return {"year": d.year, "month": d.month, "day": d.day}
-
-
-def _subject(uscc):
-    return {"kind": "LEGAL_PERSON", "name": "璧山推送测试有限公司 \"Push\" Co", "identifier": uscc,
-            "legalRepresentative": "张三 Zhang San", "legalRepresentativeIdType": "RESIDENT_ID",
-            "legalRepresentativeIdNumber": REP_ID}
-
 
 def penalty_line(src, uscc=SUBJECT_USCC, fine="500000"):
     """A GENERAL penalty decided 30 days ago, as creditctl's printer writes it."""
-    d = _decision(30)
-    return {
-        "sourceRecordId": src, "category": "CATEGORY_PENALTY", "subject": _subject(uscc),
-        "occurredAt": "%sT09:00:00Z" % d.isoformat(),
-        "penalty": {
-            "decisionDocumentNumber": "璧罚〔%s〕" % src, "violationType": "虚假宣传",
-            "violationFacts": "在经营场所发布虚假广告\n\t(line two)",
-            "legalBasis": "《广告法》第五十五条", "penaltyCategory": "罚款",
-            "content": "罚款人民币5000元", "fineAmountFen": fine, "decisionDate": _date(d),
-            "authority": "区市场监督管理局", "authorityUscc": MARKET_USCC,
-            "sourceUnitUscc": MARKET_USCC, "severity": "GENERAL"}}
+    return harness.penalty_json(src, uscc, "璧山推送测试有限公司 \"Push\" Co", fine=fine,
+                                facts="在经营场所发布虚假广告\n\t(line two)")
 
 
 def licence_line(src, uscc=SUBJECT_USCC):
     """A licence in the other accepted forms: snake_case names, enum numbers, an offset."""
-    d = _decision(40)
+    d = recent_day(40)
     to = d.replace(year=d.year + 5)
     return {
         "source_record_id": src, "category": 4,  # CATEGORY_LICENSING
@@ -81,8 +47,8 @@ def licence_line(src, uscc=SUBJECT_USCC):
             "decision_document_name": "食品经营许可决定书",
             "decision_document_number": "璧市监许〔%s〕" % src, "licence_category": "普通",
             "certificate_name": "食品经营许可证", "licence_number": "LIC-" + src,
-            "content": "预包装食品销售", "decision_date": _date(d), "validFrom": _date(d),
-            "valid_to": _date(to), "authority": "区市场监督管理局",
+            "content": "预包装食品销售", "decision_date": json_date(d), "validFrom": json_date(d),
+            "valid_to": json_date(to), "authority": "区市场监督管理局",
             "authority_uscc": MARKET_USCC, "current_status": "有效",
             "source_unit_uscc": MARKET_USCC}}
 
@@ -112,59 +78,21 @@ MIXED = [
 ]
 
 
-class _State:
-    node = None
-    tmp = None
+S = harness.CtlModule("creditctl-push")
+setUpModule = S.setup
+tearDownModule = S.teardown
+write_file = S.write_lines
 
 
-S = _State()
-
-
-def setUpModule():
-    harness.setup_module()
-    if not os.access(CTL, os.X_OK):
-        raise RuntimeError("creditctl not built at %s" % CTL)
-    S.tmp = tempfile.mkdtemp(prefix="creditctl-push-")
-    S.node = Node(name="creditctl-push")
-
-
-def tearDownModule():
-    try:
-        if S.node is not None:
-            S.node.stop()  # insists on exit status 0
-    finally:
-        if S.tmp:
-            shutil.rmtree(S.tmp, ignore_errors=True)
-        harness.teardown_module()
-
-
-def write_file(name, lines):
-    path = os.path.join(S.tmp, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-def ctl(args, who="market", stdin_text=None):
-    """Runs creditctl as `who`; returns (exit status, stdout, stderr)."""
-    return harness.run_creditctl(harness.ctl_flags(S.node.port, who) + list(args),
-                                 stdin_text=stdin_text)
-
-
-class CreditctlPushTest(InteropCase):
+class CreditctlPushTest(CtlCase):
     """In order (test_1 .. test_6): the first push creates, the later ones find them stored."""
 
-    def run_ctl(self, want, args, **kw):
-        rc, out, err = ctl(args, **kw)
-        self.assertEqual(rc, want, "creditctl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s"
-                         % (" ".join(args), rc, want, out, err))
+    def run_ctl(self, want, args, who="market", stdin_text=None):
+        """Runs creditctl as `who` and asserts its exit status; returns (stdout, stderr)."""
+        out, err = self.assertExit(want, harness.creditctl_as(S.node.port, who, args,
+                                                              stdin_text=stdin_text), args)
         self.assertNotIn("records sent", err, "progress only on a terminal")
         return out, err
-
-    def summary(self, out):
-        m = SUMMARY_RE.match(out.splitlines()[0])
-        self.assertIsNotNone(m, out)
-        return tuple(int(x) for x in m.groups())
 
     def check_mixed_rejections(self, out):
         lines = out.splitlines()[1:]
@@ -176,7 +104,7 @@ class CreditctlPushTest(InteropCase):
     def test_1_mixed_file_creates_the_good_and_names_the_bad_lines(self):
         path = write_file("mixed.jsonl", MIXED)
         out, _ = self.run_ctl(1, ["push", path])
-        self.assertEqual(self.summary(out), (6, 3, 3, 0, 0, 3), out)
+        self.assertEqual(self.push_summary(out), (6, 3, 3, 0, 0, 3), out)
         self.check_mixed_rejections(out)
 
     def test_2_same_file_again_is_unchanged_and_still_exits_1(self):
@@ -184,7 +112,7 @@ class CreditctlPushTest(InteropCase):
         # FILE.state, records the finished import: test_creditctl_catalogues covers that).
         path = write_file("mixed.jsonl", MIXED)
         out, _ = self.run_ctl(1, ["push", "--restart", path])
-        self.assertEqual(self.summary(out), (6, 3, 0, 3, 0, 3), out)
+        self.assertEqual(self.push_summary(out), (6, 3, 0, 3, 0, 3), out)
         self.check_mixed_rejections(out)
         # Only the good lines: exit 0, streamed and in batches of 2 alike.
         good = write_file("good.jsonl", [dumps(r) for r in GOOD])
@@ -192,7 +120,7 @@ class CreditctlPushTest(InteropCase):
         self.assertEqual(out, "pushed 3 records: 3 accepted (0 created, 3 unchanged, "
                               "0 new versions), 0 rejected\n")
         out, _ = self.run_ctl(0, ["push", "--restart", "--batch", "2", good])
-        self.assertEqual(self.summary(out), (3, 3, 0, 3, 0, 0), out)
+        self.assertEqual(self.push_summary(out), (3, 3, 0, 3, 0, 0), out)
 
     def test_3_json_output_is_one_result_per_line_with_file_line_numbers(self):
         path = write_file("mixed.jsonl", MIXED)
@@ -221,7 +149,7 @@ class CreditctlPushTest(InteropCase):
                  dumps(dict(licence_line("push-stdin-5"), penalty={})),  # two oneof members
                  "[1, 2]"]
         out, _ = self.run_ctl(1, ["push", "-"], stdin_text="\n".join(lines))  # no final \n
-        self.assertEqual(self.summary(out), (6, 1, 1, 0, 0, 5), out)
+        self.assertEqual(self.push_summary(out), (6, 1, 1, 0, 0, 5), out)
         rest = out.splitlines()[1:]
         self.assertRegex(rest[0], r"^line 2: field 'category': unknown .*\"CATEGORY_NOPE\"")
         self.assertRegex(rest[1], r"^line 3: field 'occurred_at': .*RFC 3339")
@@ -281,7 +209,7 @@ class CreditctlPushTest(InteropCase):
         self.assertIn("No such file", err)
         # An empty file pushes nothing and succeeds.
         out, _ = self.run_ctl(0, ["push", write_file("empty.jsonl", [""])])
-        self.assertEqual(self.summary(out), (0, 0, 0, 0, 0, 0))
+        self.assertEqual(self.push_summary(out), (0, 0, 0, 0, 0, 0))
 
 
 if __name__ == "__main__":

@@ -74,20 +74,8 @@ def list_all_units(port, who="office", kind=0):
     raise AssertionError("ListUnits never returned an empty next_page_token")
 
 
-class SharedNodeCase(InteropCase):
-    """One node for the whole class (started in setUpClass, stopped with exit status 0)."""
-
-    NODE_FLAGS = ()
-    node = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(extra=cls.NODE_FLAGS, name=cls.__name__)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.node is not None:
-            cls.node.stop()
+class SharedNodeCase(harness.SharedNodeCase):
+    """One node for the whole class (NODE_FLAGS: its flags), and its port."""
 
     @property
     def port(self):

@@ -26,7 +26,6 @@ Run (from tests/interop/):
 import calendar
 import datetime
 import hashlib
-import itertools
 import os
 import random
 import re
@@ -55,16 +54,13 @@ OTHER_PLATFORM = "ind-platform-2"  # registered and given a certificate by the t
 setUpModule = harness.setup_module
 tearDownModule = harness.teardown_module
 
-_serial = itertools.count(1)
-
-
-def fresh_uscc():
-    """A valid USCC no other test uses: a company (91) in the district (500227)."""
-    return harness.make_uscc("91500227MA%06d" % (next(_serial) + 300000))
+# Companies from 91500227MA300001 on.
+_fresh = harness.Fresh(uscc_base=300000)
+fresh_uscc = _fresh.uscc
 
 
 def digest(text="consent"):
-    return hashlib.sha256(("%s-%d" % (text, next(_serial))).encode()).hexdigest()
+    return hashlib.sha256(("%s-%d" % (text, _fresh.number())).encode()).hexdigest()
 
 
 def utc(*args):
@@ -130,23 +126,19 @@ class Calls:
         self.ch.close()
 
 
-class IndustrialCase(InteropCase):
+class IndustrialCase(harness.SharedNodeCase):
     """A node per class and a Calls per unit, made on first use."""
-
-    node = None
-    extra = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.node = Node(extra=cls.extra, name=cls.__name__)
+        super().setUpClass()
         cls._calls = {}
 
     @classmethod
     def tearDownClass(cls):
         for c in cls._calls.values():
             c.close()
-        if cls.node is not None:
-            cls.node.stop()
+        super().tearDownClass()
 
     def calls(self, who="ind-platform"):
         if who not in self._calls:
@@ -697,7 +689,7 @@ class ChangedCatalogueTest(IndustrialCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.extra = ("--catalogue", changed_catalogue())
+        cls.NODE_FLAGS = ("--catalogue", changed_catalogue())
         super().setUpClass()
 
     def test_a_platform_not_responsible_for_the_section_is_refused(self):

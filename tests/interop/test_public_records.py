@@ -21,24 +21,22 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_public_records
 """
 
-import calendar
 import datetime
-import itertools
 import os
-import re
 import stat
 import time
 import unittest
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 import harness
-from harness import CALL_TIMEOUT, InteropCase, Node
+from harness import CALL_TIMEOUT, RECORD_ID_RE, InteropCase, Node
+from harness import MARKET_USCC, REP_ID  # market's own; a legal representative
+from harness import (legal_ref, legal_subject, pdate, penalty_input, person_subject, recent_day,
+                     tstamp, utc_today)
 
 from credit.v1 import record_pb2 as R
 from credit.v1 import record_pb2_grpc as R_grpc
-from credit.v1 import sharing_pb2_grpc as S_grpc
 
 SC = grpc.StatusCode
 
@@ -47,9 +45,7 @@ STREAM_TIMEOUT = 60.0  # the 600-record stream, under AddressSanitizer
 # Identifiers from the brief.
 USCC_A = "91230500MA1B3N1N2M"
 USCC_B = "11230500001755309F"
-MARKET_USCC = "11500227MB1607285C"  # market's own
 USCC_C = "92310115183FQEFL3W"
-REP_ID = "500120199310080297"       # a legal representative
 PERSON_ID = "500120195201020262"    # a natural person
 BAD_USCC = "91230500MA1B3N1N2X"     # wrong check character
 BAD_PERSON_ID = "500120199310080296"  # wrong check character
@@ -65,79 +61,34 @@ tearDownModule = harness.teardown_module
 
 # --- Identifiers, written from the standards ---------------------------------------------------
 
-
-
-
-
 # The brief's examples must agree with the helpers, or the helpers are wrong.
 assert make_uscc(USCC_A[:16]) == USCC_A and make_uscc(USCC_C[:16]) == USCC_C
 assert make_uscc(BAD_USCC[:16]) != BAD_USCC
 assert make_resident_id(REP_ID[:17]) == REP_ID and make_resident_id(PERSON_ID[:17]) == PERSON_ID
 assert make_resident_id(BAD_PERSON_ID[:17]) != BAD_PERSON_ID
 
-_serial = itertools.count(1)
-
-
-def fresh_uscc():
-    """A valid USCC no other test uses: a company (91) in the district (500227)."""
-    return make_uscc("91500227MA%06d" % (next(_serial) + 100000))
-
-
-def fresh_person_id():
-    """A valid resident identity number no other test uses (born 1980-01-01 .. 1980-01-28)."""
-    n = next(_serial)
-    return make_resident_id("500120198001%02d%03d" % (1 + n % 28, n % 1000))
-
-
-def fresh_src(prefix):
-    return "%s-%d" % (prefix, next(_serial))
+# Companies from 91500227MA100001 on; people born 1980-01-01 .. 1980-01-28.
+_fresh = harness.Fresh(uscc_base=100000, born="198001")
+fresh_uscc = _fresh.uscc
+fresh_person_id = _fresh.person_id
+fresh_src = _fresh.src
 
 
 # --- Dates -------------------------------------------------------------------------------------
-
-def utc_today():
-    return datetime.datetime.now(datetime.timezone.utc).date()
-
 
 def add_months(d, months):
     y, m = divmod(d.month - 1 + months, 12)
     return datetime.date(d.year + y, m + 1, min(d.day, 28))
 
 
-def recent_decision(days_ago=30):
-    """A decision date well in the past, on a day <= 28 so that month arithmetic is plain."""
-    d = utc_today() - datetime.timedelta(days=days_ago)
-    return d.replace(day=min(d.day, 28))
-
-
-def pdate(d):
-    return R.Date(year=d.year, month=d.month, day=d.day)
-
-
 def ddate(p):
     return datetime.date(p.year, p.month, p.day)
 
 
-def tstamp(d):
-    """09:00 UTC on day d."""
-    return timestamp_pb2.Timestamp(seconds=calendar.timegm(d.timetuple()) + 9 * 3600)
-
-
 # --- Records -----------------------------------------------------------------------------------
 
-def legal_subject(uscc, rep_id=REP_ID, name="璧山测试有限公司 Test Co"):
-    return R.Subject(kind=R.LEGAL_PERSON, name=name, identifier=uscc,
-                     legal_representative="张三 Zhang San",
-                     legal_representative_id_type=R.RESIDENT_ID,
-                     legal_representative_id_number=rep_id)
-
-
-def person_subject(resident_id, name="李四 Li Si"):
-    return R.Subject(kind=R.NATURAL_PERSON, name=name, identifier=resident_id)
-
-
 def licence_input(src, subject, unit_uscc=MARKET_USCC, decision=None, number=None):
-    decision = decision or recent_decision(40)
+    decision = decision or recent_day(40)
     number = number or "LIC-" + src
     return R.PublicRecordInput(
         source_record_id=src, category=R.CATEGORY_LICENSING, subject=subject,
@@ -150,34 +101,12 @@ def licence_input(src, subject, unit_uscc=MARKET_USCC, decision=None, number=Non
             authority_uscc=unit_uscc, current_status="有效", source_unit_uscc=unit_uscc))
 
 
-def penalty_input(src, subject, severity=R.GENERAL, decision=None, end=None, fine=500000,
-                  unit_uscc=MARKET_USCC, authority="区市场监督管理局"):
-    decision = decision or recent_decision(30)
-    pen = R.Penalty(
-        decision_document_number="璧罚〔%s〕" % src, violation_type="虚假宣传",
-        violation_facts="在经营场所发布虚假广告", legal_basis="《广告法》第五十五条",
-        penalty_category="罚款", content="罚款人民币5000元", fine_amount_fen=fine,
-        decision_date=pdate(decision), authority=authority, authority_uscc=unit_uscc,
-        source_unit_uscc=unit_uscc, severity=severity)
-    if end is not None:
-        pen.publicity_end_date.CopyFrom(pdate(end))
-    return R.PublicRecordInput(source_record_id=src, category=R.CATEGORY_PENALTY,
-                               subject=subject, occurred_at=tstamp(decision), penalty=pen)
-
-
 def tax_penalty_input(src, subject):
     return penalty_input(src, subject, unit_uscc=TAX_USCC, authority="区税务局")
 
 
-def legal_ref(uscc):
-    return R.SubjectRef(kind=R.LEGAL_PERSON, identifier=uscc)
-
-
 def person_ref(resident_id):
     return R.SubjectRef(kind=R.NATURAL_PERSON, identifier=resident_id)
-
-
-RECORD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def snappy_streams(data, min_out=16, max_out=1 << 20):
@@ -234,80 +163,15 @@ def snappy_streams(data, min_out=16, max_out=1 << 20):
 
 # --- Calls -------------------------------------------------------------------------------------
 
-class Calls:
-    """Stubs for one unit on one node's port (opened per use, closed afterwards)."""
-
-    def __init__(self, port, who, tls=None):
-        self.ch = harness.channel(port, who, tls=tls)
-        self.collect = R_grpc.PublicCreditCollectionStub(self.ch)
-        self.open = S_grpc.OpenQueryStub(self.ch)
-        self.gov = S_grpc.GovernmentSharingStub(self.ch)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.ch.close()
-        return False
-
-    def push(self, *records):
-        return self.collect.PushBatch(R.PushBatchRequest(records=list(records)),
-                                      timeout=CALL_TIMEOUT)
-
-    def list_all(self, tier, ref, categories=(), page_size=0):
-        """Every record of a subject in the tier, following next_page_token."""
-        stub = self.gov if tier == "gov" else self.open
-        out, token = [], ""
-        for _ in range(1000):
-            resp = stub.ListRecords(R.ListRecordsRequest(subject=ref, categories=list(categories),
-                                                         page_size=page_size, page_token=token),
-                                    timeout=CALL_TIMEOUT)
-            out.extend(resp.records)
-            token = resp.next_page_token
-            if not token:
-                return out
-        raise AssertionError("ListRecords never returned an empty next_page_token")
-
-
 def by_source(records):
     return {r.meta.source_record_id: r for r in records}
 
 
-class SharedNodeCase(InteropCase):
-    """One node for the whole class (started in setUpClass, stopped with exit status 0)."""
-
-    node = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.node = Node(name=cls.__name__)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.node is not None:
-            cls.node.stop()
+class SharedNodeCase(harness.PushAssertions, harness.SharedNodeCase):
+    """One node for the whole class, and the assertions on push results."""
 
     def calls(self, who="market"):
-        return Calls(self.node.port, who)
-
-    def assertResult(self, res, index, outcome, version=None, record_id=None):
-        what = "result %d: %s" % (index, res)
-        self.assertEqual(res.index, index, what)
-        self.assertEqual(R.PushOutcome.Name(res.outcome), R.PushOutcome.Name(outcome), what)
-        self.assertRegex(res.record_id, RECORD_ID_RE, what)
-        if version is not None:
-            self.assertEqual(res.version, version, what)
-        if record_id is not None:
-            self.assertEqual(res.record_id, record_id, what)
-
-    def assertRejected(self, res, index, code, field):
-        what = "result %d: %s" % (index, res)
-        self.assertEqual(res.index, index, what)
-        self.assertEqual(R.PushOutcome.Name(res.outcome), "REJECTED", what)
-        self.assertEqual(res.code, code.value[0], "%s: code should be %s" % (what, code.name))
-        self.assertEqual(res.field, field, what)
-        self.assertTrue(res.reason.strip(), "%s: no reason" % what)
-        self.assertEqual(res.record_id, "", what)
+        return harness.Stubs(self.node.port, who)
 
 
 # --- 1. Collection -----------------------------------------------------------------------------
@@ -316,7 +180,7 @@ class CollectionTests(SharedNodeCase):
 
     def test_push_batch_of_a_valid_licence_and_penalty_creates_both_at_version_1(self):
         uscc = fresh_uscc()
-        decision = recent_decision(30)
+        decision = recent_day(30)
         lic = licence_input(fresh_src("c1-lic"), legal_subject(uscc))
         pen = penalty_input(fresh_src("c1-pen"), legal_subject(uscc), severity=R.GENERAL,
                             decision=decision)  # no end of publicity: the default applies
@@ -369,7 +233,7 @@ class CollectionTests(SharedNodeCase):
     def test_batch_rejects_each_bad_record_with_code_and_field_and_stores_only_the_good(self):
         uscc = fresh_uscc()
         subj = legal_subject(uscc)
-        decision = recent_decision(30)
+        decision = recent_day(30)
         good_lic = licence_input(fresh_src("c3-good-lic"), subj)
         bad_uscc = licence_input(fresh_src("c3-bad-uscc"), legal_subject(BAD_USCC))
         no_severity = penalty_input(fresh_src("c3-no-sev"), subj,
@@ -893,7 +757,7 @@ class PrivacyAtRestTests(InteropCase):
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o600,
                              "privacy.key has mode %o" % stat.S_IMODE(st.st_mode))
             self.assertEqual(st.st_size, 64)
-            with Calls(node.port, "market", tls=tls) as c:
+            with harness.Stubs(node.port, "market", tls=tls) as c:
                 resp = c.push(person, company, company_pen)
                 self.assertEqual(resp.accepted, 3, resp)
                 ids = [r.record_id for r in resp.results]
@@ -931,7 +795,7 @@ class PrivacyAtRestTests(InteropCase):
         self.assertFalse(os.path.exists(missing), "the node made a new key for old data")
 
         with Node(data=node.data, tls=tls, name="privacy-again") as again:
-            with Calls(again.port, "office", tls=tls) as o:
+            with harness.Stubs(again.port, "office", tls=tls) as o:
                 person_recs = o.list_all("gov", person_ref(PERSON_ID))
                 company_recs = o.list_all("gov", legal_ref(uscc))
                 withdrawn = o.gov.GetRecord(R.GetRecordRequest(record_id=ids[2]),
@@ -963,17 +827,17 @@ class DurabilityTests(InteropCase):
                 penalty_input(fresh_src("d16-person"), person_subject(fresh_person_id()))]
         first = Node(name="records-durable-1")
         try:
-            with Calls(first.port, "market") as c:
+            with harness.Stubs(first.port, "market") as c:
                 resp = c.push(*recs)
         finally:
             first.kill9()
         self.assertEqual(resp.accepted, 3, resp)
         ids = [r.record_id for r in resp.results]
         with Node(data=first.data, name="records-durable-2") as second:
-            with Calls(second.port, "office") as o:
+            with harness.Stubs(second.port, "office") as o:
                 got = [o.gov.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
                        .record for rid in ids]
-            with Calls(second.port, "market") as c:
+            with harness.Stubs(second.port, "market") as c:
                 again = c.push(*recs)
         self.assertEqual([(g.meta.record_id, g.meta.version, g.meta.source_record_id)
                           for g in got],
