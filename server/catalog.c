@@ -74,6 +74,7 @@ struct catalog {
     pthread_mutex_t mu;    /* guards v, n and cap; the versions themselves never change */
     catalog_version **v;   /* v[i] is version i + 1 */
     size_t n, cap;
+    int seed_differs;      /* set once at open: the seed is not what version 1 holds */
 };
 
 /* --- Names -------------------------------------------------------------------------------- */
@@ -1032,7 +1033,40 @@ static Google__Protobuf__Timestamp *new_timestamp(int64_t seconds)
     return t;
 }
 
-/* Compiles the seed; with `store_it`, stores it as version 1 and publishes it. */
+/* m packed without the fields the node fills in (number, times, approver, request), into a
+ * malloc'd buffer of *len bytes; NULL when out of memory. */
+static uint8_t *content_of(const Credit__V1__CatalogueVersion *m, size_t *len)
+{
+    Credit__V1__CatalogueVersion c = *m;
+    uint8_t *buf;
+
+    c.version = 0;
+    c.effective_at = NULL;
+    c.approved_at = NULL;
+    c.approved_by = (char *)protobuf_c_empty_string;
+    c.change_request_id = (char *)protobuf_c_empty_string;
+    *len = credit__v1__catalogue_version__get_packed_size(&c);
+    buf = malloc(*len ? *len : 1);
+    if (buf)
+        credit__v1__catalogue_version__pack(&c, buf);
+    return buf;
+}
+
+/* Whether two versions hold the same catalogues and summary (unknown: say they do). */
+static int same_content(const Credit__V1__CatalogueVersion *a,
+                        const Credit__V1__CatalogueVersion *b)
+{
+    size_t la, lb;
+    uint8_t *pa = content_of(a, &la), *pb = content_of(b, &lb);
+    int same = !pa || !pb || (la == lb && memcmp(pa, pb, la) == 0);
+
+    free(pa);
+    free(pb);
+    return same;
+}
+
+/* Compiles the seed; with `store_it`, stores it as version 1 and publishes it; without, notes
+ * whether it differs from the stored version 1. */
 static int open_seed(catalog *c, store *st, const char *text, size_t len, const char *origin,
                      int store_it, catalog_unit_exists exists, void *arg, char *err)
 {
@@ -1060,6 +1094,7 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
         return -1;
     }
     if (!store_it) {
+        c->seed_differs = !same_content(msg, c->v[0]->msg);
         catalog_version_destroy(v);
         return 0;
     }
@@ -1162,6 +1197,11 @@ const catalog_version *catalog_at(catalog *c, int64_t t)
         v = c->v[0];
     pthread_mutex_unlock(&c->mu);
     return v;
+}
+
+int catalog_seed_differs(const catalog *c)
+{
+    return c->seed_differs;
 }
 
 const catalog_version *catalog_get(catalog *c, uint32_t version)

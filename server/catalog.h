@@ -93,6 +93,10 @@ int catalog_open(store *st, const char *text, size_t len, const char *origin,
                  catalog_unit_exists exists, void *arg, catalog **out, char *err);
 void catalog_destroy(catalog *c);
 
+/* 1 if the seed given to catalog_open differs from the stored version 1 (a store seeded from
+ * another file, or a seed edited since): the stored versions govern, the seed was only checked. */
+int catalog_seed_differs(const catalog *c);
+
 /* The version in force at unix time t; never NULL once open. */
 const catalog_version *catalog_at(catalog *c, int64_t t);
 /* Version number `version`, or NULL if there is none such. */

@@ -478,6 +478,11 @@ int main(int argc, char **argv)
     }
     log_event(LOG_INFO, "catalogue", "versions=%u in_force=%u", catalog_count(n.cat),
               catalog_at(n.cat, (int64_t)time(NULL))->msg->version);
+    if (catalog_seed_differs(n.cat))
+        log_event(LOG_WARN, "catalogue-seed",
+                  "msg=\"the seed differs from the stored version 1; the stored versions govern "
+                  "(change the catalogue through CatalogueGovernance)\" seed=%s",
+                  cfg.catalogue);
     if (audit_open(n.st, &n.audit, err) != 0) {
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
         goto out;

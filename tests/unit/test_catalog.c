@@ -500,6 +500,7 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
     assert_int_equal(catalog_open(fx->st, fx->seed, fx->seed_len, "seed", demo_unit, NULL, &c,
                                   err),
                      0);
+    assert_false(catalog_seed_differs(c));
     assert_int_equal(catalog_count(c), 2);
     assert_int_equal(catalog_at(c, now + 7200)->msg->version, 2);
     assert_int_equal(
@@ -509,6 +510,25 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
             ->d->tier,
         CREDIT__V1__TIER__TIER_GOVERNMENT);
     catalog_destroy(c);
+
+    /* A seed edited since version 1 was stored is told apart, and does not govern. */
+    {
+        const char *at = strstr(fx->seed, "summary: \"");
+        size_t head, len = fx->seed_len + 64;
+        char *edited = malloc(len);
+
+        assert_non_null(at);
+        assert_non_null(edited);
+        head = (size_t)(at - fx->seed) + strlen("summary: \"");
+        len = (size_t)snprintf(edited, len, "%.*sEDITED %s", (int)head, fx->seed,
+                               fx->seed + head);
+        assert_int_equal(catalog_open(fx->st, edited, len, "edited", demo_unit, NULL, &c, err),
+                         0);
+        free(edited);
+        assert_true(catalog_seed_differs(c));
+        assert_null(strstr(catalog_get(c, 1)->msg->summary, "EDITED"));
+        catalog_destroy(c);
+    }
 
     /* A bad seed stops even a node that has stored versions. */
     assert_int_equal(catalog_open(fx->st, "catalogues {", 12, "broken", demo_unit, NULL, &c, err),
