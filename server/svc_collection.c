@@ -321,7 +321,6 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
         int withdrawn = m->status && m->status->withdrawn;
         /* A unit's source record id names one record, whatever its catalogue. */
         if ((int)m->catalogue != k->catalogue) {
-            char why[200];
             snprintf(why, sizeof why,
                      "is already record %s of the %s catalogue; give this record its own id",
                      rid, catalog_catalogue_name(m->catalogue));
