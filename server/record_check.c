@@ -30,6 +30,7 @@
 
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
+#include "utf8.h"
 #include "validate.h"
 
 #define INVALID RECORD_CHECK_INVALID_ARGUMENT
@@ -139,43 +140,6 @@ static const char *date_str(const Credit__V1__Date *d, char *buf)
 
 /* --- Text --------------------------------------------------------------------------------- */
 
-/* Decodes one UTF-8 sequence from s[n] (n >= 1) into *cp. Returns its length, or 0 for a
- * malformed, overlong or truncated sequence, a surrogate or a value above U+10FFFF. */
-static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
-{
-    unsigned c = s[0], min;
-    size_t len;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0; /* a continuation byte, or a lead byte that is always overlong or too high */
-    }
-    c &= 0x7fu >> len; /* the lead byte's payload bits */
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 static int is_control(unsigned c)
 {
     return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
@@ -198,8 +162,8 @@ static int check_text(check_failure *f, const char *field, const char *s, size_t
     if (n > max)
         return reject(f, INVALID, field, "is %zu bytes long; at most %zu are allowed", n, max);
     while (i < n) {
-        unsigned c;
-        size_t len = utf8_next(p + i, n - i, &c);
+        uint32_t c;
+        size_t len = utf8_decode(p + i, n - i, &c);
 
         if (len == 0)
             return reject(f, INVALID, field, "is not valid UTF-8 (at byte %zu)", i + 1);
@@ -970,9 +934,7 @@ static int check_other_body(const record_view *in, const Credit__V1__Date *today
         if (check_decided(f, "claim.claimed_on", c->claimed_on, today) != 0)
             return -1;
         if (e && e->document_digest && *e->document_digest) {
-            size_t n = strlen(e->document_digest);
-
-            if (n != 64 || strspn(e->document_digest, "0123456789abcdef") != 64)
+            if (!validate_lower_hex(e->document_digest, 64))
                 return reject(f, INVALID, "claim.evidence.document_digest",
                               "must be the SHA-256 of the evidence document: 64 lower-case hex "
                               "digits");

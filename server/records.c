@@ -2,6 +2,7 @@
  * records.c — see records.h.
  */
 #include "records.h"
+#include "validate.h"
 
 #include <openssl/rand.h>
 
@@ -40,12 +41,7 @@ void records_new_id(char out[RECORD_ID_LEN + 1])
 
 int records_check_id(const char *id)
 {
-    if (strlen(id) != RECORD_ID_LEN)
-        return -1;
-    for (size_t i = 0; i < RECORD_ID_LEN; i++)
-        if (!strchr(hexdigits, id[i]) || id[i] == '\0')
-            return -1;
-    return 0;
+    return validate_lower_hex(id, RECORD_ID_LEN) ? 0 : -1;
 }
 
 size_t records_subject_key(const privacy *pv, int kind, const char *identifier, char *out)

@@ -216,17 +216,6 @@ int series_token_decode(const char *tok, int64_t *t, char platform[SERIES_CODE_M
     return 0;
 }
 
-int series_is_sha256_hex(const char *s)
-{
-    size_t n = strnlen(s, 65);
-    if (n != 64)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (hex_val(s[i]) < 0)
-            return 0;
-    return 1;
-}
-
 /* --- Opt-ins ----------------------------------------------------------------------------- */
 
 size_t series_optin_key(const char *platform, const char *uscc, char *out, size_t cap)

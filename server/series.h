@@ -84,9 +84,6 @@ uint32_t series_month_seconds(int month);
 size_t series_token_encode(int64_t t, const char *platform, char out[SERIES_TOKEN_MAX]);
 int series_token_decode(const char *tok, int64_t *t, char platform[SERIES_CODE_MAX + 1]);
 
-/* Whether s is exactly 64 lower-case hexadecimal digits (a SHA-256 digest). */
-int series_is_sha256_hex(const char *s);
-
 /* The opt-in key "o/<platform>/<uscc>" in out[cap]; its length, or 0 if it does not fit. */
 size_t series_optin_key(const char *platform, const char *uscc, char *out, size_t cap);
 

@@ -565,7 +565,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
                    "consent_digest: is required: the SHA-256 of the signed consent");
         return;
     }
-    if (!series_is_sha256_hex(req->consent_digest)) {
+    if (!validate_lower_hex(req->consent_digest, 64)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
                    "consent_digest: must be exactly 64 lower-case hexadecimal digits (SHA-256)");
         return;

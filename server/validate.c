@@ -100,3 +100,12 @@ int validate_resident_id(const char *s, char *why)
     }
     return 0;
 }
+
+int validate_lower_hex(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+        i++;
+    return i == len && s[len] == '\0';
+}

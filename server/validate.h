@@ -8,6 +8,8 @@
 #ifndef CREDIT_VALIDATE_H
 #define CREDIT_VALIDATE_H
 
+#include <stddef.h>
+
 /* Unified social credit code (GB 32100-2015): 18 characters of the 31-symbol alphabet, the
  * organisation code's check at position 17 and the code's own check at position 18. */
 int validate_uscc(const char *s, char *why);
@@ -15,5 +17,9 @@ int validate_uscc(const char *s, char *why);
 /* Resident identity number (GB 11643): 17 digits, a real birth date, ISO 7064 MOD 11-2
  * check character (digit or 'X'). The value itself never appears in `why`. */
 int validate_resident_id(const char *s, char *why);
+
+/* Whether s is exactly `len` lower-case hexadecimal digits: a record id (32), a SHA-256
+ * digest (64). Returns 1 or 0. */
+int validate_lower_hex(const char *s, size_t len);
 
 #endif /* CREDIT_VALIDATE_H */

@@ -247,25 +247,6 @@ static void test_page_token_round_trips_and_rejects_foreign_text(void **state)
     assert_int_equal(series_token_encode(1, longname, tok), 0);
 }
 
-static void test_sha256_hex_is_exactly_64_lowercase_digits(void **state)
-{
-    (void)state;
-    char d[70];
-    memset(d, 'a', 64);
-    d[64] = '\0';
-    assert_true(series_is_sha256_hex(d));
-    d[10] = 'A';
-    assert_false(series_is_sha256_hex(d));
-    d[10] = '9';
-    d[63] = '\0';
-    assert_false(series_is_sha256_hex(d));
-    d[63] = 'f';
-    d[64] = '0';
-    d[65] = '\0';
-    assert_false(series_is_sha256_hex(d));
-    assert_false(series_is_sha256_hex(""));
-}
-
 static void test_optin_is_stored_under_platform_then_enterprise(void **state)
 {
     struct fixture *fx = *state;
@@ -311,7 +292,6 @@ int main(void)
         cmocka_unit_test(test_month_of_follows_china_standard_time),
         cmocka_unit_test(test_month_start_and_length_bound_every_month),
         cmocka_unit_test(test_page_token_round_trips_and_rejects_foreign_text),
-        cmocka_unit_test(test_sha256_hex_is_exactly_64_lowercase_digits),
         cmocka_unit_test_setup_teardown(test_optin_is_stored_under_platform_then_enterprise, setup,
                                         teardown),
     };

@@ -388,6 +388,28 @@ static void test_id_number_never_appears_in_why(void **state)
     check_why_hides_id(why, id);
 }
 
+static void test_lower_hex_is_exactly_len_lowercase_digits(void **state)
+{
+    (void)state;
+    char d[70];
+    memset(d, 'a', 64);
+    d[64] = '\0';
+    assert_true(validate_lower_hex(d, 64));
+    d[10] = 'A';
+    assert_false(validate_lower_hex(d, 64));
+    d[10] = '9';
+    d[63] = '\0';
+    assert_false(validate_lower_hex(d, 64));
+    d[63] = 'f';
+    d[64] = '0';
+    d[65] = '\0';
+    assert_false(validate_lower_hex(d, 64));
+    assert_false(validate_lower_hex("", 64));
+    assert_true(validate_lower_hex("", 0));
+    assert_true(validate_lower_hex("0123456789abcdef0123456789abcdef", 32));
+    assert_false(validate_lower_hex("0123456789abcdef0123456789abcdeg", 32));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_id_accepts_uppercase_x_check_and_rejects_lowercase_x),
         cmocka_unit_test(test_id_rejects_non_digits_in_first_17),
         cmocka_unit_test(test_id_number_never_appears_in_why),
+        cmocka_unit_test(test_lower_hex_is_exactly_len_lowercase_digits),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
