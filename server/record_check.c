@@ -24,6 +24,7 @@
 #include "record_check.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -662,7 +663,16 @@ static int check_value(check_failure *f, const char *path, const catalog_dim *di
                           ((const ProtobufCEnumDescriptor *)fd->descriptor)->short_name);
         return 0;
     }
-    default: /* integers, decimals and yes/no hold any value */
+    case CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL: {
+        double v = 0;
+
+        if (p && fd->type == PROTOBUF_C_TYPE_DOUBLE)
+            v = *(const double *)p;
+        else if (p && fd->type == PROTOBUF_C_TYPE_FLOAT)
+            v = *(const float *)p;
+        return isfinite(v) ? 0 : reject(f, INVALID, path, "must be a finite number");
+    }
+    default: /* integers and yes/no hold any value */
         return 0;
     }
 }

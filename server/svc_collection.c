@@ -281,15 +281,12 @@ static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredReco
 /* Checks and stages one pushed record into `b`. Called with push_mu held. `seen` lists the
  * source ids of the records before it in the same batch. */
 static void push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
-                     const ProtobufCMessage *msg, int index, store_batch *b, results *r,
+                     const record_view *in, int index, store_batch *b, results *r,
                      const char **seen, size_t n_seen)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
         return;
-    record_view v;
-    record_view_of(msg, k->catalogue, &v);
-    const record_view *in = &v;
     check_unit unit = unit_of(p);
     Credit__V1__Date d;
     today(&d);
@@ -387,10 +384,10 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
         record_view v;
-        push_one(nd, p, k, cv, inputs[i], first + (int)i, b, r, seen, n_seen);
+        record_view_of(inputs[i], k->catalogue, &v);
+        push_one(nd, p, k, cv, &v, first + (int)i, b, r, seen, n_seen);
         written += store_batch_count(b) > before;
         /* A source record appears once per batch, whatever became of its first appearance. */
-        record_view_of(inputs[i], k->catalogue, &v);
         seen[n_seen++] = v.source_record_id;
     }
     char detail[200];
@@ -523,23 +520,30 @@ static void push_stream_done(rpc_call *call, int cancelled)
 
 /* --- Correction and withdrawal -------------------------------------------------------------- */
 
-/* Loads a record the caller pushed, for a change of its own. Finishes the call and returns
- * NULL when it cannot. */
+/* Finishes the call unless `s` is a reason: 1 to REASON_MAX bytes of text. Returns 0 if good. */
+static int check_reason(rpc_call *call, const char *field, const char *s)
+{
+    check_failure f;
+    if (record_check_free_text(field, s, REASON_MAX, 1, &f) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", f.field, f.reason);
+    return -1;
+}
+
+/* Loads a record the caller pushed through this service, for a change of its own (`what`:
+ * "correct"). Finishes the call and returns NULL when it cannot. */
 static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *record_id,
-                                                   const char *reason)
+                                                   const char *reason, const char *what)
 {
     node *n = rpc_call_app(call);
     const principal *p = node_caller(call);
     char err[STORE_ERR_LEN];
-    size_t rlen = strlen(reason);
     if (records_check_id(record_id) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
         return NULL;
     }
-    if (rlen == 0 || rlen > REASON_MAX) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "reason: required, at most %d bytes", REASON_MAX);
+    if (check_reason(call, "reason", reason) != 0)
         return NULL;
-    }
     Credit__Store__V1__StoredRecord *sr = NULL;
     int rc = records_get(n->st, NULL, record_id, &sr, err);
     if (rc == STORE_ENOTFOUND) {
@@ -550,14 +554,19 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
         rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
         return NULL;
     }
-    if (strcmp(sr->record->meta->source_unit, p->code) != 0) {
+    const Credit__V1__RecordMeta *m = sr->record->meta;
+    if (strcmp(m->source_unit, p->code) != 0)
         rpc_finish(call, RPC_PERMISSION_DENIED,
                    "record %s was pushed by unit %s; only its source unit changes it", record_id,
-                   sr->record->meta->source_unit);
-        credit__store__v1__stored_record__free_unpacked(sr, NULL);
-        return NULL;
-    }
-    return sr;
+                   m->source_unit);
+    else if ((int)m->catalogue != kind_of(call)->catalogue)
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "record %s is a %s record; %s it through its own service", record_id,
+                   catalog_catalogue_name(m->catalogue), what);
+    else
+        return sr;
+    credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    return NULL;
 }
 
 static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, const char *what)
@@ -609,17 +618,11 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     record_view_of(record, k->catalogue, &v);
     const record_view *in = &v;
     pthread_mutex_lock(&push_mu);
-    Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason);
+    Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason, "correct");
     Credit__Store__V1__StoredRecord *next = NULL;
     if (!prev)
         goto out;
     const Credit__V1__RecordMeta *m = prev->record->meta;
-    if ((int)m->catalogue != k->catalogue) {
-        rpc_finish(call, RPC_FAILED_PRECONDITION,
-                   "record %s is a %s record; correct it through its own service", m->record_id,
-                   catalog_catalogue_name(m->catalogue));
-        goto out;
-    }
     if (strcmp(in->source_record_id, m->source_record_id) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
                    "record.source_record_id: must be the record's own (\"%.100s\")",
@@ -710,18 +713,12 @@ static Credit__V1__RecordStatus status_of(const Credit__V1__RecordMeta *m)
 static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__WithdrawRequest *req = (const void *)msg;
-    const kind *k = kind_of(call);
     pthread_mutex_lock(&push_mu);
-    Credit__Store__V1__StoredRecord *sr = own_record(call, req->record_id, req->reason);
+    Credit__Store__V1__StoredRecord *sr =
+        own_record(call, req->record_id, req->reason, "withdraw");
     if (!sr)
         goto out;
     Credit__V1__RecordMeta *m = sr->record->meta;
-    if ((int)m->catalogue != k->catalogue) {
-        rpc_finish(call, RPC_FAILED_PRECONDITION,
-                   "record %s is a %s record; withdraw it through its own service", m->record_id,
-                   catalog_catalogue_name(m->catalogue));
-        goto out;
-    }
     if (m->status && m->status->withdrawn) {
         rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is already withdrawn", m->record_id);
         goto out;
@@ -736,16 +733,6 @@ out:
 }
 
 /* --- Verification of voluntary declarations (the office) ---------------------------------- */
-
-/* Finishes the call unless `s` is a reason: 1 to REASON_MAX bytes of text. Returns 0 if good. */
-static int check_reason(rpc_call *call, const char *field, const char *s)
-{
-    check_failure f;
-    if (record_check_free_text(field, s, REASON_MAX, 1, &f) == 0)
-        return 0;
-    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", f.field, f.reason);
-    return -1;
-}
 
 static int is_pending(const Credit__V1__RecordMeta *m)
 {

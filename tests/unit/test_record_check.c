@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
@@ -1335,6 +1336,39 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     catalog_version_destroy(v2);
 }
 
+static void test_an_extra_decimal_must_be_finite(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry *es[1] = {&e};
+    catalog_version *v2;
+
+    (void)state;
+    d.code = (char *)"risk_score";
+    d.name = (char *)"风险评分 risk score";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL;
+    d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    make_penalty(&fx);
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_DECIMAL;
+    val.decimal = 72.5;
+    e.key = (char *)"risk_score";
+    e.value = &val;
+    fx.in.extra = es;
+    fx.in.n_extra = 1;
+    current_cv = v2;
+    EXPECT_PASS(&fx);
+    val.decimal = NAN;
+    EXPECT_REJECT(&fx, INVALID, "extra.risk_score", "finite");
+    val.decimal = -INFINITY;
+    EXPECT_REJECT(&fx, INVALID, "extra.risk_score", "finite");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
 static void test_a_required_extra_dimension_must_be_given(void **state)
 {
     struct fixture fx;
@@ -1597,6 +1631,7 @@ int main(void)
         cmocka_unit_test(test_a_dimension_removed_by_governance_is_rejected_naming_it),
         cmocka_unit_test(test_a_dimension_made_optional_is_no_longer_required),
         cmocka_unit_test(test_an_added_dimension_travels_in_extra_and_is_typed),
+        cmocka_unit_test(test_an_extra_decimal_must_be_finite),
         cmocka_unit_test(test_a_required_extra_dimension_must_be_given),
         cmocka_unit_test(test_service_unit_declaration_is_checked_against_its_section),
         cmocka_unit_test(test_association_record_names_a_valid_association),
