@@ -268,3 +268,41 @@ int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char 
     return unseal_field(pv, &s->legal_representative_id_number,
                         &sr->sealed_legal_representative_id, aad, aad_len, err);
 }
+
+int records_page_init(records_page *p, size_t want)
+{
+    memset(p, 0, sizeof *p);
+    p->want = want;
+    p->kept = calloc(want ? want : 1, sizeof *p->kept);
+    p->recs = calloc(want ? want : 1, sizeof *p->recs);
+    return p->kept && p->recs ? 0 : -1;
+}
+
+int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
+{
+    if (p->n == p->want) {
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+        if (p->n)
+            memcpy(p->next, p->kept[p->n - 1]->record->meta->record_id, RECORD_ID_LEN);
+        return 1;
+    }
+    p->kept[p->n] = sr;
+    p->recs[p->n++] = sr->record;
+    return 0;
+}
+
+void records_page_response(records_page *p, Credit__V1__ListRecordsResponse *resp)
+{
+    resp->records = p->recs;
+    resp->n_records = p->n;
+    resp->next_page_token = p->next;
+}
+
+void records_page_cleanup(records_page *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        credit__store__v1__stored_record__free_unpacked(p->kept[i], NULL);
+    free(p->kept);
+    free(p->recs);
+    memset(p, 0, sizeof *p);
+}

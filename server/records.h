@@ -73,4 +73,25 @@ int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *e
  * tampered value). */
 int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err);
 
+/* A page of records on its way to a ListRecordsResponse: the records kept (owned by the page),
+ * at most `want`, and the token of the page after it. */
+typedef struct records_page {
+    Credit__Store__V1__StoredRecord **kept;
+    Credit__V1__Record **recs; /* kept[i]->record, as the response lists them */
+    size_t n, want;
+    char next[RECORD_ID_LEN + 1]; /* "" while the page is not full */
+} records_page;
+
+/* Returns 0, or -1 when out of memory (the page is then empty but may be cleaned up). */
+int records_page_init(records_page *p, size_t want);
+
+/* Keeps `sr` (the page takes it) and returns 0; or, when the page is already full, frees sr,
+ * sets p->next to the last kept record's id and returns 1: the caller stops there. */
+int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr);
+
+/* Points `resp` at the page's records and token; valid until records_page_cleanup. */
+void records_page_response(records_page *p, Credit__V1__ListRecordsResponse *resp);
+
+void records_page_cleanup(records_page *p);
+
 #endif /* CREDIT_RECORDS_H */

@@ -807,14 +807,13 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not one this service gave");
         return;
     }
-    size_t want = req->page_size ? (size_t)req->page_size : 50, n_kept = 0;
-    Credit__Store__V1__StoredRecord **kept = calloc(want, sizeof *kept);
-    Credit__V1__Record **recs = calloc(want, sizeof *recs);
     Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
-    char next[RECORD_ID_LEN + 1] = "", err[STORE_ERR_LEN];
+    records_page page;
+    char err[STORE_ERR_LEN];
+    int no_page = records_page_init(&page, req->page_size ? (size_t)req->page_size : 50);
     store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, req->page_token,
                                        strlen(req->page_token));
-    if (!kept || !recs || !it) {
+    if (no_page || !it) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -833,33 +832,22 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
                 credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
-        if (n_kept == want) {
-            credit__store__v1__stored_record__free_unpacked(sr, NULL);
-            memcpy(next, kept[n_kept - 1]->record->meta->record_id, RECORD_ID_LEN);
+        if (records_page_add(&page, sr))
             break;
-        }
         if (records_unseal(n->pv, sr, err) != 0) {
-            credit__store__v1__stored_record__free_unpacked(sr, NULL);
             rpc_finish(call, RPC_DATA_LOSS, "a pending record cannot be unsealed: %s", err);
             goto out;
         }
-        kept[n_kept] = sr;
-        recs[n_kept++] = sr->record;
     }
     if (store_iter_error(it, err) != 0) {
         rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
         goto out;
     }
-    resp.records = recs;
-    resp.n_records = n_kept;
-    resp.next_page_token = next;
+    records_page_response(&page, &resp);
     rpc_reply(call, &resp.base);
 out:
     store_iter_destroy(it);
-    for (size_t i = 0; i < n_kept; i++)
-        credit__store__v1__stored_record__free_unpacked(kept[i], NULL);
-    free(kept);
-    free(recs);
+    records_page_cleanup(&page);
 }
 
 /* --- Who may push for whom ------------------------------------------------------------------ */

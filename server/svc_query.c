@@ -192,13 +192,12 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
 
     Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
-    Credit__Store__V1__StoredRecord **kept = calloc(want, sizeof *kept);
-    Credit__V1__Record **recs = calloc(want, sizeof *recs);
-    char next[RECORD_ID_LEN + 1] = "", err[STORE_ERR_LEN];
-    size_t n_kept = 0;
+    records_page page;
+    char err[STORE_ERR_LEN];
+    int no_page = records_page_init(&page, want);
     store_snapshot *snap = store_snapshot_create(n->st);
     store_iter *it = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, prefix, plen, start, slen);
-    if (!kept || !recs || !it) {
+    if (no_page || !it) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -222,37 +221,25 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
-        if (n_kept == want) {
-            /* A further record the caller gets: the page ends before it. */
-            credit__store__v1__stored_record__free_unpacked(sr, NULL);
-            memcpy(next, kept[n_kept - 1]->record->meta->record_id, RECORD_ID_LEN);
-            next[RECORD_ID_LEN] = '\0';
+        /* A further record the caller gets once the page is full: the page ends before it. */
+        if (records_page_add(&page, sr))
             break;
-        }
         if (shape(n, sr, t, err) != 0) {
-            credit__store__v1__stored_record__free_unpacked(sr, NULL);
             rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", rid, err);
             goto out;
         }
-        kept[n_kept] = sr;
-        recs[n_kept++] = sr->record;
     }
     if (store_iter_error(it, err) != 0) {
         rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
         goto out;
     }
-    resp.records = recs;
-    resp.n_records = n_kept;
-    resp.next_page_token = next;
+    records_page_response(&page, &resp);
     rpc_reply(call, &resp.base);
 out:
     store_iter_destroy(it);
     if (snap)
         store_snapshot_release(n->st, snap);
-    for (size_t i = 0; i < n_kept; i++)
-        credit__store__v1__stored_record__free_unpacked(kept[i], NULL);
-    free(kept);
-    free(recs);
+    records_page_cleanup(&page);
 }
 
 static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
