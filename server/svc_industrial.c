@@ -544,7 +544,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         int kind = u->kind;
         credit__v1__unit__free_unpacked(u, NULL);
         if (kind != CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM) {
-            rpc_finish(call, RPC_INVALID_ARGUMENT,
+            rpc_finish(call, RPC_FAILED_PRECONDITION,
                        "platform: unit %s is %s, not an "
                        "INDUSTRIAL_PLATFORM",
                        req->platform, registry_kind_name(kind));

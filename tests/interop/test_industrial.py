@@ -404,7 +404,8 @@ class OptInTest(IndustrialCase):
         office = self.calls("office")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.register, fresh_uscc(),
                             contains="platform")
-        self.assertRpcFails(SC.INVALID_ARGUMENT, office.register, fresh_uscc(),
+        # A registered unit of another kind: the same code as a mandate for a non-platform.
+        self.assertRpcFails(SC.FAILED_PRECONDITION, office.register, fresh_uscc(),
                             platform="market", contains=("platform", "DEPARTMENT"))
         self.assertRpcFails(SC.NOT_FOUND, office.register, fresh_uscc(),
                             platform="no-such-platform", contains="no-such-platform")
