@@ -304,7 +304,9 @@ class PushTest(IndustrialCase):
         self.assertSummary(c.push([sample(uscc, t=BASE + 2 * HOUR, value=0.0)]), accepted=1)
         self.assertSummary(c.push([sample(uscc, t=BASE + 2 * HOUR, value=-0.0)]), unchanged=1)
 
-    def test_twenty_thousand_samples_stream_with_bounded_memory(self):
+    def test_twenty_thousand_samples_in_one_stream_are_all_stored_in_order(self):
+        # Memory is observed, not asserted: the stream holds one group, but RocksDB's memtable
+        # grows with the data and ASan's quarantine blurs the rest.
         uscc = self.opted_in()
         n = 20000
         rss0 = vm_kib(self.node.pid, "VmRSS")
