@@ -450,13 +450,26 @@ static int check_structural(const catalog_def *def, where *w)
         /* A catalogue not yet collected through a typed message has nothing to rely on. */
         if (structural[i].catalogue != (int)def->d->catalogue || !def->input)
             continue;
+        if (!*structural[i].body) {
+            /* A common dimension: once, in the catalogue's common list. */
+            size_t j = 0;
+
+            while (j < def->n_common && strcmp(def->common[j].d->field, structural[i].field) != 0)
+                j++;
+            w->section = "";
+            w->dim = NULL;
+            if (j == def->n_common || !def->common[j].d->required)
+                return fault(w, "%s must be a required dimension: the node relies on it",
+                             structural[i].field);
+            continue;
+        }
         for (size_t k = 0; k < def->n_sections; k++) {
             const catalog_section *s = &def->sections[k];
             const catalog_dim *d;
 
-            if (*structural[i].body && strcmp(s->s->body, structural[i].body) != 0)
+            if (strcmp(s->s->body, structural[i].body) != 0)
                 continue;
-            w->section = *structural[i].body ? s->s->code : "";
+            w->section = s->s->code;
             w->dim = NULL;
             d = catalog_dim_by_field(s, structural[i].field);
             if (!d || !d->d->required)

@@ -246,6 +246,21 @@ static void test_optional_severity_is_refused_as_the_node_relies_on_it(void **st
     EXPECT_REFUSED(v, "section PENALTY", "penalty.severity must be a required dimension");
 }
 
+static void test_optional_subject_name_is_refused_in_the_common_dimensions(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__CatalogueDefinition *d = def_of(v, CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT);
+    size_t i = 0;
+
+    (void)state;
+    while (i < d->n_common && strcmp(d->common[i]->field, "subject.name") != 0)
+        i++;
+    assert_true(i < d->n_common);
+    d->common[i]->required = 0;
+    EXPECT_REFUSED(v, "catalogue SERVICE_UNIT", "common dimensions",
+                   "subject.name must be a required dimension");
+}
+
 static void test_missing_catalogue_is_refused(void **state)
 {
     Credit__V1__CatalogueVersion *v = tu_seed_message();
@@ -549,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_section_that_is_no_category_is_refused),
         cmocka_unit_test(test_required_number_is_refused),
         cmocka_unit_test(test_optional_severity_is_refused_as_the_node_relies_on_it),
+        cmocka_unit_test(test_optional_subject_name_is_refused_in_the_common_dimensions),
         cmocka_unit_test(test_missing_catalogue_is_refused),
         cmocka_unit_test(test_dimension_without_a_tier_is_refused),
         cmocka_unit_test(test_publicity_window_upside_down_is_refused),
