@@ -95,6 +95,7 @@ struct rpc_call {
     int status_code;
     grpc_slice status_slice;
     int send_failed; /* a send completed with failure: the peer is gone */
+    int probing;     /* the in-flight send is the half-close probe (see on_recv_done) */
 
     int closed;
     int accepted;  /* the core matched a client's call to this request */
@@ -428,11 +429,25 @@ void rpc_reply(rpc_call *c, const ProtobufCMessage *msg)
     rpc_finish(c, RPC_OK, "%s", "");
 }
 
+static void run_half_close(rpc_call *c);
+
 static void on_send_done(rpc_call *c, int ok)
 {
     int drain = 0;
     pthread_mutex_lock(&c->mu);
     c->send_busy = 0;
+    if (c->probing) {
+        /* The half-close probe: the call is still alive only if its metadata went out. */
+        c->probing = 0;
+        int live = ok && !c->closed && !c->finished;
+        if (!ok)
+            c->send_failed = 1;
+        pthread_mutex_unlock(&c->mu);
+        if (live)
+            run_half_close(c);
+        call_unref(c);
+        return;
+    }
     if (c->in_flight) {
         grpc_byte_buffer_destroy(c->in_flight);
         c->in_flight = NULL;
@@ -497,6 +512,19 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
     return 0;
 }
 
+/* The client has sent everything: the handler's on_half_close, or OK. */
+static void run_half_close(rpc_call *c)
+{
+    const rpc_handler *h = c->m->h;
+    if (h->on_half_close) {
+        callback_enter(c);
+        h->on_half_close(c);
+        callback_leave(c);
+    } else {
+        rpc_finish(c, RPC_OK, "%s", "");
+    }
+}
+
 static void on_recv_done(rpc_call *c, int ok)
 {
     pthread_mutex_lock(&c->mu);
@@ -509,15 +537,32 @@ static void on_recv_done(rpc_call *c, int ok)
         if (deliver(c, bb) == 0)
             start_recv(c);
     } else if (ok && !bb && !stop) {
-        /* Half-close: the client has sent everything. */
-        const rpc_handler *h = c->m->h;
-        if (h->on_half_close) {
-            callback_enter(c);
-            h->on_half_close(c);
-            callback_leave(c);
-        } else {
-            rpc_finish(c, RPC_OK, "%s", "");
+        /* No message: the client's half-close, or a cancellation (RST_STREAM), which the
+         * 1.51 core reports the same way, with success. Tell them apart before the handler
+         * commits anything: the core fails a send on a cancelled stream, so send the initial
+         * metadata first and run on_half_close when it has gone out (on_send_done). A stream
+         * that already sent something (bidi) was alive then; its handler decides alone. */
+        pthread_mutex_lock(&c->mu);
+        int gone = c->closed || c->finished;
+        int probe = !gone && !c->md_sent && !c->send_busy;
+        if (probe) {
+            grpc_op op;
+            memset(&op, 0, sizeof op);
+            op.op = GRPC_OP_SEND_INITIAL_METADATA;
+            c->md_sent = 1;
+            c->send_busy = 1;
+            c->probing = 1;
+            c->refs++;
+            if (grpc_call_start_batch(c->call, &op, 1, &c->t_send, NULL) != GRPC_CALL_OK) {
+                c->send_busy = 0;
+                c->probing = 0;
+                c->send_failed = 1;
+                c->refs--;
+            }
         }
+        pthread_mutex_unlock(&c->mu);
+        if (!gone && !probe)
+            run_half_close(c);
     }
     if (bb)
         grpc_byte_buffer_destroy(bb);
