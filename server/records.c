@@ -135,6 +135,23 @@ int records_history(store *st, const store_snapshot *snap, const char *record_id
     return 0;
 }
 
+int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
+                                uint32_t *version, char *err)
+{
+    Credit__Store__V1__StoredRecord **v = NULL;
+    size_t n = 0;
+    int rc = records_history(st, NULL, record_id, &v, &n, err);
+    if (rc != 0)
+        return rc;
+    *version = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i]->content_digest.len == 32 && memcmp(v[i]->content_digest.data, digest, 32) == 0)
+            *version = v[i]->record && v[i]->record->meta ? v[i]->record->meta->version : 0;
+    }
+    records_free_history(v, n);
+    return 0;
+}
+
 static size_t source_key(const char *unit, const char *source_record_id, char *out, size_t cap)
 {
     size_t u = strlen(unit), s = strlen(source_record_id);

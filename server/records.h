@@ -52,6 +52,11 @@ int records_history(store *st, const store_snapshot *snap, const char *record_id
                     Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n);
 
+/* The newest version of a record whose content digest is `digest` (32 bytes), into
+ * *version; 0 when no version has it. Returns 0 or a STORE_ error with err. */
+int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
+                                uint32_t *version, char *err);
+
 /* The record id a unit's source record was stored under, into rid[RECORD_ID_LEN + 1]. */
 int records_by_source(store *st, const char *unit, const char *source_record_id,
                       char rid[RECORD_ID_LEN + 1], char *err);

@@ -10,17 +10,26 @@
  * declaring only about itself). Inputs are read through record_view (record_check.h).
  *
  * Every pushed record is checked on its own (record_check.c) and gets its own result; the
- * good records of one call (or of each group of PUSH_GROUP records of a stream) are written
- * in one batch with the call's audit entry, so a record is either wholly stored — record,
- * history version, source and subject index entries — or not at all.
+ * good records of one call are written in one batch with the call's audit entry, so a record
+ * is either wholly stored — record, history version, source and subject index entries — or
+ * not at all. A client stream (Push) is one call like a batch: its records are checked as
+ * they arrive and kept (at most STREAM_MAX of them, STREAM_BYTES_MAX bytes), and written only
+ * at the client's half-close, so a stream that the client cancels, or that breaks, stores
+ * nothing (rpc.c tells a half-close from a reset before on_half_close runs).
  *
- * Idempotency: (unit, source_record_id) names a record. The same content again is UNCHANGED
- * and writes nothing; new content is a new version. "Same content" is the SHA-256 of the
- * input as pushed, with the channel's default filled in. Correction and withdrawal are new
- * versions carrying their reason. Nothing is deleted.
+ * Idempotency: (unit, source_record_id) names a record. Content that any version of the
+ * record already holds is UNCHANGED and writes nothing, whatever the record's state: an old
+ * file sent again never undoes a correction, and a push never revives a withdrawn record
+ * (new content for one is refused; Reinstate, the source unit's explicit act, undoes a
+ * withdrawal). New content is a new version, unless it is stale: once a version carries the
+ * source's modification time (source_updated_at), a change must carry a later one. "Same
+ * content" is the SHA-256 of the input as pushed, with the channel's default filled in and
+ * without source_updated_at. Within one call a source record appears once: a repeat of an
+ * accepted record is rejected, a repeat of a rejected one is checked on its own. Correction,
+ * withdrawal and reinstatement are new versions carrying their reason. Nothing is deleted.
  *
- * Pushes are read-check-write sequences over the source index, so they run one call (or one
- * stream group) at a time under `push_mu`; the audit log serializes writes anyway.
+ * Pushes are read-check-write sequences over the source index, so they run one call at a
+ * time under `push_mu`; the audit log serializes writes anyway.
  */
 #include "svc_collection.h"
 
@@ -46,8 +55,10 @@
 #include <time.h>
 
 #define BATCH_MAX 1000
-#define PUSH_GROUP 256
+#define STREAM_MAX 10000                 /* records in one Push stream */
+#define STREAM_BYTES_MAX (64u << 20)     /* their encoded size */
 #define REASON_MAX 500
+#define FUTURE_SKEW_SECONDS 600          /* how far a source's clock may run ahead of ours */
 
 static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -95,6 +106,7 @@ static void results_free(results *r)
             free(r->v[i].field);
         if (r->v[i].reason != protobuf_c_empty_string)
             free(r->v[i].reason);
+        free(r->v[i].status);
     }
     free(r->v);
     memset(r, 0, sizeof *r);
@@ -116,12 +128,26 @@ static void reject(results *r, Credit__V1__PushResult *x, int code, const char *
     r->rejected++;
 }
 
+/* `status`: the record's status now (NULL: a fresh one); copied. */
 static void accept(results *r, Credit__V1__PushResult *x, int outcome, const char *record_id,
-                   uint32_t version)
+                   uint32_t version, const Credit__V1__RecordStatus *status,
+                   uint32_t matched_version)
 {
     x->outcome = outcome;
     x->record_id = dup_or_empty(record_id);
     x->version = version;
+    x->matched_version = matched_version;
+    x->status = malloc(sizeof *x->status);
+    if (x->status) {
+        credit__v1__record_status__init(x->status);
+        if (status) {
+            x->status->disputed = status->disputed;
+            x->status->repaired = status->repaired;
+            x->status->withdrawn = status->withdrawn;
+            x->status->publicity_ended = status->publicity_ended;
+            x->status->verification = status->verification;
+        }
+    }
     r->accepted++;
 }
 
@@ -142,12 +168,27 @@ static int channel_of(const record_view *v, const principal *p)
     return v->channel ? v->channel : record_default_channel(p->kind);
 }
 
-/* SHA-256 of the input as pushed, channel default filled in. */
+/* The member `name` of message `m` (a message field), or NULL. */
+static const ProtobufCFieldDescriptor *field_named(const ProtobufCMessage *m, const char *name)
+{
+    return protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+}
+
+/* The source's modification time of an input, or NULL. */
+static const Google__Protobuf__Timestamp *source_updated_at(const record_view *v)
+{
+    const ProtobufCFieldDescriptor *fd = field_named(v->message, "source_updated_at");
+    return fd ? *(Google__Protobuf__Timestamp *const *)((const char *)v->message + fd->offset)
+              : NULL;
+}
+
+/* SHA-256 of the input as pushed, channel default filled in, source_updated_at left out (the
+ * same facts again with a later modification time are the same content). */
 static int digest_of(const record_view *v, const principal *p, unsigned char out[32])
 {
     const ProtobufCMessage *in = v->message;
-    const ProtobufCFieldDescriptor *ch =
-        protobuf_c_message_descriptor_get_field_by_name(in->descriptor, "channel");
+    const ProtobufCFieldDescriptor *ch = field_named(in, "channel");
+    const ProtobufCFieldDescriptor *su = field_named(in, "source_updated_at");
     ProtobufCMessage *copy = malloc(in->descriptor->sizeof_message);
     unsigned char *buf = NULL;
     unsigned int len = 0;
@@ -160,6 +201,8 @@ static int digest_of(const record_view *v, const principal *p, unsigned char out
     memcpy(copy, in, in->descriptor->sizeof_message);
     if (ch)
         *(int *)((char *)copy + ch->offset) = channel_of(v, p);
+    if (su)
+        *(void **)((char *)copy + su->offset) = NULL;
     n = protobuf_c_message_get_packed_size(copy);
     buf = malloc(n ? n : 1);
     if (buf) {
@@ -191,7 +234,8 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
                                                       const Credit__V1__RecordStatus *status,
                                                       const char *reason,
                                                       const unsigned char digest[32],
-                                                      const char *skey, size_t skey_len)
+                                                      const char *skey, size_t skey_len,
+                                                      const Google__Protobuf__Timestamp *src_t)
 {
     Google__Protobuf__Timestamp reported;
     node_now(&reported);
@@ -207,6 +251,7 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
     meta.source_record_id = (char *)in->source_record_id;
     meta.channel = channel_of(in, p);
     meta.occurred_at = (Google__Protobuf__Timestamp *)in->occurred_at;
+    meta.source_updated_at = (Google__Protobuf__Timestamp *)src_t;
     meta.reported_at = &reported;
     meta.catalogue_version = cv->msg->version;
     meta.version = version;
@@ -262,8 +307,8 @@ static int stage(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr, c
     return 0;
 }
 
-/* The status a new version carries over from the one before (objections and repairs stay
- * with the record; a re-push un-withdraws it). */
+/* The status a new version carries over from the one before (objections, repairs and a
+ * withdrawal stay with the record). */
 static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredRecord *prev,
                                              const kind *k)
 {
@@ -271,6 +316,7 @@ static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredReco
     if (prev && prev->record->meta->status) {
         s.disputed = prev->record->meta->status->disputed;
         s.repaired = prev->record->meta->status->repaired;
+        s.withdrawn = prev->record->meta->status->withdrawn;
     }
     /* New content waits for verification again. */
     if (k->verified)
@@ -278,44 +324,121 @@ static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredReco
     return s;
 }
 
-/* Checks and stages one pushed record into `b`. Called with push_mu held. `seen` lists the
- * source ids of the records before it in the same batch. */
-static void push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
-                     const record_view *in, int index, store_batch *b, results *r,
-                     const char **seen, size_t n_seen)
+/* "2024-01-05T08:00:00Z" (seconds; a fraction when there is one) into out[40]. */
+static void format_time(const Google__Protobuf__Timestamp *t, char *out)
+{
+    struct tm tm;
+    time_t secs = (time_t)t->seconds;
+    if (!gmtime_r(&secs, &tm)) {
+        snprintf(out, 40, "%lld s", (long long)t->seconds);
+        return;
+    }
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (t->nanos)
+        n += (size_t)snprintf(out + n, 40 - n, ".%09d", (int)t->nanos);
+    snprintf(out + n, 40 - n, "Z");
+}
+
+static int time_cmp(const Google__Protobuf__Timestamp *a, const Google__Protobuf__Timestamp *b)
+{
+    if (a->seconds != b->seconds)
+        return a->seconds < b->seconds ? -1 : 1;
+    return (a->nanos > b->nanos) - (a->nanos < b->nanos);
+}
+
+/* A source's modification time, when given, is a real instant not in the future. Returns 0,
+ * or -1 with f filled. */
+static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure *f)
+{
+    if (!t)
+        return 0;
+    f->code = RPC_INVALID_ARGUMENT;
+    snprintf(f->field, sizeof f->field, "source_updated_at");
+    if (t->nanos < 0 || t->nanos > 999999999)
+        snprintf(f->reason, sizeof f->reason, "has nanos %d, outside 0 to 999999999",
+                 (int)t->nanos);
+    else if (t->seconds < -2208988800LL) /* 1900-01-01T00:00:00Z */
+        snprintf(f->reason, sizeof f->reason, "is before 1900-01-01");
+    else if (t->seconds > (int64_t)time(NULL) + FUTURE_SKEW_SECONDS)
+        snprintf(f->reason, sizeof f->reason,
+                 "is in the future (more than %d s ahead of the node's clock); it would make "
+                 "every later change of the record look stale",
+                 FUTURE_SKEW_SECONDS);
+    else
+        return 0;
+    return -1;
+}
+
+/* Whether a push of new content for stored record `m` is in order: not a revival of a
+ * withdrawn record, not older than what is stored. Returns 0, or -1 with f filled. */
+static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf__Timestamp *in_t,
+                        check_failure *f)
+{
+    const Google__Protobuf__Timestamp *st = m->source_updated_at;
+    char a[40], b[40];
+    f->code = RPC_FAILED_PRECONDITION;
+    if (m->status && m->status->withdrawn) {
+        snprintf(f->field, sizeof f->field, "source_record_id");
+        snprintf(f->reason, sizeof f->reason,
+                 "record %s is withdrawn (version %u); a push does not revive it: its source "
+                 "unit reinstates it (Reinstate), or pushes it under a new source_record_id",
+                 m->record_id, m->version);
+        return -1;
+    }
+    if (!st)
+        return 0;
+    snprintf(f->field, sizeof f->field, "source_updated_at");
+    format_time(st, b);
+    if (!in_t) {
+        snprintf(f->reason, sizeof f->reason,
+                 "is required: version %u of record %s was changed by the source at %s, so a "
+                 "change must say when the source made it",
+                 m->version, m->record_id, b);
+        return -1;
+    }
+    if (time_cmp(in_t, st) <= 0) {
+        format_time(in_t, a);
+        snprintf(f->reason, sizeof f->reason,
+                 "%s is not later than %s, the source time of version %u of record %s: a stale "
+                 "re-send; nothing was written",
+                 a, b, m->version, m->record_id);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks and stages one pushed record into `b`. Called with push_mu held. Returns 1 if the
+ * record was accepted (created, unchanged or a new version), else 0. */
+static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
+                    const record_view *in, int index, store_batch *b, results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
-        return;
+        return 0;
     check_unit unit = unit_of(p);
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
+    const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
+    if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
+        (k->may_push && k->may_push(n, p, in, &f))) {
         reject(r, x, f.code, f.field, f.reason);
-        return;
-    }
-    for (size_t i = 0; i < n_seen; i++) {
-        if (strcmp(seen[i], in->source_record_id) == 0) {
-            reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id",
-                   "the same source record appears earlier in this batch");
-            return;
-        }
+        return 0;
     }
     unsigned char digest[32];
     char skey[SUBJECT_KEY_MAX];
     size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier, skey);
     if (digest_of(in, p, digest) != 0 || skey_len == 0) {
         reject(r, x, RPC_INTERNAL, "", "cannot index the record");
-        return;
+        return 0;
     }
     char rid[RECORD_ID_LEN + 1], err[STORE_ERR_LEN], why[200];
     Credit__Store__V1__StoredRecord *prev = NULL, *sr = NULL;
-    uint32_t version = 1;
+    uint32_t version = 1, matched = 0;
+    int ok = 0;
     int rc = records_by_source(n->st, p->code, in->source_record_id, rid, err);
     if (rc == 0 && (rc = records_get(n->st, NULL, rid, &prev, err)) == 0) {
         const Credit__V1__RecordMeta *m = prev->record->meta;
-        int withdrawn = m->status && m->status->withdrawn;
         /* A unit's source record id names one record, whatever its catalogue. */
         if ((int)m->catalogue != k->catalogue) {
             snprintf(why, sizeof why,
@@ -324,9 +447,19 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
             reject(r, x, RPC_FAILED_PRECONDITION, "source_record_id", why);
             goto out;
         }
-        if (prev->content_digest.len == 32 && memcmp(prev->content_digest.data, digest, 32) == 0 &&
-            !withdrawn) {
-            accept(r, x, CREDIT__V1__PUSH_OUTCOME__UNCHANGED, rid, m->version);
+        /* Content some version already holds: nothing to write, whatever happened since. */
+        if (prev->content_digest.len == 32 && memcmp(prev->content_digest.data, digest, 32) == 0)
+            matched = m->version;
+        else if ((rc = records_version_with_digest(n->st, rid, digest, &matched, err)) != 0)
+            goto unreadable;
+        if (matched) {
+            accept(r, x, CREDIT__V1__PUSH_OUTCOME__UNCHANGED, rid, m->version, m->status,
+                   matched);
+            ok = 1;
+            goto out;
+        }
+        if (check_change(m, in_t, &f) != 0) {
+            reject(r, x, f.code, f.field, f.reason);
             goto out;
         }
         if (prev->subject_key.len != skey_len || memcmp(prev->subject_key.data, skey, skey_len)) {
@@ -339,29 +472,69 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
     } else if (rc == STORE_ENOTFOUND) {
         records_new_id(rid);
     } else {
-        log_event(LOG_ERROR, "store", "op=push err=\"%s\"", err);
-        reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
-        goto out;
+        goto unreadable;
     }
     Credit__V1__RecordStatus status = carry_status(prev, k);
-    sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len);
+    sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len, in_t);
     if (!sr || stage(n, b, sr, why) != 0) {
         reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
         goto out;
     }
     accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__CREATED
                               : CREDIT__V1__PUSH_OUTCOME__NEW_VERSION,
-           rid, version);
+           rid, version, &status, 0);
+    ok = 1;
+    goto out;
+unreadable:
+    log_event(LOG_ERROR, "store", "op=push err=\"%s\"", err);
+    reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    return ok;
+}
+
+/* The source record ids accepted so far in one call, with their indexes: an open-addressing
+ * hash set, so that a call of STREAM_MAX records costs no quadratic scan. */
+typedef struct seen_set {
+    const char **ids; /* borrowed from the inputs */
+    int *index;
+    size_t cap;       /* a power of two, at least twice the records of the call */
+} seen_set;
+
+static int seen_init(seen_set *s, size_t n)
+{
+    s->cap = 16;
+    while (s->cap < 2 * n)
+        s->cap *= 2;
+    s->ids = calloc(s->cap, sizeof *s->ids);
+    s->index = calloc(s->cap, sizeof *s->index);
+    return s->ids && s->index ? 0 : -1;
+}
+
+static void seen_cleanup(seen_set *s)
+{
+    free(s->ids);
+    free(s->index);
+}
+
+/* The slot of `id`: where it is, or the empty one where it would go. */
+static size_t seen_slot(const seen_set *s, const char *id)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    size_t i = (size_t)h & (s->cap - 1);
+    while (s->ids[i] && strcmp(s->ids[i], id) != 0)
+        i = (i + 1) & (s->cap - 1);
+    return i;
 }
 
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
  * Returns 0, or -1 after finishing the call (the store refused the write: nothing of the
- * group was stored, and the caller learns it as UNAVAILABLE). */
+ * call was stored, and the caller learns it as UNAVAILABLE). */
 static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
                       results *r)
 {
@@ -369,10 +542,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     const kind *k = kind_of(call);
     const principal *p = node_caller(call);
     store_batch *b = store_batch_create();
-    const char **seen = calloc(n ? n : 1, sizeof *seen);
-    size_t n_seen = 0;
+    seen_set seen;
     int rc = -1;
-    if (!b || !seen) {
+    if (seen_init(&seen, n) != 0 || !b) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         goto out;
     }
@@ -385,10 +557,23 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
         size_t before = store_batch_count(b);
         record_view v;
         record_view_of(inputs[i], k->catalogue, &v);
-        push_one(nd, p, k, cv, &v, first + (int)i, b, r, seen, n_seen);
+        size_t slot = seen_slot(&seen, v.source_record_id);
+        if (seen.ids[slot]) {
+            char why[120];
+            Credit__V1__PushResult *x = result_add(r, first + (int)i);
+            snprintf(why, sizeof why,
+                     "the same source record was accepted earlier in this call (index %d); a "
+                     "source record appears once per call",
+                     seen.index[slot]);
+            if (x)
+                reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id", why);
+            continue;
+        }
+        if (push_one(nd, p, k, cv, &v, first + (int)i, b, r)) {
+            seen.ids[slot] = v.source_record_id;
+            seen.index[slot] = first + (int)i;
+        }
         written += store_batch_count(b) > before;
-        /* A source record appears once per batch, whatever became of its first appearance. */
-        seen[n_seen++] = v.source_record_id;
     }
     char detail[200];
     snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
@@ -396,7 +581,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     rc = node_commit(call, b, detail);
     pthread_mutex_unlock(&push_mu);
 out:
-    free(seen);
+    seen_cleanup(&seen);
     store_batch_destroy(b);
     return rc;
 }
@@ -440,24 +625,19 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
 
 /* --- The client-streaming push ------------------------------------------------------------- */
 
+/* The records of a Push stream, kept until the client's half-close. */
 typedef struct stream_state {
-    ProtobufCMessage *pending[PUSH_GROUP];
-    const char *pending_ids[PUSH_GROUP]; /* their source record ids, borrowed from them */
-    size_t n_pending;
-    int next_index; /* index of pending[0] */
-    results r;
-    int failed;
+    ProtobufCMessage **pending;
+    size_t n, cap;
+    size_t bytes; /* their encoded size */
 } stream_state;
 
-static void flush_stream(rpc_call *call, stream_state *s)
+static void stream_free(stream_state *s)
 {
-    if (s->n_pending && !s->failed && push_group(call, s->pending, s->n_pending,
-                                                 s->next_index, &s->r) != 0)
-        s->failed = 1;
-    for (size_t i = 0; i < s->n_pending; i++)
+    for (size_t i = 0; i < s->n; i++)
         protobuf_c_message_free_unpacked(s->pending[i], NULL);
-    s->next_index += (int)s->n_pending;
-    s->n_pending = 0;
+    free(s->pending);
+    free(s);
 }
 
 static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
@@ -465,34 +645,41 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
     stream_state *s = rpc_call_data(call);
     if (!s) {
         if (!(s = calloc(1, sizeof *s))) {
-            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
             return;
         }
         rpc_call_set_data(call, s);
     }
+    size_t size = protobuf_c_message_get_packed_size(msg);
+    if (s->n == STREAM_MAX || s->bytes + size > STREAM_BYTES_MAX) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
+                   "a Push stream holds at most %d records and %u MiB; nothing of this stream "
+                   "was stored: send the records as several streams",
+                   STREAM_MAX, STREAM_BYTES_MAX >> 20);
+        return;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        ProtobufCMessage **np = realloc(s->pending, cap * sizeof *np);
+        if (!np) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+            return;
+        }
+        s->pending = np;
+        s->cap = cap;
+    }
     /* The message is freed when on_message returns: keep a copy of our own. */
     ProtobufCMessage *copy = pb_copy(msg);
     if (!copy) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         return;
     }
-    /* A stream is a sequence of pushes: a source record seen again in the same group is
-     * pushed after the group before it is written, so it is UNCHANGED or a new version as
-     * it would be in a later call (a batch, written at once, refuses the repeat instead). */
-    record_view v;
-    record_view_of(copy, kind_of(call)->catalogue, &v);
-    for (size_t i = 0; i < s->n_pending; i++) {
-        if (strcmp(s->pending_ids[i], v.source_record_id) == 0) {
-            flush_stream(call, s);
-            break;
-        }
-    }
-    s->pending_ids[s->n_pending] = v.source_record_id;
-    s->pending[s->n_pending++] = copy;
-    if (s->n_pending == PUSH_GROUP)
-        flush_stream(call, s);
+    s->pending[s->n++] = copy;
+    s->bytes += size;
 }
 
+/* The client has sent everything (rpc.c made sure it half-closed and did not reset the
+ * stream): the records are written now, in one batch, or not at all. */
 static void push_stream_end(rpc_call *call)
 {
     stream_state *s = rpc_call_data(call);
@@ -500,9 +687,10 @@ static void push_stream_end(rpc_call *call)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "records: the stream held no record");
         return;
     }
-    flush_stream(call, s);
-    if (!s->failed)
-        reply_results(call, &s->r);
+    results r = {0};
+    if (push_group(call, s->pending, s->n, 0, &r) == 0)
+        reply_results(call, &r);
+    results_free(&r);
 }
 
 static void push_stream_done(rpc_call *call, int cancelled)
@@ -511,10 +699,7 @@ static void push_stream_done(rpc_call *call, int cancelled)
     stream_state *s = rpc_call_data(call);
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_pending; i++)
-        protobuf_c_message_free_unpacked(s->pending[i], NULL);
-    results_free(&s->r);
-    free(s);
+    stream_free(s);
     rpc_call_set_data(call, NULL);
 }
 
@@ -588,6 +773,7 @@ static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, 
         res.outcome = CREDIT__V1__PUSH_OUTCOME__NEW_VERSION;
         res.record_id = m->record_id;
         res.version = m->version;
+        res.status = m->status;
         rpc_reply(call, &res.base);
     }
     store_batch_destroy(b);
@@ -634,7 +820,9 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
+    const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
+    if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
+        (k->may_push && k->may_push(n, p, in, &f))) {
         rpc_finish(call, f.code, "record.%s: %s", f.field, f.reason);
         goto out;
     }
@@ -658,8 +846,10 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     }
     Credit__V1__RecordStatus status = carry_status(prev, k);
     status.withdrawn = m->status && m->status->withdrawn;
+    /* A correction without the source's time keeps the one before: the record stays guarded
+     * against stale re-sends. */
     next = build_version(in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
-                         skey, skey_len);
+                         skey, skey_len, in_t ? in_t : m->source_updated_at);
     if (!next) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -726,6 +916,30 @@ static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__RecordStatus st = status_of(m);
     st.withdrawn = 1;
     status_version(call, sr, &st, req->reason, "withdrew");
+out:
+    pthread_mutex_unlock(&push_mu);
+    if (sr)
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+}
+
+static void reinstate(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__ReinstateRequest *req = (const void *)msg;
+    pthread_mutex_lock(&push_mu);
+    Credit__Store__V1__StoredRecord *sr =
+        own_record(call, req->record_id, req->reason, "reinstate");
+    if (!sr)
+        goto out;
+    Credit__V1__RecordMeta *m = sr->record->meta;
+    if (!m->status || !m->status->withdrawn) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION,
+                   "record %s is not withdrawn; only a withdrawn record is reinstated",
+                   m->record_id);
+        goto out;
+    }
+    Credit__V1__RecordStatus st = status_of(m);
+    st.withdrawn = 0;
+    status_version(call, sr, &st, req->reason, "reinstated");
 out:
     pthread_mutex_unlock(&push_mu);
     if (sr)
@@ -1112,6 +1326,7 @@ static const rpc_handler public_handlers[] = {
      .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
+    {.method = "Reinstate", .on_message = reinstate},
 };
 
 static const rpc_handler association_handlers[] = {
@@ -1120,6 +1335,7 @@ static const rpc_handler association_handlers[] = {
      .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
+    {.method = "Reinstate", .on_message = reinstate},
     {.method = "RegisterMandate", .on_message = mandate_register},
     {.method = "RevokeMandate", .on_message = mandate_revoke},
     {.method = "ListMandates", .on_message = mandate_list_call},
@@ -1130,6 +1346,7 @@ static const rpc_handler voluntary_handlers[] = {
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
     {.method = "Withdraw", .on_message = withdraw},
+    {.method = "Reinstate", .on_message = reinstate},
     {.method = "ListPending", .on_message = list_pending},
     {.method = "Verify", .on_message = verify},
 };

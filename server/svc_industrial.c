@@ -10,14 +10,15 @@
  *
  * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
  * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type; the period) and keeps the good ones in a fixed group of
- * PUSH_GROUP. A full group, or the client's half-close, writes the group: under `write_mu`
- * each sample's opt-in is checked, its key read for idempotency (the same value and period
- * again is unchanged and writes nothing, anything else replaces it) and the changed samples
- * written in one batch with one audit entry (node_commit). The stream therefore holds at most
- * one group and the first REJECTIONS_MAX rejections, whatever its length; the RPC layer reads
- * the next message only when on_message returns. A sample whose key is already in the group
- * makes the group be written first, so that a repeat counts as it would in a later call.
+ * against the metric's type; the period) and keeps the good ones, compactly (a `pending` of
+ * about 64 bytes each), at most STREAM_MAX_SAMPLES of them. Nothing is written before the
+ * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
+ * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
+ * opt-in is checked, its key read for idempotency (the same value and period again is
+ * unchanged and writes nothing, anything else replaces it), and the changed samples are
+ * written in one batch with one audit entry (node_commit). A key repeated within the stream
+ * counts as it would in a later call: compared with the value before it in the stream. The
+ * summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
  *
  * Opt-ins are read-modify-write under the same `write_mu`, so a sample written after a
  * revocation has been acknowledged is always refused: the opt-in check and the write of a
@@ -49,7 +50,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PUSH_GROUP          512
+#define STREAM_MAX_SAMPLES  200000 /* samples in one PushSamples stream */
 #define REJECTIONS_MAX      100
 #define PERIOD_MAX_SECONDS  (31u * 86400u)
 #define FUTURE_MAX_SECONDS  86400
@@ -115,11 +116,9 @@ typedef struct pending {
 typedef struct push_state {
     int failed;      /* the call was finished with an error */
     int next_index;  /* the index of the next message */
-    int group_first; /* the index of the first message of the group being gathered */
-    pending group[PUSH_GROUP];
-    size_t n_group;
+    pending *group;  /* the checked samples, in arrival order until they are written */
+    size_t n_group, cap_group;
     uint64_t accepted, unchanged, rejected;
-    uint64_t acc_mark, unch_mark, rej_mark; /* the counts when the last group was written */
     rejection rej[REJECTIONS_MAX];          /* the REJECTIONS_MAX lowest indexes so far */
     size_t n_rej;
 } push_state;
@@ -266,9 +265,12 @@ static enum optin_state optin_state(store *st, const char *platform, const char 
     return r;
 }
 
-/* Stages one checked sample into `b` (write_mu held): opt-in, then idempotency. */
-static void stage_sample(node *n, const principal *p, push_state *s, const pending *x,
-                         enum optin_state opt, int64_t now, store_batch *b)
+/* Stages one checked sample into `b` (write_mu held): opt-in, then idempotency against
+ * `before`, the sample of the same key staged earlier in this stream, or else the store.
+ * Returns 1 if the sample is now what its key holds (staged or unchanged), else 0. */
+static int stage_sample(node *n, const principal *p, push_state *s, const pending *x,
+                        const pending *before, enum optin_state opt, int64_t now,
+                        store_batch *b)
 {
     switch (opt) {
     case OPTIN_LIVE:
@@ -276,25 +278,32 @@ static void stage_sample(node *n, const principal *p, push_state *s, const pendi
     case OPTIN_NONE:
         reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
                "no opt-in of enterprise %s for platform %s", x->uscc, p->code);
-        return;
+        return 0;
     case OPTIN_REVOKED:
         reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
                "no live opt-in of enterprise %s for platform %s: it was revoked", x->uscc, p->code);
-        return;
+        return 0;
     default:
         reject(s, x->index, RPC_UNAVAILABLE, "", "the opt-ins cannot be read now; push again");
-        return;
+        return 0;
+    }
+    if (before) {
+        if (before->value == x->value && before->period == x->period) {
+            s->unchanged++;
+            return 1;
+        }
     }
     char key[SERIES_KEY_MAX], err[STORE_ERR_LEN];
     size_t plen = series_prefix(x->uscc, x->section, x->metric, key, sizeof key);
     size_t klen = plen ? series_key_finish(key, plen, sizeof key, x->t, p->code) : 0;
     if (!klen) {
         reject(s, x->index, RPC_INTERNAL, "", "the sample cannot be keyed");
-        return;
+        return 0;
     }
     void *old = NULL;
     size_t olen = 0;
-    int rc = store_get(n->st, NULL, STORE_CF_SERIES, key, klen, &old, &olen, err);
+    int rc = before ? STORE_ENOTFOUND
+                    : store_get(n->st, NULL, STORE_CF_SERIES, key, klen, &old, &olen, err);
     if (rc == 0) {
         series_value prev;
         int same = series_value_decode(old, olen, &prev) == 0 && prev.value == x->value &&
@@ -302,39 +311,59 @@ static void stage_sample(node *n, const principal *p, push_state *s, const pendi
         free(old);
         if (same) {
             s->unchanged++;
-            return;
+            return 1;
         }
     } else if (rc != STORE_ENOTFOUND) {
         log_event(LOG_ERROR, "store", "op=series_get err=\"%s\"", err);
         reject(s, x->index, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
-        return;
+        return 0;
     }
     series_value v = {.value = x->value, .period_seconds = x->period, .received_at = now};
     unsigned char val[SERIES_VALUE_LEN];
     series_value_encode(&v, val);
     store_batch_put(b, STORE_CF_SERIES, key, klen, val, sizeof val);
     s->accepted++;
+    return 1;
 }
 
-/* Writes the group gathered so far (and accounts for the samples rejected while gathering
- * it). On a store failure finishes the call with UNAVAILABLE and marks the stream failed:
- * nothing of that group was stored. */
+static int key_cmp(const pending *a, const pending *b)
+{
+    int c = strcmp(a->uscc, b->uscc);
+    if (!c)
+        c = strcmp(a->section, b->section);
+    if (!c)
+        c = strcmp(a->metric, b->metric);
+    if (!c)
+        c = (a->t > b->t) - (a->t < b->t);
+    return c;
+}
+
+/* Key order, then arrival order: a key's samples in the order they were sent. */
+static int by_key(const void *a, const void *b)
+{
+    const pending *x = a, *y = b;
+    int c = key_cmp(x, y);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Writes the stream's samples in one batch (at the half-close). On a store failure finishes
+ * the call with UNAVAILABLE and marks the stream failed: nothing of it was stored. */
 static void write_group(rpc_call *call, push_state *s)
 {
     node *n = rpc_call_app(call);
     const principal *p = node_caller(call);
-    if (s->failed)
-        goto out;
     store_batch *b = store_batch_create();
     if (!b) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; the last group was not stored");
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         s->failed = 1;
-        goto out;
+        return;
     }
+    qsort(s->group, s->n_group, sizeof *s->group, by_key);
     int64_t now = (int64_t)time(NULL);
     pthread_mutex_lock(&write_mu);
-    /* Streams usually carry one enterprise's samples in runs: remember the last answer. */
+    /* Samples of one enterprise are adjacent now: one opt-in read for each. */
     const char *last = NULL;
+    const pending *held = NULL; /* the last sample taken, if its key is still current */
     enum optin_state opt = OPTIN_NONE;
     for (size_t i = 0; i < s->n_group; i++) {
         const pending *x = &s->group[i];
@@ -342,32 +371,22 @@ static void write_group(rpc_call *call, push_state *s)
             opt = optin_state(n->st, p->code, x->uscc);
             last = x->uscc;
         }
-        stage_sample(n, p, s, x, opt, now, b);
+        const pending *before = held && key_cmp(held, x) == 0 ? held : NULL;
+        if (stage_sample(n, p, s, x, before, opt, now, b))
+            held = x;
+        else if (!before)
+            held = NULL;
     }
-    if (store_batch_count(b) > 0) {
-        char detail[200];
-        snprintf(detail, sizeof detail,
-                 "pushed %d industrial samples: %llu accepted, %llu unchanged, %llu rejected",
-                 s->next_index - s->group_first, (unsigned long long)(s->accepted - s->acc_mark),
-                 (unsigned long long)(s->unchanged - s->unch_mark),
-                 (unsigned long long)(s->rejected - s->rej_mark));
-        if (node_commit(call, b, detail) != 0)
-            s->failed = 1;
-    }
+    char detail[200];
+    snprintf(detail, sizeof detail,
+             "pushed %d industrial samples: %llu accepted, %llu unchanged, %llu rejected",
+             s->next_index, (unsigned long long)s->accepted, (unsigned long long)s->unchanged,
+             (unsigned long long)s->rejected);
+    if (node_commit(call, b, detail) != 0)
+        s->failed = 1;
     pthread_mutex_unlock(&write_mu);
     store_batch_destroy(b);
-out:
     s->n_group = 0;
-    s->group_first = s->next_index;
-    s->acc_mark = s->accepted;
-    s->unch_mark = s->unchanged;
-    s->rej_mark = s->rejected;
-}
-
-static int same_key(const pending *a, const pending *b)
-{
-    return a->t == b->t && strcmp(a->uscc, b->uscc) == 0 && strcmp(a->metric, b->metric) == 0 &&
-           strcmp(a->section, b->section) == 0;
 }
 
 static int refuse_non_platform(rpc_call *call)
@@ -397,24 +416,31 @@ static void push_message(rpc_call *call, const ProtobufCMessage *msg)
     }
     if (s->failed)
         return;
+    if (s->next_index == STREAM_MAX_SAMPLES) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
+                   "a PushSamples stream holds at most %d samples; nothing of this stream was "
+                   "stored: send the samples as several streams",
+                   STREAM_MAX_SAMPLES);
+        s->failed = 1;
+        return;
+    }
     int index = s->next_index++;
     int64_t now = (int64_t)time(NULL);
     pending x;
     if (check_sample(s, node_caller(call), catalog_at(n->cat, now), now, in, index, &x) != 0)
         return;
-    for (size_t i = 0; i < s->n_group; i++) {
-        if (same_key(&s->group[i], &x)) {
-            /* Written first, so that the repeat is compared with what it repeats; the repeat
-             * itself belongs to the next group. */
-            s->next_index--;
-            write_group(call, s);
-            s->next_index++;
-            break;
+    if (s->n_group == s->cap_group) {
+        size_t cap = s->cap_group ? s->cap_group * 2 : 512;
+        pending *ng = realloc(s->group, cap * sizeof *ng);
+        if (!ng) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+            s->failed = 1;
+            return;
         }
+        s->group = ng;
+        s->cap_group = cap;
     }
     s->group[s->n_group++] = x;
-    if (s->n_group == PUSH_GROUP)
-        write_group(call, s);
 }
 
 static int by_index(const void *a, const void *b)
@@ -461,7 +487,10 @@ static void push_end(rpc_call *call)
 static void push_done(rpc_call *call, int cancelled)
 {
     (void)cancelled;
-    free(rpc_call_data(call));
+    push_state *s = rpc_call_data(call);
+    if (s)
+        free(s->group);
+    free(s);
     rpc_call_set_data(call, NULL);
 }
 

@@ -359,7 +359,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         self.assertEqual(good_got.meta.section, "GOOD_CONDUCT")
         self.assertEqual(good_got.meta.subject.legal_representative_id_number, REP_ID)
 
-    def test_client_stream_pushes_in_order_and_an_empty_stream_is_refused(self):
+    def test_client_stream_is_one_call_and_an_empty_stream_is_refused(self):
         uscc = fresh_uscc()
         first = declaration_input(fresh_src("su2-a"), legal_subject(uscc))
         other = declaration_input(fresh_src("su2-b"), legal_subject(uscc), "BAD_CONDUCT")
@@ -370,10 +370,13 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         records = [first, other, first, bad, changed]
         with self.calls("town-bicheng") as t:
             resp = t.su.Push(iter(records), timeout=CALL_TIMEOUT)
-            self.assertResults(resp, records, [(R.CREATED, 1), (R.CREATED, 1), (R.UNCHANGED, 1),
+            self.assertResults(resp, records, [(R.CREATED, 1), (R.CREATED, 1),
+                                               (SC.INVALID_ARGUMENT, "source_record_id"),
                                                (SC.INVALID_ARGUMENT, "section"),
-                                               (R.NEW_VERSION, 2)])
-            self.assertEqual(resp.results[0].record_id, resp.results[4].record_id)
+                                               (SC.INVALID_ARGUMENT, "source_record_id")])
+            later = t.su.Push(iter([changed]), timeout=CALL_TIMEOUT)
+            self.assertResults(later, [changed], [(R.NEW_VERSION, 2)])
+            self.assertEqual(resp.results[0].record_id, later.results[0].record_id)
             self.assertRpcFails(SC.INVALID_ARGUMENT, t.su.Push, iter([]), contains="records")
             got = t.get("open", resp.results[0].record_id).record
         self.assertEqual(got.declaration.outcome, changed.declaration.outcome)
@@ -662,11 +665,22 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             got = o.get("gov", rid).record
         self.assertTrue(got.meta.status.withdrawn)
         self.assertEqual(got.meta.change_reason, reason)
-        # Pushed again, it is back.
+        # Pushed again, it stays withdrawn: only Reinstate, with a reason, brings it back.
         with self.calls("town-bicheng") as t:
             again = t.push_su(rec)
-            self.assertResult(again.results[0], 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(again.results[0], 0, R.UNCHANGED, version=2, record_id=rid)
+            self.assertTrue(again.results[0].status.withdrawn)
+            self.assertEqual(again.results[0].matched_version, 2)  # the withdrawal's content
+            self.assertRpcFails(SC.NOT_FOUND, t.open.GetRecord, R.GetRecordRequest(record_id=rid))
+            self.assertRpcFails(SC.INVALID_ARGUMENT, t.su.Reinstate,
+                                R.ReinstateRequest(record_id=rid), contains="reason")
+            res = t.su.Reinstate(R.ReinstateRequest(record_id=rid, reason="误撤回 withdrawn by mistake"),
+                                 timeout=CALL_TIMEOUT)
+            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertFalse(res.status.withdrawn)
             self.assertFalse(t.get("open", rid).record.meta.status.withdrawn)
+            self.assertRpcFails(SC.FAILED_PRECONDITION, t.su.Reinstate,
+                                R.ReinstateRequest(record_id=rid, reason="again"))
 
 
 # --- 2. AssociationCollection ------------------------------------------------------------------
@@ -937,7 +951,7 @@ class AssociationCollectionTests(SharedNodeCase):
         self.assertEqual(channels[resp.results[1].record_id], "CHANNEL_ASSOCIATION_BATCH")
         self.assertEqual(channels[resp.results[17].record_id], "CHANNEL_SYSTEM_DOCKING")
 
-    def test_empty_batch_and_batch_of_1001_are_invalid_argument_and_a_stream_pushes_in_order(self):
+    def test_empty_batch_and_batch_of_1001_are_invalid_argument_and_a_stream_is_one_call(self):
         uscc, other = fresh_assoc_uscc(), fresh_assoc_uscc()
         with self.calls("office") as o:
             o.register(uscc)
@@ -958,9 +972,11 @@ class AssociationCollectionTests(SharedNodeCase):
             self.assertEqual(p.list_all("open", R.SubjectRef(kind=R.SOCIAL_ORGANISATION,
                                                              identifier=uscc)), [])
             resp = p.assoc.Push(iter(records), timeout=CALL_TIMEOUT)
+        # A source record appears once per call: the repeats are refused, whatever they hold.
         self.assertResults(resp, records, [(R.CREATED, 1),
                                            (SC.PERMISSION_DENIED, "association.uscc"),
-                                           (R.UNCHANGED, 1), (R.NEW_VERSION, 2)])
+                                           (SC.INVALID_ARGUMENT, "source_record_id"),
+                                           (SC.INVALID_ARGUMENT, "source_record_id")])
 
     def test_correct_and_withdraw_only_by_the_source_unit_through_its_own_service(self):
         uscc = fresh_assoc_uscc()
@@ -1127,8 +1143,10 @@ class VoluntaryDeclarationTests(SharedNodeCase):
             c2.claim.title = "璧山区文明单位 district civilised unit"
             stream = [c, c, c2, a]
             resp = p.vol.Push(iter(stream), timeout=CALL_TIMEOUT)
-            self.assertResults(resp, stream, [(R.CREATED, 1), (R.UNCHANGED, 1),
-                                              (R.NEW_VERSION, 2), (R.UNCHANGED, 1)])
+            self.assertResults(resp, stream, [(R.CREATED, 1),
+                                              (SC.INVALID_ARGUMENT, "source_record_id"),
+                                              (SC.INVALID_ARGUMENT, "source_record_id"),
+                                              (R.UNCHANGED, 1)])
             self.assertEqual(resp.results[3].record_id, ids[0])
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.vol.Push, iter([]), contains="records")
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.vol.PushBatch, V.VoluntaryBatchRequest(),
@@ -1392,10 +1410,17 @@ class VoluntaryDeclarationTests(SharedNodeCase):
         self.assertTrue(got.meta.status.withdrawn)
         self.assertEqual(R.Verification.Name(got.meta.status.verification),
                          "VERIFICATION_VERIFIED")
-        # Declared again, it waits for the office again.
+        # Declared again, it stays withdrawn; reinstated, it waits for the office again.
         with self.calls("subj-acme") as s:
-            self.assertResult(s.push_vol(own).results[0], 0, R.NEW_VERSION, version=3,
+            self.assertResult(s.push_vol(own).results[0], 0, R.UNCHANGED, version=2,
                               record_id=rid)
+            changed = copy_of(own)
+            changed.claim.content = own.claim.content + " (amended)"
+            self.assertRejected(s.push_vol(changed).results[0], 0, SC.FAILED_PRECONDITION,
+                                "source_record_id")
+            res = s.vol.Reinstate(R.ReinstateRequest(record_id=rid, reason="declared again"),
+                                  timeout=CALL_TIMEOUT)
+            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
         with self.calls("office") as o:
             self.assertIn(rid, {r.meta.record_id for r in o.pending()})
 

@@ -345,27 +345,36 @@ class CollectionTests(SharedNodeCase):
             self.assertEqual((again.accepted, again.rejected), (600, 0))
             self.assertEqual(len(c.list_all("gov", legal_ref(uscc), page_size=500)), 600)
 
-    def test_client_stream_pushes_a_repeated_source_record_in_order(self):
-        """A stream is a sequence of pushes: the same source record again later in the stream
-        is UNCHANGED, or a new version when its content changed, wherever it falls."""
+    def test_a_source_record_appears_once_per_call_in_a_stream_as_in_a_batch(self):
+        """Within one call (a batch or a stream alike) a source record appears once: a repeat
+        of an accepted record is REJECTED naming the first; a repeat of a rejected record is
+        checked on its own. A later call carries the change."""
         uscc = fresh_uscc()
         src = fresh_src("c5-rep")
         first = licence_input(src, legal_subject(uscc))
         changed = licence_input(src, legal_subject(uscc))
         changed.licence.content = first.licence.content + " (amended)"
         fillers = [licence_input(fresh_src("c5-fill"), legal_subject(uscc)) for _ in range(300)]
-        # Repeats inside the first group of 256 and across the group boundary.
         records = [first, first] + fillers[:10] + [changed] + fillers[10:] + [changed]
         with self.calls("market") as c:
             resp = c.collect.Push(iter(records), timeout=STREAM_TIMEOUT)
-        out = [(R.PushOutcome.Name(r.outcome), r.version) for r in resp.results]
-        self.assertEqual(out[0], ("CREATED", 1))
-        self.assertEqual(out[1], ("UNCHANGED", 1))
-        self.assertEqual(out[12], ("NEW_VERSION", 2))
-        self.assertEqual(out[-1], ("UNCHANGED", 2))
-        self.assertEqual(len({r.record_id for r in (resp.results[0], resp.results[1],
-                                                    resp.results[12], resp.results[-1])}), 1)
-        self.assertEqual(resp.rejected, 0)
+            self.assertResult(resp.results[0], 0, R.CREATED, version=1)
+            for i in (1, 12, len(records) - 1):
+                self.assertRejected(resp.results[i], i, SC.INVALID_ARGUMENT, "source_record_id")
+                self.assertIn("index 0", resp.results[i].reason)
+            self.assertEqual((resp.accepted, resp.rejected), (len(records) - 3, 3))
+            batch = c.push(changed, changed)
+            self.assertResult(batch.results[0], 0, R.NEW_VERSION, version=2,
+                              record_id=resp.results[0].record_id)
+            self.assertRejected(batch.results[1], 1, SC.INVALID_ARGUMENT, "source_record_id")
+            # A rejected record does not hold its source id: the good one after it is taken.
+            src2 = fresh_src("c5-bad-then-good")
+            bad = licence_input(src2, legal_subject(uscc))
+            bad.subject.identifier = BAD_USCC
+            again = c.collect.Push(iter([bad, licence_input(src2, legal_subject(uscc))]),
+                                   timeout=STREAM_TIMEOUT)
+            self.assertRejected(again.results[0], 0, SC.INVALID_ARGUMENT, "subject.identifier")
+            self.assertResult(again.results[1], 1, R.CREATED, version=1)
 
     def test_finance_unit_push_is_permission_denied_and_unknown_certificate_unauthenticated(self):
         uscc = fresh_uscc()
