@@ -383,6 +383,7 @@ struct credit_pusher {
     char send_tag;
     int broken; /* a send failed: the stream is over; finish tells why */
     int finished;
+    size_t sent, limit; /* messages added, and how many the node takes in one stream */
 };
 
 struct credit_sample_pusher {
@@ -402,6 +403,8 @@ static int stream_open(credit_client *c, const char *method,
     }
     p->c = c;
     p->input = input;
+    p->limit = input == &credit__v1__sample__descriptor ? CREDIT_SAMPLE_STREAM_MAX
+                                                         : CREDIT_PUSH_STREAM_MAX;
     p->answer = answer;
     p->call = start_call(c, method, timeout_ms, &p->cq);
     grpc_op op;
@@ -439,6 +442,13 @@ static int stream_add(credit_pusher *p, const ProtobufCMessage *msg, credit_stat
              msg->descriptor ? msg->descriptor->name : "?", p->input->name);
         return CREDIT_EINVAL;
     }
+    if (p->sent == p->limit) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+             "pusher: a stream holds at most %zu messages; finish this pusher and push the rest "
+             "with another",
+             p->limit);
+        return CREDIT_EINVAL;
+    }
     /* One message in flight at most: waiting for it here is the backpressure. */
     if (wait_in_flight(p) != 0) {
         fail(st, CREDIT_CODE_UNAVAILABLE, "the stream has ended; finish the pusher to learn why");
@@ -455,6 +465,7 @@ static int stream_add(credit_pusher *p, const ProtobufCMessage *msg, credit_stat
         fail(st, CREDIT_CODE_INTERNAL, "cannot send on the stream");
         return CREDIT_ERPC;
     }
+    p->sent++;
     ok(st);
     return CREDIT_OK;
 }

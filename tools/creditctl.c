@@ -75,7 +75,8 @@ static const char help_text[] =
     "                               Rows go in PushBatch calls of N (1..1000) or in streams of\n"
     "                               5000 (samples: streams only); after each acknowledged\n"
     "                               group the state file (default FILE.state) records how far\n"
-    "                               the import has come, and a run that finds it sends only the\n"
+    "                               the import has come (a group the node did not acknowledge\n"
+    "                               stored nothing), and a run that finds it sends only the\n"
     "                               rest (a finished import sends nothing; --restart imports\n"
     "                               from the first row again; a state of another file is\n"
     "                               refused). On a terminal a progress line shows rows sent and\n"
@@ -858,9 +859,16 @@ out:
  * rows (samples: always a stream). The node's answer to a group acknowledges it; then the
  * state file (import_state.h) is rewritten, so that a run cut short resumes after the last
  * acknowledged group. Rows refused here (not JSON, a bad cell) are done when read.
+ *
+ * This relies on exactly what the node promises: a group is one call, stored whole when the
+ * node answers it and not at all when the call fails or is cut short (a stream's records are
+ * written only at its half-close). So the rows after the last acknowledged group are the
+ * ones a rerun must send, and sending them again is safe.
  */
 
-#define STREAM_GROUP 5000     /* rows a stream carries before its answer acknowledges them */
+#define STREAM_GROUP 5000     /* rows a stream carries before its answer acknowledges them;
+                               * within CREDIT_PUSH_STREAM_MAX */
+_Static_assert(STREAM_GROUP <= CREDIT_PUSH_STREAM_MAX, "a group must fit in one stream");
 #define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
 #define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
 

@@ -547,7 +547,7 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     node_start(&n, "pusher", NULL);
     credit_client *market = client_as(&n, "units/market");
     credit_status st;
-    enum { RECORDS = 300 }; /* more than one of the node's groups of 256 */
+    enum { RECORDS = 300 };
     credit_pusher *p = NULL;
     CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
     for (int i = 0; i < RECORDS; i++) {
@@ -569,12 +569,20 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     assert_int_equal(credit_pusher_finish(p, &res, &st), CREDIT_EINVAL); /* only once */
     credit_pusher_destroy(p);
 
-    /* A pusher given up half-way is cancelled and freed cleanly. */
+    /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing: the
+     * same record pushed afterwards is new. */
     CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
     penalty_input pi;
     penalty_input_init(&pi, "stream-abandoned");
     CHECK_CALL(credit_pusher_add(p, &pi.in, &st), st);
     credit_pusher_destroy(p);
+    Credit__V1__PublicRecordInput *one[] = {&pi.in};
+    Credit__V1__PushBatchRequest req = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
+    req.records = one;
+    req.n_records = 1;
+    CHECK_CALL(credit_client_push_batch(market, &req, &res, &st), st);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
 
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);

@@ -176,8 +176,19 @@ CREDIT_API int credit_client_push_batch(credit_client *c, const Credit__V1__Push
  * they are added; the node answers once, with a result per record, when the pusher is
  * finished. At most one record is buffered in the library: credit_pusher_add waits for the
  * previous record to leave, so a slow node slows the producer instead of filling memory.
+ * A stream is one call, atomic like a batch: the node checks the records as they arrive and
+ * stores them only when credit_pusher_finish returns 0. A stream that fails, is cancelled or
+ * is destroyed unfinished stored nothing of its records: push them all again (records the
+ * node had already stored before, from other calls, come back UNCHANGED). A stream holds at
+ * most CREDIT_PUSH_STREAM_MAX records (and 64 MiB); a producer with more finishes the pusher
+ * and opens another. A source record id appears once per stream: a repeat of an accepted
+ * record is rejected, as in a batch.
  * A pusher belongs to one thread at a time; many pushers may share one client. */
 typedef struct credit_pusher credit_pusher;
+
+/* The most messages one stream carries: records (Push), samples (PushSamples). */
+#define CREDIT_PUSH_STREAM_MAX 10000
+#define CREDIT_SAMPLE_STREAM_MAX 200000
 
 /* Opens the stream. timeout_ms bounds the whole stream; 0: no deadline. */
 CREDIT_API int credit_pusher_create(credit_client *c, int timeout_ms, credit_pusher **out,
@@ -185,17 +196,19 @@ CREDIT_API int credit_pusher_create(credit_client *c, int timeout_ms, credit_pus
 
 /* Sends one record (copied; the caller keeps `rec`). CREDIT_ERPC with UNAVAILABLE when the
  * stream has already ended (call credit_pusher_finish for the node's reason); CREDIT_EINVAL for
- * a pusher of another catalogue (use credit_pusher_add_message). */
+ * a pusher of another catalogue (use credit_pusher_add_message) or one that already carries
+ * CREDIT_PUSH_STREAM_MAX records. */
 CREDIT_API int credit_pusher_add(credit_pusher *p, const Credit__V1__PublicRecordInput *rec,
                                  credit_status *status);
 
-/* Closes the stream and returns the node's results, one per record added, in order. Retrying
- * the records of a failed stream is safe: those stored come back UNCHANGED. */
+/* Closes the stream and returns the node's results, one per record added, in order; only now
+ * are the accepted records stored. After a failure nothing of the stream was stored: retry
+ * all its records (those stored by earlier calls come back UNCHANGED). */
 CREDIT_API int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out,
                                     credit_status *status);
 
-/* Frees the pusher; one not finished is cancelled (the node stores nothing of a group it has
- * not committed). NULL is a no-op. */
+/* Frees the pusher; one not finished is cancelled, and the node stores nothing of it. NULL is
+ * a no-op. */
 CREDIT_API void credit_pusher_destroy(credit_pusher *p);
 
 /* --- Every collected catalogue --------------------------------------------------------------- */
@@ -328,7 +341,10 @@ CREDIT_API int credit_client_list_pending(credit_client *c, int page_size, const
 /* A streaming push of samples (PushSamples), as credit_pusher is for records: samples go out
  * one by one as they are added, at most one is buffered in the library (credit_sample_pusher_add
  * waits for the previous one to leave: a slow node slows the producer), and the node answers
- * once, with a summary, when the pusher is finished. A sample is keyed by (platform,
+ * once, with a summary, when the pusher is finished. Like a record stream it is atomic: the
+ * samples are stored only when credit_sample_pusher_finish returns 0, nothing of a failed or
+ * cancelled stream is, and a stream holds at most CREDIT_SAMPLE_STREAM_MAX samples (a sample
+ * repeated within it counts as in a later call). A sample is keyed by (platform,
  * enterprise, metric, period start), so re-sending samples is safe: the same value again is
  * counted unchanged. A sample pusher belongs to one thread at a time; many may share a client. */
 typedef struct credit_sample_pusher credit_sample_pusher;
@@ -348,13 +364,13 @@ CREDIT_API int credit_sample_pusher_add(credit_sample_pusher *p, const Credit__V
  * samples and the first 100 rejections (each with the sample's index in the stream, from 0).
  * Free *out with credit__v1__sample_summary__free_unpacked. Returns 0; CREDIT_EINVAL (NULL
  * argument, already finished); CREDIT_ERPC (PERMISSION_DENIED: not an industrial platform,
- * UNAVAILABLE: a group could not be stored, ...); CREDIT_EDECODE. Call once. */
+ * UNAVAILABLE: the samples could not be stored, ...); CREDIT_EDECODE. Call once. */
 CREDIT_API int credit_sample_pusher_finish(credit_sample_pusher *p,
                                            Credit__V1__SampleSummary **out,
                                            credit_status *status);
 
-/* Frees the pusher; one not finished is cancelled (the node keeps only the groups of samples
- * it had already written). NULL is a no-op. */
+/* Frees the pusher; one not finished is cancelled, and the node stores nothing of it. NULL is
+ * a no-op. */
 CREDIT_API void credit_sample_pusher_destroy(credit_sample_pusher *p);
 
 /* Opt-ins: a platform registers an enterprise's consent (the SHA-256 of the signed consent, 64
