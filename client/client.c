@@ -901,6 +901,20 @@ int credit_client_withdraw_record(credit_client *c, credit_catalogue cat, const 
                       st);
 }
 
+int credit_client_reinstate_record(credit_client *c, credit_catalogue cat,
+                                   const char *record_id, const char *reason,
+                                   Credit__V1__PushResult **out, credit_status *st)
+{
+    char method[96];
+    if (!record_method(cat, "Reinstate", method, sizeof method, st))
+        return CREDIT_EINVAL;
+    Credit__V1__ReinstateRequest req = CREDIT__V1__REINSTATE_REQUEST__INIT;
+    req.record_id = str(record_id);
+    req.reason = str(reason);
+    return typed_call(c, method, &req.base, &credit__v1__push_result__descriptor, (void **)out,
+                      st);
+}
+
 int credit_client_list_records(credit_client *c, credit_tier tier,
                                const Credit__V1__ListRecordsRequest *req,
                                Credit__V1__ListRecordsResponse **out, credit_status *st)

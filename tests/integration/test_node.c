@@ -535,6 +535,20 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
+    /* Only the source unit's Reinstate brings it back. */
+    assert_int_equal(credit_client_reinstate_record(bank, CREDIT_CATALOGUE_PUBLIC, rid, "mine?",
+                                                    &w, &st),
+                     CREDIT_ERPC);
+    assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
+    CHECK_CALL(credit_client_reinstate_record(market, CREDIT_CATALOGUE_PUBLIC, rid,
+                                              "withdrawn in error", &w, &st),
+               st);
+    assert_int_equal(w->version, 3);
+    assert_false(w->status->withdrawn);
+    credit__v1__push_result__free_unpacked(w, NULL);
+    CHECK_CALL(credit_client_get_record(bank, CREDIT_TIER_OPEN, rid, &gov, &st), st);
+    credit__v1__get_record_response__free_unpacked(gov, NULL);
+
     credit_client_destroy(bank);
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);

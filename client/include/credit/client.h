@@ -287,6 +287,17 @@ CREDIT_API int credit_client_withdraw_record(credit_client *c, credit_catalogue 
                                              Credit__V1__PushResult **out,
                                              credit_status *status);
 
+/* Reinstates a record this unit withdrew from the record catalogue `cat`, with the reason (a
+ * new version, no longer withdrawn): the only way back, since a push never revives a
+ * withdrawn record. *out as for credit_client_correct_record. Returns 0; CREDIT_EINVAL (out
+ * NULL, `cat` not a record catalogue); CREDIT_ERPC (NOT_FOUND; PERMISSION_DENIED: not this
+ * unit's record; FAILED_PRECONDITION: not withdrawn, or a record of another catalogue;
+ * INVALID_ARGUMENT: no reason); CREDIT_EDECODE. Thread-safe. */
+CREDIT_API int credit_client_reinstate_record(credit_client *c, credit_catalogue cat,
+                                              const char *record_id, const char *reason,
+                                              Credit__V1__PushResult **out,
+                                              credit_status *status);
+
 /* --- Mandates (credit.v1.AssociationCollection) ------------------------------------------- */
 
 /* The association platform pushes for an association only under a live mandate, which the
