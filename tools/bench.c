@@ -297,9 +297,9 @@ static credit_client *client_open(const bench_cfg *cfg, const char *cert, const 
 
 /* --- (a) ingest --------------------------------------------------------------------------- */
 
-/* Streams records [from, from+count) of phase `tag` through one pusher. Returns the number
- * accepted as CREATED, or -1. */
-static long push_stream(credit_client *c, const char *tag, long from, long count)
+/* Streams records [from, from+count) of phase `tag` through one pusher (count at most
+ * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as CREATED, or -1. */
+static long push_one_stream(credit_client *c, const char *tag, long from, long count)
 {
     credit_status st;
     credit_pusher *p = NULL;
@@ -331,6 +331,22 @@ static long push_stream(credit_client *c, const char *tag, long from, long count
                     (int)r->results[i]->outcome, r->results[i]->field, r->results[i]->reason);
     }
     credit__v1__push_batch_response__free_unpacked(r, NULL);
+    return created;
+}
+
+/* Streams records [from, from+count) in as many streams as the node's limit needs. Returns
+ * the number accepted as CREATED, or -1. */
+static long push_stream(credit_client *c, const char *tag, long from, long count)
+{
+    long created = 0;
+    for (long done = 0; done < count;) {
+        long n = count - done < CREDIT_PUSH_STREAM_MAX ? count - done : CREDIT_PUSH_STREAM_MAX;
+        long got = push_one_stream(c, tag, from + done, n);
+        if (got < 0)
+            return -1;
+        created += got;
+        done += n;
+    }
     return created;
 }
 
@@ -744,7 +760,7 @@ static void usage(FILE *f)
                "  --records N        records of the ingest phase (default 20000)\n"
                "  --query-records N  records in the store before the query phase (100000)\n"
                "  --seconds S        length of each timed phase (5)\n"
-               "  --samples N        samples of the industrial phase (200000)\n"
+               "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
                "  --platform-cert, --platform-key\n"
                "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
                "and key\n"
@@ -786,7 +802,7 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             cfg->platform_key = v;
         else if (strcmp(a, "--samples") == 0) {
             cfg->samples = strtol(v, &end, 10);
-            if (*end || cfg->samples < 1)
+            if (*end || cfg->samples < 1 || cfg->samples > CREDIT_SAMPLE_STREAM_MAX)
                 return usage(stderr), -1;
         }
         else if (strcmp(a, "--records") == 0) {
