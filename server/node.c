@@ -21,6 +21,8 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
 {
     node *n = app;
     char why[256];
+    uint64_t gen_registry = __atomic_load_n(&n->registry_generation, __ATOMIC_ACQUIRE);
+    uint64_t gen_tls = tls_generation(n->tls);
     if (peer->identity[0] == '\0') {
         snprintf(msg, 256, "the client certificate carries no identity (no SAN URI, no CN)");
         return RPC_UNAUTHENTICATED;
@@ -51,7 +53,9 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
         credit__v1__unit__free_unpacked(u, NULL);
         return RPC_PERMISSION_DENIED;
     }
-    principal *p = calloc(1, sizeof *p);
+    /* The generations are read before the checks above would be repeated, so a change that
+     * races with this call's start is seen by its first node_caller_current. */
+    principal *p = calloc(1, sizeof *p + peer->pem_len + 1);
     if (!p) {
         credit__v1__unit__free_unpacked(u, NULL);
         snprintf(msg, 256, "out of memory");
@@ -62,6 +66,11 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     snprintf(p->identity, sizeof p->identity, "%s", peer->identity);
     p->kind = u->kind;
     snprintf(p->uscc, sizeof p->uscc, "%s", u->uscc);
+    p->registry_generation = gen_registry;
+    p->tls_generation = gen_tls;
+    if (peer->pem_len)
+        memcpy(p->pem, peer->pem, peer->pem_len);
+    p->pem_len = peer->pem_len;
     credit__v1__unit__free_unpacked(u, NULL);
     *out = p;
     return RPC_OK;
@@ -125,6 +134,54 @@ rpc_hooks node_hooks(node *n)
 const principal *node_caller(rpc_call *call)
 {
     return rpc_call_principal(call);
+}
+
+void node_registry_changed(node *n)
+{
+    __atomic_add_fetch(&n->registry_generation, 1, __ATOMIC_RELEASE);
+}
+
+int node_caller_current(rpc_call *call, const char *what)
+{
+    node *n = rpc_call_app(call);
+    principal *p = rpc_call_principal(call);
+    if (!p)
+        return 0;
+    uint64_t gen_registry = __atomic_load_n(&n->registry_generation, __ATOMIC_ACQUIRE);
+    uint64_t gen_tls = tls_generation(n->tls);
+    if (gen_registry == p->registry_generation && gen_tls == p->tls_generation)
+        return 0;
+    char why[256], err[STORE_ERR_LEN];
+    if (gen_tls != p->tls_generation && tls_check_peer(n->tls, p->pem, p->pem_len, why) != 0) {
+        rpc_finish(call, RPC_UNAUTHENTICATED,
+                   "certificate refused during this call: %.150s; %s", why, what);
+        return -1;
+    }
+    Credit__V1__Unit *u = NULL;
+    int rc = registry_resolve(n->st, p->identity, &u, err);
+    if (rc == STORE_ENOTFOUND) {
+        rpc_finish(call, RPC_UNAUTHENTICATED,
+                   "certificate identity %.100s is no longer registered to a unit; %s",
+                   p->identity, what);
+        return -1;
+    }
+    if (rc != 0) {
+        log_event(LOG_ERROR, "store", "op=resolve method=%s err=\"%s\"", rpc_call_method(call),
+                  err);
+        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now; %s", what);
+        return -1;
+    }
+    int active = u->status == CREDIT__V1__UNIT_STATUS__ACTIVE && strcmp(u->code, p->code) == 0;
+    if (!active)
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "unit %.63s was suspended during this call%s%.120s; %s", p->code,
+                   u->status_reason[0] ? ": " : "", u->status_reason, what);
+    credit__v1__unit__free_unpacked(u, NULL);
+    if (!active)
+        return -1;
+    p->registry_generation = gen_registry;
+    p->tls_generation = gen_tls;
+    return 0;
 }
 
 int node_commit(rpc_call *call, store_batch *b, const char *detail)

@@ -22,16 +22,24 @@ typedef struct node {
     privacy *pv; /* seals personal identity numbers */
     catalog *cat; /* the catalogue: every version; thread-safe */
     int sync;    /* fsync acknowledged writes */
+    /* +1 after each change of the unit registry (node_registry_changed); read and written
+     * atomically. Lets a long call see that its caller may have been suspended. */
+    uint64_t registry_generation;
 } node;
 
 /* The caller of a call to a service of level RPC_AUTH_REGISTERED: a copy of its unit as it
- * was when the call started. Owned by the RPC layer; valid for the whole call. */
+ * was when the call started (or when node_caller_current last checked it). Owned by the RPC
+ * layer; valid for the whole call; changed only by node_caller_current, on the call's own
+ * callbacks, which never run concurrently. */
 typedef struct principal {
     char code[64];
     char name[256];
     int kind; /* Credit__V1__UnitKind */
     char uscc[32]; /* its unified social credit code, "" if it has none */
     char identity[256];
+    uint64_t registry_generation, tls_generation; /* when the caller was last checked */
+    size_t pem_len;
+    char pem[]; /* the caller's certificate, for a later revocation check */
 } principal;
 
 /* Whether unit `code` is in the registry of store `st` (a catalog_unit_exists). */
@@ -49,6 +57,16 @@ rpc_hooks node_hooks(node *n);
 
 /* The caller of `call`, or NULL for services open to any verified certificate. */
 const principal *node_caller(rpc_call *call);
+
+/* Tells long calls that the unit registry changed (a unit suspended, reinstated, bound). */
+void node_registry_changed(node *n);
+
+/* For a long call (a client stream) before each step that counts: whether its caller is
+ * still what it was when the call started — the certificate not revoked since, the unit
+ * still registered and active. Cheap while neither the registry nor the revocation list has
+ * changed. Returns 0, or finishes the call (UNAUTHENTICATED, PERMISSION_DENIED or
+ * UNAVAILABLE, saying that `what` was not done) and returns -1. */
+int node_caller_current(rpc_call *call, const char *what);
 
 /* Writes `b` (the call's change; may be NULL) together with the call's audit entry, marks
  * the call audited, and returns 0; or finishes the call with UNAVAILABLE and returns -1.

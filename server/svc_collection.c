@@ -643,6 +643,9 @@ static void stream_free(stream_state *s)
 static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
 {
     stream_state *s = rpc_call_data(call);
+    /* A suspension or revocation takes effect on a stream already open. */
+    if (node_caller_current(call, "nothing of this stream was stored") != 0)
+        return;
     if (!s) {
         if (!(s = calloc(1, sizeof *s))) {
             rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
@@ -687,6 +690,8 @@ static void push_stream_end(rpc_call *call)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "records: the stream held no record");
         return;
     }
+    if (node_caller_current(call, "nothing of this stream was stored") != 0)
+        return;
     results r = {0};
     if (push_group(call, s->pending, s->n, 0, &r) == 0)
         reply_results(call, &r);

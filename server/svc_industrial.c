@@ -405,6 +405,12 @@ static void push_message(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__Sample *in = (const void *)msg;
     node *n = rpc_call_app(call);
     push_state *s = rpc_call_data(call);
+    /* A suspension or revocation takes effect on a stream already open. */
+    if (node_caller_current(call, "nothing of this stream was stored") != 0) {
+        if (s)
+            s->failed = 1;
+        return;
+    }
     if (!s) {
         if (refuse_non_platform(call))
             return;
@@ -459,7 +465,9 @@ static void push_end(rpc_call *call)
             rpc_reply(call, &none.base);
         return;
     }
-    if (s->n_group)
+    if (!s->failed && node_caller_current(call, "nothing of this stream was stored") != 0)
+        s->failed = 1;
+    if (s->n_group && !s->failed)
         write_group(call, s);
     if (s->failed)
         return;

@@ -93,8 +93,10 @@ static void store_and_reply(rpc_call *call, Credit__V1__Unit *u, const char *ide
     }
     if (identity)
         registry_put_binding(b, identity, u->code);
-    if (node_commit(call, b, detail) == 0)
+    if (node_commit(call, b, detail) == 0) {
+        node_registry_changed(rpc_call_app(call));
         reply_unit(call, u);
+    }
     store_batch_destroy(b);
 }
 

@@ -369,6 +369,11 @@ static void remember_pass(tls_state *t, const char *pem, size_t len, uint64_t ha
     free(old);
 }
 
+uint64_t tls_generation(tls_state *t)
+{
+    return __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
+}
+
 int tls_check_peer(tls_state *t, const char *pem, size_t len, char *why)
 {
     if (!pem || len == 0) {

@@ -18,6 +18,7 @@
 #define CREDIT_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tls_state tls_state;
 
@@ -35,6 +36,10 @@ void *tls_server_credentials(tls_state *t, unsigned refresh_s);
  * nothing changed, 1 if the new state is in force, -1 (err[512]) if the new files are bad:
  * the previous revocation list stays in force. */
 int tls_reload(tls_state *t, char *err);
+
+/* The revocation list's generation: it grows by one each time a reload puts a new list in
+ * force. A certificate that passed under a generation passes until it changes. */
+uint64_t tls_generation(tls_state *t);
 
 /* Checks a verified peer certificate (PEM) against the revocation list. Returns 0 if it may
  * pass, or -1 with the reason in why[256] (revoked, or its issuer has no CRL). */

@@ -14,7 +14,9 @@ The rules (README, "What a push changes"):
 - a client stream is one call: nothing of it is stored unless it ends with the client's
   half-close and the node's OK. Cancelled or failed streams, at any point, store nothing
   (records and industrial samples alike), and a stream above its limit stores nothing;
-- within one call a source record appears once; a rejected record does not hold its id.
+- within one call a source record appears once; a rejected record does not hold its id;
+- a unit's suspension, and its certificate's revocation, take effect on its streams already
+  open: their later messages are refused and nothing of them is stored.
 
 Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_write_integrity
@@ -23,6 +25,7 @@ Run (from tests/interop/):
 import calendar
 import datetime
 import hashlib
+import queue
 import threading
 import time
 import unittest
@@ -36,6 +39,7 @@ from harness import CALL_TIMEOUT, legal_ref, legal_subject, penalty_input
 from credit.v1 import industrial_pb2 as I
 from credit.v1 import industrial_pb2_grpc as I_grpc
 from credit.v1 import record_pb2 as R
+from credit.v1 import unit_pb2 as K
 
 SC = grpc.StatusCode
 
@@ -317,6 +321,77 @@ class StreamLimitTests(Case):
             self.assertRpcFails(SC.RESOURCE_EXHAUSTED, c.collect.Push, recs,
                                 contains="10000", timeout=120)
         self.assertEqual(self.gov_records(uscc), [])
+
+
+class InFlightTests(Case):
+    """The caller is checked again during a stream, not only when it opens."""
+
+    NODE_FLAGS = ("--reload-seconds", "1")
+
+    def open_stream(self, stub_call):
+        q = queue.Queue()
+
+        def gen():
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                yield item
+
+        return q, stub_call.future(gen(), timeout=30)
+
+    def test_a_suspension_stops_a_stream_already_open_and_stores_nothing(self):
+        uscc = fresh_uscc()
+        recs = [penalty_input(fresh_src("susp"), legal_subject(uscc)) for _ in range(6)]
+        with self.calls("market") as c, self.calls("office") as o:
+            q, fut = self.open_stream(c.collect.Push)
+            for r in recs[:3]:
+                q.put(r)
+            time.sleep(0.5)  # the first three reach the node
+            units = harness.registry(o.ch)
+            units.SuspendUnit(K.SuspendUnitRequest(code="market", reason="数据质量整改 audit"),
+                              timeout=CALL_TIMEOUT)
+            try:
+                for r in recs[3:]:
+                    q.put(r)
+                q.put(None)
+                err = fut.exception(timeout=30)
+                self.assertIsNotNone(err, "the stream of a suspended unit finished OK")
+                self.assertEqual(err.code(), SC.PERMISSION_DENIED, err.details())
+                self.assertIn("suspended during this call", err.details())
+                self.assertIn("nothing of this stream was stored", err.details())
+            finally:
+                units.ReinstateUnit(K.ReinstateUnitRequest(code="market", reason="整改完成 done"),
+                                    timeout=CALL_TIMEOUT)
+        self.assertEqual(self.gov_records(uscc), [])
+
+    def test_a_revoked_certificate_stops_its_stream_already_open(self):
+        cert = harness.issue_cert("market-inflight", "urn:credit:unit:market")
+        uscc = fresh_uscc()
+        recs = [penalty_input(fresh_src("rev"), legal_subject(uscc)) for _ in range(6)]
+        ch = harness.channel(self.node.port, cert)
+        try:
+            q, fut = self.open_stream(R_grpc_stub(ch).Push)
+            for r in recs[:3]:
+                q.put(r)
+            time.sleep(0.5)
+            harness.revoke_cert(cert)
+            time.sleep(3.0)  # the node re-reads its CRLs every second
+            for r in recs[3:]:
+                q.put(r)
+            q.put(None)
+            err = fut.exception(timeout=30)
+            self.assertIsNotNone(err, "the stream of a revoked certificate finished OK")
+            self.assertEqual(err.code(), SC.UNAUTHENTICATED, err.details())
+            self.assertIn("during this call", err.details())
+        finally:
+            ch.close()
+        self.assertEqual(self.gov_records(uscc), [])
+
+
+def R_grpc_stub(ch):
+    from credit.v1 import record_pb2_grpc
+    return record_pb2_grpc.PublicCreditCollectionStub(ch)
 
 
 if __name__ == "__main__":
