@@ -25,7 +25,10 @@
  * source's modification time (source_updated_at), a change must carry a later one. "Same
  * content" is the SHA-256 of the input as pushed, with the channel's default filled in and
  * without source_updated_at. Within one call a source record appears once: a repeat of an
- * accepted record is rejected, a repeat of a rejected one is checked on its own. Correction,
+ * accepted record is rejected, a repeat of a rejected one is checked on its own. Inputs are
+ * put in canonical form first (canon.h: text in NFC, maps sorted) and the defaults the node
+ * fills in (a penalty's end of publicity) are filled in before the digest, so the same facts
+ * in any equivalent encoding, or with a default stated, are the same content. Correction,
  * withdrawal and reinstatement are new versions carrying their reason. Nothing is deleted.
  *
  * Pushes are read-check-write sequences over the source index, so they run one call at a
@@ -36,6 +39,7 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
+#include "canon.h"
 #include "log.h"
 #include "mandates.h"
 #include "node.h"
@@ -261,22 +265,12 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
     Credit__V1__Record rec = CREDIT__V1__RECORD__INIT;
     rec.meta = &meta;
     /* The record's body member has the input's member's name (record_check made sure one is
-     * set); a penalty without an end of publicity gets its severity's maximum. */
+     * set; fill_defaults gave a penalty its end of publicity). */
     const ProtobufCFieldDescriptor *rf = protobuf_c_message_descriptor_get_field_by_name(
         &credit__v1__record__descriptor, in->body_field->name);
     const ProtobufCMessage *body = in->body;
-    Credit__V1__Penalty pen;
-    Credit__V1__Date end;
     if (!rf)
         return NULL;
-    if (rf->descriptor == &credit__v1__penalty__descriptor) {
-        pen = *(const Credit__V1__Penalty *)body;
-        if (!pen.publicity_end_date) {
-            record_section_publicity_end(&pen, catalog_public_section(cv, in->category), &end);
-            pen.publicity_end_date = &end;
-        }
-        body = &pen.base;
-    }
     *(uint32_t *)((char *)&rec + rf->quantifier_offset) = rf->id;
     *(const ProtobufCMessage **)((char *)&rec + rf->offset) = body;
     /* The input's map entries pack exactly as the record's: same fields, same numbers. */
@@ -407,6 +401,26 @@ static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf_
     return 0;
 }
 
+/* Fills in what the node fills in when the input leaves it out, so that stating the default
+ * and leaving it out are the same content: a penalty's end of publicity (its severity's
+ * maximum). Call after record_check passed. Returns 0, or -1 when out of memory. */
+static int fill_defaults(const record_view *in, const catalog_version *cv)
+{
+    if (!in->body || in->body->descriptor != &credit__v1__penalty__descriptor)
+        return 0;
+    Credit__V1__Penalty *pen = (Credit__V1__Penalty *)in->body;
+    if (pen->publicity_end_date)
+        return 0;
+    /* The input was unpacked by protobuf-c: a malloc'd member is freed with it. */
+    Credit__V1__Date *end = malloc(sizeof *end);
+    if (!end)
+        return -1;
+    credit__v1__date__init(end);
+    record_section_publicity_end(pen, catalog_public_section(cv, in->category), end);
+    pen->publicity_end_date = end;
+    return 0;
+}
+
 /* Checks and stages one pushed record into `b`. Called with push_mu held. Returns 1 if the
  * record was accepted (created, unchanged or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
@@ -428,7 +442,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     unsigned char digest[32];
     char skey[SUBJECT_KEY_MAX];
     size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier, skey);
-    if (digest_of(in, p, digest) != 0 || skey_len == 0) {
+    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0 || skey_len == 0) {
         reject(r, x, RPC_INTERNAL, "", "cannot index the record");
         return 0;
     }
@@ -556,6 +570,12 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
         record_view v;
+        if (canon_message(inputs[i]) != 0) {
+            Credit__V1__PushResult *x = result_add(r, first + (int)i);
+            if (x)
+                reject(r, x, RPC_RESOURCE_EXHAUSTED, "", "out of memory");
+            continue;
+        }
         record_view_of(inputs[i], k->catalogue, &v);
         size_t slot = seen_slot(&seen, v.source_record_id);
         if (seen.ids[slot]) {
@@ -805,6 +825,12 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record: the corrected record is required");
         return;
     }
+    /* The request was unpacked for this call: putting it in canonical form in place is ours
+     * to do. */
+    if (canon_message((ProtobufCMessage *)record) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
     record_view v;
     record_view_of(record, k->catalogue, &v);
     const record_view *in = &v;
@@ -835,7 +861,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     char skey[SUBJECT_KEY_MAX];
     size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier,
                                           skey);
-    if (digest_of(in, p, digest) != 0 || skey_len == 0) {
+    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0 || skey_len == 0) {
         rpc_finish(call, RPC_INTERNAL, "cannot index the record");
         goto out;
     }

@@ -16,7 +16,10 @@ The rules (README, "What a push changes"):
   (records and industrial samples alike), and a stream above its limit stores nothing;
 - within one call a source record appears once; a rejected record does not hold its id;
 - a unit's suspension, and its certificate's revocation, take effect on its streams already
-  open: their later messages are refused and nothing of them is stored.
+  open: their later messages are refused and nothing of them is stored;
+- content is compared in canonical form: the `extra` map in any order, a default the node
+  fills in stated or left out, text in any Unicode normalization form (stored in NFC) are
+  the same content.
 
 Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_write_integrity
@@ -36,6 +39,8 @@ from google.protobuf import timestamp_pb2
 import harness
 from harness import CALL_TIMEOUT, legal_ref, legal_subject, penalty_input
 
+from credit.v1 import catalogue_pb2 as C
+from credit.v1 import catalogue_pb2_grpc as C_grpc
 from credit.v1 import industrial_pb2 as I
 from credit.v1 import industrial_pb2_grpc as I_grpc
 from credit.v1 import record_pb2 as R
@@ -321,6 +326,81 @@ class StreamLimitTests(Case):
             self.assertRpcFails(SC.RESOURCE_EXHAUSTED, c.collect.Push, recs,
                                 contains="10000", timeout=120)
         self.assertEqual(self.gov_records(uscc), [])
+
+
+class ContentIdentityTests(Case):
+    """The same facts in any equivalent encoding are UNCHANGED."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Two dimensions approved after the proto: they travel in `extra`.
+        ch = harness.channel(cls.node.port, "market")
+        och = harness.channel(cls.node.port, "office")
+        try:
+            market, office = C_grpc.CatalogueGovernanceStub(ch), C_grpc.CatalogueGovernanceStub(och)
+            for code in ("rectified_on_note", "inspector_note"):
+                cr = market.ProposeChange(C.ProposeChangeRequest(
+                    catalogue=R.CATALOGUE_PUBLIC, section="PENALTY", kind=C.ADD_DIMENSION,
+                    dimension=C.Dimension(code=code, name=code, type=C.VALUE_TEXT,
+                                          tier=C.TIER_OPEN),
+                    justification="tests of map order"), timeout=CALL_TIMEOUT)
+                office.ReviewChange(C.ReviewChangeRequest(id=cr.id, **{"pass": True},
+                                                          reasons="ok"), timeout=CALL_TIMEOUT)
+                office.DecideChange(C.DecideChangeRequest(id=cr.id, approve=True, reasons="ok"),
+                                    timeout=CALL_TIMEOUT)
+        finally:
+            ch.close()
+            och.close()
+
+    def with_extra(self, rec, items):
+        for k, v in items:
+            rec.extra[k].text = v
+        return rec
+
+    def test_extra_values_in_another_order_are_unchanged(self):
+        uscc = fresh_uscc()
+        src = fresh_src("order")
+        items = [("rectified_on_note", "已整改 rectified"), ("inspector_note", "复查 re-checked")]
+        with self.calls("market") as c:
+            for attempt in range(5):
+                # python-protobuf writes a map in insertion order: alternate it.
+                order = items if attempt % 2 == 0 else list(reversed(items))
+                rec = self.with_extra(penalty_input(src, legal_subject(uscc)), order)
+                res = c.push(rec).results[0]
+                self.assertResult(res, 0, R.CREATED if attempt == 0 else R.UNCHANGED,
+                                  version=1)
+                streamed = c.collect.Push(iter([rec]), timeout=CALL_TIMEOUT).results[0]
+                self.assertResult(streamed, 0, R.UNCHANGED, version=1)
+
+    def test_stating_the_default_end_of_publicity_is_unchanged_and_so_is_leaving_it_out(self):
+        uscc = fresh_uscc()
+        src = fresh_src("dflt")
+        bare = penalty_input(src, legal_subject(uscc))
+        with self.calls("market") as c:
+            first = c.push(bare).results[0]
+            self.assertResult(first, 0, R.CREATED, version=1)
+            got = c.gov.GetRecord(R.GetRecordRequest(record_id=first.record_id),
+                                  timeout=CALL_TIMEOUT).record
+            stated = penalty_input(src, legal_subject(uscc))
+            stated.penalty.publicity_end_date.CopyFrom(got.penalty.publicity_end_date)
+            self.assertResult(c.push(stated).results[0], 0, R.UNCHANGED, version=1)
+            self.assertResult(c.push(bare).results[0], 0, R.UNCHANGED, version=1)
+
+    def test_text_in_another_unicode_form_is_unchanged_and_stored_in_nfc(self):
+        uscc = fresh_uscc()
+        src = fresh_src("nfc")
+        composed = "Caf\u00e9 \ud55c"          # é and 한 composed (NFC)
+        decomposed = "Cafe\u0301 \u1112\u1161\u11ab"  # the same, decomposed (NFD)
+        with self.calls("market") as c:
+            a = penalty_input(src, legal_subject(uscc), facts=decomposed)
+            first = c.push(a).results[0]
+            self.assertResult(first, 0, R.CREATED, version=1)
+            b = penalty_input(src, legal_subject(uscc), facts=composed)
+            self.assertResult(c.push(b).results[0], 0, R.UNCHANGED, version=1)
+            got = c.open.GetRecord(R.GetRecordRequest(record_id=first.record_id),
+                                   timeout=CALL_TIMEOUT).record
+        self.assertEqual(got.penalty.violation_facts, composed)
 
 
 class InFlightTests(Case):
