@@ -267,13 +267,14 @@ class NothingIsStoredTest(InteropCase, harness.PushAssertions):
                                 K.GetUnitRequest(code="nul-uscc"))
 
 
-class UnitRegistryTextTest(InteropCase):
-    """The registry holds names and reasons to the node's text rule, and ListUnits always
-    decodes."""
+class TextRuleTest(InteropCase):
+    """The registry holds names, reasons and identities to the node's text rule, and ListUnits
+    always decodes; so do the other services where a string was checked by length only or
+    quoted before it was checked."""
 
     @classmethod
     def setUpClass(cls):
-        cls.node = Node(name="strings-registry")
+        cls.node = Node(name="strings-text")
 
     @classmethod
     def tearDownClass(cls):
@@ -339,6 +340,35 @@ class UnitRegistryTextTest(InteropCase):
         self.assertRpcFails(SC.INVALID_ARGUMENT, self.reg.BindIdentity,
                             K.BindIdentityRequest(code="tax", identity="cn:税务\u0085局"),
                             contains="identity: contains a control character (U+0085)")
+
+    def test_catalogue_codes_and_fields_are_one_line_of_text(self):
+        from credit.v1 import catalogue_pb2 as C, catalogue_pb2_grpc as C_grpc
+        gov = C_grpc.CatalogueGovernanceStub(self.ch)
+        for req, field in (
+                (C.ProposeChangeRequest(catalogue=R.CATALOGUE_PUBLIC, section="PENALTY\n",
+                                        kind=C.ADD_DIMENSION, justification="理由"), "section"),
+                (C.ProposeChangeRequest(catalogue=R.CATALOGUE_PUBLIC, section="PENALTY",
+                                        kind=C.ADD_DIMENSION, justification="理由",
+                                        dimension=C.Dimension(code="x", name="新维度",
+                                                              field="penalty.\x1b[2J")),
+                 "dimension.field")):
+            self.assertRpcFails(SC.INVALID_ARGUMENT, gov.ProposeChange, req,
+                                contains=field + ": contains a control character")
+
+    def test_a_mandate_revocation_names_a_valid_uscc_and_a_platform_is_a_code(self):
+        from credit.v1 import association_pb2 as A, association_pb2_grpc as A_grpc
+        from credit.v1 import industrial_pb2 as I, industrial_pb2_grpc as I_grpc
+        assoc = A_grpc.AssociationCollectionStub(self.ch)
+        self.assertRpcFails(SC.INVALID_ARGUMENT, assoc.RevokeMandate,
+                            A.RevokeMandateRequest(platform="assoc-platform",
+                                                   association_uscc="51500227MJP654324C\x7f",
+                                                   reason="撤销"),
+                            contains="association_uscc: is not a valid unified social credit")
+        with harness.channel(self.node.port, "ind-platform") as ch:
+            self.assertRpcFails(SC.INVALID_ARGUMENT, I_grpc.IndustrialDataCollectionStub(ch)
+                                .ListOptIns,
+                                I.ListOptInsRequest(platform='x\nts=0 event=forged "'),
+                                contains="platform: character 2 is not")
 
 
 if __name__ == "__main__":
