@@ -238,3 +238,14 @@ void node_now(Google__Protobuf__Timestamp *t)
     t->seconds = now.tv_sec;
     t->nanos = (int32_t)now.tv_nsec;
 }
+
+int node_check_text(rpc_call *call, const char *field, const char *s, size_t max,
+                    unsigned flags)
+{
+    char why[TEXT_WHY_LEN];
+
+    if (text_check(s, max, flags, why) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", field, why);
+    return -1;
+}

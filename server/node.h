@@ -13,6 +13,7 @@
 #include "privacy.h"
 #include "rpc.h"
 #include "store.h"
+#include "text.h"
 #include "tls.h"
 
 typedef struct node {
@@ -72,5 +73,12 @@ int node_caller_current(rpc_call *call, const char *what);
  * the call audited, and returns 0; or finishes the call with UNAVAILABLE and returns -1.
  * `detail` says what changed. */
 int node_commit(rpc_call *call, store_batch *b, const char *detail);
+
+/* Checks request field `field` holding text s by the node's one text rule (text.h: at most
+ * `max` bytes, UTF-8, no control characters but line feeds and tabs with TEXT_MULTILINE,
+ * TEXT_REQUIRED not blank). Returns 0, or finishes the call with INVALID_ARGUMENT
+ * ("<field>: <reason>") and returns -1. */
+int node_check_text(rpc_call *call, const char *field, const char *s, size_t max,
+                    unsigned flags);
 
 #endif /* CREDIT_NODE_H */

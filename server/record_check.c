@@ -7,7 +7,8 @@
  * the publicity windows of the severities (DOMAIN.md's current national rule). They are the
  * values to move into configuration when the catalogue comes to govern them.
  *
- * Text. A string's length is checked before anything else is read from it, then its bytes:
+ * Text. The rule is text.h's, the one every request's text is held to. A string's length is
+ * checked before anything else is read from it, then its bytes:
  * they must be UTF-8 (proto3 strings are, and clients in other languages refuse a record that
  * is not) without control characters (C0, DEL and C1); free text may hold line feeds and tabs.
  * A required field holding only blanks (spaces, tabs, line feeds, U+00A0, U+3000) counts as
@@ -31,7 +32,7 @@
 
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
-#include "utf8.h"
+#include "text.h"
 #include "validate.h"
 
 #define INVALID RECORD_CHECK_INVALID_ARGUMENT
@@ -41,8 +42,8 @@
 #define TEXT_MAX  RECORD_CHECK_TEXT_MAX
 
 /* check_text flags */
-#define REQUIRED  1 /* must hold something other than blanks */
-#define MULTILINE 2 /* free text: line feeds and tabs allowed */
+#define REQUIRED  TEXT_REQUIRED  /* must hold something other than blanks */
+#define MULTILINE TEXT_MULTILINE /* free text: line feeds and tabs allowed */
 
 #define WHY_LEN  128 /* validate.h's reasons */
 #define DATE_LEN 40  /* "YYYY-MM-DD", with room for any int32 fields */
@@ -141,44 +142,16 @@ static const char *date_str(const Credit__V1__Date *d, char *buf)
 
 /* --- Text --------------------------------------------------------------------------------- */
 
-static int is_control(unsigned c)
-{
-    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f);
-}
-
-static int is_blank(unsigned c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == 0xa0 || c == 0x3000;
-}
-
-/* Checks text field `field` holding s (NULL reads as empty): at most `max` bytes, UTF-8, no
- * control characters (but line feeds and tabs with MULTILINE), and with REQUIRED not empty
- * nor blank. */
+/* Checks text field `field` holding s (NULL reads as empty) by the node's one text rule
+ * (text.h): at most `max` bytes, UTF-8, no control characters (but line feeds and tabs with
+ * MULTILINE), and with REQUIRED not empty nor blank. */
 static int check_text(check_failure *f, const char *field, const char *s, size_t max, int flags)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)p), i = 0;
-    int blank = 1;
+    char why[TEXT_WHY_LEN];
 
-    if (n > max)
-        return reject(f, INVALID, field, "is %zu bytes long; at most %zu are allowed", n, max);
-    while (i < n) {
-        uint32_t c;
-        size_t len = utf8_decode(p + i, n - i, &c);
-
-        if (len == 0)
-            return reject(f, INVALID, field, "is not valid UTF-8 (at byte %zu)", i + 1);
-        if (is_control(c) && !((flags & MULTILINE) && (c == '\n' || c == '\t')))
-            return reject(
-                f, INVALID, field, "contains a control character (U+%04X) at byte %zu%s", c, i + 1,
-                (flags & MULTILINE) ? "; free text may hold only line feeds and tabs" : "");
-        if (!is_blank(c))
-            blank = 0;
-        i += len;
-    }
-    if ((flags & REQUIRED) && blank)
-        return reject(f, INVALID, field, n ? "is required, and holds only blanks" : "is required");
-    return 0;
+    if (text_check(s, max, (unsigned)flags, why) == 0)
+        return 0;
+    return reject(f, INVALID, field, "%s", why);
 }
 
 int record_check_free_text(const char *field, const char *s, size_t max, int required,

@@ -52,8 +52,8 @@ int registry_check_code(const char *code, char *why)
 int registry_check_identity(const char *identity, char *why)
 {
     size_t n = strlen(identity);
-    if (n == 0 || n > 255) {
-        snprintf(why, 128, "must be 1 to 255 characters long");
+    if (n == 0 || n > REGISTRY_IDENTITY_MAX) {
+        snprintf(why, 128, "must be 1 to %d characters long", REGISTRY_IDENTITY_MAX);
         return -1;
     }
     if (strncmp(identity, "urn:", 4) != 0 && strncmp(identity, "cn:", 3) != 0) {

@@ -42,7 +42,9 @@ void registry_put_binding(store_batch *b, const char *identity, const char *code
  * -1 with the reason in why[128]. */
 int registry_check_code(const char *code, char *why);
 
-/* Checks an identity: "urn:..." or "cn:<name>", printable, at most 255 bytes. */
+/* Checks an identity: "urn:..." or "cn:<name>", printable, at most REGISTRY_IDENTITY_MAX
+ * bytes. */
+#define REGISTRY_IDENTITY_MAX 255
 int registry_check_identity(const char *identity, char *why);
 
 /* Parses a kind name ("DEPARTMENT"); returns the enum value or 0 if unknown. */

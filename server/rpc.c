@@ -24,6 +24,7 @@
 #include "rpc.h"
 #include "descset.h"
 #include "log.h"
+#include "pbcheck.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -96,6 +97,7 @@ struct rpc_call {
     grpc_slice status_slice;
     int send_failed; /* a send completed with failure: the peer is gone */
     int probing;     /* the in-flight send is the half-close probe (see on_recv_done) */
+    unsigned long received; /* request messages read so far */
 
     int closed;
     int accepted;  /* the core matched a client's call to this request */
@@ -181,11 +183,25 @@ static unsigned char *flatten(grpc_byte_buffer *bb, size_t *len)
     return out;
 }
 
-static grpc_byte_buffer *pack(const ProtobufCMessage *msg)
+/* Packs a reply of call c. A string field that is not UTF-8 or holds a NUL can only come from
+ * data stored before the node checked its input; clients in other languages refuse the whole
+ * reply for it (python-grpcio: "Exception deserializing response!"), so the faulty bytes are
+ * replaced with '?' in the packed reply, which keeps every length and so the encoding, and
+ * the node says so once per reply, without the bytes. */
+static grpc_byte_buffer *pack(rpc_call *c, const ProtobufCMessage *msg)
 {
     size_t n = protobuf_c_message_get_packed_size(msg);
     grpc_slice s = grpc_slice_malloc(n);
     protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+    pbcheck_fault first;
+    long fixed = pbcheck_repair(msg->descriptor, GRPC_SLICE_START_PTR(s), n, &first);
+    if (fixed > 0)
+        log_event(LOG_WARN, "reply-text-repaired",
+                  "method=%s message=%s bytes=%ld first=\"%s\" why=\"%s\"", c->method_path,
+                  msg->descriptor->name, fixed, first.path, first.reason);
+    else if (fixed < 0) /* our own packing: cannot happen */
+        log_event(LOG_ERROR, "reply-unreadable", "method=%s message=%s at=\"%s\" why=\"%s\"",
+                  c->method_path, msg->descriptor->name, first.path, first.reason);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
     grpc_slice_unref(s);
     return bb;
@@ -365,7 +381,7 @@ static int enqueue(rpc_call *c, const ProtobufCMessage *msg, int kick)
     out_msg *o = malloc(sizeof *o);
     if (!o)
         return -1;
-    o->bb = pack(msg);
+    o->bb = pack(c, msg);
     o->next = NULL;
     pthread_mutex_lock(&c->mu);
     if (c->finished || c->closed || c->send_failed) {
@@ -489,7 +505,8 @@ static void start_recv(rpc_call *c)
 }
 
 /* Unpacks one request message and hands it to the handler. Returns 0, or -1 after finishing
- * the call with INVALID_ARGUMENT. */
+ * the call with INVALID_ARGUMENT: a malformed message, or a string field holding a NUL or
+ * bytes that are not UTF-8 (pbcheck.h; the status names the field's path). */
 static int deliver(rpc_call *c, grpc_byte_buffer *bb)
 {
     const ProtobufCMessageDescriptor *in = c->m->md->input;
@@ -500,9 +517,27 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
         return -1;
     }
     ProtobufCMessage *req = protobuf_c_message_unpack(in, NULL, len, buf);
+    pbcheck_fault f;
+    int text = req ? pbcheck_find(in, buf, len, &f) : PBCHECK_OK;
     free(buf);
-    if (!req) {
+    pthread_mutex_lock(&c->mu);
+    unsigned long nth = ++c->received;
+    pthread_mutex_unlock(&c->mu);
+    if (!req || text == PBCHECK_MALFORMED) {
+        if (req)
+            protobuf_c_message_free_unpacked(req, NULL);
         rpc_finish(c, RPC_INVALID_ARGUMENT, "malformed request: not a valid %s", in->name);
+        return -1;
+    }
+    if (text != PBCHECK_OK) {
+        /* protobuf-c has already cut such a string at its NUL: nothing of it may reach the
+         * handler. In a stream, say which message it was. */
+        protobuf_c_message_free_unpacked(req, NULL);
+        if (c->m->client_streaming)
+            rpc_finish(c, RPC_INVALID_ARGUMENT, "%s: %s (message %lu of the stream)", f.path,
+                       f.reason, nth);
+        else
+            rpc_finish(c, RPC_INVALID_ARGUMENT, "%s: %s", f.path, f.reason);
         return -1;
     }
     callback_enter(c);

@@ -10,7 +10,9 @@
  *
  * The handler model is the same for all four shapes:
  *  - on_message runs once per request message (once for unary and server-streaming calls);
- *    the next message is not read until it returns, which is the inbound flow control;
+ *    the next message is not read until it returns, which is the inbound flow control; a
+ *    message whose string fields hold a NUL or bytes that are not UTF-8 never reaches it:
+ *    the call ends with INVALID_ARGUMENT naming the field (pbcheck.h);
  *  - on_half_close runs when a client-streaming or bidi client has sent its last message
  *    (NULL: finish with OK unless the handler already finished);
  *  - rpc_send queues a reply message (packed at once, so the caller keeps ownership of its
@@ -150,7 +152,9 @@ void rpc_server_destroy(rpc_server *srv);
 /* --- Calls --------------------------------------------------------------------------------- */
 
 /* Packs `msg` and queues it. Returns 0, or -1 if the call is finished or cancelled (the
- * message is dropped; that is not an error for the handler to report). */
+ * message is dropped; that is not an error for the handler to report). A string field that
+ * holds a NUL or bytes that are not UTF-8 (only old stored data can) goes out with each such
+ * byte replaced by '?', and a warning is logged (pbcheck_repair). */
 int rpc_send(rpc_call *call, const ProtobufCMessage *msg);
 
 /* Queues the final status. Only the first call counts; later ones are ignored. The message

@@ -355,6 +355,13 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
                            check_text_field(call, "dimension.description",
                                             req->dimension->description, 0)))
         return;
+    /* Codes and field paths are quoted when the catalogue refuses them: one line of text. */
+    if (node_check_text(call, "section", req->section, TEXT_SHORT_MAX, 0) != 0 ||
+        node_check_text(call, "dimension_code", req->dimension_code, TEXT_SHORT_MAX, 0) != 0 ||
+        (req->dimension &&
+         (node_check_text(call, "dimension.code", req->dimension->code, TEXT_SHORT_MAX, 0) ||
+          node_check_text(call, "dimension.field", req->dimension->field, TEXT_SHORT_MAX, 0))))
+        return;
     cr.catalogue = req->catalogue;
     cr.section = req->section;
     cr.kind = req->kind;

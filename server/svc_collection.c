@@ -1250,9 +1250,16 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     node *n = rpc_call_app(call);
     Credit__V1__Mandate *m = NULL;
     char err[STORE_ERR_LEN], detail[300];
+    char why[128];
     if (node_refuse_unless_office(call, "revoking a mandate") ||
         check_reason(call, "reason", req->reason) != 0)
         return;
+    /* Mandates are registered only for valid codes: say so, rather than "no mandate". */
+    if (validate_uscc(req->association_uscc, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "association_uscc: is not a valid unified social credit code: %s", why);
+        return;
+    }
     pthread_mutex_lock(&push_mu);
     int rc = mandate_get(n->st, req->platform, req->association_uscc, &m, err);
     if (rc == STORE_ENOTFOUND) {

@@ -40,6 +40,7 @@
 #include "node.h"
 #include "registry.h"
 #include "series.h"
+#include "text.h"
 #include "validate.h"
 
 #include <math.h>
@@ -161,6 +162,15 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
     char why[128];
     if (validate_uscc(in->enterprise_uscc, why) != 0) {
         reject(s, index, RPC_INVALID_ARGUMENT, "enterprise_uscc", "%s", why);
+        return -1;
+    }
+    /* Codes are quoted in the reasons below: the text rule first (text.h). */
+    if (text_check(in->section, TEXT_SHORT_MAX, TEXT_REQUIRED, why) != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "section", "%s", why);
+        return -1;
+    }
+    if (text_check(in->metric, TEXT_SHORT_MAX, TEXT_REQUIRED, why) != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "metric", "%s", why);
         return -1;
     }
     const catalog_section *sec =
@@ -532,6 +542,12 @@ static int check_platform_code(rpc_call *call, const char *code)
 static const char *own_platform(rpc_call *call, const char *named, const char *what)
 {
     const principal *p = node_caller(call);
+    char why[128];
+    /* A name that is no unit code is refused as such, before it is quoted anywhere. */
+    if (named[0] && registry_check_code(named, why) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: %s", why);
+        return NULL;
+    }
     if (named[0] && strcmp(named, p->code) != 0) {
         rpc_finish(call, RPC_PERMISSION_DENIED,
                    "a platform %s only its own opt-ins; unit %s cannot name platform %.64s", what,
@@ -852,6 +868,9 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "enterprise_uscc: %s", why);
         return;
     }
+    if (node_check_text(call, "section", req->section, TEXT_SHORT_MAX, TEXT_REQUIRED) != 0 ||
+        node_check_text(call, "metric", req->metric, TEXT_SHORT_MAX, TEXT_REQUIRED) != 0)
+        return;
     int64_t now = (int64_t)time(NULL);
     const catalog_version *cv = catalog_at(n->cat, now);
     const catalog_section *sec =

@@ -32,6 +32,8 @@
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
+#define IDENT_MAX 64   /* a subject's identifier asked for: one line */
+#define SECTION_MAX 64 /* a section code asked for: one line */
 
 /* Refuses a caller whose unit kind may not use the tier. Returns 1 if refused. */
 static int refuse_tier(rpc_call *call, tier t)
@@ -90,11 +92,9 @@ static int check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.kind: a subject kind is required");
         return -1;
     }
-    size_t len = strlen(ref->identifier);
-    if (len == 0 || len > 64) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: 1 to 64 characters");
+    if (node_check_text(call, "subject.identifier", ref->identifier, IDENT_MAX,
+                        TEXT_REQUIRED) != 0)
         return -1;
-    }
     if (ref->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
         validate_resident_id(ref->identifier, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: %s", why);
@@ -168,11 +168,10 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         }
     }
     for (size_t i = 0; i < req->n_sections; i++) {
-        size_t len = strlen(req->sections[i]);
-        if (len == 0 || len > 64) {
-            rpc_finish(call, RPC_INVALID_ARGUMENT, "sections[%zu]: 1 to 64 characters", i);
+        char field[32];
+        snprintf(field, sizeof field, "sections[%zu]", i);
+        if (node_check_text(call, field, req->sections[i], SECTION_MAX, TEXT_REQUIRED) != 0)
             return;
-        }
     }
     char prefix[SUBJECT_KEY_MAX + RECORD_ID_LEN];
     size_t plen = records_subject_key(n->pv, req->subject->kind, req->subject->identifier, prefix);

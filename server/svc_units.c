@@ -4,7 +4,8 @@
  * Any registered unit may ask who it is and read the registry (without other units'
  * certificate identities); only the office changes it. Each change is one batch with its
  * audit entry. Changes are read-modify-write, so they run one at a time under `write_mu`;
- * the registry is small and changes are rare.
+ * the registry is small and changes are rare. Every text the office gives (a name, a reason,
+ * an identity) is held to the node's text rule (text.h) as one line.
  */
 #include "svc_units.h"
 
@@ -20,8 +21,8 @@
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
-#define NAME_MAX_LEN 200
-#define REASON_MAX_LEN 500
+#define NAME_MAX_LEN TEXT_SHORT_MAX     /* a unit's name: one line */
+#define REASON_MAX_LEN TEXT_REASON_MAX /* why a unit was suspended or reinstated: one line */
 
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -199,11 +200,8 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
         return;
     if (check_code_field(call, "code", req->code) != 0)
         return;
-    size_t nlen = strlen(req->name);
-    if (nlen == 0 || nlen > NAME_MAX_LEN) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "name: must be 1 to %d bytes", NAME_MAX_LEN);
+    if (node_check_text(call, "name", req->name, NAME_MAX_LEN, TEXT_REQUIRED) != 0)
         return;
-    }
     if (req->kind == 0 ||
         !protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, req->kind)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "kind: must be a unit kind, not %d", req->kind);
@@ -249,11 +247,9 @@ static void set_status(rpc_call *call, const char *code, const char *reason, int
         return;
     if (check_code_field(call, "code", code) != 0)
         return;
-    size_t rlen = strlen(reason);
-    if (rlen == 0 || rlen > REASON_MAX_LEN) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "reason: must be 1 to %d bytes", REASON_MAX_LEN);
+    /* One line: the reason is shown with every refusal of a suspended unit. */
+    if (node_check_text(call, "reason", reason, REASON_MAX_LEN, TEXT_REQUIRED) != 0)
         return;
-    }
     if (suspend && strcmp(code, p->code) == 0) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "the office cannot suspend itself: no unit could reinstate it");
@@ -308,6 +304,9 @@ static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
     if (node_refuse_unless_office(call, "binding a certificate identity"))
         return;
     if (check_code_field(call, "code", req->code) != 0)
+        return;
+    if (node_check_text(call, "identity", req->identity, REGISTRY_IDENTITY_MAX,
+                        TEXT_REQUIRED) != 0)
         return;
     if (registry_check_identity(req->identity, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "identity: %s", why);

@@ -59,10 +59,22 @@ static void note_reply(rpc_call *call, const char *text, int n, int finish)
         rpc_send(call, &out.base);
 }
 
+/* What protobuf-c packs as it is from a C string, and no client may receive: old stored data
+ * that is not UTF-8. */
+#define NOT_UTF8_REPLY "ok\xff\xfe \xe4\xb8"
+
+static int unary_calls; /* Unary calls that reached their handler; under mu */
+
 static void unary(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__Test__V1__Note *in = (const void *)msg;
-    note_reply(call, in->text, in->n, 1);
+    pthread_mutex_lock(&mu);
+    unary_calls++;
+    pthread_mutex_unlock(&mu);
+    if (strcmp(in->text, "reply with bytes that are not UTF-8") == 0)
+        note_reply(call, NOT_UTF8_REPLY, in->n, 1);
+    else
+        note_reply(call, in->text, in->n, 1);
 }
 
 static void expand(rpc_call *call, const ProtobufCMessage *msg)
@@ -291,6 +303,7 @@ typedef struct raw_call {
     grpc_metadata_array trailing;
     grpc_status_code status;
     grpc_slice details;
+    char message[512]; /* the status details, copied by raw_finish */
     int got_md; /* initial metadata received (the core wants it before any message) */
 } raw_call;
 
@@ -399,6 +412,11 @@ static int raw_finish(raw_call *r)
     n_ops++;
     raw_batch(r, ops, n_ops);
     int code = (int)r->status;
+    size_t dlen = GRPC_SLICE_LENGTH(r->details);
+    if (dlen >= sizeof r->message)
+        dlen = sizeof r->message - 1;
+    memcpy(r->message, GRPC_SLICE_START_PTR(r->details), dlen);
+    r->message[dlen] = '\0';
     grpc_slice_unref(r->details);
     grpc_metadata_array_destroy(&r->md);
     grpc_metadata_array_destroy(&r->trailing);
@@ -597,6 +615,85 @@ static void test_malformed_request_is_invalid_argument(void **state)
     stop(&f, 1000);
 }
 
+/* Sends raw bytes as one message. */
+static void raw_send_bytes(raw_call *r, const void *bytes, size_t len)
+{
+    grpc_slice s = grpc_slice_from_copied_buffer(bytes, len);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = bb;
+    raw_batch(r, &op, 1);
+    grpc_byte_buffer_destroy(bb);
+}
+
+static void test_a_string_with_nul_or_bytes_not_utf8_never_reaches_the_handler(void **state)
+{
+    /* Note.text (field 1) holding "a\0b", then "ab\xff"; both are well-formed messages. */
+    static const unsigned char nul[] = {0x0a, 3, 'a', 0, 'b'};
+    static const unsigned char bad[] = {0x0a, 3, 'a', 'b', 0xff};
+    static const struct {
+        const unsigned char *bytes;
+        size_t len;
+        const char *status;
+    } cases[] = {
+        {nul, sizeof nul, "text: holds a NUL character (U+0000) at offset 1"},
+        {bad, sizeof bad, "text: is not valid UTF-8 (byte 0xFF at offset 2)"},
+    };
+    (void)state;
+    fixture f;
+    start(&f, 4 << 20);
+    pthread_mutex_lock(&mu);
+    unary_calls = 0;
+    pthread_mutex_unlock(&mu);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        raw_call r;
+        raw_start(&r, f.ch, "/credit.test.v1.Echo/Unary", 10000);
+        raw_send_bytes(&r, cases[i].bytes, cases[i].len);
+        raw_close_send(&r);
+        assert_null(raw_recv(&r));
+        assert_int_equal(raw_finish(&r), GRPC_STATUS_INVALID_ARGUMENT);
+        assert_string_equal(r.message, cases[i].status);
+    }
+    /* In a stream the status says which message it was. */
+    raw_call r;
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Collect", 10000);
+    raw_send(&r, "one", 1);
+    raw_send_bytes(&r, nul, sizeof nul);
+    raw_close_send(&r);
+    assert_null(raw_recv(&r));
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_string_equal(r.message,
+                        "text: holds a NUL character (U+0000) at offset 1 (message 2 of the "
+                        "stream)");
+    pthread_mutex_lock(&mu);
+    assert_int_equal(unary_calls, 0);
+    pthread_mutex_unlock(&mu);
+    stop(&f, 1000);
+}
+
+static void test_a_reply_string_that_is_not_utf8_goes_out_repaired(void **state)
+{
+    (void)state;
+    fixture f;
+    start(&f, 4 << 20);
+    raw_call r;
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Unary", 10000);
+    raw_send(&r, "reply with bytes that are not UTF-8", 3);
+    raw_close_send(&r);
+    Credit__Test__V1__Note *n = raw_recv(&r);
+    assert_non_null(n);
+    /* Each byte that is no part of a character is '?'; the rest, and the length, stay. */
+    assert_string_equal(n->text, "ok?? ??");
+    assert_int_equal(strlen(n->text), strlen(NOT_UTF8_REPLY));
+    assert_int_equal(n->n, 3);
+    credit__test__v1__note__free_unpacked(n, NULL);
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_OK);
+    stop(&f, 1000);
+}
+
 static void test_oversize_message_is_refused_before_the_handler(void **state)
 {
     (void)state;
@@ -662,6 +759,8 @@ int main(void)
         cmocka_unit_test(test_shutdown_cancels_calls_still_open_after_the_grace_period),
         cmocka_unit_test(test_status_and_message_reach_the_client),
         cmocka_unit_test(test_malformed_request_is_invalid_argument),
+        cmocka_unit_test(test_a_string_with_nul_or_bytes_not_utf8_never_reaches_the_handler),
+        cmocka_unit_test(test_a_reply_string_that_is_not_utf8_goes_out_repaired),
         cmocka_unit_test(test_oversize_message_is_refused_before_the_handler),
         cmocka_unit_test(test_unknown_method_and_refused_peer_get_precise_codes),
         cmocka_unit_test(test_service_with_unknown_handler_name_is_rejected),
