@@ -323,6 +323,11 @@ static int open_privacy(config *cfg, node *n, char *err)
         free(stored);
         return -1;
     }
+    if (privacy_derive(n->pv, "page tokens", n->pages.k) != 0) {
+        snprintf(err, 512, "cannot derive the page-token key from %.200s", path);
+        free(stored);
+        return -1;
+    }
     unsigned char fp[PRIVACY_FINGERPRINT_LEN];
     privacy_fingerprint(n->pv, fp);
     if (rc == 0) {

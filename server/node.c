@@ -136,6 +136,44 @@ const principal *node_caller(rpc_call *call)
     return rpc_call_principal(call);
 }
 
+/* A caller's name for page tokens: its unit, or its certificate for unregistered services. */
+static const char *page_caller(rpc_call *call)
+{
+    const principal *p = node_caller(call);
+    return p ? p->code : rpc_call_peer(call)->identity;
+}
+
+int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *token,
+                       char *pos, size_t *len)
+{
+    node *n = rpc_call_app(call);
+    char why[PAGETOKEN_WHY_LEN];
+    if (!token || !token[0]) {
+        pos[0] = '\0';
+        *len = 0;
+        return 0;
+    }
+    if (pagetoken_read(&n->pages, rpc_call_method(call), page_caller(call), req, token,
+                       (int64_t)time(NULL), pos, len, why) == 0)
+        return 0;
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: %s", why);
+    return -1;
+}
+
+int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
+                    char *out)
+{
+    node *n = rpc_call_app(call);
+    out[0] = '\0';
+    if (len == 0)
+        return 0;
+    if (pagetoken_make(&n->pages, rpc_call_method(call), page_caller(call), req, pos, len,
+                       (int64_t)time(NULL), out) == 0)
+        return 0;
+    rpc_finish(call, RPC_INTERNAL, "the next page's token cannot be made");
+    return -1;
+}
+
 void node_registry_changed(node *n)
 {
     __atomic_add_fetch(&n->registry_generation, 1, __ATOMIC_RELEASE);

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "catalog.h"
+#include "pagetoken.h"
 #include "privacy.h"
 #include "rpc.h"
 #include "store.h"
@@ -23,6 +24,7 @@ typedef struct node {
     privacy *pv; /* seals personal identity numbers */
     catalog *cat; /* the catalogue: every version; thread-safe */
     int sync;    /* fsync acknowledged writes */
+    pagetoken_key pages; /* authenticates page tokens; derived from the privacy key */
     /* +1 after each change of the unit registry (node_registry_changed); read and written
      * atomically. Lets a long call see that its caller may have been suspended. */
     uint64_t registry_generation;
@@ -58,6 +60,19 @@ rpc_hooks node_hooks(node *n);
 
 /* The caller of `call`, or NULL for services open to any verified certificate. */
 const principal *node_caller(rpc_call *call);
+
+/* The position a listing call resumes after: "" (*len 0) when `token` is empty, else what
+ * the token carries if it was given for this very query (pagetoken.h) into
+ * pos[PAGETOKEN_POS_MAX + 1]. Returns 0, or finishes the call with INVALID_ARGUMENT
+ * ("page_token: ...") and returns -1. */
+int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *token,
+                       char *pos, size_t *len);
+
+/* The token for the page after position pos[len] of the listing `req`, into
+ * out[PAGETOKEN_MAX]; "" when len is 0 (no further page). Returns 0, or finishes the call with
+ * INTERNAL and returns -1. */
+int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
+                    char *out);
 
 /* Tells long calls that the unit registry changed (a unit suspended, reinstated, bound). */
 void node_registry_changed(node *n);

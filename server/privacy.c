@@ -321,6 +321,23 @@ void privacy_fingerprint(const privacy *p, unsigned char out[PRIVACY_FINGERPRINT
     memcpy(out, p->fingerprint, PRIVACY_FINGERPRINT_LEN);
 }
 
+int privacy_derive(const privacy *p, const char *label, unsigned char out[32])
+{
+    static const char prefix[] = "creditd derived key v1: ";
+    unsigned char msg[256];
+    size_t plen = sizeof prefix - 1, llen = label ? strlen(label) : 0;
+    unsigned int mdlen = 0;
+
+    if (!p || !out || !label || plen + llen > sizeof msg)
+        return -1;
+    memcpy(msg, prefix, plen);
+    memcpy(msg + plen, label, llen);
+    if (!HMAC(EVP_sha256(), p->key, PRIVACY_KEY_FILE_LEN, msg, plen + llen, out, &mdlen) ||
+        mdlen != 32)
+        return -1;
+    return 0;
+}
+
 int privacy_index(const privacy *p, const char *value, size_t len,
                   unsigned char out[PRIVACY_INDEX_LEN])
 {

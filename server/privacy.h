@@ -44,6 +44,12 @@ void privacy_close(privacy *p);
  * beside the data and refuses to start with a key file whose fingerprint differs. */
 void privacy_fingerprint(const privacy *p, unsigned char out[PRIVACY_FINGERPRINT_LEN]);
 
+/* A key for another purpose of the node's, derived from the key file so that no other key
+ * file is needed: HMAC-SHA256(key = the 64 key-file bytes, "creditd derived key v1: " +
+ * label). Distinct labels give independent keys; none reveals the key file or the
+ * fingerprint. Returns 0 or -1. */
+int privacy_derive(const privacy *p, const char *label, unsigned char out[32]);
+
 /* Keyed index of an identifier: HMAC-SHA256(index key, value[len]). Equal values give equal
  * indexes; without the key an index cannot be recomputed from a guessed number. The bytes are
  * hashed as given: canonicalize first (a resident identity number's check 'x' upper-cased),

@@ -1048,7 +1048,11 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
                    (int)req->page_size);
         return;
     }
-    if (req->page_token[0] && records_check_id(req->page_token) != 0) {
+    char after[PAGETOKEN_POS_MAX + 1];
+    size_t after_len;
+    if (node_page_position(call, msg, req->page_token, after, &after_len) != 0)
+        return;
+    if (after_len && records_check_id(after) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not one this service gave");
         return;
     }
@@ -1056,8 +1060,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     records_page page;
     char err[STORE_ERR_LEN];
     int no_page = records_page_init(&page, req->page_size ? (size_t)req->page_size : 50);
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, req->page_token,
-                                       strlen(req->page_token));
+    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, after, after_len);
     if (no_page || !it) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -1067,8 +1070,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
         const void *val = store_iter_value(it, &len);
         size_t klen;
         const char *key = store_iter_key(it, &klen);
-        if (klen == RECORD_ID_LEN && req->page_token[0] &&
-            memcmp(key, req->page_token, RECORD_ID_LEN) == 0)
+        if (klen == RECORD_ID_LEN && after_len && memcmp(key, after, RECORD_ID_LEN) == 0)
             continue;
         Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len,
                                                                                       val);
@@ -1089,6 +1091,10 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     records_page_response(&page, &resp);
+    char token[PAGETOKEN_MAX];
+    if (node_page_token(call, msg, page.next, strlen(page.next), token) != 0)
+        goto out;
+    resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
     store_iter_destroy(it);

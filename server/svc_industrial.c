@@ -936,13 +936,16 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
     size_t slen = plen;
     if (req->page_token[0]) {
         int64_t tt;
-        char pf[SERIES_CODE_MAX + 1];
+        char pf[SERIES_CODE_MAX + 1], after[PAGETOKEN_POS_MAX + 1];
+        size_t after_len;
         if (monthly) {
             rpc_finish(call, RPC_INVALID_ARGUMENT,
                        "page_token: MONTHLY_TOTAL answers in one page and gives no token");
             return;
         }
-        if (series_token_decode(req->page_token, &tt, pf) != 0 || tt < from_s || tt >= to_s) {
+        if (node_page_position(call, msg, req->page_token, after, &after_len) != 0)
+            return;
+        if (series_token_decode(after, &tt, pf) != 0 || tt < from_s || tt >= to_s) {
             rpc_finish(call, RPC_INVALID_ARGUMENT,
                        "page_token: not a token this node gave for this range");
             return;
@@ -1034,7 +1037,10 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
     Credit__V1__SeriesResponse resp = CREDIT__V1__SERIES_RESPONSE__INIT;
     resp.points = ptrs;
     resp.n_points = ps.n;
-    resp.next_page_token = next;
+    char token[PAGETOKEN_MAX];
+    if (node_page_token(call, msg, next, strlen(next), token) != 0)
+        goto out;
+    resp.next_page_token = token;
     resp.catalogue_version = cv->msg->version;
     rpc_reply(call, &resp.base);
 out:

@@ -146,7 +146,11 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
                    PAGE_DEFAULT, PAGE_MAX);
         return;
     }
-    if (req->page_token[0] && records_check_id(req->page_token) != 0) {
+    char after[PAGETOKEN_POS_MAX + 1];
+    size_t after_len;
+    if (node_page_position(call, msg, req->page_token, after, &after_len) != 0)
+        return;
+    if (after_len && records_check_id(after) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not a token this node gave");
         return;
     }
@@ -185,8 +189,8 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
     size_t slen = plen;
     memcpy(start, prefix, plen);
-    if (req->page_token[0]) {
-        memcpy(start + plen, req->page_token, RECORD_ID_LEN);
+    if (after_len) {
+        memcpy(start + plen, after, RECORD_ID_LEN);
         slen += RECORD_ID_LEN;
     }
 
@@ -208,7 +212,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             continue;
         memcpy(rid, key + plen, RECORD_ID_LEN);
         rid[RECORD_ID_LEN] = '\0';
-        if (req->page_token[0] && strcmp(rid, req->page_token) <= 0)
+        if (after_len && strcmp(rid, after) <= 0)
             continue;
         Credit__Store__V1__StoredRecord *sr = NULL;
         if (records_get(n->st, snap, rid, &sr, err) != 0) {
@@ -233,6 +237,10 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         goto out;
     }
     records_page_response(&page, &resp);
+    char token[PAGETOKEN_MAX];
+    if (node_page_token(call, msg, page.next, strlen(page.next), token) != 0)
+        goto out;
+    resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
     store_iter_destroy(it);

@@ -131,11 +131,14 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "kind: %d is not a unit kind", req->kind);
         return;
     }
-    if (req->page_token[0] && check_code_field(call, "page_token", req->page_token) != 0)
+    char from[PAGETOKEN_POS_MAX + 1];
+    size_t from_len;
+    if (node_page_position(call, msg, req->page_token, from, &from_len) != 0 ||
+        (from_len && check_code_field(call, "page_token", from) != 0))
         return;
     size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
     char start[80];
-    int slen = snprintf(start, sizeof start, "u/%s", req->page_token);
+    int slen = snprintf(start, sizeof start, "u/%s", from);
 
     Credit__V1__ListUnitsResponse resp = CREDIT__V1__LIST_UNITS_RESPONSE__INIT;
     Credit__V1__Unit **units = calloc(want, sizeof *units);
@@ -172,7 +175,10 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     resp.units = units;
-    resp.next_page_token = next;
+    char token[PAGETOKEN_MAX];
+    if (node_page_token(call, msg, next, strlen(next), token) != 0)
+        goto out;
+    resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
     store_iter_destroy(it);
