@@ -953,20 +953,18 @@ void rpc_server_destroy(rpc_server *srv)
 /* --- The core's own log lines ------------------------------------------------------------ */
 
 /* The core reports a peer's failed handshake as an error; for the node it is a refusal worth
- * a warning, not a fault of its own. */
+ * a warning, not a fault of its own. The core's message is a value like any other: it may
+ * span lines or quote a peer's bytes, and log_event escapes it (log.h). */
 static void core_log(gpr_log_func_args *args)
 {
     enum log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_WARN
                            : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_DEBUG
                                                                      : LOG_DEBUG;
-    char msg[512];
-    size_t n = 0;
-    for (const char *p = args->message; *p && n < sizeof msg - 1; p++)
-        msg[n++] = *p == '"' ? '\'' : (*p == '\n' ? ' ' : *p);
-    msg[n] = '\0';
-    const char *file = strrchr(args->file, '/');
-    log_event(level, "grpc", "src=%s:%d msg=\"%s\"", file ? file + 1 : args->file, args->line,
-              msg);
+    const char *file = args->file ? strrchr(args->file, '/') : NULL;
+    char src[160];
+    snprintf(src, sizeof src, "%s:%d", file ? file + 1 : args->file ? args->file : "?",
+             args->line);
+    log_event(level, "grpc", "src=%s msg=%s", src, args->message ? args->message : "");
 }
 
 void rpc_route_core_logs(void)

@@ -339,7 +339,7 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
     } else if (rc == STORE_ENOTFOUND) {
         records_new_id(rid);
     } else {
-        log_event(LOG_ERROR, "store", "op=push err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=push err=%s", err);
         reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
         goto out;
     }

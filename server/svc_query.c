@@ -213,7 +213,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             continue;
         Credit__Store__V1__StoredRecord *sr = NULL;
         if (records_get(n->st, snap, rid, &sr, err) != 0) {
-            log_event(LOG_ERROR, "store", "op=list record=%s err=\"%s\"", rid, err);
+            log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
             rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
             goto out;
         }
