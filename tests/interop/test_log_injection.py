@@ -179,7 +179,8 @@ class LogInjectionTests(InteropCase):
         """The log parses; exactly one line mentions `tag`, and in it the value of one of `keys`
         holds `value` byte for byte."""
         self.wait_for(tag)
-        lines = [p for p in self.check_log_text(self.node, self.log_start) if any(tag in v for _, v in p)]
+        lines = [p for p in self.check_log_text(self.node, self.log_start)
+                 if any(tag in v for _, v in p)]
         self.assertEqual(len(lines), 1, "lines mentioning %r: %r" % (tag, lines))
         values = [v for k, v in lines[0] if k in keys]
         self.assertTrue(any(value in v for v in values),

@@ -197,7 +197,8 @@ static void test_plain_values_stay_unquoted_and_utf8_stays_readable(void **state
     char line[LOG_LINE_MAX];
     log_format(line, sizeof line, LOG_INFO, "refused", "unit=%s name=%s empty=%s", "tax",
                "区税务局", "");
-    assert_non_null(strstr(line, " level=info event=refused unit=tax name=区税务局 empty=\"\"\n"));
+    assert_non_null(
+        strstr(line, " level=info event=refused unit=tax name=区税务局 empty=\"\"\n"));
     log_format(line, sizeof line, LOG_INFO, "x", "v=%s", "a\nb");
     assert_non_null(strstr(line, " v=\"a\\nb\"\n"));
     log_format(line, sizeof line, LOG_INFO, "x", "v=%s", "\x1b[1m\xff\xc2\x85");
