@@ -10,6 +10,9 @@
 
 #include "log.h"
 
+#include <ctype.h>
+#include <dirent.h>
+
 
 #define MAX_FIELDS 32
 #define MAX_VALUE  (3 * LOG_LINE_MAX)
@@ -325,6 +328,160 @@ static void test_log_event_writes_one_line_to_stderr(void **state)
     assert_value(count, "peer", hostile[4], strlen(hostile[4]));
 }
 
+/* --- The call sites, read from the source ----------------------------------------------------
+ *
+ * log.c asserts each format's shape when a line is written, which catches a bad call site
+ * only on a path a test runs. This reads every log_event call in server/ and tools/ and checks
+ * the same rules on all of them: every conversion is a whole value right after `key=` and
+ * before a space or the end, and literal text holds no quote or backslash, so no call site
+ * quotes a value itself. */
+
+/* Blanks out comments of src (keeping string and character literals), so that text about
+ * log_event in a comment is not taken for a call. */
+static void strip_comments(char *src)
+{
+    for (char *p = src; *p; p++) {
+        if (*p == '"' || *p == '\'') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                return;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                if (*p != '\n')
+                    *p = ' ';
+            if (!*p)
+                return;
+            p[0] = p[1] = ' ';
+            p++;
+        } else if (p[0] == '/' && p[1] == '/') {
+            for (; *p && *p != '\n'; p++)
+                *p = ' ';
+            if (!*p)
+                return;
+        }
+    }
+}
+
+/* The format argument (the third) of the call whose '(' is at `open`, its literals joined and
+ * unescaped, into fmt[cap]. Returns 0, or -1 when it is not made of string literals. */
+static int call_format(const char *open, char *fmt, size_t cap)
+{
+    int depth = 0, arg = 0, literal = 0;
+    size_t n = 0;
+    for (const char *p = open + 1; *p; p++) {
+        if (*p == '"' || *p == '\'') {
+            char q = *p;
+            for (p++; *p && *p != q; p++) {
+                char c = *p;
+                if (c == '\\' && p[1]) {
+                    c = *++p;
+                    c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+                }
+                if (q == '"' && arg == 2 && depth == 0 && n + 1 < cap)
+                    fmt[n++] = c;
+            }
+            if (!*p)
+                return -1;
+            literal |= q == '"' && arg == 2 && depth == 0;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && depth > 0) {
+            depth--;
+        } else if ((*p == ',' && depth == 0) || *p == ')') {
+            if (arg == 2)
+                break;
+            arg++;
+        } else if (arg == 2 && depth == 0 && !strchr(" \t\n", *p)) {
+            return -1; /* something other than literals */
+        }
+    }
+    fmt[n] = '\0';
+    return literal ? 0 : -1;
+}
+
+/* Whether fmt keeps log.h's shape; prints what is wrong if not. */
+static int format_shape_ok(const char *where, const char *fmt)
+{
+    for (const char *p = fmt; *p; p++) {
+        if (*p == '%' && p[1] == '%') {
+            p++;
+            continue;
+        }
+        if (*p != '%') {
+            if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
+                print_error("%s: literal text holds 0x%02x: \"%s\"\n", where, (unsigned char)*p,
+                            fmt);
+                return 0;
+            }
+            continue;
+        }
+        if (p == fmt || p[-1] != '=') {
+            print_error("%s: a conversion not right after key=: \"%s\"\n", where, fmt);
+            return 0;
+        }
+        p++;
+        while (*p && strchr("-+ #0123456789.*hlzjtL", *p))
+            p++;
+        if (!*p || (p[1] != ' ' && p[1] != '\0')) {
+            print_error("%s: a conversion not followed by a space or the end: \"%s\"\n", where,
+                        fmt);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_every_call_site_format_keeps_the_key_value_shape(void **state)
+{
+    (void)state;
+    const char *root = tu_env("CREDIT_SOURCE_DIR");
+    assert_non_null(root);
+    const char *const dirs[] = {"server", "tools"};
+    int calls = 0, bad = 0;
+    for (size_t d = 0; d < 2; d++) {
+        char dir[PATH_MAX];
+        assert_int_equal(tu_join(dir, sizeof dir, root, dirs[d]), 0);
+        DIR *dh = opendir(dir);
+        assert_non_null(dh);
+        struct dirent *e;
+        while ((e = readdir(dh)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0 ||
+                strcmp(e->d_name, "log.c") == 0)
+                continue;
+            char path[PATH_MAX];
+            assert_int_equal(tu_join(path, sizeof path, dir, e->d_name), 0);
+            char *src = tu_read_file(path, NULL);
+            assert_non_null(src);
+            strip_comments(src);
+            for (char *p = strstr(src, "log_event("); p; p = strstr(p + 1, "log_event(")) {
+                if (p > src && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+                    continue;
+                int line = 1;
+                for (const char *q = src; q < p; q++)
+                    line += *q == '\n';
+                char where[PATH_MAX + 16], fmt[1024];
+                snprintf(where, sizeof where, "%s/%s:%d", dirs[d], e->d_name, line);
+                calls++;
+                if (call_format(p + strlen("log_event"), fmt, sizeof fmt) != 0) {
+                    print_error("%s: the format is not a string literal\n", where);
+                    bad++;
+                } else if (!format_shape_ok(where, fmt)) {
+                    bad++;
+                }
+            }
+            free(src);
+        }
+        closedir(dh);
+    }
+    /* The scan found the call sites (about twenty when this was written). */
+    assert_true(calls >= 15);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_a_value_longer_than_the_line_is_cut_with_a_marker_not_split),
         cmocka_unit_test(test_a_cut_in_literal_text_drops_the_whole_key),
         cmocka_unit_test(test_log_event_writes_one_line_to_stderr),
+        cmocka_unit_test(test_every_call_site_format_keeps_the_key_value_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
