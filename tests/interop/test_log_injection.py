@@ -5,7 +5,8 @@ followed by a fake `ts=... level=error event=...` line, CR, ESC sequences, quote
 a Unicode line separator and invalid UTF-8. The fields: a unit's suspension reason (logged
 when the suspended unit is refused), IndustrialDataCollection/ListOptIns's `platform` (logged
 in the refusal of a platform naming another), a client certificate's identity (logged when
-the identity is unknown) and the method path (logged when no service has it).
+the identity is unknown) and the method path (logged when no service has it); and the gRPC
+core's own lines, about handshakes that fail, go through the same logger.
 
 What must hold (README, "Logs"): every line of the node's stderr starts with `ts=`, is valid
 UTF-8 and splits into key=value pairs; no line is the fake one; and each hostile value that
@@ -21,6 +22,7 @@ Run (from tests/interop/):
 """
 
 import re
+import socket
 import time
 import unittest
 
@@ -241,6 +243,24 @@ class LogInjectionTests(InteropCase):
             self.assertRpcFails(SC.UNAUTHENTICATED, harness.registry(ch).WhoAmI,
                                 K.WhoAmIRequest(), contains="not registered")
         self.assertLogged(tag, uri.encode(), (b"identity",))
+
+    def test_the_cores_own_lines_are_key_value_lines_too(self):
+        # Bytes that are no TLS, with a fake line in them, then a client without certificate:
+        # the core reports both handshakes, and its messages are values like any other.
+        with socket.create_connection(("127.0.0.1", self.node.port), timeout=CALL_TIMEOUT) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\n" + fake_line(b"core") + b"\r\n\r\n")
+            try:
+                s.recv(1024)
+            except OSError:
+                pass
+        with harness.channel(self.node.port, "office", client_cert=False) as ch:
+            self.assertRpcFails(SC.UNAVAILABLE, harness.registry(ch).WhoAmI, K.WhoAmIRequest())
+        self.wait_for(b"event=grpc")
+        core = [p for p in self.check_log_text(self.node, self.log_start)
+                if dict(p)[b"event"] == b"grpc"]
+        self.assertTrue(core)
+        for pairs in core:
+            self.assertEqual([k for k, _ in pairs][3:], [b"src", b"msg"], pairs)
 
     def test_method_path_with_a_fake_line_is_one_value_of_one_line(self):
         paths = ["/credit.v1.UnitRegistry/WhoAmI" + fake_line(b"path-0").decode(),
