@@ -1038,9 +1038,18 @@ int credit_client_verify(credit_client *c, const char *record_id, int verified,
 int credit_client_list_pending(credit_client *c, int page_size, const char *page_token,
                                Credit__V1__ListRecordsResponse **out, credit_status *st)
 {
+    return credit_client_list_declarations(c, CREDIT__V1__VERIFICATION__VERIFICATION_PENDING,
+                                           page_size, page_token, out, st);
+}
+
+int credit_client_list_declarations(credit_client *c, Credit__V1__Verification verification,
+                                    int page_size, const char *page_token,
+                                    Credit__V1__ListRecordsResponse **out, credit_status *st)
+{
     Credit__V1__ListPendingRequest req = CREDIT__V1__LIST_PENDING_REQUEST__INIT;
     req.page_size = page_size;
     req.page_token = str(page_token);
+    req.verification = verification;
     return typed_call(c, VOLUNTARY("ListPending"), &req.base,
                       &credit__v1__list_records_response__descriptor, (void **)out, st);
 }

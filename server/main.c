@@ -484,9 +484,9 @@ int main(int argc, char **argv)
     log_event(LOG_INFO, "catalogue", "versions=%u in_force=%u", catalog_count(n.cat),
               catalog_at(n.cat, (int64_t)time(NULL))->msg->version);
     if (catalog_seed_differs(n.cat))
-        log_event(LOG_WARN, "catalogue-seed",
-                  "msg=\"the seed differs from the stored version 1; the stored versions govern "
-                  "(change the catalogue through CatalogueGovernance)\" seed=%s",
+        log_event(LOG_WARN, "catalogue-seed", "msg=%s seed=%s",
+                  "the seed differs from the stored version 1; the stored versions govern "
+                  "(change the catalogue through CatalogueGovernance)",
                   cfg.catalogue);
     if (audit_open(n.st, &n.audit, err) != 0) {
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
@@ -534,8 +534,10 @@ int main(int argc, char **argv)
     host_of(cfg.listen, host, sizeof host);
     printf("listening on %s:%d\n", host, port);
     fflush(stdout);
-    log_event(LOG_INFO, "listening", "addr=%s:%d data=%s threads=%ld sync=%s", host, port,
-              cfg.data, cfg.threads, cfg.sync ? "on" : "off");
+    char addr[300];
+    snprintf(addr, sizeof addr, "%s:%d", host, port);
+    log_event(LOG_INFO, "listening", "addr=%s data=%s threads=%ld sync=%s", addr, cfg.data,
+              cfg.threads, cfg.sync ? "on" : "off");
 
     for (;;) {
         struct timespec wait = {.tv_sec = cfg.reload_seconds, .tv_nsec = 0};
@@ -550,8 +552,8 @@ int main(int argc, char **argv)
         if (r > 0)
             log_event(LOG_INFO, "tls-reloaded", "dir=%s", cfg.tls);
         else if (r < 0)
-            log_event(LOG_ERROR, "tls-reload", "err=\"%s\" (the previous CRLs stay in force)",
-                      terr);
+            log_event(LOG_ERROR, "tls-reload", "err=%s effect=%s", terr,
+                      "the previous CRLs stay in force");
     }
     health_set_serving(0);
     health_end_watches();

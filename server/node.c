@@ -43,7 +43,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
         return RPC_UNAUTHENTICATED;
     }
     if (rc != 0) {
-        log_event(LOG_ERROR, "store", "op=resolve method=%s err=\"%s\"", method, err);
+        log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", method, err);
         snprintf(msg, 256, "the unit registry cannot be read now");
         return RPC_UNAVAILABLE;
     }
@@ -96,7 +96,7 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     const char *method = rpc_call_method(call);
     if (is_refusal(code) || (code != RPC_OK && !svc)) {
         log_event(LOG_WARN, "refused",
-                  "method=%s code=%s identity=\"%s\" peer=%s reason=\"%s\"", method,
+                  "method=%s code=%s identity=%s peer=%s reason=%s", method,
                   rpc_code_name(code), peer->identity, peer->address, message);
     } else {
         log_event(LOG_DEBUG, "call", "method=%s code=%s unit=%s", method, rpc_code_name(code),
@@ -117,7 +117,7 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     /* A read's audit entry does not wait for fsync: the WAL keeps it across a crash of the
      * process; a change's entry is written with the change (node_commit). */
     if (audit_commit(n->audit, NULL, &ev, 0, err) != 0)
-        log_event(LOG_ERROR, "audit", "method=%s err=\"%s\"", method, err);
+        log_event(LOG_ERROR, "audit", "method=%s err=%s", method, err);
 }
 
 rpc_hooks node_hooks(node *n)
@@ -204,7 +204,7 @@ int node_caller_current(rpc_call *call, const char *what)
         return -1;
     }
     if (rc != 0) {
-        log_event(LOG_ERROR, "store", "op=resolve method=%s err=\"%s\"", rpc_call_method(call),
+        log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call),
                   err);
         rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now; %s", what);
         return -1;
@@ -237,7 +237,7 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
     };
     char err[STORE_ERR_LEN];
     if (audit_commit(n->audit, b, &ev, n->sync, err) != 0) {
-        log_event(LOG_ERROR, "store", "method=%s err=\"%s\"", ev.method, err);
+        log_event(LOG_ERROR, "store", "method=%s err=%s", ev.method, err);
         rpc_finish(call, RPC_UNAVAILABLE, "the change could not be stored; nothing was written");
         return -1;
     }

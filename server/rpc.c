@@ -197,10 +197,10 @@ static grpc_byte_buffer *pack(rpc_call *c, const ProtobufCMessage *msg)
     long fixed = pbcheck_repair(msg->descriptor, GRPC_SLICE_START_PTR(s), n, &first);
     if (fixed > 0)
         log_event(LOG_WARN, "reply-text-repaired",
-                  "method=%s message=%s bytes=%ld first=\"%s\" why=\"%s\"", c->method_path,
+                  "method=%s message=%s bytes=%ld first=%s why=%s", c->method_path,
                   msg->descriptor->name, fixed, first.path, first.reason);
     else if (fixed < 0) /* our own packing: cannot happen */
-        log_event(LOG_ERROR, "reply-unreadable", "method=%s message=%s at=\"%s\" why=\"%s\"",
+        log_event(LOG_ERROR, "reply-unreadable", "method=%s message=%s at=%s why=%s",
                   c->method_path, msg->descriptor->name, first.path, first.reason);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
     grpc_slice_unref(s);
@@ -1033,20 +1033,18 @@ void rpc_server_destroy(rpc_server *srv)
 /* --- The core's own log lines ------------------------------------------------------------ */
 
 /* The core reports a peer's failed handshake as an error; for the node it is a refusal worth
- * a warning, not a fault of its own. */
+ * a warning, not a fault of its own. The core's message is a value like any other: it may
+ * span lines or quote a peer's bytes, and log_event escapes it (log.h). */
 static void core_log(gpr_log_func_args *args)
 {
     enum log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_WARN
                            : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_DEBUG
                                                                      : LOG_DEBUG;
-    char msg[512];
-    size_t n = 0;
-    for (const char *p = args->message; *p && n < sizeof msg - 1; p++)
-        msg[n++] = *p == '"' ? '\'' : (*p == '\n' ? ' ' : *p);
-    msg[n] = '\0';
-    const char *file = strrchr(args->file, '/');
-    log_event(level, "grpc", "src=%s:%d msg=\"%s\"", file ? file + 1 : args->file, args->line,
-              msg);
+    const char *file = args->file ? strrchr(args->file, '/') : NULL;
+    char src[160];
+    snprintf(src, sizeof src, "%s:%d", file ? file + 1 : args->file ? args->file : "?",
+             args->line);
+    log_event(level, "grpc", "src=%s msg=%s", src, args->message ? args->message : "");
 }
 
 void rpc_route_core_logs(void)

@@ -500,7 +500,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     ok = 1;
     goto out;
 unreadable:
-    log_event(LOG_ERROR, "store", "op=push err=\"%s\"", err);
+    log_event(LOG_ERROR, "store", "op=push err=%s", err);
     reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
 out:
     if (prev)
@@ -986,6 +986,17 @@ static int is_pending(const Credit__V1__RecordMeta *m)
            !m->status->withdrawn;
 }
 
+/* Whether ListPending asked for `state` lists `m`: the queue (PENDING) holds only what waits for
+ * a verdict; a verdict's list holds every declaration whose current version has it, withdrawn
+ * ones too, so that the office can still read why it decided as it did. */
+static int in_state(const Credit__V1__RecordMeta *m, Credit__V1__Verification state)
+{
+    if (state == CREDIT__V1__VERIFICATION__VERIFICATION_PENDING)
+        return is_pending(m);
+    return m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY && m->status &&
+           m->status->verification == state;
+}
+
 static void verify(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__VerifyRequest *req = (const void *)msg;
@@ -1035,8 +1046,9 @@ out:
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
 
-/* The pending declarations, oldest record id first. A scan of the records: the office's queue
- * is short, and an index of it would be one more thing to keep in step. */
+/* The pending declarations (or the verified or rejected ones), by record id. A scan of the
+ * records: the office's queue is short, and an index of it would be one more thing to keep in
+ * step. */
 static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ListPendingRequest *req = (const void *)msg;
@@ -1054,6 +1066,16 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
         return;
     if (after_len && records_check_id(after) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not one this service gave");
+        return;
+    }
+    Credit__V1__Verification state = req->verification;
+    if (state == CREDIT__V1__VERIFICATION__VERIFICATION_UNSPECIFIED)
+        state = CREDIT__V1__VERIFICATION__VERIFICATION_PENDING;
+    if (state != CREDIT__V1__VERIFICATION__VERIFICATION_PENDING &&
+        state != CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED &&
+        state != CREDIT__V1__VERIFICATION__VERIFICATION_REJECTED) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "verification: %d is not PENDING, VERIFIED or REJECTED", (int)state);
         return;
     }
     Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
@@ -1074,7 +1096,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
             continue;
         Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len,
                                                                                       val);
-        if (!sr || !sr->record || !sr->record->meta || !is_pending(sr->record->meta)) {
+        if (!sr || !sr->record || !sr->record->meta || !in_state(sr->record->meta, state)) {
             if (sr)
                 credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
@@ -1082,7 +1104,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
         if (records_page_add(&page, sr))
             break;
         if (records_unseal(n->pv, sr, err) != 0) {
-            rpc_finish(call, RPC_DATA_LOSS, "a pending record cannot be unsealed: %s", err);
+            rpc_finish(call, RPC_DATA_LOSS, "a declaration cannot be unsealed: %s", err);
             goto out;
         }
     }

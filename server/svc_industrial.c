@@ -267,7 +267,7 @@ static enum optin_state optin_state(store *st, const char *platform, const char 
     if (rc == STORE_ENOTFOUND)
         return OPTIN_NONE;
     if (rc != 0) {
-        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
         return OPTIN_UNREADABLE;
     }
     enum optin_state r = o->revoked ? OPTIN_REVOKED : OPTIN_LIVE;
@@ -324,7 +324,7 @@ static int stage_sample(node *n, const principal *p, push_state *s, const pendin
             return 1;
         }
     } else if (rc != STORE_ENOTFOUND) {
-        log_event(LOG_ERROR, "store", "op=series_get err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=series_get err=%s", err);
         reject(s, x->index, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
         return 0;
     }
@@ -632,7 +632,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
                    "enterprise %s already has a live opt-in for platform %s", req->enterprise_uscc,
                    platform);
     } else if (rc != 0 && rc != STORE_ENOTFOUND) {
-        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
         rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
@@ -700,7 +700,7 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_NOT_FOUND, "no opt-in of enterprise %s for platform %s",
                    req->enterprise_uscc, platform);
     } else if (rc != 0) {
-        log_event(LOG_ERROR, "store", "op=optin_get err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
         rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
     } else if (o->revoked) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
@@ -774,7 +774,7 @@ static void list_opt_ins(rpc_call *call, const ProtobufCMessage *msg)
         v[resp.n_opt_ins++] = o;
     }
     if (store_iter_error(it, err) != 0) {
-        log_event(LOG_ERROR, "store", "op=optin_list err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=optin_list err=%s", err);
         rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
         goto out;
     }
@@ -1016,7 +1016,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         }
     }
     if (store_iter_error(it, err) != 0) {
-        log_event(LOG_ERROR, "store", "op=series_scan err=\"%s\"", err);
+        log_event(LOG_ERROR, "store", "op=series_scan err=%s", err);
         rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
         goto out;
     }

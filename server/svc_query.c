@@ -10,6 +10,8 @@
  *    representative's ID number) are government tier; the open tier gets them cleared, the
  *    government tier gets them unsealed. GetRecord's history is government tier.
  * A record the caller's tier may not see is NOT_FOUND, so the open tier cannot probe for it.
+ * GetRecord also gives the unit that pushed a voluntary declaration its declaration in any
+ * state, with its status (tier_shows_to); ListRecords shares by the tier alone.
  * The rules themselves are in tier.c.
  */
 #include "svc_query.h"
@@ -216,7 +218,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             continue;
         Credit__Store__V1__StoredRecord *sr = NULL;
         if (records_get(n->st, snap, rid, &sr, err) != 0) {
-            log_event(LOG_ERROR, "store", "op=list record=%s err=\"%s\"", rid, err);
+            log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
             rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
             goto out;
         }
@@ -266,7 +268,8 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
     int rc = records_get(n->st, NULL, req->record_id, &sr, err);
     Credit__V1__Date d;
     today(&d);
-    if (rc == STORE_ENOTFOUND || (rc == 0 && !tier_shows(sr->record, t, &d))) {
+    if (rc == STORE_ENOTFOUND ||
+        (rc == 0 && !tier_shows_to(sr->record, t, &d, node_caller(call)->code))) {
         rpc_finish(call, RPC_NOT_FOUND, "no record %s in the %s tier", req->record_id,
                    t == TIER_OPEN ? "open" : "government");
         goto out;

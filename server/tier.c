@@ -28,6 +28,19 @@ int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *to
     return !tier_publicity_ended(rec, today);
 }
 
+int tier_shows_to(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today,
+                  const char *reader)
+{
+    if (tier_shows(rec, t, today))
+        return 1;
+    /* Its declarant reads its own declaration whatever became of it: nothing of it is shared
+     * with anyone who did not already hold it, and the reason of a rejection is what the
+     * declarant needs to answer it. */
+    const Credit__V1__RecordMeta *m = rec->meta;
+    return reader && reader[0] && m && m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY &&
+           m->source_unit && strcmp(m->source_unit, reader) == 0;
+}
+
 /* Resets field f of unpacked message m to its default, freeing what it held. */
 static void clear_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {

@@ -4,7 +4,10 @@
  * Two questions, answered here once for every service that shares records:
  *  - does the tier show the record at all (tier_shows): the open tier (主动公开) never shows a
  *    withdrawn or repaired record nor a penalty past its end of publicity; the government tier
- *    (政务共享) shows every record with its status;
+ *    (政务共享) shows every record with its status; a voluntary declaration is shown, in any
+ *    tier, only once the office has verified it — except to its declarant (tier_shows_to),
+ *    the unit that pushed it, which reads it whatever its state, so that it learns whether it
+ *    was verified and, if it was rejected, why;
  *  - which fields it gets (tier_clear): each value's tier is its dimension's in the catalogue
  *    version in force when the record is read, so a tier change approved through governance
  *    changes what each tier sees from its effective time. A value that is no dimension of that
@@ -32,6 +35,12 @@ int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *
 
 /* Whether tier `t` shows `rec` on `today`. */
 int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today);
+
+/* Whether tier `t` shows `rec` on `today` to the unit with code `reader`: as tier_shows, and
+ * besides a voluntary declaration in any state (pending, rejected, withdrawn) to the unit that
+ * pushed it. reader NULL: nobody's own. */
+int tier_shows_to(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today,
+                  const char *reader);
 
 /* Clears from `rec` every value above tier `t` under catalogue version `cv` (the one in force
  * now). rec must be an unpacked message (protobuf-c's default allocator): cleared strings and

@@ -101,7 +101,8 @@ static const char help_text[] =
     "                               the SHA-256 of the signed consent, 64 hex digits\n"
     "  verify RECORD_ID verified|rejected --reason TEXT\n"
     "                               the office's verdict on a voluntary declaration\n"
-    "  pending                      the voluntary declarations waiting for verification\n"
+    "  pending [verified|rejected]  the voluntary declarations waiting for verification, or\n"
+    "                               those verified or rejected, with the office's reason\n"
     "                               (--json: one record per line)\n"
     "  catalogue list               the catalogue's versions (* marks the one in force), then\n"
     "                               the catalogues in force with their counts of sections\n"
@@ -2756,19 +2757,23 @@ static int cmd_verify(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
-static int add_pending_row(struct table *t, const Credit__V1__Record *r)
+/* A row of `pending`; a list of verdicts (decided) adds who gave it and why. */
+static int add_pending_row(struct table *t, const Credit__V1__Record *r, int decided)
 {
     const Credit__V1__RecordMeta *m = r->meta;
     char reported[64];
     const Credit__V1__VoluntaryClaim *claim =
         r->body_case == CREDIT__V1__RECORD__BODY_CLAIM ? r->claim : NULL;
     if (!m)
-        return table_add(t, (const char *[]){"", "", "", "", "", ""});
+        return table_add(t, (const char *[]){"", "", "", "", "", "", "", ""});
+    const Credit__V1__RecordStatus *s = m->status;
     return table_add(t, (const char *[]){m->record_id, dash(m->section),
                                          m->subject ? dash(m->subject->identifier) : "-",
                                          m->source_unit,
                                          format_time(m->reported_at, reported, sizeof reported),
-                                         claim ? dash(claim->title) : "-"});
+                                         claim ? dash(claim->title) : "-",
+                                         decided && s ? dash(s->verified_by) : "-",
+                                         decided && s ? dash(s->verification_reason) : "-"});
 }
 
 static int cmd_pending(const struct config *cfg, int argc, char **argv)
@@ -2780,14 +2785,21 @@ static int cmd_pending(const struct config *cfg, int argc, char **argv)
     struct table t;
     int rc, bad;
 
-    (void)argc;
-    (void)argv;
+    Credit__V1__Verification state = CREDIT__V1__VERIFICATION__VERIFICATION_PENDING;
+    if (argc == 1 && strcmp(argv[0], "verified") == 0)
+        state = CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED;
+    else if (argc == 1 && strcmp(argv[0], "rejected") == 0)
+        state = CREDIT__V1__VERIFICATION__VERIFICATION_REJECTED;
+    else if (argc == 1)
+        return usage_error("pending: '%s' is neither verified nor rejected", argv[0]);
+    int decided = state != CREDIT__V1__VERIFICATION__VERIFICATION_PENDING;
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
-    bad = table_start(&t, 6, 0,
+    /* The queue keeps its six columns; a list of verdicts adds who gave each and why. */
+    bad = table_start(&t, decided ? 8 : 6, 0,
                       cfg->json ? NULL
                                 : (const char *[]){"RECORD ID", "SECTION", "SUBJECT", "SOURCE",
-                                                   "REPORTED", "TITLE"});
+                                                   "REPORTED", "TITLE", "BY", "REASON"});
     const char *token = "";
     while (!bad) {
         Credit__V1__ListRecordsResponse **grown;
@@ -2797,7 +2809,8 @@ static int cmd_pending(const struct config *cfg, int argc, char **argv)
             goto out;
         }
         pages = grown;
-        if (credit_client_list_pending(c, 500, token, &pages[n_pages], &st) != CREDIT_OK) {
+        if (credit_client_list_declarations(c, state, 500, token, &pages[n_pages], &st) !=
+            CREDIT_OK) {
             rc = report(&st);
             goto out;
         }
@@ -2806,7 +2819,7 @@ static int cmd_pending(const struct config *cfg, int argc, char **argv)
             if (cfg->json)
                 print_json(&page->records[i]->base);
             else
-                bad = add_pending_row(&t, page->records[i]) != 0;
+                bad = add_pending_row(&t, page->records[i], decided) != 0;
         }
         token = page->next_page_token;
         if (!token || !*token)
@@ -2948,7 +2961,7 @@ static const struct command commands[] = {
     {"mandate", cmd_mandate, 1, 4, OPT_REASON},
     {"optin",   cmd_optin,   1, 4, 0},
     {"verify",  cmd_verify,  2, 2, OPT_REASON},
-    {"pending", cmd_pending, 0, 0, 0},
+    {"pending", cmd_pending, 0, 1, 0},
 };
 /* clang-format on */
 

@@ -1424,6 +1424,134 @@ class VoluntaryDeclarationTests(SharedNodeCase):
         with self.calls("office") as o:
             self.assertIn(rid, {r.meta.record_id for r in o.pending()})
 
+    # What became of a declaration: its declarant and the office read it in every state.
+
+    def status_of(self, who, rid, tier="open"):
+        """(verification, reason, verified_by, withdrawn, version) of `who`'s GetRecord."""
+        with self.calls(who) as c:
+            m = c.get(tier, rid).record.meta
+        return (R.Verification.Name(m.status.verification), m.status.verification_reason,
+                m.status.verified_by, m.status.withdrawn, m.version)
+
+    def listed(self, verification, page_size=500):
+        """Every declaration ListPending gives the office for `verification`, by record id."""
+        out, token = {}, ""
+        with self.calls("office") as o:
+            for _ in range(1000):
+                resp = o.vol.ListPending(V.ListPendingRequest(verification=verification,
+                                                              page_size=page_size,
+                                                              page_token=token),
+                                         timeout=CALL_TIMEOUT)
+                out.update((r.meta.record_id, r) for r in resp.records)
+                token = resp.next_page_token
+                if not token:
+                    return out
+        raise AssertionError("ListPending never returned an empty next_page_token")
+
+    def assertHiddenFrom(self, rid, uscc, units):
+        """Nobody of `units` reads the declaration, in either tier they may use, nor finds it
+        listed under its subject."""
+        for who in units:
+            tiers = ("open", "gov") if who in ("office", "market", "city") else ("open",)
+            for tier in tiers:
+                with self.subTest(unit=who, tier=tier), self.calls(who) as c:
+                    self.assertRpcFails(SC.NOT_FOUND, (c.gov if tier == "gov" else c.open)
+                                        .GetRecord, R.GetRecordRequest(record_id=rid))
+                    self.assertEqual(c.list_all(tier, legal_ref(uscc)), [])
+
+    def test_the_declarant_reads_its_declaration_and_why_it_was_rejected_nobody_else_does(self):
+        portal_uscc = fresh_uscc()
+        relayed = claim_input(fresh_src("vd11-portal"), legal_subject(portal_uscc), "AWARD")
+        own = claim_input(fresh_src("vd11-own"), acme_subject(), "HONOUR")
+        with self.calls("portal") as p:
+            p_id = p.push_vol(relayed).results[0].record_id
+        with self.calls("subj-acme") as s:
+            s_id = s.push_vol(own).results[0].record_id
+        # Pending: the declarant sees it waiting; nobody else, not the other declarant.
+        self.assertEqual(self.status_of("portal", p_id),
+                         ("VERIFICATION_PENDING", "", "", False, 1))
+        self.assertEqual(self.status_of("subj-acme", s_id),
+                         ("VERIFICATION_PENDING", "", "", False, 1))
+        with self.calls("portal") as p:
+            got = p.get("open", p_id).record
+            self.assertEqual((got.claim.title, got.meta.source_unit),
+                             (relayed.claim.title, "portal"))
+            self.assertRpcFails(SC.NOT_FOUND, p.open.GetRecord, R.GetRecordRequest(record_id=s_id))
+        with self.calls("subj-acme") as s:
+            self.assertRpcFails(SC.NOT_FOUND, s.open.GetRecord, R.GetRecordRequest(record_id=p_id))
+        self.assertHiddenFrom(p_id, portal_uscc, ("office", "market", "bank-a", "city"))
+        # Rejected: the declarant reads the verdict, its reason and who gave it.
+        p_reason = "证书编号查无此证 no certificate with that number"
+        s_reason = "颁奖单位未确认 the awarding body did not confirm it"
+        with self.calls("office") as o:
+            o.verify(p_id, False, p_reason)
+            o.verify(s_id, False, s_reason)
+        self.assertEqual(self.status_of("portal", p_id),
+                         ("VERIFICATION_REJECTED", p_reason, "office", False, 2))
+        self.assertEqual(self.status_of("subj-acme", s_id),
+                         ("VERIFICATION_REJECTED", s_reason, "office", False, 2))
+        # Only verified declarations are shared: the rejected one stays hidden from the rest,
+        # and the declarant's own ListRecords is the tier's, without it.
+        self.assertHiddenFrom(p_id, portal_uscc, ("office", "market", "bank-a", "city"))
+        with self.calls("portal") as p:
+            self.assertEqual(p.list_all("open", legal_ref(portal_uscc)), [])
+            self.assertRpcFails(SC.NOT_FOUND, p.open.GetRecord, R.GetRecordRequest(record_id=s_id))
+        # Withdrawn after the rejection: still its declarant's to read, with both facts.
+        with self.calls("subj-acme") as s:
+            s.vol.Withdraw(R.WithdrawRequest(record_id=s_id, reason="不再申报 no longer declared"),
+                           timeout=CALL_TIMEOUT)
+        self.assertEqual(self.status_of("subj-acme", s_id),
+                         ("VERIFICATION_REJECTED", s_reason, "office", True, 3))
+        # The office's own declaration: it is its declarant too, in the government tier.
+        office_rec = claim_input(fresh_src("vd11-office"), legal_subject(fresh_uscc()))
+        with self.calls("office") as o:
+            o_id = o.push_vol(office_rec).results[0].record_id
+        self.assertEqual(self.status_of("office", o_id, "gov"),
+                         ("VERIFICATION_PENDING", "", "", False, 1))
+        with self.calls("market") as m:
+            self.assertRpcFails(SC.NOT_FOUND, m.gov.GetRecord, R.GetRecordRequest(record_id=o_id))
+
+    def test_the_office_lists_declarations_by_verification_with_their_reasons(self):
+        uscc = fresh_uscc()
+        recs = [claim_input(fresh_src("vd12"), legal_subject(uscc)) for _ in range(4)]
+        with self.calls("portal") as p:
+            ids = [r.record_id for r in p.push_vol(*recs).results]
+        reasons = ["核对一致 checked", "查无此证 no such certificate", "伪造 forged receipt"]
+        with self.calls("office") as o:
+            o.verify(ids[0], True, reasons[0])
+            o.verify(ids[1], False, reasons[1])
+            o.verify(ids[2], False, reasons[2])
+        with self.calls("portal") as p:
+            p.vol.Withdraw(R.WithdrawRequest(record_id=ids[2], reason="撤回 withdrawn"),
+                           timeout=CALL_TIMEOUT)
+        pending = self.listed(R.VERIFICATION_PENDING)
+        unspecified = self.listed(R.VERIFICATION_UNSPECIFIED)
+        verified = self.listed(R.VERIFICATION_VERIFIED)
+        rejected = self.listed(R.VERIFICATION_REJECTED)
+        mine = set(ids)
+        self.assertEqual(mine & set(pending), {ids[3]})
+        self.assertEqual(mine & set(unspecified), {ids[3]})
+        self.assertEqual(mine & set(verified), {ids[0]})
+        self.assertEqual(mine & set(rejected), {ids[1], ids[2]})
+        for rid, reason, withdrawn in ((ids[1], reasons[1], False), (ids[2], reasons[2], True)):
+            st = rejected[rid].meta.status
+            self.assertEqual((st.verification_reason, st.verified_by, st.withdrawn),
+                             (reason, "office", withdrawn))
+        # The office's lists are the government tier's view: nothing sealed is left out.
+        self.assertEqual(rejected[ids[1]].meta.subject.legal_representative_id_number, REP_ID)
+        for r in list(verified.values()) + list(rejected.values()):
+            self.assertEqual(R.Catalogue.Name(r.meta.catalogue), "CATALOGUE_VOLUNTARY")
+        # Paged, the rejected list is the same.
+        self.assertEqual(sorted(self.listed(R.VERIFICATION_REJECTED, page_size=1)),
+                         sorted(rejected))
+        with self.calls("office") as o:
+            self.assertRpcFails(SC.INVALID_ARGUMENT, o.vol.ListPending,
+                                V.ListPendingRequest(verification=99), contains="verification")
+        for who in ("portal", "subj-acme", "market", "city"):
+            with self.subTest(unit=who), self.calls(who) as c:
+                self.assertRpcFails(SC.PERMISSION_DENIED, c.vol.ListPending,
+                                    V.ListPendingRequest(verification=R.VERIFICATION_REJECTED))
+
 
 # --- 4. Sharing --------------------------------------------------------------------------------
 

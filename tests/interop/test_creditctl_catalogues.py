@@ -405,6 +405,27 @@ class T3Voluntary(CatalogueCase):
                           status["verifiedBy"]),
                          ("VERIFICATION_VERIFIED", "receipt RC-vo-1 checked with the charity",
                           "office"))
+        # The office reads its verdicts back, each with who gave it and why.
+        out, _ = self.run_ctl(0, ["pending", "rejected"])
+        self.assertRegex(out.splitlines()[0], r"^RECORD ID +SECTION +SUBJECT +SOURCE +REPORTED +"
+                                              r"TITLE +BY +REASON$")
+        self.assertRegex(out, r"(?m)^%s +AWARD .* office +no such award$" % pending["vo-2"])
+        self.assertNotIn(pending["vo-1"], out)
+        out, _ = self.run_ctl(0, ["--json", "pending", "verified"])
+        verified = {json.loads(line)["meta"]["sourceRecordId"] for line in out.splitlines()}
+        self.assertIn("vo-1", verified)
+        self.assertNotIn("vo-2", verified)
+        self.run_ctl(2, ["pending", "maybe"])
+        _, err = self.run_ctl(1, ["pending", "rejected"], who="market")
+        self.assertIn("PERMISSION_DENIED", err)
+        # The portal, which relayed the rejected declaration, reads the verdict and its reason.
+        out, _ = self.run_ctl(0, ["--json", "get", "--tier", "open", pending["vo-2"]],
+                              who="portal")
+        status = json.loads(out)["record"]["meta"]["status"]
+        self.assertEqual((status["verification"], status["verificationReason"],
+                          status["verifiedBy"]),
+                         ("VERIFICATION_REJECTED", "no such award", "office"))
+        self.run_ctl(1, ["get", "--tier", "open", pending["vo-2"]], who="bank-a")
 
 
 class T4Public(CatalogueCase):

@@ -80,6 +80,44 @@ static void test_government_tier_shows_every_record(void **state)
     assert_true(tier_shows(&f.rec, TIER_GOVERNMENT, &late));
 }
 
+/* A voluntary declaration is shared only once verified; its declarant reads it in any state. */
+static void test_a_declaration_is_shared_once_verified_and_its_declarant_reads_it_always(
+    void **state)
+{
+    fixture f;
+    Credit__V1__Date today = day(2025, 3, 1);
+    const tier tiers[] = {TIER_OPEN, TIER_AUTHORIZED, TIER_GOVERNMENT};
+    (void)state;
+    make_penalty(&f);
+    f.meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY;
+    f.meta.source_unit = "portal";
+    f.rec.body_case = CREDIT__V1__RECORD__BODY__NOT_SET;
+    const Credit__V1__Verification states[] = {
+        CREDIT__V1__VERIFICATION__VERIFICATION_PENDING,
+        CREDIT__V1__VERIFICATION__VERIFICATION_REJECTED,
+        CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED,
+    };
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++) {
+            f.status.verification = states[i];
+            f.status.withdrawn = 0;
+            int verified = states[i] == CREDIT__V1__VERIFICATION__VERIFICATION_VERIFIED;
+            assert_int_equal(tier_shows(&f.rec, tiers[j], &today), verified);
+            assert_int_equal(tier_shows_to(&f.rec, tiers[j], &today, "office"), verified);
+            assert_int_equal(tier_shows_to(&f.rec, tiers[j], &today, NULL), verified);
+            assert_int_equal(tier_shows_to(&f.rec, tiers[j], &today, ""), verified);
+            assert_true(tier_shows_to(&f.rec, tiers[j], &today, "portal"));
+            f.status.withdrawn = 1;
+            assert_true(tier_shows_to(&f.rec, tiers[j], &today, "portal"));
+        }
+    }
+    /* Any other record: the source unit gets no more than its tier. */
+    make_penalty(&f);
+    f.meta.source_unit = "market";
+    f.status.withdrawn = 1;
+    assert_false(tier_shows_to(&f.rec, TIER_OPEN, &today, "market"));
+}
+
 static void test_penalty_leaves_the_open_tier_the_day_after_its_end_of_publicity(void **state)
 {
     fixture f;
@@ -300,6 +338,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_tier_hides_withdrawn_repaired_and_publicity_ended_records),
         cmocka_unit_test(test_government_tier_shows_every_record),
+        cmocka_unit_test(
+            test_a_declaration_is_shared_once_verified_and_its_declarant_reads_it_always),
         cmocka_unit_test(test_penalty_leaves_the_open_tier_the_day_after_its_end_of_publicity),
         cmocka_unit_test(test_licence_has_no_end_of_publicity),
         cmocka_unit_test(

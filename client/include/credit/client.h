@@ -347,6 +347,18 @@ CREDIT_API int credit_client_list_pending(credit_client *c, int page_size, const
                                           Credit__V1__ListRecordsResponse **out,
                                           credit_status *status);
 
+/* One page of the declarations in state `verification` (the office), by record id:
+ * CREDIT__V1__VERIFICATION__VERIFICATION_PENDING (or _UNSPECIFIED) is the queue, as
+ * credit_client_list_pending; _VERIFIED or _REJECTED those whose current version has that
+ * verdict, withdrawn ones included, each with its status (verification_reason, verified_by).
+ * Paging, ownership and returns as credit_client_list_pending (INVALID_ARGUMENT for another
+ * state). Thread-safe. */
+CREDIT_API int credit_client_list_declarations(credit_client *c,
+                                               Credit__V1__Verification verification,
+                                               int page_size, const char *page_token,
+                                               Credit__V1__ListRecordsResponse **out,
+                                               credit_status *status);
+
 /* --- Industrial data (credit.v1.IndustrialDataCollection) -------------------------------- */
 
 /* A streaming push of samples (PushSamples), as credit_pusher is for records: samples go out
