@@ -975,6 +975,18 @@ int credit_client_get_record(credit_client *c, credit_tier tier, const char *rec
                      &credit__v1__get_record_response__descriptor, (void **)out, st);
 }
 
+int credit_client_get_record_page(credit_client *c, credit_tier tier,
+                                  const Credit__V1__GetRecordRequest *req,
+                                  Credit__V1__GetRecordResponse **out, credit_status *st)
+{
+    if (!req) {
+        fail(st, CREDIT_CODE_INVALID_ARGUMENT, "get record: missing request");
+        return CREDIT_EINVAL;
+    }
+    return tier_call(c, tier, "GetRecord", &req->base,
+                     &credit__v1__get_record_response__descriptor, (void **)out, st);
+}
+
 int credit_client_get_series(credit_client *c, credit_tier tier,
                              const Credit__V1__SeriesRequest *req,
                              Credit__V1__SeriesResponse **out, credit_status *st)

@@ -143,8 +143,8 @@ static const char *page_caller(rpc_call *call)
     return p ? p->code : rpc_call_peer(call)->identity;
 }
 
-int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *token,
-                       char *pos, size_t *len)
+int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *field,
+                       const char *token, char *pos, size_t *len)
 {
     node *n = rpc_call_app(call);
     char why[PAGETOKEN_WHY_LEN];
@@ -156,7 +156,7 @@ int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *
     if (pagetoken_read(&n->pages, rpc_call_method(call), page_caller(call), req, token,
                        (int64_t)time(NULL), pos, len, why) == 0)
         return 0;
-    rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: %s", why);
+    rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", field, why);
     return -1;
 }
 

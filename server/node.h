@@ -64,9 +64,9 @@ const principal *node_caller(rpc_call *call);
 /* The position a listing call resumes after: "" (*len 0) when `token` is empty, else what
  * the token carries if it was given for this very query (pagetoken.h) into
  * pos[PAGETOKEN_POS_MAX + 1]. Returns 0, or finishes the call with INVALID_ARGUMENT
- * ("page_token: ...") and returns -1. */
-int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *token,
-                       char *pos, size_t *len);
+ * ("<field>: ...", `field` the token's name in the request) and returns -1. */
+int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *field,
+                       const char *token, char *pos, size_t *len);
 
 /* The token for the page after position pos[len] of the listing `req`, into
  * out[PAGETOKEN_MAX]; "" when len is 0 (no further page). Returns 0, or finishes the call with

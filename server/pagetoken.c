@@ -68,28 +68,36 @@ static long b64_decode(const char *in, unsigned char *out, size_t cap)
     return (long)o;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
 /* HMAC over method, caller, the request without page_token and page_size, and head|pos. */
 static int mac_of(const pagetoken_key *key, const char *method, const char *caller,
                   const ProtobufCMessage *req, const unsigned char *body, size_t body_len,
                   unsigned char out[MAC_LEN])
 {
     const ProtobufCMessageDescriptor *d = req->descriptor;
-    const ProtobufCFieldDescriptor *tok = protobuf_c_message_descriptor_get_field_by_name(
-        d, "page_token");
-    const ProtobufCFieldDescriptor *size = protobuf_c_message_descriptor_get_field_by_name(
-        d, "page_size");
     ProtobufCMessage *copy = malloc(d->sizeof_message);
     unsigned char *packed = NULL, *msg = NULL, md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     int rc = -1;
     if (!copy)
         return -1;
-    /* A shallow copy with the paging fields at their defaults: borrowed for packing only. */
+    /* A shallow copy with the paging fields (page_token, page_size, history_page_token, ...)
+     * at their defaults: borrowed for packing only. */
     memcpy(copy, req, d->sizeof_message);
-    if (tok && tok->type == PROTOBUF_C_TYPE_STRING)
-        *(const char **)((char *)copy + tok->offset) = "";
-    if (size && size->type == PROTOBUF_C_TYPE_INT32)
-        *(int32_t *)((char *)copy + size->offset) = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        if (f->type == PROTOBUF_C_TYPE_STRING && ends_with(f->name, "page_token"))
+            *(const char **)((char *)copy + f->offset) = "";
+        else if (f->type == PROTOBUF_C_TYPE_INT32 && ends_with(f->name, "page_size"))
+            *(int32_t *)((char *)copy + f->offset) = 0;
+    }
     size_t plen = protobuf_c_message_get_packed_size(copy);
     packed = malloc(plen ? plen : 1);
     if (!packed)

@@ -7,7 +7,8 @@
  *
  *     the method (so the tier: OpenQuery and GovernmentSharing are different methods),
  *     the caller's unit code,
- *     the request with its page_token and page_size left out (subject, filters, range),
+ *     the request with its paging fields left out (subject, filters, range): every field
+ *     named page_token or page_size, or ending so (history_page_token),
  *     the expiry and the position.
  *
  * Reused with another subject, other filters, another tier or by another unit, altered, or

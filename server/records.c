@@ -98,14 +98,32 @@ void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n)
 int records_history(store *st, const store_snapshot *snap, const char *record_id,
                     Credit__Store__V1__StoredRecord ***out, size_t *n, char *err)
 {
-    size_t cap = 0, count = 0;
+    return records_history_range(st, snap, record_id, 1, SIZE_MAX, SIZE_MAX, out, n, err);
+}
+
+int records_history_range(store *st, const store_snapshot *snap, const char *record_id,
+                          uint32_t from, size_t max, size_t max_bytes,
+                          Credit__Store__V1__StoredRecord ***out, size_t *n, char *err)
+{
+    size_t cap = 0, count = 0, bytes = 0;
     Credit__Store__V1__StoredRecord **v = NULL;
     int rc = 0;
+    size_t idlen = strlen(record_id);
+    char start[RECORD_ID_LEN + 4];
+    if (idlen != RECORD_ID_LEN) {
+        snprintf(err, STORE_ERR_LEN, "not a record id");
+        return STORE_EINVAL;
+    }
+    memcpy(start, record_id, idlen);
+    for (int b = 0; b < 4; b++)
+        start[idlen + b] = (char)(from >> (24 - 8 * b));
     store_iter *it =
-        store_iter_create(st, snap, STORE_CF_HISTORY, record_id, strlen(record_id), NULL, 0);
-    for (; it && store_iter_valid(it); store_iter_next(it)) {
+        store_iter_create(st, snap, STORE_CF_HISTORY, record_id, idlen, start, idlen + 4);
+    for (; it && store_iter_valid(it) && count < max && bytes < max_bytes;
+         store_iter_next(it)) {
         size_t len;
         const void *val = store_iter_value(it, &len);
+        bytes += len;
         if (count == cap) {
             cap = cap ? cap * 2 : 8;
             Credit__Store__V1__StoredRecord **nv = realloc(v, cap * sizeof *nv);

@@ -52,6 +52,12 @@ int records_history(store *st, const store_snapshot *snap, const char *record_id
                     Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n);
 
+/* As records_history, for the versions from `from` (1 is the first) on, at most `max` of
+ * them, and no more once they add up to `max_bytes` encoded (at least one is given). */
+int records_history_range(store *st, const store_snapshot *snap, const char *record_id,
+                          uint32_t from, size_t max, size_t max_bytes,
+                          Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
+
 /* The newest version of a record whose content digest is `digest` (32 bytes), into
  * *version; 0 when no version has it. Returns 0 or a STORE_ error with err. */
 int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,

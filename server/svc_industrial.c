@@ -943,7 +943,8 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
                        "page_token: MONTHLY_TOTAL answers in one page and gives no token");
             return;
         }
-        if (node_page_position(call, msg, req->page_token, after, &after_len) != 0)
+        if (node_page_position(call, msg, "page_token", req->page_token, after, &after_len) !=
+            0)
             return;
         if (series_token_decode(after, &tt, pf) != 0 || tt < from_s || tt >= to_s) {
             rpc_finish(call, RPC_INVALID_ARGUMENT,

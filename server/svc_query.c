@@ -34,6 +34,9 @@
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
+#define HISTORY_DEFAULT 100
+#define HISTORY_MAX 500
+#define HISTORY_BYTES_MAX (1u << 20) /* a page of history stays far below a client's 4 MiB */
 #define IDENT_MAX 64   /* a subject's identifier asked for: one line */
 #define SECTION_MAX 64 /* a section code asked for: one line */
 
@@ -150,7 +153,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
     char after[PAGETOKEN_POS_MAX + 1];
     size_t after_len;
-    if (node_page_position(call, msg, req->page_token, after, &after_len) != 0)
+    if (node_page_position(call, msg, "page_token", req->page_token, after, &after_len) != 0)
         return;
     if (after_len && records_check_id(after) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not a token this node gave");
@@ -262,6 +265,11 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
         return;
     }
+    if (req->history_page_size < 0 || req->history_page_size > HISTORY_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "history_page_size: must be 0 (default %d) to %d",
+                   HISTORY_DEFAULT, HISTORY_MAX);
+        return;
+    }
     Credit__Store__V1__StoredRecord *sr = NULL, **hist = NULL;
     Credit__V1__Record **hist_recs = NULL;
     size_t n_hist = 0, n_all = 0;
@@ -284,13 +292,50 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
     Credit__V1__GetRecordResponse resp = CREDIT__V1__GET_RECORD_RESPONSE__INIT;
     resp.record = sr->record;
-    if (t == TIER_GOVERNMENT) {
-        if (records_history(n->st, NULL, req->record_id, &hist, &n_all, err) != 0) {
+    uint32_t current = sr->record->meta->version;
+    resp.versions = current;
+    char token[PAGETOKEN_MAX] = "";
+    if (t != TIER_GOVERNMENT && req->history_page_token[0]) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "history_page_token: only the government tier gives a record's history");
+        goto out;
+    }
+    char pos[PAGETOKEN_POS_MAX + 1];
+    size_t pos_len = 0;
+    if (t == TIER_GOVERNMENT &&
+        node_page_position(call, msg, "history_page_token", req->history_page_token, pos,
+                           &pos_len) != 0)
+        goto out;
+    if (t == TIER_GOVERNMENT && current > 1) {
+        /* A page of the earlier versions, 1 to current - 1, from where the token says. */
+        char *end;
+        uint32_t from = 1;
+        if (pos_len) {
+            unsigned long v = strtoul(pos, &end, 10);
+            if (*end || v < 2 || v >= current) {
+                rpc_finish(call, RPC_INVALID_ARGUMENT,
+                           "history_page_token: not a token this node gave for this record");
+                goto out;
+            }
+            from = (uint32_t)v;
+        }
+        size_t want = req->history_page_size ? (size_t)req->history_page_size : HISTORY_DEFAULT;
+        if (want > current - from)
+            want = current - from;
+        if (records_history_range(n->st, NULL, req->record_id, from, want, HISTORY_BYTES_MAX,
+                                  &hist, &n_all, err) != 0) {
             rpc_finish(call, RPC_UNAVAILABLE, "the history cannot be read now");
             goto out;
         }
-        /* Earlier versions only: the last one is the record itself. */
-        n_hist = n_all ? n_all - 1 : 0;
+        n_hist = n_all;
+        uint32_t next = from + (uint32_t)n_hist;
+        if (n_hist && next < current) {
+            char at[16];
+            int len = snprintf(at, sizeof at, "%u", next);
+            if (node_page_token(call, msg, at, (size_t)len, token) != 0)
+                goto out;
+        }
+        resp.next_history_page_token = token;
         hist_recs = calloc(n_hist ? n_hist : 1, sizeof *hist_recs);
         if (!hist_recs) {
             rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -133,7 +133,7 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
     }
     char from[PAGETOKEN_POS_MAX + 1];
     size_t from_len;
-    if (node_page_position(call, msg, req->page_token, from, &from_len) != 0 ||
+    if (node_page_position(call, msg, "page_token", req->page_token, from, &from_len) != 0 ||
         (from_len && check_code_field(call, "page_token", from) != 0))
         return;
     size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;

@@ -549,6 +549,25 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     CHECK_CALL(credit_client_get_record(bank, CREDIT_TIER_OPEN, rid, &gov, &st), st);
     credit__v1__get_record_response__free_unpacked(gov, NULL);
 
+    /* The history in pages of one version: 1, then 2, then no further token. */
+    Credit__V1__GetRecordRequest hreq = CREDIT__V1__GET_RECORD_REQUEST__INIT;
+    hreq.record_id = rid;
+    hreq.history_page_size = 1;
+    CHECK_CALL(credit_client_get_record_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
+    assert_int_equal(gov->versions, 3);
+    assert_int_equal(gov->n_history, 1);
+    assert_int_equal(gov->history[0]->meta->version, 1);
+    char token[256];
+    snprintf(token, sizeof token, "%s", gov->next_history_page_token);
+    credit__v1__get_record_response__free_unpacked(gov, NULL);
+    assert_true(token[0] != '\0');
+    hreq.history_page_token = token;
+    CHECK_CALL(credit_client_get_record_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
+    assert_int_equal(gov->n_history, 1);
+    assert_int_equal(gov->history[0]->meta->version, 2);
+    assert_string_equal(gov->next_history_page_token, "");
+    credit__v1__get_record_response__free_unpacked(gov, NULL);
+
     credit_client_destroy(bank);
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);

@@ -105,6 +105,44 @@ class PageTokenTests(harness.SharedNodeCase):
                 self.assertRpcFails(SC.INVALID_ARGUMENT, self.page, c.gov, self.a, bad,
                                     contains="page_token")
 
+    def test_a_long_history_comes_in_pages(self):
+        uscc = fresh_uscc()
+        src = "pt-hist-%s" % uscc
+        with self.calls("market") as c:
+            rid = c.push(penalty_input(src, legal_subject(uscc), fine=1000)).results[0].record_id
+            other = c.push(penalty_input(src + "-b", legal_subject(uscc))).results[0].record_id
+            for i in range(12):
+                res = c.push(penalty_input(src, legal_subject(uscc), fine=2000 + i)).results[0]
+                self.assertEqual(res.version, i + 2, res)
+            whole = c.gov.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
+            self.assertEqual(whole.versions, 13)
+            self.assertEqual([h.meta.version for h in whole.history], list(range(1, 13)))
+            self.assertEqual(whole.next_history_page_token, "")
+            got, token, pages = [], "", 0
+            while True:
+                resp = c.gov.GetRecord(R.GetRecordRequest(record_id=rid, history_page_size=5,
+                                                          history_page_token=token),
+                                       timeout=CALL_TIMEOUT)
+                self.assertEqual(resp.record.meta.version, 13)
+                got += [h.meta.version for h in resp.history]
+                pages += 1
+                token = resp.next_history_page_token
+                if not token:
+                    break
+                first_token = first_token if pages > 1 else token
+            self.assertEqual(got, list(range(1, 13)))
+            self.assertEqual(pages, 3)
+            self.assertRpcFails(SC.INVALID_ARGUMENT, c.gov.GetRecord,
+                                R.GetRecordRequest(record_id=other, history_page_size=5,
+                                                   history_page_token=first_token),
+                                contains="history_page_token")
+            self.assertRpcFails(SC.INVALID_ARGUMENT, c.gov.GetRecord,
+                                R.GetRecordRequest(record_id=rid, history_page_size=501),
+                                contains="history_page_size")
+            # The open tier shows the record alone, and says how many versions it has.
+            opened = c.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
+            self.assertEqual((len(opened.history), opened.versions), (0, 13))
+
     def test_list_units_and_list_pending_tokens_are_bound_too(self):
         with self.calls("office") as o, self.calls("market") as m:
             units = harness.registry(o.ch)

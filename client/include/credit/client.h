@@ -478,10 +478,19 @@ CREDIT_API int credit_client_list_records(credit_client *c, credit_tier tier,
                                           Credit__V1__ListRecordsResponse **out,
                                           credit_status *status);
 
-/* One record through a tier; the government tier adds its earlier versions. */
+/* One record through a tier; the government tier adds its earlier versions, the first page
+ * of them (up to 100; next_history_page_token continues, with credit_client_get_record_page). */
 CREDIT_API int credit_client_get_record(credit_client *c, credit_tier tier, const char *record_id,
                                         Credit__V1__GetRecordResponse **out,
                                         credit_status *status);
+
+/* GetRecord with a request of the caller's: a page of the history (history_page_size,
+ * history_page_token from the previous answer). *out as for credit_client_get_record; a
+ * token of another record, or altered, is CREDIT_ERPC with INVALID_ARGUMENT. Thread-safe. */
+CREDIT_API int credit_client_get_record_page(credit_client *c, credit_tier tier,
+                                             const Credit__V1__GetRecordRequest *req,
+                                             Credit__V1__GetRecordResponse **out,
+                                             credit_status *status);
 
 /* --- credit.v1.CatalogueGovernance ---------------------------------------------------------- */
 
