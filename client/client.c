@@ -887,13 +887,15 @@ int credit_client_correct_record(credit_client *c, credit_catalogue cat, const c
     return rc;
 }
 
-int credit_client_withdraw_record(credit_client *c, credit_catalogue cat, const char *record_id,
-                                  const char *reason, Credit__V1__PushResult **out,
-                                  credit_status *st)
+/* Withdraw or Reinstate of the record catalogue `cat`: both take {record_id, reason}. */
+static int reasoned_change(credit_client *c, credit_catalogue cat, const char *name,
+                           const char *record_id, const char *reason,
+                           Credit__V1__PushResult **out, credit_status *st)
 {
     char method[96];
-    if (!record_method(cat, "Withdraw", method, sizeof method, st))
+    if (!record_method(cat, name, method, sizeof method, st))
         return CREDIT_EINVAL;
+    /* ReinstateRequest has WithdrawRequest's fields and numbers: one encoding serves both. */
     Credit__V1__WithdrawRequest req = CREDIT__V1__WITHDRAW_REQUEST__INIT;
     req.record_id = str(record_id);
     req.reason = str(reason);
@@ -901,18 +903,18 @@ int credit_client_withdraw_record(credit_client *c, credit_catalogue cat, const 
                       st);
 }
 
+int credit_client_withdraw_record(credit_client *c, credit_catalogue cat, const char *record_id,
+                                  const char *reason, Credit__V1__PushResult **out,
+                                  credit_status *st)
+{
+    return reasoned_change(c, cat, "Withdraw", record_id, reason, out, st);
+}
+
 int credit_client_reinstate_record(credit_client *c, credit_catalogue cat,
                                    const char *record_id, const char *reason,
                                    Credit__V1__PushResult **out, credit_status *st)
 {
-    char method[96];
-    if (!record_method(cat, "Reinstate", method, sizeof method, st))
-        return CREDIT_EINVAL;
-    Credit__V1__ReinstateRequest req = CREDIT__V1__REINSTATE_REQUEST__INIT;
-    req.record_id = str(record_id);
-    req.reason = str(reason);
-    return typed_call(c, method, &req.base, &credit__v1__push_result__descriptor, (void **)out,
-                      st);
+    return reasoned_change(c, cat, "Reinstate", record_id, reason, out, st);
 }
 
 int credit_client_list_records(credit_client *c, credit_tier tier,

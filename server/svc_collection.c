@@ -931,50 +931,43 @@ static Credit__V1__RecordStatus status_of(const Credit__V1__RecordMeta *m)
     return m->status ? *m->status : st;
 }
 
-static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
+/* Withdraws (withdraw = 1) or reinstates (0) a record of the caller's, with the reason: a
+ * new version with the flag changed; FAILED_PRECONDITION if it already is so. */
+static void set_withdrawn(rpc_call *call, const char *record_id, const char *reason,
+                          int withdraw)
 {
-    const Credit__V1__WithdrawRequest *req = (const void *)msg;
     pthread_mutex_lock(&push_mu);
     Credit__Store__V1__StoredRecord *sr =
-        own_record(call, req->record_id, req->reason, "withdraw");
+        own_record(call, record_id, reason, withdraw ? "withdraw" : "reinstate");
     if (!sr)
         goto out;
     Credit__V1__RecordMeta *m = sr->record->meta;
-    if (m->status && m->status->withdrawn) {
-        rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is already withdrawn", m->record_id);
+    int withdrawn = m->status && m->status->withdrawn;
+    if (withdrawn == withdraw) {
+        rpc_finish(call, RPC_FAILED_PRECONDITION, "record %s is %s", m->record_id,
+                   withdraw ? "already withdrawn"
+                            : "not withdrawn; only a withdrawn record is reinstated");
         goto out;
     }
     Credit__V1__RecordStatus st = status_of(m);
-    st.withdrawn = 1;
-    status_version(call, sr, &st, req->reason, "withdrew");
+    st.withdrawn = withdraw;
+    status_version(call, sr, &st, reason, withdraw ? "withdrew" : "reinstated");
 out:
     pthread_mutex_unlock(&push_mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
 
+static void withdraw(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__WithdrawRequest *req = (const void *)msg;
+    set_withdrawn(call, req->record_id, req->reason, 1);
+}
+
 static void reinstate(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ReinstateRequest *req = (const void *)msg;
-    pthread_mutex_lock(&push_mu);
-    Credit__Store__V1__StoredRecord *sr =
-        own_record(call, req->record_id, req->reason, "reinstate");
-    if (!sr)
-        goto out;
-    Credit__V1__RecordMeta *m = sr->record->meta;
-    if (!m->status || !m->status->withdrawn) {
-        rpc_finish(call, RPC_FAILED_PRECONDITION,
-                   "record %s is not withdrawn; only a withdrawn record is reinstated",
-                   m->record_id);
-        goto out;
-    }
-    Credit__V1__RecordStatus st = status_of(m);
-    st.withdrawn = 0;
-    status_version(call, sr, &st, req->reason, "reinstated");
-out:
-    pthread_mutex_unlock(&push_mu);
-    if (sr)
-        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    set_withdrawn(call, req->record_id, req->reason, 0);
 }
 
 /* --- Verification of voluntary declarations (the office) ---------------------------------- */
