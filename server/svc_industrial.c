@@ -10,8 +10,9 @@
  *
  * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
  * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type; the period) and keeps the good ones in a fixed group of
- * PUSH_GROUP. A full group, or the client's half-close, writes the group: under `write_mu`
+ * against the metric's type and bounds, record_check_number; the period) and keeps the good
+ * ones in a fixed group of PUSH_GROUP. A full group, or the client's half-close, writes the
+ * group: under `write_mu`
  * each sample's opt-in is checked, its key read for idempotency (the same value and period
  * again is unchanged and writes nothing, anything else replaces it) and the changed samples
  * written in one batch with one audit entry (node_commit). The stream therefore holds at most
@@ -37,6 +38,7 @@
 #include "credit/v1/industrial.pb-c.h"
 #include "log.h"
 #include "node.h"
+#include "record_check.h"
 #include "registry.h"
 #include "series.h"
 #include "validate.h"
@@ -53,7 +55,6 @@
 #define REJECTIONS_MAX      100
 #define PERIOD_MAX_SECONDS  (31u * 86400u)
 #define FUTURE_MAX_SECONDS  86400
-#define EXACT_MAX           9007199254740992.0 /* 2^53: whole numbers up to it are exact doubles */
 #define SERIES_PAGE_DEFAULT 1000
 #define SERIES_PAGE_MAX     10000
 #define NANOS_MAX           999999999
@@ -191,27 +192,11 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
                dim->d->code, catalog_type_name(type));
         return -1;
     }
+    /* Finite, whole unless decimal, and within the metric's bounds: the catalogue's. */
     double v = in->value;
-    if (!isfinite(v)) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "value", "must be a finite number");
-        return -1;
-    }
-    if (type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL) {
-        if (v > EXACT_MAX || v < -EXACT_MAX) {
-            reject(s, index, RPC_INVALID_ARGUMENT, "value",
-                   "%s is %s: at most 2^53 in magnitude, to stay exact", dim->d->code,
-                   catalog_type_name(type));
-            return -1;
-        }
-        if (v != (double)(int64_t)v) { /* in range of int64_t: checked above */
-            reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is %s: must be a whole number",
-                   dim->d->code, catalog_type_name(type));
-            return -1;
-        }
-    }
-    if (type == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN && v < 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is an amount in fen: not negative",
-               dim->d->code);
+    check_failure f;
+    if (record_check_number(dim, cv->msg->version, "value", v, &f) != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, f.field, "%s", f.reason);
         return -1;
     }
     const Google__Protobuf__Timestamp *ps = in->period_start;
