@@ -27,6 +27,7 @@
 #include "credit/v1/voluntary.pb-c.h"
 #include "pb.h"
 #include "textproto.h"
+#include "utf8.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -302,6 +303,26 @@ static int section_code_ok(const char *s)
 
 /* --- Compiling ---------------------------------------------------------------------------- */
 
+/* Whether s is a value a condition or allowed_values may hold: 1 to VALUE_MAX bytes of UTF-8
+ * without control characters, as a VALUE_TEXT value is; the node serves it back as a string. */
+static int value_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+
+    if (n == 0 || n > VALUE_MAX)
+        return 0;
+    while (i < n) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, n - i, &c);
+
+        if (len == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* A bound of dimension d: finite, and for whole-number types whole and exact. */
 static int check_bound(const Credit__V1__Dimension *d, const char *name, const Credit__V1__Bound *b,
                        where *w)
@@ -400,8 +421,9 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
         for (size_t i = 0; i < d->n_allowed_values; i++) {
             const char *a = d->allowed_values[i];
 
-            if (!*a || strlen(a) > VALUE_MAX)
-                return fault(w, "allowed_values[%zu] must be 1 to %d bytes", i, VALUE_MAX);
+            if (!value_ok(a))
+                return fault(w, "allowed_values[%zu] must be 1 to %d bytes of UTF-8 without "
+                             "control characters", i, VALUE_MAX);
             if (leaf && leaf->type == PROTOBUF_C_TYPE_ENUM &&
                 !protobuf_c_enum_descriptor_get_value_by_name(leaf->descriptor, a))
                 return fault(w, "allowed_values[%zu] \"%.64s\" is not a value of %s", i, a,
@@ -465,9 +487,9 @@ static int resolve_when(catalog_dim *dims, size_t n, const catalog_dim *others, 
                         return fault(w, "required_when[%zu]: %.100s is yes/no: compare it "
                                      "with \"true\" or \"false\"", k, c->field);
                 } else if (is_text_type(t)) {
-                    if (!*e || strlen(e) > VALUE_MAX)
-                        return fault(w, "required_when[%zu]: values must be 1 to %d bytes", k,
-                                     VALUE_MAX);
+                    if (!value_ok(e))
+                        return fault(w, "required_when[%zu]: values must be 1 to %d bytes of "
+                                     "UTF-8 without control characters", k, VALUE_MAX);
                 } else {
                     return fault(w, "required_when[%zu]: %.100s is %s, which a condition can "
                                  "only test for being given (no equals)", k, c->field,
