@@ -278,6 +278,22 @@ static Credit__V1__RecordStatus carry_status(const Credit__Store__V1__StoredReco
     return s;
 }
 
+/* GB 11643 writes a resident identity number's check character X; sources often send x. The
+ * record's numbers are written in upper case before anything reads them (the check, the
+ * sealing, the subject index, the stored record), so both spellings are one subject. The
+ * strings belong to the unpacked request, which the handler owns. */
+static void normalise_ids(const record_view *in)
+{
+    const Credit__V1__Subject *s = in->subject;
+
+    if (!s)
+        return;
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+        validate_resident_id_normalise(s->identifier);
+    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID)
+        validate_resident_id_normalise(s->legal_representative_id_number);
+}
+
 /* Checks and stages one pushed record into `b`. Called with push_mu held. `seen` lists the
  * source ids of the records before it in the same batch. */
 static void push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
@@ -291,6 +307,7 @@ static void push_one(node *n, const principal *p, const kind *k, const catalog_v
     Credit__V1__Date d;
     today(&d);
     check_failure f;
+    normalise_ids(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
         reject(r, x, f.code, f.field, f.reason);
         return;
@@ -634,6 +651,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
+    normalise_ids(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || (k->may_push && k->may_push(n, p, in, &f))) {
         rpc_finish(call, f.code, "record.%s: %s", f.field, f.reason);
         goto out;
