@@ -330,7 +330,8 @@ static int check_bound(const Credit__V1__Dimension *d, const char *name, const C
     if (!isfinite(b->value))
         return fault(w, "%s must be a finite number", name);
     if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL &&
-        (fabs(b->value) > EXACT_MAX || b->value != floor(b->value)))
+        (b->value > EXACT_MAX || b->value < -EXACT_MAX ||
+         b->value != (double)(int64_t)b->value)) /* in range of int64_t: checked first */
         return fault(w, "%s %g must be a whole number of at most 2^53 in magnitude: %s is whole",
                      name, b->value, catalog_type_name(d->type));
     return 0;

@@ -725,7 +725,8 @@ int record_check_number(const catalog_dim *dim, uint32_t version, const char *fi
         f = &scratch;
     if (!isfinite(v))
         return reject(f, INVALID, field, "must be a finite number");
-    if (whole && (v > 9007199254740992.0 || v < -9007199254740992.0 || v != floor(v)))
+    /* Whole: the cast is in range of int64_t, checked first (and libm is not linked). */
+    if (whole && (v > 9007199254740992.0 || v < -9007199254740992.0 || v != (double)(int64_t)v))
         return reject(f, INVALID, field, "%s is %s: a whole number of at most 2^53 in magnitude",
                       dim->d->code, catalog_type_name(dim->d->type));
     return check_bounds(f, field, dim, version, whole, whole ? (int64_t)v : 0, v);
@@ -1055,7 +1056,7 @@ static int check_validity(check_failure *f, const char *field, const Credit__V1_
     return 0;
 }
 
-/* 10. An administrative licence: the catalogue has checked its values one by one. */
+/* 9. An administrative licence: the catalogue has checked its values one by one. */
 static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *today,
                          check_failure *f)
 {
@@ -1064,7 +1065,7 @@ static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *t
     return check_validity(f, "licence.valid_to", l->valid_from, l->valid_to);
 }
 
-/* 10. Any other category's action. */
+/* 9. Any other category's action. */
 static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *today,
                         check_failure *f)
 {
@@ -1073,7 +1074,7 @@ static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *tod
     return check_validity(f, "action.valid_to", a->valid_from, a->valid_to);
 }
 
-/* 10. An administrative penalty. Its end of publicity, when given, must fall in its severity's
+/* 9. An administrative penalty. Its end of publicity, when given, must fall in its severity's
  * window; when not given the node fills in the window's end (record_section_publicity_end). */
 static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *sec,
                          const Credit__V1__Date *today, check_failure *f)
