@@ -10,9 +10,8 @@
  *
  * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
  * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type and bounds, record_check_number; the period) and keeps the good
- * ones in a fixed group of PUSH_GROUP. A full group, or the client's half-close, writes the
- * group: under `write_mu`
+ * against the metric's type and bounds; the period) and keeps the good ones in a fixed group of
+ * PUSH_GROUP. A full group, or the client's half-close, writes the group: under `write_mu`
  * each sample's opt-in is checked, its key read for idempotency (the same value and period
  * again is unchanged and writes nothing, anything else replaces it) and the changed samples
  * written in one batch with one audit entry (node_commit). The stream therefore holds at most

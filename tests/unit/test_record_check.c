@@ -1500,6 +1500,78 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     catalog_version_destroy(v2);
 }
 
+static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    Credit__V1__Condition legal = CREDIT__V1__CONDITION__INIT;
+    Credit__V1__Condition *when[1] = {&legal};
+    char *kinds[1] = {(char *)"LEGAL_PERSON"};
+    Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry *es[1] = {&e};
+    catalog_version *v2;
+
+    (void)state;
+    legal.field = (char *)"subject.kind";
+    legal.equals = kinds;
+    legal.n_equals = 1;
+    d.code = (char *)"credit_code_of_branch";
+    d.name = (char *)"分支机构代码 branch code";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TEXT;
+    d.tier = CREDIT__V1__TIER__TIER_OPEN;
+    d.required_when = when;
+    d.n_required_when = 1;
+    d.pattern = (char *)"BR-[0-9]{3}";
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    current_cv = v2;
+    make_penalty(&fx);
+    EXPECT_REJECT(&fx, INVALID, "extra.credit_code_of_branch",
+                  "is required when subject.kind is LEGAL_PERSON (catalogue version 2)");
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_TEXT;
+    val.text = (char *)"BR-12";
+    e.key = (char *)"credit_code_of_branch";
+    e.value = &val;
+    fx.in.extra = es;
+    fx.in.n_extra = 1;
+    EXPECT_REJECT(&fx, INVALID, "extra.credit_code_of_branch", "does not match the pattern");
+    val.text = (char *)"BR-123";
+    EXPECT_PASS(&fx);
+    fx.in.n_extra = 0;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_a_sample_value_keeps_its_metrics_type_and_bounds(void **state)
+{
+    const catalog_section *energy = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, "ENERGY_USE");
+    const catalog_section *sales = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, "SALES");
+    const catalog_dim *kwh = catalog_dim_by_code(energy, "electricity_kwh");
+    const catalog_dim *orders = catalog_dim_by_code(sales, "orders");
+    check_failure f;
+
+    (void)state;
+    assert_int_equal(record_check_number(kwh, 1, "value", 0, &f), 0);
+    assert_int_equal(record_check_number(kwh, 1, "value", 12.25, &f), 0);
+    assert_int_equal(record_check_number(kwh, 1, "value", -0.5, &f), -1);
+    assert_string_equal(f.field, "value");
+    assert_non_null(strstr(f.reason, "-0.5 is below the minimum 0 of dimension electricity_kwh "
+                                     "(catalogue version 1)"));
+    assert_int_equal(record_check_number(kwh, 1, "value", NAN, &f), -1);
+    assert_non_null(strstr(f.reason, "finite"));
+    assert_int_equal(record_check_number(orders, 1, "value", 3, NULL), 0);
+    assert_int_equal(record_check_number(orders, 1, "value", 1.5, &f), -1);
+    assert_non_null(strstr(f.reason, "whole"));
+    assert_int_equal(record_check_number(orders, 1, "value", 9007199254740994.0, &f), -1);
+    assert_int_equal(record_check_number(orders, 1, "value", -3, &f), -1);
+    assert_non_null(strstr(f.reason, "below the minimum 0"));
+}
+
 static void test_an_extra_decimal_must_be_finite(void **state)
 {
     struct fixture fx;
@@ -1801,6 +1873,8 @@ int main(void)
         cmocka_unit_test(test_a_dimension_removed_by_governance_is_rejected_naming_it),
         cmocka_unit_test(test_a_dimension_made_optional_is_no_longer_required),
         cmocka_unit_test(test_an_added_dimension_travels_in_extra_and_is_typed),
+        cmocka_unit_test(test_an_extra_dimension_keeps_its_conditions_and_rules),
+        cmocka_unit_test(test_a_sample_value_keeps_its_metrics_type_and_bounds),
         cmocka_unit_test(test_an_extra_decimal_must_be_finite),
         cmocka_unit_test(test_a_required_extra_dimension_must_be_given),
         cmocka_unit_test(test_service_unit_declaration_is_checked_against_its_section),
