@@ -12,6 +12,7 @@
  */
 #include "catalog.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,11 +27,14 @@
 #include "credit/v1/voluntary.pb-c.h"
 #include "pb.h"
 #include "textproto.h"
+#include "utf8.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 #define CODE_MAX        64
 #define PUBLICITY_LIMIT 120 /* months: no window may run longer than ten years */
+#define VALUE_MAX       200 /* bytes of a condition's or an allowed value: a VALUE_TEXT's most */
+#define EXACT_MAX       9007199254740992.0 /* 2^53: whole numbers up to it are exact doubles */
 
 /* The messages that carry a catalogue's records: what a source pushes, what the node stores. */
 static const struct {
@@ -157,6 +161,12 @@ static int is_date(const ProtobufCFieldDescriptor *f)
     return f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor == &credit__v1__date__descriptor;
 }
 
+static int is_timestamp(const ProtobufCFieldDescriptor *f)
+{
+    return f->type == PROTOBUF_C_TYPE_MESSAGE &&
+           f->descriptor == &google__protobuf__timestamp__descriptor;
+}
+
 /* Resolves dotted `path` in message type d into fs[], at most CATALOG_PATH_MAX segments.
  * Returns the depth, or 0 with why[160] filled. */
 static size_t resolve(const ProtobufCMessageDescriptor *d, const char *path,
@@ -201,7 +211,8 @@ static size_t resolve(const ProtobufCMessageDescriptor *d, const char *path,
         d = f->descriptor;
         p = dot + 1;
     }
-    if (fs[depth - 1]->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(fs[depth - 1])) {
+    if (fs[depth - 1]->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(fs[depth - 1]) &&
+        !is_timestamp(fs[depth - 1])) {
         say(why, 160, "\"%.100s\" is a message, not a value", path);
         return 0;
     }
@@ -230,9 +241,27 @@ static int fits(int vt, const ProtobufCFieldDescriptor *f)
         return f->type == PROTOBUF_C_TYPE_BOOL;
     case CREDIT__V1__VALUE_TYPE__VALUE_ENUM:
         return f->type == PROTOBUF_C_TYPE_ENUM;
+    case CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP:
+        return is_timestamp(f);
     default:
         return 0;
     }
+}
+
+static int is_number_type(int vt)
+{
+    return vt == CREDIT__V1__VALUE_TYPE__VALUE_INTEGER ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN;
+}
+
+/* Text a condition can compare exactly. */
+static int is_text_type(int vt)
+{
+    return vt == CREDIT__V1__VALUE_TYPE__VALUE_TEXT ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_USCC ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER;
 }
 
 /* Numbers and yes/no: proto3 cannot tell zero or false from a missing value. */
@@ -274,6 +303,207 @@ static int section_code_ok(const char *s)
 
 /* --- Compiling ---------------------------------------------------------------------------- */
 
+/* Whether s is a value a condition or allowed_values may hold: 1 to VALUE_MAX bytes of UTF-8
+ * without control characters, as a VALUE_TEXT value is; the node serves it back as a string. */
+static int value_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0;
+
+    if (n == 0 || n > VALUE_MAX)
+        return 0;
+    while (i < n) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, n - i, &c);
+
+        if (len == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* A bound of dimension d: finite, and for whole-number types whole and exact. */
+static int check_bound(const Credit__V1__Dimension *d, const char *name, const Credit__V1__Bound *b,
+                       where *w)
+{
+    if (!isfinite(b->value))
+        return fault(w, "%s must be a finite number", name);
+    if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL &&
+        (b->value > EXACT_MAX || b->value < -EXACT_MAX ||
+         b->value != (double)(int64_t)b->value)) /* in range of int64_t: checked first */
+        return fault(w, "%s %g must be a whole number of at most 2^53 in magnitude: %s is whole",
+                     name, b->value, catalog_type_name(d->type));
+    return 0;
+}
+
+/* A pattern's text: short printable ASCII without back-references (\1 to \9), which would
+ * make matching costly; then compiled, anchored, into out->re. */
+static int compile_pattern(const Credit__V1__Dimension *d, catalog_dim *out, where *w)
+{
+    char anchored[CATALOG_PATTERN_MAX + 8], msg[160];
+    size_t n = strlen(d->pattern);
+    int rc;
+
+    if (n > CATALOG_PATTERN_MAX)
+        return fault(w, "pattern is %zu bytes long; at most %d are allowed", n,
+                     CATALOG_PATTERN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)d->pattern[i];
+
+        if (c < 0x20 || c > 0x7e)
+            return fault(w, "pattern: byte %zu is not printable ASCII", i + 1);
+        if (c == '\\' && i + 1 < n && d->pattern[i + 1] >= '1' && d->pattern[i + 1] <= '9')
+            return fault(w, "pattern \"%.128s\": back-references are not allowed", d->pattern);
+    }
+    snprintf(anchored, sizeof anchored, "^(%s)$", d->pattern);
+    out->re = malloc(sizeof *out->re);
+    if (!out->re)
+        return fault(w, "out of memory");
+    rc = regcomp(out->re, anchored, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        regerror(rc, out->re, msg, sizeof msg);
+        free(out->re);
+        out->re = NULL;
+        return fault(w, "pattern \"%.128s\" is not a POSIX extended regular expression: %s",
+                     d->pattern, msg);
+    }
+    return 0;
+}
+
+/* The rules a dimension carries beyond its type: bounds, allowed values, a pattern, and the
+ * form of its conditions (what they name is resolved by resolve_when once every dimension of
+ * the section is compiled). leaf: the typed field, or NULL for an extra dimension. */
+static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDescriptor *leaf,
+                         catalog_dim *out, where *w)
+{
+    const char *type = catalog_type_name(d->type);
+
+    if (d->n_required_when > 0) {
+        if (d->required)
+            return fault(w, "required and required_when exclude each other: a required "
+                         "dimension is required whatever the conditions");
+        if (d->n_required_when > CATALOG_WHEN_MAX)
+            return fault(w, "required_when has %zu conditions; at most %d are allowed",
+                         d->n_required_when, CATALOG_WHEN_MAX);
+        if (leaf && presence_unknowable(leaf))
+            return fault(w, "field \"%.100s\" is a number or yes/no, and proto3 cannot tell "
+                         "zero from missing: it cannot be required, with conditions or without",
+                         d->field);
+        for (size_t i = 0; i < d->n_required_when; i++) {
+            const Credit__V1__Condition *c = d->required_when[i];
+
+            if (!*c->field)
+                return fault(w, "required_when[%zu]: field is required: the field path of "
+                             "another dimension", i);
+            if (c->n_equals > CATALOG_EQUALS_MAX)
+                return fault(w, "required_when[%zu]: %zu values; at most %d are allowed", i,
+                             c->n_equals, CATALOG_EQUALS_MAX);
+        }
+    }
+    if (d->minimum || d->maximum) {
+        if (!is_number_type(d->type))
+            return fault(w, "minimum and maximum are for numbers (VALUE_INTEGER, VALUE_DECIMAL, "
+                         "VALUE_AMOUNT_FEN), not %s", type);
+        if ((d->minimum && check_bound(d, "minimum", d->minimum, w) != 0) ||
+            (d->maximum && check_bound(d, "maximum", d->maximum, w) != 0))
+            return -1;
+        if (d->minimum && d->maximum && d->minimum->value > d->maximum->value)
+            return fault(w, "minimum %g is above maximum %g", d->minimum->value,
+                         d->maximum->value);
+    }
+    if (d->n_allowed_values > 0) {
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TEXT &&
+            d->type != CREDIT__V1__VALUE_TYPE__VALUE_ENUM)
+            return fault(w, "allowed_values are for VALUE_TEXT and VALUE_ENUM, not %s", type);
+        if (d->n_allowed_values > CATALOG_ALLOWED_MAX)
+            return fault(w, "allowed_values has %zu values; at most %d are allowed",
+                         d->n_allowed_values, CATALOG_ALLOWED_MAX);
+        for (size_t i = 0; i < d->n_allowed_values; i++) {
+            const char *a = d->allowed_values[i];
+
+            if (!value_ok(a))
+                return fault(w, "allowed_values[%zu] must be 1 to %d bytes of UTF-8 without "
+                             "control characters", i, VALUE_MAX);
+            if (leaf && leaf->type == PROTOBUF_C_TYPE_ENUM &&
+                !protobuf_c_enum_descriptor_get_value_by_name(leaf->descriptor, a))
+                return fault(w, "allowed_values[%zu] \"%.64s\" is not a value of %s", i, a,
+                             ((const ProtobufCEnumDescriptor *)leaf->descriptor)->name);
+        }
+    }
+    if (*d->pattern) {
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TEXT)
+            return fault(w, "a pattern is for VALUE_TEXT codes, not %s", type);
+        return compile_pattern(d, out, w);
+    }
+    return 0;
+}
+
+/* The dimension in dims[0..n) or others[0..n_others) with field path `field`, or NULL. */
+static const catalog_dim *dim_with_field(const catalog_dim *dims, size_t n,
+                                         const catalog_dim *others, size_t n_others,
+                                         const char *field)
+{
+    for (size_t i = 0; i < n + n_others; i++) {
+        const catalog_dim *c = i < n ? &dims[i] : &others[i - n];
+
+        if (*c->d->field && strcmp(c->d->field, field) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Resolves each dimension's conditions among dims and others (a section's own dimensions and
+ * the common ones; for the common ones, only themselves) and checks the values they compare. */
+static int resolve_when(catalog_dim *dims, size_t n, const catalog_dim *others, size_t n_others,
+                        where *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Credit__V1__Dimension *d = dims[i].d;
+
+        w->dim = d->code;
+        for (size_t k = 0; k < d->n_required_when; k++) {
+            const Credit__V1__Condition *c = d->required_when[k];
+            const catalog_dim *o = dim_with_field(dims, n, others, n_others, c->field);
+            const ProtobufCFieldDescriptor *leaf;
+
+            if (!o)
+                return fault(w, "required_when[%zu]: \"%.100s\" is not the field of a typed "
+                             "dimension of %s", k, c->field,
+                             others ? "the section or the common ones" : "the common ones");
+            if (o == &dims[i])
+                return fault(w, "required_when[%zu]: a dimension cannot depend on itself", k);
+            leaf = o->in[o->depth - 1];
+            for (size_t j = 0; j < c->n_equals; j++) {
+                const char *e = c->equals[j];
+                int t = o->d->type;
+
+                if (t == CREDIT__V1__VALUE_TYPE__VALUE_ENUM) {
+                    if (!protobuf_c_enum_descriptor_get_value_by_name(leaf->descriptor, e))
+                        return fault(w, "required_when[%zu]: \"%.64s\" is not a value of %s",
+                                     k, e,
+                                     ((const ProtobufCEnumDescriptor *)leaf->descriptor)->name);
+                } else if (t == CREDIT__V1__VALUE_TYPE__VALUE_BOOL) {
+                    if (strcmp(e, "true") != 0 && strcmp(e, "false") != 0)
+                        return fault(w, "required_when[%zu]: %.100s is yes/no: compare it "
+                                     "with \"true\" or \"false\"", k, c->field);
+                } else if (is_text_type(t)) {
+                    if (!value_ok(e))
+                        return fault(w, "required_when[%zu]: values must be 1 to %d bytes of "
+                                     "UTF-8 without control characters", k, VALUE_MAX);
+                } else {
+                    return fault(w, "required_when[%zu]: %.100s is %s, which a condition can "
+                                 "only test for being given (no equals)", k, c->field,
+                                 catalog_type_name(t));
+                }
+            }
+            dims[i].when[k] = o;
+        }
+    }
+    w->dim = NULL;
+    return 0;
+}
+
 static int compile_dim(const catalog_def *def, const Credit__V1__Section *sec,
                        const Credit__V1__Dimension *d, catalog_dim *out, where *w)
 {
@@ -295,10 +525,11 @@ static int compile_dim(const catalog_def *def, const Credit__V1__Section *sec,
     out->d = d;
     if (!*d->field) {
         if (d->type == CREDIT__V1__VALUE_TYPE__VALUE_ENUM ||
-            d->type == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER)
+            d->type == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER ||
+            d->type == CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP)
             return fault(w, "%s needs a typed field; an extra dimension cannot have it",
                          catalog_type_name(d->type));
-        return 0;
+        return compile_rules(d, NULL, out, w);
     }
     if (!def->input)
         return fault(w, "field \"%.100s\": catalogue %s has no input message yet; its "
@@ -334,19 +565,20 @@ static int compile_dim(const catalog_def *def, const Credit__V1__Section *sec,
     if (out->rec_depth == 0)
         return fault(w, "field \"%.100s\" has no place in the stored %.64s", d->field,
                      def->stored->name);
-    return 0;
+    return compile_rules(d, out->in[out->depth - 1], out, w);
 }
 
 /* Compiles dims[0..n) into *out, checking codes and fields unique together with `others`. */
 static int compile_dims(const catalog_def *def, const Credit__V1__Section *sec,
                         Credit__V1__Dimension *const *dims, size_t n, const catalog_dim *others,
-                        size_t n_others, catalog_dim **out, where *w)
+                        size_t n_others, catalog_dim **out, size_t *n_out, where *w)
 {
     catalog_dim *cd = calloc(n ? n : 1, sizeof *cd);
 
     if (!cd)
         return fault(w, "out of memory");
     *out = cd;
+    *n_out = n; /* so that free_def finds the patterns compiled so far */
     for (size_t i = 0; i < n; i++) {
         if (compile_dim(def, sec, dims[i], &cd[i], w) != 0)
             return -1;
@@ -359,8 +591,7 @@ static int compile_dims(const catalog_def *def, const Credit__V1__Section *sec,
                 return fault(w, "field \"%.100s\" is also dimension %s", o->field, o->code);
         }
     }
-    w->dim = NULL;
-    return 0;
+    return resolve_when(cd, n, others, n_others, w);
 }
 
 static int check_publicity(const Credit__V1__Section *s, where *w)
@@ -435,11 +666,8 @@ static int compile_section(catalog_def *def, size_t idx, uint32_t version,
     }
     if (check_publicity(s, w) != 0)
         return -1;
-    if (compile_dims(def, s, s->dimensions, s->n_dimensions, def->common, def->n_common,
-                     &cs->dims, w) != 0)
-        return -1;
-    cs->n_dims = s->n_dimensions;
-    return 0;
+    return compile_dims(def, s, s->dimensions, s->n_dimensions, def->common, def->n_common,
+                        &cs->dims, &cs->n_dims, w);
 }
 
 /* The fields the node cannot do without, and a window for every severity of a penalty-like
@@ -527,9 +755,9 @@ static int compile_def(catalog_version *v, size_t i, catalog_unit_exists exists,
                          d->input_message);
     }
     w->section = "";
-    if (compile_dims(def, NULL, d->common, d->n_common, NULL, 0, &def->common, w) != 0)
+    if (compile_dims(def, NULL, d->common, d->n_common, NULL, 0, &def->common, &def->n_common,
+                     w) != 0)
         return -1;
-    def->n_common = d->n_common;
     w->section = NULL;
     def->sections = calloc(d->n_sections ? d->n_sections : 1, sizeof *def->sections);
     if (!def->sections)
@@ -555,14 +783,25 @@ static int compile_def(catalog_version *v, size_t i, catalog_unit_exists exists,
     return check_structural(def, w);
 }
 
+static void free_dims(catalog_dim *dims, size_t n)
+{
+    for (size_t i = 0; dims && i < n; i++) {
+        if (dims[i].re) {
+            regfree(dims[i].re);
+            free(dims[i].re);
+        }
+    }
+    free(dims);
+}
+
 static void free_def(catalog_def *def)
 {
     if (!def)
         return;
     for (size_t k = 0; def->sections && k < def->n_sections; k++)
-        free(def->sections[k].dims);
+        free_dims(def->sections[k].dims, def->sections[k].n_dims);
     free(def->sections);
-    free(def->common);
+    free_dims(def->common, def->n_common);
 }
 
 void catalog_version_destroy(catalog_version *v)

@@ -9,7 +9,10 @@
  * Checking a version (catalog_compile) is what makes the catalogue safe to drive the node:
  * every catalogue appears once, the public catalogue has a section for each of the 18
  * categories, every field path resolves in the compiled descriptors and fits its value type,
- * every tier, unit kind and unit exists, codes are unique, publicity windows are sane, and the
+ * every tier, unit kind and unit exists, codes are unique, publicity windows are sane, the
+ * rules a dimension may carry fit it (conditions name another typed dimension the records have
+ * and values it can hold; bounds only on numbers, whole where the number is; allowed values
+ * only on text and enums, an enum's by name; a pattern only on text, and it compiles), and the
  * fields the node itself cannot do without (the subject's kind, name and identifier; a
  * penalty's decision date and severity) stay required dimensions. The first fault is reported
  * naming the catalogue, section and dimension.
@@ -25,14 +28,19 @@
 #ifndef CREDIT_CATALOG_H
 #define CREDIT_CATALOG_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "credit/v1/catalogue.pb-c.h"
 #include "store.h"
 
-#define CATALOG_PATH_MAX 4   /* segments in a dimension's field path */
-#define CATALOG_ERR_LEN  512 /* the size of the err buffers below */
+#define CATALOG_PATH_MAX    4   /* segments in a dimension's field path */
+#define CATALOG_ERR_LEN     512 /* the size of the err buffers below */
+#define CATALOG_WHEN_MAX    8   /* conditions in a dimension's required_when */
+#define CATALOG_EQUALS_MAX  32  /* values in one condition's equals */
+#define CATALOG_ALLOWED_MAX 256 /* a dimension's allowed_values */
+#define CATALOG_PATTERN_MAX 128 /* bytes in a dimension's pattern */
 
 typedef struct catalog catalog;
 
@@ -45,6 +53,11 @@ typedef struct catalog_dim {
     const ProtobufCFieldDescriptor *rec[CATALOG_PATH_MAX];
     size_t depth;
     size_t rec_depth;
+    /* required_when[i] names when[i]: a typed dimension of the same records, never this one. */
+    const struct catalog_dim *when[CATALOG_WHEN_MAX];
+    /* The pattern compiled as ^(pattern)$ (REG_EXTENDED | REG_NOSUB), or NULL. regexec on it
+     * may run on any thread at once (POSIX makes regexec thread-safe). */
+    regex_t *re;
 } catalog_dim;
 
 typedef struct catalog_def catalog_def;

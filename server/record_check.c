@@ -534,107 +534,311 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
     return check_texts(f, older, COUNT(older));
 }
 
-/* 7. The legal representative and the representative's identity document. */
+/* 7. The legal representative's identity document, as far as the catalogue cannot say it: a
+ * resident identity number is checked as one. Whether the representative, the document type or
+ * the number is required is the catalogue's (required_when); that the type is a known one is
+ * the VALUE_ENUM check of step 8. */
 static int check_representative(const Credit__V1__Subject *s, check_failure *f)
 {
     const char *number = s->legal_representative_id_number;
-    int type = s->legal_representative_id_type;
     char why[WHY_LEN];
 
-    if (type != CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED &&
-        !enum_name(&credit__v1__id_type__descriptor, type))
-        return reject(f, INVALID, "subject.legal_representative_id_type",
-                      "%d is not a known identity document type", type);
     if (check_text(f, "subject.legal_representative_id_number", number, SHORT_MAX, 0) != 0)
         return -1;
-    if (number && *number) {
-        if (type == CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED)
-            return reject(f, INVALID, "subject.legal_representative_id_type",
-                          "is required when legal_representative_id_number is given");
-        if (type == CREDIT__V1__ID_TYPE__RESIDENT_ID && validate_resident_id(number, why) != 0)
-            return reject(f, INVALID, "subject.legal_representative_id_number",
-                          "is not a valid resident identity number: %s", why);
-    }
-    /* A natural person is their own representative; a legal person must name one. */
-    return check_text(f, "subject.legal_representative", s->legal_representative, SHORT_MAX,
-                      s->kind == CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON ? REQUIRED : 0);
-}
-
-/* 8. When the recorded event happened: from 1900 to at most a day after today (China time),
- * a day's grace for clocks and time zones of the source systems. */
-static int check_occurred_at(const record_view *in, const Credit__V1__Date *today,
-                             check_failure *f)
-{
-    const Google__Protobuf__Timestamp *t = in->occurred_at;
-    Credit__V1__Date d, latest;
-    char a[DATE_LEN], b[DATE_LEN];
-
-    if (!t)
-        return reject(f, INVALID, "occurred_at", "is required");
-    if (t->nanos < 0 || t->nanos > 999999999)
-        return reject(f, INVALID, "occurred_at", "has nanos %d, outside 0 to 999999999",
-                      (int)t->nanos);
-    record_date_from_unix(t->seconds, &d);
-    if (d.year < 1900)
-        return reject(f, INVALID, "occurred_at", "%s (China time) is before 1900-01-01",
-                      date_str(&d, a));
-    civil_from_days(days_from_civil(today->year, today->month, today->day) + 1, &latest);
-    if (record_date_cmp(&d, &latest) > 0)
-        return reject(f, INVALID, "occurred_at",
-                      "%s (China time) is more than a day after today, %s", date_str(&d, a),
-                      date_str(today, b));
+    if (number && *number &&
+        s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID &&
+        validate_resident_id(number, why) != 0)
+        return reject(f, INVALID, "subject.legal_representative_id_number",
+                      "is not a valid resident identity number: %s", why);
     return 0;
 }
 
-/* 9. The catalogue's dimensions: every dimension's value checked by its type and required
- * ones present; every value given is a dimension of the category's section. */
+/* 8. The catalogue's dimensions: every dimension's value checked by its type; required ones,
+ * and conditionally required ones whose conditions hold, present; the values given within the
+ * dimension's bounds, allowed values and pattern; every value given a dimension of the
+ * section. Each rejection names the catalogue version whose rule it applies. */
 
-/* Checks the value of `dim` at field fd of m (m NULL: its message is not set), called `path`. */
-static int check_value(check_failure *f, const char *path, const catalog_dim *dim,
+struct dims_ctx {
+    const record_view *in;
+    const catalog_section *sec;
+    const Credit__V1__Date *today;
+    check_failure *f;
+};
+
+/* Whether text s is empty or only blanks (it has passed check_text, so it is UTF-8). */
+static int text_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), i = 0;
+
+    while (i < n) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, n - i, &c);
+
+        if (len == 0 || !is_blank(c))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* The value of field fd of m as text a condition compares: an enum's .proto name, the string,
+ * "true"/"false". NULL when not given or not comparable. */
+static const char *value_text(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    const char *p;
+
+    if (!m || !catalog_field_set(m, fd))
+        return NULL;
+    p = (const char *)m + fd->offset;
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return text_blank(*(char *const *)p) ? NULL : *(char *const *)p;
+    case PROTOBUF_C_TYPE_ENUM:
+        return enum_name(fd->descriptor, *(const int *)p);
+    case PROTOBUF_C_TYPE_BOOL:
+        return *(const protobuf_c_boolean *)p ? "true" : "false";
+    default:
+        return NULL;
+    }
+}
+
+/* Whether condition k of dim holds for the record; its words appended to why[cap]. */
+static int condition_holds(const struct dims_ctx *c, const catalog_dim *dim, size_t k, char *why,
+                           size_t cap)
+{
+    const Credit__V1__Condition *cond = dim->d->required_when[k];
+    const catalog_dim *other = dim->when[k];
+    const ProtobufCFieldDescriptor *fd = NULL;
+    const ProtobufCMessage *m = catalog_leaf(c->in->message, other, 0, &fd);
+    size_t len = strlen(why);
+    int given, holds = 0;
+
+    if (!m)
+        given = 0;
+    else if (fd->type == PROTOBUF_C_TYPE_STRING)
+        given = !text_blank(*(char *const *)((const char *)m + fd->offset));
+    else
+        given = catalog_field_set(m, fd);
+    if (cond->n_equals == 0) {
+        holds = given;
+        snprintf(why + len, cap - len, "%s%s is given", k ? " and " : "", cond->field);
+        return holds;
+    }
+    const char *v = given ? value_text(m, fd) : NULL;
+
+    snprintf(why + len, cap - len, "%s%s is ", k ? " and " : "", cond->field);
+    for (size_t j = 0; j < cond->n_equals; j++) {
+        len = strlen(why);
+        snprintf(why + len, cap - len, "%s%s", j ? " or " : "", cond->equals[j]);
+        if (v && strcmp(v, cond->equals[j]) == 0)
+            holds = 1;
+    }
+    return holds;
+}
+
+/* Whether the record must give dim: 1 with why[cap] "" (required) or the conditions that make
+ * it so ("when subject.kind is LEGAL_PERSON"); else 0. */
+static int must_give(const struct dims_ctx *c, const catalog_dim *dim, char *why, size_t cap)
+{
+    why[0] = '\0';
+    if (dim->d->required)
+        return 1;
+    if (dim->d->n_required_when == 0)
+        return 0;
+    snprintf(why, cap, " when ");
+    for (size_t k = 0; k < dim->d->n_required_when; k++) {
+        if (!condition_holds(c, dim, k, why, cap))
+            return 0;
+    }
+    return 1;
+}
+
+static int missing(const struct dims_ctx *c, const char *path, const catalog_dim *dim,
+                   int blanks)
+{
+    char why[160];
+
+    if (!must_give(c, dim, why, sizeof why))
+        return 0;
+    return reject(c->f, INVALID, path, "is required%s%s (catalogue version %u)", why,
+                  blanks ? ", and holds only blanks" : "", c->sec->version);
+}
+
+/* A number against the dimension's bounds. */
+static int check_bounds(check_failure *f, const char *path, const catalog_dim *dim,
+                        uint32_t version, int whole, int64_t i, double d)
+{
+    const Credit__V1__Bound *lo = dim->d->minimum, *hi = dim->d->maximum;
+    char v[32];
+
+    if (whole)
+        snprintf(v, sizeof v, "%lld", (long long)i);
+    else
+        snprintf(v, sizeof v, "%.15g", d);
+    /* Whole numbers compare exactly: a whole bound is at most 2^53 (catalog_compile). */
+    if (lo && (whole ? i < (int64_t)lo->value : d < lo->value))
+        return reject(f, INVALID, path,
+                      "%s is below the minimum %.15g of dimension %s (catalogue version %u)", v,
+                      lo->value, dim->d->code, version);
+    if (hi && (whole ? i > (int64_t)hi->value : d > hi->value))
+        return reject(f, INVALID, path,
+                      "%s is above the maximum %.15g of dimension %s (catalogue version %u)", v,
+                      hi->value, dim->d->code, version);
+    return 0;
+}
+
+int record_check_number(const catalog_dim *dim, uint32_t version, const char *field, double v,
+                        check_failure *f)
+{
+    check_failure scratch;
+    int whole = dim->d->type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL;
+
+    if (!f)
+        f = &scratch;
+    if (!isfinite(v))
+        return reject(f, INVALID, field, "must be a finite number");
+    /* Whole: the cast is in range of int64_t, checked first (and libm is not linked). */
+    if (whole && (v > 9007199254740992.0 || v < -9007199254740992.0 || v != (double)(int64_t)v))
+        return reject(f, INVALID, field, "%s is %s: a whole number of at most 2^53 in magnitude",
+                      dim->d->code, catalog_type_name(dim->d->type));
+    return check_bounds(f, field, dim, version, whole, whole ? (int64_t)v : 0, v);
+}
+
+/* Text or an enum's name against the dimension's allowed values and pattern. */
+static int check_listed(check_failure *f, const char *path, const catalog_dim *dim,
+                        uint32_t version, const char *s)
+{
+    size_t n = dim->d->n_allowed_values;
+
+    if (n > 0) {
+        size_t i = 0;
+
+        while (i < n && strcmp(dim->d->allowed_values[i], s) != 0)
+            i++;
+        if (i == n)
+            return reject(f, INVALID, path,
+                          "is not one of the %zu values dimension %s allows (catalogue version "
+                          "%u): %s%s%s%s",
+                          n, dim->d->code, version, dim->d->allowed_values[0],
+                          n > 1 ? ", " : "", n > 1 ? dim->d->allowed_values[1] : "",
+                          n > 2 ? ", ..." : "");
+    }
+    if (dim->re && regexec(dim->re, s, 0, NULL, 0) != 0)
+        return reject(f, INVALID, path,
+                      "does not match the pattern %.80s of dimension %s (catalogue version %u)",
+                      dim->d->pattern, dim->d->code, version);
+    return 0;
+}
+
+/* An instant: nanos in range, from 1900 to at most a day after today (China time), a day's
+ * grace for the clocks and time zones of the source systems. */
+static int check_instant(const struct dims_ctx *c, const char *path,
+                         const Google__Protobuf__Timestamp *t)
+{
+    Credit__V1__Date d, latest;
+    char a[DATE_LEN], b[DATE_LEN];
+    const Credit__V1__Date *today = c->today;
+
+    if (t->nanos < 0 || t->nanos > 999999999)
+        return reject(c->f, INVALID, path, "has nanos %d, outside 0 to 999999999",
+                      (int)t->nanos);
+    record_date_from_unix(t->seconds, &d);
+    if (d.year < 1900)
+        return reject(c->f, INVALID, path, "%s (China time) is before 1900-01-01",
+                      date_str(&d, a));
+    civil_from_days(days_from_civil(today->year, today->month, today->day) + 1, &latest);
+    if (record_date_cmp(&d, &latest) > 0)
+        return reject(c->f, INVALID, path, "%s (China time) is more than a day after today, %s",
+                      date_str(&d, a), date_str(today, b));
+    return 0;
+}
+
+/* A whole number held in field fd at p. */
+static int64_t whole_at(const char *p, const ProtobufCFieldDescriptor *fd)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+        return *(const int64_t *)p;
+    case PROTOBUF_C_TYPE_UINT64: {
+        uint64_t u = *(const uint64_t *)p;
+
+        return u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+    }
+    case PROTOBUF_C_TYPE_UINT32:
+        return *(const uint32_t *)p;
+    default:
+        return *(const int32_t *)p;
+    }
+}
+
+/* Checks the value of `dim` at field fd of m (m NULL: its message is not set), called `path`:
+ * first its form by type, then whether it must be given, then the dimension's rules. */
+static int check_value(const struct dims_ctx *c, const char *path, const catalog_dim *dim,
                        const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
 {
-    int required = dim->d->required ? REQUIRED : 0;
     const char *p = m ? (const char *)m + fd->offset : NULL;
+    uint32_t version = c->sec->version;
+    check_failure *f = c->f;
     char a[DATE_LEN];
 
     switch (dim->d->type) {
     case CREDIT__V1__VALUE_TYPE__VALUE_TEXT:
     case CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER:
-        return check_text(f, path, p ? *(char *const *)p : NULL, SHORT_MAX, required);
     case CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT:
-        return check_text(f, path, p ? *(char *const *)p : NULL, TEXT_MAX, required | MULTILINE);
-    case CREDIT__V1__VALUE_TYPE__VALUE_USCC:
-        return check_uscc(f, path, p ? *(char *const *)p : NULL, required);
+    case CREDIT__V1__VALUE_TYPE__VALUE_USCC: {
+        const char *s = p ? *(char *const *)p : NULL;
+        int type = dim->d->type;
+
+        if (type == CREDIT__V1__VALUE_TYPE__VALUE_USCC) {
+            if (check_uscc(f, path, s, 0) != 0)
+                return -1;
+        } else if (check_text(f, path, s,
+                              type == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ? TEXT_MAX
+                                                                               : SHORT_MAX,
+                              type == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ? MULTILINE : 0) !=
+                   0) {
+            return -1;
+        }
+        if (text_blank(s))
+            return missing(c, path, dim, s && *s);
+        return check_listed(f, path, dim, version, s);
+    }
     case CREDIT__V1__VALUE_TYPE__VALUE_DATE: {
         const Credit__V1__Date *d = p ? *(Credit__V1__Date *const *)p : NULL;
 
         if (!d)
-            return required ? reject(f, INVALID, path, "is required") : 0;
+            return missing(c, path, dim, 0);
         if (!record_date_valid(d))
             return reject(f, INVALID, path, "%s is not a real date of the years 1900 to 9999",
                           date_str(d, a));
         return 0;
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN: {
-        int64_t v = 0;
+    case CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP: {
+        const Google__Protobuf__Timestamp *t =
+            p ? *(Google__Protobuf__Timestamp *const *)p : NULL;
 
-        if (p && (fd->type == PROTOBUF_C_TYPE_INT64 || fd->type == PROTOBUF_C_TYPE_SINT64))
-            v = *(const int64_t *)p;
-        else if (p && (fd->type == PROTOBUF_C_TYPE_INT32 || fd->type == PROTOBUF_C_TYPE_SINT32))
-            v = *(const int32_t *)p;
-        return v < 0 ? reject(f, INVALID, path, "must not be negative") : 0;
+        return t ? check_instant(c, path, t) : missing(c, path, dim, 0);
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_ENUM: {
         int v = p ? *(const int *)p : 0;
         char buf[32];
 
         if (v == 0)
-            return required ? reject(f, INVALID, path, "is required") : 0;
+            return missing(c, path, dim, 0);
         if (!enum_name(fd->descriptor, v))
             return reject(f, INVALID, path, "%s is not a known %s",
                           enum_label(fd->descriptor, v, buf),
                           ((const ProtobufCEnumDescriptor *)fd->descriptor)->short_name);
-        return 0;
+        return check_listed(f, path, dim, version, enum_name(fd->descriptor, v));
+    }
+    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
+    case CREDIT__V1__VALUE_TYPE__VALUE_INTEGER: {
+        int64_t v = p ? whole_at(p, fd) : 0;
+
+        /* Zero reads as not given: proto3 cannot tell, and bounds apply to given values. */
+        return v == 0 ? missing(c, path, dim, 0) : check_bounds(f, path, dim, version, 1, v, 0);
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL: {
         double v = 0;
@@ -643,15 +847,16 @@ static int check_value(check_failure *f, const char *path, const catalog_dim *di
             v = *(const double *)p;
         else if (p && fd->type == PROTOBUF_C_TYPE_FLOAT)
             v = *(const float *)p;
-        return isfinite(v) ? 0 : reject(f, INVALID, path, "must be a finite number");
+        if (!isfinite(v))
+            return reject(f, INVALID, path, "must be a finite number");
+        return v == 0 ? missing(c, path, dim, 0) : check_bounds(f, path, dim, version, 0, 0, v);
     }
-    default: /* integers and yes/no hold any value */
-        return 0;
+    default: /* yes/no holds any value */
+        return p && *(const protobuf_c_boolean *)p ? 0 : missing(c, path, dim, 0);
     }
 }
 
-static int check_typed_dims(const record_view *in, const catalog_dim *dims,
-                            size_t n, check_failure *f)
+static int check_typed_dims(const struct dims_ctx *c, const catalog_dim *dims, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const ProtobufCFieldDescriptor *fd = NULL;
@@ -659,8 +864,8 @@ static int check_typed_dims(const record_view *in, const catalog_dim *dims,
 
         if (dims[i].depth == 0)
             continue; /* an extra dimension */
-        m = catalog_leaf(in->message, &dims[i], 0, &fd);
-        if (check_value(f, dims[i].d->field, &dims[i], m, m ? fd : NULL) != 0)
+        m = catalog_leaf(c->in->message, &dims[i], 0, &fd);
+        if (check_value(c, dims[i].d->field, &dims[i], m, m ? fd : NULL) != 0)
             return -1;
     }
     return 0;
@@ -689,7 +894,7 @@ static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldD
 }
 
 /* An extra value: a dimension without a typed field, of the member its type needs. */
-static int check_extra_value(check_failure *f, const char *path, const catalog_dim *dim,
+static int check_extra_value(const struct dims_ctx *c, const char *path, const catalog_dim *dim,
                              const Credit__V1__ExtraValue *v)
 {
     static const struct {
@@ -713,18 +918,20 @@ static int check_extra_value(check_failure *f, const char *path, const catalog_d
     while (i < COUNT(members) && members[i].type != (int)dim->d->type)
         i++;
     if (i == COUNT(members))
-        return reject(f, INVALID, path, "has a value type an extra value cannot hold");
+        return reject(c->f, INVALID, path, "has a value type an extra value cannot hold");
     if (!v || (int)v->value_case != members[i].member)
-        return reject(f, INVALID, path, "must be given as %s: dimension %s is %s",
+        return reject(c->f, INVALID, path, "must be given as %s: dimension %s is %s",
                       members[i].name, dim->d->code, catalog_type_name(dim->d->type));
     fd = protobuf_c_message_descriptor_get_field(&credit__v1__extra_value__descriptor,
                                                  (unsigned)v->value_case);
-    return check_value(f, path, dim, &v->base, fd);
+    return check_value(c, path, dim, &v->base, fd);
 }
 
-static int check_extra(const record_view *in, const catalog_section *sec,
-                       check_failure *f)
+static int check_extra(const struct dims_ctx *c)
 {
+    const record_view *in = c->in;
+    const catalog_section *sec = c->sec;
+    check_failure *f = c->f;
     char path[96];
 
     for (size_t i = 0; i < in->n_extra; i++) {
@@ -742,37 +949,40 @@ static int check_extra(const record_view *in, const catalog_section *sec,
             if (strcmp(in->extra[j]->key ? in->extra[j]->key : "", key) == 0)
                 return reject(f, INVALID, path, "is given twice");
         }
-        if (check_extra_value(f, path, dim, in->extra[i]->value) != 0)
+        if (check_extra_value(c, path, dim, in->extra[i]->value) != 0)
             return -1;
     }
     for (size_t k = 0; k < sec->n_dims + sec->def->n_common; k++) {
         const catalog_dim *dim = k < sec->n_dims ? &sec->dims[k] : &sec->def->common[k - sec->n_dims];
         size_t i = 0;
 
-        if (dim->depth != 0 || !dim->d->required)
+        if (dim->depth != 0)
             continue;
         while (i < in->n_extra && strcmp(in->extra[i]->key ? in->extra[i]->key : "",
                                          dim->d->code) != 0)
             i++;
         if (i == in->n_extra) {
             snprintf(path, sizeof path, "extra.%.64s", dim->d->code);
-            return reject(f, INVALID, path, "is required (catalogue version %u)", sec->version);
+            if (missing(c, path, dim, 0) != 0)
+                return -1;
         }
     }
     return 0;
 }
 
 static int check_dimensions(const record_view *in, const catalog_section *sec,
-                            check_failure *f)
+                            const Credit__V1__Date *today, check_failure *f)
 {
+    struct dims_ctx c = {in, sec, today, f};
     struct undeclared u = {sec, f};
     const ProtobufCMessageDescriptor *d = in->message->descriptor;
 
-    if (check_typed_dims(in, sec->def->common, sec->def->n_common, f) != 0 ||
-        check_typed_dims(in, sec->dims, sec->n_dims, f) != 0)
+    if (check_typed_dims(&c, sec->def->common, sec->def->n_common) != 0 ||
+        check_typed_dims(&c, sec->dims, sec->n_dims) != 0)
         return -1;
     /* Every value in the subject, the association, the body: the messages of the input but
-     * occurred_at (a Timestamp of the envelope) and the extra map (checked below). */
+     * occurred_at (a Timestamp of the envelope, a dimension checked above when the catalogue
+     * has it) and the extra map (checked below). */
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = &d->fields[i];
 
@@ -784,7 +994,7 @@ static int check_dimensions(const record_view *in, const catalog_section *sec,
                          undeclared_leaf, &u) != 0)
             return -1;
     }
-    return check_extra(in, sec, f);
+    return check_extra(&c);
 }
 
 /* The publicity window of `severity` in the section, else DOMAIN.md's defaults. */
@@ -819,7 +1029,7 @@ static int check_validity(check_failure *f, const char *field, const Credit__V1_
     return 0;
 }
 
-/* 10. An administrative licence: the catalogue has checked its values one by one. */
+/* 9. An administrative licence: the catalogue has checked its values one by one. */
 static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *today,
                          check_failure *f)
 {
@@ -828,7 +1038,7 @@ static int check_licence(const Credit__V1__Licence *l, const Credit__V1__Date *t
     return check_validity(f, "licence.valid_to", l->valid_from, l->valid_to);
 }
 
-/* 10. Any other category's action. */
+/* 9. Any other category's action. */
 static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *today,
                         check_failure *f)
 {
@@ -837,7 +1047,7 @@ static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *tod
     return check_validity(f, "action.valid_to", a->valid_from, a->valid_to);
 }
 
-/* 10. An administrative penalty. Its end of publicity, when given, must fall in its severity's
+/* 9. An administrative penalty. Its end of publicity, when given, must fall in its severity's
  * window; when not given the node fills in the window's end (record_section_publicity_end). */
 static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *sec,
                          const Credit__V1__Date *today, check_failure *f)
@@ -888,7 +1098,7 @@ void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_se
     record_date_add_months(p->decision_date, max_m, out);
 }
 
-/* The other bodies: their dates are not in the future; evidence has a well-formed digest. */
+/* The other bodies: their dates are not in the future. */
 static int check_other_body(const record_view *in, const Credit__V1__Date *today,
                             check_failure *f)
 {
@@ -914,14 +1124,9 @@ static int check_other_body(const record_view *in, const Credit__V1__Date *today
         const Credit__V1__VoluntaryClaim *c = (const Credit__V1__VoluntaryClaim *)in->body;
         const Credit__V1__Evidence *e = c->evidence;
 
+        /* The digest's form (64 lower-case hex digits) is the catalogue's pattern. */
         if (check_decided(f, "claim.claimed_on", c->claimed_on, today) != 0)
             return -1;
-        if (e && e->document_digest && *e->document_digest) {
-            if (!validate_lower_hex(e->document_digest, 64))
-                return reject(f, INVALID, "claim.evidence.document_digest",
-                              "must be the SHA-256 of the evidence document: 64 lower-case hex "
-                              "digits");
-        }
         return e ? check_decided(f, "claim.evidence.issued_on", e->issued_on, today) : 0;
     }
     return 0;
@@ -986,8 +1191,7 @@ int record_check(const record_view *in, const check_unit *unit, const catalog_ve
     if (check_source_record_id(in, f) != 0 || find_section(in, cv, &sec, f) != 0 ||
         check_responsibility(in, unit, sec, f) != 0 || check_body(in, sec, f) != 0 ||
         check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
-        check_representative(in->subject, f) != 0 || check_occurred_at(in, today, f) != 0 ||
-        check_dimensions(in, sec, f) != 0)
+        check_representative(in->subject, f) != 0 || check_dimensions(in, sec, today, f) != 0)
         return -1;
     /* check_body has made sure the body is the section's. */
     if (in->body_field->descriptor == &credit__v1__licence__descriptor)

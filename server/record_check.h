@@ -94,14 +94,24 @@ int record_default_channel(int unit_kind);
  * catalogue does not make the unit responsible for the category), f->field and f->reason,
  * both NUL-terminated. f may be NULL when only the verdict matters. Checks in this order, the
  * first failure wins: source_record_id, category, the unit's responsibility, the body the
- * category's section takes, channel, subject, legal representative, occurred_at, then the
- * catalogue's dimensions (each value by its type, required ones present, no value outside a
- * dimension, extra values), then the body's own rules (dates not in the future, validity in
- * order, a penalty's severity and publicity window). in, unit, cv and today must not be
- * NULL. */
+ * category's section takes, channel, subject (its identifier by its kind), a representative's
+ * resident identity number, then the catalogue's dimensions, the common ones first, each in
+ * catalogue order (each value by its type; required ones, and those required_when whose
+ * conditions hold, present; values given within their bounds, allowed values and pattern; no
+ * value outside a dimension; extra values), then the body's own rules (dates not in the
+ * future, validity in order, a penalty's severity and publicity window). What a record must
+ * hold is the catalogue's: no dimension is required, bounded or restricted here that the
+ * catalogue does not say is. in, unit, cv and today must not be NULL. */
 int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,
                        const catalog_version *cv, const Credit__V1__Date *today,
                        check_failure *f);
+
+/* Checks number v given for dimension `dim` of catalogue version `version` (an industrial
+ * sample's value), named `field` in a failure: finite; whole and at most 2^53 in magnitude
+ * unless the dimension is VALUE_DECIMAL; within the dimension's minimum and maximum. Returns 0,
+ * or -1 with *f filled (INVALID_ARGUMENT; f may be NULL). */
+int record_check_number(const catalog_dim *dim, uint32_t version, const char *field, double v,
+                        check_failure *f);
 
 /* Like record_default_publicity_end, with the publicity windows of catalogue section `sec`
  * (NULL: the defaults). */

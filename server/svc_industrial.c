@@ -10,7 +10,7 @@
  *
  * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
  * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type; the period) and keeps the good ones, compactly (a `pending` of
+ * against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
  * about 64 bytes each), at most STREAM_MAX_SAMPLES of them. Nothing is written before the
  * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
  * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
@@ -38,6 +38,7 @@
 #include "credit/v1/industrial.pb-c.h"
 #include "log.h"
 #include "node.h"
+#include "record_check.h"
 #include "registry.h"
 #include "series.h"
 #include "text.h"
@@ -55,7 +56,6 @@
 #define REJECTIONS_MAX      100
 #define PERIOD_MAX_SECONDS  (31u * 86400u)
 #define FUTURE_MAX_SECONDS  86400
-#define EXACT_MAX           9007199254740992.0 /* 2^53: whole numbers up to it are exact doubles */
 #define SERIES_PAGE_DEFAULT 1000
 #define SERIES_PAGE_MAX     10000
 #define NANOS_MAX           999999999
@@ -200,27 +200,11 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
                dim->d->code, catalog_type_name(type));
         return -1;
     }
+    /* Finite, whole unless decimal, and within the metric's bounds: the catalogue's. */
     double v = in->value;
-    if (!isfinite(v)) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "value", "must be a finite number");
-        return -1;
-    }
-    if (type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL) {
-        if (v > EXACT_MAX || v < -EXACT_MAX) {
-            reject(s, index, RPC_INVALID_ARGUMENT, "value",
-                   "%s is %s: at most 2^53 in magnitude, to stay exact", dim->d->code,
-                   catalog_type_name(type));
-            return -1;
-        }
-        if (v != (double)(int64_t)v) { /* in range of int64_t: checked above */
-            reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is %s: must be a whole number",
-                   dim->d->code, catalog_type_name(type));
-            return -1;
-        }
-    }
-    if (type == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN && v < 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "value", "%s is an amount in fen: not negative",
-               dim->d->code);
+    check_failure f;
+    if (record_check_number(dim, cv->msg->version, "value", v, &f) != 0) {
+        reject(s, index, RPC_INVALID_ARGUMENT, f.field, "%s", f.reason);
         return -1;
     }
     const Google__Protobuf__Timestamp *ps = in->period_start;

@@ -94,11 +94,23 @@ int validate_resident_id(const char *s, char *why)
         snprintf(why, 128, "the birth date (characters 7 to 14) is not a real date");
         return -1;
     }
+    if (s[17] == 'x' && checks[sum % 11] == 'X') {
+        snprintf(why, 128, "the check character must be written as an upper-case X");
+        return -1;
+    }
     if (s[17] != checks[sum % 11]) {
         snprintf(why, 128, "check character does not match");
         return -1;
     }
     return 0;
+}
+
+int validate_resident_id_normalise(char *s)
+{
+    if (!s || strlen(s) != 18 || s[17] != 'x')
+        return 0;
+    s[17] = 'X';
+    return 1;
 }
 
 int validate_lower_hex(const char *s, size_t len)

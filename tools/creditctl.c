@@ -1646,10 +1646,56 @@ static const char *format_publicity(const Credit__V1__Section *s, char *buf, siz
 }
 
 /* "extra TEXT optional OPEN  name": a dimension on one line. */
+/* When a dimension is required: "yes", "no", or its conditions, "when subject.kind is
+ * LEGAL_PERSON" (each condition's values joined by "or", conditions by "and"). */
+static const char *required_text(const Credit__V1__Dimension *d, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    if (d->required || d->n_required_when == 0)
+        return d->required ? "yes" : "no";
+    buf[0] = '\0';
+    append(buf, size, &used, "when");
+    for (size_t i = 0; i < d->n_required_when; i++) {
+        const Credit__V1__Condition *c = d->required_when[i];
+
+        append(buf, size, &used, "%s %s is ", i ? " and" : "", c->field);
+        if (c->n_equals == 0)
+            append(buf, size, &used, "given");
+        for (size_t j = 0; j < c->n_equals; j++)
+            append(buf, size, &used, "%s%s", j ? " or " : "", c->equals[j]);
+    }
+    return buf;
+}
+
+/* The rules a dimension carries beyond its type and whether it is required: "at least 0, at
+ * most 100", "one of 警告 | 罚款", "matches [0-9a-f]{64}"; "" when it has none. */
+static const char *rules_text(const Credit__V1__Dimension *d, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    if (d->minimum)
+        append(buf, size, &used, "at least %.15g", d->minimum->value);
+    if (d->maximum)
+        append(buf, size, &used, "%sat most %.15g", *buf ? ", " : "", d->maximum->value);
+    for (size_t i = 0; i < d->n_allowed_values; i++)
+        append(buf, size, &used, "%s%s", i ? " | " : *buf ? ", one of " : "one of ",
+               d->allowed_values[i]);
+    if (d->pattern && *d->pattern)
+        append(buf, size, &used, "%smatches %s", *buf ? ", " : "", d->pattern);
+    return buf;
+}
+
 static const char *format_dimension(const Credit__V1__Dimension *d, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s %s %s %s  %s", field_text(d), value_type_text(d->type),
-             d->required ? "required" : "optional", tier_text(d->tier), d->name);
+    char when[256], rules[256];
+
+    rules_text(d, rules, sizeof rules);
+    snprintf(buf, size, "%s %s %s%s %s  %s%s%s", field_text(d), value_type_text(d->type),
+             d->required || d->n_required_when ? "required " : "optional",
+             d->n_required_when ? required_text(d, when, sizeof when) : "", tier_text(d->tier),
+             d->name, *rules ? "; " : "", rules);
     return buf;
 }
 
@@ -1676,6 +1722,7 @@ static const char *change_dimension(const Credit__V1__ChangeRequest *ch)
 /* A change request in full: JSON, or a two-column table for people, its id first. */
 static int print_change(const struct config *cfg, const Credit__V1__ChangeRequest *ch)
 {
+    char when[256], rules[512];
     char based[16], result[16], effective[64], filed[160], review[160], decision[160];
     const char *rows[24][2];
     size_t n = 0;
@@ -1698,7 +1745,8 @@ static int print_change(const struct config *cfg, const Credit__V1__ChangeReques
         ROW("  name", d->name);
         ROW("  field", field_text(d));
         ROW("  type", value_type_text(d->type));
-        ROW("  required", d->required ? "yes" : "no");
+        ROW("  required", required_text(d, when, sizeof when));
+        ROW("  rules", *rules_text(d, rules, sizeof rules) ? rules : "-");
         ROW("  tier", tier_text(d->tier));
         ROW("  description", dash(d->description));
     }
@@ -1821,8 +1869,32 @@ static int print_dimensions(Credit__V1__Dimension *const *dims, size_t n, size_t
     for (size_t i = 0; i < n && !bad; i++) {
         const Credit__V1__Dimension *d = dims[i];
         const char *row[] = {d->code, field_text(d), value_type_text(d->type),
-                             d->required ? "yes" : "no", tier_text(d->tier), d->name};
+                             d->required ? "yes" : d->n_required_when ? "when" : "no",
+                             tier_text(d->tier), d->name};
         bad = table_add(&t, row) != 0;
+    }
+    if ((bad = table_finish(&t, bad)) != 0)
+        return bad;
+    /* Conditions and rules below the table, one dimension a line: in a column they would
+     * widen every row. */
+    bad = table_start(&t, 2, indent, (const char *[]){"CODE", "RULES"});
+    size_t ruled = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        const Credit__V1__Dimension *d = dims[i];
+        char when[256], rules[512], both[800];
+
+        rules_text(d, rules, sizeof rules);
+        if (!d->n_required_when && !*rules)
+            continue;
+        snprintf(both, sizeof both, "%s%s%s%s", d->n_required_when ? "required " : "",
+                 d->n_required_when ? required_text(d, when, sizeof when) : "",
+                 d->n_required_when && *rules ? "; " : "", rules);
+        bad = table_add(&t, (const char *[]){d->code, both}) != 0;
+        ruled++;
+    }
+    if (!bad && ruled == 0) {
+        table_cleanup(&t);
+        return 0;
     }
     return table_finish(&t, bad);
 }
@@ -1926,6 +1998,7 @@ enum {
     ATTR_PUBLICITY = 1u << 7,
     ATTR_BODY = 1u << 8,
     ATTR_INPUT = 1u << 9,
+    ATTR_RULES = 1u << 10,
 };
 
 struct differ {
@@ -1988,12 +2061,19 @@ static int eq_window(const void *x, const void *y)
 
 static unsigned dimension_changes(const Credit__V1__Dimension *a, const Credit__V1__Dimension *b)
 {
+    char wa_buf[256], wb_buf[256], ra[512], rb[512];
+    const char *wa = required_text(a, wa_buf, sizeof wa_buf);
+    const char *wb = required_text(b, wb_buf, sizeof wb_buf);
+
+    rules_text(a, ra, sizeof ra);
+    rules_text(b, rb, sizeof rb);
     return (same_str(a->name, b->name) ? 0 : ATTR_NAME) |
            (same_str(a->field, b->field) ? 0 : ATTR_FIELD) |
            (a->type == b->type ? 0 : ATTR_TYPE) |
-           (!a->required == !b->required ? 0 : ATTR_REQUIRED) |
+           (same_str(wa, wb) ? 0 : ATTR_REQUIRED) |
            (a->tier == b->tier ? 0 : ATTR_TIER) |
-           (same_str(a->description, b->description) ? 0 : ATTR_DESCRIPTION);
+           (same_str(a->description, b->description) ? 0 : ATTR_DESCRIPTION) |
+           (same_str(ra, rb) ? 0 : ATTR_RULES);
 }
 
 static unsigned section_changes(const Credit__V1__Section *a, const Credit__V1__Section *b)
@@ -2093,7 +2173,7 @@ static void emit_dimension(struct differ *df, char op, const struct place *at,
                            const Credit__V1__Dimension *a, const Credit__V1__Dimension *b,
                            unsigned changed)
 {
-    char text[512];
+    char text[1024], wa[256], wb[256], ra[512], rb[512];
     int first = 1;
 
     diff_begin(df, op, "dimension", at);
@@ -2106,7 +2186,11 @@ static void emit_dimension(struct differ *df, char op, const struct place *at,
     if (changed & ATTR_TYPE)
         diff_attr(df, &first, "type", value_type_text(a->type), value_type_text(b->type));
     if (changed & ATTR_REQUIRED)
-        diff_attr(df, &first, "required", a->required ? "yes" : "no", b->required ? "yes" : "no");
+        diff_attr(df, &first, "required", required_text(a, wa, sizeof wa),
+                  required_text(b, wb, sizeof wb));
+    if (changed & ATTR_RULES)
+        diff_text_attr(df, &first, "rules", rules_text(a, ra, sizeof ra),
+                       rules_text(b, rb, sizeof rb));
     if (changed & ATTR_TIER)
         diff_attr(df, &first, "tier", tier_text(a->tier), tier_text(b->tier));
     if (changed & ATTR_DESCRIPTION)

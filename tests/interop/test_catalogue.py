@@ -156,6 +156,15 @@ class Unit(harness.Stubs):
         return self.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT).record
 
 
+def common_of(version, code, catalogue=R.CATALOGUE_PUBLIC):
+    for cat in version.catalogues:
+        if cat.catalogue == catalogue:
+            for d in cat.common:
+                if d.code == code:
+                    return d
+    raise AssertionError("version %d has no common dimension %s" % (version.version, code))
+
+
 def section_of(version, code, catalogue=R.CATALOGUE_PUBLIC):
     for cat in version.catalogues:
         if cat.catalogue == catalogue:
@@ -318,6 +327,42 @@ class ReadingTests(SharedNodeCase):
 
 # --- 2. The workflow and its permissions ------------------------------------------------------
 
+    def test_the_served_catalogue_states_the_rules_the_checker_enforces(self):
+        with self.unit("bank-a") as u:
+            v = u.version(0)
+        for cat in (R.CATALOGUE_PUBLIC, R.CATALOGUE_SERVICE_UNIT, R.CATALOGUE_ASSOCIATION,
+                    R.CATALOGUE_VOLUNTARY):
+            with self.subTest(catalogue=R.Catalogue.Name(cat)):
+                rep = common_of(v, "legal_representative", cat)
+                self.assertFalse(rep.required, rep)
+                self.assertEqual([(c.field, list(c.equals)) for c in rep.required_when],
+                                 [("subject.kind", ["LEGAL_PERSON"])], rep)
+                id_type = common_of(v, "legal_representative_id_type", cat)
+                self.assertEqual([(c.field, list(c.equals)) for c in id_type.required_when],
+                                 [("subject.legal_representative_id_number", [])], id_type)
+                occurred = common_of(v, "occurred_at", cat)
+                self.assertEqual((occurred.field, occurred.type, occurred.required),
+                                 ("occurred_at", C.VALUE_TIMESTAMP, True), occurred)
+        fine = section_of(v, "PENALTY").dimensions
+        fine = [d for d in fine if d.code == "fine_amount_fen"][0]
+        self.assertTrue(fine.HasField("minimum") and fine.minimum.value == 0, fine)
+        self.assertFalse(fine.HasField("maximum"), fine)
+        kwh = [d for d in section_of(v, "ENERGY_USE", R.CATALOGUE_INDUSTRIAL).dimensions
+               if d.code == "electricity_kwh"][0]
+        self.assertTrue(kwh.HasField("minimum") and kwh.minimum.value == 0, kwh)
+
+    def test_a_legal_person_without_representative_is_refused_as_the_catalogue_says(self):
+        rec = penalty_input(fresh_src("no-rep"))
+        rec.subject.legal_representative = ""
+        with self.unit("market") as m:
+            self.assertRejected(m.push(rec), "subject.legal_representative",
+                                "required when subject.kind is LEGAL_PERSON",
+                                "catalogue version 1")
+        rec.subject.kind = R.INDIVIDUAL_BUSINESS
+        with self.unit("market") as m:
+            self.assertCreated(m.push(rec))
+
+
 class WorkflowTests(SharedNodeCase):
     """Nothing here approves a change: the node stays at version 1."""
 
@@ -394,6 +439,32 @@ class WorkflowTests(SharedNodeCase):
             self.assertRpcFails(SC.INVALID_ARGUMENT, t.cat.ProposeChange,
                                 add_change(dimension(code, field="penalty.no_such_field")),
                                 contains=("field", "no_such_field", "PENALTY", code))
+
+    def test_propose_with_a_bad_rule_is_invalid_argument_naming_the_dimension(self):
+        with self.unit("office") as o:
+            doc = o.dimension_of("decision_document_number")
+            fine = o.dimension_of("fine_amount_fen")
+        bad_pattern = C.Dimension()
+        bad_pattern.CopyFrom(doc)
+        bad_pattern.pattern = "[A-Z"
+        unknown_field = C.Dimension()
+        unknown_field.CopyFrom(doc)
+        unknown_field.required = False
+        unknown_field.required_when.add(field="subject.no_such_field")
+        text_bound = C.Dimension()
+        text_bound.CopyFrom(doc)
+        text_bound.maximum.value = 10
+        fraction = C.Dimension()
+        fraction.CopyFrom(fine)
+        fraction.maximum.value = 0.5
+        with self.unit("tax") as t:
+            for dim, words in ((bad_pattern, ("decision_document_number", "pattern")),
+                               (unknown_field, ("decision_document_number", "no_such_field")),
+                               (text_bound, ("decision_document_number", "for numbers")),
+                               (fraction, ("fine_amount_fen", "whole number"))):
+                with self.subTest(words=words):
+                    self.assertRpcFails(SC.INVALID_ARGUMENT, t.cat.ProposeChange,
+                                        change_change(dim), contains=words)
 
     def test_review_by_a_department_is_permission_denied_naming_office(self):
         with self.unit("tax") as t:
@@ -604,6 +675,33 @@ class RemovedDimensionTest(OwnNodeCase):
                     timeout=CALL_TIMEOUT).records
                 self.assertEqual({r.meta.record_id for r in listed}, {old_id, new_id})
                 self.assertEqual({r.penalty.remarks for r in listed}, {""})
+
+
+class BoundChangeTest(OwnNodeCase):
+
+    def test_an_approved_maximum_rejects_larger_values_naming_the_version_until_cleared(self):
+        with self.unit("market") as m:
+            self.assertCreated(m.push(penalty_input(fresh_src("max-before"), fine=1000001)))
+        with self.unit("office") as o:
+            dim = o.dimension_of("fine_amount_fen")
+        dim.maximum.value = 1000000
+        self.assertEqual(self.approve(change_change(dim)).resulting_version, 2)
+        with self.unit("office") as o:
+            shown = o.dimension_of("fine_amount_fen")
+            self.assertEqual((shown.minimum.value, shown.maximum.value), (0, 1000000))
+        with self.unit("market") as m:
+            self.assertRejected(m.push(penalty_input(fresh_src("max-above"), fine=1000001)),
+                                "penalty.fine_amount_fen",
+                                "1000001 is above the maximum 1000000", "catalogue version 2")
+            self.assertRejected(m.push(penalty_input(fresh_src("max-neg"), fine=-1)),
+                                "penalty.fine_amount_fen", "below the minimum 0",
+                                "catalogue version 2")
+            self.assertCreated(m.push(penalty_input(fresh_src("max-at"), fine=1000000)))
+        # A change clears it as it set it.
+        dim.ClearField("maximum")
+        self.assertEqual(self.approve(change_change(dim)).resulting_version, 3)
+        with self.unit("market") as m:
+            self.assertCreated(m.push(penalty_input(fresh_src("max-after"), fine=1000001)))
 
 
 # --- 5. A tier change taking effect at its time -----------------------------------------------

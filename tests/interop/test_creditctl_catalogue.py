@@ -168,6 +168,17 @@ class CatalogueReadingTest(_CatalogueCase):
         self.assertRegex(text, r"(?m)^    decision_document_number +"
                                r"penalty\.decision_document_number +TEXT +yes +OPEN +\S")
         self.assertNotIn(NEW_CODE, out)
+        # Conditions and rules: REQUIRED "when", then a line per dimension below the table.
+        self.assertRegex(text, r"(?m)^    CODE +RULES$")
+        self.assertRegex(text, r"(?m)^    fine_amount_fen +at least 0$")
+        self.assertRegex(out, r"(?m)^    legal_representative +subject\.legal_representative +"
+                              r"TEXT +when +OPEN +\S")
+        self.assertRegex(out, r"(?m)^    legal_representative +required when subject\.kind is "
+                              r"LEGAL_PERSON$")
+        self.assertRegex(out, r"(?m)^    legal_representative_id_type +required when "
+                              r"subject\.legal_representative_id_number is given$")
+        self.assertRegex(out, r"(?m)^    utilisation_pct +at least 0, at most 100$")
+        self.assertRegex(out, r"(?m)^    evidence_digest +matches \[0-9a-f\]\{64\}$")
         # Version 1 asked for by number is the same text.
         out1, _ = self.run_ok(["catalogue", "show", "1"])
         self.assertEqual(out1, out)

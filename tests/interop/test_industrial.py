@@ -206,7 +206,13 @@ class PushTest(IndustrialCase):
             (sample(uscc, "SALES", "orders", value=2.0 ** 53 + 2), SC.INVALID_ARGUMENT, "value",
              ("2^53",)),
             (sample(uscc, "SALES", "sales_amount_fen", value=-100), SC.INVALID_ARGUMENT,
-             "value", ("negative",)),
+             "value", ("below the minimum 0", "catalogue version")),
+            # The catalogue's bounds: readings are not negative, shares are 0 to 100.
+            (sample(uscc, value=-0.5), SC.INVALID_ARGUMENT, "value",
+             ("-0.5 is below the minimum 0 of dimension electricity_kwh",
+              "catalogue version")),
+            (sample(uscc, "EQUIPMENT_RUNTIME", "utilisation_pct", value=100.5),
+             SC.INVALID_ARGUMENT, "value", ("above the maximum 100",)),
             (sample(uscc, "SALES", "sales_amount_fen", value=100.5), SC.INVALID_ARGUMENT,
              "value", ("whole",)),
             (sample(uscc, t=None), SC.INVALID_ARGUMENT, "period_start", ("required",)),
@@ -221,7 +227,7 @@ class PushTest(IndustrialCase):
         cases.append((with_nanos, SC.INVALID_ARGUMENT, "period_start", ("whole second",)))
         good = [
             sample(uscc, t=BASE, value=12.25),                         # a decimal
-            sample(uscc, "SALES", "orders", t=BASE, value=-3),         # a whole integer
+            sample(uscc, "SALES", "orders", t=BASE, value=3),          # a whole integer
             sample(uscc, "SALES", "sales_amount_fen", t=BASE, value=0),  # an amount of 0
             sample(uscc, "SALES", "sales_amount_fen", t=BASE + HOUR, value=2.0 ** 53),
             sample(uscc, t=0, value=1),                                # the epoch itself
@@ -237,7 +243,7 @@ class PushTest(IndustrialCase):
             self.assertRejection(s.rejections[i], i, code, field, *words)
         # What was accepted reads back as pushed.
         pts = self.calls("office").series(uscc, "SALES", "orders", frm=BASE, to=BASE + 1).points
-        self.assertEqual([(p.period_start.seconds, p.value) for p in pts], [(BASE, -3.0)])
+        self.assertEqual([(p.period_start.seconds, p.value) for p in pts], [(BASE, 3.0)])
         pts = self.calls("office").series(uscc, frm=0, to=BASE + DAY).points
         self.assertEqual([(p.period_start.seconds, p.period_seconds, p.value) for p in pts],
                          [(0, HOUR, 1.0), (BASE, HOUR, 12.25), (BASE + HOUR, 31 * DAY, 1.0),
@@ -675,7 +681,7 @@ def changed_catalogue():
         text = f.read()
     text, n1 = re.subn(r'(code: "PARTNERS"\n\s+name: [^\n]*\n\s+)responsible_kinds: '
                        r'INDUSTRIAL_PLATFORM', r"\1responsible_kinds: DEPARTMENT", text)
-    text, n2 = re.subn(r'(code: "electricity_kwh"\n(?:[^\n]*\n){2}\s+)tier: TIER_AUTHORIZED',
+    text, n2 = re.subn(r'(code: "electricity_kwh"\n(?:[^\n]*\n){2,3}\s+)tier: TIER_AUTHORIZED',
                        r"\1tier: TIER_OPEN", text)
     text, n3 = re.subn(r'(code: "ENERGY_USE"\n\s+name: [^\n]*\n\s+responsible_kinds: '
                        r'INDUSTRIAL_PLATFORM\n)',

@@ -543,6 +543,29 @@ class TierTests(SharedNodeCase):
         self.assertEqual(gov_recs[0].meta.subject.identifier, pid)
         self.assertEqual(gov_one.record.meta.subject.identifier, pid)
 
+    def test_a_resident_id_with_a_lower_case_x_is_the_subject_of_its_upper_case_form(self):
+        # GB 11643 writes the check character X; a source writing x means the same person.
+        upper = next(i for i in (harness.make_resident_id("50012019870514%03d" % n)
+                                 for n in range(1000)) if i.endswith("X"))
+        lower = upper[:-1] + "x"
+        with self.calls("market") as c:
+            first = c.push(penalty_input(fresh_src("x-lower"), person_subject(lower)))
+            second = c.push(penalty_input(fresh_src("x-upper"), person_subject(upper)))
+        ids = [r.results[0].record_id for r in (first, second)]
+        for r in (first, second):
+            self.assertEqual(R.PushOutcome.Name(r.results[0].outcome), "CREATED", r)
+        with self.calls("tax") as g:
+            for asked in (lower, upper):
+                with self.subTest(asked=asked):
+                    recs = g.list_all("gov", person_ref(asked))
+                    self.assertEqual(sorted(r.meta.record_id for r in recs), sorted(ids))
+                    self.assertEqual({r.meta.subject.identifier for r in recs}, {upper},
+                                     "the number is stored in upper case")
+        with self.calls("bank-a") as b:
+            self.assertEqual(sorted(r.meta.record_id for r in b.list_all("open",
+                                                                         person_ref(lower))),
+                             sorted(ids))
+
     def test_government_tier_is_permission_denied_to_finance_and_portal_open_tier_is_not(self):
         uscc = fresh_uscc()
         with self.calls("market") as c:

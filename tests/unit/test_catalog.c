@@ -322,6 +322,256 @@ static void test_unknown_input_message_is_refused(void **state)
     EXPECT_REFUSED(v, "catalogue PUBLIC", "\"credit.v1.NoSuchInput\" is not a message");
 }
 
+
+/* --- Bad rules on a dimension ----------------------------------------------------------------- */
+
+/* A Bound owned by the message it is put into (free_unpacked frees it). */
+static Credit__V1__Bound *bound(double value)
+{
+    Credit__V1__Bound *b = malloc(sizeof *b);
+
+    assert_non_null(b);
+    credit__v1__bound__init(b);
+    b->value = value;
+    return b;
+}
+
+/* Appends a condition on `field` with up to two values (NULL: fewer) to d->required_when. */
+static void add_condition(Credit__V1__Dimension *d, const char *field, const char *eq1,
+                          const char *eq2)
+{
+    Credit__V1__Condition *c = malloc(sizeof *c);
+    Credit__V1__Condition **grown =
+        realloc(d->required_when, (d->n_required_when + 1) * sizeof *grown);
+
+    assert_non_null(c);
+    assert_non_null(grown);
+    credit__v1__condition__init(c);
+    c->field = strdup(field);
+    c->equals = calloc(2, sizeof *c->equals);
+    assert_non_null(c->field);
+    assert_non_null(c->equals);
+    if (eq1)
+        c->equals[c->n_equals++] = strdup(eq1);
+    if (eq2)
+        c->equals[c->n_equals++] = strdup(eq2);
+    d->required_when = grown;
+    d->required_when[d->n_required_when++] = c;
+}
+
+static void add_allowed(Credit__V1__Dimension *d, const char *value)
+{
+    char **grown = realloc(d->allowed_values, (d->n_allowed_values + 1) * sizeof *grown);
+
+    assert_non_null(grown);
+    d->allowed_values = grown;
+    d->allowed_values[d->n_allowed_values] = strdup(value);
+    assert_non_null(d->allowed_values[d->n_allowed_values]);
+    d->n_allowed_values++;
+}
+
+static void test_seed_makes_the_representative_required_for_legal_persons(void **state)
+{
+    const catalog_section *s = catalog_public_section(tu_catalogue(),
+                                                      CREDIT__V1__CATEGORY__CATEGORY_PENALTY);
+    const catalog_dim *rep = catalog_dim_by_code(s, "legal_representative");
+    const catalog_dim *type = catalog_dim_by_code(s, "legal_representative_id_type");
+
+    (void)state;
+    assert_non_null(rep);
+    assert_false(rep->d->required);
+    assert_int_equal(rep->d->n_required_when, 1);
+    assert_string_equal(rep->when[0]->d->code, "subject_kind");
+    assert_string_equal(rep->d->required_when[0]->equals[0], "LEGAL_PERSON");
+    assert_non_null(type);
+    assert_string_equal(type->when[0]->d->code, "legal_representative_id_number");
+    assert_int_equal(type->d->required_when[0]->n_equals, 0);
+    assert_true(catalog_dim_by_code(s, "occurred_at")->d->required);
+    assert_true(catalog_dim_by_code(s, "fine_amount_fen")->d->minimum != NULL);
+}
+
+static void test_bound_on_text_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "PENALTY", "authority")->maximum = bound(10);
+    EXPECT_REFUSED(v, "section PENALTY", "dimension authority", "are for numbers",
+                   "not VALUE_TEXT");
+}
+
+static void test_fraction_bound_on_an_amount_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    dim_of(v, "PENALTY", "fine_amount_fen")->maximum = bound(0.5);
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "maximum 0.5 must be a whole number");
+}
+
+static void test_minimum_above_maximum_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Dimension *d = dim_of(v, "PENALTY", "fine_amount_fen");
+
+    (void)state;
+    d->maximum = bound(-1);
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "minimum 0 is above maximum -1");
+}
+
+static void test_condition_naming_an_unknown_field_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.no_such_field", NULL, NULL);
+    EXPECT_REFUSED(v, "section PENALTY", "dimension remarks",
+                   "\"subject.no_such_field\" is not the field of a typed dimension");
+}
+
+static void test_condition_on_a_section_field_in_the_common_dimensions_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__CatalogueDefinition *d = def_of(v, PUBLIC);
+    size_t i = 0;
+
+    (void)state;
+    while (i < d->n_common && strcmp(d->common[i]->code, "tax_number") != 0)
+        i++;
+    assert_true(i < d->n_common);
+    add_condition(d->common[i], "penalty.content", NULL, NULL);
+    EXPECT_REFUSED(v, "common dimensions", "dimension tax_number", "the common ones");
+}
+
+static void test_condition_with_a_value_the_enum_lacks_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "LEGAL_PERSON", "ROBOT");
+    EXPECT_REFUSED(v, "dimension remarks", "\"ROBOT\" is not a value of credit.v1.SubjectKind");
+}
+
+static void test_condition_comparing_a_date_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "remarks"), "penalty.valid_until", "2026-01-01", NULL);
+    EXPECT_REFUSED(v, "dimension remarks", "VALUE_DATE", "only test for being given");
+}
+
+static void test_condition_on_the_dimension_itself_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "remarks"), "penalty.remarks", NULL, NULL);
+    EXPECT_REFUSED(v, "dimension remarks", "cannot depend on itself");
+}
+
+static void test_required_with_conditions_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "content"), "subject.kind", "LEGAL_PERSON", NULL);
+    EXPECT_REFUSED(v, "dimension content", "required and required_when exclude each other");
+}
+
+static void test_conditionally_required_number_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_condition(dim_of(v, "PENALTY", "fine_amount_fen"), "subject.kind", "LEGAL_PERSON",
+                  NULL);
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot be required, with conditions");
+}
+
+static void test_bad_pattern_is_refused_naming_the_dimension(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&dim_of(v, "PENALTY", "decision_document_number")->pattern, "[A-Z");
+    EXPECT_REFUSED(v, "section PENALTY", "dimension decision_document_number",
+                   "pattern \"[A-Z\" is not a POSIX extended regular expression");
+}
+
+static void test_pattern_with_a_back_reference_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&dim_of(v, "PENALTY", "decision_document_number")->pattern, "(a+)\\1");
+    EXPECT_REFUSED(v, "dimension decision_document_number", "back-references");
+}
+
+static void test_pattern_on_a_date_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    set(&dim_of(v, "PENALTY", "valid_until")->pattern, "[0-9]+");
+    EXPECT_REFUSED(v, "dimension valid_until", "a pattern is for VALUE_TEXT");
+}
+
+static void test_allowed_values_on_a_uscc_are_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_allowed(dim_of(v, "PENALTY", "authority_uscc"), "91230500MA1B3N1N2M");
+    EXPECT_REFUSED(v, "dimension authority_uscc", "allowed_values are for VALUE_TEXT and "
+                   "VALUE_ENUM, not VALUE_USCC");
+}
+
+static void test_allowed_value_the_enum_lacks_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_allowed(dim_of(v, "PENALTY", "severity"), "GENERAL");
+    add_allowed(dim_of(v, "PENALTY", "severity"), "CATASTROPHIC");
+    EXPECT_REFUSED(v, "dimension severity",
+                   "\"CATASTROPHIC\" is not a value of credit.v1.Severity");
+}
+
+static void test_timestamp_in_the_extra_map_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Dimension *d = dim_of(v, "PENALTY", "remarks");
+
+    (void)state;
+    set(&d->field, "");
+    d->type = CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP;
+    EXPECT_REFUSED(v, "dimension remarks", "VALUE_TIMESTAMP needs a typed field");
+}
+
+static void test_rules_that_fit_compile(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    Credit__V1__Dimension *d = dim_of(v, "PENALTY", "decision_document_number");
+    catalog_version *cv = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+
+    (void)state;
+    set(&d->pattern, "[A-Z0-9-]{1,40}");
+    add_allowed(dim_of(v, "PENALTY", "penalty_category"), "罚款");
+    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "LEGAL_PERSON",
+                  "INDIVIDUAL_BUSINESS");
+    add_condition(dim_of(v, "PENALTY", "remarks"), "penalty.fine_amount_fen", NULL, NULL);
+    dim_of(v, "PENALTY", "fine_amount_fen")->maximum = bound(100000000);
+    if (catalog_compile(v, demo_unit, NULL, &cv, err) != 0)
+        fail_msg("%s", err);
+    assert_non_null(
+        catalog_dim_by_code(catalog_public_section(cv, CREDIT__V1__CATEGORY__CATEGORY_PENALTY),
+                            "decision_document_number")
+            ->re);
+    catalog_version_destroy(cv);
+}
+
 /* --- Changes ------------------------------------------------------------------------------- */
 
 static int apply(int kind, const char *section, const char *code, Credit__V1__Dimension *d,
@@ -571,6 +821,24 @@ int main(void)
         cmocka_unit_test(test_enum_dimension_without_a_field_is_refused),
         cmocka_unit_test(test_field_outside_the_sections_body_is_refused),
         cmocka_unit_test(test_unknown_input_message_is_refused),
+        cmocka_unit_test(test_seed_makes_the_representative_required_for_legal_persons),
+        cmocka_unit_test(test_bound_on_text_is_refused),
+        cmocka_unit_test(test_fraction_bound_on_an_amount_is_refused),
+        cmocka_unit_test(test_minimum_above_maximum_is_refused),
+        cmocka_unit_test(test_condition_naming_an_unknown_field_is_refused),
+        cmocka_unit_test(test_condition_on_a_section_field_in_the_common_dimensions_is_refused),
+        cmocka_unit_test(test_condition_with_a_value_the_enum_lacks_is_refused),
+        cmocka_unit_test(test_condition_comparing_a_date_is_refused),
+        cmocka_unit_test(test_condition_on_the_dimension_itself_is_refused),
+        cmocka_unit_test(test_required_with_conditions_is_refused),
+        cmocka_unit_test(test_conditionally_required_number_is_refused),
+        cmocka_unit_test(test_bad_pattern_is_refused_naming_the_dimension),
+        cmocka_unit_test(test_pattern_with_a_back_reference_is_refused),
+        cmocka_unit_test(test_pattern_on_a_date_is_refused),
+        cmocka_unit_test(test_allowed_values_on_a_uscc_are_refused),
+        cmocka_unit_test(test_allowed_value_the_enum_lacks_is_refused),
+        cmocka_unit_test(test_timestamp_in_the_extra_map_is_refused),
+        cmocka_unit_test(test_rules_that_fit_compile),
         cmocka_unit_test(test_changes_that_do_not_apply_get_their_codes),
         cmocka_unit_test(test_common_dimensions_change_with_an_empty_section),
         cmocka_unit_test_setup_teardown(test_bad_seed_text_is_refused_with_its_line, setup,

@@ -622,9 +622,173 @@ static void test_legal_person_without_representative_is_rejected(void **state)
     (void)state;
     make_licence(&fx);
     fx.subject.legal_representative = (char *)"";
-    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative", "required");
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative",
+                  "is required when subject.kind is LEGAL_PERSON (catalogue version 1)");
     fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
     EXPECT_PASS(&fx);
+}
+
+/* Runs `fx` against the seed with common or PENALTY dimension `code` changed by `edit`. */
+static void with_changed_dimension(const char *section, const char *code,
+                                   void (*edit)(Credit__V1__Dimension *), catalog_version **out)
+{
+    Credit__V1__Dimension d;
+
+    tu_public_dimension("PENALTY", code, &d);
+    edit(&d);
+    *out = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+                                CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, section, code, &d);
+    current_cv = *out;
+}
+
+static void drop_conditions(Credit__V1__Dimension *d)
+{
+    d->n_required_when = 0;
+    d->required_when = NULL;
+}
+
+static void test_representative_is_required_only_as_the_catalogue_says(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.subject.legal_representative = (char *)"";
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative", "LEGAL_PERSON");
+    with_changed_dimension("", "legal_representative", drop_conditions, &v2);
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_representative_number_needs_its_type_as_the_catalogue_says(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
+                  "required when subject.legal_representative_id_number is given");
+    fx.subject.legal_representative_id_number = (char *)"";
+    EXPECT_PASS(&fx);
+    fx.subject.legal_representative_id_number = (char *)"E12345678";
+    with_changed_dimension("", "legal_representative_id_type", drop_conditions, &v2);
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void make_optional(Credit__V1__Dimension *d)
+{
+    d->required = 0;
+}
+
+static void test_occurred_at_is_required_as_the_catalogue_says(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.occurred_at = NULL;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "is required (catalogue version 1)");
+    with_changed_dimension("", "occurred_at", make_optional, &v2);
+    EXPECT_PASS(&fx);
+    fx.in.occurred_at = &fx.occurred;
+    fx.occurred.seconds = 1750089600; /* 2025-06-17T00:00:00+08:00: still checked when given */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "after today");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static Credit__V1__Bound fine_max = CREDIT__V1__BOUND__INIT;
+
+static void cap_fine(Credit__V1__Dimension *d)
+{
+    fine_max.value = 100000;
+    d->maximum = &fine_max;
+}
+
+static void test_a_maximum_is_enforced_naming_the_version(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.fine_amount_fen = 100001;
+    EXPECT_PASS(&fx);
+    with_changed_dimension("PENALTY", "fine_amount_fen", cap_fine, &v2);
+    EXPECT_REJECT(&fx, INVALID, "penalty.fine_amount_fen",
+                  "100001 is above the maximum 100000 of dimension fine_amount_fen "
+                  "(catalogue version 2)");
+    fx.penalty.fine_amount_fen = 100000;
+    EXPECT_PASS(&fx);
+    fx.penalty.fine_amount_fen = -1; /* the seed's minimum stays */
+    EXPECT_REJECT(&fx, INVALID, "penalty.fine_amount_fen", "below the minimum 0");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static char *categories[] = {(char *)"警告", (char *)"罚款", (char *)"警告；罚款"};
+static char *severities[] = {(char *)"GENERAL", (char *)"SERIOUS"};
+
+static void list_categories(Credit__V1__Dimension *d)
+{
+    d->allowed_values = categories;
+    d->n_allowed_values = 3;
+}
+
+static void list_severities(Credit__V1__Dimension *d)
+{
+    d->allowed_values = severities;
+    d->n_allowed_values = 2;
+}
+
+static void pattern_number(Credit__V1__Dimension *d)
+{
+    d->pattern = (char *)"[A-Z]{2}-[0-9]{4}-[0-9]+";
+}
+
+static void test_allowed_values_and_patterns_are_enforced_naming_the_version(void **state)
+{
+    struct fixture fx;
+    catalog_version *v2;
+
+    (void)state;
+    make_penalty(&fx);
+    with_changed_dimension("PENALTY", "penalty_category", list_categories, &v2);
+    EXPECT_PASS(&fx);
+    fx.penalty.penalty_category = (char *)"没收";
+    EXPECT_REJECT(&fx, INVALID, "penalty.penalty_category", "is not one of the 3 values");
+    EXPECT_REJECT(&fx, INVALID, "penalty.penalty_category", "(catalogue version 2)");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+
+    make_penalty(&fx);
+    with_changed_dimension("PENALTY", "severity", list_severities, &v2);
+    EXPECT_PASS(&fx);
+    fx.penalty.severity = CREDIT__V1__SEVERITY__MINOR;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "GENERAL, SERIOUS");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+
+    make_penalty(&fx);
+    with_changed_dimension("PENALTY", "decision_document_number", pattern_number, &v2);
+    EXPECT_REJECT(&fx, INVALID, "penalty.decision_document_number",
+                  "does not match the pattern [A-Z]{2}-[0-9]{4}-[0-9]+ of dimension "
+                  "decision_document_number (catalogue version 2)");
+    fx.penalty.decision_document_number = (char *)"SS-2024-7";
+    EXPECT_PASS(&fx);
+    fx.penalty.decision_document_number = (char *)"xSS-2024-7"; /* anchored at both ends */
+    EXPECT_REJECT(&fx, INVALID, "penalty.decision_document_number", "pattern");
+    fx.penalty.decision_document_number = (char *)"SS-2024-7\n";
+    EXPECT_REJECT(&fx, INVALID, "penalty.decision_document_number", "control character");
+    current_cv = NULL;
+    catalog_version_destroy(v2);
 }
 
 static void test_representative_number_needs_a_type_and_a_valid_resident_id(void **state)
@@ -805,10 +969,10 @@ static void test_negative_fine_is_rejected(void **state)
     (void)state;
     make_penalty(&fx);
     fx.penalty.fine_amount_fen = -1;
-    EXPECT_REJECT(&fx, INVALID, "penalty.fine_amount_fen", "negative");
+    EXPECT_REJECT(&fx, INVALID, "penalty.fine_amount_fen", "below the minimum 0");
     make_penalty(&fx);
     fx.penalty.confiscated_amount_fen = INT64_MIN;
-    EXPECT_REJECT(&fx, INVALID, "penalty.confiscated_amount_fen", "negative");
+    EXPECT_REJECT(&fx, INVALID, "penalty.confiscated_amount_fen", "below the minimum 0");
     fx.penalty.confiscated_amount_fen = INT64_MAX;
     EXPECT_PASS(&fx);
 }
@@ -1336,6 +1500,78 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     catalog_version_destroy(v2);
 }
 
+static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
+{
+    struct fixture fx;
+    Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
+    Credit__V1__Condition legal = CREDIT__V1__CONDITION__INIT;
+    Credit__V1__Condition *when[1] = {&legal};
+    char *kinds[1] = {(char *)"LEGAL_PERSON"};
+    Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
+    Credit__V1__PublicRecordInput__ExtraEntry *es[1] = {&e};
+    catalog_version *v2;
+
+    (void)state;
+    legal.field = (char *)"subject.kind";
+    legal.equals = kinds;
+    legal.n_equals = 1;
+    d.code = (char *)"credit_code_of_branch";
+    d.name = (char *)"分支机构代码 branch code";
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TEXT;
+    d.tier = CREDIT__V1__TIER__TIER_OPEN;
+    d.required_when = when;
+    d.n_required_when = 1;
+    d.pattern = (char *)"BR-[0-9]{3}";
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+    current_cv = v2;
+    make_penalty(&fx);
+    EXPECT_REJECT(&fx, INVALID, "extra.credit_code_of_branch",
+                  "is required when subject.kind is LEGAL_PERSON (catalogue version 2)");
+    val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_TEXT;
+    val.text = (char *)"BR-12";
+    e.key = (char *)"credit_code_of_branch";
+    e.value = &val;
+    fx.in.extra = es;
+    fx.in.n_extra = 1;
+    EXPECT_REJECT(&fx, INVALID, "extra.credit_code_of_branch", "does not match the pattern");
+    val.text = (char *)"BR-123";
+    EXPECT_PASS(&fx);
+    fx.in.n_extra = 0;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    EXPECT_PASS(&fx);
+    current_cv = NULL;
+    catalog_version_destroy(v2);
+}
+
+static void test_a_sample_value_keeps_its_metrics_type_and_bounds(void **state)
+{
+    const catalog_section *energy = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, "ENERGY_USE");
+    const catalog_section *sales = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, "SALES");
+    const catalog_dim *kwh = catalog_dim_by_code(energy, "electricity_kwh");
+    const catalog_dim *orders = catalog_dim_by_code(sales, "orders");
+    check_failure f;
+
+    (void)state;
+    assert_int_equal(record_check_number(kwh, 1, "value", 0, &f), 0);
+    assert_int_equal(record_check_number(kwh, 1, "value", 12.25, &f), 0);
+    assert_int_equal(record_check_number(kwh, 1, "value", -0.5, &f), -1);
+    assert_string_equal(f.field, "value");
+    assert_non_null(strstr(f.reason, "-0.5 is below the minimum 0 of dimension electricity_kwh "
+                                     "(catalogue version 1)"));
+    assert_int_equal(record_check_number(kwh, 1, "value", NAN, &f), -1);
+    assert_non_null(strstr(f.reason, "finite"));
+    assert_int_equal(record_check_number(orders, 1, "value", 3, NULL), 0);
+    assert_int_equal(record_check_number(orders, 1, "value", 1.5, &f), -1);
+    assert_non_null(strstr(f.reason, "whole"));
+    assert_int_equal(record_check_number(orders, 1, "value", 9007199254740994.0, &f), -1);
+    assert_int_equal(record_check_number(orders, 1, "value", -3, &f), -1);
+    assert_non_null(strstr(f.reason, "below the minimum 0"));
+}
+
 static void test_an_extra_decimal_must_be_finite(void **state)
 {
     struct fixture fx;
@@ -1537,7 +1773,8 @@ static void test_voluntary_claim_needs_verifiable_evidence(void **state)
     e.issuer = (char *)"区红十字会";
     EXPECT_ANY(&in.base, VO, &self, INVALID, "claim.evidence.document_digest", "required");
     e.document_digest = (char *)"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
-    EXPECT_ANY(&in.base, VO, &self, INVALID, "claim.evidence.document_digest", "lower-case hex");
+    EXPECT_ANY(&in.base, VO, &self, INVALID, "claim.evidence.document_digest",
+               "does not match the pattern [0-9a-f]{64}");
     e.document_digest = (char *)digest;
     EXPECT_ANY_PASS(&in.base, VO, &self);
     /* A subject's channel is self-declaration, and the portal's too. */
@@ -1613,6 +1850,11 @@ int main(void)
         cmocka_unit_test(test_penalty_without_required_fields_is_rejected),
         cmocka_unit_test(test_penalty_without_severity_is_rejected),
         cmocka_unit_test(test_negative_fine_is_rejected),
+        cmocka_unit_test(test_representative_is_required_only_as_the_catalogue_says),
+        cmocka_unit_test(test_representative_number_needs_its_type_as_the_catalogue_says),
+        cmocka_unit_test(test_occurred_at_is_required_as_the_catalogue_says),
+        cmocka_unit_test(test_a_maximum_is_enforced_naming_the_version),
+        cmocka_unit_test(test_allowed_values_and_patterns_are_enforced_naming_the_version),
         cmocka_unit_test(test_penalty_valid_until_before_decision_is_rejected),
         cmocka_unit_test(test_publicity_end_outside_the_severity_window_is_rejected),
         cmocka_unit_test(test_publicity_window_follows_the_month_end),
@@ -1631,6 +1873,8 @@ int main(void)
         cmocka_unit_test(test_a_dimension_removed_by_governance_is_rejected_naming_it),
         cmocka_unit_test(test_a_dimension_made_optional_is_no_longer_required),
         cmocka_unit_test(test_an_added_dimension_travels_in_extra_and_is_typed),
+        cmocka_unit_test(test_an_extra_dimension_keeps_its_conditions_and_rules),
+        cmocka_unit_test(test_a_sample_value_keeps_its_metrics_type_and_bounds),
         cmocka_unit_test(test_an_extra_decimal_must_be_finite),
         cmocka_unit_test(test_a_required_extra_dimension_must_be_given),
         cmocka_unit_test(test_service_unit_declaration_is_checked_against_its_section),

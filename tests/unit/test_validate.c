@@ -335,6 +335,45 @@ static void test_id_accepts_uppercase_x_check_and_rejects_lowercase_x(void **sta
     check_why_hides_id(why, id);
 }
 
+/* Sources write the check character x as often as X: the node normalises it to X before it
+ * checks, seals, indexes or stores a number, and the validator's reason says why x is refused
+ * where it is not normalised. */
+static void test_id_normalise_writes_a_lower_case_check_x_in_upper_case(void **state)
+{
+    char why[WHY_LEN], id[19], other[19];
+    int seq;
+
+    (void)state;
+    for (seq = 0; seq < 1000; seq++) {
+        make_id(id, "500120", "19800101", seq);
+        if (id[17] == 'X')
+            break;
+    }
+    assert_true(seq < 1000);
+    id[17] = 'x';
+    why[0] = '\0';
+    assert_int_equal(validate_resident_id(id, why), -1);
+    CHECK_CONTAINS(why, "upper-case X");
+    check_why_hides_id(why, id);
+    assert_int_equal(validate_resident_id_normalise(id), 1);
+    assert_int_equal(id[17], 'X');
+    assert_int_equal(validate_resident_id(id, why), 0);
+    assert_int_equal(validate_resident_id_normalise(id), 0); /* already upper case */
+
+    /* Nothing else changes: a digit check, an x elsewhere, another length, NULL. */
+    make_id(other, "500120", "19800101", seq + 1);
+    memcpy(id, other, sizeof id);
+    assert_int_equal(validate_resident_id_normalise(other), 0);
+    assert_memory_equal(id, other, sizeof id);
+    snprintf(other, sizeof other, "50012019800101x12x");
+    assert_int_equal(validate_resident_id_normalise(other), 1);
+    assert_string_equal(other, "50012019800101x12X");
+    snprintf(other, sizeof other, "5001201980010112x");
+    assert_int_equal(validate_resident_id_normalise(other), 0);
+    assert_string_equal(other, "5001201980010112x");
+    assert_int_equal(validate_resident_id_normalise(NULL), 0);
+}
+
 static void test_id_rejects_non_digits_in_first_17(void **state)
 {
     char why[WHY_LEN], id[19];
@@ -426,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_id_rejects_feb_29_in_non_leap_years),
         cmocka_unit_test(test_id_rejects_impossible_dates),
         cmocka_unit_test(test_id_accepts_uppercase_x_check_and_rejects_lowercase_x),
+        cmocka_unit_test(test_id_normalise_writes_a_lower_case_check_x_in_upper_case),
         cmocka_unit_test(test_id_rejects_non_digits_in_first_17),
         cmocka_unit_test(test_id_number_never_appears_in_why),
         cmocka_unit_test(test_lower_hex_is_exactly_len_lowercase_digits),
