@@ -565,23 +565,6 @@ struct dims_ctx {
     check_failure *f;
 };
 
-/* Whether text s is empty or only blanks (it has passed check_text, so it is UTF-8). */
-static int text_blank(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t n = strlen((const char *)p), i = 0;
-
-    while (i < n) {
-        uint32_t c;
-        size_t len = utf8_decode(p + i, n - i, &c);
-
-        if (len == 0 || !is_blank(c))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* The value of field fd of m as text a condition compares: an enum's .proto name, the string,
  * "true"/"false". NULL when not given or not comparable. */
 static const char *value_text(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)

@@ -20,6 +20,22 @@ static int is_blank(uint32_t c)
     return c == ' ' || c == '\t' || c == '\n' || c == 0xa0 || c == 0x3000;
 }
 
+int text_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p), i = 0;
+
+    while (i < n) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, n - i, &c);
+
+        if (len == 0 || !is_blank(c))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 int text_check(const char *s, size_t max, unsigned flags, char *why)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -40,4 +40,8 @@
  * Byte positions count from 1. */
 int text_check(const char *s, size_t max, unsigned flags, char *why);
 
+/* Whether s (NULL reads as empty) is empty or only blanks (the blanks of rule 3). Text that
+ * is not UTF-8 is not blank. */
+int text_blank(const char *s);
+
 #endif /* CREDIT_TEXT_H */
