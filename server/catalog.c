@@ -925,9 +925,20 @@ int catalog_responsible(const catalog_section *s, const char *code, int kind)
     return 0;
 }
 
-int64_t catalog_effective(const catalog_version *v)
+int64_t catalog_ns(int64_t seconds, int32_t nanos)
 {
-    return v->msg->effective_at ? v->msg->effective_at->seconds : 0;
+    const int64_t lim = INT64_MAX / 1000000000 - 1;
+    if (seconds > lim)
+        return INT64_MAX;
+    if (seconds < -lim)
+        return INT64_MIN;
+    return seconds * 1000000000 + nanos;
+}
+
+int64_t catalog_effective_ns(const catalog_version *v)
+{
+    const Google__Protobuf__Timestamp *t = v->msg->effective_at;
+    return t ? catalog_ns(t->seconds, t->nanos) : INT64_MIN;
 }
 
 /* --- Values ------------------------------------------------------------------------------- */
@@ -1434,13 +1445,21 @@ void catalog_destroy(catalog *c)
     free(c);
 }
 
-const catalog_version *catalog_at(catalog *c, int64_t t)
+const catalog_version *catalog_now(catalog *c)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    return catalog_at_ns(c, catalog_ns(now.tv_sec, (int32_t)now.tv_nsec));
+}
+
+const catalog_version *catalog_at_ns(catalog *c, int64_t t)
 {
     const catalog_version *v = NULL;
 
     pthread_mutex_lock(&c->mu);
     for (size_t i = c->n; i-- > 0;) {
-        if (catalog_effective(c->v[i]) <= t) {
+        if (catalog_effective_ns(c->v[i]) <= t) {
             v = c->v[i];
             break;
         }

@@ -110,8 +110,16 @@ void catalog_destroy(catalog *c);
  * another file, or a seed edited since): the stored versions govern, the seed was only checked. */
 int catalog_seed_differs(const catalog *c);
 
-/* The version in force at unix time t; never NULL once open. */
-const catalog_version *catalog_at(catalog *c, int64_t t);
+/* The version in force at instant t_ns (nanoseconds since the Unix epoch): the newest whose
+ * effective time, compared to the nanosecond it was given in, is not after t_ns. Never NULL
+ * once open. */
+const catalog_version *catalog_at_ns(catalog *c, int64_t t_ns);
+
+/* The version in force now (CLOCK_REALTIME, to the nanosecond). */
+const catalog_version *catalog_now(catalog *c);
+
+/* t seconds + nanos as nanoseconds since the epoch, saturating far outside the calendar. */
+int64_t catalog_ns(int64_t seconds, int32_t nanos);
 /* Version number `version`, or NULL if there is none such. */
 const catalog_version *catalog_get(catalog *c, uint32_t version);
 /* The newest version (possibly not yet in force). */
@@ -125,8 +133,9 @@ int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg);
  * its number must be catalog_count + 1. The catalog takes ownership. */
 void catalog_publish(catalog *c, catalog_version *v);
 
-/* The effective time of a version, in unix seconds. */
-int64_t catalog_effective(const catalog_version *v);
+/* The effective time of a version, in nanoseconds since the epoch (as given: seconds and
+ * nanos). */
+int64_t catalog_effective_ns(const catalog_version *v);
 
 /* Lookups in a version. NULL when absent. */
 const catalog_def *catalog_find_def(const catalog_version *v, int catalogue);

@@ -482,7 +482,7 @@ int main(int argc, char **argv)
         goto out;
     }
     log_event(LOG_INFO, "catalogue", "versions=%u in_force=%u", catalog_count(n.cat),
-              catalog_at(n.cat, (int64_t)time(NULL))->msg->version);
+              catalog_now(n.cat)->msg->version);
     if (catalog_seed_differs(n.cat))
         log_event(LOG_WARN, "catalogue-seed", "msg=%s seed=%s",
                   "the seed differs from the stored version 1; the stored versions govern "

@@ -39,11 +39,6 @@
 
 static pthread_mutex_t gov_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
-
 static int is_government(int kind)
 {
     return kind == CREDIT__V1__UNIT_KIND__OFFICE || kind == CREDIT__V1__UNIT_KIND__DEPARTMENT ||
@@ -201,7 +196,7 @@ static void list_versions(rpc_call *call, const ProtobufCMessage *msg)
 {
     node *n = rpc_call_app(call);
     uint32_t count = catalog_count(n->cat);
-    uint32_t in_force = catalog_at(n->cat, now_s())->msg->version;
+    uint32_t in_force = catalog_now(n->cat)->msg->version;
     Credit__V1__ListVersionsResponse resp = CREDIT__V1__LIST_VERSIONS_RESPONSE__INIT;
     Credit__V1__VersionSummary *sums = calloc(count, sizeof *sums);
     Credit__V1__VersionSummary **ptrs = calloc(count, sizeof *ptrs);
@@ -238,7 +233,7 @@ static void get_version(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__GetVersionRequest *req = (const Credit__V1__GetVersionRequest *)msg;
     node *n = rpc_call_app(call);
     const catalog_version *v =
-        req->version ? catalog_get(n->cat, req->version) : catalog_at(n->cat, now_s());
+        req->version ? catalog_get(n->cat, req->version) : catalog_now(n->cat);
 
     if (!v) {
         rpc_finish(call, RPC_NOT_FOUND, "version: catalogue version %u does not exist (the "
@@ -528,7 +523,7 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     if (req->approve) {
         const catalog_version *newest = catalog_newest(n->cat);
 
-        if (effective.seconds < catalog_effective(newest)) {
+        if (catalog_ns(effective.seconds, effective.nanos) < catalog_effective_ns(newest)) {
             rpc_finish(call, RPC_INVALID_ARGUMENT,
                        "effective_at: is before version %u takes effect; versions take effect "
                        "in order",

@@ -581,7 +581,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     }
     uint32_t acc0 = r->accepted, rej0 = r->rejected;
     /* The version in force when the node accepts the records: each names it. */
-    const catalog_version *cv = catalog_at(nd->cat, (int64_t)time(NULL));
+    const catalog_version *cv = catalog_now(nd->cat);
     pthread_mutex_lock(&push_mu);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
@@ -864,7 +864,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     check_unit unit = unit_of(p);
-    const catalog_version *cv = catalog_at(n->cat, (int64_t)time(NULL));
+    const catalog_version *cv = catalog_now(n->cat);
     Credit__V1__Date d;
     today(&d);
     check_failure f;

@@ -427,7 +427,7 @@ static void push_message(rpc_call *call, const ProtobufCMessage *msg)
     int index = s->next_index++;
     int64_t now = (int64_t)time(NULL);
     pending x;
-    if (check_sample(s, node_caller(call), catalog_at(n->cat, now), now, in, index, &x) != 0)
+    if (check_sample(s, node_caller(call), catalog_now(n->cat), now, in, index, &x) != 0)
         return;
     if (s->n_group == s->cap_group) {
         size_t cap = s->cap_group ? s->cap_group * 2 : 512;
@@ -856,7 +856,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         node_check_text(call, "metric", req->metric, TEXT_SHORT_MAX, TEXT_REQUIRED) != 0)
         return;
     int64_t now = (int64_t)time(NULL);
-    const catalog_version *cv = catalog_at(n->cat, now);
+    const catalog_version *cv = catalog_now(n->cat);
     const catalog_section *sec =
         catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, req->section);
     if (!sec) {

@@ -85,7 +85,7 @@ static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err
     }
     if (t == TIER_GOVERNMENT)
         return records_unseal(n->pv, sr, err);
-    tier_clear(sr->record, t, catalog_at(n->cat, (int64_t)time(NULL)));
+    tier_clear(sr->record, t, catalog_now(n->cat));
     return 0;
 }
 

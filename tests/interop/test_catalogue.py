@@ -25,6 +25,7 @@ Run (from tests/interop/):
       /usr/bin/python3 -m unittest -v test_catalogue
 """
 
+import math
 import os
 import re
 import time
@@ -131,7 +132,9 @@ class Unit(harness.Stubs):
     def decide(self, cid, approve=True, reasons="联席会议审议意见 (interop test)",
                effective_at=None):
         req = C.DecideChangeRequest(id=cid, approve=approve, reasons=reasons)
-        if effective_at is not None:
+        if isinstance(effective_at, timestamp_pb2.Timestamp):
+            req.effective_at.CopyFrom(effective_at)
+        elif effective_at is not None:
             req.effective_at.CopyFrom(timestamp_pb2.Timestamp(seconds=int(effective_at)))
         return self.cat.DecideChange(req, timeout=CALL_TIMEOUT)
 
@@ -820,6 +823,35 @@ class EffectiveTimeTest(OwnNodeCase):
             v2 = o.cat.GetVersion(C.GetVersionRequest(version=2), timeout=CALL_TIMEOUT)
             self.assertEqual(v2.effective_at, v2.approved_at, v2)
             self.assertGreaterEqual(v2.effective_at.seconds, int(t0) - CLOCK_SLACK)
+
+    def test_a_version_takes_effect_at_its_exact_instant_not_its_whole_second(self):
+        """Approved to take effect at x.950 s, a version is not in force at x.101 s: the node
+        compares at the precision the time was given in (it once compared whole seconds).
+        The node and this test share a clock, so a reply that names the new version before
+        the instant, by the client's clock after the reply came back, is early."""
+        cid = self.file_and_pass(add_change(dimension("exact_instant")))
+        whole = math.floor(time.time()) + 3
+        eff = whole + 0.95
+        in_last_second = 0
+        with self.unit("office") as o:
+            cr = o.decide(cid, True, effective_at=timestamp_pb2.Timestamp(seconds=whole,
+                                                                          nanos=950000000))
+            self.assertEqual(cr.effective_at.nanos, 950000000, cr)
+            while True:
+                t0 = time.time()
+                v = o.version(0).version
+                t1 = time.time()
+                if v == 2:
+                    self.assertGreaterEqual(t1, eff, "version 2 in force %.3f s early" % (eff - t1))
+                else:
+                    self.assertLess(t0, eff, "version 1 still in force %.3f s late" % (t0 - eff))
+                if math.floor(eff) <= t0 and t1 < eff:
+                    in_last_second += 1
+                if t0 > eff + 0.2:
+                    break
+                time.sleep(0.01)
+        self.assertGreater(in_last_second, 0, "no call fell between the whole second and the "
+                           "effective instant, so the test proved nothing")
 
     def test_a_rejection_ignores_the_effective_time(self):
         cid = self.file_and_pass(add_change(dimension("rejected_late")))

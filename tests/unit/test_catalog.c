@@ -734,11 +734,12 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
                                   err),
                      0);
     assert_int_equal(catalog_count(c), 1);
-    assert_int_equal(catalog_at(c, 0)->msg->version, 1);
+    assert_int_equal(catalog_at_ns(c, 0)->msg->version, 1);
     assert_string_equal(catalog_get(c, 1)->msg->approved_by, "seed");
     assert_null(catalog_get(c, 2));
 
-    /* Version 2, in force an hour from now. */
+    /* Version 2, in force an hour from now and 950 ms: it is in force from that very
+     * nanosecond, not from the whole second (it once was in force 849 ms early). */
     tu_public_dimension("PENALTY", "fine_amount_fen", &d);
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
     v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, PUBLIC, "PENALTY",
@@ -747,6 +748,7 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
     assert_non_null(at);
     google__protobuf__timestamp__init(at);
     at->seconds = now + 3600;
+    at->nanos = 950000000;
     free(v2->msg->effective_at);
     v2->msg->effective_at = at;
     b = store_batch_create();
@@ -755,9 +757,12 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
     store_batch_destroy(b);
     catalog_publish(c, v2);
     assert_int_equal(catalog_count(c), 2);
-    assert_int_equal(catalog_at(c, now)->msg->version, 1);
-    assert_int_equal(catalog_at(c, now + 3599)->msg->version, 1);
-    assert_int_equal(catalog_at(c, now + 3600)->msg->version, 2);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now, 0))->msg->version, 1);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 3600, 0))->msg->version, 1);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 3600, 101000000))->msg->version, 1);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 3600, 949999999))->msg->version, 1);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 3600, 950000000))->msg->version, 2);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 3601, 0))->msg->version, 2);
     assert_int_equal(catalog_newest(c)->msg->version, 2);
     catalog_destroy(c);
 
@@ -767,7 +772,7 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
                      0);
     assert_false(catalog_seed_differs(c));
     assert_int_equal(catalog_count(c), 2);
-    assert_int_equal(catalog_at(c, now + 7200)->msg->version, 2);
+    assert_int_equal(catalog_at_ns(c, catalog_ns(now + 7200, 0))->msg->version, 2);
     assert_int_equal(
         catalog_dim_by_code(catalog_public_section(catalog_get(c, 2),
                                                    CREDIT__V1__CATEGORY__CATEGORY_PENALTY),
