@@ -25,6 +25,7 @@
 #include "descset.h"
 #include "log.h"
 #include "pbcheck.h"
+#include "utf8.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -406,10 +407,37 @@ int rpc_send(rpc_call *c, const ProtobufCMessage *msg)
     return enqueue(c, msg, 1);
 }
 
+/* Makes a status message valid UTF-8 in place: a message cut at its buffer's end, or a value
+ * quoted with a byte precision (%.150s), may end inside a character, and stored text may be
+ * older than the node's text rules. A byte that starts no whole character becomes '?'; a
+ * cut-off character at the end is dropped. */
+static void status_text(char *msg)
+{
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = utf8_decode((const unsigned char *)msg + i, n - i, &cp);
+        if (len == 0) {
+            int tail = (unsigned char)msg[i] >= 0xc2 && n - i < 4;
+            size_t j = i + 1;
+            while (tail && j < n && ((unsigned char)msg[j] & 0xc0) == 0x80)
+                j++;
+            if (tail && j == n) { /* a character cut short by the buffer or a precision */
+                msg[i] = '\0';
+                return;
+            }
+            msg[i] = '?';
+            len = 1;
+        }
+        i += len;
+    }
+}
+
 static void finish_v(rpc_call *c, int code, const char *fmt, va_list ap)
 {
     char msg[STATUS_MSG_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    status_text(msg);
     pthread_mutex_lock(&c->mu);
     if (c->finished || c->closed) {
         pthread_mutex_unlock(&c->mu);

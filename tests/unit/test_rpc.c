@@ -592,6 +592,27 @@ static void test_status_and_message_reach_the_client(void **state)
     stop(&f, 1000);
 }
 
+static void test_a_status_message_cut_inside_a_character_stays_utf8(void **state)
+{
+    (void)state;
+    /* 200 three-byte characters: the status is cut at 511 bytes, inside the 171st. */
+    char text[601];
+    for (int i = 0; i < 200; i++)
+        memcpy(text + 3 * i, "\xe9\x94\x99", 3); /* 错 */
+    text[600] = '\0';
+    fixture f;
+    start(&f, 4 << 20);
+    raw_call r;
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Fail", 10000);
+    raw_send(&r, text, RPC_FAILED_PRECONDITION);
+    raw_close_send(&r);
+    assert_null(raw_recv(&r));
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_FAILED_PRECONDITION);
+    assert_int_equal(strlen(r.message), 510);
+    assert_memory_equal(r.message, text, 510);
+    stop(&f, 1000);
+}
+
 static void test_malformed_request_is_invalid_argument(void **state)
 {
     (void)state;
@@ -758,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_client_cancel_frees_the_call),
         cmocka_unit_test(test_shutdown_cancels_calls_still_open_after_the_grace_period),
         cmocka_unit_test(test_status_and_message_reach_the_client),
+        cmocka_unit_test(test_a_status_message_cut_inside_a_character_stays_utf8),
         cmocka_unit_test(test_malformed_request_is_invalid_argument),
         cmocka_unit_test(test_a_string_with_nul_or_bytes_not_utf8_never_reaches_the_handler),
         cmocka_unit_test(test_a_reply_string_that_is_not_utf8_goes_out_repaired),
