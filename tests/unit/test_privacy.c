@@ -234,7 +234,7 @@ static void test_open_refuses_a_key_file_of_the_wrong_size(void **state)
     static const size_t sizes[] = {0, 1, 32, 63, 65, 128};
     unsigned char bytes[128];
     char path[PATH_MAX];
-    size_t len;
+    size_t len = 0;
     char *back;
 
     for (size_t i = 0; i < sizeof(bytes); i++)
@@ -335,7 +335,7 @@ static void test_fingerprint_changes_with_either_half_of_the_key_file(void **sta
     struct fixture *fx = *state;
     unsigned char fp[PRIVACY_FINGERPRINT_LEN], fp2[PRIVACY_FINGERPRINT_LEN];
     char path[PATH_MAX], *bytes;
-    size_t len;
+    size_t len = 0;
     privacy *p;
 
     fingerprint_of(fx->p, fp);
@@ -361,7 +361,7 @@ static void test_fingerprint_is_not_a_digest_of_the_key_bytes(void **state)
     static const char label[] = "creditd key fingerprint v1";
     unsigned char fp[PRIVACY_FINGERPRINT_LEN], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    size_t len;
+    size_t len = 0;
     char *bytes = tu_read_file(fx->key, &len);
 
     assert_non_null(bytes);
@@ -415,7 +415,7 @@ static void test_index_is_not_a_plain_sha256_of_the_value(void **state)
     struct fixture *fx = *state;
     unsigned char ix[PRIVACY_INDEX_LEN], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    size_t len;
+    size_t len = 0;
     char *bytes;
 
     index_of(fx->p, ID_NUMBER, ix);
