@@ -181,12 +181,16 @@ static inline int tu_sh(const char *script, ...)
 }
 
 /* Reads the whole file into a malloc'd buffer (free() it), NUL-terminated for convenience;
- * *len (if not NULL) gets its length without the NUL. NULL if it cannot be read. */
+ * *len (if not NULL) gets its length without the NUL, 0 when the file cannot be read (set
+ * first, so that no caller's length is ever read uninitialised). NULL if it cannot be read. */
 static inline char *tu_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL, *p;
     size_t n = 0, cap = 0, got;
+
+    if (len)
+        *len = 0;
 
     if (!f)
         return NULL;
