@@ -59,6 +59,13 @@ typedef struct config {
     long sync;
     long grace_ms;
     long reload_seconds;
+    long max_streams;
+    long max_header_bytes;
+    long handshake_timeout_ms;
+    long max_connection_idle_ms;
+    long max_connection_age_ms;
+    long min_ping_interval_ms;
+    long max_memory_mb;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -97,6 +104,22 @@ static const opt options[] = {
     {"grace-ms", INT(grace_ms, 0, 600000), "5000", "how long in-flight calls may finish on stop"},
     {"reload-seconds", INT(reload_seconds, 1, 3600), "5",
      "how often certificates, CA bundle and CRLs are re-read"},
+    {"max-streams", INT(max_streams, 1, 10000), "100",
+     "concurrent calls (HTTP/2 streams) one connection may have open; advertised in SETTINGS"},
+    {"max-header-bytes", INT(max_header_bytes, 1024, 1L << 20), "16384",
+     "largest header list (metadata) of a call; larger ones are refused"},
+    {"handshake-timeout-ms", INT(handshake_timeout_ms, 100, 600000), "5000",
+     "a connection that has not finished its TLS and HTTP/2 handshake by then is closed"},
+    {"max-connection-idle-ms", INT(max_connection_idle_ms, 1000, 86400000), "300000",
+     "a connection without a call for this long is closed (GOAWAY)"},
+    {"max-connection-age-ms", INT(max_connection_age_ms, 1000, 604800000), "3600000",
+     "a connection older than this is closed (GOAWAY) once its calls end, at most 30 s later"},
+    {"min-ping-interval-ms", INT(min_ping_interval_ms, 1000, 3600000), "10000",
+     "keepalive enforcement: a client pinging more often than this without calls is closed "
+     "after 2 strikes"},
+    {"max-memory-mb", INT(max_memory_mb, 16, 1L << 20), "256",
+     "the gRPC transport's memory quota (buffers of connections and calls); past it the core "
+     "sheds and refuses work"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -503,6 +526,13 @@ int main(int argc, char **argv)
         .server_credentials = tls_server_credentials(n.tls, (unsigned)cfg.reload_seconds),
         .threads = (int)cfg.threads,
         .max_message_bytes = (int)cfg.max_message_bytes,
+        .max_streams = (int)cfg.max_streams,
+        .max_header_bytes = (int)cfg.max_header_bytes,
+        .handshake_timeout_ms = (int)cfg.handshake_timeout_ms,
+        .max_connection_idle_ms = (int)cfg.max_connection_idle_ms,
+        .max_connection_age_ms = (int)cfg.max_connection_age_ms,
+        .min_ping_interval_ms = (int)cfg.min_ping_interval_ms,
+        .max_memory_bytes = (size_t)cfg.max_memory_mb << 20,
         .descriptor_set = credit_descriptor_set,
         .descriptor_set_len = credit_descriptor_set_len,
     };
@@ -547,6 +577,7 @@ int main(int argc, char **argv)
                       sig == SIGTERM ? "TERM" : "INT", cfg.grace_ms);
             break;
         }
+        rpc_core_log_tick();
         char terr[512];
         int r = tls_reload(n.tls, terr);
         if (r > 0)

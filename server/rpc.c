@@ -44,6 +44,7 @@
 #include <time.h>
 
 #define ARMED_PER_METHOD 2
+#define CONNECTION_AGE_GRACE_MS 30000 /* calls of a connection past its age may finish */
 #define STATUS_MSG_MAX 512
 #define PATH_MAX_LEN 256
 
@@ -843,6 +844,17 @@ static void *cq_thread(void *arg)
 
 /* --- Server --------------------------------------------------------------------------------- */
 
+/* Adds an integer channel argument; 0 leaves the core's default. */
+static void add_int_arg(grpc_arg *args, size_t *n, const char *key, int value)
+{
+    if (value == 0)
+        return;
+    args[*n].type = GRPC_ARG_INTEGER;
+    args[*n].key = (char *)key;
+    args[*n].value.integer = value;
+    (*n)++;
+}
+
 rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, char *err)
 {
     rpc_server *srv = calloc(1, sizeof *srv);
@@ -870,15 +882,35 @@ rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, c
     pthread_cond_init(&srv->cv, &ca);
     pthread_condattr_destroy(&ca);
 
-    grpc_arg args[2];
-    args[0].type = GRPC_ARG_INTEGER;
-    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = opts->max_message_bytes;
-    args[1].type = GRPC_ARG_INTEGER;
-    args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
-    args[1].value.integer = -1;
-    grpc_channel_args cargs = {2, args};
+    /* The transport's limits, each explicit: see rpc_options. */
+    grpc_arg args[16];
+    size_t n = 0;
+    add_int_arg(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, opts->max_message_bytes);
+    add_int_arg(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, -1);
+    add_int_arg(args, &n, GRPC_ARG_MAX_CONCURRENT_STREAMS, opts->max_streams);
+    add_int_arg(args, &n, GRPC_ARG_MAX_METADATA_SIZE, opts->max_header_bytes);
+    add_int_arg(args, &n, GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, opts->handshake_timeout_ms);
+    add_int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_IDLE_MS, opts->max_connection_idle_ms);
+    add_int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_AGE_MS, opts->max_connection_age_ms);
+    add_int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                opts->max_connection_age_ms ? CONNECTION_AGE_GRACE_MS : 0);
+    add_int_arg(args, &n, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                opts->min_ping_interval_ms);
+    add_int_arg(args, &n, GRPC_ARG_HTTP2_MAX_PING_STRIKES, opts->min_ping_interval_ms ? 2 : 0);
+    grpc_resource_quota *quota = NULL;
+    if (opts->max_memory_bytes) {
+        quota = grpc_resource_quota_create("creditd");
+        grpc_resource_quota_resize(quota, opts->max_memory_bytes);
+        args[n].type = GRPC_ARG_POINTER;
+        args[n].key = GRPC_ARG_RESOURCE_QUOTA;
+        args[n].value.pointer.p = quota;
+        args[n].value.pointer.vtable = grpc_resource_quota_arg_vtable();
+        n++;
+    }
+    grpc_channel_args cargs = {n, args};
     srv->server = grpc_server_create(&cargs, NULL);
+    if (quota)
+        grpc_resource_quota_unref(quota); /* the server holds its own reference */
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
     return srv;
@@ -1060,6 +1092,75 @@ void rpc_server_destroy(rpc_server *srv)
 
 /* --- The core's own log lines ------------------------------------------------------------ */
 
+/* A client can make the core log at will (a flood of bad frames drew 166,666 warnings, 42 MB,
+ * in one test), so the core's warnings are rate-limited: a token bucket of CORE_LOG_BURST
+ * lines refilled at CORE_LOG_PER_SECOND, and a line from the same source line as the one
+ * before within a second is a repeat, dropped. What was dropped is counted and said in one
+ * `event=grpc-suppressed` line, before the next line that passes or at the next
+ * rpc_core_log_tick. Debug lines (the core's info and debug) are not counted: the log level
+ * filters them. */
+#define CORE_LOG_BURST 20
+#define CORE_LOG_PER_SECOND 5.0
+
+static struct {
+    pthread_mutex_t mu;
+    double tokens, last_refill; /* the bucket; monotonic seconds */
+    char last_src[160];
+    double last_at;
+    unsigned long dropped, repeats;
+    char dropped_src[160]; /* the source of the first dropped line */
+} core_limit = {.mu = PTHREAD_MUTEX_INITIALIZER, .tokens = CORE_LOG_BURST};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Says what was dropped, if anything. Call with core_limit.mu held. */
+static void core_log_summary_locked(void)
+{
+    if (!core_limit.dropped)
+        return;
+    log_event(LOG_WARN, "grpc-suppressed", "dropped=%lu repeats=%lu first=%s",
+              core_limit.dropped, core_limit.repeats, core_limit.dropped_src);
+    core_limit.dropped = core_limit.repeats = 0;
+}
+
+void rpc_core_log_tick(void)
+{
+    pthread_mutex_lock(&core_limit.mu);
+    core_log_summary_locked();
+    pthread_mutex_unlock(&core_limit.mu);
+}
+
+/* Whether a core warning from `src` may be written now. */
+static int core_log_admit(const char *src)
+{
+    double now = mono_s();
+    pthread_mutex_lock(&core_limit.mu);
+    core_limit.tokens += (now - core_limit.last_refill) * CORE_LOG_PER_SECOND;
+    if (core_limit.tokens > CORE_LOG_BURST)
+        core_limit.tokens = CORE_LOG_BURST;
+    core_limit.last_refill = now;
+    int repeat = strcmp(src, core_limit.last_src) == 0 && now - core_limit.last_at < 1.0;
+    int admit = !repeat && core_limit.tokens >= 1.0;
+    if (admit) {
+        core_limit.tokens -= 1.0;
+        core_log_summary_locked();
+        snprintf(core_limit.last_src, sizeof core_limit.last_src, "%s", src);
+        core_limit.last_at = now;
+    } else {
+        if (!core_limit.dropped)
+            snprintf(core_limit.dropped_src, sizeof core_limit.dropped_src, "%s", src);
+        core_limit.dropped++;
+        core_limit.repeats += (unsigned long)repeat;
+    }
+    pthread_mutex_unlock(&core_limit.mu);
+    return admit;
+}
+
 /* The core reports a peer's failed handshake as an error; for the node it is a refusal worth
  * a warning, not a fault of its own. The core's message is a value like any other: it may
  * span lines or quote a peer's bytes, and log_event escapes it (log.h). */
@@ -1072,6 +1173,8 @@ static void core_log(gpr_log_func_args *args)
     char src[160];
     snprintf(src, sizeof src, "%s:%d", file ? file + 1 : args->file ? args->file : "?",
              args->line);
+    if (level >= LOG_WARN && !core_log_admit(src))
+        return;
     log_event(level, "grpc", "src=%s msg=%s", src, args->message ? args->message : "");
 }
 

@@ -124,12 +124,26 @@ typedef struct rpc_options {
     void *server_credentials;         /* a grpc_server_credentials*, consumed by the server */
     int threads;                      /* completion-queue threads; >= 1 */
     int max_message_bytes;            /* requests larger than this: RESOURCE_EXHAUSTED */
+    /* Transport limits (0: the core's default). Debian's 1.51 core advertises no stream limit
+     * of its own and has no rapid-reset defence, so the node sets each explicitly. */
+    int max_streams;                  /* SETTINGS_MAX_CONCURRENT_STREAMS per connection */
+    int max_header_bytes;             /* largest header list of a call */
+    int handshake_timeout_ms;         /* TLS + HTTP/2 handshake deadline */
+    int max_connection_idle_ms;       /* GOAWAY after this long without a call */
+    int max_connection_age_ms;        /* GOAWAY after this long; 30 s grace for its calls */
+    int min_ping_interval_ms;         /* keepalive enforcement: pings closer than this strike */
+    size_t max_memory_bytes;          /* the core's resource quota (0: unbounded) */
     const unsigned char *descriptor_set; /* serialized FileDescriptorSet: streaming flags */
     size_t descriptor_set_len;
 } rpc_options;
 
-/* Sends the gRPC core's own log lines through log.h, as structured lines. */
+/* Sends the gRPC core's own log lines through log.h, as structured lines; its warnings are
+ * rate-limited and repeats dropped, with a count of what was dropped. */
 void rpc_route_core_logs(void);
+
+/* Writes the count of core log lines dropped since the last one written, if any (call it
+ * now and then, e.g. once a second, so that a flood that stopped is still reported). */
+void rpc_core_log_tick(void);
 
 /* Creates a server. Services are added before rpc_server_start. On failure returns NULL and
  * writes the reason into err[256]. */
