@@ -315,7 +315,8 @@ int records_page_init(records_page *p, size_t want)
 
 int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
 {
-    if (p->n == p->want) {
+    size_t size = protobuf_c_message_get_packed_size(&sr->record->base);
+    if (p->n == p->want || (p->n > 0 && p->bytes + size > RECORDS_PAGE_BYTES_MAX)) {
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
         if (p->n)
             memcpy(p->next, p->kept[p->n - 1]->record->meta->record_id, RECORD_ID_LEN);
@@ -323,6 +324,7 @@ int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
     }
     p->kept[p->n] = sr;
     p->recs[p->n++] = sr->record;
+    p->bytes += size;
     return 0;
 }
 

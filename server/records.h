@@ -85,18 +85,24 @@ int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *e
 int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *err);
 
 /* A page of records on its way to a ListRecordsResponse: the records kept (owned by the page),
- * at most `want`, and the token of the page after it. */
+ * at most `want` and, past the first, at most RECORDS_PAGE_BYTES_MAX encoded (so that a page
+ * of large records stays far below a client's default 4 MiB), and the position of the page
+ * after it. */
+#define RECORDS_PAGE_BYTES_MAX (2u << 20)
+
 typedef struct records_page {
     Credit__Store__V1__StoredRecord **kept;
     Credit__V1__Record **recs; /* kept[i]->record, as the response lists them */
     size_t n, want;
+    size_t bytes; /* the kept records' encoded size */
     char next[RECORD_ID_LEN + 1]; /* "" while the page is not full */
 } records_page;
 
 /* Returns 0, or -1 when out of memory (the page is then empty but may be cleaned up). */
 int records_page_init(records_page *p, size_t want);
 
-/* Keeps `sr` (the page takes it) and returns 0; or, when the page is already full, frees sr,
+/* Keeps `sr` (the page takes it) and returns 0; or, when the page is already full (by count
+ * or by size), frees sr,
  * sets p->next to the last kept record's id and returns 1: the caller stops there. */
 int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr);
 

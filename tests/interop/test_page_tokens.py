@@ -143,6 +143,29 @@ class PageTokenTests(harness.SharedNodeCase):
             opened = c.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
             self.assertEqual((len(opened.history), opened.versions), (0, 13))
 
+    def test_a_page_of_large_records_ends_early_at_2_mib(self):
+        uscc = fresh_uscc()
+        big = "罚" * 1300  # 3900 bytes of UTF-8
+        recs = []
+        for i in range(200):
+            p = penalty_input("pt-big-%s-%d" % (uscc, i), legal_subject(uscc), facts=big)
+            p.penalty.content = big
+            p.penalty.legal_basis = big
+            recs.append(p)
+        with self.calls("market") as c:
+            for k in range(0, 200, 100):
+                self.assertEqual(c.push(*recs[k:k + 100]).rejected, 0)
+            first = self.page(c.gov, uscc, size=500)
+            size = first.ByteSize()
+            self.assertLess(len(first.records), 200)
+            self.assertLessEqual(size, 2 * 1024 * 1024 + 64 * 1024)
+            self.assertTrue(first.next_page_token)
+            rest = self.page(c.gov, uscc, first.next_page_token, size=500)
+            self.assertEqual(len(first.records) + len(rest.records), 200)
+            self.assertEqual(rest.next_page_token, "")
+        harness.observe("200 records of ~12 KB: a page of %d (%d bytes), then %d"
+                        % (len(first.records), size, len(rest.records)))
+
     def test_list_units_and_list_pending_tokens_are_bound_too(self):
         with self.calls("office") as o, self.calls("market") as m:
             units = harness.registry(o.ch)
