@@ -305,42 +305,27 @@ int subjects_bind(store_batch *b, subjects_pending *pend, const subjects_resolut
     return 0;
 }
 
-/* A subject key as the subject it names now: an 'A' key of a bound code becomes the USCC's
- * 'U' key. out holds SUBJECT_KEY_MAX bytes. Returns the length, or a STORE_E* code. */
-static long current_key(store *st, const subjects_pending *pend, const void *key, size_t len,
-                        char *out)
+int subjects_same(store *st, const subjects_pending *pend, const void *key, size_t len,
+                  const subjects_resolution *r)
 {
     const char *k = key;
-    if (len >= 4 && len <= SUBJECTS_CODE_MAX + 3 && k[0] == 'A' && k[len - 1] == '\0') {
-        subjects_alias a;
-        char uscc[SUBJECTS_USCC_LEN + 1];
-        a.type = k[1];
-        memcpy(a.code, k + 2, len - 3);
-        a.code[len - 3] = '\0';
-        int rc = bound_to(st, NULL, pend, &a, uscc);
-        if (rc < 0)
-            return rc;
-        if (rc == 1)
-            return (long)uscc_key(uscc, out);
-    }
-    if (len > SUBJECT_KEY_MAX)
-        return STORE_EINVAL;
-    memcpy(out, key, len);
-    return (long)len;
-}
-
-int subjects_same(store *st, const subjects_pending *pend, const void *a, size_t alen,
-                  const void *b, size_t blen)
-{
-    char ka[SUBJECT_KEY_MAX], kb[SUBJECT_KEY_MAX];
-    if (alen == blen && memcmp(a, b, alen) == 0)
+    if (len == r->key_len && memcmp(key, r->key, len) == 0)
         return 1;
-    long la = current_key(st, pend, a, alen, ka), lb = current_key(st, pend, b, blen, kb);
-    if (la < 0)
-        return (int)la;
-    if (lb < 0)
-        return (int)lb;
-    return la == lb && memcmp(ka, kb, (size_t)la) == 0;
+    /* Only a record filed under an older code can have moved: to the USCC bound to it. */
+    if (!r->uscc[0] || len < 4 || len > SUBJECTS_CODE_MAX + 3 || k[0] != 'A' || k[len - 1])
+        return 0;
+    subjects_alias a;
+    char uscc[SUBJECTS_USCC_LEN + 1];
+    a.type = k[1];
+    memcpy(a.code, k + 2, len - 3);
+    a.code[len - 3] = '\0';
+    for (size_t i = 0; i < r->n_bind; i++)
+        if (r->bind[i].type == a.type && strcmp(r->bind[i].code, a.code) == 0)
+            return 1;
+    int rc = bound_to(st, NULL, pend, &a, uscc);
+    if (rc < 0)
+        return rc;
+    return rc == 1 && strcmp(uscc, r->uscc) == 0;
 }
 
 /* --- Queries ------------------------------------------------------------------------------ */

@@ -80,11 +80,12 @@ int subjects_reserve(subjects_pending *pend, size_t more);
  * r->n_bind). */
 int subjects_bind(store_batch *b, subjects_pending *pend, const subjects_resolution *r);
 
-/* Whether subject keys a and b name the same subject now: equal, or one an 'A' key whose
- * code is bound to the other's USCC (both bound to one USCC). Returns 1, 0, or a negative
- * STORE_E* code. */
-int subjects_same(store *st, const subjects_pending *pend, const void *a, size_t alen,
-                  const void *b, size_t blen);
+/* Whether the subject key a record was filed under (`key`) names the subject `r` resolved
+ * to: the same key, or an 'A' key whose code is bound to r's USCC — in the store, in pend, or
+ * by r itself (a record filed under a code, sent again with the USCC and that code, binds it).
+ * Returns 1, 0, or a negative STORE_E* code. */
+int subjects_same(store *st, const subjects_pending *pend, const void *key, size_t len,
+                  const subjects_resolution *r);
 
 /* The keys a query for (kind, identifier) reads, all of one subject. */
 typedef struct subjects_keys {

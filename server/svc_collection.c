@@ -515,8 +515,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         }
         /* The same subject, though perhaps under another key: a record filed under an older
          * code before the code was bound may come again under the USCC. */
-        rc = subjects_same(n->st, pend, prev->subject_key.data, prev->subject_key.len, skey,
-                           skey_len);
+        rc = subjects_same(n->st, pend, prev->subject_key.data, prev->subject_key.len, &sub);
         if (rc < 0) {
             snprintf(err, sizeof err, "the subject index cannot be read");
             goto unreadable;
@@ -935,8 +934,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INTERNAL, "cannot index the record");
         goto out;
     }
-    int same = subjects_same(n->st, NULL, prev->subject_key.data, prev->subject_key.len, skey,
-                             skey_len);
+    int same = subjects_same(n->st, NULL, prev->subject_key.data, prev->subject_key.len, &sub);
     if (same < 0) {
         rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
         goto out;

@@ -240,6 +240,56 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         self.assertEqual(self.listed(u), sorted([resp.results[0].record_id,
                                                  resp.results[2].record_id]))
 
+    def test_a_binding_earlier_in_a_push_stream_is_seen_by_later_records(self):
+        u, reg = fresh_uscc(), fresh_reg()
+        records = [
+            penalty_input(fresh_src("stream"), subject(u, registration_number=reg)),
+            penalty_input(fresh_src("stream"), subject(reg, R.INDIVIDUAL_BUSINESS,
+                                                       registration_number=reg)),
+            penalty_input(fresh_src("stream"), subject(fresh_uscc(), registration_number=reg)),
+        ]
+        with harness.Stubs(self.node.port, "market") as c:
+            resp = c.collect.Push(iter(records), timeout=CALL_TIMEOUT)
+        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "subject.kind")
+        self.assertRejected(resp.results[2], 2, SC.FAILED_PRECONDITION,
+                            "subject.registration_number")
+
+    def test_a_correction_may_name_the_uscc_of_the_code_it_was_filed_under(self):
+        u, reg = fresh_uscc(), fresh_reg()
+        src = fresh_src("corr")
+        first = self.push(penalty_input(src, subject(reg, registration_number=reg)))
+        rid = first.results[0].record_id
+        self.assertResult(first.results[0], 0, R.CREATED)
+
+        def correct(subj, timeout=CALL_TIMEOUT):
+            with harness.Stubs(self.node.port, "market") as c:
+                return c.collect.Correct(R.CorrectRequest(
+                    record_id=rid, reason="the USCC was found", record=penalty_input(src, subj)),
+                    timeout=timeout)
+        # A USCC that does not state the code is another subject: refused.
+        self.assertRpcFails(SC.FAILED_PRECONDITION, correct, subject(fresh_uscc()),
+                            contains="record.subject")
+        # The USCC with the code binds it: the same subject, now under its USCC.
+        got = correct(subject(u, registration_number=reg))
+        self.assertEqual((got.outcome, got.version), (R.NEW_VERSION, 2))
+        self.assertEqual(self.stored_subject(rid).identifier, u)
+        for asked in (u, reg, org_of(u)):
+            self.assertEqual(self.listed(asked), [rid])
+
+    def test_a_record_first_sent_under_a_code_may_come_again_with_its_uscc(self):
+        u, reg = fresh_uscc(), fresh_reg()
+        src = fresh_src("again")
+        first = self.push(penalty_input(src, subject(reg, registration_number=reg)))
+        self.assertResult(first.results[0], 0, R.CREATED)
+        again = self.push(penalty_input(src, subject(u, registration_number=reg)))
+        self.assertResult(again.results[0], 0, R.NEW_VERSION, version=2,
+                          record_id=first.results[0].record_id)
+        # Without the code, another USCC is another subject.
+        other = self.push(penalty_input(src, subject(fresh_uscc())))
+        self.assertRejected(other.results[0], 0, SC.FAILED_PRECONDITION, "subject")
+        self.assertEqual(self.listed(reg), [first.results[0].record_id])
+
     def test_contradictory_codes_are_rejected(self):
         u = fresh_uscc()
         other = fresh_org()
