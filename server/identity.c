@@ -137,8 +137,10 @@ int identity_check_tax_number(const char *s, char *why)
     case IDENTITY_TAX_AREA_ORG:
         for (int i = 0; i < 6; i++) {
             if (s[i] < '0' || s[i] > '9') {
-                snprintf(why, 128, "a 15-character tax number starts with a 6-digit area code; "
-                                   "character %d is not a digit", i + 1);
+                snprintf(why, 128,
+                         "a 15-character tax number starts with a 6-digit area code; "
+                         "character %d is not a digit",
+                         i + 1);
                 return -1;
             }
         }
@@ -150,8 +152,10 @@ int identity_check_tax_number(const char *s, char *why)
         return IDENTITY_TAX_AREA_ORG;
     case IDENTITY_TAX_USCC:
         if (validate_uscc(s, inner) != 0) {
-            snprintf(why, 128, "an 18-character tax number is a unified social credit code: "
-                               "%.60s", inner);
+            snprintf(why, 128,
+                     "an 18-character tax number is a unified social credit code: "
+                     "%.60s",
+                     inner);
             return -1;
         }
         return IDENTITY_TAX_USCC;
@@ -161,8 +165,10 @@ int identity_check_tax_number(const char *s, char *why)
         id[18] = '\0';
         /* validate_resident_id's reasons never hold the number. */
         if (validate_resident_id(id, inner) != 0) {
-            snprintf(why, 128, "a 20-character tax number starts with a resident identity "
-                               "number: %.60s", inner);
+            snprintf(why, 128,
+                     "a 20-character tax number starts with a resident identity "
+                     "number: %.60s",
+                     inner);
             return -1;
         }
         if (s[18] < '0' || s[18] > '9' || s[19] < '0' || s[19] > '9') {

@@ -14,10 +14,10 @@
 #include <string.h>
 
 #define ST_FAILED_PRECONDITION 9
-#define ST_INVALID_ARGUMENT 3
-#define ST_RESOURCE_EXHAUSTED 8
-#define ST_INTERNAL 13
-#define ST_UNAVAILABLE 14
+#define ST_INVALID_ARGUMENT    3
+#define ST_RESOURCE_EXHAUSTED  8
+#define ST_INTERNAL            13
+#define ST_UNAVAILABLE         14
 
 struct subjects_binding {
     subjects_alias a;
@@ -363,8 +363,7 @@ void subjects_keys_cleanup(subjects_keys *k)
 
 /* Adds the USCC's own key and the 'A' keys of every code bound to it. Returns 0, -1 (out of
  * memory) or -2 (the store). */
-static int add_subject(store *st, const store_snapshot *snap, const char *uscc,
-                       subjects_keys *out)
+static int add_subject(store *st, const store_snapshot *snap, const char *uscc, subjects_keys *out)
 {
     char key[SUBJECT_KEY_MAX], prefix[SUBJECTS_USCC_LEN + 1];
     if (keys_add(out, key, uscc_key(uscc, key)) != 0)
@@ -395,8 +394,7 @@ static int add_subject(store *st, const store_snapshot *snap, const char *uscc,
 }
 
 int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, int kind,
-                     const char *identifier, subjects_keys *out, const char **field,
-                     char *why)
+                     const char *identifier, subjects_keys *out, const char **field, char *why)
 {
     char id[SUBJECTS_CODE_MAX + 1], v[128], key[SUBJECT_KEY_MAX];
     size_t n = strlen(identifier);
@@ -430,8 +428,7 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
             snprintf(why, 200,
                      "the unified social credit code is of type %c%c (%s), which is a %s, not a "
                      "%s",
-                     id[0], id[1], identity_uscc_type_name(id), kind_name(want),
-                     kind_name(kind));
+                     id[0], id[1], identity_uscc_type_name(id), kind_name(want), kind_name(kind));
             return ST_INVALID_ARGUMENT;
         }
         int rc = add_subject(st, snap, id, out);

@@ -102,8 +102,7 @@ typedef struct subjects_keys {
  * store cannot be read; 8: out of memory) with the reason in why[200], worded to follow
  * "subject.identifier: " or "subject.kind: " as *field says. */
 int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, int kind,
-                     const char *identifier, subjects_keys *out, const char **field,
-                     char *why);
+                     const char *identifier, subjects_keys *out, const char **field, char *why);
 void subjects_keys_cleanup(subjects_keys *k);
 
 #endif /* CREDIT_SUBJECTS_H */

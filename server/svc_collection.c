@@ -48,6 +48,7 @@
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 #include "canon.h"
+#include "identity.h"
 #include "log.h"
 #include "mandates.h"
 #include "node.h"
@@ -57,7 +58,6 @@
 #include "registry.h"
 #include "subjects.h"
 #include "validate.h"
-#include "identity.h"
 
 #include <openssl/evp.h>
 

@@ -28,7 +28,8 @@ static void test_full_width_forms_and_lower_case_are_normalised_to_ascii_upper_c
 {
     (void)s;
     /* "９１ab" in full-width digits, then ASCII lower case; a CJK character stays. */
-    char v[] = "\xef\xbc\x99\xef\xbc\x91" "ab\xef\xbd\x83-\xe5\x8f\xb7";
+    char v[] = "\xef\xbc\x99\xef\xbc\x91"
+               "ab\xef\xbd\x83-\xe5\x8f\xb7";
     identity_normalise_code(v);
     assert_string_equal(v, "91ABC-\xe5\x8f\xb7");
     char empty[] = "";
@@ -56,8 +57,10 @@ static void test_subject_codes_are_normalised_but_a_certificate_identifier_is_no
 {
     (void)s;
     Credit__V1__Subject sub = CREDIT__V1__SUBJECT__INIT;
-    char id[] = "\xef\xbc\x99\xef\xbc\x91" "230500ma1b3n1n2m";
-    char reg[] = "\xef\xbc\x95" "00227000000001";
+    char id[] = "\xef\xbc\x99\xef\xbc\x91"
+                "230500ma1b3n1n2m";
+    char reg[] = "\xef\xbc\x95"
+                 "00227000000001";
     char org[] = "ma1b3n1n-2", tax[] = "91230500ma1b3n1n2m";
     sub.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
     sub.identifier = id;
@@ -70,10 +73,12 @@ static void test_subject_codes_are_normalised_but_a_certificate_identifier_is_no
     assert_string_equal(sub.organisation_code, "MA1B3N1N2");
     assert_string_equal(sub.tax_number, "91230500MA1B3N1N2M");
 
-    char cert[] = "\xe4\xba\x8b\xe8\xaf\x81\xe7\xac\xac" "12305ab"; /* 事证第12305ab */
+    char cert[] = "\xe4\xba\x8b\xe8\xaf\x81\xe7\xac\xac"
+                  "12305ab"; /* 事证第12305ab */
     sub.identifier = cert;
     identity_normalise_subject(&sub);
-    assert_string_equal(sub.identifier, "\xe4\xba\x8b\xe8\xaf\x81\xe7\xac\xac" "12305ab");
+    assert_string_equal(sub.identifier, "\xe4\xba\x8b\xe8\xaf\x81\xe7\xac\xac"
+                                        "12305ab");
 
     /* A natural person's number is left to its own validator. */
     char person[] = "50012019931008029x";
@@ -173,8 +178,7 @@ static void test_uscc_type_gives_the_subject_kind(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(
-            test_full_width_forms_and_lower_case_are_normalised_to_ascii_upper_case),
+        cmocka_unit_test(test_full_width_forms_and_lower_case_are_normalised_to_ascii_upper_case),
         cmocka_unit_test(test_organisation_code_hyphen_spelling_becomes_nine_characters),
         cmocka_unit_test(test_subject_codes_are_normalised_but_a_certificate_identifier_is_not),
         cmocka_unit_test(test_registration_number_is_fifteen_digits),

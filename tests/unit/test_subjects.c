@@ -9,10 +9,10 @@
 
 #include "subjects.h"
 
-#define USCC_A "91230500MA1B3N1N2M"  /* an enterprise: a legal person */
+#define USCC_A  "91230500MA1B3N1N2M" /* an enterprise: a legal person */
 #define USCC_IB "92310115183FQEFL3W" /* an individual business */
-#define REG "500227000000001"
-#define PERSON "500120199310080297"
+#define REG     "500227000000001"
+#define PERSON  "500120199310080297"
 
 struct fixture {
     char dir[PATH_MAX];
@@ -66,8 +66,7 @@ static Credit__V1__Subject subject(int kind, const char *identifier)
 }
 
 /* Resolves `s`, binds what it binds in a batch and writes it. */
-static void push_subject(struct fixture *fx, const Credit__V1__Subject *s,
-                         subjects_resolution *r)
+static void push_subject(struct fixture *fx, const Credit__V1__Subject *s, subjects_resolution *r)
 {
     char err[STORE_ERR_LEN];
     check_failure f;
@@ -188,8 +187,8 @@ static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written
     subjects_pending_cleanup(&pend);
 }
 
-static void test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound(
-    void **state)
+static void
+test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound(void **state)
 {
     struct fixture *fx = *state;
     subjects_resolution early, r, other;
@@ -259,11 +258,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key, setup,
-            teardown),
+            test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written, setup,
-            teardown),
+            test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound, setup,
             teardown),
