@@ -32,6 +32,7 @@
 
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
+#include "identity.h"
 #include "text.h"
 #include "validate.h"
 
@@ -485,6 +486,62 @@ static int check_channel(const record_view *in, const check_unit *unit,
                   enum_label(&credit__v1__unit_kind__descriptor, unit->kind, buf));
 }
 
+/* The subject kind's name without the enum's noise, for reasons. */
+static const char *kind_name(int kind)
+{
+    const char *n = enum_name(&credit__v1__subject_kind__descriptor, kind);
+    return n ? n : "an unknown kind";
+}
+
+/* 6b. The older codes' formats, and that they agree with the USCC the record states
+ * (identity.h). `uscc` is the identifier when it is one, else NULL. The codes were put in
+ * their normal spelling before the check (identity_normalise_subject). */
+static int check_older_codes(const Credit__V1__Subject *s, const char *uscc, check_failure *f)
+{
+    const char *reg = s->registration_number, *org = s->organisation_code, *tax = s->tax_number;
+    char why[WHY_LEN];
+    int form = 0;
+
+    if (reg && *reg && identity_check_registration_number(reg, why) != 0)
+        return reject(f, INVALID, "subject.registration_number", "%s", why);
+    if (org && *org) {
+        if (identity_check_organisation_code(org, why) != 0)
+            return reject(f, INVALID, "subject.organisation_code", "%s", why);
+        if (uscc && memcmp(org, uscc + 8, IDENTITY_ORG_LEN) != 0)
+            return reject(f, INVALID, "subject.organisation_code",
+                          "contradicts subject.identifier: a subject's organisation code is "
+                          "positions 9 to 17 of its unified social credit code");
+    }
+    if (tax && *tax) {
+        if ((form = identity_check_tax_number(tax, why)) < 0)
+            return reject(f, INVALID, "subject.tax_number", "%s", why);
+        if (form == IDENTITY_TAX_USCC && !uscc)
+            return reject(f, INVALID, "subject.tax_number",
+                          "an 18-character tax number is a unified social credit code: file the "
+                          "record under it (subject.identifier)");
+        if (form == IDENTITY_TAX_USCC && strcmp(tax, uscc) != 0)
+            return reject(f, INVALID, "subject.tax_number",
+                          "contradicts subject.identifier: an 18-character tax number is the "
+                          "subject's unified social credit code");
+        if (form == IDENTITY_TAX_AREA_ORG && uscc && memcmp(tax + 6, uscc + 8, IDENTITY_ORG_LEN))
+            return reject(f, INVALID, "subject.tax_number",
+                          "contradicts subject.identifier: the last 9 characters of a "
+                          "15-character tax number are positions 9 to 17 of the unified social "
+                          "credit code");
+        if (form == IDENTITY_TAX_AREA_ORG && org && *org &&
+            memcmp(tax + 6, org, IDENTITY_ORG_LEN) != 0)
+            return reject(f, INVALID, "subject.tax_number",
+                          "contradicts subject.organisation_code: the last 9 characters of a "
+                          "15-character tax number are the organisation code");
+        if (form == IDENTITY_TAX_PERSON && s->kind != CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
+            s->kind != CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS)
+            return reject(f, INVALID, "subject.tax_number",
+                          "a 20-character tax number is a person's; a %s has a 15- or "
+                          "18-character one", kind_name(s->kind));
+    }
+    return 0;
+}
+
 /* 6. Who the record is about, and the identifier it is filed under. */
 static int check_subject(const Credit__V1__Subject *s, check_failure *f)
 {
@@ -497,6 +554,7 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
          SHORT_MAX, 0},
     };
     char why[WHY_LEN];
+    const char *uscc = NULL;
 
     if (!s)
         return reject(f, INVALID, "subject", "is required");
@@ -518,6 +576,15 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
         if (validate_uscc(s->identifier, why) != 0)
             return reject(f, INVALID, "subject.identifier",
                           "is not a valid unified social credit code: %s", why);
+        /* One USCC is one subject: its organisation type decides the kind (identity.h). */
+        uscc = s->identifier;
+        int want = identity_kind_of_uscc(uscc);
+        if ((int)s->kind != want)
+            return reject(f, INVALID, "subject.kind",
+                          "the unified social credit code is of type %c%c (%s), which is a %s, "
+                          "not a %s",
+                          uscc[0], uscc[1], identity_uscc_type_name(uscc), kind_name(want),
+                          kind_name(s->kind));
     } else {
         /* No USCC: the record is filed under an older code, which the subject must give. */
         size_t i;
@@ -531,7 +598,9 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
                           "must be a unified social credit code, or one of the older codes the "
                           "subject gives");
     }
-    return check_texts(f, older, COUNT(older));
+    if (check_texts(f, older, COUNT(older)) != 0)
+        return -1;
+    return check_older_codes(s, uscc, f);
 }
 
 /* 7. The legal representative's identity document, as far as the catalogue cannot say it: a

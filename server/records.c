@@ -44,26 +44,6 @@ int records_check_id(const char *id)
     return validate_lower_hex(id, RECORD_ID_LEN) ? 0 : -1;
 }
 
-size_t records_subject_key(const privacy *pv, int kind, const char *identifier, char *out)
-{
-    char idx_hex[2 * PRIVACY_INDEX_LEN + 1];
-    const char *id = identifier;
-    if (kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
-        unsigned char idx[PRIVACY_INDEX_LEN];
-        if (privacy_index(pv, identifier, strlen(identifier), idx) != 0)
-            return 0;
-        to_hex(idx, sizeof idx, idx_hex);
-        id = idx_hex;
-    }
-    size_t n = strlen(id);
-    if (n + 3 > SUBJECT_KEY_MAX)
-        return 0;
-    out[0] = (char)kind;
-    memcpy(out + 1, id, n);
-    out[n + 1] = '\0';
-    return n + 2;
-}
-
 static Credit__Store__V1__StoredRecord *unpack_stored(const void *val, size_t len)
 {
     return credit__store__v1__stored_record__unpack(NULL, len, val);

@@ -7,9 +7,9 @@
  *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
  *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
  * record_id is 32 lowercase hex characters: 8 bytes of milliseconds since the epoch, then 8
- * random bytes, so ids sort by creation time. subject_key is one byte of SubjectKind, then
- * the identifier (USCC or other code) — or, for a natural person, the hex of its keyed index,
- * so that the index never holds an identity number — then a 0x00.
+ * random bytes, so ids sort by creation time. subject_key is the key of the subject the record
+ * is about, made by subjects.h (which also keeps the older codes bound to a USCC in SUBJECTS):
+ * 'U' uscc 0x00, 'A' type code 0x00 or 'P' hex(privacy index) 0x00; never an identity number.
  *
  * A StoredRecord never holds a personal identity number in clear: records_seal takes them
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
@@ -29,17 +29,13 @@
 #include "store.h"
 
 #define RECORD_ID_LEN 32           /* hex characters, without the NUL */
-#define SUBJECT_KEY_MAX 160
+#define SUBJECT_KEY_MAX 256 /* a subject key, with its 0x00 (subjects.h) */
 
 /* A fresh record id into out[RECORD_ID_LEN + 1]. */
 void records_new_id(char out[RECORD_ID_LEN + 1]);
 
 /* Checks that `id` is a well-formed record id. */
 int records_check_id(const char *id);
-
-/* The subject index key for (kind, identifier) into out[SUBJECT_KEY_MAX]; returns its length,
- * or 0 if it does not fit. Natural persons are keyed by privacy_index of the identifier. */
-size_t records_subject_key(const privacy *pv, int kind, const char *identifier, char *out);
 
 /* The latest stored version of a record (free with credit__store__v1__stored_record__free_unpacked).
  * STORE_ENOTFOUND when there is no such record. `snap` may be NULL. */

@@ -31,8 +31,16 @@
  * in any equivalent encoding, or with a default stated, are the same content. Correction,
  * withdrawal and reinstatement are new versions carrying their reason. Nothing is deleted.
  *
- * Pushes are read-check-write sequences over the source index, so they run one call at a
- * time under `push_mu`; the audit log serializes writes anyway.
+ * Who a record is about: its subject's codes are put in their normal spelling before the
+ * checks (identity.h), and the record is filed under its subject's key (subjects.h): the USCC
+ * it states or its older codes are bound to, else the older code it names. A record that states a
+ * USCC with older codes binds them in the call's batch; a binding is seen by the later records
+ * of the same call (a subjects_pending per batch). "The same subject as the stored version"
+ * compares subjects as they resolve now, so a record filed under an older code before the code
+ * was bound may come again under the USCC; its index entry then moves.
+ *
+ * Pushes are read-check-write sequences over the source index and the bindings, so they run
+ * one call at a time under `push_mu`; the audit log serializes writes anyway.
  */
 #include "svc_collection.h"
 
@@ -40,6 +48,7 @@
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 #include "canon.h"
+#include "identity.h"
 #include "log.h"
 #include "mandates.h"
 #include "node.h"
@@ -47,6 +56,7 @@
 #include "record_check.h"
 #include "records.h"
 #include "registry.h"
+#include "subjects.h"
 #include "validate.h"
 
 #include <openssl/evp.h>
@@ -285,10 +295,22 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
     return (Credit__Store__V1__StoredRecord *)pb_copy(&sr.base);
 }
 
-/* Seals and adds a version to the batch. Returns 0, or -1 with a reason in why[200]. */
-static int stage(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr, char *why)
+/* Seals and adds a version to the batch, with what its subject brings: the codes `sub` binds
+ * (remembered in `pend` for the rest of the batch) and, when the version is filed under
+ * another subject key than the one before (`old_key`: an older code since bound to the USCC
+ * the record now states), the move of its index entry. Adds everything or nothing. Returns 0,
+ * or -1 with a reason in why[200]. */
+static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr,
+                         const subjects_resolution *sub, const void *old_key, size_t old_len,
+                         subjects_pending *pend, char *why)
 {
     char err[STORE_ERR_LEN];
+    const char *rid = sr->record->meta->record_id;
+    char old[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    if (sub && subjects_reserve(pend, sub->n_bind) != 0) {
+        snprintf(why, 200, "out of memory");
+        return -1;
+    }
     if (records_seal(n->pv, sr, err) != 0) {
         snprintf(why, 200, "cannot seal personal numbers: %.150s", err);
         return -1;
@@ -298,6 +320,14 @@ static int stage(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr, c
         snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
+    if (old_key && old_len <= SUBJECT_KEY_MAX && strlen(rid) == RECORD_ID_LEN &&
+        (old_len != sr->subject_key.len || memcmp(old_key, sr->subject_key.data, old_len))) {
+        memcpy(old, old_key, old_len);
+        memcpy(old + old_len, rid, RECORD_ID_LEN);
+        store_batch_delete(b, STORE_CF_SUBJECTS, old, old_len + RECORD_ID_LEN);
+    }
+    if (sub)
+        subjects_bind(b, pend, sub); /* cannot fail after subjects_reserve */
     return 0;
 }
 
@@ -440,7 +470,8 @@ static void normalise_ids(const record_view *in)
 /* Checks and stages one pushed record into `b`. Called with push_mu held. Returns 1 if the
  * record was accepted (created, unchanged or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
-                    const record_view *in, int index, store_batch *b, results *r)
+                    const record_view *in, int index, store_batch *b, subjects_pending *pend,
+                    results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
@@ -456,10 +487,16 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         reject(r, x, f.code, f.field, f.reason);
         return 0;
     }
+    /* Who the record is about: its USCC's key, or an older code's until one is bound. */
+    subjects_resolution sub;
+    if (subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f) != 0) {
+        reject(r, x, f.code, f.field, f.reason);
+        return 0;
+    }
     unsigned char digest[32];
-    char skey[SUBJECT_KEY_MAX];
-    size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier, skey);
-    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0 || skey_len == 0) {
+    const char *skey = sub.key;
+    size_t skey_len = sub.key_len;
+    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0) {
         reject(r, x, RPC_INTERNAL, "", "cannot index the record");
         return 0;
     }
@@ -493,13 +530,21 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
             reject(r, x, f.code, f.field, f.reason);
             goto out;
         }
-        if (prev->subject_key.len != skey_len || memcmp(prev->subject_key.data, skey, skey_len)) {
+        /* The same subject, though perhaps under another key: a record filed under an older
+         * code before the code was bound may come again under the USCC. */
+        rc = subjects_same(n->st, pend, prev->subject_key.data, prev->subject_key.len, &sub);
+        if (rc < 0) {
+            snprintf(err, sizeof err, "the subject index cannot be read");
+            goto unreadable;
+        }
+        if (!rc) {
             reject(r, x, RPC_FAILED_PRECONDITION, "subject",
                    "differs from the subject stored for this source record; withdraw it and "
                    "push the record under a new source_record_id");
             goto out;
         }
         version = m->version + 1;
+        rc = 0;
     } else if (rc == STORE_ENOTFOUND) {
         records_new_id(rid);
     } else {
@@ -507,7 +552,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     }
     Credit__V1__RecordStatus status = carry_status(prev, k);
     sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len, in_t);
-    if (!sr || stage(n, b, sr, why) != 0) {
+    if (!sr || stage_subject(n, b, sr, &sub, prev ? prev->subject_key.data : NULL,
+                             prev ? prev->subject_key.len : 0, pend, why) != 0) {
         reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
         goto out;
     }
@@ -574,7 +620,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     const principal *p = node_caller(call);
     store_batch *b = store_batch_create();
     seen_set seen;
+    subjects_pending pend;
     int rc = -1;
+    subjects_pending_init(&pend);
     if (seen_init(&seen, n) != 0 || !b) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         goto out;
@@ -594,6 +642,8 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
             continue;
         }
         record_view_of(inputs[i], k->catalogue, &v);
+        /* The codes in their normal spelling before anything reads them (identity.h). */
+        identity_normalise_subject((Credit__V1__Subject *)v.subject);
         size_t slot = seen_slot(&seen, v.source_record_id);
         if (seen.ids[slot]) {
             char why[120];
@@ -606,7 +656,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                 reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id", why);
             continue;
         }
-        if (push_one(nd, p, k, cv, &v, first + (int)i, b, r)) {
+        if (push_one(nd, p, k, cv, &v, first + (int)i, b, &pend, r)) {
             seen.ids[slot] = v.source_record_id;
             seen.index[slot] = first + (int)i;
         }
@@ -619,6 +669,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     pthread_mutex_unlock(&push_mu);
 out:
     seen_cleanup(&seen);
+    subjects_pending_cleanup(&pend);
     store_batch_destroy(b);
     return rc;
 }
@@ -796,12 +847,20 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
     return NULL;
 }
 
-static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, const char *what)
+/* Writes `next` with its audit entry and replies. A correction passes its subject's
+ * resolution and the key the version before was filed under (else NULL). */
+static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord *next,
+                                 const char *what, const subjects_resolution *sub,
+                                 const void *old_key, size_t old_len)
 {
     node *n = rpc_call_app(call);
     char why[200], detail[200];
+    subjects_pending pend;
+    subjects_pending_init(&pend);
     store_batch *b = store_batch_create();
-    if (!b || stage(n, b, next, why) != 0) {
+    int staged = b ? stage_subject(n, b, next, sub, old_key, old_len, &pend, why) : -1;
+    subjects_pending_cleanup(&pend);
+    if (staged != 0) {
         store_batch_destroy(b);
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "%s; nothing was stored",
                    b ? why : "out of memory");
@@ -819,6 +878,11 @@ static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, 
         rpc_reply(call, &res.base);
     }
     store_batch_destroy(b);
+}
+
+static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, const char *what)
+{
+    reply_change_subject(call, next, what, NULL, NULL, 0);
 }
 
 /* The fields of a correction request ({record_id, record, reason} in every service). */
@@ -850,6 +914,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     }
     record_view v;
     record_view_of(record, k->catalogue, &v);
+    identity_normalise_subject((Credit__V1__Subject *)v.subject);
     const record_view *in = &v;
     pthread_mutex_lock(&push_mu);
     Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason, "correct");
@@ -875,15 +940,24 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, f.code, "record.%s: %s", f.field, f.reason);
         goto out;
     }
+    subjects_resolution sub;
+    if (subjects_resolve(n->st, NULL, n->pv, in->subject, &sub, &f) != 0) {
+        rpc_finish(call, f.code, "record.%s: %s", f.field[0] ? f.field : "subject", f.reason);
+        goto out;
+    }
     unsigned char digest[32];
-    char skey[SUBJECT_KEY_MAX];
-    size_t skey_len = records_subject_key(n->pv, in->subject->kind, in->subject->identifier,
-                                          skey);
-    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0 || skey_len == 0) {
+    const char *skey = sub.key;
+    size_t skey_len = sub.key_len;
+    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0) {
         rpc_finish(call, RPC_INTERNAL, "cannot index the record");
         goto out;
     }
-    if (prev->subject_key.len != skey_len || memcmp(prev->subject_key.data, skey, skey_len)) {
+    int same = subjects_same(n->st, NULL, prev->subject_key.data, prev->subject_key.len, &sub);
+    if (same < 0) {
+        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        goto out;
+    }
+    if (!same) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "record.subject: a correction keeps the subject; withdraw the record instead");
         goto out;
@@ -903,7 +977,8 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    reply_change(call, next, "corrected");
+    reply_change_subject(call, next, "corrected", &sub, prev->subject_key.data,
+                         prev->subject_key.len);
 out:
     pthread_mutex_unlock(&push_mu);
     if (prev)

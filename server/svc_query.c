@@ -24,6 +24,7 @@
 #include "record_check.h"
 #include "records.h"
 #include "registry.h"
+#include "subjects.h"
 #include "svc_industrial.h"
 #include "validate.h"
 
@@ -143,6 +144,19 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__R
     return 1;
 }
 
+/* The record id of the iterator's current entry under a key of plen bytes, skipping entries
+ * of another shape; NULL at the end. Valid until the iterator moves. */
+static const char *key_rid(store_iter *it, size_t plen)
+{
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen;
+        const char *key = store_iter_key(it, &klen);
+        if (klen == plen + RECORD_ID_LEN)
+            return key + plen;
+    }
+    return NULL;
+}
+
 static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
@@ -185,41 +199,65 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         if (node_check_text(call, field, req->sections[i], SECTION_MAX, TEXT_REQUIRED) != 0)
             return;
     }
-    char prefix[SUBJECT_KEY_MAX + RECORD_ID_LEN];
-    size_t plen = records_subject_key(n->pv, req->subject->kind, req->subject->identifier, prefix);
-    if (plen == 0) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: cannot be indexed");
-        return;
-    }
     size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
     Credit__V1__Date d;
     today(&d);
-    char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
-    size_t slen = plen;
-    memcpy(start, prefix, plen);
-    if (after_len) {
-        memcpy(start + plen, after, RECORD_ID_LEN);
-        slen += RECORD_ID_LEN;
-    }
 
+    /* One subject may be filed under several keys (its USCC's, and the older codes' bound to
+     * it since): the scans of all of them are merged in record-id order, the order a page
+     * token's position is in, so paging is the same as over one key. */
     Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
     records_page page;
-    char err[STORE_ERR_LEN];
+    char err[STORE_ERR_LEN], why[200];
+    const char *field = "subject.identifier";
+    subjects_keys keys = {0};
+    store_iter **its = NULL;
     int no_page = records_page_init(&page, want);
     store_snapshot *snap = store_snapshot_create(n->st);
-    store_iter *it = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, prefix, plen, start, slen);
-    if (no_page || !it) {
+    if (no_page || !snap) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen;
-        const char *key = store_iter_key(it, &klen);
-        char rid[RECORD_ID_LEN + 1];
-        if (klen != plen + RECORD_ID_LEN)
-            continue;
-        memcpy(rid, key + plen, RECORD_ID_LEN);
-        rid[RECORD_ID_LEN] = '\0';
+    int code = subjects_keys_of(n->st, snap, n->pv, req->subject->kind,
+                                req->subject->identifier, &keys, &field, why);
+    if (code != 0) {
+        rpc_finish(call, code, "%s: %s", field, why);
+        goto out;
+    }
+    its = calloc(keys.n ? keys.n : 1, sizeof *its);
+    for (size_t i = 0; its && i < keys.n; i++) {
+        char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+        size_t slen = keys.len[i];
+        memcpy(start, keys.key[i], slen);
+        if (after_len) {
+            memcpy(start + slen, after, RECORD_ID_LEN);
+            slen += RECORD_ID_LEN;
+        }
+        if (!(its[i] = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, keys.key[i],
+                                         keys.len[i], start, slen)))
+            break;
+    }
+    if (!its || (keys.n && !its[keys.n - 1])) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        char rid[RECORD_ID_LEN + 1] = "";
+        for (size_t i = 0; i < keys.n; i++) {
+            const char *at = key_rid(its[i], keys.len[i]);
+            if (at && (!rid[0] || memcmp(at, rid, RECORD_ID_LEN) < 0)) {
+                memcpy(rid, at, RECORD_ID_LEN);
+                rid[RECORD_ID_LEN] = '\0';
+            }
+        }
+        if (!rid[0])
+            break;
+        /* A record is listed once, though an index entry may be left under an older key. */
+        for (size_t i = 0; i < keys.n; i++) {
+            const char *at = key_rid(its[i], keys.len[i]);
+            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
+                store_iter_next(its[i]);
+        }
         if (after_len && strcmp(rid, after) <= 0)
             continue;
         Credit__Store__V1__StoredRecord *sr = NULL;
@@ -240,9 +278,11 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             goto out;
         }
     }
-    if (store_iter_error(it, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
-        goto out;
+    for (size_t i = 0; i < keys.n; i++) {
+        if (store_iter_error(its[i], err) != 0) {
+            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+            goto out;
+        }
     }
     records_page_response(&page, &resp);
     char token[PAGETOKEN_MAX];
@@ -251,7 +291,10 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    store_iter_destroy(it);
+    for (size_t i = 0; its && i < keys.n; i++)
+        store_iter_destroy(its[i]);
+    free(its);
+    subjects_keys_cleanup(&keys);
     if (snap)
         store_snapshot_release(n->st, snap);
     records_page_cleanup(&page);

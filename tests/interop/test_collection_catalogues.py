@@ -459,7 +459,10 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             self.assertResults(resp, batch, expected)
         with self.calls("office") as o:
             stored = o.list_all("gov", legal_ref(uscc))
-            self.assertEqual(o.list_all("gov", legal_ref(BAD_USCC)), [])
+            # A code that fails its check names no subject: the query is refused.
+            self.assertRpcFails(SC.INVALID_ARGUMENT, o.gov.ListRecords,
+                                R.ListRecordsRequest(subject=legal_ref(BAD_USCC)),
+                                contains="subject.identifier")
         self.assertEqual(ids_of(stored), sorted(resp.results[i].record_id for i in (0, 1, 11)))
         kept = {r.meta.source_record_id: r for r in stored}
         self.assertEqual(kept[good.source_record_id].meta.section, "GOOD_CONDUCT",

@@ -280,8 +280,11 @@ class CollectionTests(SharedNodeCase):
             with self.subTest("accepted and rejected counts"):
                 self.assertEqual((resp.accepted, resp.rejected), (3, 7))
             stored = c.list_all("gov", legal_ref(uscc))
-            self.assertEqual(c.list_all("gov", legal_ref(BAD_USCC)), [],
-                             "the record with the bad USCC was stored")
+            # No subject has a code that fails its check: asking for one is a mistake the
+            # node names, never an empty list that would read as a clean record.
+            self.assertRpcFails(SC.INVALID_ARGUMENT, c.gov.ListRecords,
+                                R.ListRecordsRequest(subject=legal_ref(BAD_USCC)),
+                                contains="subject.identifier")
         self.assertEqual(sorted(r.meta.record_id for r in stored),
                          sorted([res[0].record_id, res[3].record_id, res[8].record_id]))
         self.assertEqual(sorted(by_source(stored)),

@@ -1,0 +1,272 @@
+/*
+ * test_subjects.c — unit tests for server/subjects.c on a real RocksDB in a temporary
+ * directory: bindings of older codes to a USCC, their visibility within a batch not yet
+ * written, the subject keys a query reads, and that no key or value holds a personal number.
+ */
+#include "testutil.h"
+
+#include <limits.h>
+
+#include "subjects.h"
+
+#define USCC_A  "91230500MA1B3N1N2M" /* an enterprise: a legal person */
+#define USCC_IB "92310115183FQEFL3W" /* an individual business */
+#define REG     "500227000000001"
+#define PERSON  "500120199310080297"
+
+struct fixture {
+    char dir[PATH_MAX];
+    privacy *pv;
+    store *st;
+};
+
+static int setup(void **state)
+{
+    char err[STORE_ERR_LEN], path[PATH_MAX];
+    struct fixture *fx = calloc(1, sizeof *fx);
+    store_options o;
+
+    if (!fx || tu_mkdtemp(fx->dir, sizeof fx->dir, "test_subjects") != 0)
+        goto fail;
+    store_options_init(&o);
+    o.sync = 0;
+    if (tu_join(path, sizeof path, fx->dir, "node.key") != 0 ||
+        privacy_open(path, 1, &fx->pv, err) != 0 ||
+        tu_join(path, sizeof path, fx->dir, "db") != 0 || store_open(path, &o, &fx->st, err) != 0) {
+        print_error("setup: %s\n", err);
+        tu_rmrf(fx->dir);
+        goto fail;
+    }
+    *state = fx;
+    return 0;
+fail:
+    free(fx);
+    return -1;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    int rc;
+
+    store_close(fx->st);
+    privacy_close(fx->pv);
+    rc = tu_rmrf(fx->dir);
+    free(fx);
+    return rc;
+}
+
+static Credit__V1__Subject subject(int kind, const char *identifier)
+{
+    Credit__V1__Subject s = CREDIT__V1__SUBJECT__INIT;
+    s.kind = kind;
+    s.name = (char *)"name";
+    s.identifier = (char *)identifier;
+    return s;
+}
+
+/* Resolves `s`, binds what it binds in a batch and writes it. */
+static void push_subject(struct fixture *fx, const Credit__V1__Subject *s, subjects_resolution *r)
+{
+    char err[STORE_ERR_LEN];
+    check_failure f;
+    subjects_pending pend;
+    store_batch *b = store_batch_create();
+
+    assert_non_null(b);
+    subjects_pending_init(&pend);
+    if (subjects_resolve(fx->st, &pend, fx->pv, s, r, &f) != 0) {
+        print_error("resolve: %d %s: %s\n", f.code, f.field, f.reason);
+        fail();
+    }
+    assert_int_equal(subjects_bind(b, &pend, r), 0);
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+    subjects_pending_cleanup(&pend);
+}
+
+/* Whether `keys` holds the key `want` of `len` bytes. */
+static int has_key(const subjects_keys *keys, const char *want, size_t len)
+{
+    for (size_t i = 0; i < keys->n; i++)
+        if (keys->len[i] == len && memcmp(keys->key[i], want, len) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key(void **state)
+{
+    struct fixture *fx = *state;
+    subjects_resolution r;
+    subjects_keys keys;
+    const char *field;
+    char why[200];
+
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    a.registration_number = (char *)REG;
+    a.tax_number = (char *)"500227MA1B3N1N2";
+    push_subject(fx, &a, &r);
+    assert_int_equal(r.key_len, 20);
+    assert_memory_equal(r.key, "U" USCC_A "", 20);
+    assert_int_equal(r.n_bind, 3); /* registration number, tax number, organisation code */
+
+    /* A record naming only the registration number is filed under the USCC now. */
+    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, REG);
+    b.registration_number = (char *)REG;
+    push_subject(fx, &b, &r);
+    assert_memory_equal(r.key, "U" USCC_A "", 20);
+    assert_int_equal(r.n_bind, 0);
+
+    const char *asked[] = {USCC_A, REG, "MA1B3N1N2", "MA1B3N1N-2", "500227MA1B3N1N2"};
+    for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
+        assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
+                                          CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, asked[i], &keys,
+                                          &field, why),
+                         0);
+        assert_int_equal(keys.n, 4);
+        assert_true(has_key(&keys, "U" USCC_A "", 20));
+        assert_true(has_key(&keys, "Ar" REG "", 2 + 15 + 1));
+        assert_true(has_key(&keys, "AoMA1B3N1N2", 2 + 9 + 1));
+        assert_true(has_key(&keys, "At500227MA1B3N1N2", 2 + 15 + 1));
+        subjects_keys_cleanup(&keys);
+    }
+    /* The kind asked for must be the USCC's, through an older code too. */
+    assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
+                                      CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, REG, &keys,
+                                      &field, why),
+                     3);
+    assert_string_equal(field, "subject.kind");
+    assert_non_null(strstr(why, USCC_A));
+    subjects_keys_cleanup(&keys);
+}
+
+static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written(void **state)
+{
+    struct fixture *fx = *state;
+    subjects_resolution r;
+    subjects_pending pend;
+    check_failure f;
+    store_batch *b = store_batch_create();
+    char other[19];
+
+    /* Another valid enterprise: 91500227MA100001 and its two check characters. */
+    memcpy(other, "91500227MA1000011", 17);
+    {
+        static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+        static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+        static const int ow[8] = {3, 7, 9, 10, 5, 8, 4, 2};
+        int sum = 0, osum = 0;
+        for (int i = 0; i < 8; i++) {
+            char c = other[8 + i];
+            osum += (c >= '0' && c <= '9' ? c - '0' : c - 'A' + 10) * ow[i];
+        }
+        int oc = 11 - osum % 11;
+        other[16] = oc == 10 ? 'X' : oc == 11 ? '0' : (char)('0' + oc);
+        for (int i = 0; i < 17; i++)
+            sum += (int)(strchr(alpha, other[i]) - alpha) * w[i];
+        other[17] = alpha[(31 - sum % 31) % 31];
+        other[18] = '\0';
+    }
+    assert_non_null(b);
+    subjects_pending_init(&pend);
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    a.registration_number = (char *)REG;
+    assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &a, &r, &f), 0);
+    assert_int_equal(subjects_bind(b, &pend, &r), 0);
+
+    Credit__V1__Subject c = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, other);
+    c.registration_number = (char *)REG;
+    assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &c, &r, &f), -1);
+    assert_int_equal(f.code, 9);
+    assert_string_equal(f.field, "subject.registration_number");
+    assert_non_null(strstr(f.reason, USCC_A));
+    assert_non_null(strstr(f.reason, other));
+    /* The store alone does not know the binding yet. */
+    assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &c, &r, &f), 0);
+    store_batch_destroy(b);
+    subjects_pending_cleanup(&pend);
+}
+
+static void
+test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound(void **state)
+{
+    struct fixture *fx = *state;
+    subjects_resolution early, r, other;
+    check_failure f;
+
+    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, REG);
+    b.registration_number = (char *)REG;
+    push_subject(fx, &b, &early);
+    assert_int_equal(early.key_len, 2 + 15 + 1);
+    assert_memory_equal(early.key, "Ar" REG "", early.key_len);
+
+    /* Another USCC without the code is another subject. */
+    Credit__V1__Subject ib = subject(CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, USCC_IB);
+    assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &ib, &other, &f), 0);
+    assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &other), 0);
+
+    /* The USCC with the code binds it: the same subject, whether the binding is only the
+     * record's own (not yet written) or already stored. */
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    a.registration_number = (char *)REG;
+    assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &a, &r, &f), 0);
+    assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &r), 1);
+    push_subject(fx, &a, &r);
+    assert_int_equal(r.n_bind, 2); /* the registration number and the organisation code */
+    assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &a, &r, &f), 0);
+    assert_int_equal(r.n_bind, 0); /* bound now */
+    assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &r), 1);
+    assert_int_equal(subjects_same(fx->st, NULL, r.key, r.key_len, &r), 1);
+    assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &other), 0);
+}
+
+static void test_a_persons_tax_number_is_never_held_in_clear_in_the_index(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN], why[200];
+    subjects_resolution r;
+    subjects_keys keys;
+    const char *field;
+
+    Credit__V1__Subject s = subject(CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, USCC_IB);
+    s.tax_number = (char *)PERSON "01";
+    push_subject(fx, &s, &r);
+    assert_int_equal(r.n_bind, 2); /* the tax number and the organisation code */
+
+    store_iter *it = store_iter_create(fx->st, NULL, STORE_CF_SUBJECTS, NULL, 0, NULL, 0);
+    size_t n = 0;
+    for (; store_iter_valid(it); store_iter_next(it), n++) {
+        size_t klen, vlen;
+        const char *k = store_iter_key(it, &klen);
+        const char *v = store_iter_value(it, &vlen);
+        assert_null(memmem(k, klen, "19931008", 8));
+        assert_null(memmem(v, vlen, "19931008", 8));
+    }
+    CHECK_OK(store_iter_error(it, err));
+    store_iter_destroy(it);
+    assert_int_equal(n, 4); /* 'B' and 'R' of each binding */
+
+    assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
+                                      CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, PERSON "01",
+                                      &keys, &field, why),
+                     0);
+    assert_true(has_key(&keys, "U" USCC_IB "", 20));
+    subjects_keys_cleanup(&keys);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_persons_tax_number_is_never_held_in_clear_in_the_index, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
