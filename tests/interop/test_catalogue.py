@@ -362,6 +362,7 @@ class ReadingTests(SharedNodeCase):
                                 "required when subject.kind is LEGAL_PERSON",
                                 "catalogue version 1")
         rec.subject.kind = R.INDIVIDUAL_BUSINESS
+        rec.subject.identifier = "92310115183FQEFL3W"  # an individual business's USCC: type 92
         with self.unit("market") as m:
             self.assertCreated(m.push(rec))
 

@@ -1550,6 +1550,7 @@ static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
     EXPECT_PASS(&fx);
     fx.in.n_extra = 0;
     fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    fx.subject.identifier = (char *)"92310115183FQEFL3W"; /* an individual business's type 92 */
     EXPECT_PASS(&fx);
     current_cv = NULL;
     catalog_version_destroy(v2);
