@@ -266,6 +266,10 @@ int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *e
     if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
         seal_field(pv, &s->identifier, &sr->sealed_subject_identifier, aad, aad_len, err) != 0)
         return -1;
+    /* A 20-character tax number is a resident identity number and two digits. */
+    if (s->tax_number && strlen(s->tax_number) == 20 &&
+        seal_field(pv, &s->tax_number, &sr->sealed_tax_number, aad, aad_len, err) != 0)
+        return -1;
     return seal_field(pv, &s->legal_representative_id_number,
                       &sr->sealed_legal_representative_id, aad, aad_len, err);
 }
@@ -278,7 +282,8 @@ int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char 
     if (!s)
         return 0;
     if (unseal_field(pv, &s->identifier, &sr->sealed_subject_identifier, aad, aad_len, err) !=
-        0)
+            0 ||
+        unseal_field(pv, &s->tax_number, &sr->sealed_tax_number, aad, aad_len, err) != 0)
         return -1;
     return unseal_field(pv, &s->legal_representative_id_number,
                         &sr->sealed_legal_representative_id, aad, aad_len, err);

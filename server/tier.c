@@ -136,6 +136,10 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
         clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(
                                   &credit__v1__subject__descriptor,
                                   "legal_representative_id_number"));
+        /* A 20-character tax number embeds a resident identity number. */
+        if (s->tax_number && strlen(s->tax_number) == 20)
+            clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(
+                                      &credit__v1__subject__descriptor, "tax_number"));
         s->legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
     }
     if (rec->meta && rec->meta->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC)

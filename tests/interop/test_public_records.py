@@ -783,6 +783,11 @@ class PrivacyAtRestTests(InteropCase):
         person = penalty_input(fresh_src("p15-person"), person_subject(PERSON_ID))
         company = licence_input(fresh_src("p15-company"), legal_subject(uscc, rep_id=REP_ID))
         company_pen = penalty_input(fresh_src("p15-company-pen"), legal_subject(uscc, REP_ID))
+        # An individual business whose tax number is its keeper's resident ID and two digits.
+        business = penalty_input(fresh_src("p15-business"), R.Subject(
+            kind=R.INDIVIDUAL_BUSINESS, name="张记小吃 Zhang's snacks",
+            identifier=make_uscc("92500227MA%06d" % (700000 + _fresh.number())),
+            tax_number=PERSON_ID + "01"))
         fixed = R.PublicRecordInput()
         fixed.CopyFrom(person)
         fixed.penalty.remarks = "corrected"
@@ -793,9 +798,16 @@ class PrivacyAtRestTests(InteropCase):
                              "privacy.key has mode %o" % stat.S_IMODE(st.st_mode))
             self.assertEqual(st.st_size, 64)
             with harness.Stubs(node.port, "market", tls=tls) as c:
-                resp = c.push(person, company, company_pen)
-                self.assertEqual(resp.accepted, 3, resp)
+                resp = c.push(person, company, company_pen, business)
+                self.assertEqual(resp.accepted, 4, resp)
                 ids = [r.record_id for r in resp.results]
+                # The tax number is the government tier's alone.
+                self.assertEqual(c.gov.GetRecord(R.GetRecordRequest(record_id=ids[3]),
+                                                 timeout=CALL_TIMEOUT)
+                                 .record.meta.subject.tax_number, PERSON_ID + "01")
+                self.assertEqual(c.open.GetRecord(R.GetRecordRequest(record_id=ids[3]),
+                                                  timeout=CALL_TIMEOUT)
+                                 .record.meta.subject.tax_number, "")
                 # More versions, each sealed on its own: a correction and a withdrawal.
                 c.collect.Correct(R.CorrectRequest(record_id=ids[0], record=fixed,
                                                    reason="remarks"), timeout=CALL_TIMEOUT)
