@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-fuzz.sh HARNESS CORPUS_DIR SECONDS MAX_LEN [DICT]
 #
-# Runs one libFuzzer harness for SECONDS, inputs of at most MAX_LEN bytes, over a copy of CORPUS_DIR (the committed seeds and
-# regression inputs stay untouched; new inputs are thrown away), one process, one job.
+# Runs one libFuzzer harness for SECONDS, inputs of at most MAX_LEN bytes, over a copy of
+# CORPUS_DIR (the committed seeds and regression inputs stay untouched; new inputs are thrown
+# away), one process, one job.
 # libFuzzer first runs every corpus file, so a regression input that crashes again fails the
 # run at once. Exits 0 when nothing was found; otherwise libFuzzer's status, and the
 # temporary directory with the crashing input (crash-*, leak-*, timeout-*) is kept and named.
