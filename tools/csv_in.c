@@ -270,7 +270,9 @@ int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
         }
         more = c == ',';
         size_t start = r->starts[r->n_cells - 1];
-        if (!is_utf8((const unsigned char *)r->buf + start, r->len - start))
+        /* An empty cell is UTF-8; and before the first byte of a reader buf is NULL, where
+         * even buf + 0 is undefined behaviour (fuzz_csv found it: a file starting ","). */
+        if (r->len > start && !is_utf8((const unsigned char *)r->buf + start, r->len - start))
             mark_bad(row, column, "not UTF-8 text");
         if (put(r, '\0') != 0)
             return stop(err, row->line, "a row larger than %u bytes", ROW_MAX_BYTES);
