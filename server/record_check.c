@@ -101,10 +101,7 @@ static const struct {
 
 /* --- Failures and names ------------------------------------------------------------------- */
 
-static int reject(check_failure *f, int code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int reject(check_failure *f, int code, const char *field, const char *fmt, ...)
+int record_check_fail(check_failure *f, int code, const char *field, const char *fmt, ...)
 {
     va_list ap;
 
@@ -114,6 +111,20 @@ static int reject(check_failure *f, int code, const char *field, const char *fmt
     vsnprintf(f->reason, sizeof f->reason, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+#define reject record_check_fail
+
+void record_normalise_ids(const record_view *in)
+{
+    const Credit__V1__Subject *s = in->subject;
+
+    if (!s)
+        return;
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+        validate_resident_id_normalise(s->identifier);
+    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID)
+        validate_resident_id_normalise(s->legal_representative_id_number);
 }
 
 /* The .proto name of enum value v ("CATEGORY_PENALTY"), or NULL for a value it does not know. */

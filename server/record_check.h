@@ -118,6 +118,16 @@ int record_check_number(const catalog_dim *dim, uint32_t version, const char *fi
 void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_section *sec,
                                   Credit__V1__Date *out);
 
+/* Fills *f (code, field, the reason formatted printf-style, each cut to its buffer) and
+ * returns -1: the one way a check of the node's says why it failed. */
+int record_check_fail(check_failure *f, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A resident identity number's check character is X (GB 11643); sources often send x. Writes
+ * the subject's natural-person identifier and a representative's resident ID number in upper
+ * case, in place (the strings belong to the unpacked input), before anything reads them. */
+void record_normalise_ids(const record_view *in);
+
 /* Checks free text given in a request (a justification, a reason): at most `max` bytes of
  * UTF-8 without control characters other than line feeds and tabs, and with `required` not
  * empty nor blank. Returns 0, or -1 with *f filled (INVALID_ARGUMENT, naming `field`). */

@@ -7,7 +7,6 @@
 #include "identity.h"
 #include "validate.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,16 +36,7 @@ void subjects_pending_cleanup(subjects_pending *p)
     memset(p, 0, sizeof *p);
 }
 
-static int fail(check_failure *f, int code, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    f->code = code;
-    snprintf(f->field, sizeof f->field, "%s", field);
-    va_start(ap, fmt);
-    vsnprintf(f->reason, sizeof f->reason, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail record_check_fail
 
 /* The hex of the privacy index of `value` into out[2 * PRIVACY_INDEX_LEN + 1]. */
 static int index_hex(const privacy *pv, const char *value, char *out)

@@ -451,22 +451,6 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
     return 0;
 }
 
-/* GB 11643 writes a resident identity number's check character X; sources often send x. The
- * record's numbers are written in upper case before anything reads them (the check, the
- * sealing, the subject index, the stored record), so both spellings are one subject. The
- * strings belong to the unpacked request, which the handler owns. */
-static void normalise_ids(const record_view *in)
-{
-    const Credit__V1__Subject *s = in->subject;
-
-    if (!s)
-        return;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
-        validate_resident_id_normalise(s->identifier);
-    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID)
-        validate_resident_id_normalise(s->legal_representative_id_number);
-}
-
 /* Checks and stages one pushed record into `b`. Called with push_mu held. Returns 1 if the
  * record was accepted (created, unchanged or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
@@ -480,7 +464,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    normalise_ids(in);
+    record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
         (k->may_push && k->may_push(n, p, in, &f))) {
@@ -933,7 +917,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
-    normalise_ids(in);
+    record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
         (k->may_push && k->may_push(n, p, in, &f))) {

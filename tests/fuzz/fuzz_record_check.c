@@ -84,18 +84,6 @@ static void check_failure_named(const check_failure *f)
     }
 }
 
-/* svc_collection.c normalise_ids: the same calls on the subject's identifiers. */
-static void normalise_ids(const record_view *in)
-{
-    const Credit__V1__Subject *s = in->subject;
-    if (!s)
-        return;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
-        validate_resident_id_normalise(s->identifier);
-    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID)
-        validate_resident_id_normalise(s->legal_representative_id_number);
-}
-
 static void check_record(ProtobufCMessage *m, int catalogue, const check_unit *unit,
                          const catalog_version *cv)
 {
@@ -107,7 +95,7 @@ static void check_record(ProtobufCMessage *m, int catalogue, const check_unit *u
         fprintf(stderr, "record_view_of refused a collected input\n");
         abort();
     }
-    normalise_ids(&v);
+    record_normalise_ids(&v);
     if (record_check(&v, unit, cv, &today, &f) != 0)
         check_failure_named(&f);
 }
