@@ -1,10 +1,8 @@
 /*
- * canon.c — see canon.h. A map field is recognised by its shape, since protobuf-c's
- * descriptors do not carry the map_entry option: a repeated message field whose message is
- * named "<Something>Entry" and has exactly the fields key = 1 and value = 2, which is what
- * protoc generates for every `map<K, V>`.
+ * canon.c — see canon.h. A map field is recognised by its shape (pb_is_map_entry).
  */
 #include "canon.h"
+#include "pb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +48,6 @@ static int nfc_in_place(char **sp)
         *sp = nfc;
     }
     return oom ? -1 : 0;
-}
-
-static int is_map_entry(const ProtobufCMessageDescriptor *d)
-{
-    size_t len = strlen(d->name);
-    return d->n_fields == 2 && len > 5 && strcmp(d->name + len - 5, "Entry") == 0 &&
-           d->fields[0].id == 1 && strcmp(d->fields[0].name, "key") == 0 &&
-           d->fields[1].id == 2 && strcmp(d->fields[1].name, "value") == 0;
 }
 
 /* qsort_r over map entries by their key field `arg`: a string or an integer (every key kind
@@ -122,7 +112,7 @@ int canon_message(ProtobufCMessage *m)
                 ProtobufCMessage **v = *(ProtobufCMessage ***)member;
                 for (size_t j = 0; j < n; j++)
                     rc |= canon_message(v[j]);
-                if (is_map_entry(f->descriptor))
+                if (pb_is_map_entry(f->descriptor))
                     sort_entries(v, n, f->descriptor);
             }
         } else if (f->type == PROTOBUF_C_TYPE_STRING) {

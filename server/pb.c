@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* m packed into a malloc'd buffer of *len bytes, or NULL. */
 static uint8_t *packed(const ProtobufCMessage *m, size_t *len)
@@ -29,6 +30,20 @@ int pb_batch_put(store_batch *b, store_cf cf, const void *key, size_t klen,
     store_batch_put(b, cf, key, klen, buf, len);
     free(buf);
     return 0;
+}
+
+int pb_is_map_entry(const ProtobufCMessageDescriptor *d)
+{
+    const ProtobufCFieldDescriptor *k, *v;
+    size_t n;
+
+    if (!d || d->n_fields != 2)
+        return 0;
+    n = strlen(d->name);
+    k = protobuf_c_message_descriptor_get_field(d, 1);
+    v = protobuf_c_message_descriptor_get_field(d, 2);
+    return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && k && v &&
+           strcmp(k->name, "key") == 0 && strcmp(v->name, "value") == 0;
 }
 
 ProtobufCMessage *pb_copy(const ProtobufCMessage *m)

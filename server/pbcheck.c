@@ -13,6 +13,7 @@
  * fewer); a field beyond them is counted by reading the message again from its start.
  */
 #include "pbcheck.h"
+#include "pb.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -170,18 +171,8 @@ static int check_string(walk *w, uint8_t *s, size_t n)
 
 static int is_map_entry(const ProtobufCFieldDescriptor *fd)
 {
-    const ProtobufCMessageDescriptor *d = fd->descriptor;
-    const ProtobufCFieldDescriptor *k, *v;
-    size_t n;
-
-    if (fd->label != PROTOBUF_C_LABEL_REPEATED || fd->type != PROTOBUF_C_TYPE_MESSAGE || !d ||
-        d->n_fields != 2)
-        return 0;
-    n = strlen(d->name);
-    k = protobuf_c_message_descriptor_get_field(d, 1);
-    v = protobuf_c_message_descriptor_get_field(d, 2);
-    return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && k && v &&
-           strcmp(k->name, "key") == 0 && strcmp(v->name, "value") == 0;
+    return fd->label == PROTOBUF_C_LABEL_REPEATED && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+           pb_is_map_entry(fd->descriptor);
 }
 
 /* Whether a map key may be written into a path as it is (see pbcheck.h). */

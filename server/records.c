@@ -11,6 +11,18 @@
 #include <string.h>
 #include <time.h>
 
+/* SOURCES also holds the content digest index: 0x01 | record id | SHA-256 -> be32(version),
+ * the newest version of the record with that content (a later put overwrites). Unit codes
+ * start with a letter, so these keys never meet a unit's source keys. */
+#define DIGEST_KEY_LEN (1 + RECORD_ID_LEN + 32)
+
+static void digest_key(const char *record_id, const unsigned char *digest, char *out)
+{
+    out[0] = 0x01;
+    memcpy(out + 1, record_id, RECORD_ID_LEN);
+    memcpy(out + 1 + RECORD_ID_LEN, digest, 32);
+}
+
 static const char hexdigits[] = "0123456789abcdef";
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
@@ -136,17 +148,25 @@ int records_history_range(store *st, const store_snapshot *snap, const char *rec
 int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
                                 uint32_t *version, char *err)
 {
-    Credit__Store__V1__StoredRecord **v = NULL;
-    size_t n = 0;
-    int rc = records_history(st, NULL, record_id, &v, &n, err);
+    char key[DIGEST_KEY_LEN];
+    void *val = NULL;
+    size_t len = 0;
+    if (strlen(record_id) != RECORD_ID_LEN) {
+        snprintf(err, STORE_ERR_LEN, "not a record id");
+        return STORE_EINVAL;
+    }
+    digest_key(record_id, digest, key);
+    int rc = store_get(st, NULL, STORE_CF_SOURCES, key, sizeof key, &val, &len, err);
+    if (rc == STORE_ENOTFOUND) {
+        *version = 0;
+        return 0;
+    }
     if (rc != 0)
         return rc;
-    *version = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i]->content_digest.len == 32 && memcmp(v[i]->content_digest.data, digest, 32) == 0)
-            *version = v[i]->record && v[i]->record->meta ? v[i]->record->meta->version : 0;
-    }
-    records_free_history(v, n);
+    const unsigned char *v = val;
+    *version = len == 4 ? (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]
+                        : 0;
+    free(val);
     return 0;
 }
 
@@ -189,6 +209,7 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
     char hkey[RECORD_ID_LEN + 4], skey[512], subj[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    char dkey[DIGEST_KEY_LEN];
     size_t sklen = source_key(m->source_unit, m->source_record_id, skey, sizeof skey);
     /* Every key is made before the first put: a version goes into the batch whole or not
      * at all. */
@@ -201,6 +222,9 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     hkey[RECORD_ID_LEN + 3] = (char)m->version;
     memcpy(subj, subject_key, subject_key_len);
     memcpy(subj + subject_key_len, m->record_id, RECORD_ID_LEN);
+    int with_digest = sr->content_digest.len == 32;
+    if (with_digest)
+        digest_key(m->record_id, sr->content_digest.data, dkey);
 
     size_t n = credit__store__v1__stored_record__get_packed_size(sr);
     unsigned char *buf = malloc(n ? n : 1);
@@ -211,6 +235,8 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, buf, n);
     store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
     store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, "", 0);
+    if (with_digest)
+        store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     free(buf);
     return 0;
 }

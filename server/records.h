@@ -6,6 +6,8 @@
  *   HISTORY   record_id | be32(version)         -> StoredRecord, every version, append-only
  *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
  *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
+ *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest version with
+ *                                                  that content (the content digest index)
  * record_id is 32 lowercase hex characters: 8 bytes of milliseconds since the epoch, then 8
  * random bytes, so ids sort by creation time. subject_key is the key of the subject the record
  * is about, made by subjects.h (which also keeps the older codes bound to a USCC in SUBJECTS):
@@ -55,7 +57,9 @@ int records_history_range(store *st, const store_snapshot *snap, const char *rec
                           Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 
 /* The newest version of a record whose content digest is `digest` (32 bytes), into
- * *version; 0 when no version has it. Returns 0 or a STORE_ error with err. */
+ * *version; 0 when no version has it. One point lookup in the digest index that
+ * records_put_version keeps (SOURCES, 0x01 | record_id | digest -> be32(version)), so the cost
+ * does not grow with the record's history. Returns 0 or a STORE_ error with err. */
 int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
                                 uint32_t *version, char *err);
 
