@@ -22,6 +22,7 @@
  * srv->mu guards the live-call count and the shutdown state.
  */
 #include "rpc.h"
+#include "connguard.h"
 #include "descset.h"
 #include "log.h"
 #include "pbcheck.h"
@@ -125,6 +126,7 @@ struct rpc_server {
     size_t n_methods;
     size_t cap_methods;
     descset *ds;
+    connguard *guard; /* rapid reset and connection limits; NULL when out of memory */
     rpc_hooks hooks;
     char listen[256];
     int max_message_bytes;
@@ -778,6 +780,14 @@ static void on_close(rpc_call *c)
                                expired ? RPC_DEADLINE_EXCEEDED : RPC_CANCELLED,
                                expired ? "deadline exceeded" : "cancelled by the client");
     }
+    /* A call the core reports cancelled (the client's RST_STREAM before the end of the call,
+     * or its deadline) counts against its connection, whether or not the node had decided a
+     * status: thousands a second is an HTTP/2 rapid reset. */
+    int cancels;
+    if (c->close_cancelled && c->accepted && srv->guard &&
+        connguard_note_cancel(srv->guard, c->peer.address, &cancels))
+        log_event(LOG_WARN, "rapid-reset", "peer=%s identity=%s cancels=%d window_s=1 "
+                  "action=connection-closed", c->peer.address, c->peer.identity, cancels);
     pthread_mutex_lock(&c->mu);
     maybe_done_locked(c);
     pthread_mutex_unlock(&c->mu);
@@ -913,6 +923,12 @@ rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, c
         grpc_resource_quota_unref(quota); /* the server holds its own reference */
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
+    connguard_limits lim = {
+        .max_resets_per_second = opts->max_resets_per_second,
+        .max_connections = opts->max_connections,
+        .max_connections_per_peer = opts->max_connections_per_peer,
+    };
+    srv->guard = connguard_create(&lim);
     return srv;
 }
 
@@ -977,6 +993,8 @@ int rpc_server_start(rpc_server *srv, char *err)
         return -1;
     }
     grpc_server_start(srv->server);
+    if (srv->guard)
+        connguard_set_port(srv->guard, port);
     for (size_t i = 0; i < srv->n_methods; i++)
         for (int k = 0; k < ARMED_PER_METHOD; k++)
             arm(srv, &srv->methods[i]);
@@ -1081,6 +1099,7 @@ void rpc_server_destroy(rpc_server *srv)
     free(srv->threads);
     free(srv->methods);
     descset_destroy(srv->ds);
+    connguard_destroy(srv->guard);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
@@ -1088,6 +1107,18 @@ void rpc_server_destroy(rpc_server *srv)
      * return, and a process that exits then loses that thread's OpenSSL state (a leak report
      * under LeakSanitizer, a few percent of stops). */
     grpc_shutdown_blocking();
+}
+
+void rpc_server_tick(rpc_server *srv)
+{
+    if (!srv->guard)
+        return;
+    connguard_report rep;
+    connguard_tick(srv->guard, &rep);
+    if (rep.closed_peer || rep.closed_total)
+        log_event(LOG_WARN, "connection-limit",
+                  "connections=%d closed_per_peer=%d closed_total=%d last=%s", rep.connections,
+                  rep.closed_peer, rep.closed_total, rep.peer);
 }
 
 /* --- The core's own log lines ------------------------------------------------------------ */
