@@ -3,11 +3,14 @@
  *
  * Identity comes only from the verified client certificate: the RPC layer reads the SAN URI
  * (else the CN) from the handshake's auth context, this file checks the certificate against
- * the revocation list and maps the identity to a registered, active unit. Refusals are logged
- * and audited; so is every call to an audited service, with its outcome.
+ * the revocation list and maps the identity to a registered, active unit, then asks the
+ * permission table (authz.h) whether the unit's kind holds the capability the method needs,
+ * before any handler reads the request. Refusals are logged and audited; so is every call to
+ * an audited service, with its outcome.
  */
 #include "node.h"
 
+#include "authz.h"
 #include "log.h"
 #include "registry.h"
 
@@ -72,7 +75,11 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
         memcpy(p->pem, peer->pem, peer->pem_len);
     p->pem_len = peer->pem_len;
     credit__v1__unit__free_unpacked(u, NULL);
+    /* The principal is set even for a refusal, so that the refusal's log line and audit entry
+     * name the unit; the RPC layer releases it either way. */
     *out = p;
+    if (authz_check(p, authz_method_cap(method), msg) != 0)
+        return RPC_PERMISSION_DENIED;
     return RPC_OK;
 }
 
@@ -253,17 +260,6 @@ int node_unit_exists(void *st, const char *code)
     if (registry_get(st, code, &u, err) != 0)
         return 0;
     credit__v1__unit__free_unpacked(u, NULL);
-    return 1;
-}
-
-int node_refuse_unless_office(rpc_call *call, const char *what)
-{
-    const principal *p = node_caller(call);
-
-    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, registry_kind_name(p->kind));
     return 1;
 }
 
