@@ -19,6 +19,15 @@
  * catalogue makes it responsible for its declarations, and whoever is responsible for data
  * may apply to change how it is described.
  *
+ * Who pushes the four collected catalogues of records is the catalogue's to say: each
+ * category or section names the unit kinds and units responsible for it (DESIGN.md), and a
+ * change of that goes through the governed workflow. So every kind holds push.public,
+ * push.service_unit, push.association and push.voluntary, and the catalogue narrows them per
+ * record (a record of a category the unit is not responsible for is PERMISSION_DENIED on its
+ * own, beside the other records' results). The rows are here so that the sharing side can
+ * bound them, and so that every method states its capability. Industrial samples are not
+ * delegated that way: push.industrial is the industrial platforms' alone.
+ *
  * Invariants the unit test holds the tables to: every capability has a name and a use;
  * every method row needs a METHOD capability; every METHOD capability is needed by some
  * method; no PLANNED capability is needed by any; no kind outside credit.v1.UnitKind holds
@@ -26,6 +35,7 @@
  */
 #include "authz.h"
 
+#include "credit/v1/record.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "node.h"
 
@@ -47,83 +57,85 @@ static const struct rule {
     authz_use use;
     const char *what;
 } rules[AUTHZ_N_CAPS] = {
-    [AUTHZ_READ_OPEN] = {"read.open", ALL_KINDS, METHOD,
-                         "read the open tier (OpenQuery): any registered unit"},
-    [AUTHZ_READ_GOVERNMENT] = {"read.government", K(OFFICE) | K(DEPARTMENT) | K(MUNICIPAL),
-                               METHOD,
-                               "read the government tier (GovernmentSharing): administrative "
-                               "and judicial bodies and the city platform"},
+    [AUTHZ_READ_OPEN] = {"read.open", ALL_KINDS, METHOD, "read the open tier"},
+    [AUTHZ_READ_GOVERNMENT] = {"read.government", K(OFFICE) | K(DEPARTMENT) | K(MUNICIPAL), METHOD,
+                               "read the government tier"},
     [AUTHZ_READ_AUTHORIZED] = {"read.authorized", K(FINANCE), PLANNED,
-                               "read the authorized tier under a subject's live grant "
-                               "(AuthorizedQuery)"},
+                               "read the authorized tier under a subject's live grant"},
     [AUTHZ_UNITS_READ] = {"units.read", ALL_KINDS, METHOD,
-                          "ask who it is; read the registry without others' identities"},
+                          "ask who it is and read the unit registry"},
     [AUTHZ_UNITS_IDENTITIES] = {"units.identities", K(OFFICE), SCOPE,
                                 "see other units' certificate identities"},
     [AUTHZ_UNITS_REGISTER] = {"units.register", K(OFFICE), METHOD,
-                              "register, suspend and reinstate units; bind identities"},
+                              "register, suspend and reinstate units and bind identities"},
     [AUTHZ_CATALOGUE_READ] = {"catalogue.read", ALL_KINDS, METHOD,
-                              "read catalogue versions and change requests"},
+                              "read the catalogue and its change requests"},
     [AUTHZ_CATALOGUE_PROPOSE] = {"catalogue.propose",
-                                 K(OFFICE) | K(DEPARTMENT) | K(SERVICE_UNIT) | K(MUNICIPAL),
-                                 METHOD, "file a catalogue change (a written application)"},
+                                 K(OFFICE) | K(DEPARTMENT) | K(SERVICE_UNIT) | K(MUNICIPAL), METHOD,
+                                 "file a catalogue change"},
     [AUTHZ_CATALOGUE_REVIEW] = {"catalogue.review", K(OFFICE), METHOD,
-                                "review a change for compliance"},
-    [AUTHZ_CATALOGUE_DECIDE] = {"catalogue.decide", K(OFFICE), METHOD,
-                                "deliberate: approve or reject a change"},
-    [AUTHZ_PUSH_PUBLIC] = {"push.public", K(OFFICE) | K(DEPARTMENT) | K(MUNICIPAL), METHOD,
-                           "push, correct, withdraw and reinstate public records"},
-    [AUTHZ_PUSH_SERVICE_UNIT] = {"push.service_unit", K(OFFICE) | K(SERVICE_UNIT), METHOD,
-                                 "push, correct, withdraw and reinstate service-unit "
-                                 "declarations"},
-    [AUTHZ_PUSH_ASSOCIATION] = {"push.association", K(OFFICE) | K(ASSOCIATION_PLATFORM), METHOD,
-                                "push, correct, withdraw and reinstate association records"},
-    [AUTHZ_PUSH_VOLUNTARY] = {"push.voluntary", K(OFFICE) | K(PORTAL) | K(SUBJECT), METHOD,
-                              "push, withdraw and reinstate voluntary declarations"},
+                                "review a catalogue change for compliance"},
+    [AUTHZ_CATALOGUE_DECIDE] = {"catalogue.decide", K(OFFICE), METHOD, "decide a catalogue change"},
+    [AUTHZ_PUSH_PUBLIC] = {"push.public", ALL_KINDS, METHOD,
+                           "push public records of the categories it is responsible for"},
+    [AUTHZ_PUSH_SERVICE_UNIT] = {"push.service_unit", ALL_KINDS, METHOD,
+                                 "push service-unit declarations it is responsible for"},
+    [AUTHZ_PUSH_ASSOCIATION] = {"push.association", ALL_KINDS, METHOD,
+                                "push association records it is responsible for"},
+    [AUTHZ_PUSH_VOLUNTARY] = {"push.voluntary", ALL_KINDS, METHOD,
+                              "push voluntary declarations it is responsible for"},
     [AUTHZ_PUSH_INDUSTRIAL] = {"push.industrial", K(INDUSTRIAL_PLATFORM), METHOD,
                                "push industrial samples"},
     [AUTHZ_SUBJECT_SELF] = {"subject.self", K(SUBJECT), SCOPE,
-                            "is a subject: declares only about itself, revokes only its own "
-                            "opt-ins"},
+                            "act only about itself, as a subject"},
     [AUTHZ_VOLUNTARY_VERIFY] = {"voluntary.verify", K(OFFICE), METHOD,
-                                "list declarations by state; verify or reject them"},
+                                "list and verify voluntary declarations"},
     [AUTHZ_MANDATE_MANAGE] = {"mandate.manage", K(OFFICE), METHOD,
                               "register and revoke association mandates"},
     [AUTHZ_MANDATE_READ] = {"mandate.read", K(OFFICE) | K(ASSOCIATION_PLATFORM), METHOD,
-                            "list mandates"},
+                            "list association mandates"},
     [AUTHZ_MANDATE_HOLD] = {"mandate.hold", K(ASSOCIATION_PLATFORM), SCOPE,
-                            "holds mandates: pushes only under a live one, reads its own"},
+                            "hold association mandates"},
     [AUTHZ_OPTIN_REGISTER] = {"optin.register", K(OFFICE) | K(INDUSTRIAL_PLATFORM), METHOD,
                               "register an enterprise's opt-in"},
-    [AUTHZ_OPTIN_REVOKE] = {"optin.revoke", K(OFFICE) | K(INDUSTRIAL_PLATFORM) | K(SUBJECT),
-                            METHOD, "revoke an opt-in"},
-    [AUTHZ_OPTIN_READ] = {"optin.read", K(OFFICE) | K(INDUSTRIAL_PLATFORM), METHOD,
-                          "list opt-ins"},
-    [AUTHZ_OPTIN_HOLD] = {"optin.hold", K(INDUSTRIAL_PLATFORM), SCOPE,
-                          "holds opt-ins: registers, revokes and lists only its own"},
+    [AUTHZ_OPTIN_REVOKE] = {"optin.revoke", K(OFFICE) | K(INDUSTRIAL_PLATFORM) | K(SUBJECT), METHOD,
+                            "revoke an enterprise's opt-in"},
+    [AUTHZ_OPTIN_READ] = {"optin.read", K(OFFICE) | K(INDUSTRIAL_PLATFORM), METHOD, "list opt-ins"},
+    [AUTHZ_OPTIN_HOLD] = {"optin.hold", K(INDUSTRIAL_PLATFORM), SCOPE, "hold opt-ins"},
     [AUTHZ_SELF_QUERY] = {"self.query", K(SUBJECT), PLANNED,
-                          "a subject's full view and credit report (SelfService)"},
+                          "read its own full view and credit report"},
     [AUTHZ_AUTHORIZATION_GRANT] = {"authorization.grant", K(SUBJECT), PLANNED,
-                                   "grant and revoke authorizations (Authorization)"},
+                                   "grant and revoke authorizations"},
     [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(FINANCE), PLANNED,
-                             "credit portraits under a live grant (CreditFinance)"},
+                             "read credit portraits under a live grant"},
     [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(OFFICE), PLANNED,
-                                 "manage portrait templates (CreditFinance)"},
+                                 "manage portrait templates"},
     [AUTHZ_OBJECTION_FILE] = {"objection.file", K(SUBJECT) | K(PORTAL), PLANNED,
-                              "file an objection with evidence (Objection)"},
-    [AUTHZ_OBJECTION_DECIDE] = {"objection.decide", K(OFFICE), PLANNED,
-                                "accept and decide objections (Objection)"},
+                              "file an objection"},
+    [AUTHZ_OBJECTION_DECIDE] = {"objection.decide", K(OFFICE), PLANNED, "decide objections"},
     [AUTHZ_REPAIR_APPLY] = {"repair.apply", K(SUBJECT) | K(PORTAL), PLANNED,
-                            "apply for credit repair (CreditRepair)"},
+                            "apply for credit repair"},
     [AUTHZ_REPAIR_DECIDE] = {"repair.decide", K(OFFICE), PLANNED,
-                             "decide repair applications (CreditRepair)"},
-    [AUTHZ_SYNC_FEED] = {"sync.feed", K(MUNICIPAL), PLANNED, "follow the change feed (Sync)"},
+                             "decide credit repair applications"},
+    [AUTHZ_SYNC_FEED] = {"sync.feed", K(MUNICIPAL), PLANNED, "follow the change feed"},
     [AUTHZ_AUDIT_READ] = {"audit.read", K(OFFICE), PLANNED, "read and verify the audit log"},
 };
 
+/* The push capability of each catalogue's records (and of the methods that collect them). */
+static const struct {
+    int catalogue;
+    authz_cap cap;
+} push_caps[] = {
+    {CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, AUTHZ_PUSH_PUBLIC},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT, AUTHZ_PUSH_SERVICE_UNIT},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION, AUTHZ_PUSH_ASSOCIATION},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY, AUTHZ_PUSH_VOLUNTARY},
+    {CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, AUTHZ_PUSH_INDUSTRIAL},
+};
+
 /* Every method of every credit.v1 service the node serves, with the capability it needs.
- * Correct, Withdraw and Reinstate need the push capability of their catalogue: only a
- * record's source unit changes it, and it could push it. */
+ * Correct, Withdraw and Reinstate need their catalogue's push capability: only a record's
+ * source unit changes it, and it pushed it. */
 static const struct method_row {
     const char *service, *method;
     authz_cap cap;
@@ -212,32 +224,57 @@ static const char *kind_name(int kind)
     return v ? v->name : "UNIT_KIND_UNSPECIFIED";
 }
 
-int authz_check(const struct principal *p, authz_cap cap, char *why)
+authz_cap authz_push_cap(int catalogue)
 {
-    char held[160] = "";
-    size_t len = 0;
-
-    if (authz_has(p, cap))
-        return 0;
-    if (!is_cap(cap)) {
-        snprintf(why, AUTHZ_WHY_LEN, "unit %.63s: the method needs no known capability",
-                 p ? p->code : "?");
-        return -1;
+    for (size_t i = 0; i < sizeof push_caps / sizeof push_caps[0]; i++) {
+        if (push_caps[i].catalogue == catalogue)
+            return push_caps[i].cap;
     }
+    return AUTHZ_NONE;
+}
+
+const char *authz_cap_holders(authz_cap cap, char *out, size_t len)
+{
     const ProtobufCEnumDescriptor *d = &credit__v1__unit_kind__descriptor;
+    size_t used = 0;
+
+    out[0] = '\0';
     for (unsigned i = 0; i < d->n_values; i++) {
         if (!authz_kind_has(d->values[i].value, cap))
             continue;
-        int n = snprintf(held + len, sizeof held - len, "%s%s", len ? ", " : "",
-                         d->values[i].name);
-        if (n < 0 || (size_t)n >= sizeof held - len)
+        int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", d->values[i].name);
+        if (n < 0 || (size_t)n >= len - used) {
+            out[used] = '\0'; /* a list cut short names fewer kinds, never half of one */
             break;
-        len += (size_t)n;
+        }
+        used += (size_t)n;
     }
-    snprintf(why, AUTHZ_WHY_LEN, "unit %.63s (%s) lacks capability %s (held by %s)",
-             p ? p->code : "?", kind_name(p ? p->kind : 0), rules[cap].name,
-             len ? held : "no unit kind");
+    if (!used)
+        snprintf(out, len, "no unit kind");
+    return out;
+}
+
+int authz_check_kind(const char *code, int kind, authz_cap cap, char *why)
+{
+    char held[160];
+
+    if (authz_kind_has(kind, cap))
+        return 0;
+    if (!is_cap(cap)) {
+        snprintf(why, AUTHZ_WHY_LEN, "unit %.63s: the method needs no known capability",
+                 code ? code : "?");
+        return -1;
+    }
+    /* What the capability allows comes last: a long list of holders may cut it short. */
+    snprintf(why, AUTHZ_WHY_LEN, "unit %.63s (%s) lacks capability %s (held by %s): %s",
+             code ? code : "?", kind_name(kind), rules[cap].name,
+             authz_cap_holders(cap, held, sizeof held), rules[cap].what);
     return -1;
+}
+
+int authz_check(const struct principal *p, authz_cap cap, char *why)
+{
+    return authz_check_kind(p ? p->code : NULL, p ? p->kind : 0, cap, why);
 }
 
 authz_cap authz_method_cap2(const char *service, const char *method)
@@ -271,8 +308,10 @@ int authz_check_service(const ProtobufCServiceDescriptor *sd, char *err)
     for (unsigned i = 0; i < sd->n_methods; i++) {
         authz_cap cap = authz_method_cap2(sd->name, sd->methods[i].name);
         if (!is_cap(cap) || rules[cap].use != AUTHZ_USE_METHOD) {
-            snprintf(err, 256, "method %.80s/%.60s has no capability in the permission table "
-                     "(server/authz.c)", sd->name, sd->methods[i].name);
+            snprintf(err, 256,
+                     "method %.80s/%.60s has no capability in the permission table "
+                     "(server/authz.c)",
+                     sd->name, sd->methods[i].name);
             return -1;
         }
     }

@@ -45,14 +45,15 @@ typedef enum authz_cap {
     AUTHZ_CATALOGUE_PROPOSE, /* catalogue.propose: file a written application */
     AUTHZ_CATALOGUE_REVIEW,  /* catalogue.review: compliance review */
     AUTHZ_CATALOGUE_DECIDE,  /* catalogue.decide: deliberation, approve or reject */
-    /* Collection: push, correct, withdraw and reinstate one's own records of a catalogue. */
+    /* Collection: push, correct, withdraw and reinstate one's own records of a catalogue (the
+     * catalogue narrows these to the categories or sections it makes the unit responsible for). */
     AUTHZ_PUSH_PUBLIC,
     AUTHZ_PUSH_SERVICE_UNIT,
     AUTHZ_PUSH_ASSOCIATION,
     AUTHZ_PUSH_VOLUNTARY,
     AUTHZ_PUSH_INDUSTRIAL,
-    AUTHZ_SUBJECT_SELF,      /* subject.self (scope): a subject acts only about itself */
-    AUTHZ_VOLUNTARY_VERIFY,  /* voluntary.verify: the queue of declarations and the verdicts */
+    AUTHZ_SUBJECT_SELF,     /* subject.self (scope): a subject acts only about itself */
+    AUTHZ_VOLUNTARY_VERIFY, /* voluntary.verify: the queue of declarations and the verdicts */
     /* Mandates (association platform) and opt-ins (industrial platforms). */
     AUTHZ_MANDATE_MANAGE, /* mandate.manage: register and revoke mandates */
     AUTHZ_MANDATE_READ,   /* mandate.read: list mandates */
@@ -62,16 +63,16 @@ typedef enum authz_cap {
     AUTHZ_OPTIN_READ,     /* optin.read */
     AUTHZ_OPTIN_HOLD,     /* optin.hold (scope): holds opt-ins, acts only on its own */
     /* The sharing side, not yet served by any method (PLANNED). */
-    AUTHZ_SELF_QUERY,           /* self.query: a subject's full view and credit report */
-    AUTHZ_AUTHORIZATION_GRANT,  /* authorization.grant: grant and revoke authorizations */
-    AUTHZ_PORTRAIT_READ,        /* portrait.read: credit portraits, under a live grant */
-    AUTHZ_PORTRAIT_TEMPLATE,    /* portrait.template: manage portrait templates */
-    AUTHZ_OBJECTION_FILE,       /* objection.file */
-    AUTHZ_OBJECTION_DECIDE,     /* objection.decide */
-    AUTHZ_REPAIR_APPLY,         /* repair.apply */
-    AUTHZ_REPAIR_DECIDE,        /* repair.decide */
-    AUTHZ_SYNC_FEED,            /* sync.feed: the change feed */
-    AUTHZ_AUDIT_READ,           /* audit.read */
+    AUTHZ_SELF_QUERY,          /* self.query: a subject's full view and credit report */
+    AUTHZ_AUTHORIZATION_GRANT, /* authorization.grant: grant and revoke authorizations */
+    AUTHZ_PORTRAIT_READ,       /* portrait.read: credit portraits, under a live grant */
+    AUTHZ_PORTRAIT_TEMPLATE,   /* portrait.template: manage portrait templates */
+    AUTHZ_OBJECTION_FILE,      /* objection.file */
+    AUTHZ_OBJECTION_DECIDE,    /* objection.decide */
+    AUTHZ_REPAIR_APPLY,        /* repair.apply */
+    AUTHZ_REPAIR_DECIDE,       /* repair.decide */
+    AUTHZ_SYNC_FEED,           /* sync.feed: the change feed */
+    AUTHZ_AUDIT_READ,          /* audit.read */
     AUTHZ_N_CAPS
 } authz_cap;
 
@@ -89,6 +90,14 @@ typedef enum authz_use {
  * capabilities hold nothing: default deny. */
 int authz_kind_has(int kind, authz_cap cap);
 
+/* The push capability of records of catalogue `catalogue` (Credit__V1__Catalogue), or
+ * AUTHZ_NONE for a catalogue that is not pushed as records. */
+authz_cap authz_push_cap(int catalogue);
+
+/* The kinds holding `cap`, comma-separated ("OFFICE, DEPARTMENT"), into out[len]; "no unit
+ * kind" when none does. Returns out. */
+const char *authz_cap_holders(authz_cap cap, char *out, size_t len);
+
 /* Whether the caller `p` holds `cap` (authz_kind_has of its kind). */
 int authz_has(const struct principal *p, authz_cap cap);
 
@@ -96,6 +105,9 @@ int authz_has(const struct principal *p, authz_cap cap);
  * (DEPARTMENT) lacks capability catalogue.review (held by OFFICE)") and returns -1, which the
  * caller answers with PERMISSION_DENIED. */
 int authz_check(const struct principal *p, authz_cap cap, char *why);
+
+/* authz_check for unit `code` of kind `kind`. */
+int authz_check_kind(const char *code, int kind, authz_cap cap, char *why);
 
 /* The capability method `path` ("/credit.v1.UnitRegistry/WhoAmI") needs, or AUTHZ_NONE if the
  * method table has no row for it. */

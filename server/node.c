@@ -3,10 +3,10 @@
  *
  * Identity comes only from the verified client certificate: the RPC layer reads the SAN URI
  * (else the CN) from the handshake's auth context, this file checks the certificate against
- * the revocation list and maps the identity to a registered, active unit, then asks the
- * permission table (authz.h) whether the unit's kind holds the capability the method needs,
- * before any handler reads the request. Refusals are logged and audited; so is every call to
- * an audited service, with its outcome.
+ * the revocation list and maps the identity to a registered, active unit; before the handler
+ * first runs, it asks the permission table (authz.h) whether the unit's kind holds the
+ * capability the method needs. Refusals are logged and audited; so is every call to an
+ * audited service, with its outcome.
  */
 #include "node.h"
 
@@ -75,10 +75,20 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
         memcpy(p->pem, peer->pem, peer->pem_len);
     p->pem_len = peer->pem_len;
     credit__v1__unit__free_unpacked(u, NULL);
-    /* The principal is set even for a refusal, so that the refusal's log line and audit entry
-     * name the unit; the RPC layer releases it either way. */
     *out = p;
-    if (authz_check(p, authz_method_cap(method), msg) != 0)
+    return RPC_OK;
+}
+
+/* The permission table's answer for the call's method (authz.h), asked by the RPC layer just
+ * before the handler first runs, where the handlers used to ask it themselves: after the
+ * request's text check, and for a client stream at its first message (or its half-close). */
+static int authorize(void *app, rpc_call *call, char *msg)
+{
+    const rpc_service *svc = rpc_call_service(call);
+    (void)app;
+    if (!svc || svc->auth != RPC_AUTH_REGISTERED)
+        return RPC_OK;
+    if (authz_check(node_caller(call), authz_method_cap(rpc_call_method(call)), msg) != 0)
         return RPC_PERMISSION_DENIED;
     return RPC_OK;
 }
@@ -133,6 +143,7 @@ rpc_hooks node_hooks(node *n)
         .app = n,
         .authenticate = authenticate,
         .release_principal = release_principal,
+        .authorize = authorize,
         .on_finished = on_finished,
     };
     return h;

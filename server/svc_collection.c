@@ -1289,10 +1289,11 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (!authz_kind_has(u->kind, AUTHZ_MANDATE_HOLD)) {
+        char holders[160];
         rpc_finish(call, RPC_FAILED_PRECONDITION,
-                   "platform: unit %s is %s, a kind that holds no mandates (capability "
-                   "mandate.hold)",
-                   u->code, registry_kind_name(u->kind));
+                   "platform: unit %s is %s; only %s units hold mandates (mandate.hold)",
+                   u->code, registry_kind_name(u->kind),
+                   authz_cap_holders(AUTHZ_MANDATE_HOLD, holders, sizeof holders));
         goto out;
     }
     rc = mandate_get(n->st, req->platform, a->uscc, &old, err);

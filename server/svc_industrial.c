@@ -566,10 +566,11 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         int kind = u->kind;
         credit__v1__unit__free_unpacked(u, NULL);
         if (!authz_kind_has(kind, AUTHZ_OPTIN_HOLD)) {
+            char holders[160];
             rpc_finish(call, RPC_FAILED_PRECONDITION,
-                       "platform: unit %s is %s, a kind that holds no opt-ins (capability "
-                       "optin.hold)",
-                       req->platform, registry_kind_name(kind));
+                       "platform: unit %s is %s; only %s units hold opt-ins (optin.hold)",
+                       req->platform, registry_kind_name(kind),
+                       authz_cap_holders(AUTHZ_OPTIN_HOLD, holders, sizeof holders));
             return;
         }
         platform = req->platform;
