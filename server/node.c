@@ -82,6 +82,8 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
 /* The permission table's answer for the call's method (authz.h), asked by the RPC layer just
  * before the handler first runs, where the handlers used to ask it themselves: after the
  * request's text check, and for a client stream at its first message (or its half-close). */
+_Static_assert(AUTHZ_WHY_LEN == 256, "a refusal's reason is the RPC hook's msg[256]");
+
 static int authorize(void *app, rpc_call *call, char *msg)
 {
     const rpc_service *svc = rpc_call_service(call);

@@ -10,6 +10,9 @@
  *            the peer, and either finish with an error or hand the request to the handler;
  *   RECV     (client-streaming and bidi only) one RECV_MESSAGE at a time, the next after the
  *            handler has taken the previous one; a NULL buffer is the client's half-close;
+ *            before the handler first runs (the first message that passed its text check,
+ *            or the half-close of a stream that sent none) the authorize hook is asked once,
+ *            and a refusal finishes the call without the handler;
  *   SEND     replies queued by rpc_send go out one SEND_MESSAGE batch at a time; the status
  *            rides in the batch of the last message, or alone;
  *   CLOSE    RECV_CLOSE_ON_SERVER completes: the call is over (cancelled or not).
