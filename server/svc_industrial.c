@@ -8,9 +8,9 @@
  *                      -> value (double), period_seconds, received_at
  *     STORE_CF_AUTHZ   o/<platform>/<uscc> -> packed credit.v1.OptIn
  *
- * PushSamples (push.industrial, checked when the call begins: authz.c) checks each sample on
- * its own as it arrives (USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
+ * PushSamples (push.industrial, authz.c, checked before the first sample reaches the handler)
+ * checks each sample on its own as it arrives (USCC; section, responsibility and metric in the
+ * INDUSTRIAL catalogue in force; the value against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
  * about 64 bytes each), at most STREAM_MAX_SAMPLES of them. Nothing is written before the
  * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
  * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
