@@ -2,7 +2,8 @@
  * authz.h — who may do what: one table of unit kind × capability, and the capability each
  * method of the node's own services needs.
  *
- * Every rule that depends on the *kind* of the calling unit is decided here and nowhere else.
+ * Every permission that depends on the *kind* of the calling unit is decided here and nowhere
+ * else (the channels each kind pushes records through are a rule of records, record_check.c).
  * Two tables in authz.c say it all:
  *  - the capability table: each capability, the unit kinds that hold it, and whether a method
  *    needs it (METHOD), a service narrows what a method does with it (SCOPE: e.g. a unit that
@@ -12,10 +13,12 @@
  *    capability it needs. The node refuses to start if a method it serves has no row
  *    (authz_check_service), so a new method cannot be served without saying who may call it.
  *
- * The RPC hooks (node.c) check a call's method capability right after authentication,
- * before any handler reads the request; a refusal is PERMISSION_DENIED whose message names
- * the missing capability ("unit tax (DEPARTMENT) lacks capability catalogue.review (held by
- * OFFICE)"). What depends on more than the kind — the records a unit is the source of, the
+ * The RPC layer asks node.c's authorize hook once per call, just before its handler first
+ * runs (after the request's text check; for a client stream at its first message or its
+ * empty end), which is where the handlers used to check kinds themselves; a refusal is
+ * PERMISSION_DENIED whose message names the missing capability ("unit tax (DEPARTMENT) lacks
+ * capability catalogue.review (held by OFFICE): review a catalogue change for compliance").
+ * What depends on more than the kind — the records a unit is the source of, the
  * catalogue sections it is responsible for, the mandates and opt-ins it holds, the subject a
  * subject unit is — stays with the services and the catalogue, which may narrow a capability
  * but never widen it.
@@ -102,8 +105,8 @@ const char *authz_cap_holders(authz_cap cap, char *out, size_t len);
 int authz_has(const struct principal *p, authz_cap cap);
 
 /* Returns 0 if the caller `p` holds `cap`; else writes why into why[AUTHZ_WHY_LEN] ("unit tax
- * (DEPARTMENT) lacks capability catalogue.review (held by OFFICE)") and returns -1, which the
- * caller answers with PERMISSION_DENIED. */
+ * (DEPARTMENT) lacks capability catalogue.review (held by OFFICE): review a catalogue change
+ * for compliance") and returns -1, which the caller answers with PERMISSION_DENIED. */
 int authz_check(const struct principal *p, authz_cap cap, char *why);
 
 /* authz_check for unit `code` of kind `kind`. */
