@@ -18,11 +18,8 @@ Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_permission_matrix
 """
 
-import importlib
-import os
-
 import grpc
-from google.protobuf import descriptor_pb2, symbol_database
+from google.protobuf import symbol_database
 
 import harness
 from harness import CALL_TIMEOUT, Node, unit_pb2
@@ -106,24 +103,11 @@ def short_kind(name):
 
 
 def credit_methods():
-    """Every method of every service in proto/credit/v1, from the generated modules:
+    """Every method of every service in proto/credit/v1 (harness.credit_services):
     [(service, method, input message class, client_streaming, server_streaming)]."""
-    out = []
-    proto_dir = os.path.join(harness.SOURCE_DIR, "proto", "credit", "v1")
-    for f in sorted(os.listdir(proto_dir)):
-        if not f.endswith(".proto"):
-            continue
-        mod = importlib.import_module("credit.v1.%s_pb2" % f[:-len(".proto")])
-        fdp = descriptor_pb2.FileDescriptorProto()
-        mod.DESCRIPTOR.CopyToProto(fdp)
-        for sp in fdp.service:
-            sd = mod.DESCRIPTOR.services_by_name[sp.name]
-            for mp, md in zip(sp.method, sd.methods):
-                assert mp.name == md.name
-                cls = symbol_database.Default().GetSymbol(md.input_type.full_name)
-                out.append((sd.full_name, md.name, cls, mp.client_streaming,
-                            mp.server_streaming))
-    return out
+    db = symbol_database.Default()
+    return [(svc.full_name, m.name, db.GetSymbol(m.input_type.full_name), cs, ss)
+            for svc, m, cs, ss in harness.credit_services()]
 
 
 def call(ch, path, cls, client_streaming, server_streaming):
