@@ -38,6 +38,7 @@
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "node.h"
+#include "registry.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -217,13 +218,6 @@ int authz_has(const struct principal *p, authz_cap cap)
     return p && authz_kind_has(p->kind, cap);
 }
 
-static const char *kind_name(int kind)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&credit__v1__unit_kind__descriptor, kind);
-    return v ? v->name : "UNIT_KIND_UNSPECIFIED";
-}
-
 authz_cap authz_push_cap(int catalogue)
 {
     for (size_t i = 0; i < sizeof push_caps / sizeof push_caps[0]; i++) {
@@ -267,7 +261,7 @@ int authz_check_kind(const char *code, int kind, authz_cap cap, char *why)
     }
     /* What the capability allows comes last: a long list of holders may cut it short. */
     snprintf(why, AUTHZ_WHY_LEN, "unit %.63s (%s) lacks capability %s (held by %s): %s",
-             code ? code : "?", kind_name(kind), rules[cap].name,
+             code ? code : "?", registry_kind_name(kind), rules[cap].name,
              authz_cap_holders(cap, held, sizeof held), rules[cap].what);
     return -1;
 }
