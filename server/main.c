@@ -12,6 +12,7 @@
  * and CA bundle every reload-seconds.
  */
 #include "audit.h"
+#include "authz.h"
 #include "catalog.h"
 #include "health.h"
 #include "log.h"
@@ -562,7 +563,11 @@ int main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < N_SERVICES; i++) {
-        if (rpc_server_add_service(srv, services[i], err) != 0) {
+        /* A registered units' service is served only if the permission table says who may
+         * call each of its methods: a method without a capability stops the start. */
+        if ((services[i]->auth == RPC_AUTH_REGISTERED &&
+             authz_check_service(services[i]->descriptor, err) != 0) ||
+            rpc_server_add_service(srv, services[i], err) != 0) {
             fprintf(stderr, "creditd: %s\n", err);
             goto out;
         }

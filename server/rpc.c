@@ -10,6 +10,9 @@
  *            the peer, and either finish with an error or hand the request to the handler;
  *   RECV     (client-streaming and bidi only) one RECV_MESSAGE at a time, the next after the
  *            handler has taken the previous one; a NULL buffer is the client's half-close;
+ *            before the handler first runs (the first message that passed its text check,
+ *            or the half-close of a stream that sent none) the authorize hook is asked once,
+ *            and a refusal finishes the call without the handler;
  *   SEND     replies queued by rpc_send go out one SEND_MESSAGE batch at a time; the status
  *            rides in the batch of the last message, or alone;
  *   CLOSE    RECV_CLOSE_ON_SERVER completes: the call is over (cancelled or not).
@@ -107,6 +110,7 @@ struct rpc_call {
     int callbacks; /* handler callbacks running now */
     int done_called;
     int audited;
+    int authorized; /* the authorize hook was asked (set by the call's own callbacks only) */
 
     void *data;
     void *principal;
@@ -535,6 +539,24 @@ static void start_recv(rpc_call *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Asks the authorize hook, the first time only, whether the call's handler may run. Runs on
+ * the call's own receive path (deliver, run_half_close), which never runs concurrently with
+ * itself, so `authorized` needs no lock. Returns 0, or -1 after finishing the call. */
+static int authorize_once(rpc_call *c)
+{
+    char msg[256] = "";
+    if (c->authorized)
+        return 0;
+    c->authorized = 1;
+    if (!c->srv->hooks.authorize)
+        return 0;
+    int code = c->srv->hooks.authorize(c->srv->hooks.app, c, msg);
+    if (code == RPC_OK)
+        return 0;
+    rpc_finish(c, code, "%s", msg);
+    return -1;
+}
+
 /* Unpacks one request message and hands it to the handler. Returns 0, or -1 after finishing
  * the call with INVALID_ARGUMENT: a malformed message, or a string field holding a NUL or
  * bytes that are not UTF-8 (pbcheck.h; the status names the field's path). */
@@ -571,6 +593,10 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
             rpc_finish(c, RPC_INVALID_ARGUMENT, "%s: %s", f.path, f.reason);
         return -1;
     }
+    if (authorize_once(c) != 0) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        return -1;
+    }
     callback_enter(c);
     c->m->h->on_message(c, req);
     callback_leave(c);
@@ -582,6 +608,8 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
 static void run_half_close(rpc_call *c)
 {
     const rpc_handler *h = c->m->h;
+    if (authorize_once(c) != 0)
+        return;
     if (h->on_half_close) {
         callback_enter(c);
         h->on_half_close(c);

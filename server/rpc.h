@@ -115,6 +115,12 @@ typedef struct rpc_hooks {
     int (*authenticate)(void *app, const rpc_peer *peer, rpc_auth auth, const char *method,
                         void **principal, char *msg);
     void (*release_principal)(void *app, void *principal);
+    /* Decides once per call whether it may go on, just before its handler first runs: after
+     * the first request message was read and passed its text check (pbcheck.h), or at the
+     * half-close of a client stream that sent none. Returns RPC_OK, or a code
+     * (PERMISSION_DENIED) with a message in msg[256], which finishes the call without its
+     * handler. NULL: every call goes on. */
+    int (*authorize)(void *app, rpc_call *call, char *msg);
     /* Called once per call when its status has been decided: for logs and the audit log. */
     void (*on_finished)(void *app, rpc_call *call, int code, const char *message);
 } rpc_hooks;
