@@ -545,7 +545,7 @@ static int cmd_health(const struct config *cfg, int argc, char **argv)
 
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
-    if (credit_client_health(c, service, &serving, &st) != CREDIT_OK) {
+    if (credit_client_health_check(c, service, &serving, &st) != CREDIT_OK) {
         rc = report(&st);
         goto out;
     }
@@ -631,7 +631,7 @@ static int cmd_units(const struct config *cfg, int argc, char **argv)
             goto out;
         }
         pages = grown;
-        if (credit_client_list_units(c, (Credit__V1__UnitKind)kind, 500, token, &pages[n_pages],
+        if (credit_client_unit_list(c, (Credit__V1__UnitKind)kind, 500, token, &pages[n_pages],
                                      &st) != CREDIT_OK) {
             rc = report(&st);
             goto out;
@@ -791,7 +791,7 @@ static int cmd_query(const struct config *cfg, int argc, char **argv)
         if (!grown)
             goto nomem;
         pages = grown;
-        if (credit_client_list_records_filtered(c, tier, &filter, &pages[n_pages], &st) !=
+        if (credit_client_record_list(c, tier, &filter, &pages[n_pages], &st) !=
             CREDIT_OK) {
             rc = report(&st);
             goto out;
@@ -840,7 +840,7 @@ static int cmd_get(const struct config *cfg, int argc, char **argv)
         return usage_error("empty RECORD_ID");
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
-    if (credit_client_get_record(c, tier, argv[0], &resp, &st) != CREDIT_OK) {
+    if (credit_client_record_get(c, tier, argv[0], &resp, &st) != CREDIT_OK) {
         rc = report(&st);
         goto out;
     }
@@ -1140,7 +1140,7 @@ static int end_group(struct push *p)
         if (p->samples)
             rc = credit_sample_pusher_finish(p->sp, (Credit__V1__SampleSummary **)&resp, &st);
         else if (p->cfg->batch > 0)
-            rc = credit_client_push_records(p->client, p->cat, p->batch, p->n_sent,
+            rc = credit_client_record_push(p->client, p->cat, p->batch, p->n_sent,
                                             (Credit__V1__PushBatchResponse **)&resp, &st);
         else
             rc = credit_pusher_finish(p->rp, (Credit__V1__PushBatchResponse **)&resp, &st);
@@ -1196,9 +1196,9 @@ static int send_row(struct push *p, ProtobufCMessage *msg, size_t line)
                 rc = credit_sample_pusher_add(p->sp, (const Credit__V1__Sample *)msg, &st);
         } else {
             if (!p->rp)
-                rc = credit_pusher_create_for(p->client, p->cat, p->cfg->timeout_ms, &p->rp, &st);
+                rc = credit_pusher_create(p->client, p->cat, p->cfg->timeout_ms, &p->rp, &st);
             if (rc == CREDIT_OK)
-                rc = credit_pusher_add_message(p->rp, msg, &st);
+                rc = credit_pusher_add(p->rp, msg, &st);
         }
         protobuf_c_message_free_unpacked(msg, NULL);
         if (rc != CREDIT_OK) {
@@ -1834,7 +1834,7 @@ static int cat_list(struct session *s, int argc, char **argv)
     (void)argv;
     if ((rc = session_open(s)) != 0)
         return rc;
-    if (credit_client_catalogue_versions(s->c, &list, &st) != CREDIT_OK)
+    if (credit_client_catalogue_list(s->c, &list, &st) != CREDIT_OK)
         return report(&st);
     if (credit_client_catalogue_get(s->c, 0, &v, &st) != CREDIT_OK) {
         rc = report(&st);
@@ -2411,7 +2411,7 @@ static int cat_propose(struct session *s, int argc, char **argv)
     }
     if ((rc = session_open(s)) != 0)
         goto out;
-    rc = credit_client_catalogue_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch,
+    rc = credit_client_change_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch,
                                          &st);
     rc = print_change_answer(s->cfg, rc, ch, &st);
 out:
@@ -2448,7 +2448,7 @@ static int cat_review(struct session *s, int argc, char **argv)
     if ((rc = parse_step(s->cfg, "review", argv, "pass", "fail", &pass)) != 0 ||
         (rc = session_open(s)) != 0)
         return rc;
-    rc = credit_client_catalogue_review(s->c, argv[0], pass, s->cfg->reason, &ch, &st);
+    rc = credit_client_change_review(s->c, argv[0], pass, s->cfg->reason, &ch, &st);
     return print_change_answer(s->cfg, rc, ch, &st);
 }
 
@@ -2476,7 +2476,7 @@ static int cat_decide(struct session *s, int argc, char **argv)
     }
     if ((rc = session_open(s)) != 0)
         return rc;
-    rc = credit_client_catalogue_decide(s->c, argv[0], approve, s->cfg->reason,
+    rc = credit_client_change_decide(s->c, argv[0], approve, s->cfg->reason,
                                         (int64_t)effective, &ch, &st);
     return print_change_answer(s->cfg, rc, ch, &st);
 }
@@ -2492,7 +2492,7 @@ static int cat_get(struct session *s, int argc, char **argv)
         return usage_error("catalogue get: empty ID");
     if ((rc = session_open(s)) != 0)
         return rc;
-    rc = credit_client_catalogue_change(s->c, argv[0], &ch, &st);
+    rc = credit_client_change_get(s->c, argv[0], &ch, &st);
     return print_change_answer(s->cfg, rc, ch, &st);
 }
 
@@ -2532,7 +2532,7 @@ static int cat_history(struct session *s, int argc, char **argv)
                            s->cfg->state);
     if ((rc = session_open(s)) != 0)
         return rc;
-    if (credit_client_catalogue_changes(s->c, (Credit__V1__ChangeState)state, &list, &st) !=
+    if (credit_client_change_list(s->c, (Credit__V1__ChangeState)state, &list, &st) !=
         CREDIT_OK)
         return report(&st);
     if (s->cfg->json) {
@@ -2835,7 +2835,7 @@ static int cmd_verify(const struct config *cfg, int argc, char **argv)
         return usage_error("verify: '%s' is neither verified nor rejected", argv[1]);
     if ((rc = need_reason(cfg, "verify")) != 0 || (rc = open_client(cfg, &c)) != 0)
         return rc;
-    rc = credit_client_verify(c, argv[0], strcmp(argv[1], "verified") == 0, cfg->reason, &r, &st);
+    rc = credit_client_declaration_verify(c, argv[0], strcmp(argv[1], "verified") == 0, cfg->reason, &r, &st);
     rc = print_answer(cfg, rc, r ? &r->base : NULL, &st, result_rows);
     credit_client_destroy(c);
     return rc;
@@ -2893,7 +2893,7 @@ static int cmd_pending(const struct config *cfg, int argc, char **argv)
             goto out;
         }
         pages = grown;
-        if (credit_client_list_declarations(c, state, 500, token, &pages[n_pages], &st) !=
+        if (credit_client_declaration_list(c, state, 500, token, &pages[n_pages], &st) !=
             CREDIT_OK) {
             rc = report(&st);
             goto out;
@@ -3003,7 +3003,7 @@ static int cmd_series(const struct config *cfg, int argc, char **argv)
             rc = EXIT_ERR;
             goto out;
         }
-        if (credit_client_get_series(c, tier, &req, &page, &st) != CREDIT_OK) {
+        if (credit_client_series_get(c, tier, &req, &page, &st) != CREDIT_OK) {
             rc = report(&st);
             goto out;
         }
