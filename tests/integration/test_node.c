@@ -245,8 +245,8 @@ static void test_only_the_office_registers_units(void **state)
     credit_client *tax = client_as(&n, "units/tax");
     credit_status st;
     Credit__V1__Unit *u = NULL;
-    assert_int_equal(credit_client_unit_register(tax, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
-                                                 NULL, &u, &st),
+    assert_int_equal(credit_client_unit_register(tax, "coop-1", "Coop",
+                                                 CREDIT__V1__UNIT_KIND__FINANCE, NULL, &u, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
     assert_non_null(strstr(st.message, "OFFICE"));
@@ -254,8 +254,8 @@ static void test_only_the_office_registers_units(void **state)
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
     CHECK_CALL(credit_client_unit_register(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
-                                         "91230500MA1B3N1N2M", &u, &st),
-             st);
+                                           "91230500MA1B3N1N2M", &u, &st),
+               st);
     assert_string_equal(u->code, "coop-1");
     assert_string_equal(u->updated_by, "office");
     credit__v1__unit__free_unpacked(u, NULL);
@@ -307,9 +307,9 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     char code[32];
     for (int i = 0; i < 20; i++) {
         snprintf(code, sizeof code, "k9-%d", i);
-        CHECK_CALL(credit_client_unit_register(office, code, "Durable", CREDIT__V1__UNIT_KIND__PORTAL,
-                                             NULL, NULL, &st),
-                 st);
+        CHECK_CALL(credit_client_unit_register(office, code, "Durable",
+                                               CREDIT__V1__UNIT_KIND__PORTAL, NULL, NULL, &st),
+                   st);
     }
     credit_client_destroy(office);
     node_kill9(&n);
@@ -529,14 +529,13 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
                st);
     assert_int_equal(w->version, 2);
     credit__v1__push_result__free_unpacked(w, NULL);
-    assert_int_equal(credit_client_record_get(bank, CREDIT_TIER_OPEN, rid, &gov, &st),
-                     CREDIT_ERPC);
+    assert_int_equal(credit_client_record_get(bank, CREDIT_TIER_OPEN, rid, &gov, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
     /* Only the source unit's Reinstate brings it back. */
-    assert_int_equal(credit_client_record_reinstate(bank, CREDIT_CATALOGUE_PUBLIC, rid, "mine?",
-                                                    &w, &st),
-                     CREDIT_ERPC);
+    assert_int_equal(
+        credit_client_record_reinstate(bank, CREDIT_CATALOGUE_PUBLIC, rid, "mine?", &w, &st),
+        CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
     CHECK_CALL(credit_client_record_reinstate(market, CREDIT_CATALOGUE_PUBLIC, rid,
                                               "withdrawn in error", &w, &st),

@@ -57,8 +57,8 @@ int cat_propose(struct session *s, int argc, char **argv)
     }
     if ((rc = session_open(s)) != 0)
         goto out;
-    rc = credit_client_change_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch,
-                                         &st);
+    rc =
+        credit_client_change_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch, &st);
     rc = print_change_answer(s->cfg, rc, ch, &st);
 out:
     if (req)
@@ -122,8 +122,8 @@ int cat_decide(struct session *s, int argc, char **argv)
     }
     if ((rc = session_open(s)) != 0)
         return rc;
-    rc = credit_client_change_decide(s->c, argv[0], approve, s->cfg->reason,
-                                        (int64_t)effective, &ch, &st);
+    rc = credit_client_change_decide(s->c, argv[0], approve, s->cfg->reason, (int64_t)effective,
+                                     &ch, &st);
     return print_change_answer(s->cfg, rc, ch, &st);
 }
 
@@ -178,8 +178,7 @@ int cat_history(struct session *s, int argc, char **argv)
                            s->cfg->state);
     if ((rc = session_open(s)) != 0)
         return rc;
-    if (credit_client_change_list(s->c, (Credit__V1__ChangeState)state, &list, &st) !=
-        CREDIT_OK)
+    if (credit_client_change_list(s->c, (Credit__V1__ChangeState)state, &list, &st) != CREDIT_OK)
         return report(&st);
     if (s->cfg->json) {
         print_json(&list->base);

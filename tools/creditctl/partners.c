@@ -245,7 +245,8 @@ int cmd_verify(const struct config *cfg, int argc, char **argv)
         return usage_error("verify: '%s' is neither verified nor rejected", argv[1]);
     if ((rc = need_reason(cfg, "verify")) != 0 || (rc = open_client(cfg, &c)) != 0)
         return rc;
-    rc = credit_client_declaration_verify(c, argv[0], strcmp(argv[1], "verified") == 0, cfg->reason, &r, &st);
+    rc = credit_client_declaration_verify(c, argv[0], strcmp(argv[1], "verified") == 0, cfg->reason,
+                                          &r, &st);
     rc = print_answer(cfg, rc, r ? &r->base : NULL, &st, result_rows);
     credit_client_destroy(c);
     return rc;

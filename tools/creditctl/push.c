@@ -304,7 +304,7 @@ static int end_group(struct push *p)
             rc = credit_sample_pusher_finish(p->sp, (Credit__V1__SampleSummary **)&resp, &st);
         else if (p->cfg->batch > 0)
             rc = credit_client_record_push(p->client, p->cat, p->batch, p->n_sent,
-                                            (Credit__V1__PushBatchResponse **)&resp, &st);
+                                           (Credit__V1__PushBatchResponse **)&resp, &st);
         else
             rc = credit_pusher_finish(p->rp, (Credit__V1__PushBatchResponse **)&resp, &st);
         for (size_t i = 0; p->batch && i < p->n_sent; i++) {

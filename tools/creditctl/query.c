@@ -106,7 +106,7 @@ int cmd_units(const struct config *cfg, int argc, char **argv)
         }
         pages = grown;
         if (credit_client_unit_list(c, (Credit__V1__UnitKind)kind, 500, token, &pages[n_pages],
-                                     &st) != CREDIT_OK) {
+                                    &st) != CREDIT_OK) {
             rc = report(&st);
             goto out;
         }
@@ -263,8 +263,7 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
         if (!grown)
             goto nomem;
         pages = grown;
-        if (credit_client_record_list(c, tier, &filter, &pages[n_pages], &st) !=
-            CREDIT_OK) {
+        if (credit_client_record_list(c, tier, &filter, &pages[n_pages], &st) != CREDIT_OK) {
             rc = report(&st);
             goto out;
         }

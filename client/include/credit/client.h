@@ -24,9 +24,11 @@
  *                      retry later); INTERNAL from the library itself means the call could
  *                      not complete;
  *      CREDIT_EDECODE  the node answered OK but the answer cannot be decoded.
- *    Every call that reaches the node can give CREDIT_ERPC with UNAVAILABLE, DEADLINE_EXCEEDED,
- *    UNAUTHENTICATED (the node refused the certificate) or PERMISSION_DENIED (the unit is
- *    unknown or suspended, or its kind may not call the method); those are not repeated below.
+ *    Every call that reaches the node can give CREDIT_ERPC with UNAVAILABLE (also when the TLS
+ *    handshake fails: a foreign CA, an expired or revoked certificate), DEADLINE_EXCEEDED,
+ *    and, on every service but health, UNAUTHENTICATED or PERMISSION_DENIED (a certificate of
+ *    no registered unit, a suspended unit, a revoked certificate, or a unit kind that may not
+ *    call the method); those are not repeated below.
  *  - `status` may be NULL; when given it is always filled (code 0 and "" on success).
  *  - Out-parameters are untouched on failure.
  *  - Messages returned through out-parameters are protobuf-c messages owned by the caller,
@@ -178,8 +180,8 @@ CREDIT_API int credit_client_health_check(credit_client *c, const char *service,
 
 /* Who the node takes this client's certificate to be: the unit and the identity. Free *out
  * with credit__v1__who_am_iresponse__free_unpacked. Returns 0; CREDIT_EINVAL (c or out NULL);
- * CREDIT_ERPC (PERMISSION_DENIED: a certificate of no registered unit, or of a suspended
- * one); CREDIT_EDECODE. Thread-safe. */
+ * CREDIT_ERPC (UNAUTHENTICATED or PERMISSION_DENIED: a certificate of no registered unit, or
+ * of a suspended one); CREDIT_EDECODE. Thread-safe. */
 CREDIT_API int credit_client_whoami(credit_client *c, Credit__V1__WhoAmIResponse **out,
                                     credit_status *status);
 
