@@ -24,7 +24,6 @@ cc "$@" -Werror -o "$prefix/example" "$src/client/example/whoami.c" \
 hdr=$(sed -n 's/^#define CREDIT_VERSION_STRING "\(.*\)"$/\1/p' "$prefix/include/credit/client.h")
 pcv=$(pkg-config --modversion creditclient)
 [ -n "$hdr" ] && [ "$hdr" = "$pcv" ] || { echo "version: header '$hdr', pkg-config '$pcv'"; exit 1; }
-so=${hdr%.*}
-[ "${hdr%%.*}" != 0 ] && so=${hdr%%.*}
+if [ "${hdr%%.*}" = 0 ]; then so=${hdr%.*}; else so=${hdr%%.*}; fi
 [ -e "$prefix/lib/libcreditclient.so.$so" ] || { echo "not installed: libcreditclient.so.$so"; exit 1; }
 echo "installed into a temporary prefix and built the example with pkg-config (creditclient $pcv): ok"
