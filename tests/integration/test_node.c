@@ -615,6 +615,75 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     assert_int_equal(node_stop(&n), 0);
 }
 
+/* The library refuses what it can tell is wrong before anything is sent: CREDIT_EINVAL, the
+ * status naming the argument, the out-parameter untouched, and the node none the wiser (the
+ * pusher that took the refusal still carries its good records to the end). */
+static void test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "arguments", NULL);
+    credit_client *market = client_as(&n, "units/market");
+    credit_status st;
+    void *const sentinel = (void *)&st;
+
+    assert_string_equal(credit_version(), CREDIT_VERSION_STRING);
+    assert_int_equal(credit_client_whoami(market, NULL, &st), CREDIT_EINVAL);
+    assert_int_equal(st.code, CREDIT_CODE_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.message, "out"));
+    Credit__V1__ListUnitsResponse *units = sentinel;
+    assert_int_equal(credit_client_unit_list(NULL, 0, 0, NULL, &units, &st), CREDIT_EINVAL);
+    assert_ptr_equal(units, sentinel);
+
+    /* Samples are not records: the record calls refuse the industrial catalogue, and a
+     * voluntary declaration has no Correct. */
+    penalty_input pi;
+    penalty_input_init(&pi, "args-1");
+    ProtobufCMessage *recs[] = {&pi.in.base};
+    Credit__V1__PushBatchResponse *res = sentinel;
+    assert_int_equal(
+        credit_client_record_push(market, CREDIT_CATALOGUE_INDUSTRIAL, recs, 1, &res, &st),
+        CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "not a record catalogue"));
+    assert_int_equal(
+        credit_client_record_push(market, CREDIT_CATALOGUE_SERVICE_UNIT, recs, 1, &res, &st),
+        CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "records[0]"));
+    assert_ptr_equal(res, sentinel);
+    Credit__V1__PushResult *pr = sentinel;
+    assert_int_equal(credit_client_record_correct(market, CREDIT_CATALOGUE_VOLUNTARY, "x",
+                                                  recs[0], "why", &pr, &st),
+                     CREDIT_EINVAL);
+    assert_ptr_equal(pr, sentinel);
+
+    credit_record_filter f;
+    credit_record_filter_init(&f);
+    f.struct_size = 0;
+    Credit__V1__ListRecordsResponse *list = sentinel;
+    assert_int_equal(credit_client_record_list(market, CREDIT_TIER_OPEN, &f, &list, &st),
+                     CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "struct_size"));
+    assert_ptr_equal(list, sentinel);
+
+    credit_pusher *p = sentinel;
+    assert_int_equal(credit_pusher_create(market, CREDIT_CATALOGUE_INDUSTRIAL, 0, &p, &st),
+                     CREDIT_EINVAL);
+    assert_ptr_equal(p, sentinel);
+    CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
+    Credit__V1__Sample sample = CREDIT__V1__SAMPLE__INIT;
+    assert_int_equal(credit_pusher_add(p, &sample.base, &st), CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "credit.v1.Sample"));
+    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
+    CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
+    assert_int_equal(res->n_results, 1);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
+    credit_pusher_destroy(p);
+
+    credit_client_destroy(market);
+    assert_int_equal(node_stop(&n), 0);
+}
+
 static void test_bad_flag_exits_2_with_a_message(void **state)
 {
     (void)state;
@@ -645,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
         cmocka_unit_test(test_pushed_penalty_is_shared_by_tier_through_the_client_library),
         cmocka_unit_test(test_streaming_pusher_sends_records_one_by_one_and_gets_every_result),
+        cmocka_unit_test(test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched),
         cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
