@@ -9,6 +9,11 @@
  * Every command returns the process's exit status: 0, EXIT_ERR (the node or the library
  * refused; the helper that printed why returned it) or EXIT_USAGE. main flushes and checks
  * stdout before exiting. creditctl is single-threaded; nothing here locks.
+ *
+ * The shared helpers keep the short names they had as static functions of one file, without
+ * a module prefix: these are a program's names, not a library's, and nothing creditctl links
+ * (libcreditclient's credit_*, json-c's json_*, the readers' json_/csv_/import_state_) uses
+ * them. The commands are cmd_<name>, the catalogue's subcommands cat_<name>.
  */
 #ifndef CREDITCTL_H
 #define CREDITCTL_H
