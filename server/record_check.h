@@ -165,6 +165,19 @@ void record_default_publicity_end(const Credit__V1__Penalty *p, Credit__V1__Date
  * time. Else 0. */
 int record_publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today);
 
+/* The earliest instant a record's timestamps (VALUE_TIMESTAMP dimensions such as occurred_at)
+ * may hold: 1990-01-01T00:00:00 China time. Nothing the district collects happened earlier, and
+ * a floor well after 1970 catches the empty Timestamp a client sends when it gives a Date or a
+ * number where {seconds, nanos} was expected. */
+#define RECORD_INSTANT_FLOOR      631123200LL /* 1990-01-01T00:00:00+08:00 */
+#define RECORD_INSTANT_FLOOR_TEXT "1990-01-01"
+
+/* Why timestamp t looks like a client's mistake rather than a time, worded for that mistake:
+ * seconds and nanos both 0 (an empty Timestamp: a JS Date or a number given for the message),
+ * or seconds that read as milliseconds since 1970. The reason starts with "is", to follow a
+ * field's path. NULL when t is neither. Static storage; pure. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t);
+
 /* *out = the calendar date in China Standard Time (UTC+8, no daylight saving) at unix time t.
  * Times outside 0001-01-01 .. 9999-12-31 (local) give those dates. */
 void record_date_from_unix(int64_t t, Credit__V1__Date *out);
