@@ -37,7 +37,7 @@
  * We latch ourselves rather than trust the engine's own recovery: RocksDB retries some I/O
  * errors, and after a failed fsync a retry that succeeds proves nothing. A full disk needs no
  * action of ours: the engine's file manager polls free space every 5 s and resumes writes
- * (the C API of RocksDB 7.8 has no resume call). The engine's info LOG is written at FATAL
+ * once a write buffer's worth (64 MiB) is free (the C API of RocksDB 7.8 has no resume call). The engine's info LOG is written at FATAL
  * level only: Debian's RocksDB is built with assertions, and after one failed LOG append (a
  * full disk) the next one aborts the process in WritableFileWriter; past the header lines of
  * the open, FATAL is never written in practice.

@@ -22,8 +22,8 @@
  *
  * Faults of the disk (a write's errors are classified, store_write):
  *  - a full disk is STORE_ENOSPC: nothing of that write was acknowledged and the engine stops
- *    taking writes; it resumes by itself once space returns (the engine checks every 5 s), so
- *    later writes succeed again without a reopen. Reads keep working throughout.
+ *    taking writes; it resumes by itself once 64 MiB (its write buffer) are free again (it
+ *    checks every 5 s), so later writes succeed without a reopen. Reads keep working.
  *  - any other I/O error of a write or of an fsync is STORE_EDISK, and it is final for this
  *    store: the write that met it may or may not be on disk, and every later write is refused
  *    with STORE_EFAILED before it touches the engine. A failed fsync cannot be retried on

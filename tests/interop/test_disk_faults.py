@@ -221,6 +221,13 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
         with node:
             for r in acked:
                 self.assertTrue(self.stored(node, r), "an acknowledged record is gone")
+        # A node started on a full disk refuses to start, with the reason.
+        fill("filler-3")
+        rc, out, err = harness.run_creditd(["--listen", "127.0.0.1:0", "--data", node.data,
+                                            "--tls", harness.tls_dir()])
+        self.assertEqual((rc, out), (2, ""), err)
+        self.assertIn("cannot open the store", err)
+        self.assertIn("No space left on device", err)
 
     def watch(self, node):
         """A Watch on "" whose messages go to a queue; returns (queue, cancel)."""
