@@ -104,8 +104,7 @@ static void disk_fault(int rc, const char *method, const char *err)
         return;
     if (__atomic_exchange_n(&failed, 1, __ATOMIC_ACQ_REL))
         return;
-    log_event(LOG_ERROR, "disk_failed",
-              "method=%s err=%s action=%s", method, err,
+    log_event(LOG_ERROR, "disk_failed", "method=%s err=%s action=%s", method, err,
               "refusing every change until restart; health NOT_SERVING");
     health_set_serving(0);
 }

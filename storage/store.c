@@ -37,10 +37,11 @@
  * We latch ourselves rather than trust the engine's own recovery: RocksDB retries some I/O
  * errors, and after a failed fsync a retry that succeeds proves nothing. A full disk needs no
  * action of ours: the engine's file manager polls free space every 5 s and resumes writes
- * once a write buffer's worth (64 MiB) is free (the C API of RocksDB 7.8 has no resume call). The engine's info LOG is written at FATAL
- * level only: Debian's RocksDB is built with assertions, and after one failed LOG append (a
- * full disk) the next one aborts the process in WritableFileWriter; past the header lines of
- * the open, FATAL is never written in practice.
+ * once a write buffer's worth (64 MiB) is free (the C API of RocksDB 7.8 has no resume call).
+ * The engine's info LOG is written at FATAL level only: Debian's RocksDB is built with
+ * assertions, and after one failed LOG append (a full disk) the next one aborts the process
+ * in WritableFileWriter; past the header lines of the open, FATAL is never written in
+ * practice.
  */
 #include "store.h"
 
@@ -87,8 +88,8 @@ struct store {
     rocksdb_writeoptions_t *wnosync;
     rocksdb_readoptions_t *rdefault; /* for reads without a snapshot */
     int sync;
-    pthread_mutex_t fault_mu; /* guards failed and fault */
-    int failed;               /* a write met STORE_EDISK: refuse every write after it */
+    pthread_mutex_t fault_mu;  /* guards failed and fault */
+    int failed;                /* a write met STORE_EDISK: refuse every write after it */
     char fault[STORE_ERR_LEN]; /* that write's error */
 };
 
@@ -559,8 +560,8 @@ size_t store_batch_count(const store_batch *b)
 /* What a write's engine error means (file head, "Faults of the disk"). */
 static int classify(const char *e)
 {
-    int sync = strstr(e, "While fsync") || strstr(e, "While fdatasync") ||
-               strstr(e, "sync_file_range");
+    int sync =
+        strstr(e, "While fsync") || strstr(e, "While fdatasync") || strstr(e, "sync_file_range");
 
     if (!sync && strstr(e, "No space left on device"))
         return STORE_ENOSPC;

@@ -125,13 +125,13 @@ static void *next(const char *name)
 
 #define REAL(type, name) ((type)next(#name))
 
-#define FAIL_IF_INJECTED(fd, op, failval)                                                      \
-    do {                                                                                       \
-        int e_ = injected((fd), (op));                                                         \
-        if (e_) {                                                                              \
-            errno = e_;                                                                        \
-            return (failval);                                                                  \
-        }                                                                                      \
+#define FAIL_IF_INJECTED(fd, op, failval)                                                          \
+    do {                                                                                           \
+        int e_ = injected((fd), (op));                                                             \
+        if (e_) {                                                                                  \
+            errno = e_;                                                                            \
+            return (failval);                                                                      \
+        }                                                                                          \
     } while (0)
 
 ssize_t write(int fd, const void *buf, size_t n)
@@ -167,8 +167,7 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
 {
     FAIL_IF_INJECTED(fd, OP_WRITE, -1);
-    return REAL(ssize_t(*)(int, const struct iovec *, int, off64_t), pwritev64)(fd, iov, cnt,
-                                                                                off);
+    return REAL(ssize_t(*)(int, const struct iovec *, int, off64_t), pwritev64)(fd, iov, cnt, off);
 }
 
 int fallocate(int fd, int mode, off_t off, off_t len)
@@ -217,6 +216,5 @@ int fdatasync(int fd)
 int sync_file_range(int fd, off64_t off, off64_t n, unsigned int flags)
 {
     FAIL_IF_INJECTED(fd, OP_SYNC, -1);
-    return REAL(int (*)(int, off64_t, off64_t, unsigned int), sync_file_range)(fd, off, n,
-                                                                               flags);
+    return REAL(int (*)(int, off64_t, off64_t, unsigned int), sync_file_range)(fd, off, n, flags);
 }
