@@ -1,21 +1,33 @@
 /*
- * bench.c — credit-bench: what a node costs against its own storage, in one run.
+ * bench.c — credit-bench: what a node costs against its transport and its storage.
  *
  *   credit-bench [--creditd PATH] [--target ADDR --ca F --cert F --key F]
- *                [--records N] [--query-records N] [--seconds S]
+ *                [--records N] [--query-records N] [--seconds S] [--rounds R] ...
  *
- * (a) ingest: a streaming push of N penalty records vs the same records, packed with
- *     protobuf-c, written straight into a RocksDB store (one batch per 256, sync on and off);
- * (b) unary: PushBatch of one record vs WhoAmI, 4 threads on one client;
- * (c) query: OpenQuery ListRecords on random subjects, 16 threads, p50/p99 latency;
- * (d) industrial: the industrial platform registers an opt-in and streams N samples
- *     (PushSamples, one stream) vs the same keys and values written straight into the series
- *     family of a RocksDB store, in batches of the node's group (SAMPLE_GROUP), sync on.
+ * Ratios against WhoAmI or raw RocksDB mix the transport's cost with the node's, so the bench
+ * also runs a twin (bench_twin.h): a server inside the bench on the node's own RPC layer and
+ * TLS credentials that does only the transport's and the store's work. Node and twin are
+ * measured alternately, phase by phase, for --rounds rounds (3); every round's raw figures
+ * are printed, and the ratios are of the medians:
+ *  - ingest_ratio: a streaming push of --records records, one record a message, node ÷ twin
+ *    (the twin decodes and puts each record, writing every 256, fsynced);
+ *  - batch_ingest_ratio: PushBatch of 256 records from 4 callers, --records records in all ÷
+ *    the same encoded records written straight into RocksDB in batches of 256, sync on;
+ *  - unary_ratio: one-record PushBatch from 16 callers, node ÷ twin (decode, one synced put);
+ *  - query_ratio, query_p99_ratio: open-tier ListRecords, 50 a page, 16 callers, over a store
+ *    of --query-records records on 1,000 subjects, node ÷ twin answering pages the node gave;
+ *  - whoami (raw figures only): WhoAmI from 4 callers, node ÷ twin's canned reply;
+ *  - sync_concurrency_ratio: 64 concurrent streams of --sync-records records in all, a fresh
+ *    node with sync on ÷ a fresh node with --sync off (skipped with --target);
+ *  - industrial_ratio (once, as before): the industrial platform's PushSamples stream ÷ the
+ *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on.
  * Without --target it makes dev certificates and starts its own creditd in a temp dir, and
- * removes both at the end. The last line is the SUMMARY.
+ * removes both at the end (the twin always uses such certificates). The last line is the
+ * SUMMARY.
  */
 #include <credit/client.h>
 
+#include "bench_twin.h"
 #include "store.h"
 
 #include <errno.h>
@@ -40,9 +52,16 @@
 
 #define N_SUBJECTS 1000
 #define RAW_GROUP 256
-#define UNARY_THREADS 4
+#define BATCH_RECORDS 256 /* records of one PushBatch in the batch phase */
+#define BATCH_CALLERS 4
+#define UNARY_CALLERS 16
+#define WHOAMI_CALLERS 4
 #define QUERY_THREADS 16
+#define SYNC_STREAMS 64
 #define FILL_THREADS 4
+#define TWIN_THREADS 2   /* the node's default --threads */
+#define TWIN_PAGES 32    /* canned ListRecords pages the twin answers */
+#define ROUNDS_MAX 15
 #define SAMPLE_GROUP 512 /* the samples the node writes in one batch (svc_industrial.c) */
 #define PLATFORM "ind-platform"
 
@@ -154,27 +173,32 @@ static void penalty_input_init(penalty_input *p)
 /* Points the input at record `i` of phase `tag`: its own source id, subject i % 1000. */
 static void penalty_input_set(penalty_input *p, const char *tag, unsigned long i)
 {
-    snprintf(p->source_id, sizeof p->source_id, "bench-%s-%s-%lu", run_id, tag, i);
+    snprintf(p->source_id, sizeof p->source_id, "bench-%.20s-%.12s-%lu", run_id, tag, i);
     p->subj.identifier = subjects[i % N_SUBJECTS];
     p->pen.fine_amount_fen = 100000 + (int64_t)(i % 1000) * 100;
 }
 
-/* --- the node ----------------------------------------------------------------------------- */
+/* --- the nodes ---------------------------------------------------------------------------- */
 
 typedef struct bench_cfg {
     const char *creditd;
     const char *target;
     const char *ca, *cert, *key;
-    long records, query_records;
-    int seconds;
+    long records, query_records, sync_records;
+    int seconds, rounds;
     long samples;
     const char *platform_cert, *platform_key; /* --target: the industrial platform's */
 } bench_cfg;
 
+/* A creditd started by the bench. */
+typedef struct node_proc {
+    pid_t pid;
+    char target[64];
+} node_proc;
+
 static char tmp_dir[256];
-static pid_t node_pid = -1;
-static char node_target[64];
-static char ca_path[512], cert_path[512], key_path[512];
+static node_proc nodes[3] = {{-1, ""}, {-1, ""}, {-1, ""}}; /* main, sync on, sync off */
+static char ca_path[512], cert_path[512], key_path[512];   /* the dev certificates */
 
 static int run_quiet(char *const argv[])
 {
@@ -194,13 +218,11 @@ static int run_quiet(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int node_start(const char *creditd)
+/* Makes the dev certificates in tmp_dir/tls (the node's and the twin's). */
+static int make_certs(void)
 {
-    char tls[300], data[300], log[300];
+    char tls[300], script[512];
     snprintf(tls, sizeof tls, "%s/tls", tmp_dir);
-    snprintf(data, sizeof data, "%s/data", tmp_dir);
-    snprintf(log, sizeof log, "%s/creditd.log", tmp_dir);
-    char script[512];
     snprintf(script, sizeof script, "%s/certs/make-dev-certs.sh", CREDIT_SOURCE_DIR);
     char *mk[] = {"/bin/bash", script, tls, NULL};
     if (run_quiet(mk) != 0) {
@@ -210,9 +232,18 @@ static int node_start(const char *creditd)
     snprintf(ca_path, sizeof ca_path, "%s/ca.crt", tls);
     snprintf(cert_path, sizeof cert_path, "%s/units/market.crt", tls);
     snprintf(key_path, sizeof key_path, "%s/units/market.key", tls);
+    return 0;
+}
 
+/* Starts a creditd on the dev certificates with its data in tmp_dir/`name`, sync on or off. */
+static int node_start(const char *creditd, node_proc *np, const char *name, int sync)
+{
+    char tls[300], data[300], log[300];
+    snprintf(tls, sizeof tls, "%s/tls", tmp_dir);
+    snprintf(data, sizeof data, "%s/%s", tmp_dir, name);
+    snprintf(log, sizeof log, "%s/creditd-%s.log", tmp_dir, name);
     char *argv[] = {(char *)creditd, "--listen", "127.0.0.1:0", "--data", data, "--tls", tls,
-                    "--log-level", "warn", NULL};
+                    "--log-level", "warn", "--sync", sync ? "on" : "off", NULL};
     int out[2];
     if (pipe(out) != 0)
         return -1;
@@ -233,7 +264,7 @@ static int node_start(const char *creditd)
         _exit(127);
     }
     close(out[1]);
-    node_pid = pid;
+    np->pid = pid;
     FILE *f = fdopen(out[0], "r");
     char line[256] = "";
     char *got = f ? fgets(line, sizeof line, f) : NULL;
@@ -248,7 +279,7 @@ static int node_start(const char *creditd)
         int status;
         kill(pid, SIGTERM);
         waitpid(pid, &status, 0);
-        node_pid = -1;
+        np->pid = -1;
         FILE *lg = fopen(log, "r");
         if (lg) {
             char buf[512];
@@ -258,33 +289,34 @@ static int node_start(const char *creditd)
         }
         return -1;
     }
-    snprintf(node_target, sizeof node_target, "127.0.0.1:%d", port);
+    snprintf(np->target, sizeof np->target, "127.0.0.1:%d", port);
     return 0;
 }
 
-static int node_stop(void)
+static int node_stop(node_proc *np)
 {
-    if (node_pid <= 0)
+    if (np->pid <= 0)
         return 0;
-    kill(node_pid, SIGTERM);
+    kill(np->pid, SIGTERM);
     int status = 0;
-    waitpid(node_pid, &status, 0);
-    node_pid = -1;
+    waitpid(np->pid, &status, 0);
+    np->pid = -1;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0)
         fprintf(stderr, "credit-bench: creditd exited %d\n", code);
     return code;
 }
 
-/* A client of the node as the unit of cert/key (NULL: the market bureau's, or --cert/--key). */
-static credit_client *client_open(const bench_cfg *cfg, const char *cert, const char *key)
+/* A client of `target` as the unit of cert/key, trusting ca. */
+static credit_client *client_at(const char *target, const char *ca, const char *cert,
+                                const char *key)
 {
     credit_client_options o;
     credit_client_options_init(&o);
-    o.target = cfg->target ? cfg->target : node_target;
-    o.ca_file = cfg->target ? cfg->ca : ca_path;
-    o.cert_file = cert ? cert : cfg->target ? cfg->cert : cert_path;
-    o.key_file = key ? key : cfg->target ? cfg->key : key_path;
+    o.target = target;
+    o.ca_file = ca;
+    o.cert_file = cert;
+    o.key_file = key;
     o.timeout_ms = 60000;
     credit_client *c = NULL;
     credit_status st;
@@ -293,6 +325,15 @@ static credit_client *client_open(const bench_cfg *cfg, const char *cert, const 
         return NULL;
     }
     return c;
+}
+
+/* A client of the node under test as the unit of cert/key (NULL: the market bureau's, or
+ * --cert/--key). */
+static credit_client *client_open(const bench_cfg *cfg, const char *cert, const char *key)
+{
+    if (cfg->target)
+        return client_at(cfg->target, cfg->ca, cert ? cert : cfg->cert, key ? key : cfg->key);
+    return client_at(nodes[0].target, ca_path, cert ? cert : cert_path, key ? key : key_path);
 }
 
 /* --- (a) ingest --------------------------------------------------------------------------- */
@@ -438,140 +479,98 @@ static int raw_record(void *ctx, long i, unsigned char *key, size_t *klen, uint8
     return 0;
 }
 
-/* Packs and writes N records into a fresh store, RAW_GROUP per batch. Returns records/s. */
-static double raw_ingest(long n, int sync)
+/* Packs and writes N records into a fresh store (its own for each round), RAW_GROUP per
+ * batch. Returns records/s. */
+static double raw_ingest(long n, int sync, int round)
 {
     raw_records r;
     penalty_input_init(&r.pi);
     r.tag = sync ? "raws" : "rawn";
-    r.seed = sync ? 1 : 2;
-    return raw_rate(sync ? "raw-sync" : "raw-nosync", n, RAW_GROUP, sync, STORE_CF_RECORDS,
-                    raw_record, &r);
+    r.seed = (uint64_t)(sync ? 1 : 2) + 16 * (uint64_t)round;
+    char dir[32];
+    snprintf(dir, sizeof dir, "raw-%s-%d", sync ? "sync" : "nosync", round);
+    return raw_rate(dir, n, RAW_GROUP, sync, STORE_CF_RECORDS, raw_record, &r);
 }
 
-/* --- (b) unary ---------------------------------------------------------------------------- */
+/* --- timed callers: unary pushes, WhoAmI, ListRecords -------------------------------------- */
 
-typedef struct unary_arg {
+typedef enum call_kind { CALL_PUSH1, CALL_WHOAMI, CALL_LIST } call_kind;
+
+typedef struct caller_arg {
     credit_client *c;
-    int push; /* 1: PushBatch of one record, 0: WhoAmI */
-    int thread;
-    double until;
-    long calls, failures;
-} unary_arg;
-
-static void *unary_worker(void *arg)
-{
-    unary_arg *a = arg;
-    penalty_input pi;
-    penalty_input_init(&pi);
-    char tag[16];
-    snprintf(tag, sizeof tag, "u%d", a->thread);
-    ProtobufCMessage *ins[] = {&pi.in.base};
-    unsigned long i = 0;
-    while (now_s() < a->until) {
-        credit_status st;
-        int ok = 0;
-        if (a->push) {
-            penalty_input_set(&pi, tag, i++);
-            Credit__V1__PushBatchResponse *r = NULL;
-            if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) == 0) {
-                ok = r->accepted == 1 && r->n_results == 1 &&
-                     r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
-                credit__v1__push_batch_response__free_unpacked(r, NULL);
-            }
-        } else {
-            Credit__V1__WhoAmIResponse *me = NULL;
-            if (credit_client_whoami(a->c, &me, &st) == 0) {
-                ok = 1;
-                credit__v1__who_am_iresponse__free_unpacked(me, NULL);
-            }
-        }
-        if (ok)
-            a->calls++;
-        else
-            a->failures++;
-    }
-    return NULL;
-}
-
-/* Calls/s over `seconds` with UNARY_THREADS threads; *created gets the successful calls. */
-static double unary_run(credit_client *c, int push, int seconds, long *ok_calls)
-{
-    unary_arg args[UNARY_THREADS];
-    pthread_t t[UNARY_THREADS];
-    double t0 = now_s();
-    int started = 0;
-    for (int i = 0; i < UNARY_THREADS; i++) {
-        args[i] = (unary_arg){c, push, i, t0 + seconds, 0, 0};
-        if (pthread_create(&t[i], NULL, unary_worker, &args[i]) != 0)
-            break;
-        started++;
-    }
-    long calls = 0, failures = 0;
-    for (int i = 0; i < started; i++) {
-        pthread_join(t[i], NULL);
-        calls += args[i].calls;
-        failures += args[i].failures;
-    }
-    double el = now_s() - t0;
-    if (failures)
-        fprintf(stderr, "credit-bench: %s: %ld failed calls\n", push ? "PushBatch" : "WhoAmI",
-                failures);
-    if (ok_calls)
-        *ok_calls = calls;
-    return started == UNARY_THREADS ? (double)calls / el : -1;
-}
-
-/* --- (c) query ---------------------------------------------------------------------------- */
-
-typedef struct fill_arg {
-    credit_client *c;
-    long from, count, created;
-} fill_arg;
-
-static void *fill_worker(void *arg)
-{
-    fill_arg *a = arg;
-    a->created = push_stream(a->c, "q", a->from, a->count);
-    return NULL;
-}
-
-typedef struct query_arg {
-    credit_client *c;
+    call_kind kind;
+    const char *tag; /* CALL_PUSH1: the phase's source-id tag */
     int thread;
     double until;
     double *lat; /* ms, one per successful call */
     size_t n, cap;
     long failures, empty, records;
-} query_arg;
+} caller_arg;
 
-static void *query_worker(void *arg)
+/* What a timed run of callers measured. */
+typedef struct call_figures {
+    double rate; /* successful calls/s */
+    double p50, p99; /* ms */
+    double per_call; /* CALL_LIST: records per answer */
+} call_figures;
+
+/* One call of kind a->kind; i numbers the caller's pushes. Returns 1 if it succeeded. */
+static int one_call(caller_arg *a, penalty_input *pi, const char *tag, unsigned long i)
 {
-    query_arg *a = arg;
-    uint64_t seed = 0x5eed0000u + (uint64_t)a->thread;
-    credit_record_filter filter;
-    credit_record_filter_init(&filter);
-    filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
-    filter.page_size = 50;
-    for (;;) {
+    credit_status st;
+    int ok = 0;
+    if (a->kind == CALL_PUSH1) {
+        ProtobufCMessage *ins[] = {&pi->in.base};
+        penalty_input_set(pi, tag, i);
+        Credit__V1__PushBatchResponse *r = NULL;
+        if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) == 0) {
+            ok = r->accepted == 1 && r->n_results == 1 &&
+                 r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+            credit__v1__push_batch_response__free_unpacked(r, NULL);
+        }
+    } else if (a->kind == CALL_WHOAMI) {
+        Credit__V1__WhoAmIResponse *me = NULL;
+        if (credit_client_whoami(a->c, &me, &st) == 0) {
+            ok = 1;
+            credit__v1__who_am_iresponse__free_unpacked(me, NULL);
+        }
+    } else {
+        uint64_t seed = 0x5eed0000u + (uint64_t)a->thread * 1000003u + i;
+        credit_record_filter filter;
+        credit_record_filter_init(&filter);
+        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+        filter.page_size = 50;
+        filter.subject_identifier = subjects[splitmix(&seed) % N_SUBJECTS];
+        Credit__V1__ListRecordsResponse *r = NULL;
+        if (credit_client_record_list(a->c, CREDIT_TIER_OPEN, &filter, &r, &st) == 0) {
+            ok = 1;
+            if (r->n_records == 0)
+                a->empty++;
+            a->records += (long)r->n_records;
+            credit__v1__list_records_response__free_unpacked(r, NULL);
+        }
+    }
+    if (!ok && a->failures == 0 && st.code != CREDIT_CODE_OK)
+        fprintf(stderr, "credit-bench: call failed: %s %s\n", credit_code_name(st.code),
+                st.message);
+    return ok;
+}
+
+static void *caller_worker(void *arg)
+{
+    caller_arg *a = arg;
+    penalty_input pi;
+    penalty_input_init(&pi);
+    char tag[32];
+    snprintf(tag, sizeof tag, "%s%d", a->tag ? a->tag : "", a->thread);
+    for (unsigned long i = 0;; i++) {
         double t0 = now_s();
         if (t0 >= a->until)
             break;
-        filter.subject_identifier = subjects[splitmix(&seed) % N_SUBJECTS];
-        Credit__V1__ListRecordsResponse *r = NULL;
-        credit_status st;
-        int rc = credit_client_record_list(a->c, CREDIT_TIER_OPEN, &filter, &r, &st);
-        double ms = (now_s() - t0) * 1000.0;
-        if (rc != 0) {
-            if (a->failures++ == 0)
-                fprintf(stderr, "credit-bench: ListRecords: %s %s\n", credit_code_name(st.code),
-                        st.message);
+        if (!one_call(a, &pi, tag, i)) {
+            a->failures++;
             continue;
         }
-        if (r->n_records == 0)
-            a->empty++;
-        a->records += (long)r->n_records;
-        credit__v1__list_records_response__free_unpacked(r, NULL);
         if (a->n == a->cap) {
             size_t nc = a->cap ? a->cap * 2 : 4096;
             double *nl = realloc(a->lat, nc * sizeof *nl);
@@ -582,7 +581,7 @@ static void *query_worker(void *arg)
             a->lat = nl;
             a->cap = nc;
         }
-        a->lat[a->n++] = ms;
+        a->lat[a->n++] = (now_s() - t0) * 1000.0;
     }
     return NULL;
 }
@@ -591,6 +590,167 @@ static int cmp_double(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
     return a < b ? -1 : a > b;
+}
+
+/* Runs `threads` callers of `kind` on client c for `seconds`. Returns 0 and *out, or -1. */
+static int run_callers(credit_client *c, call_kind kind, const char *tag, int threads,
+                       int seconds, call_figures *out)
+{
+    caller_arg *args = calloc((size_t)threads, sizeof *args);
+    pthread_t *t = calloc((size_t)threads, sizeof *t);
+    int started = 0, rc = -1;
+    double t0 = now_s();
+    for (int i = 0; args && t && i < threads; i++) {
+        args[i] = (caller_arg){.c = c, .kind = kind, .tag = tag, .thread = i,
+                               .until = t0 + seconds};
+        if (pthread_create(&t[i], NULL, caller_worker, &args[i]) != 0)
+            break;
+        started++;
+    }
+    size_t total = 0;
+    long failures = 0, records = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(t[i], NULL);
+        total += args[i].n;
+        failures += args[i].failures;
+        records += args[i].records;
+    }
+    double el = now_s() - t0;
+    double *all = total ? malloc(total * sizeof *all) : NULL;
+    if (all && started == threads) {
+        size_t k = 0;
+        for (int i = 0; i < started; i++) {
+            memcpy(all + k, args[i].lat, args[i].n * sizeof *all);
+            k += args[i].n;
+        }
+        qsort(all, total, sizeof *all, cmp_double);
+        out->rate = (double)total / el;
+        out->p50 = all[(size_t)(0.50 * (double)(total - 1))];
+        out->p99 = all[(size_t)(0.99 * (double)(total - 1))];
+        out->per_call = (double)records / (double)total;
+        rc = 0;
+    }
+    if (failures)
+        fprintf(stderr, "credit-bench: %ld failed calls (not counted)\n", failures);
+    free(all);
+    for (int i = 0; args && i < started; i++)
+        free(args[i].lat);
+    free(args);
+    free(t);
+    return rc;
+}
+
+/* --- PushBatch of 256, and many streams at once ------------------------------------------ */
+
+typedef struct batch_arg {
+    credit_client *c;
+    char tag[32];
+    long count, created;
+} batch_arg;
+
+static void *batch_worker(void *arg)
+{
+    batch_arg *a = arg;
+    penalty_input *pis = calloc(BATCH_RECORDS, sizeof *pis);
+    ProtobufCMessage *ins[BATCH_RECORDS];
+    if (!pis)
+        return NULL;
+    for (int k = 0; k < BATCH_RECORDS; k++) {
+        penalty_input_init(&pis[k]);
+        ins[k] = &pis[k].in.base;
+    }
+    for (long done = 0; done < a->count;) {
+        size_t n = a->count - done < BATCH_RECORDS ? (size_t)(a->count - done) : BATCH_RECORDS;
+        for (size_t k = 0; k < n; k++)
+            penalty_input_set(&pis[k], a->tag, (unsigned long)done + k);
+        Credit__V1__PushBatchResponse *r = NULL;
+        credit_status st;
+        if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, n, &r, &st) != 0) {
+            fprintf(stderr, "credit-bench: PushBatch: %s %s\n", credit_code_name(st.code),
+                    st.message);
+            break;
+        }
+        for (size_t k = 0; k < r->n_results; k++)
+            a->created += r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        done += (long)n;
+    }
+    free(pis);
+    return NULL;
+}
+
+/* `total` records in PushBatch calls of BATCH_RECORDS from BATCH_CALLERS callers. Returns
+ * records/s, or -1 unless every record was created. */
+static double batch_run(credit_client *c, const char *tag, long total)
+{
+    batch_arg a[BATCH_CALLERS];
+    pthread_t t[BATCH_CALLERS];
+    int started = 0;
+    double t0 = now_s();
+    for (int i = 0; i < BATCH_CALLERS; i++) {
+        long per = total / BATCH_CALLERS;
+        a[i] = (batch_arg){.c = c, .count = i == BATCH_CALLERS - 1 ? total - per * i : per};
+        snprintf(a[i].tag, sizeof a[i].tag, "%.20s%d", tag, i);
+        if (pthread_create(&t[i], NULL, batch_worker, &a[i]) != 0)
+            break;
+        started++;
+    }
+    long created = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(t[i], NULL);
+        created += a[i].created;
+    }
+    double el = now_s() - t0;
+    if (created != total) {
+        fprintf(stderr, "credit-bench: batch: %ld of %ld records created\n", created, total);
+        return -1;
+    }
+    return (double)total / el;
+}
+
+typedef struct stream_arg {
+    credit_client *c;
+    char tag[32];
+    long from, count, created;
+} stream_arg;
+
+static void *stream_worker(void *arg)
+{
+    stream_arg *a = arg;
+    a->created = push_stream(a->c, a->tag, a->from, a->count);
+    return NULL;
+}
+
+/* `total` records over `streams` concurrent Push streams. Returns records/s, or -1 unless
+ * every record was created. */
+static double streams_run(credit_client *c, const char *tag, int streams, long total)
+{
+    stream_arg *a = calloc((size_t)streams, sizeof *a);
+    pthread_t *t = calloc((size_t)streams, sizeof *t);
+    int started = 0;
+    double t0 = now_s();
+    for (int i = 0; a && t && i < streams; i++) {
+        long per = total / streams;
+        a[i] = (stream_arg){.c = c, .from = per * i,
+                            .count = i == streams - 1 ? total - per * i : per};
+        snprintf(a[i].tag, sizeof a[i].tag, "%s", tag);
+        if (pthread_create(&t[i], NULL, stream_worker, &a[i]) != 0)
+            break;
+        started++;
+    }
+    long created = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(t[i], NULL);
+        created += a[i].created > 0 ? a[i].created : 0;
+    }
+    double el = now_s() - t0;
+    free(a);
+    free(t);
+    if (created != total) {
+        fprintf(stderr, "credit-bench: streams: %ld of %ld records created\n", created, total);
+        return -1;
+    }
+    return (double)total / el;
 }
 
 /* --- (d) industrial ---------------------------------------------------------------------- */
@@ -743,6 +903,131 @@ static double industrial_phase(const bench_cfg *cfg)
     fflush(stdout);
     return node_rate / raw;
 }
+/* --- figures ------------------------------------------------------------------------------ */
+
+/* Every figure measured once a round; the ratios are of their medians. */
+enum fig {
+    F_STREAM_NODE, F_STREAM_TWIN, F_BATCH_NODE, F_RAW_SYNC, F_RAW_NOSYNC,
+    F_UNARY_NODE, F_UNARY_TWIN, F_WHO_NODE, F_WHO_TWIN,
+    F_Q_NODE, F_Q_TWIN, F_QP50_NODE, F_QP50_TWIN, F_QP99_NODE, F_QP99_TWIN,
+    F_SYNC_ON, F_SYNC_OFF, F_COUNT
+};
+
+static const char *const fig_name[F_COUNT] = {
+    [F_STREAM_NODE] = "stream push, node (records/s)",
+    [F_STREAM_TWIN] = "stream push, twin (records/s)",
+    [F_BATCH_NODE] = "PushBatch of 256, 4 callers, node (records/s)",
+    [F_RAW_SYNC] = "raw RocksDB batches of 256, sync on (records/s)",
+    [F_RAW_NOSYNC] = "raw RocksDB batches of 256, sync off (records/s)",
+    [F_UNARY_NODE] = "PushBatch of 1, 16 callers, node (calls/s)",
+    [F_UNARY_TWIN] = "PushBatch of 1, 16 callers, twin (calls/s)",
+    [F_WHO_NODE] = "WhoAmI, 4 callers, node (calls/s)",
+    [F_WHO_TWIN] = "WhoAmI, 4 callers, twin (calls/s)",
+    [F_Q_NODE] = "ListRecords, 16 callers, node (calls/s)",
+    [F_Q_TWIN] = "ListRecords, 16 callers, twin (calls/s)",
+    [F_QP50_NODE] = "ListRecords p50, node (ms)",
+    [F_QP50_TWIN] = "ListRecords p50, twin (ms)",
+    [F_QP99_NODE] = "ListRecords p99, node (ms)",
+    [F_QP99_TWIN] = "ListRecords p99, twin (ms)",
+    [F_SYNC_ON] = "64 streams, node sync on (records/s)",
+    [F_SYNC_OFF] = "64 streams, node sync off (records/s)",
+};
+
+static double figs[F_COUNT][ROUNDS_MAX];
+
+static double median(enum fig f, int rounds)
+{
+    double v[ROUNDS_MAX];
+    memcpy(v, figs[f], (size_t)rounds * sizeof v[0]);
+    qsort(v, (size_t)rounds, sizeof v[0], cmp_double);
+    return rounds % 2 ? v[rounds / 2] : (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
+}
+
+static double ratio(enum fig num, enum fig den, int rounds)
+{
+    double d = median(den, rounds);
+    return d > 0 ? median(num, rounds) / d : 0;
+}
+
+/* Prints every figure, round by round, with its median (0 rounds of a figure: n/a). */
+static void print_figures(int rounds, int sync_rounds)
+{
+    printf("\n%-50s", "figure (raw, every round)");
+    for (int r = 0; r < rounds; r++)
+        printf("  round %-4d", r + 1);
+    printf("  %10s\n", "median");
+    for (int f = 0; f < F_COUNT; f++) {
+        int n = f == F_SYNC_ON || f == F_SYNC_OFF ? sync_rounds : rounds;
+        printf("%-50s", fig_name[f]);
+        for (int r = 0; r < rounds; r++) {
+            if (r < n)
+                printf("  %10.2f", figs[f][r]);
+            else
+                printf("  %10s", "-");
+        }
+        if (n)
+            printf("  %10.2f\n", median((enum fig)f, n));
+        else
+            printf("  %10s\n", "n/a");
+    }
+    fflush(stdout);
+}
+
+/* --- the twin's canned replies, taken from the node --------------------------------------- */
+
+typedef struct canned {
+    Credit__V1__WhoAmIResponse *whoami;
+    Credit__V1__ListRecordsResponse *pages[TWIN_PAGES];
+    Credit__V1__PushBatchResponse *push;
+} canned;
+
+/* Asks the node for its WhoAmI reply, the first page of TWIN_PAGES subjects and its reply to
+ * a one-record PushBatch. Returns 0, or -1. */
+static int canned_take(credit_client *c, canned *k)
+{
+    credit_status st;
+    if (credit_client_whoami(c, &k->whoami, &st) != 0)
+        goto fail;
+    size_t bytes = 0, recs = 0;
+    for (int i = 0; i < TWIN_PAGES; i++) {
+        credit_record_filter filter;
+        credit_record_filter_init(&filter);
+        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+        filter.page_size = 50;
+        filter.subject_identifier = subjects[i];
+        if (credit_client_record_list(c, CREDIT_TIER_OPEN, &filter, &k->pages[i], &st) != 0)
+            goto fail;
+        bytes += credit__v1__list_records_response__get_packed_size(k->pages[i]);
+        recs += k->pages[i]->n_records;
+    }
+    penalty_input pi;
+    penalty_input_init(&pi);
+    penalty_input_set(&pi, "tpl", 0);
+    ProtobufCMessage *ins[] = {&pi.in.base};
+    if (credit_client_record_push(c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &k->push, &st) != 0)
+        goto fail;
+    printf("twin: canned replies from the node: WhoAmI %zu bytes, %d pages of %.1f records and "
+           "%zu bytes on average, PushBatch reply %zu bytes\n",
+           credit__v1__who_am_iresponse__get_packed_size(k->whoami), TWIN_PAGES,
+           (double)recs / TWIN_PAGES, bytes / TWIN_PAGES,
+           credit__v1__push_batch_response__get_packed_size(k->push));
+    return 0;
+fail:
+    fprintf(stderr, "credit-bench: taking the twin's replies: %s %s\n", credit_code_name(st.code),
+            st.message);
+    return -1;
+}
+
+static void canned_cleanup(canned *k)
+{
+    if (k->whoami)
+        credit__v1__who_am_iresponse__free_unpacked(k->whoami, NULL);
+    for (int i = 0; i < TWIN_PAGES; i++)
+        if (k->pages[i])
+            credit__v1__list_records_response__free_unpacked(k->pages[i], NULL);
+    if (k->push)
+        credit__v1__push_batch_response__free_unpacked(k->push, NULL);
+}
 
 /* --- main --------------------------------------------------------------------------------- */
 
@@ -750,26 +1035,43 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
                "FILE]\n"
-               "                    [--platform-cert FILE --platform-key FILE]\n"
-               "                    [--records N] [--query-records N] [--seconds S] "
-               "[--samples N]\n"
-               "  --records N        records of the ingest phase (default 20000)\n"
-               "  --query-records N  records in the store before the query phase (100000)\n"
-               "  --seconds S        length of each timed phase (5)\n"
+               "                    [--platform-cert FILE --platform-key FILE] [--rounds R]\n"
+               "                    [--records N] [--query-records N] [--sync-records N]\n"
+               "                    [--seconds S] [--samples N]\n"
+               "  --rounds R         rounds of node and twin, alternately (default 3, at most "
+               "15)\n"
+               "  --records N        records of each ingest run, streamed and in batches "
+               "(20000)\n"
+               "  --query-records N  records put in the store before the rounds (100000)\n"
+               "  --sync-records N   records of each run of 64 streams (12800)\n"
+               "  --seconds S        length of each timed run (5)\n"
                "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
                "  --platform-cert, --platform-key\n"
                "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
                "and key\n"
                "                     for the industrial phase (without them it is skipped)\n"
-               "The last line is: SUMMARY ingest_ratio=R unary_ratio=R query_p50_ms=MS "
-               "query_p99_ms=MS\n"
-               "                  industrial_ratio=R (node samples/s over raw RocksDB; n/a "
-               "when skipped)\n");
+               "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
+               "query_ratio=R\n"
+               "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
+               "query_p50_ms=MS query_p99_ms=MS\n"
+               "  (ratios of medians; n/a for a phase that was skipped)\n");
+}
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || !*v || *end || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, bench_cfg *cfg)
 {
-    *cfg = (bench_cfg){CREDITD_PATH, NULL, NULL, NULL, NULL, 20000, 100000, 5, 200000, NULL, NULL};
+    *cfg = (bench_cfg){.creditd = CREDITD_PATH, .records = 20000, .query_records = 100000,
+                       .sync_records = 12800, .seconds = 5, .rounds = 3, .samples = 200000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -781,7 +1083,8 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             return -1;
         }
         const char *v = argv[++i];
-        char *end = NULL;
+        long x = 0;
+        int bad = 0;
         if (strcmp(a, "--creditd") == 0)
             cfg->creditd = v;
         else if (strcmp(a, "--target") == 0)
@@ -796,25 +1099,24 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             cfg->platform_cert = v;
         else if (strcmp(a, "--platform-key") == 0)
             cfg->platform_key = v;
-        else if (strcmp(a, "--samples") == 0) {
-            cfg->samples = strtol(v, &end, 10);
-            if (*end || cfg->samples < 1 || cfg->samples > CREDIT_SAMPLE_STREAM_MAX)
-                return usage(stderr), -1;
-        }
-        else if (strcmp(a, "--records") == 0) {
-            cfg->records = strtol(v, &end, 10);
-            if (*end || cfg->records < 1)
-                return usage(stderr), -1;
-        } else if (strcmp(a, "--query-records") == 0) {
-            cfg->query_records = strtol(v, &end, 10);
-            if (*end || cfg->query_records < 1)
-                return usage(stderr), -1;
-        } else if (strcmp(a, "--seconds") == 0) {
-            long s = strtol(v, &end, 10);
-            if (*end || s < 1 || s > 3600)
-                return usage(stderr), -1;
-            cfg->seconds = (int)s;
-        } else {
+        else if (strcmp(a, "--samples") == 0)
+            bad = parse_long(v, 1, CREDIT_SAMPLE_STREAM_MAX, &cfg->samples);
+        else if (strcmp(a, "--records") == 0)
+            bad = parse_long(v, 1, 100000000, &cfg->records);
+        else if (strcmp(a, "--query-records") == 0)
+            bad = parse_long(v, 1, 100000000, &cfg->query_records);
+        else if (strcmp(a, "--sync-records") == 0)
+            bad = parse_long(v, SYNC_STREAMS, (long)SYNC_STREAMS * CREDIT_PUSH_STREAM_MAX,
+                             &cfg->sync_records);
+        else if (strcmp(a, "--seconds") == 0) {
+            bad = parse_long(v, 1, 3600, &x);
+            cfg->seconds = (int)x;
+        } else if (strcmp(a, "--rounds") == 0) {
+            bad = parse_long(v, 1, ROUNDS_MAX, &x);
+            cfg->rounds = (int)x;
+        } else
+            bad = 1;
+        if (bad) {
             usage(stderr);
             return -1;
         }
@@ -824,6 +1126,135 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
         return -1;
     }
     return 0;
+}
+
+/* Fills the node with `need` records from FILL_THREADS pushers. Returns 0, or -1. */
+static int fill(credit_client *c, long need)
+{
+    stream_arg fa[FILL_THREADS];
+    pthread_t ft[FILL_THREADS];
+    int started = 0;
+    double f0 = now_s();
+    for (int i = 0; i < FILL_THREADS; i++) {
+        long per = need / FILL_THREADS, from = per * i;
+        fa[i] = (stream_arg){.c = c, .tag = "q", .from = from,
+                             .count = i == FILL_THREADS - 1 ? need - from : per};
+        if (pthread_create(&ft[i], NULL, stream_worker, &fa[i]) != 0)
+            break;
+        started++;
+    }
+    long got = 0;
+    int bad = started != FILL_THREADS;
+    for (int i = 0; i < started; i++) {
+        pthread_join(ft[i], NULL);
+        if (fa[i].created != fa[i].count)
+            bad = 1;
+        got += fa[i].created > 0 ? fa[i].created : 0;
+    }
+    if (bad) {
+        fprintf(stderr, "credit-bench: fill: %ld of %ld records created\n", got, need);
+        return -1;
+    }
+    printf("fill: %ld records in %.1f s (%d pushers) over %d subjects\n", got, now_s() - f0,
+           FILL_THREADS, N_SUBJECTS);
+    fflush(stdout);
+    return 0;
+}
+
+/* One round: every phase on the node, then on the twin (or raw RocksDB). Returns 0, or -1. */
+static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_client *tc)
+{
+    char tag[32];
+    call_figures f;
+    snprintf(tag, sizeof tag, "s%d", r);
+    double t0 = now_s();
+    if (push_stream(nc, tag, 0, cfg->records) != cfg->records)
+        return -1;
+    figs[F_STREAM_NODE][r] = (double)cfg->records / (now_s() - t0);
+    t0 = now_s();
+    if (push_stream(tc, tag, 0, cfg->records) != cfg->records)
+        return -1;
+    figs[F_STREAM_TWIN][r] = (double)cfg->records / (now_s() - t0);
+
+    snprintf(tag, sizeof tag, "b%d-", r);
+    if ((figs[F_BATCH_NODE][r] = batch_run(nc, tag, cfg->records)) < 0 ||
+        (figs[F_RAW_SYNC][r] = raw_ingest(cfg->records, 1, r)) < 0 ||
+        (figs[F_RAW_NOSYNC][r] = raw_ingest(cfg->records, 0, r)) < 0)
+        return -1;
+
+    snprintf(tag, sizeof tag, "u%d-", r);
+    if (run_callers(nc, CALL_PUSH1, tag, UNARY_CALLERS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_UNARY_NODE][r] = f.rate;
+    if (run_callers(tc, CALL_PUSH1, tag, UNARY_CALLERS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_UNARY_TWIN][r] = f.rate;
+
+    if (run_callers(nc, CALL_WHOAMI, NULL, WHOAMI_CALLERS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_WHO_NODE][r] = f.rate;
+    if (run_callers(tc, CALL_WHOAMI, NULL, WHOAMI_CALLERS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_WHO_TWIN][r] = f.rate;
+
+    if (run_callers(nc, CALL_LIST, NULL, QUERY_THREADS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_Q_NODE][r] = f.rate;
+    figs[F_QP50_NODE][r] = f.p50;
+    figs[F_QP99_NODE][r] = f.p99;
+    if (f.per_call < 50)
+        printf("query: the node's pages held %.1f records on average, not 50\n", f.per_call);
+    if (run_callers(tc, CALL_LIST, NULL, QUERY_THREADS, cfg->seconds, &f) != 0)
+        return -1;
+    figs[F_Q_TWIN][r] = f.rate;
+    figs[F_QP50_TWIN][r] = f.p50;
+    figs[F_QP99_TWIN][r] = f.p99;
+
+    printf("round %d: stream node %.0f twin %.0f records/s; PushBatch of 256 node %.0f, raw "
+           "%.0f records/s; unary node %.0f twin %.0f calls/s; WhoAmI node %.0f twin %.0f "
+           "calls/s; ListRecords node %.0f (p99 %.2f ms) twin %.0f (p99 %.2f ms) calls/s\n",
+           r + 1, figs[F_STREAM_NODE][r], figs[F_STREAM_TWIN][r], figs[F_BATCH_NODE][r],
+           figs[F_RAW_SYNC][r], figs[F_UNARY_NODE][r], figs[F_UNARY_TWIN][r],
+           figs[F_WHO_NODE][r], figs[F_WHO_TWIN][r], figs[F_Q_NODE][r], figs[F_QP99_NODE][r],
+           figs[F_Q_TWIN][r], figs[F_QP99_TWIN][r]);
+    fflush(stdout);
+    return 0;
+}
+
+/* 64 concurrent streams against fresh nodes with sync on and off, alternately, cfg->rounds
+ * times. Returns the rounds run (0 when skipped), or -1. */
+static int sync_phase(const bench_cfg *cfg)
+{
+    if (cfg->target) {
+        printf("sync: skipped (--target: the bench cannot start nodes with sync on and off)\n");
+        return 0;
+    }
+    int rounds = -1;
+    credit_client *on = NULL, *off = NULL;
+    if (node_start(cfg->creditd, &nodes[1], "data-sync", 1) != 0 ||
+        node_start(cfg->creditd, &nodes[2], "data-nosync", 0) != 0)
+        goto out;
+    on = client_at(nodes[1].target, ca_path, cert_path, key_path);
+    off = client_at(nodes[2].target, ca_path, cert_path, key_path);
+    if (!on || !off)
+        goto out;
+    for (int r = 0; r < cfg->rounds; r++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "c%d-", r);
+        if ((figs[F_SYNC_ON][r] = streams_run(on, tag, SYNC_STREAMS, cfg->sync_records)) < 0 ||
+            (figs[F_SYNC_OFF][r] = streams_run(off, tag, SYNC_STREAMS, cfg->sync_records)) < 0)
+            goto out;
+        printf("sync round %d: %d streams, %ld records: sync on %.0f, sync off %.0f records/s\n",
+               r + 1, SYNC_STREAMS, cfg->sync_records, figs[F_SYNC_ON][r], figs[F_SYNC_OFF][r]);
+        fflush(stdout);
+    }
+    rounds = cfg->rounds;
+out:
+    credit_client_destroy(on);
+    credit_client_destroy(off);
+    if (node_stop(&nodes[1]) != 0 || node_stop(&nodes[2]) != 0)
+        rounds = -1;
+    return rounds;
 }
 
 int main(int argc, char **argv)
@@ -845,169 +1276,77 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    credit_client *c = NULL;
-    if (!cfg.target && node_start(cfg.creditd) != 0)
+    credit_client *c = NULL, *tc = NULL;
+    bench_twin *twin = NULL;
+    canned k = {0};
+    char err[512], dir[300], twin_target[64];
+    if (make_certs() != 0 || (!cfg.target && node_start(cfg.creditd, &nodes[0], "data", 1) != 0))
         goto out;
+    snprintf(dir, sizeof dir, "%s/tls", tmp_dir);
+    char store_dir[300];
+    snprintf(store_dir, sizeof store_dir, "%s/twin-store", tmp_dir);
+    int port = bench_twin_start(dir, store_dir, TWIN_THREADS, 1, &twin, err);
+    if (port < 0) {
+        fprintf(stderr, "credit-bench: twin: %s\n", err);
+        goto out;
+    }
+    snprintf(twin_target, sizeof twin_target, "127.0.0.1:%d", port);
     c = client_open(&cfg, NULL, NULL);
-    if (!c)
+    tc = client_at(twin_target, ca_path, cert_path, key_path);
+    if (!c || !tc)
         goto out;
-    printf("credit-bench: target %s (%s), client unit market\n",
-           cfg.target ? cfg.target : node_target, cfg.target ? "given" : "own creditd");
+    printf("credit-bench: node %s (%s), twin %s; client unit market; %d rounds\n",
+           cfg.target ? cfg.target : nodes[0].target, cfg.target ? "given" : "own creditd",
+           twin_target, cfg.rounds);
     fflush(stdout);
 
-    /* (a) */
-    double t0 = now_s();
-    long created = push_stream(c, "a", 0, cfg.records);
-    double node_rate = created == cfg.records ? (double)created / (now_s() - t0) : -1;
-    if (node_rate < 0) {
-        fprintf(stderr, "credit-bench: ingest: %ld of %ld records created\n", created,
-                cfg.records);
+    if (fill(c, cfg.query_records) != 0 || canned_take(c, &k) != 0)
         goto out;
-    }
-    long stored = created;
-    double raw_sync = raw_ingest(cfg.records, 1);
-    double raw_nosync = raw_ingest(cfg.records, 0);
-    if (raw_sync <= 0 || raw_nosync <= 0)
-        goto out;
-    double ingest_ratio = node_rate / raw_sync;
-    printf("ingest: node streaming push        %10.0f records/s (%ld records)\n", node_rate,
-           cfg.records);
-    printf("ingest: raw RocksDB, sync on       %10.0f records/s (batches of %d)\n", raw_sync,
-           RAW_GROUP);
-    printf("ingest: raw RocksDB, sync off      %10.0f records/s\n", raw_nosync);
-    printf("ingest: ingest_ratio (node / raw sync on) = %.2f; node / raw sync off = %.2f\n",
-           ingest_ratio, node_rate / raw_nosync);
-    fflush(stdout);
-
-    /* (b) */
-    long pushed = 0;
-    double push_rate = unary_run(c, 1, cfg.seconds, &pushed);
-    double who_rate = unary_run(c, 0, cfg.seconds, NULL);
-    if (push_rate <= 0 || who_rate <= 0) {
-        fprintf(stderr, "credit-bench: unary phase failed\n");
-        goto out;
-    }
-    stored += pushed;
-    double unary_ratio = push_rate / who_rate;
-    printf("unary: PushBatch (1 record)        %10.0f calls/s (%d threads, %d s)\n", push_rate,
-           UNARY_THREADS, cfg.seconds);
-    printf("unary: WhoAmI                      %10.0f calls/s\n", who_rate);
-    printf("unary: unary_ratio = %.2f\n", unary_ratio);
-    fflush(stdout);
-
-    /* (c) fill to query_records, then query */
-    long need = cfg.query_records - stored;
-    if (need > 0) {
-        fill_arg fa[FILL_THREADS];
-        pthread_t ft[FILL_THREADS];
-        int started = 0;
-        double f0 = now_s();
-        for (int i = 0; i < FILL_THREADS; i++) {
-            long per = need / FILL_THREADS, from = per * i;
-            fa[i] = (fill_arg){c, from, i == FILL_THREADS - 1 ? need - from : per, 0};
-            if (pthread_create(&ft[i], NULL, fill_worker, &fa[i]) != 0)
-                break;
-            started++;
-        }
-        long got = 0;
-        int bad = started != FILL_THREADS;
-        for (int i = 0; i < started; i++) {
-            pthread_join(ft[i], NULL);
-            if (fa[i].created != fa[i].count)
-                bad = 1;
-            got += fa[i].created > 0 ? fa[i].created : 0;
-        }
-        stored += got;
-        if (bad) {
-            fprintf(stderr, "credit-bench: fill: %ld of %ld records created\n", got, need);
+    bench_twin_set_replies(twin, &k.whoami->base, (const ProtobufCMessage *const *)k.pages,
+                           TWIN_PAGES, &k.push->base);
+    for (int r = 0; r < cfg.rounds; r++)
+        if (round_run(&cfg, r, c, tc) != 0) {
+            fprintf(stderr, "credit-bench: round %d failed\n", r + 1);
             goto out;
         }
-        printf("query: filled %ld more records in %.1f s (%d pushers); store holds >= %ld "
-               "records over %d subjects\n",
-               got, now_s() - f0, FILL_THREADS, stored, N_SUBJECTS);
-    } else {
-        printf("query: store holds >= %ld records over %d subjects\n", stored, N_SUBJECTS);
-    }
-    fflush(stdout);
 
-    query_arg qa[QUERY_THREADS];
-    pthread_t qt[QUERY_THREADS];
-    memset(qa, 0, sizeof qa);
-    int qstarted = 0;
-    double q0 = now_s();
-    for (int i = 0; i < QUERY_THREADS; i++) {
-        qa[i].c = c;
-        qa[i].thread = i;
-        qa[i].until = q0 + cfg.seconds;
-        if (pthread_create(&qt[i], NULL, query_worker, &qa[i]) != 0)
-            break;
-        qstarted++;
-    }
-    size_t total = 0;
-    long qfail = 0, qempty = 0, qrecs = 0;
-    for (int i = 0; i < qstarted; i++) {
-        pthread_join(qt[i], NULL);
-        total += qa[i].n;
-        qfail += qa[i].failures;
-        qempty += qa[i].empty;
-        qrecs += qa[i].records;
-    }
-    double qel = now_s() - q0;
-    double *all = total ? malloc(total * sizeof *all) : NULL;
-    size_t k = 0;
-    for (int i = 0; i < qstarted; i++) {
-        if (all)
-            memcpy(all + k, qa[i].lat, qa[i].n * sizeof *all);
-        k += qa[i].n;
-        free(qa[i].lat);
-    }
-    if (!all || qstarted != QUERY_THREADS) {
-        fprintf(stderr, "credit-bench: query phase failed (%zu calls, %ld failures)\n", total,
-                qfail);
-        free(all);
-        goto out;
-    }
-    qsort(all, total, sizeof *all, cmp_double);
-    double p50 = all[(size_t)(0.50 * (double)(total - 1))];
-    double p99 = all[(size_t)(0.99 * (double)(total - 1))];
-    free(all);
-    if (qfail)
-        fprintf(stderr, "credit-bench: ListRecords: %ld failed calls (not counted)\n", qfail);
-    if (qempty)
-        printf("query: %ld of %zu answers were empty (subject without records)\n", qempty,
-               total);
-    printf("query: ListRecords (open, page 50) %10.0f calls/s (%d threads, %d s, %.1f "
-           "records/call)\n",
-           (double)total / qel, QUERY_THREADS, cfg.seconds, (double)qrecs / (double)total);
-    printf("query: latency p50 %.2f ms, p99 %.2f ms (%zu calls)\n", p50, p99, total);
-    fflush(stdout);
-
-    /* (d) */
     double industrial_ratio = industrial_phase(&cfg);
     if (industrial_ratio < 0) {
         fprintf(stderr, "credit-bench: industrial phase failed\n");
         goto out;
     }
-
     credit_client_destroy(c);
     c = NULL;
-    if (node_stop() != 0)
+    if (node_stop(&nodes[0]) != 0)
         goto out;
-    rmrf(tmp_dir);
-    tmp_dir[0] = '\0';
-    char ind[32];
-    if (industrial_ratio > 0)
-        snprintf(ind, sizeof ind, "%.2f", industrial_ratio);
-    else
-        snprintf(ind, sizeof ind, "n/a");
-    printf("SUMMARY ingest_ratio=%.2f unary_ratio=%.2f query_p50_ms=%.2f query_p99_ms=%.2f "
-           "industrial_ratio=%s\n",
-           ingest_ratio, unary_ratio, p50, p99, ind);
-    return 0;
+    int sync_rounds = sync_phase(&cfg);
+    if (sync_rounds < 0) {
+        fprintf(stderr, "credit-bench: sync phase failed\n");
+        goto out;
+    }
+    print_figures(cfg.rounds, sync_rounds);
+
+    int n = cfg.rounds;
+    char ind[32], syn[32];
+    snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
+    snprintf(syn, sizeof syn, sync_rounds ? "%.2f" : "n/a",
+             sync_rounds ? ratio(F_SYNC_ON, F_SYNC_OFF, sync_rounds) : 0.0);
+    printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
+           "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
+           "query_p50_ms=%.2f query_p99_ms=%.2f\n",
+           ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
+           ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
+           ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
+           median(F_QP99_NODE, n));
+    rc = 0;
 
 out:
     credit_client_destroy(c);
-    node_stop();
+    credit_client_destroy(tc);
+    bench_twin_stop(twin);
+    canned_cleanup(&k);
+    for (int i = 0; i < 3; i++)
+        node_stop(&nodes[i]);
     if (tmp_dir[0])
         rmrf(tmp_dir);
     return rc;
