@@ -3,6 +3,16 @@
  *
  * Entry hash = SHA-256(prev_hash || be64(seq) || entry packed with `hash` empty). The
  * first entry's prev_hash is 32 zero bytes.
+ *
+ * Group commit. A change and its entry are written under `mu` without an fsync (the write
+ * lands in the write-ahead log and the memtable: visible, and safe from a crash of the
+ * process), and get a ticket, the count of such writes so far. One syncer thread fsyncs the
+ * log whenever writes are waiting (store_sync_wal) and resolves every ticket the fsync
+ * covered: all writes that returned before it began. So `mu` is held for a memtable write,
+ * never for an fsync, and one fsync serves every change that came in meanwhile; the chain
+ * is the order of the log, which a crash can only cut at its end, so it stays gapless.
+ * Tickets are resolved with the fsync's result: a change is acknowledged only after the
+ * fsync that covers it succeeded.
  */
 #include "audit.h"
 
@@ -18,11 +28,34 @@
 
 #define HASH_LEN 32
 
+/* A change waiting for its fsync: a blocking caller (fn NULL: done and rc are set under
+ * dmu, and `ddone` broadcast) or a callback run on the syncer thread. */
+typedef struct waiter {
+    uint64_t ticket;
+    audit_durable_fn fn;
+    void *ctx;
+    int done, rc;
+    char err[STORE_ERR_LEN];
+    struct waiter *next;
+} waiter;
+
 struct audit {
     store *st;
-    pthread_mutex_t mu; /* guards seq and head, and is held across each write */
+    pthread_mutex_t mu; /* guards seq and head, and is held across each (unsynced) write */
     uint64_t seq;       /* last written sequence; 0 for an empty log */
     unsigned char head[HASH_LEN];
+
+    pthread_mutex_t dmu;   /* guards what follows */
+    pthread_cond_t work;   /* the syncer waits here for writes to sync */
+    pthread_cond_t ddone;  /* blocking waiters wait here */
+    uint64_t written;      /* tickets handed out: writes made through audit_commit_start */
+    uint64_t durable;      /* every ticket <= durable has been fsynced */
+    waiter *waiters;       /* unresolved, any order */
+    uint64_t fail_lo, fail_hi; /* the tickets of the last failed fsync (none: lo > hi) */
+    int fail_rc;
+    char fail_err[STORE_ERR_LEN];
+    pthread_t syncer;
+    int started, stop;
 };
 
 /* Computes the hash of `e` (whose hash field is ignored) into out. */
@@ -57,7 +90,11 @@ int audit_open(store *st, audit **out, char *err)
         return STORE_ENOMEM;
     }
     a->st = st;
+    a->fail_lo = 1; /* no failed fsync yet: an empty range */
     pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->dmu, NULL);
+    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->ddone, NULL);
     void *key = NULL, *val = NULL;
     size_t klen = 0, vlen = 0;
     int rc = store_last_key(st, STORE_CF_AUDIT, NULL, 0, &key, &klen, err);
@@ -89,6 +126,9 @@ fail:
     free(key);
     free(val);
     pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->dmu);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->ddone);
     free(a);
     return rc;
 }
@@ -97,8 +137,158 @@ void audit_close(audit *a)
 {
     if (!a)
         return;
+    pthread_mutex_lock(&a->dmu);
+    a->stop = 1;
+    int started = a->started;
+    pthread_cond_broadcast(&a->work);
+    pthread_mutex_unlock(&a->dmu);
+    if (started)
+        pthread_join(a->syncer, NULL); /* it resolves every waiter before it ends */
     pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->dmu);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->ddone);
     free(a);
+}
+
+/* Resolves the waiters whose ticket is <= upto with rc: blocking ones at once (under dmu),
+ * callbacks are moved to *run for the caller to call outside the lock. */
+static void resolve_locked(audit *a, uint64_t upto, int rc, const char *err, waiter **run)
+{
+    for (waiter **w = &a->waiters; *w;) {
+        waiter *x = *w;
+        if (x->ticket > upto) {
+            w = &x->next;
+            continue;
+        }
+        *w = x->next;
+        x->rc = rc;
+        snprintf(x->err, sizeof x->err, "%s", rc ? err : "");
+        if (x->fn) {
+            x->next = *run;
+            *run = x;
+        } else {
+            x->done = 1;
+        }
+    }
+    pthread_cond_broadcast(&a->ddone);
+}
+
+/* The syncer: one fsync for every write made since the last, then the waiters it covered. */
+static void *syncer_main(void *arg)
+{
+    audit *a = arg;
+    char err[STORE_ERR_LEN];
+    pthread_mutex_lock(&a->dmu);
+    for (;;) {
+        while (!a->stop && a->durable == a->written)
+            pthread_cond_wait(&a->work, &a->dmu);
+        if (a->durable == a->written && a->stop)
+            break;
+        uint64_t target = a->written;
+        pthread_mutex_unlock(&a->dmu);
+        err[0] = '\0';
+        int rc = store_sync_wal(a->st, err);
+        pthread_mutex_lock(&a->dmu);
+        /* A failed fsync resolves its writes with the error; they are never durable here
+         * (the store refuses writes from then on), so they count as done. */
+        if (rc != 0) {
+            a->fail_lo = a->durable + 1;
+            a->fail_hi = target;
+            a->fail_rc = rc;
+            snprintf(a->fail_err, sizeof a->fail_err, "%s", err);
+        }
+        a->durable = target;
+        waiter *run = NULL;
+        resolve_locked(a, target, rc, err, &run);
+        pthread_mutex_unlock(&a->dmu);
+        while (run) {
+            waiter *x = run;
+            run = x->next;
+            x->fn(x->ctx, x->rc, x->err);
+            free(x);
+        }
+        pthread_mutex_lock(&a->dmu);
+    }
+    pthread_mutex_unlock(&a->dmu);
+    return NULL;
+}
+
+/* Registers w (its ticket set) and wakes the syncer, starting it on first use. Returns 0,
+ * or -1 when the thread cannot be started. Called with dmu held. */
+static int enqueue_locked(audit *a, waiter *w)
+{
+    if (!a->started) {
+        if (pthread_create(&a->syncer, NULL, syncer_main, a) != 0)
+            return -1;
+        a->started = 1;
+    }
+    w->next = a->waiters;
+    a->waiters = w;
+    pthread_cond_signal(&a->work);
+    return 0;
+}
+
+/* Whether `ticket` was resolved already (an fsync that began after its write has ended);
+ * then *rc is that fsync's result, with its message in err. Called with dmu held. */
+static int resolved_locked(audit *a, uint64_t ticket, int *rc, char *err)
+{
+    if (ticket > a->durable)
+        return 0;
+    *rc = ticket >= a->fail_lo && ticket <= a->fail_hi ? a->fail_rc : 0;
+    if (*rc)
+        snprintf(err, STORE_ERR_LEN, "%s", a->fail_err);
+    return 1;
+}
+
+int audit_durable_wait(audit *a, uint64_t ticket, char *err)
+{
+    waiter w = {.ticket = ticket};
+    int rc = 0;
+    pthread_mutex_lock(&a->dmu);
+    if (resolved_locked(a, ticket, &rc, err)) {
+        pthread_mutex_unlock(&a->dmu);
+        return rc;
+    }
+    if (enqueue_locked(a, &w) != 0) {
+        pthread_mutex_unlock(&a->dmu);
+        snprintf(err, STORE_ERR_LEN, "cannot start the audit log's syncer");
+        return STORE_ENOMEM;
+    }
+    while (!w.done)
+        pthread_cond_wait(&a->ddone, &a->dmu);
+    pthread_mutex_unlock(&a->dmu);
+    if (w.rc)
+        snprintf(err, STORE_ERR_LEN, "%s", w.err);
+    return w.rc;
+}
+
+int audit_durable_notify(audit *a, uint64_t ticket, audit_durable_fn fn, void *ctx, char *err)
+{
+    waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, STORE_ERR_LEN, "out of memory");
+        return STORE_ENOMEM;
+    }
+    w->ticket = ticket;
+    w->fn = fn;
+    w->ctx = ctx;
+    int done_rc = 0;
+    pthread_mutex_lock(&a->dmu);
+    if (resolved_locked(a, ticket, &done_rc, w->err)) {
+        pthread_mutex_unlock(&a->dmu);
+        fn(ctx, done_rc, w->err);
+        free(w);
+        return 0;
+    }
+    int rc = enqueue_locked(a, w);
+    pthread_mutex_unlock(&a->dmu);
+    if (rc != 0) {
+        free(w);
+        snprintf(err, STORE_ERR_LEN, "cannot start the audit log's syncer");
+        return STORE_ENOMEM;
+    }
+    return 0;
 }
 
 static char *or_empty(const char *s)
@@ -106,7 +296,8 @@ static char *or_empty(const char *s)
     return (char *)(s ? s : "");
 }
 
-int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char *err)
+int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket,
+                       char *err)
 {
     store_batch *own = NULL;
     if (!b) {
@@ -155,15 +346,27 @@ int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char
     store_put_be64(key, e.seq);
     store_batch_put(b, STORE_CF_AUDIT, key, sizeof key, buf, n);
     free(buf);
-    rc = store_write_sync(a->st, b, sync, err);
+    rc = store_write_sync(a->st, b, 0, err);
     if (rc == 0) {
         a->seq = e.seq;
         memcpy(a->head, hash, HASH_LEN);
+        pthread_mutex_lock(&a->dmu);
+        *ticket = ++a->written;
+        pthread_mutex_unlock(&a->dmu);
     }
 out:
     pthread_mutex_unlock(&a->mu);
     store_batch_destroy(own);
     return rc;
+}
+
+int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char *err)
+{
+    uint64_t ticket = 0;
+    int rc = audit_commit_start(a, b, ev, &ticket, err);
+    if (rc != 0 || !sync)
+        return rc;
+    return audit_durable_wait(a, ticket, err);
 }
 
 int audit_verify(store *st, uint64_t *count, uint64_t *bad_seq, char *err)

@@ -10,6 +10,12 @@
  * caller's batch and writes it, so either both land or neither does. The chain's head
  * (sequence and hash) is guarded by one mutex held across the write, which keeps the order
  * on disk the order of the chain.
+ *
+ * Group commit: that write is not fsynced under the mutex. It returns a ticket, and one
+ * syncer thread fsyncs the write-ahead log once for every ticket handed out meanwhile; a
+ * caller waits for its ticket (audit_durable_wait) or asks to be called back on the syncer
+ * thread (audit_durable_notify), so a completion-queue thread need not block on an fsync.
+ * A change is durable, and may be acknowledged, only once its ticket resolved with 0.
  */
 #ifndef CREDIT_AUDIT_H
 #define CREDIT_AUDIT_H
@@ -34,8 +40,27 @@ int audit_open(store *st, audit **out, char *err);
 void audit_close(audit *a); /* NULL is a no-op */
 
 /* Appends the entry for `ev` to `b` (which may hold the change it describes; NULL for an
- * entry alone) and writes the batch, fsynced if `sync`. Returns 0 or a STORE_E* code. */
+ * entry alone) and writes the batch, then, if `sync`, waits until an fsync covers it.
+ * Returns 0 or a STORE_E* code. */
 int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char *err);
+
+/* The same without waiting: the batch is written (visible, in the log) but not yet known
+ * durable; *ticket names it for audit_durable_wait / audit_durable_notify. */
+int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket,
+                       char *err);
+
+/* Blocks until the write of `ticket` was fsynced. Returns 0, or the fsync's STORE_E* code
+ * (the write may or may not be on disk) with err. */
+int audit_durable_wait(audit *a, uint64_t ticket, char *err);
+
+/* Called once the write of `ticket` was fsynced (rc 0) or its fsync failed (rc a STORE_E*
+ * code, err its message): on the syncer thread, or at once on the caller's when an fsync
+ * already covered it. */
+typedef void (*audit_durable_fn)(void *ctx, int rc, const char *err);
+
+/* Arranges for fn(ctx, ...) to be called once. Returns 0, or STORE_ENOMEM (fn will not be
+ * called). */
+int audit_durable_notify(audit *a, uint64_t ticket, audit_durable_fn fn, void *ctx, char *err);
 
 /* Recomputes the chain. Returns 0 with *count entries checked, or -1 with the first bad
  * sequence in *bad_seq and the reason in err. */

@@ -18,6 +18,7 @@
 #include "authz.h"
 #include "health.h"
 #include "log.h"
+#include "pb.h"
 #include "registry.h"
 
 #include <stdio.h>
@@ -267,27 +268,12 @@ int node_caller_current(rpc_call *call, const char *what)
     return 0;
 }
 
-int node_commit(rpc_call *call, store_batch *b, const char *detail)
+/* Finishes a call whose change met store error rc (from the write or from its fsync). */
+static void commit_failed(rpc_call *call, int rc, const char *err)
 {
-    node *n = rpc_call_app(call);
-    const principal *p = node_caller(call);
-    const rpc_peer *peer = rpc_call_peer(call);
-    audit_event ev = {
-        .unit = p ? p->code : NULL,
-        .identity = peer->identity,
-        .method = rpc_call_method(call),
-        .code = RPC_OK,
-        .detail = detail,
-        .peer = peer->address,
-    };
-    char err[STORE_ERR_LEN];
-    int rc = audit_commit(n->audit, b, &ev, n->sync, err);
-    if (rc == 0) {
-        rpc_call_mark_audited(call);
-        return 0;
-    }
-    log_event(LOG_ERROR, "store", "method=%s err=%s", ev.method, err);
-    disk_fault(rc, ev.method, err);
+    const char *method = rpc_call_method(call);
+    log_event(LOG_ERROR, "store", "method=%s err=%s", method, err);
+    disk_fault(rc, method, err);
     switch (rc) {
     case STORE_ENOSPC:
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
@@ -309,7 +295,101 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
         rpc_finish(call, RPC_UNAVAILABLE, "the change could not be stored; nothing was written");
         break;
     }
+}
+
+int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64_t *ticket)
+{
+    node *n = rpc_call_app(call);
+    const principal *p = node_caller(call);
+    const rpc_peer *peer = rpc_call_peer(call);
+    audit_event ev = {
+        .unit = p ? p->code : NULL,
+        .identity = peer->identity,
+        .method = rpc_call_method(call),
+        .code = RPC_OK,
+        .detail = detail,
+        .peer = peer->address,
+    };
+    char err[STORE_ERR_LEN];
+    int rc = audit_commit_start(n->audit, b, &ev, ticket, err);
+    if (rc == 0) {
+        rpc_call_mark_audited(call);
+        return 0;
+    }
+    commit_failed(call, rc, err);
     return -1;
+}
+
+int node_commit(rpc_call *call, store_batch *b, const char *detail)
+{
+    node *n = rpc_call_app(call);
+    uint64_t ticket = 0;
+    char err[STORE_ERR_LEN];
+    if (node_commit_start(call, b, detail, &ticket) != 0)
+        return -1;
+    if (!n->sync)
+        return 0;
+    /* Blocks this thread until the group's fsync; other changes share it (audit.h). */
+    int rc = audit_durable_wait(n->audit, ticket, err);
+    if (rc == 0)
+        return 0;
+    commit_failed(call, rc, err);
+    return -1;
+}
+
+/* A reply waiting for its fsync. */
+typedef struct durable_reply {
+    rpc_call *call;
+    ProtobufCMessage *reply;
+} durable_reply;
+
+static void reply_when_durable(void *ctx, int rc, const char *err)
+{
+    durable_reply *d = ctx;
+    if (rc == 0)
+        rpc_reply(d->call, d->reply);
+    else
+        commit_failed(d->call, rc, err);
+    protobuf_c_message_free_unpacked(d->reply, NULL);
+    rpc_call_unref(d->call);
+    free(d);
+}
+
+void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket)
+{
+    node *n = rpc_call_app(call);
+    char err[STORE_ERR_LEN];
+    if (!n->sync) {
+        rpc_reply(call, reply);
+        return;
+    }
+    durable_reply *d = malloc(sizeof *d);
+    ProtobufCMessage *copy = d ? pb_copy(reply) : NULL;
+    if (!copy) {
+        free(d);
+        /* Out of memory: wait here instead; the change is written and must not be lost. */
+        int rc = audit_durable_wait(n->audit, ticket, err);
+        if (rc == 0)
+            rpc_reply(call, reply);
+        else
+            commit_failed(call, rc, err);
+        return;
+    }
+    d->call = call;
+    d->reply = copy;
+    rpc_call_ref(call);
+    rpc_call_defer(call);
+    if (audit_durable_notify(n->audit, ticket, reply_when_durable, d, err) != 0) {
+        d->reply = NULL;
+        rpc_call_unref(call);
+        free(d);
+        int rc = audit_durable_wait(n->audit, ticket, err);
+        if (rc == 0)
+            rpc_reply(call, reply);
+        else
+            commit_failed(call, rc, err);
+        protobuf_c_message_free_unpacked(copy, NULL);
+    }
 }
 
 int node_unit_exists(void *st, const char *code)

@@ -86,6 +86,16 @@ int node_caller_current(rpc_call *call, const char *what);
  * NOT_SERVING until a restart) or any other store failure. `detail` says what changed. */
 int node_commit(rpc_call *call, store_batch *b, const char *detail);
 
+/* node_commit for a unary change whose reply does not wait on a completion-queue thread:
+ * writes `b` with the audit entry (not yet fsynced) and returns 0 with *ticket, or finishes
+ * the call as node_commit does and returns -1. Then node_reply_durable answers. */
+int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64_t *ticket);
+
+/* Answers `reply` (copied now; the caller keeps its own) once the write of `ticket` is
+ * fsynced, from the syncer thread; or finishes the call as node_commit does if the fsync
+ * failed. With --sync off, answers at once. For a unary call it marks the call deferred. */
+void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket);
+
 /* Checks request field `field` holding text s by the node's one text rule (text.h: at most
  * `max` bytes, UTF-8, no control characters but line feeds and tabs with TEXT_MULTILINE,
  * TEXT_REQUIRED not blank). Returns 0, or finishes the call with INVALID_ARGUMENT

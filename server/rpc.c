@@ -110,6 +110,7 @@ struct rpc_call {
     int callbacks; /* handler callbacks running now */
     int done_called;
     int audited;
+    int deferred;   /* a unary handler's answer comes later, from another thread */
     int authorized; /* the authorize hook was asked (set by the call's own callbacks only) */
 
     void *data;
@@ -794,7 +795,7 @@ static void on_new_call(rpc_server *srv, rpc_call *c, int ok)
     c->payload = NULL;
     deliver(c, bb);
     grpc_byte_buffer_destroy(bb);
-    if (!c->m->server_streaming && !rpc_call_is_finished(c))
+    if (!c->m->server_streaming && !rpc_call_is_finished(c) && !rpc_call_is_deferred(c))
         rpc_finish(c, RPC_INTERNAL, "%s gave no answer", c->method_path);
 out:
     call_unref(c); /* the armed request's reference */
@@ -1303,6 +1304,22 @@ int64_t rpc_call_deadline_ms(const rpc_call *c)
         return INT64_MAX;
     gpr_timespec left = gpr_time_sub(dl, gpr_now(GPR_CLOCK_MONOTONIC));
     return gpr_time_to_millis(left);
+}
+
+void rpc_call_defer(rpc_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->deferred = 1;
+    pthread_mutex_unlock(&c->mu);
+}
+
+int rpc_call_is_deferred(const rpc_call *c)
+{
+    rpc_call *mc = (rpc_call *)c;
+    pthread_mutex_lock(&mc->mu);
+    int d = mc->deferred;
+    pthread_mutex_unlock(&mc->mu);
+    return d;
 }
 
 void rpc_call_mark_audited(rpc_call *c)

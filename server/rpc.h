@@ -22,7 +22,8 @@
  *    server-streaming producer can produce the next piece (outbound flow control);
  *  - on_done runs exactly once when the call is over (cancelled: the client went away, the
  *    deadline passed or the server is stopping) to free the handler's per-call state.
- * A unary handler must call rpc_finish (or rpc_reply) before on_message returns.
+ * A unary handler must call rpc_finish (or rpc_reply) before on_message returns, unless it
+ * called rpc_call_defer: then another thread finishes the call later (holding a reference).
  *
  * Threads: callbacks for one call never run concurrently with each other except on_drain,
  * which may run beside on_message on another thread; handlers that use both lock their own
@@ -210,6 +211,12 @@ const char *rpc_call_method(const rpc_call *call); /* "/credit.v1.UnitRegistry/W
 const rpc_service *rpc_call_service(const rpc_call *call);
 int rpc_call_is_finished(const rpc_call *call);    /* a status has been queued */
 int64_t rpc_call_deadline_ms(const rpc_call *call); /* ms left; INT64_MAX when none */
+
+/* Says that a unary call's answer will come after on_message returns, from another thread
+ * that holds a reference (rpc_call_ref) and calls rpc_reply or rpc_finish: the group
+ * committer answers a change once its fsync is done. */
+void rpc_call_defer(rpc_call *call);
+int rpc_call_is_deferred(const rpc_call *call);
 
 /* Marks that the handler wrote the call's audit entry itself (with its change, in one
  * batch), so on_finished need not write another. */

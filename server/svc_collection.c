@@ -599,10 +599,13 @@ static size_t seen_slot(const seen_set *s, const char *id)
 }
 
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
- * Returns 0, or -1 after finishing the call (the store refused the write: nothing of the
- * call was stored, and the caller learns it as UNAVAILABLE). */
+ * Returns 0 with the write's *ticket (written, not yet fsynced: answer with reply_results),
+ * or -1 after finishing the call (the store refused the write: nothing of the call was
+ * stored, and the caller learns it as UNAVAILABLE). push_mu is held for the checks and the
+ * write, not for the fsync: a later push that reads the source index sees this write, and
+ * its own acknowledgement waits for an fsync that covers both (group commit, audit.h). */
 static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
-                      results *r)
+                      results *r, uint64_t *ticket)
 {
     node *nd = rpc_call_app(call);
     const kind *k = kind_of(call);
@@ -654,7 +657,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     char detail[200];
     snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
              k->noun, r->accepted - acc0, r->rejected - rej0, written);
-    rc = node_commit(call, b, detail);
+    rc = node_commit_start(call, b, detail, ticket);
     pthread_mutex_unlock(&push_mu);
 out:
     seen_cleanup(&seen);
@@ -663,7 +666,8 @@ out:
     return rc;
 }
 
-static void reply_results(rpc_call *call, results *r)
+/* Answers the results once the write of `ticket` is fsynced (node_reply_durable). */
+static void reply_results(rpc_call *call, results *r, uint64_t ticket)
 {
     Credit__V1__PushBatchResponse resp = CREDIT__V1__PUSH_BATCH_RESPONSE__INIT;
     Credit__V1__PushResult **ptrs = calloc(r->n ? r->n : 1, sizeof *ptrs);
@@ -677,7 +681,7 @@ static void reply_results(rpc_call *call, results *r)
     resp.n_results = r->n;
     resp.accepted = r->accepted;
     resp.rejected = r->rejected;
-    rpc_reply(call, &resp.base);
+    node_reply_durable(call, &resp.base, ticket);
     free(ptrs);
 }
 
@@ -695,8 +699,9 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
         return;
     }
     results r = {0};
-    if (push_group(call, records, n, 0, &r) == 0)
-        reply_results(call, &r);
+    uint64_t ticket = 0;
+    if (push_group(call, records, n, 0, &r, &ticket) == 0)
+        reply_results(call, &r, ticket);
     results_free(&r);
 }
 
@@ -770,8 +775,9 @@ static void push_stream_end(rpc_call *call)
     if (node_caller_current(call, "nothing of this stream was stored") != 0)
         return;
     results r = {0};
-    if (push_group(call, s->pending, s->n, 0, &r) == 0)
-        reply_results(call, &r);
+    uint64_t ticket = 0;
+    if (push_group(call, s->pending, s->n, 0, &r, &ticket) == 0)
+        reply_results(call, &r, ticket);
     results_free(&r);
 }
 

@@ -674,6 +674,24 @@ int store_write_sync(store *st, store_batch *b, int sync, char *err)
     return write_with(st, b, sync ? st->wsync : st->wnosync, err);
 }
 
+int store_sync_wal(store *st, char *err)
+{
+    char *e = NULL;
+
+    if (!st) {
+        seterr(err, "store: sync: invalid argument");
+        return STORE_EINVAL;
+    }
+    if (store_failed(st, err) != 0)
+        return STORE_EFAILED;
+    /* FlushWAL(sync) is SyncWAL here: the WAL is written at each write (no manual flush),
+     * so this fsyncs every write that returned before it. */
+    rocksdb_flush_wal(st->db, 1, &e);
+    if (e)
+        return write_err(st, err, e);
+    return 0;
+}
+
 store_snapshot *store_snapshot_create(store *st)
 {
     store_snapshot *s;

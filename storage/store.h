@@ -119,6 +119,11 @@ int store_write(store *st, store_batch *b, char *err);
 /* Same, but sync overridden for this write: 1 fsync, 0 not. */
 int store_write_sync(store *st, store_batch *b, int sync, char *err);
 
+/* Makes every write that returned before this call durable: one fsync of the write-ahead
+ * log, however many writes it covers (group commit: write with sync 0, then sync once for
+ * all). Errors are classified as a write's are (a failed fsync is STORE_EDISK and final). */
+int store_sync_wal(store *st, char *err);
+
 /* Whether a write met an I/O error (STORE_EDISK) since the store was opened: returns 0, or
  * STORE_EFAILED with the first such error in err. Once failed, a store stays failed. */
 int store_failed(store *st, char *err);

@@ -1,0 +1,355 @@
+/*
+ * test_group_commit.c — group commit keeps every promise of a synced write.
+ *
+ * The node writes a change without an fsync and answers it once one fsync, shared by every
+ * change that came in meanwhile, has covered it (server/audit.h). Sixteen callers push
+ * one-record batches through one client while the node is killed with SIGKILL at a random
+ * moment, ROUNDS times over one data directory; then, with the disk-fault shim preloaded
+ * (tests/faults/faultfs.c), fsyncs start failing while they push. Afterwards the store is
+ * opened directly and:
+ *  - every record the node acknowledged is there (no acknowledged record lost);
+ *  - the audit chain verifies, gapless, over everything the kills left (audit_verify);
+ *  - no push sent after fsyncs began to fail was acknowledged: an answer waits for the
+ *    fsync that covers the change, and that fsync failed (no call acknowledged before its
+ *    fsync).
+ */
+#include <credit/client.h>
+
+#include "audit.h"
+#include "records.h"
+#include "store.h"
+#include "../unit/testutil.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PUSHERS 16
+#define ROUNDS 4
+#define MAX_ACKED 200000
+
+static char dir[512];   /* the test's temporary directory */
+static char tls[600];   /* dev certificates */
+static char data[600];  /* the node's data directory, kept across rounds */
+static char ctl[600];   /* the fault shim's control file */
+
+/* --- the node ----------------------------------------------------------------------------- */
+
+typedef struct node_proc {
+    pid_t pid;
+    char target[64];
+    char log[620];
+} node_proc;
+
+/* The ASan runtime this test runs with, if any (it must be preloaded before the shim). */
+static void asan_runtime(char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "/");
+        if (p && strstr(p, "libasan.so")) {
+            p[strcspn(p, "\n")] = '\0';
+            snprintf(out, cap, "%s", p);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Starts creditd on `data`; with_shim: the fault shim preloaded, watching `ctl`. */
+static void node_start(node_proc *n, int with_shim)
+{
+    snprintf(n->log, sizeof n->log, "%s.log", data);
+    const char *argv[] = {getenv("CREDITD"), "--listen", "127.0.0.1:0", "--data", data,
+                          "--tls", tls, "--log-level", "warn", NULL};
+    char preload[2048] = "";
+    if (with_shim) {
+        char asan[1024];
+        asan_runtime(asan, sizeof asan);
+        snprintf(preload, sizeof preload, "%s%s%s", asan, asan[0] ? " " : "",
+                 getenv("FAULTFS_LIB"));
+    }
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (with_shim) {
+            setenv("LD_PRELOAD", preload, 1);
+            setenv("FAULTFS_DIR", data, 1);
+            setenv("FAULTFS_CTL", ctl, 1);
+        }
+        int log = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (log >= 0)
+            dup2(log, STDERR_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        close(out[0]);
+        close(out[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    FILE *f = fdopen(out[0], "r");
+    char line[256] = "";
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    n->pid = pid;
+    int port = 0;
+    if (!got || sscanf(line, "listening on 127.0.0.1:%d", &port) != 1) {
+        int status;
+        waitpid(pid, &status, 0);
+        fail_msg("creditd did not start (line \"%s\", exit %d)", line, WEXITSTATUS(status));
+    }
+    snprintf(n->target, sizeof n->target, "127.0.0.1:%d", port);
+}
+
+static void node_kill9(node_proc *n)
+{
+    kill(n->pid, SIGKILL);
+    int status;
+    waitpid(n->pid, &status, 0);
+}
+
+static credit_client *client_of(const node_proc *n)
+{
+    char ca[700], cert[700], key[700];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tls);
+    snprintf(cert, sizeof cert, "%s/units/market.crt", tls);
+    snprintf(key, sizeof key, "%s/units/market.key", tls);
+    credit_client_options o;
+    credit_client_options_init(&o);
+    o.target = n->target;
+    o.ca_file = ca;
+    o.cert_file = cert;
+    o.key_file = key;
+    o.timeout_ms = 10000;
+    credit_client *c = NULL;
+    credit_status st;
+    if (credit_client_create(&o, &c, &st) != 0)
+        fail_msg("client: %s", st.message);
+    return c;
+}
+
+/* --- the pushers -------------------------------------------------------------------------- */
+
+/* What the node acknowledged, over all rounds. */
+static pthread_mutex_t acked_mu = PTHREAD_MUTEX_INITIALIZER;
+static char (*acked)[33]; /* record ids */
+static size_t n_acked;
+static long late_acks;    /* pushes sent after fsyncs began to fail, acknowledged anyway */
+static double fault_from; /* CLOCK_MONOTONIC seconds; 0: no fault switched on */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+typedef struct pusher {
+    credit_client *c;
+    int round, thread;
+    volatile int *stop;
+    long sent;
+} pusher;
+
+static void *push_loop(void *arg)
+{
+    pusher *a = arg;
+    Credit__V1__Subject subj = CREDIT__V1__SUBJECT__INIT;
+    subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    subj.name = "Acme Trading Ltd";
+    subj.identifier = "91230500MA1B3N1N2M";
+    subj.legal_representative = "Zhang San";
+    subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    subj.legal_representative_id_number = "500120199310080297";
+    time_t month_ago = time(NULL) - 30 * 86400;
+    struct tm tm;
+    gmtime_r(&month_ago, &tm);
+    Credit__V1__Date decided = CREDIT__V1__DATE__INIT;
+    decided.year = tm.tm_year + 1900;
+    decided.month = tm.tm_mon + 1;
+    decided.day = tm.tm_mday;
+    Credit__V1__Penalty pen = CREDIT__V1__PENALTY__INIT;
+    pen.decision_document_number = "GC-2025-1";
+    pen.violation_type = "false labelling";
+    pen.violation_facts = "labels overstated the content";
+    pen.legal_basis = "Product Quality Law art. 27";
+    pen.content = "fine";
+    pen.fine_amount_fen = 500000;
+    pen.decision_date = &decided;
+    pen.authority = "District market regulation bureau";
+    pen.authority_uscc = "11500227MB1607285C";
+    pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    Google__Protobuf__Timestamp occurred = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    occurred.seconds = month_ago;
+    Credit__V1__PublicRecordInput in = CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
+    char source_id[64];
+    in.source_record_id = source_id;
+    in.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
+    in.subject = &subj;
+    in.occurred_at = &occurred;
+    in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
+    in.penalty = &pen;
+    ProtobufCMessage *ins[] = {&in.base};
+
+    while (!*a->stop) {
+        snprintf(source_id, sizeof source_id, "gc-%d-%d-%ld", a->round, a->thread, a->sent++);
+        double sent_at = now_s();
+        Credit__V1__PushBatchResponse *r = NULL;
+        credit_status st;
+        if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) != 0) {
+            usleep(2000); /* the node is gone or failing: try again until told to stop */
+            continue;
+        }
+        int created = r->n_results == 1 &&
+                      r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+        pthread_mutex_lock(&acked_mu);
+        if (created && n_acked < MAX_ACKED)
+            snprintf(acked[n_acked++], 33, "%s", r->results[0]->record_id);
+        if (fault_from > 0 && sent_at > fault_from)
+            late_acks++;
+        pthread_mutex_unlock(&acked_mu);
+        credit__v1__push_batch_response__free_unpacked(r, NULL);
+    }
+    return NULL;
+}
+
+/* Runs PUSHERS callers against `n` until `until` says so, then stops them. `during` runs
+ * on this thread while they push. */
+static void push_while(node_proc *n, int round, void (*during)(node_proc *n, void *ctx),
+                       void *ctx)
+{
+    credit_client *c = client_of(n);
+    volatile int stop = 0;
+    pusher p[PUSHERS];
+    pthread_t t[PUSHERS];
+    for (int i = 0; i < PUSHERS; i++) {
+        p[i] = (pusher){.c = c, .round = round, .thread = i, .stop = &stop};
+        assert_int_equal(pthread_create(&t[i], NULL, push_loop, &p[i]), 0);
+    }
+    during(n, ctx);
+    stop = 1;
+    for (int i = 0; i < PUSHERS; i++)
+        pthread_join(t[i], NULL);
+    credit_client_destroy(c);
+}
+
+/* A kill -9 after a random 150 to 900 ms of pushing. */
+static void kill_at_random(node_proc *n, void *ctx)
+{
+    unsigned *seed = ctx;
+    usleep(150000 + (useconds_t)(rand_r(seed) % 750) * 1000);
+    node_kill9(n);
+}
+
+/* Fsyncs fail from a moment on; the pushers go on for a while, then the node is killed. */
+static void fail_fsyncs(node_proc *n, void *ctx)
+{
+    (void)ctx;
+    usleep(400000);
+    /* From when the switch is on: a push sent after it can only be covered by a later fsync. */
+    assert_int_equal(tu_write_file(ctl, "eio-fsync\n", 10), 0);
+    pthread_mutex_lock(&acked_mu);
+    fault_from = now_s();
+    pthread_mutex_unlock(&acked_mu);
+    usleep(600000);
+    node_kill9(n);
+}
+
+/* --- the test ----------------------------------------------------------------------------- */
+
+static void test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(
+    void **state)
+{
+    (void)state;
+    unsigned seed = (unsigned)time(NULL);
+    size_t before = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        node_proc n;
+        node_start(&n, 0);
+        push_while(&n, r, kill_at_random, &seed);
+        print_message("round %d: %zu pushes acknowledged before the kill\n", r, n_acked - before);
+        assert_true(n_acked > before); /* the kill came while pushes were being answered */
+        before = n_acked;
+    }
+    node_proc n;
+    node_start(&n, 1);
+    push_while(&n, ROUNDS, fail_fsyncs, NULL);
+    unlink(ctl);
+    print_message("with fsyncs failing: %zu acknowledged before the fault, %ld after\n",
+                  n_acked - before, late_acks);
+    assert_true(n_acked > before);
+    assert_int_equal(late_acks, 0);
+
+    /* The store as the kills and the fault left it. */
+    store *st = NULL;
+    char err[STORE_ERR_LEN];
+    store_options so;
+    store_options_init(&so);
+    so.create_if_missing = 0;
+    assert_int_equal(store_open(data, &so, &st, err), 0);
+    uint64_t count = 0, bad = 0;
+    if (audit_verify(st, &count, &bad, err) != 0)
+        fail_msg("audit chain: %s", err);
+    assert_true(count >= n_acked);
+    size_t lost = 0;
+    for (size_t i = 0; i < n_acked; i++) {
+        Credit__Store__V1__StoredRecord *sr = NULL;
+        if (records_get(st, NULL, acked[i], &sr, err) != 0) {
+            if (lost++ < 5)
+                fprintf(stderr, "acknowledged record %s is not stored\n", acked[i]);
+            continue;
+        }
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    }
+    store_close(st);
+    print_message("%zu acknowledged records checked, %zu lost; %llu audit entries verified\n",
+                  n_acked, lost, (unsigned long long)count);
+    assert_int_equal(lost, 0);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!getenv("CREDITD") || !getenv("FAULTFS_LIB")) {
+        fprintf(stderr, "CREDITD and FAULTFS_LIB must be set (ctest sets them)\n");
+        return -1;
+    }
+    acked = calloc(MAX_ACKED, sizeof *acked);
+    if (!acked || tu_mkdtemp(dir, sizeof dir, "credit-gc") != 0 ||
+        tu_join(tls, sizeof tls, dir, "tls") != 0 || tu_join(data, sizeof data, dir, "data") != 0 ||
+        tu_join(ctl, sizeof ctl, dir, "faultfs.ctl") != 0)
+        return -1;
+    return tu_dev_certs(tls);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    free(acked);
+    return tu_rmrf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
