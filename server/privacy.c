@@ -20,6 +20,7 @@
 #endif
 
 #include "privacy.h"
+#include "randpool.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -409,7 +410,7 @@ int privacy_seal(const privacy *p, const void *plain, size_t len, const void *aa
         return -1;
     }
     buf[0] = FORMAT_V1;
-    if (RAND_bytes(buf + 1, NONCE_LEN) != 1) {
+    if (randpool_bytes(buf + 1, NONCE_LEN) != 0) {
         crypto_err(err, "cannot make a nonce");
         goto fail_buf;
     }

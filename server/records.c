@@ -2,9 +2,9 @@
  * records.c — see records.h.
  */
 #include "records.h"
+#include "randpool.h"
 #include "validate.h"
 
-#include <openssl/rand.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +41,7 @@ void records_new_id(char out[RECORD_ID_LEN + 1])
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
     store_put_be64(raw, ms);
-    if (RAND_bytes(raw + 8, 8) != 1) {
+    if (randpool_bytes(raw + 8, 8) != 0) {
         /* The random half only separates ids made in the same millisecond; a counter mixed
          * with the clock keeps them apart if the generator ever fails. */
         static uint64_t fallback;

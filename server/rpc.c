@@ -111,6 +111,7 @@ struct rpc_call {
     int done_called;
     int audited;
     int deferred;   /* a unary handler's answer comes later, from another thread */
+    int taken;      /* on_message took the request message (rpc_call_take_message) */
     int authorized; /* the authorize hook was asked (set by the call's own callbacks only) */
 
     void *data;
@@ -608,7 +609,12 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
         c->m->h->on_message(c, req);
         callback_leave(c);
     }
-    protobuf_c_message_free_unpacked(req, NULL);
+    /* Only this call's on_message sets `taken`, on this thread, and no other on_message of
+     * the call runs until this one has returned. */
+    if (c->taken)
+        c->taken = 0;
+    else
+        protobuf_c_message_free_unpacked(req, NULL);
     return 0;
 }
 
@@ -1304,6 +1310,11 @@ int64_t rpc_call_deadline_ms(const rpc_call *c)
         return INT64_MAX;
     gpr_timespec left = gpr_time_sub(dl, gpr_now(GPR_CLOCK_MONOTONIC));
     return gpr_time_to_millis(left);
+}
+
+void rpc_call_take_message(rpc_call *c)
+{
+    c->taken = 1;
 }
 
 void rpc_call_defer(rpc_call *c)

@@ -212,6 +212,11 @@ const rpc_service *rpc_call_service(const rpc_call *call);
 int rpc_call_is_finished(const rpc_call *call);    /* a status has been queued */
 int64_t rpc_call_deadline_ms(const rpc_call *call); /* ms left; INT64_MAX when none */
 
+/* Called inside on_message: the handler keeps the request message it was given (a client
+ * stream collecting its records) instead of copying it; it frees it later with
+ * protobuf_c_message_free_unpacked. */
+void rpc_call_take_message(rpc_call *call);
+
 /* Says that a unary call's answer will come after on_message returns, from another thread
  * that holds a reference (rpc_call_ref) and calls rpc_reply or rpc_finish: the group
  * committer answers a change once its fsync is done. */

@@ -42,7 +42,10 @@
  * was bound may come again under the USCC; its index entry then moves.
  *
  * Pushes are read-check-write sequences over the source index and the bindings, so they run
- * one call at a time under `push_mu`; the audit log serializes writes anyway.
+ * one call at a time under `push_mu`; the checks that read nothing stored (canonical form,
+ * record_check, defaults, digest) run before it is taken, so calls check in parallel. The
+ * write is made under `push_mu` but fsynced after it is released, together with whatever
+ * else is pending (group commit, audit.h); the reply waits for that fsync.
  */
 #include "svc_collection.h"
 
@@ -456,23 +459,62 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
     return 0;
 }
 
-/* Checks and stages one pushed record into `b`. Called with push_mu held. Returns 1 if the
- * record was accepted (created, unchanged or a new version), else 0. */
+/* What the checks that read nothing stored found about one input: push_group runs them for
+ * every input of a call before it takes push_mu, so that two calls check in parallel. */
+typedef struct precheck {
+    record_view v;
+    int canon_failed;  /* out of memory putting it in canonical form */
+    int check_failed;  /* record_check or check_source_time refused it: f says why */
+    int index_failed;  /* its defaults or digest could not be made */
+    check_failure f;
+    unsigned char digest[32];
+} precheck;
+
+/* The lock-free part of push_one, in its order: canonical form, normal spelling of the
+ * codes, the record's own checks, then its defaults and content digest. */
+static void push_precheck(const principal *p, const kind *k, const catalog_version *cv,
+                          ProtobufCMessage *input, precheck *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    if (canon_message(input) != 0) {
+        pc->canon_failed = 1;
+        return;
+    }
+    record_view_of(input, k->catalogue, &pc->v);
+    /* The codes in their normal spelling before anything reads them (identity.h). */
+    identity_normalise_subject((Credit__V1__Subject *)pc->v.subject);
+    const record_view *in = &pc->v;
+    check_unit unit = unit_of(p);
+    Credit__V1__Date d;
+    today(&d);
+    record_normalise_ids(in);
+    if (record_check(in, &unit, cv, &d, &pc->f) != 0 ||
+        check_source_time(source_updated_at(in), &pc->f) != 0) {
+        pc->check_failed = 1;
+        return;
+    }
+    if (fill_defaults(in, cv) != 0 || digest_of(in, p, pc->digest) != 0)
+        pc->index_failed = 1;
+}
+
+/* Checks what remains against the store and stages one pushed record into `b`. Called with
+ * push_mu held, after push_precheck. Returns 1 if the record was accepted (created, unchanged
+ * or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
-                    const record_view *in, int index, store_batch *b, subjects_pending *pend,
+                    const precheck *pc, int index, store_batch *b, subjects_pending *pend,
                     results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
         return 0;
-    check_unit unit = unit_of(p);
-    Credit__V1__Date d;
-    today(&d);
+    const record_view *in = &pc->v;
     check_failure f;
-    record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
-    if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
-        (k->may_push && k->may_push(n, p, in, &f))) {
+    if (pc->check_failed) {
+        reject(r, x, pc->f.code, pc->f.field, pc->f.reason);
+        return 0;
+    }
+    if (k->may_push && k->may_push(n, p, in, &f)) {
         reject(r, x, f.code, f.field, f.reason);
         return 0;
     }
@@ -482,10 +524,10 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         reject(r, x, f.code, f.field, f.reason);
         return 0;
     }
-    unsigned char digest[32];
+    const unsigned char *digest = pc->digest;
     const char *skey = sub.key;
     size_t skey_len = sub.key_len;
-    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0) {
+    if (pc->index_failed) {
         reject(r, x, RPC_INTERNAL, "", "cannot index the record");
         return 0;
     }
@@ -613,6 +655,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     store_batch *b = store_batch_create();
     seen_set seen;
     subjects_pending pend;
+    precheck *pc = NULL;
     int rc = -1;
     subjects_pending_init(&pend);
     if (seen_init(&seen, n) != 0 || !b) {
@@ -622,21 +665,25 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     uint32_t acc0 = r->accepted, rej0 = r->rejected;
     /* The version in force when the node accepts the records: each names it. */
     const catalog_version *cv = catalog_now(nd->cat);
+    pc = malloc(n * sizeof *pc);
+    if (!pc) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        push_precheck(p, k, cv, inputs[i], &pc[i]);
     pthread_mutex_lock(&push_mu);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
-        record_view v;
-        if (canon_message(inputs[i]) != 0) {
+        const record_view *vp = &pc[i].v;
+        if (pc[i].canon_failed) {
             Credit__V1__PushResult *x = result_add(r, first + (int)i);
             if (x)
                 reject(r, x, RPC_RESOURCE_EXHAUSTED, "", "out of memory");
             continue;
         }
-        record_view_of(inputs[i], k->catalogue, &v);
-        /* The codes in their normal spelling before anything reads them (identity.h). */
-        identity_normalise_subject((Credit__V1__Subject *)v.subject);
-        size_t slot = seen_slot(&seen, v.source_record_id);
+        size_t slot = seen_slot(&seen, vp->source_record_id);
         if (seen.ids[slot]) {
             char why[120];
             Credit__V1__PushResult *x = result_add(r, first + (int)i);
@@ -648,8 +695,8 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                 reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id", why);
             continue;
         }
-        if (push_one(nd, p, k, cv, &v, first + (int)i, b, &pend, r)) {
-            seen.ids[slot] = v.source_record_id;
+        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, r)) {
+            seen.ids[slot] = vp->source_record_id;
             seen.index[slot] = first + (int)i;
         }
         written += store_batch_count(b) > before;
@@ -660,6 +707,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     rc = node_commit_start(call, b, detail, ticket);
     pthread_mutex_unlock(&push_mu);
 out:
+    free(pc);
     seen_cleanup(&seen);
     subjects_pending_cleanup(&pend);
     store_batch_destroy(b);
@@ -753,13 +801,11 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
         s->pending = np;
         s->cap = cap;
     }
-    /* The message is freed when on_message returns: keep a copy of our own. */
-    ProtobufCMessage *copy = pb_copy(msg);
-    if (!copy) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
-        return;
-    }
-    s->pending[s->n++] = copy;
+    /* Keep the message itself (no copy): the RPC layer leaves it to us, and stream_free
+     * frees it. It was unpacked for this call, so canonicalising it in place later is ours
+     * to do. */
+    rpc_call_take_message(call);
+    s->pending[s->n++] = (ProtobufCMessage *)msg;
     s->bytes += size;
 }
 
