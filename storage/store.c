@@ -263,6 +263,11 @@ static int make_options(store *st, const store_options *o, char *err)
     rocksdb_options_set_block_based_table_factory(st->opts, st->table);
     rocksdb_options_increase_parallelism(st->opts, PARALLELISM);
     rocksdb_options_set_enable_pipelined_write(st->opts, 1);
+    /* A bloom filter over the memtable's whole keys: most point reads of a push look for a
+     * key that is absent (a new record's source id), and a search of the memtable's skip
+     * list was the node's largest single cost in a profile (12% of its CPU). */
+    rocksdb_options_set_memtable_whole_key_filtering(st->opts, 1);
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(st->opts, 0.05);
     rocksdb_options_set_create_if_missing(st->opts, o->create_if_missing ? 1 : 0);
     rocksdb_options_set_create_missing_column_families(st->opts, o->create_if_missing ? 1 : 0);
     rocksdb_options_set_info_log_level(st->opts, ENGINE_LOG_FATAL); /* why: file head */
