@@ -132,6 +132,32 @@ int registry_resolve(store *st, const char *identity, Credit__V1__Unit **out, ch
     return registry_get(st, identity + plen, out, err);
 }
 
+int registry_scan_open(store *st, const char *from, registry_scan **out)
+{
+    char start[128];
+    size_t slen = unit_key(start, sizeof start, "u/", from);
+
+    return pb_scan_open(st, NULL, STORE_CF_UNITS, "u/", 2, start, slen,
+                        &credit__v1__unit__descriptor, out);
+}
+
+int registry_scan_next(registry_scan *s, Credit__V1__Unit **out, char *err)
+{
+    const void *key = NULL;
+    size_t klen = 0;
+    int rc = pb_scan_next(s, (ProtobufCMessage **)out, &key, &klen, err);
+
+    if (rc == STORE_ECORRUPT && err)
+        snprintf(err, STORE_ERR_LEN, "stored unit %.*s cannot be decoded", (int)klen,
+                 (const char *)key);
+    return rc;
+}
+
+void registry_scan_close(registry_scan *s)
+{
+    pb_scan_close(s);
+}
+
 int registry_put(store_batch *b, const Credit__V1__Unit *u)
 {
     char key[128];

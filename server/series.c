@@ -1,8 +1,8 @@
 /*
- * series.c — the storage layout of industrial series and opt-ins (see series.h).
+ * series.c — the storage layout of industrial series (see series.h).
  *
- * Everything here is a pure encoding except the two opt-in helpers, which are thin wrappers
- * over store_get and store_batch_put. The month arithmetic uses record_date_from_unix for the
+ * Everything here is a pure encoding except the sample reads, writes and scans at the end,
+ * which are thin wrappers over the store. The month arithmetic uses record_date_from_unix for the
  * CST calendar date, so that every part of the node agrees on which day a time falls in.
  */
 #include "series.h"
@@ -216,56 +216,113 @@ int series_token_decode(const char *tok, int64_t *t, char platform[SERIES_CODE_M
     return 0;
 }
 
-/* --- Opt-ins ----------------------------------------------------------------------------- */
+/* --- Samples in the store ----------------------------------------------------------------- */
 
-size_t series_optin_key(const char *platform, const char *uscc, char *out, size_t cap)
+/* The key of one sample into key[SERIES_KEY_MAX]; its length, or 0 if the parts make none. */
+static size_t sample_key(char *key, const char *uscc, const char *section, const char *metric,
+                         int64_t t, const char *platform)
 {
-    size_t a = part_len(platform), b = part_len(uscc);
-    size_t pl = sizeof SERIES_OPTIN_PREFIX - 1;
-    if (!a || !b || pl + a + 1 + b > cap)
-        return 0;
-    memcpy(out, SERIES_OPTIN_PREFIX, pl);
-    memcpy(out + pl, platform, a);
-    out[pl + a] = '/';
-    memcpy(out + pl + a + 1, uscc, b);
-    return pl + a + 1 + b;
+    size_t plen = series_prefix(uscc, section, metric, key, SERIES_KEY_MAX);
+
+    return plen ? series_key_finish(key, plen, SERIES_KEY_MAX, t, platform) : 0;
 }
 
-int series_optin_get(store *st, const char *platform, const char *uscc, Credit__V1__OptIn **out,
-                     char *err)
+int series_sample_get(store *st, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, series_value *out, char *err)
 {
     char key[SERIES_KEY_MAX];
-    size_t klen = series_optin_key(platform, uscc, key, sizeof key);
-    if (!klen)
-        return STORE_ENOTFOUND; /* no such key can have been written */
+    size_t klen = sample_key(key, uscc, section, metric, t, platform);
     void *val = NULL;
     size_t vlen = 0;
-    int rc = store_get(st, NULL, STORE_CF_AUTHZ, key, klen, &val, &vlen, err);
+    int rc;
+
+    if (!klen)
+        return STORE_EINVAL;
+    rc = store_get(st, NULL, STORE_CF_SERIES, key, klen, &val, &vlen, err);
     if (rc != 0)
         return rc;
-    Credit__V1__OptIn *o = credit__v1__opt_in__unpack(NULL, vlen, val);
+    rc = series_value_decode(val, vlen, out) == 0 ? 0 : STORE_ECORRUPT;
+    if (rc != 0 && err)
+        snprintf(err, STORE_ERR_LEN, "a stored sample cannot be decoded");
     free(val);
-    if (!o) {
-        if (err)
-            snprintf(err, STORE_ERR_LEN, "a stored opt-in cannot be decoded");
-        return STORE_EIO;
-    }
-    *out = o;
+    return rc;
+}
+
+int series_sample_put(store_batch *b, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, const series_value *v)
+{
+    char key[SERIES_KEY_MAX];
+    size_t klen = sample_key(key, uscc, section, metric, t, platform);
+    unsigned char val[SERIES_VALUE_LEN];
+
+    if (!klen)
+        return STORE_EINVAL;
+    series_value_encode(v, val);
+    store_batch_put(b, STORE_CF_SERIES, key, klen, val, sizeof val);
     return 0;
 }
 
-int series_optin_put(store_batch *b, const Credit__V1__OptIn *o)
+struct series_scan {
+    store_iter *it;
+    size_t plen;
+    int started; /* whether next has returned a sample, so the iterator is to move first */
+};
+
+int series_scan_open(store *st, const char *uscc, const char *section, const char *metric,
+                     const int64_t *from, const char *from_platform, series_scan **out)
 {
-    char key[SERIES_KEY_MAX];
-    size_t klen = series_optin_key(o->platform, o->enterprise_uscc, key, sizeof key);
-    if (!klen)
+    char prefix[SERIES_KEY_MAX], start[SERIES_KEY_MAX];
+    size_t plen = series_prefix(uscc, section, metric, prefix, sizeof prefix), slen = plen;
+    series_scan *s;
+
+    if (!plen)
         return STORE_EINVAL;
-    size_t n = credit__v1__opt_in__get_packed_size(o);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
+    memcpy(start, prefix, plen);
+    if (from && from_platform) {
+        if (!(slen = series_key_finish(start, plen, sizeof start, *from, from_platform)))
+            return STORE_EINVAL;
+    } else if (from) {
+        series_put_time((unsigned char *)start + plen, *from);
+        slen = plen + 8;
+    }
+    if (!(s = calloc(1, sizeof *s)))
         return STORE_ENOMEM;
-    credit__v1__opt_in__pack(o, buf);
-    store_batch_put(b, STORE_CF_AUTHZ, key, klen, buf, n);
-    free(buf);
+    s->plen = plen;
+    if (!(s->it = store_iter_create(st, NULL, STORE_CF_SERIES, prefix, plen, start, slen))) {
+        free(s);
+        return STORE_ENOMEM;
+    }
+    *out = s;
     return 0;
+}
+
+int series_scan_next(series_scan *s, int64_t *t, const char **platform, size_t *platform_len,
+                     series_value *v, char *err)
+{
+    size_t klen, vlen;
+    const char *key;
+    const void *val;
+
+    if (s->started)
+        store_iter_next(s->it);
+    s->started = 1;
+    if (!store_iter_valid(s->it))
+        return store_iter_error(s->it, err) != 0 ? STORE_EIO : 0;
+    key = store_iter_key(s->it, &klen);
+    val = store_iter_value(s->it, &vlen);
+    if (series_key_parse(key, klen, s->plen, t, platform, platform_len) != 0 ||
+        series_value_decode(val, vlen, v) != 0) {
+        if (err)
+            snprintf(err, STORE_ERR_LEN, "a stored sample cannot be decoded");
+        return STORE_ECORRUPT;
+    }
+    return 1;
+}
+
+void series_scan_close(series_scan *s)
+{
+    if (!s)
+        return;
+    store_iter_destroy(s->it);
+    free(s);
 }

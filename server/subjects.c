@@ -472,3 +472,99 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
     }
     return 0;
 }
+
+/* --- The records of a subject ------------------------------------------------------------- */
+
+struct subjects_scan {
+    const subjects_keys *keys;
+    store_iter **its; /* one per key, each at its next entry */
+    char after[RECORD_ID_LEN + 1];
+};
+
+void subjects_scan_close(subjects_scan *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->its && i < s->keys->n; i++)
+        store_iter_destroy(s->its[i]);
+    free(s->its);
+    free(s);
+}
+
+int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_keys *keys,
+                       const char *after, subjects_scan **out)
+{
+    subjects_scan *s = calloc(1, sizeof *s);
+    size_t alen = after ? strnlen(after, RECORD_ID_LEN) : 0;
+
+    if (!s)
+        return STORE_ENOMEM;
+    s->keys = keys;
+    memcpy(s->after, after, alen);
+    if (!(s->its = calloc(keys->n ? keys->n : 1, sizeof *s->its))) {
+        free(s);
+        return STORE_ENOMEM;
+    }
+    for (size_t i = 0; i < keys->n; i++) {
+        char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+        size_t slen = keys->len[i];
+
+        memcpy(start, keys->key[i], slen);
+        memcpy(start + slen, s->after, alen);
+        slen += alen;
+        if (!(s->its[i] = store_iter_create(st, snap, STORE_CF_SUBJECTS, keys->key[i],
+                                            keys->len[i], start, slen))) {
+            subjects_scan_close(s);
+            return STORE_ENOMEM;
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+/* The record id of the iterator's current entry under a key of plen bytes, skipping entries
+ * of another shape; NULL at the end. Valid until the iterator moves. */
+static const char *key_rid(store_iter *it, size_t plen)
+{
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen;
+        const char *key = store_iter_key(it, &klen);
+
+        if (klen == plen + RECORD_ID_LEN)
+            return key + plen;
+    }
+    return NULL;
+}
+
+int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err)
+{
+    const subjects_keys *k = s->keys;
+
+    for (;;) {
+        rid[0] = '\0';
+        for (size_t i = 0; i < k->n; i++) {
+            const char *at = key_rid(s->its[i], k->len[i]);
+
+            if (at && (!rid[0] || memcmp(at, rid, RECORD_ID_LEN) < 0)) {
+                memcpy(rid, at, RECORD_ID_LEN);
+                rid[RECORD_ID_LEN] = '\0';
+            }
+        }
+        if (!rid[0])
+            break;
+        /* A record is given once, though an index entry may be left under an older key. */
+        for (size_t i = 0; i < k->n; i++) {
+            const char *at = key_rid(s->its[i], k->len[i]);
+
+            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
+                store_iter_next(s->its[i]);
+        }
+        if (!s->after[0] || strcmp(rid, s->after) > 0)
+            return 1;
+    }
+    for (size_t i = 0; i < k->n; i++) {
+        if (store_iter_error(s->its[i], err) != 0)
+            return STORE_EIO;
+    }
+    return 0;
+}

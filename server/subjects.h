@@ -105,4 +105,18 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
                      const char *identifier, subjects_keys *out, const char **field, char *why);
 void subjects_keys_cleanup(subjects_keys *k);
 
+/* The records of one subject: the index entries under every key of `keys`, merged in
+ * record-id order (the order a page token's position is in), each record once though an entry
+ * may be left under an older key, from the record after `after` (NULL or "": from the
+ * first). `keys` must outlive the scan. `snap` may be NULL. Returns 0 with *out (close with
+ * subjects_scan_close) or STORE_ENOMEM. */
+typedef struct subjects_scan subjects_scan;
+int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_keys *keys,
+                       const char *after, subjects_scan **out);
+
+/* The next record id into rid[RECORD_ID_LEN + 1]. Returns 1, 0 at the end, or STORE_EIO with
+ * err. */
+int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err);
+void subjects_scan_close(subjects_scan *s);
+
 #endif /* CREDIT_SUBJECTS_H */

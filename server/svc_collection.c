@@ -306,7 +306,6 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
 {
     char err[STORE_ERR_LEN];
     const char *rid = sr->record->meta->record_id;
-    char old[SUBJECT_KEY_MAX + RECORD_ID_LEN];
     if (sub && subjects_reserve(pend, sub->n_bind) != 0) {
         snprintf(why, 200, "out of memory");
         return -1;
@@ -320,12 +319,10 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
         snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
-    if (old_key && old_len <= SUBJECT_KEY_MAX && strlen(rid) == RECORD_ID_LEN &&
-        (old_len != sr->subject_key.len || memcmp(old_key, sr->subject_key.data, old_len))) {
-        memcpy(old, old_key, old_len);
-        memcpy(old + old_len, rid, RECORD_ID_LEN);
-        store_batch_delete(b, STORE_CF_SUBJECTS, old, old_len + RECORD_ID_LEN);
-    }
+    /* An entry that cannot exist needs no removal (records_unindex_subject adds none). */
+    if (old_key &&
+        (old_len != sr->subject_key.len || memcmp(old_key, sr->subject_key.data, old_len)))
+        (void)records_unindex_subject(b, old_key, old_len, rid);
     if (sub)
         subjects_bind(b, pend, sub); /* cannot fail after subjects_reserve */
     return 0;
@@ -1152,23 +1149,16 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     records_page page;
     char err[STORE_ERR_LEN];
     int no_page = records_page_init(&page, req->page_size ? (size_t)req->page_size : 50);
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, after, after_len);
-    if (no_page || !it) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    records_scan *scan = NULL;
+    int rc = no_page ? STORE_ENOMEM : records_scan_open(n->st, NULL, after, &scan);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t len;
-        const void *val = store_iter_value(it, &len);
-        size_t klen;
-        const char *key = store_iter_key(it, &klen);
-        if (klen == RECORD_ID_LEN && after_len && memcmp(key, after, RECORD_ID_LEN) == 0)
-            continue;
-        Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len,
-                                                                                      val);
-        if (!sr || !sr->record || !sr->record->meta || !in_state(sr->record->meta, state)) {
-            if (sr)
-                credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    Credit__Store__V1__StoredRecord *sr;
+    while ((rc = records_scan_next(scan, &sr, err)) > 0) {
+        if (!in_state(sr->record->meta, state)) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
         if (records_page_add(&page, sr))
@@ -1178,8 +1168,8 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
             goto out;
         }
     }
-    if (store_iter_error(it, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     records_page_response(&page, &resp);
@@ -1189,7 +1179,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    store_iter_destroy(it);
+    records_scan_close(scan);
     records_page_cleanup(&page);
 }
 
@@ -1212,7 +1202,7 @@ static int may_push_association(node *n, const principal *p, const record_view *
         credit__v1__mandate__free_unpacked(m, NULL);
     if (live)
         return 0;
-    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RECORD_CHECK_PERMISSION_DENIED : 14;
+    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : RPC_UNAVAILABLE;
     snprintf(f->field, sizeof f->field, "association.uscc");
     if (rc != 0 && rc != STORE_ENOTFOUND)
         snprintf(f->reason, sizeof f->reason, "the mandates cannot be read now; push again");

@@ -144,19 +144,6 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__R
     return 1;
 }
 
-/* The record id of the iterator's current entry under a key of plen bytes, skipping entries
- * of another shape; NULL at the end. Valid until the iterator moves. */
-static const char *key_rid(store_iter *it, size_t plen)
-{
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen;
-        const char *key = store_iter_key(it, &klen);
-        if (klen == plen + RECORD_ID_LEN)
-            return key + plen;
-    }
-    return NULL;
-}
-
 static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
@@ -211,9 +198,9 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     char err[STORE_ERR_LEN], why[200];
     const char *field = "subject.identifier";
     subjects_keys keys = {0};
-    store_iter **its = NULL;
+    subjects_scan *scan = NULL;
     int no_page = records_page_init(&page, want);
-    store_snapshot *snap = store_snapshot_create(n->st);
+    store_snapshot *snap = store_snapshot_create(n->st); /* one view for keys and records */
     if (no_page || !snap) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -224,46 +211,17 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         rpc_finish(call, code, "%s: %s", field, why);
         goto out;
     }
-    its = calloc(keys.n ? keys.n : 1, sizeof *its);
-    for (size_t i = 0; its && i < keys.n; i++) {
-        char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
-        size_t slen = keys.len[i];
-        memcpy(start, keys.key[i], slen);
-        if (after_len) {
-            memcpy(start + slen, after, RECORD_ID_LEN);
-            slen += RECORD_ID_LEN;
-        }
-        if (!(its[i] = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, keys.key[i],
-                                         keys.len[i], start, slen)))
-            break;
-    }
-    if (!its || (keys.n && !its[keys.n - 1])) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    int rc = subjects_scan_open(n->st, snap, &keys, after_len ? after : NULL, &scan);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
-    for (;;) {
-        char rid[RECORD_ID_LEN + 1] = "";
-        for (size_t i = 0; i < keys.n; i++) {
-            const char *at = key_rid(its[i], keys.len[i]);
-            if (at && (!rid[0] || memcmp(at, rid, RECORD_ID_LEN) < 0)) {
-                memcpy(rid, at, RECORD_ID_LEN);
-                rid[RECORD_ID_LEN] = '\0';
-            }
-        }
-        if (!rid[0])
-            break;
-        /* A record is listed once, though an index entry may be left under an older key. */
-        for (size_t i = 0; i < keys.n; i++) {
-            const char *at = key_rid(its[i], keys.len[i]);
-            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
-                store_iter_next(its[i]);
-        }
-        if (after_len && strcmp(rid, after) <= 0)
-            continue;
+    char rid[RECORD_ID_LEN + 1];
+    while ((rc = subjects_scan_next(scan, rid, err)) > 0) {
         Credit__Store__V1__StoredRecord *sr = NULL;
-        if (records_get(n->st, snap, rid, &sr, err) != 0) {
+        if ((rc = records_get(n->st, snap, rid, &sr, err)) != 0) {
             log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
-            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+            rpc_finish(call, status_from_store(rc), "the store cannot be read now");
             goto out;
         }
         if (!wanted(req, sr->record->meta) || !tier_shows(sr->record, t, &d)) {
@@ -278,11 +236,9 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             goto out;
         }
     }
-    for (size_t i = 0; i < keys.n; i++) {
-        if (store_iter_error(its[i], err) != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
-            goto out;
-        }
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+        goto out;
     }
     records_page_response(&page, &resp);
     char token[PAGETOKEN_MAX];
@@ -291,9 +247,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    for (size_t i = 0; its && i < keys.n; i++)
-        store_iter_destroy(its[i]);
-    free(its);
+    subjects_scan_close(scan);
     subjects_keys_cleanup(&keys);
     if (snap)
         store_snapshot_release(n->st, snap);

@@ -34,6 +34,8 @@ enum store_err {
     STORE_EIO = -2,       /* the engine reported an error; err says which */
     STORE_ENOMEM = -3,
     STORE_EINVAL = -4,
+    STORE_ECORRUPT = -5,  /* a stored value does not decode: never from store.c itself, from
+                           * the data-access modules that give values their meaning */
 };
 
 /* Column families. The numbers index store_cf_name(); never reorder, only append. */

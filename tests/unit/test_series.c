@@ -247,39 +247,6 @@ static void test_page_token_round_trips_and_rejects_foreign_text(void **state)
     assert_int_equal(series_token_encode(1, longname, tok), 0);
 }
 
-static void test_optin_is_stored_under_platform_then_enterprise(void **state)
-{
-    struct fixture *fx = *state;
-    char err[STORE_ERR_LEN], k[SERIES_KEY_MAX];
-    assert_int_equal(series_optin_key("ind-platform", USCC, k, sizeof k),
-                     strlen("o/ind-platform/" USCC));
-    assert_memory_equal(k, "o/ind-platform/" USCC, strlen("o/ind-platform/" USCC));
-
-    Credit__V1__OptIn *got = NULL;
-    assert_int_equal(series_optin_get(fx->st, "ind-platform", USCC, &got, err), STORE_ENOTFOUND);
-    assert_null(got);
-
-    Credit__V1__OptIn o = CREDIT__V1__OPT_IN__INIT;
-    o.platform = "ind-platform";
-    o.enterprise_uscc = USCC;
-    o.consent_digest = "ab";
-    o.revoked = 1;
-    store_batch *b = store_batch_create();
-    assert_non_null(b);
-    assert_int_equal(series_optin_put(b, &o), 0);
-    CHECK_OK(store_write(fx->st, b, err));
-    store_batch_destroy(b);
-    CHECK_OK(series_optin_get(fx->st, "ind-platform", USCC, &got, err));
-    assert_string_equal(got->platform, "ind-platform");
-    assert_string_equal(got->enterprise_uscc, USCC);
-    assert_true(got->revoked);
-    credit__v1__opt_in__free_unpacked(got, NULL);
-    /* Another platform's opt-in of the same enterprise is another key. */
-    got = NULL;
-    assert_int_equal(series_optin_get(fx->st, "ind-platform-2", USCC, &got, err), STORE_ENOTFOUND);
-    assert_null(got);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,8 +259,6 @@ int main(void)
         cmocka_unit_test(test_month_of_follows_china_standard_time),
         cmocka_unit_test(test_month_start_and_length_bound_every_month),
         cmocka_unit_test(test_page_token_round_trips_and_rejects_foreign_text),
-        cmocka_unit_test_setup_teardown(test_optin_is_stored_under_platform_then_enterprise, setup,
-                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,27 @@
+/*
+ * status.c — see status.h.
+ */
+#include "status.h"
+
+#include "store.h"
+
+static const struct {
+    int store_rc;
+    int status;
+} store_table[] = {
+    {STORE_OK, RPC_OK},
+    {STORE_ENOTFOUND, RPC_NOT_FOUND},
+    {STORE_EIO, RPC_UNAVAILABLE},
+    {STORE_ENOMEM, RPC_RESOURCE_EXHAUSTED},
+    {STORE_EINVAL, RPC_INTERNAL},
+    {STORE_ECORRUPT, RPC_DATA_LOSS},
+};
+
+int status_from_store(int store_rc)
+{
+    for (size_t i = 0; i < sizeof store_table / sizeof store_table[0]; i++) {
+        if (store_table[i].store_rc == store_rc)
+            return store_table[i].status;
+    }
+    return RPC_INTERNAL;
+}
