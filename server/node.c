@@ -45,7 +45,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", method, err);
         snprintf(msg, 256, "the unit registry cannot be read now");
-        return RPC_UNAVAILABLE;
+        return status_from_store(rc);
     }
     if (u->status != CREDIT__V1__UNIT_STATUS__ACTIVE) {
         snprintf(msg, 256, "unit %.63s is suspended%s%.150s", u->code,
@@ -206,7 +206,7 @@ int node_caller_current(rpc_call *call, const char *what)
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call),
                   err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now; %s", what);
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now; %s", what);
         return -1;
     }
     int active = u->status == CREDIT__V1__UNIT_STATUS__ACTIVE && strcmp(u->code, p->code) == 0;
@@ -236,9 +236,11 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
         .peer = peer->address,
     };
     char err[STORE_ERR_LEN];
-    if (audit_commit(n->audit, b, &ev, n->sync, err) != 0) {
+    int rc = audit_commit(n->audit, b, &ev, n->sync, err);
+    if (rc != 0) {
         log_event(LOG_ERROR, "store", "method=%s err=%s", ev.method, err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the change could not be stored; nothing was written");
+        rpc_finish(call, status_from_store(rc),
+                   "the change could not be stored; nothing was written");
         return -1;
     }
     rpc_call_mark_audited(call);

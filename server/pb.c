@@ -85,19 +85,28 @@ int pb_scan_open(store *st, const store_snapshot *snap, store_cf cf, const void 
     return 0;
 }
 
-int pb_scan_next(pb_scan *s, ProtobufCMessage **out, const void **key, size_t *klen, char *err)
+int pb_scan_next_raw(pb_scan *s, const void **key, size_t *klen, const void **val, size_t *vlen,
+                     char *err)
 {
-    size_t len, kl;
-    const void *val, *k;
-    ProtobufCMessage *m;
-
     if (s->started)
         store_iter_next(s->it);
     s->started = 1;
     if (!store_iter_valid(s->it))
         return store_iter_error(s->it, err) != 0 ? STORE_EIO : 0;
-    k = store_iter_key(s->it, &kl);
-    val = store_iter_value(s->it, &len);
+    *key = store_iter_key(s->it, klen);
+    *val = store_iter_value(s->it, vlen);
+    return 1;
+}
+
+int pb_scan_next(pb_scan *s, ProtobufCMessage **out, const void **key, size_t *klen, char *err)
+{
+    const void *k, *val;
+    size_t kl, len;
+    ProtobufCMessage *m;
+    int rc = pb_scan_next_raw(s, &k, &kl, &val, &len, err);
+
+    if (rc <= 0)
+        return rc;
     if (key)
         *key = k;
     if (klen)

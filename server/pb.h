@@ -34,7 +34,8 @@ int pb_store_list(store *st, store_cf cf, const void *prefix, size_t plen,
 void pb_free_list(ProtobufCMessage **v, size_t n);
 
 /* A scan of the messages of type `d` under `prefix` in `cf`, in key order, from the first key
- * >= start[slen] (start NULL: from the prefix). `snap` may be NULL. Returns 0 with *out (close
+ * >= start[slen] (start NULL: from the prefix). `snap` may be NULL. With d NULL the scan gives
+ * raw entries (pb_scan_next_raw). Returns 0 with *out (close
  * with pb_scan_close) or STORE_ENOMEM. */
 typedef struct pb_scan pb_scan;
 int pb_scan_open(store *st, const store_snapshot *snap, store_cf cf, const void *prefix,
@@ -47,6 +48,11 @@ int pb_scan_open(store *st, const store_snapshot *snap, store_cf cf, const void 
  * then untouched); or STORE_EIO with err. */
 int pb_scan_next(pb_scan *s, ProtobufCMessage **out, const void **key, size_t *klen, char *err);
 void pb_scan_close(pb_scan *s);
+
+/* The next entry as bytes (borrowed, valid until the next call), for a scan of values that
+ * are not messages (opened with d NULL). Returns 1; 0 at the end; or STORE_EIO with err. */
+int pb_scan_next_raw(pb_scan *s, const void **key, size_t *klen, const void **val, size_t *vlen,
+                     char *err);
 
 /* A deep copy of `m` allocated as protobuf-c's unpack allocates, so that the caller may free
  * and replace its parts and frees it with protobuf_c_message_free_unpacked(copy, NULL). NULL

@@ -269,7 +269,8 @@ int records_scan_open(store *st, const store_snapshot *snap, const char *after,
 
     if (!r)
         return STORE_ENOMEM;
-    memcpy(r->after, after, alen);
+    if (alen)
+        memcpy(r->after, after, alen);
     rc = pb_scan_open(st, snap, STORE_CF_RECORDS, NULL, 0, r->after, alen,
                       &credit__store__v1__stored_record__descriptor, &r->s);
     if (rc != 0) {

@@ -2,19 +2,17 @@
  * series.c — the storage layout of industrial series (see series.h).
  *
  * Everything here is a pure encoding except the sample reads, writes and scans at the end,
- * which are thin wrappers over the store. The month arithmetic uses record_date_from_unix for the
- * CST calendar date, so that every part of the node agrees on which day a time falls in.
+ * which are thin wrappers over the store. Months are calendar.h's.
  */
 #include "series.h"
 
-#include "record_check.h"
+#include "pb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TIME_BIAS    (UINT64_C(1) << 63)
-#define CST_OFFSET   (8 * 3600)
 #define VALUE_FORMAT 1
 
 /* A part of a key: non-empty, no "/", at most SERIES_CODE_MAX bytes. Returns its length or 0. */
@@ -117,52 +115,6 @@ int series_value_decode(const void *buf, size_t len, series_value *out)
     return 0;
 }
 
-/* --- Months in China Standard Time ------------------------------------------------------- */
-
-int series_month_of(int64_t t)
-{
-    Credit__V1__Date d;
-    record_date_from_unix(t, &d);
-    return d.year * 12 + (d.month - 1);
-}
-
-void series_month_name(int month, char out[8])
-{
-    int y = month / 12, m = month % 12 + 1;
-    if (y < 0 || y > 9999) /* not a month of record_date_from_unix's range */
-        y = y < 0 ? 0 : 9999;
-    out[0] = (char)('0' + y / 1000);
-    out[1] = (char)('0' + y / 100 % 10);
-    out[2] = (char)('0' + y / 10 % 10);
-    out[3] = (char)('0' + y % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '\0';
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int64_t series_month_start(int month)
-{
-    return days_from_civil(month / 12, month % 12 + 1, 1) * 86400 - CST_OFFSET;
-}
-
-uint32_t series_month_seconds(int month)
-{
-    return (uint32_t)(series_month_start(month + 1) - series_month_start(month));
-}
-
 /* --- Page tokens ------------------------------------------------------------------------- */
 
 static const char HEX[] = "0123456789abcdef";
@@ -263,9 +215,8 @@ int series_sample_put(store_batch *b, const char *uscc, const char *section, con
 }
 
 struct series_scan {
-    store_iter *it;
+    pb_scan *s; /* a raw scan: sample values are not messages */
     size_t plen;
-    int started; /* whether next has returned a sample, so the iterator is to move first */
 };
 
 int series_scan_open(store *st, const char *uscc, const char *section, const char *metric,
@@ -288,7 +239,7 @@ int series_scan_open(store *st, const char *uscc, const char *section, const cha
     if (!(s = calloc(1, sizeof *s)))
         return STORE_ENOMEM;
     s->plen = plen;
-    if (!(s->it = store_iter_create(st, NULL, STORE_CF_SERIES, prefix, plen, start, slen))) {
+    if (pb_scan_open(st, NULL, STORE_CF_SERIES, prefix, plen, start, slen, NULL, &s->s) != 0) {
         free(s);
         return STORE_ENOMEM;
     }
@@ -299,17 +250,12 @@ int series_scan_open(store *st, const char *uscc, const char *section, const cha
 int series_scan_next(series_scan *s, int64_t *t, const char **platform, size_t *platform_len,
                      series_value *v, char *err)
 {
+    const void *key, *val;
     size_t klen, vlen;
-    const char *key;
-    const void *val;
+    int rc = pb_scan_next_raw(s->s, &key, &klen, &val, &vlen, err);
 
-    if (s->started)
-        store_iter_next(s->it);
-    s->started = 1;
-    if (!store_iter_valid(s->it))
-        return store_iter_error(s->it, err) != 0 ? STORE_EIO : 0;
-    key = store_iter_key(s->it, &klen);
-    val = store_iter_value(s->it, &vlen);
+    if (rc <= 0)
+        return rc;
     if (series_key_parse(key, klen, s->plen, t, platform, platform_len) != 0 ||
         series_value_decode(val, vlen, v) != 0) {
         if (err)
@@ -323,6 +269,6 @@ void series_scan_close(series_scan *s)
 {
     if (!s)
         return;
-    store_iter_destroy(s->it);
+    pb_scan_close(s->s);
     free(s);
 }

@@ -16,9 +16,6 @@
  * The value is SERIES_VALUE_LEN bytes: a format byte (1), the value as the big-endian bits of
  * an IEEE-754 double, be32 period_seconds, be64 received_at (unix seconds, as an offset time).
  *
- * Months are calendar months in China Standard Time (UTC+8, no daylight saving), numbered
- * year * 12 + (month - 1).
- *
  * Opt-ins, which decide who may push samples, are kept by optins.h.
  *
  * Pure functions except the sample reads, writes and scans at the end; all are safe from any
@@ -68,14 +65,6 @@ int64_t series_get_time(const unsigned char in[8]);
 void series_value_encode(const series_value *v, unsigned char out[SERIES_VALUE_LEN]);
 /* Returns 0, or -1 if buf[len] is not a value of this format (out untouched). */
 int series_value_decode(const void *buf, size_t len, series_value *out);
-
-/* The CST month of unix time t (year * 12 + month - 1). */
-int series_month_of(int64_t t);
-/* "YYYY-MM" of a month, in out[8]. */
-void series_month_name(int month, char out[8]);
-/* Unix time of the month's first day at 00:00 CST; its length in seconds. */
-int64_t series_month_start(int month);
-uint32_t series_month_seconds(int month);
 
 /* Page tokens: the time and platform of the first sample of the next page, as lower-case
  * hex. encode returns the token's length (0 if the platform is too long); decode returns 0

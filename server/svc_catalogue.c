@@ -20,6 +20,7 @@
 #include "svc_catalogue.h"
 
 #include "catalog.h"
+#include "catalog_change.h"
 #include "changes.h"
 #include "node.h"
 #include "pb.h"

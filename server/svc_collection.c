@@ -47,12 +47,14 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
+#include "calendar.h"
 #include "canon.h"
 #include "identity.h"
 #include "log.h"
 #include "mandates.h"
 #include "node.h"
 #include "pb.h"
+#include "publicity.h"
 #include "record_check.h"
 #include "records.h"
 #include "registry.h"
@@ -167,7 +169,7 @@ static void accept(results *r, Credit__V1__PushResult *x, int outcome, const cha
 
 static void today(Credit__V1__Date *d)
 {
-    record_date_from_unix((int64_t)time(NULL), d);
+    calendar_from_unix((int64_t)time(NULL), d);
 }
 
 static check_unit unit_of(const principal *p)
@@ -443,7 +445,7 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
     if (!end)
         return -1;
     credit__v1__date__init(end);
-    record_section_publicity_end(pen, catalog_public_section(cv, in->category), end);
+    publicity_default_end(pen, catalog_public_section(cv, in->category), end);
     pen->publicity_end_date = end;
     return 0;
 }
@@ -545,7 +547,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     goto out;
 unreadable:
     log_event(LOG_ERROR, "store", "op=push err=%s", err);
-    reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+    reject(r, x, status_from_store(rc), "", "the store cannot be read now; push again");
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
@@ -810,7 +812,7 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
         return NULL;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         return NULL;
     }
     const Credit__V1__RecordMeta *m = sr->record->meta;
@@ -935,7 +937,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     }
     int same = subjects_same(n->st, NULL, prev->subject_key.data, prev->subject_key.len, &sub);
     if (same < 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(same), "the store cannot be read now");
         goto out;
     }
     if (!same) {
@@ -1084,7 +1086,7 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     Credit__V1__RecordMeta *m = sr->record->meta;
@@ -1202,7 +1204,7 @@ static int may_push_association(node *n, const principal *p, const record_view *
         credit__v1__mandate__free_unpacked(m, NULL);
     if (live)
         return 0;
-    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : RPC_UNAVAILABLE;
+    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : status_from_store(rc);
     snprintf(f->field, sizeof f->field, "association.uscc");
     if (rc != 0 && rc != STORE_ENOTFOUND)
         snprintf(f->reason, sizeof f->reason, "the mandates cannot be read now; push again");
@@ -1276,7 +1278,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
         goto out;
     }
     if (u->kind != CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM) {
@@ -1287,7 +1289,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     }
     rc = mandate_get(n->st, req->platform, a->uscc, &old, err);
     if (rc != 0 && rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         goto out;
     }
     if (rc == 0 && !old->revoked) {
@@ -1356,7 +1358,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         goto out;
     }
     if (m->revoked) {
@@ -1408,8 +1410,9 @@ static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
     }
     Credit__V1__Mandate **stored = NULL, **terms = NULL;
     size_t n_stored = 0, n_terms = 0, total = 0;
-    if (mandate_list(n->st, platform, &stored, &n_stored, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+    int rc = mandate_list(n->st, platform, &stored, &n_stored, err);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         return;
     }
     /* Every term an entry of its own: the earlier ones first, then the current one. */

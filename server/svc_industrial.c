@@ -2,11 +2,9 @@
  * svc_industrial.c — credit.v1.IndustrialDataCollection, and GetSeries for the sharing tiers.
  *
  * An industrial-internet platform streams samples (enterprise, section, metric, period start,
- * value) of enterprises that opted in. The storage layout is series.h's:
- *
- *     STORE_CF_SERIES  <uscc>/<section>/<metric>/<be64(period_start + 2^63)>/<platform>
- *                      -> value (double), period_seconds, received_at
- *     STORE_CF_AUTHZ   o/<platform>/<uscc> -> packed credit.v1.OptIn
+ * value) of enterprises that opted in. Samples are kept by series.h (one key per enterprise,
+ * section, metric, period start and platform, so that one enterprise's metric reads in time
+ * order), opt-ins by optins.h; months are calendar.h's.
  *
  * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
  * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
@@ -25,7 +23,7 @@
  * group are one critical section. Revocation keeps the samples already stored (nothing is
  * deleted by an API call); it stops further pushes.
  *
- * Reads (industrial_get_series) scan one prefix in time order, under the tier's rules: the
+ * Reads (industrial_get_series) scan one enterprise's metric in time order (series_scan), under the tier's rules: the
  * metric's dimension tier in the catalogue version in force must not be above the caller's.
  * Monthly totals are per calendar month in China Standard Time and per platform (each
  * platform's reports are its own; adding two platforms' readings of the same thing would
@@ -35,6 +33,7 @@
  */
 #include "svc_industrial.h"
 
+#include "calendar.h"
 #include "credit/v1/industrial.pb-c.h"
 #include "log.h"
 #include "node.h"
@@ -567,7 +566,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
             return;
         }
         if (rc != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+            rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
             return;
         }
         int kind = u->kind;
@@ -609,7 +608,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
                    platform);
     } else if (rc != 0 && rc != STORE_ENOTFOUND) {
         log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the opt-ins cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
         node_now(&ts);
@@ -655,7 +654,7 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         Credit__V1__Unit *u = NULL;
         int rc = registry_get(n->st, p->code, &u, err);
         if (rc != 0) {
-            rpc_finish(call, rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : RPC_UNAVAILABLE,
+            rpc_finish(call, rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : status_from_store(rc),
                        "the caller's unit cannot be read now");
             return;
         }
@@ -677,7 +676,7 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
                    req->enterprise_uscc, platform);
     } else if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the opt-ins cannot be read now");
     } else if (o->revoked) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "the opt-in of enterprise %s for platform %s is already revoked",
@@ -928,7 +927,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
             break;
         out_point *o = NULL;
         if (monthly) {
-            int m = series_month_of(ts);
+            int m = calendar_month_of(ts);
             /* Time order: this month's points, one per platform, are at the end. */
             for (size_t i = ps.n; i-- > 0 && ps.v[i].month_no == m;) {
                 if (strlen(ps.v[i].platform) == pflen && !memcmp(ps.v[i].platform, pf, pflen)) {
@@ -955,10 +954,10 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         memcpy(o->platform, pf, pflen);
         o->platform[pflen] = '\0';
         if (monthly) {
-            o->month_no = series_month_of(ts);
-            series_month_name(o->month_no, o->month);
-            o->ts.seconds = series_month_start(o->month_no);
-            o->p.period_seconds = series_month_seconds(o->month_no);
+            o->month_no = calendar_month_of(ts);
+            calendar_month_name(o->month_no, o->month);
+            o->ts.seconds = calendar_month_start(o->month_no);
+            o->p.period_seconds = calendar_month_seconds(o->month_no);
             o->p.value = sv.value;
             o->p.samples = 1;
         } else {

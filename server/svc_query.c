@@ -19,9 +19,10 @@
 #include "credit/v1/sharing.pb-c.h"
 #include "tier.h"
 
+#include "calendar.h"
 #include "log.h"
 #include "node.h"
-#include "record_check.h"
+#include "publicity.h"
 #include "records.h"
 #include "registry.h"
 #include "subjects.h"
@@ -58,7 +59,7 @@ static int refuse_tier(rpc_call *call, tier t)
 
 static void today(Credit__V1__Date *d)
 {
-    record_date_from_unix((int64_t)time(NULL), d);
+    calendar_from_unix((int64_t)time(NULL), d);
 }
 
 /* Makes a stored version what the tier may see: unsealed for the government tier (the
@@ -73,7 +74,7 @@ static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err
     Credit__V1__RecordMeta *m = sr->record->meta;
     Credit__V1__Date d;
     today(&d);
-    if (tier_publicity_ended(sr->record, &d)) {
+    if (publicity_record_ended(sr->record, &d)) {
         if (!m->status) {
             m->status = malloc(sizeof *m->status);
             if (!m->status) {
@@ -283,7 +284,7 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     if (shape(n, sr, t, err) != 0) {
@@ -322,9 +323,10 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         size_t want = req->history_page_size ? (size_t)req->history_page_size : HISTORY_DEFAULT;
         if (want > current - from)
             want = current - from;
-        if (records_history_range(n->st, NULL, req->record_id, from, want, HISTORY_BYTES_MAX,
-                                  &hist, &n_all, err) != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the history cannot be read now");
+        int hrc = records_history_range(n->st, NULL, req->record_id, from, want,
+                                        HISTORY_BYTES_MAX, &hist, &n_all, err);
+        if (hrc != 0) {
+            rpc_finish(call, status_from_store(hrc), "the history cannot be read now");
             goto out;
         }
         n_hist = n_all;

@@ -52,7 +52,7 @@ static Credit__V1__Unit *load_unit(rpc_call *call, const char *code)
     if (rc == STORE_ENOTFOUND)
         rpc_finish(call, RPC_NOT_FOUND, "no unit with code \"%s\"", code);
     else if (rc != 0)
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
     return rc == 0 ? u : NULL;
 }
 
@@ -218,7 +218,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
                    req->code);
         credit__v1__unit__free_unpacked(old, NULL);
     } else if (rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
         Credit__V1__Unit u = CREDIT__V1__UNIT__INIT;
@@ -328,7 +328,7 @@ static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0 && rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
         goto out;
     }
     if (rc == 0) { /* bound to this unit already: nothing changes */

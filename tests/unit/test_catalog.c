@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "catalog_change.h"
 #include "store.h"
 #include "tu_catalog.h"
 
