@@ -11,7 +11,8 @@
 #include "pb.h"
 #include "status.h"
 
-static int why_code(char *why, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int why_code(char *why, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int why_code(char *why, int code, const char *fmt, ...)
 {
@@ -41,7 +42,8 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
             def = v->catalogues[i];
     }
     if (!def) {
-        rc = why_code(why, RPC_INVALID_ARGUMENT, "catalogue: %d is not a catalogue", (int)req->catalogue);
+        rc = why_code(why, RPC_INVALID_ARGUMENT, "catalogue: %d is not a catalogue",
+                      (int)req->catalogue);
         goto done;
     }
     if (*req->section) {
@@ -77,19 +79,21 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
             goto done;
         }
         if (add && at < *n) {
-            rc = why_code(why, RPC_ALREADY_EXISTS, "dimension.code: %.64s is already a dimension of %s%s%.64s",
-                          code, catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
-                          req->section);
-            goto done;
-        }
-        if (!add && at == *n) {
-            rc = why_code(why, RPC_NOT_FOUND, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
+            rc = why_code(why, RPC_ALREADY_EXISTS,
+                          "dimension.code: %.64s is already a dimension of %s%s%.64s", code,
                           catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
                           req->section);
             goto done;
         }
+        if (!add && at == *n) {
+            rc = why_code(
+                why, RPC_NOT_FOUND, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
+                catalog_catalogue_name(req->catalogue), *req->section ? "/" : "", req->section);
+            goto done;
+        }
         if (!add && strcmp(req->dimension->code, code) != 0) {
-            rc = why_code(why, RPC_INVALID_ARGUMENT, "dimension.code: %.64s differs from dimension_code %.64s; a "
+            rc = why_code(why, RPC_INVALID_ARGUMENT,
+                          "dimension.code: %.64s differs from dimension_code %.64s; a "
                           "code is never renamed (remove it and add another)",
                           req->dimension->code, code);
             goto done;
@@ -113,9 +117,9 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
     }
     case CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION:
         if (at == *n) {
-            rc = why_code(why, RPC_NOT_FOUND, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
-                          catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
-                          req->section);
+            rc = why_code(
+                why, RPC_NOT_FOUND, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
+                catalog_catalogue_name(req->catalogue), *req->section ? "/" : "", req->section);
             goto done;
         }
         credit__v1__dimension__free_unpacked((*list)[at], NULL);
@@ -136,4 +140,3 @@ done:
     *out = v;
     return 0;
 }
-

@@ -56,8 +56,8 @@ int changes_get(store *st, uint64_t seq, Credit__V1__ChangeRequest **out, char *
     request_key(key, seq);
     snprintf(what, sizeof what, "change request %s", changes_id(seq, id));
     return pb_store_get(st, NULL, STORE_CF_CATALOGUE, key, sizeof key,
-                        &credit__v1__change_request__descriptor, what,
-                        (ProtobufCMessage **)out, err);
+                        &credit__v1__change_request__descriptor, what, (ProtobufCMessage **)out,
+                        err);
 }
 
 int changes_put(store_batch *b, uint64_t seq, const Credit__V1__ChangeRequest *cr)
@@ -80,8 +80,8 @@ int changes_next_seq(store *st, uint64_t *seq, char *err)
     }
     if (rc == 0 && klen != KEY_LEN) {
         if (err)
-            snprintf(err, STORE_ERR_LEN, "the last change request key has %zu bytes, not %d",
-                     klen, KEY_LEN);
+            snprintf(err, STORE_ERR_LEN, "the last change request key has %zu bytes, not %d", klen,
+                     KEY_LEN);
         rc = STORE_ECORRUPT;
     }
     if (rc == 0)
@@ -99,9 +99,8 @@ int changes_list(store *st, int state, Credit__V1__ChangeRequest ***out, size_t 
 {
     Credit__V1__ChangeRequest **v = NULL;
     size_t count = 0, kept = 0;
-    int rc = pb_store_list(st, STORE_CF_CATALOGUE, "c", 1,
-                           &credit__v1__change_request__descriptor, 1, "change request",
-                           (ProtobufCMessage ***)&v, &count, err);
+    int rc = pb_store_list(st, STORE_CF_CATALOGUE, "c", 1, &credit__v1__change_request__descriptor,
+                           1, "change request", (ProtobufCMessage ***)&v, &count, err);
 
     if (rc != 0)
         return rc;

@@ -19,8 +19,8 @@ int keyprint_get(store *st, unsigned char out[PRIVACY_FINGERPRINT_LEN], char *er
         return rc;
     if (len != PRIVACY_FINGERPRINT_LEN) {
         if (err)
-            snprintf(err, STORE_ERR_LEN, "the stored key fingerprint has %zu bytes, not %d",
-                     len, PRIVACY_FINGERPRINT_LEN);
+            snprintf(err, STORE_ERR_LEN, "the stored key fingerprint has %zu bytes, not %d", len,
+                     PRIVACY_FINGERPRINT_LEN);
         free(val);
         return STORE_ECORRUPT;
     }

@@ -61,19 +61,16 @@ void optins_free_list(Credit__V1__OptIn **v, size_t n)
     pb_free_list((ProtobufCMessage **)v, n);
 }
 
-int optins_list(store *st, const char *platform, Credit__V1__OptIn ***out, size_t *n,
-                char *err)
+int optins_list(store *st, const char *platform, Credit__V1__OptIn ***out, size_t *n, char *err)
 {
     char prefix[OPTINS_KEY_MAX];
-    int plen = snprintf(prefix, sizeof prefix, "%s%s%s", PREFIX, platform,
-                        platform[0] ? "/" : "");
+    int plen = snprintf(prefix, sizeof prefix, "%s%s%s", PREFIX, platform, platform[0] ? "/" : "");
 
     if (plen < 0 || (size_t)plen >= sizeof prefix) {
         *out = NULL;
         *n = 0;
         return 0; /* no opt-in can be stored under a platform code this long */
     }
-    return pb_store_list(st, STORE_CF_AUTHZ, prefix, (size_t)plen,
-                         &credit__v1__opt_in__descriptor, 0, "opt-in",
-                         (ProtobufCMessage ***)out, n, err);
+    return pb_store_list(st, STORE_CF_AUTHZ, prefix, (size_t)plen, &credit__v1__opt_in__descriptor,
+                         0, "opt-in", (ProtobufCMessage ***)out, n, err);
 }

@@ -35,8 +35,7 @@ int optins_put(store_batch *b, const Credit__V1__OptIn *o);
 /* The opt-ins for `platform` ("" for every platform's), in key order: a malloc'd array of *n
  * messages; free with optins_free_list. One that does not decode ends the listing with
  * STORE_ECORRUPT. */
-int optins_list(store *st, const char *platform, Credit__V1__OptIn ***out, size_t *n,
-                char *err);
+int optins_list(store *st, const char *platform, Credit__V1__OptIn ***out, size_t *n, char *err);
 void optins_free_list(Credit__V1__OptIn **v, size_t n);
 
 #endif /* CREDIT_OPTINS_H */

@@ -55,8 +55,7 @@ static int walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor **chain, siz
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         int rc;
 
-        if (f->label == PROTOBUF_C_LABEL_REPEATED || !pbwalk_field_set(m, f) ||
-            depth == PBWALK_MAX)
+        if (f->label == PROTOBUF_C_LABEL_REPEATED || !pbwalk_field_set(m, f) || depth == PBWALK_MAX)
             continue;
         chain[depth] = f;
         if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor != leaf_type)
@@ -71,8 +70,8 @@ static int walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor **chain, siz
 }
 
 int pbwalk_leaves(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
-                  size_t n_prefix, const ProtobufCMessageDescriptor *leaf_type,
-                  pbwalk_leaf_fn fn, void *arg)
+                  size_t n_prefix, const ProtobufCMessageDescriptor *leaf_type, pbwalk_leaf_fn fn,
+                  void *arg)
 {
     const ProtobufCFieldDescriptor *chain[PBWALK_MAX];
 
@@ -83,8 +82,8 @@ int pbwalk_leaves(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *pr
     return walk(m, chain, n_prefix, leaf_type, fn, arg);
 }
 
-const char *pbwalk_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
-                              char *buf, size_t cap)
+const char *pbwalk_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth, char *buf,
+                              size_t cap)
 {
     size_t len = 0;
 

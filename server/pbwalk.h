@@ -37,11 +37,11 @@ int pbwalk_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 typedef int (*pbwalk_leaf_fn)(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                               const ProtobufCFieldDescriptor *const *chain, size_t depth);
 int pbwalk_leaves(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
-                  size_t n_prefix, const ProtobufCMessageDescriptor *leaf_type,
-                  pbwalk_leaf_fn fn, void *arg);
+                  size_t n_prefix, const ProtobufCMessageDescriptor *leaf_type, pbwalk_leaf_fn fn,
+                  void *arg);
 
 /* The dotted names of chain[0..depth) into buf[cap] ("subject.name"); returns buf. */
-const char *pbwalk_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
-                              char *buf, size_t cap);
+const char *pbwalk_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth, char *buf,
+                              size_t cap);
 
 #endif /* CREDIT_PBWALK_H */

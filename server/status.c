@@ -10,11 +10,11 @@ static const struct {
     int status;
 } store_table[] = {
     {STORE_OK, RPC_OK},
-    {STORE_ENOTFOUND, RPC_NOT_FOUND},
-    {STORE_EIO, RPC_UNAVAILABLE},
+    {STORE_ENOTFOUND, RPC_NOT_FOUND}, /* callers that expect absence test for it first */
+    {STORE_EIO, RPC_UNAVAILABLE},     /* transient: the client may try again */
     {STORE_ENOMEM, RPC_RESOURCE_EXHAUSTED},
-    {STORE_EINVAL, RPC_INTERNAL},
-    {STORE_ECORRUPT, RPC_DATA_LOSS},
+    {STORE_EINVAL, RPC_INTERNAL},    /* a key the node itself could not make */
+    {STORE_ECORRUPT, RPC_DATA_LOSS}, /* a stored value that does not decode */
 };
 
 int status_from_store(int store_rc)

@@ -23,11 +23,12 @@
  * group are one critical section. Revocation keeps the samples already stored (nothing is
  * deleted by an API call); it stops further pushes.
  *
- * Reads (industrial_get_series) scan one enterprise's metric in time order (series_scan), under the tier's rules: the
- * metric's dimension tier in the catalogue version in force must not be above the caller's.
- * Monthly totals are per calendar month in China Standard Time and per platform (each
- * platform's reports are its own; adding two platforms' readings of the same thing would
- * count it twice), so with one platform there is one point per month that has samples.
+ * Reads (industrial_get_series) scan one enterprise's metric in time order (series_scan),
+ * under the tier's rules: the metric's dimension tier in the catalogue version in force must
+ * not be above the caller's. Monthly totals are per calendar month in China Standard Time
+ * and per platform (each platform's reports are its own; adding two platforms' readings of
+ * the same thing would count it twice), so with one platform there is one point per month
+ * that has samples.
  *
  * Nothing here logs an enterprise's identifier; store failures are logged without keys.
  */

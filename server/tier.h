@@ -3,8 +3,8 @@
  *
  * Two questions, answered here once for every service that shares records:
  *  - does the tier show the record at all (tier_shows): the open tier (主动公开) never shows a
- *    withdrawn or repaired record nor a penalty past its end of publicity (publicity.h); the government tier
- *    (政务共享) shows every record with its status; a voluntary declaration is shown, in any
+ *    withdrawn or repaired record nor a penalty past its end of publicity (publicity.h); the
+ *    government tier (政务共享) shows every record with its status; a voluntary declaration is shown, in any
  *    tier, only once the office has verified it — except to its declarant (tier_shows_to),
  *    the unit that pushed it, which reads it whatever its state, so that it learns whether it
  *    was verified and, if it was rejected, why;

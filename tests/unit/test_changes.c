@@ -35,9 +35,10 @@ static void test_ids_have_one_spelling_per_sequence(void **state)
     assert_true(seq == 1234567);
     seq = 7;
     /* Other spellings of 42, zero, signs, letters, too many digits, another prefix. */
-    static const char *const bad[] = {"CR-42",   "CR-0000042", "CR-000000", "CR--00042",
-                                      "CR-00004a", "CR-",      "cr-000042", "XX-000042",
-                                      "CR-1234567890123456789", ""};
+    static const char *const bad[] = {"CR-42",     "CR-0000042", "CR-000000",
+                                      "CR--00042", "CR-00004a",  "CR-",
+                                      "cr-000042", "XX-000042",  "CR-1234567890123456789",
+                                      ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (changes_parse_id(bad[i], &seq) != -1) {
             print_error("\"%s\" should not be an id\n", bad[i]);

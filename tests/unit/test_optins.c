@@ -30,8 +30,7 @@ static void test_optin_is_stored_under_platform_then_enterprise(void **state)
     char err[STORE_ERR_LEN], k[OPTINS_KEY_MAX];
     Credit__V1__OptIn *got = NULL;
 
-    assert_int_equal(optins_key("ind-platform", USCC, k, sizeof k),
-                     strlen("o/ind-platform/" USCC));
+    assert_int_equal(optins_key("ind-platform", USCC, k, sizeof k), strlen("o/ind-platform/" USCC));
     assert_memory_equal(k, "o/ind-platform/" USCC, strlen("o/ind-platform/" USCC));
     /* No part may be empty or hold the separator. */
     assert_int_equal(optins_key("ind/platform", USCC, k, sizeof k), 0);
@@ -95,8 +94,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_optin_is_stored_under_platform_then_enterprise,
                                         tu_store_setup, tu_store_teardown),
-        cmocka_unit_test_setup_teardown(test_a_platform_lists_only_its_own_optins,
-                                        tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_platform_lists_only_its_own_optins, tu_store_setup,
+                                        tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_a_damaged_optin_is_corrupt, tu_store_setup,
                                         tu_store_teardown),
     };

@@ -35,9 +35,8 @@ static void test_every_field_of_a_message_has_a_size(void **state)
 static void test_a_member_is_found_at_its_offset(void **state)
 {
     Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(&credit__v1__penalty__descriptor,
-                                                        "fine_amount_fen");
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+        &credit__v1__penalty__descriptor, "fine_amount_fen");
 
     (void)state;
     assert_non_null(f);

@@ -7,8 +7,7 @@
 #include "credit/v1/record.pb-c.h"
 #include "pbwalk.h"
 
-static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d,
-                                             const char *name)
+static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d, const char *name)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
 

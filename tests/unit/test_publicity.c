@@ -24,8 +24,7 @@ static void test_publicity_months_follow_the_severity(void **state)
     assert_int_equal(lo, 12);
     assert_int_equal(hi, 36);
     lo = hi = -7;
-    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED, &lo, &hi),
-                     -1);
+    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED, &lo, &hi), -1);
     assert_int_equal(publicity_months(4, &lo, &hi), -1);
     assert_int_equal(lo, -7);
     assert_int_equal(hi, -7);

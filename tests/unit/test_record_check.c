@@ -1019,7 +1019,8 @@ static void test_publicity_end_outside_the_severity_window_is_rejected(void **st
         EXPECT_PASS(&fx);
         fx.publicity_end = tu_date(cases[i].hi.year, cases[i].hi.month, cases[i].hi.day);
         EXPECT_PASS(&fx);
-        fx.publicity_end = tu_date(cases[i].before.year, cases[i].before.month, cases[i].before.day);
+        fx.publicity_end =
+            tu_date(cases[i].before.year, cases[i].before.month, cases[i].before.day);
         EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
         fx.publicity_end = tu_date(cases[i].after.year, cases[i].after.month, cases[i].after.day);
         EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
