@@ -12,6 +12,7 @@
  * and CA bundle every reload-seconds.
  */
 #include "audit.h"
+#include "authz.h"
 #include "catalog.h"
 #include "health.h"
 #include "keyprint.h"
@@ -68,6 +69,9 @@ typedef struct config {
     long max_connection_age_ms;
     long min_ping_interval_ms;
     long max_memory_mb;
+    long max_resets_per_second;
+    long max_connections;
+    long max_connections_per_peer;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -122,6 +126,14 @@ static const opt options[] = {
     {"max-memory-mb", INT(max_memory_mb, 16, 1L << 20), "256",
      "the gRPC transport's memory quota (buffers of connections and calls); past it the core "
      "sheds and refuses work"},
+    {"max-resets-per-second", INT(max_resets_per_second, 1, 1000000), "200",
+     "calls one connection may cancel (RST_STREAM) or let expire before their answer in one "
+     "second; past it the connection is closed (HTTP/2 rapid reset)"},
+    {"max-connections", INT(max_connections, 0, 1000000), "1000",
+     "connections in all; the newest past it are closed within a second (0: no limit)"},
+    {"max-connections-per-peer", INT(max_connections_per_peer, 0, 1000000), "100",
+     "connections from one IP address; the newest past it are closed within a second "
+     "(0: no limit)"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -522,6 +534,9 @@ int main(int argc, char **argv)
         .max_connection_age_ms = (int)cfg.max_connection_age_ms,
         .min_ping_interval_ms = (int)cfg.min_ping_interval_ms,
         .max_memory_bytes = (size_t)cfg.max_memory_mb << 20,
+        .max_resets_per_second = (int)cfg.max_resets_per_second,
+        .max_connections = (int)cfg.max_connections,
+        .max_connections_per_peer = (int)cfg.max_connections_per_peer,
         .descriptor_set = credit_descriptor_set,
         .descriptor_set_len = credit_descriptor_set_len,
     };
@@ -536,7 +551,11 @@ int main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < N_SERVICES; i++) {
-        if (rpc_server_add_service(srv, services[i], err) != 0) {
+        /* A registered units' service is served only if the permission table says who may
+         * call each of its methods: a method without a capability stops the start. */
+        if ((services[i]->auth == RPC_AUTH_REGISTERED &&
+             authz_check_service(services[i]->descriptor, err) != 0) ||
+            rpc_server_add_service(srv, services[i], err) != 0) {
             fprintf(stderr, "creditd: %s\n", err);
             goto out;
         }
@@ -572,6 +591,7 @@ int main(int argc, char **argv)
             break;
         }
         rpc_core_log_tick();
+        rpc_server_tick(srv);
         malloc_trim(0);
         if (++since_reload < cfg.reload_seconds)
             continue;

@@ -3,11 +3,14 @@
  *
  * Identity comes only from the verified client certificate: the RPC layer reads the SAN URI
  * (else the CN) from the handshake's auth context, this file checks the certificate against
- * the revocation list and maps the identity to a registered, active unit. Refusals are logged
- * and audited; so is every call to an audited service, with its outcome.
+ * the revocation list and maps the identity to a registered, active unit; before the handler
+ * first runs, it asks the permission table (authz.h) whether the unit's kind holds the
+ * capability the method needs. Refusals are logged and audited; so is every call to an
+ * audited service, with its outcome.
  */
 #include "node.h"
 
+#include "authz.h"
 #include "log.h"
 #include "registry.h"
 
@@ -76,6 +79,22 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     return RPC_OK;
 }
 
+/* The permission table's answer for the call's method (authz.h), asked by the RPC layer just
+ * before the handler first runs, where the handlers used to ask it themselves: after the
+ * request's text check, and for a client stream at its first message (or its half-close). */
+_Static_assert(AUTHZ_WHY_LEN == 256, "a refusal's reason is the RPC hook's msg[256]");
+
+static int authorize(void *app, rpc_call *call, char *msg)
+{
+    const rpc_service *svc = rpc_call_service(call);
+    (void)app;
+    if (!svc || svc->auth != RPC_AUTH_REGISTERED)
+        return RPC_OK;
+    if (authz_check(node_caller(call), authz_method_cap(rpc_call_method(call)), msg) != 0)
+        return RPC_PERMISSION_DENIED;
+    return RPC_OK;
+}
+
 static void release_principal(void *app, void *p)
 {
     (void)app;
@@ -126,6 +145,7 @@ rpc_hooks node_hooks(node *n)
         .app = n,
         .authenticate = authenticate,
         .release_principal = release_principal,
+        .authorize = authorize,
         .on_finished = on_finished,
     };
     return h;
@@ -255,17 +275,6 @@ int node_unit_exists(void *st, const char *code)
     if (registry_get(st, code, &u, err) != 0)
         return 0;
     credit__v1__unit__free_unpacked(u, NULL);
-    return 1;
-}
-
-int node_refuse_unless_office(rpc_call *call, const char *what)
-{
-    const principal *p = node_caller(call);
-
-    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED, "%s needs the OFFICE unit kind; unit %s is %s", what,
-               p->code, registry_kind_name(p->kind));
     return 1;
 }
 

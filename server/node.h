@@ -51,10 +51,6 @@ int node_unit_exists(void *st, const char *code);
 /* *t = the current time (initialised as a fresh message). */
 void node_now(Google__Protobuf__Timestamp *t);
 
-/* Finishes the call with PERMISSION_DENIED ("<what> needs the OFFICE unit kind; unit X is
- * DEPARTMENT") unless the caller is the office. Returns 1 if it refused, else 0. */
-int node_refuse_unless_office(rpc_call *call, const char *what);
-
 /* The hooks that plug the node into the RPC layer (authentication, audit, logs). */
 rpc_hooks node_hooks(node *n);
 

@@ -10,6 +10,9 @@
  *            the peer, and either finish with an error or hand the request to the handler;
  *   RECV     (client-streaming and bidi only) one RECV_MESSAGE at a time, the next after the
  *            handler has taken the previous one; a NULL buffer is the client's half-close;
+ *            before the handler first runs (the first message that passed its text check,
+ *            or the half-close of a stream that sent none) the authorize hook is asked once,
+ *            and a refusal finishes the call without the handler;
  *   SEND     replies queued by rpc_send go out one SEND_MESSAGE batch at a time; the status
  *            rides in the batch of the last message, or alone;
  *   CLOSE    RECV_CLOSE_ON_SERVER completes: the call is over (cancelled or not).
@@ -22,6 +25,7 @@
  * srv->mu guards the live-call count and the shutdown state.
  */
 #include "rpc.h"
+#include "connguard.h"
 #include "descset.h"
 #include "log.h"
 #include "pbcheck.h"
@@ -106,6 +110,7 @@ struct rpc_call {
     int callbacks; /* handler callbacks running now */
     int done_called;
     int audited;
+    int authorized; /* the authorize hook was asked (set by the call's own callbacks only) */
 
     void *data;
     void *principal;
@@ -125,6 +130,7 @@ struct rpc_server {
     size_t n_methods;
     size_t cap_methods;
     descset *ds;
+    connguard *guard; /* rapid reset and connection limits; NULL when out of memory */
     rpc_hooks hooks;
     char listen[256];
     int max_message_bytes;
@@ -533,6 +539,24 @@ static void start_recv(rpc_call *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Asks the authorize hook, the first time only, whether the call's handler may run. Runs on
+ * the call's own receive path (deliver, run_half_close), which never runs concurrently with
+ * itself, so `authorized` needs no lock. Returns 0, or -1 after finishing the call. */
+static int authorize_once(rpc_call *c)
+{
+    char msg[256] = "";
+    if (c->authorized)
+        return 0;
+    c->authorized = 1;
+    if (!c->srv->hooks.authorize)
+        return 0;
+    int code = c->srv->hooks.authorize(c->srv->hooks.app, c, msg);
+    if (code == RPC_OK)
+        return 0;
+    rpc_finish(c, code, "%s", msg);
+    return -1;
+}
+
 /* Unpacks one request message and hands it to the handler. Returns 0, or -1 after finishing
  * the call with INVALID_ARGUMENT: a malformed message, or a string field holding a NUL or
  * bytes that are not UTF-8 (pbcheck.h; the status names the field's path). */
@@ -569,6 +593,10 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
             rpc_finish(c, RPC_INVALID_ARGUMENT, "%s: %s", f.path, f.reason);
         return -1;
     }
+    if (authorize_once(c) != 0) {
+        protobuf_c_message_free_unpacked(req, NULL);
+        return -1;
+    }
     callback_enter(c);
     c->m->h->on_message(c, req);
     callback_leave(c);
@@ -580,6 +608,8 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
 static void run_half_close(rpc_call *c)
 {
     const rpc_handler *h = c->m->h;
+    if (authorize_once(c) != 0)
+        return;
     if (h->on_half_close) {
         callback_enter(c);
         h->on_half_close(c);
@@ -778,6 +808,14 @@ static void on_close(rpc_call *c)
                                expired ? RPC_DEADLINE_EXCEEDED : RPC_CANCELLED,
                                expired ? "deadline exceeded" : "cancelled by the client");
     }
+    /* A call the core reports cancelled (the client's RST_STREAM before the end of the call,
+     * or its deadline) counts against its connection, whether or not the node had decided a
+     * status: thousands a second is an HTTP/2 rapid reset. */
+    int cancels;
+    if (c->close_cancelled && c->accepted && srv->guard &&
+        connguard_note_cancel(srv->guard, c->peer.address, &cancels))
+        log_event(LOG_WARN, "rapid-reset", "peer=%s identity=%s cancels=%d window_s=1 "
+                  "action=connection-closed", c->peer.address, c->peer.identity, cancels);
     pthread_mutex_lock(&c->mu);
     maybe_done_locked(c);
     pthread_mutex_unlock(&c->mu);
@@ -913,6 +951,12 @@ rpc_server *rpc_server_create(const rpc_options *opts, const rpc_hooks *hooks, c
         grpc_resource_quota_unref(quota); /* the server holds its own reference */
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
+    connguard_limits lim = {
+        .max_resets_per_second = opts->max_resets_per_second,
+        .max_connections = opts->max_connections,
+        .max_connections_per_peer = opts->max_connections_per_peer,
+    };
+    srv->guard = connguard_create(&lim);
     return srv;
 }
 
@@ -977,6 +1021,8 @@ int rpc_server_start(rpc_server *srv, char *err)
         return -1;
     }
     grpc_server_start(srv->server);
+    if (srv->guard)
+        connguard_set_port(srv->guard, port);
     for (size_t i = 0; i < srv->n_methods; i++)
         for (int k = 0; k < ARMED_PER_METHOD; k++)
             arm(srv, &srv->methods[i]);
@@ -1081,6 +1127,7 @@ void rpc_server_destroy(rpc_server *srv)
     free(srv->threads);
     free(srv->methods);
     descset_destroy(srv->ds);
+    connguard_destroy(srv->guard);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
@@ -1088,6 +1135,18 @@ void rpc_server_destroy(rpc_server *srv)
      * return, and a process that exits then loses that thread's OpenSSL state (a leak report
      * under LeakSanitizer, a few percent of stops). */
     grpc_shutdown_blocking();
+}
+
+void rpc_server_tick(rpc_server *srv)
+{
+    if (!srv->guard)
+        return;
+    connguard_report rep;
+    connguard_tick(srv->guard, &rep);
+    if (rep.closed_peer || rep.closed_total)
+        log_event(LOG_WARN, "connection-limit",
+                  "connections=%d closed_per_peer=%d closed_total=%d last=%s", rep.connections,
+                  rep.closed_peer, rep.closed_total, rep.peer);
 }
 
 /* --- The core's own log lines ------------------------------------------------------------ */

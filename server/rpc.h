@@ -96,6 +96,12 @@ typedef struct rpc_hooks {
     int (*authenticate)(void *app, const rpc_peer *peer, rpc_auth auth, const char *method,
                         void **principal, char *msg);
     void (*release_principal)(void *app, void *principal);
+    /* Decides once per call whether it may go on, just before its handler first runs: after
+     * the first request message was read and passed its text check (pbcheck.h), or at the
+     * half-close of a client stream that sent none. Returns RPC_OK, or a code
+     * (PERMISSION_DENIED) with a message in msg[256], which finishes the call without its
+     * handler. NULL: every call goes on. */
+    int (*authorize)(void *app, rpc_call *call, char *msg);
     /* Called once per call when its status has been decided: for logs and the audit log. */
     void (*on_finished)(void *app, rpc_call *call, int code, const char *message);
 } rpc_hooks;
@@ -114,6 +120,10 @@ typedef struct rpc_options {
     int max_connection_age_ms;        /* GOAWAY after this long; 30 s grace for its calls */
     int min_ping_interval_ms;         /* keepalive enforcement: pings closer than this strike */
     size_t max_memory_bytes;          /* the core's resource quota (0: unbounded) */
+    /* The node's own connection guard (connguard.h), for what the core has no knob for. */
+    int max_resets_per_second;        /* client-cancelled calls a connection may make a second */
+    int max_connections;              /* accepted connections in all (0: no limit) */
+    int max_connections_per_peer;     /* accepted connections from one address (0: no limit) */
     const unsigned char *descriptor_set; /* serialized FileDescriptorSet: streaming flags */
     size_t descriptor_set_len;
 } rpc_options;
@@ -125,6 +135,10 @@ void rpc_route_core_logs(void);
 /* Writes the count of core log lines dropped since the last one written, if any (call it
  * now and then, e.g. once a second, so that a flood that stopped is still reported). */
 void rpc_core_log_tick(void);
+
+/* Once a second: the connection guard's scan (connection limits), with a log line for what it
+ * closed. */
+void rpc_server_tick(rpc_server *srv);
 
 /* Creates a server. Services are added before rpc_server_start. On failure returns NULL and
  * writes the reason into err[256]. */

@@ -2,9 +2,9 @@
  * svc_catalogue.c — credit.v1.CatalogueGovernance: reading the catalogue, and the governed
  * workflow that changes it (application → compliance review → deliberation → new version).
  *
- * Any registered unit reads versions and change requests. A government unit (OFFICE,
- * DEPARTMENT, SERVICE_UNIT, MUNICIPAL) files a change with a written justification; the
- * office alone reviews it (pass or fail, with reasons) and deliberates (approve or reject,
+ * Any registered unit reads versions and change requests. A unit holding catalogue.propose
+ * (authz.c: OFFICE, DEPARTMENT, SERVICE_UNIT, MUNICIPAL) files a change with a written
+ * justification; the office alone reviews it (pass or fail, with reasons) and deliberates (approve or reject,
  * with reasons). An approval applies the change to the newest version and stores the result
  * as the next version, in force from the decision's effective time (now, or later; never
  * before the newest version's), in the same batch as the request's new state and the audit
@@ -38,12 +38,6 @@
 #define PAST_GRACE_S   60   /* an effective time this far in the past still counts as now */
 
 static pthread_mutex_t gov_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int is_government(int kind)
-{
-    return kind == CREDIT__V1__UNIT_KIND__OFFICE || kind == CREDIT__V1__UNIT_KIND__DEPARTMENT ||
-           kind == CREDIT__V1__UNIT_KIND__SERVICE_UNIT || kind == CREDIT__V1__UNIT_KIND__MUNICIPAL;
-}
 
 /* Finishes the call with INVALID_ARGUMENT unless `s` is good free text. Returns 0 if good. */
 static int check_text_field(rpc_call *call, const char *field, const char *s, int required)
@@ -239,13 +233,6 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
     uint64_t seq;
     int rc;
 
-    if (!is_government(p->kind)) {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "filing a catalogue change needs a government unit (OFFICE, DEPARTMENT, "
-                   "SERVICE_UNIT or MUNICIPAL); unit %s is %s",
-                   p->code, registry_kind_name(p->kind));
-        return;
-    }
     if (check_text_field(call, "justification", req->justification, 1) != 0)
         return;
     if (req->kind == CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION && req->dimension) {
@@ -309,8 +296,7 @@ static void review_change(rpc_call *call, const ProtobufCMessage *msg)
     char detail[200];
     uint64_t seq;
 
-    if (node_refuse_unless_office(call, "compliance review") ||
-        check_text_field(call, "reasons", req->reasons, 1) != 0)
+    if (check_text_field(call, "reasons", req->reasons, 1) != 0)
         return;
     pthread_mutex_lock(&gov_mu);
     cr = load_request(call, req->id, &seq);
@@ -397,8 +383,7 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     uint64_t seq;
     int rc;
 
-    if (node_refuse_unless_office(call, "deliberation") ||
-        check_text_field(call, "reasons", req->reasons, 1) != 0)
+    if (check_text_field(call, "reasons", req->reasons, 1) != 0)
         return;
     node_now(&at);
     effective = req->effective_at ? *req->effective_at : at;

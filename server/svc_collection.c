@@ -7,7 +7,9 @@
  *
  * One engine serves them all: a `kind` per service names its catalogue, its input message and
  * what more it asks of a pusher than the catalogue's responsibility (a mandate; a subject
- * declaring only about itself). Inputs are read through record_view (record_check.h).
+ * declaring only about itself). Which unit kinds may call each method at all is the permission
+ * table's (authz.c: push.<catalogue>, voluntary.verify, mandate.*), checked before any handler
+ * here runs. Inputs are read through record_view (record_check.h).
  *
  * Every pushed record is checked on its own (record_check.c) and gets its own result; the
  * good records of one call are written in one batch with the call's audit entry, so a record
@@ -47,6 +49,7 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
+#include "authz.h"
 #include "calendar.h"
 #include "canon.h"
 #include "identity.h"
@@ -1071,8 +1074,7 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__VerifyRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char err[STORE_ERR_LEN];
-    if (node_refuse_unless_office(call, "verifying a declaration") ||
-        check_reason(call, "reason", req->reason) != 0)
+    if (check_reason(call, "reason", req->reason) != 0)
         return;
     if (records_check_id(req->record_id) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
@@ -1122,8 +1124,6 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ListPendingRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
-    if (node_refuse_unless_office(call, "the verification queue"))
-        return;
     if (req->page_size < 0 || req->page_size > 500) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: %d is outside 0 to 500",
                    (int)req->page_size);
@@ -1187,8 +1187,8 @@ out:
 
 /* --- Who may push for whom ------------------------------------------------------------------ */
 
-/* The association platform pushes only for associations it holds a live mandate for; the
- * office needs none. */
+/* A unit that holds mandates (mandate.hold: the association platform) pushes only for
+ * associations it holds a live mandate for; the office, which holds none, needs none. */
 static int may_push_association(node *n, const principal *p, const record_view *v,
                                 check_failure *f)
 {
@@ -1196,7 +1196,7 @@ static int may_push_association(node *n, const principal *p, const record_view *
     Credit__V1__Mandate *m = NULL;
     char err[STORE_ERR_LEN];
     int live;
-    if (p->kind == CREDIT__V1__UNIT_KIND__OFFICE)
+    if (!authz_has(p, AUTHZ_MANDATE_HOLD))
         return 0;
     int rc = mandate_get(n->st, p->code, uscc, &m, err);
     live = rc == 0 && !m->revoked;
@@ -1216,12 +1216,13 @@ static int may_push_association(node *n, const principal *p, const record_view *
     return -1;
 }
 
-/* A subject declares only about itself; the portal relays for the subjects it identified. */
+/* A subject (subject.self) declares only about itself; the portal relays for the subjects it
+ * identified. */
 static int may_push_voluntary(node *n, const principal *p, const record_view *v,
                               check_failure *f)
 {
     (void)n;
-    if (p->kind != CREDIT__V1__UNIT_KIND__SUBJECT ||
+    if (!authz_has(p, AUTHZ_SUBJECT_SELF) ||
         (p->uscc[0] && strcmp(v->subject->identifier, p->uscc) == 0))
         return 0;
     f->code = RECORD_CHECK_PERMISSION_DENIED;
@@ -1252,8 +1253,6 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Mandate *old = NULL;
     char err[STORE_ERR_LEN], why[128], detail[300];
     check_failure f;
-    if (node_refuse_unless_office(call, "registering a mandate"))
-        return;
     if (registry_check_code(req->platform, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "platform: %s", why);
         return;
@@ -1281,10 +1280,12 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
         goto out;
     }
-    if (u->kind != CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM) {
+    if (!authz_kind_has(u->kind, AUTHZ_MANDATE_HOLD)) {
+        char holders[160];
         rpc_finish(call, RPC_FAILED_PRECONDITION,
-                   "platform: unit %s is %s, not an ASSOCIATION_PLATFORM", u->code,
-                   registry_kind_name(u->kind));
+                   "platform: unit %s is %s; only %s units hold mandates (mandate.hold)",
+                   u->code, registry_kind_name(u->kind),
+                   authz_cap_holders(AUTHZ_MANDATE_HOLD, holders, sizeof holders));
         goto out;
     }
     rc = mandate_get(n->st, req->platform, a->uscc, &old, err);
@@ -1341,8 +1342,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Mandate *m = NULL;
     char err[STORE_ERR_LEN], detail[300];
     char why[128];
-    if (node_refuse_unless_office(call, "revoking a mandate") ||
-        check_reason(call, "reason", req->reason) != 0)
+    if (check_reason(call, "reason", req->reason) != 0)
         return;
     /* Mandates are registered only for valid codes: say so, rather than "no mandate". */
     if (validate_uscc(req->association_uscc, why) != 0) {
@@ -1394,7 +1394,8 @@ static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
     const char *platform = req->platform;
     Credit__V1__ListMandatesResponse resp = CREDIT__V1__LIST_MANDATES_RESPONSE__INIT;
     char err[STORE_ERR_LEN];
-    if (p->kind == CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM) {
+    /* A platform reads its own; the office (mandate.read without mandate.hold) any. */
+    if (authz_has(p, AUTHZ_MANDATE_HOLD)) {
         if (*platform && strcmp(platform, p->code) != 0) {
             rpc_finish(call, RPC_PERMISSION_DENIED,
                        "a platform reads its own mandates; unit %s asked for %.64s's", p->code,
@@ -1402,11 +1403,6 @@ static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
             return;
         }
         platform = p->code;
-    } else if (p->kind != CREDIT__V1__UNIT_KIND__OFFICE) {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "mandates are read by the OFFICE and the platforms; unit %s is %s", p->code,
-                   registry_kind_name(p->kind));
-        return;
     }
     Credit__V1__Mandate **stored = NULL, **terms = NULL;
     size_t n_stored = 0, n_terms = 0, total = 0;

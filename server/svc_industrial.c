@@ -6,9 +6,9 @@
  * section, metric, period start and platform, so that one enterprise's metric reads in time
  * order), opt-ins by optins.h; months are calendar.h's.
  *
- * PushSamples checks each sample on its own as it arrives (unit kind at the first message;
- * USCC; section, responsibility and metric in the INDUSTRIAL catalogue in force; the value
- * against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
+ * PushSamples (push.industrial, authz.c, checked before the first sample reaches the handler)
+ * checks each sample on its own as it arrives (USCC; section, responsibility and metric in the
+ * INDUSTRIAL catalogue in force; the value against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
  * about 64 bytes each), at most STREAM_MAX_SAMPLES of them. Nothing is written before the
  * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
  * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
@@ -36,6 +36,7 @@
 
 #include "calendar.h"
 #include "credit/v1/industrial.pb-c.h"
+#include "authz.h"
 #include "log.h"
 #include "node.h"
 #include "optins.h"
@@ -64,14 +65,11 @@
 /* Serializes every read-check-write of this file: opt-in changes and sample groups. */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Whether the caller holds opt-ins itself (a platform), and so acts only on its own. Who may
+ * call each method at all is the permission table's (authz.c), checked before any handler. */
 static int is_platform(const principal *p)
 {
-    return p->kind == CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM;
-}
-
-static int is_office(const principal *p)
-{
-    return p->kind == CREDIT__V1__UNIT_KIND__OFFICE;
+    return authz_has(p, AUTHZ_OPTIN_HOLD);
 }
 
 static int numeric_type(int type)
@@ -375,17 +373,6 @@ static void write_group(rpc_call *call, push_state *s)
     s->n_group = 0;
 }
 
-static int refuse_non_platform(rpc_call *call)
-{
-    const principal *p = node_caller(call);
-    if (is_platform(p))
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED,
-               "pushing samples needs an INDUSTRIAL_PLATFORM unit; unit %s is %s", p->code,
-               registry_kind_name(p->kind));
-    return 1;
-}
-
 static void push_message(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__Sample *in = (const void *)msg;
@@ -398,8 +385,6 @@ static void push_message(rpc_call *call, const ProtobufCMessage *msg)
         return;
     }
     if (!s) {
-        if (refuse_non_platform(call))
-            return;
         if (!(s = calloc(1, sizeof *s))) {
             rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
             return;
@@ -445,10 +430,9 @@ static void push_end(rpc_call *call)
 {
     push_state *s = rpc_call_data(call);
     if (!s) {
-        /* No sample at all: the caller is still checked, and gets an empty summary. */
+        /* No sample at all: an empty summary (the caller was checked when the call began). */
         Credit__V1__SampleSummary none = CREDIT__V1__SAMPLE_SUMMARY__INIT;
-        if (!refuse_non_platform(call))
-            rpc_reply(call, &none.base);
+        rpc_reply(call, &none.base);
         return;
     }
     if (!s->failed && node_caller_current(call, "nothing of this stream was stored") != 0)
@@ -556,7 +540,8 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
     if (is_platform(p)) {
         if (!(platform = own_platform(call, req->platform, "registers")))
             return;
-    } else if (is_office(p)) {
+    } else {
+        /* The office (optin.register without optin.hold) names the platform. */
         if (check_platform_code(call, req->platform) != 0)
             return;
         Credit__V1__Unit *u = NULL;
@@ -572,20 +557,15 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         }
         int kind = u->kind;
         credit__v1__unit__free_unpacked(u, NULL);
-        if (kind != CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM) {
+        if (!authz_kind_has(kind, AUTHZ_OPTIN_HOLD)) {
+            char holders[160];
             rpc_finish(call, RPC_FAILED_PRECONDITION,
-                       "platform: unit %s is %s, not an "
-                       "INDUSTRIAL_PLATFORM",
-                       req->platform, registry_kind_name(kind));
+                       "platform: unit %s is %s; only %s units hold opt-ins (optin.hold)",
+                       req->platform, registry_kind_name(kind),
+                       authz_cap_holders(AUTHZ_OPTIN_HOLD, holders, sizeof holders));
             return;
         }
         platform = req->platform;
-    } else {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "registering an opt-in needs an INDUSTRIAL_PLATFORM unit or the OFFICE; unit "
-                   "%s is %s",
-                   p->code, registry_kind_name(p->kind));
-        return;
     }
     if (check_uscc_field(call, req->enterprise_uscc) != 0)
         return;
@@ -639,18 +619,12 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
     if (is_platform(p)) {
         if (!(platform = own_platform(call, req->platform, "revokes")))
             return;
-    } else if (!is_office(p) && p->kind != CREDIT__V1__UNIT_KIND__SUBJECT) {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "revoking an opt-in needs the platform, the OFFICE or the enterprise itself; "
-                   "unit %s is %s",
-                   p->code, registry_kind_name(p->kind));
-        return;
     }
     if (check_uscc_field(call, req->enterprise_uscc) != 0)
         return;
     if (!is_platform(p) && check_platform_code(call, platform) != 0)
         return;
-    if (p->kind == CREDIT__V1__UNIT_KIND__SUBJECT) {
+    if (authz_has(p, AUTHZ_SUBJECT_SELF)) {
         /* The enterprise itself: the caller's registered USCC must be the one named. */
         Credit__V1__Unit *u = NULL;
         int rc = registry_get(n->st, p->code, &u, err);
@@ -712,12 +686,6 @@ static void list_opt_ins(rpc_call *call, const ProtobufCMessage *msg)
     if (is_platform(p)) {
         if (!(platform = own_platform(call, req->platform, "lists")))
             return;
-    } else if (!is_office(p)) {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "listing opt-ins needs an INDUSTRIAL_PLATFORM unit or the OFFICE; unit %s is "
-                   "%s",
-                   p->code, registry_kind_name(p->kind));
-        return;
     } else if (platform[0] && check_platform_code(call, platform) != 0) {
         return;
     }
@@ -743,20 +711,6 @@ static void list_opt_ins(rpc_call *call, const ProtobufCMessage *msg)
 
 /* --- Series reads ------------------------------------------------------------------------------
  */
-
-/* Refuses a caller whose unit kind may not use the tier (as svc_query.c). Returns 1 if so. */
-static int refuse_tier(rpc_call *call, tier t)
-{
-    const principal *p = node_caller(call);
-    if (t != TIER_GOVERNMENT || p->kind == CREDIT__V1__UNIT_KIND__OFFICE ||
-        p->kind == CREDIT__V1__UNIT_KIND__DEPARTMENT || p->kind == CREDIT__V1__UNIT_KIND__MUNICIPAL)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED,
-               "the government tier needs a government unit (OFFICE, DEPARTMENT or MUNICIPAL); "
-               "unit %s is %s",
-               p->code, registry_kind_name(p->kind));
-    return 1;
-}
 
 static int check_ts(rpc_call *call, const char *field, const Google__Protobuf__Timestamp *ts)
 {
@@ -816,8 +770,6 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
     const Credit__V1__SeriesRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char why[128], err[STORE_ERR_LEN];
-    if (refuse_tier(call, t))
-        return;
     if (validate_uscc(req->enterprise_uscc, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "enterprise_uscc: %s", why);
         return;

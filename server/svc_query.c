@@ -2,8 +2,8 @@
  * svc_query.c — credit.v1.OpenQuery and credit.v1.GovernmentSharing: public records by tier.
  *
  * One implementation serves both tiers; the tier decides three things:
- *  - who may call: the open tier any registered unit, the government tier government units
- *    only (OFFICE, DEPARTMENT, MUNICIPAL);
+ *  - who may call: the capability read.open or read.government (authz.c; checked before these
+ *    handlers run);
  *  - which records: the open tier never shows a withdrawn or repaired record, nor a penalty
  *    past its end of publicity; the government tier shows every record with its status;
  *  - which fields: personal identity numbers (a natural person's identifier, a legal
@@ -41,21 +41,6 @@
 #define HISTORY_BYTES_MAX (1u << 20) /* a page of history stays far below a client's 4 MiB */
 #define IDENT_MAX 64   /* a subject's identifier asked for: one line */
 #define SECTION_MAX 64 /* a section code asked for: one line */
-
-/* Refuses a caller whose unit kind may not use the tier. Returns 1 if refused. */
-static int refuse_tier(rpc_call *call, tier t)
-{
-    const principal *p = node_caller(call);
-    if (t == TIER_OPEN || p->kind == CREDIT__V1__UNIT_KIND__OFFICE ||
-        p->kind == CREDIT__V1__UNIT_KIND__DEPARTMENT ||
-        p->kind == CREDIT__V1__UNIT_KIND__MUNICIPAL)
-        return 0;
-    rpc_finish(call, RPC_PERMISSION_DENIED,
-               "the government tier needs a government unit (OFFICE, DEPARTMENT or MUNICIPAL); "
-               "unit %s is %s",
-               p->code, registry_kind_name(p->kind));
-    return 1;
-}
 
 static void today(Credit__V1__Date *d)
 {
@@ -149,7 +134,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
-    if (refuse_tier(call, t) || check_subject_ref(call, req->subject) != 0)
+    if (check_subject_ref(call, req->subject) != 0)
         return;
     if (req->page_size < 0 || req->page_size > PAGE_MAX) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",
@@ -260,8 +245,6 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
     const Credit__V1__GetRecordRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     char err[STORE_ERR_LEN];
-    if (refuse_tier(call, t))
-        return;
     if (records_check_id(req->record_id) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
         return;

@@ -12,6 +12,7 @@ What it gives the test modules:
   insists on exit status 0, which also catches AddressSanitizer's leak report.
 - `run_creditd()`: run creditd with arguments expected to be refused, without a port.
 - `SharedNodeCase`: a TestCase base with one node for the whole class.
+- `credit_services()`: every method of every credit.v1 service, from the compiled protos.
 - `channel()`: a mutual-TLS channel for a unit code or a certificate path; `Stubs`, a base for a
   module's stubs of one unit, with the public collection and both tiers.
 - Identifiers made from the standards (`make_uscc()`, `make_resident_id()`) and, per module,
@@ -299,6 +300,26 @@ def registry(ch):
 
 def health(ch):
     return health_pb2_grpc.HealthStub(ch)
+
+
+def credit_services():
+    """Every (service descriptor, method descriptor, client_streaming, server_streaming) of
+    package credit.v1, from the modules compiled from proto/credit/v1 (so a method added to
+    the protos is in the list)."""
+    import importlib
+    from google.protobuf import descriptor_pb2
+    out = []
+    proto_dir = os.path.join(SOURCE_DIR, "proto", "credit", "v1")
+    for name in sorted(os.listdir(proto_dir)):
+        if not name.endswith(".proto"):
+            continue
+        mod = importlib.import_module("credit.v1.%s_pb2" % name[:-len(".proto")])
+        for svc in mod.DESCRIPTOR.services_by_name.values():
+            for m in svc.methods:
+                mp = descriptor_pb2.MethodDescriptorProto()
+                m.CopyToProto(mp)
+                out.append((svc, m, mp.client_streaming, mp.server_streaming))
+    return out
 
 
 def raw_unary(ch, path):

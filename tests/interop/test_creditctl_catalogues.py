@@ -638,7 +638,8 @@ class T7Industrial(CatalogueCase):
                           "skipped": 0})
         _, err = self.run_ctl(1, ["push", "--restart", "--catalogue", "industrial", path],
                               who="market")
-        self.assertIn("PERMISSION_DENIED: pushing samples needs an INDUSTRIAL_PLATFORM", err)
+        self.assertIn("PERMISSION_DENIED: unit market (DEPARTMENT) lacks capability "
+                      "push.industrial", err)
 
         out, _ = self.run_ctl(0, ["series", "--tier", "government", ENTERPRISE, "ENERGY_USE",
                                   "electricity_kwh"])

@@ -18,12 +18,9 @@ either), and asserts INVALID_ARGUMENT naming the field's path. Paths are the nod
 Then the notable cases, checking that nothing was stored, and the unit registry's text rules.
 """
 
-import importlib
-import os
 import unittest
 
 import grpc
-from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import FieldDescriptor
 
 import harness
@@ -89,21 +86,7 @@ def string_fields(desc, stack=()):
                     yield f.name + rep + "." + sub, (lambda v, n=f.number, e=enc: ld(n, e(v)))
 
 
-def credit_services():
-    """Every (service descriptor, method descriptor, client_streaming, server_streaming) of
-    package credit.v1, from the modules harness compiled from proto/credit/v1."""
-    out = []
-    proto_dir = os.path.join(harness.SOURCE_DIR, "proto", "credit", "v1")
-    for name in sorted(os.listdir(proto_dir)):
-        if not name.endswith(".proto"):
-            continue
-        mod = importlib.import_module("credit.v1.%s_pb2" % name[:-len(".proto")])
-        for svc in mod.DESCRIPTOR.services_by_name.values():
-            for m in svc.methods:
-                mp = descriptor_pb2.MethodDescriptorProto()
-                m.CopyToProto(mp)
-                out.append((svc, m, mp.client_streaming, mp.server_streaming))
-    return out
+credit_services = harness.credit_services
 
 
 def raw_call(ch, svc, method, cs, ss, payload):

@@ -173,6 +173,23 @@ static int test_authenticate(void *app, const rpc_peer *peer, rpc_auth auth, con
     return RPC_OK;
 }
 
+/* The authorize hook: counts the times it is asked, and refuses calls of `refused_method`. */
+static int authorize_calls; /* under mu */
+static const char *refused_method; /* set by a test before its calls */
+
+static int test_authorize(void *app, rpc_call *call, char *msg)
+{
+    (void)app;
+    pthread_mutex_lock(&mu);
+    authorize_calls++;
+    pthread_mutex_unlock(&mu);
+    if (refused_method && strcmp(rpc_call_method(call), refused_method) == 0) {
+        snprintf(msg, 256, "not %s", refused_method);
+        return RPC_PERMISSION_DENIED;
+    }
+    return RPC_OK;
+}
+
 static void test_finished(void *app, rpc_call *call, int code, const char *message)
 {
     (void)app;
@@ -243,7 +260,9 @@ static void start(fixture *f, int max_message_bytes)
     grpc_init();
     if (tls_open(tls_dir, &f->tls, err) != 0)
         fail_msg("tls_open: %s", err);
-    rpc_hooks hooks = {.authenticate = test_authenticate, .on_finished = test_finished};
+    rpc_hooks hooks = {.authenticate = test_authenticate,
+                       .authorize = test_authorize,
+                       .on_finished = test_finished};
     rpc_options o = {
         .listen = "127.0.0.1:0",
         .server_credentials = tls_server_credentials(f->tls, 5),
@@ -260,7 +279,8 @@ static void start(fixture *f, int max_message_bytes)
     assert_true(f->port > 0);
     f->ch = open_channel(f->port, "office");
     pthread_mutex_lock(&mu);
-    finished_calls = done_calls = done_cancelled = stalled = 0;
+    finished_calls = done_calls = done_cancelled = stalled = authorize_calls = 0;
+    refused_method = NULL;
     last_code = -1;
     pthread_mutex_unlock(&mu);
 }
@@ -751,6 +771,79 @@ static void test_unknown_method_and_refused_peer_get_precise_codes(void **state)
     stop(&f, 1000);
 }
 
+static int authorized_so_far(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = authorize_calls;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
+static void test_authorize_is_asked_once_per_call_before_its_handler(void **state)
+{
+    static const unsigned char nul[] = {0x0a, 3, 'a', 0, 'b'};
+    (void)state;
+    fixture f;
+    start(&f, 4 << 20);
+    pthread_mutex_lock(&mu);
+    unary_calls = 0;
+    pthread_mutex_unlock(&mu);
+
+    /* Allowed: once for a unary call, once for a whole stream. */
+    raw_call r;
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Unary", 10000);
+    raw_send(&r, "hello", 1);
+    raw_close_send(&r);
+    credit__test__v1__note__free_unpacked(raw_recv(&r), NULL);
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_OK);
+    assert_int_equal(authorized_so_far(), 1);
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Collect", 10000);
+    raw_send(&r, "a", 0);
+    raw_send(&r, "b", 0);
+    raw_send(&r, "c", 0);
+    raw_close_send(&r);
+    credit__test__v1__note__free_unpacked(raw_recv(&r), NULL);
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_OK);
+    assert_int_equal(authorized_so_far(), 2);
+
+    /* Refused: the status is the hook's, and the handler never runs. */
+    refused_method = "/credit.test.v1.Echo/Unary";
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Unary", 10000);
+    raw_send(&r, "hello", 1);
+    raw_close_send(&r);
+    assert_null(raw_recv(&r));
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_PERMISSION_DENIED);
+    assert_string_equal(r.message, "not /credit.test.v1.Echo/Unary");
+    assert_int_equal(authorized_so_far(), 3);
+
+    /* A request whose text is refused is refused as such, before the hook is asked. */
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Unary", 10000);
+    raw_send_bytes(&r, nul, sizeof nul);
+    raw_close_send(&r);
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(authorized_so_far(), 3);
+    pthread_mutex_lock(&mu);
+    assert_int_equal(unary_calls, 1);
+    pthread_mutex_unlock(&mu);
+
+    /* A refused stream: at its first message, or at its end when it sent none. */
+    refused_method = "/credit.test.v1.Echo/Collect";
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Collect", 10000);
+    raw_send(&r, "a", 0);
+    raw_send(&r, "b", 0);
+    raw_close_send(&r);
+    assert_null(raw_recv(&r));
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_PERMISSION_DENIED);
+    assert_int_equal(authorized_so_far(), 4);
+    raw_start(&r, f.ch, "/credit.test.v1.Echo/Collect", 10000);
+    raw_close_send(&r);
+    assert_null(raw_recv(&r));
+    assert_int_equal(raw_finish(&r), GRPC_STATUS_PERMISSION_DENIED);
+    assert_string_equal(r.message, "not /credit.test.v1.Echo/Collect");
+    assert_int_equal(authorized_so_far(), 5);
+    stop(&f, 1000);
+}
+
 static void test_service_with_unknown_handler_name_is_rejected(void **state)
 {
     (void)state;
@@ -785,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_a_reply_string_that_is_not_utf8_goes_out_repaired),
         cmocka_unit_test(test_oversize_message_is_refused_before_the_handler),
         cmocka_unit_test(test_unknown_method_and_refused_peer_get_precise_codes),
+        cmocka_unit_test(test_authorize_is_asked_once_per_call_before_its_handler),
         cmocka_unit_test(test_service_with_unknown_handler_name_is_rejected),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
