@@ -12,6 +12,7 @@
  */
 #include "catalog.h"
 #include "pbwalk.h"
+#include "versions.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -997,23 +998,6 @@ const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
 
 /* --- The catalog -------------------------------------------------------------------------- */
 
-static void version_key(unsigned char key[5], uint32_t version)
-{
-    key[0] = 'v';
-    key[1] = (unsigned char)(version >> 24);
-    key[2] = (unsigned char)(version >> 16);
-    key[3] = (unsigned char)(version >> 8);
-    key[4] = (unsigned char)version;
-}
-
-int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg)
-{
-    unsigned char key[5];
-
-    version_key(key, msg->version);
-    return pb_batch_put(b, STORE_CF_CATALOGUE, key, sizeof key, &msg->base) == 0 ? 0 : -1;
-}
-
 static int append(catalog *c, catalog_version *v)
 {
     if (c->n == c->cap) {
@@ -1117,7 +1101,6 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
     Credit__V1__CatalogueVersion *msg;
     catalog_version *v;
     char why[CATALOG_ERR_LEN];
-    store_batch *b;
     int rc;
 
     if (read_seed(text, len, origin, &msg, err) != 0)
@@ -1142,13 +1125,7 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
         catalog_version_destroy(v);
         return 0;
     }
-    b = store_batch_create();
-    rc = b ? catalog_put(b, msg) : -1;
-    if (rc == 0)
-        rc = store_write(st, b, err) == 0 ? 0 : -1;
-    else
-        say(err, CATALOG_ERR_LEN, "out of memory");
-    store_batch_destroy(b);
+    rc = versions_write(st, msg, err) == 0 ? 0 : -1;
     if (rc != 0 || append(c, v) != 0) {
         catalog_version_destroy(v);
         return -1;
@@ -1158,22 +1135,27 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
 
 static int load_stored(catalog *c, store *st, catalog_unit_exists exists, void *arg, char *err)
 {
-    store_iter *it = store_iter_create(st, NULL, STORE_CF_CATALOGUE, "v", 1, NULL, 0);
+    versions_scan *s = NULL;
+    Credit__V1__CatalogueVersion *msg = NULL;
     char why[CATALOG_ERR_LEN];
-    int rc = 0;
+    int rc = versions_scan_open(st, &s), got;
 
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t vlen;
-        const void *val = store_iter_value(it, &vlen);
-        Credit__V1__CatalogueVersion *msg =
-            credit__v1__catalogue_version__unpack(NULL, vlen, val);
+    if (rc != 0) {
+        say(err, CATALOG_ERR_LEN, "out of memory");
+        return -1;
+    }
+    while ((got = versions_scan_next(s, &msg, err)) != 0) {
         catalog_version *v;
 
-        if (!msg || msg->version != c->n + 1) {
+        if ((got == 1 && msg->version != c->n + 1) || got == STORE_ECORRUPT) {
             say(err, CATALOG_ERR_LEN, "stored catalogue version %zu is unreadable or out of "
                      "order", c->n + 1);
-            if (msg)
+            if (got == 1)
                 credit__v1__catalogue_version__free_unpacked(msg, NULL);
+            rc = -1;
+            break;
+        }
+        if (got < 0) { /* err says why the store cannot be read */
             rc = -1;
             break;
         }
@@ -1190,9 +1172,7 @@ static int load_stored(catalog *c, store *st, catalog_unit_exists exists, void *
             break;
         }
     }
-    if (rc == 0 && store_iter_error(it, err) != 0)
-        rc = -1;
-    store_iter_destroy(it);
+    versions_scan_close(s);
     return rc;
 }
 

@@ -127,9 +127,7 @@ const catalog_version *catalog_newest(catalog *c);
 /* The number of versions; versions are numbered 1..catalog_count. */
 uint32_t catalog_count(catalog *c);
 
-/* Adds the packed version to `b`. Returns 0, or -1 when out of memory. */
-int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg);
-/* Publishes `v` (compiled from the message catalog_put wrote, once that write succeeded):
+/* Publishes `v` (compiled from the message versions_put wrote, once that write succeeded):
  * its number must be catalog_count + 1. The catalog takes ownership. */
 void catalog_publish(catalog *c, catalog_version *v);
 

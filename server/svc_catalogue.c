@@ -15,7 +15,7 @@
  * Every change is a read-modify-write of a request and possibly the version list, so changes
  * run one at a time under gov_mu; they are rare.
  *
- * Requests are kept by changes.h (their keys, ids and encoding); versions by catalog.h.
+ * Requests are kept by changes.h (their keys, ids and encoding), versions by versions.h.
  */
 #include "svc_catalogue.h"
 
@@ -26,6 +26,7 @@
 #include "pb.h"
 #include "record_check.h"
 #include "registry.h"
+#include "versions.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -76,7 +77,7 @@ static int save_request(rpc_call *call, uint64_t seq, const Credit__V1__ChangeRe
     store_batch *b = store_batch_create();
     int rc = -1;
 
-    if (!b || changes_put(b, seq, cr) != 0 || (v && catalog_put(b, v) != 0))
+    if (!b || changes_put(b, seq, cr) != 0 || (v && versions_put(b, v) != 0))
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
     else
         rc = node_commit(call, b, detail);
