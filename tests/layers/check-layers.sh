@@ -1,5 +1,6 @@
 #!/bin/sh
-# check-layers.sh SOURCE_DIR — the layering rules of issue 12 that the compiler cannot see.
+# check-layers.sh SOURCE_DIR [LIBRARY...] — the layering rules of issue 12 that the compiler
+# cannot see.
 #
 #  1. Services (server/svc_*.c) and the start-up (server/main.c) never touch the store
 #     themselves: no store_* call but building and dropping a write batch or a read view
@@ -10,9 +11,13 @@
 #     it PRIVATE to credit_store.
 #  3. Only the RPC layer (server/rpc.c, server/tls.c), the client library and the RPC layer's
 #     own unit test include the gRPC core.
+#  4. Each LIBRARY given (the node's libraries above the transport: its rules, data access and
+#     services) calls no grpc_ and no rocksdb_ function: what rule 2 and 3 say of the sources,
+#     said of the objects, macros and all.
 # Prints every offending line and exits 1 if there is one.
 set -u
-src=${1:?usage: check-layers.sh SOURCE_DIR}
+src=${1:?usage: check-layers.sh SOURCE_DIR [LIBRARY...]}
+shift
 cd "$src" || exit 2
 bad=0
 
@@ -48,6 +53,11 @@ report "only storage/store.c may include RocksDB" \
 report "only the RPC layer and the client library may include the gRPC core" \
     "$(includers '<grpc/' |
        grep -vxE 'server/rpc\.c|server/tls\.c|client/[^/]+\.c|tests/unit/test_rpc\.c')"
+
+for lib in "$@"; do
+    report "$lib calls the gRPC core or RocksDB" \
+        "$(nm -u "$lib" | grep -E ' (grpc|gpr|rocksdb)_' | sort -u)"
+done
 
 [ "$bad" -eq 0 ] && echo "layers: services see data-access modules only; RocksDB and gRPC stay put"
 exit "$bad"
