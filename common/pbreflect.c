@@ -3,6 +3,8 @@
  */
 #include "pbreflect.h"
 
+#include <stdint.h>
+
 size_t pbreflect_elem_size(ProtobufCType type)
 {
     switch (type) {
@@ -33,4 +35,32 @@ size_t pbreflect_elem_size(ProtobufCType type)
         return sizeof(ProtobufCMessage *);
     }
     return 0;
+}
+
+int pbreflect_is_zero(ProtobufCType type, const void *p)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *s = *(char *const *)p;
+        return !s || !*s;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(void *const *)p == NULL;
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)p)->len == 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return *(const uint64_t *)p == 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return *(const double *)p == 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return *(const float *)p == 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return !*(const protobuf_c_boolean *)p;
+    default: /* 32-bit integers and enums */
+        return *(const uint32_t *)p == 0;
+    }
 }

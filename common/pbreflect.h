@@ -21,6 +21,10 @@
  * a type protobuf-c does not know. */
 size_t pbreflect_elem_size(ProtobufCType type);
 
+/* Whether the value of `type` at p is its type's zero, proto3's default: 0, false, an empty or
+ * NULL string, empty bytes, no message. (A oneof's membership is the caller's to check.) */
+int pbreflect_is_zero(ProtobufCType type, const void *p);
+
 /* Where a field at byte `offset` (a descriptor's offset or quantifier_offset) lives in `m`. */
 static inline void *pbreflect_member(ProtobufCMessage *m, unsigned offset)
 {

@@ -3,6 +3,8 @@
  */
 #include "pbwalk.h"
 
+#include "pbreflect.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,34 +18,7 @@ int pbwalk_member_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor 
 
 int pbwalk_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
-    const char *p = (const char *)m + f->offset;
-
-    if (!pbwalk_member_set(m, f))
-        return 0;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return s && *s;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return *(void *const *)p != NULL;
-    case PROTOBUF_C_TYPE_BYTES:
-        return ((const ProtobufCBinaryData *)p)->len != 0;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return *(const uint64_t *)p != 0;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return *(const double *)p != 0;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return *(const float *)p != 0;
-    case PROTOBUF_C_TYPE_BOOL:
-        return *(const protobuf_c_boolean *)p != 0;
-    default: /* 32-bit integers and enums */
-        return *(const uint32_t *)p != 0;
-    }
+    return pbwalk_member_set(m, f) && !pbreflect_is_zero(f->type, (const char *)m + f->offset);
 }
 
 static int walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor **chain, size_t depth,

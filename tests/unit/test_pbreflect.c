@@ -43,12 +43,38 @@ static void test_a_member_is_found_at_its_offset(void **state)
     assert_ptr_equal(pbreflect_member(&p.base, f->offset), &p.fine_amount_fen);
 }
 
+static void test_zero_is_each_types_default(void **state)
+{
+    Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
+    Credit__V1__Date d = CREDIT__V1__DATE__INIT;
+    const ProtobufCMessageDescriptor *pd = &credit__v1__penalty__descriptor;
+
+    (void)state;
+    /* A fresh message: every field is its default. */
+    for (unsigned i = 0; i < pd->n_fields; i++)
+        assert_true(pbreflect_is_zero(pd->fields[i].type,
+                                      pbreflect_member(&p.base, pd->fields[i].offset)));
+    p.content = "";
+    assert_true(pbreflect_is_zero(PROTOBUF_C_TYPE_STRING, &p.content));
+    p.content = "x";
+    assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_STRING, &p.content));
+    p.fine_amount_fen = INT64_C(1) << 40; /* only the high half set */
+    assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_INT64, &p.fine_amount_fen));
+    p.decision_date = &d;
+    assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_MESSAGE, &p.decision_date));
+    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_ENUM, &p.severity));
+    double neg_zero = -0.0;
+    assert_true(pbreflect_is_zero(PROTOBUF_C_TYPE_DOUBLE, &neg_zero));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_element_sizes_match_the_generated_structs),
         cmocka_unit_test(test_every_field_of_a_message_has_a_size),
         cmocka_unit_test(test_a_member_is_found_at_its_offset),
+        cmocka_unit_test(test_zero_is_each_types_default),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
