@@ -52,8 +52,8 @@ static void test_zero_is_each_types_default(void **state)
     (void)state;
     /* A fresh message: every field is its default. */
     for (unsigned i = 0; i < pd->n_fields; i++)
-        assert_true(pbreflect_is_zero(pd->fields[i].type,
-                                      pbreflect_member(&p.base, pd->fields[i].offset)));
+        assert_true(
+            pbreflect_is_zero(pd->fields[i].type, pbreflect_member(&p.base, pd->fields[i].offset)));
     p.content = "";
     assert_true(pbreflect_is_zero(PROTOBUF_C_TYPE_STRING, &p.content));
     p.content = "x";
