@@ -303,7 +303,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
 {
     credit_status st;
     credit_pusher *p = NULL;
-    if (credit_pusher_create(c, 0, &p, &st) != 0) {
+    if (credit_pusher_create(c, CREDIT_CATALOGUE_PUBLIC, 0, &p, &st) != 0) {
         fprintf(stderr, "credit-bench: pusher: %s %s\n", credit_code_name(st.code), st.message);
         return -1;
     }
@@ -311,7 +311,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
     penalty_input_init(&pi);
     for (long i = from; i < from + count; i++) {
         penalty_input_set(&pi, tag, (unsigned long)i);
-        if (credit_pusher_add(p, &pi.in, &st) != 0)
+        if (credit_pusher_add(p, &pi.in.base, &st) != 0)
             break; /* finish says why */
     }
     Credit__V1__PushBatchResponse *r = NULL;
@@ -466,10 +466,7 @@ static void *unary_worker(void *arg)
     penalty_input_init(&pi);
     char tag[16];
     snprintf(tag, sizeof tag, "u%d", a->thread);
-    Credit__V1__PublicRecordInput *ins[] = {&pi.in};
-    Credit__V1__PushBatchRequest req = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
-    req.records = ins;
-    req.n_records = 1;
+    ProtobufCMessage *ins[] = {&pi.in.base};
     unsigned long i = 0;
     while (now_s() < a->until) {
         credit_status st;
@@ -477,7 +474,7 @@ static void *unary_worker(void *arg)
         if (a->push) {
             penalty_input_set(&pi, tag, i++);
             Credit__V1__PushBatchResponse *r = NULL;
-            if (credit_client_push_batch(a->c, &req, &r, &st) == 0) {
+            if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) == 0) {
                 ok = r->accepted == 1 && r->n_results == 1 &&
                      r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
                 credit__v1__push_batch_response__free_unpacked(r, NULL);
@@ -552,19 +549,18 @@ static void *query_worker(void *arg)
 {
     query_arg *a = arg;
     uint64_t seed = 0x5eed0000u + (uint64_t)a->thread;
-    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
-    ref.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
-    Credit__V1__ListRecordsRequest req = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
-    req.subject = &ref;
-    req.page_size = 50;
+    credit_record_filter filter;
+    credit_record_filter_init(&filter);
+    filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    filter.page_size = 50;
     for (;;) {
         double t0 = now_s();
         if (t0 >= a->until)
             break;
-        ref.identifier = subjects[splitmix(&seed) % N_SUBJECTS];
+        filter.subject_identifier = subjects[splitmix(&seed) % N_SUBJECTS];
         Credit__V1__ListRecordsResponse *r = NULL;
         credit_status st;
-        int rc = credit_client_list_records(a->c, CREDIT_TIER_OPEN, &req, &r, &st);
+        int rc = credit_client_record_list(a->c, CREDIT_TIER_OPEN, &filter, &r, &st);
         double ms = (now_s() - t0) * 1000.0;
         if (rc != 0) {
             if (a->failures++ == 0)

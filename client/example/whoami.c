@@ -30,7 +30,7 @@ int main(int argc, char **argv)
     }
     int serving = 0, rc = 1;
     Credit__V1__WhoAmIResponse *me = NULL;
-    if (credit_client_health(c, "", &serving, &st) != CREDIT_OK) {
+    if (credit_client_health_check(c, "", &serving, &st) != CREDIT_OK) {
         fprintf(stderr, "health: %s: %s\n", credit_code_name(st.code), st.message);
     } else if (credit_client_whoami(c, &me, &st) != CREDIT_OK) {
         fprintf(stderr, "whoami: %s: %s\n", credit_code_name(st.code), st.message);

@@ -6,7 +6,7 @@
 Every seed is a valid input (a record the seed catalogue accepts, a request the node would
 take, a well-formed CSV file...) or a deliberate near-miss, so that libFuzzer starts from
 inputs that reach the checks, not only the first byte of a parser. The records follow the
-interop tests' (tests/interop/test_creditctl_*.py) with fixed dates before the harnesses'
+creditctl tests' (tests/creditctl/test_creditctl_*.py) with fixed dates before the harnesses'
 "today", 2026-12-01. Binary seeds are packed from JSON by the build's fuzz_seed_pack, so
 nothing here needs python3-protobuf. Re-running rewrites the seed-*
 files and leaves regression inputs (any other name) alone.

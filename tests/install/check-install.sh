@@ -19,4 +19,11 @@ done
 cc "$@" -Werror -o "$prefix/example" "$src/client/example/whoami.c" \
     $(pkg-config --cflags --libs creditclient)
 [ -x "$prefix/example" ]
-echo "installed into a temporary prefix and built the example with pkg-config: ok"
+# The .pc file and the header carry one version, and the soname follows it (major.minor
+# before 1.0, where a minor version may change the API).
+hdr=$(sed -n 's/^#define CREDIT_VERSION_STRING "\(.*\)"$/\1/p' "$prefix/include/credit/client.h")
+pcv=$(pkg-config --modversion creditclient)
+[ -n "$hdr" ] && [ "$hdr" = "$pcv" ] || { echo "version: header '$hdr', pkg-config '$pcv'"; exit 1; }
+if [ "${hdr%%.*}" = 0 ]; then so=${hdr%.*}; else so=${hdr%%.*}; fi
+[ -e "$prefix/lib/libcreditclient.so.$so" ] || { echo "not installed: libcreditclient.so.$so"; exit 1; }
+echo "installed into a temporary prefix and built the example with pkg-config (creditclient $pcv): ok"

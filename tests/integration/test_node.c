@@ -194,11 +194,11 @@ static void test_health_answers_for_node_and_services_and_not_found_otherwise(vo
     credit_client *c = client_as(&n, "units/bank-a");
     credit_status st;
     int serving = -1;
-    CHECK_CALL(credit_client_health(c, "", &serving, &st), st);
+    CHECK_CALL(credit_client_health_check(c, "", &serving, &st), st);
     assert_int_equal(serving, 1);
-    CHECK_CALL(credit_client_health(c, "credit.v1.UnitRegistry", &serving, &st), st);
+    CHECK_CALL(credit_client_health_check(c, "credit.v1.UnitRegistry", &serving, &st), st);
     assert_int_equal(serving, 1);
-    assert_int_equal(credit_client_health(c, "no.such.Service", &serving, &st), CREDIT_ERPC);
+    assert_int_equal(credit_client_health_check(c, "no.such.Service", &serving, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
     credit_client_destroy(c);
     assert_int_equal(node_stop(&n), 0);
@@ -212,7 +212,7 @@ static void test_unknown_unit_passes_health_but_not_the_registry(void **state)
     credit_client *c = client_as(&n, "bad/unknown");
     credit_status st;
     int serving = 0;
-    CHECK_CALL(credit_client_health(c, "", &serving, &st), st);
+    CHECK_CALL(credit_client_health_check(c, "", &serving, &st), st);
     Credit__V1__WhoAmIResponse *me = NULL;
     assert_int_equal(credit_client_whoami(c, &me, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_UNAUTHENTICATED);
@@ -230,7 +230,7 @@ static void test_revoked_certificate_is_refused_in_the_handshake(void **state)
     credit_client *c = client_as(&n, "bad/revoked");
     credit_status st;
     int serving = 0;
-    assert_int_equal(credit_client_health(c, "", &serving, &st), CREDIT_ERPC);
+    assert_int_equal(credit_client_health_check(c, "", &serving, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_UNAVAILABLE);
     credit_client_destroy(c);
     assert_int_equal(node_stop(&n), 0);
@@ -245,25 +245,25 @@ static void test_only_the_office_registers_units(void **state)
     credit_client *tax = client_as(&n, "units/tax");
     credit_status st;
     Credit__V1__Unit *u = NULL;
-    assert_int_equal(credit_client_register_unit(tax, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
-                                                 NULL, &u, &st),
+    assert_int_equal(credit_client_unit_register(tax, "coop-1", "Coop",
+                                                 CREDIT__V1__UNIT_KIND__FINANCE, NULL, &u, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
     assert_non_null(strstr(st.message, "OFFICE"));
-    assert_int_equal(credit_client_get_unit(office, "coop-1", &u, &st), CREDIT_ERPC);
+    assert_int_equal(credit_client_unit_get(office, "coop-1", &u, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
-    CHECK_CALL(credit_client_register_unit(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
-                                         "91230500MA1B3N1N2M", &u, &st),
-             st);
+    CHECK_CALL(credit_client_unit_register(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
+                                           "91230500MA1B3N1N2M", &u, &st),
+               st);
     assert_string_equal(u->code, "coop-1");
     assert_string_equal(u->updated_by, "office");
     credit__v1__unit__free_unpacked(u, NULL);
-    assert_int_equal(credit_client_register_unit(office, "coop-1", "Coop",
+    assert_int_equal(credit_client_unit_register(office, "coop-1", "Coop",
                                                  CREDIT__V1__UNIT_KIND__FINANCE, NULL, NULL, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_ALREADY_EXISTS);
-    assert_int_equal(credit_client_register_unit(office, "coop-2", "Coop",
+    assert_int_equal(credit_client_unit_register(office, "coop-2", "Coop",
                                                  CREDIT__V1__UNIT_KIND__FINANCE,
                                                  "91230500MA1B3N1N2X", NULL, &st),
                      CREDIT_ERPC);
@@ -283,13 +283,13 @@ static void test_suspended_unit_is_denied_until_reinstated(void **state)
     credit_client *court = client_as(&n, "units/court");
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
-    CHECK_CALL(credit_client_suspend_unit(office, "court", "audit finding 7", NULL, &st), st);
+    CHECK_CALL(credit_client_unit_suspend(office, "court", "audit finding 7", NULL, &st), st);
     assert_int_equal(credit_client_whoami(court, &me, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
     assert_non_null(strstr(st.message, "suspended"));
-    assert_int_equal(credit_client_suspend_unit(office, "court", "again", NULL, &st), CREDIT_ERPC);
+    assert_int_equal(credit_client_unit_suspend(office, "court", "again", NULL, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_FAILED_PRECONDITION);
-    CHECK_CALL(credit_client_reinstate_unit(office, "court", "finding closed", NULL, &st), st);
+    CHECK_CALL(credit_client_unit_reinstate(office, "court", "finding closed", NULL, &st), st);
     CHECK_CALL(credit_client_whoami(court, &me, &st), st);
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
     credit_client_destroy(court);
@@ -307,9 +307,9 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     char code[32];
     for (int i = 0; i < 20; i++) {
         snprintf(code, sizeof code, "k9-%d", i);
-        CHECK_CALL(credit_client_register_unit(office, code, "Durable", CREDIT__V1__UNIT_KIND__PORTAL,
-                                             NULL, NULL, &st),
-                 st);
+        CHECK_CALL(credit_client_unit_register(office, code, "Durable",
+                                               CREDIT__V1__UNIT_KIND__PORTAL, NULL, NULL, &st),
+                   st);
     }
     credit_client_destroy(office);
     node_kill9(&n);
@@ -319,11 +319,11 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     for (int i = 0; i < 20; i++) {
         Credit__V1__Unit *u = NULL;
         snprintf(code, sizeof code, "k9-%d", i);
-        CHECK_CALL(credit_client_get_unit(office, code, &u, &st), st);
+        CHECK_CALL(credit_client_unit_get(office, code, &u, &st), st);
         credit__v1__unit__free_unpacked(u, NULL);
     }
     Credit__V1__ListUnitsResponse *page = NULL;
-    CHECK_CALL(credit_client_list_units(office, 0, 1000, NULL, &page, &st), st);
+    CHECK_CALL(credit_client_unit_list(office, 0, 1000, NULL, &page, &st), st);
     assert_int_equal(page->n_units, 12 + 20); /* seeded once, not again after the restart */
     credit__v1__list_units_response__free_unpacked(page, NULL);
     credit_client_destroy(office);
@@ -413,12 +413,12 @@ static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void
     char name[4096];
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    assert_int_equal(credit_client_register_unit(office, "big", name, CREDIT__V1__UNIT_KIND__PORTAL,
+    assert_int_equal(credit_client_unit_register(office, "big", name, CREDIT__V1__UNIT_KIND__PORTAL,
                                                  NULL, NULL, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_RESOURCE_EXHAUSTED);
     Credit__V1__Unit *u = NULL;
-    assert_int_equal(credit_client_get_unit(office, "big", &u, &st), CREDIT_ERPC);
+    assert_int_equal(credit_client_unit_get(office, "big", &u, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
     credit_client_destroy(office);
     assert_int_equal(node_stop(&n), 0);
@@ -490,26 +490,23 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     credit_status st;
     penalty_input pi;
     penalty_input_init(&pi, "it-pen-1");
-    Credit__V1__PublicRecordInput *ins[] = {&pi.in};
-    Credit__V1__PushBatchRequest batch = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
-    batch.records = ins;
-    batch.n_records = 1;
+    ProtobufCMessage *ins[] = {&pi.in.base};
 
     Credit__V1__PushBatchResponse *pushed = NULL;
-    CHECK_CALL(credit_client_push_batch(market, &batch, &pushed, &st), st);
+    CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, ins, 1, &pushed, &st),
+               st);
     assert_int_equal(pushed->n_results, 1);
     assert_int_equal(pushed->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
     char rid[64];
     snprintf(rid, sizeof rid, "%s", pushed->results[0]->record_id);
     credit__v1__push_batch_response__free_unpacked(pushed, NULL);
 
-    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
-    ref.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
-    ref.identifier = "91230500MA1B3N1N2M";
-    Credit__V1__ListRecordsRequest list = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
-    list.subject = &ref;
+    credit_record_filter list;
+    credit_record_filter_init(&list);
+    list.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    list.subject_identifier = "91230500MA1B3N1N2M";
     Credit__V1__ListRecordsResponse *open = NULL;
-    CHECK_CALL(credit_client_list_records(bank, CREDIT_TIER_OPEN, &list, &open, &st), st);
+    CHECK_CALL(credit_client_record_list(bank, CREDIT_TIER_OPEN, &list, &open, &st), st);
     assert_int_equal(open->n_records, 1);
     assert_string_equal(open->records[0]->meta->record_id, rid);
     assert_string_equal(open->records[0]->meta->subject->legal_representative_id_number, "");
@@ -517,43 +514,43 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     credit__v1__list_records_response__free_unpacked(open, NULL);
 
     Credit__V1__GetRecordResponse *gov = NULL;
-    assert_int_equal(credit_client_get_record(bank, CREDIT_TIER_GOVERNMENT, rid, &gov, &st),
+    assert_int_equal(credit_client_record_get(bank, CREDIT_TIER_GOVERNMENT, rid, &gov, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
-    CHECK_CALL(credit_client_get_record(market, CREDIT_TIER_GOVERNMENT, rid, &gov, &st), st);
+    CHECK_CALL(credit_client_record_get(market, CREDIT_TIER_GOVERNMENT, rid, &gov, &st), st);
     assert_string_equal(gov->record->meta->subject->legal_representative_id_number,
                         "500120199310080297");
     assert_int_equal(gov->n_history, 0);
     credit__v1__get_record_response__free_unpacked(gov, NULL);
 
     Credit__V1__PushResult *w = NULL;
-    CHECK_CALL(credit_client_withdraw(market, rid, "entered against the wrong subject", &w, &st),
+    CHECK_CALL(credit_client_record_withdraw(market, CREDIT_CATALOGUE_PUBLIC, rid,
+                                             "entered against the wrong subject", &w, &st),
                st);
     assert_int_equal(w->version, 2);
     credit__v1__push_result__free_unpacked(w, NULL);
-    assert_int_equal(credit_client_get_record(bank, CREDIT_TIER_OPEN, rid, &gov, &st),
-                     CREDIT_ERPC);
+    assert_int_equal(credit_client_record_get(bank, CREDIT_TIER_OPEN, rid, &gov, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
     /* Only the source unit's Reinstate brings it back. */
-    assert_int_equal(credit_client_reinstate_record(bank, CREDIT_CATALOGUE_PUBLIC, rid, "mine?",
-                                                    &w, &st),
-                     CREDIT_ERPC);
+    assert_int_equal(
+        credit_client_record_reinstate(bank, CREDIT_CATALOGUE_PUBLIC, rid, "mine?", &w, &st),
+        CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
-    CHECK_CALL(credit_client_reinstate_record(market, CREDIT_CATALOGUE_PUBLIC, rid,
+    CHECK_CALL(credit_client_record_reinstate(market, CREDIT_CATALOGUE_PUBLIC, rid,
                                               "withdrawn in error", &w, &st),
                st);
     assert_int_equal(w->version, 3);
     assert_false(w->status->withdrawn);
     credit__v1__push_result__free_unpacked(w, NULL);
-    CHECK_CALL(credit_client_get_record(bank, CREDIT_TIER_OPEN, rid, &gov, &st), st);
+    CHECK_CALL(credit_client_record_get(bank, CREDIT_TIER_OPEN, rid, &gov, &st), st);
     credit__v1__get_record_response__free_unpacked(gov, NULL);
 
     /* The history in pages of one version: 1, then 2, then no further token. */
     Credit__V1__GetRecordRequest hreq = CREDIT__V1__GET_RECORD_REQUEST__INIT;
     hreq.record_id = rid;
     hreq.history_page_size = 1;
-    CHECK_CALL(credit_client_get_record_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
+    CHECK_CALL(credit_client_record_get_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
     assert_int_equal(gov->versions, 3);
     assert_int_equal(gov->n_history, 1);
     assert_int_equal(gov->history[0]->meta->version, 1);
@@ -562,7 +559,7 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     credit__v1__get_record_response__free_unpacked(gov, NULL);
     assert_true(token[0] != '\0');
     hreq.history_page_token = token;
-    CHECK_CALL(credit_client_get_record_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
+    CHECK_CALL(credit_client_record_get_page(market, CREDIT_TIER_GOVERNMENT, &hreq, &gov, &st), st);
     assert_int_equal(gov->n_history, 1);
     assert_int_equal(gov->history[0]->meta->version, 2);
     assert_string_equal(gov->next_history_page_token, "");
@@ -582,13 +579,13 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     credit_status st;
     enum { RECORDS = 300 };
     credit_pusher *p = NULL;
-    CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
+    CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
     for (int i = 0; i < RECORDS; i++) {
         char src[32];
         penalty_input pi;
         snprintf(src, sizeof src, "stream-%d", i);
         penalty_input_init(&pi, src);
-        CHECK_CALL(credit_pusher_add(p, &pi.in, &st), st);
+        CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
     }
     Credit__V1__PushBatchResponse *res = NULL;
     CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
@@ -604,18 +601,84 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
 
     /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing: the
      * same record pushed afterwards is new. */
-    CHECK_CALL(credit_pusher_create(market, 60000, &p, &st), st);
+    CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
     penalty_input pi;
     penalty_input_init(&pi, "stream-abandoned");
-    CHECK_CALL(credit_pusher_add(p, &pi.in, &st), st);
+    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
     credit_pusher_destroy(p);
-    Credit__V1__PublicRecordInput *one[] = {&pi.in};
-    Credit__V1__PushBatchRequest req = CREDIT__V1__PUSH_BATCH_REQUEST__INIT;
-    req.records = one;
-    req.n_records = 1;
-    CHECK_CALL(credit_client_push_batch(market, &req, &res, &st), st);
+    ProtobufCMessage *one[] = {&pi.in.base};
+    CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
     assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
     credit__v1__push_batch_response__free_unpacked(res, NULL);
+
+    credit_client_destroy(market);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+/* The library refuses what it can tell is wrong before anything is sent: CREDIT_EINVAL, the
+ * status naming the argument, the out-parameter untouched, and the node none the wiser (the
+ * pusher that took the refusal still carries its good records to the end). */
+static void test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "arguments", NULL);
+    credit_client *market = client_as(&n, "units/market");
+    credit_status st;
+    void *const sentinel = (void *)&st;
+
+    assert_string_equal(credit_version(), CREDIT_VERSION_STRING);
+    assert_int_equal(credit_client_whoami(market, NULL, &st), CREDIT_EINVAL);
+    assert_int_equal(st.code, CREDIT_CODE_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.message, "out"));
+    Credit__V1__ListUnitsResponse *units = sentinel;
+    assert_int_equal(credit_client_unit_list(NULL, 0, 0, NULL, &units, &st), CREDIT_EINVAL);
+    assert_ptr_equal(units, sentinel);
+
+    /* Samples are not records: the record calls refuse the industrial catalogue, and a
+     * voluntary declaration has no Correct. */
+    penalty_input pi;
+    penalty_input_init(&pi, "args-1");
+    ProtobufCMessage *recs[] = {&pi.in.base};
+    Credit__V1__PushBatchResponse *res = sentinel;
+    assert_int_equal(
+        credit_client_record_push(market, CREDIT_CATALOGUE_INDUSTRIAL, recs, 1, &res, &st),
+        CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "not a record catalogue"));
+    assert_int_equal(
+        credit_client_record_push(market, CREDIT_CATALOGUE_SERVICE_UNIT, recs, 1, &res, &st),
+        CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "records[0]"));
+    assert_ptr_equal(res, sentinel);
+    Credit__V1__PushResult *pr = sentinel;
+    assert_int_equal(credit_client_record_correct(market, CREDIT_CATALOGUE_VOLUNTARY, "x",
+                                                  recs[0], "why", &pr, &st),
+                     CREDIT_EINVAL);
+    assert_ptr_equal(pr, sentinel);
+
+    credit_record_filter f;
+    credit_record_filter_init(&f);
+    f.struct_size = 0;
+    Credit__V1__ListRecordsResponse *list = sentinel;
+    assert_int_equal(credit_client_record_list(market, CREDIT_TIER_OPEN, &f, &list, &st),
+                     CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "struct_size"));
+    assert_ptr_equal(list, sentinel);
+
+    credit_pusher *p = sentinel;
+    assert_int_equal(credit_pusher_create(market, CREDIT_CATALOGUE_INDUSTRIAL, 0, &p, &st),
+                     CREDIT_EINVAL);
+    assert_ptr_equal(p, sentinel);
+    CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
+    Credit__V1__Sample sample = CREDIT__V1__SAMPLE__INIT;
+    assert_int_equal(credit_pusher_add(p, &sample.base, &st), CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "credit.v1.Sample"));
+    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
+    CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
+    assert_int_equal(res->n_results, 1);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
+    credit_pusher_destroy(p);
 
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);
@@ -651,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
         cmocka_unit_test(test_pushed_penalty_is_shared_by_tier_through_the_client_library),
         cmocka_unit_test(test_streaming_pusher_sends_records_one_by_one_and_gets_every_result),
+        cmocka_unit_test(test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched),
         cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -14,8 +14,8 @@ Resumability is tested with a real partial run: an import in batches is cut (the
 with SIGSTOP once the state file shows progress, creditctl killed, the node let go on), then
 run again; the node's outcomes (CREATED vs UNCHANGED) show what was sent twice.
 
-Run (from tests/interop/):
-  CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
+Run (from tests/creditctl/; the harness is tests/interop/harness.py):
+  PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
       /usr/bin/python3 -m unittest -v test_creditctl_catalogues
 """
 

@@ -10,8 +10,8 @@ The binary is derived from CREDITD: <build>/server/creditd -> <build>/tools/cred
 are 127.0.0.1:<port> (the node's certificate has that IP SAN): with a host name gRPC resolves
 through c-ares, which leaves a 10-byte allocation that AddressSanitizer reports at exit.
 
-Run (from tests/interop/):
-  CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
+Run (from tests/creditctl/; the harness is tests/interop/harness.py):
+  PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
       /usr/bin/python3 -m unittest -v test_creditctl
 """
 

@@ -15,8 +15,8 @@ test asserts one part of what was recorded. Everything goes through the creditct
 its exit status (0 ok, 1 an error from the node or a bad file, 2 a usage error), its text for
 people and its JSON, which Python's json module must accept.
 
-Run (from tests/interop/):
-  CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
+Run (from tests/creditctl/; the harness is tests/interop/harness.py):
+  PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
       /usr/bin/python3 -m unittest -v test_creditctl_catalogue
 """
 

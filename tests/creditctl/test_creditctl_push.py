@@ -8,8 +8,8 @@ with its generic reader (tools/json_in.c), pushes them as the market bureau thro
 client library, and reports what the node made of each line; the records are then read back
 with `creditctl query --json` and that output is pushed again (the round trip).
 
-Run (from tests/interop/):
-  CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
+Run (from tests/creditctl/; the harness is tests/interop/harness.py):
+  PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
       /usr/bin/python3 -m unittest -v test_creditctl_push
 """
 

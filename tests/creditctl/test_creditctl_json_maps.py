@@ -17,8 +17,8 @@ same record; creditctl itself refuses a map given as an array, a key given twice
 value, naming the field (and key); the node refuses a value of the wrong member (text for a
 date dimension) and a code that is no dimension, naming extra.<code>.
 
-Run (from tests/interop/):
-  CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
+Run (from tests/creditctl/; the harness is tests/interop/harness.py):
+  PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
       /usr/bin/python3 -m unittest -v test_creditctl_json_maps
 """
 

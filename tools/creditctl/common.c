@@ -1,0 +1,215 @@
+/*
+ * common.c — what every creditctl command shares: the usage and error messages, the parsers
+ * of the enum names and numbers commands take, opening the client, and running a subcommand
+ * of a group (catalogue, mandate, optin).
+ *
+ * Messages go to stderr in one form, "creditctl: ...", and each helper returns the exit
+ * status the command then returns (EXIT_USAGE for a usage error, EXIT_ERR otherwise), so a
+ * command reports and exits in one statement.
+ */
+#include "creditctl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char usage_line[] =
+    "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
+    "[--timeout MS] [--json] COMMAND [ARGS]\n";
+
+/* The flag of each command-specific option, for "does not take" errors. */
+static const struct {
+    unsigned bit;
+    const char *flag;
+} opt_flags[] = {
+    {OPT_KIND, "--kind"},   {OPT_TIER, "--tier"},     {OPT_CATEGORY, "--category"},
+    {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
+    {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
+    {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
+    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},
+};
+
+/* --- Messages ------------------------------------------------------------------------------ */
+
+__attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    fputs(usage_line, stderr);
+    fputs("Try '" PROG " --help' for more.\n", stderr);
+    return EXIT_USAGE;
+}
+
+int report(const credit_status *st)
+{
+    fprintf(stderr, PROG ": %s: %s\n", credit_code_name(st->code), st->message);
+    return EXIT_ERR;
+}
+
+int nomem(void)
+{
+    fputs(PROG ": out of memory\n", stderr);
+    return EXIT_ERR;
+}
+
+/* The flag of the first option in `bits`. */
+const char *opt_flag(unsigned bits)
+{
+    for (size_t i = 0; i < sizeof opt_flags / sizeof opt_flags[0]; i++)
+        if (bits & opt_flags[i].bit)
+            return opt_flags[i].flag;
+    return "?";
+}
+
+/* --- Parsing ------------------------------------------------------------------------------- */
+
+/* An enum value by name: as given, upper-cased, or upper-cased with `prefix` ("CATEGORY_").
+ * The zero (UNSPECIFIED) value is not accepted. Returns 0 and *out, or -1. */
+int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix,
+               int *out)
+{
+    char buf[128];
+    size_t plen = prefix ? strlen(prefix) : 0;
+    size_t len = strlen(text);
+
+    if (len == 0 || plen + len >= sizeof buf)
+        return -1;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        size_t off = attempt ? plen : 0;
+        if (attempt && !prefix)
+            break;
+        if (attempt)
+            memcpy(buf, prefix, plen);
+        for (size_t i = 0; i < len; i++) {
+            char ch = text[i];
+            buf[off + i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch == '-' ? '_' : ch;
+        }
+        buf[off + len] = '\0';
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(d, buf);
+        if (v && v->value != 0) {
+            *out = v->value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *enum_name(const ProtobufCEnumDescriptor *d, int value)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+    return v ? v->name : "?";
+}
+
+/* An enum value's name without `prefix` ("CATEGORY_PENALTY" -> "PENALTY"), for people. */
+const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *prefix)
+{
+    const char *name = enum_name(d, value);
+    size_t plen = strlen(prefix);
+    return strncmp(name, prefix, plen) == 0 && name[plen] ? name + plen : name;
+}
+
+int parse_tier(const char *text, credit_tier *out)
+{
+    if (!text)
+        return usage_error("missing --tier open|government");
+    if (strcmp(text, "open") == 0)
+        *out = CREDIT_TIER_OPEN;
+    else if (strcmp(text, "government") == 0 || strcmp(text, "gov") == 0)
+        *out = CREDIT_TIER_GOVERNMENT;
+    else
+        return usage_error("--tier: '%s' is neither open nor government", text);
+    return 0;
+}
+
+/* A whole number from 1 to INT_MAX (a timeout, a batch size, a version). Returns 0 or -1. */
+int parse_positive(const char *text, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < 1 || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* --- The client ---------------------------------------------------------------------------- */
+
+/* Opens the client (the caller destroys it). Returns 0, or EXIT_ERR after printing why. */
+int open_client(const struct config *cfg, credit_client **out)
+{
+    credit_client_options opts;
+    credit_status st;
+
+    credit_client_options_init(&opts);
+    opts.target = cfg->target;
+    opts.ca_file = cfg->ca;
+    opts.cert_file = cfg->cert;
+    opts.key_file = cfg->key;
+    opts.timeout_ms = cfg->timeout_ms;
+    if (credit_client_create(&opts, out, &st) != CREDIT_OK)
+        return report(&st);
+    return 0;
+}
+
+int finish_output(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+        return EXIT_ERR;
+    }
+    return rc;
+}
+
+int parse_catalogue(const char *text, credit_catalogue *out, int any)
+{
+    int v;
+    if (parse_enum(&credit__v1__catalogue__descriptor, text, "CATALOGUE_", &v) != 0 ||
+        (!any && !credit_catalogue_input((credit_catalogue)v)))
+        return usage_error("--catalogue: '%s' is not a catalogue (public, service-unit, "
+                           "association, voluntary, industrial%s)",
+                           text, any ? ", finance" : "");
+    *out = (credit_catalogue)v;
+    return 0;
+}
+
+int session_open(struct session *s)
+{
+    return s->c ? 0 : open_client(s->cfg, &s->c);
+}
+
+const char *catalogue_text(int catalogue)
+{
+    return enum_short(&credit__v1__catalogue__descriptor, catalogue, "CATALOGUE_");
+}
+
+/* clang-format on */
+
+/* Runs the subcommand argv[0] of `group` from table[0..n); `names` lists them for errors. */
+int run_subcommand(const struct config *cfg, const char *group,
+                   const struct subcommand *table, size_t n, const char *names, int argc,
+                   char **argv)
+{
+    const struct subcommand *sub = NULL;
+    struct session s = {cfg, NULL};
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].name, argv[0]) == 0)
+            sub = &table[i];
+    if (!sub)
+        return usage_error("%s: unknown subcommand '%s' (%s)", group, argv[0], names);
+    if (argc - 1 < sub->min_args || argc - 1 > sub->max_args)
+        return usage_error("%s %s: expected %s", group, sub->name, sub->args);
+    if (cfg->used & ~sub->opts)
+        return usage_error("%s %s: does not take %s", group, sub->name,
+                           opt_flag(cfg->used & ~sub->opts));
+    int rc = sub->run(&s, argc - 1, argv + 1);
+    credit_client_destroy(s.c);
+    return rc;
+}

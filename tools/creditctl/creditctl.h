@@ -1,0 +1,178 @@
+/*
+ * creditctl.h — creditctl's own internals, shared by its files (never installed).
+ *
+ * creditctl is split the way curl splits its tool: main.c parses the options and dispatches,
+ * one file holds each command group, common.c and output.c hold what they share. The
+ * vocabulary between them is this header: the parsed options (struct config), the rows of
+ * the command and subcommand tables, the table printer, and the commands themselves.
+ *
+ * Every command returns the process's exit status: 0, EXIT_ERR (the node or the library
+ * refused; the helper that printed why returned it) or EXIT_USAGE. main flushes and checks
+ * stdout before exiting. creditctl is single-threaded; nothing here locks.
+ *
+ * The shared helpers keep the short names they had as static functions of one file, without
+ * a module prefix: these are a program's names, not a library's, and nothing creditctl links
+ * (libcreditclient's credit_*, json-c's json_*, the readers' json_/csv_/import_state_) uses
+ * them. The commands are cmd_<name>, the catalogue's subcommands cat_<name>.
+ */
+#ifndef CREDITCTL_H
+#define CREDITCTL_H
+
+#include <credit/client.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define PROG       "creditctl"
+#define EXIT_ERR   1
+#define EXIT_USAGE 2
+#define MAX_PAGES  100000 /* a node that never ends its pages must not loop us forever */
+#define MAX_CATS   64
+#define MAX_BATCH  1000 /* the node's limit for one PushBatch */
+
+/* Which command-specific options a command accepts. */
+enum {
+    OPT_KIND = 1u << 0,
+    OPT_TIER = 1u << 1,
+    OPT_CATEGORY = 1u << 2,
+    OPT_BATCH = 1u << 3,
+    OPT_STATE = 1u << 4,
+    OPT_REASON = 1u << 5,
+    OPT_EFFECTIVE = 1u << 6,
+    OPT_CATALOGUE = 1u << 7,
+    OPT_SECTION = 1u << 8,
+    OPT_FORMAT = 1u << 9,
+    OPT_RESTART = 1u << 10,
+    OPT_FROM = 1u << 11,
+    OPT_TO = 1u << 12,
+    OPT_MONTHLY = 1u << 13,
+};
+
+struct config {
+    const char *target;
+    const char *ca;
+    const char *cert;
+    const char *key;
+    int timeout_ms;
+    int json;
+    const char *kind; /* --kind, as given */
+    const char *tier; /* --tier, as given */
+    const char *cats[MAX_CATS];
+    size_t n_cats;
+    int batch;                        /* --batch: records per PushBatch; 0: stream */
+    const char *state;                /* --state, as given */
+    const char *reason;               /* --reason */
+    const char *effective;            /* --effective, as given */
+    const char *catalogues[MAX_CATS]; /* --catalogue, as given */
+    size_t n_catalogues;
+    const char *sections[MAX_CATS]; /* --section */
+    size_t n_sections;
+    const char *format; /* --format, as given */
+    int restart;        /* --restart */
+    const char *from;   /* --from, --to: RFC 3339, as given */
+    const char *to;
+    int monthly;   /* --monthly */
+    unsigned used; /* OPT_* of the command-specific options given */
+};
+
+struct command {
+    const char *name;
+    int (*run)(const struct config *cfg, int argc, char **argv);
+    int min_args;
+    int max_args;
+    unsigned opts;
+};
+
+/* A table of copied strings, row-major. The caller owns it: table_cleanup frees the cells. */
+struct table {
+    size_t indent; /* spaces before each row */
+    size_t ncols;
+    size_t nrows;
+    size_t cap; /* rows allocated */
+    char **cells;
+};
+
+/* The client of one subcommand: opened when the subcommand has checked its arguments
+ * and needs the node, destroyed by run_subcommand. */
+struct session {
+    const struct config *cfg;
+    credit_client *c;
+};
+
+/* A subcommand of a command group (catalogue, mandate, optin): what run_subcommand
+ * checks before it runs one. */
+struct subcommand {
+    const char *name;
+    int (*run)(struct session *s, int argc, char **argv);
+    int min_args;
+    int max_args;
+    unsigned opts;
+    const char *args; /* what it expects, for usage errors */
+};
+
+/* --- common.c: messages, parsers, the client, subcommands --- */
+extern const char usage_line[];
+__attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+int report(const credit_status *st);
+int nomem(void);
+const char *opt_flag(unsigned bits);
+int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix, int *out);
+const char *enum_name(const ProtobufCEnumDescriptor *d, int value);
+const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *prefix);
+int parse_tier(const char *text, credit_tier *out);
+int parse_positive(const char *text, int *out);
+int open_client(const struct config *cfg, credit_client **out);
+int finish_output(int rc);
+int parse_catalogue(const char *text, credit_catalogue *out, int any);
+int session_open(struct session *s);
+const char *catalogue_text(int catalogue);
+int run_subcommand(const struct config *cfg, const char *group, const struct subcommand *table,
+                   size_t n, const char *names, int argc, char **argv);
+
+/* --- output.c: tables and formats for people, and --json --- */
+void table_init(struct table *t, size_t ncols);
+void table_cleanup(struct table *t);
+int table_add(struct table *t, const char *const *row);
+void table_print(FILE *out, const struct table *t);
+int table_start(struct table *t, size_t ncols, size_t indent, const char *const *header);
+int table_finish(struct table *t, int bad);
+int print_fields(const char *(*rows)[2], size_t n, size_t indent);
+__attribute__((format(printf, 4, 5))) void append(char *buf, size_t size, size_t *used,
+                                                  const char *fmt, ...);
+const char *format_time(const Google__Protobuf__Timestamp *t, char *buf, size_t size);
+const char *dash(const char *s);
+void print_json(const ProtobufCMessage *msg);
+
+/* --- The commands, one file per group --- */
+
+/* query.c */
+int cmd_health(const struct config *cfg, int argc, char **argv);
+int cmd_whoami(const struct config *cfg, int argc, char **argv);
+int cmd_units(const struct config *cfg, int argc, char **argv);
+int cmd_query(const struct config *cfg, int argc, char **argv);
+int cmd_get(const struct config *cfg, int argc, char **argv);
+
+/* push.c */
+int cmd_push(const struct config *cfg, int argc, char **argv);
+
+/* catalogue.c: the command, and what governance.c shares of its printing */
+int cmd_catalogue(const struct config *cfg, int argc, char **argv);
+const char *change_dimension(const Credit__V1__ChangeRequest *ch);
+int print_change_answer(const struct config *cfg, int call_rc, Credit__V1__ChangeRequest *ch,
+                        const credit_status *st);
+
+/* governance.c: the catalogue command's change-request subcommands */
+int cat_propose(struct session *s, int argc, char **argv);
+int cat_review(struct session *s, int argc, char **argv);
+int cat_decide(struct session *s, int argc, char **argv);
+int cat_get(struct session *s, int argc, char **argv);
+int cat_history(struct session *s, int argc, char **argv);
+
+/* partners.c */
+int cmd_mandate(const struct config *cfg, int argc, char **argv);
+int cmd_optin(const struct config *cfg, int argc, char **argv);
+int cmd_verify(const struct config *cfg, int argc, char **argv);
+int cmd_pending(const struct config *cfg, int argc, char **argv);
+int cmd_series(const struct config *cfg, int argc, char **argv);
+
+#endif /* CREDITCTL_H */
