@@ -65,20 +65,12 @@ static Credit__Store__V1__StoredRecord *unpack_stored(const void *val, size_t le
 int records_get(store *st, const store_snapshot *snap, const char *record_id,
                 Credit__Store__V1__StoredRecord **out, char *err)
 {
-    void *val;
-    size_t len;
-    int rc = store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id), &val, &len,
-                       err);
-    if (rc != 0)
-        return rc;
-    Credit__Store__V1__StoredRecord *sr = unpack_stored(val, len);
-    free(val);
-    if (!sr) {
-        snprintf(err, STORE_ERR_LEN, "stored record %.40s cannot be decoded", record_id);
-        return STORE_EIO;
-    }
-    *out = sr;
-    return 0;
+    char what[64];
+
+    snprintf(what, sizeof what, "stored record %.40s", record_id);
+    return pb_store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id),
+                        &credit__store__v1__stored_record__descriptor, what,
+                        (ProtobufCMessage **)out, err);
 }
 
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n)
@@ -128,7 +120,7 @@ int records_history_range(store *st, const store_snapshot *snap, const char *rec
             v = nv;
         }
         if (!(v[count] = unpack_stored(val, len))) {
-            rc = STORE_EIO;
+            rc = STORE_ECORRUPT;
             snprintf(err, STORE_ERR_LEN, "a version of %.40s cannot be decoded", record_id);
             break;
         }
@@ -197,7 +189,7 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
     if (len != RECORD_ID_LEN) {
         free(val);
         snprintf(err, STORE_ERR_LEN, "source index entry of %.40s is damaged", source_record_id);
-        return STORE_EIO;
+        return STORE_ECORRUPT;
     }
     memcpy(rid, val, RECORD_ID_LEN);
     rid[RECORD_ID_LEN] = '\0';

@@ -17,6 +17,9 @@
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
  * may see them. Nothing here deletes a record or a version.
  *
+ * Errors are STORE_E* codes: "not found" is STORE_ENOTFOUND, a normal result; a stored value
+ * that does not decode (or an index entry of the wrong shape) is STORE_ECORRUPT.
+ *
  * Threads: pure functions of their arguments and the (thread-safe) store and privacy objects.
  */
 #ifndef CREDIT_RECORDS_H

@@ -72,19 +72,11 @@ int registry_check_identity(const char *identity, char *why)
 static int get_unit_key(store *st, const char *key, size_t klen, Credit__V1__Unit **out,
                         char *err)
 {
-    void *val;
-    size_t vlen;
-    int rc = store_get(st, NULL, STORE_CF_UNITS, key, klen, &val, &vlen, err);
-    if (rc != 0)
-        return rc;
-    Credit__V1__Unit *u = credit__v1__unit__unpack(NULL, vlen, val);
-    free(val);
-    if (!u) {
-        snprintf(err, STORE_ERR_LEN, "stored unit %.*s cannot be decoded", (int)klen, key);
-        return STORE_EIO;
-    }
-    *out = u;
-    return 0;
+    char what[160];
+
+    snprintf(what, sizeof what, "stored unit %.*s", (int)klen, key);
+    return pb_store_get(st, NULL, STORE_CF_UNITS, key, klen, &credit__v1__unit__descriptor, what,
+                        (ProtobufCMessage **)out, err);
 }
 
 int registry_get(store *st, const char *code, Credit__V1__Unit **out, char *err)

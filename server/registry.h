@@ -7,7 +7,8 @@
  * units the first time a node starts on an empty directory.
  *
  * Functions that return a unit give a protobuf-c message the caller frees with
- * credit__v1__unit__free_unpacked. "Not found" is STORE_ENOTFOUND, a normal result.
+ * credit__v1__unit__free_unpacked. "Not found" is STORE_ENOTFOUND, a normal result; a stored
+ * unit that does not decode is STORE_ECORRUPT.
  */
 #ifndef CREDIT_REGISTRY_H
 #define CREDIT_REGISTRY_H

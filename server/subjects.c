@@ -112,7 +112,7 @@ static int bound_to(store *st, const store_snapshot *snap, const subjects_pendin
         return rc;
     if (len != SUBJECTS_USCC_LEN) {
         free(val);
-        return STORE_EIO;
+        return STORE_ECORRUPT; /* a binding is always a USCC */
     }
     memcpy(uscc, val, SUBJECTS_USCC_LEN);
     uscc[SUBJECTS_USCC_LEN] = '\0';

@@ -82,6 +82,12 @@ static void test_a_scan_leaves_out_what_does_not_decode_or_holds_no_record(void 
     tu_store_put_raw(fx, STORE_CF_RECORDS, RID_3, RECORD_ID_LEN, buf, len);
     assert_int_equal(scan_ids(fx, NULL, ids), 0);
     assert_string_equal(ids, "00000001");
+    /* Read by its id, the damaged one is corrupt, not missing and not a passing fault. */
+    char err[STORE_ERR_LEN];
+    Credit__Store__V1__StoredRecord *sr = NULL;
+    CHECK_FAILS_WITH(records_get(fx->st, NULL, RID_2, &sr, err), "cannot be decoded");
+    assert_int_equal(records_get(fx->st, NULL, RID_2, &sr, err), STORE_ECORRUPT);
+    assert_null(sr);
 }
 
 static void test_an_index_entry_under_an_older_key_is_removed(void **state)

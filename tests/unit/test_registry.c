@@ -540,6 +540,10 @@ static void test_scan_names_a_unit_that_does_not_decode(void **state)
     store_batch_destroy(b);
     CHECK_FAILS_WITH(scan_codes(fx->st, "", got, err), "stored unit u/broken cannot be decoded");
     assert_int_equal(scan_codes(fx->st, "", got, err), STORE_ECORRUPT);
+    Credit__V1__Unit *u = NULL;
+    CHECK_FAILS_WITH(registry_get(fx->st, "broken", &u, err), "stored unit u/broken cannot be");
+    assert_int_equal(registry_get(fx->st, "broken", &u, err), STORE_ECORRUPT);
+    assert_null(u);
 }
 
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_store_teardown)
