@@ -179,7 +179,8 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
         }
         for (size_t i = 0; i < n; i++) {
             if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-                return fail(f, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+                return fail(f, status_from_store(rc), "",
+                            "the store cannot be read now; push again");
             if (rc == 1 && strcmp(other, r.uscc) != 0)
                 return fail(f, RPC_FAILED_PRECONDITION, codes[i].field,
                             "%s is already bound to unified social credit code %s; this record "
@@ -209,7 +210,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     const char *by = NULL;
     for (size_t i = 0; i < n; i++) {
         if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-            return fail(f, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+            return fail(f, status_from_store(rc), "", "the store cannot be read now; push again");
         if (rc == 0)
             continue;
         if (r.uscc[0] && strcmp(r.uscc, other) != 0)
@@ -448,7 +449,7 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
         int rc = types[i] == 'i' || types[i] == 's' ? 0 : bound_to(st, snap, NULL, &a, uscc);
         if (rc < 0) {
             snprintf(why, 200, "the store cannot be read now");
-            return RPC_UNAVAILABLE;
+            return status_from_store(rc);
         }
         if (rc == 1 && kind != identity_kind_of_uscc(uscc)) {
             int want = identity_kind_of_uscc(uscc);

@@ -67,8 +67,8 @@ typedef struct subjects_resolution {
  * consistent). Reads the bindings of the store and of `pend`. Returns 0 with *out filled, or
  * -1 with f filled (status.h's codes): RPC_FAILED_PRECONDITION when a code is bound to another
  * USCC (the reason names both), RPC_INVALID_ARGUMENT when the kind does not fit the USCC a code
- * is bound to, RPC_UNAVAILABLE when the store cannot be read, RPC_INTERNAL when a key cannot be
- * made. */
+ * is bound to, status_from_store's status when the store cannot be read (RPC_UNAVAILABLE) or
+ * holds a damaged binding (RPC_DATA_LOSS), RPC_INTERNAL when a key cannot be made. */
 int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
                      const Credit__V1__Subject *s, subjects_resolution *out, check_failure *f);
 
@@ -100,7 +100,8 @@ typedef struct subjects_keys {
  * the USCC's own key and those of every code bound to it, or, for an unbound older code, its
  * own 'A' keys. Returns 0 with *out filled (free with subjects_keys_cleanup, also after an
  * error); or a status (status.h: RPC_INVALID_ARGUMENT, the USCC is not valid or does not fit
- * `kind`; RPC_UNAVAILABLE, the store cannot be read; RPC_RESOURCE_EXHAUSTED, out of memory)
+ * `kind`; RPC_UNAVAILABLE or RPC_DATA_LOSS, the store cannot be read or holds a damaged
+ * binding; RPC_RESOURCE_EXHAUSTED, out of memory)
  * with the reason in why[200], worded to follow
  * "subject.identifier: " or "subject.kind: " as *field says. */
 int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, int kind,
