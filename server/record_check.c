@@ -124,6 +124,15 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
     return e ? e->name : NULL;
 }
 
+/* The reason for a number enum d does not define. A client that maps enum names to numbers
+ * sends one for a name from another version of the .proto; say so rather than "required". */
+static int unknown_enum(check_failure *f, const char *path, const ProtobufCEnumDescriptor *d,
+                        int v)
+{
+    return reject(f, INVALID, path, "unknown value %d for %s (the .proto defines no such value)",
+                  v, d->name);
+}
+
 /* Like enum_name, with "unknown (42)" in buf[32] for a value it does not know. */
 static const char *enum_label(const ProtobufCEnumDescriptor *d, int v, char *buf)
 {
@@ -235,7 +244,7 @@ static int check_category(const record_view *in, check_failure *f)
     if (in->category == CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED)
         return reject(f, INVALID, "category", "is required: the public catalogue category");
     if (!name)
-        return reject(f, INVALID, "category", "%d is not a known category", (int)in->category);
+        return unknown_enum(f, "category", &credit__v1__category__descriptor, in->category);
     return 0;
 }
 
@@ -326,7 +335,7 @@ static int check_channel(const record_view *in, const check_unit *unit,
     char buf[32];
 
     if (!enum_name(&credit__v1__channel__descriptor, channel))
-        return reject(f, INVALID, "channel", "%d is not a known channel", channel);
+        return unknown_enum(f, "channel", &credit__v1__channel__descriptor, channel);
     if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED) {
         channel = record_default_channel(unit->kind);
         if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
@@ -427,7 +436,7 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
                       "is required: LEGAL_PERSON, INDIVIDUAL_BUSINESS, NATURAL_PERSON, "
                       "SOCIAL_ORGANISATION or PUBLIC_INSTITUTION");
     if (!enum_name(&credit__v1__subject_kind__descriptor, s->kind))
-        return reject(f, INVALID, "subject.kind", "%d is not a known subject kind", (int)s->kind);
+        return unknown_enum(f, "subject.kind", &credit__v1__subject_kind__descriptor, s->kind);
     if (check_text(f, "subject.name", s->name, SHORT_MAX, REQUIRED) != 0 ||
         check_text(f, "subject.identifier", s->identifier, SHORT_MAX, REQUIRED) != 0)
         return -1;
@@ -647,21 +656,39 @@ static int check_listed(check_failure *f, const char *path, const catalog_dim *d
     return 0;
 }
 
-/* An instant: nanos in range, from 1900 to at most a day after today (China time), a day's
- * grace for the clocks and time zones of the source systems. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t)
+{
+    /* 10^11 s is the year 5138; a millisecond count of 1990 to 2100 is 6.3e11 to 4.1e12. */
+    if (t->seconds == 0 && t->nanos == 0)
+        return "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client sent a Date "
+               "or a number where a google.protobuf.Timestamp {seconds, nanos} was expected";
+    if (t->seconds >= RECORD_INSTANT_FLOOR * 1000 && t->seconds <= 4102444800LL * 1000)
+        return "is thousands of years ahead: its seconds look like milliseconds since 1970 "
+               "(a JS Date's getTime()); Timestamp.seconds counts seconds";
+    return NULL;
+}
+
+/* An instant: nanos in range, from RECORD_INSTANT_FLOOR to at most a day after today (China
+ * time), a day's grace for the clocks and time zones of the source systems. The mistakes
+ * clients make with Timestamps are named as such first. */
 static int check_instant(const struct dims_ctx *c, const char *path,
                          const Google__Protobuf__Timestamp *t)
 {
     Credit__V1__Date d, latest;
     char a[DATE_LEN], b[DATE_LEN];
     const Credit__V1__Date *today = c->today;
+    const char *mistake = record_timestamp_mistake(t);
 
+    if (mistake)
+        return reject(c->f, INVALID, path, "%s", mistake);
     if (t->nanos < 0 || t->nanos > 999999999)
         return reject(c->f, INVALID, path, "has nanos %d, outside 0 to 999999999",
                       (int)t->nanos);
     calendar_from_unix(t->seconds, &d);
-    if (d.year < 1900)
-        return reject(c->f, INVALID, path, "%s (China time) is before 1900-01-01",
+    if (t->seconds < RECORD_INSTANT_FLOOR)
+        return reject(c->f, INVALID, path,
+                      "%s (China time) is before " RECORD_INSTANT_FLOOR_TEXT
+                      ", earlier than anything the node collects",
                       date_str(&d, a));
     calendar_add_days(today, 1, &latest);
     if (calendar_date_cmp(&d, &latest) > 0)
@@ -739,14 +766,20 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_ENUM: {
         int v = p ? *(const int *)p : 0;
-        char buf[32];
 
-        if (v == 0)
-            return missing(c, path, dim, 0);
+        if (v == 0) {
+            if (missing(c, path, dim, 0) == 0)
+                return 0;
+            /* 0 is also what a client that maps names to numbers sends for a name it does
+             * not know: say so, in what room the reason has left. */
+            size_t n = strlen(f->reason);
+            snprintf(f->reason + n, sizeof f->reason - n,
+                     "; 0 is also what a client sends for a name %s does not define",
+                     ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
+            return -1;
+        }
         if (!enum_name(fd->descriptor, v))
-            return reject(f, INVALID, path, "%s is not a known %s",
-                          enum_label(fd->descriptor, v, buf),
-                          ((const ProtobufCEnumDescriptor *)fd->descriptor)->short_name);
+            return unknown_enum(f, path, fd->descriptor, v);
         return check_listed(f, path, dim, version, enum_name(fd->descriptor, v));
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
@@ -963,9 +996,12 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
     if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
         return reject(f, INVALID, "penalty.severity",
                       "is required: MINOR, GENERAL or SERIOUS, which sets the publicity period");
+    if (!enum_name(&credit__v1__severity__descriptor, p->severity))
+        return unknown_enum(f, "penalty.severity", &credit__v1__severity__descriptor,
+                            p->severity);
     if (publicity_window(sec, p->severity, &min_m, &max_m) != 0)
-        return reject(f, INVALID, "penalty.severity", "%d is not a known severity",
-                      (int)p->severity);
+        return reject(f, INVALID, "penalty.severity", "%s has no publicity window in section %s",
+                      enum_name(&credit__v1__severity__descriptor, p->severity), sec->s->code);
     if (p->valid_until && calendar_date_cmp(p->valid_until, p->decision_date) < 0)
         return reject(f, INVALID, "penalty.valid_until", "%s is before the decision date, %s",
                       date_str(p->valid_until, a), date_str(p->decision_date, b));

@@ -130,4 +130,17 @@ void record_normalise_ids(const record_view *in);
 int record_check_free_text(const char *field, const char *s, size_t max, int required,
                            check_failure *f);
 
+/* The earliest instant a record's timestamps (VALUE_TIMESTAMP dimensions such as occurred_at)
+ * may hold: 1990-01-01T00:00:00 China time. Nothing the district collects happened earlier, and
+ * a floor well after 1970 catches the empty Timestamp a client sends when it gives a Date or a
+ * number where {seconds, nanos} was expected. */
+#define RECORD_INSTANT_FLOOR      631123200LL /* 1990-01-01T00:00:00+08:00 */
+#define RECORD_INSTANT_FLOOR_TEXT "1990-01-01"
+
+/* Why timestamp t looks like a client's mistake rather than a time, worded for that mistake:
+ * seconds and nanos both 0 (an empty Timestamp: a JS Date or a number given for the message),
+ * or seconds that read as milliseconds since 1970. The reason starts with "is", to follow a
+ * field's path. NULL when t is neither. Static storage; pure. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t);
+
 #endif /* CREDIT_RECORD_CHECK_H */

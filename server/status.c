@@ -13,8 +13,11 @@ static const struct {
     {STORE_ENOTFOUND, RPC_NOT_FOUND}, /* callers that expect absence test for it first */
     {STORE_EIO, RPC_UNAVAILABLE},     /* transient: the client may try again */
     {STORE_ENOMEM, RPC_RESOURCE_EXHAUSTED},
-    {STORE_EINVAL, RPC_INTERNAL},    /* a key the node itself could not make */
-    {STORE_ECORRUPT, RPC_DATA_LOSS}, /* a stored value that does not decode */
+    {STORE_EINVAL, RPC_INTERNAL},           /* a key the node itself could not make */
+    {STORE_ENOSPC, RPC_RESOURCE_EXHAUSTED}, /* the disk is full: retry once space returns */
+    {STORE_EDISK, RPC_UNAVAILABLE},         /* an I/O or fsync error: restart, then retry */
+    {STORE_EFAILED, RPC_UNAVAILABLE},       /* writes refused since an earlier STORE_EDISK */
+    {STORE_ECORRUPT, RPC_DATA_LOSS},        /* a stored value that does not decode */
 };
 
 int status_from_store(int store_rc)

@@ -42,6 +42,9 @@ enum rpc_code {
  *   STORE_EIO       -> RPC_UNAVAILABLE          (transient: the client may try again)
  *   STORE_ENOMEM    -> RPC_RESOURCE_EXHAUSTED
  *   STORE_EINVAL    -> RPC_INTERNAL             (a key the node itself could not make)
+ *   STORE_ENOSPC    -> RPC_RESOURCE_EXHAUSTED   (the disk is full; retry once space returns)
+ *   STORE_EDISK     -> RPC_UNAVAILABLE          (an I/O or fsync error: the node must restart)
+ *   STORE_EFAILED   -> RPC_UNAVAILABLE          (writes refused since an earlier STORE_EDISK)
  *   STORE_ECORRUPT  -> RPC_DATA_LOSS            (a stored value that does not decode)
  * and anything else RPC_INTERNAL. */
 int status_from_store(int store_rc);

@@ -380,7 +380,9 @@ static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure
         return 0;
     f->code = RPC_INVALID_ARGUMENT;
     snprintf(f->field, sizeof f->field, "source_updated_at");
-    if (t->nanos < 0 || t->nanos > 999999999)
+    if (record_timestamp_mistake(t))
+        snprintf(f->reason, sizeof f->reason, "%s", record_timestamp_mistake(t));
+    else if (t->nanos < 0 || t->nanos > 999999999)
         snprintf(f->reason, sizeof f->reason, "has nanos %d, outside 0 to 999999999",
                  (int)t->nanos);
     else if (t->seconds < -2208988800LL) /* 1900-01-01T00:00:00Z */

@@ -211,6 +211,10 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
         reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is required");
         return -1;
     }
+    if (record_timestamp_mistake(ps)) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "%s", record_timestamp_mistake(ps));
+        return -1;
+    }
     if (ps->nanos != 0) {
         reject(s, index, RPC_INVALID_ARGUMENT, "period_start",
                "must be a whole second (nanos 0): a sample is keyed by its second");

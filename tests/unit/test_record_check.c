@@ -322,7 +322,7 @@ static void test_unspecified_or_unknown_category_is_rejected(void **state)
     fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "category", "required");
     fx.in.category = (Credit__V1__Category)99;
-    EXPECT_REJECT(&fx, INVALID, "category", "not a known category");
+    EXPECT_REJECT(&fx, INVALID, "category", "unknown value 99 for credit.v1.Category");
 }
 
 static void test_other_categories_take_an_action_body(void **state)
@@ -440,7 +440,7 @@ static void test_unknown_channel_is_rejected(void **state)
     (void)state;
     make_licence(&fx);
     fx.in.channel = (Credit__V1__Channel)42;
-    EXPECT_REJECT(&fx, INVALID, "channel", "not a known channel");
+    EXPECT_REJECT(&fx, INVALID, "channel", "unknown value");
 }
 
 static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
@@ -494,7 +494,7 @@ static void test_missing_subject_parts_are_rejected(void **state)
     fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "subject.kind", "required");
     fx.subject.kind = (Credit__V1__SubjectKind)66;
-    EXPECT_REJECT(&fx, INVALID, "subject.kind", "not a known subject kind");
+    EXPECT_REJECT(&fx, INVALID, "subject.kind", "unknown value");
     make_licence(&fx);
     fx.subject.name = (char *)"";
     EXPECT_REJECT(&fx, INVALID, "subject.name", "required");
@@ -791,7 +791,8 @@ static void test_representative_number_needs_a_type_and_a_valid_resident_id(void
     fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "required");
     fx.subject.legal_representative_id_type = (Credit__V1__IdType)9;
-    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "not a known");
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
+                  "unknown value 9 for credit.v1.IdType");
 
     fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
     fx.subject.legal_representative_id_number = (char *)ID_BAD_CHECK;
@@ -821,7 +822,7 @@ static void test_future_occurred_at_is_rejected(void **state)
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "after today");
 }
 
-static void test_missing_or_pre_1900_occurred_at_is_rejected(void **state)
+static void test_missing_or_pre_1990_occurred_at_is_rejected(void **state)
 {
     struct fixture fx;
 
@@ -830,15 +831,60 @@ static void test_missing_or_pre_1900_occurred_at_is_rejected(void **state)
     fx.in.occurred_at = NULL;
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "required");
     fx.in.occurred_at = &fx.occurred;
-    fx.occurred.seconds = -2209017600; /* 1900-01-01T00:00:00+08:00 */
+    fx.occurred.seconds = 631123200; /* 1990-01-01T00:00:00+08:00 */
     EXPECT_PASS(&fx);
-    fx.occurred.seconds = -2209017601;
-    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    fx.occurred.seconds = 631123199;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1989-12-31 (China time) is before 1990-01-01");
+    fx.occurred.seconds = -2209017600; /* 1900-01-01T00:00:00+08:00 */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "is before 1990-01-01");
     fx.occurred.seconds = INT64_MIN;
-    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "is before 1990-01-01");
     fx.occurred.seconds = 1709258400;
     fx.occurred.nanos = -1;
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "nanos");
+}
+
+/* A JS Date given for a Timestamp arrives as an empty message (1970-01-01T00:00:00Z), and
+ * Date.getTime() put in `seconds` as a time thousands of years ahead: both are named for the
+ * mistake, not merely as out of range. */
+static void test_a_zero_or_millisecond_occurred_at_is_named_as_the_clients_mistake(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.occurred.seconds = 0;
+    fx.occurred.nanos = 0;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at",
+                  "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client sent a Date "
+                  "or a number where a google.protobuf.Timestamp {seconds, nanos} was expected");
+    fx.occurred.seconds = 1709258400000LL; /* 2024-03-01T02:00:00Z in milliseconds */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "look like milliseconds since 1970");
+    fx.occurred.seconds = 86400; /* 1970-01-02: before the floor, not the empty message */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1970-01-02 (China time) is before 1990-01-01");
+
+    Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    assert_non_null(record_timestamp_mistake(&t));
+    t.nanos = 1;
+    assert_null(record_timestamp_mistake(&t));
+    t.seconds = 1709258400;
+    assert_null(record_timestamp_mistake(&t));
+}
+
+/* An enum given as a name the client's copy of the .proto lacks arrives as 0 from clients that
+ * map names to numbers: the "required" reason says so. */
+static void test_an_enum_left_at_zero_says_what_clients_send_for_unknown_names(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
+    make_licence(&fx);
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
+                  "0 is also what a client sends for a name credit.v1.IdType does not define");
 }
 
 /* --- 9. licence --------------------------------------------------------------------------- */
@@ -950,7 +996,7 @@ static void test_penalty_without_severity_is_rejected(void **state)
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
     fx.penalty.severity = (Credit__V1__Severity)4;
-    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "not a known Severity");
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "unknown value 4 for credit.v1.Severity");
 }
 
 static void test_negative_fine_is_rejected(void **state)
@@ -1609,7 +1655,7 @@ static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT_FROM(&fx, &housing, INVALID, "source_record_id", "required");
     fx.in.source_record_id = (char *)"S-1";
-    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "not a known category");
+    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "unknown value");
     fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_LICENSING;
     EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "housing");
     EXPECT_REJECT(&fx, INVALID, "penalty", "give a licence");
@@ -1647,7 +1693,9 @@ int main(void)
         cmocka_unit_test(test_legal_person_without_representative_is_rejected),
         cmocka_unit_test(test_representative_number_needs_a_type_and_a_valid_resident_id),
         cmocka_unit_test(test_future_occurred_at_is_rejected),
-        cmocka_unit_test(test_missing_or_pre_1900_occurred_at_is_rejected),
+        cmocka_unit_test(test_missing_or_pre_1990_occurred_at_is_rejected),
+        cmocka_unit_test(test_a_zero_or_millisecond_occurred_at_is_named_as_the_clients_mistake),
+        cmocka_unit_test(test_an_enum_left_at_zero_says_what_clients_send_for_unknown_names),
         cmocka_unit_test(test_licence_without_required_fields_is_rejected),
         cmocka_unit_test(test_licence_decided_in_the_future_is_rejected),
         cmocka_unit_test(test_bad_authority_or_source_uscc_is_rejected),

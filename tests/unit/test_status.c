@@ -15,6 +15,9 @@ static void test_each_store_error_maps_to_its_status(void **state)
     assert_int_equal(status_from_store(STORE_EIO), RPC_UNAVAILABLE);
     assert_int_equal(status_from_store(STORE_ENOMEM), RPC_RESOURCE_EXHAUSTED);
     assert_int_equal(status_from_store(STORE_EINVAL), RPC_INTERNAL);
+    assert_int_equal(status_from_store(STORE_ENOSPC), RPC_RESOURCE_EXHAUSTED);
+    assert_int_equal(status_from_store(STORE_EDISK), RPC_UNAVAILABLE);
+    assert_int_equal(status_from_store(STORE_EFAILED), RPC_UNAVAILABLE);
     assert_int_equal(status_from_store(STORE_ECORRUPT), RPC_DATA_LOSS);
 }
 
