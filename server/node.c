@@ -55,7 +55,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", method, err);
         snprintf(msg, 256, "the unit registry cannot be read now");
-        return RPC_UNAVAILABLE;
+        return status_from_store(rc);
     }
     if (u->status != CREDIT__V1__UNIT_STATUS__ACTIVE) {
         snprintf(msg, 256, "unit %.63s is suspended%s%.150s", u->code,
@@ -252,7 +252,7 @@ int node_caller_current(rpc_call *call, const char *what)
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call),
                   err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now; %s", what);
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now; %s", what);
         return -1;
     }
     int active = u->status == CREDIT__V1__UNIT_STATUS__ACTIVE && strcmp(u->code, p->code) == 0;
@@ -276,23 +276,24 @@ static void commit_failed(rpc_call *call, int rc, const char *err)
     disk_fault(rc, method, err);
     switch (rc) {
     case STORE_ENOSPC:
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
+        rpc_finish(call, status_from_store(rc),
                    "the disk of the node's data directory is full; nothing was written; "
                    "changes are accepted again once space is freed");
         break;
     case STORE_EDISK:
-        rpc_finish(call, RPC_UNAVAILABLE,
+        rpc_finish(call, status_from_store(rc),
                    "the disk of the node's data directory failed to write or sync this change "
                    "(I/O error); it may or may not be stored; the node accepts no changes "
                    "until it is restarted; send it again after the restart");
         break;
     case STORE_EFAILED:
-        rpc_finish(call, RPC_UNAVAILABLE,
+        rpc_finish(call, status_from_store(rc),
                    "the node accepts no changes since its disk failed an earlier write (I/O "
                    "error); nothing was written; it must be restarted");
         break;
     default:
-        rpc_finish(call, RPC_UNAVAILABLE, "the change could not be stored; nothing was written");
+        rpc_finish(call, status_from_store(rc),
+                   "the change could not be stored; nothing was written");
         break;
     }
 }

@@ -45,9 +45,11 @@ enum store_err {
     STORE_EIO = -2,       /* the engine reported an error; err says which */
     STORE_ENOMEM = -3,
     STORE_EINVAL = -4,
-    STORE_ENOSPC = -5,  /* the disk is full: nothing written; retry once space returns */
-    STORE_EDISK = -6,   /* an I/O or fsync error: this write may or may not be on disk */
-    STORE_EFAILED = -7, /* refused, nothing written: an earlier write met STORE_EDISK */
+    STORE_ENOSPC = -5,   /* the disk is full: nothing written; retry once space returns */
+    STORE_EDISK = -6,    /* an I/O or fsync error: this write may or may not be on disk */
+    STORE_EFAILED = -7,  /* refused, nothing written: an earlier write met STORE_EDISK */
+    STORE_ECORRUPT = -8, /* a stored value does not decode: never from store.c itself, from
+                          * the data-access modules that give values their meaning */
 };
 
 /* Column families. The numbers index store_cf_name(); never reorder, only append. */
