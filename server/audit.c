@@ -45,12 +45,12 @@ struct audit {
     uint64_t seq;       /* last written sequence; 0 for an empty log */
     unsigned char head[HASH_LEN];
 
-    pthread_mutex_t dmu;   /* guards what follows */
-    pthread_cond_t work;   /* the syncer waits here for writes to sync */
-    pthread_cond_t ddone;  /* blocking waiters wait here */
-    uint64_t written;      /* tickets handed out: writes made through audit_commit_start */
-    uint64_t durable;      /* every ticket <= durable has been fsynced */
-    waiter *waiters;       /* unresolved, any order */
+    pthread_mutex_t dmu;       /* guards what follows */
+    pthread_cond_t work;       /* the syncer waits here for writes to sync */
+    pthread_cond_t ddone;      /* blocking waiters wait here */
+    uint64_t written;          /* tickets handed out: writes made through audit_commit_start */
+    uint64_t durable;          /* every ticket <= durable has been fsynced */
+    waiter *waiters;           /* unresolved, any order */
     uint64_t fail_lo, fail_hi; /* the tickets of the last failed fsync (none: lo > hi) */
     int fail_rc;
     char fail_err[STORE_ERR_LEN];
@@ -296,8 +296,7 @@ static char *or_empty(const char *s)
     return (char *)(s ? s : "");
 }
 
-int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket,
-                       char *err)
+int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket, char *err)
 {
     store_batch *own = NULL;
     if (!b) {

@@ -137,8 +137,7 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     const principal *p = rpc_call_principal(call);
     const char *method = rpc_call_method(call);
     if (is_refusal(code) || (code != RPC_OK && !svc)) {
-        log_event(LOG_WARN, "refused",
-                  "method=%s code=%s identity=%s peer=%s reason=%s", method,
+        log_event(LOG_WARN, "refused", "method=%s code=%s identity=%s peer=%s reason=%s", method,
                   rpc_code_name(code), peer->identity, peer->address, message);
     } else {
         log_event(LOG_DEBUG, "call", "method=%s code=%s unit=%s", method, rpc_code_name(code),
@@ -237,21 +236,20 @@ int node_caller_current(rpc_call *call, const char *what)
         return 0;
     char why[256], err[STORE_ERR_LEN];
     if (gen_tls != p->tls_generation && tls_check_peer(n->tls, p->pem, p->pem_len, why) != 0) {
-        rpc_finish(call, RPC_UNAUTHENTICATED,
-                   "certificate refused during this call: %.150s; %s", why, what);
+        rpc_finish(call, RPC_UNAUTHENTICATED, "certificate refused during this call: %.150s; %s",
+                   why, what);
         return -1;
     }
     Credit__V1__Unit *u = NULL;
     int rc = registry_resolve(n->st, p->identity, &u, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_UNAUTHENTICATED,
-                   "certificate identity %.100s is no longer registered to a unit; %s",
-                   p->identity, what);
+                   "certificate identity %.100s is no longer registered to a unit; %s", p->identity,
+                   what);
         return -1;
     }
     if (rc != 0) {
-        log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call),
-                  err);
+        log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call), err);
         rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now; %s", what);
         return -1;
     }
@@ -414,8 +412,7 @@ void node_now(Google__Protobuf__Timestamp *t)
     t->nanos = (int32_t)now.tv_nsec;
 }
 
-int node_check_text(rpc_call *call, const char *field, const char *s, size_t max,
-                    unsigned flags)
+int node_check_text(rpc_call *call, const char *field, const char *s, size_t max, unsigned flags)
 {
     char why[TEXT_WHY_LEN];
 

@@ -50,20 +50,20 @@
 #define CREDITD_PATH "creditd"
 #endif
 
-#define N_SUBJECTS 1000
-#define RAW_GROUP 256
-#define BATCH_RECORDS 256 /* records of one PushBatch in the batch phase */
-#define BATCH_CALLERS 4
-#define UNARY_CALLERS 16
+#define N_SUBJECTS     1000
+#define RAW_GROUP      256
+#define BATCH_RECORDS  256 /* records of one PushBatch in the batch phase */
+#define BATCH_CALLERS  4
+#define UNARY_CALLERS  16
 #define WHOAMI_CALLERS 4
-#define QUERY_THREADS 16
-#define SYNC_STREAMS 64
-#define FILL_THREADS 4
-#define TWIN_THREADS 2   /* the node's default --threads */
-#define TWIN_PAGES 32    /* canned ListRecords pages the twin answers */
-#define ROUNDS_MAX 15
-#define SAMPLE_GROUP 512 /* the samples the node writes in one batch (svc_industrial.c) */
-#define PLATFORM "ind-platform"
+#define QUERY_THREADS  16
+#define SYNC_STREAMS   64
+#define FILL_THREADS   4
+#define TWIN_THREADS   2  /* the node's default --threads */
+#define TWIN_PAGES     32 /* canned ListRecords pages the twin answers */
+#define ROUNDS_MAX     15
+#define SAMPLE_GROUP   512 /* the samples the node writes in one batch (svc_industrial.c) */
+#define PLATFORM       "ind-platform"
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
@@ -98,7 +98,8 @@ static void rmrf(const char *dir)
 /* --- valid subjects ----------------------------------------------------------------------- */
 
 static const char uscc_alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+static const int uscc_weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                     29, 25, 13, 8,  24, 10, 30, 28};
 static const int org_weights[8] = {3, 7, 9, 10, 5, 8, 4, 2};
 
 /* "91500227" + an 8-digit organisation body from `n` + both check characters. */
@@ -198,7 +199,7 @@ typedef struct node_proc {
 
 static char tmp_dir[256];
 static node_proc nodes[3] = {{-1, ""}, {-1, ""}, {-1, ""}}; /* main, sync on, sync off */
-static char ca_path[512], cert_path[512], key_path[512];   /* the dev certificates */
+static char ca_path[512], cert_path[512], key_path[512];    /* the dev certificates */
 
 static int run_quiet(char *const argv[])
 {
@@ -242,8 +243,18 @@ static int node_start(const char *creditd, node_proc *np, const char *name, int 
     snprintf(tls, sizeof tls, "%s/tls", tmp_dir);
     snprintf(data, sizeof data, "%s/%s", tmp_dir, name);
     snprintf(log, sizeof log, "%s/creditd-%s.log", tmp_dir, name);
-    char *argv[] = {(char *)creditd, "--listen", "127.0.0.1:0", "--data", data, "--tls", tls,
-                    "--log-level", "warn", "--sync", sync ? "on" : "off", NULL};
+    char *argv[] = {(char *)creditd,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--data",
+                    data,
+                    "--tls",
+                    tls,
+                    "--log-level",
+                    "warn",
+                    "--sync",
+                    sync ? "on" : "off",
+                    NULL};
     int out[2];
     if (pipe(out) != 0)
         return -1;
@@ -509,7 +520,7 @@ typedef struct caller_arg {
 
 /* What a timed run of callers measured. */
 typedef struct call_figures {
-    double rate; /* successful calls/s */
+    double rate;     /* successful calls/s */
     double p50, p99; /* ms */
     double per_call; /* CALL_LIST: records per answer */
 } call_figures;
@@ -593,16 +604,16 @@ static int cmp_double(const void *x, const void *y)
 }
 
 /* Runs `threads` callers of `kind` on client c for `seconds`. Returns 0 and *out, or -1. */
-static int run_callers(credit_client *c, call_kind kind, const char *tag, int threads,
-                       int seconds, call_figures *out)
+static int run_callers(credit_client *c, call_kind kind, const char *tag, int threads, int seconds,
+                       call_figures *out)
 {
     caller_arg *args = calloc((size_t)threads, sizeof *args);
     pthread_t *t = calloc((size_t)threads, sizeof *t);
     int started = 0, rc = -1;
     double t0 = now_s();
     for (int i = 0; args && t && i < threads; i++) {
-        args[i] = (caller_arg){.c = c, .kind = kind, .tag = tag, .thread = i,
-                               .until = t0 + seconds};
+        args[i] =
+            (caller_arg){.c = c, .kind = kind, .tag = tag, .thread = i, .until = t0 + seconds};
         if (pthread_create(&t[i], NULL, caller_worker, &args[i]) != 0)
             break;
         started++;
@@ -731,8 +742,8 @@ static double streams_run(credit_client *c, const char *tag, int streams, long t
     double t0 = now_s();
     for (int i = 0; a && t && i < streams; i++) {
         long per = total / streams;
-        a[i] = (stream_arg){.c = c, .from = per * i,
-                            .count = i == streams - 1 ? total - per * i : per};
+        a[i] = (stream_arg){
+            .c = c, .from = per * i, .count = i == streams - 1 ? total - per * i : per};
         snprintf(a[i].tag, sizeof a[i].tag, "%s", tag);
         if (pthread_create(&t[i], NULL, stream_worker, &a[i]) != 0)
             break;
@@ -758,7 +769,7 @@ static double streams_run(credit_client *c, const char *tag, int streams, long t
 static const char *const sample_metrics[] = {"electricity_kwh", "water_m3", "natural_gas_m3",
                                              "peak_demand_kw"};
 #define SAMPLE_SECTION "ENERGY_USE"
-#define N_METRICS (sizeof sample_metrics / sizeof sample_metrics[0])
+#define N_METRICS      (sizeof sample_metrics / sizeof sample_metrics[0])
 
 static char enterprise[19];
 
@@ -796,8 +807,8 @@ static int raw_sample(void *ctx, long i, unsigned char *key, size_t *klen, uint8
 {
     sample_input *x = ctx;
     sample_input_set(x, i);
-    int n = snprintf((char *)key, RAW_KEY_MAX, "%s/%s/%s/", enterprise, SAMPLE_SECTION,
-                     x->s.metric);
+    int n =
+        snprintf((char *)key, RAW_KEY_MAX, "%s/%s/%s/", enterprise, SAMPLE_SECTION, x->s.metric);
     if (n < 0 || (size_t)n + 9 + sizeof PLATFORM > RAW_KEY_MAX || reserve(val, cap, 21) != 0)
         return -1;
     store_put_be64(key + n, (uint64_t)x->start.seconds ^ (1ULL << 63));
@@ -890,8 +901,8 @@ static double industrial_phase(const bench_cfg *cfg)
         return -1;
     sample_input x;
     sample_input_init(&x, base);
-    double raw = raw_rate("raw-series", cfg->samples, SAMPLE_GROUP, 1, STORE_CF_SERIES, raw_sample,
-                          &x);
+    double raw =
+        raw_rate("raw-series", cfg->samples, SAMPLE_GROUP, 1, STORE_CF_SERIES, raw_sample, &x);
     if (raw <= 0)
         return -1;
     printf("industrial: node PushSamples stream %10.0f samples/s (%ld samples, one stream)\n",
@@ -907,10 +918,24 @@ static double industrial_phase(const bench_cfg *cfg)
 
 /* Every figure measured once a round; the ratios are of their medians. */
 enum fig {
-    F_STREAM_NODE, F_STREAM_TWIN, F_BATCH_NODE, F_RAW_SYNC, F_RAW_NOSYNC,
-    F_UNARY_NODE, F_UNARY_TWIN, F_WHO_NODE, F_WHO_TWIN,
-    F_Q_NODE, F_Q_TWIN, F_QP50_NODE, F_QP50_TWIN, F_QP99_NODE, F_QP99_TWIN,
-    F_SYNC_ON, F_SYNC_OFF, F_COUNT
+    F_STREAM_NODE,
+    F_STREAM_TWIN,
+    F_BATCH_NODE,
+    F_RAW_SYNC,
+    F_RAW_NOSYNC,
+    F_UNARY_NODE,
+    F_UNARY_TWIN,
+    F_WHO_NODE,
+    F_WHO_TWIN,
+    F_Q_NODE,
+    F_Q_TWIN,
+    F_QP50_NODE,
+    F_QP50_TWIN,
+    F_QP99_NODE,
+    F_QP99_TWIN,
+    F_SYNC_ON,
+    F_SYNC_OFF,
+    F_COUNT
 };
 
 static const char *const fig_name[F_COUNT] = {
@@ -1033,28 +1058,29 @@ static void canned_cleanup(canned *k)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
-               "FILE]\n"
-               "                    [--platform-cert FILE --platform-key FILE] [--rounds R]\n"
-               "                    [--records N] [--query-records N] [--sync-records N]\n"
-               "                    [--seconds S] [--samples N]\n"
-               "  --rounds R         rounds of node and twin, alternately (default 3, at most "
-               "15)\n"
-               "  --records N        records of each ingest run, streamed and in batches "
-               "(20000)\n"
-               "  --query-records N  records put in the store before the rounds (100000)\n"
-               "  --sync-records N   records of each run of 64 streams (12800)\n"
-               "  --seconds S        length of each timed run (5)\n"
-               "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
-               "  --platform-cert, --platform-key\n"
-               "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
-               "and key\n"
-               "                     for the industrial phase (without them it is skipped)\n"
-               "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
-               "query_ratio=R\n"
-               "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
-               "query_p50_ms=MS query_p99_ms=MS\n"
-               "  (ratios of medians; n/a for a phase that was skipped)\n");
+    fprintf(f,
+            "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
+            "FILE]\n"
+            "                    [--platform-cert FILE --platform-key FILE] [--rounds R]\n"
+            "                    [--records N] [--query-records N] [--sync-records N]\n"
+            "                    [--seconds S] [--samples N]\n"
+            "  --rounds R         rounds of node and twin, alternately (default 3, at most "
+            "15)\n"
+            "  --records N        records of each ingest run, streamed and in batches "
+            "(20000)\n"
+            "  --query-records N  records put in the store before the rounds (100000)\n"
+            "  --sync-records N   records of each run of 64 streams (12800)\n"
+            "  --seconds S        length of each timed run (5)\n"
+            "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
+            "  --platform-cert, --platform-key\n"
+            "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
+            "and key\n"
+            "                     for the industrial phase (without them it is skipped)\n"
+            "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
+            "query_ratio=R\n"
+            "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
+            "query_p50_ms=MS query_p99_ms=MS\n"
+            "  (ratios of medians; n/a for a phase that was skipped)\n");
 }
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -1070,8 +1096,13 @@ static int parse_long(const char *v, long lo, long hi, long *out)
 
 static int parse_args(int argc, char **argv, bench_cfg *cfg)
 {
-    *cfg = (bench_cfg){.creditd = CREDITD_PATH, .records = 20000, .query_records = 100000,
-                       .sync_records = 12800, .seconds = 5, .rounds = 3, .samples = 200000};
+    *cfg = (bench_cfg){.creditd = CREDITD_PATH,
+                       .records = 20000,
+                       .query_records = 100000,
+                       .sync_records = 12800,
+                       .seconds = 5,
+                       .rounds = 3,
+                       .samples = 200000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -1137,8 +1168,8 @@ static int fill(credit_client *c, long need)
     double f0 = now_s();
     for (int i = 0; i < FILL_THREADS; i++) {
         long per = need / FILL_THREADS, from = per * i;
-        fa[i] = (stream_arg){.c = c, .tag = "q", .from = from,
-                             .count = i == FILL_THREADS - 1 ? need - from : per};
+        fa[i] = (stream_arg){
+            .c = c, .tag = "q", .from = from, .count = i == FILL_THREADS - 1 ? need - from : per};
         if (pthread_create(&ft[i], NULL, stream_worker, &fa[i]) != 0)
             break;
         started++;
@@ -1214,9 +1245,9 @@ static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_clie
            "%.0f records/s; unary node %.0f twin %.0f calls/s; WhoAmI node %.0f twin %.0f "
            "calls/s; ListRecords node %.0f (p99 %.2f ms) twin %.0f (p99 %.2f ms) calls/s\n",
            r + 1, figs[F_STREAM_NODE][r], figs[F_STREAM_TWIN][r], figs[F_BATCH_NODE][r],
-           figs[F_RAW_SYNC][r], figs[F_UNARY_NODE][r], figs[F_UNARY_TWIN][r],
-           figs[F_WHO_NODE][r], figs[F_WHO_TWIN][r], figs[F_Q_NODE][r], figs[F_QP99_NODE][r],
-           figs[F_Q_TWIN][r], figs[F_QP99_TWIN][r]);
+           figs[F_RAW_SYNC][r], figs[F_UNARY_NODE][r], figs[F_UNARY_TWIN][r], figs[F_WHO_NODE][r],
+           figs[F_WHO_TWIN][r], figs[F_Q_NODE][r], figs[F_QP99_NODE][r], figs[F_Q_TWIN][r],
+           figs[F_QP99_TWIN][r]);
     fflush(stdout);
     return 0;
 }

@@ -228,8 +228,7 @@ static void push_done(rpc_call *call, int cancelled)
 
 static const rpc_handler collection_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
-    {.method = "Push", .on_message = push_message, .on_half_close = push_end,
-     .on_done = push_done},
+    {.method = "Push", .on_message = push_message, .on_half_close = push_end, .on_done = push_done},
 };
 
 #define TWIN_SERVICE(name, desc, table)                                                            \

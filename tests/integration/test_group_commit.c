@@ -35,14 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PUSHERS 16
-#define ROUNDS 4
+#define PUSHERS   16
+#define ROUNDS    4
 #define MAX_ACKED 200000
 
-static char dir[512];   /* the test's temporary directory */
-static char tls[600];   /* dev certificates */
-static char data[600];  /* the node's data directory, kept across rounds */
-static char ctl[600];   /* the fault shim's control file */
+static char dir[512];  /* the test's temporary directory */
+static char tls[600];  /* dev certificates */
+static char data[600]; /* the node's data directory, kept across rounds */
+static char ctl[600];  /* the fault shim's control file */
 
 /* --- the node ----------------------------------------------------------------------------- */
 
@@ -75,7 +75,7 @@ static void node_start(node_proc *n, int with_shim)
 {
     snprintf(n->log, sizeof n->log, "%s.log", data);
     const char *argv[] = {getenv("CREDITD"), "--listen", "127.0.0.1:0", "--data", data,
-                          "--tls", tls, "--log-level", "warn", NULL};
+                          "--tls",           tls,        "--log-level", "warn",   NULL};
     char preload[2048] = "";
     if (with_shim) {
         char asan[1024];
@@ -216,8 +216,8 @@ static void *push_loop(void *arg)
             usleep(2000); /* the node is gone or failing: try again until told to stop */
             continue;
         }
-        int created = r->n_results == 1 &&
-                      r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+        int created =
+            r->n_results == 1 && r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
         pthread_mutex_lock(&acked_mu);
         if (created && n_acked < MAX_ACKED)
             snprintf(acked[n_acked++], 33, "%s", r->results[0]->record_id);
@@ -231,8 +231,7 @@ static void *push_loop(void *arg)
 
 /* Runs PUSHERS callers against `n` until `until` says so, then stops them. `during` runs
  * on this thread while they push. */
-static void push_while(node_proc *n, int round, void (*during)(node_proc *n, void *ctx),
-                       void *ctx)
+static void push_while(node_proc *n, int round, void (*during)(node_proc *n, void *ctx), void *ctx)
 {
     credit_client *c = client_of(n);
     volatile int stop = 0;
@@ -273,8 +272,8 @@ static void fail_fsyncs(node_proc *n, void *ctx)
 
 /* --- the test ----------------------------------------------------------------------------- */
 
-static void test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(
-    void **state)
+static void
+test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(void **state)
 {
     (void)state;
     unsigned seed = (unsigned)time(NULL);
