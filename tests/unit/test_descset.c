@@ -244,8 +244,8 @@ static void test_symbol_lookup_finds_service_method_message_enum_and_value(void 
     check_symbol_in(ds, "credit.v1.Unit", UNIT_PROTO);
     check_symbol_in(ds, "credit.v1.Unit.registered_at", UNIT_PROTO);
     check_symbol_in(ds, "credit.v1.UnitKind", UNIT_PROTO);
-    check_symbol_in(ds, "credit.v1.OFFICE", UNIT_PROTO);
-    check_symbol_in(ds, "credit.v1.UnitKind.OFFICE", UNIT_PROTO);
+    check_symbol_in(ds, "credit.v1.UNIT_KIND_OFFICE", UNIT_PROTO);
+    check_symbol_in(ds, "credit.v1.UnitKind.UNIT_KIND_OFFICE", UNIT_PROTO);
     check_symbol_in(ds, ".credit.v1.Unit", UNIT_PROTO);
     check_symbol_in(ds, "google.protobuf.Timestamp", TIMESTAMP_PROTO);
     /* Nested enum, its values in the enclosing message's scope and under the enum. */
