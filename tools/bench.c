@@ -627,7 +627,7 @@ static void sample_input_set(sample_input *x, long i)
     x->s.value = (double)(i % 1000) + 0.25;
 }
 
-/* The node's key and value of a sample (server/series.h): "<uscc>/<section>/<metric>/",
+/* The node's key and value of a sample (server/data/series.h): "<uscc>/<section>/<metric>/",
  * be64(period start + 2^63), "/<platform>" -> a format byte, be64 of the double's bits, be32
  * period seconds, be64(received at + 2^63): 21 bytes. Mirrored here, since the benchmark is
  * built on the client library and the store alone. */

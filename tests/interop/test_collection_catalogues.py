@@ -25,7 +25,7 @@ evidence reference and remarks GOVERNMENT; ASSOCIATION: GOVERNANCE and MEMBER fo
 UNIT_KIND_ASSOCIATION_PLATFORM and the UNIT_KIND_OFFICE, funds, peer evaluation and rule compliance AUTHORIZED;
 VOLUNTARY: CHARITY, AWARD and HONOUR for UNIT_KIND_SUBJECT, UNIT_KIND_PORTAL and UNIT_KIND_OFFICE units, the evidence digest and
 reference GOVERNMENT; the legal representative's ID number GOVERNMENT everywhere) and the record
-rules of server/record_check.c as documented (rule order source_record_id, section,
+rules of server/rules/record_check.c as documented (rule order source_record_id, section,
 responsibility, body, channel, subject, representative, occurred_at, dimensions, body rules; a
 missing channel is the unit kind's usual one: SERVICE_WINDOW for service units,
 ASSOCIATION_BATCH for the platform, SELF_DECLARATION for subjects and the portal, DIRECT_PUSH for

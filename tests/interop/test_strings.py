@@ -12,7 +12,7 @@ method of every credit.v1 service and every string field reachable in its reques
 repeated, map keys and values, oneof members) it sends a request holding only that field, once
 with a NUL and once with a byte 0xFF, as raw wire bytes (python protobuf refuses to serialise
 either), and asserts INVALID_ARGUMENT naming the field's path. Paths are the node's
-(server/pbcheck.h): `records[0].penalty.content`, `records[0].extra{k}.text`,
+(server/base/pbcheck.h): `records[0].penalty.content`, `records[0].extra{k}.text`,
 `records[0].extra[0].key`.
 
 Then the notable cases, checking that nothing was stored, and the unit registry's text rules.

@@ -1,5 +1,5 @@
 /*
- * test_authz.c — the permission table (server/authz.c), cell by cell.
+ * test_authz.c — the permission table (server/rules/authz.c), cell by cell.
  *
  * The expected table is written out here by hand, independently of authz.c: every capability
  * with the unit kinds that hold it. The tests go over every cell (each capability × each unit

@@ -1,5 +1,5 @@
 /*
- * test_catalog.c — unit tests for server/catalog.c: the seed compiles; every kind of bad entry
+ * test_catalog.c — unit tests for server/rules/catalog.c: the seed compiles; every kind of bad entry
  * is refused with a message naming it; changes apply (or are refused with the right code);
  * versions persist and the one in force follows the effective times.
  *

@@ -1,5 +1,5 @@
 /*
- * test_changes.c — unit tests for server/changes.c against a real RocksDB: request ids, the
+ * test_changes.c — unit tests for server/data/changes.c against a real RocksDB: request ids, the
  * sequence that survives a restart, reading, listing by state, and damaged values.
  */
 #include "testutil.h"

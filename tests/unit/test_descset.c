@@ -1,5 +1,5 @@
 /*
- * test_descset.c — unit tests for server/descset.c and the logic of server/reflection.c.
+ * test_descset.c — unit tests for server/transport/descset.c and the logic of server/transport/reflection.c.
  *
  * The tests read the descriptor set that the build makes with
  *   protoc --include_imports --descriptor_set_out=credit.desc -Iproto -I/usr/share/grpc-proto \

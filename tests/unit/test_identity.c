@@ -1,5 +1,5 @@
 /*
- * test_identity.c — unit tests for server/identity.c: the subject codes' normal spelling,
+ * test_identity.c — unit tests for server/rules/identity.c: the subject codes' normal spelling,
  * their formats and the kind a USCC's organisation type gives.
  *
  * The organisation-code check is re-implemented here from DOMAIN.md's formula (GB 11714:

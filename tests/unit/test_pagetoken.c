@@ -1,5 +1,5 @@
 /*
- * test_pagetoken.c — unit tests for server/pagetoken.c: a token reads back only for the query,
+ * test_pagetoken.c — unit tests for server/rules/pagetoken.c: a token reads back only for the query,
  * method and caller it was made for, under the key it was made with, before its expiry; any
  * altered byte, made-up text or truncation is refused; page_size is not part of the query.
  */

@@ -1,5 +1,5 @@
 /*
- * test_pbwalk.c — unit tests for server/pbwalk.c: proto3 presence, oneof members, and the
+ * test_pbwalk.c — unit tests for server/rules/pbwalk.c: proto3 presence, oneof members, and the
  * walk over set leaves with their paths, on the record messages the node walks.
  */
 #include "testutil.h"

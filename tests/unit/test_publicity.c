@@ -1,5 +1,5 @@
 /*
- * test_publicity.c — unit tests for server/publicity.c: the national windows, a section's own
+ * test_publicity.c — unit tests for server/rules/publicity.c: the national windows, a section's own
  * windows, the default end of publicity and the day display ends, for penalties and for the
  * other records the tier filter asks about.
  */

@@ -1,5 +1,5 @@
 /*
- * test_record_check.c — unit tests for server/record_check.c.
+ * test_record_check.c — unit tests for server/rules/record_check.c.
  *
  * Each test builds a valid licence or penalty input in a fixture on its stack (make_licence,
  * make_penalty: every nested message lives in the fixture, so nothing is allocated), changes

@@ -1,5 +1,5 @@
 /*
- * test_registry.c — unit tests for server/registry.c against a real RocksDB.
+ * test_registry.c — unit tests for server/data/registry.c against a real RocksDB.
  *
  * Each test gets a fresh temporary directory holding a store (tu_store.h); teardown closes it
  * and removes the directory. The registry's keys ("u/<code>", "i/<identity>"

@@ -1,5 +1,5 @@
 /*
- * test_subjects.c — unit tests for server/subjects.c on a real RocksDB in a temporary
+ * test_subjects.c — unit tests for server/data/subjects.c on a real RocksDB in a temporary
  * directory: bindings of older codes to a USCC, their visibility within a batch not yet
  * written, the subject keys a query reads, and that no key or value holds a personal number.
  */

@@ -1,5 +1,5 @@
 /*
- * test_textproto.c — the protobuf text format reader (server/textproto.c).
+ * test_textproto.c — the protobuf text format reader (server/rules/textproto.c).
  *
  * Messages come from the generated credit.v1 and google.protobuf types (proto3 and proto2),
  * plus a small hand-written descriptor, test.Kitchen, for the scalar types none of them uses

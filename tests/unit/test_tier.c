@@ -1,5 +1,5 @@
 /*
- * test_tier.c — what each sharing tier shows of a record (server/tier.c).
+ * test_tier.c — what each sharing tier shows of a record (server/rules/tier.c).
  */
 #include "testutil.h"
 #include "tu_date.h"

@@ -315,7 +315,7 @@ int authz_check_service(const ProtobufCServiceDescriptor *sd, char *err)
         if (!is_cap(cap) || rules[cap].use != AUTHZ_USE_METHOD) {
             snprintf(err, 256,
                      "method %.80s/%.60s has no capability in the permission table "
-                     "(server/authz.c)",
+                     "(server/rules/authz.c)",
                      sd->name, sd->methods[i].name);
             return -1;
         }
