@@ -121,7 +121,7 @@ static void make_uscc(char out[19], unsigned n)
 static char subjects[N_SUBJECTS][19];
 static char run_id[32]; /* makes source ids unique across runs against one node */
 
-/* A valid GENERAL penalty against a legal person, decided a month ago (as in the node's
+/* A valid SEVERITY_GENERAL penalty against a legal person, decided a month ago (as in the node's
  * integration test), with its parts kept together. */
 typedef struct penalty_input {
     Credit__V1__Subject subj;
@@ -135,11 +135,11 @@ typedef struct penalty_input {
 static void penalty_input_init(penalty_input *p)
 {
     credit__v1__subject__init(&p->subj);
-    p->subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    p->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     p->subj.name = "Bench Trading Ltd";
     p->subj.identifier = subjects[0];
     p->subj.legal_representative = "Zhang San";
-    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     p->subj.legal_representative_id_number = "500120199310080297";
     time_t month_ago = time(NULL) - 30 * 86400;
     struct tm tm;
@@ -158,7 +158,7 @@ static void penalty_input_init(penalty_input *p)
     p->pen.decision_date = &p->decided;
     p->pen.authority = "District market regulation bureau";
     p->pen.authority_uscc = "11500227MB1607285C";
-    p->pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p->pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     google__protobuf__timestamp__init(&p->occurred);
     p->occurred.seconds = month_ago;
     credit__v1__public_record_input__init(&p->in);
@@ -350,7 +350,7 @@ static credit_client *client_open(const bench_cfg *cfg, const char *cert, const 
 /* --- (a) ingest --------------------------------------------------------------------------- */
 
 /* Streams records [from, from+count) of phase `tag` through one pusher (count at most
- * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as CREATED, or -1. */
+ * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as PUSH_OUTCOME_CREATED, or -1. */
 static long push_one_stream(credit_client *c, const char *tag, long from, long count)
 {
     credit_status st;
@@ -376,7 +376,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
     credit_pusher_destroy(p);
     long created = 0;
     for (size_t i = 0; i < r->n_results; i++) {
-        if (r->results[i]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED)
+        if (r->results[i]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED)
             created++;
         else if (created == 0 && i == 0)
             fprintf(stderr, "credit-bench: record %zu: outcome %d %s: %s\n", i,
@@ -387,7 +387,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
 }
 
 /* Streams records [from, from+count) in as many streams as the node's limit needs. Returns
- * the number accepted as CREATED, or -1. */
+ * the number accepted as PUSH_OUTCOME_CREATED, or -1. */
 static long push_stream(credit_client *c, const char *tag, long from, long count)
 {
     long created = 0;
@@ -536,7 +536,7 @@ static int one_call(caller_arg *a, penalty_input *pi, const char *tag, unsigned 
         Credit__V1__PushBatchResponse *r = NULL;
         if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) == 0) {
             ok = r->accepted == 1 && r->n_results == 1 &&
-                 r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+                 r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
             credit__v1__push_batch_response__free_unpacked(r, NULL);
         }
     } else if (a->kind == CALL_WHOAMI) {
@@ -549,7 +549,7 @@ static int one_call(caller_arg *a, penalty_input *pi, const char *tag, unsigned 
         uint64_t seed = 0x5eed0000u + (uint64_t)a->thread * 1000003u + i;
         credit_record_filter filter;
         credit_record_filter_init(&filter);
-        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
         filter.page_size = 50;
         filter.subject_identifier = subjects[splitmix(&seed) % N_SUBJECTS];
         Credit__V1__ListRecordsResponse *r = NULL;
@@ -682,7 +682,7 @@ static void *batch_worker(void *arg)
             break;
         }
         for (size_t k = 0; k < r->n_results; k++)
-            a->created += r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+            a->created += r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
         credit__v1__push_batch_response__free_unpacked(r, NULL);
         done += (long)n;
     }
@@ -798,7 +798,7 @@ static void sample_input_set(sample_input *x, long i)
     x->s.value = (double)(i % 1000) + 0.25;
 }
 
-/* The node's key and value of a sample (server/series.h): "<uscc>/<section>/<metric>/",
+/* The node's key and value of a sample (server/data/series.h): "<uscc>/<section>/<metric>/",
  * be64(period start + 2^63), "/<platform>" -> a format byte, be64 of the double's bits, be32
  * period seconds, be64(received at + 2^63): 21 bytes. Mirrored here, since the benchmark is
  * built on the client library and the store alone. */
@@ -1017,7 +1017,7 @@ static int canned_take(credit_client *c, canned *k)
     for (int i = 0; i < TWIN_PAGES; i++) {
         credit_record_filter filter;
         credit_record_filter_init(&filter);
-        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+        filter.subject_kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
         filter.page_size = 50;
         filter.subject_identifier = subjects[i];
         if (credit_client_record_list(c, CREDIT_TIER_OPEN, &filter, &k->pages[i], &st) != 0)

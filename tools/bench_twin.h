@@ -1,10 +1,10 @@
 /*
  * bench_twin.h — credit-bench's twin: the node's transport and store, and nothing else.
  *
- * A server inside the bench built on the node's own RPC layer (server/rpc.h), with the node's
- * TLS credentials (server/tls.h) and the same credit.v1 service descriptors, that does only
- * what any server on that transport must do. Ratios of the node against it measure the node's
- * own work per call, not the transport's:
+ * A server inside the bench built on the node's own RPC layer (server/transport/rpc.h), with
+ * the node's TLS credentials (server/transport/tls.h) and the same credit.v1 service
+ * descriptors, that does only what any server on that transport must do. Ratios of the node
+ * against it measure the node's own work per call, not the transport's:
  *  - UnitRegistry.WhoAmI and OpenQuery.ListRecords answer canned replies that the bench took
  *    from the node itself (bench_twin_set_replies), so their bytes on the wire are the node's;
  *  - PublicCreditCollection.Push (client stream) decodes each message (the RPC layer does) and

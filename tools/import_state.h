@@ -7,7 +7,7 @@
  * size and a fingerprint of its first 64 KiB) so that another file, or the same file changed,
  * is not taken for it. A run that finds the state resumes after those rows; pushes are
  * idempotent (records by source id, samples by key), so rows sent again after a crash between
- * the node's answer and the state's rewrite come back UNCHANGED.
+ * the node's answer and the state's rewrite come back PUSH_OUTCOME_UNCHANGED.
  *
  * The file is text, one "name value" a line, rewritten whole: written to a temporary file in
  * the same directory, fsynced, renamed over the old one, and the directory fsynced, so that a

@@ -2,7 +2,7 @@
  * test_group_commit.c — group commit keeps every promise of a synced write.
  *
  * The node writes a change without an fsync and answers it once one fsync, shared by every
- * change that came in meanwhile, has covered it (server/audit.h). Sixteen callers push
+ * change that came in meanwhile, has covered it (server/data/audit.h). Sixteen callers push
  * one-record batches through one client while the node is killed with SIGKILL at a random
  * moment, ROUNDS times over one data directory; then, with the disk-fault shim preloaded
  * (tests/faults/faultfs.c), fsyncs start failing while they push. Afterwards the store is
@@ -171,11 +171,11 @@ static void *push_loop(void *arg)
 {
     pusher *a = arg;
     Credit__V1__Subject subj = CREDIT__V1__SUBJECT__INIT;
-    subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     subj.name = "Acme Trading Ltd";
     subj.identifier = "91230500MA1B3N1N2M";
     subj.legal_representative = "Zhang San";
-    subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     subj.legal_representative_id_number = "500120199310080297";
     time_t month_ago = time(NULL) - 30 * 86400;
     struct tm tm;
@@ -194,7 +194,7 @@ static void *push_loop(void *arg)
     pen.decision_date = &decided;
     pen.authority = "District market regulation bureau";
     pen.authority_uscc = "11500227MB1607285C";
-    pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     Google__Protobuf__Timestamp occurred = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     occurred.seconds = month_ago;
     Credit__V1__PublicRecordInput in = CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
@@ -217,7 +217,7 @@ static void *push_loop(void *arg)
             continue;
         }
         int created =
-            r->n_results == 1 && r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+            r->n_results == 1 && r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
         pthread_mutex_lock(&acked_mu);
         if (created && n_acked < MAX_ACKED)
             snprintf(acked[n_acked++], 33, "%s", r->results[0]->record_id);

@@ -166,11 +166,11 @@ static int outcome_add(struct outcomes *os, size_t line, int outcome, int local,
 static int reject(struct push *p, size_t line, int local, int code, const char *field,
                   const char *reason)
 {
-    int rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, local, code, 0, NULL,
-                         field, reason);
+    int rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local,
+                         code, 0, NULL, field, reason);
     if (rc == 0 && !p->cfg->json)
-        rc = outcome_add(&p->rejects, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, local, code, 0,
-                         NULL, field, reason);
+        rc = outcome_add(&p->rejects, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local,
+                         code, 0, NULL, field, reason);
     p->rejected++;
     return rc;
 }
@@ -220,10 +220,11 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
             return EXIT_ERR;
         }
         size_t line = p->lines[r->index];
-        uint64_t *count = r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED       ? &p->created
-                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED   ? &p->unchanged
-                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION ? &p->versions
-                                                                                : NULL;
+        uint64_t *count =
+            r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED       ? &p->created
+            : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_UNCHANGED   ? &p->unchanged
+            : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION ? &p->versions
+                                                                               : NULL;
         int rc = 0;
         if (!count)
             rc = reject(p, line, 0, r->code, r->field,
