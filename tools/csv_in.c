@@ -40,6 +40,9 @@ struct csv_reader {
     size_t *starts;  /* where each cell begins in buf */
     char **cells;    /* the same as pointers, once the row is complete */
     size_t n_cells, cap_cells;
+    char *raw;       /* the row's bytes as read, quotes and line end included (rejects file) */
+    size_t raw_len, raw_cap;
+    int raw_lost;    /* out of memory keeping them: the row has no raw text */
 };
 
 csv_reader *csv_reader_create(FILE *in)
@@ -59,6 +62,7 @@ void csv_reader_destroy(csv_reader *r)
     free(r->buf);
     free(r->starts);
     free(r->cells);
+    free(r->raw);
     free(r);
 }
 
@@ -67,11 +71,33 @@ uint64_t csv_reader_offset(const csv_reader *r)
     return r->offset;
 }
 
+const char *csv_reader_raw(const csv_reader *r, size_t *len)
+{
+    *len = r->raw_lost ? 0 : r->raw_len;
+    return r->raw_lost ? NULL : r->raw;
+}
+
+static void keep_raw(csv_reader *r, int c)
+{
+    if (r->raw_len == r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap * 2 : 4096;
+        char *b = r->raw_cap < 2 * ROW_MAX_BYTES ? realloc(r->raw, cap) : NULL;
+        if (!b) {
+            r->raw_lost = 1;
+            return;
+        }
+        r->raw = b;
+        r->raw_cap = cap;
+    }
+    r->raw[r->raw_len++] = (char)c;
+}
+
 static int get(csv_reader *r)
 {
     int c = r->n_back ? r->back[--r->n_back] : getc(r->in);
     if (c == EOF)
         return EOF;
+    keep_raw(r, c);
     r->offset++;
     if (c == '\n')
         r->line++;
@@ -83,6 +109,8 @@ static void unget(csv_reader *r, int c)
     if (c == EOF)
         return;
     r->offset--;
+    if (r->raw_len > 0)
+        r->raw_len--;
     if (c == '\n')
         r->line--;
     r->back[r->n_back++] = c;
@@ -208,7 +236,27 @@ static int end_of_line(csv_reader *r, int c)
     return 1;
 }
 
+/* Whether every cell of the row just read is empty: a row Excel leaves as ",,,,". */
+static int all_empty(const csv_reader *r)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (r->starts[i] + 1 < (i + 1 < r->n_cells ? r->starts[i + 1] : r->len))
+            return 0;
+    return 1;
+}
+
+static int read_row(csv_reader *r, csv_row *row, json_in_error *err);
+
 int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
+{
+    int got;
+    /* An all-empty row is no row, like an empty line (a bad row is never empty). */
+    while ((got = read_row(r, row, err)) == 1 && !row->bad && all_empty(r))
+        ;
+    return got;
+}
+
+static int read_row(csv_reader *r, csv_row *row, json_in_error *err)
 {
     int c;
 
@@ -217,6 +265,8 @@ int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
     memset(row, 0, sizeof *row);
     do { /* an empty line is no row */
         row->line = r->line;
+        r->raw_len = 0;
+        r->raw_lost = 0;
         c = get(r);
         if (c == EOF)
             return ferror(r->in) ? stop(err, r->line, "cannot read: %s", strerror(errno)) : 0;
@@ -662,6 +712,12 @@ static const struct column *column_of(const csv_columns *c, const char *field)
         if (within(c->cols[i].path, field))
             best = &c->cols[i];
     return best;
+}
+
+const char *csv_columns_header(const csv_columns *c, const char *field)
+{
+    const struct column *col = field && *field ? column_of(c, field) : NULL;
+    return col ? col->header : NULL;
 }
 
 __attribute__((format(printf, 4, 5))) static int row_fail(json_in_error *err, const char *field,

@@ -4,7 +4,7 @@
  * The reader: fields separated by commas, rows by CRLF or LF; a field in double quotes may hold
  * commas, line breaks (CRLF in a cell is read as LF, the one line break the node keeps in free
  * text) and quotes (written twice, ""); a UTF-8 byte order mark before the header is skipped;
- * an empty line is no row. Every cell must be UTF-8 text without NUL.
+ * an empty line is no row, and so is a row of empty cells only (",,,,", as Excel leaves them). Every cell must be UTF-8 text without NUL.
  *
  * The header row names each column by a field path in the message, dot-separated, each step a
  * field's proto name or its lowerCamelCase JSON name: "subject.name", "declaration.conduct",
@@ -57,6 +57,11 @@ void csv_reader_destroy(csv_reader *r);
  * (an unterminated quoted field, a read error, out of memory): *err says where and why. */
 int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err);
 
+/* The bytes of the row last read, exactly as they were (quotes, doubled quotes and its line
+ * end included; after the header row: the header's), in *len; valid until the next
+ * csv_reader_next. NULL (and *len 0) when they could not be kept (out of memory). */
+const char *csv_reader_raw(const csv_reader *r, size_t *len);
+
 /* Bytes of the input consumed so far (the byte order mark included). */
 uint64_t csv_reader_offset(const csv_reader *r);
 
@@ -70,6 +75,10 @@ typedef struct csv_columns csv_columns;
 int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *header,
                        csv_columns **out, json_in_error *err);
 void csv_columns_destroy(csv_columns *c);
+
+/* The header, as written, of the column that holds the field at path `field` (as an error or
+ * the node names it: "subject.identifier"); NULL when no column does. Valid while c is. */
+const char *csv_columns_header(const csv_columns *c, const char *field);
 
 /* Builds the message of a data row. Returns 0 and *out (free with
  * protobuf_c_message_free_unpacked(*out, NULL)), or -1 with err: field the column's field path

@@ -531,7 +531,7 @@ class T5Resume(CatalogueCase):
         rows[1] = penalty_row("res-000", RESUME_SUBJECT, fine=600000)
         write("resume.csv", to_csv(rows))
         _, err = self.run_ctl(2, ["push", path], who="market")
-        self.assertIn("was written for another input", err)
+        self.assertIn("has changed since the state", err)
         self.assertIn("--restart", err)
         out, _ = self.run_ctl(0, ["push", "--restart", path], who="market")
         self.assertEqual(self.push_summary(out), (self.ROWS, self.ROWS, 0, self.ROWS - 1, 1, 0),

@@ -28,7 +28,8 @@ static const struct {
     {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
     {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
     {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
-    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},
+    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},     {OPT_REJECTS, "--rejects"},
+    {OPT_ENCODING, "--encoding"},   {OPT_MAP, "--map"},     {OPT_AMOUNT_UNIT, "--amount-unit"},
 };
 
 /* --- Messages ------------------------------------------------------------------------------ */

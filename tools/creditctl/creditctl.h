@@ -46,6 +46,10 @@ enum {
     OPT_FROM = 1u << 11,
     OPT_TO = 1u << 12,
     OPT_MONTHLY = 1u << 13,
+    OPT_REJECTS = 1u << 14,
+    OPT_ENCODING = 1u << 15,
+    OPT_MAP = 1u << 16,
+    OPT_AMOUNT_UNIT = 1u << 17,
 };
 
 struct config {
@@ -72,6 +76,10 @@ struct config {
     const char *from;   /* --from, --to: RFC 3339, as given */
     const char *to;
     int monthly;   /* --monthly */
+    const char *rejects;     /* push --rejects FILE */
+    const char *encoding;    /* push --encoding, as given */
+    const char *map;         /* push --map FILE */
+    const char *amount_unit; /* push --amount-unit, as given */
     unsigned used; /* OPT_* of the command-specific options given */
 };
 
