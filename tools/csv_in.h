@@ -68,12 +68,49 @@ uint64_t csv_reader_offset(const csv_reader *r);
 /* The columns of a header row, resolved against a message type. */
 typedef struct csv_columns csv_columns;
 
+/* The columns the rejects file adds (creditctl push --rejects): read back, they are ignored. */
+#define CSV_REJECT_REASON "reject_reason"
+#define CSV_REJECT_COLUMN "reject_column"
+
+/* What a clerk's file may say beyond field paths: names for columns, labels for enum values
+ * (both from the catalogue in force and --map), and the unit of its amounts. Every member
+ * may be zero. */
+typedef struct csv_dialect {
+    /* The field path a header names, or NULL (why[] filled when the name is known but
+     * cannot be used, e.g. it names several fields; else left ""). `within`, when not NULL,
+     * is the message (a top-level field: "penalty") the header's other columns fill: of
+     * several fields of that name, the one under it is meant. */
+    const char *(*field_of)(void *ctx, const char *header, const char *within, char *why,
+                            size_t size);
+    /* The name of the value of enum e that `text` is a label of, for the column at `path`,
+     * or NULL. */
+    const char *(*enum_of)(void *ctx, const char *path, const ProtobufCEnumDescriptor *e,
+                           const char *text);
+    /* The labels of value `name` of the column at `path`, "、"-separated, into buf. */
+    void (*enum_labels)(void *ctx, const char *path, const char *name, char *buf, size_t size);
+    void *ctx;
+    int has_map;     /* for messages: names also come from a --map file */
+    int amount_unit; /* clerk_unit of amount columns: see csv_columns_create_with */
+} csv_dialect;
+
 /* Resolves the header `row` against message type d. Returns 0 and *out (free with
  * csv_columns_destroy), or -1 with err naming the column: field = its header text, reason = "column
  * 3 (subject.nmae): no field 'nmae' in credit.v1.Subject" (an unknown field, a field given twice,
  * a column inside another column's value, a repeated field, a message named without a field). */
 int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *header,
                        csv_columns **out, json_in_error *err);
+
+/* The same, for a clerk's file (dialect may be NULL: none of it). Each header is trimmed
+ * (blanks, U+3000, U+00A0); an empty one is a column without a field, whose cells must be
+ * empty (Excel's trailing columns); reject_reason and reject_column are ignored; a header that
+ * is no field path is looked up with dialect->field_of. An amount column (an int64 field whose
+ * name ends in _fen) is read with clerk_amount: named by its field path it is in fen (and
+ * --amount-unit yuan is refused for it), named otherwise its unit must be given
+ * (dialect->amount_unit), else the header is refused. Dates and times are read with
+ * clerk_date and clerk_timestamp; an enum by name, number or label (dialect->enum_of), its
+ * error listing the allowed values. */
+int csv_columns_create_with(const ProtobufCMessageDescriptor *d, const csv_row *header,
+                            const csv_dialect *dialect, csv_columns **out, json_in_error *err);
 void csv_columns_destroy(csv_columns *c);
 
 /* The header, as written, of the column that holds the field at path `field` (as an error or

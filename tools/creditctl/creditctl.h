@@ -163,6 +163,16 @@ int cmd_get(const struct config *cfg, int argc, char **argv);
 /* push.c */
 int cmd_push(const struct config *cfg, int argc, char **argv);
 
+/* push_names.c: a clerk's column names and enum labels (the catalogue in force, --map).
+ * push_names_load reads the catalogue through c and the map file; returns 0 and *out (free
+ * with push_names_destroy, after the dialect's last use), or an exit status (said why). */
+struct push_names;
+struct csv_dialect;
+int push_names_load(credit_client *c, credit_catalogue cat, const char *map_path,
+                    struct push_names **out);
+void push_names_dialect(struct push_names *ns, struct csv_dialect *d);
+void push_names_destroy(struct push_names *ns);
+
 /* catalogue.c: the command, and what governance.c shares of its printing */
 int cmd_catalogue(const struct config *cfg, int argc, char **argv);
 const char *change_dimension(const Credit__V1__ChangeRequest *ch);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clerk.h"
 #include "csv_in.h"
 #include "import_state.h"
 #include "json_in.h"
@@ -775,7 +776,7 @@ static int next_row(struct source *s, const ProtobufCMessageDescriptor *d, Proto
 /* Opens the source's reading: for CSV, its header (its text kept in *header). Returns 0, or
  * an exit status (said why). */
 static int source_start(struct source *s, const ProtobufCMessageDescriptor *d,
-                        struct rowtext *header)
+                        const csv_dialect *dialect, struct rowtext *header)
 {
     json_in_error err;
     csv_row row;
@@ -788,7 +789,7 @@ static int source_start(struct source *s, const ProtobufCMessageDescriptor *d,
     int got = csv_reader_next(s->reader, &row, &err);
     if (got == 0)
         return 0; /* an empty file: no rows */
-    if (got < 0 || csv_columns_create(d, &row, &s->columns, &err) != 0) {
+    if (got < 0 || csv_columns_create_with(d, &row, dialect, &s->columns, &err) != 0) {
         const char *conv = s->conv ? transcode_error(s->conv) : "";
         if (got < 0 && *conv)
             fprintf(stderr, PROG ": %s: %s\n", s->name, conv);
@@ -1023,8 +1024,12 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
     char *state_buf = NULL;
     char enc[16];
     enum ending how = END_FINISHED;
+    struct push_names *names = NULL;
+    csv_dialect dialect;
+    clerk_unit unit = CLERK_UNIT_UNSET;
     int rc;
 
+    memset(&dialect, 0, sizeof dialect);
     (void)argc;
     memset(&p, 0, sizeof p);
     memset(&src, 0, sizeof src);
@@ -1054,6 +1059,12 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
     if (cfg->encoding)
         p.encoding = enc;
     src.csv = strcmp(format, "csv") == 0;
+    if (!src.csv && (cfg->map || cfg->amount_unit))
+        return usage_error("push: %s is for CSV: JSON Lines name fields by their paths and "
+                           "amounts in fen",
+                           cfg->map ? "--map" : "--amount-unit");
+    if (cfg->amount_unit && clerk_unit_parse(cfg->amount_unit, &unit) != 0)
+        return usage_error("--amount-unit: '%s' is neither yuan nor fen", cfg->amount_unit);
     src.keep = cfg->rejects != NULL;
     int from_stdin = strcmp(path, "-") == 0;
     if (from_stdin && (cfg->state || cfg->restart))
@@ -1104,7 +1115,14 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
         rc = print_report(&p, how, &src);
         goto out;
     }
-    if ((rc = source_start(&src, p.input, &p.header)) != 0)
+    if (src.csv) { /* the catalogue's names and labels, for the header and the cells */
+        if ((rc = open_client(cfg, &p.client)) != 0 ||
+            (rc = push_names_load(p.client, p.cat, cfg->map, &names)) != 0)
+            goto out;
+        push_names_dialect(names, &dialect);
+        dialect.amount_unit = unit;
+    }
+    if ((rc = source_start(&src, p.input, src.csv ? &dialect : NULL, &p.header)) != 0)
         goto out;
     p.columns = src.columns;
     if (cfg->rejects && (rc = rejects_start(&p)) != 0)
@@ -1210,6 +1228,7 @@ out:
     credit_client_destroy(p.client);
     import_state_cleanup(&p.st);
     source_cleanup(&src);
+    push_names_destroy(names);
     free(state_buf);
     return rc;
 }
