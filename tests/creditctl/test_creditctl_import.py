@@ -264,6 +264,45 @@ class T2ExcelUTF8(ImportCase):
         self.assertTrue(text.endswith("\r\n"))
 
 
+class T2bEveryFault(ImportCase):
+
+    def test_1_the_node_names_every_fault_of_a_record_with_reason_codes(self):
+        # As python3-grpcio sees it: PushResult.faults, each with a field and a reason code.
+        rec = harness.penalty_input("imp-f1", harness.legal_subject(bad_check(EDGE)))
+        rec.penalty.authority = ""
+        rec.penalty.decision_document_number = ""
+        with harness.Stubs(S.node.port, "market") as st:
+            res = st.push(rec).results[0]
+        self.assertEqual(res.outcome, harness.R.REJECTED)
+        got = {(f.field, f.reason_code) for f in res.faults}
+        self.assertTrue({("subject.identifier", "BAD_USCC"), ("penalty.authority", "REQUIRED"),
+                         ("penalty.decision_document_number", "REQUIRED")} <= got, got)
+        self.assertEqual((res.field, res.reason_code), (res.faults[0].field,
+                                                        res.faults[0].reason_code))
+        self.assertEqual(len({f.field for f in res.faults}), len(res.faults), "one per field")
+
+        # creditctl lists each, and writes the row once with all of them.
+        row = path_row("imp-f2", bad_check(EDGE))
+        row[9] = ""   # penalty.decision_document_number
+        row[17] = ""  # penalty.authority
+        path = write_bytes("faults.csv", to_csv([PATH_HEADER, row]).encode())
+        rejects = os.path.join(S.tmp, "faults-rejects.csv")
+        out, _ = self.run_ctl(1, ["push", "--rejects", rejects, path])
+        self.assertEqual(self.push_summary(out), (1, 0, 0, 0, 0, 1), out)
+        listed = out.splitlines()[1:]
+        self.assertTrue(any(l.startswith("line 2: subject.identifier: ") for l in listed), out)
+        self.assertTrue(any(l.startswith("line 2: penalty.authority: ") for l in listed), out)
+        self.assertTrue(any(l.startswith("line 2: penalty.decision_document_number: ")
+                            for l in listed), out)
+        with open(rejects, encoding="utf-8", newline="") as f:
+            back = read_csv(f.read())
+        self.assertEqual(len(back), 2, "the row once")
+        cols = back[1][-1].split("; ")
+        self.assertTrue({"subject.identifier", "penalty.authority",
+                         "penalty.decision_document_number"} <= set(cols), cols)
+        self.assertEqual(len(back[1][-2].split("; ")), len(cols))
+
+
 class T3BadRowsAndInterruption(ImportCase):
     ROWS = 400
 

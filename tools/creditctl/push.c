@@ -57,6 +57,7 @@ struct push_outcome {
     char *field;
     char *reason;
     struct rowtext text; /* a rejection's row, with --rejects */
+    size_t seq;          /* the order it became known: a row's faults stay in order */
 };
 
 struct outcomes {
@@ -205,7 +206,7 @@ static int outcome_add(struct outcomes *os, size_t line, int outcome, int local,
     struct push_outcome *o = &os->v[os->n];
     *o = (struct push_outcome){line,           outcome,          local, code, version,
                                dup_or_null(record_id), dup_or_null(field), dup_or_null(reason),
-                               *text};
+                               *text,          os->n};
     text->raw = NULL;
     if ((record_id && *record_id && !o->record_id) || (field && *field && !o->field) ||
         (reason && *reason && !o->reason)) {
@@ -228,7 +229,9 @@ static int reject(struct push *p, size_t line, int local, int code, const char *
 static int by_line(const void *a, const void *b)
 {
     const struct push_outcome *x = a, *y = b;
-    return x->line < y->line ? -1 : x->line > y->line;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void print_outcome_json(const struct push_outcome *o)
@@ -283,10 +286,16 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
                           : r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION ? &p->g.versions
                                                                                 : NULL;
         int rc = 0;
-        if (!count)
+        if (!count) {
             rc = reject(p, line, 0, r->code, r->field,
                         r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]);
-        else if (++*count, p->cfg->json)
+            /* Every fault of the record (the first is the one above): one rejection each. */
+            for (size_t j = 1; rc == 0 && j < r->n_faults; j++)
+                rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, 0,
+                                 r->faults[j]->code, 0, NULL, r->faults[j]->field,
+                                 *r->faults[j]->reason ? r->faults[j]->reason : "rejected",
+                                 NULL);
+        } else if (++*count, p->cfg->json)
             rc = outcome_add(&p->group, line, r->outcome, 0, r->code, r->version, r->record_id,
                              r->field, r->reason, NULL);
         if (rc != 0)
@@ -490,10 +499,23 @@ static int rejects_earlier(struct push *p, size_t line, const struct rowtext *t)
         p->next_earlier++;
     if (!p->rejects || p->next_earlier >= s->n_rejects || s->rejects[p->next_earlier].line != line)
         return 0;
-    const import_reject *r = &s->rejects[p->next_earlier++];
-    char why[1024];
-    reason_text(why, sizeof why, r->local, r->code, r->reason);
-    return rejects_row(p, t, why, column_named(p, r->field));
+    struct strbuf why = {0}, cols = {0};
+    for (; p->next_earlier < s->n_rejects && s->rejects[p->next_earlier].line == line;
+         p->next_earlier++) {
+        const import_reject *r = &s->rejects[p->next_earlier];
+        char one[1024];
+        reason_text(one, sizeof one, r->local, r->code, r->reason);
+        sb_str(&why, why.len ? "; " : "");
+        sb_str(&why, one);
+        sb_str(&cols, cols.len ? "; " : "");
+        sb_str(&cols, column_named(p, r->field));
+    }
+    int rc = why.failed || cols.failed
+                 ? nomem()
+                 : rejects_row(p, t, why.s ? why.s : "", cols.s ? cols.s : "");
+    free(why.s);
+    free(cols.s);
+    return rc;
 }
 
 /* Takes the group's outcomes as done: prints them (--json), writes the rejected rows, moves
@@ -512,12 +534,30 @@ static int commit_group(struct push *p)
             print_outcome_json(o);
         if (o->outcome != CREDIT__V1__PUSH_OUTCOME__REJECTED)
             continue;
-        char why[1024];
-        reason_text(why, sizeof why, o->local, o->code, o->reason);
-        if ((rc = rejects_row(p, &o->text, why, column_named(p, o->field))) != 0)
-            return rc;
         if (import_state_add_reject(&p->st, o->line, o->local, o->code, o->field, o->reason) != 0)
             return nomem();
+        if (!o->text.raw)
+            continue; /* a further fault of a row: written with its first */
+        /* The row once, with all its faults ("; " between them). */
+        struct strbuf why = {0}, cols = {0};
+        for (size_t j = i; j < p->group.n && p->group.v[j].line == o->line; j++) {
+            const struct push_outcome *q = &p->group.v[j];
+            char one[1024];
+            if (q->outcome != CREDIT__V1__PUSH_OUTCOME__REJECTED)
+                continue;
+            reason_text(one, sizeof one, q->local, q->code, q->reason);
+            sb_str(&why, why.len ? "; " : "");
+            sb_str(&why, one);
+            sb_str(&cols, cols.len ? "; " : "");
+            sb_str(&cols, column_named(p, q->field));
+        }
+        rc = why.failed || cols.failed ? nomem()
+                                       : rejects_row(p, &o->text, why.s ? why.s : "",
+                                                     cols.s ? cols.s : "");
+        free(why.s);
+        free(cols.s);
+        if (rc != 0)
+            return rc;
     }
     if (p->rejects && fflush(p->rejects) != 0) {
         fprintf(stderr, PROG ": %s: %s\n", p->cfg->rejects, strerror(errno));
