@@ -509,6 +509,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     Credit__V1__Date d;
     today(&d);
     check_failure f;
+    f.n_faults = 0; /* record_check fills it only on failure; the other checks leave it */
+    f.collecting = 0;
     record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||
@@ -962,6 +964,8 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
+    f.n_faults = 0; /* record_check fills it only on failure; the other checks leave it */
+    f.collecting = 0;
     record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||

@@ -4,7 +4,8 @@
  * The reader: fields separated by commas, rows by CRLF or LF; a field in double quotes may hold
  * commas, line breaks (CRLF in a cell is read as LF, the one line break the node keeps in free
  * text) and quotes (written twice, ""); a UTF-8 byte order mark before the header is skipped;
- * an empty line is no row, and so is a row of empty cells only (",,,,", as Excel leaves them). Every cell must be UTF-8 text without NUL.
+ * an empty line is no row, and so is a row of empty cells only (",,,,", as Excel leaves them).
+ * Every cell must be UTF-8 text without NUL.
  *
  * The header row names each column by a field path in the message, dot-separated, each step a
  * field's proto name or its lowerCamelCase JSON name: "subject.name", "declaration.conduct",
@@ -12,8 +13,12 @@
  * empty cell leaves the field unset). A cell's text is read as its field's type:
  *   - strings as they are; integers and floats as decimal text; bools as true or false; enums
  *     by value name (or number); bytes as base64;
- *   - a google.protobuf.Timestamp column as RFC 3339 text ("2026-10-01T08:00:00+08:00");
- *   - a credit.v1.Date column as "YYYY-MM-DD", or the date as three columns .year .month .day;
+ *   - a google.protobuf.Timestamp column as clerk_timestamp reads it (RFC 3339, or a clerk's
+ *     date and time, China time without a zone: clerk.h);
+ *   - a credit.v1.Date column as clerk_date reads it ("2024-01-05", "2024/1/5", "2024年1月5日",
+ *     "20240105"; an impossible date says so), or as three columns .year .month .day;
+ *   - an int64 field named *_fen (money) as clerk_amount reads it, in the unit the header or
+ *     the dialect gives (csv_columns_create_with);
  *   - "extra.CODE" (a map<string, ExtraValue>) as the entry CODE, its member chosen from the
  *     text: a date YYYY-MM-DD is `date`, a whole number `integer`, another decimal number
  *     `decimal`, true or false `flag`, anything else `text`. A header "extra.CODE:text" (or
@@ -22,7 +27,9 @@
  * The cells are assembled into a JSON object and read by json_in.c (json_read_tree), so a
  * value is checked exactly as in JSON Lines; an error names the column.
  *
- * Only creditctl uses it; it depends on protobuf-c, json-c and json_in.c.
+ * A clerk's file may also name columns otherwise and enum values by label: csv_dialect.
+ *
+ * Only creditctl uses it; it depends on protobuf-c, json-c, json_in.c and clerk.c.
  */
 #ifndef CREDITCTL_CSV_IN_H
 #define CREDITCTL_CSV_IN_H

@@ -429,5 +429,25 @@ class T4State(ImportCase):
             self.assertIn("\nrows 5\n", f.read())
 
 
+class T5Language(ImportCase):
+
+    def test_1_the_summary_follows_the_locale_and_english_is_the_default(self):
+        rows = [PATH_HEADER, path_row("imp-l1", STATE_SUBJECT),
+                path_row("imp-l2", bad_check(STATE_SUBJECT))]
+        path = write_bytes("lang.csv", to_csv(rows).encode())
+        args = harness.ctl_flags(S.node.port, "market") + ["push", "--restart", path]
+        rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env({"LANG": "zh_CN.UTF-8",
+                                                                      "LC_ALL": ""}))
+        self.assertEqual(rc, 1, out)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^已推送 2 条记录：接受 1 条（新建 \d 条，未变 \d 条，新版本 0 条），"
+                                   r"拒绝 1 条$")
+        self.assertRegex(lines[1], r"^第 3 行：subject\.identifier：.+（INVALID_ARGUMENT）$")
+        rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env({"LANG": "C", "LC_ALL": "",
+                                                                      "LANGUAGE": ""}))
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(self.push_summary(out), (2, 1, 0, 1, 0, 1), out)
+
+
 if __name__ == "__main__":
     unittest.main()

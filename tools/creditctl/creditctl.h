@@ -20,8 +20,14 @@
 
 #include <credit/client.h>
 
+#include <libintl.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/* Messages for people follow the locale (gettext, domain "creditctl"; English is the text
+ * in the code, the Chinese is tools/creditctl/po/zh_CN.po). What scripts read (--json, the
+ * node's codes and field paths) is never translated. */
+#define _(text) gettext(text)
 
 #define PROG       "creditctl"
 #define EXIT_ERR   1
@@ -119,6 +125,7 @@ struct subcommand {
 };
 
 /* --- common.c: messages, parsers, the client, subcommands --- */
+void i18n_init(const char *argv0);
 extern const char usage_line[];
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
 int report(const credit_status *st);

@@ -214,6 +214,7 @@ int main(int argc, char **argv)
     int opt;
 
     memset(&cfg, 0, sizeof cfg);
+    i18n_init(argv[0]);
     /* Options may come before or after the command (getopt permutes the arguments); "--"
      * ends them, for an identifier that starts with '-'. */
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {

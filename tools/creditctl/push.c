@@ -869,14 +869,16 @@ static void outcome_counts(const struct push *p, char *buf, size_t size, uint64_
                            uint64_t rejected)
 {
     if (p->samples)
-        snprintf(buf, size,
-                 "%" PRIu64 " accepted, %" PRIu64 " unchanged, %" PRIu64 " rejected", accepted,
-                 unchanged, rejected);
+        snprintf(buf, size, _("%llu accepted, %llu unchanged, %llu rejected"),
+                 (unsigned long long)accepted, (unsigned long long)unchanged,
+                 (unsigned long long)rejected);
     else
         snprintf(buf, size,
-                 "%" PRIu64 " accepted (%" PRIu64 " created, %" PRIu64 " unchanged, %" PRIu64
-                 " new versions), %" PRIu64 " rejected",
-                 created + unchanged + versions, created, unchanged, versions, rejected);
+                 _("%llu accepted (%llu created, %llu unchanged, %llu new versions), %llu "
+                   "rejected"),
+                 (unsigned long long)(created + unchanged + versions),
+                 (unsigned long long)created, (unsigned long long)unchanged,
+                 (unsigned long long)versions, (unsigned long long)rejected);
 }
 
 /* Prints what earlier runs of this import did (from the state), after `what`. */
@@ -887,8 +889,9 @@ static void print_earlier(const struct push *p, const char *what)
     char counts[256];
     outcome_counts(p, counts, sizeof counts, s->created, s->unchanged, s->new_versions,
                    s->accepted, s->rejected);
-    fprintf(out, "%s%s%" PRIu64 " rows (to line %" PRIu64 ") acknowledged by an earlier run: %s\n",
-            p->cfg->json ? PROG ": " : "", what, s->rows, s->line, counts);
+    fprintf(out, _("%s%s%llu rows (to line %llu) acknowledged by an earlier run: %s\n"),
+            p->cfg->json ? PROG ": " : "", what, (unsigned long long)s->rows,
+            (unsigned long long)s->line, counts);
 }
 
 /* The summary every run ends with, whatever ended it: what this run stored, what earlier
@@ -903,7 +906,8 @@ static int print_report(struct push *p, enum ending how, const struct source *sr
 
     progress_clear(p);
     if (how == END_ALREADY) {
-        fprintf(out, "%s%s: already imported (state %s): nothing sent; --restart sends it again\n",
+        fprintf(out,
+                _("%s%s: already imported (state %s): nothing sent; --restart sends it again\n"),
                 pre, p->path, p->state_path);
         print_earlier(p, "");
     } else if (p->cfg->json) {
@@ -918,24 +922,24 @@ static int print_report(struct push *p, enum ending how, const struct source *sr
     } else {
         outcome_counts(p, counts, sizeof counts, p->run.created, p->run.unchanged,
                        p->run.versions, p->run.accepted, p->run.rejected);
-        printf("pushed %" PRIu64 " %s: %s\n", p->run.rows, p->samples ? "samples" : "records",
-               counts);
+        printf(p->samples ? _("pushed %llu samples: %s\n") : _("pushed %llu records: %s\n"),
+               (unsigned long long)p->run.rows, counts);
         if (p->skipped)
-            print_earlier(p, "skipped ");
+            print_earlier(p, _("skipped "));
     }
     if (!p->cfg->json) {
         for (size_t i = 0; i < s->n_rejects; i++) {
             const import_reject *r = &s->rejects[i];
             if (r->local)
-                printf("line %" PRIu64 ": %s\n", r->line, r->reason);
+                printf(_("line %llu: %s\n"), (unsigned long long)r->line, r->reason);
             else
-                printf("line %" PRIu64 ": %s: %s (%s)\n", r->line, r->field ? r->field : "-",
-                       r->reason, credit_code_name(r->code));
+                printf(_("line %llu: %s: %s (%s)\n"), (unsigned long long)r->line,
+                       r->field ? r->field : "-", r->reason, credit_code_name(r->code));
         }
         if (s->unlisted)
-            printf("and %" PRIu64 " more rejected samples: the node lists the first 100 of "
-                   "each stream of %d\n",
-                   s->unlisted, STREAM_GROUP);
+            printf(_("and %llu more rejected samples: the node lists the first 100 of each "
+                     "stream of %d\n"),
+                   (unsigned long long)s->unlisted, STREAM_GROUP);
     }
     outcome_counts(p, counts, sizeof counts, s->created, s->unchanged, s->new_versions,
                    s->accepted, s->rejected);
@@ -945,20 +949,22 @@ static int print_report(struct push *p, enum ending how, const struct source *sr
         break;
     case END_INTERRUPTED:
         fprintf(out,
-                "%sinterrupted: %" PRIu64 " rows (to line %" PRIu64 ") are done: %s; nothing "
-                "after line %" PRIu64 " is stored. Run the same command again to go on\n",
-                pre, s->rows, s->line, counts, s->line);
+                _("%sinterrupted: %llu rows (to line %llu) are done: %s; nothing after line %llu "
+                  "is stored. Run the same command again to go on\n"),
+                pre, (unsigned long long)s->rows, (unsigned long long)s->line, counts,
+                (unsigned long long)s->line);
         break;
     case END_STOPPED:
         fprintf(out,
-                "%sstopped at line %zu: %" PRIu64 " rows (to line %" PRIu64 ") are done: %s; "
-                "nothing from line %zu on was read. Fix the file and run the same command with "
-                "--restart (rows already stored come back unchanged)\n",
-                pre, src->stop_line, s->rows, s->line, counts, src->stop_line);
+                _("%sstopped at line %zu: %llu rows (to line %llu) are done: %s; nothing from "
+                  "line %zu on was read. Fix the file and run the same command with --restart "
+                  "(rows already stored come back unchanged)\n"),
+                pre, src->stop_line, (unsigned long long)s->rows, (unsigned long long)s->line,
+                counts, src->stop_line);
         break;
     }
     if (p->rejects)
-        fprintf(out, "%srejected rows: %s\n", pre, p->cfg->rejects);
+        fprintf(out, _("%srejected rows: %s\n"), pre, p->cfg->rejects);
     if (how == END_INTERRUPTED)
         return 130; /* as a shell reports a process ended by SIGINT */
     if (how == END_STOPPED)
@@ -1007,13 +1013,14 @@ static int start_state(struct push *p, const char *path, const char *format)
     }
     if (old.size != size || strcmp(old.sha256, fresh.sha256) != 0) {
         fprintf(stderr,
-                PROG ": %s has changed since the state %s was written (%" PRIu64 " bytes then, "
-                "%" PRIu64 " now; SHA-256 %.12s… then, %.12s… now): its %" PRIu64 " rows done "
-                "(to line %" PRIu64 ") may no longer be the rows read. To import the file as it "
-                "is now, run the same command with --restart: rows already stored come back "
-                "unchanged, corrected ones are stored\n",
-                path, p->state_path, old.size, size, old.sha256, fresh.sha256, old.rows,
-                old.line);
+                _("%s: %s has changed since the state %s was written (%llu bytes then, %llu now; "
+                  "SHA-256 %.12s… then, %.12s… now): its %llu rows done (to line %llu) may no "
+                  "longer be the rows read. To import the file as it is now, run the same "
+                  "command with --restart: rows already stored come back unchanged, corrected "
+                  "ones are stored\n"),
+                PROG, path, p->state_path, (unsigned long long)old.size,
+                (unsigned long long)size, old.sha256, fresh.sha256, (unsigned long long)old.rows,
+                (unsigned long long)old.line);
         import_state_cleanup(&old);
         return EXIT_USAGE;
     }
@@ -1045,14 +1052,14 @@ static int check_utf8(struct push *p, FILE *in)
         line += buf[i] == '\n';
     if (*guess)
         fprintf(stderr,
-                PROG ": %s: line %zu (byte %zu) is not UTF-8; the file reads as %s (GBK, as "
-                "Excel saves CSV on a Chinese Windows, is part of it): pass --encoding gb18030\n",
-                p->path, line, bad_at + 1, guess);
+                _("%s: %s: line %zu (byte %zu) is not UTF-8; the file reads as %s (GBK, as Excel "
+                  "saves CSV on a Chinese Windows, is part of it): pass --encoding gb18030\n"),
+                PROG, p->path, line, bad_at + 1, guess);
     else
         fprintf(stderr,
-                PROG ": %s: line %zu (byte %zu) is not UTF-8, nor GB18030: pass --encoding "
-                "with the encoding it was saved in (utf-8, gb18030, gbk, gb2312)\n",
-                p->path, line, bad_at + 1);
+                _("%s: %s: line %zu (byte %zu) is not UTF-8, nor GB18030: pass --encoding with "
+                  "the encoding it was saved in (utf-8, gb18030, gbk, gb2312)\n"),
+                PROG, p->path, line, bad_at + 1);
     return EXIT_USAGE;
 }
 

@@ -98,8 +98,8 @@ static size_t first_word(const char *s)
     return strcspn(s, " ");
 }
 
-static int add_label(struct push_names *ns, const char *path, const char *value,
-                     const char *label, size_t label_len)
+static int add_label(struct push_names *ns, const char *path, const char *value, const char *label,
+                     size_t label_len)
 {
     if (label_len == 0)
         return 0;
@@ -161,7 +161,7 @@ static int read_map(struct push_names *ns, const char *path)
         if (row.bad || row.n != 2 || !*row.cells[0] || !*row.cells[1]) {
             fprintf(stderr,
                     PROG ": --map %s: line %zu: %s (each row: a column name, a field path or a "
-                    "dimension's name)\n",
+                         "dimension's name)\n",
                     path, row.line, row.bad ? row.bad_reason : "not two non-empty cells");
             rc = EXIT_USAGE;
             break;
@@ -287,8 +287,8 @@ static const char *field_of(void *ctx, const char *header, const char *within, c
         }
     if (matches == 1)
         return found;
-    size_t used = (size_t)snprintf(why, size, "the catalogue has %zu dimensions of this name (",
-                                   n->n_paths);
+    size_t used =
+        (size_t)snprintf(why, size, "the catalogue has %zu dimensions of this name (", n->n_paths);
     for (size_t i = 0; i < n->n_paths && used < size; i++)
         used += (size_t)snprintf(why + used, size - used, "%s%s", i ? ", " : "", n->paths[i]);
     if (used < size)
@@ -302,8 +302,8 @@ static const char *field_of(void *ctx, const char *header, const char *within, c
 static int same_value(const char *name, const char *value)
 {
     size_t n = strlen(name), v = strlen(value);
-    return strcmp(name, value) == 0 || (n > v + 1 && name[n - v - 1] == '_' &&
-                                        strcmp(name + n - v, value) == 0);
+    return strcmp(name, value) == 0 ||
+           (n > v + 1 && name[n - v - 1] == '_' && strcmp(name + n - v, value) == 0);
 }
 
 static const char *enum_of(void *ctx, const char *path, const ProtobufCEnumDescriptor *e,
