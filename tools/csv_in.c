@@ -676,11 +676,11 @@ int csv_columns_create_with(const ProtobufCMessageDescriptor *d, const csv_row *
         }
     }
     if (pending) {
-        char within[128] = "";
+        char owner[128] = "";
         size_t best = 0;
         for (size_t i = 0; i < c->n; i++) {
             const char *p = c->cols[i].path, *dot = p ? strchr(p, '.') : NULL;
-            if (!dot || (size_t)(dot - p) >= sizeof within || strncmp(p, "subject.", 8) == 0 ||
+            if (!dot || (size_t)(dot - p) >= sizeof owner || strncmp(p, "subject.", 8) == 0 ||
                 strncmp(p, "extra.", 6) == 0)
                 continue;
             size_t count = 0;
@@ -688,7 +688,7 @@ int csv_columns_create_with(const ProtobufCMessageDescriptor *d, const csv_row *
                 count += c->cols[j].path && strncmp(c->cols[j].path, p, (size_t)(dot - p) + 1) == 0;
             if (count > best) {
                 best = count;
-                snprintf(within, sizeof within, "%.*s", (int)(dot - p), p);
+                snprintf(owner, sizeof owner, "%.*s", (int)(dot - p), p);
             }
         }
         for (size_t i = 0; i < c->n; i++) {
@@ -697,7 +697,7 @@ int csv_columns_create_with(const ProtobufCMessageDescriptor *d, const csv_row *
                 continue;
             c->cols[i].any_text = 0;
             if (resolve_named(c, trimmed(header->cells[i], name, sizeof name), i, &c->cols[i],
-                              *within ? within : NULL, &ambiguous, err) != 0)
+                              *owner ? owner : NULL, &ambiguous, err) != 0)
                 goto fail;
         }
     }

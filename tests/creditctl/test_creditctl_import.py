@@ -428,6 +428,17 @@ class T4State(ImportCase):
         with open(path + ".state") as f:
             self.assertIn("\nrows 5\n", f.read())
 
+    def test_3_a_node_out_of_reach_ends_with_what_was_stored(self):
+        line = json.dumps({"sourceRecordId": "imp-x1", "category": "CATEGORY_PENALTY"})
+        path = write_bytes("unreachable.jsonl", (line + "\n").encode())
+        flags = harness.ctl_flags(S.node.port, "market")
+        flags[flags.index("--target") + 1] = "127.0.0.1:1"  # nothing listens there
+        rc, out, err = harness.run_creditctl(flags + ["--timeout", "2000", "push", path])
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("UNAVAILABLE", err)
+        self.assertRegex(out, r"(?m)^failed: 0 rows \(to line 0\) are done: 0 accepted .*; "
+                              r"nothing after line 0 is stored")
+
 
 class T5Language(ImportCase):
 

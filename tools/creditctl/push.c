@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@
 _Static_assert(STREAM_GROUP <= CREDIT_PUSH_STREAM_MAX, "a group must fit in one stream");
 #define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
 #define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
+#define STATE_EAGER_REJECTS 1000 /* past this many rejections, the state is written at most
+                                  * once a second (commit_group) */
 
 /* A row's text as it was read (UTF-8, after any conversion), kept for the rejects file. */
 struct rowtext {
@@ -76,6 +79,7 @@ enum ending {
     END_ALREADY,     /* the state said every row was done: nothing sent */
     END_INTERRUPTED, /* Ctrl-C: the group in flight was cancelled */
     END_STOPPED,     /* the input cannot be read on (an unclosed quote, a bad byte) */
+    END_FAILED,      /* a call failed (the node unreachable, a refused stream): said why */
 };
 
 struct push {
@@ -113,6 +117,8 @@ struct push {
     /* Progress, on a terminal. */
     int tty, shown;
     double t0, drawn;
+    double saved_at; /* when the state was last written */
+    int unsaved;     /* groups committed since */
     uint64_t size;            /* the input's size; 0: unknown */
     const uint64_t *consumed; /* bytes of it read */
 };
@@ -337,6 +343,8 @@ static int save_state(struct push *p, int finished)
     if (!p->state_path)
         return 0;
     p->st.finished = finished;
+    p->saved_at = now_s();
+    p->unsaved = 0;
     if (import_state_save(p->state_path, &p->st, why, sizeof why) != 0) {
         progress_clear(p);
         fprintf(stderr, PROG ": cannot record the import's progress: %s\n", why);
@@ -362,8 +370,10 @@ struct strbuf {
 
 static void sb_add(struct strbuf *b, const char *s, size_t n)
 {
-    if (b->failed)
+    if (b->failed || n > (SIZE_MAX >> 2) - b->len) { /* (a row is far smaller) */
+        b->failed = 1;
         return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
@@ -585,6 +595,14 @@ static int commit_group(struct push *p)
     p->st.rejected += p->g.rejected;
     p->st.unlisted += p->g.unlisted;
     memset(&p->g, 0, sizeof p->g);
+    /* The state is rewritten whole, rejections included: after every group while they are
+     * few, at most once a second past STATE_EAGER_REJECTS (else --batch 10 over a file of
+     * many bad rows rewrites them thousands of times). A state a little behind is safe: a run
+     * after a crash sends those groups again, and they come back unchanged; Ctrl-C and every
+     * other end write it. */
+    p->unsaved++;
+    if (p->st.n_rejects > STATE_EAGER_REJECTS && now_s() - p->saved_at < 1.0)
+        return 0;
     return save_state(p, 0);
 }
 
@@ -605,7 +623,8 @@ static void cancel_group(struct push *p)
     p->sp = NULL;
     p->rp = NULL;
     for (size_t i = 0; p->batch && i < p->n_sent; i++) {
-        protobuf_c_message_free_unpacked(p->batch[i], NULL);
+        if (p->batch[i]) /* end_group frees those it sent, even when the call failed */
+            protobuf_c_message_free_unpacked(p->batch[i], NULL);
         p->batch[i] = NULL;
     }
     texts_clear(p);
@@ -954,6 +973,13 @@ static int print_report(struct push *p, enum ending how, const struct source *sr
                 pre, (unsigned long long)s->rows, (unsigned long long)s->line, counts,
                 (unsigned long long)s->line);
         break;
+    case END_FAILED:
+        fprintf(out,
+                _("%sfailed: %llu rows (to line %llu) are done: %s; nothing after line %llu is "
+                  "stored. Run the same command again to go on\n"),
+                pre, (unsigned long long)s->rows, (unsigned long long)s->line, counts,
+                (unsigned long long)s->line);
+        break;
     case END_STOPPED:
         fprintf(out,
                 _("%sstopped at line %zu: %llu rows (to line %llu) are done: %s; nothing from "
@@ -1242,16 +1268,27 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
             }
             continue;
         }
-        if ((rc = send_row(&p, msg, first, &text)) != 0)
-            goto out_signal;
+        if ((rc = send_row(&p, msg, first, &text)) != 0) {
+            how = END_FAILED; /* said why; the summary says what is stored */
+            break;
+        }
     }
-    if (how == END_INTERRUPTED) {
+    if (how != END_INTERRUPTED && how != END_ALREADY && how != END_FAILED &&
+        (rc = end_group(&p)) != 0)
+        how = END_FAILED;
+    if (how == END_INTERRUPTED || how == END_FAILED) {
+        int failed = rc;
         cancel_group(&p);
-    } else if (how != END_ALREADY) {
-        if ((rc = end_group(&p)) != 0 || (rc = save_state(&p, how == END_FINISHED)) != 0)
+        if (p.unsaved && (rc = save_state(&p, 0)) != 0)
             goto out_signal;
+        rc = print_report(&p, how, &src);
+        if (how == END_FAILED)
+            rc = failed;
+    } else {
+        if (how != END_ALREADY && (rc = save_state(&p, how == END_FINISHED)) != 0)
+            goto out_signal;
+        rc = print_report(&p, how, &src);
     }
-    rc = print_report(&p, how, &src);
 out_signal:
     sigaction(SIGINT, &old_sa, NULL);
 out:
