@@ -11,6 +11,8 @@
  * source pushes and again in the record the node stores, where the subject sits under meta.
  */
 #include "catalog.h"
+#include "pbwalk.h"
+#include "versions.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -967,46 +969,6 @@ int64_t catalog_effective_ns(const catalog_version *v)
 
 /* --- Values ------------------------------------------------------------------------------- */
 
-/* Whether oneof member f of m is the one set (always 1 for a field outside a oneof). */
-static int member_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-        return 1;
-    return *(const uint32_t *)((const char *)m + f->quantifier_offset) == f->id;
-}
-
-int catalog_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-    const char *p = (const char *)m + f->offset;
-
-    if (!member_set(m, f))
-        return 0;
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return s && *s;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return *(void *const *)p != NULL;
-    case PROTOBUF_C_TYPE_BYTES:
-        return ((const ProtobufCBinaryData *)p)->len != 0;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return *(const uint64_t *)p != 0;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return *(const double *)p != 0;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return *(const float *)p != 0;
-    case PROTOBUF_C_TYPE_BOOL:
-        return *(const protobuf_c_boolean *)p != 0;
-    default: /* 32-bit integers and enums */
-        return *(const uint32_t *)p != 0;
-    }
-}
-
 ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *dim, int stored,
                                const ProtobufCFieldDescriptor **field)
 {
@@ -1017,7 +979,7 @@ ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *
     if (depth == 0)
         return NULL;
     for (size_t i = 0; i + 1 < depth; i++) {
-        if (!member_set(m, path[i]))
+        if (!pbwalk_member_set(m, path[i]))
             return NULL;
         m = *(ProtobufCMessage *const *)((const char *)m + path[i]->offset);
         if (!m)
@@ -1025,40 +987,6 @@ ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *
     }
     *field = path[depth - 1];
     return (ProtobufCMessage *)m;
-}
-
-static int walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor **chain, size_t depth,
-                catalog_leaf_fn fn, void *arg)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        int rc;
-
-        if (f->label == PROTOBUF_C_LABEL_REPEATED || !catalog_field_set(m, f) ||
-            depth == CATALOG_WALK_MAX)
-            continue;
-        chain[depth] = f;
-        if (f->type == PROTOBUF_C_TYPE_MESSAGE && !is_date(f))
-            rc = walk(*(ProtobufCMessage **)((char *)m + f->offset), chain, depth + 1, fn, arg);
-        else
-            rc = fn(arg, m, f, chain, depth + 1);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-int catalog_walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
-                 size_t n_prefix, catalog_leaf_fn fn, void *arg)
-{
-    const ProtobufCFieldDescriptor *chain[CATALOG_WALK_MAX];
-
-    if (n_prefix >= CATALOG_WALK_MAX)
-        return 0;
-    memcpy(chain, prefix, n_prefix * sizeof *chain);
-    return walk(m, chain, n_prefix, fn, arg);
 }
 
 static int same_chain(const catalog_dim *dim, const ProtobufCFieldDescriptor *const *chain,
@@ -1092,170 +1020,7 @@ const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
     return NULL;
 }
 
-const char *catalog_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
-                               char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    if (cap == 0)
-        return buf;
-    buf[0] = '\0';
-    for (size_t i = 0; i < depth && len < cap; i++) {
-        int n = snprintf(buf + len, cap - len, "%s%s", i ? "." : "", chain[i]->name);
-
-        if (n < 0)
-            break;
-        len += (size_t)n;
-    }
-    return buf;
-}
-
-/* --- Changes ------------------------------------------------------------------------------ */
-
-static int why_code(char *why, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int why_code(char *why, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, CATALOG_ERR_LEN, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *req,
-                  Credit__V1__CatalogueVersion **out, char *why)
-{
-    Credit__V1__CatalogueVersion *v;
-    Credit__V1__CatalogueDefinition *def = NULL;
-    Credit__V1__Dimension ***list;
-    size_t *n, at;
-    const char *code;
-    int rc = 0;
-
-    v = (Credit__V1__CatalogueVersion *)pb_copy(&base->msg->base);
-    if (!v)
-        return why_code(why, 14, "out of memory");
-    for (size_t i = 0; i < v->n_catalogues; i++) {
-        if (v->catalogues[i]->catalogue == req->catalogue)
-            def = v->catalogues[i];
-    }
-    if (!def) {
-        rc = why_code(why, 3, "catalogue: %d is not a catalogue", (int)req->catalogue);
-        goto done;
-    }
-    if (*req->section) {
-        size_t k = 0;
-
-        while (k < def->n_sections && strcmp(def->sections[k]->code, req->section) != 0)
-            k++;
-        if (k == def->n_sections) {
-            rc = why_code(why, 5, "section: catalogue %s has no section %.64s",
-                          catalog_catalogue_name(req->catalogue), req->section);
-            goto done;
-        }
-        list = &def->sections[k]->dimensions;
-        n = &def->sections[k]->n_dimensions;
-    } else {
-        list = &def->common;
-        n = &def->n_common;
-    }
-    code = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION && req->dimension
-               ? req->dimension->code
-               : req->dimension_code;
-    for (at = 0; at < *n && strcmp((*list)[at]->code, code) != 0; at++)
-        ;
-    switch (req->kind) {
-    case CREDIT__V1__CHANGE_KIND__ADD_DIMENSION:
-    case CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION: {
-        Credit__V1__Dimension *d, **grown;
-        int add = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION;
-
-        if (!req->dimension) {
-            rc = why_code(why, 3, "dimension: is required to %s a dimension",
-                          add ? "add" : "change");
-            goto done;
-        }
-        if (add && at < *n) {
-            rc = why_code(why, 6, "dimension.code: %.64s is already a dimension of %s%s%.64s",
-                          code, catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
-                          req->section);
-            goto done;
-        }
-        if (!add && at == *n) {
-            rc = why_code(why, 5, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
-                          catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
-                          req->section);
-            goto done;
-        }
-        if (!add && strcmp(req->dimension->code, code) != 0) {
-            rc = why_code(why, 3, "dimension.code: %.64s differs from dimension_code %.64s; a "
-                          "code is never renamed (remove it and add another)",
-                          req->dimension->code, code);
-            goto done;
-        }
-        d = (Credit__V1__Dimension *)pb_copy(&req->dimension->base);
-        grown = add ? realloc(*list, (*n + 1) * sizeof **list) : *list;
-        if (!d || !grown) {
-            if (d)
-                credit__v1__dimension__free_unpacked(d, NULL);
-            rc = why_code(why, 14, "out of memory");
-            goto done;
-        }
-        *list = grown;
-        if (add) {
-            (*list)[(*n)++] = d;
-        } else {
-            credit__v1__dimension__free_unpacked((*list)[at], NULL);
-            (*list)[at] = d;
-        }
-        break;
-    }
-    case CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION:
-        if (at == *n) {
-            rc = why_code(why, 5, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
-                          catalog_catalogue_name(req->catalogue), *req->section ? "/" : "",
-                          req->section);
-            goto done;
-        }
-        credit__v1__dimension__free_unpacked((*list)[at], NULL);
-        memmove(&(*list)[at], &(*list)[at + 1], (*n - at - 1) * sizeof **list);
-        (*n)--;
-        break;
-    default:
-        rc = why_code(why, 3, "kind: is required: ADD_DIMENSION, CHANGE_DIMENSION or "
-                      "REMOVE_DIMENSION");
-        goto done;
-    }
-    v->version = base->msg->version + 1;
-done:
-    if (rc != 0) {
-        credit__v1__catalogue_version__free_unpacked(v, NULL);
-        return rc;
-    }
-    *out = v;
-    return 0;
-}
-
 /* --- The catalog -------------------------------------------------------------------------- */
-
-static void version_key(unsigned char key[5], uint32_t version)
-{
-    key[0] = 'v';
-    key[1] = (unsigned char)(version >> 24);
-    key[2] = (unsigned char)(version >> 16);
-    key[3] = (unsigned char)(version >> 8);
-    key[4] = (unsigned char)version;
-}
-
-int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg)
-{
-    unsigned char key[5];
-
-    version_key(key, msg->version);
-    return pb_batch_put(b, STORE_CF_CATALOGUE, key, sizeof key, &msg->base) == 0 ? 0 : -1;
-}
 
 static int append(catalog *c, catalog_version *v)
 {
@@ -1360,7 +1125,6 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
     Credit__V1__CatalogueVersion *msg;
     catalog_version *v;
     char why[CATALOG_ERR_LEN];
-    store_batch *b;
     int rc;
 
     if (read_seed(text, len, origin, &msg, err) != 0)
@@ -1385,13 +1149,7 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
         catalog_version_destroy(v);
         return 0;
     }
-    b = store_batch_create();
-    rc = b ? catalog_put(b, msg) : -1;
-    if (rc == 0)
-        rc = store_write(st, b, err) == 0 ? 0 : -1;
-    else
-        say(err, CATALOG_ERR_LEN, "out of memory");
-    store_batch_destroy(b);
+    rc = versions_write(st, msg, err) == 0 ? 0 : -1;
     if (rc != 0 || append(c, v) != 0) {
         catalog_version_destroy(v);
         return -1;
@@ -1401,22 +1159,27 @@ static int open_seed(catalog *c, store *st, const char *text, size_t len, const 
 
 static int load_stored(catalog *c, store *st, catalog_unit_exists exists, void *arg, char *err)
 {
-    store_iter *it = store_iter_create(st, NULL, STORE_CF_CATALOGUE, "v", 1, NULL, 0);
+    versions_scan *s = NULL;
+    Credit__V1__CatalogueVersion *msg = NULL;
     char why[CATALOG_ERR_LEN];
-    int rc = 0;
+    int rc = versions_scan_open(st, &s), got;
 
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t vlen;
-        const void *val = store_iter_value(it, &vlen);
-        Credit__V1__CatalogueVersion *msg =
-            credit__v1__catalogue_version__unpack(NULL, vlen, val);
+    if (rc != 0) {
+        say(err, CATALOG_ERR_LEN, "out of memory");
+        return -1;
+    }
+    while ((got = versions_scan_next(s, &msg, err)) != 0) {
         catalog_version *v;
 
-        if (!msg || msg->version != c->n + 1) {
+        if ((got == 1 && msg->version != c->n + 1) || got == STORE_ECORRUPT) {
             say(err, CATALOG_ERR_LEN, "stored catalogue version %zu is unreadable or out of "
                      "order", c->n + 1);
-            if (msg)
+            if (got == 1)
                 credit__v1__catalogue_version__free_unpacked(msg, NULL);
+            rc = -1;
+            break;
+        }
+        if (got < 0) { /* err says why the store cannot be read */
             rc = -1;
             break;
         }
@@ -1433,9 +1196,7 @@ static int load_stored(catalog *c, store *st, catalog_unit_exists exists, void *
             break;
         }
     }
-    if (rc == 0 && store_iter_error(it, err) != 0)
-        rc = -1;
-    store_iter_destroy(it);
+    versions_scan_close(s);
     return rc;
 }
 

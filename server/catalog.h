@@ -127,9 +127,7 @@ const catalog_version *catalog_newest(catalog *c);
 /* The number of versions; versions are numbered 1..catalog_count. */
 uint32_t catalog_count(catalog *c);
 
-/* Adds the packed version to `b`. Returns 0, or -1 when out of memory. */
-int catalog_put(store_batch *b, const Credit__V1__CatalogueVersion *msg);
-/* Publishes `v` (compiled from the message catalog_put wrote, once that write succeeded):
+/* Publishes `v` (compiled from the message versions_put wrote, once that write succeeded):
  * its number must be catalog_count + 1. The catalog takes ownership. */
 void catalog_publish(catalog *c, catalog_version *v);
 
@@ -152,43 +150,18 @@ const catalog_dim *catalog_dim_by_code(const catalog_section *s, const char *cod
 /* Whether unit `code` of kind `kind` may push the section's records. */
 int catalog_responsible(const catalog_section *s, const char *code, int kind);
 
-/* Applies one change (kind, dimension_code, dimension of `req`) to a copy of `base` and gives
- * the new message in *out (version base+1, the other version fields left for the caller), to
- * be compiled. Returns 0; or a gRPC status code (3 INVALID_ARGUMENT, 5 NOT_FOUND,
- * 6 ALREADY_EXISTS) with why[CATALOG_ERR_LEN] filled. */
-int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *req,
-                  Credit__V1__CatalogueVersion **out, char *why);
-
 /* Names: the catalogue's enum name without CATALOGUE_ ("PUBLIC"), a tier's and a value type's
  * .proto names. Static storage; "?" for unknown values. */
 const char *catalog_catalogue_name(int catalogue);
 const char *catalog_tier_name(int tier);
 const char *catalog_type_name(int type);
 
-/* --- Walking values ----------------------------------------------------------------------- */
+/* --- Walking values (the walk itself is pbwalk.h's) ----------------------------------------- */
 
 /* The message that holds the dimension's leaf field in `root` (the input when stored == 0,
  * the record when 1), or NULL when a message on the way is not set. *field gets the leaf. */
 ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *dim, int stored,
                                const ProtobufCFieldDescriptor **field);
-
-/* Whether the field `f` of message `m` holds a value: a non-empty string, a set message, a
- * non-zero number or enum, true. */
-int catalog_field_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
-
-#define CATALOG_WALK_MAX 8 /* the deepest leaf catalog_walk reaches */
-
-/* Calls fn for every leaf field that holds a value under `m`: scalars, strings and enums, and
- * credit.v1.Date messages as one value. chain[0..depth) is the leaf's field path from the root
- * as descriptors: the walk's `prefix` (the fields that lead from the root to m), then the
- * fields below m, the leaf last (chain[depth - 1] is f). chain is the walker's; copy it to
- * keep it. Repeated and map fields, and leaves deeper than CATALOG_WALK_MAX, are not walked.
- * Stops and returns fn's value when fn returns non-zero; else 0. n_prefix must be below
- * CATALOG_WALK_MAX. */
-typedef int (*catalog_leaf_fn)(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                               const ProtobufCFieldDescriptor *const *chain, size_t depth);
-int catalog_walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *prefix,
-                 size_t n_prefix, catalog_leaf_fn fn, void *arg);
 
 /* The section's dimension (its own or a common one) whose field path is chain[0..depth), from
  * the input message (stored 0) or from the stored record (1); NULL when none is. Compares
@@ -196,9 +169,5 @@ int catalog_walk(ProtobufCMessage *m, const ProtobufCFieldDescriptor *const *pre
 const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
                                         const ProtobufCFieldDescriptor *const *chain,
                                         size_t depth, int stored);
-
-/* The dotted names of chain[0..depth) into buf[cap] ("subject.name"); returns buf. */
-const char *catalog_chain_path(const ProtobufCFieldDescriptor *const *chain, size_t depth,
-                               char *buf, size_t cap);
 
 #endif /* CREDIT_CATALOG_H */

@@ -15,6 +15,7 @@
 #include "authz.h"
 #include "catalog.h"
 #include "health.h"
+#include "keyprint.h"
 #include "log.h"
 #include "node.h"
 #include "reflection.h"
@@ -343,33 +344,27 @@ static int open_privacy(config *cfg, node *n, char *err)
         snprintf(path, sizeof path, "%s/privacy.key", cfg->tls);
     else
         snprintf(path, sizeof path, "%s", cfg->privacy_key);
-    static const char fp_key[] = "privacy-fingerprint";
-    void *stored = NULL;
-    size_t len = 0;
+    unsigned char stored[PRIVACY_FINGERPRINT_LEN];
     char serr[STORE_ERR_LEN];
-    int rc = store_get(n->st, NULL, STORE_CF_DEFAULT, fp_key, sizeof fp_key - 1, &stored, &len,
-                       serr);
-    if (rc != 0 && rc != STORE_ENOTFOUND) {
+    int rc = keyprint_get(n->st, stored, serr);
+    if (rc != 0 && rc != STORE_ENOTFOUND && rc != STORE_ECORRUPT) {
         snprintf(err, 512, "cannot read the store: %.400s", serr);
         return -1;
     }
     /* A node that has written data never makes a new key: its key file must exist. */
     if (privacy_open(path, rc == STORE_ENOTFOUND, &n->pv, perr) != 0) {
         snprintf(err, 512, "privacy key %.200s: %.250s", path, perr);
-        free(stored);
         return -1;
     }
     if (privacy_derive(n->pv, "page tokens", n->pages.k) != 0) {
         snprintf(err, 512, "cannot derive the page-token key from %.200s", path);
-        free(stored);
         return -1;
     }
     unsigned char fp[PRIVACY_FINGERPRINT_LEN];
     privacy_fingerprint(n->pv, fp);
-    if (rc == 0) {
-        int same = len == sizeof fp && memcmp(stored, fp, sizeof fp) == 0;
-        free(stored);
-        if (!same) {
+    if (rc != STORE_ENOTFOUND) {
+        /* A fingerprint of the wrong length (STORE_ECORRUPT) matches no key either. */
+        if (rc != 0 || memcmp(stored, fp, sizeof fp) != 0) {
             snprintf(err, 512,
                      "privacy key %.200s is not the key the data in %.200s was sealed with",
                      path, cfg->data);
@@ -377,14 +372,7 @@ static int open_privacy(config *cfg, node *n, char *err)
         }
         return 0;
     }
-    store_batch *b = store_batch_create();
-    if (!b) {
-        snprintf(err, 512, "out of memory");
-        return -1;
-    }
-    store_batch_put(b, STORE_CF_DEFAULT, fp_key, sizeof fp_key - 1, fp, sizeof fp);
-    rc = store_write(n->st, b, serr);
-    store_batch_destroy(b);
+    rc = keyprint_put(n->st, fp, serr);
     if (rc != 0) {
         snprintf(err, 512, "cannot write the store: %.400s", serr);
         return -1;

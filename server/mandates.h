@@ -4,7 +4,8 @@
  * STORE_CF_UNITS holds "m/<platform code>" 0x00 "<association USCC>" -> packed credit.v1.Mandate.
  * A revoked mandate stays, marked revoked, with who and why: the history of who acted for
  * whom is kept. Functions return messages the caller frees with credit__v1__mandate__free_unpacked;
- * "not found" is STORE_ENOTFOUND, a normal result.
+ * "not found" is STORE_ENOTFOUND, a normal result; a mandate that does not decode is
+ * STORE_ECORRUPT.
  */
 #ifndef CREDIT_MANDATES_H
 #define CREDIT_MANDATES_H

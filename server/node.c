@@ -7,10 +7,16 @@
  * first runs, it asks the permission table (authz.h) whether the unit's kind holds the
  * capability the method needs. Refusals are logged and audited; so is every call to an
  * audited service, with its outcome.
+ *
+ * Every change is written here (node_commit), so this is where a fault of the disk becomes a
+ * status (README, "Faults of the disk"): a full disk is RESOURCE_EXHAUSTED and passes by
+ * itself; an I/O or fsync error is UNAVAILABLE, turns the health service NOT_SERVING, and
+ * lasts until a restart, because the store refuses writes from then on (store.h).
  */
 #include "node.h"
 
 #include "authz.h"
+#include "health.h"
 #include "log.h"
 #include "registry.h"
 
@@ -48,7 +54,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", method, err);
         snprintf(msg, 256, "the unit registry cannot be read now");
-        return RPC_UNAVAILABLE;
+        return status_from_store(rc);
     }
     if (u->status != CREDIT__V1__UNIT_STATUS__ACTIVE) {
         snprintf(msg, 256, "unit %.63s is suspended%s%.150s", u->code,
@@ -106,6 +112,22 @@ static int is_refusal(int code)
     return code == RPC_UNAUTHENTICATED || code == RPC_PERMISSION_DENIED;
 }
 
+/* Notes a write that met a fault of the disk (rc from the store): the first I/O error turns
+ * the node NOT_SERVING for good (until a restart) and is logged as such. */
+static void disk_fault(int rc, const char *method, const char *err)
+{
+    /* Process-wide like the health status it drives: one node per process. */
+    static int failed; /* set once, by the first STORE_EDISK or STORE_EFAILED */
+
+    if (rc != STORE_EDISK && rc != STORE_EFAILED)
+        return;
+    if (__atomic_exchange_n(&failed, 1, __ATOMIC_ACQ_REL))
+        return;
+    log_event(LOG_ERROR, "disk_failed", "method=%s err=%s action=%s", method, err,
+              "refusing every change until restart; health NOT_SERVING");
+    health_set_serving(0);
+}
+
 static void on_finished(void *app, rpc_call *call, int code, const char *message)
 {
     node *n = app;
@@ -135,8 +157,11 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     char err[STORE_ERR_LEN];
     /* A read's audit entry does not wait for fsync: the WAL keeps it across a crash of the
      * process; a change's entry is written with the change (node_commit). */
-    if (audit_commit(n->audit, NULL, &ev, 0, err) != 0)
+    int rc = audit_commit(n->audit, NULL, &ev, 0, err);
+    if (rc != 0) {
         log_event(LOG_ERROR, "audit", "method=%s err=%s", method, err);
+        disk_fault(rc, method, err);
+    }
 }
 
 rpc_hooks node_hooks(node *n)
@@ -226,7 +251,7 @@ int node_caller_current(rpc_call *call, const char *what)
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=resolve method=%s err=%s", rpc_call_method(call),
                   err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now; %s", what);
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now; %s", what);
         return -1;
     }
     int active = u->status == CREDIT__V1__UNIT_STATUS__ACTIVE && strcmp(u->code, p->code) == 0;
@@ -256,13 +281,36 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
         .peer = peer->address,
     };
     char err[STORE_ERR_LEN];
-    if (audit_commit(n->audit, b, &ev, n->sync, err) != 0) {
-        log_event(LOG_ERROR, "store", "method=%s err=%s", ev.method, err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the change could not be stored; nothing was written");
-        return -1;
+    int rc = audit_commit(n->audit, b, &ev, n->sync, err);
+    if (rc == 0) {
+        rpc_call_mark_audited(call);
+        return 0;
     }
-    rpc_call_mark_audited(call);
-    return 0;
+    log_event(LOG_ERROR, "store", "method=%s err=%s", ev.method, err);
+    disk_fault(rc, ev.method, err);
+    switch (rc) {
+    case STORE_ENOSPC:
+        rpc_finish(call, status_from_store(rc),
+                   "the disk of the node's data directory is full; nothing was written; "
+                   "changes are accepted again once space is freed");
+        break;
+    case STORE_EDISK:
+        rpc_finish(call, status_from_store(rc),
+                   "the disk of the node's data directory failed to write or sync this change "
+                   "(I/O error); it may or may not be stored; the node accepts no changes "
+                   "until it is restarted; send it again after the restart");
+        break;
+    case STORE_EFAILED:
+        rpc_finish(call, status_from_store(rc),
+                   "the node accepts no changes since its disk failed an earlier write (I/O "
+                   "error); nothing was written; it must be restarted");
+        break;
+    default:
+        rpc_finish(call, status_from_store(rc),
+                   "the change could not be stored; nothing was written");
+        break;
+    }
+    return -1;
 }
 
 int node_unit_exists(void *st, const char *code)

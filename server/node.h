@@ -81,8 +81,9 @@ void node_registry_changed(node *n);
 int node_caller_current(rpc_call *call, const char *what);
 
 /* Writes `b` (the call's change; may be NULL) together with the call's audit entry, marks
- * the call audited, and returns 0; or finishes the call with UNAVAILABLE and returns -1.
- * `detail` says what changed. */
+ * the call audited, and returns 0; or finishes the call and returns -1: RESOURCE_EXHAUSTED
+ * when the disk is full, UNAVAILABLE on an I/O or fsync error (which also turns the node
+ * NOT_SERVING until a restart) or any other store failure. `detail` says what changed. */
 int node_commit(rpc_call *call, store_batch *b, const char *detail);
 
 /* Checks request field `field` holding text s by the node's one text rule (text.h: at most

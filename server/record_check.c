@@ -3,9 +3,9 @@
  *
  * Each rule is a small function that returns 0, or calls reject(), which fills the failure and
  * returns -1; record_check_input runs them in the documented order and stops at the first
- * failure. Two tables hold the policy: which channels each kind of unit may push through, and
- * the publicity windows of the severities (DOMAIN.md's current national rule). They are the
- * values to move into configuration when the catalogue comes to govern them.
+ * failure. A table holds the policy of which channels each kind of unit may push through: the
+ * value to move into configuration when the catalogue comes to govern it (the publicity
+ * windows of the severities are publicity.c's).
  *
  * Text. The rule is text.h's, the one every request's text is held to. A string's length is
  * checked before anything else is read from it, then its bytes:
@@ -18,9 +18,9 @@
  * older code; the only value-derived words are validate_resident_id's (which never hold the
  * number) and validate_uscc's (one character of an organisation's public code).
  *
- * Dates. Day arithmetic goes through days since 1970-01-01 in the proleptic Gregorian calendar
- * (Howard Hinnant's civil algorithms), so nothing depends on the C library's time zone, and
- * China Standard Time is a fixed UTC+8 (China has kept no daylight saving since 1991).
+ * Dates are calendar.h's (China Standard Time, no time zone from the C library); the
+ * publicity windows and the end of publicity are publicity.h's, which the tier filter reads
+ * too.
  */
 #include "record_check.h"
 
@@ -31,8 +31,11 @@
 #include <string.h>
 
 #include "credit/v1/catalogue.pb-c.h"
+#include "calendar.h"
 #include "credit/v1/unit.pb-c.h"
 #include "identity.h"
+#include "pbwalk.h"
+#include "publicity.h"
 #include "text.h"
 #include "validate.h"
 
@@ -49,10 +52,6 @@
 #define WHY_LEN  128 /* validate.h's reasons */
 #define DATE_LEN 40  /* "YYYY-MM-DD", with room for any int32 fields */
 
-#define CST_OFFSET     (8 * 3600)
-#define LOCAL_MIN      (-62135596800LL) /* 0001-01-01T00:00:00, local */
-#define LOCAL_MAX      253402300799LL   /* 9999-12-31T23:59:59, local */
-#define LONGEST_MONTHS 36               /* the longest window any severity has */
 
 /* --- Policy tables ------------------------------------------------------------------------ */
 
@@ -86,16 +85,6 @@ static const struct {
     {CREDIT__V1__UNIT_KIND__SUBJECT, {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, 0, 0}},
 };
 
-/* Publicity windows in months from the decision date. */
-static const struct {
-    int severity;
-    int min_months;
-    int max_months;
-} publicity_rules[] = {
-    {CREDIT__V1__SEVERITY__MINOR, 0, 3},
-    {CREDIT__V1__SEVERITY__GENERAL, 3, 12},
-    {CREDIT__V1__SEVERITY__SERIOUS, 12, LONGEST_MONTHS},
-};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -243,6 +232,15 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
     return e ? e->name : NULL;
 }
 
+/* The reason for a number enum d does not define. A client that maps enum names to numbers
+ * sends one for a name from another version of the .proto; say so rather than "required". */
+static int unknown_enum(check_failure *f, const char *path, const ProtobufCEnumDescriptor *d,
+                        int v)
+{
+    return reject(f, INVALID, path, "unknown value %d for %s (the .proto defines no such value)",
+                  v, d->name);
+}
+
 /* Like enum_name, with "unknown (42)" in buf[32] for a value it does not know. */
 static const char *enum_label(const ProtobufCEnumDescriptor *d, int v, char *buf)
 {
@@ -316,143 +314,7 @@ static int check_uscc(check_failure *f, const char *field, const char *s, int re
     return 0;
 }
 
-/* --- Dates -------------------------------------------------------------------------------- */
-
-static int is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days in month m (1..12) of year y. */
-static int month_days(int64_t y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    return days[m - 1] + (m == 2 && is_leap(y));
-}
-
-/* Days since 1970-01-01 of a valid date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-    return era * 146097 + doe - 719468;
-}
-
-/* The date `z` days after 1970-01-01; z must keep the year within int32. */
-static void civil_from_days(int64_t z, Credit__V1__Date *out)
-{
-    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
-
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-
-    r.year = (int32_t)(yoe + era * 400 + (m <= 2));
-    r.month = (int32_t)m;
-    r.day = (int32_t)(doy - (153 * mp + 2) / 5 + 1);
-    *out = r;
-}
-
-int record_date_valid(const Credit__V1__Date *d)
-{
-    return d && d->year >= 1900 && d->year <= 9999 && d->month >= 1 && d->month <= 12 &&
-           d->day >= 1 && d->day <= month_days(d->year, d->month);
-}
-
-int record_date_cmp(const Credit__V1__Date *a, const Credit__V1__Date *b)
-{
-    assert(a && b);
-    if (a->year != b->year)
-        return a->year < b->year ? -1 : 1;
-    if (a->month != b->month)
-        return a->month < b->month ? -1 : 1;
-    if (a->day != b->day)
-        return a->day < b->day ? -1 : 1;
-    return 0;
-}
-
-void record_date_add_months(const Credit__V1__Date *d, int months, Credit__V1__Date *out)
-{
-    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
-
-    if (record_date_valid(d)) {
-        /* Months since year 0; with a valid d and an int `months` the year fits in int32. */
-        int64_t m = (int64_t)d->year * 12 + (d->month - 1) + months;
-        int64_t y = m / 12 - (m % 12 < 0);
-        int month = (int)(m - y * 12) + 1;
-        int last = month_days(y, month);
-
-        r.year = (int32_t)y;
-        r.month = month;
-        r.day = d->day < last ? d->day : last;
-    }
-    *out = r;
-}
-
-int record_publicity_months(int severity, int *min_m, int *max_m)
-{
-    for (size_t i = 0; i < COUNT(publicity_rules); i++) {
-        if (publicity_rules[i].severity == severity) {
-            *min_m = publicity_rules[i].min_months;
-            *max_m = publicity_rules[i].max_months;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-void record_default_publicity_end(const Credit__V1__Penalty *p, Credit__V1__Date *out)
-{
-    Credit__V1__Date none = CREDIT__V1__DATE__INIT;
-    int min_m, max_m;
-
-    if (!p || !record_date_valid(p->decision_date)) {
-        *out = none;
-        return;
-    }
-    if (record_publicity_months(p->severity, &min_m, &max_m) != 0)
-        max_m = LONGEST_MONTHS;
-    record_date_add_months(p->decision_date, max_m, out);
-}
-
-int record_publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today)
-{
-    Credit__V1__Date end;
-
-    if (!p)
-        return 1;
-    if (record_date_valid(p->publicity_end_date))
-        end = *p->publicity_end_date;
-    else
-        record_default_publicity_end(p, &end);
-    if (!record_date_valid(&end))
-        return 1;
-    return record_date_cmp(today, &end) > 0;
-}
-
-void record_date_from_unix(int64_t t, Credit__V1__Date *out)
-{
-    int64_t local, days;
-
-    /* Clamped first, so that adding the offset cannot overflow. */
-    if (t > LOCAL_MAX - CST_OFFSET)
-        local = LOCAL_MAX;
-    else if (t < LOCAL_MIN - CST_OFFSET)
-        local = LOCAL_MIN;
-    else
-        local = t + CST_OFFSET;
-    days = local / 86400 - (local % 86400 < 0);
-    civil_from_days(days, out);
-}
+/* --- Dates (calendar.h) and publicity windows (publicity.h) ------------------------------ */
 
 /* A date that must be given, real, and not after today. */
 static int check_past_date(check_failure *f, const char *field, const Credit__V1__Date *d,
@@ -462,10 +324,10 @@ static int check_past_date(check_failure *f, const char *field, const Credit__V1
 
     if (!d)
         return reject(f, INVALID, field, "is required");
-    if (!record_date_valid(d))
+    if (!calendar_date_valid(d))
         return reject(f, INVALID, field, "%s is not a real date of the years 1900 to 9999",
                       date_str(d, a));
-    if (record_date_cmp(d, today) > 0)
+    if (calendar_date_cmp(d, today) > 0)
         return reject(f, INVALID, field, "%s is in the future (today is %s)", date_str(d, a),
                       date_str(today, b));
     return 0;
@@ -497,7 +359,7 @@ static int check_category(const record_view *in, check_failure *f)
     if (in->category == CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED)
         return reject(f, INVALID, "category", "is required: the public catalogue category");
     if (!name)
-        return reject(f, INVALID, "category", "%d is not a known category", (int)in->category);
+        return unknown_enum(f, "category", &credit__v1__category__descriptor, in->category);
     return 0;
 }
 
@@ -588,7 +450,7 @@ static int check_channel(const record_view *in, const check_unit *unit,
     char buf[32];
 
     if (!enum_name(&credit__v1__channel__descriptor, channel))
-        return reject(f, INVALID, "channel", "%d is not a known channel", channel);
+        return unknown_enum(f, "channel", &credit__v1__channel__descriptor, channel);
     if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED) {
         channel = record_default_channel(unit->kind);
         if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
@@ -689,7 +551,7 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
                       "is required: LEGAL_PERSON, INDIVIDUAL_BUSINESS, NATURAL_PERSON, "
                       "SOCIAL_ORGANISATION or PUBLIC_INSTITUTION");
     if (!enum_name(&credit__v1__subject_kind__descriptor, s->kind))
-        return reject(f, INVALID, "subject.kind", "%d is not a known subject kind", (int)s->kind);
+        return unknown_enum(f, "subject.kind", &credit__v1__subject_kind__descriptor, s->kind);
     if (check_text(f, "subject.name", s->name, SHORT_MAX, REQUIRED) != 0 ||
         check_text(f, "subject.identifier", s->identifier, SHORT_MAX, REQUIRED) != 0)
         return -1;
@@ -766,7 +628,7 @@ static const char *value_text(const ProtobufCMessage *m, const ProtobufCFieldDes
 {
     const char *p;
 
-    if (!m || !catalog_field_set(m, fd))
+    if (!m || !pbwalk_field_set(m, fd))
         return NULL;
     p = (const char *)m + fd->offset;
     switch (fd->type) {
@@ -797,7 +659,7 @@ static int condition_holds(const struct dims_ctx *c, const catalog_dim *dim, siz
     else if (fd->type == PROTOBUF_C_TYPE_STRING)
         given = !text_blank(*(char *const *)((const char *)m + fd->offset));
     else
-        given = catalog_field_set(m, fd);
+        given = pbwalk_field_set(m, fd);
     if (cond->n_equals == 0) {
         holds = given;
         snprintf(why + len, cap - len, "%s%s is given", k ? " and " : "", cond->field);
@@ -910,24 +772,42 @@ static int check_listed(check_failure *f, const char *path, const catalog_dim *d
     return 0;
 }
 
-/* An instant: nanos in range, from 1900 to at most a day after today (China time), a day's
- * grace for the clocks and time zones of the source systems. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t)
+{
+    /* 10^11 s is the year 5138; a millisecond count of 1990 to 2100 is 6.3e11 to 4.1e12. */
+    if (t->seconds == 0 && t->nanos == 0)
+        return "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client sent a Date "
+               "or a number where a google.protobuf.Timestamp {seconds, nanos} was expected";
+    if (t->seconds >= RECORD_INSTANT_FLOOR * 1000 && t->seconds <= 4102444800LL * 1000)
+        return "is thousands of years ahead: its seconds look like milliseconds since 1970 "
+               "(a JS Date's getTime()); Timestamp.seconds counts seconds";
+    return NULL;
+}
+
+/* An instant: nanos in range, from RECORD_INSTANT_FLOOR to at most a day after today (China
+ * time), a day's grace for the clocks and time zones of the source systems. The mistakes
+ * clients make with Timestamps are named as such first. */
 static int check_instant(const struct dims_ctx *c, const char *path,
                          const Google__Protobuf__Timestamp *t)
 {
     Credit__V1__Date d, latest;
     char a[DATE_LEN], b[DATE_LEN];
     const Credit__V1__Date *today = c->today;
+    const char *mistake = record_timestamp_mistake(t);
 
+    if (mistake)
+        return reject(c->f, INVALID, path, "%s", mistake);
     if (t->nanos < 0 || t->nanos > 999999999)
         return reject(c->f, INVALID, path, "has nanos %d, outside 0 to 999999999",
                       (int)t->nanos);
-    record_date_from_unix(t->seconds, &d);
-    if (d.year < 1900)
-        return reject(c->f, INVALID, path, "%s (China time) is before 1900-01-01",
+    calendar_from_unix(t->seconds, &d);
+    if (t->seconds < RECORD_INSTANT_FLOOR)
+        return reject(c->f, INVALID, path,
+                      "%s (China time) is before " RECORD_INSTANT_FLOOR_TEXT
+                      ", earlier than anything the node collects",
                       date_str(&d, a));
-    civil_from_days(days_from_civil(today->year, today->month, today->day) + 1, &latest);
-    if (record_date_cmp(&d, &latest) > 0)
+    calendar_add_days(today, 1, &latest);
+    if (calendar_date_cmp(&d, &latest) > 0)
         return reject(c->f, INVALID, path, "%s (China time) is more than a day after today, %s",
                       date_str(&d, a), date_str(today, b));
     return 0;
@@ -989,7 +869,7 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
 
         if (!d)
             return missing(c, path, dim, 0);
-        if (!record_date_valid(d))
+        if (!calendar_date_valid(d))
             return reject(f, INVALID, path, "%s is not a real date of the years 1900 to 9999",
                           date_str(d, a));
         return 0;
@@ -1002,14 +882,20 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_ENUM: {
         int v = p ? *(const int *)p : 0;
-        char buf[32];
 
-        if (v == 0)
-            return missing(c, path, dim, 0);
+        if (v == 0) {
+            if (missing(c, path, dim, 0) == 0)
+                return 0;
+            /* 0 is also what a client that maps names to numbers sends for a name it does
+             * not know: say so, in what room the reason has left. */
+            size_t n = strlen(f->reason);
+            snprintf(f->reason + n, sizeof f->reason - n,
+                     "; 0 is also what a client sends for a name %s does not define",
+                     ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
+            return -1;
+        }
         if (!enum_name(fd->descriptor, v))
-            return reject(f, INVALID, path, "%s is not a known %s",
-                          enum_label(fd->descriptor, v, buf),
-                          ((const ProtobufCEnumDescriptor *)fd->descriptor)->short_name);
+            return unknown_enum(f, path, fd->descriptor, v);
         return check_listed(f, path, dim, version, enum_name(fd->descriptor, v));
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
@@ -1060,7 +946,7 @@ struct undeclared {
     int bad; /* a value outside the section's dimensions was found */
 };
 
-/* catalog_walk: a value given in a field that is no dimension of the section. */
+/* pbwalk_leaves: a value given in a field that is no dimension of the section. */
 static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd,
                            const ProtobufCFieldDescriptor *const *chain, size_t depth)
 {
@@ -1071,7 +957,7 @@ static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldD
     (void)fd;
     if (catalog_dim_by_chain(u->sec, chain, depth, 0))
         return 0;
-    catalog_chain_path(chain, depth, path, sizeof path);
+    pbwalk_chain_path(chain, depth, path, sizeof path);
     reject(u->f, INVALID, path,
            "is not a dimension of %s records in catalogue version %u; leave it out",
            u->sec->s->code, u->sec->version);
@@ -1192,29 +1078,17 @@ static int check_dimensions(const record_view *in, const catalog_section *sec,
 
         if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label == PROTOBUF_C_LABEL_REPEATED ||
             fd->descriptor == &google__protobuf__timestamp__descriptor ||
-            !catalog_field_set(in->message, fd))
+            !pbwalk_field_set(in->message, fd))
             continue;
-        if (catalog_walk(*(ProtobufCMessage **)((char *)in->message + fd->offset), &fd, 1,
-                         undeclared_leaf, &u) != 0 || u.bad) {
+        if (pbwalk_leaves(*(ProtobufCMessage **)((char *)in->message + fd->offset), &fd, 1,
+                          &credit__v1__date__descriptor, undeclared_leaf, &u) != 0 ||
+            u.bad) {
             bad = -1;
             if (!f->collecting)
                 return -1;
         }
     }
     return check_extra(&c) != 0 || bad ? -1 : 0;
-}
-
-/* The publicity window of `severity` in the section, else DOMAIN.md's defaults. */
-static int window_of(const catalog_section *sec, int severity, int *min_m, int *max_m)
-{
-    for (size_t i = 0; sec && i < sec->s->n_publicity; i++) {
-        if ((int)sec->s->publicity[i]->severity == severity) {
-            *min_m = (int)sec->s->publicity[i]->min_months;
-            *max_m = (int)sec->s->publicity[i]->max_months;
-            return 0;
-        }
-    }
-    return record_publicity_months(severity, min_m, max_m);
 }
 
 /* A decision date, when given, is not in the future. */
@@ -1230,7 +1104,7 @@ static int check_validity(check_failure *f, const char *field, const Credit__V1_
 {
     char a[DATE_LEN], b[DATE_LEN];
 
-    if (from && to && record_date_cmp(to, from) < 0)
+    if (from && to && calendar_date_cmp(to, from) < 0)
         return reject(f, INVALID, field, "%s is before valid_from, %s", date_str(to, a),
                       date_str(from, b));
     return 0;
@@ -1255,7 +1129,7 @@ static int check_action(const Credit__V1__Action *a, const Credit__V1__Date *tod
 }
 
 /* 9. An administrative penalty. Its end of publicity, when given, must fall in its severity's
- * window; when not given the node fills in the window's end (record_section_publicity_end). */
+ * window; when not given the node fills in the window's end (publicity_default_end). */
 static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *sec,
                          const Credit__V1__Date *today, check_failure *f)
 {
@@ -1267,19 +1141,22 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
     if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
         return reject(f, INVALID, "penalty.severity",
                       "is required: MINOR, GENERAL or SERIOUS, which sets the publicity period");
-    if (window_of(sec, p->severity, &min_m, &max_m) != 0)
-        return reject(f, INVALID, "penalty.severity", "%d is not a known severity",
-                      (int)p->severity);
-    if (p->valid_until && record_date_cmp(p->valid_until, p->decision_date) < 0)
+    if (!enum_name(&credit__v1__severity__descriptor, p->severity))
+        return unknown_enum(f, "penalty.severity", &credit__v1__severity__descriptor,
+                            p->severity);
+    if (publicity_window(sec, p->severity, &min_m, &max_m) != 0)
+        return reject(f, INVALID, "penalty.severity", "%s has no publicity window in section %s",
+                      enum_name(&credit__v1__severity__descriptor, p->severity), sec->s->code);
+    if (p->valid_until && calendar_date_cmp(p->valid_until, p->decision_date) < 0)
         return reject(f, INVALID, "penalty.valid_until", "%s is before the decision date, %s",
                       date_str(p->valid_until, a), date_str(p->decision_date, b));
     if (p->publicity_end_date) {
         Credit__V1__Date lo, hi;
 
-        record_date_add_months(p->decision_date, min_m, &lo);
-        record_date_add_months(p->decision_date, max_m, &hi);
-        if (record_date_cmp(p->publicity_end_date, &lo) < 0 ||
-            record_date_cmp(p->publicity_end_date, &hi) > 0)
+        calendar_add_months(p->decision_date, min_m, &lo);
+        calendar_add_months(p->decision_date, max_m, &hi);
+        if (calendar_date_cmp(p->publicity_end_date, &lo) < 0 ||
+            calendar_date_cmp(p->publicity_end_date, &hi) > 0)
             return reject(f, INVALID, "penalty.publicity_end_date",
                           "%s is outside the window of a %s penalty: from %s to %s (%d to %d "
                           "months after the decision)",
@@ -1288,21 +1165,6 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
                           date_str(&lo, b), date_str(&hi, c), min_m, max_m);
     }
     return 0;
-}
-
-void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_section *sec,
-                                  Credit__V1__Date *out)
-{
-    Credit__V1__Date none = CREDIT__V1__DATE__INIT;
-    int min_m, max_m;
-
-    if (!p || !record_date_valid(p->decision_date)) {
-        *out = none;
-        return;
-    }
-    if (window_of(sec, p->severity, &min_m, &max_m) != 0)
-        max_m = LONGEST_MONTHS;
-    record_date_add_months(p->decision_date, max_m, out);
 }
 
 /* The other bodies: their dates are not in the future. */

@@ -1,6 +1,7 @@
 /*
- * record_check.h — the checks a pushed public-credit record must pass before the node keeps it,
- * and the calendar arithmetic of penalty publicity (DOMAIN.md, "Publicity and credit repair").
+ * record_check.h — the checks a pushed public-credit record must pass before the node keeps it.
+ * The calendar is calendar.h's and the publicity windows are publicity.h's, which the read
+ * path (tier.h) uses too.
  *
  * record_check_input looks at one PublicRecordInput as a source unit pushed it and either
  * accepts it or names the first field at fault, with a gRPC status code and a reason an
@@ -23,11 +24,11 @@
 
 #include "catalog.h"
 #include "credit/v1/record.pb-c.h"
+#include "status.h"
 
-/* The gRPC status codes a check can give; equal to gRPC's, defined here so that this module
- * needs nothing from gRPC. */
-#define RECORD_CHECK_INVALID_ARGUMENT  3
-#define RECORD_CHECK_PERMISSION_DENIED 7
+/* The status codes a check can give (status.h: the node's one vocabulary, nothing of gRPC). */
+#define RECORD_CHECK_INVALID_ARGUMENT  RPC_INVALID_ARGUMENT
+#define RECORD_CHECK_PERMISSION_DENIED RPC_PERMISSION_DENIED
 
 /* Free text (content, facts, legal basis, remarks) and short fields (names, numbers, codes):
  * the most bytes each may hold. */
@@ -112,7 +113,7 @@ int record_default_channel(int unit_kind);
 
 /* Checks one pushed public record `in` from `unit` against catalogue version `cv` (the one in
  * force when the node accepts it). today: the current date in China Standard Time
- * (record_date_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with *f
+ * (calendar_from_unix), for "not in the future". Returns 0 (f untouched), or -1 with *f
  * filled: f->code (RECORD_CHECK_INVALID_ARGUMENT, or RECORD_CHECK_PERMISSION_DENIED when the
  * catalogue does not make the unit responsible for the category), f->field and f->reason,
  * both NUL-terminated. f may be NULL when only the verdict matters. Checks in this order, the
@@ -136,11 +137,6 @@ int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit
 int record_check_number(const catalog_dim *dim, uint32_t version, const char *field, double v,
                         check_failure *f);
 
-/* Like record_default_publicity_end, with the publicity windows of catalogue section `sec`
- * (NULL: the defaults). */
-void record_section_publicity_end(const Credit__V1__Penalty *p, const catalog_section *sec,
-                                  Credit__V1__Date *out);
-
 /* Fills *f (code, field, the reason formatted printf-style, each cut to its buffer) and
  * returns -1: the one way a check of the node's says why it failed. */
 int record_check_fail(check_failure *f, int code, const char *field, const char *fmt, ...)
@@ -157,39 +153,17 @@ void record_normalise_ids(const record_view *in);
 int record_check_free_text(const char *field, const char *s, size_t max, int required,
                            check_failure *f);
 
-/* 1 if d is a real day of years 1900..9999 (Feb 29 only in leap years), else 0 (also for
- * NULL). */
-int record_date_valid(const Credit__V1__Date *d);
+/* The earliest instant a record's timestamps (VALUE_TIMESTAMP dimensions such as occurred_at)
+ * may hold: 1990-01-01T00:00:00 China time. Nothing the district collects happened earlier, and
+ * a floor well after 1970 catches the empty Timestamp a client sends when it gives a Date or a
+ * number where {seconds, nanos} was expected. */
+#define RECORD_INSTANT_FLOOR      631123200LL /* 1990-01-01T00:00:00+08:00 */
+#define RECORD_INSTANT_FLOOR_TEXT "1990-01-01"
 
-/* Compares two dates field by field: <0, 0 or >0 as a is before, on or after b. Neither may be
- * NULL; they need not be valid. */
-int record_date_cmp(const Credit__V1__Date *a, const Credit__V1__Date *b);
-
-/* *out = d plus `months` calendar months (negative goes back), the day clamped to the end of
- * the month reached: Jan 31 + 1 month = Feb 28, or Feb 29 in a leap year. d must be a valid
- * date; for an invalid one *out is all zero (itself invalid). out may be d. */
-void record_date_add_months(const Credit__V1__Date *d, int months, Credit__V1__Date *out);
-
-/* The publicity window of a penalty's severity, in months from the decision date: *min_m and
- * *max_m (MINOR 0..3, GENERAL 3..12, SERIOUS 12..36: DOMAIN.md's current national rule).
- * Returns 0, or -1 (outputs untouched) for SEVERITY_UNSPECIFIED or an unknown value. */
-int record_publicity_months(int severity, int *min_m, int *max_m);
-
-/* *out = the end of publicity a penalty gets when it does not give one: its decision date plus
- * its severity's maximum. A severity without a window (never so after record_check_input) is
- * given the longest, 36 months, beyond which no rule lets a penalty be shown. Without a valid
- * decision date *out is all zero, an invalid date. out may be p->decision_date. */
-void record_default_publicity_end(const Credit__V1__Penalty *p, Credit__V1__Date *out);
-
-/* 1 if the penalty's public display has ended on `today`: today is after its end of publicity
- * (publicity_end_date if it is a valid date, else record_default_publicity_end). The end day
- * itself is still shown. A penalty whose end cannot be told (NULL, or no valid decision date
- * either) counts as ended, so that a broken record is withheld rather than shown past its
- * time. Else 0. */
-int record_publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today);
-
-/* *out = the calendar date in China Standard Time (UTC+8, no daylight saving) at unix time t.
- * Times outside 0001-01-01 .. 9999-12-31 (local) give those dates. */
-void record_date_from_unix(int64_t t, Credit__V1__Date *out);
+/* Why timestamp t looks like a client's mistake rather than a time, worded for that mistake:
+ * seconds and nanos both 0 (an empty Timestamp: a JS Date or a number given for the message),
+ * or seconds that read as milliseconds since 1970. The reason starts with "is", to follow a
+ * field's path. NULL when t is neither. Static storage; pure. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t);
 
 #endif /* CREDIT_RECORD_CHECK_H */

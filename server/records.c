@@ -2,6 +2,7 @@
  * records.c — see records.h.
  */
 #include "records.h"
+#include "pb.h"
 #include "validate.h"
 
 #include <openssl/rand.h>
@@ -64,20 +65,12 @@ static Credit__Store__V1__StoredRecord *unpack_stored(const void *val, size_t le
 int records_get(store *st, const store_snapshot *snap, const char *record_id,
                 Credit__Store__V1__StoredRecord **out, char *err)
 {
-    void *val;
-    size_t len;
-    int rc = store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id), &val, &len,
-                       err);
-    if (rc != 0)
-        return rc;
-    Credit__Store__V1__StoredRecord *sr = unpack_stored(val, len);
-    free(val);
-    if (!sr) {
-        snprintf(err, STORE_ERR_LEN, "stored record %.40s cannot be decoded", record_id);
-        return STORE_EIO;
-    }
-    *out = sr;
-    return 0;
+    char what[64];
+
+    snprintf(what, sizeof what, "stored record %.40s", record_id);
+    return pb_store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id),
+                        &credit__store__v1__stored_record__descriptor, what,
+                        (ProtobufCMessage **)out, err);
 }
 
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n)
@@ -127,7 +120,7 @@ int records_history_range(store *st, const store_snapshot *snap, const char *rec
             v = nv;
         }
         if (!(v[count] = unpack_stored(val, len))) {
-            rc = STORE_EIO;
+            rc = STORE_ECORRUPT;
             snprintf(err, STORE_ERR_LEN, "a version of %.40s cannot be decoded", record_id);
             break;
         }
@@ -196,7 +189,7 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
     if (len != RECORD_ID_LEN) {
         free(val);
         snprintf(err, STORE_ERR_LEN, "source index entry of %.40s is damaged", source_record_id);
-        return STORE_EIO;
+        return STORE_ECORRUPT;
     }
     memcpy(rid, val, RECORD_ID_LEN);
     rid[RECORD_ID_LEN] = '\0';
@@ -239,6 +232,75 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
         store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     free(buf);
     return 0;
+}
+
+int records_unindex_subject(store_batch *b, const void *old_key, size_t old_len,
+                            const char *record_id)
+{
+    char key[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+
+    if (old_len > SUBJECT_KEY_MAX || strlen(record_id) != RECORD_ID_LEN)
+        return STORE_EINVAL;
+    memcpy(key, old_key, old_len);
+    memcpy(key + old_len, record_id, RECORD_ID_LEN);
+    store_batch_delete(b, STORE_CF_SUBJECTS, key, old_len + RECORD_ID_LEN);
+    return 0;
+}
+
+struct records_scan {
+    pb_scan *s;
+    char after[RECORD_ID_LEN + 1]; /* "" or the record the scan starts after */
+};
+
+int records_scan_open(store *st, const store_snapshot *snap, const char *after,
+                      records_scan **out)
+{
+    records_scan *r = calloc(1, sizeof *r);
+    size_t alen = after ? strnlen(after, RECORD_ID_LEN) : 0;
+    int rc;
+
+    if (!r)
+        return STORE_ENOMEM;
+    if (alen)
+        memcpy(r->after, after, alen);
+    rc = pb_scan_open(st, snap, STORE_CF_RECORDS, NULL, 0, r->after, alen,
+                      &credit__store__v1__stored_record__descriptor, &r->s);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int records_scan_next(records_scan *s, Credit__Store__V1__StoredRecord **out, char *err)
+{
+    for (;;) {
+        const void *key;
+        size_t klen;
+        Credit__Store__V1__StoredRecord *sr = NULL;
+        int rc = pb_scan_next(s->s, (ProtobufCMessage **)&sr, &key, &klen, err);
+
+        if (rc == STORE_ECORRUPT)
+            continue;
+        if (rc <= 0)
+            return rc;
+        if ((s->after[0] && klen == RECORD_ID_LEN && memcmp(key, s->after, klen) == 0) ||
+            !sr->record || !sr->record->meta) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
+            continue;
+        }
+        *out = sr;
+        return 1;
+    }
+}
+
+void records_scan_close(records_scan *s)
+{
+    if (!s)
+        return;
+    pb_scan_close(s->s);
+    free(s);
 }
 
 /* The associated data of a record's sealed values: its id and version. */

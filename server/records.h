@@ -17,6 +17,9 @@
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
  * may see them. Nothing here deletes a record or a version.
  *
+ * Errors are STORE_E* codes: "not found" is STORE_ENOTFOUND, a normal result; a stored value
+ * that does not decode (or an index entry of the wrong shape) is STORE_ECORRUPT.
+ *
  * Threads: pure functions of their arguments and the (thread-safe) store and privacy objects.
  */
 #ifndef CREDIT_RECORDS_H
@@ -73,6 +76,25 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
  * (a key that does not fit). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
                         const char *subject_key, size_t subject_key_len);
+
+/* Adds to the batch the removal of the subject index entry old_key | record_id, left behind
+ * when a record's new version is filed under another subject key (an older code since bound
+ * to a USCC). Returns 0, or STORE_EINVAL (no such entry can exist: nothing added). */
+int records_unindex_subject(store_batch *b, const void *old_key, size_t old_len,
+                            const char *record_id);
+
+/* A scan of the latest versions of every record, in record-id order (creation order), from
+ * the record after `after` (NULL or "": from the first). `snap` may be NULL. Returns 0 with
+ * *out (close with records_scan_close) or STORE_ENOMEM. */
+typedef struct records_scan records_scan;
+int records_scan_open(store *st, const store_snapshot *snap, const char *after,
+                      records_scan **out);
+
+/* The next record (free with credit__store__v1__stored_record__free_unpacked); one that does
+ * not decode, or holds no record, is skipped. Returns 1, 0 at the end, or STORE_EIO with
+ * err. */
+int records_scan_next(records_scan *s, Credit__Store__V1__StoredRecord **out, char *err);
+void records_scan_close(records_scan *s);
 
 /* Moves the personal identity numbers of `sr->record` into sealed fields (replacing the
  * strings in the record with ""); the record id and version must be set, they are the

@@ -72,19 +72,11 @@ int registry_check_identity(const char *identity, char *why)
 static int get_unit_key(store *st, const char *key, size_t klen, Credit__V1__Unit **out,
                         char *err)
 {
-    void *val;
-    size_t vlen;
-    int rc = store_get(st, NULL, STORE_CF_UNITS, key, klen, &val, &vlen, err);
-    if (rc != 0)
-        return rc;
-    Credit__V1__Unit *u = credit__v1__unit__unpack(NULL, vlen, val);
-    free(val);
-    if (!u) {
-        snprintf(err, STORE_ERR_LEN, "stored unit %.*s cannot be decoded", (int)klen, key);
-        return STORE_EIO;
-    }
-    *out = u;
-    return 0;
+    char what[160];
+
+    snprintf(what, sizeof what, "stored unit %.*s", (int)klen, key);
+    return pb_store_get(st, NULL, STORE_CF_UNITS, key, klen, &credit__v1__unit__descriptor, what,
+                        (ProtobufCMessage **)out, err);
 }
 
 int registry_get(store *st, const char *code, Credit__V1__Unit **out, char *err)
@@ -130,6 +122,32 @@ int registry_resolve(store *st, const char *identity, Credit__V1__Unit **out, ch
     if (strncmp(identity, REGISTRY_UNIT_URI, plen) != 0)
         return STORE_ENOTFOUND;
     return registry_get(st, identity + plen, out, err);
+}
+
+int registry_scan_open(store *st, const char *from, registry_scan **out)
+{
+    char start[128];
+    size_t slen = unit_key(start, sizeof start, "u/", from);
+
+    return pb_scan_open(st, NULL, STORE_CF_UNITS, "u/", 2, start, slen,
+                        &credit__v1__unit__descriptor, out);
+}
+
+int registry_scan_next(registry_scan *s, Credit__V1__Unit **out, char *err)
+{
+    const void *key = NULL;
+    size_t klen = 0;
+    int rc = pb_scan_next(s, (ProtobufCMessage **)out, &key, &klen, err);
+
+    if (rc == STORE_ECORRUPT && err)
+        snprintf(err, STORE_ERR_LEN, "stored unit %.*s cannot be decoded", (int)klen,
+                 (const char *)key);
+    return rc;
+}
+
+void registry_scan_close(registry_scan *s)
+{
+    pb_scan_close(s);
 }
 
 int registry_put(store_batch *b, const Credit__V1__Unit *u)

@@ -7,7 +7,8 @@
  * units the first time a node starts on an empty directory.
  *
  * Functions that return a unit give a protobuf-c message the caller frees with
- * credit__v1__unit__free_unpacked. "Not found" is STORE_ENOTFOUND, a normal result.
+ * credit__v1__unit__free_unpacked. "Not found" is STORE_ENOTFOUND, a normal result; a stored
+ * unit that does not decode is STORE_ECORRUPT.
  */
 #ifndef CREDIT_REGISTRY_H
 #define CREDIT_REGISTRY_H
@@ -31,6 +32,16 @@ int registry_resolve(store *st, const char *identity, Credit__V1__Unit **out, ch
 
 /* The code bound to `identity`, malloc'd into *code (free() it). */
 int registry_binding(store *st, const char *identity, char **code, char *err);
+
+/* A scan of the registry's units in code order, from code `from` on ("" from the first).
+ * Returns 0 with *out (close with registry_scan_close) or STORE_ENOMEM. */
+typedef struct pb_scan registry_scan;
+int registry_scan_open(store *st, const char *from, registry_scan **out);
+
+/* The next unit (free with credit__v1__unit__free_unpacked). Returns 1; 0 at the end;
+ * STORE_ECORRUPT with err ("stored unit u/<code> cannot be decoded"), or STORE_EIO. */
+int registry_scan_next(registry_scan *s, Credit__V1__Unit **out, char *err);
+void registry_scan_close(registry_scan *s);
 
 /* Adds the unit to the batch. Returns 0 or STORE_ENOMEM (the batch is then not to be
  * written). */

@@ -312,11 +312,17 @@ static void maybe_done_locked(rpc_call *c)
     }
 }
 
-static void callback_enter(rpc_call *c)
+/* Returns 0 when a handler callback may run, -1 when on_done has already run: the call closed
+ * (a cancellation on another CQ thread) between the receive and this callback, and the
+ * handler's state is gone; a callback now would allocate state nobody frees. */
+static int callback_enter(rpc_call *c)
 {
     pthread_mutex_lock(&c->mu);
-    c->callbacks++;
+    int over = c->done_called;
+    if (!over)
+        c->callbacks++;
     pthread_mutex_unlock(&c->mu);
+    return over ? -1 : 0;
 }
 
 static void callback_leave(rpc_call *c)
@@ -597,9 +603,10 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
         protobuf_c_message_free_unpacked(req, NULL);
         return -1;
     }
-    callback_enter(c);
-    c->m->h->on_message(c, req);
-    callback_leave(c);
+    if (callback_enter(c) == 0) {
+        c->m->h->on_message(c, req);
+        callback_leave(c);
+    }
     protobuf_c_message_free_unpacked(req, NULL);
     return 0;
 }
@@ -611,9 +618,10 @@ static void run_half_close(rpc_call *c)
     if (authorize_once(c) != 0)
         return;
     if (h->on_half_close) {
-        callback_enter(c);
-        h->on_half_close(c);
-        callback_leave(c);
+        if (callback_enter(c) == 0) {
+            h->on_half_close(c);
+            callback_leave(c);
+        }
     } else {
         rpc_finish(c, RPC_OK, "%s", "");
     }

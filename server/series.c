@@ -1,20 +1,18 @@
 /*
- * series.c — the storage layout of industrial series and opt-ins (see series.h).
+ * series.c — the storage layout of industrial series (see series.h).
  *
- * Everything here is a pure encoding except the two opt-in helpers, which are thin wrappers
- * over store_get and store_batch_put. The month arithmetic uses record_date_from_unix for the
- * CST calendar date, so that every part of the node agrees on which day a time falls in.
+ * Everything here is a pure encoding except the sample reads, writes and scans at the end,
+ * which are thin wrappers over the store. Months are calendar.h's.
  */
 #include "series.h"
 
-#include "record_check.h"
+#include "pb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TIME_BIAS    (UINT64_C(1) << 63)
-#define CST_OFFSET   (8 * 3600)
 #define VALUE_FORMAT 1
 
 /* A part of a key: non-empty, no "/", at most SERIES_CODE_MAX bytes. Returns its length or 0. */
@@ -117,52 +115,6 @@ int series_value_decode(const void *buf, size_t len, series_value *out)
     return 0;
 }
 
-/* --- Months in China Standard Time ------------------------------------------------------- */
-
-int series_month_of(int64_t t)
-{
-    Credit__V1__Date d;
-    record_date_from_unix(t, &d);
-    return d.year * 12 + (d.month - 1);
-}
-
-void series_month_name(int month, char out[8])
-{
-    int y = month / 12, m = month % 12 + 1;
-    if (y < 0 || y > 9999) /* not a month of record_date_from_unix's range */
-        y = y < 0 ? 0 : 9999;
-    out[0] = (char)('0' + y / 1000);
-    out[1] = (char)('0' + y / 100 % 10);
-    out[2] = (char)('0' + y / 10 % 10);
-    out[3] = (char)('0' + y % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + m / 10);
-    out[6] = (char)('0' + m % 10);
-    out[7] = '\0';
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int64_t series_month_start(int month)
-{
-    return days_from_civil(month / 12, month % 12 + 1, 1) * 86400 - CST_OFFSET;
-}
-
-uint32_t series_month_seconds(int month)
-{
-    return (uint32_t)(series_month_start(month + 1) - series_month_start(month));
-}
-
 /* --- Page tokens ------------------------------------------------------------------------- */
 
 static const char HEX[] = "0123456789abcdef";
@@ -216,56 +168,107 @@ int series_token_decode(const char *tok, int64_t *t, char platform[SERIES_CODE_M
     return 0;
 }
 
-/* --- Opt-ins ----------------------------------------------------------------------------- */
+/* --- Samples in the store ----------------------------------------------------------------- */
 
-size_t series_optin_key(const char *platform, const char *uscc, char *out, size_t cap)
+/* The key of one sample into key[SERIES_KEY_MAX]; its length, or 0 if the parts make none. */
+static size_t sample_key(char *key, const char *uscc, const char *section, const char *metric,
+                         int64_t t, const char *platform)
 {
-    size_t a = part_len(platform), b = part_len(uscc);
-    size_t pl = sizeof SERIES_OPTIN_PREFIX - 1;
-    if (!a || !b || pl + a + 1 + b > cap)
-        return 0;
-    memcpy(out, SERIES_OPTIN_PREFIX, pl);
-    memcpy(out + pl, platform, a);
-    out[pl + a] = '/';
-    memcpy(out + pl + a + 1, uscc, b);
-    return pl + a + 1 + b;
+    size_t plen = series_prefix(uscc, section, metric, key, SERIES_KEY_MAX);
+
+    return plen ? series_key_finish(key, plen, SERIES_KEY_MAX, t, platform) : 0;
 }
 
-int series_optin_get(store *st, const char *platform, const char *uscc, Credit__V1__OptIn **out,
-                     char *err)
+int series_sample_get(store *st, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, series_value *out, char *err)
 {
     char key[SERIES_KEY_MAX];
-    size_t klen = series_optin_key(platform, uscc, key, sizeof key);
-    if (!klen)
-        return STORE_ENOTFOUND; /* no such key can have been written */
+    size_t klen = sample_key(key, uscc, section, metric, t, platform);
     void *val = NULL;
     size_t vlen = 0;
-    int rc = store_get(st, NULL, STORE_CF_AUTHZ, key, klen, &val, &vlen, err);
+    int rc;
+
+    if (!klen)
+        return STORE_EINVAL;
+    rc = store_get(st, NULL, STORE_CF_SERIES, key, klen, &val, &vlen, err);
     if (rc != 0)
         return rc;
-    Credit__V1__OptIn *o = credit__v1__opt_in__unpack(NULL, vlen, val);
+    rc = series_value_decode(val, vlen, out) == 0 ? 0 : STORE_ECORRUPT;
+    if (rc != 0 && err)
+        snprintf(err, STORE_ERR_LEN, "a stored sample cannot be decoded");
     free(val);
-    if (!o) {
-        if (err)
-            snprintf(err, STORE_ERR_LEN, "a stored opt-in cannot be decoded");
-        return STORE_EIO;
-    }
-    *out = o;
+    return rc;
+}
+
+int series_sample_put(store_batch *b, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, const series_value *v)
+{
+    char key[SERIES_KEY_MAX];
+    size_t klen = sample_key(key, uscc, section, metric, t, platform);
+    unsigned char val[SERIES_VALUE_LEN];
+
+    if (!klen)
+        return STORE_EINVAL;
+    series_value_encode(v, val);
+    store_batch_put(b, STORE_CF_SERIES, key, klen, val, sizeof val);
     return 0;
 }
 
-int series_optin_put(store_batch *b, const Credit__V1__OptIn *o)
+struct series_scan {
+    pb_scan *s; /* a raw scan: sample values are not messages */
+    size_t plen;
+};
+
+int series_scan_open(store *st, const char *uscc, const char *section, const char *metric,
+                     const int64_t *from, const char *from_platform, series_scan **out)
 {
-    char key[SERIES_KEY_MAX];
-    size_t klen = series_optin_key(o->platform, o->enterprise_uscc, key, sizeof key);
-    if (!klen)
+    char prefix[SERIES_KEY_MAX], start[SERIES_KEY_MAX];
+    size_t plen = series_prefix(uscc, section, metric, prefix, sizeof prefix), slen = plen;
+    series_scan *s;
+
+    if (!plen)
         return STORE_EINVAL;
-    size_t n = credit__v1__opt_in__get_packed_size(o);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
+    memcpy(start, prefix, plen);
+    if (from && from_platform) {
+        if (!(slen = series_key_finish(start, plen, sizeof start, *from, from_platform)))
+            return STORE_EINVAL;
+    } else if (from) {
+        series_put_time((unsigned char *)start + plen, *from);
+        slen = plen + 8;
+    }
+    if (!(s = calloc(1, sizeof *s)))
         return STORE_ENOMEM;
-    credit__v1__opt_in__pack(o, buf);
-    store_batch_put(b, STORE_CF_AUTHZ, key, klen, buf, n);
-    free(buf);
+    s->plen = plen;
+    if (pb_scan_open(st, NULL, STORE_CF_SERIES, prefix, plen, start, slen, NULL, &s->s) != 0) {
+        free(s);
+        return STORE_ENOMEM;
+    }
+    *out = s;
     return 0;
+}
+
+int series_scan_next(series_scan *s, int64_t *t, const char **platform, size_t *platform_len,
+                     series_value *v, char *err)
+{
+    const void *key, *val;
+    size_t klen, vlen;
+    int rc = pb_scan_next_raw(s->s, &key, &klen, &val, &vlen, err);
+
+    if (rc <= 0)
+        return rc;
+    if (series_key_parse(key, klen, s->plen, t, platform, platform_len) != 0 ||
+        series_value_decode(val, vlen, v) != 0) {
+        if (err)
+            snprintf(err, STORE_ERR_LEN, "a stored sample cannot be decoded");
+        return STORE_ECORRUPT;
+    }
+    return 1;
+}
+
+void series_scan_close(series_scan *s)
+{
+    if (!s)
+        return;
+    pb_scan_close(s->s);
+    free(s);
 }

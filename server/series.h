@@ -1,5 +1,5 @@
 /*
- * series.h — industrial time series and opt-ins in the store: keys, values, months, tokens.
+ * series.h — industrial time series in the store: keys, values, samples, scans, tokens.
  *
  * Samples (STORE_CF_SERIES), one key per (enterprise, section, metric, period start,
  * platform):
@@ -16,13 +16,10 @@
  * The value is SERIES_VALUE_LEN bytes: a format byte (1), the value as the big-endian bits of
  * an IEEE-754 double, be32 period_seconds, be64 received_at (unix seconds, as an offset time).
  *
- * Opt-ins (STORE_CF_AUTHZ): "o/" <platform> "/" <enterprise USCC> -> packed credit.v1.OptIn.
+ * Opt-ins, which decide who may push samples, are kept by optins.h.
  *
- * Months are calendar months in China Standard Time (UTC+8, no daylight saving), numbered
- * year * 12 + (month - 1).
- *
- * Pure functions except series_optin_get (a store read) and series_optin_put (adds to a
- * batch); all are safe from any thread.
+ * Pure functions except the sample reads, writes and scans at the end; all are safe from any
+ * thread (a scan belongs to one thread at a time).
  */
 #ifndef CREDIT_SERIES_H
 #define CREDIT_SERIES_H
@@ -38,7 +35,6 @@
 #define SERIES_KEY_MAX      256 /* fits every key below */
 #define SERIES_VALUE_LEN    21
 #define SERIES_TOKEN_MAX    (2 * (8 + SERIES_CODE_MAX) + 1) /* a page token with its NUL */
-#define SERIES_OPTIN_PREFIX "o/"
 
 typedef struct series_value {
     double value;
@@ -70,31 +66,39 @@ void series_value_encode(const series_value *v, unsigned char out[SERIES_VALUE_L
 /* Returns 0, or -1 if buf[len] is not a value of this format (out untouched). */
 int series_value_decode(const void *buf, size_t len, series_value *out);
 
-/* The CST month of unix time t (year * 12 + month - 1). */
-int series_month_of(int64_t t);
-/* "YYYY-MM" of a month, in out[8]. */
-void series_month_name(int month, char out[8]);
-/* Unix time of the month's first day at 00:00 CST; its length in seconds. */
-int64_t series_month_start(int month);
-uint32_t series_month_seconds(int month);
-
 /* Page tokens: the time and platform of the first sample of the next page, as lower-case
  * hex. encode returns the token's length (0 if the platform is too long); decode returns 0
  * and fills *t and platform[SERIES_CODE_MAX + 1], or -1 for anything this node did not make. */
 size_t series_token_encode(int64_t t, const char *platform, char out[SERIES_TOKEN_MAX]);
 int series_token_decode(const char *tok, int64_t *t, char platform[SERIES_CODE_MAX + 1]);
 
-/* The opt-in key "o/<platform>/<uscc>" in out[cap]; its length, or 0 if it does not fit. */
-size_t series_optin_key(const char *platform, const char *uscc, char *out, size_t cap);
+/* --- Samples in the store ----------------------------------------------------------------- */
 
-/* Reads an opt-in. On success *out is an unpacked message the caller frees with
- * credit__v1__opt_in__free_unpacked. STORE_ENOTFOUND when there is none; STORE_EIO with err
- * when it cannot be read or decoded. */
-int series_optin_get(store *st, const char *platform, const char *uscc, Credit__V1__OptIn **out,
-                     char *err);
+/* The sample of `platform` for (uscc, section, metric) at period start t. Returns 0 with *out,
+ * STORE_ENOTFOUND, STORE_EINVAL (the parts make no key), STORE_ECORRUPT (the stored value
+ * does not decode) or a store error with err. */
+int series_sample_get(store *st, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, series_value *out, char *err);
 
-/* Adds the opt-in (under its own platform and enterprise) to the batch. Returns 0, or
- * STORE_ENOMEM / STORE_EINVAL (the batch is then not to be written). */
-int series_optin_put(store_batch *b, const Credit__V1__OptIn *o);
+/* Adds the sample to the batch. Returns 0 or STORE_EINVAL (the parts make no key). */
+int series_sample_put(store_batch *b, const char *uscc, const char *section, const char *metric,
+                      int64_t t, const char *platform, const series_value *v);
+
+/* A scan of one enterprise's metric in time order (then platform order). */
+typedef struct series_scan series_scan;
+
+/* Opens a scan of (uscc, section, metric) from the start, or from time *from (when `from` is
+ * not NULL), or from the sample (*from, from_platform) of a page token (when from_platform is
+ * not NULL as well). Returns 0 with *out (close with series_scan_close), STORE_EINVAL (the
+ * parts make no key) or STORE_ENOMEM. */
+int series_scan_open(store *st, const char *uscc, const char *section, const char *metric,
+                     const int64_t *from, const char *from_platform, series_scan **out);
+
+/* The next sample: its time, its platform (borrowed, *platform_len bytes, not NUL-terminated,
+ * valid until the next call) and value. Returns 1, 0 at the end, STORE_ECORRUPT (a key or
+ * value that does not decode) or STORE_EIO with err. */
+int series_scan_next(series_scan *s, int64_t *t, const char **platform, size_t *platform_len,
+                     series_value *v, char *err);
+void series_scan_close(series_scan *s);
 
 #endif /* CREDIT_SERIES_H */

@@ -3,6 +3,7 @@
  * the bindings it has staged); writes only ever go into the caller's batch.
  */
 #include "subjects.h"
+#include "status.h"
 
 #include "identity.h"
 #include "validate.h"
@@ -12,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_FAILED_PRECONDITION 9
-#define ST_INVALID_ARGUMENT    3
-#define ST_RESOURCE_EXHAUSTED  8
-#define ST_INTERNAL            13
-#define ST_UNAVAILABLE         14
 
 struct subjects_binding {
     subjects_alias a;
@@ -116,7 +112,7 @@ static int bound_to(store *st, const store_snapshot *snap, const subjects_pendin
         return rc;
     if (len != SUBJECTS_USCC_LEN) {
         free(val);
-        return STORE_EIO;
+        return STORE_ECORRUPT; /* a binding is always a USCC */
     }
     memcpy(uscc, val, SUBJECTS_USCC_LEN);
     uscc[SUBJECTS_USCC_LEN] = '\0';
@@ -165,7 +161,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
         r.key[0] = 'P';
         if (index_hex(pv, s->identifier, r.key + 1) != 0)
-            return fail(f, ST_INTERNAL, "subject.identifier", "cannot be indexed");
+            return fail(f, RPC_INTERNAL, "subject.identifier", "cannot be indexed");
         r.key_len = 2 * PRIVACY_INDEX_LEN + 2; /* with its 0x00 */
         *out = r;
         return 0;
@@ -183,9 +179,10 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
         }
         for (size_t i = 0; i < n; i++) {
             if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-                return fail(f, ST_UNAVAILABLE, "", "the store cannot be read now; push again");
+                return fail(f, status_from_store(rc), "",
+                            "the store cannot be read now; push again");
             if (rc == 1 && strcmp(other, r.uscc) != 0)
-                return fail(f, ST_FAILED_PRECONDITION, codes[i].field,
+                return fail(f, RPC_FAILED_PRECONDITION, codes[i].field,
                             "%s is already bound to unified social credit code %s; this record "
                             "names %s",
                             codes[i].a.type == 'r'   ? "the registration number"
@@ -213,11 +210,11 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     const char *by = NULL;
     for (size_t i = 0; i < n; i++) {
         if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-            return fail(f, ST_UNAVAILABLE, "", "the store cannot be read now; push again");
+            return fail(f, status_from_store(rc), "", "the store cannot be read now; push again");
         if (rc == 0)
             continue;
         if (r.uscc[0] && strcmp(r.uscc, other) != 0)
-            return fail(f, ST_FAILED_PRECONDITION, codes[i].field,
+            return fail(f, RPC_FAILED_PRECONDITION, codes[i].field,
                         "is bound to unified social credit code %s, but %s is bound to %s: the "
                         "codes name two subjects",
                         other, by, r.uscc);
@@ -227,7 +224,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     if (r.uscc[0]) {
         int want = identity_kind_of_uscc(r.uscc);
         if ((int)s->kind != want)
-            return fail(f, ST_INVALID_ARGUMENT, "subject.kind",
+            return fail(f, RPC_INVALID_ARGUMENT, "subject.kind",
                         "%s is bound to unified social credit code %s, of type %c%c (%s), which "
                         "is a %s, not a %s",
                         by, r.uscc, r.uscc[0], r.uscc[1], identity_uscc_type_name(r.uscc),
@@ -258,7 +255,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
         *out = r;
         return 0;
     }
-    return fail(f, ST_INTERNAL, "subject.identifier", "cannot be indexed");
+    return fail(f, RPC_INTERNAL, "subject.identifier", "cannot be indexed");
 }
 
 int subjects_reserve(subjects_pending *pend, size_t more)
@@ -392,14 +389,14 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
     memset(out, 0, sizeof *out);
     if (n > SUBJECTS_CODE_MAX) {
         snprintf(why, 200, "is too long to name a subject");
-        return ST_INVALID_ARGUMENT;
+        return RPC_INVALID_ARGUMENT;
     }
     if (kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
         key[0] = 'P';
         if (index_hex(pv, identifier, key + 1) != 0 ||
             keys_add(out, key, 2 * PRIVACY_INDEX_LEN + 2) != 0) {
             snprintf(why, 200, "cannot be indexed");
-            return ST_RESOURCE_EXHAUSTED;
+            return RPC_RESOURCE_EXHAUSTED;
         }
         return 0;
     }
@@ -410,7 +407,7 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
     if (n == SUBJECTS_USCC_LEN) {
         if (validate_uscc(id, v) != 0) {
             snprintf(why, 200, "is not a valid unified social credit code: %s", v);
-            return ST_INVALID_ARGUMENT;
+            return RPC_INVALID_ARGUMENT;
         }
         int want = identity_kind_of_uscc(id);
         if (kind != want) {
@@ -419,12 +416,12 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
                      "the unified social credit code is of type %c%c (%s), which is a %s, not a "
                      "%s",
                      id[0], id[1], identity_uscc_type_name(id), kind_name(want), kind_name(kind));
-            return ST_INVALID_ARGUMENT;
+            return RPC_INVALID_ARGUMENT;
         }
         int rc = add_subject(st, snap, id, out);
         if (rc != 0) {
             snprintf(why, 200, rc == -1 ? "out of memory" : "the store cannot be read now");
-            return rc == -1 ? ST_RESOURCE_EXHAUSTED : ST_UNAVAILABLE;
+            return rc == -1 ? RPC_RESOURCE_EXHAUSTED : RPC_UNAVAILABLE;
         }
         return 0;
     }
@@ -452,7 +449,7 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
         int rc = types[i] == 'i' || types[i] == 's' ? 0 : bound_to(st, snap, NULL, &a, uscc);
         if (rc < 0) {
             snprintf(why, 200, "the store cannot be read now");
-            return ST_UNAVAILABLE;
+            return status_from_store(rc);
         }
         if (rc == 1 && kind != identity_kind_of_uscc(uscc)) {
             int want = identity_kind_of_uscc(uscc);
@@ -462,13 +459,111 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
                      "which is a %s, not a %s",
                      uscc, uscc[0], uscc[1], identity_uscc_type_name(uscc), kind_name(want),
                      kind_name(kind));
-            return ST_INVALID_ARGUMENT;
+            return RPC_INVALID_ARGUMENT;
         }
         rc = rc == 1 ? add_subject(st, snap, uscc, out) : keys_add(out, key, alias_key(&a, key));
         if (rc != 0) {
             snprintf(why, 200, rc == -1 ? "out of memory" : "the store cannot be read now");
-            return rc == -1 ? ST_RESOURCE_EXHAUSTED : ST_UNAVAILABLE;
+            return rc == -1 ? RPC_RESOURCE_EXHAUSTED : RPC_UNAVAILABLE;
         }
+    }
+    return 0;
+}
+
+/* --- The records of a subject ------------------------------------------------------------- */
+
+struct subjects_scan {
+    const subjects_keys *keys;
+    store_iter **its; /* one per key, each at its next entry */
+    char after[RECORD_ID_LEN + 1];
+};
+
+void subjects_scan_close(subjects_scan *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->its && i < s->keys->n; i++)
+        store_iter_destroy(s->its[i]);
+    free(s->its);
+    free(s);
+}
+
+int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_keys *keys,
+                       const char *after, subjects_scan **out)
+{
+    subjects_scan *s = calloc(1, sizeof *s);
+    size_t alen = after ? strnlen(after, RECORD_ID_LEN) : 0;
+
+    if (!s)
+        return STORE_ENOMEM;
+    s->keys = keys;
+    if (alen)
+        memcpy(s->after, after, alen);
+    if (!(s->its = calloc(keys->n ? keys->n : 1, sizeof *s->its))) {
+        free(s);
+        return STORE_ENOMEM;
+    }
+    for (size_t i = 0; i < keys->n; i++) {
+        char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+        size_t slen = keys->len[i];
+
+        memcpy(start, keys->key[i], slen);
+        if (alen)
+            memcpy(start + slen, s->after, alen);
+        slen += alen;
+        if (!(s->its[i] = store_iter_create(st, snap, STORE_CF_SUBJECTS, keys->key[i],
+                                            keys->len[i], start, slen))) {
+            subjects_scan_close(s);
+            return STORE_ENOMEM;
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+/* The record id of the iterator's current entry under a key of plen bytes, skipping entries
+ * of another shape; NULL at the end. Valid until the iterator moves. */
+static const char *key_rid(store_iter *it, size_t plen)
+{
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t klen;
+        const char *key = store_iter_key(it, &klen);
+
+        if (klen == plen + RECORD_ID_LEN)
+            return key + plen;
+    }
+    return NULL;
+}
+
+int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err)
+{
+    const subjects_keys *k = s->keys;
+
+    for (;;) {
+        rid[0] = '\0';
+        for (size_t i = 0; i < k->n; i++) {
+            const char *at = key_rid(s->its[i], k->len[i]);
+
+            if (at && (!rid[0] || memcmp(at, rid, RECORD_ID_LEN) < 0)) {
+                memcpy(rid, at, RECORD_ID_LEN);
+                rid[RECORD_ID_LEN] = '\0';
+            }
+        }
+        if (!rid[0])
+            break;
+        /* A record is given once, though an index entry may be left under an older key. */
+        for (size_t i = 0; i < k->n; i++) {
+            const char *at = key_rid(s->its[i], k->len[i]);
+
+            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
+                store_iter_next(s->its[i]);
+        }
+        if (!s->after[0] || strcmp(rid, s->after) > 0)
+            return 1;
+    }
+    for (size_t i = 0; i < k->n; i++) {
+        if (store_iter_error(s->its[i], err) != 0)
+            return STORE_EIO;
     }
     return 0;
 }

@@ -65,9 +65,10 @@ typedef struct subjects_resolution {
 
 /* Resolves the subject of a record that passed record_check (its codes normalised and
  * consistent). Reads the bindings of the store and of `pend`. Returns 0 with *out filled, or
- * -1 with f filled: FAILED_PRECONDITION (9) when a code is bound to another USCC (the reason
- * names both), INVALID_ARGUMENT (3) when the kind does not fit the USCC a code is bound to,
- * UNAVAILABLE (14) when the store cannot be read, INTERNAL (13) when a key cannot be made. */
+ * -1 with f filled (status.h's codes): RPC_FAILED_PRECONDITION when a code is bound to another
+ * USCC (the reason names both), RPC_INVALID_ARGUMENT when the kind does not fit the USCC a code
+ * is bound to, status_from_store's status when the store cannot be read (RPC_UNAVAILABLE) or
+ * holds a damaged binding (RPC_DATA_LOSS), RPC_INTERNAL when a key cannot be made. */
 int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
                      const Credit__V1__Subject *s, subjects_resolution *out, check_failure *f);
 
@@ -98,11 +99,27 @@ typedef struct subjects_keys {
  * NATURAL_PERSON a resident identity number; it is normalised here like a pushed one) names:
  * the USCC's own key and those of every code bound to it, or, for an unbound older code, its
  * own 'A' keys. Returns 0 with *out filled (free with subjects_keys_cleanup, also after an
- * error); or an RPC status code (3: the USCC is not valid or does not fit `kind`; 14: the
- * store cannot be read; 8: out of memory) with the reason in why[200], worded to follow
+ * error); or a status (status.h: RPC_INVALID_ARGUMENT, the USCC is not valid or does not fit
+ * `kind`; RPC_UNAVAILABLE or RPC_DATA_LOSS, the store cannot be read or holds a damaged
+ * binding; RPC_RESOURCE_EXHAUSTED, out of memory)
+ * with the reason in why[200], worded to follow
  * "subject.identifier: " or "subject.kind: " as *field says. */
 int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, int kind,
                      const char *identifier, subjects_keys *out, const char **field, char *why);
 void subjects_keys_cleanup(subjects_keys *k);
+
+/* The records of one subject: the index entries under every key of `keys`, merged in
+ * record-id order (the order a page token's position is in), each record once though an entry
+ * may be left under an older key, from the record after `after` (NULL or "": from the
+ * first). `keys` must outlive the scan. `snap` may be NULL. Returns 0 with *out (close with
+ * subjects_scan_close) or STORE_ENOMEM. */
+typedef struct subjects_scan subjects_scan;
+int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_keys *keys,
+                       const char *after, subjects_scan **out);
+
+/* The next record id into rid[RECORD_ID_LEN + 1]. Returns 1, 0 at the end, or STORE_EIO with
+ * err. */
+int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err);
+void subjects_scan_close(subjects_scan *s);
 
 #endif /* CREDIT_SUBJECTS_H */

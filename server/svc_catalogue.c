@@ -15,16 +15,18 @@
  * Every change is a read-modify-write of a request and possibly the version list, so changes
  * run one at a time under gov_mu; they are rare.
  *
- * Store layout (STORE_CF_CATALOGUE): "c" + be64 sequence -> packed ChangeRequest, whose id is
- * "CR-" and the sequence in at least six digits.
+ * Requests are kept by changes.h (their keys, ids and encoding), versions by versions.h.
  */
 #include "svc_catalogue.h"
 
 #include "catalog.h"
+#include "catalog_change.h"
+#include "changes.h"
 #include "node.h"
 #include "pb.h"
 #include "record_check.h"
 #include "registry.h"
+#include "versions.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -35,7 +37,6 @@
 
 #define TEXT_MAX       4000 /* justification, reasons */
 #define PAST_GRACE_S   60   /* an effective time this far in the past still counts as now */
-#define ID_LEN         32
 
 static pthread_mutex_t gov_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -66,53 +67,7 @@ static const char *kind_name(int kind)
     return v ? v->name : "?";
 }
 
-/* --- Change requests in the store --------------------------------------------------------- */
-
-static void request_key(unsigned char key[9], uint64_t seq)
-{
-    key[0] = 'c';
-    store_put_be64(key + 1, seq);
-}
-
-/* The id of request `seq` in buf[ID_LEN]: "CR-" and at least six digits. */
-static const char *canonical_id(uint64_t seq, char *buf)
-{
-    snprintf(buf, ID_LEN, "CR-%06" PRIu64, seq);
-    return buf;
-}
-
-/* "CR-000042" -> 42. Returns 0, or -1 if `id` is not such an id. */
-static int parse_id(const char *id, uint64_t *seq)
-{
-    char buf[ID_LEN];
-    uint64_t v = 0;
-    size_t n;
-
-    if (strncmp(id, "CR-", 3) != 0)
-        return -1;
-    n = strlen(id + 3);
-    if (n == 0 || n > 18)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[3 + i];
-
-        if (c < '0' || c > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(c - '0');
-    }
-    if (v == 0 || strcmp(id, canonical_id(v, buf)) != 0)
-        return -1; /* one id per request: no zeros padded beyond six digits */
-    *seq = v;
-    return 0;
-}
-
-static int put_request(store_batch *b, uint64_t seq, const Credit__V1__ChangeRequest *cr)
-{
-    unsigned char key[9];
-
-    request_key(key, seq);
-    return pb_batch_put(b, STORE_CF_CATALOGUE, key, sizeof key, &cr->base) == 0 ? 0 : -1;
-}
+/* --- Change requests in the store (changes.h) ------------------------------------------ */
 
 /* Writes the request, and the version an approval made (v, may be NULL), with the call's audit
  * entry. Returns 0, or -1 after finishing the call. */
@@ -122,7 +77,7 @@ static int save_request(rpc_call *call, uint64_t seq, const Credit__V1__ChangeRe
     store_batch *b = store_batch_create();
     int rc = -1;
 
-    if (!b || put_request(b, seq, cr) != 0 || (v && catalog_put(b, v) != 0))
+    if (!b || changes_put(b, seq, cr) != 0 || (v && versions_put(b, v) != 0))
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
     else
         rc = node_commit(call, b, detail);
@@ -134,54 +89,23 @@ static int save_request(rpc_call *call, uint64_t seq, const Credit__V1__ChangeRe
 static Credit__V1__ChangeRequest *load_request(rpc_call *call, const char *id, uint64_t *seq)
 {
     node *n = rpc_call_app(call);
-    unsigned char key[9];
-    void *val = NULL;
-    size_t len = 0;
     char err[STORE_ERR_LEN];
-    Credit__V1__ChangeRequest *cr;
+    Credit__V1__ChangeRequest *cr = NULL;
     int rc;
 
-    if (parse_id(id, seq) != 0) {
+    if (changes_parse_id(id, seq) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "id: \"%.64s\" is not a change request id "
                    "(CR-000001)", id);
         return NULL;
     }
-    request_key(key, *seq);
-    rc = store_get(n->st, NULL, STORE_CF_CATALOGUE, key, sizeof key, &val, &len, err);
-    if (rc == STORE_ENOTFOUND) {
+    rc = changes_get(n->st, *seq, &cr, err);
+    if (rc == STORE_ENOTFOUND)
         rpc_finish(call, RPC_NOT_FOUND, "no change request %.64s", id);
-        return NULL;
-    }
-    if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the catalogue cannot be read now");
-        return NULL;
-    }
-    cr = credit__v1__change_request__unpack(NULL, len, val);
-    free(val);
-    if (!cr)
-        rpc_finish(call, RPC_DATA_LOSS, "change request %.64s is unreadable", id);
-    return cr;
-}
-
-/* The sequence number the next request gets. Returns 0, or -1 when the store cannot say. */
-static int next_seq(store *st, uint64_t *seq)
-{
-    void *key = NULL;
-    size_t klen = 0;
-    char err[STORE_ERR_LEN];
-    int rc = store_last_key(st, STORE_CF_CATALOGUE, "c", 1, &key, &klen, err);
-
-    if (rc == STORE_ENOTFOUND) {
-        *seq = 1;
-        return 0;
-    }
-    if (rc != 0 || klen != 9) {
-        free(key);
-        return -1;
-    }
-    *seq = store_get_be64((const unsigned char *)key + 1) + 1;
-    free(key);
-    return 0;
+    else if (rc == STORE_ECORRUPT)
+        rpc_finish(call, status_from_store(rc), "change request %.64s is unreadable", id);
+    else if (rc != 0)
+        rpc_finish(call, status_from_store(rc), "the catalogue cannot be read now");
+    return rc == 0 ? cr : NULL;
 }
 
 /* --- Reading ------------------------------------------------------------------------------ */
@@ -254,43 +178,27 @@ static void list_changes(rpc_call *call, const ProtobufCMessage *msg)
     const Credit__V1__ListChangesRequest *req = (const Credit__V1__ListChangesRequest *)msg;
     node *n = rpc_call_app(call);
     Credit__V1__ListChangesResponse resp = CREDIT__V1__LIST_CHANGES_RESPONSE__INIT;
-    store_iter *it;
+    Credit__V1__ChangeRequest **v = NULL;
+    size_t n_v = 0;
     char err[STORE_ERR_LEN];
+    int rc;
 
     if (!protobuf_c_enum_descriptor_get_value(&credit__v1__change_state__descriptor,
                                               req->state)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "state: %d is not a change state", (int)req->state);
         return;
     }
-    it = store_iter_create(n->st, NULL, STORE_CF_CATALOGUE, "c", 1, NULL, 0);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t len;
-        const void *val = store_iter_value(it, &len);
-        Credit__V1__ChangeRequest *cr = credit__v1__change_request__unpack(NULL, len, val);
-        Credit__V1__ChangeRequest **grown;
-
-        if (!cr)
-            continue;
-        if (req->state && cr->state != req->state) {
-            credit__v1__change_request__free_unpacked(cr, NULL);
-            continue;
-        }
-        grown = realloc(resp.changes, (resp.n_changes + 1) * sizeof *grown);
-        if (!grown) {
-            credit__v1__change_request__free_unpacked(cr, NULL);
-            break;
-        }
-        resp.changes = grown;
-        resp.changes[resp.n_changes++] = cr;
+    rc = changes_list(n->st, req->state, &v, &n_v, err);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), rc == STORE_ENOMEM
+                                                    ? "out of memory"
+                                                    : "the catalogue cannot be read now");
+        return;
     }
-    if (store_iter_error(it, err) != 0)
-        rpc_finish(call, RPC_UNAVAILABLE, "the catalogue cannot be read now");
-    else
-        rpc_reply(call, &resp.base);
-    store_iter_destroy(it);
-    for (size_t i = 0; i < resp.n_changes; i++)
-        credit__v1__change_request__free_unpacked(resp.changes[i], NULL);
-    free(resp.changes);
+    resp.changes = v;
+    resp.n_changes = n_v;
+    rpc_reply(call, &resp.base);
+    changes_free_list(v, n_v);
 }
 
 /* --- The workflow ------------------------------------------------------------------------- */
@@ -322,7 +230,7 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__ChangeStep filed = CREDIT__V1__CHANGE_STEP__INIT;
     Google__Protobuf__Timestamp at;
     catalog_version *v = NULL;
-    char why[CATALOG_ERR_LEN], id[ID_LEN], detail[400];
+    char why[CATALOG_ERR_LEN], id[CHANGES_ID_LEN], detail[400], err[STORE_ERR_LEN];
     uint64_t seq;
     int rc;
 
@@ -366,11 +274,11 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     cr.based_on_version = catalog_count(n->cat);
-    if (next_seq(n->st, &seq) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the catalogue cannot be read now");
+    if ((rc = changes_next_seq(n->st, &seq, err)) != 0) {
+        rpc_finish(call, status_from_store(rc), "the catalogue cannot be read now");
         goto out;
     }
-    cr.id = (char *)canonical_id(seq, id);
+    cr.id = (char *)changes_id(seq, id);
     snprintf(detail, sizeof detail, "filed %s: %s %s/%.64s/%.64s", id, kind_name(cr.kind),
              catalog_catalogue_name(cr.catalogue), cr.section, cr.dimension_code);
     if (save_request(call, seq, &cr, NULL, detail) == 0)

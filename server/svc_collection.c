@@ -50,12 +50,14 @@
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 #include "authz.h"
+#include "calendar.h"
 #include "canon.h"
 #include "identity.h"
 #include "log.h"
 #include "mandates.h"
 #include "node.h"
 #include "pb.h"
+#include "publicity.h"
 #include "record_check.h"
 #include "records.h"
 #include "registry.h"
@@ -212,7 +214,7 @@ static void accept(results *r, Credit__V1__PushResult *x, int outcome, const cha
 
 static void today(Credit__V1__Date *d)
 {
-    record_date_from_unix((int64_t)time(NULL), d);
+    calendar_from_unix((int64_t)time(NULL), d);
 }
 
 static check_unit unit_of(const principal *p)
@@ -351,7 +353,6 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
 {
     char err[STORE_ERR_LEN];
     const char *rid = sr->record->meta->record_id;
-    char old[SUBJECT_KEY_MAX + RECORD_ID_LEN];
     if (sub && subjects_reserve(pend, sub->n_bind) != 0) {
         snprintf(why, 200, "out of memory");
         return -1;
@@ -365,12 +366,10 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
         snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
-    if (old_key && old_len <= SUBJECT_KEY_MAX && strlen(rid) == RECORD_ID_LEN &&
-        (old_len != sr->subject_key.len || memcmp(old_key, sr->subject_key.data, old_len))) {
-        memcpy(old, old_key, old_len);
-        memcpy(old + old_len, rid, RECORD_ID_LEN);
-        store_batch_delete(b, STORE_CF_SUBJECTS, old, old_len + RECORD_ID_LEN);
-    }
+    /* An entry that cannot exist needs no removal (records_unindex_subject adds none). */
+    if (old_key &&
+        (old_len != sr->subject_key.len || memcmp(old_key, sr->subject_key.data, old_len)))
+        (void)records_unindex_subject(b, old_key, old_len, rid);
     if (sub)
         subjects_bind(b, pend, sub); /* cannot fail after subjects_reserve */
     return 0;
@@ -423,7 +422,9 @@ static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure
         return 0;
     f->code = RPC_INVALID_ARGUMENT;
     snprintf(f->field, sizeof f->field, "source_updated_at");
-    if (t->nanos < 0 || t->nanos > 999999999)
+    if (record_timestamp_mistake(t))
+        snprintf(f->reason, sizeof f->reason, "%s", record_timestamp_mistake(t));
+    else if (t->nanos < 0 || t->nanos > 999999999)
         snprintf(f->reason, sizeof f->reason, "has nanos %d, outside 0 to 999999999",
                  (int)t->nanos);
     else if (t->seconds < -2208988800LL) /* 1900-01-01T00:00:00Z */
@@ -491,7 +492,7 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
     if (!end)
         return -1;
     credit__v1__date__init(end);
-    record_section_publicity_end(pen, catalog_public_section(cv, in->category), end);
+    publicity_default_end(pen, catalog_public_section(cv, in->category), end);
     pen->publicity_end_date = end;
     return 0;
 }
@@ -595,7 +596,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     goto out;
 unreadable:
     log_event(LOG_ERROR, "store", "op=push err=%s", err);
-    reject(r, x, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+    reject(r, x, status_from_store(rc), "", "the store cannot be read now; push again");
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
@@ -860,7 +861,7 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
         return NULL;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         return NULL;
     }
     const Credit__V1__RecordMeta *m = sr->record->meta;
@@ -987,7 +988,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     }
     int same = subjects_same(n->st, NULL, prev->subject_key.data, prev->subject_key.len, &sub);
     if (same < 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(same), "the store cannot be read now");
         goto out;
     }
     if (!same) {
@@ -1135,7 +1136,7 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     Credit__V1__RecordMeta *m = sr->record->meta;
@@ -1198,23 +1199,16 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     records_page page;
     char err[STORE_ERR_LEN];
     int no_page = records_page_init(&page, req->page_size ? (size_t)req->page_size : 50);
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_RECORDS, NULL, 0, after, after_len);
-    if (no_page || !it) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    records_scan *scan = NULL;
+    int rc = no_page ? STORE_ENOMEM : records_scan_open(n->st, NULL, after, &scan);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t len;
-        const void *val = store_iter_value(it, &len);
-        size_t klen;
-        const char *key = store_iter_key(it, &klen);
-        if (klen == RECORD_ID_LEN && after_len && memcmp(key, after, RECORD_ID_LEN) == 0)
-            continue;
-        Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len,
-                                                                                      val);
-        if (!sr || !sr->record || !sr->record->meta || !in_state(sr->record->meta, state)) {
-            if (sr)
-                credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    Credit__Store__V1__StoredRecord *sr;
+    while ((rc = records_scan_next(scan, &sr, err)) > 0) {
+        if (!in_state(sr->record->meta, state)) {
+            credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }
         if (records_page_add(&page, sr))
@@ -1224,8 +1218,8 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
             goto out;
         }
     }
-    if (store_iter_error(it, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     records_page_response(&page, &resp);
@@ -1235,7 +1229,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    store_iter_destroy(it);
+    records_scan_close(scan);
     records_page_cleanup(&page);
 }
 
@@ -1258,7 +1252,7 @@ static int may_push_association(node *n, const principal *p, const record_view *
         credit__v1__mandate__free_unpacked(m, NULL);
     if (live)
         return 0;
-    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RECORD_CHECK_PERMISSION_DENIED : 14;
+    f->code = rc == 0 || rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : status_from_store(rc);
     snprintf(f->field, sizeof f->field, "association.uscc");
     if (rc != 0 && rc != STORE_ENOTFOUND)
         snprintf(f->reason, sizeof f->reason, "the mandates cannot be read now; push again");
@@ -1331,7 +1325,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
         goto out;
     }
     if (!authz_kind_has(u->kind, AUTHZ_MANDATE_HOLD)) {
@@ -1344,7 +1338,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     }
     rc = mandate_get(n->st, req->platform, a->uscc, &old, err);
     if (rc != 0 && rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         goto out;
     }
     if (rc == 0 && !old->revoked) {
@@ -1412,7 +1406,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         goto out;
     }
     if (m->revoked) {
@@ -1460,8 +1454,9 @@ static void mandate_list_call(rpc_call *call, const ProtobufCMessage *msg)
     }
     Credit__V1__Mandate **stored = NULL, **terms = NULL;
     size_t n_stored = 0, n_terms = 0, total = 0;
-    if (mandate_list(n->st, platform, &stored, &n_stored, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the mandates cannot be read now");
+    int rc = mandate_list(n->st, platform, &stored, &n_stored, err);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "the mandates cannot be read now");
         return;
     }
     /* Every term an entry of its own: the earlier ones first, then the current one. */

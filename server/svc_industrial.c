@@ -2,11 +2,9 @@
  * svc_industrial.c — credit.v1.IndustrialDataCollection, and GetSeries for the sharing tiers.
  *
  * An industrial-internet platform streams samples (enterprise, section, metric, period start,
- * value) of enterprises that opted in. The storage layout is series.h's:
- *
- *     STORE_CF_SERIES  <uscc>/<section>/<metric>/<be64(period_start + 2^63)>/<platform>
- *                      -> value (double), period_seconds, received_at
- *     STORE_CF_AUTHZ   o/<platform>/<uscc> -> packed credit.v1.OptIn
+ * value) of enterprises that opted in. Samples are kept by series.h (one key per enterprise,
+ * section, metric, period start and platform, so that one enterprise's metric reads in time
+ * order), opt-ins by optins.h; months are calendar.h's.
  *
  * PushSamples (push.industrial, authz.c, checked before the first sample reaches the handler)
  * checks each sample on its own as it arrives (USCC; section, responsibility and metric in the
@@ -25,20 +23,23 @@
  * group are one critical section. Revocation keeps the samples already stored (nothing is
  * deleted by an API call); it stops further pushes.
  *
- * Reads (industrial_get_series) scan one prefix in time order, under the tier's rules: the
- * metric's dimension tier in the catalogue version in force must not be above the caller's.
- * Monthly totals are per calendar month in China Standard Time and per platform (each
- * platform's reports are its own; adding two platforms' readings of the same thing would
- * count it twice), so with one platform there is one point per month that has samples.
+ * Reads (industrial_get_series) scan one enterprise's metric in time order (series_scan),
+ * under the tier's rules: the metric's dimension tier in the catalogue version in force must
+ * not be above the caller's. Monthly totals are per calendar month in China Standard Time
+ * and per platform (each platform's reports are its own; adding two platforms' readings of
+ * the same thing would count it twice), so with one platform there is one point per month
+ * that has samples.
  *
  * Nothing here logs an enterprise's identifier; store failures are logged without keys.
  */
 #include "svc_industrial.h"
 
+#include "calendar.h"
 #include "credit/v1/industrial.pb-c.h"
 #include "authz.h"
 #include "log.h"
 #include "node.h"
+#include "optins.h"
 #include "record_check.h"
 #include "registry.h"
 #include "series.h"
@@ -210,6 +211,10 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
         reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is required");
         return -1;
     }
+    if (record_timestamp_mistake(ps)) {
+        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "%s", record_timestamp_mistake(ps));
+        return -1;
+    }
     if (ps->nanos != 0) {
         reject(s, index, RPC_INVALID_ARGUMENT, "period_start",
                "must be a whole second (nanos 0): a sample is keyed by its second");
@@ -245,7 +250,7 @@ static enum optin_state optin_state(store *st, const char *platform, const char 
 {
     Credit__V1__OptIn *o = NULL;
     char err[STORE_ERR_LEN];
-    int rc = series_optin_get(st, platform, uscc, &o, err);
+    int rc = optins_get(st, platform, uscc, &o, err);
     if (rc == STORE_ENOTFOUND)
         return OPTIN_NONE;
     if (rc != 0) {
@@ -285,35 +290,26 @@ static int stage_sample(node *n, const principal *p, push_state *s, const pendin
             return 1;
         }
     }
-    char key[SERIES_KEY_MAX], err[STORE_ERR_LEN];
-    size_t plen = series_prefix(x->uscc, x->section, x->metric, key, sizeof key);
-    size_t klen = plen ? series_key_finish(key, plen, sizeof key, x->t, p->code) : 0;
-    if (!klen) {
-        reject(s, x->index, RPC_INTERNAL, "", "the sample cannot be keyed");
-        return 0;
-    }
-    void *old = NULL;
-    size_t olen = 0;
+    char err[STORE_ERR_LEN];
+    series_value prev;
     int rc = before ? STORE_ENOTFOUND
-                    : store_get(n->st, NULL, STORE_CF_SERIES, key, klen, &old, &olen, err);
-    if (rc == 0) {
-        series_value prev;
-        int same = series_value_decode(old, olen, &prev) == 0 && prev.value == x->value &&
-                   prev.period_seconds == x->period;
-        free(old);
-        if (same) {
-            s->unchanged++;
-            return 1;
-        }
-    } else if (rc != STORE_ENOTFOUND) {
+                    : series_sample_get(n->st, x->uscc, x->section, x->metric, x->t, p->code,
+                                        &prev, err);
+    if (rc == 0 && prev.value == x->value && prev.period_seconds == x->period) {
+        s->unchanged++;
+        return 1;
+    }
+    /* A stored value that does not decode is replaced, as a different one would be. */
+    if (rc != 0 && rc != STORE_ENOTFOUND && rc != STORE_ECORRUPT && rc != STORE_EINVAL) {
         log_event(LOG_ERROR, "store", "op=series_get err=%s", err);
-        reject(s, x->index, RPC_UNAVAILABLE, "", "the store cannot be read now; push again");
+        reject(s, x->index, status_from_store(rc), "", "the store cannot be read now; push again");
         return 0;
     }
     series_value v = {.value = x->value, .period_seconds = x->period, .received_at = now};
-    unsigned char val[SERIES_VALUE_LEN];
-    series_value_encode(&v, val);
-    store_batch_put(b, STORE_CF_SERIES, key, klen, val, sizeof val);
+    if (series_sample_put(b, x->uscc, x->section, x->metric, x->t, p->code, &v) != 0) {
+        reject(s, x->index, RPC_INTERNAL, "", "the sample cannot be keyed");
+        return 0;
+    }
     s->accepted++;
     return 1;
 }
@@ -529,7 +525,7 @@ static const char *own_platform(rpc_call *call, const char *named, const char *w
 static void commit_and_reply(rpc_call *call, const Credit__V1__OptIn *o, const char *detail)
 {
     store_batch *b = store_batch_create();
-    if (!b || series_optin_put(b, o) != 0) {
+    if (!b || optins_put(b, o) != 0) {
         store_batch_destroy(b);
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
         return;
@@ -560,7 +556,7 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
             return;
         }
         if (rc != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+            rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
             return;
         }
         int kind = u->kind;
@@ -590,14 +586,14 @@ static void register_opt_in(rpc_call *call, const ProtobufCMessage *msg)
     pthread_mutex_lock(&write_mu);
     Credit__V1__OptIn *old = NULL;
     char err[STORE_ERR_LEN];
-    int rc = series_optin_get(n->st, platform, req->enterprise_uscc, &old, err);
+    int rc = optins_get(n->st, platform, req->enterprise_uscc, &old, err);
     if (rc == 0 && !old->revoked) {
         rpc_finish(call, RPC_ALREADY_EXISTS,
                    "enterprise %s already has a live opt-in for platform %s", req->enterprise_uscc,
                    platform);
     } else if (rc != 0 && rc != STORE_ENOTFOUND) {
         log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the opt-ins cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
         node_now(&ts);
@@ -637,7 +633,7 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
         Credit__V1__Unit *u = NULL;
         int rc = registry_get(n->st, p->code, &u, err);
         if (rc != 0) {
-            rpc_finish(call, rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : RPC_UNAVAILABLE,
+            rpc_finish(call, rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : status_from_store(rc),
                        "the caller's unit cannot be read now");
             return;
         }
@@ -653,13 +649,13 @@ static void revoke_opt_in(rpc_call *call, const ProtobufCMessage *msg)
     }
     pthread_mutex_lock(&write_mu);
     Credit__V1__OptIn *o = NULL;
-    int rc = series_optin_get(n->st, platform, req->enterprise_uscc, &o, err);
+    int rc = optins_get(n->st, platform, req->enterprise_uscc, &o, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "no opt-in of enterprise %s for platform %s",
                    req->enterprise_uscc, platform);
     } else if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=optin_get err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the opt-ins cannot be read now");
     } else if (o->revoked) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "the opt-in of enterprise %s for platform %s is already revoked",
@@ -697,46 +693,24 @@ static void list_opt_ins(rpc_call *call, const ProtobufCMessage *msg)
     } else if (platform[0] && check_platform_code(call, platform) != 0) {
         return;
     }
-    char prefix[SERIES_KEY_MAX];
-    int plen = snprintf(prefix, sizeof prefix, "%s%s%s", SERIES_OPTIN_PREFIX, platform,
-                        platform[0] ? "/" : "");
     Credit__V1__ListOptInsResponse resp = CREDIT__V1__LIST_OPT_INS_RESPONSE__INIT;
     Credit__V1__OptIn **v = NULL;
-    size_t cap = 0;
+    size_t n_v = 0;
     char err[STORE_ERR_LEN];
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_AUTHZ, prefix, (size_t)plen, NULL, 0);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t vlen;
-        const void *val = store_iter_value(it, &vlen);
-        if (resp.n_opt_ins == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            Credit__V1__OptIn **nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        Credit__V1__OptIn *o = credit__v1__opt_in__unpack(NULL, vlen, val);
-        if (!o) {
-            rpc_finish(call, RPC_DATA_LOSS, "a stored opt-in cannot be decoded");
-            goto out;
-        }
-        v[resp.n_opt_ins++] = o;
+    int rc = optins_list(n->st, platform, &v, &n_v, err);
+    if (rc == STORE_ECORRUPT || rc == STORE_ENOMEM) {
+        rpc_finish(call, status_from_store(rc), "%s", err);
+        return;
     }
-    if (store_iter_error(it, err) != 0) {
+    if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=optin_list err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the opt-ins cannot be read now");
-        goto out;
+        rpc_finish(call, status_from_store(rc), "the opt-ins cannot be read now");
+        return;
     }
     resp.opt_ins = v;
+    resp.n_opt_ins = n_v;
     rpc_reply(call, &resp.base);
-out:
-    store_iter_destroy(it);
-    for (size_t i = 0; i < resp.n_opt_ins; i++)
-        credit__v1__opt_in__free_unpacked(v[i], NULL);
-    free(v);
+    optins_free_list(v, n_v);
 }
 
 /* --- Series reads ------------------------------------------------------------------------------
@@ -861,18 +835,12 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
     size_t want = req->page_size ? (size_t)req->page_size : SERIES_PAGE_DEFAULT;
 
-    char prefix[SERIES_KEY_MAX], start[SERIES_KEY_MAX];
-    size_t plen =
-        series_prefix(req->enterprise_uscc, sec->s->code, dim->d->code, prefix, sizeof prefix);
-    if (!plen) {
-        rpc_finish(call, RPC_INTERNAL, "the series cannot be keyed");
-        return;
-    }
-    memcpy(start, prefix, plen);
-    size_t slen = plen;
+    int64_t tt = 0;
+    char pf[SERIES_CODE_MAX + 1];
+    const int64_t *from = NULL;
+    const char *from_platform = NULL;
     if (req->page_token[0]) {
-        int64_t tt;
-        char pf[SERIES_CODE_MAX + 1], after[PAGETOKEN_POS_MAX + 1];
+        char after[PAGETOKEN_POS_MAX + 1];
         size_t after_len;
         if (monthly) {
             rpc_finish(call, RPC_INVALID_ARGUMENT,
@@ -887,33 +855,36 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
                        "page_token: not a token this node gave for this range");
             return;
         }
-        slen = series_key_finish(start, plen, sizeof start, tt, pf);
+        from = &tt;
+        from_platform = pf;
     } else if (req->from) {
-        series_put_time((unsigned char *)start + plen, from_s);
-        slen = plen + 8;
+        tt = from_s;
+        from = &tt;
     }
 
+    series_scan *scan = NULL;
+    int rc = series_scan_open(n->st, req->enterprise_uscc, sec->s->code, dim->d->code, from,
+                              from_platform, &scan);
+    if (rc != 0) {
+        rpc_finish(call, rc == STORE_EINVAL ? RPC_INTERNAL : status_from_store(rc),
+                   rc == STORE_EINVAL ? "the series cannot be keyed" : "out of memory");
+        return;
+    }
     points ps = {0};
     Credit__V1__SeriesPoint **ptrs = NULL;
     char next[SERIES_TOKEN_MAX] = "";
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_SERIES, prefix, plen, start, slen);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen, vlen, pflen;
-        const char *key = store_iter_key(it, &klen);
-        const void *val = store_iter_value(it, &vlen);
+    for (;;) {
+        size_t pflen;
         const char *pf;
         int64_t ts;
         series_value sv;
-        if (series_key_parse(key, klen, plen, &ts, &pf, &pflen) != 0 ||
-            series_value_decode(val, vlen, &sv) != 0) {
-            rpc_finish(call, RPC_DATA_LOSS, "a stored sample cannot be decoded");
-            goto out;
-        }
+        if ((rc = series_scan_next(scan, &ts, &pf, &pflen, &sv, err)) <= 0)
+            break;
         if (ts >= to_s)
             break;
         out_point *o = NULL;
         if (monthly) {
-            int m = series_month_of(ts);
+            int m = calendar_month_of(ts);
             /* Time order: this month's points, one per platform, are at the end. */
             for (size_t i = ps.n; i-- > 0 && ps.v[i].month_no == m;) {
                 if (strlen(ps.v[i].platform) == pflen && !memcmp(ps.v[i].platform, pf, pflen)) {
@@ -940,10 +911,10 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         memcpy(o->platform, pf, pflen);
         o->platform[pflen] = '\0';
         if (monthly) {
-            o->month_no = series_month_of(ts);
-            series_month_name(o->month_no, o->month);
-            o->ts.seconds = series_month_start(o->month_no);
-            o->p.period_seconds = series_month_seconds(o->month_no);
+            o->month_no = calendar_month_of(ts);
+            calendar_month_name(o->month_no, o->month);
+            o->ts.seconds = calendar_month_start(o->month_no);
+            o->p.period_seconds = calendar_month_seconds(o->month_no);
             o->p.value = sv.value;
             o->p.samples = 1;
         } else {
@@ -952,9 +923,13 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
             o->p.value = sv.value;
         }
     }
-    if (store_iter_error(it, err) != 0) {
+    if (rc == STORE_ECORRUPT) {
+        rpc_finish(call, status_from_store(rc), "a stored sample cannot be decoded");
+        goto out;
+    }
+    if (rc < 0) {
         log_event(LOG_ERROR, "store", "op=series_scan err=%s", err);
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     if (monthly && ps.n > 1)
@@ -981,7 +956,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
     resp.catalogue_version = cv->msg->version;
     rpc_reply(call, &resp.base);
 out:
-    store_iter_destroy(it);
+    series_scan_close(scan);
     free(ptrs);
     free(ps.v);
 }

@@ -19,9 +19,10 @@
 #include "credit/v1/sharing.pb-c.h"
 #include "tier.h"
 
+#include "calendar.h"
 #include "log.h"
 #include "node.h"
-#include "record_check.h"
+#include "publicity.h"
 #include "records.h"
 #include "registry.h"
 #include "subjects.h"
@@ -43,7 +44,7 @@
 
 static void today(Credit__V1__Date *d)
 {
-    record_date_from_unix((int64_t)time(NULL), d);
+    calendar_from_unix((int64_t)time(NULL), d);
 }
 
 /* Makes a stored version what the tier may see: unsealed for the government tier (the
@@ -58,7 +59,7 @@ static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err
     Credit__V1__RecordMeta *m = sr->record->meta;
     Credit__V1__Date d;
     today(&d);
-    if (tier_publicity_ended(sr->record, &d)) {
+    if (publicity_record_ended(sr->record, &d)) {
         if (!m->status) {
             m->status = malloc(sizeof *m->status);
             if (!m->status) {
@@ -129,19 +130,6 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__R
     return 1;
 }
 
-/* The record id of the iterator's current entry under a key of plen bytes, skipping entries
- * of another shape; NULL at the end. Valid until the iterator moves. */
-static const char *key_rid(store_iter *it, size_t plen)
-{
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen;
-        const char *key = store_iter_key(it, &klen);
-        if (klen == plen + RECORD_ID_LEN)
-            return key + plen;
-    }
-    return NULL;
-}
-
 static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
@@ -196,9 +184,9 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     char err[STORE_ERR_LEN], why[200];
     const char *field = "subject.identifier";
     subjects_keys keys = {0};
-    store_iter **its = NULL;
+    subjects_scan *scan = NULL;
     int no_page = records_page_init(&page, want);
-    store_snapshot *snap = store_snapshot_create(n->st);
+    store_snapshot *snap = store_snapshot_create(n->st); /* one view for keys and records */
     if (no_page || !snap) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -209,46 +197,17 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         rpc_finish(call, code, "%s: %s", field, why);
         goto out;
     }
-    its = calloc(keys.n ? keys.n : 1, sizeof *its);
-    for (size_t i = 0; its && i < keys.n; i++) {
-        char start[SUBJECT_KEY_MAX + RECORD_ID_LEN];
-        size_t slen = keys.len[i];
-        memcpy(start, keys.key[i], slen);
-        if (after_len) {
-            memcpy(start + slen, after, RECORD_ID_LEN);
-            slen += RECORD_ID_LEN;
-        }
-        if (!(its[i] = store_iter_create(n->st, snap, STORE_CF_SUBJECTS, keys.key[i],
-                                         keys.len[i], start, slen)))
-            break;
-    }
-    if (!its || (keys.n && !its[keys.n - 1])) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    int rc = subjects_scan_open(n->st, snap, &keys, after_len ? after : NULL, &scan);
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
-    for (;;) {
-        char rid[RECORD_ID_LEN + 1] = "";
-        for (size_t i = 0; i < keys.n; i++) {
-            const char *at = key_rid(its[i], keys.len[i]);
-            if (at && (!rid[0] || memcmp(at, rid, RECORD_ID_LEN) < 0)) {
-                memcpy(rid, at, RECORD_ID_LEN);
-                rid[RECORD_ID_LEN] = '\0';
-            }
-        }
-        if (!rid[0])
-            break;
-        /* A record is listed once, though an index entry may be left under an older key. */
-        for (size_t i = 0; i < keys.n; i++) {
-            const char *at = key_rid(its[i], keys.len[i]);
-            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
-                store_iter_next(its[i]);
-        }
-        if (after_len && strcmp(rid, after) <= 0)
-            continue;
+    char rid[RECORD_ID_LEN + 1];
+    while ((rc = subjects_scan_next(scan, rid, err)) > 0) {
         Credit__Store__V1__StoredRecord *sr = NULL;
-        if (records_get(n->st, snap, rid, &sr, err) != 0) {
+        if ((rc = records_get(n->st, snap, rid, &sr, err)) != 0) {
             log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
-            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+            rpc_finish(call, status_from_store(rc), "the store cannot be read now");
             goto out;
         }
         if (!wanted(req, sr->record->meta) || !tier_shows(sr->record, t, &d)) {
@@ -263,11 +222,9 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             goto out;
         }
     }
-    for (size_t i = 0; i < keys.n; i++) {
-        if (store_iter_error(its[i], err) != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
-            goto out;
-        }
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+        goto out;
     }
     records_page_response(&page, &resp);
     char token[PAGETOKEN_MAX];
@@ -276,9 +233,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    for (size_t i = 0; its && i < keys.n; i++)
-        store_iter_destroy(its[i]);
-    free(its);
+    subjects_scan_close(scan);
     subjects_keys_cleanup(&keys);
     if (snap)
         store_snapshot_release(n->st, snap);
@@ -312,7 +267,7 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         goto out;
     }
     if (rc != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the store cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
     if (shape(n, sr, t, err) != 0) {
@@ -351,9 +306,10 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         size_t want = req->history_page_size ? (size_t)req->history_page_size : HISTORY_DEFAULT;
         if (want > current - from)
             want = current - from;
-        if (records_history_range(n->st, NULL, req->record_id, from, want, HISTORY_BYTES_MAX,
-                                  &hist, &n_all, err) != 0) {
-            rpc_finish(call, RPC_UNAVAILABLE, "the history cannot be read now");
+        int hrc = records_history_range(n->st, NULL, req->record_id, from, want,
+                                        HISTORY_BYTES_MAX, &hist, &n_all, err);
+        if (hrc != 0) {
+            rpc_finish(call, status_from_store(hrc), "the history cannot be read now");
             goto out;
         }
         n_hist = n_all;

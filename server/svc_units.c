@@ -49,7 +49,7 @@ static Credit__V1__Unit *load_unit(rpc_call *call, const char *code)
     if (rc == STORE_ENOTFOUND)
         rpc_finish(call, RPC_NOT_FOUND, "no unit with code \"%s\"", code);
     else if (rc != 0)
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
     return rc == 0 ? u : NULL;
 }
 
@@ -80,7 +80,7 @@ static void stamp(Credit__V1__Unit *u, Google__Protobuf__Timestamp *ts, const pr
 }
 
 /* Writes `u` (and a binding, if identity is set) with the audit entry and replies with it. */
-static void store_and_reply(rpc_call *call, Credit__V1__Unit *u, const char *identity,
+static void save_and_reply(rpc_call *call, Credit__V1__Unit *u, const char *identity,
                             const char *detail)
 {
     store_batch *b = store_batch_create();
@@ -134,27 +134,18 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
         (from_len && check_code_field(call, "page_token", from) != 0))
         return;
     size_t want = req->page_size ? (size_t)req->page_size : PAGE_DEFAULT;
-    char start[80];
-    int slen = snprintf(start, sizeof start, "u/%s", from);
-
     Credit__V1__ListUnitsResponse resp = CREDIT__V1__LIST_UNITS_RESPONSE__INIT;
     Credit__V1__Unit **units = calloc(want, sizeof *units);
     char next[64] = "";
     char err[STORE_ERR_LEN];
-    store_iter *it = store_iter_create(n->st, NULL, STORE_CF_UNITS, "u/", 2, start, (size_t)slen);
-    if (!units || !it) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    registry_scan *scan = NULL;
+    int rc = units ? registry_scan_open(n->st, from, &scan) : STORE_ENOMEM;
+    if (rc != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t klen, vlen;
-        const char *key = store_iter_key(it, &klen);
-        const void *val = store_iter_value(it, &vlen);
-        Credit__V1__Unit *u = credit__v1__unit__unpack(NULL, vlen, val);
-        if (!u) {
-            rpc_finish(call, RPC_DATA_LOSS, "stored unit %.*s cannot be decoded", (int)klen, key);
-            goto out;
-        }
+    Credit__V1__Unit *u;
+    while ((rc = registry_scan_next(scan, &u, err)) > 0) {
         if (req->kind != 0 && (int)u->kind != (int)req->kind) {
             credit__v1__unit__free_unpacked(u, NULL);
             continue;
@@ -167,8 +158,9 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
         redact_for(p, u);
         units[resp.n_units++] = u;
     }
-    if (store_iter_error(it, err) != 0) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "%s",
+                   rc == STORE_ECORRUPT ? err : "the unit registry cannot be read now");
         goto out;
     }
     resp.units = units;
@@ -178,7 +170,7 @@ static void list_units(rpc_call *call, const ProtobufCMessage *msg)
     resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
-    store_iter_destroy(it);
+    registry_scan_close(scan);
     for (size_t i = 0; units && i < resp.n_units; i++)
         credit__v1__unit__free_unpacked(units[i], NULL);
     free(units);
@@ -221,7 +213,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
                    req->code);
         credit__v1__unit__free_unpacked(old, NULL);
     } else if (rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
     } else {
         Google__Protobuf__Timestamp ts;
         Credit__V1__Unit u = CREDIT__V1__UNIT__INIT;
@@ -235,7 +227,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
         char detail[160];
         snprintf(detail, sizeof detail, "registered unit %s as %s", req->code,
                  registry_kind_name(req->kind));
-        store_and_reply(call, &u, NULL, detail);
+        save_and_reply(call, &u, NULL, detail);
     }
     pthread_mutex_unlock(&write_mu);
 }
@@ -272,7 +264,7 @@ static void set_status(rpc_call *call, const char *code, const char *reason, int
     stamp(u, &ts, p);
     char detail[160];
     snprintf(detail, sizeof detail, "%s unit %s", suspend ? "suspended" : "reinstated", code);
-    store_and_reply(call, u, NULL, detail);
+    save_and_reply(call, u, NULL, detail);
     /* Give the unpacked message back its own pointers before freeing it. */
     u->updated_by = old_by;
     u->status_reason = old_reason;
@@ -327,7 +319,7 @@ static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
         goto out;
     }
     if (rc != 0 && rc != STORE_ENOTFOUND) {
-        rpc_finish(call, RPC_UNAVAILABLE, "the unit registry cannot be read now");
+        rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now");
         goto out;
     }
     if (rc == 0) { /* bound to this unit already: nothing changes */
@@ -355,7 +347,7 @@ static void bind_identity(rpc_call *call, const ProtobufCMessage *msg)
     stamp(u, &ts, node_caller(call));
     char detail[400];
     snprintf(detail, sizeof detail, "bound identity %s to unit %s", req->identity, req->code);
-    store_and_reply(call, u, req->identity, detail);
+    save_and_reply(call, u, req->identity, detail);
     u->updated_by = old_by;
     u->updated_at = old_at;
 out:

@@ -25,6 +25,8 @@
  */
 #include "textproto.h"
 
+#include "pbreflect.h"
+
 #include "utf8.h"
 
 #include <assert.h>
@@ -469,39 +471,12 @@ static int tok_name(const parser *p, const token *t, char *name)
 
 static void *member(ProtobufCMessage *m, unsigned offset)
 {
-    return (char *)m + offset;
+    return pbreflect_member(m, offset);
 }
 
 static size_t elem_size(const ProtobufCFieldDescriptor *f)
 {
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        return 4;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
+    return pbreflect_elem_size(f->type);
 }
 
 /* How the field's type reads in an error message: "uint32", "enum credit.v1.Tier", ... */

@@ -6,13 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record_check.h"
-
-int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *today)
-{
-    return rec->body_case == CREDIT__V1__RECORD__BODY_PENALTY &&
-           record_publicity_ended(rec->penalty, today);
-}
+#include "pbwalk.h"
+#include "publicity.h"
 
 int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today)
 {
@@ -25,7 +20,7 @@ int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *to
         return 1;
     if (s && (s->withdrawn || s->repaired || s->publicity_ended))
         return 0;
-    return !tier_publicity_ended(rec, today);
+    return !publicity_record_ended(rec, today);
 }
 
 int tier_shows_to(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today,
@@ -153,12 +148,13 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
     if (s) {
         meta[1] = protobuf_c_message_descriptor_get_field_by_name(
             &credit__v1__record_meta__descriptor, "subject");
-        catalog_walk(&s->base, meta, 2, clear_above, &c);
+        pbwalk_leaves(&s->base, meta, 2, &credit__v1__date__descriptor, clear_above, &c);
     }
     if (rec->meta && rec->meta->association) {
         meta[1] = protobuf_c_message_descriptor_get_field_by_name(
             &credit__v1__record_meta__descriptor, "association");
-        catalog_walk(&rec->meta->association->base, meta, 2, clear_above, &c);
+        pbwalk_leaves(&rec->meta->association->base, meta, 2, &credit__v1__date__descriptor,
+                      clear_above, &c);
     }
     body = protobuf_c_message_descriptor_get_field(&credit__v1__record__descriptor,
                                                    (unsigned)rec->body_case);
@@ -166,7 +162,7 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
         ProtobufCMessage *m = *(ProtobufCMessage **)((char *)rec + body->offset);
 
         if (m)
-            catalog_walk(m, &body, 1, clear_above, &c);
+            pbwalk_leaves(m, &body, 1, &credit__v1__date__descriptor, clear_above, &c);
     }
     clear_extra(rec, &c);
 }

@@ -3,8 +3,8 @@
  *
  * Two questions, answered here once for every service that shares records:
  *  - does the tier show the record at all (tier_shows): the open tier (主动公开) never shows a
- *    withdrawn or repaired record nor a penalty past its end of publicity; the government tier
- *    (政务共享) shows every record with its status; a voluntary declaration is shown, in any
+ *    withdrawn or repaired record nor a penalty past its end of publicity (publicity.h); the
+ *    government tier (政务共享) shows every record with its status; a voluntary declaration is shown, in any
  *    tier, only once the office has verified it — except to its declarant (tier_shows_to),
  *    the unit that pushed it, which reads it whatever its state, so that it learns whether it
  *    was verified and, if it was rejected, why;
@@ -29,9 +29,6 @@ typedef enum tier {
     TIER_AUTHORIZED = CREDIT__V1__TIER__TIER_AUTHORIZED,
     TIER_GOVERNMENT = CREDIT__V1__TIER__TIER_GOVERNMENT,
 } tier;
-
-/* Whether a penalty's public display has ended on `today` (other records: never). */
-int tier_publicity_ended(const Credit__V1__Record *rec, const Credit__V1__Date *today);
 
 /* Whether tier `t` shows `rec` on `today`. */
 int tier_shows(const Credit__V1__Record *rec, tier t, const Credit__V1__Date *today);

@@ -27,10 +27,25 @@
  * Errors: every RocksDB errptr is copied into the caller's `err` and freed with rocksdb_free at
  * once. Nothing here logs. There is no global mutable state: a store, its snapshots and its
  * iterators are safe across threads because RocksDB's DB is, and everything the store struct
- * holds is written once by store_open and only read afterwards.
+ * holds is written once by store_open and only read afterwards, except the fault state, which
+ * its own mutex guards.
+ *
+ * Faults of the disk (store.h). A write's engine error is classified by RocksDB's status text,
+ * the only form the C API gives: "No space left on device" from an append is STORE_ENOSPC;
+ * any other "IO error" or "Corruption", and every failed fsync whatever its errno, is
+ * STORE_EDISK and latches the store into refusing writes (STORE_EFAILED) until it is reopened.
+ * We latch ourselves rather than trust the engine's own recovery: RocksDB retries some I/O
+ * errors, and after a failed fsync a retry that succeeds proves nothing. A full disk needs no
+ * action of ours: the engine's file manager polls free space every 5 s and resumes writes
+ * once a write buffer's worth (64 MiB) is free (the C API of RocksDB 7.8 has no resume call).
+ * The engine's info LOG is written at FATAL level only: Debian's RocksDB is built with
+ * assertions, and after one failed LOG append (a full disk) the next one aborts the process
+ * in WritableFileWriter; past the header lines of the open, FATAL is never written in
+ * practice.
  */
 #include "store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +56,7 @@
 #define DEFAULT_CACHE_MB 64
 #define BLOOM_BITS       10
 #define PARALLELISM      2
+#define ENGINE_LOG_FATAL 4 /* rocksdb::InfoLogLevel::FATAL_LEVEL: c.h names no constant */
 
 static const char *const cf_names[STORE_CF_COUNT] = {
     [STORE_CF_DEFAULT] = "default",
@@ -72,6 +88,9 @@ struct store {
     rocksdb_writeoptions_t *wnosync;
     rocksdb_readoptions_t *rdefault; /* for reads without a snapshot */
     int sync;
+    pthread_mutex_t fault_mu;  /* guards failed and fault */
+    int failed;                /* a write met STORE_EDISK: refuse every write after it */
+    char fault[STORE_ERR_LEN]; /* that write's error */
 };
 
 enum { OP_PUT, OP_DELETE };
@@ -208,6 +227,7 @@ static void destroy(store *st)
         rocksdb_block_based_options_destroy(st->table);
     if (st->cache)
         rocksdb_cache_destroy(st->cache);
+    pthread_mutex_destroy(&st->fault_mu);
     free(st);
 }
 
@@ -245,6 +265,7 @@ static int make_options(store *st, const store_options *o, char *err)
     rocksdb_options_set_enable_pipelined_write(st->opts, 1);
     rocksdb_options_set_create_if_missing(st->opts, o->create_if_missing ? 1 : 0);
     rocksdb_options_set_create_missing_column_families(st->opts, o->create_if_missing ? 1 : 0);
+    rocksdb_options_set_info_log_level(st->opts, ENGINE_LOG_FATAL); /* why: file head */
 
     /* The WAL is on by default and we never call rocksdb_writeoptions_disable_WAL. */
     rocksdb_writeoptions_set_sync(st->wsync, 1);
@@ -351,6 +372,11 @@ int store_open(const char *dir, const store_options *opts, store **out, char *er
     st = calloc(1, sizeof(*st));
     if (!st) {
         seterr(err, "store: out of memory opening %s", dir);
+        return STORE_ENOMEM;
+    }
+    if (pthread_mutex_init(&st->fault_mu, NULL) != 0) {
+        free(st);
+        seterr(err, "store: cannot create a mutex opening %s", dir);
         return STORE_ENOMEM;
     }
     rc = make_options(st, opts, err);
@@ -531,6 +557,51 @@ size_t store_batch_count(const store_batch *b)
     return b ? b->nops : 0;
 }
 
+/* What a write's engine error means (file head, "Faults of the disk"). */
+static int classify(const char *e)
+{
+    int sync =
+        strstr(e, "While fsync") || strstr(e, "While fdatasync") || strstr(e, "sync_file_range");
+
+    if (!sync && strstr(e, "No space left on device"))
+        return STORE_ENOSPC;
+    if (sync || strncmp(e, "IO error", 8) == 0 || strncmp(e, "Corruption", 10) == 0)
+        return STORE_EDISK;
+    return STORE_EIO;
+}
+
+/* Turns a failed write's engine error into ours (classify), latching STORE_EDISK; frees e. */
+static int write_err(store *st, char *err, char *e)
+{
+    int rc = classify(e);
+
+    seterr(err, "store: write: %s", e);
+    if (rc == STORE_EDISK) {
+        pthread_mutex_lock(&st->fault_mu);
+        if (!st->failed) {
+            st->failed = 1;
+            snprintf(st->fault, sizeof st->fault, "%s", e);
+        }
+        pthread_mutex_unlock(&st->fault_mu);
+    }
+    rocksdb_free(e);
+    return rc;
+}
+
+int store_failed(store *st, char *err)
+{
+    int failed;
+
+    if (!st)
+        return 0;
+    pthread_mutex_lock(&st->fault_mu);
+    failed = st->failed;
+    if (failed)
+        seterr(err, "store: writes refused since an earlier write failed: %.180s", st->fault);
+    pthread_mutex_unlock(&st->fault_mu);
+    return failed ? STORE_EFAILED : 0;
+}
+
 static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *wo, char *err)
 {
     rocksdb_writebatch_t *wb;
@@ -556,6 +627,8 @@ static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *w
         seterr(err, "store: write: the batch was already written; clear it before reuse");
         return STORE_EINVAL;
     }
+    if (store_failed(st, err) != 0)
+        return STORE_EFAILED;
     if (b->nops == 0) {
         b->written = 1;
         return 0;
@@ -578,7 +651,7 @@ static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *w
     rocksdb_write(st->db, wo, wb, &e);
     rocksdb_writebatch_destroy(wb);
     if (e)
-        return engine_err(err, e, "write");
+        return write_err(st, err, e);
     b->written = 1;
     return 0;
 }

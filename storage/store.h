@@ -19,6 +19,17 @@
  * Errors: functions return 0 or a negative STORE_E* code and, when `err` is not NULL, write a
  * NUL-terminated message into it (at most STORE_ERR_LEN bytes). On failure out-parameters are
  * untouched.
+ *
+ * Faults of the disk (a write's errors are classified, store_write):
+ *  - a full disk is STORE_ENOSPC: nothing of that write was acknowledged and the engine stops
+ *    taking writes; it resumes by itself once 64 MiB (its write buffer) are free again (it
+ *    checks every 5 s), so later writes succeed without a reopen. Reads keep working.
+ *  - any other I/O error of a write or of an fsync is STORE_EDISK, and it is final for this
+ *    store: the write that met it may or may not be on disk, and every later write is refused
+ *    with STORE_EFAILED before it touches the engine. A failed fsync cannot be retried on
+ *    Linux (the kernel may already have dropped the dirty pages and cleared the error), so
+ *    only a reopen, which replays the write-ahead log from the disk, says what is stored.
+ *    Reads keep working. store_failed tells whether the store is in this state.
  */
 #ifndef CREDIT_STORE_H
 #define CREDIT_STORE_H
@@ -34,6 +45,11 @@ enum store_err {
     STORE_EIO = -2,       /* the engine reported an error; err says which */
     STORE_ENOMEM = -3,
     STORE_EINVAL = -4,
+    STORE_ENOSPC = -5,   /* the disk is full: nothing written; retry once space returns */
+    STORE_EDISK = -6,    /* an I/O or fsync error: this write may or may not be on disk */
+    STORE_EFAILED = -7,  /* refused, nothing written: an earlier write met STORE_EDISK */
+    STORE_ECORRUPT = -8, /* a stored value does not decode: never from store.c itself, from
+                          * the data-access modules that give values their meaning */
 };
 
 /* Column families. The numbers index store_cf_name(); never reorder, only append. */
@@ -104,6 +120,10 @@ int store_write(store *st, store_batch *b, char *err);
 
 /* Same, but sync overridden for this write: 1 fsync, 0 not. */
 int store_write_sync(store *st, store_batch *b, int sync, char *err);
+
+/* Whether a write met an I/O error (STORE_EDISK) since the store was opened: returns 0, or
+ * STORE_EFAILED with the first such error in err. Once failed, a store stays failed. */
+int store_failed(store *st, char *err);
 
 /* A consistent read view. Release with store_snapshot_release. NULL when out of memory. */
 store_snapshot *store_snapshot_create(store *st);

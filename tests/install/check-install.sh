@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build tree into a temporary prefix and builds the example program against it
 # with nothing but pkg-config, as a partner would: the header, the generated message headers
-# it includes, the library and creditclient.pc must all be there and agree.
+# it includes, the library and creditclient.pc must all be there and agree; and the .proto
+# files of the wire API must be installed under share/credit/proto, whole.
 # usage: check-install.sh BUILD_DIR SOURCE_DIR C_FLAGS...
 set -euo pipefail
 build=$1 src=$2
@@ -15,6 +16,16 @@ for f in include/credit/client.h include/credit/v1/unit.pb-c.h include/credit/v1
          bin/creditctl; do
     [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
+# The .proto files of the wire API, every one of the source tree's and nothing else, and
+# complete: protoc resolves their imports from the installed directory alone (plus its own
+# google/protobuf ones).
+protos="$prefix/share/credit/proto"
+want=$(cd "$src/proto" && ls credit/v1/*.proto)
+have=$(cd "$protos" && ls credit/v1/*.proto)
+[ "$want" = "$have" ] || { echo "installed protos differ: want [$want] have [$have]"; exit 1; }
+[ ! -e "$protos/credit/store" ] || { echo "the store's internal proto was installed"; exit 1; }
+# shellcheck disable=SC2086  # one path per word on purpose
+(cd "$protos" && protoc -I. -I/usr/include --descriptor_set_out=/dev/null $have)
 # shellcheck disable=SC2046  # pkg-config prints several flags on purpose
 cc "$@" -Werror -o "$prefix/example" "$src/client/example/whoami.c" \
     $(pkg-config --cflags --libs creditclient)

@@ -587,14 +587,16 @@ class Node:
     """One creditd process. Use as a context manager or call stop() (or kill9()) yourself.
 
     data: the data directory (default: a new one); tls: the TLS directory (default: the module's);
-    extra: more flags. The process's stderr goes to <dir>/creditd.log (self.log).
+    extra: more flags; env: the process's environment (default: this one's). The process's
+    stderr goes to <dir>/creditd.log (self.log).
     """
 
-    def __init__(self, extra=(), data=None, tls=None, name="node"):
+    def __init__(self, extra=(), data=None, tls=None, name="node", env=None):
         self.dir = new_dir(name)
         self.data = data or os.path.join(self.dir, "data")
         self.tls = tls or tls_dir()
         self.extra = list(extra)
+        self.env = env
         self.log = os.path.join(self.dir, "creditd.log")
         self.proc = None
         self.port = None
@@ -610,7 +612,7 @@ class Node:
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=logf)
+                                         stdout=subprocess.PIPE, stderr=logf, env=self.env)
         finally:
             logf.close()
         self.pid = self.proc.pid

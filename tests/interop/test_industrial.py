@@ -217,6 +217,9 @@ class PushTest(IndustrialCase):
              "value", ("whole",)),
             (sample(uscc, t=None), SC.INVALID_ARGUMENT, "period_start", ("required",)),
             (sample(uscc, t=-1), SC.INVALID_ARGUMENT, "period_start", ("1970",)),
+            # An empty Timestamp: what a JS Date given for the message becomes.
+            (sample(uscc, t=0), SC.INVALID_ARGUMENT, "period_start",
+             ("is 1970-01-01T00:00:00Z", "sent a Date or a number")),
             (sample(uscc, t=now + 2 * DAY), SC.INVALID_ARGUMENT, "period_start",
              ("future",)),
             (sample(uscc, period=31 * DAY + 1), SC.INVALID_ARGUMENT, "period_seconds",
@@ -230,7 +233,7 @@ class PushTest(IndustrialCase):
             sample(uscc, "SALES", "orders", t=BASE, value=3),          # a whole integer
             sample(uscc, "SALES", "sales_amount_fen", t=BASE, value=0),  # an amount of 0
             sample(uscc, "SALES", "sales_amount_fen", t=BASE + HOUR, value=2.0 ** 53),
-            sample(uscc, t=0, value=1),                                # the epoch itself
+            sample(uscc, t=1, value=1),                                # just after the epoch
             sample(uscc, t=now + DAY - 600, value=2),                  # less than a day ahead
             sample(uscc, t=BASE + HOUR, period=31 * DAY),              # 31 days exactly
             sample(uscc, t=BASE + 2 * HOUR, period=0),                 # an instant
@@ -246,7 +249,7 @@ class PushTest(IndustrialCase):
         self.assertEqual([(p.period_start.seconds, p.value) for p in pts], [(BASE, 3.0)])
         pts = self.calls("office").series(uscc, frm=0, to=BASE + DAY).points
         self.assertEqual([(p.period_start.seconds, p.period_seconds, p.value) for p in pts],
-                         [(0, HOUR, 1.0), (BASE, HOUR, 12.25), (BASE + HOUR, 31 * DAY, 1.0),
+                         [(1, HOUR, 1.0), (BASE, HOUR, 12.25), (BASE + HOUR, 31 * DAY, 1.0),
                           (BASE + 2 * HOUR, 0, 1.0)])
         # "to" unset is now: the sample ahead of now is not in it; an explicit "to" finds it.
         pts = self.calls("office").series(uscc, frm=BASE + 3 * HOUR).points

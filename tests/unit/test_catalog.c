@@ -12,8 +12,10 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "catalog_change.h"
 #include "store.h"
 #include "tu_catalog.h"
+#include "versions.h"
 
 #define PUBLIC CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC
 
@@ -802,7 +804,7 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
     free(v2->msg->effective_at);
     v2->msg->effective_at = at;
     b = store_batch_create();
-    assert_int_equal(catalog_put(b, v2->msg), 0);
+    assert_int_equal(versions_put(b, v2->msg), 0);
     assert_int_equal(store_write(fx->st, b, err), 0);
     store_batch_destroy(b);
     catalog_publish(c, v2);

@@ -12,6 +12,7 @@
  * are tested on both sides of the edge.
  */
 #include "testutil.h"
+#include "tu_date.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -37,16 +38,6 @@
 /* "market" is responsible for licences and penalties in the seed catalogue. */
 static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT};
 
-static Credit__V1__Date date(int y, int m, int d)
-{
-    Credit__V1__Date r = CREDIT__V1__DATE__INIT;
-
-    r.year = y;
-    r.month = m;
-    r.day = d;
-    return r;
-}
-
 #define TODAY_Y 2025
 #define TODAY_M 6
 #define TODAY_D 15
@@ -68,7 +59,7 @@ static void make_common(struct fixture *fx)
     fx->in = (Credit__V1__PublicRecordInput)CREDIT__V1__PUBLIC_RECORD_INPUT__INIT;
     fx->subject = (Credit__V1__Subject)CREDIT__V1__SUBJECT__INIT;
     fx->occurred = (Google__Protobuf__Timestamp)GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    fx->today = date(TODAY_Y, TODAY_M, TODAY_D);
+    fx->today = tu_date(TODAY_Y, TODAY_M, TODAY_D);
 
     fx->subject.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
     fx->subject.name = (char *)"双鸭山市示例商贸有限公司";
@@ -78,7 +69,7 @@ static void make_common(struct fixture *fx)
     fx->subject.legal_representative_id_number = (char *)ID_NUMBER;
 
     fx->occurred.seconds = 1709258400; /* 2024-03-01T10:00:00+08:00 */
-    fx->decision = date(2024, 3, 1);
+    fx->decision = tu_date(2024, 3, 1);
 
     fx->in.source_record_id = (char *)"SRC-2024-000123";
     fx->in.subject = &fx->subject;
@@ -90,8 +81,8 @@ static void make_licence(struct fixture *fx)
 {
     make_common(fx);
     fx->licence = (Credit__V1__Licence)CREDIT__V1__LICENCE__INIT;
-    fx->valid_from = date(2024, 3, 1);
-    fx->valid_to = date(2029, 2, 28);
+    fx->valid_from = tu_date(2024, 3, 1);
+    fx->valid_to = tu_date(2029, 2, 28);
     fx->licence.decision_document_name = (char *)"食品经营许可决定书";
     fx->licence.decision_document_number = (char *)"双市监许〔2024〕12号";
     fx->licence.licence_category = (char *)"普通";
@@ -114,8 +105,8 @@ static void make_penalty(struct fixture *fx)
 {
     make_common(fx);
     fx->penalty = (Credit__V1__Penalty)CREDIT__V1__PENALTY__INIT;
-    fx->valid_until = date(2024, 9, 1);
-    fx->publicity_end = date(2025, 3, 1);
+    fx->valid_until = tu_date(2024, 9, 1);
+    fx->publicity_end = tu_date(2025, 3, 1);
     fx->penalty.decision_document_number = (char *)"双市监罚〔2024〕7号";
     fx->penalty.violation_type = (char *)"销售超过保质期的食品";
     fx->penalty.violation_facts = (char *)"货架上有过期食品。\n共计12件。";
@@ -232,16 +223,6 @@ static void expect_reject(const struct fixture *fx, const check_unit *unit, int 
 #define EXPECT_REJECT(fx, c, fd, w) expect_reject((fx), &market, (c), (fd), (w), __FILE__, __LINE__)
 #define EXPECT_REJECT_FROM(fx, u, c, fd, w)                                                        \
     expect_reject((fx), (u), (c), (fd), (w), __FILE__, __LINE__)
-
-#define CHECK_DATE(d, y, m, dd)                                                                    \
-    do {                                                                                           \
-        const Credit__V1__Date *d_ = (d);                                                          \
-        if (d_->year != (y) || d_->month != (m) || d_->day != (dd)) {                              \
-            print_error("%s:%d: got %04d-%02d-%02d, wanted %04d-%02d-%02d\n", __FILE__, __LINE__,  \
-                        (int)d_->year, (int)d_->month, (int)d_->day, (y), (m), (dd));              \
-            fail();                                                                                \
-        }                                                                                          \
-    } while (0)
 
 /* --- The valid inputs --------------------------------------------------------------------- */
 
@@ -405,7 +386,7 @@ static void test_unspecified_or_unknown_category_is_rejected(void **state)
     fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "category", "required");
     fx.in.category = (Credit__V1__Category)99;
-    EXPECT_REJECT(&fx, INVALID, "category", "not a known category");
+    EXPECT_REJECT(&fx, INVALID, "category", "unknown value 99 for credit.v1.Category");
 }
 
 static void test_other_categories_take_an_action_body(void **state)
@@ -523,7 +504,7 @@ static void test_unknown_channel_is_rejected(void **state)
     (void)state;
     make_licence(&fx);
     fx.in.channel = (Credit__V1__Channel)42;
-    EXPECT_REJECT(&fx, INVALID, "channel", "not a known channel");
+    EXPECT_REJECT(&fx, INVALID, "channel", "unknown value");
 }
 
 static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
@@ -577,7 +558,7 @@ static void test_missing_subject_parts_are_rejected(void **state)
     fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "subject.kind", "required");
     fx.subject.kind = (Credit__V1__SubjectKind)66;
-    EXPECT_REJECT(&fx, INVALID, "subject.kind", "not a known subject kind");
+    EXPECT_REJECT(&fx, INVALID, "subject.kind", "unknown value");
     make_licence(&fx);
     fx.subject.name = (char *)"";
     EXPECT_REJECT(&fx, INVALID, "subject.name", "required");
@@ -874,7 +855,8 @@ static void test_representative_number_needs_a_type_and_a_valid_resident_id(void
     fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "required");
     fx.subject.legal_representative_id_type = (Credit__V1__IdType)9;
-    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type", "not a known");
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
+                  "unknown value 9 for credit.v1.IdType");
 
     fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
     fx.subject.legal_representative_id_number = (char *)ID_BAD_CHECK;
@@ -904,7 +886,7 @@ static void test_future_occurred_at_is_rejected(void **state)
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "after today");
 }
 
-static void test_missing_or_pre_1900_occurred_at_is_rejected(void **state)
+static void test_missing_or_pre_1990_occurred_at_is_rejected(void **state)
 {
     struct fixture fx;
 
@@ -913,15 +895,60 @@ static void test_missing_or_pre_1900_occurred_at_is_rejected(void **state)
     fx.in.occurred_at = NULL;
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "required");
     fx.in.occurred_at = &fx.occurred;
-    fx.occurred.seconds = -2209017600; /* 1900-01-01T00:00:00+08:00 */
+    fx.occurred.seconds = 631123200; /* 1990-01-01T00:00:00+08:00 */
     EXPECT_PASS(&fx);
-    fx.occurred.seconds = -2209017601;
-    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    fx.occurred.seconds = 631123199;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1989-12-31 (China time) is before 1990-01-01");
+    fx.occurred.seconds = -2209017600; /* 1900-01-01T00:00:00+08:00 */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "is before 1990-01-01");
     fx.occurred.seconds = INT64_MIN;
-    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1900");
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "is before 1990-01-01");
     fx.occurred.seconds = 1709258400;
     fx.occurred.nanos = -1;
     EXPECT_REJECT(&fx, INVALID, "occurred_at", "nanos");
+}
+
+/* A JS Date given for a Timestamp arrives as an empty message (1970-01-01T00:00:00Z), and
+ * Date.getTime() put in `seconds` as a time thousands of years ahead: both are named for the
+ * mistake, not merely as out of range. */
+static void test_a_zero_or_millisecond_occurred_at_is_named_as_the_clients_mistake(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_licence(&fx);
+    fx.occurred.seconds = 0;
+    fx.occurred.nanos = 0;
+    EXPECT_REJECT(&fx, INVALID, "occurred_at",
+                  "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client sent a Date "
+                  "or a number where a google.protobuf.Timestamp {seconds, nanos} was expected");
+    fx.occurred.seconds = 1709258400000LL; /* 2024-03-01T02:00:00Z in milliseconds */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "look like milliseconds since 1970");
+    fx.occurred.seconds = 86400; /* 1970-01-02: before the floor, not the empty message */
+    EXPECT_REJECT(&fx, INVALID, "occurred_at", "1970-01-02 (China time) is before 1990-01-01");
+
+    Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    assert_non_null(record_timestamp_mistake(&t));
+    t.nanos = 1;
+    assert_null(record_timestamp_mistake(&t));
+    t.seconds = 1709258400;
+    assert_null(record_timestamp_mistake(&t));
+}
+
+/* An enum given as a name the client's copy of the .proto lacks arrives as 0 from clients that
+ * map names to numbers: the "required" reason says so. */
+static void test_an_enum_left_at_zero_says_what_clients_send_for_unknown_names(void **state)
+{
+    struct fixture fx;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
+    make_licence(&fx);
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_UNSPECIFIED;
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
+                  "0 is also what a client sends for a name credit.v1.IdType does not define");
 }
 
 /* --- 9. licence --------------------------------------------------------------------------- */
@@ -951,10 +978,10 @@ static void test_licence_decided_in_the_future_is_rejected(void **state)
 
     (void)state;
     make_licence(&fx);
-    fx.decision = date(TODAY_Y, TODAY_M, TODAY_D);
+    fx.decision = tu_date(TODAY_Y, TODAY_M, TODAY_D);
     fx.valid_from = fx.decision;
     EXPECT_PASS(&fx);
-    fx.decision = date(TODAY_Y, TODAY_M, TODAY_D + 1);
+    fx.decision = tu_date(TODAY_Y, TODAY_M, TODAY_D + 1);
     EXPECT_REJECT(&fx, INVALID, "licence.decision_date", "future");
 }
 
@@ -983,12 +1010,12 @@ static void test_licence_valid_to_before_valid_from_is_rejected(void **state)
 
     (void)state;
     make_licence(&fx);
-    fx.valid_to = date(2024, 2, 29);
+    fx.valid_to = tu_date(2024, 2, 29);
     EXPECT_REJECT(&fx, INVALID, "licence.valid_to", "before valid_from");
     fx.valid_to = fx.valid_from;
     EXPECT_PASS(&fx);
     fx.licence.valid_from = NULL;
-    fx.valid_to = date(2020, 1, 1); /* no valid_from to be before */
+    fx.valid_to = tu_date(2020, 1, 1); /* no valid_from to be before */
     EXPECT_PASS(&fx);
 }
 
@@ -1020,7 +1047,7 @@ static void test_penalty_without_required_fields_is_rejected(void **state)
     fx.penalty.decision_date = NULL;
     EXPECT_REJECT(&fx, INVALID, "penalty.decision_date", "required");
     make_penalty(&fx);
-    fx.decision = date(2026, 1, 1);
+    fx.decision = tu_date(2026, 1, 1);
     EXPECT_REJECT(&fx, INVALID, "penalty.decision_date", "future");
 }
 
@@ -1033,7 +1060,7 @@ static void test_penalty_without_severity_is_rejected(void **state)
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT(&fx, INVALID, "penalty.severity", "required");
     fx.penalty.severity = (Credit__V1__Severity)4;
-    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "not a known Severity");
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "unknown value 4 for credit.v1.Severity");
 }
 
 static void test_negative_fine_is_rejected(void **state)
@@ -1057,11 +1084,11 @@ static void test_penalty_valid_until_before_decision_is_rejected(void **state)
 
     (void)state;
     make_penalty(&fx);
-    fx.valid_until = date(2024, 2, 29);
+    fx.valid_until = tu_date(2024, 2, 29);
     EXPECT_REJECT(&fx, INVALID, "penalty.valid_until", "before the decision date");
     fx.valid_until = fx.decision;
     EXPECT_PASS(&fx);
-    fx.valid_until = date(2024, 4, 31);
+    fx.valid_until = tu_date(2024, 4, 31);
     EXPECT_REJECT(&fx, INVALID, "penalty.valid_until", "not a real date");
 }
 
@@ -1098,17 +1125,18 @@ static void test_publicity_end_outside_the_severity_window_is_rejected(void **st
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         make_penalty(&fx);
         fx.penalty.severity = (Credit__V1__Severity)cases[i].severity;
-        fx.publicity_end = date(cases[i].lo.year, cases[i].lo.month, cases[i].lo.day);
+        fx.publicity_end = tu_date(cases[i].lo.year, cases[i].lo.month, cases[i].lo.day);
         EXPECT_PASS(&fx);
-        fx.publicity_end = date(cases[i].hi.year, cases[i].hi.month, cases[i].hi.day);
+        fx.publicity_end = tu_date(cases[i].hi.year, cases[i].hi.month, cases[i].hi.day);
         EXPECT_PASS(&fx);
-        fx.publicity_end = date(cases[i].before.year, cases[i].before.month, cases[i].before.day);
+        fx.publicity_end =
+            tu_date(cases[i].before.year, cases[i].before.month, cases[i].before.day);
         EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
-        fx.publicity_end = date(cases[i].after.year, cases[i].after.month, cases[i].after.day);
+        fx.publicity_end = tu_date(cases[i].after.year, cases[i].after.month, cases[i].after.day);
         EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", cases[i].window);
     }
     make_penalty(&fx);
-    fx.publicity_end = date(2025, 2, 29);
+    fx.publicity_end = tu_date(2025, 2, 29);
     EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", "not a real date");
 }
 
@@ -1118,220 +1146,32 @@ static void test_publicity_window_follows_the_month_end(void **state)
 
     (void)state;
     make_penalty(&fx);
-    fx.decision = date(2023, 11, 30);
+    fx.decision = tu_date(2023, 11, 30);
     fx.valid_until = fx.decision;
     fx.penalty.severity = CREDIT__V1__SEVERITY__MINOR;
-    fx.publicity_end = date(2024, 2, 29); /* Nov 30 + 3 months, clamped */
+    fx.publicity_end = tu_date(2024, 2, 29); /* Nov 30 + 3 months, clamped */
     EXPECT_PASS(&fx);
-    fx.publicity_end = date(2024, 3, 1);
+    fx.publicity_end = tu_date(2024, 3, 1);
     EXPECT_REJECT(&fx, INVALID, "penalty.publicity_end_date", "to 2024-02-29");
-}
-
-/* --- Publicity arithmetic ----------------------------------------------------------------- */
-
-static void test_publicity_months_follow_the_severity(void **state)
-{
-    int lo = -7, hi = -7;
-
-    (void)state;
-    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__MINOR, &lo, &hi), 0);
-    assert_int_equal(lo, 0);
-    assert_int_equal(hi, 3);
-    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__GENERAL, &lo, &hi), 0);
-    assert_int_equal(lo, 3);
-    assert_int_equal(hi, 12);
-    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__SERIOUS, &lo, &hi), 0);
-    assert_int_equal(lo, 12);
-    assert_int_equal(hi, 36);
-    lo = hi = -7;
-    assert_int_equal(record_publicity_months(CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED, &lo, &hi),
-                     -1);
-    assert_int_equal(record_publicity_months(4, &lo, &hi), -1);
-    assert_int_equal(lo, -7);
-    assert_int_equal(hi, -7);
-}
-
-static void test_default_publicity_end_is_decision_plus_max_months(void **state)
-{
-    Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
-    Credit__V1__Date decision, end;
-
-    (void)state;
-    p.decision_date = &decision;
-    decision = date(2024, 1, 31);
-    p.severity = CREDIT__V1__SEVERITY__GENERAL;
-    record_default_publicity_end(&p, &end);
-    CHECK_DATE(&end, 2025, 1, 31);
-    decision = date(2023, 11, 30);
-    p.severity = CREDIT__V1__SEVERITY__MINOR;
-    record_default_publicity_end(&p, &end);
-    CHECK_DATE(&end, 2024, 2, 29);
-    decision = date(2024, 2, 29);
-    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
-    record_default_publicity_end(&p, &end);
-    CHECK_DATE(&end, 2027, 2, 28);
-    /* Written as a whole message, ready to pack. */
-    assert_ptr_equal(end.base.descriptor, &credit__v1__date__descriptor);
-
-    /* No severity: the longest window. No decision date: no end at all. */
-    p.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
-    record_default_publicity_end(&p, &end);
-    CHECK_DATE(&end, 2027, 2, 28);
-    p.decision_date = NULL;
-    record_default_publicity_end(&p, &end);
-    assert_false(record_date_valid(&end));
-}
-
-static void test_publicity_ended_counts_from_the_end_date(void **state)
-{
-    Credit__V1__Penalty p = CREDIT__V1__PENALTY__INIT;
-    Credit__V1__Date decision = date(2024, 3, 1), end = date(2024, 6, 1), today;
-
-    (void)state;
-    p.decision_date = &decision;
-    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
-    p.publicity_end_date = &end;
-    today = date(2024, 6, 1);
-    assert_false(record_publicity_ended(&p, &today));
-    today = date(2024, 6, 2);
-    assert_true(record_publicity_ended(&p, &today));
-
-    /* Without an end: the decision date plus 36 months for a serious penalty. */
-    p.publicity_end_date = NULL;
-    today = date(2027, 3, 1);
-    assert_false(record_publicity_ended(&p, &today));
-    today = date(2027, 3, 2);
-    assert_true(record_publicity_ended(&p, &today));
-
-    /* Nothing to count from: withheld. */
-    p.decision_date = NULL;
-    today = date(2024, 3, 1);
-    assert_true(record_publicity_ended(&p, &today));
-    assert_true(record_publicity_ended(NULL, &today));
-}
-
-/* --- Dates -------------------------------------------------------------------------------- */
-
-static void test_add_months_clamps_to_month_end(void **state)
-{
-    Credit__V1__Date d, out;
-
-    (void)state;
-    d = date(2024, 1, 31);
-    record_date_add_months(&d, 1, &out);
-    CHECK_DATE(&out, 2024, 2, 29);
-    d = date(2023, 1, 31);
-    record_date_add_months(&d, 1, &out);
-    CHECK_DATE(&out, 2023, 2, 28);
-    d = date(2024, 3, 31);
-    record_date_add_months(&d, 1, &out);
-    CHECK_DATE(&out, 2024, 4, 30);
-    d = date(2024, 11, 15);
-    record_date_add_months(&d, 2, &out);
-    CHECK_DATE(&out, 2025, 1, 15);
-    d = date(2024, 3, 31);
-    record_date_add_months(&d, -1, &out);
-    CHECK_DATE(&out, 2024, 2, 29);
-    d = date(2024, 1, 15);
-    record_date_add_months(&d, -13, &out);
-    CHECK_DATE(&out, 2022, 12, 15);
-    d = date(2000, 2, 29);
-    record_date_add_months(&d, 1200, &out); /* 2100 is not a leap year */
-    CHECK_DATE(&out, 2100, 2, 28);
-    d = date(2024, 5, 20);
-    record_date_add_months(&d, 0, &out);
-    CHECK_DATE(&out, 2024, 5, 20);
-    record_date_add_months(&d, 3, &d); /* in place */
-    CHECK_DATE(&d, 2024, 8, 20);
-    d = date(2023, 2, 29);
-    record_date_add_months(&d, 1, &out);
-    assert_false(record_date_valid(&out));
 }
 
 static void test_invalid_dates_are_rejected(void **state)
 {
-    static const int bad[][3] = {
-        {2024, 2, 30}, {2023, 2, 29},  {2024, 13, 1}, {2024, 0, 1}, {2024, 4, 31},
-        {2024, 1, 0},  {1899, 12, 31}, {10000, 1, 1}, {0, 0, 0},    {1900, 2, 29},
-    };
-    static const int good[][3] = {
-        {2024, 2, 29}, {2000, 2, 29}, {1900, 1, 1}, {9999, 12, 31}, {2023, 12, 31},
-    };
     struct fixture fx;
 
     (void)state;
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        Credit__V1__Date d = date(bad[i][0], bad[i][1], bad[i][2]);
-
-        if (record_date_valid(&d)) {
-            print_error("%04d-%02d-%02d should be invalid\n", bad[i][0], bad[i][1], bad[i][2]);
-            fail();
-        }
-    }
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        Credit__V1__Date d = date(good[i][0], good[i][1], good[i][2]);
-
-        if (!record_date_valid(&d)) {
-            print_error("%04d-%02d-%02d should be valid\n", good[i][0], good[i][1], good[i][2]);
-            fail();
-        }
-    }
-    assert_false(record_date_valid(NULL));
-
     make_licence(&fx);
-    fx.valid_from = date(2024, 2, 30);
+    fx.valid_from = tu_date(2024, 2, 30);
     EXPECT_REJECT(&fx, INVALID, "licence.valid_from", "2024-02-30 is not a real date");
     make_licence(&fx);
-    fx.valid_to = date(2029, 13, 1);
+    fx.valid_to = tu_date(2029, 13, 1);
     EXPECT_REJECT(&fx, INVALID, "licence.valid_to", "not a real date");
     make_licence(&fx);
-    fx.decision = date(1899, 12, 31);
+    fx.decision = tu_date(1899, 12, 31);
     EXPECT_REJECT(&fx, INVALID, "licence.decision_date", "not a real date");
     make_licence(&fx);
-    fx.valid_from = date(0, 0, 0); /* present, but empty */
+    fx.valid_from = tu_date(0, 0, 0); /* present, but empty */
     EXPECT_REJECT(&fx, INVALID, "licence.valid_from", "not a real date");
-}
-
-static void test_date_cmp_orders_by_year_month_day(void **state)
-{
-    Credit__V1__Date a = date(2024, 5, 20), b;
-
-    (void)state;
-    b = a;
-    assert_int_equal(record_date_cmp(&a, &b), 0);
-    b = date(2024, 5, 21);
-    assert_true(record_date_cmp(&a, &b) < 0);
-    assert_true(record_date_cmp(&b, &a) > 0);
-    b = date(2024, 4, 30);
-    assert_true(record_date_cmp(&a, &b) > 0);
-    b = date(2023, 12, 31);
-    assert_true(record_date_cmp(&a, &b) > 0);
-    b = date(2025, 1, 1);
-    assert_true(record_date_cmp(&a, &b) < 0);
-}
-
-static void test_date_from_unix_uses_china_time(void **state)
-{
-    Credit__V1__Date d;
-
-    (void)state;
-    record_date_from_unix(1704124800, &d); /* 2024-01-01T16:00:00Z */
-    CHECK_DATE(&d, 2024, 1, 2);
-    record_date_from_unix(1704124799, &d); /* 2024-01-01T15:59:59Z */
-    CHECK_DATE(&d, 2024, 1, 1);
-    record_date_from_unix(0, &d);
-    CHECK_DATE(&d, 1970, 1, 1);
-    record_date_from_unix(-28801, &d); /* 1969-12-31T15:59:59Z */
-    CHECK_DATE(&d, 1969, 12, 31);
-    record_date_from_unix(951782400, &d); /* 2000-02-29T00:00:00Z */
-    CHECK_DATE(&d, 2000, 2, 29);
-    record_date_from_unix(-2209017600, &d); /* 1900-01-01T00:00:00+08:00 */
-    CHECK_DATE(&d, 1900, 1, 1);
-    record_date_from_unix(INT64_MAX, &d);
-    CHECK_DATE(&d, 9999, 12, 31);
-    record_date_from_unix(INT64_MIN, &d);
-    CHECK_DATE(&d, 1, 1, 1);
-    assert_ptr_equal(d.base.descriptor, &credit__v1__date__descriptor);
 }
 
 /* --- Text --------------------------------------------------------------------------------- */
@@ -1474,7 +1314,7 @@ static void test_a_value_that_is_no_dimension_of_the_category_is_rejected(void *
 {
     struct fixture fx;
     Credit__V1__Action a;
-    Credit__V1__Date from = date(2024, 1, 1);
+    Credit__V1__Date from = tu_date(2024, 1, 1);
 
     (void)state;
     make_reward(&fx, &a);
@@ -1534,7 +1374,7 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
     Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
     Credit__V1__PublicRecordInput__ExtraEntry *es[2] = {&e, &e};
-    Credit__V1__Date rectified = date(2024, 9, 1);
+    Credit__V1__Date rectified = tu_date(2024, 9, 1);
     catalog_version *v2;
 
     (void)state;
@@ -1564,7 +1404,7 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     rectified.month = 2;
     rectified.day = 30;
     EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "not a real date");
-    rectified = date(2024, 9, 1);
+    rectified = tu_date(2024, 9, 1);
     fx.in.n_extra = 2;
     EXPECT_REJECT(&fx, INVALID, "extra.rectified_on", "given twice");
     fx.in.n_extra = 1;
@@ -1717,7 +1557,7 @@ static void expect_collected(const ProtobufCMessage *in, int catalogue, const ch
                        int code, const char *field, const char *word, int line)
 {
     check_failure f;
-    Credit__V1__Date today = date(TODAY_Y, TODAY_M, TODAY_D);
+    Credit__V1__Date today = tu_date(TODAY_Y, TODAY_M, TODAY_D);
 
     memset(&f, 0, sizeof f);
     if (check_any(in, catalogue, unit, &today, &f) != (code ? -1 : 0) ||
@@ -1738,7 +1578,7 @@ static void test_service_unit_declaration_is_checked_against_its_section(void **
     struct fixture fx;
     Credit__V1__ServiceUnitRecordInput in = CREDIT__V1__SERVICE_UNIT_RECORD_INPUT__INIT;
     Credit__V1__Declaration d = CREDIT__V1__DECLARATION__INIT;
-    Credit__V1__Date when = date(2025, 5, 1), later = date(2025, 7, 1);
+    Credit__V1__Date when = tu_date(2025, 5, 1), later = tu_date(2025, 7, 1);
     const int SU = CREDIT__V1__CATALOGUE__CATALOGUE_SERVICE_UNIT;
 
     (void)state;
@@ -1782,7 +1622,7 @@ static void test_association_record_names_a_valid_association(void **state)
     Credit__V1__AssociationRef a = CREDIT__V1__ASSOCIATION_REF__INIT;
     Credit__V1__MemberInfo m = CREDIT__V1__MEMBER_INFO__INIT;
     Credit__V1__Governance g = CREDIT__V1__GOVERNANCE__INIT;
-    Credit__V1__Date when = date(2025, 3, 31);
+    Credit__V1__Date when = tu_date(2025, 3, 31);
     const check_unit platform = {"assoc-platform", CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM};
     const int AS = CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION;
 
@@ -1827,7 +1667,7 @@ static void test_voluntary_claim_needs_verifiable_evidence(void **state)
     Credit__V1__VoluntaryRecordInput in = CREDIT__V1__VOLUNTARY_RECORD_INPUT__INIT;
     Credit__V1__VoluntaryClaim c = CREDIT__V1__VOLUNTARY_CLAIM__INIT;
     Credit__V1__Evidence e = CREDIT__V1__EVIDENCE__INIT;
-    Credit__V1__Date when = date(2025, 1, 20);
+    Credit__V1__Date when = tu_date(2025, 1, 20);
     const check_unit self = {"subj-acme", CREDIT__V1__UNIT_KIND__SUBJECT};
     const int VO = CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY;
     static const char digest[] =
@@ -1879,7 +1719,7 @@ static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
     fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED;
     EXPECT_REJECT_FROM(&fx, &housing, INVALID, "source_record_id", "required");
     fx.in.source_record_id = (char *)"S-1";
-    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "not a known category");
+    EXPECT_REJECT_FROM(&fx, &housing, INVALID, "category", "unknown value");
     fx.in.category = CREDIT__V1__CATEGORY__CATEGORY_LICENSING;
     EXPECT_REJECT_FROM(&fx, &housing, DENIED, "category", "housing");
     EXPECT_REJECT(&fx, INVALID, "penalty", "give a licence");
@@ -1920,7 +1760,9 @@ int main(void)
         cmocka_unit_test(test_legal_person_without_representative_is_rejected),
         cmocka_unit_test(test_representative_number_needs_a_type_and_a_valid_resident_id),
         cmocka_unit_test(test_future_occurred_at_is_rejected),
-        cmocka_unit_test(test_missing_or_pre_1900_occurred_at_is_rejected),
+        cmocka_unit_test(test_missing_or_pre_1990_occurred_at_is_rejected),
+        cmocka_unit_test(test_a_zero_or_millisecond_occurred_at_is_named_as_the_clients_mistake),
+        cmocka_unit_test(test_an_enum_left_at_zero_says_what_clients_send_for_unknown_names),
         cmocka_unit_test(test_licence_without_required_fields_is_rejected),
         cmocka_unit_test(test_licence_decided_in_the_future_is_rejected),
         cmocka_unit_test(test_bad_authority_or_source_uscc_is_rejected),
@@ -1936,13 +1778,7 @@ int main(void)
         cmocka_unit_test(test_penalty_valid_until_before_decision_is_rejected),
         cmocka_unit_test(test_publicity_end_outside_the_severity_window_is_rejected),
         cmocka_unit_test(test_publicity_window_follows_the_month_end),
-        cmocka_unit_test(test_publicity_months_follow_the_severity),
-        cmocka_unit_test(test_default_publicity_end_is_decision_plus_max_months),
-        cmocka_unit_test(test_publicity_ended_counts_from_the_end_date),
-        cmocka_unit_test(test_add_months_clamps_to_month_end),
         cmocka_unit_test(test_invalid_dates_are_rejected),
-        cmocka_unit_test(test_date_cmp_orders_by_year_month_day),
-        cmocka_unit_test(test_date_from_unix_uses_china_time),
         cmocka_unit_test(test_overlong_field_is_rejected),
         cmocka_unit_test(test_control_character_in_name_is_rejected),
         cmocka_unit_test(test_invalid_utf8_is_rejected),

@@ -1,8 +1,8 @@
 /*
  * test_registry.c — unit tests for server/registry.c against a real RocksDB.
  *
- * Each test gets a fresh temporary directory holding a store opened with the default options;
- * teardown closes it and removes the directory. The registry's keys ("u/<code>", "i/<identity>"
+ * Each test gets a fresh temporary directory holding a store (tu_store.h); teardown closes it
+ * and removes the directory. The registry's keys ("u/<code>", "i/<identity>"
  * in STORE_CF_UNITS) are read back through the store itself where a test must prove that
  * nothing else was written.
  */
@@ -11,6 +11,7 @@
 #include "credit/v1/unit.pb-c.h"
 #include "registry.h"
 #include "store.h"
+#include "tu_store.h"
 #include "validate.h"
 
 extern const unsigned char credit_demo_units[];
@@ -22,47 +23,6 @@ static const char small_tsv[] = "# code\tkind\tuscc\tname\n"
                                 "\n"
                                 "tax\tDEPARTMENT\t-\tDistrict tax bureau\n"
                                 "town-bicheng\tSERVICE_UNIT\t11500227MB1A0B2C2E\tBicheng\n";
-
-struct fixture {
-    char dir[PATH_MAX];
-    store *st;
-};
-
-static int setup(void **state)
-{
-    char err[STORE_ERR_LEN], db[PATH_MAX];
-    struct fixture *fx = calloc(1, sizeof(*fx));
-
-    if (!fx)
-        return -1;
-    if (tu_mkdtemp(fx->dir, sizeof(fx->dir), "test_registry") != 0)
-        goto fail;
-    if (tu_join(db, sizeof(db), fx->dir, "db") != 0) {
-        tu_rmrf(fx->dir);
-        goto fail;
-    }
-    if (store_open(db, NULL, &fx->st, err) != 0) {
-        print_error("setup: %s\n", err);
-        tu_rmrf(fx->dir);
-        goto fail;
-    }
-    *state = fx;
-    return 0;
-fail:
-    free(fx);
-    return -1;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    int rc;
-
-    store_close(fx->st);
-    rc = tu_rmrf(fx->dir);
-    free(fx);
-    return rc;
-}
 
 static int seed(store *st, const char *tsv)
 {
@@ -153,7 +113,7 @@ static void check_resolves_to_nothing(store *st, const char *identity)
 
 static void test_seed_writes_every_unit_and_returns_their_number(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN];
     Credit__V1__Unit *u = NULL;
 
@@ -185,7 +145,7 @@ static void test_seed_writes_every_unit_and_returns_their_number(void **state)
 
 static void test_seed_accepts_the_embedded_demo_units(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN] = "";
     int n = registry_seed(fx->st, (const char *)credit_demo_units, credit_demo_units_len, err);
 
@@ -221,7 +181,7 @@ static void test_seed_accepts_the_embedded_demo_units(void **state)
 
 static void test_second_seed_returns_zero_and_changes_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     static const char other_tsv[] = "court\tDEPARTMENT\t-\tCourt\n"
                                     "office\tMUNICIPAL\t-\tSomething else\n";
     char err[STORE_ERR_LEN];
@@ -245,7 +205,7 @@ static void test_second_seed_returns_zero_and_changes_nothing(void **state)
 /* A bad line anywhere, even after good ones, fails the whole seed and writes nothing. */
 static void test_seed_with_a_bad_line_fails_and_writes_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     static const char *const bad_lines[] = {
         "nope\tNOT_A_KIND\t-\tUnknown kind\n",
         "nope\tdepartment\t-\tKind in lowercase\n",
@@ -279,7 +239,7 @@ static void test_seed_with_a_bad_line_fails_and_writes_nothing(void **state)
 
 static void test_seed_error_names_the_bad_line(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     static const char tsv[] = "# a comment\n"
                               "office\tOFFICE\t-\tOffice\n"
                               "\n"
@@ -293,7 +253,7 @@ static void test_seed_error_names_the_bad_line(void **state)
 
 static void test_seed_refuses_a_repeated_code_and_writes_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     static const char tsv[] = "office\tOFFICE\t-\tOffice\n"
                               "tax\tDEPARTMENT\t-\tTax\n"
                               "office\tPORTAL\t-\tAgain\n";
@@ -307,7 +267,7 @@ static void test_seed_refuses_a_repeated_code_and_writes_nothing(void **state)
 
 static void test_resolve_maps_the_unit_uri_to_its_unit(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
 
     assert_int_equal(seed(fx->st, small_tsv), 3);
     check_resolves_to(fx->st, "urn:credit:unit:office", "office");
@@ -317,7 +277,7 @@ static void test_resolve_maps_the_unit_uri_to_its_unit(void **state)
 
 static void test_resolve_returns_notfound_for_an_unknown_code(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
 
     assert_int_equal(seed(fx->st, small_tsv), 3);
     check_resolves_to_nothing(fx->st, "urn:credit:unit:nobody-registered");
@@ -328,7 +288,7 @@ static void test_resolve_returns_notfound_for_an_unknown_code(void **state)
 
 static void test_resolve_returns_notfound_for_a_foreign_uri_without_binding(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
 
     assert_int_equal(seed(fx->st, small_tsv), 3);
     check_resolves_to_nothing(fx->st, "urn:other:x");
@@ -339,7 +299,7 @@ static void test_resolve_returns_notfound_for_a_foreign_uri_without_binding(void
 
 static void test_resolve_follows_a_cn_binding(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN];
     char *code = NULL;
 
@@ -357,7 +317,7 @@ static void test_resolve_follows_a_cn_binding(void **state)
 
 static void test_resolve_follows_a_binding_of_a_foreign_uri(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
 
     assert_int_equal(seed(fx->st, small_tsv), 3);
     write_binding(fx->st, "urn:other:x", "town-bicheng");
@@ -367,7 +327,7 @@ static void test_resolve_follows_a_binding_of_a_foreign_uri(void **state)
 /* registry.h: "a binding first, then the unit URI". */
 static void test_resolve_prefers_a_binding_over_the_unit_uri(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
 
     assert_int_equal(seed(fx->st, small_tsv), 3);
     write_binding(fx->st, "urn:credit:unit:tax", "office");
@@ -377,7 +337,7 @@ static void test_resolve_prefers_a_binding_over_the_unit_uri(void **state)
 
 static void test_binding_returns_notfound_when_unbound(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN];
     char *code = (char *)&code;
 
@@ -387,7 +347,7 @@ static void test_binding_returns_notfound_when_unbound(void **state)
 
 static void test_get_returns_notfound_on_an_empty_registry(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN];
     Credit__V1__Unit *u = (Credit__V1__Unit *)&u;
 
@@ -397,7 +357,7 @@ static void test_get_returns_notfound_on_an_empty_registry(void **state)
 
 static void test_put_writes_a_unit_that_get_reads_back(void **state)
 {
-    struct fixture *fx = *state;
+    tu_store *fx = *state;
     char err[STORE_ERR_LEN];
     char *ids[] = {"cn:a", "urn:b"};
     Credit__V1__Unit in = CREDIT__V1__UNIT__INIT, *u = NULL;
@@ -527,7 +487,66 @@ static void test_kind_from_name_returns_zero_for_unknown_names(void **state)
     assert_int_equal(registry_kind_from_name("UNIT_KIND_UNSPECIFIED"), 0);
 }
 
-#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+/* The codes a scan from `from` gives, joined by spaces, into out[256]. */
+static int scan_codes(store *st, const char *from, char *out, char *err)
+{
+    registry_scan *s = NULL;
+    Credit__V1__Unit *u;
+    int rc;
+
+    out[0] = '\0';
+    if ((rc = registry_scan_open(st, from, &s)) != 0)
+        return rc;
+    while ((rc = registry_scan_next(s, &u, err)) > 0) {
+        size_t at = strlen(out);
+
+        snprintf(out + at, 256 - at, "%s%s", at ? " " : "", u->code);
+        credit__v1__unit__free_unpacked(u, NULL);
+    }
+    registry_scan_close(s);
+    return rc;
+}
+
+static void test_scan_gives_units_in_code_order_from_a_code(void **state)
+{
+    tu_store *fx = *state;
+    char err[STORE_ERR_LEN], got[256];
+
+    assert_int_equal(seed(fx->st, small_tsv), 3);
+    /* A binding under "i/" is no unit. */
+    store_batch *b = store_batch_create();
+    assert_non_null(b);
+    registry_put_binding(b, "cn:someone", "tax");
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+    CHECK_OK(scan_codes(fx->st, "", got, err));
+    assert_string_equal(got, "office tax town-bicheng");
+    CHECK_OK(scan_codes(fx->st, "tax", got, err));
+    assert_string_equal(got, "tax town-bicheng");
+    CHECK_OK(scan_codes(fx->st, "zzz", got, err));
+    assert_string_equal(got, "");
+}
+
+static void test_scan_names_a_unit_that_does_not_decode(void **state)
+{
+    tu_store *fx = *state;
+    char err[STORE_ERR_LEN], got[256];
+    store_batch *b = store_batch_create();
+
+    assert_int_equal(seed(fx->st, small_tsv), 3);
+    assert_non_null(b);
+    store_batch_put(b, STORE_CF_UNITS, "u/broken", 8, "\xff\xff", 2);
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+    CHECK_FAILS_WITH(scan_codes(fx->st, "", got, err), "stored unit u/broken cannot be decoded");
+    assert_int_equal(scan_codes(fx->st, "", got, err), STORE_ECORRUPT);
+    Credit__V1__Unit *u = NULL;
+    CHECK_FAILS_WITH(registry_get(fx->st, "broken", &u, err), "stored unit u/broken cannot be");
+    assert_int_equal(registry_get(fx->st, "broken", &u, err), STORE_ECORRUPT);
+    assert_null(u);
+}
+
+#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_store_teardown)
 
 int main(void)
 {
@@ -547,6 +566,8 @@ int main(void)
         FX_TEST(test_binding_returns_notfound_when_unbound),
         FX_TEST(test_get_returns_notfound_on_an_empty_registry),
         FX_TEST(test_put_writes_a_unit_that_get_reads_back),
+        FX_TEST(test_scan_gives_units_in_code_order_from_a_code),
+        FX_TEST(test_scan_names_a_unit_that_does_not_decode),
         cmocka_unit_test(test_check_code_accepts_valid_codes),
         cmocka_unit_test(test_check_code_rejects_invalid_codes),
         cmocka_unit_test(test_check_identity_accepts_uri_and_cn),

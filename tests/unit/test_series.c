@@ -1,6 +1,6 @@
 /*
  * test_series.c — unit tests for server/series.c: key encoding and its order, value and page
- * token round trips, CST month bucketing at month and year edges, and opt-ins in a real store.
+ * token round trips, and samples in a real store.
  *
  * The order tests write keys into a real RocksDB store in a temporary directory and read them
  * back with a prefix scan, so that they prove what the server relies on: byte order of the
@@ -184,45 +184,6 @@ static void test_value_round_trips_and_rejects_other_formats(void **state)
     assert_int_equal(series_value_decode(NULL, 0, &w), -1);
 }
 
-static void test_month_of_follows_china_standard_time(void **state)
-{
-    (void)state;
-    char name[8];
-    /* 2026-10-31T20:00:00Z is November in China; one second before 16:00Z is still October. */
-    series_month_name(series_month_of(T_NOV_CST), name);
-    assert_string_equal(name, "2026-11");
-    series_month_name(series_month_of(T_NOV_CST - 4 * 3600 - 1), name);
-    assert_string_equal(name, "2026-10");
-    series_month_name(series_month_of(T_NOV_CST - 4 * 3600), name);
-    assert_string_equal(name, "2026-11");
-    /* The epoch is 08:00 on 1970-01-01 in China. */
-    series_month_name(series_month_of(0), name);
-    assert_string_equal(name, "1970-01");
-    /* New year: 2026-12-31T16:00:00Z is 2027-01-01 00:00 in China. */
-    series_month_name(series_month_of(INT64_C(1798732800) - 1), name);
-    assert_string_equal(name, "2026-12");
-    series_month_name(series_month_of(INT64_C(1798732800)), name);
-    assert_string_equal(name, "2027-01");
-}
-
-static void test_month_start_and_length_bound_every_month(void **state)
-{
-    (void)state;
-    int m = series_month_of(T_NOV_CST);
-    assert_true(series_month_start(m) == T_NOV_CST - 4 * 3600);
-    assert_int_equal(series_month_seconds(m), 30u * 86400u);
-    assert_int_equal(series_month_seconds(2024 * 12 + 1), 29u * 86400u); /* February 2024 */
-    assert_int_equal(series_month_seconds(2026 * 12 + 1), 28u * 86400u);
-    assert_int_equal(series_month_seconds(2026 * 12 + 11), 31u * 86400u); /* December */
-    /* Every month from 1970 to 2100: its start is in it, the second before is not. */
-    for (int k = 1970 * 12; k < 2100 * 12; k++) {
-        int64_t s = series_month_start(k);
-        assert_int_equal(series_month_of(s), k);
-        assert_int_equal(series_month_of(s - 1), k - 1);
-        assert_int_equal(series_month_of(s + series_month_seconds(k) - 1), k);
-    }
-}
-
 static void test_page_token_round_trips_and_rejects_foreign_text(void **state)
 {
     (void)state;
@@ -247,37 +208,87 @@ static void test_page_token_round_trips_and_rejects_foreign_text(void **state)
     assert_int_equal(series_token_encode(1, longname, tok), 0);
 }
 
-static void test_optin_is_stored_under_platform_then_enterprise(void **state)
+static void put_sample(struct fixture *fx, const char *metric, int64_t t, const char *platform,
+                       double value)
 {
-    struct fixture *fx = *state;
-    char err[STORE_ERR_LEN], k[SERIES_KEY_MAX];
-    assert_int_equal(series_optin_key("ind-platform", USCC, k, sizeof k),
-                     strlen("o/ind-platform/" USCC));
-    assert_memory_equal(k, "o/ind-platform/" USCC, strlen("o/ind-platform/" USCC));
-
-    Credit__V1__OptIn *got = NULL;
-    assert_int_equal(series_optin_get(fx->st, "ind-platform", USCC, &got, err), STORE_ENOTFOUND);
-    assert_null(got);
-
-    Credit__V1__OptIn o = CREDIT__V1__OPT_IN__INIT;
-    o.platform = "ind-platform";
-    o.enterprise_uscc = USCC;
-    o.consent_digest = "ab";
-    o.revoked = 1;
+    char err[STORE_ERR_LEN];
+    series_value v = {.value = value, .period_seconds = 3600, .received_at = 1};
     store_batch *b = store_batch_create();
+
     assert_non_null(b);
-    assert_int_equal(series_optin_put(b, &o), 0);
+    assert_int_equal(series_sample_put(b, USCC, "ENERGY_USE", metric, t, platform, &v), 0);
     CHECK_OK(store_write(fx->st, b, err));
     store_batch_destroy(b);
-    CHECK_OK(series_optin_get(fx->st, "ind-platform", USCC, &got, err));
-    assert_string_equal(got->platform, "ind-platform");
-    assert_string_equal(got->enterprise_uscc, USCC);
-    assert_true(got->revoked);
-    credit__v1__opt_in__free_unpacked(got, NULL);
-    /* Another platform's opt-in of the same enterprise is another key. */
-    got = NULL;
-    assert_int_equal(series_optin_get(fx->st, "ind-platform-2", USCC, &got, err), STORE_ENOTFOUND);
-    assert_null(got);
+}
+
+/* The samples a scan gives, as "t:platform" joined by spaces, into out[256]. */
+static int scan_all(struct fixture *fx, const int64_t *from, const char *platform, char *out)
+{
+    char err[STORE_ERR_LEN];
+    series_scan *s = NULL;
+    const char *pf;
+    size_t pflen;
+    int64_t t;
+    series_value v;
+    int rc;
+
+    out[0] = '\0';
+    CHECK_OK(series_scan_open(fx->st, USCC, "ENERGY_USE", "electricity_kwh", from, platform, &s));
+    while ((rc = series_scan_next(s, &t, &pf, &pflen, &v, err)) > 0) {
+        size_t at = strlen(out);
+
+        snprintf(out + at, 256 - at, "%s%lld:%.*s", at ? " " : "", (long long)t, (int)pflen, pf);
+    }
+    series_scan_close(s);
+    return rc;
+}
+
+static void test_samples_are_read_back_and_scanned_from_a_time_or_a_token(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN], got[256];
+    series_value v;
+    int64_t from = 200;
+
+    put_sample(fx, "electricity_kwh", 300, "p1", 3);
+    put_sample(fx, "electricity_kwh", 100, "p1", 1);
+    put_sample(fx, "electricity_kwh", 200, "p2", 22);
+    put_sample(fx, "electricity_kwh", 200, "p1", 2);
+    put_sample(fx, "water_t", 150, "p1", 9); /* another metric: another prefix */
+
+    CHECK_OK(series_sample_get(fx->st, USCC, "ENERGY_USE", "electricity_kwh", 200, "p2", &v, err));
+    assert_true(v.value == 22 && v.period_seconds == 3600);
+    assert_int_equal(series_sample_get(fx->st, USCC, "ENERGY_USE", "electricity_kwh", 201, "p2",
+                                       &v, err),
+                     STORE_ENOTFOUND);
+    assert_int_equal(series_sample_get(fx->st, USCC, "ENERGY_USE", "electricity_kwh", 200, "p/2",
+                                       &v, err),
+                     STORE_EINVAL);
+
+    assert_int_equal(scan_all(fx, NULL, NULL, got), 0);
+    assert_string_equal(got, "100:p1 200:p1 200:p2 300:p1");
+    assert_int_equal(scan_all(fx, &from, NULL, got), 0);
+    assert_string_equal(got, "200:p1 200:p2 300:p1");
+    assert_int_equal(scan_all(fx, &from, "p2", got), 0); /* a page token's position */
+    assert_string_equal(got, "200:p2 300:p1");
+}
+
+static void test_a_damaged_sample_is_corrupt(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN], key[SERIES_KEY_MAX], got[256];
+    size_t klen = key_of(key, "electricity_kwh", 100, "p1");
+    series_value v;
+    store_batch *b = store_batch_create();
+
+    assert_non_null(b);
+    store_batch_put(b, STORE_CF_SERIES, key, klen, "bad", 3);
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+    assert_int_equal(series_sample_get(fx->st, USCC, "ENERGY_USE", "electricity_kwh", 100, "p1",
+                                       &v, err),
+                     STORE_ECORRUPT);
+    assert_int_equal(scan_all(fx, NULL, NULL, got), STORE_ECORRUPT);
 }
 
 int main(void)
@@ -289,11 +300,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_prefix_scan_returns_samples_in_time_then_platform_order, setup, teardown),
         cmocka_unit_test(test_value_round_trips_and_rejects_other_formats),
-        cmocka_unit_test(test_month_of_follows_china_standard_time),
-        cmocka_unit_test(test_month_start_and_length_bound_every_month),
         cmocka_unit_test(test_page_token_round_trips_and_rejects_foreign_text),
-        cmocka_unit_test_setup_teardown(test_optin_is_stored_under_platform_then_enterprise, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_samples_are_read_back_and_scanned_from_a_time_or_a_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_damaged_sample_is_corrupt, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

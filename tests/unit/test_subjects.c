@@ -254,6 +254,64 @@ static void test_a_persons_tax_number_is_never_held_in_clear_in_the_index(void *
     subjects_keys_cleanup(&keys);
 }
 
+/* Index entries under two keys of one subject, one record under both, and an entry of
+ * another shape: the scan gives each record once, in record-id order, from a page position. */
+static void test_the_records_of_a_subject_merge_in_record_id_order(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN], rid[RECORD_ID_LEN + 1];
+    char keys[2][SUBJECT_KEY_MAX] = {"U" USCC_A, "Ar" REG};
+    size_t lens[2] = {strlen(keys[0]) + 1, strlen(keys[1]) + 1}; /* with their 0x00 */
+    subjects_keys k = {.key = keys, .len = lens, .n = 2, .cap = 2};
+    static const struct {
+        int key;
+        char rid[RECORD_ID_LEN + 1];
+    } entries[] = {
+        {0, "00000000000000010000000000000001"}, {1, "00000000000000020000000000000002"},
+        {0, "00000000000000030000000000000003"}, {1, "00000000000000030000000000000003"},
+        {0, "00000000000000040000000000000004"},
+    };
+    static const char *const want[] = {
+        "00000000000000010000000000000001", "00000000000000020000000000000002",
+        "00000000000000030000000000000003", "00000000000000040000000000000004"};
+    store_batch *b = store_batch_create();
+    subjects_scan *scan = NULL;
+    size_t n = 0;
+    int rc;
+
+    assert_non_null(b);
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        char key[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+        size_t kl = lens[entries[i].key];
+
+        memcpy(key, keys[entries[i].key], kl);
+        memcpy(key + kl, entries[i].rid, RECORD_ID_LEN);
+        store_batch_put(b, STORE_CF_SUBJECTS, key, kl + RECORD_ID_LEN, "", 0);
+    }
+    store_batch_put(b, STORE_CF_SUBJECTS, keys[0], lens[0] + 3, "", 0); /* not an entry */
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+
+    CHECK_OK(subjects_scan_open(fx->st, NULL, &k, NULL, &scan));
+    while ((rc = subjects_scan_next(scan, rid, err)) > 0) {
+        assert_true(n < 4);
+        assert_string_equal(rid, want[n]);
+        n++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 4);
+    subjects_scan_close(scan);
+
+    /* From a page position: only the records after it. */
+    n = 0;
+    CHECK_OK(subjects_scan_open(fx->st, NULL, &k, want[1], &scan));
+    while ((rc = subjects_scan_next(scan, rid, err)) > 0)
+        assert_string_equal(rid, want[2 + n++]);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 2);
+    subjects_scan_close(scan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +324,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_a_persons_tax_number_is_never_held_in_clear_in_the_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_records_of_a_subject_merge_in_record_id_order,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

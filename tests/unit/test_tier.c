@@ -2,6 +2,8 @@
  * test_tier.c — what each sharing tier shows of a record (server/tier.c).
  */
 #include "testutil.h"
+#include "tu_date.h"
+#include "publicity.h"
 #include "tier.h"
 #include "tu_catalog.h"
 
@@ -15,15 +17,6 @@ typedef struct fixture {
     Credit__V1__Date decided, end;
 } fixture;
 
-static Credit__V1__Date day(int y, int m, int d)
-{
-    Credit__V1__Date x = CREDIT__V1__DATE__INIT;
-    x.year = y;
-    x.month = m;
-    x.day = d;
-    return x;
-}
-
 /* A GENERAL penalty decided 2025-01-10, public until 2025-07-10, against a legal person. */
 static void make_penalty(fixture *f)
 {
@@ -36,8 +29,8 @@ static void make_penalty(fixture *f)
     f->subject.identifier = "91230500MA1B3N1N2M";
     f->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
     f->subject.legal_representative_id_number = "500120199310080297";
-    f->decided = day(2025, 1, 10);
-    f->end = day(2025, 7, 10);
+    f->decided = tu_date(2025, 1, 10);
+    f->end = tu_date(2025, 7, 10);
     f->penalty.decision_date = &f->decided;
     f->penalty.publicity_end_date = &f->end;
     f->penalty.severity = CREDIT__V1__SEVERITY__GENERAL;
@@ -53,7 +46,7 @@ static void make_penalty(fixture *f)
 static void test_open_tier_hides_withdrawn_repaired_and_publicity_ended_records(void **state)
 {
     fixture f;
-    Credit__V1__Date today = day(2025, 3, 1);
+    Credit__V1__Date today = tu_date(2025, 3, 1);
     (void)state;
     make_penalty(&f);
     assert_true(tier_shows(&f.rec, TIER_OPEN, &today));
@@ -73,7 +66,7 @@ static void test_open_tier_hides_withdrawn_repaired_and_publicity_ended_records(
 static void test_government_tier_shows_every_record(void **state)
 {
     fixture f;
-    Credit__V1__Date late = day(2030, 1, 1);
+    Credit__V1__Date late = tu_date(2030, 1, 1);
     (void)state;
     make_penalty(&f);
     f.status.withdrawn = f.status.repaired = f.status.publicity_ended = 1;
@@ -85,7 +78,7 @@ static void test_a_declaration_is_shared_once_verified_and_its_declarant_reads_i
     void **state)
 {
     fixture f;
-    Credit__V1__Date today = day(2025, 3, 1);
+    Credit__V1__Date today = tu_date(2025, 3, 1);
     const tier tiers[] = {TIER_OPEN, TIER_AUTHORIZED, TIER_GOVERNMENT};
     (void)state;
     make_penalty(&f);
@@ -121,12 +114,12 @@ static void test_a_declaration_is_shared_once_verified_and_its_declarant_reads_i
 static void test_penalty_leaves_the_open_tier_the_day_after_its_end_of_publicity(void **state)
 {
     fixture f;
-    Credit__V1__Date last = day(2025, 7, 10), after = day(2025, 7, 11);
+    Credit__V1__Date last = tu_date(2025, 7, 10), after = tu_date(2025, 7, 11);
     (void)state;
     make_penalty(&f);
-    assert_false(tier_publicity_ended(&f.rec, &last));
+    assert_false(publicity_record_ended(&f.rec, &last));
     assert_true(tier_shows(&f.rec, TIER_OPEN, &last));
-    assert_true(tier_publicity_ended(&f.rec, &after));
+    assert_true(publicity_record_ended(&f.rec, &after));
     assert_false(tier_shows(&f.rec, TIER_OPEN, &after));
     assert_true(tier_shows(&f.rec, TIER_GOVERNMENT, &after));
 }
@@ -134,13 +127,13 @@ static void test_penalty_leaves_the_open_tier_the_day_after_its_end_of_publicity
 static void test_licence_has_no_end_of_publicity(void **state)
 {
     fixture f;
-    Credit__V1__Date late = day(2099, 1, 1);
+    Credit__V1__Date late = tu_date(2099, 1, 1);
     (void)state;
     make_penalty(&f);
     credit__v1__licence__init(&f.licence);
     f.rec.body_case = CREDIT__V1__RECORD__BODY_LICENCE;
     f.rec.licence = &f.licence;
-    assert_false(tier_publicity_ended(&f.rec, &late));
+    assert_false(publicity_record_ended(&f.rec, &late));
     assert_true(tier_shows(&f.rec, TIER_OPEN, &late));
 }
 

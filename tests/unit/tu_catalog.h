@@ -7,6 +7,7 @@
 #define CREDIT_TU_CATALOG_H
 
 #include "catalog.h"
+#include "catalog_change.h"
 #include "testutil.h"
 #include "textproto.h"
 
