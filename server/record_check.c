@@ -139,6 +139,32 @@ __attribute__((format(printf, 4, 5))) static int reject(check_failure *f, int co
     return -1;
 }
 
+/* Adds to the reason of the fault just given for `path`: the answer's, or (collecting) the
+ * list's last when it is that field's (a fault of a field inside a failed one was dropped, and
+ * nothing is added then). */
+__attribute__((format(printf, 3, 4))) static void add_to_reason(check_failure *f,
+                                                                const char *path,
+                                                                const char *fmt, ...)
+{
+    char more[sizeof f->reason];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(more, sizeof more, fmt, ap);
+    va_end(ap);
+    if (f->collecting) {
+        check_fault *last = f->n_faults ? &f->faults[f->n_faults - 1] : NULL;
+        if (!last || strcmp(last->field, path) != 0)
+            return;
+        size_t n = strlen(last->reason);
+        snprintf(last->reason + n, sizeof last->reason - n, "%s", more);
+        if (f->n_faults > 1)
+            return;
+    }
+    size_t n = strlen(f->reason);
+    snprintf(f->reason + n, sizeof f->reason - n, "%s", more);
+}
+
 /* Reason codes, by the words a reason starts with (or holds, for those marked): the node's
  * sentences are written by hand, the codes are what a client reads. First match wins; a
  * reason that matches none gets its status code's word. README "Reason codes" lists them. */
@@ -888,10 +914,9 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
                 return 0;
             /* 0 is also what a client that maps names to numbers sends for a name it does
              * not know: say so, in what room the reason has left. */
-            size_t n = strlen(f->reason);
-            snprintf(f->reason + n, sizeof f->reason - n,
-                     "; 0 is also what a client sends for a name %s does not define",
-                     ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
+            if (fd) /* a field not set at all (its message missing) has no descriptor here */
+                add_to_reason(f, path, "; 0 is also what a client sends for a name %s does not "
+                              "define", ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
             return -1;
         }
         if (!enum_name(fd->descriptor, v))
