@@ -666,7 +666,7 @@ int credit_client_change_review(credit_client *c, const char *id, int pass, cons
 {
     Credit__V1__ReviewChangeRequest req = CREDIT__V1__REVIEW_CHANGE_REQUEST__INIT;
     req.id = str(id);
-    req.pass = pass != 0;
+    req.passed = pass != 0;
     req.reasons = str(reasons);
     return change_call(c, GOVERNANCE("ReviewChange"), &req.base, out, st);
 }

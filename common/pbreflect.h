@@ -1,6 +1,6 @@
 /*
  * pbreflect.h — protobuf-c reflection helpers shared by the node's text-format reader
- * (server/textproto.c) and creditctl's JSON reader and writer (tools/json_*.c).
+ * (server/rules/textproto.c) and creditctl's JSON reader and writer (tools/json_*.c).
  *
  * protobuf-c describes a message's fields (type, label, offsets) but leaves the C layout of a
  * value to each reader: how many bytes an element of a repeated field takes, where a field

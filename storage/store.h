@@ -57,7 +57,7 @@ typedef enum store_cf {
     STORE_CF_DEFAULT = 0, /* node metadata: format version, key material markers */
     STORE_CF_RECORDS,     /* latest version of each record */
     STORE_CF_HISTORY,     /* every version of each record, append-only */
-    STORE_CF_SUBJECTS,    /* subject index and older-code bindings (server/subjects.h) */
+    STORE_CF_SUBJECTS,    /* subject index and older-code bindings (server/data/subjects.h) */
     STORE_CF_SOURCES,     /* idempotency index: unit + source record id -> record id */
     STORE_CF_CATALOGUE,   /* catalogue versions and change requests */
     STORE_CF_UNITS,       /* unit registry and certificate identity bindings */

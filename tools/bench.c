@@ -101,7 +101,7 @@ static void make_uscc(char out[19], unsigned n)
 static char subjects[N_SUBJECTS][19];
 static char run_id[32]; /* makes source ids unique across runs against one node */
 
-/* A valid GENERAL penalty against a legal person, decided a month ago (as in the node's
+/* A valid SEVERITY_GENERAL penalty against a legal person, decided a month ago (as in the node's
  * integration test), with its parts kept together. */
 typedef struct penalty_input {
     Credit__V1__Subject subj;
@@ -115,11 +115,11 @@ typedef struct penalty_input {
 static void penalty_input_init(penalty_input *p)
 {
     credit__v1__subject__init(&p->subj);
-    p->subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    p->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     p->subj.name = "Bench Trading Ltd";
     p->subj.identifier = subjects[0];
     p->subj.legal_representative = "Zhang San";
-    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     p->subj.legal_representative_id_number = "500120199310080297";
     time_t month_ago = time(NULL) - 30 * 86400;
     struct tm tm;
@@ -138,7 +138,7 @@ static void penalty_input_init(penalty_input *p)
     p->pen.decision_date = &p->decided;
     p->pen.authority = "District market regulation bureau";
     p->pen.authority_uscc = "11500227MB1607285C";
-    p->pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p->pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     google__protobuf__timestamp__init(&p->occurred);
     p->occurred.seconds = month_ago;
     credit__v1__public_record_input__init(&p->in);
@@ -298,7 +298,7 @@ static credit_client *client_open(const bench_cfg *cfg, const char *cert, const 
 /* --- (a) ingest --------------------------------------------------------------------------- */
 
 /* Streams records [from, from+count) of phase `tag` through one pusher (count at most
- * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as CREATED, or -1. */
+ * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as PUSH_OUTCOME_CREATED, or -1. */
 static long push_one_stream(credit_client *c, const char *tag, long from, long count)
 {
     credit_status st;
@@ -324,7 +324,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
     credit_pusher_destroy(p);
     long created = 0;
     for (size_t i = 0; i < r->n_results; i++) {
-        if (r->results[i]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED)
+        if (r->results[i]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED)
             created++;
         else if (created == 0 && i == 0)
             fprintf(stderr, "credit-bench: record %zu: outcome %d %s: %s\n", i,
@@ -335,7 +335,7 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
 }
 
 /* Streams records [from, from+count) in as many streams as the node's limit needs. Returns
- * the number accepted as CREATED, or -1. */
+ * the number accepted as PUSH_OUTCOME_CREATED, or -1. */
 static long push_stream(credit_client *c, const char *tag, long from, long count)
 {
     long created = 0;
@@ -476,7 +476,7 @@ static void *unary_worker(void *arg)
             Credit__V1__PushBatchResponse *r = NULL;
             if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) == 0) {
                 ok = r->accepted == 1 && r->n_results == 1 &&
-                     r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED;
+                     r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
                 credit__v1__push_batch_response__free_unpacked(r, NULL);
             }
         } else {
@@ -551,7 +551,7 @@ static void *query_worker(void *arg)
     uint64_t seed = 0x5eed0000u + (uint64_t)a->thread;
     credit_record_filter filter;
     credit_record_filter_init(&filter);
-    filter.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    filter.subject_kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     filter.page_size = 50;
     for (;;) {
         double t0 = now_s();
@@ -627,7 +627,7 @@ static void sample_input_set(sample_input *x, long i)
     x->s.value = (double)(i % 1000) + 0.25;
 }
 
-/* The node's key and value of a sample (server/series.h): "<uscc>/<section>/<metric>/",
+/* The node's key and value of a sample (server/data/series.h): "<uscc>/<section>/<metric>/",
  * be64(period start + 2^63), "/<platform>" -> a format byte, be64 of the double's bits, be32
  * period seconds, be64(received at + 2^63): 21 bytes. Mirrored here, since the benchmark is
  * built on the client library and the store alone. */
@@ -748,23 +748,24 @@ static double industrial_phase(const bench_cfg *cfg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
-               "FILE]\n"
-               "                    [--platform-cert FILE --platform-key FILE]\n"
-               "                    [--records N] [--query-records N] [--seconds S] "
-               "[--samples N]\n"
-               "  --records N        records of the ingest phase (default 20000)\n"
-               "  --query-records N  records in the store before the query phase (100000)\n"
-               "  --seconds S        length of each timed phase (5)\n"
-               "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
-               "  --platform-cert, --platform-key\n"
-               "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
-               "and key\n"
-               "                     for the industrial phase (without them it is skipped)\n"
-               "The last line is: SUMMARY ingest_ratio=R unary_ratio=R query_p50_ms=MS "
-               "query_p99_ms=MS\n"
-               "                  industrial_ratio=R (node samples/s over raw RocksDB; n/a "
-               "when skipped)\n");
+    fprintf(
+        f, "usage: credit-bench [--creditd PATH] [--target ADDR --ca FILE --cert FILE --key "
+           "FILE]\n"
+           "                    [--platform-cert FILE --platform-key FILE]\n"
+           "                    [--records N] [--query-records N] [--seconds S] "
+           "[--samples N]\n"
+           "  --records N        records of the ingest phase (default 20000)\n"
+           "  --query-records N  records in the store before the query phase (100000)\n"
+           "  --seconds S        length of each timed phase (5)\n"
+           "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
+           "  --platform-cert, --platform-key\n"
+           "                     with --target: a UNIT_KIND_INDUSTRIAL_PLATFORM unit's certificate "
+           "and key\n"
+           "                     for the industrial phase (without them it is skipped)\n"
+           "The last line is: SUMMARY ingest_ratio=R unary_ratio=R query_p50_ms=MS "
+           "query_p99_ms=MS\n"
+           "                  industrial_ratio=R (node samples/s over raw RocksDB; n/a "
+           "when skipped)\n");
 }
 
 static int parse_args(int argc, char **argv, bench_cfg *cfg)

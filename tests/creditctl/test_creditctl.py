@@ -39,7 +39,7 @@ SUBJECT_USCC = make_uscc("91500227MA%06d" % 731001)
 
 
 def penalty_input(src, uscc):
-    """A valid GENERAL penalty decided 30 days ago, as the market bureau pushes it."""
+    """A valid SEVERITY_GENERAL penalty decided 30 days ago, as the market bureau pushes it."""
     return harness.penalty_input(
         src, harness.legal_subject(uscc, name="璧山测试有限公司 \"Quote\" Co"),
         facts="在经营场所发布虚假广告\n\t(line two)")
@@ -74,7 +74,7 @@ class CreditctlTest(CtlCase):
                 resp = stub.PushBatch(R.PushBatchRequest(
                     records=[penalty_input("ctl-pen-1", SUBJECT_USCC)]), timeout=CALL_TIMEOUT)
             res = resp.results[0]
-            assert res.outcome == R.CREATED, "push failed: %s" % res
+            assert res.outcome == R.PUSH_OUTCOME_CREATED, "push failed: %s" % res
             S.record_id = res.record_id
 
     def run_ok(self, args, who="tax", **kw):
@@ -95,12 +95,12 @@ class CreditctlTest(CtlCase):
     def test_whoami_as_tax_prints_a_table_and_its_json(self):
         out, _ = self.run_ok(["whoami"])
         self.assertIn("tax", out)
-        self.assertIn("DEPARTMENT", out)
+        self.assertIn("UNIT_KIND_DEPARTMENT", out)
         self.assertRegex(out, r"(?m)^code +tax$")
         out, _ = self.run_ok(["--json", "whoami"])
         me = json.loads(out)
         self.assertEqual(me["unit"]["code"], "tax")
-        self.assertEqual(me["unit"]["kind"], "DEPARTMENT")
+        self.assertEqual(me["unit"]["kind"], "UNIT_KIND_DEPARTMENT")
         self.assertEqual(me["identity"], "urn:credit:unit:tax")
         self.assertIn("certSubject", me)
         self.assertRegex(me["unit"]["registeredAt"], RFC3339_UTC_RE)
@@ -133,10 +133,10 @@ class CreditctlTest(CtlCase):
     def test_usage_errors_exit_2_and_help_exits_0(self):
         out, _ = self.assertExit(0, ctl(["--help"], use_flags=False), ["--help"])
         self.assertIn("usage: creditctl", out)
-        for args in (["bogus"], [], ["query", "LEGAL_PERSON", SUBJECT_USCC],
-                     ["query", "--tier", "secret", "LEGAL_PERSON", SUBJECT_USCC],
+        for args in (["bogus"], [], ["query", "SUBJECT_KIND_LEGAL_PERSON", SUBJECT_USCC],
+                     ["query", "--tier", "secret", "SUBJECT_KIND_LEGAL_PERSON", SUBJECT_USCC],
                      ["query", "--tier", "open", "ROBOT", SUBJECT_USCC],
-                     ["query", "--tier", "open", "--category", "NOPE", "LEGAL_PERSON", "x"],
+                     ["query", "--tier", "open", "--category", "NOPE", "SUBJECT_KIND_LEGAL_PERSON", "x"],
                      ["whoami", "extra"], ["units", "--tier", "open"], ["--timeout", "x", "health"],
                      ["--no-such-flag", "health"]):
             _, err = self.assertExit(2, ctl(args), args)
@@ -154,20 +154,20 @@ class CreditctlTest(CtlCase):
         kinds = {d[0]: d[1] for d in demo}
         for u in units:
             self.assertEqual(u["kind"], kinds[u["code"]])
-            self.assertEqual(u["status"], "ACTIVE")
+            self.assertEqual(u["status"], "UNIT_STATUS_ACTIVE")
 
     def test_units_table_and_kind_filter(self):
         out, _ = self.run_ok(["units"])
         lines = out.splitlines()
         self.assertRegex(lines[0], r"^CODE +KIND +STATUS +NAME$")
         self.assertEqual(len(lines), 13)
-        out, _ = self.run_ok(["units", "--kind", "FINANCE", "--json"])
+        out, _ = self.run_ok(["units", "--kind", "finance", "--json"])
         self.assertEqual([u["code"] for u in json.loads(out)], ["bank-a"])
 
     # --- records --------------------------------------------------------------------------------
 
     def test_open_query_prints_json_lines_without_government_fields(self):
-        args = ["query", "--tier", "open", "LEGAL_PERSON", SUBJECT_USCC, "--json"]
+        args = ["query", "--tier", "open", "SUBJECT_KIND_LEGAL_PERSON", SUBJECT_USCC, "--json"]
         out, _ = self.run_ok(args)
         lines = out.splitlines()
         self.assertEqual(len(lines), 1, out)
@@ -184,24 +184,24 @@ class CreditctlTest(CtlCase):
         self.assertEqual(rec["penalty"]["violationFacts"], "在经营场所发布虚假广告\n\t(line two)")
         # Category filter: none of this subject's records is a licence.
         out, _ = self.run_ok(["query", "--tier", "open", "--category", "LICENSING",
-                              "--category", "CATEGORY_REWARD", "--json", "LEGAL_PERSON",
+                              "--category", "CATEGORY_REWARD", "--json", "SUBJECT_KIND_LEGAL_PERSON",
                               SUBJECT_USCC])
         self.assertEqual(out, "")
 
     def test_government_query_as_market_shows_the_record(self):
         out, _ = self.run_ok(["query", "--tier", "government", "--category", "PENALTY",
-                              "LEGAL_PERSON", SUBJECT_USCC], who="market")
+                              "SUBJECT_KIND_LEGAL_PERSON", SUBJECT_USCC], who="market")
         lines = out.splitlines()
         self.assertRegex(lines[0], r"^RECORD ID +VERSION +CATEGORY +SOURCE +STATUS +OCCURRED$")
         self.assertEqual(len(lines), 2, out)
         self.assertRegex(lines[1], r"^%s +1 +PENALTY +market +- +\d{4}-" % S.record_id)
-        out, _ = self.run_ok(["query", "--tier", "government", "--json", "LEGAL_PERSON",
+        out, _ = self.run_ok(["query", "--tier", "government", "--json", "SUBJECT_KIND_LEGAL_PERSON",
                               SUBJECT_USCC], who="market")
         rec = json.loads(out)
         self.assertEqual(rec["meta"]["subject"]["legalRepresentativeIdNumber"], REP_ID)
 
     def test_government_query_as_bank_is_permission_denied(self):
-        args = ["query", "--tier", "government", "LEGAL_PERSON", SUBJECT_USCC]
+        args = ["query", "--tier", "government", "SUBJECT_KIND_LEGAL_PERSON", SUBJECT_USCC]
         _, err = self.assertExit(1, ctl(args, who="bank-a"), args)
         self.assertIn("creditctl: PERMISSION_DENIED:", err)
 

@@ -5,7 +5,7 @@ version in force, a department filing an extra dimension, the office's complianc
 deliberation, the new version that approval makes, the client-side diff between versions and
 the history of change requests. Written against proto/credit/v1/catalogue.proto and the seed
 (version 1: the public catalogue's 18 sections; PENALTY with the publicity windows of
-record.proto's Severity: MINOR 0-3 months, GENERAL 3-12, SERIOUS 12-36).
+record.proto's Severity: SEVERITY_MINOR 0-3 months, SEVERITY_GENERAL 3-12, SEVERITY_SERIOUS 12-36).
 
 Two nodes (harness.Node, one fresh PKI for the module): CatalogueReadingTest's node is never
 changed, so it stays at version 1; CatalogueGovernanceTest's node goes through the workflow
@@ -39,12 +39,12 @@ NEW_PATH = "PUBLIC/PENALTY/" + NEW_CODE
 PROPOSAL = {
     "catalogue": "CATALOGUE_PUBLIC",
     "section": "PENALTY",
-    "kind": "ADD_DIMENSION",
+    "kind": "CHANGE_KIND_ADD_DIMENSION",
     "dimension": {
         "code": NEW_CODE,
         "name": "整改说明 rectification remark",
         "field": "",
-        "type": "VALUE_TEXT",
+        "type": "VALUE_TYPE_TEXT",
         "required": False,
         "tier": "TIER_OPEN",
         "description": "What the subject has done to put the violation right, in one line.",
@@ -161,8 +161,8 @@ class CatalogueReadingTest(_CatalogueCase):
         block = section_block(out, "PENALTY")
         self.assertRegex(block[0], r"^  section PENALTY  .*\(body penalty\)$")
         text = "\n".join(block)
-        self.assertRegex(text, r"(?m)^    publicity +MINOR 0-3 months, GENERAL 3-12 months, "
-                               r"SERIOUS 12-36 months$")
+        self.assertRegex(text, r"(?m)^    publicity +SEVERITY_MINOR 0-3 months, SEVERITY_GENERAL 3-12 months, "
+                               r"SEVERITY_SERIOUS 12-36 months$")
         self.assertRegex(text, r"(?m)^    responsible +\S")
         self.assertRegex(text, r"(?m)^    CODE +FIELD +TYPE +REQUIRED +TIER +NAME$")
         self.assertRegex(text, r"(?m)^    decision_document_number +"
@@ -174,7 +174,7 @@ class CatalogueReadingTest(_CatalogueCase):
         self.assertRegex(out, r"(?m)^    legal_representative +subject\.legal_representative +"
                               r"TEXT +when +OPEN +\S")
         self.assertRegex(out, r"(?m)^    legal_representative +required when subject\.kind is "
-                              r"LEGAL_PERSON$")
+                              r"SUBJECT_KIND_LEGAL_PERSON$")
         self.assertRegex(out, r"(?m)^    legal_representative_id_type +required when "
                               r"subject\.legal_representative_id_number is given$")
         self.assertRegex(out, r"(?m)^    utilisation_pct +at least 0, at most 100$")
@@ -189,7 +189,7 @@ class CatalogueReadingTest(_CatalogueCase):
         pen = find_section(v, "CATALOGUE_PUBLIC", "PENALTY")
         windows = {w["severity"]: (w.get("minMonths", 0), w.get("maxMonths", 0))
                    for w in pen["publicity"]}
-        self.assertEqual(windows, {"MINOR": (0, 3), "GENERAL": (3, 12), "SERIOUS": (12, 36)})
+        self.assertEqual(windows, {"SEVERITY_MINOR": (0, 3), "SEVERITY_GENERAL": (3, 12), "SEVERITY_SERIOUS": (12, 36)})
 
     def test_diff_of_a_version_with_itself_prints_no_differences_and_exits_0(self):
         out, _ = self.run_ok(["catalogue", "diff", "1", "1"])
@@ -311,8 +311,8 @@ class CatalogueGovernanceTest(_CatalogueCase):
         lines = out.splitlines()
         self.assertRegex(lines[0], r"^id +\S+$")
         self.assertRegex(FLOW.change_id, CHANGE_ID_RE)
-        self.assertRegex(out, r"(?m)^state +CHANGE_FILED$")
-        self.assertRegex(out, r"(?m)^kind +ADD_DIMENSION$")
+        self.assertRegex(out, r"(?m)^state +CHANGE_STATE_FILED$")
+        self.assertRegex(out, r"(?m)^kind +CHANGE_KIND_ADD_DIMENSION$")
         self.assertRegex(out, r"(?m)^catalogue +PUBLIC$")
         self.assertRegex(out, r"(?m)^section +PENALTY$")
         self.assertRegex(out, r"(?m)^dimension +%s$" % NEW_CODE)
@@ -329,12 +329,12 @@ class CatalogueGovernanceTest(_CatalogueCase):
         out, _ = self.step("filed")
         ch = json.loads(out)
         self.assertEqual(ch["id"], FLOW.change_id)
-        self.assertEqual(ch["state"], "CHANGE_FILED")
+        self.assertEqual(ch["state"], "CHANGE_STATE_FILED")
         self.assertEqual(ch["catalogue"], "CATALOGUE_PUBLIC")
         self.assertEqual(ch["section"], "PENALTY")
-        self.assertEqual(ch["kind"], "ADD_DIMENSION")
+        self.assertEqual(ch["kind"], "CHANGE_KIND_ADD_DIMENSION")
         self.assertEqual(ch["dimension"]["code"], NEW_CODE)
-        self.assertEqual(ch["dimension"]["type"], "VALUE_TEXT")
+        self.assertEqual(ch["dimension"]["type"], "VALUE_TYPE_TEXT")
         self.assertEqual(ch["dimension"]["tier"], "TIER_OPEN")
         self.assertNotIn("field", ch["dimension"])  # empty: an extra dimension
         self.assertEqual(ch["justification"], PROPOSAL["justification"])
@@ -349,11 +349,11 @@ class CatalogueGovernanceTest(_CatalogueCase):
     def test_review_pass_and_approval_by_the_office_make_version_2(self):
         out, _ = self.step("review")
         self.assertRegex(out.splitlines()[0], r"^id +%s$" % re.escape(FLOW.change_id))
-        self.assertRegex(out, r"(?m)^state +CHANGE_REVIEW_PASSED$")
+        self.assertRegex(out, r"(?m)^state +CHANGE_STATE_REVIEW_PASSED$")
         self.assertRegex(out, r"(?m)^review +office at %s, passed$" % RFC3339_UTC)
         self.assertRegex(out, r"(?m)^review reasons +符合目录管理办法 within the catalogue rules$")
         out, _ = self.step("decide")
-        self.assertRegex(out, r"(?m)^state +CHANGE_APPROVED$")
+        self.assertRegex(out, r"(?m)^state +CHANGE_STATE_APPROVED$")
         self.assertRegex(out, r"(?m)^decision +office at %s, approved$" % RFC3339_UTC)
         self.assertRegex(out, r"(?m)^resulting version +2$")
         self.assertRegex(out, r"(?m)^effective +%s$" % RFC3339_UTC)
@@ -395,7 +395,7 @@ class CatalogueGovernanceTest(_CatalogueCase):
         self.assertEqual((d["op"], d["level"], d["catalogue"], d["section"], d["dimension"]),
                          ("+", "dimension", "CATALOGUE_PUBLIC", "PENALTY", NEW_CODE))
         self.assertNotIn("before", d)
-        self.assertEqual(d["after"]["type"], "VALUE_TEXT")
+        self.assertEqual(d["after"]["type"], "VALUE_TYPE_TEXT")
 
     def test_history_lists_the_request_with_its_resulting_version(self):
         self.step("decide")
@@ -404,17 +404,17 @@ class CatalogueGovernanceTest(_CatalogueCase):
         self.assertRegex(lines[0], r"^ID +STATE +KIND +CHANGE +PROPOSED BY +PROPOSED AT +REVIEWED BY"
                                    r" +DECIDED BY +VERSION$")
         self.assertEqual(len(lines), 2, out)
-        self.assertRegex(lines[1], r"^%s +CHANGE_APPROVED +ADD_DIMENSION +%s +tax +%s +office"
+        self.assertRegex(lines[1], r"^%s +CHANGE_STATE_APPROVED +CHANGE_KIND_ADD_DIMENSION +%s +tax +%s +office"
                                    r" +office +2$" % (re.escape(FLOW.change_id), NEW_PATH,
                                                       RFC3339_UTC))
         out, _ = self.run_ok(["catalogue", "history", "--state", "approved"])
         self.assertEqual(len(out.splitlines()), 2, out)
-        out, _ = self.run_ok(["catalogue", "history", "--state", "CHANGE_FILED"])
+        out, _ = self.run_ok(["catalogue", "history", "--state", "CHANGE_STATE_FILED"])
         self.assertEqual(len(out.splitlines()), 1, out)
         changes = self.run_json(["catalogue", "history"])["changes"]
         self.assertEqual([c["id"] for c in changes], [FLOW.change_id])
         self.assertEqual(changes[0]["resultingVersion"], 2)
-        self.assertEqual(changes[0]["state"], "CHANGE_APPROVED")
+        self.assertEqual(changes[0]["state"], "CHANGE_STATE_APPROVED")
 
     def test_reviewing_a_decided_request_is_a_failed_precondition(self):
         self.flow()
@@ -422,7 +422,7 @@ class CatalogueGovernanceTest(_CatalogueCase):
                              ["catalogue", "review", FLOW.change_id, "fail"])
         # Nothing changed: still approved, still version 2.
         ch = self.run_json(["catalogue", "get", FLOW.change_id])
-        self.assertEqual(ch["state"], "CHANGE_APPROVED")
+        self.assertEqual(ch["state"], "CHANGE_STATE_APPROVED")
         self.assertEqual(ch["resultingVersion"], 2)
         self.assertEqual(ch["review"]["unit"], "office")
         self.assertTrue(ch["review"]["positive"])

@@ -12,7 +12,7 @@ with `creditctl query --catalogue/--section` and, where it matters, with python3
 
 Resumability is tested with a real partial run: an import in batches is cut (the node stopped
 with SIGSTOP once the state file shows progress, creditctl killed, the node let go on), then
-run again; the node's outcomes (CREATED vs UNCHANGED) show what was sent twice.
+run again; the node's outcomes (PUSH_OUTCOME_CREATED vs PUSH_OUTCOME_UNCHANGED) show what was sent twice.
 
 Run (from tests/creditctl/; the harness is tests/interop/harness.py):
   PYTHONPATH=../interop CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> CREDIT_DESC=.../credit.desc \
@@ -60,7 +60,7 @@ SKIPPED_RE = re.compile(r"^skipped (\d+) rows \(to line (\d+)\) acknowledged by 
 
 
 def legal(uscc, name="璧山目录测试有限公司 Catalogue Test Co"):
-    return {"kind": "LEGAL_PERSON", "name": name, "identifier": uscc,
+    return {"kind": "SUBJECT_KIND_LEGAL_PERSON", "name": name, "identifier": uscc,
             "legalRepresentative": "张三 Zhang San"}
 
 
@@ -83,7 +83,7 @@ def assoc_line(src, section="MEMBER", assoc=ASSOC):
            "association": {"name": "璧山测试商会 Test Chamber", "uscc": assoc},
            "occurredAt": occurred()}
     if section == "GOVERNANCE":
-        rec["subject"] = dict(legal(assoc, "璧山测试商会 Test Chamber"), kind="SOCIAL_ORGANISATION")
+        rec["subject"] = dict(legal(assoc, "璧山测试商会 Test Chamber"), kind="SUBJECT_KIND_SOCIAL_ORGANISATION")
         rec["governance"] = {"team": "会长一名、秘书长一名", "rules": "章程第五条",
                              "reportedOn": json_date(recent_day(20))}
     else:
@@ -112,10 +112,10 @@ PENALTY_HEADER = [
 
 def penalty_row(src, uscc, fine=500000, decided=None, facts="虚假宣传, \"夸大\" 功效"):
     d = decided or recent_day(30)
-    return [src, "CATEGORY_PENALTY", "LEGAL_PERSON", "璧山目录测试有限公司", uscc, "张三 Zhang San",
-            "RESIDENT_ID", REP_ID, "%sT09:00:00Z" % d.isoformat(), "璧罚〔%s〕" % src, "虚假宣传",
+    return [src, "CATEGORY_PENALTY", "SUBJECT_KIND_LEGAL_PERSON", "璧山目录测试有限公司", uscc, "张三 Zhang San",
+            "ID_TYPE_RESIDENT_ID", REP_ID, "%sT09:00:00Z" % d.isoformat(), "璧罚〔%s〕" % src, "虚假宣传",
             facts, "《广告法》第五十五条", "罚款", "罚款人民币5000元", str(fine), d.isoformat(),
-            "区市场监督管理局", MARKET_USCC, MARKET_USCC, "GENERAL"]
+            "区市场监督管理局", MARKET_USCC, MARKET_USCC, "SEVERITY_GENERAL"]
 
 
 def to_csv(rows, crlf=False, bom=False):
@@ -162,7 +162,7 @@ class CatalogueCase(CtlCase):
 
     def query(self, uscc, *filters, tier="government", who="office"):
         out, _ = self.run_ctl(0, ["--json", "query", "--tier", tier] + list(filters) +
-                              ["LEGAL_PERSON", uscc], who=who)
+                              ["SUBJECT_KIND_LEGAL_PERSON", uscc], who=who)
         return [json.loads(line) for line in out.splitlines()]
 
     def by_source(self, records):
@@ -181,9 +181,9 @@ class T1ServiceUnit(CatalogueCase):
                  "subject.legal_representative", "occurredAt", "declaration.conduct",
                  "declaration.conduct_date", "declaration.basis", "declaration.place",
                  "declaration.evidence_reference"],
-                ["su-c1", "GOOD_CONDUCT", "LEGAL_PERSON", "璧山目录测试有限公司", SU_SUBJECT, "张三",
+                ["su-c1", "GOOD_CONDUCT", "SUBJECT_KIND_LEGAL_PERSON", "璧山目录测试有限公司", SU_SUBJECT, "张三",
                  occurred(), "扶老携幼", d12, "村规民约", "", ""],
-                ["su-c2", "BAD_CONDUCT", "LEGAL_PERSON", "璧山目录测试有限公司", SU_SUBJECT, "张三",
+                ["su-c2", "BAD_CONDUCT", "SUBJECT_KIND_LEGAL_PERSON", "璧山目录测试有限公司", SU_SUBJECT, "张三",
                  occurred(), "噪声扰民", d12, "村规民约", "", "EV-c2"]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "service-unit",
                                   write("su.csv", to_csv(rows))], who="town-bicheng")
@@ -203,7 +203,7 @@ class T1ServiceUnit(CatalogueCase):
         self.assertEqual(none, [])
         # The table for people names catalogue/section where the public category would be.
         out, _ = self.run_ctl(0, ["query", "--tier", "government", "--section", "BAD_CONDUCT",
-                                  "LEGAL_PERSON", SU_SUBJECT])
+                                  "SUBJECT_KIND_LEGAL_PERSON", SU_SUBJECT])
         self.assertEqual(len(out.splitlines()), 3, out)
         self.assertIn("SERVICE_UNIT/BAD_CONDUCT", out)
 
@@ -215,7 +215,7 @@ class T1ServiceUnit(CatalogueCase):
         d12 = recent_day(12).isoformat()
 
         def row(src, conduct, date=d12, place="", remarks=""):
-            return [src, "GOOD_CONDUCT", "LEGAL_PERSON", "Edge, \"Quoted\" Co", SU_SUBJECT, "张三",
+            return [src, "GOOD_CONDUCT", "SUBJECT_KIND_LEGAL_PERSON", "Edge, \"Quoted\" Co", SU_SUBJECT, "张三",
                     occurred(), conduct, date, "公约", place, remarks]
 
         text = to_csv([header,
@@ -224,7 +224,7 @@ class T1ServiceUnit(CatalogueCase):
                        row("su-e3", "plain", remarks="尾注")], crlf=True, bom=True)
         # Lines: 1 header, 2-3 su-e1 (a line break in a cell), 4 su-e2, 5 su-e3; then a row
         # with a quote inside an unquoted cell (6) and one with too few fields (7).
-        text += 'su-e4,GOOD_CONDUCT,LEGAL_PERSON,Bad"Quote,%s,x,%s,c,%s,b,,\r\n' % (
+        text += 'su-e4,GOOD_CONDUCT,SUBJECT_KIND_LEGAL_PERSON,Bad"Quote,%s,x,%s,c,%s,b,,\r\n' % (
             SU_SUBJECT, occurred(), d12)
         text += "su-e5,GOOD_CONDUCT\r\n"
         path = write("edge.csv", text)
@@ -253,14 +253,14 @@ class T1ServiceUnit(CatalogueCase):
         results = [json.loads(line) for line in out.splitlines()]
         self.assertEqual([r["line"] for r in results], [2, 4, 5, 6, 7])
         self.assertEqual([r["outcome"] for r in results],
-                         ["UNCHANGED", "REJECTED", "UNCHANGED", "REJECTED", "REJECTED"])
+                         ["PUSH_OUTCOME_UNCHANGED", "PUSH_OUTCOME_REJECTED", "PUSH_OUTCOME_UNCHANGED", "PUSH_OUTCOME_REJECTED", "PUSH_OUTCOME_REJECTED"])
         self.assertEqual((results[1]["field"], results[1]["local"]),
                          ("declaration.conduct_date", True))
         self.assertEqual(results[3]["field"], "subject.name")
 
     def test_3_unknown_or_overlapping_header_exits_2_naming_the_column_and_sends_nothing(self):
         header = ["source_record_id", "section", "subject.kind", "subject.nmae"]
-        path = write("unknown.csv", to_csv([header, ["su-u1", "GOOD_CONDUCT", "LEGAL_PERSON",
+        path = write("unknown.csv", to_csv([header, ["su-u1", "GOOD_CONDUCT", "SUBJECT_KIND_LEGAL_PERSON",
                                                      "x"]]))
         _, err = self.run_ctl(2, ["push", "--catalogue", "service-unit", path], who="town-bicheng")
         self.assertIn("line 1: column 4 (subject.nmae): no field 'nmae' in credit.v1.Subject", err)
@@ -317,7 +317,7 @@ class T2Association(CatalogueCase):
                  "subject.legal_representative", "occurred_at", "member.rating",
                  "member.evaluated_on.year", "member.evaluated_on.month",
                  "member.evaluated_on.day"],
-                ["as-c1", "MEMBER", "璧山测试商会", ASSOC, "LEGAL_PERSON", "会员公司", MEMBER, "李四",
+                ["as-c1", "MEMBER", "璧山测试商会", ASSOC, "SUBJECT_KIND_LEGAL_PERSON", "会员公司", MEMBER, "李四",
                  occurred(), "AA", str(recent_day(20).year), str(recent_day(20).month),
                  str(recent_day(20).day)]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "association",
@@ -356,7 +356,7 @@ class T3Voluntary(CatalogueCase):
                  "subject.identifier", "subject.legal_representative", "occurred_at",
                  "claim.title", "claim.content", "claim.claimed_on",
                  "claim.evidence.document_digest", "claim.evidence.issuer"],
-                ["vo-3", "HONOUR", "LEGAL_PERSON", "璧山示例科技有限公司", ACME, "张三", occurred(),
+                ["vo-3", "HONOUR", "SUBJECT_KIND_LEGAL_PERSON", "璧山示例科技有限公司", ACME, "张三", occurred(),
                  "Honest enterprise", "区级诚信企业", recent_day(40).isoformat(), EVIDENCE, "区政府"]]
         out, _ = self.run_ctl(0, ["push", "--catalogue", "voluntary", write("v.csv", to_csv(rows))],
                               who="subj-acme")
@@ -376,10 +376,10 @@ class T3Voluntary(CatalogueCase):
         out, _ = self.run_ctl(0, ["verify", pending["vo-1"], "verified", "--reason",
                                   "receipt RC-vo-1 checked with the charity"])
         self.assertRegex(out, r"(?m)^record +%s$" % pending["vo-1"])
-        self.assertRegex(out, r"(?m)^outcome +NEW_VERSION$")
+        self.assertRegex(out, r"(?m)^outcome +PUSH_OUTCOME_NEW_VERSION$")
         out, _ = self.run_ctl(0, ["--json", "verify", pending["vo-2"], "rejected", "--reason",
                                   "no such award"])
-        self.assertEqual(json.loads(out)["outcome"], "NEW_VERSION")
+        self.assertEqual(json.loads(out)["outcome"], "PUSH_OUTCOME_NEW_VERSION")
         _, err = self.run_ctl(1, ["verify", pending["vo-2"], "verified", "--reason", "again"])
         self.assertIn("FAILED_PRECONDITION", err)
         _, err = self.run_ctl(1, ["verify", pending["vo-3"], "verified", "--reason", "x"],
@@ -504,7 +504,7 @@ class T5Resume(CatalogueCase):
                         % (done_before, self.ROWS))
 
         # The second run sends only the rest. The batch in flight when the first was cut may
-        # have been stored: it comes back UNCHANGED, and nothing else does.
+        # have been stored: it comes back PUSH_OUTCOME_UNCHANGED, and nothing else does.
         out, _ = self.run_ctl(0, ["push", "--batch", str(self.BATCH), path], who="market")
         pushed, accepted, created, unchanged, versions, rejected = self.push_summary(out)
         self.assertEqual(pushed, self.ROWS - done_before, out)
@@ -639,7 +639,7 @@ class T7Industrial(CatalogueCase):
                           "skipped": 0})
         _, err = self.run_ctl(1, ["push", "--restart", "--catalogue", "industrial", path],
                               who="market")
-        self.assertIn("PERMISSION_DENIED: unit market (DEPARTMENT) lacks capability "
+        self.assertIn("PERMISSION_DENIED: unit market (UNIT_KIND_DEPARTMENT) lacks capability "
                       "push.industrial", err)
 
         out, _ = self.run_ctl(0, ["series", "--tier", "government", ENTERPRISE, "ENERGY_USE",
@@ -694,8 +694,8 @@ class T8Usage(CatalogueCase):
                      ["push", "--catalogue", "industrial", "--batch", "10", f],
                      ["push", "--restart", "-"],
                      ["push", "--section", "X", f],
-                     ["query", "--tier", "open", "--catalogue", "nope", "LEGAL_PERSON", ACME],
-                     ["query", "--tier", "open", "--format", "csv", "LEGAL_PERSON", ACME],
+                     ["query", "--tier", "open", "--catalogue", "nope", "SUBJECT_KIND_LEGAL_PERSON", ACME],
+                     ["query", "--tier", "open", "--format", "csv", "SUBJECT_KIND_LEGAL_PERSON", ACME],
                      ["series", ACME, "ENERGY_USE", "electricity_kwh"],
                      ["series", "--tier", "government", ACME, "ENERGY_USE"],
                      ["series", "--tier", "government", "--from", "soon", ACME, "ENERGY_USE",
@@ -726,7 +726,7 @@ class T8Usage(CatalogueCase):
         # What creditctl pushed from CSV is what python3-grpcio reads: not only our printer.
         with harness.channel(S.node.port, "office") as ch:
             resp = S_grpc.GovernmentSharingStub(ch).ListRecords(R.ListRecordsRequest(
-                subject=R.SubjectRef(kind=R.LEGAL_PERSON, identifier=SU_SUBJECT),
+                subject=R.SubjectRef(kind=R.SUBJECT_KIND_LEGAL_PERSON, identifier=SU_SUBJECT),
                 catalogues=[R.CATALOGUE_SERVICE_UNIT], sections=["GOOD_CONDUCT"], page_size=500),
                 timeout=CALL_TIMEOUT)
         by_src = {r.meta.source_record_id: r for r in resp.records}

@@ -93,7 +93,7 @@ MAP = "column,field\n业务编号,source_record_id\n信息类别,category\n罚�
 
 def cn_row(src, uscc=SUBJECT, decided=None, fine="5,000.00", severity="一般", when=None):
     d = decided or recent_day(30)
-    return [src, "行政处罚", "法人", "璧山导入测试有限公司", uscc, "张三", "RESIDENT_ID", REP_ID,
+    return [src, "行政处罚", "法人", "璧山导入测试有限公司", uscc, "张三", "ID_TYPE_RESIDENT_ID", REP_ID,
             when or "%s 9:30" % slash(d), "璧市监罚〔%s〕" % src, "虚假宣传", "发布虚假广告",
             "《广告法》第五十五条", "罚款", "罚款人民币五千元", fine, chinese(d), "区市场监督管理局",
             MARKET_USCC, MARKET_USCC, severity, "无"]
@@ -111,10 +111,10 @@ PATH_HEADER = [
 
 def path_row(src, uscc, facts="发布虚假广告", decided=None, fine="500000"):
     d = decided or recent_day(30)
-    return [src, "CATEGORY_PENALTY", "LEGAL_PERSON", "璧山导入测试有限公司", uscc, "张三",
-            "RESIDENT_ID", REP_ID, "%s 09:00" % d.isoformat(), "璧罚〔%s〕" % src, "虚假宣传", facts,
+    return [src, "CATEGORY_PENALTY", "SUBJECT_KIND_LEGAL_PERSON", "璧山导入测试有限公司", uscc, "张三",
+            "ID_TYPE_RESIDENT_ID", REP_ID, "%s 09:00" % d.isoformat(), "璧罚〔%s〕" % src, "虚假宣传", facts,
             "《广告法》第五十五条", "罚款", "罚款人民币五千元", fine, d.isoformat(), "区市场监督管理局",
-            MARKET_USCC, MARKET_USCC, "GENERAL"]
+            MARKET_USCC, MARKET_USCC, "SEVERITY_GENERAL"]
 
 
 REJECTED_LINE = re.compile(r"^line (\d+): ")
@@ -131,7 +131,7 @@ class ImportCase(CtlCase):
 
     def stored(self, uscc):
         out, _ = self.run_ctl(0, ["--json", "query", "--tier", "government", "--catalogue",
-                                  "public", "LEGAL_PERSON", uscc], who="office")
+                                  "public", "SUBJECT_KIND_LEGAL_PERSON", uscc], who="office")
         return {r["meta"]["sourceRecordId"]: r for r in map(json.loads, out.splitlines())}
 
     def assertNoRawBytes(self, text):
@@ -176,17 +176,17 @@ class T1ExcelGB18030(ImportCase):
                                    "impossible date: %d-02 has %d days, not 30"
                                    % (d.year, d.year, 29 if d.year % 4 == 0 else 28))
         self.assertRegex(lines[2], r"^line 6: column 21 \(失信行为严重程度\): .*很严重.* is not a "
-                                   r"value of credit\.v1\.Severity; allowed: MINOR \(轻微\), "
-                                   r"GENERAL \(一般\), SERIOUS \(严重\)")
+                                   r"value of credit\.v1\.Severity; allowed: SEVERITY_MINOR \(轻微\), "
+                                   r"SEVERITY_GENERAL \(一般\), SEVERITY_SERIOUS \(严重\)")
         self.assertIn("rejected rows: %s" % rejects, out)
 
         got = self.stored(SUBJECT)
         self.assertEqual(sorted(got), ["imp-g1", "imp-g2", "imp-g3"])
         self.assertEqual(got["imp-g1"]["penalty"]["fineAmountFen"], "500000")
         self.assertEqual(got["imp-g2"]["penalty"]["fineAmountFen"], "1234560")
-        self.assertEqual(got["imp-g1"]["penalty"]["severity"], "GENERAL")
-        self.assertEqual(got["imp-g3"]["penalty"]["severity"], "SERIOUS")
-        self.assertEqual(got["imp-g1"]["meta"]["subject"]["kind"], "LEGAL_PERSON")
+        self.assertEqual(got["imp-g1"]["penalty"]["severity"], "SEVERITY_GENERAL")
+        self.assertEqual(got["imp-g3"]["penalty"]["severity"], "SEVERITY_SERIOUS")
+        self.assertEqual(got["imp-g1"]["meta"]["subject"]["kind"], "SUBJECT_KIND_LEGAL_PERSON")
         self.assertEqual(got["imp-g1"]["penalty"]["decisionDate"],
                          {"year": d.year, "month": d.month, "day": d.day})
         # 9:30 in China is 01:30 UTC; a date alone is its midnight in China.
@@ -217,7 +217,7 @@ class T1ExcelGB18030(ImportCase):
         self.assertEqual(self.push_summary(out), (2, 2, 2, 0, 0, 0), out)
         got = self.stored(SUBJECT)
         self.assertEqual(sorted(got), ["imp-g1", "imp-g2", "imp-g3", "imp-g4", "imp-g5"])
-        self.assertEqual(got["imp-g5"]["penalty"]["severity"], "MINOR")
+        self.assertEqual(got["imp-g5"]["penalty"]["severity"], "SEVERITY_MINOR")
 
     def test_2_an_amount_named_in_fen_refuses_yuan_and_enums_take_numbers(self):
         path = write_bytes("fen.csv", to_csv([PATH_HEADER,
@@ -273,7 +273,7 @@ class T2bEveryFault(ImportCase):
         rec.penalty.decision_document_number = ""
         with harness.Stubs(S.node.port, "market") as st:
             res = st.push(rec).results[0]
-        self.assertEqual(res.outcome, harness.R.REJECTED)
+        self.assertEqual(res.outcome, harness.R.PUSH_OUTCOME_REJECTED)
         got = {(f.field, f.reason_code) for f in res.faults}
         self.assertTrue({("subject.identifier", "BAD_USCC"), ("penalty.authority", "REQUIRED"),
                          ("penalty.decision_document_number", "REQUIRED")} <= got, got)
@@ -386,7 +386,8 @@ class T3BadRowsAndInterruption(ImportCase):
         self.assertEqual(len(back) - 1, len(bad))
         self.assertEqual([r[0] for r in back[1:]], ["imp-b%04d" % (b - 2) for b in bad])
         self.assertEqual(sum("impossible" in r[-2] for r in back[1:]), self.ROWS // 10)
-        self.assertEqual(sum("allowed: MINOR (轻微), GENERAL (一般), SERIOUS (严重)" in r[-2]
+        self.assertEqual(sum("allowed: SEVERITY_MINOR (轻微), SEVERITY_GENERAL (一般), "
+                             "SEVERITY_SERIOUS (严重)" in r[-2]
                              for r in back[1:]),
                          self.ROWS // 10)
 

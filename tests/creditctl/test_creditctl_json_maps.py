@@ -9,7 +9,7 @@ object whose member names are the keys and whose values are the value type's JSO
 
 One node for the module (harness.Node, fresh PKI). setUpModule has the catalogue grow the
 dimension first, through python3-grpcio (credit.v1.CatalogueGovernance): tax files an
-ADD_DIMENSION of PUBLIC/PENALTY `rectified_on` (VALUE_DATE, TIER_OPEN, no typed field), the
+CHANGE_KIND_ADD_DIMENSION of PUBLIC/PENALTY `rectified_on` (VALUE_TYPE_DATE, TIER_OPEN, no typed field), the
 office passes its review and approves it. Then, in order (test_1 .. test_4): creditctl pushes a
 penalty carrying the extra value and the node keeps it (read back with python's own stubs, not
 our printer); `creditctl --json get` prints it as an object and that output pushes back to the
@@ -40,7 +40,7 @@ RECTIFIED = harness.json_date(harness.recent_day(5))
 
 
 def penalty_line(src, extra=None):
-    """A GENERAL penalty decided 30 days ago as creditctl's printer writes it
+    """A SEVERITY_GENERAL penalty decided 30 days ago as creditctl's printer writes it
     (harness.penalty_json), with `extra` when given."""
     rec = harness.penalty_json(src, SUBJECT_USCC, "璧山映射测试有限公司 Map Test Co")
     if extra is not None:
@@ -74,31 +74,31 @@ def content(record):
 # --- The catalogue change -------------------------------------------------------------------------
 
 def approve_extra_dimension(port):
-    """tax files ADD_DIMENSION PUBLIC/PENALTY rectified_on; the office passes and approves it.
+    """tax files CHANGE_KIND_ADD_DIMENSION PUBLIC/PENALTY rectified_on; the office passes and approves it.
     Returns the approved ChangeRequest."""
     dim = C.Dimension(code=DIMENSION, name="整改完成日期 rectified on", field="",
-                      type=C.VALUE_DATE, tier=C.TIER_OPEN,
+                      type=C.VALUE_TYPE_DATE, tier=C.TIER_OPEN,
                       description="Added by test_creditctl_json_maps.py.")
     with harness.channel(port, "tax") as ch:
         cr = C_grpc.CatalogueGovernanceStub(ch).ProposeChange(
             C.ProposeChangeRequest(catalogue=R.CATALOGUE_PUBLIC, section="PENALTY",
-                                   kind=C.ADD_DIMENSION, dimension=dim,
+                                   kind=C.CHANGE_KIND_ADD_DIMENSION, dimension=dim,
                                    justification="整改信息需要公示 (interop test): add %s."
                                    % DIMENSION),
             timeout=CALL_TIMEOUT)
-    if cr.state != C.CHANGE_FILED:
+    if cr.state != C.CHANGE_STATE_FILED:
         raise AssertionError("ProposeChange: %s" % cr)
     with harness.channel(port, "office") as ch:
         cat = C_grpc.CatalogueGovernanceStub(ch)
         review = C.ReviewChangeRequest(id=cr.id, reasons="合规审查通过 (interop test)")
-        setattr(review, "pass", True)  # a Python keyword
+        review.passed = True
         reviewed = cat.ReviewChange(review, timeout=CALL_TIMEOUT)
-        if reviewed.state != C.CHANGE_REVIEW_PASSED:
+        if reviewed.state != C.CHANGE_STATE_REVIEW_PASSED:
             raise AssertionError("ReviewChange: %s" % reviewed)
         decided = cat.DecideChange(
             C.DecideChangeRequest(id=cr.id, approve=True, reasons="联席会议同意 (interop test)"),
             timeout=CALL_TIMEOUT)
-    if decided.state != C.CHANGE_APPROVED or decided.resulting_version != 2:
+    if decided.state != C.CHANGE_STATE_APPROVED or decided.resulting_version != 2:
         raise AssertionError("DecideChange: %s" % decided)
     return decided
 
@@ -148,7 +148,7 @@ class CreditctlJsonMapsTest(CtlCase):
             dumps(penalty_line("maps-pen-1", {DIMENSION: {"date": RECTIFIED}})),
             dumps(penalty_line("maps-pen-2", {})),  # an empty map: no extra at all
         ]))
-        self.assertEqual([r["outcome"] for r in results], ["CREATED", "CREATED"], results)
+        self.assertEqual([r["outcome"] for r in results], ["PUSH_OUTCOME_CREATED", "PUSH_OUTCOME_CREATED"], results)
         S.record_id, S.plain_id = results[0]["recordId"], results[1]["recordId"]
         got = self.stored(S.record_id)
         self.assertEqual(got.meta.catalogue_version, 2, got.meta)
@@ -166,9 +166,9 @@ class CreditctlJsonMapsTest(CtlCase):
         self.assertNotIn("extra", plain, "an empty map is left out like an empty repeated field")
 
         # The printed input fields push back to the same record. A penalty may come back as a
-        # NEW_VERSION the first time (the node stores the publicityEndDate it derived, which the
+        # PUSH_OUTCOME_NEW_VERSION the first time (the node stores the publicityEndDate it derived, which the
         # printed record then gives explicitly); the second time nothing differs.
-        for attempt, want in ((1, ("UNCHANGED", "NEW_VERSION")), (2, ("UNCHANGED",))):
+        for attempt, want in ((1, ("PUSH_OUTCOME_UNCHANGED", "PUSH_OUTCOME_NEW_VERSION")), (2, ("PUSH_OUTCOME_UNCHANGED",))):
             with self.subTest(round_trip=attempt):
                 path = write_file("roundtrip-%d.jsonl" % attempt, [dumps(content(rec))])
                 (res,) = self.push_json(0, path)
@@ -204,7 +204,7 @@ class CreditctlJsonMapsTest(CtlCase):
         results = self.push_json(1, path)
         self.assertEqual([r["line"] for r in results], [1, 2, 3, 4, 5], results)
         for r in results:
-            self.assertEqual((r["outcome"], r["code"], r.get("local")), ("REJECTED", 3, True), r)
+            self.assertEqual((r["outcome"], r["code"], r.get("local")), ("PUSH_OUTCOME_REJECTED", 3, True), r)
         want = [("extra", ["extra", "JSON object", "array"]),
                 ("extra.rectified_on", ["extra", "rectified_on", "given twice"]),
                 ("extra.rectified_on", ["extra", "rectified_on", "given twice"]),
@@ -232,7 +232,7 @@ class CreditctlJsonMapsTest(CtlCase):
             dumps(penalty_line("maps-no-dim", {"not_a_dimension": {"text": "x"}})),
             dumps(penalty_line("maps-good-2", {DIMENSION: {"date": RECTIFIED}})),
         ]))
-        self.assertEqual([r["outcome"] for r in results], ["REJECTED", "REJECTED", "CREATED"],
+        self.assertEqual([r["outcome"] for r in results], ["PUSH_OUTCOME_REJECTED", "PUSH_OUTCOME_REJECTED", "PUSH_OUTCOME_CREATED"],
                          results)
         text, no_dim, _ = results
         for r in (text, no_dim):

@@ -28,7 +28,7 @@ assert harness.make_uscc(BAD_USCC[:16]) != BAD_USCC
 
 
 def penalty_line(src, uscc=SUBJECT_USCC, fine="500000"):
-    """A GENERAL penalty decided 30 days ago, as creditctl's printer writes it."""
+    """A SEVERITY_GENERAL penalty decided 30 days ago, as creditctl's printer writes it."""
     return harness.penalty_json(src, uscc, "璧山推送测试有限公司 \"Push\" Co", fine=fine,
                                 facts="在经营场所发布虚假广告\n\t(line two)")
 
@@ -129,14 +129,14 @@ class CreditctlPushTest(CtlCase):
         self.assertEqual([r["line"] for r in results], [1, 2, 3, 4, 6, 8])
         by_line = {r["line"]: r for r in results}
         for n in (1, 3, 8):
-            self.assertEqual(by_line[n]["outcome"], "UNCHANGED")
+            self.assertEqual(by_line[n]["outcome"], "PUSH_OUTCOME_UNCHANGED")
             self.assertRegex(by_line[n]["recordId"], r"^[0-9a-f]{32}$")
             self.assertEqual(by_line[n]["version"], 1)
-        self.assertEqual(by_line[2]["outcome"], "REJECTED")
+        self.assertEqual(by_line[2]["outcome"], "PUSH_OUTCOME_REJECTED")
         self.assertEqual(by_line[2]["code"], 3)  # INVALID_ARGUMENT
         self.assertEqual(by_line[2]["field"], "subject.identifier")
         self.assertTrue(by_line[2]["reason"])
-        self.assertEqual((by_line[4]["outcome"], by_line[4]["local"]), ("REJECTED", True))
+        self.assertEqual((by_line[4]["outcome"], by_line[4]["local"]), ("PUSH_OUTCOME_REJECTED", True))
         self.assertEqual(by_line[6]["field"], "bogusField")
         self.assertEqual(by_line[6]["reason"], "unknown field 'bogusField'")
 
@@ -144,7 +144,7 @@ class CreditctlPushTest(CtlCase):
         lines = [dumps(penalty_line("push-stdin-1")),
                  dumps(dict(penalty_line("push-stdin-2"), category="CATEGORY_NOPE")),
                  dumps(dict(penalty_line("push-stdin-3"), occurredAt="2026-02-30T00:00:00Z")),
-                 dumps(dict(penalty_line("push-stdin-4"), subject={"kind": "LEGAL_PERSON",
+                 dumps(dict(penalty_line("push-stdin-4"), subject={"kind": "SUBJECT_KIND_LEGAL_PERSON",
                                                                    "identifer": "x"})),
                  dumps(dict(licence_line("push-stdin-5"), penalty={})),  # two oneof members
                  "[1, 2]"]
@@ -158,7 +158,7 @@ class CreditctlPushTest(CtlCase):
         self.assertRegex(rest[4], r"^line 6: expected a JSON object")
 
     def test_5_query_output_round_trips_through_push(self):
-        out, _ = self.run_ctl(0, ["query", "--tier", "government", "LEGAL_PERSON",
+        out, _ = self.run_ctl(0, ["query", "--tier", "government", "SUBJECT_KIND_LEGAL_PERSON",
                                   SUBJECT_USCC, "--json"])
         records = [json.loads(line) for line in out.splitlines()]
         by_src = {r["meta"]["sourceRecordId"]: r for r in records}
@@ -173,7 +173,7 @@ class CreditctlPushTest(CtlCase):
         self.assertEqual(by_src["push-pen-1"]["penalty"]["violationFacts"],
                          "在经营场所发布虚假广告\n\t(line two)")
         # The printer's JSON of the content fields is the reader's input, and reads back the
-        # same: every record is UNCHANGED. A penalty's printed record states the default
+        # same: every record is PUSH_OUTCOME_UNCHANGED. A penalty's printed record states the default
         # publicityEndDate the node derived, which is the same content as leaving it out.
         def content(r):
             m = r["meta"]
@@ -188,9 +188,9 @@ class CreditctlPushTest(CtlCase):
         results = [json.loads(line) for line in out.splitlines()]
         self.assertEqual(len(results), len(records), out)
         for r, res in zip(records, results):
-            self.assertEqual(res["outcome"], "UNCHANGED", (r["meta"]["sourceRecordId"], res))
+            self.assertEqual(res["outcome"], "PUSH_OUTCOME_UNCHANGED", (r["meta"]["sourceRecordId"], res))
             self.assertEqual(res["recordId"], r["meta"]["recordId"])
-        out, _ = self.run_ctl(0, ["query", "--tier", "government", "LEGAL_PERSON",
+        out, _ = self.run_ctl(0, ["query", "--tier", "government", "SUBJECT_KIND_LEGAL_PERSON",
                                   SUBJECT_USCC, "--json"])
         again = {json.loads(line)["meta"]["sourceRecordId"]: json.loads(line)
                  for line in out.splitlines()}
@@ -200,7 +200,7 @@ class CreditctlPushTest(CtlCase):
     def test_6_usage_and_file_errors(self):
         for args in (["push"], ["push", "a", "b"], ["push", "--batch", "0", "f"],
                      ["push", "--batch", "1001", "f"], ["query", "--batch", "2", "--tier",
-                                                        "open", "LEGAL_PERSON", "x"]):
+                                                        "open", "SUBJECT_KIND_LEGAL_PERSON", "x"]):
             _, err = self.run_ctl(2, args)
             self.assertIn("usage: creditctl", err)
         _, err = self.run_ctl(1, ["push", os.path.join(S.tmp, "no-such-file.jsonl")])

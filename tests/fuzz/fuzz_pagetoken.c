@@ -35,7 +35,7 @@ static Credit__V1__ListRecordsRequest *query(void)
     static Credit__V1__SubjectRef subject = CREDIT__V1__SUBJECT_REF__INIT;
     static Credit__V1__Category cats[] = {CREDIT__V1__CATEGORY__CATEGORY_PENALTY};
     static Credit__V1__ListRecordsRequest req = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
-    subject.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     subject.identifier = "91500227MA5UACME5L";
     req.subject = &subject;
     req.n_categories = 1;

@@ -49,18 +49,18 @@ static const struct {
 
 /* The demo units, as the registry seeds them. */
 static const check_unit units[] = {
-    {"office", CREDIT__V1__UNIT_KIND__OFFICE},
-    {"tax", CREDIT__V1__UNIT_KIND__DEPARTMENT},
-    {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT},
-    {"court", CREDIT__V1__UNIT_KIND__DEPARTMENT},
-    {"water", CREDIT__V1__UNIT_KIND__DEPARTMENT},
-    {"town-bicheng", CREDIT__V1__UNIT_KIND__SERVICE_UNIT},
-    {"assoc-platform", CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM},
-    {"ind-platform", CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM},
-    {"bank-a", CREDIT__V1__UNIT_KIND__FINANCE},
-    {"city", CREDIT__V1__UNIT_KIND__MUNICIPAL},
-    {"portal", CREDIT__V1__UNIT_KIND__PORTAL},
-    {"subj-acme", CREDIT__V1__UNIT_KIND__SUBJECT},
+    {"office", CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE},
+    {"tax", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT},
+    {"market", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT},
+    {"court", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT},
+    {"water", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT},
+    {"town-bicheng", CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT},
+    {"assoc-platform", CREDIT__V1__UNIT_KIND__UNIT_KIND_ASSOCIATION_PLATFORM},
+    {"ind-platform", CREDIT__V1__UNIT_KIND__UNIT_KIND_INDUSTRIAL_PLATFORM},
+    {"bank-a", CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE},
+    {"city", CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL},
+    {"portal", CREDIT__V1__UNIT_KIND__UNIT_KIND_PORTAL},
+    {"subj-acme", CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT},
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -51,7 +51,7 @@ REP_ID = resident_id("50022719800101123")
 
 
 def legal(uscc, name="璧山种子测试有限公司 Seed Test Co"):
-    return {"kind": "LEGAL_PERSON", "name": name, "identifier": uscc,
+    return {"kind": "SUBJECT_KIND_LEGAL_PERSON", "name": name, "identifier": uscc,
             "legalRepresentative": "张三 Zhang San"}
 
 
@@ -60,10 +60,10 @@ def date(s):
     return {"year": int(y), "month": int(m), "day": int(d)}
 
 
-def penalty(src, severity="GENERAL"):
+def penalty(src, severity="SEVERITY_GENERAL"):
     return {
         "sourceRecordId": src, "category": "CATEGORY_PENALTY",
-        "subject": dict(legal(ACME), legalRepresentativeIdType="RESIDENT_ID",
+        "subject": dict(legal(ACME), legalRepresentativeIdType="ID_TYPE_RESIDENT_ID",
                         legalRepresentativeIdNumber=REP_ID),
         "occurredAt": "2026-11-01T09:00:00Z",
         "penalty": {
@@ -108,7 +108,7 @@ def assoc(src, section="MEMBER"):
            "association": {"name": "璧山测试商会 Test Chamber", "uscc": ASSOC},
            "occurredAt": "2026-11-21T09:00:00+08:00"}
     if section == "GOVERNANCE":
-        rec["subject"] = dict(legal(ASSOC, "璧山测试商会 Test Chamber"), kind="SOCIAL_ORGANISATION")
+        rec["subject"] = dict(legal(ASSOC, "璧山测试商会 Test Chamber"), kind="SUBJECT_KIND_SOCIAL_ORGANISATION")
         rec["governance"] = {"team": "会长一名、秘书长一名", "rules": "章程第五条",
                              "reportedOn": date("2026-11-11")}
     else:
@@ -131,15 +131,15 @@ def sample(metric="electricity_kwh", value=1234.5):
             "periodStart": "2026-11-30T00:00:00Z", "periodSeconds": 86400, "value": value}
 
 
-PROPOSE = {"catalogue": "CATALOGUE_PUBLIC", "section": "PENALTY", "kind": "ADD_DIMENSION",
+PROPOSE = {"catalogue": "CATALOGUE_PUBLIC", "section": "PENALTY", "kind": "CHANGE_KIND_ADD_DIMENSION",
            "dimension": {"code": "appeal_note", "name": "复议说明 appeal note",
-                         "type": "VALUE_TEXT", "tier": "TIER_OPEN",
+                         "type": "VALUE_TYPE_TEXT", "tier": "TIER_OPEN",
                          "description": "whether the decision was appealed"},
            "justification": "区司法局申请增加复议说明"}
 
 # (type index in fuzz_input_types.h, record kind in fuzz_record_check, JSON, unit index)
 RECORDS = [
-    (0, 0, penalty("seed-pen-1"), 2), (0, 0, penalty("seed-pen-2", "SERIOUS"), 1),
+    (0, 0, penalty("seed-pen-1"), 2), (0, 0, penalty("seed-pen-2", "SEVERITY_SERIOUS"), 1),
     (0, 0, licence("seed-lic-1"), 2),
     (1, 1, su("seed-su-1"), 5), (1, 1, su("seed-su-2", "BAD_CONDUCT"), 5),
     (2, 2, assoc("seed-as-1"), 6), (2, 2, assoc("seed-as-2", "GOVERNANCE"), 6),
@@ -198,10 +198,10 @@ def main():
               "penalty.decision_date.year", "penalty.severity", "extra.note:text", "extra.count",
               "extra.when"]
     rows = [header,
-            ["csv-1", "CATEGORY_PENALTY", "LEGAL_PERSON", "璧山, \"引号\" 公司", ACME,
+            ["csv-1", "CATEGORY_PENALTY", "SUBJECT_KIND_LEGAL_PERSON", "璧山, \"引号\" 公司", ACME,
              "2026-11-01T09:00:00Z", "璧罚〔1〕", "罚款\n第二行", "500000", "2026-11-01", "",
-             "GENERAL", "12", "3", "2026-11-02"],
-            ["csv-2", "5", "1", "", ACME, "", "", "", "", "", "2026", "MINOR", "", "1.5", "true"]]
+             "SEVERITY_GENERAL", "12", "3", "2026-11-02"],
+            ["csv-2", "5", "1", "", ACME, "", "", "", "", "", "2026", "SEVERITY_MINOR", "", "1.5", "true"]]
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     write(d, "public-crlf", bytes([0]) + ("\ufeff" + buf.getvalue()).encode())
@@ -209,7 +209,7 @@ def main():
     csv.writer(buf, lineterminator="\n").writerows(
         [["source_record_id", "section", "subject.kind", "subject.name", "subject.identifier",
           "declaration.conduct", "declaration.conduct_date"],
-         ["su-1", "GOOD_CONDUCT", "LEGAL_PERSON", "璧山", SU_SUBJECT, "清理河道", "2026-11-19"],
+         ["su-1", "GOOD_CONDUCT", "SUBJECT_KIND_LEGAL_PERSON", "璧山", SU_SUBJECT, "清理河道", "2026-11-19"],
          [], ["su-2", "BAD_CONDUCT", "", "", "", "", ""]])
     write(d, "service-unit", bytes([1]) + buf.getvalue().encode())
     write(d, "sample", bytes([4]) + ("enterprise_uscc,section,metric,period_start,value\n"
@@ -245,9 +245,9 @@ def main():
         ("/credit.v1.CatalogueGovernance/GetVersion", "credit.v1.GetVersionRequest",
          {"version": 1}),
         ("/credit.v1.UnitRegistry/RegisterUnit", "credit.v1.RegisterUnitRequest",
-         {"code": "coop-7", "name": "Coop 7", "kind": "FINANCE"}),
+         {"code": "coop-7", "name": "Coop 7", "kind": "UNIT_KIND_FINANCE"}),
         ("/credit.v1.OpenQuery/ListRecords", "credit.v1.ListRecordsRequest",
-         {"subject": {"kind": "LEGAL_PERSON", "identifier": ACME},
+         {"subject": {"kind": "SUBJECT_KIND_LEGAL_PERSON", "identifier": ACME},
           "categories": ["CATEGORY_PENALTY"], "pageSize": 50, "pageToken": "AQAAAAA",
           "sections": ["CHARITY"]}),
         ("/grpc.health.v1.Health/Check", "grpc.health.v1.HealthCheckRequest",
@@ -270,7 +270,7 @@ def main():
     write(d, "grammar", (
         "# comment\nversion: 2 summary: 'a\\x41\\101\\u00e9\\U0001F600' \"b\" ;\n"
         "catalogues [{ catalogue: CATALOGUE_PUBLIC, sections < code: \"PENALTY\" "
-        "dimensions { code: \"x\" type: VALUE_DECIMAL minimum { value: -1.5e3 } "
+        "dimensions { code: \"x\" type: VALUE_TYPE_DECIMAL minimum { value: -1.5e3 } "
         "maximum { value: inf } } > }]\neffective_at { seconds: 0x10 nanos: 07 }\n").encode())
     write(d, "bom-bad", "\ufeffcatalogues { catalogue: 99 }".encode())
 

@@ -178,7 +178,7 @@ static void test_whoami_names_the_unit_of_the_certificate(void **state)
     Credit__V1__WhoAmIResponse *me = NULL;
     CHECK_CALL(credit_client_whoami(c, &me, &st), st);
     assert_string_equal(me->unit->code, "tax");
-    assert_int_equal(me->unit->kind, CREDIT__V1__UNIT_KIND__DEPARTMENT);
+    assert_int_equal(me->unit->kind, CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
     assert_string_equal(me->identity, "urn:credit:unit:tax");
     assert_non_null(strstr(me->cert_subject, "CN=tax"));
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
@@ -246,25 +246,28 @@ static void test_only_the_office_registers_units(void **state)
     credit_status st;
     Credit__V1__Unit *u = NULL;
     assert_int_equal(credit_client_unit_register(tax, "coop-1", "Coop",
-                                                 CREDIT__V1__UNIT_KIND__FINANCE, NULL, &u, &st),
+                                                 CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE, NULL, &u,
+                                                 &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_PERMISSION_DENIED);
-    assert_non_null(strstr(st.message, "OFFICE"));
+    assert_non_null(strstr(st.message, "UNIT_KIND_OFFICE"));
     assert_int_equal(credit_client_unit_get(office, "coop-1", &u, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
 
-    CHECK_CALL(credit_client_unit_register(office, "coop-1", "Coop", CREDIT__V1__UNIT_KIND__FINANCE,
+    CHECK_CALL(credit_client_unit_register(office, "coop-1", "Coop",
+                                           CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE,
                                            "91230500MA1B3N1N2M", &u, &st),
                st);
     assert_string_equal(u->code, "coop-1");
     assert_string_equal(u->updated_by, "office");
     credit__v1__unit__free_unpacked(u, NULL);
     assert_int_equal(credit_client_unit_register(office, "coop-1", "Coop",
-                                                 CREDIT__V1__UNIT_KIND__FINANCE, NULL, NULL, &st),
+                                                 CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE, NULL,
+                                                 NULL, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_ALREADY_EXISTS);
     assert_int_equal(credit_client_unit_register(office, "coop-2", "Coop",
-                                                 CREDIT__V1__UNIT_KIND__FINANCE,
+                                                 CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE,
                                                  "91230500MA1B3N1N2X", NULL, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_INVALID_ARGUMENT);
@@ -308,7 +311,8 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     for (int i = 0; i < 20; i++) {
         snprintf(code, sizeof code, "k9-%d", i);
         CHECK_CALL(credit_client_unit_register(office, code, "Durable",
-                                               CREDIT__V1__UNIT_KIND__PORTAL, NULL, NULL, &st),
+                                               CREDIT__V1__UNIT_KIND__UNIT_KIND_PORTAL, NULL, NULL,
+                                               &st),
                    st);
     }
     credit_client_destroy(office);
@@ -413,8 +417,9 @@ static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void
     char name[4096];
     memset(name, 'n', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    assert_int_equal(credit_client_unit_register(office, "big", name, CREDIT__V1__UNIT_KIND__PORTAL,
-                                                 NULL, NULL, &st),
+    assert_int_equal(credit_client_unit_register(office, "big", name,
+                                                 CREDIT__V1__UNIT_KIND__UNIT_KIND_PORTAL, NULL,
+                                                 NULL, &st),
                      CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_RESOURCE_EXHAUSTED);
     Credit__V1__Unit *u = NULL;
@@ -433,7 +438,7 @@ static Credit__V1__Date date_of(int y, int m, int d)
     return x;
 }
 
-/* A valid GENERAL penalty against a legal person, decided a month ago (so still public
+/* A valid SEVERITY_GENERAL penalty against a legal person, decided a month ago (so still public
  * whenever the test runs), with its parts kept together. */
 typedef struct penalty_input {
     Credit__V1__Subject subj;
@@ -447,11 +452,11 @@ typedef struct penalty_input {
 static void penalty_input_init(penalty_input *p, const char *source_id)
 {
     credit__v1__subject__init(&p->subj);
-    p->subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    p->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     p->subj.name = "Acme Trading Ltd";
     p->subj.identifier = "91230500MA1B3N1N2M";
     p->subj.legal_representative = "Zhang San";
-    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    p->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     p->subj.legal_representative_id_number = "500120199310080297";
     time_t month_ago = time(NULL) - 30 * 86400;
     struct tm tm;
@@ -467,7 +472,7 @@ static void penalty_input_init(penalty_input *p, const char *source_id)
     p->pen.decision_date = &p->decided;
     p->pen.authority = "District market regulation bureau";
     p->pen.authority_uscc = "11500227MB1607285C";
-    p->pen.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p->pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     google__protobuf__timestamp__init(&p->occurred);
     p->occurred.seconds = month_ago;
     credit__v1__public_record_input__init(&p->in);
@@ -496,14 +501,14 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, ins, 1, &pushed, &st),
                st);
     assert_int_equal(pushed->n_results, 1);
-    assert_int_equal(pushed->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    assert_int_equal(pushed->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
     char rid[64];
     snprintf(rid, sizeof rid, "%s", pushed->results[0]->record_id);
     credit__v1__push_batch_response__free_unpacked(pushed, NULL);
 
     credit_record_filter list;
     credit_record_filter_init(&list);
-    list.subject_kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    list.subject_kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     list.subject_identifier = "91230500MA1B3N1N2M";
     Credit__V1__ListRecordsResponse *open = NULL;
     CHECK_CALL(credit_client_record_list(bank, CREDIT_TIER_OPEN, &list, &open, &st), st);
@@ -593,7 +598,7 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     assert_int_equal(res->accepted, RECORDS);
     for (int i = 0; i < RECORDS; i++) {
         assert_int_equal(res->results[i]->index, i);
-        assert_int_equal(res->results[i]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+        assert_int_equal(res->results[i]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
     }
     credit__v1__push_batch_response__free_unpacked(res, NULL);
     assert_int_equal(credit_pusher_finish(p, &res, &st), CREDIT_EINVAL); /* only once */
@@ -608,7 +613,7 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     credit_pusher_destroy(p);
     ProtobufCMessage *one[] = {&pi.in.base};
     CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
-    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
     credit__v1__push_batch_response__free_unpacked(res, NULL);
 
     credit_client_destroy(market);
@@ -676,7 +681,7 @@ static void test_client_refuses_bad_arguments_before_sending_and_leaves_out_unto
     CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
     CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
     assert_int_equal(res->n_results, 1);
-    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__CREATED);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
     credit__v1__push_batch_response__free_unpacked(res, NULL);
     credit_pusher_destroy(p);
 

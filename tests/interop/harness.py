@@ -466,18 +466,18 @@ def json_date(d):
 
 def legal_subject(uscc, rep_id=REP_ID, name="璧山测试有限公司 Test Co"):
     """A company with its legal representative."""
-    return R.Subject(kind=R.LEGAL_PERSON, name=name, identifier=uscc,
+    return R.Subject(kind=R.SUBJECT_KIND_LEGAL_PERSON, name=name, identifier=uscc,
                      legal_representative="张三 Zhang San",
-                     legal_representative_id_type=R.RESIDENT_ID,
+                     legal_representative_id_type=R.ID_TYPE_RESIDENT_ID,
                      legal_representative_id_number=rep_id)
 
 
 def person_subject(resident_id, name="李四 Li Si"):
-    return R.Subject(kind=R.NATURAL_PERSON, name=name, identifier=resident_id)
+    return R.Subject(kind=R.SUBJECT_KIND_NATURAL_PERSON, name=name, identifier=resident_id)
 
 
 def legal_ref(uscc):
-    return R.SubjectRef(kind=R.LEGAL_PERSON, identifier=uscc)
+    return R.SubjectRef(kind=R.SUBJECT_KIND_LEGAL_PERSON, identifier=uscc)
 
 
 RECORD_ID_RE = re.compile(r"^[0-9a-f]{32}$")  # a record id: 32 lower-case hex digits
@@ -498,17 +498,17 @@ class PushAssertions:
             self.assertEqual(res.record_id, record_id, what)
 
     def assertRejected(self, res, index, code, field):
-        """Record `index` was REJECTED with status `code` on `field`, giving a reason."""
+        """Record `index` was PUSH_OUTCOME_REJECTED with status `code` on `field`, giving a reason."""
         what = "result %d: %s" % (index, res)
         self.assertEqual(res.index, index, what)
-        self.assertEqual(R.PushOutcome.Name(res.outcome), "REJECTED", what)
+        self.assertEqual(R.PushOutcome.Name(res.outcome), "PUSH_OUTCOME_REJECTED", what)
         self.assertEqual(res.code, code.value[0], "%s: code should be %s" % (what, code.name))
         self.assertEqual(res.field, field, what)
         self.assertTrue(res.reason.strip(), "%s: no reason" % what)
         self.assertEqual(res.record_id, "", what)
 
 
-def penalty_input(src, subject, severity=R.GENERAL, decision=None, end=None, fine=500000,
+def penalty_input(src, subject, severity=R.SEVERITY_GENERAL, decision=None, end=None, fine=500000,
                   unit_uscc=MARKET_USCC, authority="区市场监督管理局",
                   facts="在经营场所发布虚假广告"):
     """A valid penalty of `subject` as the market bureau pushes it (another unit: unit_uscc and
@@ -861,15 +861,15 @@ class CtlCase(InteropCase):
 
 
 def penalty_json(src, uscc, name, facts="在经营场所发布虚假广告", fine="500000"):
-    """A GENERAL penalty of company `uscc` (named `name`) decided 30 days ago by the market
+    """A SEVERITY_GENERAL penalty of company `uscc` (named `name`) decided 30 days ago by the market
     bureau, as creditctl's printer writes it (proto3 JSON: lowerCamelCase, enum names, int64 as
     a string)."""
     d = recent_day(30)
     return {
         "sourceRecordId": src, "category": "CATEGORY_PENALTY",
-        "subject": {"kind": "LEGAL_PERSON", "name": name, "identifier": uscc,
+        "subject": {"kind": "SUBJECT_KIND_LEGAL_PERSON", "name": name, "identifier": uscc,
                     "legalRepresentative": "张三 Zhang San",
-                    "legalRepresentativeIdType": "RESIDENT_ID",
+                    "legalRepresentativeIdType": "ID_TYPE_RESIDENT_ID",
                     "legalRepresentativeIdNumber": REP_ID},
         "occurredAt": "%sT09:00:00Z" % d.isoformat(),
         "penalty": {
@@ -878,4 +878,4 @@ def penalty_json(src, uscc, name, facts="在经营场所发布虚假广告", fin
             "penaltyCategory": "罚款", "content": "罚款人民币5000元", "fineAmountFen": fine,
             "decisionDate": json_date(d), "authority": "区市场监督管理局",
             "authorityUscc": MARKET_USCC, "sourceUnitUscc": MARKET_USCC,
-            "severity": "GENERAL"}}
+            "severity": "SEVERITY_GENERAL"}}

@@ -49,7 +49,7 @@ setUpModule = harness.setup_module
 tearDownModule = harness.teardown_module
 
 CHANGE_ID_RE = re.compile(r"^CR-[0-9]{6,}$")
-GOVERNMENT_KINDS = ("OFFICE", "DEPARTMENT", "SERVICE_UNIT", "MUNICIPAL")
+GOVERNMENT_KINDS = ("UNIT_KIND_OFFICE", "UNIT_KIND_DEPARTMENT", "UNIT_KIND_SERVICE_UNIT", "UNIT_KIND_MUNICIPAL")
 
 EFFECT_DELAY = 4      # seconds from approval until a scheduled version takes effect
 EFFECT_POLL = 15.0    # seconds to wait for it at most
@@ -69,7 +69,7 @@ def legal_subject(uscc):
 
 
 def penalty_input(src, uscc=None, fine=500000, remarks="", extra=None):
-    """A valid GENERAL penalty as market pushes it; `extra` maps codes to ExtraValues."""
+    """A valid SEVERITY_GENERAL penalty as market pushes it; `extra` maps codes to ExtraValues."""
     rec = harness.penalty_input(src, legal_subject(uscc or fresh_uscc()), fine=fine)
     rec.penalty.remarks = remarks
     for code, value in (extra or {}).items():
@@ -79,7 +79,7 @@ def penalty_input(src, uscc=None, fine=500000, remarks="", extra=None):
 
 # --- Change requests ---------------------------------------------------------------------------
 
-def dimension(code, field="", type=C.VALUE_TEXT, tier=C.TIER_OPEN, name=None, required=False):
+def dimension(code, field="", type=C.VALUE_TYPE_TEXT, tier=C.TIER_OPEN, name=None, required=False):
     return C.Dimension(code=code, name=name or "测试维度 test dimension %s" % code, field=field,
                        type=type, tier=tier, required=required,
                        description="Added by test_catalogue.py.")
@@ -87,20 +87,20 @@ def dimension(code, field="", type=C.VALUE_TEXT, tier=C.TIER_OPEN, name=None, re
 
 def add_change(dim, section="PENALTY", justification=None):
     return C.ProposeChangeRequest(
-        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.ADD_DIMENSION, dimension=dim,
+        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.CHANGE_KIND_ADD_DIMENSION, dimension=dim,
         justification=justification or "处罚公示需要新的维度 (interop test): add %s." % dim.code)
 
 
 def change_change(dim, section="PENALTY"):
     return C.ProposeChangeRequest(
-        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.CHANGE_DIMENSION,
+        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.CHANGE_KIND_CHANGE_DIMENSION,
         dimension_code=dim.code, dimension=dim,
         justification="维度需要调整 (interop test): change %s." % dim.code)
 
 
 def remove_change(code, section="PENALTY"):
     return C.ProposeChangeRequest(
-        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.REMOVE_DIMENSION,
+        catalogue=R.CATALOGUE_PUBLIC, section=section, kind=C.CHANGE_KIND_REMOVE_DIMENSION,
         dimension_code=code, justification="维度不再需要 (interop test): remove %s." % code)
 
 
@@ -126,7 +126,7 @@ class Unit(harness.Stubs):
 
     def review(self, cid, passed=True, reasons="合规审查意见 (interop test)"):
         req = C.ReviewChangeRequest(id=cid, reasons=reasons)
-        setattr(req, "pass", passed)  # a Python keyword
+        req.passed = passed
         return self.cat.ReviewChange(req, timeout=CALL_TIMEOUT)
 
     def decide(self, cid, approve=True, reasons="联席会议审议意见 (interop test)",
@@ -202,15 +202,15 @@ class CatalogueCase(InteropCase):
     def assertCreated(self, resp, count=1):
         self.assertEqual(len(resp.results), count, resp)
         for i, res in enumerate(resp.results):
-            self.assertEqual(R.PushOutcome.Name(res.outcome), "CREATED", "result %d: %s" % (i, res))
+            self.assertEqual(R.PushOutcome.Name(res.outcome), "PUSH_OUTCOME_CREATED", "result %d: %s" % (i, res))
         return [res.record_id for res in resp.results]
 
     def assertRejected(self, resp, field, *words):
-        """A one-record batch whose record is REJECTED with INVALID_ARGUMENT on `field`, the
+        """A one-record batch whose record is PUSH_OUTCOME_REJECTED with INVALID_ARGUMENT on `field`, the
         reason holding every one of `words`. Returns the reason."""
         self.assertEqual(len(resp.results), 1, resp)
         res = resp.results[0]
-        self.assertEqual(R.PushOutcome.Name(res.outcome), "REJECTED", res)
+        self.assertEqual(R.PushOutcome.Name(res.outcome), "PUSH_OUTCOME_REJECTED", res)
         self.assertEqual(res.code, SC.INVALID_ARGUMENT.value[0], res)
         self.assertEqual(res.field, field, res)
         self.assertEqual(res.record_id, "", res)
@@ -223,9 +223,9 @@ class CatalogueCase(InteropCase):
         """Files `req` as `filer` and has the office pass its review. Returns the request id."""
         with self.unit(filer) as u:
             cr = u.propose(req)
-        self.assertState(cr, C.CHANGE_FILED)
+        self.assertState(cr, C.CHANGE_STATE_FILED)
         with self.unit("office") as o:
-            self.assertState(o.review(cr.id, True), C.CHANGE_REVIEW_PASSED)
+            self.assertState(o.review(cr.id, True), C.CHANGE_STATE_REVIEW_PASSED)
         return cr.id
 
     def approve(self, req, effective_at=None):
@@ -233,7 +233,7 @@ class CatalogueCase(InteropCase):
         cid = self.file_and_pass(req)
         with self.unit("office") as o:
             cr = o.decide(cid, True, effective_at=effective_at)
-        self.assertState(cr, C.CHANGE_APPROVED)
+        self.assertState(cr, C.CHANGE_STATE_APPROVED)
         return cr
 
 
@@ -286,14 +286,14 @@ class ReadingTests(SharedNodeCase):
         penalty = section_of(first, "PENALTY")
         self.assertEqual(penalty.body, "penalty")
         self.assertEqual({(p.severity, p.min_months, p.max_months) for p in penalty.publicity},
-                         {(R.MINOR, 0, 3), (R.GENERAL, 3, 12), (R.SERIOUS, 12, 36)})
+                         {(R.SEVERITY_MINOR, 0, 3), (R.SEVERITY_GENERAL, 3, 12), (R.SEVERITY_SERIOUS, 12, 36)})
         self.assertIn("market", penalty.responsible_units)
         self.assertIn("tax", penalty.responsible_units)
         codes = {d.code: d for d in penalty.dimensions}
         self.assertEqual((codes["remarks"].field, codes["remarks"].tier),
                          ("penalty.remarks", C.TIER_OPEN))
         self.assertEqual((codes["fine_amount_fen"].type, codes["fine_amount_fen"].tier),
-                         (C.VALUE_AMOUNT_FEN, C.TIER_OPEN))
+                         (C.VALUE_TYPE_AMOUNT_FEN, C.TIER_OPEN))
 
     def test_get_version_of_a_version_that_does_not_exist_is_not_found(self):
         with self.unit("office") as o:
@@ -303,7 +303,7 @@ class ReadingTests(SharedNodeCase):
 
     def test_every_registered_unit_kind_can_read_the_catalogue(self):
         units = harness.demo_units()
-        self.assertIn("FINANCE", {kind for _, kind, _, _ in units})
+        self.assertIn("UNIT_KIND_FINANCE", {kind for _, kind, _, _ in units})
         for code, kind, _, _ in units:
             with self.subTest(unit=code, kind=kind), self.unit(code) as u:
                 self.assertEqual(u.versions().in_force, 1)
@@ -339,13 +339,13 @@ class ReadingTests(SharedNodeCase):
                 rep = common_of(v, "legal_representative", cat)
                 self.assertFalse(rep.required, rep)
                 self.assertEqual([(c.field, list(c.equals)) for c in rep.required_when],
-                                 [("subject.kind", ["LEGAL_PERSON"])], rep)
+                                 [("subject.kind", ["SUBJECT_KIND_LEGAL_PERSON"])], rep)
                 id_type = common_of(v, "legal_representative_id_type", cat)
                 self.assertEqual([(c.field, list(c.equals)) for c in id_type.required_when],
                                  [("subject.legal_representative_id_number", [])], id_type)
                 occurred = common_of(v, "occurred_at", cat)
                 self.assertEqual((occurred.field, occurred.type, occurred.required),
-                                 ("occurred_at", C.VALUE_TIMESTAMP, True), occurred)
+                                 ("occurred_at", C.VALUE_TYPE_TIMESTAMP, True), occurred)
         fine = section_of(v, "PENALTY").dimensions
         fine = [d for d in fine if d.code == "fine_amount_fen"][0]
         self.assertTrue(fine.HasField("minimum") and fine.minimum.value == 0, fine)
@@ -359,9 +359,9 @@ class ReadingTests(SharedNodeCase):
         rec.subject.legal_representative = ""
         with self.unit("market") as m:
             self.assertRejected(m.push(rec), "subject.legal_representative",
-                                "required when subject.kind is LEGAL_PERSON",
+                                "required when subject.kind is SUBJECT_KIND_LEGAL_PERSON",
                                 "catalogue version 1")
-        rec.subject.kind = R.INDIVIDUAL_BUSINESS
+        rec.subject.kind = R.SUBJECT_KIND_INDIVIDUAL_BUSINESS
         rec.subject.identifier = "92310115183FQEFL3W"  # an individual business's USCC: type 92
         with self.unit("market") as m:
             self.assertCreated(m.push(rec))
@@ -392,10 +392,10 @@ class WorkflowTests(SharedNodeCase):
             got = t.change(cr.id)
         t1 = time.time()
         self.assertRegex(cr.id, CHANGE_ID_RE)
-        self.assertState(cr, C.CHANGE_FILED)
+        self.assertState(cr, C.CHANGE_STATE_FILED)
         self.assertEqual(cr.based_on_version, 1)
         self.assertEqual((cr.catalogue, cr.section, cr.kind, cr.dimension_code),
-                         (R.CATALOGUE_PUBLIC, "PENALTY", C.ADD_DIMENSION, req.dimension.code))
+                         (R.CATALOGUE_PUBLIC, "PENALTY", C.CHANGE_KIND_ADD_DIMENSION, req.dimension.code))
         self.assertEqual(cr.dimension, req.dimension)
         self.assertEqual(cr.justification, req.justification)
         self.assertStep(cr.filed, "tax", t0, t1)
@@ -411,7 +411,7 @@ class WorkflowTests(SharedNodeCase):
                     self.assertRpcFails(SC.INVALID_ARGUMENT, t.cat.ProposeChange,
                                         C.ProposeChangeRequest(
                                             catalogue=R.CATALOGUE_PUBLIC, section="PENALTY",
-                                            kind=C.ADD_DIMENSION,
+                                            kind=C.CHANGE_KIND_ADD_DIMENSION,
                                             dimension=dimension(self.new_code()),
                                             justification=text),
                                         contains="justification")
@@ -475,21 +475,21 @@ class WorkflowTests(SharedNodeCase):
             cr = t.propose(add_change(dimension(self.new_code())))
             self.assertRpcFails(SC.PERMISSION_DENIED, t.cat.ReviewChange,
                                 C.ReviewChangeRequest(id=cr.id, reasons="looks fine",
-                                                      **{"pass": True}),
-                                contains="OFFICE")
+                                                      passed=True),
+                                contains="UNIT_KIND_OFFICE")
             self.assertRpcFails(SC.PERMISSION_DENIED, t.cat.DecideChange,
                                 C.DecideChangeRequest(id=cr.id, approve=True, reasons="yes"),
-                                contains="OFFICE")
-            self.assertState(t.change(cr.id), C.CHANGE_FILED)
+                                contains="UNIT_KIND_OFFICE")
+            self.assertState(t.change(cr.id), C.CHANGE_STATE_FILED)
 
     def test_review_by_the_office_without_reasons_is_invalid_argument(self):
         with self.unit("tax") as t:
             cr = t.propose(add_change(dimension(self.new_code())))
         with self.unit("office") as o:
             self.assertRpcFails(SC.INVALID_ARGUMENT, o.cat.ReviewChange,
-                                C.ReviewChangeRequest(id=cr.id, reasons="", **{"pass": True}),
+                                C.ReviewChangeRequest(id=cr.id, reasons="", passed=True),
                                 contains="reasons")
-            self.assertState(o.change(cr.id), C.CHANGE_FILED)
+            self.assertState(o.change(cr.id), C.CHANGE_STATE_FILED)
 
     def test_deciding_a_filed_request_is_failed_precondition(self):
         with self.unit("tax") as t:
@@ -500,8 +500,8 @@ class WorkflowTests(SharedNodeCase):
                     self.assertRpcFails(SC.FAILED_PRECONDITION, o.cat.DecideChange,
                                         C.DecideChangeRequest(id=cr.id, approve=approve,
                                                               reasons="too early"),
-                                        contains=(cr.id, "CHANGE_FILED"))
-            self.assertState(o.change(cr.id), C.CHANGE_FILED)
+                                        contains=(cr.id, "CHANGE_STATE_FILED"))
+            self.assertState(o.change(cr.id), C.CHANGE_STATE_FILED)
 
     def test_a_failed_review_is_final_and_keeps_the_office_and_its_reasons(self):
         reasons = "缺少法律依据 no legal basis given (interop test)"
@@ -511,16 +511,16 @@ class WorkflowTests(SharedNodeCase):
         with self.unit("office") as o:
             failed = o.review(cr.id, False, reasons)
             t1 = time.time()
-            self.assertState(failed, C.CHANGE_REVIEW_FAILED)
+            self.assertState(failed, C.CHANGE_STATE_REVIEW_FAILED)
             self.assertStep(failed.filed, "market", t0, t1)
             self.assertStep(failed.review, "office", t0, t1, positive=False, reasons=reasons)
             self.assertEqual(o.change(cr.id), failed)
             self.assertRpcFails(SC.FAILED_PRECONDITION, o.cat.DecideChange,
                                 C.DecideChangeRequest(id=cr.id, approve=True, reasons="approve"),
-                                contains=(cr.id, "CHANGE_REVIEW_FAILED"))
+                                contains=(cr.id, "CHANGE_STATE_REVIEW_FAILED"))
             self.assertRpcFails(SC.FAILED_PRECONDITION, o.cat.ReviewChange,
-                                C.ReviewChangeRequest(id=cr.id, reasons="again", **{"pass": True}),
-                                contains=(cr.id, "CHANGE_REVIEW_FAILED"))
+                                C.ReviewChangeRequest(id=cr.id, reasons="again", passed=True),
+                                contains=(cr.id, "CHANGE_STATE_REVIEW_FAILED"))
             self.assertEqual(o.change(cr.id), failed, "a refused step changed the request")
 
     def test_review_pass_then_rejection_is_final_and_makes_no_new_version(self):
@@ -531,10 +531,10 @@ class WorkflowTests(SharedNodeCase):
             cr = t.propose(add_change(dimension(self.new_code("rejected"))))
         with self.unit("office") as o:
             passed = o.review(cr.id, True, "合规 compliant")
-            self.assertState(passed, C.CHANGE_REVIEW_PASSED)
+            self.assertState(passed, C.CHANGE_STATE_REVIEW_PASSED)
             rejected = o.decide(cr.id, False, "暂不需要 not needed now")
             t1 = time.time()
-            self.assertState(rejected, C.CHANGE_REJECTED)
+            self.assertState(rejected, C.CHANGE_STATE_REJECTED)
             self.assertStep(rejected.filed, "tax", t0, t1)
             self.assertStep(rejected.review, "office", t0, t1, positive=True,
                             reasons="合规 compliant")
@@ -574,10 +574,10 @@ class WorkflowTests(SharedNodeCase):
             self.assertEqual([i for i in every if i in ids], ids, "not oldest first: %s" % every)
             self.assertEqual(every, sorted(every, key=lambda i: int(i[3:])),
                              "ListChanges is not in filing order")
-            want = {ids[0]: C.CHANGE_FILED, ids[1]: C.CHANGE_REVIEW_FAILED,
-                    ids[2]: C.CHANGE_REVIEW_PASSED}
-            for state in (C.CHANGE_FILED, C.CHANGE_REVIEW_FAILED, C.CHANGE_REVIEW_PASSED,
-                          C.CHANGE_APPROVED, C.CHANGE_REJECTED):
+            want = {ids[0]: C.CHANGE_STATE_FILED, ids[1]: C.CHANGE_STATE_REVIEW_FAILED,
+                    ids[2]: C.CHANGE_STATE_REVIEW_PASSED}
+            for state in (C.CHANGE_STATE_FILED, C.CHANGE_STATE_REVIEW_FAILED, C.CHANGE_STATE_REVIEW_PASSED,
+                          C.CHANGE_STATE_APPROVED, C.CHANGE_STATE_REJECTED):
                 with self.subTest(state=C.ChangeState.Name(state)):
                     got = o.changes(state)
                     self.assertEqual({c.state for c in got} - {state}, set())
@@ -598,7 +598,7 @@ class AddedDimensionTest(OwnNodeCase):
         rec = penalty_input(fresh_src("add-extra"), extra={"rectified_on": rectified})
         as_text = penalty_input(fresh_src("add-text"),
                                 extra={"rectified_on": R.ExtraValue(text="2024-05-01")})
-        dim = dimension("rectified_on", field="", type=C.VALUE_DATE, tier=C.TIER_OPEN,
+        dim = dimension("rectified_on", field="", type=C.VALUE_TYPE_DATE, tier=C.TIER_OPEN,
                         name="整改完成日期 rectified on")
         cid = self.file_and_pass(add_change(dim))
         with self.unit("market") as m:
@@ -607,7 +607,7 @@ class AddedDimensionTest(OwnNodeCase):
         with self.unit("office") as o:
             cr = o.decide(cid, True)
             t1 = time.time()
-            self.assertState(cr, C.CHANGE_APPROVED)
+            self.assertState(cr, C.CHANGE_STATE_APPROVED)
             self.assertEqual(cr.resulting_version, 2)
             self.assertStep(cr.decision, "office", t0, t1, positive=True)
             self.assertTrue(cr.HasField("effective_at"), cr)
@@ -624,7 +624,7 @@ class AddedDimensionTest(OwnNodeCase):
             self.assertEqual(o.change(cid), cr)
         with self.unit("market") as m:
             (rid,) = self.assertCreated(m.push(rec))
-            self.assertRejected(m.push(as_text), "extra.rectified_on", "date", "VALUE_DATE")
+            self.assertRejected(m.push(as_text), "extra.rectified_on", "date", "VALUE_TYPE_DATE")
         for who, tier in (("office", "gov"), ("portal", "open"), ("bank-a", "open")):
             with self.subTest(unit=who, tier=tier), self.unit(who) as u:
                 got = u.gov_record(rid) if tier == "gov" else u.open_record(rid)
@@ -674,7 +674,7 @@ class RemovedDimensionTest(OwnNodeCase):
                                  earlier.penalty.decision_document_number)
                 self.assertEqual(shown.penalty.fine_amount_fen, earlier.penalty.fine_amount_fen)
                 listed = u.open.ListRecords(
-                    R.ListRecordsRequest(subject=R.SubjectRef(kind=R.LEGAL_PERSON,
+                    R.ListRecordsRequest(subject=R.SubjectRef(kind=R.SUBJECT_KIND_LEGAL_PERSON,
                                                               identifier=uscc)),
                     timeout=CALL_TIMEOUT).records
                 self.assertEqual({r.meta.record_id for r in listed}, {old_id, new_id})
@@ -729,10 +729,10 @@ class TierChangeTest(OwnNodeCase):
                                     effective_at=timestamp_pb2.Timestamp(
                                         seconds=int(time.time()) - 3600)),
                                 contains="effective_at")
-            self.assertState(o.change(cid), C.CHANGE_REVIEW_PASSED)
+            self.assertState(o.change(cid), C.CHANGE_STATE_REVIEW_PASSED)
             effective = int(time.time()) + EFFECT_DELAY
             cr = o.decide(cid, True, effective_at=effective)
-            self.assertState(cr, C.CHANGE_APPROVED)
+            self.assertState(cr, C.CHANGE_STATE_APPROVED)
             self.assertEqual((cr.resulting_version, cr.effective_at.seconds), (2, effective))
             # Before its time: version 1 stays in force.
             versions = o.versions()
@@ -760,7 +760,7 @@ class TierChangeTest(OwnNodeCase):
                                     effective_at=timestamp_pb2.Timestamp(
                                         seconds=effective - 2)),
                                 contains=("effective_at", "version 2"))
-            self.assertState(o.change(other), C.CHANGE_REVIEW_PASSED)
+            self.assertState(o.change(other), C.CHANGE_STATE_REVIEW_PASSED)
             if still_early:
                 self.assertEqual(o.gov_record(early_id).meta.catalogue_version, 1,
                                  "a record pushed before the change took effect names the"
@@ -799,12 +799,12 @@ class StaleApprovalTest(OwnNodeCase):
             self.assertRpcFails(SC.FAILED_PRECONDITION, o.cat.DecideChange,
                                 C.DecideChangeRequest(id=second, approve=True, reasons="yes"),
                                 contains=(second, "no longer applies", "inspection_note"))
-            self.assertState(o.change(second), C.CHANGE_REVIEW_PASSED)
+            self.assertState(o.change(second), C.CHANGE_STATE_REVIEW_PASSED)
             versions = o.versions()
             self.assertEqual([v.version for v in versions.versions], [1, 2], versions)
             self.assertEqual(o.dimension_of("inspection_note").name, "第一 first")
             # Still open to deliberation: it can be rejected.
-            self.assertState(o.decide(second, False, "superseded"), C.CHANGE_REJECTED)
+            self.assertState(o.decide(second, False, "superseded"), C.CHANGE_STATE_REJECTED)
         with self.unit("tax") as t:
             self.assertRpcFails(SC.ALREADY_EXISTS, t.cat.ProposeChange,
                                 add_change(dimension("inspection_note")),
@@ -819,7 +819,7 @@ class EffectiveTimeTest(OwnNodeCase):
         t0 = time.time()
         with self.unit("office") as o:
             cr = o.decide(cid, True, effective_at=t0 - 30)
-            self.assertState(cr, C.CHANGE_APPROVED)
+            self.assertState(cr, C.CHANGE_STATE_APPROVED)
             self.assertEqual(cr.effective_at, cr.decision.at, cr)
             v2 = o.cat.GetVersion(C.GetVersionRequest(version=2), timeout=CALL_TIMEOUT)
             self.assertEqual(v2.effective_at, v2.approved_at, v2)
@@ -858,7 +858,7 @@ class EffectiveTimeTest(OwnNodeCase):
         cid = self.file_and_pass(add_change(dimension("rejected_late")))
         with self.unit("office") as o:
             cr = o.decide(cid, False, effective_at=time.time() - 3600)
-            self.assertState(cr, C.CHANGE_REJECTED)
+            self.assertState(cr, C.CHANGE_STATE_REJECTED)
             self.assertFalse(cr.HasField("effective_at"), cr)
 
 
@@ -890,8 +890,8 @@ class PersistenceTest(CatalogueCase):
         self.assertEqual(before[0].in_force, 2)
         self.assertEqual(len(before[0].versions), 3)
         self.assertEqual([C.ChangeState.Name(c.state) for c in before[1]],
-                         ["CHANGE_APPROVED", "CHANGE_APPROVED", "CHANGE_REJECTED",
-                          "CHANGE_REVIEW_FAILED", "CHANGE_FILED"])
+                         ["CHANGE_STATE_APPROVED", "CHANGE_STATE_APPROVED", "CHANGE_STATE_REJECTED",
+                          "CHANGE_STATE_REVIEW_FAILED", "CHANGE_STATE_FILED"])
         self.node = Node(data=first.data, name="catalogue-persist-2")
         with self.node:
             with self.unit("bank-a") as b:

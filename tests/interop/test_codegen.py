@@ -111,7 +111,6 @@ class EveryProtoCompilesTest(InteropCase):
             self.assertIn(name, made)
         self.assertEqual([m for m in made if m.endswith("OuterClass.java")], [])
 
-    @unittest.expectedFailure  # until wire-rename.sh renames pass and from
     def test_every_proto_compiles_for_python_with_grpc_tools_without_a_warning(self):
         out = self.compile("--python_out=OUT", "--grpc_python_out=OUT",
                            protoc=("/usr/bin/python3", "-m", "grpc_tools.protoc"))
@@ -166,7 +165,7 @@ class ReadmeClientsTest(InteropCase):
         p = run(["/usr/bin/python3", "client.py"], cwd=root, env=self.env)
         self.assertEqual(p.returncode, 0, p.stderr)
         from harness import unit_pb2
-        kind = unit_pb2.UnitKind.Name(unit_pb2.DEPARTMENT)
+        kind = unit_pb2.UnitKind.Name(unit_pb2.UNIT_KIND_DEPARTMENT)
         self.assertEqual(p.stdout.split("\n")[:2], ["health SERVING", "unit tax " + kind])
 
     def test_the_readme_node_client_reaches_health_and_whoami(self):
@@ -178,7 +177,7 @@ class ReadmeClientsTest(InteropCase):
         p = run(["node", "client.js"], cwd=root, env=self.env)
         self.assertEqual(p.returncode, 0, p.stderr)
         from harness import unit_pb2
-        kind = unit_pb2.UnitKind.Name(unit_pb2.DEPARTMENT)
+        kind = unit_pb2.UnitKind.Name(unit_pb2.UNIT_KIND_DEPARTMENT)
         lines = p.stdout.split("\n")
         self.assertEqual(lines[0], "health SERVING")
         self.assertRegex(lines[1], r"^unit tax %s now \d{10}$" % kind)
@@ -227,13 +226,13 @@ stub.PushBatch({ records: [wrong] }, (err, res) => {
         self.assertEqual(p.returncode, 0, p.stderr)
         wrong, right = json.loads(p.stdout)
         from harness import R
-        self.assertEqual(wrong["outcome"], R.PushOutcome.Name(R.REJECTED))
+        self.assertEqual(wrong["outcome"], R.PushOutcome.Name(R.PUSH_OUTCOME_REJECTED))
         self.assertEqual(wrong["field"], "occurred_at")
         self.assertEqual(wrong["reason"],
                          "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client "
                          "sent a Date or a number where a google.protobuf.Timestamp "
                          "{seconds, nanos} was expected")
-        self.assertEqual(right["outcome"], R.PushOutcome.Name(R.CREATED), right)
+        self.assertEqual(right["outcome"], R.PushOutcome.Name(R.PUSH_OUTCOME_CREATED), right)
 
     def test_the_readme_go_codegen_makes_every_file(self):
         for plugin in ("protoc-gen-go", "protoc-gen-go-grpc"):

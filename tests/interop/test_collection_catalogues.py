@@ -7,8 +7,8 @@ office gave it a mandate for; the mandates themselves) and credit.v1.VoluntaryDe
 them), and what OpenQuery and GovernmentSharing show of their records, as the units of
 certs/demo-units.tsv see them over mutual TLS.
 
-For each service: PushBatch and the client-streaming Push (CREATED, UNCHANGED on a repeat,
-NEW_VERSION on new content, one result per record with its index, code, field and reason, a
+For each service: PushBatch and the client-streaming Push (PUSH_OUTCOME_CREATED, PUSH_OUTCOME_UNCHANGED on a repeat,
+PUSH_OUTCOME_NEW_VERSION on new content, one result per record with its index, code, field and reason, a
 source record twice in one batch refused, an empty batch and one of 1001 refused); who may push
 which section; every record rule with the field it names; Correct and Withdraw (only the source
 unit, a reason required, never through another catalogue's service). Then the mandates
@@ -20,12 +20,12 @@ shown only to the tiers its dimension allows).
 
 The expectations come from proto/credit/v1/{service_unit,association,voluntary,record,sharing}
 .proto, the seed proto/catalogue.textproto (SERVICE_UNIT: GOOD_CONDUCT and BAD_CONDUCT for
-SERVICE_UNIT and OFFICE units, BAD_CONDUCT's conduct, basis and outcome AUTHORIZED and its place,
+UNIT_KIND_SERVICE_UNIT and UNIT_KIND_OFFICE units, BAD_CONDUCT's conduct, basis and outcome AUTHORIZED and its place,
 evidence reference and remarks GOVERNMENT; ASSOCIATION: GOVERNANCE and MEMBER for the
-ASSOCIATION_PLATFORM and the OFFICE, funds, peer evaluation and rule compliance AUTHORIZED;
-VOLUNTARY: CHARITY, AWARD and HONOUR for SUBJECT, PORTAL and OFFICE units, the evidence digest and
+UNIT_KIND_ASSOCIATION_PLATFORM and the UNIT_KIND_OFFICE, funds, peer evaluation and rule compliance AUTHORIZED;
+VOLUNTARY: CHARITY, AWARD and HONOUR for UNIT_KIND_SUBJECT, UNIT_KIND_PORTAL and UNIT_KIND_OFFICE units, the evidence digest and
 reference GOVERNMENT; the legal representative's ID number GOVERNMENT everywhere) and the record
-rules of server/record_check.c as documented (rule order source_record_id, section,
+rules of server/rules/record_check.c as documented (rule order source_record_id, section,
 responsibility, body, channel, subject, representative, occurred_at, dimensions, body rules; a
 missing channel is the unit kind's usual one: SERVICE_WINDOW for service units,
 ASSOCIATION_BATCH for the platform, SELF_DECLARATION for subjects and the portal, DIRECT_PUSH for
@@ -66,7 +66,7 @@ SC = grpc.StatusCode
 STREAM_TIMEOUT = 60.0  # a batch of 1000 records, under AddressSanitizer
 
 # Identifiers from the brief and certs/demo-units.tsv.
-ACME_USCC = "91500227MA5UACME5L"     # subj-acme, a SUBJECT unit
+ACME_USCC = "91500227MA5UACME5L"     # subj-acme, a UNIT_KIND_SUBJECT unit
 OFFICE_USCC = "11500227MB1729565U"   # the office's own
 PLATFORM_USCC = "51500227MJP654324C"  # assoc-platform's own
 BAD_USCC = "91230500MA1B3N1N2X"      # wrong check character
@@ -131,7 +131,7 @@ def assoc_ref(uscc):
 
 
 def assoc_subject(uscc):
-    return R.Subject(kind=R.SOCIAL_ORGANISATION, name=assoc_name(uscc), identifier=uscc)
+    return R.Subject(kind=R.SUBJECT_KIND_SOCIAL_ORGANISATION, name=assoc_name(uscc), identifier=uscc)
 
 
 def declaration_input(src, subject, section="GOOD_CONDUCT", when=None):
@@ -329,18 +329,18 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         bad = declaration_input(fresh_src("su1-bad"), legal_subject(uscc), "BAD_CONDUCT")
         with self.calls("town-bicheng") as t:
             first = t.push_su(good, bad)
-            self.assertResults(first, [good, bad], [(R.CREATED, 1), (R.CREATED, 1)])
+            self.assertResults(first, [good, bad], [(R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1)])
             ids = [r.record_id for r in first.results]
             self.assertNotEqual(ids[0], ids[1])
             again = t.push_su(good, bad)
-            self.assertResult(again.results[0], 0, R.UNCHANGED, version=1, record_id=ids[0])
-            self.assertResult(again.results[1], 1, R.UNCHANGED, version=1, record_id=ids[1])
+            self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[0])
+            self.assertResult(again.results[1], 1, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[1])
             self.assertEqual((again.accepted, again.rejected), (2, 0))
             changed = copy_of(bad)
             changed.declaration.outcome = "已补缴全部欠费 all arrears paid"
             third = t.push_su(good, changed)
-            self.assertResult(third.results[0], 0, R.UNCHANGED, version=1, record_id=ids[0])
-            self.assertResult(third.results[1], 1, R.NEW_VERSION, version=2, record_id=ids[1])
+            self.assertResult(third.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[0])
+            self.assertResult(third.results[1], 1, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=ids[1])
         with self.calls("office") as o:
             got = o.get("gov", ids[1])
             good_got = o.get("gov", ids[0]).record
@@ -370,12 +370,12 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         records = [first, other, first, bad, changed]
         with self.calls("town-bicheng") as t:
             resp = t.su.Push(iter(records), timeout=CALL_TIMEOUT)
-            self.assertResults(resp, records, [(R.CREATED, 1), (R.CREATED, 1),
+            self.assertResults(resp, records, [(R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1),
                                                (SC.INVALID_ARGUMENT, "source_record_id"),
                                                (SC.INVALID_ARGUMENT, "section"),
                                                (SC.INVALID_ARGUMENT, "source_record_id")])
             later = t.su.Push(iter([changed]), timeout=CALL_TIMEOUT)
-            self.assertResults(later, [changed], [(R.NEW_VERSION, 2)])
+            self.assertResults(later, [changed], [(R.PUSH_OUTCOME_NEW_VERSION, 2)])
             self.assertEqual(resp.results[0].record_id, later.results[0].record_id)
             self.assertRpcFails(SC.INVALID_ARGUMENT, t.su.Push, iter([]), contains="records")
             got = t.get("open", resp.results[0].record_id).record
@@ -432,8 +432,8 @@ class ServiceUnitCollectionTests(SharedNodeCase):
                  good_without_evidence, no_date, future, not_a_dimension, typed_in_extra,
                  no_body, bad_uscc, future_occurred, no_src, dup]
         expected = [
-            (R.CREATED, 1),
-            (R.CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
             (SC.INVALID_ARGUMENT, "section"),
             (SC.INVALID_ARGUMENT, "section"),
             (SC.INVALID_ARGUMENT, "section"),
@@ -443,7 +443,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             (SC.INVALID_ARGUMENT, "declaration.conduct"),
             (SC.INVALID_ARGUMENT, "declaration.basis"),
             (SC.INVALID_ARGUMENT, "declaration.evidence_reference"),
-            (R.CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
             (SC.INVALID_ARGUMENT, "declaration.conduct_date"),
             (SC.INVALID_ARGUMENT, "declaration.conduct_date"),
             (SC.INVALID_ARGUMENT, "extra.shoe_size"),
@@ -498,7 +498,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             self.assertEqual(o.list_all("gov", legal_ref(uscc)), [])
             resp = o.push_su(declaration_input(fresh_src("su5-office"), legal_subject(uscc),
                                                "BAD_CONDUCT"))
-            self.assertResult(resp.results[0], 0, R.CREATED, version=1)
+            self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
             got = o.get("gov", resp.results[0].record_id).record
         self.assertEqual((got.meta.source_unit, R.Channel.Name(got.meta.channel)),
                          ("office", "CHANNEL_DIRECT_PUSH"),
@@ -516,9 +516,9 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             self.assertEqual(R.Channel.Name(t.get("open", rid).record.meta.channel),
                              "CHANNEL_SERVICE_WINDOW")
             again = t.push_su(explicit)
-            self.assertResult(again.results[0], 0, R.UNCHANGED, version=1, record_id=rid)
+            self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=rid)
             other = t.push_su(docked)
-            self.assertResult(other.results[0], 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(other.results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertEqual(R.Channel.Name(t.get("open", rid).record.meta.channel),
                              "CHANNEL_SYSTEM_DOCKING")
 
@@ -527,7 +527,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         moved = copy_of(rec)
         moved.subject.identifier = fresh_uscc()
         with self.calls("town-bicheng") as t:
-            self.assertResult(t.push_su(rec).results[0], 0, R.CREATED)
+            self.assertResult(t.push_su(rec).results[0], 0, R.PUSH_OUTCOME_CREATED)
             self.assertRejected(t.push_su(moved).results[0], 0, SC.FAILED_PRECONDITION,
                                 "subject")
 
@@ -535,7 +535,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         """The office pushes to every catalogue. Its declaration is a SERVICE_UNIT record, and
         Correct and Withdraw refuse to change it through another catalogue's service; a push
         through another service with the same source_record_id (and subject) must not either:
-        it is a record of its own (CREATED, another id) or refused, never a new version that
+        it is a record of its own (PUSH_OUTCOME_CREATED, another id) or refused, never a new version that
         moves the declaration into another catalogue."""
         uscc = fresh_uscc()
         subj = legal_subject(uscc)
@@ -564,8 +564,8 @@ class ServiceUnitCollectionTests(SharedNodeCase):
                                     "%s PushBatch made %s version %d of the SERVICE_UNIT "
                                     "declaration %s" % (service, R.PushOutcome.Name(res.outcome),
                                                         res.version, rid))
-                if res.outcome != R.REJECTED:
-                    self.assertResult(res, 0, R.CREATED, version=1)
+                if res.outcome != R.PUSH_OUTCOME_REJECTED:
+                    self.assertResult(res, 0, R.PUSH_OUTCOME_CREATED, version=1)
                 try:
                     got = o.get("gov", rid)
                 except grpc.RpcError as e:
@@ -619,7 +619,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
             res = t.su.Correct(SU.ServiceUnitCorrectRequest(record_id=rid, record=fixed,
                                                             reason=reason),
                                timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertRpcFails(SC.FAILED_PRECONDITION, t.su.Correct,
                                 SU.ServiceUnitCorrectRequest(record_id=rid, record=fixed,
                                                              reason=reason))
@@ -658,7 +658,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
                                         R.WithdrawRequest(record_id=rid, reason=reason))
             res = t.su.Withdraw(R.WithdrawRequest(record_id=rid, reason=reason),
                                 timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertRpcFails(SC.FAILED_PRECONDITION, t.su.Withdraw,
                                 R.WithdrawRequest(record_id=rid, reason=reason))
             self.assertRpcFails(SC.NOT_FOUND, t.open.GetRecord,
@@ -671,7 +671,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
         # Pushed again, it stays withdrawn: only Reinstate, with a reason, brings it back.
         with self.calls("town-bicheng") as t:
             again = t.push_su(rec)
-            self.assertResult(again.results[0], 0, R.UNCHANGED, version=2, record_id=rid)
+            self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=2, record_id=rid)
             self.assertTrue(again.results[0].status.withdrawn)
             self.assertEqual(again.results[0].matched_version, 2)  # the withdrawal's content
             self.assertRpcFails(SC.NOT_FOUND, t.open.GetRecord, R.GetRecordRequest(record_id=rid))
@@ -679,7 +679,7 @@ class ServiceUnitCollectionTests(SharedNodeCase):
                                 R.ReinstateRequest(record_id=rid), contains="reason")
             res = t.su.Reinstate(R.ReinstateRequest(record_id=rid, reason="误撤回 withdrawn by mistake"),
                                  timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=rid)
             self.assertFalse(res.status.withdrawn)
             self.assertFalse(t.get("open", rid).record.meta.status.withdrawn)
             self.assertRpcFails(SC.FAILED_PRECONDITION, t.su.Reinstate,
@@ -697,7 +697,7 @@ class AssociationCollectionTests(SharedNodeCase):
             resp = p.push_assoc(rec)
             self.assertRejected(resp.results[0], 0, SC.PERMISSION_DENIED, "association.uscc")
         with self.calls("office") as o:
-            self.assertEqual(o.list_all("gov", R.SubjectRef(kind=R.SOCIAL_ORGANISATION,
+            self.assertEqual(o.list_all("gov", R.SubjectRef(kind=R.SUBJECT_KIND_SOCIAL_ORGANISATION,
                                                             identifier=uscc)), [])
             m = o.register(uscc)
             self.assertEqual((m.platform, m.association.uscc, m.association.name,
@@ -709,13 +709,13 @@ class AssociationCollectionTests(SharedNodeCase):
                                                          association=assoc_ref(uscc)))
         with self.calls(PLATFORM) as p:
             first = p.push_assoc(rec)
-            self.assertResult(first.results[0], 0, R.CREATED, version=1)
+            self.assertResult(first.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
             rid = first.results[0].record_id
-            self.assertResult(p.push_assoc(rec).results[0], 0, R.UNCHANGED, version=1,
+            self.assertResult(p.push_assoc(rec).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1,
                               record_id=rid)
             changed = copy_of(rec)
             changed.governance.rule_application = "本年度警告3家会员 three members warned"
-            self.assertResult(p.push_assoc(changed).results[0], 0, R.NEW_VERSION, version=2,
+            self.assertResult(p.push_assoc(changed).results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2,
                               record_id=rid)
         with self.calls("office") as o:
             got = o.get("gov", rid)
@@ -751,7 +751,7 @@ class AssociationCollectionTests(SharedNodeCase):
             renewed = o.register(uscc)
             self.assertFalse(renewed.revoked)
         with self.calls(PLATFORM) as p:
-            self.assertResult(p.push_assoc(later).results[0], 0, R.CREATED, version=1)
+            self.assertResult(p.push_assoc(later).results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
 
     def test_a_revoked_mandate_stays_listed_when_the_mandate_is_registered_again(self):
         """mandates.h and the README: a revoked mandate stays, marked revoked, with why; the
@@ -787,7 +787,7 @@ class AssociationCollectionTests(SharedNodeCase):
             for platform in ("town-bicheng", "market", "office", "portal"):
                 with self.subTest(platform=platform):
                     self.assertRpcFails(SC.FAILED_PRECONDITION, o.register, uscc,
-                                        platform=platform, contains="ASSOCIATION_PLATFORM")
+                                        platform=platform, contains="UNIT_KIND_ASSOCIATION_PLATFORM")
             self.assertRpcFails(SC.NOT_FOUND, o.register, uscc, platform="no-such-platform")
             self.assertRpcFails(SC.INVALID_ARGUMENT, o.register, BAD_USCC,
                                 contains="association.uscc")
@@ -852,7 +852,7 @@ class AssociationCollectionTests(SharedNodeCase):
                 member_input(fresh_src("as4-office"), other, member)]
         with self.calls("office") as o:
             resp = o.push_assoc(*recs)
-            self.assertResults(resp, recs, [(R.CREATED, 1), (R.CREATED, 1)])
+            self.assertResults(resp, recs, [(R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1)])
             got = o.get("gov", resp.results[1].record_id).record
         self.assertEqual((got.meta.source_unit, R.Channel.Name(got.meta.channel),
                           got.meta.section), ("office", "CHANNEL_DIRECT_PUSH", "MEMBER"))
@@ -917,8 +917,8 @@ class AssociationCollectionTests(SharedNodeCase):
                  short_assoc, no_assoc_name, municipal, window, docked, not_a_dimension,
                  no_body, unmandated, dup]
         expected = [
-            (R.CREATED, 1),
-            (R.CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
             (SC.INVALID_ARGUMENT, "member"),
             (SC.INVALID_ARGUMENT, "governance"),
             (SC.INVALID_ARGUMENT, "section"),
@@ -934,7 +934,7 @@ class AssociationCollectionTests(SharedNodeCase):
             (SC.INVALID_ARGUMENT, "association.name"),
             (SC.INVALID_ARGUMENT, "channel"),
             (SC.INVALID_ARGUMENT, "channel"),
-            (R.CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
             (SC.INVALID_ARGUMENT, "extra.favourite_colour"),
             (SC.INVALID_ARGUMENT, "governance"),
             (SC.PERMISSION_DENIED, "association.uscc"),
@@ -944,7 +944,7 @@ class AssociationCollectionTests(SharedNodeCase):
             resp = p.push_assoc(*batch)
             self.assertResults(resp, batch, expected)
         with self.calls("office") as o:
-            assoc_recs = o.list_all("gov", R.SubjectRef(kind=R.SOCIAL_ORGANISATION,
+            assoc_recs = o.list_all("gov", R.SubjectRef(kind=R.SUBJECT_KIND_SOCIAL_ORGANISATION,
                                                         identifier=uscc))
             member_recs = o.list_all("gov", legal_ref(member_uscc))
         self.assertEqual(ids_of(assoc_recs), [resp.results[0].record_id])
@@ -972,11 +972,11 @@ class AssociationCollectionTests(SharedNodeCase):
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.assoc.PushBatch,
                                 A.AssociationBatchRequest(records=big), contains="records")
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.assoc.Push, iter([]), contains="records")
-            self.assertEqual(p.list_all("open", R.SubjectRef(kind=R.SOCIAL_ORGANISATION,
+            self.assertEqual(p.list_all("open", R.SubjectRef(kind=R.SUBJECT_KIND_SOCIAL_ORGANISATION,
                                                              identifier=uscc)), [])
             resp = p.assoc.Push(iter(records), timeout=CALL_TIMEOUT)
         # A source record appears once per call: the repeats are refused, whatever they hold.
-        self.assertResults(resp, records, [(R.CREATED, 1),
+        self.assertResults(resp, records, [(R.PUSH_OUTCOME_CREATED, 1),
                                            (SC.PERMISSION_DENIED, "association.uscc"),
                                            (SC.INVALID_ARGUMENT, "source_record_id"),
                                            (SC.INVALID_ARGUMENT, "source_record_id")])
@@ -1023,12 +1023,12 @@ class AssociationCollectionTests(SharedNodeCase):
             res = p.assoc.Correct(A.AssociationCorrectRequest(record_id=rid, record=fixed,
                                                               reason=reason),
                                   timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.assoc.Withdraw,
                                 R.WithdrawRequest(record_id=rid), contains="reason")
             res = p.assoc.Withdraw(R.WithdrawRequest(record_id=rid, reason="会员退会 left"),
                                    timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=rid)
             self.assertRpcFails(SC.NOT_FOUND, p.open.GetRecord, R.GetRecordRequest(record_id=rid))
         with self.calls("office") as o:
             got = o.get("gov", rid)
@@ -1072,7 +1072,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
         batch = [own, other, person, window]
         with self.calls("subj-acme") as s:
             resp = s.push_vol(*batch)
-        self.assertResults(resp, batch, [(R.CREATED, 1),
+        self.assertResults(resp, batch, [(R.PUSH_OUTCOME_CREATED, 1),
                                          (SC.PERMISSION_DENIED, "subject.identifier"),
                                          (SC.PERMISSION_DENIED, "subject.identifier"),
                                          (SC.INVALID_ARGUMENT, "channel")])
@@ -1098,12 +1098,12 @@ class VoluntaryDeclarationTests(SharedNodeCase):
         batch = [company, person, acme, window, direct]
         with self.calls("portal") as p:
             resp = p.push_vol(*batch)
-        self.assertResults(resp, batch, [(R.CREATED, 1), (R.CREATED, 1), (R.CREATED, 1),
-                                         (R.CREATED, 1), (SC.INVALID_ARGUMENT, "channel")])
+        self.assertResults(resp, batch, [(R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1),
+                                         (R.PUSH_OUTCOME_CREATED, 1), (SC.INVALID_ARGUMENT, "channel")])
         office_rec = claim_input(fresh_src("vd2-office"), legal_subject(fresh_uscc()))
         with self.calls("office") as o:
             oresp = o.push_vol(office_rec)
-        self.assertResult(oresp.results[0], 0, R.CREATED, version=1)
+        self.assertResult(oresp.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
         pending = self.pending_by_id()
         channels = {i: R.Channel.Name(pending[resp.results[i].record_id].meta.channel)
                     for i in range(4) if resp.results[i].record_id in pending}
@@ -1128,28 +1128,28 @@ class VoluntaryDeclarationTests(SharedNodeCase):
         b = claim_input(fresh_src("vd4-b"), subj, "AWARD")
         with self.calls("portal") as p:
             first = p.push_vol(a, b)
-            self.assertResults(first, [a, b], [(R.CREATED, 1), (R.CREATED, 1)])
+            self.assertResults(first, [a, b], [(R.PUSH_OUTCOME_CREATED, 1), (R.PUSH_OUTCOME_CREATED, 1)])
             ids = [r.record_id for r in first.results]
             again = p.push_vol(a, b)
-            self.assertResult(again.results[0], 0, R.UNCHANGED, version=1, record_id=ids[0])
-            self.assertResult(again.results[1], 1, R.UNCHANGED, version=1, record_id=ids[1])
+            self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[0])
+            self.assertResult(again.results[1], 1, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[1])
             changed = copy_of(b)
             changed.claim.content = "区级二等奖 second prize, district level"
             dup = copy_of(a)
             dup.claim.remarks = "重复 repeated"
             third = p.push_vol(a, changed, dup)
             self.assertResults(third, [a, changed, dup],
-                               [(R.UNCHANGED, 1), (R.NEW_VERSION, 2),
+                               [(R.PUSH_OUTCOME_UNCHANGED, 1), (R.PUSH_OUTCOME_NEW_VERSION, 2),
                                 (SC.INVALID_ARGUMENT, "source_record_id")])
             c = claim_input(fresh_src("vd4-c"), subj, "HONOUR")
             c2 = copy_of(c)
             c2.claim.title = "璧山区文明单位 district civilised unit"
             stream = [c, c, c2, a]
             resp = p.vol.Push(iter(stream), timeout=CALL_TIMEOUT)
-            self.assertResults(resp, stream, [(R.CREATED, 1),
+            self.assertResults(resp, stream, [(R.PUSH_OUTCOME_CREATED, 1),
                                               (SC.INVALID_ARGUMENT, "source_record_id"),
                                               (SC.INVALID_ARGUMENT, "source_record_id"),
-                                              (R.UNCHANGED, 1)])
+                                              (R.PUSH_OUTCOME_UNCHANGED, 1)])
             self.assertEqual(resp.results[3].record_id, ids[0])
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.vol.Push, iter([]), contains="records")
             self.assertRpcFails(SC.INVALID_ARGUMENT, p.vol.PushBatch, V.VoluntaryBatchRequest(),
@@ -1207,7 +1207,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                  future_issue, no_title, no_date, su_section, no_section, no_body,
                  not_a_dimension, bad_uscc, dup]
         expected = [
-            (R.CREATED, 1),
+            (R.PUSH_OUTCOME_CREATED, 1),
             (SC.INVALID_ARGUMENT, "claim.claimed_on"),
             (SC.INVALID_ARGUMENT, "claim.evidence.document_digest"),
             (SC.INVALID_ARGUMENT, "claim.evidence.document_digest"),
@@ -1265,7 +1265,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                                 contains="reason")
             reason = "核对慈善总会收据原件一致 receipt checked against the original"
             res = o.verify(rid, True, reason)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertNotIn(rid, {r.meta.record_id for r in o.pending()})
             err = self.assertRpcFails(SC.FAILED_PRECONDITION, o.verify, rid,
                                       contains="VERIFICATION_VERIFIED")
@@ -1289,12 +1289,12 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                           for h in gov.history], [(1, "VERIFICATION_PENDING")])
         # The same content again changes nothing; new content waits for the office again.
         with self.calls("portal") as p:
-            self.assertResult(p.push_vol(rec).results[0], 0, R.UNCHANGED, version=2,
+            self.assertResult(p.push_vol(rec).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=2,
                               record_id=rid)
             self.assertEqual(p.get("open", rid).record.meta.version, 2)
             changed = copy_of(rec)
             changed.claim.content = "捐款人民币8万元 80,000 yuan given"
-            self.assertResult(p.push_vol(changed).results[0], 0, R.NEW_VERSION, version=3,
+            self.assertResult(p.push_vol(changed).results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=3,
                               record_id=rid)
         with self.calls("office") as o:
             for tier in ("open", "gov"):
@@ -1316,7 +1316,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
             rid = p.push_vol(rec).results[0].record_id
         with self.calls("office") as o:
             res = o.verify(rid, False, reason)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertNotIn(rid, {r.meta.record_id for r in o.pending()})
             for tier in ("open", "gov"):
                 with self.subTest(tier=tier):
@@ -1329,13 +1329,13 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                                 contains="VERIFICATION_REJECTED")
         with self.calls("portal") as p:
             # The same content stays rejected; new content is a new declaration to verify.
-            self.assertResult(p.push_vol(rec).results[0], 0, R.UNCHANGED, version=2,
+            self.assertResult(p.push_vol(rec).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=2,
                               record_id=rid)
             with self.calls("office") as o:
                 self.assertNotIn(rid, {r.meta.record_id for r in o.pending()})
             fixed = copy_of(rec)
             fixed.claim.evidence.reference = "CERT-2025-0042"
-            self.assertResult(p.push_vol(fixed).results[0], 0, R.NEW_VERSION, version=3,
+            self.assertResult(p.push_vol(fixed).results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=3,
                               record_id=rid)
         with self.calls("office") as o:
             self.assertIn(rid, {r.meta.record_id for r in o.pending()})
@@ -1398,12 +1398,12 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                                 R.WithdrawRequest(record_id=rid, reason=reason))
             res = s.vol.Withdraw(R.WithdrawRequest(record_id=rid, reason=reason),
                                  timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertRpcFails(SC.FAILED_PRECONDITION, s.vol.Withdraw,
                                 R.WithdrawRequest(record_id=rid, reason=reason))
             res = s.vol.Withdraw(R.WithdrawRequest(record_id=shown_id, reason=reason),
                                  timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=shown_id)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=shown_id)
         with self.calls("office") as o:
             self.assertNotIn(rid, {r.meta.record_id for r in o.pending()})
             self.assertRpcFails(SC.FAILED_PRECONDITION, o.verify, rid)
@@ -1415,7 +1415,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                          "VERIFICATION_VERIFIED")
         # Declared again, it stays withdrawn; reinstated, it waits for the office again.
         with self.calls("subj-acme") as s:
-            self.assertResult(s.push_vol(own).results[0], 0, R.UNCHANGED, version=2,
+            self.assertResult(s.push_vol(own).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=2,
                               record_id=rid)
             changed = copy_of(own)
             changed.claim.content = own.claim.content + " (amended)"
@@ -1423,7 +1423,7 @@ class VoluntaryDeclarationTests(SharedNodeCase):
                                 "source_record_id")
             res = s.vol.Reinstate(R.ReinstateRequest(record_id=rid, reason="declared again"),
                                   timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=rid)
         with self.calls("office") as o:
             self.assertIn(rid, {r.meta.record_id for r in o.pending()})
 
@@ -1768,7 +1768,7 @@ class SharingTests(SharedNodeCase):
     def test_a_natural_persons_number_and_a_representatives_never_reach_the_open_tier(self):
         pid = fresh_person_id()
         uscc = fresh_uscc()
-        person_ref = R.SubjectRef(kind=R.NATURAL_PERSON, identifier=pid)
+        person_ref = R.SubjectRef(kind=R.SUBJECT_KIND_NATURAL_PERSON, identifier=pid)
         su_person = declaration_input(fresh_src("sh5-p"), person_subject(pid))
         su_company = declaration_input(fresh_src("sh5-c"), legal_subject(uscc))
         vol_person = claim_input(fresh_src("sh5-vp"), person_subject(pid), "AWARD")

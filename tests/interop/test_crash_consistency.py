@@ -57,7 +57,7 @@ def units_worker(port, rnd, stop, acked):
             i += 1
             try:
                 reg.RegisterUnit(K.RegisterUnitRequest(code=code, name="崩溃测试 %s" % code,
-                                                       kind=K.FINANCE), timeout=5)
+                                                       kind=K.UNIT_KIND_FINANCE), timeout=5)
             except grpc.RpcError:
                 return
             with acked.mu:
@@ -73,12 +73,12 @@ def catalogue_worker(port, rnd, stop, acked):
             i += 1
             try:
                 cr = market.ProposeChange(C.ProposeChangeRequest(
-                    catalogue=R.CATALOGUE_PUBLIC, section="PENALTY", kind=C.ADD_DIMENSION,
-                    dimension=C.Dimension(code=code, name=code, type=C.VALUE_TEXT,
+                    catalogue=R.CATALOGUE_PUBLIC, section="PENALTY", kind=C.CHANGE_KIND_ADD_DIMENSION,
+                    dimension=C.Dimension(code=code, name=code, type=C.VALUE_TYPE_TEXT,
                                           tier=C.TIER_OPEN),
                     justification="崩溃一致性测试 crash test"), timeout=5)
                 office.ReviewChange(C.ReviewChangeRequest(id=cr.id, reasons="ok",
-                                                          **{"pass": True}), timeout=5)
+                                                          passed=True), timeout=5)
                 done = office.DecideChange(C.DecideChangeRequest(id=cr.id, approve=True,
                                                                  reasons="ok"), timeout=5)
             except grpc.RpcError:
@@ -130,7 +130,7 @@ class CrashConsistencyTest(InteropCase):
             self.assertEqual(versions, list(range(1, len(versions) + 1)), "versions with gaps")
             for cid, version in sorted(acked.approved.items()):
                 got = cat.GetChange(C.GetChangeRequest(id=cid), timeout=CALL_TIMEOUT)
-                self.assertEqual(got.state, C.CHANGE_APPROVED, got)
+                self.assertEqual(got.state, C.CHANGE_STATE_APPROVED, got)
                 self.assertEqual(got.resulting_version, version, got)
                 self.assertIn(version, versions)
             mand = A_grpc.AssociationCollectionStub(ch).ListMandates(

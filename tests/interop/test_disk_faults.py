@@ -5,13 +5,13 @@ The rules (README, "Faults of the disk"):
 - a full disk: every change is RESOURCE_EXHAUSTED ("... data directory is full; nothing was
   written ..."); reads keep working and health stays SERVING; once 64 MiB are free again,
   changes are accepted without a restart (within about 10 s: the engine checks for space
-  every 5 s), and what was refused was not stored: sent again, it is CREATED;
+  every 5 s), and what was refused was not stored: sent again, it is PUSH_OUTCOME_CREATED;
 - an I/O error on a write or an fsync: that change is UNAVAILABLE and "may or may not be
   stored"; every later change is UNAVAILABLE ("nothing was written") even after the disk
   recovers; health turns NOT_SERVING (the "" service and the node's services, Check and
   Watch); reads keep working. After a restart everything acknowledged is there, what was
   refused up front is not, and the one change that met the error is either there or not, and
-  a re-send says which (UNCHANGED or CREATED).
+  a re-send says which (PUSH_OUTCOME_UNCHANGED or PUSH_OUTCOME_CREATED).
 
 The faults come from tests/faults/faultfs.c, preloaded into creditd: it fails write(2) and
 friends with ENOSPC or EIO, or fsync(2) with EIO, for files under the data directory, while
@@ -153,7 +153,7 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
         node, switch = self.faulty_node("full-disk")
         with node:
             before, refused = Record(), Record()
-            self.assertResult(self.push(node, before), 0, R.CREATED)
+            self.assertResult(self.push(node, before), 0, R.PUSH_OUTCOME_CREATED)
             switch("enospc")
             for _ in range(3):
                 self.assertPushFails(node, refused, SC.RESOURCE_EXHAUSTED, FULL)
@@ -166,15 +166,15 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
             res, took = self.push_until_accepted(node, refused)
             print("\n  full disk: changes accepted again %.1f s after space returned" % took)
             # Refused means not stored: the first push that is accepted creates it.
-            self.assertResult(res, 0, R.CREATED)
-            self.assertResult(self.push(node, refused), 0, R.UNCHANGED)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_CREATED)
+            self.assertResult(self.push(node, refused), 0, R.PUSH_OUTCOME_UNCHANGED)
             later = Record()
-            self.assertResult(self.push(node, later), 0, R.CREATED)
+            self.assertResult(self.push(node, later), 0, R.PUSH_OUTCOME_CREATED)
         node.start()
         with node:
             for rec in (before, refused, later):
                 self.assertTrue(self.stored(node, rec), "an acknowledged record is gone")
-            self.assertResult(self.push(node, refused), 0, R.UNCHANGED)
+            self.assertResult(self.push(node, refused), 0, R.PUSH_OUTCOME_UNCHANGED)
 
     def test_a_real_full_tmpfs_refuses_changes_and_accepts_them_once_space_is_freed(self):
         """The same on a real file system, where it may be mounted (root, and a sandbox that
@@ -215,7 +215,7 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
             res, took = self.push_until_accepted(node, rec)
             print("\n  tmpfs: %d pushes fitted; changes accepted again %.1f s after space was"
                   " freed" % (len(acked), took))
-            self.assertResult(res, 0, R.CREATED)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_CREATED)
             acked.append(rec)
         node.start()
         with node:
@@ -256,7 +256,7 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
         node, switch = self.faulty_node(fault)
         acked, hit, refused, after = Record(), Record(), Record(), Record()
         with node:
-            self.assertResult(self.push(node, acked), 0, R.CREATED)
+            self.assertResult(self.push(node, acked), 0, R.PUSH_OUTCOME_CREATED)
             q, cancel = self.watch(node)
             try:
                 self.assertEqual(q.get(timeout=CALL_TIMEOUT), HS.SERVING)
@@ -281,8 +281,8 @@ class DiskFaultsTest(harness.PushAssertions, harness.InteropCase):
             hit_stored = self.stored(node, hit)
             # The re-send the error message asks for tells the client which it was.
             self.assertResult(self.push(node, hit), 0,
-                              R.UNCHANGED if hit_stored else R.CREATED)
-            self.assertResult(self.push(node, refused), 0, R.CREATED)
+                              R.PUSH_OUTCOME_UNCHANGED if hit_stored else R.PUSH_OUTCOME_CREATED)
+            self.assertResult(self.push(node, refused), 0, R.PUSH_OUTCOME_CREATED)
         return hit_stored
 
     def test_an_fsync_error_stops_changes_until_restart_and_turns_not_serving(self):

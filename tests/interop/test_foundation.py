@@ -262,7 +262,7 @@ class ReflectionChecks:
         self.assertEqual(who.unit.code, "office")
         self.assertEqual(who.identity, "urn:credit:unit:office")
         kind = pool.FindEnumTypeByName("credit.v1.UnitKind").values_by_number[who.unit.kind]
-        self.assertEqual(kind.name, "OFFICE")
+        self.assertEqual(kind.name, "UNIT_KIND_OFFICE")
 
 
 class ReflectionV1Tests(ReflectionChecks, SharedNodeCase):
@@ -396,8 +396,8 @@ class UnitRegistryReadTests(SharedNodeCase):
     def test_who_am_i_names_the_office_for_the_office_certificate(self):
         who = who_am_i(self.port, "office")
         self.assertEqual(who.unit.code, "office")
-        self.assertEqual(who.unit.kind, K.OFFICE)
-        self.assertEqual(who.unit.status, K.ACTIVE)
+        self.assertEqual(who.unit.kind, K.UNIT_KIND_OFFICE)
+        self.assertEqual(who.unit.status, K.UNIT_STATUS_ACTIVE)
         self.assertEqual(who.identity, "urn:credit:unit:office")
         self.assertIn("CN=office", who.cert_subject)
 
@@ -414,7 +414,7 @@ class UnitRegistryReadTests(SharedNodeCase):
             self.assertEqual(K.UnitKind.Name(by_code[code].kind), kind, code)
             self.assertEqual(by_code[code].uscc, uscc, code)
             self.assertEqual(by_code[code].name, name, code)
-            self.assertEqual(by_code[code].status, K.ACTIVE, code)
+            self.assertEqual(by_code[code].status, K.UNIT_STATUS_ACTIVE, code)
 
     def test_list_units_in_pages_of_five_walks_every_unit_once(self):
         seen, sizes, token = [], [], ""
@@ -434,11 +434,11 @@ class UnitRegistryReadTests(SharedNodeCase):
         self.assertEqual(sizes, [5, 5, 2])
 
     def test_list_units_kind_filter_returns_only_departments(self):
-        units = list_all_units(self.port, kind=K.DEPARTMENT)
+        units = list_all_units(self.port, kind=K.UNIT_KIND_DEPARTMENT)
         self.assertTrue(units)
-        self.assertEqual({u.kind for u in units}, {K.DEPARTMENT})
+        self.assertEqual({u.kind for u in units}, {K.UNIT_KIND_DEPARTMENT})
         self.assertEqual(sorted(u.code for u in units),
-                         sorted(u[0] for u in DEMO if u[1] == "DEPARTMENT"))
+                         sorted(u[0] for u in DEMO if u[1] == "UNIT_KIND_DEPARTMENT"))
 
     def test_list_units_rejects_page_size_5000_naming_page_size(self):
         with harness.channel(self.port) as ch:
@@ -501,34 +501,34 @@ class UnitRegistryWriteTests(SharedNodeCase):
         with harness.channel(self.port, "tax") as ch:
             self.assertRpcFails(SC.PERMISSION_DENIED, self.reg(ch).BindIdentity,
                                 K.BindIdentityRequest(code="tax", identity="cn:tax-self"),
-                                contains="OFFICE")
+                                contains="UNIT_KIND_OFFICE")
 
     def test_register_unit_by_office_is_found_and_again_is_already_exists(self):
         uscc = make_uscc("91500227MA7Q2R4B")
-        req = K.RegisterUnitRequest(code="reg-new", name="New test unit", kind=K.SUBJECT,
+        req = K.RegisterUnitRequest(code="reg-new", name="New test unit", kind=K.UNIT_KIND_SUBJECT,
                                     uscc=uscc)
         with harness.channel(self.port, "office") as ch:
             unit = self.reg(ch).RegisterUnit(req, timeout=CALL_TIMEOUT)
             self.assertEqual((unit.code, unit.kind, unit.status, unit.uscc, unit.updated_by),
-                             ("reg-new", K.SUBJECT, K.ACTIVE, uscc, "office"))
+                             ("reg-new", K.UNIT_KIND_SUBJECT, K.UNIT_STATUS_ACTIVE, uscc, "office"))
             got = self.reg(ch).GetUnit(K.GetUnitRequest(code="reg-new"), timeout=CALL_TIMEOUT)
             self.assertEqual((got.code, got.name, got.kind), ("reg-new", "New test unit",
-                                                              K.SUBJECT))
+                                                              K.UNIT_KIND_SUBJECT))
             self.assertRpcFails(SC.ALREADY_EXISTS, self.reg(ch).RegisterUnit, req,
                                 contains="reg-new")
 
     def test_register_unit_by_tax_is_permission_denied_naming_office(self):
         with harness.channel(self.port, "tax") as ch:
             self.assertRpcFails(SC.PERMISSION_DENIED, self.reg(ch).RegisterUnit,
-                                K.RegisterUnitRequest(code="by-tax", name="x", kind=K.SUBJECT),
-                                contains="OFFICE")
+                                K.RegisterUnitRequest(code="by-tax", name="x", kind=K.UNIT_KIND_SUBJECT),
+                                contains="UNIT_KIND_OFFICE")
         with harness.channel(self.port, "office") as ch:
             self.assertRpcFails(SC.NOT_FOUND, self.reg(ch).GetUnit, K.GetUnitRequest(code="by-tax"))
 
     def test_register_unit_rejects_bad_uscc_naming_uscc(self):
         with harness.channel(self.port, "office") as ch:
             self.assertRpcFails(SC.INVALID_ARGUMENT, self.reg(ch).RegisterUnit,
-                                K.RegisterUnitRequest(code="bad-uscc", name="x", kind=K.SUBJECT,
+                                K.RegisterUnitRequest(code="bad-uscc", name="x", kind=K.UNIT_KIND_SUBJECT,
                                                       uscc="91230500MA1B3N1N2X"),
                                 contains="uscc")
 
@@ -543,7 +543,7 @@ class UnitRegistryWriteTests(SharedNodeCase):
             reg = self.reg(office)
             unit = reg.SuspendUnit(K.SuspendUnitRequest(code="tax", reason="audit in progress"),
                                    timeout=CALL_TIMEOUT)
-            self.assertEqual(unit.status, K.SUSPENDED)
+            self.assertEqual(unit.status, K.UNIT_STATUS_SUSPENDED)
             self.assertEqual(unit.status_reason, "audit in progress")
             try:
                 with harness.channel(self.port, "tax") as ch:
@@ -555,7 +555,7 @@ class UnitRegistryWriteTests(SharedNodeCase):
             finally:
                 back = reg.ReinstateUnit(K.ReinstateUnitRequest(code="tax", reason="audit done"),
                                          timeout=CALL_TIMEOUT)
-            self.assertEqual(back.status, K.ACTIVE)
+            self.assertEqual(back.status, K.UNIT_STATUS_ACTIVE)
             self.assertEqual(who_am_i(self.port, "tax").unit.code, "tax")
         finally:
             office.close()
@@ -569,7 +569,7 @@ class UnitRegistryWriteTests(SharedNodeCase):
         with harness.channel(self.port, "office") as ch:
             self.assertRpcFails(SC.FAILED_PRECONDITION, self.reg(ch).SuspendUnit,
                                 K.SuspendUnitRequest(code="office", reason="oops"))
-        self.assertEqual(who_am_i(self.port, "office").unit.status, K.ACTIVE)
+        self.assertEqual(who_am_i(self.port, "office").unit.status, K.UNIT_STATUS_ACTIVE)
 
 
 class IdentityVisibilityTests(InteropCase):
@@ -645,7 +645,7 @@ class TransportTests(SharedNodeCase):
         self.assertUnimplementedQuickly("/no.such.Service/X")
 
     def test_request_over_max_message_bytes_is_resource_exhausted(self):
-        big = K.RegisterUnitRequest(code="too-big", name="x" * 4096, kind=K.SUBJECT)
+        big = K.RegisterUnitRequest(code="too-big", name="x" * 4096, kind=K.UNIT_KIND_SUBJECT)
         self.assertGreater(big.ByteSize(), 1024)
         with harness.channel(self.small.port, "office") as ch:
             reg = harness.registry(ch)
@@ -671,7 +671,7 @@ class DurabilityTests(InteropCase):
             with harness.channel(first.port, "office") as ch:
                 harness.registry(ch).RegisterUnit(
                     K.RegisterUnitRequest(code="durable", name="Survives kill -9",
-                                          kind=K.FINANCE),
+                                          kind=K.UNIT_KIND_FINANCE),
                     timeout=CALL_TIMEOUT)
         finally:
             first.kill9()
@@ -680,7 +680,7 @@ class DurabilityTests(InteropCase):
                 got = harness.registry(ch).GetUnit(K.GetUnitRequest(code="durable"),
                                                    timeout=CALL_TIMEOUT)
             self.assertEqual((got.code, got.kind, got.name),
-                             ("durable", K.FINANCE, "Survives kill -9"))
+                             ("durable", K.UNIT_KIND_FINANCE, "Survives kill -9"))
             codes = [u.code for u in list_all_units(second.port)]
             self.assertEqual(sorted(codes), sorted(DEMO_CODES + ["durable"]))
 

@@ -9,9 +9,9 @@ Standard Time; tier refusals; several platforms reporting the same period; persi
 restart.
 
 The rules come from proto/credit/v1/industrial.proto and sharing.proto and the seed catalogue's
-INDUSTRIAL sections (proto/catalogue.textproto): ENERGY_USE/electricity_kwh (VALUE_DECIMAL,
-AUTHORIZED), SALES/sales_amount_fen (VALUE_AMOUNT_FEN, AUTHORIZED), SALES/orders (VALUE_INTEGER,
-AUTHORIZED), MATERIALS/material_cost_fen (VALUE_AMOUNT_FEN, GOVERNMENT). Tests that need a
+INDUSTRIAL sections (proto/catalogue.textproto): ENERGY_USE/electricity_kwh (VALUE_TYPE_DECIMAL,
+AUTHORIZED), SALES/sales_amount_fen (VALUE_TYPE_AMOUNT_FEN, AUTHORIZED), SALES/orders (VALUE_TYPE_INTEGER,
+AUTHORIZED), MATERIALS/material_cost_fen (VALUE_TYPE_AMOUNT_FEN, GOVERNMENT). Tests that need a
 catalogue the seed does not give (a section the platform is not responsible for, an OPEN metric,
 a text dimension) start a node seeded with a changed copy of it.
 
@@ -117,7 +117,7 @@ class Calls:
                gov=True, timeout=CALL_TIMEOUT, **kw):
         req = I.SeriesRequest(enterprise_uscc=uscc, section=section, metric=metric, **kw)
         if frm is not None:
-            req.__getattribute__("from").CopyFrom(ts(frm) if isinstance(frm, int) else frm)
+            req.since.CopyFrom(ts(frm) if isinstance(frm, int) else frm)
         if to is not None:
             req.to.CopyFrom(ts(to) if isinstance(to, int) else to)
         return (self.gov if gov else self.open).GetSeries(req, timeout=timeout)
@@ -157,7 +157,7 @@ class IndustrialCase(harness.SharedNodeCase):
     def assertRejection(self, r, index, code, field, *contains):
         what = "rejection %s" % r
         self.assertEqual(r.index, index, what)
-        self.assertEqual(r.outcome, R.REJECTED, what)
+        self.assertEqual(r.outcome, R.PUSH_OUTCOME_REJECTED, what)
         self.assertEqual(r.code, code.value[0], what)
         self.assertEqual(r.field, field, what)
         for c in contains:
@@ -172,10 +172,10 @@ class PushTest(IndustrialCase):
         uscc = self.opted_in()
         for who in ("market", "office", "bank-a", "subj-acme", "city", "portal"):
             self.assertRpcFails(SC.PERMISSION_DENIED, self.calls(who).push,
-                                [sample(uscc)] * 3, contains=("INDUSTRIAL_PLATFORM", who))
+                                [sample(uscc)] * 3, contains=("UNIT_KIND_INDUSTRIAL_PLATFORM", who))
             # An empty stream is refused all the same.
             self.assertRpcFails(SC.PERMISSION_DENIED, self.calls(who).push, [],
-                                contains="INDUSTRIAL_PLATFORM")
+                                contains="UNIT_KIND_INDUSTRIAL_PLATFORM")
         # Nothing was stored.
         self.assertEqual(len(self.calls("office").series(uscc, frm=0, to=BASE + DAY).points), 0)
 
@@ -346,7 +346,7 @@ class PushTest(IndustrialCase):
                 break
         self.assertEqual(got, [STREAM_BASE + i * HOUR for i in range(n)])
         months = office.series(uscc, frm=STREAM_BASE, to=STREAM_BASE + n * HOUR,
-                               aggregation=I.MONTHLY_TOTAL).points
+                               aggregation=I.AGGREGATION_MONTHLY_TOTAL).points
         self.assertEqual(sum(p.samples for p in months), n)
         self.assertAlmostEqual(sum(p.value for p in months), sum(i * 0.5 for i in range(n)))
         # Sent again: all unchanged.
@@ -368,7 +368,7 @@ def vm_kib(pid, field):
 # --- Opt-ins ------------------------------------------------------------------------------------
 
 class OtherPlatform:
-    """A second INDUSTRIAL_PLATFORM unit, registered by the office, with its own certificate
+    """A second UNIT_KIND_INDUSTRIAL_PLATFORM unit, registered by the office, with its own certificate
     (made once per module)."""
 
     _cert = None
@@ -379,7 +379,7 @@ class OtherPlatform:
         try:
             office.units.RegisterUnit(unit_pb2.RegisterUnitRequest(
                 code=OTHER_PLATFORM, name="第二工业互联网平台 Second platform",
-                kind=unit_pb2.INDUSTRIAL_PLATFORM), timeout=CALL_TIMEOUT)
+                kind=unit_pb2.UNIT_KIND_INDUSTRIAL_PLATFORM), timeout=CALL_TIMEOUT)
         except grpc.RpcError as e:
             if e.code() != SC.ALREADY_EXISTS:
                 raise
@@ -417,7 +417,7 @@ class OptInTest(IndustrialCase):
                             contains="platform")
         # A registered unit of another kind: the same code as a mandate for a non-platform.
         self.assertRpcFails(SC.FAILED_PRECONDITION, office.register, fresh_uscc(),
-                            platform="market", contains=("platform", "DEPARTMENT"))
+                            platform="market", contains=("platform", "UNIT_KIND_DEPARTMENT"))
         self.assertRpcFails(SC.NOT_FOUND, office.register, fresh_uscc(),
                             platform="no-such-platform", contains="no-such-platform")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.register, fresh_uscc(),
@@ -544,23 +544,23 @@ class SeriesTest(IndustrialCase):
         self.assertEqual([len(p) for p in got], [7, 7, 6])
         self.assertEqual(sum(got, []), [(BASE + k * HOUR, float(k), HOUR, "ind-platform")
                                         for k in range(2, 22)])
-        # "from" inclusive and "to" exclusive, to the nanosecond.
+        # "since" inclusive and "to" exclusive, to the nanosecond.
         r = office.series(uscc, frm=ts(BASE + 2 * HOUR - 1, 999999999),
                           to=ts(BASE + 4 * HOUR, 1))
         self.assertEqual([p.period_start.seconds for p in r.points],
                          [BASE + 2 * HOUR, BASE + 3 * HOUR, BASE + 4 * HOUR])
         r = office.series(uscc, frm=ts(BASE + 2 * HOUR, 1), to=BASE + 4 * HOUR)
         self.assertEqual([p.period_start.seconds for p in r.points], [BASE + 3 * HOUR])
-        # "from" unset: the beginning.
+        # "since" unset: the beginning.
         r = office.series(uscc, to=BASE + 2 * HOUR)
         self.assertEqual([p.value for p in r.points], [0.0, 1.0])
         # Bad requests.
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, frm=BASE, to=BASE,
-                            contains="from")
+                            contains="since")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, frm=BASE + 1, to=BASE,
-                            contains="from")
+                            contains="since")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc,
-                            frm=int(time.time()) + DAY, contains="from")
+                            frm=int(time.time()) + DAY, contains="since")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, page_size=-1,
                             contains="page_size")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, page_size=10001,
@@ -571,12 +571,12 @@ class SeriesTest(IndustrialCase):
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, frm=BASE + 20 * HOUR,
                             to=BASE + 22 * HOUR, page_token=tokens[0], contains="page_token")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, frm=BASE,
-                            to=BASE + HOUR, aggregation=I.MONTHLY_TOTAL, page_token=tokens[0],
+                            to=BASE + HOUR, aggregation=I.AGGREGATION_MONTHLY_TOTAL, page_token=tokens[0],
                             contains="page_token")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, aggregation=7,
                             contains="aggregation")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, uscc, frm=ts(BASE, -1),
-                            contains="from")
+                            contains="since")
         bad = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")
         self.assertRpcFails(SC.INVALID_ARGUMENT, office.series, bad, contains="enterprise_uscc")
         self.assertRpcFails(SC.NOT_FOUND, office.series, uscc, section="NO_SUCH",
@@ -601,7 +601,7 @@ class SeriesTest(IndustrialCase):
         self.assertSummary(s, accepted=len(at))
         r = self.calls("office").series(uscc, "SALES", "sales_amount_fen",
                                         frm=utc(2026, 9, 1), to=utc(2026, 11, 20),
-                                        aggregation=I.MONTHLY_TOTAL)
+                                        aggregation=I.AGGREGATION_MONTHLY_TOTAL)
         self.assertEqual(r.next_page_token, "")
         self.assertEqual(r.catalogue_version, 1)
         got = [(p.month, p.value, p.samples, p.platform, p.period_start.seconds,
@@ -614,12 +614,12 @@ class SeriesTest(IndustrialCase):
         # The range bounds the samples, not the months: from 2026-10-31T20:00Z on.
         r = self.calls("office").series(uscc, "SALES", "sales_amount_fen",
                                         frm=utc(2026, 10, 31, 20), to=utc(2026, 11, 20),
-                                        aggregation=I.MONTHLY_TOTAL)
+                                        aggregation=I.AGGREGATION_MONTHLY_TOTAL)
         self.assertEqual([(p.month, p.value, p.samples) for p in r.points],
                          [("2026-11", 110000.0, 2)])
         # A range without samples has no months.
         r = self.calls("office").series(uscc, "SALES", "sales_amount_fen", frm=utc(2025, 1, 1),
-                                        to=utc(2025, 6, 1), aggregation=I.MONTHLY_TOTAL)
+                                        to=utc(2025, 6, 1), aggregation=I.AGGREGATION_MONTHLY_TOTAL)
         self.assertEqual(len(r.points), 0)
 
     def test_tiers_decide_who_reads_which_metric(self):
@@ -665,7 +665,7 @@ class SeriesTest(IndustrialCase):
                           page_token=r.next_page_token)
         self.assertEqual([p.platform for p in r.points], [other])
         # Monthly totals stay per platform: one platform's reading is not added to another's.
-        r = office.series(uscc, frm=BASE, to=BASE + 2 * DAY, aggregation=I.MONTHLY_TOTAL)
+        r = office.series(uscc, frm=BASE, to=BASE + 2 * DAY, aggregation=I.AGGREGATION_MONTHLY_TOTAL)
         self.assertEqual([(p.month, p.platform, p.value, p.samples) for p in r.points],
                          [("2025-03", "ind-platform", 5.0, 1), ("2025-03", other, 5.0, 2)])
         # The other platform's opt-in is its own: revoking ours leaves its pushes alone.
@@ -683,13 +683,13 @@ def changed_catalogue():
               encoding="utf-8") as f:
         text = f.read()
     text, n1 = re.subn(r'(code: "PARTNERS"\n\s+name: [^\n]*\n\s+)responsible_kinds: '
-                       r'INDUSTRIAL_PLATFORM', r"\1responsible_kinds: DEPARTMENT", text)
+                       r'UNIT_KIND_INDUSTRIAL_PLATFORM', r"\1responsible_kinds: UNIT_KIND_DEPARTMENT", text)
     text, n2 = re.subn(r'(code: "electricity_kwh"\n(?:[^\n]*\n){2,3}\s+)tier: TIER_AUTHORIZED',
                        r"\1tier: TIER_OPEN", text)
     text, n3 = re.subn(r'(code: "ENERGY_USE"\n\s+name: [^\n]*\n\s+responsible_kinds: '
-                       r'INDUSTRIAL_PLATFORM\n)',
+                       r'UNIT_KIND_INDUSTRIAL_PLATFORM\n)',
                        r'\1    dimensions {\n      code: "meter_note"\n      name: "备注 note"\n'
-                       r'      type: VALUE_TEXT\n      tier: TIER_AUTHORIZED\n    }\n', text)
+                       r'      type: VALUE_TYPE_TEXT\n      tier: TIER_AUTHORIZED\n    }\n', text)
     assert (n1, n2, n3) == (1, 1, 1), "the seed catalogue changed shape: %s" % ((n1, n2, n3),)
     path = os.path.join(harness.new_dir("catalogue"), "catalogue.textproto")
     with open(path, "w", encoding="utf-8") as f:
@@ -723,9 +723,9 @@ class ChangedCatalogueTest(IndustrialCase):
         uscc = self.opted_in()
         s = self.calls().push([sample(uscc, metric="meter_note")])
         self.assertSummary(s, rejected=1)
-        self.assertRejection(s.rejections[0], 0, SC.INVALID_ARGUMENT, "metric", "VALUE_TEXT")
+        self.assertRejection(s.rejections[0], 0, SC.INVALID_ARGUMENT, "metric", "VALUE_TYPE_TEXT")
         self.assertRpcFails(SC.INVALID_ARGUMENT, self.calls("office").series, uscc,
-                            metric="meter_note", contains="VALUE_TEXT")
+                            metric="meter_note", contains="VALUE_TYPE_TEXT")
 
 
 # --- Persistence ---------------------------------------------------------------------------------

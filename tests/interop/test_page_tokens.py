@@ -176,7 +176,7 @@ class PageTokenTests(harness.SharedNodeCase):
                                   timeout=CALL_TIMEOUT)
             self.assertTrue(nxt.units)
             self.assertRpcFails(SC.INVALID_ARGUMENT, units.ListUnits,
-                                K.ListUnitsRequest(page_size=2, kind=K.DEPARTMENT,
+                                K.ListUnitsRequest(page_size=2, kind=K.UNIT_KIND_DEPARTMENT,
                                                    page_token=first.next_page_token),
                                 contains="page_token")
             self.assertRpcFails(SC.INVALID_ARGUMENT, harness.registry(m.ch).ListUnits,

@@ -1,7 +1,7 @@
 """test_permission_matrix.py: every method of every credit.v1 service, called by every unit kind.
 
 The table below is written here, from the README's "Who may do what", independently of
-server/authz.c: the unit kinds holding each capability, and the capability each method needs.
+server/rules/authz.c: the unit kinds holding each capability, and the capability each method needs.
 The test enumerates the methods from the generated Python modules of proto/credit/v1 (and
 checks that the node serves exactly those services, through reflection), so a method or a
 service added to the protos without a row here fails. Each method is called once per unit kind

@@ -8,7 +8,7 @@ sealed at rest under the node's privacy key, and durability across kill -9.
 
 The expectations come from proto/credit/v1/record.proto, ../shared/DOMAIN.md and the record
 rules (required fields; channel by unit kind; USCC and resident-ID checks; dates; publicity
-window by severity: MINOR 0-3 months, GENERAL 3-12, SERIOUS 12-36 from the decision date;
+window by severity: SEVERITY_MINOR 0-3 months, SEVERITY_GENERAL 3-12, SEVERITY_SERIOUS 12-36 from the decision date;
 default end = decision + maximum). Identifiers not given in the brief are made here from the
 standards (GB 32100, GB 11714, GB 11643), not by the server.
 
@@ -106,7 +106,7 @@ def tax_penalty_input(src, subject):
 
 
 def person_ref(resident_id):
-    return R.SubjectRef(kind=R.NATURAL_PERSON, identifier=resident_id)
+    return R.SubjectRef(kind=R.SUBJECT_KIND_NATURAL_PERSON, identifier=resident_id)
 
 
 def snappy_streams(data, min_out=16, max_out=1 << 20):
@@ -182,13 +182,13 @@ class CollectionTests(SharedNodeCase):
         uscc = fresh_uscc()
         decision = recent_day(30)
         lic = licence_input(fresh_src("c1-lic"), legal_subject(uscc))
-        pen = penalty_input(fresh_src("c1-pen"), legal_subject(uscc), severity=R.GENERAL,
+        pen = penalty_input(fresh_src("c1-pen"), legal_subject(uscc), severity=R.SEVERITY_GENERAL,
                             decision=decision)  # no end of publicity: the default applies
         with self.calls("market") as c:
             resp = c.push(lic, pen)
             self.assertEqual(len(resp.results), 2, resp)
-            self.assertResult(resp.results[0], 0, R.CREATED, version=1)
-            self.assertResult(resp.results[1], 1, R.CREATED, version=1)
+            self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
+            self.assertResult(resp.results[1], 1, R.PUSH_OUTCOME_CREATED, version=1)
             self.assertNotEqual(resp.results[0].record_id, resp.results[1].record_id)
             self.assertEqual((resp.accepted, resp.rejected), (2, 0))
             got = c.gov.GetRecord(R.GetRecordRequest(record_id=resp.results[1].record_id),
@@ -203,7 +203,7 @@ class CollectionTests(SharedNodeCase):
         self.assertEqual(got.penalty.decision_document_number,
                          pen.penalty.decision_document_number)
         self.assertEqual(ddate(got.penalty.publicity_end_date), add_months(decision, 12),
-                         "a GENERAL penalty's default end of publicity is decision + 12 months")
+                         "a SEVERITY_GENERAL penalty's default end of publicity is decision + 12 months")
 
     def test_same_batch_again_is_unchanged_and_a_changed_penalty_is_a_new_version(self):
         uscc = fresh_uscc()
@@ -212,17 +212,17 @@ class CollectionTests(SharedNodeCase):
         with self.calls("market") as c:
             first = c.push(lic, pen)
             ids = [r.record_id for r in first.results]
-            self.assertEqual([r.outcome for r in first.results], [R.CREATED, R.CREATED], first)
+            self.assertEqual([r.outcome for r in first.results], [R.PUSH_OUTCOME_CREATED, R.PUSH_OUTCOME_CREATED], first)
             again = c.push(lic, pen)
-            self.assertResult(again.results[0], 0, R.UNCHANGED, version=1, record_id=ids[0])
-            self.assertResult(again.results[1], 1, R.UNCHANGED, version=1, record_id=ids[1])
+            self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[0])
+            self.assertResult(again.results[1], 1, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[1])
             self.assertEqual((again.accepted, again.rejected), (2, 0))
             changed = R.PublicRecordInput()
             changed.CopyFrom(pen)
             changed.penalty.fine_amount_fen += 100
             third = c.push(lic, changed)
-            self.assertResult(third.results[0], 0, R.UNCHANGED, version=1, record_id=ids[0])
-            self.assertResult(third.results[1], 1, R.NEW_VERSION, version=2, record_id=ids[1])
+            self.assertResult(third.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=ids[0])
+            self.assertResult(third.results[1], 1, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=ids[1])
             self.assertEqual((third.accepted, third.rejected), (2, 0))
             got = c.gov.GetRecord(R.GetRecordRequest(record_id=ids[1]), timeout=CALL_TIMEOUT)
         self.assertEqual(got.record.meta.version, 2)
@@ -246,7 +246,7 @@ class CollectionTests(SharedNodeCase):
         municipal.channel = R.CHANNEL_MUNICIPAL_SYNC
         future = licence_input(fresh_src("c3-future"), subj)
         future.occurred_at.CopyFrom(tstamp(utc_today() + datetime.timedelta(days=3)))
-        long_end = penalty_input(fresh_src("c3-long-end"), subj, severity=R.GENERAL,
+        long_end = penalty_input(fresh_src("c3-long-end"), subj, severity=R.SEVERITY_GENERAL,
                                  decision=decision, end=add_months(decision, 24))
         dup_src = fresh_src("c3-dup")
         dup_first = licence_input(dup_src, subj)
@@ -258,15 +258,15 @@ class CollectionTests(SharedNodeCase):
             self.assertEqual(len(resp.results), len(batch), resp)
             res = resp.results
             expected = [
-                (R.CREATED,),
+                (R.PUSH_OUTCOME_CREATED,),
                 (SC.INVALID_ARGUMENT, "subject.identifier"),    # bad USCC
                 (SC.INVALID_ARGUMENT, "penalty.severity"),      # missing
-                (R.CREATED,),
+                (R.PUSH_OUTCOME_CREATED,),
                 (SC.PERMISSION_DENIED, "category"),             # LEVY: not market's
                 (SC.INVALID_ARGUMENT, "channel"),               # MUNICIPAL_SYNC
                 (SC.INVALID_ARGUMENT, "occurred_at"),           # in the future
-                (SC.INVALID_ARGUMENT, "penalty.publicity_end_date"),  # 24 months, GENERAL
-                (R.CREATED,),
+                (SC.INVALID_ARGUMENT, "penalty.publicity_end_date"),  # 24 months, SEVERITY_GENERAL
+                (R.PUSH_OUTCOME_CREATED,),
                 (SC.INVALID_ARGUMENT, "source_record_id"),      # second of one source id
             ]
             # Every result is checked (and reported) on its own: one wrong answer does not
@@ -294,7 +294,7 @@ class CollectionTests(SharedNodeCase):
         # Nothing half-written: a rejected record's source id is free, not indexed.
         with self.calls("market") as c:
             retry = c.push(licence_input(future.source_record_id, subj))
-        self.assertResult(retry.results[0], 0, R.CREATED, version=1)
+        self.assertResult(retry.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
 
     def test_source_id_repeated_in_a_batch_is_rejected_even_when_the_first_is_unchanged(self):
         # The rule of test 3 ("the same source record appears earlier in this batch") must not
@@ -307,7 +307,7 @@ class CollectionTests(SharedNodeCase):
             rid = c.push(first).results[0].record_id
             resp = c.push(first, second)
             got = c.gov.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
-        self.assertResult(resp.results[0], 0, R.UNCHANGED, version=1, record_id=rid)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1, record_id=rid)
         self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "source_record_id")
         self.assertEqual((got.record.meta.version, got.record.licence.licence_number),
                          (1, first.licence.licence_number))
@@ -334,8 +334,8 @@ class CollectionTests(SharedNodeCase):
         with self.calls("market") as c:
             first = c.collect.Push(iter(records), timeout=STREAM_TIMEOUT)
             self.assertEqual([r.index for r in first.results], list(range(600)))
-            bad = [r for r in first.results if r.outcome != R.CREATED]
-            self.assertEqual(bad, [], "not CREATED: %s" % bad[:3])
+            bad = [r for r in first.results if r.outcome != R.PUSH_OUTCOME_CREATED]
+            self.assertEqual(bad, [], "not PUSH_OUTCOME_CREATED: %s" % bad[:3])
             self.assertEqual((first.accepted, first.rejected), (600, 0))
             ids = [r.record_id for r in first.results]
             self.assertEqual(len(set(ids)), 600, "record ids repeat")
@@ -344,13 +344,13 @@ class CollectionTests(SharedNodeCase):
             again = c.collect.Push(iter(records), timeout=STREAM_TIMEOUT)
             self.assertEqual([r.index for r in again.results], list(range(600)))
             self.assertEqual([(r.outcome, r.record_id, r.version) for r in again.results],
-                             [(R.UNCHANGED, rid, 1) for rid in ids])
+                             [(R.PUSH_OUTCOME_UNCHANGED, rid, 1) for rid in ids])
             self.assertEqual((again.accepted, again.rejected), (600, 0))
             self.assertEqual(len(c.list_all("gov", legal_ref(uscc), page_size=500)), 600)
 
     def test_a_source_record_appears_once_per_call_in_a_stream_as_in_a_batch(self):
         """Within one call (a batch or a stream alike) a source record appears once: a repeat
-        of an accepted record is REJECTED naming the first; a repeat of a rejected record is
+        of an accepted record is PUSH_OUTCOME_REJECTED naming the first; a repeat of a rejected record is
         checked on its own. A later call carries the change."""
         uscc = fresh_uscc()
         src = fresh_src("c5-rep")
@@ -361,13 +361,13 @@ class CollectionTests(SharedNodeCase):
         records = [first, first] + fillers[:10] + [changed] + fillers[10:] + [changed]
         with self.calls("market") as c:
             resp = c.collect.Push(iter(records), timeout=STREAM_TIMEOUT)
-            self.assertResult(resp.results[0], 0, R.CREATED, version=1)
+            self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
             for i in (1, 12, len(records) - 1):
                 self.assertRejected(resp.results[i], i, SC.INVALID_ARGUMENT, "source_record_id")
                 self.assertIn("index 0", resp.results[i].reason)
             self.assertEqual((resp.accepted, resp.rejected), (len(records) - 3, 3))
             batch = c.push(changed, changed)
-            self.assertResult(batch.results[0], 0, R.NEW_VERSION, version=2,
+            self.assertResult(batch.results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2,
                               record_id=resp.results[0].record_id)
             self.assertRejected(batch.results[1], 1, SC.INVALID_ARGUMENT, "source_record_id")
             # A rejected record does not hold its source id: the good one after it is taken.
@@ -377,7 +377,7 @@ class CollectionTests(SharedNodeCase):
             again = c.collect.Push(iter([bad, licence_input(src2, legal_subject(uscc))]),
                                    timeout=STREAM_TIMEOUT)
             self.assertRejected(again.results[0], 0, SC.INVALID_ARGUMENT, "subject.identifier")
-            self.assertResult(again.results[1], 1, R.CREATED, version=1)
+            self.assertResult(again.results[1], 1, R.PUSH_OUTCOME_CREATED, version=1)
 
     def test_finance_unit_push_is_permission_denied_and_unknown_certificate_unauthenticated(self):
         uscc = fresh_uscc()
@@ -394,11 +394,11 @@ class CollectionTests(SharedNodeCase):
                 self.assertEqual(len(resp.results), 2, resp)
                 for i, r in enumerate(resp.results):
                     self.assertEqual(r.index, i)
-                    self.assertEqual(R.PushOutcome.Name(r.outcome), "REJECTED", r)
+                    self.assertEqual(R.PushOutcome.Name(r.outcome), "PUSH_OUTCOME_REJECTED", r)
                     self.assertEqual(r.code, SC.PERMISSION_DENIED.value[0], r)
                     self.assertTrue(r.reason.strip(), r)
                 self.assertEqual((resp.accepted, resp.rejected), (0, 2))
-                observe("bank-a PushBatch: per-record REJECTED code 7, field %r, reason %r"
+                observe("bank-a PushBatch: per-record PUSH_OUTCOME_REJECTED code 7, field %r, reason %r"
                         % (resp.results[0].field, resp.results[0].reason))
         # Responsibility on its own, with a category that can be pushed: tax has no LICENSING.
         with self.calls("tax") as t:
@@ -422,7 +422,7 @@ class CollectionTests(SharedNodeCase):
         fixed.penalty.violation_facts = "更正：在经营场所发布虚假广告两次"
         with self.calls("tax") as t:
             own = t.push(tax_penalty_input(fresh_src("c7-tax"), legal_subject(fresh_uscc())))
-            self.assertResult(own.results[0], 0, R.CREATED, version=1)
+            self.assertResult(own.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
             self.assertRpcFails(SC.PERMISSION_DENIED, t.collect.Correct,
                                 R.CorrectRequest(record_id=rid, record=fixed, reason="typo"))
         with self.calls("market") as c:
@@ -431,7 +431,7 @@ class CollectionTests(SharedNodeCase):
             res = c.collect.Correct(R.CorrectRequest(record_id=rid, record=fixed,
                                                      reason="事实描述有误 facts misstated"),
                                     timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=2, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=rid)
             self.assertRpcFails(SC.FAILED_PRECONDITION, c.collect.Correct,
                                 R.CorrectRequest(record_id=rid, record=fixed, reason="again"))
             other_src = R.PublicRecordInput()
@@ -461,14 +461,14 @@ class CollectionTests(SharedNodeCase):
         with self.calls("market") as c:
             ids = [r.record_id for r in c.push(keep, pen).results]
             rid = ids[1]
-            self.assertResult(c.push(changed).results[0], 0, R.NEW_VERSION, version=2)
+            self.assertResult(c.push(changed).results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2)
         with self.calls("tax") as t:
             self.assertRpcFails(SC.PERMISSION_DENIED, t.collect.Withdraw,
                                 R.WithdrawRequest(record_id=rid, reason="not mine"))
         with self.calls("market") as c:
             res = c.collect.Withdraw(R.WithdrawRequest(record_id=rid, reason="撤销 revoked"),
                                      timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=rid)
             self.assertRpcFails(SC.FAILED_PRECONDITION, c.collect.Withdraw,
                                 R.WithdrawRequest(record_id=rid, reason="again"))
             self.assertRpcFails(SC.INVALID_ARGUMENT, c.collect.Withdraw,
@@ -525,7 +525,7 @@ class TierTests(SharedNodeCase):
                     s = r.meta.subject
                     self.assertEqual((s.legal_representative_id_number,
                                       s.legal_representative_id_type, s.identifier),
-                                     (REP_ID, R.RESIDENT_ID, uscc))
+                                     (REP_ID, R.ID_TYPE_RESIDENT_ID, uscc))
 
     def test_natural_person_identifier_is_cleared_in_the_open_tier_but_findable_by_it(self):
         pid = PERSON_ID
@@ -536,7 +536,7 @@ class TierTests(SharedNodeCase):
             one = b.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
         self.assertEqual([r.meta.record_id for r in open_recs], [rid])
         for r in (open_recs[0], one.record):
-            self.assertEqual(r.meta.subject.kind, R.NATURAL_PERSON)
+            self.assertEqual(r.meta.subject.kind, R.SUBJECT_KIND_NATURAL_PERSON)
             self.assertEqual(r.meta.subject.identifier, "")
             self.assertEqual(r.meta.subject.name, "李四 Li Si")
         with self.calls("tax") as g:
@@ -556,7 +556,7 @@ class TierTests(SharedNodeCase):
             second = c.push(penalty_input(fresh_src("x-upper"), person_subject(upper)))
         ids = [r.results[0].record_id for r in (first, second)]
         for r in (first, second):
-            self.assertEqual(R.PushOutcome.Name(r.results[0].outcome), "CREATED", r)
+            self.assertEqual(R.PushOutcome.Name(r.results[0].outcome), "PUSH_OUTCOME_CREATED", r)
         with self.calls("tax") as g:
             for asked in (lower, upper):
                 with self.subTest(asked=asked):
@@ -588,12 +588,12 @@ class TierTests(SharedNodeCase):
 
     def test_penalty_past_its_end_of_publicity_is_only_in_the_government_tier(self):
         uscc = fresh_uscc()
-        old = penalty_input(fresh_src("t12-old"), legal_subject(uscc), severity=R.MINOR,
+        old = penalty_input(fresh_src("t12-old"), legal_subject(uscc), severity=R.SEVERITY_MINOR,
                             decision=datetime.date(2020, 1, 1), end=datetime.date(2020, 3, 1))
         live = penalty_input(fresh_src("t12-live"), legal_subject(uscc))
         with self.calls("market") as c:
             resp = c.push(old, live)
-            self.assertEqual([r.outcome for r in resp.results], [R.CREATED, R.CREATED], resp)
+            self.assertEqual([r.outcome for r in resp.results], [R.PUSH_OUTCOME_CREATED, R.PUSH_OUTCOME_CREATED], resp)
             old_id, live_id = [r.record_id for r in resp.results]
         with self.calls("bank-a") as b:
             self.assertEqual([r.meta.record_id for r in b.list_all("open", legal_ref(uscc))],
@@ -663,7 +663,7 @@ class TierTests(SharedNodeCase):
         # record.proto: RecordStatus.publicity_ended means "past its end of publicity", and the
         # government tier "shows every record with its status" (svc_query.c).
         uscc = fresh_uscc()
-        old = penalty_input(fresh_src("t12b-old"), legal_subject(uscc), severity=R.MINOR,
+        old = penalty_input(fresh_src("t12b-old"), legal_subject(uscc), severity=R.SEVERITY_MINOR,
                             decision=datetime.date(2020, 1, 1), end=datetime.date(2020, 3, 1))
         live = penalty_input(fresh_src("t12b-live"), legal_subject(uscc))
         with self.calls("market") as c:
@@ -785,7 +785,7 @@ class PrivacyAtRestTests(InteropCase):
         company_pen = penalty_input(fresh_src("p15-company-pen"), legal_subject(uscc, REP_ID))
         # An individual business whose tax number is its keeper's resident ID and two digits.
         business = penalty_input(fresh_src("p15-business"), R.Subject(
-            kind=R.INDIVIDUAL_BUSINESS, name="张记小吃 Zhang's snacks",
+            kind=R.SUBJECT_KIND_INDIVIDUAL_BUSINESS, name="张记小吃 Zhang's snacks",
             identifier=make_uscc("92500227MA%06d" % (700000 + _fresh.number())),
             tax_number=PERSON_ID + "01"))
         fixed = R.PublicRecordInput()
@@ -892,7 +892,7 @@ class DurabilityTests(InteropCase):
         self.assertEqual(got[1].meta.subject.legal_representative_id_number, REP_ID)
         self.assertEqual(got[2].meta.subject.identifier, recs[2].subject.identifier)
         self.assertEqual([(r.outcome, r.record_id) for r in again.results],
-                         [(R.UNCHANGED, rid) for rid in ids])
+                         [(R.PUSH_OUTCOME_UNCHANGED, rid) for rid in ids])
 
 
 if __name__ == "__main__":

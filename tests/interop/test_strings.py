@@ -12,7 +12,7 @@ method of every credit.v1 service and every string field reachable in its reques
 repeated, map keys and values, oneof members) it sends a request holding only that field, once
 with a NUL and once with a byte 0xFF, as raw wire bytes (python protobuf refuses to serialise
 either), and asserts INVALID_ARGUMENT naming the field's path. Paths are the node's
-(server/pbcheck.h): `records[0].penalty.content`, `records[0].extra{k}.text`,
+(server/base/pbcheck.h): `records[0].penalty.content`, `records[0].extra{k}.text`,
 `records[0].extra[0].key`.
 
 Then the notable cases, checking that nothing was stored, and the unit registry's text rules.
@@ -217,7 +217,7 @@ class NothingIsStoredTest(InteropCase, harness.PushAssertions):
         uscc = fresh_uscc()
         src = fresh_src("SRC")
         first = self.stubs.push(penalty_input(src, legal_subject(uscc), facts="原始事实"))
-        self.assertResult(first.results[0], 0, R.CREATED, version=1)
+        self.assertResult(first.results[0], 0, R.PUSH_OUTCOME_CREATED, version=1)
         other = penalty_input(src + "@other", legal_subject(uscc), facts="另一条记录的事实")
         other.penalty.decision_document_number = "璧罚〔%s-other〕" % src
         self.assertRpcFails(SC.INVALID_ARGUMENT, self.push_raw,
@@ -242,7 +242,7 @@ class NothingIsStoredTest(InteropCase, harness.PushAssertions):
 
         with harness.channel(self.node.port, "office") as ch:
             register = harness.raw_unary(ch, "/credit.v1.UnitRegistry/RegisterUnit")
-            req = K.RegisterUnitRequest(code="nul-uscc", name="单位", kind=K.DEPARTMENT,
+            req = K.RegisterUnitRequest(code="nul-uscc", name="单位", kind=K.UNIT_KIND_DEPARTMENT,
                                         uscc=uscc + "@ZZZ")
             self.assertRpcFails(SC.INVALID_ARGUMENT, register, patched(req, "@", b"\x00"),
                                 contains="uscc: holds a NUL character (U+0000) at offset 18")
@@ -286,13 +286,13 @@ class TextRuleTest(InteropCase):
                 ("ctl-blank", "\u3000 ", "is required, and holds only blanks"),
                 ("ctl-long", "长" * 67, "is 201 bytes long; at most 200 are allowed")):
             self.assertRpcFails(SC.INVALID_ARGUMENT, self.reg.RegisterUnit,
-                                K.RegisterUnitRequest(code=code, name=name, kind=K.DEPARTMENT),
+                                K.RegisterUnitRequest(code=code, name=name, kind=K.UNIT_KIND_DEPARTMENT),
                                 contains=("name: ", reason))
             self.assertNoUnit(code)
 
     def test_a_name_that_is_not_utf8_is_refused_and_list_units_still_decodes(self):
         register = harness.raw_unary(self.ch, "/credit.v1.UnitRegistry/RegisterUnit")
-        req = K.RegisterUnitRequest(code="bad-utf8", name="坏@名", kind=K.DEPARTMENT)
+        req = K.RegisterUnitRequest(code="bad-utf8", name="坏@名", kind=K.UNIT_KIND_DEPARTMENT)
         self.assertRpcFails(SC.INVALID_ARGUMENT, register, patched(req, "@", b"\xff"),
                             contains="name: is not valid UTF-8 (byte 0xFF at offset 3)")
         self.assertNoUnit("bad-utf8")
@@ -307,16 +307,16 @@ class TextRuleTest(InteropCase):
                                 K.SuspendUnitRequest(code="tax", reason=reason),
                                 contains=("reason: ", why))
         self.assertEqual(self.reg.GetUnit(K.GetUnitRequest(code="tax"),
-                                          timeout=CALL_TIMEOUT).status, K.ACTIVE)
+                                          timeout=CALL_TIMEOUT).status, K.UNIT_STATUS_ACTIVE)
         done = self.reg.SuspendUnit(K.SuspendUnitRequest(code="tax", reason="暂停：测试"),
                                     timeout=CALL_TIMEOUT)
-        self.assertEqual(done.status, K.SUSPENDED)
+        self.assertEqual(done.status, K.UNIT_STATUS_SUSPENDED)
         self.assertRpcFails(SC.INVALID_ARGUMENT, self.reg.ReinstateUnit,
                             K.ReinstateUnitRequest(code="tax", reason="恢复\x07"),
                             contains="reason: contains a control character (U+0007)")
         back = self.reg.ReinstateUnit(K.ReinstateUnitRequest(code="tax", reason="恢复"),
                                       timeout=CALL_TIMEOUT)
-        self.assertEqual(back.status, K.ACTIVE)
+        self.assertEqual(back.status, K.UNIT_STATUS_ACTIVE)
         self.assertListUnitsDecodes()
 
     def test_a_bound_identity_is_text_too(self):
@@ -329,9 +329,9 @@ class TextRuleTest(InteropCase):
         gov = C_grpc.CatalogueGovernanceStub(self.ch)
         for req, field in (
                 (C.ProposeChangeRequest(catalogue=R.CATALOGUE_PUBLIC, section="PENALTY\n",
-                                        kind=C.ADD_DIMENSION, justification="理由"), "section"),
+                                        kind=C.CHANGE_KIND_ADD_DIMENSION, justification="理由"), "section"),
                 (C.ProposeChangeRequest(catalogue=R.CATALOGUE_PUBLIC, section="PENALTY",
-                                        kind=C.ADD_DIMENSION, justification="理由",
+                                        kind=C.CHANGE_KIND_ADD_DIMENSION, justification="理由",
                                         dimension=C.Dimension(code="x", name="新维度",
                                                               field="penalty.\x1b[2J")),
                  "dimension.field")):

@@ -73,7 +73,7 @@ def full_width(s):
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
 
 
-def subject(identifier, kind=R.LEGAL_PERSON, **codes):
+def subject(identifier, kind=R.SUBJECT_KIND_LEGAL_PERSON, **codes):
     s = legal_subject(identifier)
     s.kind = kind
     for k, v in codes.items():
@@ -81,7 +81,7 @@ def subject(identifier, kind=R.LEGAL_PERSON, **codes):
     return s
 
 
-def ref(identifier, kind=R.LEGAL_PERSON):
+def ref(identifier, kind=R.SUBJECT_KIND_LEGAL_PERSON):
     return R.SubjectRef(kind=kind, identifier=identifier)
 
 
@@ -91,7 +91,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         with harness.Stubs(self.node.port, "market") as c:
             return c.push(*records)
 
-    def listed(self, identifier, kind=R.LEGAL_PERSON, tier="gov", page_size=0):
+    def listed(self, identifier, kind=R.SUBJECT_KIND_LEGAL_PERSON, tier="gov", page_size=0):
         with harness.Stubs(self.node.port, "office") as c:
             return [r.meta.record_id for r in c.list_all(tier, ref(identifier, kind),
                                                          page_size=page_size)]
@@ -110,32 +110,32 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
     # --- One USCC, one kind ----------------------------------------------------------------
 
     def test_one_uscc_is_one_subject_of_the_kind_its_type_gives(self):
-        kinds = [R.LEGAL_PERSON, R.INDIVIDUAL_BUSINESS, R.SOCIAL_ORGANISATION,
-                 R.PUBLIC_INSTITUTION]
+        kinds = [R.SUBJECT_KIND_LEGAL_PERSON, R.SUBJECT_KIND_INDIVIDUAL_BUSINESS, R.SUBJECT_KIND_SOCIAL_ORGANISATION,
+                 R.SUBJECT_KIND_PUBLIC_INSTITUTION]
         recs = [penalty_input(fresh_src("kinds"), subject(FOUR_KINDS_USCC, k)) for k in kinds]
         resp = self.push(*recs)
-        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
         for i in (1, 2, 3):
             self.assertRejected(resp.results[i], i, SC.INVALID_ARGUMENT, "subject.kind")
             self.assertIn("91", resp.results[i].reason)
-            self.assertIn("LEGAL_PERSON", resp.results[i].reason)
+            self.assertIn("SUBJECT_KIND_LEGAL_PERSON", resp.results[i].reason)
         self.assertEqual(self.listed(FOUR_KINDS_USCC), [resp.results[0].record_id])
         # A query's kind must fit the code too.
         for k in kinds[1:]:
             self.list_fails(SC.INVALID_ARGUMENT, FOUR_KINDS_USCC, k,
-                            contains=("subject.kind", "LEGAL_PERSON"))
+                            contains=("subject.kind", "SUBJECT_KIND_LEGAL_PERSON"))
 
     def test_each_organisation_type_takes_its_own_kind(self):
-        cases = [("92", R.INDIVIDUAL_BUSINESS), ("51", R.SOCIAL_ORGANISATION),
-                 ("52", R.SOCIAL_ORGANISATION), ("53", R.SOCIAL_ORGANISATION),
-                 ("12", R.PUBLIC_INSTITUTION), ("11", R.LEGAL_PERSON), ("93", R.LEGAL_PERSON)]
+        cases = [("92", R.SUBJECT_KIND_INDIVIDUAL_BUSINESS), ("51", R.SUBJECT_KIND_SOCIAL_ORGANISATION),
+                 ("52", R.SUBJECT_KIND_SOCIAL_ORGANISATION), ("53", R.SUBJECT_KIND_SOCIAL_ORGANISATION),
+                 ("12", R.SUBJECT_KIND_PUBLIC_INSTITUTION), ("11", R.SUBJECT_KIND_LEGAL_PERSON), ("93", R.SUBJECT_KIND_LEGAL_PERSON)]
         for prefix, kind in cases:
             u = make_uscc("%s500227MA%06d" % (prefix, 900000 + _fresh.number()))
-            wrong = R.LEGAL_PERSON if kind != R.LEGAL_PERSON else R.INDIVIDUAL_BUSINESS
+            wrong = R.SUBJECT_KIND_LEGAL_PERSON if kind != R.SUBJECT_KIND_LEGAL_PERSON else R.SUBJECT_KIND_INDIVIDUAL_BUSINESS
             resp = self.push(penalty_input(fresh_src("type"), subject(u, kind)),
                              penalty_input(fresh_src("type"), subject(u, wrong)))
             with self.subTest(prefix=prefix):
-                self.assertResult(resp.results[0], 0, R.CREATED)
+                self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
                 self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "subject.kind")
                 self.assertIn(prefix, resp.results[1].reason)
                 self.assertEqual(self.listed(u, kind), [resp.results[0].record_id])
@@ -163,7 +163,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         spaced_id = penalty_input(fresh_src("spell"), subject(u[:8] + " " + u[8:]))
         resp = self.push(good, spaced_tax, hyphen_tax, spaced_reg, usc_as_reg, spaced_org,
                          spaced_id)
-        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
         for i, field in ((1, "subject.tax_number"), (2, "subject.tax_number"),
                          (3, "subject.registration_number"), (4, "subject.registration_number"),
                          (5, "subject.organisation_code"), (6, "subject.identifier")):
@@ -185,7 +185,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
             penalty_input(fresh_src("tax"), subject(u, tax_number="50022" + org_of(u))),
             penalty_input(fresh_src("tax"), subject(u, tax_number=fresh_uscc())),
             penalty_input(fresh_src("tax"), subject(u, tax_number=person_tax)))
-        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
         self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "subject.tax_number")
         self.assertRejected(resp.results[2], 2, SC.INVALID_ARGUMENT, "subject.tax_number")
         # A person's 20-character number is not a company's.
@@ -200,7 +200,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         org, tax15 = org_of(u), "500227" + org_of(u)
         # B names only the registration number, before any record binds it.
         b = self.push(penalty_input(fresh_src("B"), subject(reg, registration_number=reg)))
-        self.assertResult(b.results[0], 0, R.CREATED)
+        self.assertResult(b.results[0], 0, R.PUSH_OUTCOME_CREATED)
         b_id = b.results[0].record_id
         self.assertEqual(self.listed(reg), [b_id])
         self.assertEqual(self.listed(u), [])
@@ -208,12 +208,12 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         a = self.push(penalty_input(fresh_src("A"), subject(
             u, registration_number=reg, organisation_code=org[:8] + "-" + org[8],
             tax_number=tax15)))
-        self.assertResult(a.results[0], 0, R.CREATED)
+        self.assertResult(a.results[0], 0, R.PUSH_OUTCOME_CREATED)
         # C names only the organisation code (bound implicitly by the USCC); D the tax number.
         cd = self.push(penalty_input(fresh_src("C"), subject(org, organisation_code=org)),
                        penalty_input(fresh_src("D"), subject(tax15, tax_number=tax15)))
-        self.assertResult(cd.results[0], 0, R.CREATED)
-        self.assertResult(cd.results[1], 1, R.CREATED)
+        self.assertResult(cd.results[0], 0, R.PUSH_OUTCOME_CREATED)
+        self.assertResult(cd.results[1], 1, R.PUSH_OUTCOME_CREATED)
         want = sorted([b_id, a.results[0].record_id, cd.results[0].record_id,
                        cd.results[1].record_id])
         for asked in (u, reg, org, tax15):
@@ -226,15 +226,15 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         resp = self.push(
             penalty_input(fresh_src("batch"), subject(u, registration_number=reg)),
             # The code is now the enterprise's, a legal person: this kind contradicts it.
-            penalty_input(fresh_src("batch"), subject(reg, R.SOCIAL_ORGANISATION,
+            penalty_input(fresh_src("batch"), subject(reg, R.SUBJECT_KIND_SOCIAL_ORGANISATION,
                                                       registration_number=reg)),
             penalty_input(fresh_src("batch"), subject(reg, registration_number=reg)),
             # Another USCC may not take the code bound a record earlier.
             penalty_input(fresh_src("batch"), subject(fresh_uscc(), registration_number=reg)))
-        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
         self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "subject.kind")
         self.assertIn(u, resp.results[1].reason)
-        self.assertResult(resp.results[2], 2, R.CREATED)
+        self.assertResult(resp.results[2], 2, R.PUSH_OUTCOME_CREATED)
         self.assertRejected(resp.results[3], 3, SC.FAILED_PRECONDITION,
                             "subject.registration_number")
         self.assertEqual(self.listed(u), sorted([resp.results[0].record_id,
@@ -244,13 +244,13 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         u, reg = fresh_uscc(), fresh_reg()
         records = [
             penalty_input(fresh_src("stream"), subject(u, registration_number=reg)),
-            penalty_input(fresh_src("stream"), subject(reg, R.INDIVIDUAL_BUSINESS,
+            penalty_input(fresh_src("stream"), subject(reg, R.SUBJECT_KIND_INDIVIDUAL_BUSINESS,
                                                        registration_number=reg)),
             penalty_input(fresh_src("stream"), subject(fresh_uscc(), registration_number=reg)),
         ]
         with harness.Stubs(self.node.port, "market") as c:
             resp = c.collect.Push(iter(records), timeout=CALL_TIMEOUT)
-        self.assertResult(resp.results[0], 0, R.CREATED)
+        self.assertResult(resp.results[0], 0, R.PUSH_OUTCOME_CREATED)
         self.assertRejected(resp.results[1], 1, SC.INVALID_ARGUMENT, "subject.kind")
         self.assertRejected(resp.results[2], 2, SC.FAILED_PRECONDITION,
                             "subject.registration_number")
@@ -260,7 +260,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         src = fresh_src("corr")
         first = self.push(penalty_input(src, subject(reg, registration_number=reg)))
         rid = first.results[0].record_id
-        self.assertResult(first.results[0], 0, R.CREATED)
+        self.assertResult(first.results[0], 0, R.PUSH_OUTCOME_CREATED)
 
         def correct(subj, timeout=CALL_TIMEOUT):
             with harness.Stubs(self.node.port, "market") as c:
@@ -272,7 +272,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
                             contains="record.subject")
         # The USCC with the code binds it: the same subject, now under its USCC.
         got = correct(subject(u, registration_number=reg))
-        self.assertEqual((got.outcome, got.version), (R.NEW_VERSION, 2))
+        self.assertEqual((got.outcome, got.version), (R.PUSH_OUTCOME_NEW_VERSION, 2))
         self.assertEqual(self.stored_subject(rid).identifier, u)
         for asked in (u, reg, org_of(u)):
             self.assertEqual(self.listed(asked), [rid])
@@ -281,9 +281,9 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         u, reg = fresh_uscc(), fresh_reg()
         src = fresh_src("again")
         first = self.push(penalty_input(src, subject(reg, registration_number=reg)))
-        self.assertResult(first.results[0], 0, R.CREATED)
+        self.assertResult(first.results[0], 0, R.PUSH_OUTCOME_CREATED)
         again = self.push(penalty_input(src, subject(u, registration_number=reg)))
-        self.assertResult(again.results[0], 0, R.NEW_VERSION, version=2,
+        self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2,
                           record_id=first.results[0].record_id)
         # Without the code, another USCC is another subject.
         other = self.push(penalty_input(src, subject(fresh_uscc())))
@@ -311,7 +311,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
     def test_a_code_bound_to_another_uscc_is_refused(self):
         u1, u2, reg = fresh_uscc(), fresh_uscc(), fresh_reg()
         first = self.push(penalty_input(fresh_src("bound"), subject(u1, registration_number=reg)))
-        self.assertResult(first.results[0], 0, R.CREATED)
+        self.assertResult(first.results[0], 0, R.PUSH_OUTCOME_CREATED)
         resp = self.push(
             penalty_input(fresh_src("bound"), subject(u2, registration_number=reg)),
             penalty_input(fresh_src("bound"), subject(u2, tax_number="500227" + org_of(u2))),
@@ -322,7 +322,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
                             "subject.registration_number")
         self.assertIn(u1, resp.results[0].reason)
         self.assertIn(u2, resp.results[0].reason)
-        self.assertResult(resp.results[1], 1, R.CREATED)  # u2 binds its own codes
+        self.assertResult(resp.results[1], 1, R.PUSH_OUTCOME_CREATED)  # u2 binds its own codes
         self.assertRejected(resp.results[2], 2, SC.FAILED_PRECONDITION,
                             "subject.organisation_code")
         self.assertIn(u1, resp.results[2].reason)
@@ -330,7 +330,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         self.assertEqual(self.listed(reg), [first.results[0].record_id])
         self.assertEqual(self.listed(org_of(u2)), [resp.results[1].record_id])
         # A query by a bound code takes the USCC's kind.
-        self.list_fails(SC.INVALID_ARGUMENT, reg, R.INDIVIDUAL_BUSINESS,
+        self.list_fails(SC.INVALID_ARGUMENT, reg, R.SUBJECT_KIND_INDIVIDUAL_BUSINESS,
                         contains=("subject.kind", u1))
 
     def test_pages_run_across_every_key_of_a_subject(self):
@@ -355,7 +355,7 @@ class SubjectIdentityTests(harness.SharedNodeCase, PushAssertions):
         # subject, a new version, still listed once.
         again = self.push(penalty_input(early_src, subject(u, organisation_code=org),
                                         fine=600000))
-        self.assertResult(again.results[0], 0, R.NEW_VERSION, version=2, record_id=early)
+        self.assertResult(again.results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=2, record_id=early)
         want = sorted(ids)
         for asked in (u, reg, org):
             for size in (1, 2, 3, 0):

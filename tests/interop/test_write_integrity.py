@@ -2,7 +2,7 @@
 
 The rules (README, "What a push changes"):
 
-- content that any version of a record already holds is UNCHANGED and writes nothing,
+- content that any version of a record already holds is PUSH_OUTCOME_UNCHANGED and writes nothing,
   whatever became of the record since: an old file sent again never undoes a correction and
   never revives a withdrawal; the reply names the record's current version and status and
   the newest version the content matches;
@@ -10,7 +10,7 @@ The rules (README, "What a push changes"):
   with a reason) is the only way back;
 - once a version carries the source's modification time (source_updated_at), a change must
   carry a later one: an older or equal one is a stale re-send, FAILED_PRECONDITION naming
-  both times, and nothing is written; the same facts with a later time are UNCHANGED;
+  both times, and nothing is written; the same facts with a later time are PUSH_OUTCOME_UNCHANGED;
 - a client stream is one call: nothing of it is stored unless it ends with the client's
   half-close and the node's OK. Cancelled or failed streams, at any point, store nothing
   (records and industrial samples alike), and a stream above its limit stores nothing;
@@ -89,7 +89,7 @@ class WithdrawalAndCorrectionTests(Case):
                                    timeout=CALL_TIMEOUT)
             self.assertTrue(w.status.withdrawn)
             again = c.push(p).results[0]
-            self.assertResult(again, 0, R.UNCHANGED, version=2, record_id=rid)
+            self.assertResult(again, 0, R.PUSH_OUTCOME_UNCHANGED, version=2, record_id=rid)
             self.assertTrue(again.status.withdrawn, again)
             self.assertEqual(again.matched_version, 2)
             self.assertEqual(self.open_records(uscc), [])
@@ -127,13 +127,13 @@ class WithdrawalAndCorrectionTests(Case):
                                 R.ReinstateRequest(record_id=rid), contains="reason")
             res = c.collect.Reinstate(R.ReinstateRequest(record_id=rid, reason="复核后恢复 upheld"),
                                       timeout=CALL_TIMEOUT)
-            self.assertResult(res, 0, R.NEW_VERSION, version=3, record_id=rid)
+            self.assertResult(res, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3, record_id=rid)
             self.assertFalse(res.status.withdrawn)
             got = c.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
             self.assertEqual(got.record.meta.change_reason, "复核后恢复 upheld")
             # Reinstated, it takes new content again.
             changed = penalty_input(p.source_record_id, legal_subject(uscc), fine=800000)
-            self.assertResult(c.push(changed).results[0], 0, R.NEW_VERSION, version=4)
+            self.assertResult(c.push(changed).results[0], 0, R.PUSH_OUTCOME_NEW_VERSION, version=4)
 
     def test_an_old_file_sent_again_does_not_undo_a_correction(self):
         uscc = fresh_uscc()
@@ -145,10 +145,10 @@ class WithdrawalAndCorrectionTests(Case):
                                                reason="罚款金额更正 fine corrected"),
                               timeout=CALL_TIMEOUT)
             again = c.push(old).results[0]
-            self.assertResult(again, 0, R.UNCHANGED, version=2, record_id=rid)
+            self.assertResult(again, 0, R.PUSH_OUTCOME_UNCHANGED, version=2, record_id=rid)
             self.assertEqual(again.matched_version, 1)
             streamed = c.collect.Push(iter([old]), timeout=CALL_TIMEOUT).results[0]
-            self.assertResult(streamed, 0, R.UNCHANGED, version=2, record_id=rid)
+            self.assertResult(streamed, 0, R.PUSH_OUTCOME_UNCHANGED, version=2, record_id=rid)
             got = c.open.GetRecord(R.GetRecordRequest(record_id=rid), timeout=CALL_TIMEOUT)
         self.assertEqual(got.record.penalty.fine_amount_fen, 50000)
         self.assertEqual(got.record.meta.version, 2)
@@ -166,10 +166,10 @@ class SourceTimeTests(Case):
         with self.calls("market") as c:
             v1 = self.push_at(c, penalty_input(src, legal_subject(uscc), fine=100000),
                               at(2025, 3, 1, 9, 0, 0))
-            self.assertResult(v1, 0, R.CREATED, version=1)
+            self.assertResult(v1, 0, R.PUSH_OUTCOME_CREATED, version=1)
             v2 = self.push_at(c, penalty_input(src, legal_subject(uscc), fine=200000),
                               at(2025, 3, 2, 9, 0, 0))
-            self.assertResult(v2, 0, R.NEW_VERSION, version=2)
+            self.assertResult(v2, 0, R.PUSH_OUTCOME_NEW_VERSION, version=2)
             # Content never stored, from an export older than version 2.
             stale = self.push_at(c, penalty_input(src, legal_subject(uscc), fine=150000),
                                  at(2025, 3, 1, 12, 0, 0))
@@ -186,10 +186,10 @@ class SourceTimeTests(Case):
             # The same facts with a later time: nothing to write.
             later = self.push_at(c, penalty_input(src, legal_subject(uscc), fine=200000),
                                  at(2025, 3, 5, 9, 0, 0))
-            self.assertResult(later, 0, R.UNCHANGED, version=2)
+            self.assertResult(later, 0, R.PUSH_OUTCOME_UNCHANGED, version=2)
             newer = self.push_at(c, penalty_input(src, legal_subject(uscc), fine=300000),
                                  at(2025, 3, 6, 9, 0, 0))
-            self.assertResult(newer, 0, R.NEW_VERSION, version=3)
+            self.assertResult(newer, 0, R.PUSH_OUTCOME_NEW_VERSION, version=3)
             got = c.gov.GetRecord(R.GetRecordRequest(record_id=v1.record_id),
                                   timeout=CALL_TIMEOUT).record
         self.assertEqual(got.penalty.fine_amount_fen, 300000)
@@ -231,7 +231,7 @@ class BatchTests(Case):
         with self.calls("market") as c:
             resp = c.push(bad, good, good)
         self.assertRejected(resp.results[0], 0, SC.INVALID_ARGUMENT, "subject.identifier")
-        self.assertResult(resp.results[1], 1, R.CREATED, version=1)
+        self.assertResult(resp.results[1], 1, R.PUSH_OUTCOME_CREATED, version=1)
         self.assertRejected(resp.results[2], 2, SC.INVALID_ARGUMENT, "source_record_id")
         self.assertIn("index 1", resp.results[2].reason)
         self.assertEqual(len(self.gov_records(uscc)), 1)
@@ -329,7 +329,7 @@ class StreamLimitTests(Case):
 
 
 class ContentIdentityTests(Case):
-    """The same facts in any equivalent encoding are UNCHANGED."""
+    """The same facts in any equivalent encoding are PUSH_OUTCOME_UNCHANGED."""
 
     @classmethod
     def setUpClass(cls):
@@ -341,11 +341,11 @@ class ContentIdentityTests(Case):
             market, office = C_grpc.CatalogueGovernanceStub(ch), C_grpc.CatalogueGovernanceStub(och)
             for code in ("rectified_on_note", "inspector_note"):
                 cr = market.ProposeChange(C.ProposeChangeRequest(
-                    catalogue=R.CATALOGUE_PUBLIC, section="PENALTY", kind=C.ADD_DIMENSION,
-                    dimension=C.Dimension(code=code, name=code, type=C.VALUE_TEXT,
+                    catalogue=R.CATALOGUE_PUBLIC, section="PENALTY", kind=C.CHANGE_KIND_ADD_DIMENSION,
+                    dimension=C.Dimension(code=code, name=code, type=C.VALUE_TYPE_TEXT,
                                           tier=C.TIER_OPEN),
                     justification="tests of map order"), timeout=CALL_TIMEOUT)
-                office.ReviewChange(C.ReviewChangeRequest(id=cr.id, **{"pass": True},
+                office.ReviewChange(C.ReviewChangeRequest(id=cr.id, passed=True,
                                                           reasons="ok"), timeout=CALL_TIMEOUT)
                 office.DecideChange(C.DecideChangeRequest(id=cr.id, approve=True, reasons="ok"),
                                     timeout=CALL_TIMEOUT)
@@ -368,10 +368,10 @@ class ContentIdentityTests(Case):
                 order = items if attempt % 2 == 0 else list(reversed(items))
                 rec = self.with_extra(penalty_input(src, legal_subject(uscc)), order)
                 res = c.push(rec).results[0]
-                self.assertResult(res, 0, R.CREATED if attempt == 0 else R.UNCHANGED,
+                self.assertResult(res, 0, R.PUSH_OUTCOME_CREATED if attempt == 0 else R.PUSH_OUTCOME_UNCHANGED,
                                   version=1)
                 streamed = c.collect.Push(iter([rec]), timeout=CALL_TIMEOUT).results[0]
-                self.assertResult(streamed, 0, R.UNCHANGED, version=1)
+                self.assertResult(streamed, 0, R.PUSH_OUTCOME_UNCHANGED, version=1)
 
     def test_stating_the_default_end_of_publicity_is_unchanged_and_so_is_leaving_it_out(self):
         uscc = fresh_uscc()
@@ -379,13 +379,13 @@ class ContentIdentityTests(Case):
         bare = penalty_input(src, legal_subject(uscc))
         with self.calls("market") as c:
             first = c.push(bare).results[0]
-            self.assertResult(first, 0, R.CREATED, version=1)
+            self.assertResult(first, 0, R.PUSH_OUTCOME_CREATED, version=1)
             got = c.gov.GetRecord(R.GetRecordRequest(record_id=first.record_id),
                                   timeout=CALL_TIMEOUT).record
             stated = penalty_input(src, legal_subject(uscc))
             stated.penalty.publicity_end_date.CopyFrom(got.penalty.publicity_end_date)
-            self.assertResult(c.push(stated).results[0], 0, R.UNCHANGED, version=1)
-            self.assertResult(c.push(bare).results[0], 0, R.UNCHANGED, version=1)
+            self.assertResult(c.push(stated).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1)
+            self.assertResult(c.push(bare).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1)
 
     def test_text_in_another_unicode_form_is_unchanged_and_stored_in_nfc(self):
         uscc = fresh_uscc()
@@ -395,9 +395,9 @@ class ContentIdentityTests(Case):
         with self.calls("market") as c:
             a = penalty_input(src, legal_subject(uscc), facts=decomposed)
             first = c.push(a).results[0]
-            self.assertResult(first, 0, R.CREATED, version=1)
+            self.assertResult(first, 0, R.PUSH_OUTCOME_CREATED, version=1)
             b = penalty_input(src, legal_subject(uscc), facts=composed)
-            self.assertResult(c.push(b).results[0], 0, R.UNCHANGED, version=1)
+            self.assertResult(c.push(b).results[0], 0, R.PUSH_OUTCOME_UNCHANGED, version=1)
             got = c.open.GetRecord(R.GetRecordRequest(record_id=first.record_id),
                                    timeout=CALL_TIMEOUT).record
         self.assertEqual(got.penalty.violation_facts, composed)

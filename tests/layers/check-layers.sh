@@ -2,14 +2,14 @@
 # check-layers.sh SOURCE_DIR [LIBRARY...] — the layering rules of issue 12 that the compiler
 # cannot see.
 #
-#  1. Services (server/svc_*.c) and the start-up (server/main.c) never touch the store
+#  1. Services (server/services/svc_*.c) and the start-up (server/main.c) never touch the store
 #     themselves: no store_* call but building and dropping a write batch or a read view
 #     (snapshot), and no column family, which is key-format knowledge; every read, write and
 #     key goes through a data-access module (records.h, registry.h, changes.h, ...). main.c
 #     also opens and closes the store.
 #  2. Only storage/store.c (and the store's own unit test) includes RocksDB; the build links
 #     it PRIVATE to credit_store.
-#  3. Only the RPC layer (server/rpc.c, server/tls.c), the client library and the RPC layer's
+#  3. Only the RPC layer (server/transport/rpc.c, tls.c), the client library and the RPC layer's
 #     own unit test include the gRPC core.
 #  4. Each LIBRARY given (the node's libraries above the transport: its rules, data access and
 #     services) calls no grpc_ and no rocksdb_ function: what rule 2 and 3 say of the sources,
@@ -36,11 +36,11 @@ report() {
 
 # A call is the name followed by "(", so types (store_batch *) and locals are not calls.
 report "a service calls the store directly (use a data-access module)" \
-    "$(grep -HnoE '\bstore_[a-z0-9_]+ *\(' server/svc_*.c | grep -vE ":($allowed) *\($")"
+    "$(grep -HnoE '\bstore_[a-z0-9_]+ *\(' server/services/svc_*.c | grep -vE ":($allowed) *\($")"
 report "main.c calls the store directly (use a data-access module)" \
     "$(grep -HnoE '\bstore_[a-z0-9_]+ *\(' server/main.c | grep -vE ":($main_allowed) *\($")"
 report "a service or main.c names a column family (keys belong to a data-access module)" \
-    "$(grep -HnE '\bSTORE_CF_[A-Z_]+' server/svc_*.c server/main.c)"
+    "$(grep -HnE '\bSTORE_CF_[A-Z_]+' server/services/svc_*.c server/main.c)"
 
 # Every source and header with an #include matching the pattern ('<grpc/': the gRPC core's
 # headers, not generated ones such as "grpc/health/v1/health.pb-c.h").
@@ -52,7 +52,7 @@ report "only storage/store.c may include RocksDB" \
     "$(includers '[<"]rocksdb/' | grep -vxE 'storage/store\.c|tests/unit/test_store\.c')"
 report "only the RPC layer and the client library may include the gRPC core" \
     "$(includers '<grpc/' |
-       grep -vxE 'server/rpc\.c|server/tls\.c|client/[^/]+\.c|tests/unit/test_rpc\.c')"
+       grep -vxE 'server/transport/rpc\.c|server/transport/tls\.c|client/[^/]+\.c|tests/unit/test_rpc\.c')"
 
 for lib in "$@"; do
     report "$lib calls the gRPC core or RocksDB" \

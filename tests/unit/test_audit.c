@@ -1,5 +1,5 @@
 /*
- * test_audit.c — unit tests for server/audit.c against a real RocksDB.
+ * test_audit.c — unit tests for server/data/audit.c against a real RocksDB.
  *
  * Each test gets a fresh temporary directory with a store and an audit log open over it;
  * teardown closes both and removes the directory. Tampering is done the way an attacker with

@@ -1,5 +1,5 @@
 /*
- * test_calendar.c — unit tests for server/calendar.c: dates at the edges (month ends, leap
+ * test_calendar.c — unit tests for server/rules/calendar.c: dates at the edges (month ends, leap
  * days, the limits of the range) and China Standard Time at midnight, tested on both sides of
  * each edge.
  */

@@ -1,5 +1,5 @@
 /*
- * test_canon.c — unit tests for server/canon.c: text in NFC at every depth, maps sorted by
+ * test_canon.c — unit tests for server/rules/canon.c: text in NFC at every depth, maps sorted by
  * key, the set member of a oneof only, and the message still packing and unpacking after.
  *
  * Messages are built by packing a hand-made one and unpacking it, so that their strings are

@@ -1,5 +1,5 @@
 /*
- * test_catalog.c — unit tests for server/catalog.c: the seed compiles; every kind of bad entry
+ * test_catalog.c — unit tests for server/rules/catalog.c: the seed compiles; every kind of bad entry
  * is refused with a message naming it; changes apply (or are refused with the right code);
  * versions persist and the one in force follows the effective times.
  *
@@ -128,16 +128,16 @@ static void test_seed_compiles_with_six_catalogues_and_eighteen_categories(void 
         assert_non_null(s->body);
         assert_true(s->n_dims > 0);
         /* The office may push every public category. */
-        assert_true(catalog_responsible(s, "office", CREDIT__V1__UNIT_KIND__OFFICE));
+        assert_true(catalog_responsible(s, "office", CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE));
     }
     assert_null(catalog_public_section(cv, 0));
     assert_null(catalog_public_section(cv, 19));
     /* Responsibility moved from the demo units into the catalogue. */
     assert_true(catalog_responsible(catalog_public_section(cv, CREDIT__V1__CATEGORY__CATEGORY_PENALTY),
-                                    "tax", CREDIT__V1__UNIT_KIND__DEPARTMENT));
+                                    "tax", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT));
     assert_false(catalog_responsible(
         catalog_public_section(cv, CREDIT__V1__CATEGORY__CATEGORY_LICENSING), "tax",
-        CREDIT__V1__UNIT_KIND__DEPARTMENT));
+        CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT));
     /* The demo registry holds every unit the seed names. */
     if (catalog_compile(m, demo_unit, NULL, &own, err) != 0)
         fail_msg("%s", err);
@@ -182,8 +182,8 @@ static void test_field_that_cannot_hold_the_value_type_is_refused(void **state)
     Credit__V1__CatalogueVersion *v = tu_seed_message();
 
     (void)state;
-    dim_of(v, "PENALTY", "fine_amount_fen")->type = CREDIT__V1__VALUE_TYPE__VALUE_DATE;
-    EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot hold a VALUE_DATE");
+    dim_of(v, "PENALTY", "fine_amount_fen")->type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE;
+    EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot hold a VALUE_TYPE_DATE");
 }
 
 static void test_unregistered_responsible_unit_is_refused(void **state)
@@ -302,7 +302,7 @@ static void test_enum_dimension_without_a_field_is_refused(void **state)
 
     (void)state;
     set(&d->field, "");
-    d->type = CREDIT__V1__VALUE_TYPE__VALUE_ENUM;
+    d->type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM;
     EXPECT_REFUSED(v, "dimension remarks", "needs a typed field");
 }
 
@@ -400,7 +400,7 @@ static void test_seed_makes_the_representative_required_for_legal_persons(void *
     assert_false(rep->d->required);
     assert_int_equal(rep->d->n_required_when, 1);
     assert_string_equal(rep->when[0]->d->code, "subject_kind");
-    assert_string_equal(rep->d->required_when[0]->equals[0], "LEGAL_PERSON");
+    assert_string_equal(rep->d->required_when[0]->equals[0], "SUBJECT_KIND_LEGAL_PERSON");
     assert_non_null(type);
     assert_string_equal(type->when[0]->d->code, "legal_representative_id_number");
     assert_int_equal(type->d->required_when[0]->n_equals, 0);
@@ -415,7 +415,7 @@ static void test_bound_on_text_is_refused(void **state)
     (void)state;
     dim_of(v, "PENALTY", "authority")->maximum = bound(10);
     EXPECT_REFUSED(v, "section PENALTY", "dimension authority", "are for numbers",
-                   "not VALUE_TEXT");
+                   "not VALUE_TYPE_TEXT");
 }
 
 static void test_fraction_bound_on_an_amount_is_refused(void **state)
@@ -466,7 +466,8 @@ static void test_condition_with_a_value_the_enum_lacks_is_refused(void **state)
     Credit__V1__CatalogueVersion *v = tu_seed_message();
 
     (void)state;
-    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "LEGAL_PERSON", "ROBOT");
+    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "SUBJECT_KIND_LEGAL_PERSON",
+                  "ROBOT");
     EXPECT_REFUSED(v, "dimension remarks", "\"ROBOT\" is not a value of credit.v1.SubjectKind");
 }
 
@@ -476,7 +477,7 @@ static void test_condition_comparing_a_date_is_refused(void **state)
 
     (void)state;
     add_condition(dim_of(v, "PENALTY", "remarks"), "penalty.valid_until", "2026-01-01", NULL);
-    EXPECT_REFUSED(v, "dimension remarks", "VALUE_DATE", "only test for being given");
+    EXPECT_REFUSED(v, "dimension remarks", "VALUE_TYPE_DATE", "only test for being given");
 }
 
 static void test_condition_on_the_dimension_itself_is_refused(void **state)
@@ -493,7 +494,8 @@ static void test_required_with_conditions_is_refused(void **state)
     Credit__V1__CatalogueVersion *v = tu_seed_message();
 
     (void)state;
-    add_condition(dim_of(v, "PENALTY", "content"), "subject.kind", "LEGAL_PERSON", NULL);
+    add_condition(dim_of(v, "PENALTY", "content"), "subject.kind", "SUBJECT_KIND_LEGAL_PERSON",
+                  NULL);
     EXPECT_REFUSED(v, "dimension content", "required and required_when exclude each other");
 }
 
@@ -502,8 +504,8 @@ static void test_conditionally_required_number_is_refused(void **state)
     Credit__V1__CatalogueVersion *v = tu_seed_message();
 
     (void)state;
-    add_condition(dim_of(v, "PENALTY", "fine_amount_fen"), "subject.kind", "LEGAL_PERSON",
-                  NULL);
+    add_condition(dim_of(v, "PENALTY", "fine_amount_fen"), "subject.kind",
+                  "SUBJECT_KIND_LEGAL_PERSON", NULL);
     EXPECT_REFUSED(v, "dimension fine_amount_fen", "cannot be required, with conditions");
 }
 
@@ -532,7 +534,7 @@ static void test_pattern_on_a_date_is_refused(void **state)
 
     (void)state;
     set(&dim_of(v, "PENALTY", "valid_until")->pattern, "[0-9]+");
-    EXPECT_REFUSED(v, "dimension valid_until", "a pattern is for VALUE_TEXT");
+    EXPECT_REFUSED(v, "dimension valid_until", "a pattern is for VALUE_TYPE_TEXT");
 }
 
 static void test_allowed_values_on_a_uscc_are_refused(void **state)
@@ -541,8 +543,8 @@ static void test_allowed_values_on_a_uscc_are_refused(void **state)
 
     (void)state;
     add_allowed(dim_of(v, "PENALTY", "authority_uscc"), "91230500MA1B3N1N2M");
-    EXPECT_REFUSED(v, "dimension authority_uscc", "allowed_values are for VALUE_TEXT and "
-                   "VALUE_ENUM, not VALUE_USCC");
+    EXPECT_REFUSED(v, "dimension authority_uscc", "allowed_values are for VALUE_TYPE_TEXT and "
+                   "VALUE_TYPE_ENUM, not VALUE_TYPE_USCC");
 }
 
 static void test_allowed_value_the_enum_lacks_is_refused(void **state)
@@ -550,7 +552,7 @@ static void test_allowed_value_the_enum_lacks_is_refused(void **state)
     Credit__V1__CatalogueVersion *v = tu_seed_message();
 
     (void)state;
-    add_allowed(dim_of(v, "PENALTY", "severity"), "GENERAL");
+    add_allowed(dim_of(v, "PENALTY", "severity"), "SEVERITY_GENERAL");
     add_allowed(dim_of(v, "PENALTY", "severity"), "CATASTROPHIC");
     EXPECT_REFUSED(v, "dimension severity",
                    "\"CATASTROPHIC\" is not a value of credit.v1.Severity");
@@ -563,7 +565,7 @@ static void test_seed_labels_the_severities_in_chinese(void **state)
 
     (void)state;
     assert_int_equal(d->n_labels, 3);
-    assert_string_equal(d->labels[1]->value, "GENERAL");
+    assert_string_equal(d->labels[1]->value, "SEVERITY_GENERAL");
     assert_string_equal(d->labels[1]->label, "一般");
     credit__v1__catalogue_version__free_unpacked(v, NULL);
 }
@@ -574,7 +576,7 @@ static void test_labels_on_a_text_are_refused(void **state)
 
     (void)state;
     add_label(dim_of(v, "PENALTY", "authority"), "X", "某");
-    EXPECT_REFUSED(v, "dimension authority", "labels are for VALUE_ENUM, not VALUE_TEXT");
+    EXPECT_REFUSED(v, "dimension authority", "labels are for VALUE_TYPE_ENUM, not VALUE_TYPE_TEXT");
 }
 
 static void test_a_label_of_a_value_the_enum_lacks_or_given_twice_is_refused(void **state)
@@ -586,7 +588,7 @@ static void test_a_label_of_a_value_the_enum_lacks_or_given_twice_is_refused(voi
     EXPECT_REFUSED(v, "dimension severity",
                    "\"CATASTROPHIC\" is not a value of credit.v1.Severity");
     v = tu_seed_message();
-    add_label(dim_of(v, "PENALTY", "severity"), "SERIOUS", "一般");
+    add_label(dim_of(v, "PENALTY", "severity"), "SEVERITY_SERIOUS", "一般");
     EXPECT_REFUSED(v, "dimension severity", "the label \"一般\" is given twice");
 }
 
@@ -597,8 +599,8 @@ static void test_timestamp_in_the_extra_map_is_refused(void **state)
 
     (void)state;
     set(&d->field, "");
-    d->type = CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP;
-    EXPECT_REFUSED(v, "dimension remarks", "VALUE_TIMESTAMP needs a typed field");
+    d->type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TIMESTAMP;
+    EXPECT_REFUSED(v, "dimension remarks", "VALUE_TYPE_TIMESTAMP needs a typed field");
 }
 
 static void test_rules_that_fit_compile(void **state)
@@ -611,8 +613,8 @@ static void test_rules_that_fit_compile(void **state)
     (void)state;
     set(&d->pattern, "[A-Z0-9-]{1,40}");
     add_allowed(dim_of(v, "PENALTY", "penalty_category"), "罚款");
-    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "LEGAL_PERSON",
-                  "INDIVIDUAL_BUSINESS");
+    add_condition(dim_of(v, "PENALTY", "remarks"), "subject.kind", "SUBJECT_KIND_LEGAL_PERSON",
+                  "SUBJECT_KIND_INDIVIDUAL_BUSINESS");
     add_condition(dim_of(v, "PENALTY", "remarks"), "penalty.fine_amount_fen", NULL, NULL);
     dim_of(v, "PENALTY", "fine_amount_fen")->maximum = bound(100000000);
     if (catalog_compile(v, demo_unit, NULL, &cv, err) != 0)
@@ -653,25 +655,30 @@ static void test_changes_that_do_not_apply_get_their_codes(void **state)
 
     (void)state;
     tu_public_dimension("PENALTY", "remarks", &d);
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, "PENALTY", "", &d, why), 6);
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION, "PENALTY", "", &d, why), 6);
     assert_non_null(strstr(why, "already a dimension"));
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, "PENALTY", "nope", &d, why),
-                     5);
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "PENALTY", "nope", NULL, why),
-                     5);
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "NOPE", "remarks", NULL, why),
-                     5);
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION, "PENALTY", "nope", &d, why),
+        5);
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION, "PENALTY", "nope", NULL, why),
+        5);
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION, "NOPE", "remarks", NULL, why),
+        5);
     assert_non_null(strstr(why, "no section NOPE"));
     assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_UNSPECIFIED, "PENALTY", "remarks",
                            NULL, why),
                      3);
     /* A code is never renamed. */
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, "PENALTY", "content", &d,
-                           why),
-                     3);
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, "PENALTY", "", NULL, why), 3);
-    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION, "PENALTY", "remarks", NULL,
-                           why),
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION, "PENALTY", "content", &d, why),
+        3);
+    assert_int_equal(
+        apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION, "PENALTY", "", NULL, why), 3);
+    assert_int_equal(apply(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION, "PENALTY",
+                           "remarks", NULL, why),
                      0);
 }
 
@@ -684,9 +691,10 @@ static void test_common_dimensions_change_with_an_empty_section(void **state)
     (void)state;
     d.code = "subject_phone";
     d.name = "联系电话 phone";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TEXT;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT;
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION, PUBLIC, "", "", &d);
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION, PUBLIC, "", "",
+                              &d);
     /* Every section of the catalogue has it now. */
     for (int c = 1; c <= 18; c++) {
         x = catalog_dim_by_code(catalog_public_section(v2, c), "subject_phone");
@@ -794,8 +802,8 @@ static void test_versions_persist_and_take_effect_in_order(void **state)
      * nanosecond, not from the whole second (it once was in force 849 ms early). */
     tu_public_dimension("PENALTY", "fine_amount_fen", &d);
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION, PUBLIC, "PENALTY",
-                              "fine_amount_fen", &d);
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION, PUBLIC,
+                              "PENALTY", "fine_amount_fen", &d);
     at = malloc(sizeof *at);
     assert_non_null(at);
     google__protobuf__timestamp__init(at);

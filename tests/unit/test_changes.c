@@ -1,5 +1,5 @@
 /*
- * test_changes.c — unit tests for server/changes.c against a real RocksDB: request ids, the
+ * test_changes.c — unit tests for server/data/changes.c against a real RocksDB: request ids, the
  * sequence that survives a restart, reading, listing by state, and damaged values.
  */
 #include "testutil.h"
@@ -56,8 +56,8 @@ static void test_the_sequence_continues_after_the_last_request(void **state)
 
     CHECK_OK(changes_next_seq(fx->st, &seq, err));
     assert_true(seq == 1);
-    put_request(fx, 1, CREDIT__V1__CHANGE_STATE__CHANGE_FILED);
-    put_request(fx, 2, CREDIT__V1__CHANGE_STATE__CHANGE_FILED);
+    put_request(fx, 1, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED);
+    put_request(fx, 2, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED);
     CHECK_OK(changes_next_seq(fx->st, &seq, err));
     assert_true(seq == 3);
     /* A catalogue version under "v" is not a request. */
@@ -74,10 +74,10 @@ static void test_a_request_reads_back_and_a_missing_one_is_not_found(void **stat
 
     assert_int_equal(changes_get(fx->st, 5, &cr, err), STORE_ENOTFOUND);
     assert_null(cr);
-    put_request(fx, 5, CREDIT__V1__CHANGE_STATE__CHANGE_REVIEW_PASSED);
+    put_request(fx, 5, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REVIEW_PASSED);
     CHECK_OK(changes_get(fx->st, 5, &cr, err));
     assert_string_equal(cr->id, "CR-000005");
-    assert_int_equal(cr->state, CREDIT__V1__CHANGE_STATE__CHANGE_REVIEW_PASSED);
+    assert_int_equal(cr->state, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REVIEW_PASSED);
     credit__v1__change_request__free_unpacked(cr, NULL);
 }
 
@@ -89,10 +89,10 @@ static void test_a_damaged_request_is_corrupt_and_left_out_of_lists(void **state
     Credit__V1__ChangeRequest *cr = NULL, **v = NULL;
     size_t n = 0;
 
-    put_request(fx, 1, CREDIT__V1__CHANGE_STATE__CHANGE_FILED);
+    put_request(fx, 1, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED);
     store_put_be64(key + 1, 2);
     tu_store_put_raw(fx, STORE_CF_CATALOGUE, key, sizeof key, "\xff\xff\xff", 3);
-    put_request(fx, 3, CREDIT__V1__CHANGE_STATE__CHANGE_APPROVED);
+    put_request(fx, 3, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_APPROVED);
     CHECK_FAILS_WITH(changes_get(fx->st, 2, &cr, err), "CR-000002 cannot be decoded");
     assert_int_equal(changes_get(fx->st, 2, &cr, err), STORE_ECORRUPT);
     assert_null(cr);
@@ -102,7 +102,7 @@ static void test_a_damaged_request_is_corrupt_and_left_out_of_lists(void **state
     assert_string_equal(v[0]->id, "CR-000001");
     assert_string_equal(v[1]->id, "CR-000003");
     changes_free_list(v, n);
-    CHECK_OK(changes_list(fx->st, CREDIT__V1__CHANGE_STATE__CHANGE_APPROVED, &v, &n, err));
+    CHECK_OK(changes_list(fx->st, CREDIT__V1__CHANGE_STATE__CHANGE_STATE_APPROVED, &v, &n, err));
     assert_int_equal(n, 1);
     assert_string_equal(v[0]->id, "CR-000003");
     changes_free_list(v, n);

@@ -1,5 +1,5 @@
 /*
- * test_connguard.c — unit tests for server/connguard.c, the node's connection-level defences.
+ * test_connguard.c — unit tests for server/transport/connguard.c, the node's connection-level defences.
  *
  * Peer strings as the core writes them; the cancellation rate per connection (one close, at
  * the first cancellation past the limit); and the connection scan over real loopback sockets:

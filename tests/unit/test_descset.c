@@ -1,5 +1,5 @@
 /*
- * test_descset.c — unit tests for server/descset.c and the logic of server/reflection.c.
+ * test_descset.c — unit tests for server/transport/descset.c and the logic of server/transport/reflection.c.
  *
  * The tests read the descriptor set that the build makes with
  *   protoc --include_imports --descriptor_set_out=credit.desc -Iproto -I/usr/share/grpc-proto \
@@ -244,8 +244,8 @@ static void test_symbol_lookup_finds_service_method_message_enum_and_value(void 
     check_symbol_in(ds, "credit.v1.Unit", UNIT_PROTO);
     check_symbol_in(ds, "credit.v1.Unit.registered_at", UNIT_PROTO);
     check_symbol_in(ds, "credit.v1.UnitKind", UNIT_PROTO);
-    check_symbol_in(ds, "credit.v1.OFFICE", UNIT_PROTO);
-    check_symbol_in(ds, "credit.v1.UnitKind.OFFICE", UNIT_PROTO);
+    check_symbol_in(ds, "credit.v1.UNIT_KIND_OFFICE", UNIT_PROTO);
+    check_symbol_in(ds, "credit.v1.UnitKind.UNIT_KIND_OFFICE", UNIT_PROTO);
     check_symbol_in(ds, ".credit.v1.Unit", UNIT_PROTO);
     check_symbol_in(ds, "google.protobuf.Timestamp", TIMESTAMP_PROTO);
     /* Nested enum, its values in the enclosing message's scope and under the enum. */

@@ -1,5 +1,5 @@
 /*
- * test_identity.c — unit tests for server/identity.c: the subject codes' normal spelling,
+ * test_identity.c — unit tests for server/rules/identity.c: the subject codes' normal spelling,
  * their formats and the kind a USCC's organisation type gives.
  *
  * The organisation-code check is re-implemented here from DOMAIN.md's formula (GB 11714:
@@ -62,7 +62,7 @@ static void test_subject_codes_are_normalised_but_a_certificate_identifier_is_no
     char reg[] = "\xef\xbc\x95"
                  "00227000000001";
     char org[] = "ma1b3n1n-2", tax[] = "91230500ma1b3n1n2m";
-    sub.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    sub.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     sub.identifier = id;
     sub.registration_number = reg;
     sub.organisation_code = org;
@@ -82,7 +82,7 @@ static void test_subject_codes_are_normalised_but_a_certificate_identifier_is_no
 
     /* A natural person's number is left to its own validator. */
     char person[] = "50012019931008029x";
-    sub.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
+    sub.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON;
     sub.identifier = person;
     identity_normalise_subject(&sub);
     assert_string_equal(sub.identifier, "50012019931008029x");
@@ -155,19 +155,19 @@ static void test_uscc_type_gives_the_subject_kind(void **s)
         const char *uscc;
         int kind;
     } cases[] = {
-        {"91230500MA1B3N1N2M", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"92310115183FQEFL3W", CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS},
-        {"93xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"11230500001755309F", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"12xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__PUBLIC_INSTITUTION},
-        {"13xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"19xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"51xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION},
-        {"52xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION},
-        {"53xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION},
-        {"59xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION},
-        {"31xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
-        {"Y1xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON},
+        {"91230500MA1B3N1N2M", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"92310115183FQEFL3W", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS},
+        {"93xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"11230500001755309F", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"12xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_PUBLIC_INSTITUTION},
+        {"13xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"19xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"51xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION},
+        {"52xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION},
+        {"53xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION},
+        {"59xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION},
+        {"31xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
+        {"Y1xxxxxxxxxxxxxxxx", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(identity_kind_of_uscc(cases[i].uscc), cases[i].kind);

@@ -1,5 +1,5 @@
 /*
- * test_keyprint.c — unit tests for server/keyprint.c against a real RocksDB: a new node has
+ * test_keyprint.c — unit tests for server/data/keyprint.c against a real RocksDB: a new node has
  * no fingerprint, a stored one reads back, and one of the wrong length is corrupt.
  */
 #include "testutil.h"

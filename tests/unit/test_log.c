@@ -1,5 +1,5 @@
 /*
- * test_log.c — the structured log line (server/log.c): whatever a value holds, a call writes
+ * test_log.c — the structured log line (server/base/log.c): whatever a value holds, a call writes
  * exactly one line, the line splits into key=value pairs, and each value decodes back to the
  * bytes it was given (or, on a cut line, to a prefix of them).
  *
@@ -331,10 +331,10 @@ static void test_log_event_writes_one_line_to_stderr(void **state)
 /* --- The call sites, read from the source ----------------------------------------------------
  *
  * log.c asserts each format's shape when a line is written, which catches a bad call site
- * only on a path a test runs. This reads every log_event call in server/ and tools/ and checks
- * the same rules on all of them: every conversion is a whole value right after `key=` and
- * before a space or the end, and literal text holds no quote or backslash, so no call site
- * quotes a value itself. */
+ * only on a path a test runs. This reads every log_event call in server/ and tools/ (every
+ * folder of each) and checks the same rules on all of them: every conversion is a whole value
+ * right after `key=` and before a space or the end, and literal text holds no quote or
+ * backslash, so no call site quotes a value itself. */
 
 /* Blanks out comments of src (keeping string and character literals), so that text about
  * log_event in a comment is not taken for a call. */
@@ -439,9 +439,11 @@ static void test_every_call_site_format_keeps_the_key_value_shape(void **state)
     (void)state;
     const char *root = tu_env("CREDIT_SOURCE_DIR");
     assert_non_null(root);
-    const char *const dirs[] = {"server", "tools"};
+    const char *const dirs[] = {"server",          "server/base", "server/transport",
+                                "server/rules",    "server/data", "server/services",
+                                "tools",           "tools/creditctl"};
     int calls = 0, bad = 0;
-    for (size_t d = 0; d < 2; d++) {
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         char dir[PATH_MAX];
         assert_int_equal(tu_join(dir, sizeof dir, root, dirs[d]), 0);
         DIR *dh = opendir(dir);

@@ -1,5 +1,5 @@
 /*
- * test_optins.c — unit tests for server/optins.c against a real RocksDB: the key layout, one
+ * test_optins.c — unit tests for server/data/optins.c against a real RocksDB: the key layout, one
  * platform's opt-ins apart from another's whose code starts the same, and damaged values.
  */
 #include "testutil.h"

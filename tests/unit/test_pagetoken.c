@@ -1,5 +1,5 @@
 /*
- * test_pagetoken.c — unit tests for server/pagetoken.c: a token reads back only for the query,
+ * test_pagetoken.c — unit tests for server/rules/pagetoken.c: a token reads back only for the query,
  * method and caller it was made for, under the key it was made with, before its expiry; any
  * altered byte, made-up text or truncation is refused; page_size is not part of the query.
  */
@@ -29,7 +29,7 @@ static void query_init(query *q, const char *uscc, Credit__V1__Category cat)
 {
     credit__v1__list_records_request__init(&q->req);
     credit__v1__subject_ref__init(&q->subj);
-    q->subj.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    q->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     q->subj.identifier = (char *)uscc;
     q->req.subject = &q->subj;
     q->cats[0] = cat;

@@ -1,5 +1,5 @@
 /*
- * test_pbcheck.c — unit tests for server/pbcheck.c.
+ * test_pbcheck.c — unit tests for server/base/pbcheck.c.
  *
  * Messages are built with the generated credit.v1 code and packed; a marker character ('@')
  * in a string is then overwritten in the packed bytes with the byte under test (a NUL, 0xFF),

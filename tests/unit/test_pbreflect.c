@@ -62,7 +62,7 @@ static void test_zero_is_each_types_default(void **state)
     assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_INT64, &p.fine_amount_fen));
     p.decision_date = &d;
     assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_MESSAGE, &p.decision_date));
-    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
     assert_false(pbreflect_is_zero(PROTOBUF_C_TYPE_ENUM, &p.severity));
     double neg_zero = -0.0;
     assert_true(pbreflect_is_zero(PROTOBUF_C_TYPE_DOUBLE, &neg_zero));

@@ -1,5 +1,5 @@
 /*
- * test_pbwalk.c — unit tests for server/pbwalk.c: proto3 presence, oneof members, and the
+ * test_pbwalk.c — unit tests for server/rules/pbwalk.c: proto3 presence, oneof members, and the
  * walk over set leaves with their paths, on the record messages the node walks.
  */
 #include "testutil.h"
@@ -29,7 +29,7 @@ static void test_a_field_is_set_when_it_holds_a_non_default_value(void **state)
     p.content = "fined";
     p.fine_amount_fen = 100;
     p.decision_date = &d; /* a message is set even when empty */
-    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
     assert_true(pbwalk_field_set(&p.base, field(pd, "content")));
     assert_true(pbwalk_field_set(&p.base, field(pd, "fine_amount_fen")));
     assert_true(pbwalk_field_set(&p.base, field(pd, "decision_date")));
@@ -87,7 +87,7 @@ static void test_the_walk_visits_set_leaves_with_their_paths(void **state)
     p.content = "fined";
     d.year = 2024;
     p.decision_date = &d;
-    p.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     /* A Date is one leaf; the prefix leads from the record to the body. */
     assert_int_equal(pbwalk_leaves(&p.base, &body, 1, &credit__v1__date__descriptor, collect, &s),
                      0);

@@ -1,5 +1,5 @@
 /*
- * test_privacy.c — unit tests for server/privacy.c.
+ * test_privacy.c — unit tests for server/rules/privacy.c.
  *
  * Each test gets a fresh temporary directory with a key file made by privacy_open there
  * (fx->key, opened as fx->p); teardown closes it and removes the directory. The checks take

@@ -1,5 +1,5 @@
 /*
- * test_publicity.c — unit tests for server/publicity.c: the national windows, a section's own
+ * test_publicity.c — unit tests for server/rules/publicity.c: the national windows, a section's own
  * windows, the default end of publicity and the day display ends, for penalties and for the
  * other records the tier filter asks about.
  */
@@ -14,13 +14,13 @@ static void test_publicity_months_follow_the_severity(void **state)
     int lo = -7, hi = -7;
 
     (void)state;
-    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__MINOR, &lo, &hi), 0);
+    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SEVERITY_MINOR, &lo, &hi), 0);
     assert_int_equal(lo, 0);
     assert_int_equal(hi, 3);
-    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__GENERAL, &lo, &hi), 0);
+    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SEVERITY_GENERAL, &lo, &hi), 0);
     assert_int_equal(lo, 3);
     assert_int_equal(hi, 12);
-    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SERIOUS, &lo, &hi), 0);
+    assert_int_equal(publicity_months(CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, &lo, &hi), 0);
     assert_int_equal(lo, 12);
     assert_int_equal(hi, 36);
     lo = hi = -7;
@@ -38,15 +38,15 @@ static void test_default_publicity_end_is_decision_plus_max_months(void **state)
     (void)state;
     p.decision_date = &decision;
     decision = tu_date(2024, 1, 31);
-    p.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     publicity_default_end(&p, NULL, &end);
     CHECK_DATE(&end, 2025, 1, 31);
     decision = tu_date(2023, 11, 30);
-    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
     publicity_default_end(&p, NULL, &end);
     CHECK_DATE(&end, 2024, 2, 29);
     decision = tu_date(2024, 2, 29);
-    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_SERIOUS;
     publicity_default_end(&p, NULL, &end);
     CHECK_DATE(&end, 2027, 2, 28);
     /* Written as a whole message, ready to pack. */
@@ -68,7 +68,7 @@ static void test_publicity_ended_counts_from_the_end_date(void **state)
 
     (void)state;
     p.decision_date = &decision;
-    p.severity = CREDIT__V1__SEVERITY__SERIOUS;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_SERIOUS;
     p.publicity_end_date = &end;
     today = tu_date(2024, 6, 1);
     assert_false(publicity_ended(&p, &today));
@@ -99,23 +99,23 @@ static void test_a_section_window_overrides_the_national_rule(void **state)
     int lo = -7, hi = -7;
 
     (void)state;
-    w.severity = CREDIT__V1__SEVERITY__GENERAL;
+    w.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     w.min_months = 1;
     w.max_months = 6;
     sec.publicity = ws;
     sec.n_publicity = 1;
-    assert_int_equal(publicity_window(&cs, CREDIT__V1__SEVERITY__GENERAL, &lo, &hi), 0);
+    assert_int_equal(publicity_window(&cs, CREDIT__V1__SEVERITY__SEVERITY_GENERAL, &lo, &hi), 0);
     assert_int_equal(lo, 1);
     assert_int_equal(hi, 6);
     /* A severity the section leaves out: the national rule. */
-    assert_int_equal(publicity_window(&cs, CREDIT__V1__SEVERITY__SERIOUS, &lo, &hi), 0);
+    assert_int_equal(publicity_window(&cs, CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, &lo, &hi), 0);
     assert_int_equal(lo, 12);
     assert_int_equal(hi, 36);
-    assert_int_equal(publicity_window(NULL, CREDIT__V1__SEVERITY__GENERAL, &lo, &hi), 0);
+    assert_int_equal(publicity_window(NULL, CREDIT__V1__SEVERITY__SEVERITY_GENERAL, &lo, &hi), 0);
     assert_int_equal(hi, 12);
 
     p.decision_date = &decision;
-    p.severity = CREDIT__V1__SEVERITY__GENERAL;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     publicity_default_end(&p, &cs, &end);
     CHECK_DATE(&end, 2024, 7, 31);
     publicity_default_end(&p, NULL, &end);
@@ -131,7 +131,7 @@ static void test_only_a_penalty_record_ends_its_publicity(void **state)
 
     (void)state;
     p.decision_date = &decision;
-    p.severity = CREDIT__V1__SEVERITY__MINOR;
+    p.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
     rec.body_case = CREDIT__V1__RECORD__BODY_PENALTY;
     rec.penalty = &p;
     assert_true(publicity_record_ended(&rec, &today));

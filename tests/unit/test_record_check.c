@@ -1,12 +1,12 @@
 /*
- * test_record_check.c — unit tests for server/record_check.c.
+ * test_record_check.c — unit tests for server/rules/record_check.c.
  *
  * Each test builds a valid licence or penalty input in a fixture on its stack (make_licence,
  * make_penalty: every nested message lives in the fixture, so nothing is allocated), changes
  * one thing, and checks the verdict: the status code, the field path, and a word of the reason.
- * Inputs are pushed by the unit "market", a DEPARTMENT responsible for licensing and penalties,
- * on fx.today, 2025-06-15. Every rejection is also checked for leaking the subject's identifier or
- * the representative's number when those are personal numbers.
+ * Inputs are pushed by the unit "market", a UNIT_KIND_DEPARTMENT responsible for licensing and
+ * penalties, on fx.today, 2025-06-15. Every rejection is also checked for leaking the subject's
+ * identifier or the representative's number when those are personal numbers.
  *
  * Dates at the edges (month ends, leap days, the ends of publicity windows, midnight in China)
  * are tested on both sides of the edge.
@@ -36,7 +36,7 @@
 #define DENIED    RECORD_CHECK_PERMISSION_DENIED
 
 /* "market" is responsible for licences and penalties in the seed catalogue. */
-static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__DEPARTMENT};
+static const check_unit market = {"market", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT};
 
 #define TODAY_Y 2025
 #define TODAY_M 6
@@ -61,11 +61,11 @@ static void make_common(struct fixture *fx)
     fx->occurred = (Google__Protobuf__Timestamp)GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     fx->today = tu_date(TODAY_Y, TODAY_M, TODAY_D);
 
-    fx->subject.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    fx->subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     fx->subject.name = (char *)"双鸭山市示例商贸有限公司";
     fx->subject.identifier = (char *)USCC_COMPANY;
     fx->subject.legal_representative = (char *)"张三";
-    fx->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    fx->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     fx->subject.legal_representative_id_number = (char *)ID_NUMBER;
 
     fx->occurred.seconds = 1709258400; /* 2024-03-01T10:00:00+08:00 */
@@ -120,7 +120,7 @@ static void make_penalty(struct fixture *fx)
     fx->penalty.authority = (char *)"双鸭山市市场监督管理局";
     fx->penalty.authority_uscc = (char *)USCC_AUTHORITY;
     fx->penalty.source_unit_uscc = (char *)USCC_SOURCE;
-    fx->penalty.severity = CREDIT__V1__SEVERITY__GENERAL;
+    fx->penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     fx->in.category = PENALTY;
     fx->in.body_case = CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY;
     fx->in.penalty = &fx->penalty;
@@ -214,7 +214,7 @@ static void expect_reject(const struct fixture *fx, const check_unit *unit, int 
     /* A personal number never appears in a reason. */
     if (s && s->legal_representative_id_number)
         check_no_number(f.reason, s->legal_representative_id_number, file, line);
-    if (s && s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+    if (s && s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON)
         check_no_number(f.reason, s->identifier, file, line);
 }
 
@@ -392,7 +392,7 @@ static void test_unspecified_or_unknown_category_is_rejected(void **state)
 static void test_other_categories_take_an_action_body(void **state)
 {
     struct fixture fx;
-    const check_unit office = {"office", CREDIT__V1__UNIT_KIND__OFFICE};
+    const check_unit office = {"office", CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE};
 
     (void)state;
     make_licence(&fx);
@@ -414,9 +414,9 @@ static void test_category_outside_the_units_responsibility_is_permission_denied(
 {
     struct fixture fx;
     /* The seed makes tax responsible for penalties, not licences; housing for nothing. */
-    const check_unit tax = {"tax", CREDIT__V1__UNIT_KIND__DEPARTMENT};
-    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT};
-    const check_unit none = {"bank-1", CREDIT__V1__UNIT_KIND__FINANCE};
+    const check_unit tax = {"tax", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT};
+    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT};
+    const check_unit none = {"bank-1", CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE};
 
     (void)state;
     make_penalty(&fx);
@@ -468,33 +468,33 @@ static void test_channel_municipal_sync_from_a_department_is_rejected(void **sta
     make_licence(&fx);
     fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
     EXPECT_REJECT(&fx, INVALID, "channel", "CHANNEL_MUNICIPAL_SYNC");
-    EXPECT_REJECT(&fx, INVALID, "channel", "DEPARTMENT");
+    EXPECT_REJECT(&fx, INVALID, "channel", "UNIT_KIND_DEPARTMENT");
 }
 
 static void test_unspecified_channel_is_the_unit_kinds_usual_one(void **state)
 {
     struct fixture fx;
     /* Units the catalogue names, of kinds whose usual channel differs. */
-    const check_unit city = {"market", CREDIT__V1__UNIT_KIND__MUNICIPAL};
-    const check_unit bank = {"market", CREDIT__V1__UNIT_KIND__FINANCE};
+    const check_unit city = {"market", CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL};
+    const check_unit bank = {"market", CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE};
 
     (void)state;
     make_penalty(&fx);
     fx.in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
     EXPECT_PASS(&fx); /* a department: DIRECT_PUSH */
     EXPECT_PASS_FROM(&fx, &city); /* the city: MUNICIPAL_SYNC */
-    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__DEPARTMENT),
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT),
                      CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH);
-    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__MUNICIPAL),
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL),
                      CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC);
-    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM),
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__UNIT_KIND_ASSOCIATION_PLATFORM),
                      CREDIT__V1__CHANNEL__CHANNEL_ASSOCIATION_BATCH);
-    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__SUBJECT),
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT),
                      CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION);
     /* A kind that may use no channel has no usual one either. */
-    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__FINANCE),
+    assert_int_equal(record_default_channel(CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE),
                      CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED);
-    EXPECT_REJECT_FROM(&fx, &bank, INVALID, "channel", "no channel is open to FINANCE");
+    EXPECT_REJECT_FROM(&fx, &bank, INVALID, "channel", "no channel is open to UNIT_KIND_FINANCE");
 }
 
 static void test_unknown_channel_is_rejected(void **state)
@@ -514,15 +514,15 @@ static void test_each_unit_kind_pushes_only_through_its_channels(void **state)
         int kind;
         const char *allowed;
     } table[] = {
-        {CREDIT__V1__UNIT_KIND__OFFICE, "0165"},
-        {CREDIT__V1__UNIT_KIND__DEPARTMENT, "0165"},
-        {CREDIT__V1__UNIT_KIND__SERVICE_UNIT, "0156"},
-        {CREDIT__V1__UNIT_KIND__MUNICIPAL, "076"},
-        {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM, "026"},
-        {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM, "036"},
-        {CREDIT__V1__UNIT_KIND__FINANCE, ""},
-        {CREDIT__V1__UNIT_KIND__PORTAL, "045"},
-        {CREDIT__V1__UNIT_KIND__SUBJECT, "04"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE, "0165"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT, "0165"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT, "0156"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL, "076"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_ASSOCIATION_PLATFORM, "026"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_INDUSTRIAL_PLATFORM, "036"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE, ""},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_PORTAL, "045"},
+        {CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT, "04"},
         {CREDIT__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED, ""},
         {77, ""},
     };
@@ -583,7 +583,7 @@ static void test_natural_person_with_bad_id_is_rejected_without_echoing_it(void 
 
     (void)state;
     make_penalty(&fx);
-    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON;
     fx.subject.name = (char *)"李四";
     fx.subject.identifier = (char *)ID_NUMBER;
     fx.subject.legal_representative = (char *)"";
@@ -607,7 +607,7 @@ static void test_identifier_may_be_an_older_code_the_subject_gives(void **state)
 
     (void)state;
     make_licence(&fx);
-    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION;
     fx.subject.identifier = (char *)"230500400001234";
     EXPECT_REJECT(&fx, INVALID, "subject.identifier", "older codes the subject gives");
 
@@ -631,7 +631,7 @@ static void test_identifier_may_be_an_older_code_the_subject_gives(void **state)
     };
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         make_licence(&fx);
-        fx.subject.kind = CREDIT__V1__SUBJECT_KIND__PUBLIC_INSTITUTION;
+        fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_PUBLIC_INSTITUTION;
         fx.subject.identifier = (char *)"事证第123050000123号";
         *slots[i].slot = "事证第123050000123号";
         if (slots[i].field)
@@ -675,10 +675,11 @@ static void test_legal_person_without_representative_is_rejected(void **state)
     (void)state;
     make_licence(&fx);
     fx.subject.legal_representative = (char *)"";
-    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative",
-                  "is required when subject.kind is LEGAL_PERSON (catalogue version 1)");
+    EXPECT_REJECT(
+        &fx, INVALID, "subject.legal_representative",
+        "is required when subject.kind is SUBJECT_KIND_LEGAL_PERSON (catalogue version 1)");
     /* An individual business has a USCC of type 92 (a 91 is a legal person's). */
-    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS;
     fx.subject.identifier = (char *)"92310115183FQEFL3W";
     EXPECT_PASS(&fx);
 }
@@ -691,7 +692,7 @@ static void with_changed_dimension(const char *section, const char *code,
 
     tu_public_dimension("PENALTY", code, &d);
     edit(&d);
-    *out = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+    *out = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION,
                                 CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, section, code, &d);
     current_cv = *out;
 }
@@ -710,7 +711,7 @@ static void test_representative_is_required_only_as_the_catalogue_says(void **st
     (void)state;
     make_penalty(&fx);
     fx.subject.legal_representative = (char *)"";
-    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative", "LEGAL_PERSON");
+    EXPECT_REJECT(&fx, INVALID, "subject.legal_representative", "SUBJECT_KIND_LEGAL_PERSON");
     with_changed_dimension("", "legal_representative", drop_conditions, &v2);
     EXPECT_PASS(&fx);
     current_cv = NULL;
@@ -789,7 +790,7 @@ static void test_a_maximum_is_enforced_naming_the_version(void **state)
 }
 
 static char *categories[] = {(char *)"警告", (char *)"罚款", (char *)"警告；罚款"};
-static char *severities[] = {(char *)"GENERAL", (char *)"SERIOUS"};
+static char *severities[] = {(char *)"SEVERITY_GENERAL", (char *)"SEVERITY_SERIOUS"};
 
 static void list_categories(Credit__V1__Dimension *d)
 {
@@ -826,8 +827,8 @@ static void test_allowed_values_and_patterns_are_enforced_naming_the_version(voi
     make_penalty(&fx);
     with_changed_dimension("PENALTY", "severity", list_severities, &v2);
     EXPECT_PASS(&fx);
-    fx.penalty.severity = CREDIT__V1__SEVERITY__MINOR;
-    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "GENERAL, SERIOUS");
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
+    EXPECT_REJECT(&fx, INVALID, "penalty.severity", "SEVERITY_GENERAL, SEVERITY_SERIOUS");
     current_cv = NULL;
     catalog_version_destroy(v2);
 
@@ -858,14 +859,14 @@ static void test_representative_number_needs_a_type_and_a_valid_resident_id(void
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_type",
                   "unknown value 9 for credit.v1.IdType");
 
-    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     fx.subject.legal_representative_id_number = (char *)ID_BAD_CHECK;
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number",
                   "resident identity number");
     fx.subject.legal_representative_id_number = (char *)"500120199302300291"; /* Feb 30 */
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number", "birth date");
 
-    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__PASSPORT;
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_PASSPORT;
     fx.subject.legal_representative_id_number = (char *)"E12345678";
     EXPECT_PASS(&fx);
 }
@@ -1100,19 +1101,19 @@ static void test_publicity_end_outside_the_severity_window_is_rejected(void **st
         Credit__V1__Date lo, hi, before, after;
         const char *window; /* as the reason gives it */
     } cases[] = {
-        {CREDIT__V1__SEVERITY__MINOR,
+        {CREDIT__V1__SEVERITY__SEVERITY_MINOR,
          {.year = 2024, .month = 3, .day = 1},
          {.year = 2024, .month = 6, .day = 1},
          {.year = 2024, .month = 2, .day = 29},
          {.year = 2024, .month = 6, .day = 2},
          "from 2024-03-01 to 2024-06-01"},
-        {CREDIT__V1__SEVERITY__GENERAL,
+        {CREDIT__V1__SEVERITY__SEVERITY_GENERAL,
          {.year = 2024, .month = 6, .day = 1},
          {.year = 2025, .month = 3, .day = 1},
          {.year = 2024, .month = 5, .day = 31},
          {.year = 2025, .month = 3, .day = 2},
          "from 2024-06-01 to 2025-03-01"},
-        {CREDIT__V1__SEVERITY__SERIOUS,
+        {CREDIT__V1__SEVERITY__SEVERITY_SERIOUS,
          {.year = 2025, .month = 3, .day = 1},
          {.year = 2027, .month = 3, .day = 1},
          {.year = 2025, .month = 2, .day = 28},
@@ -1148,7 +1149,7 @@ static void test_publicity_window_follows_the_month_end(void **state)
     make_penalty(&fx);
     fx.decision = tu_date(2023, 11, 30);
     fx.valid_until = fx.decision;
-    fx.penalty.severity = CREDIT__V1__SEVERITY__MINOR;
+    fx.penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
     fx.publicity_end = tu_date(2024, 2, 29); /* Nov 30 + 3 months, clamped */
     EXPECT_PASS(&fx);
     fx.publicity_end = tu_date(2024, 3, 1);
@@ -1199,7 +1200,7 @@ static void test_overlong_field_is_rejected(void **state)
     fx.penalty.authority = big;
     EXPECT_REJECT(&fx, INVALID, "penalty.authority", "at most 200");
     make_penalty(&fx);
-    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__PASSPORT;
+    fx.subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_PASSPORT;
     fx.subject.legal_representative_id_number = big;
     EXPECT_REJECT(&fx, INVALID, "subject.legal_representative_id_number", "at most 200");
 
@@ -1294,7 +1295,7 @@ static void make_reward(struct fixture *fx, Credit__V1__Action *a)
     fx->in.action = a;
 }
 
-static const check_unit office = {"office", CREDIT__V1__UNIT_KIND__OFFICE};
+static const check_unit office = {"office", CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE};
 
 static void test_other_category_passes_with_its_action_dimensions(void **state)
 {
@@ -1328,9 +1329,9 @@ static void test_a_value_that_is_no_dimension_of_the_category_is_rejected(void *
 static void test_a_dimension_removed_by_governance_is_rejected_naming_it(void **state)
 {
     struct fixture fx;
-    catalog_version *v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION,
-                                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
-                                               "remarks", NULL);
+    catalog_version *v2 =
+        tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION,
+                             CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "remarks", NULL);
 
     (void)state;
     make_penalty(&fx);
@@ -1355,7 +1356,7 @@ static void test_a_dimension_made_optional_is_no_longer_required(void **state)
     tu_public_dimension("PENALTY", "legal_basis", &d);
     assert_true(d.required);
     d.required = 0;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "legal_basis",
                               &d);
     make_penalty(&fx);
@@ -1380,9 +1381,9 @@ static void test_an_added_dimension_travels_in_extra_and_is_typed(void **state)
     (void)state;
     d.code = (char *)"rectified_on";
     d.name = (char *)"整改完成日期 date rectified";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_DATE;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE;
     d.tier = CREDIT__V1__TIER__TIER_OPEN;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
     make_penalty(&fx);
     val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_DATE;
@@ -1420,7 +1421,7 @@ static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
     Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
     Credit__V1__Condition legal = CREDIT__V1__CONDITION__INIT;
     Credit__V1__Condition *when[1] = {&legal};
-    char *kinds[1] = {(char *)"LEGAL_PERSON"};
+    char *kinds[1] = {(char *)"SUBJECT_KIND_LEGAL_PERSON"};
     Credit__V1__ExtraValue val = CREDIT__V1__EXTRA_VALUE__INIT;
     Credit__V1__PublicRecordInput__ExtraEntry e = CREDIT__V1__PUBLIC_RECORD_INPUT__EXTRA_ENTRY__INIT;
     Credit__V1__PublicRecordInput__ExtraEntry *es[1] = {&e};
@@ -1432,17 +1433,18 @@ static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
     legal.n_equals = 1;
     d.code = (char *)"credit_code_of_branch";
     d.name = (char *)"分支机构代码 branch code";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TEXT;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT;
     d.tier = CREDIT__V1__TIER__TIER_OPEN;
     d.required_when = when;
     d.n_required_when = 1;
     d.pattern = (char *)"BR-[0-9]{3}";
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
     current_cv = v2;
     make_penalty(&fx);
-    EXPECT_REJECT(&fx, INVALID, "extra.credit_code_of_branch",
-                  "is required when subject.kind is LEGAL_PERSON (catalogue version 2)");
+    EXPECT_REJECT(
+        &fx, INVALID, "extra.credit_code_of_branch",
+        "is required when subject.kind is SUBJECT_KIND_LEGAL_PERSON (catalogue version 2)");
     val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_TEXT;
     val.text = (char *)"BR-12";
     e.key = (char *)"credit_code_of_branch";
@@ -1453,7 +1455,7 @@ static void test_an_extra_dimension_keeps_its_conditions_and_rules(void **state)
     val.text = (char *)"BR-123";
     EXPECT_PASS(&fx);
     fx.in.n_extra = 0;
-    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS;
+    fx.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS;
     fx.subject.identifier = (char *)"92310115183FQEFL3W"; /* an individual business's type 92 */
     EXPECT_PASS(&fx);
     current_cv = NULL;
@@ -1499,9 +1501,9 @@ static void test_an_extra_decimal_must_be_finite(void **state)
     (void)state;
     d.code = (char *)"risk_score";
     d.name = (char *)"风险评分 risk score";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL;
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
     make_penalty(&fx);
     val.value_case = CREDIT__V1__EXTRA_VALUE__VALUE_DECIMAL;
@@ -1529,10 +1531,10 @@ static void test_a_required_extra_dimension_must_be_given(void **state)
     (void)state;
     d.code = (char *)"hearing_held";
     d.name = (char *)"是否听证 hearing held";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_BOOL;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_BOOL;
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
     d.required = 1;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
     make_penalty(&fx);
     current_cv = v2;
@@ -1571,7 +1573,7 @@ static void expect_collected(const ProtobufCMessage *in, int catalogue, const ch
 #define EXPECT_ANY_PASS(in, cat, unit) expect_collected((in), (cat), (unit), 0, "", "", __LINE__)
 #define EXPECT_ANY(in, cat, unit, c, fd, w) expect_collected((in), (cat), (unit), (c), (fd), (w), __LINE__)
 
-static const check_unit town = {"town-bicheng", CREDIT__V1__UNIT_KIND__SERVICE_UNIT};
+static const check_unit town = {"town-bicheng", CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT};
 
 static void test_service_unit_declaration_is_checked_against_its_section(void **state)
 {
@@ -1595,7 +1597,7 @@ static void test_service_unit_declaration_is_checked_against_its_section(void **
     EXPECT_ANY_PASS(&in.base, SU, &town);
     /* A service unit's usual channel is the service window; a city channel is not its own. */
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC;
-    EXPECT_ANY(&in.base, SU, &town, INVALID, "channel", "SERVICE_UNIT");
+    EXPECT_ANY(&in.base, SU, &town, INVALID, "channel", "UNIT_KIND_SERVICE_UNIT");
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
     /* Departments are not responsible for declarations. */
     EXPECT_ANY(&in.base, SU, &market, DENIED, "section", "GOOD_CONDUCT");
@@ -1623,7 +1625,8 @@ static void test_association_record_names_a_valid_association(void **state)
     Credit__V1__MemberInfo m = CREDIT__V1__MEMBER_INFO__INIT;
     Credit__V1__Governance g = CREDIT__V1__GOVERNANCE__INIT;
     Credit__V1__Date when = tu_date(2025, 3, 31);
-    const check_unit platform = {"assoc-platform", CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM};
+    const check_unit platform = {"assoc-platform",
+                                 CREDIT__V1__UNIT_KIND__UNIT_KIND_ASSOCIATION_PLATFORM};
     const int AS = CREDIT__V1__CATALOGUE__CATALOGUE_ASSOCIATION;
 
     (void)state;
@@ -1658,7 +1661,7 @@ static void test_association_record_names_a_valid_association(void **state)
     EXPECT_ANY_PASS(&in.base, AS, &platform);
     /* The platform's channel is the association batch. */
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH;
-    EXPECT_ANY(&in.base, AS, &platform, INVALID, "channel", "ASSOCIATION_PLATFORM");
+    EXPECT_ANY(&in.base, AS, &platform, INVALID, "channel", "UNIT_KIND_ASSOCIATION_PLATFORM");
 }
 
 static void test_voluntary_claim_needs_verifiable_evidence(void **state)
@@ -1668,7 +1671,7 @@ static void test_voluntary_claim_needs_verifiable_evidence(void **state)
     Credit__V1__VoluntaryClaim c = CREDIT__V1__VOLUNTARY_CLAIM__INIT;
     Credit__V1__Evidence e = CREDIT__V1__EVIDENCE__INIT;
     Credit__V1__Date when = tu_date(2025, 1, 20);
-    const check_unit self = {"subj-acme", CREDIT__V1__UNIT_KIND__SUBJECT};
+    const check_unit self = {"subj-acme", CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT};
     const int VO = CREDIT__V1__CATALOGUE__CATALOGUE_VOLUNTARY;
     static const char digest[] =
         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -1694,7 +1697,7 @@ static void test_voluntary_claim_needs_verifiable_evidence(void **state)
     EXPECT_ANY_PASS(&in.base, VO, &self);
     /* A subject's channel is self-declaration, and the portal's too. */
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW;
-    EXPECT_ANY(&in.base, VO, &self, INVALID, "channel", "SUBJECT");
+    EXPECT_ANY(&in.base, VO, &self, INVALID, "channel", "UNIT_KIND_SUBJECT");
     in.channel = CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED;
     /* A voluntary declaration is not a service unit's to push. */
     EXPECT_ANY(&in.base, VO, &town, DENIED, "section", "CHARITY");
@@ -1707,7 +1710,7 @@ static void test_voluntary_claim_needs_verifiable_evidence(void **state)
 
 static void test_checks_run_in_order_and_the_first_failure_wins(void **state)
 {
-    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__DEPARTMENT};
+    const check_unit housing = {"housing", CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT};
     struct fixture fx;
 
     (void)state;

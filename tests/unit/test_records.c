@@ -1,5 +1,5 @@
 /*
- * test_records.c — unit tests for the scans and index moves of server/records.c against a
+ * test_records.c — unit tests for the scans and index moves of server/data/records.c against a
  * real RocksDB: the latest versions in record-id order from a page position, records that do
  * not decode left out, and the removal of a subject index entry left under an older key.
  */

@@ -1,5 +1,5 @@
 /*
- * test_registry.c — unit tests for server/registry.c against a real RocksDB.
+ * test_registry.c — unit tests for server/data/registry.c against a real RocksDB.
  *
  * Each test gets a fresh temporary directory holding a store (tu_store.h); teardown closes it
  * and removes the directory. The registry's keys ("u/<code>", "i/<identity>"
@@ -18,11 +18,12 @@ extern const unsigned char credit_demo_units[];
 extern const size_t credit_demo_units_len;
 
 /* Three units: a comment, a blank line, a USCC given as "-". */
-static const char small_tsv[] = "# code\tkind\tuscc\tname\n"
-                                "office\tOFFICE\t11500227MB1729565U\tDistrict office\n"
-                                "\n"
-                                "tax\tDEPARTMENT\t-\tDistrict tax bureau\n"
-                                "town-bicheng\tSERVICE_UNIT\t11500227MB1A0B2C2E\tBicheng\n";
+static const char small_tsv[] =
+    "# code\tkind\tuscc\tname\n"
+    "office\tUNIT_KIND_OFFICE\t11500227MB1729565U\tDistrict office\n"
+    "\n"
+    "tax\tUNIT_KIND_DEPARTMENT\t-\tDistrict tax bureau\n"
+    "town-bicheng\tUNIT_KIND_SERVICE_UNIT\t11500227MB1A0B2C2E\tBicheng\n";
 
 static int seed(store *st, const char *tsv)
 {
@@ -122,8 +123,8 @@ static void test_seed_writes_every_unit_and_returns_their_number(void **state)
 
     CHECK_OK(registry_get(fx->st, "office", &u, err));
     assert_string_equal(u->code, "office");
-    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__OFFICE);
-    assert_int_equal(u->status, CREDIT__V1__UNIT_STATUS__ACTIVE);
+    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE);
+    assert_int_equal(u->status, CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE);
     assert_string_equal(u->uscc, "11500227MB1729565U");
     assert_string_equal(u->name, "District office");
     assert_string_equal(u->updated_by, "seed");
@@ -133,13 +134,13 @@ static void test_seed_writes_every_unit_and_returns_their_number(void **state)
 
     /* "-" is "no USCC". */
     CHECK_OK(registry_get(fx->st, "tax", &u, err));
-    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__DEPARTMENT);
+    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
     assert_string_equal(u->uscc, "");
     assert_string_equal(u->name, "District tax bureau");
     credit__v1__unit__free_unpacked(u, NULL);
 
     CHECK_OK(registry_get(fx->st, "town-bicheng", &u, err));
-    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__SERVICE_UNIT);
+    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT);
     credit__v1__unit__free_unpacked(u, NULL);
 }
 
@@ -182,8 +183,8 @@ static void test_seed_accepts_the_embedded_demo_units(void **state)
 static void test_second_seed_returns_zero_and_changes_nothing(void **state)
 {
     tu_store *fx = *state;
-    static const char other_tsv[] = "court\tDEPARTMENT\t-\tCourt\n"
-                                    "office\tMUNICIPAL\t-\tSomething else\n";
+    static const char other_tsv[] = "court\tUNIT_KIND_DEPARTMENT\t-\tCourt\n"
+                                    "office\tUNIT_KIND_MUNICIPAL\t-\tSomething else\n";
     char err[STORE_ERR_LEN];
     Credit__V1__Unit *u = (Credit__V1__Unit *)&u;
     char *before, *after;
@@ -209,10 +210,10 @@ static void test_seed_with_a_bad_line_fails_and_writes_nothing(void **state)
     static const char *const bad_lines[] = {
         "nope\tNOT_A_KIND\t-\tUnknown kind\n",
         "nope\tdepartment\t-\tKind in lowercase\n",
-        "nope\tDEPARTMENT\t-\n",                    /* three fields */
-        "Nope\tDEPARTMENT\t-\tBad code\n",          /* uppercase code */
-        "-nope\tDEPARTMENT\t-\tBad code\n",         /* leading dash */
-        "\tDEPARTMENT\t-\tEmpty code\n",
+        "nope\tUNIT_KIND_DEPARTMENT\t-\n",                    /* three fields */
+        "Nope\tUNIT_KIND_DEPARTMENT\t-\tBad code\n",          /* uppercase code */
+        "-nope\tUNIT_KIND_DEPARTMENT\t-\tBad code\n",         /* leading dash */
+        "\tUNIT_KIND_DEPARTMENT\t-\tEmpty code\n",
     };
     char err[STORE_ERR_LEN], tsv[1024];
     Credit__V1__Unit *u = (Credit__V1__Unit *)&u;
@@ -241,7 +242,7 @@ static void test_seed_error_names_the_bad_line(void **state)
 {
     tu_store *fx = *state;
     static const char tsv[] = "# a comment\n"
-                              "office\tOFFICE\t-\tOffice\n"
+                              "office\tUNIT_KIND_OFFICE\t-\tOffice\n"
                               "\n"
                               "nope\tNOT_A_KIND\t-\tX\n";
     char err[STORE_ERR_LEN] = "";
@@ -254,9 +255,9 @@ static void test_seed_error_names_the_bad_line(void **state)
 static void test_seed_refuses_a_repeated_code_and_writes_nothing(void **state)
 {
     tu_store *fx = *state;
-    static const char tsv[] = "office\tOFFICE\t-\tOffice\n"
-                              "tax\tDEPARTMENT\t-\tTax\n"
-                              "office\tPORTAL\t-\tAgain\n";
+    static const char tsv[] = "office\tUNIT_KIND_OFFICE\t-\tOffice\n"
+                              "tax\tUNIT_KIND_DEPARTMENT\t-\tTax\n"
+                              "office\tUNIT_KIND_PORTAL\t-\tAgain\n";
     char err[STORE_ERR_LEN] = "";
     Credit__V1__Unit *u = NULL;
 
@@ -366,8 +367,8 @@ static void test_put_writes_a_unit_that_get_reads_back(void **state)
     assert_non_null(b);
     in.code = "bank-a";
     in.name = "Bank A";
-    in.kind = CREDIT__V1__UNIT_KIND__FINANCE;
-    in.status = CREDIT__V1__UNIT_STATUS__SUSPENDED;
+    in.kind = CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE;
+    in.status = CREDIT__V1__UNIT_STATUS__UNIT_STATUS_SUSPENDED;
     in.status_reason = "audit";
     in.n_identities = 2;
     in.identities = ids;
@@ -377,8 +378,8 @@ static void test_put_writes_a_unit_that_get_reads_back(void **state)
 
     CHECK_OK(registry_get(fx->st, "bank-a", &u, err));
     assert_string_equal(u->name, "Bank A");
-    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__FINANCE);
-    assert_int_equal(u->status, CREDIT__V1__UNIT_STATUS__SUSPENDED);
+    assert_int_equal(u->kind, CREDIT__V1__UNIT_KIND__UNIT_KIND_FINANCE);
+    assert_int_equal(u->status, CREDIT__V1__UNIT_STATUS__UNIT_STATUS_SUSPENDED);
     assert_string_equal(u->status_reason, "audit");
     assert_int_equal(u->n_identities, 2);
     assert_string_equal(u->identities[1], "urn:b");
@@ -472,9 +473,12 @@ static void test_check_identity_rejects_invalid_identities(void **state)
 static void test_kind_from_name_maps_enum_names(void **state)
 {
     (void)state;
-    assert_int_equal(registry_kind_from_name("DEPARTMENT"), CREDIT__V1__UNIT_KIND__DEPARTMENT);
-    assert_int_equal(registry_kind_from_name("OFFICE"), CREDIT__V1__UNIT_KIND__OFFICE);
-    assert_int_equal(registry_kind_from_name("SUBJECT"), CREDIT__V1__UNIT_KIND__SUBJECT);
+    assert_int_equal(registry_kind_from_name("UNIT_KIND_DEPARTMENT"),
+                     CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
+    assert_int_equal(registry_kind_from_name("UNIT_KIND_OFFICE"),
+                     CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE);
+    assert_int_equal(registry_kind_from_name("UNIT_KIND_SUBJECT"),
+                     CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT);
 }
 
 static void test_kind_from_name_returns_zero_for_unknown_names(void **state)
@@ -483,7 +487,7 @@ static void test_kind_from_name_returns_zero_for_unknown_names(void **state)
     assert_int_equal(registry_kind_from_name("department"), 0);
     assert_int_equal(registry_kind_from_name("NOT_A_KIND"), 0);
     assert_int_equal(registry_kind_from_name(""), 0);
-    assert_int_equal(registry_kind_from_name("DEPARTMENT "), 0);
+    assert_int_equal(registry_kind_from_name("UNIT_KIND_DEPARTMENT "), 0);
     assert_int_equal(registry_kind_from_name("UNIT_KIND_UNSPECIFIED"), 0);
 }
 

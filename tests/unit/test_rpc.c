@@ -1,5 +1,5 @@
 /*
- * test_rpc.c — the RPC layer (server/rpc.c) alone, over real mutual TLS.
+ * test_rpc.c — the RPC layer (server/transport/rpc.c) alone, over real mutual TLS.
  *
  * A test service (tests/proto/credit/test/v1/echo.proto) has one method per call shape and
  * methods that stall or fail on request. The server runs in this process with the layer's

@@ -1,5 +1,5 @@
 /*
- * test_series.c — unit tests for server/series.c: key encoding and its order, value and page
+ * test_series.c — unit tests for server/data/series.c: key encoding and its order, value and page
  * token round trips, and samples in a real store.
  *
  * The order tests write keys into a real RocksDB store in a temporary directory and read them

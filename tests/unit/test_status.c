@@ -1,5 +1,5 @@
 /*
- * test_status.c — unit tests for server/status.c: every store error has its one status, and
+ * test_status.c — unit tests for server/base/status.c: every store error has its one status, and
  * the codes equal gRPC's numbers (clients compare them with their own enums).
  */
 #include "testutil.h"

@@ -1,5 +1,5 @@
 /*
- * test_subjects.c — unit tests for server/subjects.c on a real RocksDB in a temporary
+ * test_subjects.c — unit tests for server/data/subjects.c on a real RocksDB in a temporary
  * directory: bindings of older codes to a USCC, their visibility within a batch not yet
  * written, the subject keys a query reads, and that no key or value holds a personal number.
  */
@@ -102,7 +102,7 @@ static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key
     const char *field;
     char why[200];
 
-    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, USCC_A);
     a.registration_number = (char *)REG;
     a.tax_number = (char *)"500227MA1B3N1N2";
     push_subject(fx, &a, &r);
@@ -111,7 +111,7 @@ static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key
     assert_int_equal(r.n_bind, 3); /* registration number, tax number, organisation code */
 
     /* A record naming only the registration number is filed under the USCC now. */
-    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, REG);
+    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, REG);
     b.registration_number = (char *)REG;
     push_subject(fx, &b, &r);
     assert_memory_equal(r.key, "U" USCC_A "", 20);
@@ -120,8 +120,8 @@ static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key
     const char *asked[] = {USCC_A, REG, "MA1B3N1N2", "MA1B3N1N-2", "500227MA1B3N1N2"};
     for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
         assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
-                                          CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, asked[i], &keys,
-                                          &field, why),
+                                          CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON,
+                                          asked[i], &keys, &field, why),
                          0);
         assert_int_equal(keys.n, 4);
         assert_true(has_key(&keys, "U" USCC_A "", 20));
@@ -132,8 +132,8 @@ static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key
     }
     /* The kind asked for must be the USCC's, through an older code too. */
     assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
-                                      CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, REG, &keys,
-                                      &field, why),
+                                      CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS,
+                                      REG, &keys, &field, why),
                      3);
     assert_string_equal(field, "subject.kind");
     assert_non_null(strstr(why, USCC_A));
@@ -169,12 +169,12 @@ static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written
     }
     assert_non_null(b);
     subjects_pending_init(&pend);
-    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, USCC_A);
     a.registration_number = (char *)REG;
     assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &a, &r, &f), 0);
     assert_int_equal(subjects_bind(b, &pend, &r), 0);
 
-    Credit__V1__Subject c = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, other);
+    Credit__V1__Subject c = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, other);
     c.registration_number = (char *)REG;
     assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &c, &r, &f), -1);
     assert_int_equal(f.code, 9);
@@ -194,20 +194,21 @@ test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound(voi
     subjects_resolution early, r, other;
     check_failure f;
 
-    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, REG);
+    Credit__V1__Subject b = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, REG);
     b.registration_number = (char *)REG;
     push_subject(fx, &b, &early);
     assert_int_equal(early.key_len, 2 + 15 + 1);
     assert_memory_equal(early.key, "Ar" REG "", early.key_len);
 
     /* Another USCC without the code is another subject. */
-    Credit__V1__Subject ib = subject(CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, USCC_IB);
+    Credit__V1__Subject ib =
+        subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS, USCC_IB);
     assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &ib, &other, &f), 0);
     assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &other), 0);
 
     /* The USCC with the code binds it: the same subject, whether the binding is only the
      * record's own (not yet written) or already stored. */
-    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, USCC_A);
+    Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, USCC_A);
     a.registration_number = (char *)REG;
     assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &a, &r, &f), 0);
     assert_int_equal(subjects_same(fx->st, NULL, early.key, early.key_len, &r), 1);
@@ -228,7 +229,8 @@ static void test_a_persons_tax_number_is_never_held_in_clear_in_the_index(void *
     subjects_keys keys;
     const char *field;
 
-    Credit__V1__Subject s = subject(CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, USCC_IB);
+    Credit__V1__Subject s =
+        subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS, USCC_IB);
     s.tax_number = (char *)PERSON "01";
     push_subject(fx, &s, &r);
     assert_int_equal(r.n_bind, 2); /* the tax number and the organisation code */
@@ -247,8 +249,8 @@ static void test_a_persons_tax_number_is_never_held_in_clear_in_the_index(void *
     assert_int_equal(n, 4); /* 'B' and 'R' of each binding */
 
     assert_int_equal(subjects_keys_of(fx->st, NULL, fx->pv,
-                                      CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, PERSON "01",
-                                      &keys, &field, why),
+                                      CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS,
+                                      PERSON "01", &keys, &field, why),
                      0);
     assert_true(has_key(&keys, "U" USCC_IB "", 20));
     subjects_keys_cleanup(&keys);

@@ -27,7 +27,7 @@ static void test_leak_through_our_code_is_not_tolerated(void **state)
         HEAD "Direct leak of 904 byte(s) in 1 object(s) allocated from:\n"
              "    #0 0x7f0 in __interceptor_malloc asan_malloc_linux.cpp:69\n"
              "    #1 0x7f1 in CRYPTO_zalloc (/lib/x86_64-linux-gnu/libcrypto.so.3+0x2347a8)\n"
-             "    #2 0x7f2 in tls_open /work/main/server/tls.c:238\n\n" TAIL));
+             "    #2 0x7f2 in tls_open /work/main/server/transport/tls.c:238\n\n" TAIL));
 }
 
 static void test_other_sizes_and_indirect_leaks_are_not_tolerated(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_text.c — unit tests for server/text.c, the one text rule of every request field.
+ * test_text.c — unit tests for server/base/text.c, the one text rule of every request field.
  *
  * The rule's order (length, then bytes, then blank), the two kinds of text (one line, and free
  * text with line feeds and tabs), and reasons that never quote the value.

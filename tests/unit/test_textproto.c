@@ -1,5 +1,5 @@
 /*
- * test_textproto.c — the protobuf text format reader (server/textproto.c).
+ * test_textproto.c — the protobuf text format reader (server/rules/textproto.c).
  *
  * Messages come from the generated credit.v1 and google.protobuf types (proto3 and proto2),
  * plus a small hand-written descriptor, test.Kitchen, for the scalar types none of them uses
@@ -169,25 +169,26 @@ static const char catalogue_text[] =
     "  name: \"公共信用信息目录\"\n"
     "  input_message: \"credit.v1.PublicRecordInput\"\n"
     "  common: [\n"
-    "    { code: \"subject_name\" name: \"主体名称\" field: \"subject.name\" type: VALUE_TEXT\n"
+    "    { code: \"subject_name\" name: \"主体名称\" field: \"subject.name\" type: "
+    "VALUE_TYPE_TEXT\n"
     "      required: true tier: TIER_OPEN },\n"
     "    { code: \"subject_id\", name: \"统一社会信用代码\"; field: \"subject.identifier\";\n"
-    "      type: VALUE_USCC; required: True; tier: 1 }\n"
+    "      type: VALUE_TYPE_USCC; required: True; tier: 1 }\n"
     "  ]\n"
     "  sections {\n"
     "    code: \"PENALTY\"\n"
     "    name: \"行政处罚\"\n"
-    "    responsible_kinds: [DEPARTMENT, SERVICE_UNIT]\n"
+    "    responsible_kinds: [UNIT_KIND_DEPARTMENT, UNIT_KIND_SERVICE_UNIT]\n"
     "    responsible_kinds: 1\n"
     "    responsible_units: [\"u1\", 'u2']\n"
     "    dimensions {\n"
     "      code: \"fine_amount\" name: \"罚款金额\" field: \"penalty.fine_amount_fen\"\n"
-    "      type: VALUE_AMOUNT_FEN tier: TIER_OPEN\n"
+    "      type: VALUE_TYPE_AMOUNT_FEN tier: TIER_OPEN\n"
     "      description: \"in fen\\n\\x41\\101\\u4e2d\\U0001F600\"\n"
     "    }\n"
-    "    dimensions: { code: \"severity\" type: VALUE_ENUM tier: TIER_GOVERNMENT }\n"
-    "    publicity { severity: GENERAL min_months: 3 max_months: 0x0C }\n"
-    "    publicity < severity: SERIOUS, min_months: 12, max_months: 036 >\n"
+    "    dimensions: { code: \"severity\" type: VALUE_TYPE_ENUM tier: TIER_GOVERNMENT }\n"
+    "    publicity { severity: SEVERITY_GENERAL min_months: 3 max_months: 0x0C }\n"
+    "    publicity < severity: SEVERITY_SERIOUS, min_months: 12, max_months: 036 >\n"
     "    body: \"penalty\"\n"
     "  }\n"
     "}\n"
@@ -216,19 +217,19 @@ static void test_catalogue_version_parses_every_level_of_nesting(void **state)
     assert_string_equal(c->name, "公共信用信息目录");
     assert_int_equal(c->n_common, 2);
     assert_string_equal(c->common[0]->code, "subject_name");
-    assert_int_equal(c->common[0]->type, CREDIT__V1__VALUE_TYPE__VALUE_TEXT);
+    assert_int_equal(c->common[0]->type, CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT);
     assert_true(c->common[0]->required);
     assert_int_equal(c->common[0]->tier, CREDIT__V1__TIER__TIER_OPEN);
     assert_string_equal(c->common[1]->field, "subject.identifier");
-    assert_int_equal(c->common[1]->type, CREDIT__V1__VALUE_TYPE__VALUE_USCC);
+    assert_int_equal(c->common[1]->type, CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC);
     assert_int_equal(c->common[1]->tier, CREDIT__V1__TIER__TIER_OPEN);
 
     assert_int_equal(c->n_sections, 1);
     s = c->sections[0];
     assert_string_equal(s->code, "PENALTY");
     assert_int_equal(s->n_responsible_kinds, 3);
-    assert_int_equal(s->responsible_kinds[0], CREDIT__V1__UNIT_KIND__DEPARTMENT);
-    assert_int_equal(s->responsible_kinds[1], CREDIT__V1__UNIT_KIND__SERVICE_UNIT);
+    assert_int_equal(s->responsible_kinds[0], CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
+    assert_int_equal(s->responsible_kinds[1], CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT);
     assert_int_equal(s->responsible_kinds[2], 1);
     assert_int_equal(s->n_responsible_units, 2);
     assert_string_equal(s->responsible_units[1], "u2");
@@ -236,7 +237,7 @@ static void test_catalogue_version_parses_every_level_of_nesting(void **state)
     assert_string_equal(s->dimensions[0]->description, "in fen\nAA中😀");
     assert_int_equal(s->dimensions[1]->tier, CREDIT__V1__TIER__TIER_GOVERNMENT);
     assert_int_equal(s->n_publicity, 2);
-    assert_int_equal(s->publicity[0]->severity, CREDIT__V1__SEVERITY__GENERAL);
+    assert_int_equal(s->publicity[0]->severity, CREDIT__V1__SEVERITY__SEVERITY_GENERAL);
     assert_int_equal(s->publicity[0]->max_months, 12);
     assert_int_equal(s->publicity[1]->min_months, 12);
     assert_int_equal(s->publicity[1]->max_months, 30); /* 036 is octal */
@@ -252,13 +253,14 @@ static void test_comments_whitespace_and_both_separators_are_ignored(void **stat
     Credit__V1__Dimension *d;
     (void)state;
 
-    d = PARSE_OK(DIMENSION, "# leading comment\n"
-                            "\t\r\n code:\"a\";name :'b' , # trailing comment\n"
-                            "\v\f field\n:\n\"c\"type:VALUE_DATE;tier:TIER_OPEN,required:true#end");
+    d = PARSE_OK(DIMENSION,
+                 "# leading comment\n"
+                 "\t\r\n code:\"a\";name :'b' , # trailing comment\n"
+                 "\v\f field\n:\n\"c\"type:VALUE_TYPE_DATE;tier:TIER_OPEN,required:true#end");
     assert_string_equal(d->code, "a");
     assert_string_equal(d->name, "b");
     assert_string_equal(d->field, "c");
-    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_DATE);
+    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE);
     assert_int_equal(d->tier, CREDIT__V1__TIER__TIER_OPEN);
     assert_true(d->required);
     drop(d);
@@ -301,9 +303,9 @@ static void test_repeated_fields_mix_lists_and_repetition_in_order(void **state)
                           "responsible_units: [\"b\", \"c\"]\n"
                           "responsible_units: \"d\"\n"
                           "responsible_units: []\n"
-                          "responsible_kinds: [OFFICE]\n"
-                          "responsible_kinds: DEPARTMENT\n"
-                          "responsible_kinds: [2, SERVICE_UNIT]\n"
+                          "responsible_kinds: [UNIT_KIND_OFFICE]\n"
+                          "responsible_kinds: UNIT_KIND_DEPARTMENT\n"
+                          "responsible_kinds: [2, UNIT_KIND_SERVICE_UNIT]\n"
                           "dimensions { code: \"x\" } dimensions [] dimensions { code: \"y\" }");
     assert_int_equal(s->n_responsible_units, 4);
     assert_string_equal(s->responsible_units[0], "a");
@@ -311,10 +313,10 @@ static void test_repeated_fields_mix_lists_and_repetition_in_order(void **state)
     assert_string_equal(s->responsible_units[2], "c");
     assert_string_equal(s->responsible_units[3], "d");
     assert_int_equal(s->n_responsible_kinds, 4);
-    assert_int_equal(s->responsible_kinds[0], CREDIT__V1__UNIT_KIND__OFFICE);
-    assert_int_equal(s->responsible_kinds[1], CREDIT__V1__UNIT_KIND__DEPARTMENT);
-    assert_int_equal(s->responsible_kinds[2], CREDIT__V1__UNIT_KIND__DEPARTMENT);
-    assert_int_equal(s->responsible_kinds[3], CREDIT__V1__UNIT_KIND__SERVICE_UNIT);
+    assert_int_equal(s->responsible_kinds[0], CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE);
+    assert_int_equal(s->responsible_kinds[1], CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
+    assert_int_equal(s->responsible_kinds[2], CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT);
+    assert_int_equal(s->responsible_kinds[3], CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT);
     assert_int_equal(s->n_dimensions, 2);
     assert_string_equal(s->dimensions[1]->code, "y");
     drop(s);
@@ -655,13 +657,13 @@ static void test_enums_accept_value_names_and_known_numbers(void **state)
     Credit__V1__Dimension *d;
     (void)state;
 
-    d = PARSE_OK(DIMENSION, "type: VALUE_IDENTIFIER tier: 2");
-    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER);
+    d = PARSE_OK(DIMENSION, "type: VALUE_TYPE_IDENTIFIER tier: 2");
+    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_TYPE_IDENTIFIER);
     assert_int_equal(d->tier, CREDIT__V1__TIER__TIER_AUTHORIZED);
     drop(d);
 
     d = PARSE_OK(DIMENSION, "type: 0x3 tier: TIER_UNSPECIFIED");
-    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_USCC);
+    assert_int_equal(d->type, CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC);
     assert_int_equal(d->tier, CREDIT__V1__TIER__TIER_UNSPECIFIED);
     drop(d);
 }
@@ -690,7 +692,7 @@ static void test_oneof_member_sets_the_case(void **state)
     (void)state;
 
     r = PARSE_OK(RECORD_INPUT, "source_record_id: \"R1\"\n"
-                               "penalty { fine_amount_fen: 100 severity: SERIOUS\n"
+                               "penalty { fine_amount_fen: 100 severity: SEVERITY_SERIOUS\n"
                                "          decision_date { year: 2025 month: 3 day: 1 } }\n"
                                "category: CATEGORY_PENALTY");
     assert_int_equal(r->body_case, CREDIT__V1__PUBLIC_RECORD_INPUT__BODY_PENALTY);
@@ -847,7 +849,8 @@ static void test_value_of_the_wrong_kind_is_rejected(void **state)
     EXPECT_ERROR(CATALOGUE, "summary { }", 1, 9, "summary",
                  "(string) takes a value after ':', not '{'");
     EXPECT_ERROR(CATALOGUE, "catalogues: [1]", 1, 14, "catalogues[0]", "takes a block");
-    EXPECT_ERROR(SECTION, "responsible_kinds: \"DEPARTMENT\"", 1, 20, "responsible_kinds[0]",
+    EXPECT_ERROR(SECTION, "responsible_kinds: \"UNIT_KIND_DEPARTMENT\"", 1, 20,
+                 "responsible_kinds[0]",
                  "(enum credit.v1.UnitKind) takes a value name or number, not a string");
     EXPECT_ERROR(KITCHEN, "d: 0x10", 1, 4, "d", "(double) takes a decimal number");
     EXPECT_ERROR(KITCHEN, "f: 010", 1, 4, "f", "(float) takes a decimal number");
@@ -993,14 +996,14 @@ static void test_error_path_names_repeated_elements_by_index(void **state)
                  "  sections {}\n"
                  "  sections {}\n"
                  "  sections {\n"
-                 "    dimensions { type: VALUE_TEXT }\n"
+                 "    dimensions { type: VALUE_TYPE_TEXT }\n"
                  "    dimensions { type: VALUE_NOPE }\n"
                  "  }\n"
                  "}\n",
                  7, 24, "catalogues[0].sections[3].dimensions[1].type",
                  "'VALUE_NOPE' is not a value of enum credit.v1.ValueType");
-    EXPECT_ERROR(SECTION, "responsible_kinds: [OFFICE, 0x2, NOPE]", 1, 34, "responsible_kinds[2]",
-                 "'NOPE' is not a value");
+    EXPECT_ERROR(SECTION, "responsible_kinds: [UNIT_KIND_OFFICE, 0x2, NOPE]", 1, 44,
+                 "responsible_kinds[2]", "'NOPE' is not a value");
 }
 
 static void test_error_column_counts_characters_not_bytes(void **state)

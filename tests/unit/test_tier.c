@@ -1,5 +1,5 @@
 /*
- * test_tier.c — what each sharing tier shows of a record (server/tier.c).
+ * test_tier.c — what each sharing tier shows of a record (server/rules/tier.c).
  */
 #include "testutil.h"
 #include "tu_date.h"
@@ -17,7 +17,8 @@ typedef struct fixture {
     Credit__V1__Date decided, end;
 } fixture;
 
-/* A GENERAL penalty decided 2025-01-10, public until 2025-07-10, against a legal person. */
+/* A SEVERITY_GENERAL penalty decided 2025-01-10, public until 2025-07-10, against a legal person.
+ */
 static void make_penalty(fixture *f)
 {
     credit__v1__record__init(&f->rec);
@@ -25,15 +26,15 @@ static void make_penalty(fixture *f)
     credit__v1__record_status__init(&f->status);
     credit__v1__subject__init(&f->subject);
     credit__v1__penalty__init(&f->penalty);
-    f->subject.kind = CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    f->subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     f->subject.identifier = "91230500MA1B3N1N2M";
-    f->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__RESIDENT_ID;
+    f->subject.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
     f->subject.legal_representative_id_number = "500120199310080297";
     f->decided = tu_date(2025, 1, 10);
     f->end = tu_date(2025, 7, 10);
     f->penalty.decision_date = &f->decided;
     f->penalty.publicity_end_date = &f->end;
-    f->penalty.severity = CREDIT__V1__SEVERITY__GENERAL;
+    f->penalty.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
     f->meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
     f->meta.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
     f->meta.subject = &f->subject;
@@ -175,7 +176,7 @@ static void test_open_tier_clears_a_natural_persons_identifier(void **state)
     Credit__V1__Record *r;
     (void)state;
     make_penalty(&f);
-    f.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
+    f.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON;
     f.subject.identifier = "500120195201020262";
     f.subject.name = "Li Si";
     r = stored(&f);
@@ -191,7 +192,7 @@ static void test_government_tier_clears_nothing(void **state)
     Credit__V1__Record *r;
     (void)state;
     make_penalty(&f);
-    f.subject.kind = CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON;
+    f.subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON;
     f.subject.identifier = "500120195201020262";
     r = stored(&f);
     tier_clear(r, TIER_GOVERNMENT, tu_catalogue());
@@ -225,7 +226,7 @@ static void test_a_tier_change_in_the_catalogue_changes_what_the_open_tier_sees(
     /* Version 2 makes it government tier: the open tier loses it, the government keeps it. */
     tu_public_dimension("PENALTY", "fine_amount_fen", &d);
     d.tier = CREDIT__V1__TIER__TIER_GOVERNMENT;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
                               "fine_amount_fen", &d);
     r = fined(&f);
@@ -250,7 +251,7 @@ static void test_authorized_tier_sees_authorized_values_but_not_government_ones(
     (void)state;
     tu_public_dimension("PENALTY", "fine_amount_fen", &d);
     d.tier = CREDIT__V1__TIER__TIER_AUTHORIZED;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY",
                               "fine_amount_fen", &d);
     r = fined(&f);
@@ -272,7 +273,7 @@ static void test_a_value_whose_dimension_was_removed_is_government_tier(void **s
     catalog_version *v2;
     Credit__V1__Record *r;
     (void)state;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "remarks",
                               NULL);
     r = fined(&f);
@@ -298,9 +299,9 @@ static void test_extra_values_follow_their_dimensions_tier(void **state)
     (void)state;
     d.code = "inspection_score";
     d.name = "score";
-    d.type = CREDIT__V1__VALUE_TYPE__VALUE_INTEGER;
+    d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER;
     d.tier = CREDIT__V1__TIER__TIER_AUTHORIZED;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__ADD_DIMENSION,
+    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
                               CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
     make_penalty(&f);
     for (int i = 0; i < 2; i++) {

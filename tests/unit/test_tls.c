@@ -1,5 +1,5 @@
 /*
- * test_tls.c — unit tests for server/tls.c: the startup checks of the TLS directory, the
+ * test_tls.c — unit tests for server/transport/tls.c: the startup checks of the TLS directory, the
  * revocation list of tls_check_peer, and tls_reload.
  *
  * The group setup makes the development PKI once with $CREDIT_SOURCE_DIR/certs/

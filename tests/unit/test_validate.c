@@ -1,5 +1,5 @@
 /*
- * test_validate.c — unit tests for server/validate.c.
+ * test_validate.c — unit tests for server/rules/validate.c.
  *
  * The main test reads $CREDIT_TESTDATA/identifiers.tsv, made by an implementation independent
  * of ours (columns kind, value, valid, reason), and requires both validators to agree with it

@@ -1,5 +1,5 @@
 /*
- * test_versions.c — unit tests for server/versions.c against a real RocksDB: versions read
+ * test_versions.c — unit tests for server/data/versions.c against a real RocksDB: versions read
  * back in number order whatever the order they were written in, change requests beside them
  * are not versions, and a damaged version is corrupt.
  */

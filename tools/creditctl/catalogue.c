@@ -12,7 +12,7 @@
 
 static const char *value_type_text(int type)
 {
-    return enum_short(&credit__v1__value_type__descriptor, type, "VALUE_");
+    return enum_short(&credit__v1__value_type__descriptor, type, "VALUE_TYPE_");
 }
 
 static const char *tier_text(int tier)
@@ -26,7 +26,7 @@ static const char *field_text(const Credit__V1__Dimension *d)
     return d->field && *d->field ? d->field : "extra";
 }
 
-/* "kinds DEPARTMENT; units market, tax", or "-" when nobody is named. */
+/* "kinds UNIT_KIND_DEPARTMENT; units market, tax", or "-" when nobody is named. */
 static const char *format_responsibility(const Credit__V1__Section *s, char *buf, size_t size)
 {
     size_t used = 0;
@@ -41,7 +41,8 @@ static const char *format_responsibility(const Credit__V1__Section *s, char *buf
     return used ? buf : "-";
 }
 
-/* "MINOR 0-3 months, GENERAL 3-12 months", or "-" for a section that is not penalty-like. */
+/* "SEVERITY_MINOR 0-3 months, SEVERITY_GENERAL 3-12 months", or "-" for a section that is not
+ * penalty-like. */
 static const char *format_publicity(const Credit__V1__Section *s, char *buf, size_t size)
 {
     size_t used = 0;
@@ -58,7 +59,7 @@ static const char *format_publicity(const Credit__V1__Section *s, char *buf, siz
 
 /* "extra TEXT optional OPEN  name": a dimension on one line. */
 /* When a dimension is required: "yes", "no", or its conditions, "when subject.kind is
- * LEGAL_PERSON" (each condition's values joined by "or", conditions by "and"). */
+ * SUBJECT_KIND_LEGAL_PERSON" (each condition's values joined by "or", conditions by "and"). */
 static const char *required_text(const Credit__V1__Dimension *d, char *buf, size_t size)
 {
     size_t used = 0;

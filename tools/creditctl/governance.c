@@ -172,7 +172,7 @@ int cat_history(struct session *s, int argc, char **argv)
     (void)argc;
     (void)argv;
     if (s->cfg->state &&
-        parse_enum(&credit__v1__change_state__descriptor, s->cfg->state, "CHANGE_", &state))
+        parse_enum(&credit__v1__change_state__descriptor, s->cfg->state, "CHANGE_STATE_", &state))
         return usage_error("--state: unknown state '%s' (filed, review_passed, review_failed, "
                            "approved, rejected)",
                            s->cfg->state);

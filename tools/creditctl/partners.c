@@ -395,9 +395,9 @@ int cmd_series(const struct config *cfg, int argc, char **argv)
     req.enterprise_uscc = argv[0];
     req.section = argv[1];
     req.metric = argv[2];
-    req.from = cfg->from ? &from : NULL;
+    req.since = cfg->from ? &from : NULL;
     req.to = cfg->to ? &to : NULL;
-    req.aggregation = cfg->monthly ? CREDIT__V1__AGGREGATION__MONTHLY_TOTAL
+    req.aggregation = cfg->monthly ? CREDIT__V1__AGGREGATION__AGGREGATION_MONTHLY_TOTAL
                                    : CREDIT__V1__AGGREGATION__AGGREGATION_UNSPECIFIED;
     req.page_size = 10000;
     req.page_token = (char *)"";

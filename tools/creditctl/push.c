@@ -228,7 +228,7 @@ static int reject(struct push *p, size_t line, int local, int code, const char *
                   const char *reason, struct rowtext *text)
 {
     p->g.rejected++;
-    return outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, local, code, 0, NULL,
+    return outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local, code, 0, NULL,
                        field, reason, text);
 }
 
@@ -287,9 +287,9 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
         if (k < 0)
             return EXIT_ERR;
         size_t line = p->lines[k];
-        uint64_t *count = r->outcome == CREDIT__V1__PUSH_OUTCOME__CREATED       ? &p->g.created
-                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__UNCHANGED   ? &p->g.unchanged
-                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__NEW_VERSION ? &p->g.versions
+        uint64_t *count = r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED       ? &p->g.created
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_UNCHANGED   ? &p->g.unchanged
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION ? &p->g.versions
                                                                                 : NULL;
         int rc = 0;
         if (!count) {
@@ -297,7 +297,7 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
                         r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]);
             /* Every fault of the record (the first is the one above): one rejection each. */
             for (size_t j = 1; rc == 0 && j < r->n_faults; j++)
-                rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__REJECTED, 0,
+                rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, 0,
                                  r->faults[j]->code, 0, NULL, r->faults[j]->field,
                                  *r->faults[j]->reason ? r->faults[j]->reason : "rejected",
                                  NULL);
@@ -542,7 +542,7 @@ static int commit_group(struct push *p)
         const struct push_outcome *o = &p->group.v[i];
         if (p->cfg->json)
             print_outcome_json(o);
-        if (o->outcome != CREDIT__V1__PUSH_OUTCOME__REJECTED)
+        if (o->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
             continue;
         if (import_state_add_reject(&p->st, o->line, o->local, o->code, o->field, o->reason) != 0)
             return nomem();
@@ -553,7 +553,7 @@ static int commit_group(struct push *p)
         for (size_t j = i; j < p->group.n && p->group.v[j].line == o->line; j++) {
             const struct push_outcome *q = &p->group.v[j];
             char one[1024];
-            if (q->outcome != CREDIT__V1__PUSH_OUTCOME__REJECTED)
+            if (q->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
                 continue;
             reason_text(one, sizeof one, q->local, q->code, q->reason);
             sb_str(&why, why.len ? "; " : "");

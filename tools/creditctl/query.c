@@ -85,7 +85,7 @@ int cmd_units(const struct config *cfg, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    if (cfg->kind && parse_enum(&credit__v1__unit_kind__descriptor, cfg->kind, NULL, &kind))
+    if (cfg->kind && parse_enum(&credit__v1__unit_kind__descriptor, cfg->kind, "UNIT_KIND_", &kind))
         return usage_error("--kind: unknown unit kind '%s'", cfg->kind);
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
@@ -229,7 +229,7 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
     for (size_t i = 0; i < cfg->n_sections; i++)
         if (!*cfg->sections[i])
             return usage_error("--section: an empty section code");
-    if (parse_enum(&credit__v1__subject_kind__descriptor, argv[0], NULL, &subject_kind))
+    if (parse_enum(&credit__v1__subject_kind__descriptor, argv[0], "SUBJECT_KIND_", &subject_kind))
         return usage_error("unknown subject kind '%s' (LEGAL_PERSON, NATURAL_PERSON, ...)",
                            argv[0]);
     if (!*argv[1])

@@ -253,8 +253,8 @@ CREDIT_API const ProtobufCMessageDescriptor *credit_catalogue_input(credit_catal
  * &rec->base, or the array of typed pointers cast); they are only read. A rejected record is
  * not an error of the call: *out holds one result per record, in order; free it with
  * credit__v1__push_batch_response__free_unpacked. Retrying a whole batch is safe: records
- * already stored come back UNCHANGED. Returns 0; CREDIT_EINVAL (c, recs or out NULL, n 0,
- * `cat` not a record catalogue, or a record of another type: the message names its index);
+ * already stored come back PUSH_OUTCOME_UNCHANGED. Returns 0; CREDIT_EINVAL (c, recs or out NULL, n
+ * 0, `cat` not a record catalogue, or a record of another type: the message names its index);
  * CREDIT_ENOMEM; CREDIT_ERPC (INVALID_ARGUMENT: more than 1000 records; PERMISSION_DENIED: a
  * unit that may not push the catalogue, or an association platform without a live mandate;
  * UNAVAILABLE: the node could not store the batch, nothing of it was stored);
@@ -271,12 +271,11 @@ CREDIT_API int credit_client_record_push(credit_client *c, credit_catalogue cat,
  * memory. A stream is one call, atomic like a batch: the node checks the records as they
  * arrive and stores them only when credit_pusher_finish returns 0. A stream that fails, is
  * cancelled or is destroyed unfinished stored nothing of its records: push them all again
- * (records the node had already stored before, from other calls, come back UNCHANGED). A
- * stream holds at most CREDIT_PUSH_STREAM_MAX records (and 64 MiB); a producer with more
- * finishes the pusher and opens another. A source record id appears once per stream: a
- * repeat of an accepted record is rejected, as in a batch.
- * A pusher belongs to one thread at a time; many pushers may share one client, which must
- * outlive them. */
+ * (records the node had already stored before, from other calls, come back PUSH_OUTCOME_UNCHANGED).
+ * A stream holds at most CREDIT_PUSH_STREAM_MAX records (and 64 MiB); a producer with more finishes
+ * the pusher and opens another. A source record id appears once per stream: a repeat of an accepted
+ * record is rejected, as in a batch. A pusher belongs to one thread at a time; many pushers may
+ * share one client, which must outlive them. */
 typedef struct credit_pusher credit_pusher;
 
 /* Opens a streaming push to the record catalogue `cat` (PUBLIC, SERVICE_UNIT, ASSOCIATION or
@@ -317,7 +316,7 @@ CREDIT_API void credit_pusher_destroy(credit_pusher *p);
 /* A new version of a record this unit pushed to `cat` (PUBLIC, SERVICE_UNIT or ASSOCIATION:
  * voluntary declarations are not corrected, they are withdrawn and declared again): `rec` is
  * the corrected content, a message of credit_catalogue_input(cat) whose source_record_id is the
- * record's own; `reason` is required. *out is the result (NEW_VERSION); free it with
+ * record's own; `reason` is required. *out is the result (PUSH_OUTCOME_NEW_VERSION); free it with
  * credit__v1__push_result__free_unpacked. Returns 0; CREDIT_EINVAL (c, rec or out NULL, `cat`
  * without Correct, or `rec` of another type); CREDIT_ENOMEM; CREDIT_ERPC (NOT_FOUND;
  * PERMISSION_DENIED: not this unit's record; FAILED_PRECONDITION: a withdrawn record or one of
@@ -413,8 +412,8 @@ CREDIT_API int credit_client_record_get_page(credit_client *c, credit_tier tier,
                                              credit_status *status);
 
 /* One page of an enterprise's metric through a tier (GetSeries of credit.v1.OpenQuery or
- * GovernmentSharing): the samples as stored, or MONTHLY_TOTAL points; `req` is only read.
- * Free *out with credit__v1__series_response__free_unpacked. Returns 0; CREDIT_EINVAL (c, req
+ * GovernmentSharing): the samples as stored, or AGGREGATION_MONTHLY_TOTAL points; `req` is only
+ * read. Free *out with credit__v1__series_response__free_unpacked. Returns 0; CREDIT_EINVAL (c, req
  * or out NULL, or tier not a tier); CREDIT_ERPC (PERMISSION_DENIED: the metric is above the
  * caller's tier, naming the tier it needs; INVALID_ARGUMENT naming the field; NOT_FOUND: no
  * such section or metric); CREDIT_EDECODE. Thread-safe. */
@@ -429,7 +428,7 @@ CREDIT_API int credit_client_series_get(credit_client *c, credit_tier tier,
  * function named below). Returns 0; CREDIT_EINVAL (c or out NULL); CREDIT_ERPC
  * (PERMISSION_DENIED: not the office, or a platform reading another's mandates;
  * INVALID_ARGUMENT naming the field; NOT_FOUND: no such platform or mandate; ALREADY_EXISTS: a
- * live mandate exists; FAILED_PRECONDITION: the unit is no ASSOCIATION_PLATFORM, or the
+ * live mandate exists; FAILED_PRECONDITION: the unit is no UNIT_KIND_ASSOCIATION_PLATFORM, or the
  * mandate is already revoked); CREDIT_EDECODE. Thread-safe. */
 
 /* The office registers `platform`'s mandate for the association (name and USCC required).
@@ -570,7 +569,7 @@ CREDIT_API int credit_client_catalogue_get(credit_client *c, uint32_t version,
                                            credit_status *status);
 
 /* Files a change request (any government unit); `req` is only read. *out is the request as
- * filed, its id set and its state CHANGE_FILED. Free *out with
+ * filed, its id set and its state CHANGE_STATE_FILED. Free *out with
  * credit__v1__change_request__free_unpacked. */
 CREDIT_API int credit_client_change_propose(credit_client *c,
                                             const Credit__V1__ProposeChangeRequest *req,

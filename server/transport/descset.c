@@ -14,10 +14,10 @@
  *  - by_name: the files sorted by name, for a binary search;
  *  - syms: every fully qualified symbol, sorted by name (a binary search again), each with the
  *    file that defines it and, for methods, the streaming flags. Enum values are indexed twice:
- *    in the scope that encloses the enum, as protoc and C++ see them ("credit.v1.OFFICE"), and
- *    under the enum ("credit.v1.UnitKind.OFFICE"), which is what people type. A name defined
- *    twice (only a broken set does that) keeps its first definition in file order.
- * Services are also kept in file order, for listing.
+ *    in the scope that encloses the enum, as protoc and C++ see them
+ * ("credit.v1.UNIT_KIND_OFFICE"), and under the enum ("credit.v1.UnitKind.UNIT_KIND_OFFICE"), which
+ * is what people type. A name defined twice (only a broken set does that) keeps its first
+ * definition in file order. Services are also kept in file order, for listing.
  */
 #include "descset.h"
 

@@ -74,9 +74,9 @@ static int is_platform(const principal *p)
 
 static int numeric_type(int type)
 {
-    return type == CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL ||
-           type == CREDIT__V1__VALUE_TYPE__VALUE_INTEGER ||
-           type == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN;
+    return type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN;
 }
 
 static const char *tier_word(tier t)
@@ -194,8 +194,8 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
     int type = dim->d->type;
     if (!numeric_type(type)) {
         reject(s, index, RPC_INVALID_ARGUMENT, "metric",
-               "%s is %s, not a numeric metric (VALUE_DECIMAL, VALUE_INTEGER or "
-               "VALUE_AMOUNT_FEN)",
+               "%s is %s, not a numeric metric (VALUE_TYPE_DECIMAL, VALUE_TYPE_INTEGER or "
+               "VALUE_TYPE_AMOUNT_FEN)",
                dim->d->code, catalog_type_name(type));
         return -1;
     }
@@ -451,7 +451,7 @@ static void push_end(rpc_call *call)
     for (size_t i = 0; i < s->n_rej; i++) {
         credit__v1__push_result__init(&results[i]);
         results[i].index = s->rej[i].index;
-        results[i].outcome = CREDIT__V1__PUSH_OUTCOME__REJECTED;
+        results[i].outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED;
         results[i].code = s->rej[i].code;
         results[i].field = s->rej[i].field;
         results[i].reason = s->rej[i].reason;
@@ -807,22 +807,22 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
                    dim->d->code, catalog_type_name(dim->d->type));
         return;
     }
-    if (check_ts(call, "from", req->from) != 0 || check_ts(call, "to", req->to) != 0)
+    if (check_ts(call, "since", req->since) != 0 || check_ts(call, "to", req->to) != 0)
         return;
     /* Samples start on whole seconds: [from, to) holds the seconds [ceil(from), ceil(to)). */
-    int64_t from_s = req->from ? ceil_seconds(req->from) : INT64_MIN;
+    int64_t from_s = req->since ? ceil_seconds(req->since) : INT64_MIN;
     int64_t to_s = req->to ? ceil_seconds(req->to) : now;
-    if (req->from && req->to &&
-        (req->from->seconds > req->to->seconds ||
-         (req->from->seconds == req->to->seconds && req->from->nanos >= req->to->nanos))) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "from: must be before to");
+    if (req->since && req->to &&
+        (req->since->seconds > req->to->seconds ||
+         (req->since->seconds == req->to->seconds && req->since->nanos >= req->to->nanos))) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "since: must be before to");
         return;
     }
     if (!req->to && from_s >= to_s) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "from: must be before to (unset: now)");
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "since: must be before to (unset: now)");
         return;
     }
-    int monthly = req->aggregation == CREDIT__V1__AGGREGATION__MONTHLY_TOTAL;
+    int monthly = req->aggregation == CREDIT__V1__AGGREGATION__AGGREGATION_MONTHLY_TOTAL;
     if (!monthly && req->aggregation != CREDIT__V1__AGGREGATION__AGGREGATION_UNSPECIFIED) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "aggregation: %d is not an aggregation",
                    (int)req->aggregation);
@@ -843,8 +843,9 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         char after[PAGETOKEN_POS_MAX + 1];
         size_t after_len;
         if (monthly) {
-            rpc_finish(call, RPC_INVALID_ARGUMENT,
-                       "page_token: MONTHLY_TOTAL answers in one page and gives no token");
+            rpc_finish(
+                call, RPC_INVALID_ARGUMENT,
+                "page_token: AGGREGATION_MONTHLY_TOTAL answers in one page and gives no token");
             return;
         }
         if (node_page_position(call, msg, "page_token", req->page_token, after, &after_len) !=
@@ -857,7 +858,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         }
         from = &tt;
         from_platform = pf;
-    } else if (req->from) {
+    } else if (req->since) {
         tt = from_s;
         from = &tt;
     }

@@ -96,8 +96,8 @@ typedef struct subjects_keys {
 } subjects_keys;
 
 /* Finds every key of the subject that `identifier` (a USCC, an older code of any type, or for
- * NATURAL_PERSON a resident identity number; it is normalised here like a pushed one) names:
- * the USCC's own key and those of every code bound to it, or, for an unbound older code, its
+ * SUBJECT_KIND_NATURAL_PERSON a resident identity number; it is normalised here like a pushed one)
+ * names: the USCC's own key and those of every code bound to it, or, for an unbound older code, its
  * own 'A' keys. Returns 0 with *out filled (free with subjects_keys_cleanup, also after an
  * error); or a status (status.h: RPC_INVALID_ARGUMENT, the USCC is not valid or does not fit
  * `kind`; RPC_UNAVAILABLE or RPC_DATA_LOSS, the store cannot be read or holds a damaged

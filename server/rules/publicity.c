@@ -14,9 +14,9 @@ static const struct {
     int severity;
     int min_months, max_months;
 } national[] = {
-    {CREDIT__V1__SEVERITY__MINOR, 0, 3},
-    {CREDIT__V1__SEVERITY__GENERAL, 3, 12},
-    {CREDIT__V1__SEVERITY__SERIOUS, 12, PUBLICITY_LONGEST_MONTHS},
+    {CREDIT__V1__SEVERITY__SEVERITY_MINOR, 0, 3},
+    {CREDIT__V1__SEVERITY__SEVERITY_GENERAL, 3, 12},
+    {CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 12, PUBLICITY_LONGEST_MONTHS},
 };
 
 int publicity_months(int severity, int *min_m, int *max_m)

@@ -125,7 +125,7 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
     if (t == TIER_GOVERNMENT)
         return;
     if (s) {
-        if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+        if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON)
             clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(
                                       &credit__v1__subject__descriptor, "identifier"));
         clear_field(&s->base, protobuf_c_message_descriptor_get_field_by_name(

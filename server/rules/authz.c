@@ -8,16 +8,16 @@
  * city platform syncs; the portal relays what subjects bring to a window; a subject with its
  * own certificate speaks for itself.
  *
- * One decision the table makes that the kind list alone does not: a SERVICE_UNIT is not a
+ * One decision the table makes that the kind list alone does not: a UNIT_KIND_SERVICE_UNIT is not a
  * government unit for reading. The government tier (政务共享) serves administrative bodies,
  * judicial bodies and organisations with public-affairs powers. A public service unit
  * (事业单位) or a grassroots body holds such powers only where a law or an authorisation gives
  * them to it, unit by unit; a grant to the kind would give every school, clinic and village
- * committee the legal representatives' ID numbers. So read.government is OFFICE, DEPARTMENT
- * and MUNICIPAL, and the office registers a body that does hold public-affairs powers as a
- * DEPARTMENT. A service unit still files catalogue changes (catalogue.propose): the
- * catalogue makes it responsible for its declarations, and whoever is responsible for data
- * may apply to change how it is described.
+ * committee the legal representatives' ID numbers. So read.government is UNIT_KIND_OFFICE,
+ * UNIT_KIND_DEPARTMENT and UNIT_KIND_MUNICIPAL, and the office registers a body that does hold
+ * public-affairs powers as a UNIT_KIND_DEPARTMENT. A service unit still files catalogue changes
+ * (catalogue.propose): the catalogue makes it responsible for its declarations, and whoever is
+ * responsible for data may apply to change how it is described.
  *
  * Who pushes the four collected catalogues of records is the catalogue's to say: each
  * category or section names the unit kinds and units responsible for it (DESIGN.md), and a
@@ -45,8 +45,9 @@
 
 #define K(kind) (1u << CREDIT__V1__UNIT_KIND__##kind)
 #define ALL_KINDS                                                                                  \
-    (K(OFFICE) | K(DEPARTMENT) | K(SERVICE_UNIT) | K(ASSOCIATION_PLATFORM) |                       \
-     K(INDUSTRIAL_PLATFORM) | K(FINANCE) | K(MUNICIPAL) | K(PORTAL) | K(SUBJECT))
+    (K(UNIT_KIND_OFFICE) | K(UNIT_KIND_DEPARTMENT) | K(UNIT_KIND_SERVICE_UNIT) |                   \
+     K(UNIT_KIND_ASSOCIATION_PLATFORM) | K(UNIT_KIND_INDUSTRIAL_PLATFORM) | K(UNIT_KIND_FINANCE) | \
+     K(UNIT_KIND_MUNICIPAL) | K(UNIT_KIND_PORTAL) | K(UNIT_KIND_SUBJECT))
 
 #define METHOD  AUTHZ_USE_METHOD
 #define SCOPE   AUTHZ_USE_SCOPE
@@ -59,24 +60,28 @@ static const struct rule {
     const char *what;
 } rules[AUTHZ_N_CAPS] = {
     [AUTHZ_READ_OPEN] = {"read.open", ALL_KINDS, METHOD, "read the open tier"},
-    [AUTHZ_READ_GOVERNMENT] = {"read.government", K(OFFICE) | K(DEPARTMENT) | K(MUNICIPAL), METHOD,
-                               "read the government tier"},
-    [AUTHZ_READ_AUTHORIZED] = {"read.authorized", K(FINANCE), PLANNED,
+    [AUTHZ_READ_GOVERNMENT] = {"read.government",
+                               K(UNIT_KIND_OFFICE) | K(UNIT_KIND_DEPARTMENT) |
+                                   K(UNIT_KIND_MUNICIPAL),
+                               METHOD, "read the government tier"},
+    [AUTHZ_READ_AUTHORIZED] = {"read.authorized", K(UNIT_KIND_FINANCE), PLANNED,
                                "read the authorized tier under a subject's live grant"},
     [AUTHZ_UNITS_READ] = {"units.read", ALL_KINDS, METHOD,
                           "ask who it is and read the unit registry"},
-    [AUTHZ_UNITS_IDENTITIES] = {"units.identities", K(OFFICE), SCOPE,
+    [AUTHZ_UNITS_IDENTITIES] = {"units.identities", K(UNIT_KIND_OFFICE), SCOPE,
                                 "see other units' certificate identities"},
-    [AUTHZ_UNITS_REGISTER] = {"units.register", K(OFFICE), METHOD,
+    [AUTHZ_UNITS_REGISTER] = {"units.register", K(UNIT_KIND_OFFICE), METHOD,
                               "register, suspend and reinstate units and bind identities"},
     [AUTHZ_CATALOGUE_READ] = {"catalogue.read", ALL_KINDS, METHOD,
                               "read the catalogue and its change requests"},
     [AUTHZ_CATALOGUE_PROPOSE] = {"catalogue.propose",
-                                 K(OFFICE) | K(DEPARTMENT) | K(SERVICE_UNIT) | K(MUNICIPAL), METHOD,
-                                 "file a catalogue change"},
-    [AUTHZ_CATALOGUE_REVIEW] = {"catalogue.review", K(OFFICE), METHOD,
+                                 K(UNIT_KIND_OFFICE) | K(UNIT_KIND_DEPARTMENT) |
+                                     K(UNIT_KIND_SERVICE_UNIT) | K(UNIT_KIND_MUNICIPAL),
+                                 METHOD, "file a catalogue change"},
+    [AUTHZ_CATALOGUE_REVIEW] = {"catalogue.review", K(UNIT_KIND_OFFICE), METHOD,
                                 "review a catalogue change for compliance"},
-    [AUTHZ_CATALOGUE_DECIDE] = {"catalogue.decide", K(OFFICE), METHOD, "decide a catalogue change"},
+    [AUTHZ_CATALOGUE_DECIDE] = {"catalogue.decide", K(UNIT_KIND_OFFICE), METHOD,
+                                "decide a catalogue change"},
     [AUTHZ_PUSH_PUBLIC] = {"push.public", ALL_KINDS, METHOD,
                            "push public records of the categories it is responsible for"},
     [AUTHZ_PUSH_SERVICE_UNIT] = {"push.service_unit", ALL_KINDS, METHOD,
@@ -85,41 +90,47 @@ static const struct rule {
                                 "push association records it is responsible for"},
     [AUTHZ_PUSH_VOLUNTARY] = {"push.voluntary", ALL_KINDS, METHOD,
                               "push voluntary declarations it is responsible for"},
-    [AUTHZ_PUSH_INDUSTRIAL] = {"push.industrial", K(INDUSTRIAL_PLATFORM), METHOD,
+    [AUTHZ_PUSH_INDUSTRIAL] = {"push.industrial", K(UNIT_KIND_INDUSTRIAL_PLATFORM), METHOD,
                                "push industrial samples"},
-    [AUTHZ_SUBJECT_SELF] = {"subject.self", K(SUBJECT), SCOPE,
+    [AUTHZ_SUBJECT_SELF] = {"subject.self", K(UNIT_KIND_SUBJECT), SCOPE,
                             "act only about itself, as a subject"},
-    [AUTHZ_VOLUNTARY_VERIFY] = {"voluntary.verify", K(OFFICE), METHOD,
+    [AUTHZ_VOLUNTARY_VERIFY] = {"voluntary.verify", K(UNIT_KIND_OFFICE), METHOD,
                                 "list and verify voluntary declarations"},
-    [AUTHZ_MANDATE_MANAGE] = {"mandate.manage", K(OFFICE), METHOD,
+    [AUTHZ_MANDATE_MANAGE] = {"mandate.manage", K(UNIT_KIND_OFFICE), METHOD,
                               "register and revoke association mandates"},
-    [AUTHZ_MANDATE_READ] = {"mandate.read", K(OFFICE) | K(ASSOCIATION_PLATFORM), METHOD,
-                            "list association mandates"},
-    [AUTHZ_MANDATE_HOLD] = {"mandate.hold", K(ASSOCIATION_PLATFORM), SCOPE,
+    [AUTHZ_MANDATE_READ] = {"mandate.read", K(UNIT_KIND_OFFICE) | K(UNIT_KIND_ASSOCIATION_PLATFORM),
+                            METHOD, "list association mandates"},
+    [AUTHZ_MANDATE_HOLD] = {"mandate.hold", K(UNIT_KIND_ASSOCIATION_PLATFORM), SCOPE,
                             "hold association mandates"},
-    [AUTHZ_OPTIN_REGISTER] = {"optin.register", K(OFFICE) | K(INDUSTRIAL_PLATFORM), METHOD,
+    [AUTHZ_OPTIN_REGISTER] = {"optin.register",
+                              K(UNIT_KIND_OFFICE) | K(UNIT_KIND_INDUSTRIAL_PLATFORM), METHOD,
                               "register an enterprise's opt-in"},
-    [AUTHZ_OPTIN_REVOKE] = {"optin.revoke", K(OFFICE) | K(INDUSTRIAL_PLATFORM) | K(SUBJECT), METHOD,
-                            "revoke an enterprise's opt-in"},
-    [AUTHZ_OPTIN_READ] = {"optin.read", K(OFFICE) | K(INDUSTRIAL_PLATFORM), METHOD, "list opt-ins"},
-    [AUTHZ_OPTIN_HOLD] = {"optin.hold", K(INDUSTRIAL_PLATFORM), SCOPE, "hold opt-ins"},
-    [AUTHZ_SELF_QUERY] = {"self.query", K(SUBJECT), PLANNED,
+    [AUTHZ_OPTIN_REVOKE] = {"optin.revoke",
+                            K(UNIT_KIND_OFFICE) | K(UNIT_KIND_INDUSTRIAL_PLATFORM) |
+                                K(UNIT_KIND_SUBJECT),
+                            METHOD, "revoke an enterprise's opt-in"},
+    [AUTHZ_OPTIN_READ] = {"optin.read", K(UNIT_KIND_OFFICE) | K(UNIT_KIND_INDUSTRIAL_PLATFORM),
+                          METHOD, "list opt-ins"},
+    [AUTHZ_OPTIN_HOLD] = {"optin.hold", K(UNIT_KIND_INDUSTRIAL_PLATFORM), SCOPE, "hold opt-ins"},
+    [AUTHZ_SELF_QUERY] = {"self.query", K(UNIT_KIND_SUBJECT), PLANNED,
                           "read its own full view and credit report"},
-    [AUTHZ_AUTHORIZATION_GRANT] = {"authorization.grant", K(SUBJECT), PLANNED,
+    [AUTHZ_AUTHORIZATION_GRANT] = {"authorization.grant", K(UNIT_KIND_SUBJECT), PLANNED,
                                    "grant and revoke authorizations"},
-    [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(FINANCE), PLANNED,
+    [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(UNIT_KIND_FINANCE), PLANNED,
                              "read credit portraits under a live grant"},
-    [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(OFFICE), PLANNED,
+    [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(UNIT_KIND_OFFICE), PLANNED,
                                  "manage portrait templates"},
-    [AUTHZ_OBJECTION_FILE] = {"objection.file", K(SUBJECT) | K(PORTAL), PLANNED,
+    [AUTHZ_OBJECTION_FILE] = {"objection.file", K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL), PLANNED,
                               "file an objection"},
-    [AUTHZ_OBJECTION_DECIDE] = {"objection.decide", K(OFFICE), PLANNED, "decide objections"},
-    [AUTHZ_REPAIR_APPLY] = {"repair.apply", K(SUBJECT) | K(PORTAL), PLANNED,
+    [AUTHZ_OBJECTION_DECIDE] = {"objection.decide", K(UNIT_KIND_OFFICE), PLANNED,
+                                "decide objections"},
+    [AUTHZ_REPAIR_APPLY] = {"repair.apply", K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL), PLANNED,
                             "apply for credit repair"},
-    [AUTHZ_REPAIR_DECIDE] = {"repair.decide", K(OFFICE), PLANNED,
+    [AUTHZ_REPAIR_DECIDE] = {"repair.decide", K(UNIT_KIND_OFFICE), PLANNED,
                              "decide credit repair applications"},
-    [AUTHZ_SYNC_FEED] = {"sync.feed", K(MUNICIPAL), PLANNED, "follow the change feed"},
-    [AUTHZ_AUDIT_READ] = {"audit.read", K(OFFICE), PLANNED, "read and verify the audit log"},
+    [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL), PLANNED, "follow the change feed"},
+    [AUTHZ_AUDIT_READ] = {"audit.read", K(UNIT_KIND_OFFICE), PLANNED,
+                          "read and verify the audit log"},
 };
 
 /* The push capability of each catalogue's records (and of the methods that collect them). */
@@ -304,7 +315,7 @@ int authz_check_service(const ProtobufCServiceDescriptor *sd, char *err)
         if (!is_cap(cap) || rules[cap].use != AUTHZ_USE_METHOD) {
             snprintf(err, 256,
                      "method %.80s/%.60s has no capability in the permission table "
-                     "(server/authz.c)",
+                     "(server/rules/authz.c)",
                      sd->name, sd->methods[i].name);
             return -1;
         }

@@ -9,10 +9,10 @@
 extern const rpc_service industrial_collection_service;
 
 /* Answers a GetSeries call (msg: a credit.v1.SeriesRequest) for tier `t`; finishes the call.
- * For the government tier it refuses a caller that is not a government unit (OFFICE,
- * DEPARTMENT, MUNICIPAL); the open tier serves any registered unit; a service that calls it
- * with TIER_AUTHORIZED must have checked the caller's authorization itself. A metric above
- * `t` is PERMISSION_DENIED, naming the tier it needs. Runs on a completion-queue thread, as
+ * For the government tier it refuses a caller that is not a government unit (UNIT_KIND_OFFICE,
+ * UNIT_KIND_DEPARTMENT, UNIT_KIND_MUNICIPAL); the open tier serves any registered unit; a service
+ * that calls it with TIER_AUTHORIZED must have checked the caller's authorization itself. A metric
+ * above `t` is PERMISSION_DENIED, naming the tier it needs. Runs on a completion-queue thread, as
  * an on_message handler. */
 void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t);
 

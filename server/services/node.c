@@ -56,7 +56,7 @@ static int authenticate(void *app, const rpc_peer *peer, rpc_auth auth, const ch
         snprintf(msg, 256, "the unit registry cannot be read now");
         return status_from_store(rc);
     }
-    if (u->status != CREDIT__V1__UNIT_STATUS__ACTIVE) {
+    if (u->status != CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE) {
         snprintf(msg, 256, "unit %.63s is suspended%s%.150s", u->code,
                  u->status_reason[0] ? ": " : "", u->status_reason);
         credit__v1__unit__free_unpacked(u, NULL);
@@ -254,7 +254,8 @@ int node_caller_current(rpc_call *call, const char *what)
         rpc_finish(call, status_from_store(rc), "the unit registry cannot be read now; %s", what);
         return -1;
     }
-    int active = u->status == CREDIT__V1__UNIT_STATUS__ACTIVE && strcmp(u->code, p->code) == 0;
+    int active =
+        u->status == CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE && strcmp(u->code, p->code) == 0;
     if (!active)
         rpc_finish(call, RPC_PERMISSION_DENIED,
                    "unit %.63s was suspended during this call%s%.120s; %s", p->code,

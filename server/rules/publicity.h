@@ -22,8 +22,9 @@
 #define PUBLICITY_LONGEST_MONTHS 36 /* the longest window any severity has */
 
 /* The national window of a severity, in months from the decision date: *min_m and *max_m
- * (MINOR 0..3, GENERAL 3..12, SERIOUS 12..36: DOMAIN.md's current national rule). Returns 0,
- * or -1 (outputs untouched) for SEVERITY_UNSPECIFIED or an unknown value. */
+ * (SEVERITY_MINOR 0..3, SEVERITY_GENERAL 3..12, SEVERITY_SERIOUS 12..36: DOMAIN.md's current
+ * national rule). Returns 0, or -1 (outputs untouched) for SEVERITY_UNSPECIFIED or an unknown
+ * value. */
 int publicity_months(int severity, int *min_m, int *max_m);
 
 /* The window of a severity in catalogue section `sec` (NULL: the national rule): the

@@ -3,14 +3,14 @@
  * workflow that changes it (application → compliance review → deliberation → new version).
  *
  * Any registered unit reads versions and change requests. A unit holding catalogue.propose
- * (authz.c: OFFICE, DEPARTMENT, SERVICE_UNIT, MUNICIPAL) files a change with a written
- * justification; the office alone reviews it (pass or fail, with reasons) and deliberates (approve or reject,
- * with reasons). An approval applies the change to the newest version and stores the result
- * as the next version, in force from the decision's effective time (now, or later; never
- * before the newest version's), in the same batch as the request's new state and the audit
- * entry. A request is checked when it is filed (does it apply to the newest version, and is
- * the version it makes a valid catalogue?) and again when approved, since other changes may
- * have been approved in between: one that no longer applies gets FAILED_PRECONDITION.
+ * (authz.c: UNIT_KIND_OFFICE, UNIT_KIND_DEPARTMENT, UNIT_KIND_SERVICE_UNIT, UNIT_KIND_MUNICIPAL)
+ * files a change with a written justification; the office alone reviews it (pass or fail, with
+ * reasons) and deliberates (approve or reject, with reasons). An approval applies the change to the
+ * newest version and stores the result as the next version, in force from the decision's effective
+ * time (now, or later; never before the newest version's), in the same batch as the request's new
+ * state and the audit entry. A request is checked when it is filed (does it apply to the newest
+ * version, and is the version it makes a valid catalogue?) and again when approved, since other
+ * changes may have been approved in between: one that no longer applies gets FAILED_PRECONDITION.
  *
  * Every change is a read-modify-write of a request and possibly the version list, so changes
  * run one at a time under gov_mu; they are rare.
@@ -236,7 +236,7 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
 
     if (check_text_field(call, "justification", req->justification, 1) != 0)
         return;
-    if (req->kind == CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION && req->dimension) {
+    if (req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION && req->dimension) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
                    "dimension: leave it out to remove a dimension; name it in dimension_code");
         return;
@@ -255,12 +255,13 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
     cr.catalogue = req->catalogue;
     cr.section = req->section;
     cr.kind = req->kind;
-    cr.dimension_code = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION && req->dimension
-                            ? req->dimension->code
-                            : req->dimension_code;
+    cr.dimension_code =
+        req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION && req->dimension
+            ? req->dimension->code
+            : req->dimension_code;
     cr.dimension = req->dimension;
     cr.justification = req->justification;
-    cr.state = CREDIT__V1__CHANGE_STATE__CHANGE_FILED;
+    cr.state = CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED;
     node_now(&at);
     filed.unit = (char *)p->code;
     filed.at = &at;
@@ -303,7 +304,7 @@ static void review_change(rpc_call *call, const ProtobufCMessage *msg)
     cr = load_request(call, req->id, &seq);
     if (!cr)
         goto out;
-    if (cr->state != CREDIT__V1__CHANGE_STATE__CHANGE_FILED) {
+    if (cr->state != CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "%s is %s; only a filed request goes to compliance review", cr->id,
                    state_name(cr->state));
@@ -312,12 +313,12 @@ static void review_change(rpc_call *call, const ProtobufCMessage *msg)
     node_now(&at);
     step.unit = (char *)node_caller(call)->code;
     step.at = &at;
-    step.positive = req->pass;
+    step.positive = req->passed;
     step.reasons = req->reasons;
     cr->review = &step;
-    cr->state = req->pass ? CREDIT__V1__CHANGE_STATE__CHANGE_REVIEW_PASSED
-                          : CREDIT__V1__CHANGE_STATE__CHANGE_REVIEW_FAILED;
-    snprintf(detail, sizeof detail, "reviewed %s: %s", cr->id, req->pass ? "passed" : "failed");
+    cr->state = req->passed ? CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REVIEW_PASSED
+                          : CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REVIEW_FAILED;
+    snprintf(detail, sizeof detail, "reviewed %s: %s", cr->id, req->passed ? "passed" : "failed");
     if (save_request(call, seq, cr, NULL, detail) == 0)
         rpc_reply(call, &cr->base);
 out:
@@ -407,7 +408,7 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     cr = load_request(call, req->id, &seq);
     if (!cr)
         goto out;
-    if (cr->state != CREDIT__V1__CHANGE_STATE__CHANGE_REVIEW_PASSED) {
+    if (cr->state != CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REVIEW_PASSED) {
         rpc_finish(call, RPC_FAILED_PRECONDITION,
                    "%s is %s; only a request that passed compliance review is deliberated",
                    cr->id, state_name(cr->state));
@@ -441,8 +442,8 @@ static void decide_change(rpc_call *call, const ProtobufCMessage *msg)
     step.positive = req->approve;
     step.reasons = req->reasons;
     cr->decision = &step;
-    cr->state = req->approve ? CREDIT__V1__CHANGE_STATE__CHANGE_APPROVED
-                             : CREDIT__V1__CHANGE_STATE__CHANGE_REJECTED;
+    cr->state = req->approve ? CREDIT__V1__CHANGE_STATE__CHANGE_STATE_APPROVED
+                             : CREDIT__V1__CHANGE_STATE__CHANGE_STATE_REJECTED;
     if (v)
         snprintf(detail, sizeof detail, "approved %s: catalogue version %u, effective %" PRId64,
                  cr->id, v->msg->version, (int64_t)effective.seconds);

@@ -58,10 +58,10 @@ int registry_check_code(const char *code, char *why);
 #define REGISTRY_IDENTITY_MAX 255
 int registry_check_identity(const char *identity, char *why);
 
-/* Parses a kind name ("DEPARTMENT"); returns the enum value or 0 if unknown. */
+/* Parses a kind name ("UNIT_KIND_DEPARTMENT"); returns the enum value or 0 if unknown. */
 int registry_kind_from_name(const char *name);
 
-/* The name of a unit kind ("DEPARTMENT"); static storage. */
+/* The name of a unit kind ("UNIT_KIND_DEPARTMENT"); static storage. */
 const char *registry_kind_name(int kind);
 
 #endif /* CREDIT_REGISTRY_H */

@@ -132,8 +132,8 @@ int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit
 
 /* Checks number v given for dimension `dim` of catalogue version `version` (an industrial
  * sample's value), named `field` in a failure: finite; whole and at most 2^53 in magnitude
- * unless the dimension is VALUE_DECIMAL; within the dimension's minimum and maximum. Returns 0,
- * or -1 with *f filled (INVALID_ARGUMENT; f may be NULL). */
+ * unless the dimension is VALUE_TYPE_DECIMAL; within the dimension's minimum and maximum. Returns
+ * 0, or -1 with *f filled (INVALID_ARGUMENT; f may be NULL). */
 int record_check_number(const catalog_dim *dim, uint32_t version, const char *field, double v,
                         check_failure *f);
 
@@ -153,7 +153,7 @@ void record_normalise_ids(const record_view *in);
 int record_check_free_text(const char *field, const char *s, size_t max, int required,
                            check_failure *f);
 
-/* The earliest instant a record's timestamps (VALUE_TIMESTAMP dimensions such as occurred_at)
+/* The earliest instant a record's timestamps (VALUE_TYPE_TIMESTAMP dimensions such as occurred_at)
  * may hold: 1990-01-01T00:00:00 China time. Nothing the district collects happened earlier, and
  * a floor well after 1970 catches the empty Timestamp a client sends when it gives a Date or a
  * number where {seconds, nanos} was expected. */

@@ -351,7 +351,7 @@ int records_seal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char *e
     size_t aad_len = aad_of(sr->record->meta, aad, sizeof aad);
     if (!s)
         return 0;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON &&
         seal_field(pv, &s->identifier, &sr->sealed_subject_identifier, aad, aad_len, err) != 0)
         return -1;
     /* A 20-character tax number is a resident identity number and two digits. */

@@ -221,7 +221,7 @@ static void register_unit(rpc_call *call, const ProtobufCMessage *msg)
         u.name = req->name;
         u.kind = req->kind;
         u.uscc = req->uscc;
-        u.status = CREDIT__V1__UNIT_STATUS__ACTIVE;
+        u.status = CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE;
         stamp(&u, &ts, node_caller(call));
         u.registered_at = &ts;
         char detail[160];
@@ -250,7 +250,8 @@ static void set_status(rpc_call *call, const char *code, const char *reason, int
     Credit__V1__Unit *u = load_unit(call, code);
     if (!u)
         goto out;
-    int want = suspend ? CREDIT__V1__UNIT_STATUS__SUSPENDED : CREDIT__V1__UNIT_STATUS__ACTIVE;
+    int want = suspend ? CREDIT__V1__UNIT_STATUS__UNIT_STATUS_SUSPENDED
+                       : CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE;
     if ((int)u->status == want) {
         rpc_finish(call, RPC_FAILED_PRECONDITION, "unit %s is already %s", code,
                    suspend ? "suspended" : "active");

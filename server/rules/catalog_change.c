@@ -62,16 +62,16 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
         list = &def->common;
         n = &def->n_common;
     }
-    code = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION && req->dimension
+    code = req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION && req->dimension
                ? req->dimension->code
                : req->dimension_code;
     for (at = 0; at < *n && strcmp((*list)[at]->code, code) != 0; at++)
         ;
     switch (req->kind) {
-    case CREDIT__V1__CHANGE_KIND__ADD_DIMENSION:
-    case CREDIT__V1__CHANGE_KIND__CHANGE_DIMENSION: {
+    case CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION:
+    case CREDIT__V1__CHANGE_KIND__CHANGE_KIND_CHANGE_DIMENSION: {
         Credit__V1__Dimension *d, **grown;
-        int add = req->kind == CREDIT__V1__CHANGE_KIND__ADD_DIMENSION;
+        int add = req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION;
 
         if (!req->dimension) {
             rc = why_code(why, RPC_INVALID_ARGUMENT, "dimension: is required to %s a dimension",
@@ -115,7 +115,7 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
         }
         break;
     }
-    case CREDIT__V1__CHANGE_KIND__REMOVE_DIMENSION:
+    case CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION:
         if (at == *n) {
             rc = why_code(
                 why, RPC_NOT_FOUND, "dimension_code: %.64s is not a dimension of %s%s%.64s", code,
@@ -128,7 +128,8 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
         break;
     default:
         rc = why_code(why, RPC_INVALID_ARGUMENT,
-                      "kind: is required: ADD_DIMENSION, CHANGE_DIMENSION or REMOVE_DIMENSION");
+                      "kind: is required: CHANGE_KIND_ADD_DIMENSION, CHANGE_KIND_CHANGE_DIMENSION "
+                      "or CHANGE_KIND_REMOVE_DIMENSION");
         goto done;
     }
     v->version = base->msg->version + 1;

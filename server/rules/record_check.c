@@ -62,29 +62,29 @@ static const struct {
     int unit_kind;
     int channels[3];
 } channel_rules[] = {
-    {CREDIT__V1__UNIT_KIND__DEPARTMENT,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_DEPARTMENT,
      {CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
       CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW}},
-    {CREDIT__V1__UNIT_KIND__OFFICE,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_OFFICE,
      {CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
       CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW}},
-    {CREDIT__V1__UNIT_KIND__MUNICIPAL,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL,
      {CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING, 0}},
-    {CREDIT__V1__UNIT_KIND__SERVICE_UNIT,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_SERVICE_UNIT,
      {CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW, CREDIT__V1__CHANNEL__CHANNEL_DIRECT_PUSH,
       CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING}},
-    {CREDIT__V1__UNIT_KIND__ASSOCIATION_PLATFORM,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_ASSOCIATION_PLATFORM,
      {CREDIT__V1__CHANNEL__CHANNEL_ASSOCIATION_BATCH, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
       0}},
-    {CREDIT__V1__UNIT_KIND__INDUSTRIAL_PLATFORM,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_INDUSTRIAL_PLATFORM,
      {CREDIT__V1__CHANNEL__CHANNEL_PLATFORM_AGREEMENT, CREDIT__V1__CHANNEL__CHANNEL_SYSTEM_DOCKING,
       0}},
-    {CREDIT__V1__UNIT_KIND__PORTAL,
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_PORTAL,
      {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, CREDIT__V1__CHANNEL__CHANNEL_SERVICE_WINDOW,
       0}},
-    {CREDIT__V1__UNIT_KIND__SUBJECT, {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, 0, 0}},
+    {CREDIT__V1__UNIT_KIND__UNIT_KIND_SUBJECT,
+     {CREDIT__V1__CHANNEL__CHANNEL_SELF_DECLARATION, 0, 0}},
 };
-
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -244,9 +244,9 @@ void record_normalise_ids(const record_view *in)
 
     if (!s)
         return;
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON)
         validate_resident_id_normalise(s->identifier);
-    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID)
+    if (s->legal_representative_id_type == CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID)
         validate_resident_id_normalise(s->legal_representative_id_number);
 }
 
@@ -547,8 +547,9 @@ static int check_older_codes(const Credit__V1__Subject *s, const char *uscc, che
             return reject(f, INVALID, "subject.tax_number",
                           "contradicts subject.organisation_code: the last 9 characters of a "
                           "15-character tax number are the organisation code");
-        if (form == IDENTITY_TAX_PERSON && s->kind != CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
-            s->kind != CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS)
+        if (form == IDENTITY_TAX_PERSON &&
+            s->kind != CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON &&
+            s->kind != CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS)
             return reject(f, INVALID, "subject.tax_number",
                           "a 20-character tax number is a person's; a %s has a 15- or "
                           "18-character one", kind_name(s->kind));
@@ -574,15 +575,16 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
         return reject(f, INVALID, "subject", "is required");
     if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED)
         return reject(f, INVALID, "subject.kind",
-                      "is required: LEGAL_PERSON, INDIVIDUAL_BUSINESS, NATURAL_PERSON, "
-                      "SOCIAL_ORGANISATION or PUBLIC_INSTITUTION");
+                      "is required: SUBJECT_KIND_LEGAL_PERSON, SUBJECT_KIND_INDIVIDUAL_BUSINESS, "
+                      "SUBJECT_KIND_NATURAL_PERSON, "
+                      "SUBJECT_KIND_SOCIAL_ORGANISATION or SUBJECT_KIND_PUBLIC_INSTITUTION");
     if (!enum_name(&credit__v1__subject_kind__descriptor, s->kind))
         return unknown_enum(f, "subject.kind", &credit__v1__subject_kind__descriptor, s->kind);
     if (check_text(f, "subject.name", s->name, SHORT_MAX, REQUIRED) != 0 ||
         check_text(f, "subject.identifier", s->identifier, SHORT_MAX, REQUIRED) != 0)
         return -1;
 
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON) {
         if (validate_resident_id(s->identifier, why) != 0)
             return reject(f, INVALID, "subject.identifier",
                           "is not a valid resident identity number: %s", why);
@@ -620,7 +622,7 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
 /* 7. The legal representative's identity document, as far as the catalogue cannot say it: a
  * resident identity number is checked as one. Whether the representative, the document type or
  * the number is required is the catalogue's (required_when); that the type is a known one is
- * the VALUE_ENUM check of step 8. */
+ * the VALUE_TYPE_ENUM check of step 8. */
 static int check_representative(const Credit__V1__Subject *s, check_failure *f)
 {
     const char *number = s->legal_representative_id_number;
@@ -629,7 +631,7 @@ static int check_representative(const Credit__V1__Subject *s, check_failure *f)
     if (check_text(f, "subject.legal_representative_id_number", number, SHORT_MAX, 0) != 0)
         return -1;
     if (number && *number &&
-        s->legal_representative_id_type == CREDIT__V1__ID_TYPE__RESIDENT_ID &&
+        s->legal_representative_id_type == CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID &&
         validate_resident_id(number, why) != 0)
         return reject(f, INVALID, "subject.legal_representative_id_number",
                       "is not a valid resident identity number: %s", why);
@@ -704,7 +706,7 @@ static int condition_holds(const struct dims_ctx *c, const catalog_dim *dim, siz
 }
 
 /* Whether the record must give dim: 1 with why[cap] "" (required) or the conditions that make
- * it so ("when subject.kind is LEGAL_PERSON"); else 0. */
+ * it so ("when subject.kind is SUBJECT_KIND_LEGAL_PERSON"); else 0. */
 static int must_give(const struct dims_ctx *c, const catalog_dim *dim, char *why, size_t cap)
 {
     why[0] = '\0';
@@ -758,7 +760,7 @@ int record_check_number(const catalog_dim *dim, uint32_t version, const char *fi
                         check_failure *f)
 {
     check_failure scratch;
-    int whole = dim->d->type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL;
+    int whole = dim->d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL;
 
     if (!f)
         f = &scratch;
@@ -869,28 +871,27 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
     char a[DATE_LEN];
 
     switch (dim->d->type) {
-    case CREDIT__V1__VALUE_TYPE__VALUE_TEXT:
-    case CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER:
-    case CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT:
-    case CREDIT__V1__VALUE_TYPE__VALUE_USCC: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_IDENTIFIER:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC: {
         const char *s = p ? *(char *const *)p : NULL;
         int type = dim->d->type;
 
-        if (type == CREDIT__V1__VALUE_TYPE__VALUE_USCC) {
+        if (type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC) {
             if (check_uscc(f, path, s, 0) != 0)
                 return -1;
-        } else if (check_text(f, path, s,
-                              type == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ? TEXT_MAX
-                                                                               : SHORT_MAX,
-                              type == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ? MULTILINE : 0) !=
-                   0) {
+        } else if (check_text(
+                       f, path, s,
+                       type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT ? TEXT_MAX : SHORT_MAX,
+                       type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT ? MULTILINE : 0) != 0) {
             return -1;
         }
         if (text_blank(s))
             return missing(c, path, dim, s && *s);
         return check_listed(f, path, dim, version, s);
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_DATE: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE: {
         const Credit__V1__Date *d = p ? *(Credit__V1__Date *const *)p : NULL;
 
         if (!d)
@@ -900,13 +901,13 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
                           date_str(d, a));
         return 0;
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TIMESTAMP: {
         const Google__Protobuf__Timestamp *t =
             p ? *(Google__Protobuf__Timestamp *const *)p : NULL;
 
         return t ? check_instant(c, path, t) : missing(c, path, dim, 0);
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_ENUM: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM: {
         int v = p ? *(const int *)p : 0;
 
         if (v == 0) {
@@ -923,14 +924,14 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
             return unknown_enum(f, path, fd->descriptor, v);
         return check_listed(f, path, dim, version, enum_name(fd->descriptor, v));
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
-    case CREDIT__V1__VALUE_TYPE__VALUE_INTEGER: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER: {
         int64_t v = p ? whole_at(p, fd) : 0;
 
         /* Zero reads as not given: proto3 cannot tell, and bounds apply to given values. */
         return v == 0 ? missing(c, path, dim, 0) : check_bounds(f, path, dim, version, 1, v, 0);
     }
-    case CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL: {
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL: {
         double v = 0;
 
         if (p && fd->type == PROTOBUF_C_TYPE_DOUBLE)
@@ -999,15 +1000,17 @@ static int check_extra_value(const struct dims_ctx *c, const char *path, const c
         int member;
         const char *name;
     } members[] = {
-        {CREDIT__V1__VALUE_TYPE__VALUE_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_USCC, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_DATE, CREDIT__V1__EXTRA_VALUE__VALUE_DATE, "date"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER,
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC, CREDIT__V1__EXTRA_VALUE__VALUE_TEXT, "text"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE, CREDIT__V1__EXTRA_VALUE__VALUE_DATE, "date"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER,
          "integer"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_INTEGER, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER, "integer"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL, CREDIT__V1__EXTRA_VALUE__VALUE_DECIMAL, "decimal"},
-        {CREDIT__V1__VALUE_TYPE__VALUE_BOOL, CREDIT__V1__EXTRA_VALUE__VALUE_FLAG, "flag"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER, CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER,
+         "integer"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL, CREDIT__V1__EXTRA_VALUE__VALUE_DECIMAL,
+         "decimal"},
+        {CREDIT__V1__VALUE_TYPE__VALUE_TYPE_BOOL, CREDIT__V1__EXTRA_VALUE__VALUE_FLAG, "flag"},
     };
     const ProtobufCFieldDescriptor *fd;
     size_t i = 0;
@@ -1165,7 +1168,8 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
         return -1;
     if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
         return reject(f, INVALID, "penalty.severity",
-                      "is required: MINOR, GENERAL or SERIOUS, which sets the publicity period");
+                      "is required: SEVERITY_MINOR, SEVERITY_GENERAL or SEVERITY_SERIOUS, which "
+                      "sets the publicity period");
     if (!enum_name(&credit__v1__severity__descriptor, p->severity))
         return unknown_enum(f, "penalty.severity", &credit__v1__severity__descriptor,
                             p->severity);

@@ -71,7 +71,7 @@ void identity_normalise_subject(Credit__V1__Subject *s)
     identity_normalise_code(s->registration_number);
     identity_normalise_code(s->tax_number);
     identity_normalise_organisation_code(s->organisation_code);
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON || !s->identifier)
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON || !s->identifier)
         return;
     /* The identifier is normalised only when its normal spelling is a code; anything else (a
      * certificate number) must equal its field byte for byte, as it was given. */
@@ -189,17 +189,19 @@ static const struct {
     int kind;
     const char *name;
 } uscc_types[] = {
-    {"11", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, "organ"},
-    {"12", CREDIT__V1__SUBJECT_KIND__PUBLIC_INSTITUTION, "public institution"},
-    {"13", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, "mass organisation (establishment office)"},
-    {"19", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, "other (establishment office)"},
-    {"51", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION, "social group"},
-    {"52", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION, "private non-enterprise unit"},
-    {"53", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION, "foundation"},
-    {"59", CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION, "other (civil affairs)"},
-    {"91", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, "enterprise"},
-    {"92", CREDIT__V1__SUBJECT_KIND__INDIVIDUAL_BUSINESS, "individual business"},
-    {"93", CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON, "farmers' cooperative"},
+    {"11", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, "organ"},
+    {"12", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_PUBLIC_INSTITUTION, "public institution"},
+    {"13", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON,
+     "mass organisation (establishment office)"},
+    {"19", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, "other (establishment office)"},
+    {"51", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION, "social group"},
+    {"52", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION,
+     "private non-enterprise unit"},
+    {"53", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION, "foundation"},
+    {"59", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION, "other (civil affairs)"},
+    {"91", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, "enterprise"},
+    {"92", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS, "individual business"},
+    {"93", CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, "farmers' cooperative"},
 };
 
 int identity_kind_of_uscc(const char *uscc)
@@ -209,8 +211,8 @@ int identity_kind_of_uscc(const char *uscc)
             return uscc_types[i].kind;
     }
     /* Every other civil-affairs type (5x) is a social organisation; the rest legal persons. */
-    return uscc[0] == '5' ? CREDIT__V1__SUBJECT_KIND__SOCIAL_ORGANISATION
-                          : CREDIT__V1__SUBJECT_KIND__LEGAL_PERSON;
+    return uscc[0] == '5' ? CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_SOCIAL_ORGANISATION
+                          : CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
 }
 
 const char *identity_uscc_type_name(const char *uscc)

@@ -246,7 +246,7 @@ int registry_seed(store *st, const char *tsv, size_t len, char *err)
         u.kind = registry_kind_from_name(f[1]);
         u.uscc = strcmp(f[2], "-") == 0 ? "" : f[2];
         u.name = f[3];
-        u.status = CREDIT__V1__UNIT_STATUS__ACTIVE;
+        u.status = CREDIT__V1__UNIT_STATUS__UNIT_STATUS_ACTIVE;
         u.registered_at = &ts;
         u.updated_at = &ts;
         u.updated_by = "seed";

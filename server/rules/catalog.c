@@ -35,7 +35,7 @@
 
 #define CODE_MAX        64
 #define PUBLICITY_LIMIT 120 /* months: no window may run longer than ten years */
-#define VALUE_MAX       200 /* bytes of a condition's or an allowed value: a VALUE_TEXT's most */
+#define VALUE_MAX       200 /* bytes of a condition's or an allowed value: a VALUE_TYPE_TEXT's most */
 #define EXACT_MAX       9007199254740992.0 /* 2^53: whole numbers up to it are exact doubles */
 
 /* The messages that carry a catalogue's records: what a source pushes, what the node stores. */
@@ -225,25 +225,25 @@ static size_t resolve(const ProtobufCMessageDescriptor *d, const char *path,
 static int fits(int vt, const ProtobufCFieldDescriptor *f)
 {
     switch (vt) {
-    case CREDIT__V1__VALUE_TYPE__VALUE_TEXT:
-    case CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT:
-    case CREDIT__V1__VALUE_TYPE__VALUE_USCC:
-    case CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_IDENTIFIER:
         return f->type == PROTOBUF_C_TYPE_STRING;
-    case CREDIT__V1__VALUE_TYPE__VALUE_DATE:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DATE:
         return is_date(f);
-    case CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN:
-    case CREDIT__V1__VALUE_TYPE__VALUE_INTEGER:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER:
         return f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_INT32 ||
                f->type == PROTOBUF_C_TYPE_SINT64 || f->type == PROTOBUF_C_TYPE_SINT32 ||
                f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64;
-    case CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL:
         return f->type == PROTOBUF_C_TYPE_DOUBLE || f->type == PROTOBUF_C_TYPE_FLOAT;
-    case CREDIT__V1__VALUE_TYPE__VALUE_BOOL:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_BOOL:
         return f->type == PROTOBUF_C_TYPE_BOOL;
-    case CREDIT__V1__VALUE_TYPE__VALUE_ENUM:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM:
         return f->type == PROTOBUF_C_TYPE_ENUM;
-    case CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP:
+    case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TIMESTAMP:
         return is_timestamp(f);
     default:
         return 0;
@@ -252,18 +252,18 @@ static int fits(int vt, const ProtobufCFieldDescriptor *f)
 
 static int is_number_type(int vt)
 {
-    return vt == CREDIT__V1__VALUE_TYPE__VALUE_INTEGER ||
-           vt == CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL ||
-           vt == CREDIT__V1__VALUE_TYPE__VALUE_AMOUNT_FEN;
+    return vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN;
 }
 
 /* Text a condition can compare exactly. */
 static int is_text_type(int vt)
 {
-    return vt == CREDIT__V1__VALUE_TYPE__VALUE_TEXT ||
-           vt == CREDIT__V1__VALUE_TYPE__VALUE_LONG_TEXT ||
-           vt == CREDIT__V1__VALUE_TYPE__VALUE_USCC ||
-           vt == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER;
+    return vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_LONG_TEXT ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_USCC ||
+           vt == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_IDENTIFIER;
 }
 
 /* Numbers and yes/no: proto3 cannot tell zero or false from a missing value. */
@@ -306,7 +306,8 @@ static int section_code_ok(const char *s)
 /* --- Compiling ---------------------------------------------------------------------------- */
 
 /* Whether s is a value a condition or allowed_values may hold: 1 to VALUE_MAX bytes of UTF-8
- * without control characters, as a VALUE_TEXT value is; the node serves it back as a string. */
+ * without control characters, as a VALUE_TYPE_TEXT value is; the node serves it back as a string.
+ */
 static int value_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -331,7 +332,7 @@ static int check_bound(const Credit__V1__Dimension *d, const char *name, const C
 {
     if (!isfinite(b->value))
         return fault(w, "%s must be a finite number", name);
-    if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_DECIMAL &&
+    if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL &&
         (b->value > EXACT_MAX || b->value < -EXACT_MAX ||
          b->value != (double)(int64_t)b->value)) /* in range of int64_t: checked first */
         return fault(w, "%s %g must be a whole number of at most 2^53 in magnitude: %s is whole",
@@ -405,8 +406,11 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
     }
     if (d->minimum || d->maximum) {
         if (!is_number_type(d->type))
-            return fault(w, "minimum and maximum are for numbers (VALUE_INTEGER, VALUE_DECIMAL, "
-                         "VALUE_AMOUNT_FEN), not %s", type);
+            return fault(
+                w,
+                "minimum and maximum are for numbers (VALUE_TYPE_INTEGER, VALUE_TYPE_DECIMAL, "
+                "VALUE_TYPE_AMOUNT_FEN), not %s",
+                type);
         if ((d->minimum && check_bound(d, "minimum", d->minimum, w) != 0) ||
             (d->maximum && check_bound(d, "maximum", d->maximum, w) != 0))
             return -1;
@@ -415,9 +419,10 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
                          d->maximum->value);
     }
     if (d->n_allowed_values > 0) {
-        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TEXT &&
-            d->type != CREDIT__V1__VALUE_TYPE__VALUE_ENUM)
-            return fault(w, "allowed_values are for VALUE_TEXT and VALUE_ENUM, not %s", type);
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT &&
+            d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM)
+            return fault(w, "allowed_values are for VALUE_TYPE_TEXT and VALUE_TYPE_ENUM, not %s",
+                         type);
         if (d->n_allowed_values > CATALOG_ALLOWED_MAX)
             return fault(w, "allowed_values has %zu values; at most %d are allowed",
                          d->n_allowed_values, CATALOG_ALLOWED_MAX);
@@ -436,8 +441,8 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
     if (d->n_labels > 0) {
         /* Labels are for people's files (creditctl push); the node never reads them, but it
          * keeps them exact: each names a value of the field's enum, once. */
-        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_ENUM)
-            return fault(w, "labels are for VALUE_ENUM, not %s", type);
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM)
+            return fault(w, "labels are for VALUE_TYPE_ENUM, not %s", type);
         if (d->n_labels > CATALOG_ALLOWED_MAX)
             return fault(w, "labels has %zu entries; at most %d are allowed", d->n_labels,
                          CATALOG_ALLOWED_MAX);
@@ -458,8 +463,8 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
         }
     }
     if (*d->pattern) {
-        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TEXT)
-            return fault(w, "a pattern is for VALUE_TEXT codes, not %s", type);
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT)
+            return fault(w, "a pattern is for VALUE_TYPE_TEXT codes, not %s", type);
         return compile_pattern(d, out, w);
     }
     return 0;
@@ -504,12 +509,12 @@ static int resolve_when(catalog_dim *dims, size_t n, const catalog_dim *others, 
                 const char *e = c->equals[j];
                 int t = o->d->type;
 
-                if (t == CREDIT__V1__VALUE_TYPE__VALUE_ENUM) {
+                if (t == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM) {
                     if (!protobuf_c_enum_descriptor_get_value_by_name(leaf->descriptor, e))
                         return fault(w, "required_when[%zu]: \"%.64s\" is not a value of %s",
                                      k, e,
                                      ((const ProtobufCEnumDescriptor *)leaf->descriptor)->name);
-                } else if (t == CREDIT__V1__VALUE_TYPE__VALUE_BOOL) {
+                } else if (t == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_BOOL) {
                     if (strcmp(e, "true") != 0 && strcmp(e, "false") != 0)
                         return fault(w, "required_when[%zu]: %.100s is yes/no: compare it "
                                      "with \"true\" or \"false\"", k, c->field);
@@ -550,9 +555,9 @@ static int compile_dim(const catalog_def *def, const Credit__V1__Section *sec,
     memset(out, 0, sizeof *out);
     out->d = d;
     if (!*d->field) {
-        if (d->type == CREDIT__V1__VALUE_TYPE__VALUE_ENUM ||
-            d->type == CREDIT__V1__VALUE_TYPE__VALUE_IDENTIFIER ||
-            d->type == CREDIT__V1__VALUE_TYPE__VALUE_TIMESTAMP)
+        if (d->type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM ||
+            d->type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_IDENTIFIER ||
+            d->type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TIMESTAMP)
             return fault(w, "%s needs a typed field; an extra dimension cannot have it",
                          catalog_type_name(d->type));
         return compile_rules(d, NULL, out, w);
@@ -627,7 +632,10 @@ static int check_publicity(const Credit__V1__Section *s, where *w)
 
         if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED ||
             !protobuf_c_enum_descriptor_get_value(&credit__v1__severity__descriptor, p->severity))
-            return fault(w, "publicity[%zu]: severity is required: MINOR, GENERAL or SERIOUS", i);
+            return fault(w,
+                         "publicity[%zu]: severity is required: SEVERITY_MINOR, SEVERITY_GENERAL "
+                         "or SEVERITY_SERIOUS",
+                         i);
         if (p->min_months > p->max_months || p->max_months > PUBLICITY_LIMIT)
             return fault(w, "publicity %s: %u to %u months is not a window (at most %d)",
                          enum_name(&credit__v1__severity__descriptor, p->severity, 0),
@@ -737,7 +745,8 @@ static int check_structural(const catalog_def *def, where *w)
         if (strcmp(s->s->body, "penalty") != 0)
             continue;
         w->section = s->s->code;
-        for (int sev = CREDIT__V1__SEVERITY__MINOR; sev <= CREDIT__V1__SEVERITY__SERIOUS; sev++) {
+        for (int sev = CREDIT__V1__SEVERITY__SEVERITY_MINOR;
+             sev <= CREDIT__V1__SEVERITY__SEVERITY_SERIOUS; sev++) {
             size_t j = 0;
 
             while (j < s->s->n_publicity && (int)s->s->publicity[j]->severity != sev)

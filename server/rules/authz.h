@@ -16,9 +16,9 @@
  * The RPC layer asks node.c's authorize hook once per call, just before its handler first
  * runs (after the request's text check; for a client stream at its first message or its
  * empty end), which is where the handlers used to check kinds themselves; a refusal is
- * PERMISSION_DENIED whose message names the missing capability ("unit tax (DEPARTMENT) lacks
- * capability catalogue.review (held by OFFICE): review a catalogue change for compliance").
- * What depends on more than the kind — the records a unit is the source of, the
+ * PERMISSION_DENIED whose message names the missing capability ("unit tax (UNIT_KIND_DEPARTMENT)
+ * lacks capability catalogue.review (held by UNIT_KIND_OFFICE): review a catalogue change for
+ * compliance"). What depends on more than the kind — the records a unit is the source of, the
  * catalogue sections it is responsible for, the mandates and opt-ins it holds, the subject a
  * subject unit is — stays with the services and the catalogue, which may narrow a capability
  * but never widen it.
@@ -97,16 +97,17 @@ int authz_kind_has(int kind, authz_cap cap);
  * AUTHZ_NONE for a catalogue that is not pushed as records. */
 authz_cap authz_push_cap(int catalogue);
 
-/* The kinds holding `cap`, comma-separated ("OFFICE, DEPARTMENT"), into out[len]; "no unit
- * kind" when none does. Returns out. */
+/* The kinds holding `cap`, comma-separated ("UNIT_KIND_OFFICE, UNIT_KIND_DEPARTMENT"), into
+ * out[len]; "no unit kind" when none does. Returns out. */
 const char *authz_cap_holders(authz_cap cap, char *out, size_t len);
 
 /* Whether the caller `p` holds `cap` (authz_kind_has of its kind). */
 int authz_has(const struct principal *p, authz_cap cap);
 
 /* Returns 0 if the caller `p` holds `cap`; else writes why into why[AUTHZ_WHY_LEN] ("unit tax
- * (DEPARTMENT) lacks capability catalogue.review (held by OFFICE): review a catalogue change
- * for compliance") and returns -1, which the caller answers with PERMISSION_DENIED. */
+ * (UNIT_KIND_DEPARTMENT) lacks capability catalogue.review (held by UNIT_KIND_OFFICE): review a
+ * catalogue change for compliance") and returns -1, which the caller answers with
+ * PERMISSION_DENIED. */
 int authz_check(const struct principal *p, authz_cap cap, char *why);
 
 /* authz_check for unit `code` of kind `kind`. */

@@ -88,9 +88,9 @@ static int check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
                         TEXT_REQUIRED) != 0)
         return -1;
     /* x and X are one check character: the index is made from the upper case. */
-    if (ref->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON)
+    if (ref->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON)
         validate_resident_id_normalise(ref->identifier);
-    if (ref->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON &&
+    if (ref->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON &&
         validate_resident_id(ref->identifier, why) != 0) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "subject.identifier: %s", why);
         return -1;

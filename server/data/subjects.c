@@ -158,7 +158,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     int rc;
 
     memset(&r, 0, sizeof r);
-    if (s->kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
+    if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON) {
         r.key[0] = 'P';
         if (index_hex(pv, s->identifier, r.key + 1) != 0)
             return fail(f, RPC_INTERNAL, "subject.identifier", "cannot be indexed");
@@ -391,7 +391,7 @@ int subjects_keys_of(store *st, const store_snapshot *snap, const privacy *pv, i
         snprintf(why, 200, "is too long to name a subject");
         return RPC_INVALID_ARGUMENT;
     }
-    if (kind == CREDIT__V1__SUBJECT_KIND__NATURAL_PERSON) {
+    if (kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON) {
         key[0] = 'P';
         if (index_hex(pv, identifier, key + 1) != 0 ||
             keys_add(out, key, 2 * PRIVACY_INDEX_LEN + 2) != 0) {

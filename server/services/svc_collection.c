@@ -20,8 +20,8 @@
  * nothing (rpc.c tells a half-close from a reset before on_half_close runs).
  *
  * Idempotency: (unit, source_record_id) names a record. Content that any version of the
- * record already holds is UNCHANGED and writes nothing, whatever the record's state: an old
- * file sent again never undoes a correction, and a push never revives a withdrawn record
+ * record already holds is PUSH_OUTCOME_UNCHANGED and writes nothing, whatever the record's state:
+ * an old file sent again never undoes a correction, and a push never revives a withdrawn record
  * (new content for one is refused; Reinstate, the source unit's explicit act, undoes a
  * withdrawal). New content is a new version, unless it is stale: once a version carries the
  * source's modification time (source_updated_at), a change must carry a later one. "Same
@@ -168,7 +168,7 @@ static void reject_faults(results *r, Credit__V1__PushResult *x, int code, const
                           const char *reason, const check_failure *f)
 {
     size_t n = f && f->n_faults > 1 ? f->n_faults : 1;
-    x->outcome = CREDIT__V1__PUSH_OUTCOME__REJECTED;
+    x->outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED;
     x->code = code;
     x->field = dup_or_empty(field);
     x->reason = dup_or_empty(reason);
@@ -553,8 +553,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         else if ((rc = records_version_with_digest(n->st, rid, digest, &matched, err)) != 0)
             goto unreadable;
         if (matched) {
-            accept(r, x, CREDIT__V1__PUSH_OUTCOME__UNCHANGED, rid, m->version, m->status,
-                   matched);
+            accept(r, x, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_UNCHANGED, rid, m->version,
+                   m->status, matched);
             ok = 1;
             goto out;
         }
@@ -589,8 +589,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
         goto out;
     }
-    accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__CREATED
-                              : CREDIT__V1__PUSH_OUTCOME__NEW_VERSION,
+    accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED
+                              : CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION,
            rid, version, &status, 0);
     ok = 1;
     goto out;
@@ -903,7 +903,7 @@ static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord
              m->version);
     if (node_commit(call, b, detail) == 0) {
         Credit__V1__PushResult res = CREDIT__V1__PUSH_RESULT__INIT;
-        res.outcome = CREDIT__V1__PUSH_OUTCOME__NEW_VERSION;
+        res.outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION;
         res.record_id = m->record_id;
         res.version = m->version;
         res.status = m->status;
