@@ -14,9 +14,12 @@
  */
 #include "csv_in.h"
 
+#include "clerk.h"
 #include "json_out.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,9 @@ struct csv_reader {
     size_t *starts;  /* where each cell begins in buf */
     char **cells;    /* the same as pointers, once the row is complete */
     size_t n_cells, cap_cells;
+    char *raw;       /* the row's bytes as read, quotes and line end included (rejects file) */
+    size_t raw_len, raw_cap;
+    int raw_lost;    /* out of memory keeping them: the row has no raw text */
 };
 
 csv_reader *csv_reader_create(FILE *in)
@@ -59,6 +65,7 @@ void csv_reader_destroy(csv_reader *r)
     free(r->buf);
     free(r->starts);
     free(r->cells);
+    free(r->raw);
     free(r);
 }
 
@@ -67,11 +74,33 @@ uint64_t csv_reader_offset(const csv_reader *r)
     return r->offset;
 }
 
+const char *csv_reader_raw(const csv_reader *r, size_t *len)
+{
+    *len = r->raw_lost ? 0 : r->raw_len;
+    return r->raw_lost ? NULL : r->raw;
+}
+
+static void keep_raw(csv_reader *r, int c)
+{
+    if (r->raw_len == r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap * 2 : 4096;
+        char *b = r->raw_cap < 2 * ROW_MAX_BYTES ? realloc(r->raw, cap) : NULL;
+        if (!b) {
+            r->raw_lost = 1;
+            return;
+        }
+        r->raw = b;
+        r->raw_cap = cap;
+    }
+    r->raw[r->raw_len++] = (char)c;
+}
+
 static int get(csv_reader *r)
 {
     int c = r->n_back ? r->back[--r->n_back] : getc(r->in);
     if (c == EOF)
         return EOF;
+    keep_raw(r, c);
     r->offset++;
     if (c == '\n')
         r->line++;
@@ -83,6 +112,8 @@ static void unget(csv_reader *r, int c)
     if (c == EOF)
         return;
     r->offset--;
+    if (r->raw_len > 0)
+        r->raw_len--;
     if (c == '\n')
         r->line--;
     r->back[r->n_back++] = c;
@@ -208,7 +239,27 @@ static int end_of_line(csv_reader *r, int c)
     return 1;
 }
 
+/* Whether every cell of the row just read is empty: a row Excel leaves as ",,,,". */
+static int all_empty(const csv_reader *r)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (r->starts[i] + 1 < (i + 1 < r->n_cells ? r->starts[i + 1] : r->len))
+            return 0;
+    return 1;
+}
+
+static int read_row(csv_reader *r, csv_row *row, json_in_error *err);
+
 int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
+{
+    int got;
+    /* An all-empty row is no row, like an empty line (a bad row is never empty). */
+    while ((got = read_row(r, row, err)) == 1 && !row->bad && all_empty(r))
+        ;
+    return got;
+}
+
+static int read_row(csv_reader *r, csv_row *row, json_in_error *err)
 {
     int c;
 
@@ -217,6 +268,8 @@ int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
     memset(row, 0, sizeof *row);
     do { /* an empty line is no row */
         row->line = r->line;
+        r->raw_len = 0;
+        r->raw_lost = 0;
         c = get(r);
         if (c == EOF)
             return ferror(r->in) ? stop(err, r->line, "cannot read: %s", strerror(errno)) : 0;
@@ -289,9 +342,12 @@ int csv_reader_next(csv_reader *r, csv_row *row, json_in_error *err)
 /* --- The columns --------------------------------------------------------------------------- */
 
 typedef enum leaf {
-    LEAF_VALUE, /* the text read as the field's type (a Timestamp as RFC 3339) */
-    LEAF_DATE,  /* a credit.v1.Date from YYYY-MM-DD */
-    LEAF_EXTRA, /* an ExtraValue, its member from the text or the header */
+    LEAF_VALUE,   /* the text read as the field's type */
+    LEAF_DATE,    /* a credit.v1.Date, in a clerk's form (clerk_date) */
+    LEAF_TIME,    /* a google.protobuf.Timestamp, in a clerk's form (clerk_timestamp) */
+    LEAF_AMOUNT,  /* an int64 field named *_fen: money, in the file's unit (clerk_amount) */
+    LEAF_EXTRA,   /* an ExtraValue, its member from the text or the header */
+    LEAF_IGNORED, /* no header (a cell must be empty), or a column the rejects file added */
 } leaf;
 
 /* The members of credit.v1.ExtraValue, for "extra.CODE:member" and for inference. */
@@ -306,25 +362,35 @@ struct column {
     leaf kind;
     const ProtobufCFieldDescriptor *field; /* LEAF_VALUE: the value's field */
     int member;                            /* LEAF_EXTRA: EXTRA_* */
+    int any_text;                          /* LEAF_IGNORED: a value is allowed */
+    clerk_unit unit;                       /* LEAF_AMOUNT */
+    int by_path;                           /* the header is the field path itself */
 };
 
 struct csv_columns {
     const ProtobufCMessageDescriptor *d;
     struct column *cols;
     size_t n;
+    csv_dialect dialect;
 };
+
+/* Frees what a column holds and zeroes it. */
+static void column_reset(struct column *col)
+{
+    free(col->header);
+    free(col->path);
+    for (size_t k = 0; k < col->n_keys; k++)
+        free(col->keys[k]);
+    free(col->keys);
+    memset(col, 0, sizeof *col);
+}
 
 void csv_columns_destroy(csv_columns *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n; i++) {
-        free(c->cols[i].header);
-        free(c->cols[i].path);
-        for (size_t k = 0; k < c->cols[i].n_keys; k++)
-            free(c->cols[i].keys[k]);
-        free(c->cols[i].keys);
-    }
+    for (size_t i = 0; i < c->n; i++)
+        column_reset(&c->cols[i]);
     free(c->cols);
     free(c);
 }
@@ -452,7 +518,7 @@ static int resolve(const ProtobufCMessageDescriptor *d, const char *h, size_t i,
                 return 0;
             }
             if (!dot && is_named(sd, "google.protobuf.Timestamp")) {
-                col->kind = LEAF_VALUE;
+                col->kind = LEAF_TIME;
                 col->field = f;
                 return 0;
             }
@@ -468,6 +534,9 @@ static int resolve(const ProtobufCMessageDescriptor *d, const char *h, size_t i,
                                f->type == PROTOBUF_C_TYPE_ENUM ? "enum" : "scalar");
         col->kind = LEAF_VALUE;
         col->field = f;
+        size_t len = strlen(f->name);
+        if (f->type == PROTOBUF_C_TYPE_INT64 && len > 4 && strcmp(f->name + len - 4, "_fen") == 0)
+            col->kind = LEAF_AMOUNT;
         return 0;
     }
 }
@@ -479,15 +548,111 @@ static int within(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '.');
 }
 
-int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *header,
-                       csv_columns **out, json_in_error *err)
+/* The header's text without the spaces around it (ASCII blanks, U+3000 ideographic space and
+ * U+00A0, which Chinese keyboards and Excel leave), in buf. */
+static const char *trimmed(const char *h, char *buf, size_t size)
 {
+    const char *end = h + strlen(h);
+    for (;;) {
+        if (*h == ' ' || *h == '\t')
+            h++;
+        else if (strncmp(h, "\xe3\x80\x80", 3) == 0)
+            h += 3;
+        else if (strncmp(h, "\xc2\xa0", 2) == 0)
+            h += 2;
+        else
+            break;
+    }
+    for (;;) {
+        if (end > h && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        else if (end - h >= 3 && strncmp(end - 3, "\xe3\x80\x80", 3) == 0)
+            end -= 3;
+        else if (end - h >= 2 && strncmp(end - 2, "\xc2\xa0", 2) == 0)
+            end -= 2;
+        else
+            break;
+    }
+    snprintf(buf, size, "%.*s", (int)(end - h), h);
+    return buf;
+}
+
+/* Resolves column i, named h (trimmed): a field path, else a name the dialect knows. */
+static int resolve_named(const csv_columns *c, const char *h, size_t i, struct column *col,
+                         const char *within, int *ambiguous, json_in_error *err)
+{
+    if (strcmp(h, CSV_REJECT_REASON) == 0 || strcmp(h, CSV_REJECT_COLUMN) == 0) {
+        col->kind = LEAF_IGNORED;
+        col->any_text = 1;
+        return (col->header = strdup(h)) && (col->path = strdup(h))
+                   ? 0
+                   : column_fail(err, i, h, "out of memory");
+    }
+    if (!*h) {
+        col->kind = LEAF_IGNORED;
+        return (col->header = strdup("")) && (col->path = strdup(""))
+                   ? 0
+                   : column_fail(err, i, h, "out of memory");
+    }
+    json_in_error first;
+    if (resolve(c->d, h, i, col, &first) == 0) {
+        col->by_path = 1;
+        if (col->kind == LEAF_AMOUNT) /* the name says fen */
+            col->unit = c->dialect.amount_unit == CLERK_UNIT_YUAN ? CLERK_UNIT_UNSET
+                                                                   : CLERK_UNIT_FEN;
+        if (col->kind == LEAF_AMOUNT && col->unit == CLERK_UNIT_UNSET)
+            return column_fail(err, i, h,
+                               "the column is named in fen, but --amount-unit says yuan: name it "
+                               "by the dimension's name (or --map it), or give --amount-unit fen");
+        return 0;
+    }
+    char why[300] = "";
+    const char *path = c->dialect.field_of ? c->dialect.field_of(c->dialect.ctx, h, within,
+                                                                 why, sizeof why)
+                                           : NULL;
+    if (!path) {
+        if (*why) {
+            *ambiguous = 1;
+            column_reset(col);
+            return column_fail(err, i, h, "%s", why);
+        }
+        *err = first;
+        if (c->dialect.field_of) /* say where else the name was looked for */
+            snprintf(err->reason + strlen(err->reason), sizeof err->reason - strlen(err->reason),
+                     ", nor a dimension name of the catalogue in force%s",
+                     c->dialect.has_map ? " or a name in the --map file" : "");
+        return -1;
+    }
+    /* A name: resolved as its field, reported under the name the clerk wrote. */
+    column_reset(col);
+    if (resolve(c->d, path, i, col, err) != 0)
+        return column_fail(err, i, h, "names the field %s, which cannot be read from CSV", path);
+    free(col->header);
+    if (!(col->header = strdup(h)))
+        return column_fail(err, i, h, "out of memory");
+    if (col->kind == LEAF_AMOUNT) {
+        col->unit = c->dialect.amount_unit;
+        if (col->unit == CLERK_UNIT_UNSET)
+            return column_fail(err, i, h,
+                               "an amount of money (%s): say the file's unit with --amount-unit "
+                               "yuan or --amount-unit fen",
+                               col->path);
+    }
+    return 0;
+}
+
+int csv_columns_create_with(const ProtobufCMessageDescriptor *d, const csv_row *header,
+                            const csv_dialect *dialect, csv_columns **out, json_in_error *err)
+{
+    char name[1024];
     csv_columns *c = calloc(1, sizeof *c);
     if (!c || !(c->cols = calloc(header->n ? header->n : 1, sizeof *c->cols))) {
         free(c);
         return stop(err, header->line, "out of memory");
     }
     c->d = d;
+    if (dialect)
+        c->dialect = *dialect;
     if (header->bad) {
         column_fail(err, header->bad_column - 1, header->bad_column <= header->n
                                                      ? header->cells[header->bad_column - 1]
@@ -495,13 +660,53 @@ int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *heade
                     "%s", header->bad_reason);
         goto fail;
     }
+    /* First every header alone; a name several sections use waits for the message the
+     * other columns fill ("penalty" when they are penalty.*), then is read within it. */
+    int pending = 0;
+    c->n = header->n;
     for (size_t i = 0; i < header->n; i++) {
+        int ambiguous = 0;
+        if (resolve_named(c, trimmed(header->cells[i], name, sizeof name), i, &c->cols[i], NULL,
+                          &ambiguous, err) != 0) {
+            if (!ambiguous)
+                goto fail;
+            c->cols[i].kind = LEAF_IGNORED;
+            c->cols[i].any_text = -1; /* pending */
+            pending = 1;
+        }
+    }
+    if (pending) {
+        char owner[128] = "";
+        size_t best = 0;
+        for (size_t i = 0; i < c->n; i++) {
+            const char *p = c->cols[i].path, *dot = p ? strchr(p, '.') : NULL;
+            if (!dot || (size_t)(dot - p) >= sizeof owner || strncmp(p, "subject.", 8) == 0 ||
+                strncmp(p, "extra.", 6) == 0)
+                continue;
+            size_t count = 0;
+            for (size_t j = 0; j < c->n; j++)
+                count += c->cols[j].path && strncmp(c->cols[j].path, p, (size_t)(dot - p) + 1) == 0;
+            if (count > best) {
+                best = count;
+                snprintf(owner, sizeof owner, "%.*s", (int)(dot - p), p);
+            }
+        }
+        for (size_t i = 0; i < c->n; i++) {
+            int ambiguous = 0;
+            if (c->cols[i].any_text != -1)
+                continue;
+            c->cols[i].any_text = 0;
+            if (resolve_named(c, trimmed(header->cells[i], name, sizeof name), i, &c->cols[i],
+                              *owner ? owner : NULL, &ambiguous, err) != 0)
+                goto fail;
+        }
+    }
+    for (size_t i = 0; i < c->n; i++) {
         struct column *col = &c->cols[i];
-        c->n = i + 1;
-        if (resolve(d, header->cells[i], i, col, err) != 0)
-            goto fail;
-        for (size_t j = 0; j < i; j++) {
+        for (size_t j = 0; j < i && col->kind != LEAF_IGNORED; j++) {
             const struct column *o = &c->cols[j];
+            if (o->kind == LEAF_IGNORED)
+                continue;
             if (strcmp(o->path, col->path) == 0) {
                 column_fail(err, i, col->header, "the same field as column %zu (%s)", j + 1,
                             o->header);
@@ -519,6 +724,12 @@ int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *heade
 fail:
     csv_columns_destroy(c);
     return -1;
+}
+
+int csv_columns_create(const ProtobufCMessageDescriptor *d, const csv_row *header,
+                       csv_columns **out, json_in_error *err)
+{
+    return csv_columns_create_with(d, header, NULL, out, err);
 }
 
 /* --- Rows ---------------------------------------------------------------------------------- */
@@ -583,17 +794,86 @@ static int flag_of(const char *s)
 }
 
 /* The JSON value of one cell, or NULL with why[] filled. */
-static json_object *cell_value(const struct column *col, const char *text, char *why, size_t size)
+/* The allowed values of an enum column, for its error: each name (not the zero value), with
+ * the labels the dialect knows ("MINOR (轻微), GENERAL (一般), ..."). */
+static void enum_allowed(const csv_columns *c, const struct column *col, char *buf, size_t size)
+{
+    const ProtobufCEnumDescriptor *e = col->field->descriptor;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < e->n_values && used < size; i++) {
+        if (e->values[i].value == 0)
+            continue;
+        char labels[160] = "";
+        if (c->dialect.enum_labels)
+            c->dialect.enum_labels(c->dialect.ctx, col->path, e->values[i].name, labels,
+                                   sizeof labels);
+        int n = snprintf(buf + used, size - used, "%s%s%s%s%s", used ? ", " : "",
+                         e->values[i].name, *labels ? " (" : "", labels, *labels ? ")" : "");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* A Timestamp as RFC 3339 in UTC, for json_in. */
+static json_object *time_text(int64_t seconds, int32_t nanos)
+{
+    char buf[64];
+    struct tm tm;
+    time_t t = (time_t)seconds;
+    if (!gmtime_r(&t, &tm))
+        return NULL;
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (nanos)
+        snprintf(buf + n, sizeof buf - n, ".%09dZ", (int)nanos);
+    else
+        snprintf(buf + n, sizeof buf - n, "Z");
+    return json_object_new_string(buf);
+}
+
+/* The clerk module's reasons never quote the text; a cell here is checked UTF-8, so the
+ * reason is put after it: "2024年2月30日" is an impossible date: .... Returns NULL. */
+static json_object *quoted(const char *text, char *why, size_t size)
+{
+    char said[300];
+    snprintf(said, sizeof said, "%s", why);
+    int verb = strncmp(said, "is ", 3) == 0 || strncmp(said, "has ", 4) == 0 ||
+               strncmp(said, "says ", 5) == 0;
+    snprintf(why, size, "\"%.64s\" %s%.180s", text, verb ? "" : "is ", said);
+    return NULL;
+}
+
+static json_object *cell_value(const csv_columns *c, const struct column *col, const char *text,
+                               char *why, size_t size)
 {
     int y, m, d, flag;
 
     switch (col->kind) {
+    case LEAF_IGNORED:
+        return NULL; /* never asked: csv_row_message skips these columns */
     case LEAF_DATE:
-        if (json_parse_date(text, &y, &m, &d) != 0) {
-            snprintf(why, size, "\"%.64s\" is not a date (YYYY-MM-DD)", text);
-            return NULL;
-        }
+        if (clerk_date(text, &y, &m, &d, why, size) != 0)
+            return quoted(text, why, size);
         return date_object(y, m, d);
+    case LEAF_TIME: {
+        int64_t sec;
+        int32_t ns;
+        if (clerk_timestamp(text, &sec, &ns, why, size) != 0)
+            return quoted(text, why, size);
+        json_object *o = time_text(sec, ns);
+        if (!o)
+            snprintf(why, size, "a time out of range");
+        return o;
+    }
+    case LEAF_AMOUNT: {
+        int64_t fen;
+        char num[32];
+        if (clerk_amount(text, col->unit, &fen, why, size) != 0)
+            return quoted(text, why, size);
+        snprintf(num, sizeof num, "%lld", (long long)fen);
+        return json_object_new_string(num);
+    }
     case LEAF_EXTRA: {
         int member = col->member;
         if (member == EXTRA_INFER)
@@ -640,10 +920,27 @@ static json_object *cell_value(const struct column *col, const char *text, char 
             return NULL;
         }
         return json_object_new_boolean(flag);
-    case PROTOBUF_C_TYPE_ENUM:
-        if (is_integer_text(text)) /* by number; json_in keeps it within int32 */
-            return json_object_new_int64(strtoll(text, NULL, 10));
-        return json_object_new_string(text);
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *e = col->field->descriptor;
+        if (is_integer_text(text)) { /* by number: one of the enum's */
+            errno = 0;
+            long long v = strtoll(text, NULL, 10);
+            if (!errno && v >= INT32_MIN && v <= INT32_MAX &&
+                protobuf_c_enum_descriptor_get_value(e, (int)v))
+                return json_object_new_int64(v);
+        } else if (protobuf_c_enum_descriptor_get_value_by_name(e, text)) {
+            return json_object_new_string(text);
+        } else if (c->dialect.enum_of) { /* by a label of the catalogue in force */
+            const char *name = c->dialect.enum_of(c->dialect.ctx, col->path, e, text);
+            if (name)
+                return json_object_new_string(name);
+        }
+        char allowed[600];
+        enum_allowed(c, col, allowed, sizeof allowed);
+        snprintf(why, size, "\"%.64s\" is not a value of %s; allowed: %s", text, e->name,
+                 allowed);
+        return NULL;
+    }
     default: /* strings, bytes, numbers as decimal text, a Timestamp as RFC 3339 */
         return json_object_new_string(text);
     }
@@ -662,6 +959,12 @@ static const struct column *column_of(const csv_columns *c, const char *field)
         if (within(c->cols[i].path, field))
             best = &c->cols[i];
     return best;
+}
+
+const char *csv_columns_header(const csv_columns *c, const char *field)
+{
+    const struct column *col = field && *field ? column_of(c, field) : NULL;
+    return col ? col->header : NULL;
 }
 
 __attribute__((format(printf, 4, 5))) static int row_fail(json_in_error *err, const char *field,
@@ -685,19 +988,30 @@ int csv_row_message(const csv_columns *c, const csv_row *row, ProtobufCMessage *
                  col ? col->header : "", col ? ")" : "");
         return row_fail(err, col ? col->path : "", where, "%s", row->bad_reason);
     }
-    if (row->n != c->n)
+    /* Cells past the header's are allowed only empty (Excel leaves them on some rows). */
+    size_t n = row->n, need = 0;
+    while (n > c->n && !*row->cells[n - 1])
+        n--;
+    for (size_t i = 0; i < c->n; i++) /* a row may stop short of columns without a field */
+        if (c->cols[i].kind != LEAF_IGNORED)
+            need = i + 1;
+    if (n > c->n || n < need)
         return row_fail(err, "", "", "%zu fields where the header has %zu", row->n, c->n);
     json_object *root = json_object_new_object();
     if (!root)
         return row_fail(err, "", "", "out of memory");
     int rc = 0;
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
+    for (size_t i = 0; i < c->n && i < row->n && rc == 0; i++) {
         const struct column *col = &c->cols[i];
-        if (!*row->cells[i])
+        if (!*row->cells[i] || (col->kind == LEAF_IGNORED && col->any_text))
             continue; /* an empty cell: the field is not set */
+        if (col->kind == LEAF_IGNORED) {
+            rc = row_fail(err, "", "", "column %zu has no header, but a value", i + 1);
+            break;
+        }
         snprintf(where, sizeof where, "column %zu (%s)", i + 1, col->header);
         json_object *parent = object_at(root, col->keys, col->n_keys - 1);
-        json_object *v = parent ? cell_value(col, row->cells[i], why, sizeof why) : NULL;
+        json_object *v = parent ? cell_value(c, col, row->cells[i], why, sizeof why) : NULL;
         if (!parent)
             rc = row_fail(err, col->path, where, "out of memory");
         else if (!v)

@@ -166,6 +166,47 @@ void transcode_close(transcoder *t)
     free(t);
 }
 
+static int utf8_len(const unsigned char *s, size_t n);
+
+int transcode_write(FILE *out, const char *encoding, const char *text, size_t len)
+{
+    char name[16], buf[4096];
+    if (transcode_encoding(encoding, name, sizeof name) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (strcmp(name, "UTF-8") == 0)
+        return len && fwrite(text, 1, len, out) != len ? -1 : 0;
+    iconv_t cd = iconv_open(name, "UTF-8");
+    if (cd == (iconv_t)-1)
+        return -1;
+    char *ip = (char *)text;
+    size_t il = len;
+    int rc = 0;
+    while (il > 0 && rc == 0) {
+        char *op = buf;
+        size_t ol = sizeof buf;
+        size_t r = iconv(cd, &ip, &il, &op, &ol);
+        int e = errno;
+        if (op > buf && fwrite(buf, 1, (size_t)(op - buf), out) != (size_t)(op - buf))
+            rc = -1;
+        else if (r == (size_t)-1 && e == EILSEQ) {
+            /* A character the encoding lacks, or (never from our reader) bad UTF-8: skip
+             * the whole character and mark it. */
+            int l = utf8_len((const unsigned char *)ip, il);
+            size_t skip = l > 0 ? (size_t)l : 1;
+            ip += skip;
+            il -= skip;
+            if (fputc('?', out) == EOF)
+                rc = -1;
+        } else if (r == (size_t)-1 && e == EINVAL) {
+            break; /* a character cut by the end of the text: there is no more */
+        }
+    }
+    iconv_close(cd);
+    return rc;
+}
+
 /* Length of the UTF-8 sequence at s (n bytes left): >0 valid, 0 cut by the end, -1 invalid. */
 static int utf8_len(const unsigned char *s, size_t n)
 {

@@ -36,6 +36,12 @@ const char *transcode_error(const transcoder *t);
 /* Closes the stream (not `in`). NULL is safe. */
 void transcode_close(transcoder *t);
 
+/* Writes len bytes of UTF-8 text to `out` in `encoding` (a name transcode_encoding takes): the
+ * rejects file goes back to the clerk in the encoding the input came in. A character the
+ * encoding cannot hold (only GB2312 and GBK lack some) is written as '?'. Returns 0, or -1
+ * when the encoding is unknown or the write fails (errno set). */
+int transcode_write(FILE *out, const char *encoding, const char *text, size_t len);
+
 /* Looks at the first bytes of a file said to be UTF-8. Returns 0 if they are UTF-8 (a
  * character cut by the end of buf counts as UTF-8); else 1, with *bad_at the offset of the
  * first byte that is not, and guess[cap] the encoding they look like ("GB18030" when they all

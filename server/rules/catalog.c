@@ -438,6 +438,30 @@ static int compile_rules(const Credit__V1__Dimension *d, const ProtobufCFieldDes
                              ((const ProtobufCEnumDescriptor *)leaf->descriptor)->name);
         }
     }
+    if (d->n_labels > 0) {
+        /* Labels are for people's files (creditctl push); the node never reads them, but it
+         * keeps them exact: each names a value of the field's enum, once. */
+        if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_ENUM)
+            return fault(w, "labels are for VALUE_TYPE_ENUM, not %s", type);
+        if (d->n_labels > CATALOG_ALLOWED_MAX)
+            return fault(w, "labels has %zu entries; at most %d are allowed", d->n_labels,
+                         CATALOG_ALLOWED_MAX);
+        for (size_t i = 0; i < d->n_labels; i++) {
+            const Credit__V1__ValueLabel *l = d->labels[i];
+
+            if (!value_ok(l->label) || !value_ok(l->value))
+                return fault(w, "labels[%zu]: value and label must each be 1 to %d bytes of "
+                             "UTF-8 without control characters", i, VALUE_MAX);
+            if (leaf && leaf->type == PROTOBUF_C_TYPE_ENUM &&
+                !protobuf_c_enum_descriptor_get_value_by_name(leaf->descriptor, l->value))
+                return fault(w, "labels[%zu]: \"%.64s\" is not a value of %s", i, l->value,
+                             ((const ProtobufCEnumDescriptor *)leaf->descriptor)->name);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(d->labels[j]->label, l->label) == 0)
+                    return fault(w, "labels[%zu]: the label \"%.64s\" is given twice", i,
+                                 l->label);
+        }
+    }
     if (*d->pattern) {
         if (d->type != CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TEXT)
             return fault(w, "a pattern is for VALUE_TYPE_TEXT codes, not %s", type);

@@ -99,10 +99,144 @@ int record_check_fail(check_failure *f, int code, const char *field, const char 
     va_start(ap, fmt);
     vsnprintf(f->reason, sizeof f->reason, fmt, ap);
     va_end(ap);
+    f->n_faults = 0;
+    f->collecting = 0;
     return -1;
 }
 
-#define reject record_check_fail
+/* The checks' own failure: within record_check (f->collecting, set by it on its own work
+ * struct) a fault is added to the list and the checks go on; from the other entry points
+ * (which clear collecting on theirs) it is the one answer, as record_check_fail. */
+__attribute__((format(printf, 4, 5))) static int reject(check_failure *f, int code,
+                                                        const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    char reason[sizeof f->reason];
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (!f->collecting)
+        return record_check_fail(f, code, field, "%s", reason);
+    /* One fault per field: a later check of a field that failed adds nothing, nor does one
+     * of a field inside it ("subject" is required says all of subject.*). */
+    for (size_t i = 0; i < f->n_faults; i++) {
+        size_t n = strlen(f->faults[i].field);
+        if (strncmp(f->faults[i].field, field, n) == 0 && (field[n] == '\0' || field[n] == '.'))
+            return -1;
+    }
+    if (f->n_faults == 0) {
+        f->code = code;
+        snprintf(f->field, sizeof f->field, "%s", field);
+        memcpy(f->reason, reason, sizeof reason);
+    }
+    if (f->n_faults < RECORD_CHECK_FAULTS_MAX) {
+        check_fault *x = &f->faults[f->n_faults++];
+        x->code = code;
+        snprintf(x->field, sizeof x->field, "%s", field);
+        memcpy(x->reason, reason, sizeof reason);
+    }
+    return -1;
+}
+
+/* Adds to the reason of the fault just given for `path`: the answer's, or (collecting) the
+ * list's last when it is that field's (a fault of a field inside a failed one was dropped, and
+ * nothing is added then). */
+__attribute__((format(printf, 3, 4))) static void add_to_reason(check_failure *f,
+                                                                const char *path,
+                                                                const char *fmt, ...)
+{
+    char more[sizeof f->reason];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(more, sizeof more, fmt, ap);
+    va_end(ap);
+    if (f->collecting) {
+        check_fault *last = f->n_faults ? &f->faults[f->n_faults - 1] : NULL;
+        if (!last || strcmp(last->field, path) != 0)
+            return;
+        size_t n = strlen(last->reason);
+        snprintf(last->reason + n, sizeof last->reason - n, "%s", more);
+        if (f->n_faults > 1)
+            return;
+    }
+    size_t n = strlen(f->reason);
+    snprintf(f->reason + n, sizeof f->reason - n, "%s", more);
+}
+
+/* Reason codes, by the words a reason starts with (or holds, for those marked): the node's
+ * sentences are written by hand, the codes are what a client reads. First match wins; a
+ * reason that matches none gets its status code's word. README "Reason codes" lists them. */
+static const struct {
+    const char *words;
+    int anywhere; /* the words may stand anywhere in the reason */
+    const char *code;
+} reason_codes[] = {
+    {"is required", 0, "REQUIRED"},
+    {"is not a valid unified social credit code", 0, "BAD_USCC"},
+    {"is not a valid resident identity number", 0, "BAD_RESIDENT_ID"},
+    {"is in the future", 1, "FUTURE_DATE"},
+    {"is not a real date", 1, "BAD_DATE"},
+    {"is outside the window", 1, "OUTSIDE_WINDOW"},
+    {"is before valid_from", 1, "OUT_OF_ORDER"},
+    {"is before 1900", 0, "OUT_OF_RANGE"},
+    {"ahead of", 1, "FUTURE_DATE"},
+    {"bytes long; at most", 1, "TOO_LONG"},
+    {"is not valid UTF-8", 0, "BAD_TEXT"},
+    {"contains a control character", 0, "BAD_TEXT"},
+    {"is not one of the", 0, "NOT_ALLOWED"},
+    {"does not match the pattern", 0, "PATTERN_MISMATCH"},
+    {"is not a dimension", 0, "NOT_A_DIMENSION"},
+    {"has a typed field", 0, "NOT_A_DIMENSION"},
+    {"is given twice", 0, "DUPLICATE"},
+    {"must be given as", 0, "WRONG_TYPE"},
+    {"has a value type", 0, "WRONG_TYPE"},
+    {"must be a finite number", 0, "OUT_OF_RANGE"},
+    {"is below the minimum", 1, "OUT_OF_RANGE"},
+    {"is above the maximum", 1, "OUT_OF_RANGE"},
+    {"a whole number of at most", 1, "OUT_OF_RANGE"},
+    {"is not a known", 1, "UNKNOWN_VALUE"},
+    {"contradicts", 0, "CONTRADICTS"},
+    {"the unified social credit code is of type", 0, "CONTRADICTS"},
+    {"is bound to", 1, "CONTRADICTS"},
+    {"codes name two subjects", 1, "CONTRADICTS"},
+    {"tax number is", 1, "CONTRADICTS"},
+    {"must be a unified social credit code, or one of the older codes", 0, "CONTRADICTS"},
+    {"is not responsible for", 1, "NOT_RESPONSIBLE"},
+    {"is not open to", 1, "NOT_RESPONSIBLE"},
+    {"no channel is open", 0, "NOT_RESPONSIBLE"},
+    {"does not collect", 1, "WRONG_BODY"},
+    {"cannot be pushed as", 1, "WRONG_BODY"},
+    {"is not later than", 1, "STALE"},
+    {"differs from the subject stored", 0, "SUBJECT_CHANGED"},
+    {"is already record", 0, "SOURCE_ID_TAKEN"},
+    {"is withdrawn", 1, "WITHDRAWN"},
+    {"the same source record was accepted earlier in this call", 0, "REPEATED_IN_CALL"},
+};
+
+const char *record_reason_code(int code, const char *reason)
+{
+    const char *r = reason ? reason : "";
+
+    for (size_t i = 0; i < COUNT(reason_codes); i++) {
+        size_t n = strlen(reason_codes[i].words);
+        if (reason_codes[i].anywhere ? strstr(r, reason_codes[i].words) != NULL
+                                     : strncmp(r, reason_codes[i].words, n) == 0)
+            return reason_codes[i].code;
+    }
+    switch (code) {
+    case RECORD_CHECK_PERMISSION_DENIED:
+        return "NOT_RESPONSIBLE";
+    case RECORD_CHECK_INVALID_ARGUMENT:
+        return "INVALID";
+    case 9: /* FAILED_PRECONDITION */
+        return "PRECONDITION";
+    default:
+        return "UNAVAILABLE";
+    }
+}
+
 
 void record_normalise_ids(const record_view *in)
 {
@@ -167,7 +301,14 @@ static int check_text(check_failure *f, const char *field, const char *s, size_t
 int record_check_free_text(const char *field, const char *s, size_t max, int required,
                            check_failure *f)
 {
-    return check_text(f, field, s, max, MULTILINE | (required ? REQUIRED : 0));
+    check_failure work;
+
+    work.collecting = 0;
+    if (check_text(&work, field, s, max, MULTILINE | (required ? REQUIRED : 0)) == 0)
+        return 0;
+    if (f)
+        record_check_fail(f, work.code, work.field, "%s", work.reason);
+    return -1;
 }
 
 /* A text field and how it is checked, for the fields that have no other rule. */
@@ -623,6 +764,7 @@ int record_check_number(const catalog_dim *dim, uint32_t version, const char *fi
 
     if (!f)
         f = &scratch;
+    f->collecting = 0;
     if (!isfinite(v))
         return reject(f, INVALID, field, "must be a finite number");
     /* Whole: the cast is in range of int64_t, checked first (and libm is not linked). */
@@ -773,10 +915,9 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
                 return 0;
             /* 0 is also what a client that maps names to numbers sends for a name it does
              * not know: say so, in what room the reason has left. */
-            size_t n = strlen(f->reason);
-            snprintf(f->reason + n, sizeof f->reason - n,
-                     "; 0 is also what a client sends for a name %s does not define",
-                     ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
+            if (fd) /* a field not set at all (its message missing) has no descriptor here */
+                add_to_reason(f, path, "; 0 is also what a client sends for a name %s does not "
+                              "define", ((const ProtobufCEnumDescriptor *)fd->descriptor)->name);
             return -1;
         }
         if (!enum_name(fd->descriptor, v))
@@ -808,6 +949,8 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
 
 static int check_typed_dims(const struct dims_ctx *c, const catalog_dim *dims, size_t n)
 {
+    int bad = 0;
+
     for (size_t i = 0; i < n; i++) {
         const ProtobufCFieldDescriptor *fd = NULL;
         const ProtobufCMessage *m;
@@ -816,14 +959,17 @@ static int check_typed_dims(const struct dims_ctx *c, const catalog_dim *dims, s
             continue; /* an extra dimension */
         m = catalog_leaf(c->in->message, &dims[i], 0, &fd);
         if (check_value(c, dims[i].d->field, &dims[i], m, m ? fd : NULL) != 0)
-            return -1;
+            bad = -1;
+        if (bad && !c->f->collecting)
+            return -1; /* record_check goes on: every dimension's fault is reported */
     }
-    return 0;
+    return bad;
 }
 
 struct undeclared {
     const catalog_section *sec;
     check_failure *f;
+    int bad; /* a value outside the section's dimensions was found */
 };
 
 /* pbwalk_leaves: a value given in a field that is no dimension of the section. */
@@ -838,9 +984,11 @@ static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldD
     if (catalog_dim_by_chain(u->sec, chain, depth, 0))
         return 0;
     pbwalk_chain_path(chain, depth, path, sizeof path);
-    return reject(u->f, INVALID, path,
-                  "is not a dimension of %s records in catalogue version %u; leave it out",
-                  u->sec->s->code, u->sec->version);
+    reject(u->f, INVALID, path,
+           "is not a dimension of %s records in catalogue version %u; leave it out",
+           u->sec->s->code, u->sec->version);
+    u->bad = 1;
+    return u->f->collecting ? 0 : -1; /* record_check walks on, for every such value */
 }
 
 /* An extra value: a dimension without a typed field, of the member its type needs. */
@@ -885,24 +1033,37 @@ static int check_extra(const struct dims_ctx *c)
     const catalog_section *sec = c->sec;
     check_failure *f = c->f;
     char path[96];
+    int bad = 0;
 
+    /* A fault ends the check unless record_check is collecting every one. */
+#define FAULT()                                                                                   \
+    do {                                                                                           \
+        bad = -1;                                                                                  \
+        if (!f->collecting)                                                                        \
+            return -1;                                                                             \
+    } while (0)
     for (size_t i = 0; i < in->n_extra; i++) {
         const char *key = in->extra[i]->key ? in->extra[i]->key : "";
         const catalog_dim *dim = catalog_dim_by_code(sec, key);
+        int twice = 0;
 
         snprintf(path, sizeof path, "extra.%.64s", key);
-        if (!dim || dim->depth != 0)
-            return reject(f, INVALID, path,
-                          "%s in catalogue version %u; leave it out",
-                          dim ? "has a typed field; give it there"
-                              : "is not a dimension of these records",
-                          sec->version);
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(in->extra[j]->key ? in->extra[j]->key : "", key) == 0)
-                return reject(f, INVALID, path, "is given twice");
+        if (!dim || dim->depth != 0) {
+            reject(f, INVALID, path, "%s in catalogue version %u; leave it out",
+                   dim ? "has a typed field; give it there" : "is not a dimension of these records",
+                   sec->version);
+            FAULT();
+            continue;
+        }
+        for (size_t j = 0; j < i && !twice; j++)
+            twice = strcmp(in->extra[j]->key ? in->extra[j]->key : "", key) == 0;
+        if (twice) {
+            reject(f, INVALID, path, "is given twice");
+            FAULT();
+            continue;
         }
         if (check_extra_value(c, path, dim, in->extra[i]->value) != 0)
-            return -1;
+            FAULT();
     }
     for (size_t k = 0; k < sec->n_dims + sec->def->n_common; k++) {
         const catalog_dim *dim = k < sec->n_dims ? &sec->dims[k] : &sec->def->common[k - sec->n_dims];
@@ -916,21 +1077,26 @@ static int check_extra(const struct dims_ctx *c)
         if (i == in->n_extra) {
             snprintf(path, sizeof path, "extra.%.64s", dim->d->code);
             if (missing(c, path, dim, 0) != 0)
-                return -1;
+                FAULT();
         }
     }
-    return 0;
+#undef FAULT
+    return bad;
 }
 
 static int check_dimensions(const record_view *in, const catalog_section *sec,
                             const Credit__V1__Date *today, check_failure *f)
 {
     struct dims_ctx c = {in, sec, today, f};
-    struct undeclared u = {sec, f};
+    struct undeclared u = {sec, f, 0};
+    int bad = 0;
     const ProtobufCMessageDescriptor *d = in->message->descriptor;
 
-    if (check_typed_dims(&c, sec->def->common, sec->def->n_common) != 0 ||
-        check_typed_dims(&c, sec->dims, sec->n_dims) != 0)
+    if (check_typed_dims(&c, sec->def->common, sec->def->n_common) != 0)
+        bad = -1;
+    if ((!bad || f->collecting) && check_typed_dims(&c, sec->dims, sec->n_dims) != 0)
+        bad = -1;
+    if (bad && !f->collecting)
         return -1;
     /* Every value in the subject, the association, the body: the messages of the input but
      * occurred_at (a Timestamp of the envelope, a dimension checked above when the catalogue
@@ -943,10 +1109,14 @@ static int check_dimensions(const record_view *in, const catalog_section *sec,
             !pbwalk_field_set(in->message, fd))
             continue;
         if (pbwalk_leaves(*(ProtobufCMessage **)((char *)in->message + fd->offset), &fd, 1,
-                          &credit__v1__date__descriptor, undeclared_leaf, &u) != 0)
-            return -1;
+                          &credit__v1__date__descriptor, undeclared_leaf, &u) != 0 ||
+            u.bad) {
+            bad = -1;
+            if (!f->collecting)
+                return -1;
+        }
     }
-    return check_extra(&c);
+    return check_extra(&c) != 0 || bad ? -1 : 0;
 }
 
 /* A decision date, when given, is not in the future. */
@@ -1111,24 +1281,43 @@ int record_check(const record_view *in, const check_unit *unit, const catalog_ve
                  const Credit__V1__Date *today, check_failure *f)
 {
     const catalog_section *sec = NULL;
-    check_failure scratch;
+    check_failure work, *caller = f;
 
     assert(in && unit && cv && today);
-    if (!f)
-        f = &scratch;
-    if (check_source_record_id(in, f) != 0 || find_section(in, cv, &sec, f) != 0 ||
-        check_responsibility(in, unit, sec, f) != 0 || check_body(in, sec, f) != 0 ||
-        check_channel(in, unit, f) != 0 || check_subject(in->subject, f) != 0 ||
-        check_representative(in->subject, f) != 0 || check_dimensions(in, sec, today, f) != 0)
-        return -1;
+    f = &work;
+    /* Every fault, not the first: each check below runs whatever the ones before found,
+     * except where it needs what failed (the section, the unit's right to it, the body). */
+    f->collecting = 1;
+    f->n_faults = 0;
+    int bad = check_source_record_id(in, f) != 0;
+    if (find_section(in, cv, &sec, f) != 0 || check_responsibility(in, unit, sec, f) != 0 ||
+        check_body(in, sec, f) != 0) {
+        bad = 1;
+        goto out;
+    }
+    bad |= check_channel(in, unit, f) != 0;
+    bad |= check_subject(in->subject, f) != 0;
+    bad |= in->subject && check_representative(in->subject, f) != 0;
+    bad |= check_dimensions(in, sec, today, f) != 0;
     /* check_body has made sure the body is the section's. */
     if (in->body_field->descriptor == &credit__v1__licence__descriptor)
-        return check_licence((const Credit__V1__Licence *)in->body, today, f);
-    if (in->body_field->descriptor == &credit__v1__penalty__descriptor)
-        return check_penalty((const Credit__V1__Penalty *)in->body, sec, today, f);
-    if (in->body_field->descriptor == &credit__v1__action__descriptor)
-        return check_action((const Credit__V1__Action *)in->body, today, f);
-    return check_other_body(in, today, f);
+        bad |= check_licence((const Credit__V1__Licence *)in->body, today, f) != 0;
+    else if (in->body_field->descriptor == &credit__v1__penalty__descriptor)
+        bad |= check_penalty((const Credit__V1__Penalty *)in->body, sec, today, f) != 0;
+    else if (in->body_field->descriptor == &credit__v1__action__descriptor)
+        bad |= check_action((const Credit__V1__Action *)in->body, today, f) != 0;
+    else
+        bad |= check_other_body(in, today, f) != 0;
+out:
+    if (!bad && f->n_faults == 0)
+        return 0; /* the caller's f untouched */
+    if (caller) {
+        if (f->n_faults == 0) /* never: every failing check names its fault */
+            record_check_fail(f, INVALID, "", "is not accepted");
+        work.collecting = 0;
+        *caller = work;
+    }
+    return -1;
 }
 
 int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit *unit,

@@ -36,11 +36,30 @@
 #define RECORD_CHECK_SHORT_MAX     200
 #define RECORD_CHECK_SOURCE_ID_MAX 128 /* source_record_id */
 
+/* The most faults record_check reports of one record; past them it stops looking. */
+#define RECORD_CHECK_FAULTS_MAX 16
+
+typedef struct check_fault {
+    int code;
+    char field[96];
+    char reason[200];
+} check_fault;
+
 typedef struct check_failure {
     int code;       /* gRPC status code: 3 INVALID_ARGUMENT, or 7 PERMISSION_DENIED */
     char field[96]; /* path of the field at fault: "subject.identifier", "penalty.decision_date" */
     char reason[200]; /* why, in words an operator understands; never an ID number's value */
+    /* record_check: every fault found (the first is also code, field and reason above), one
+     * per field; 0 after any other failure, which has only the one above. */
+    size_t n_faults;
+    check_fault faults[RECORD_CHECK_FAULTS_MAX];
+    int collecting; /* record_check is filling faults[] (its own bookkeeping) */
 } check_failure;
+
+/* The reason code of a fault: a fixed upper-case word a client can act on or translate
+ * (REQUIRED, BAD_USCC, FUTURE_DATE, ...; README "Reason codes"), from its status code and
+ * reason. Never NULL; the string is static. */
+const char *record_reason_code(int code, const char *reason);
 
 typedef struct check_unit { /* the pushing unit, as the node knows it */
     const char *code;
@@ -80,7 +99,11 @@ typedef struct record_view {
 int record_view_of(const ProtobufCMessage *in, int catalogue, record_view *v);
 
 /* Checks a collected record as record_check_input checks a public one; for the other
- * catalogues the section code takes the category's place (field "section"). */
+ * catalogues the section code takes the category's place (field "section"). Unlike the
+ * first-failure order below, it reports every fault it finds (f->faults, one per field): it
+ * goes on past a fault wherever the later checks do not depend on what failed (it stops after
+ * source_record_id's or category's section cannot be found, the unit is not responsible, or
+ * the body is not the section's). */
 int record_check(const record_view *in, const check_unit *unit, const catalog_version *cv,
                  const Credit__V1__Date *today, check_failure *f);
 

@@ -129,6 +129,15 @@ static void results_free(results *r)
         if (r->v[i].reason != protobuf_c_empty_string)
             free(r->v[i].reason);
         free(r->v[i].status);
+        for (size_t k = 0; k < r->v[i].n_faults; k++) {
+            Credit__V1__Fault *x = r->v[i].faults[k];
+            if (x->field != protobuf_c_empty_string)
+                free(x->field);
+            if (x->reason != protobuf_c_empty_string)
+                free(x->reason);
+            free(x); /* reason_code is a static string (record_reason_code) */
+        }
+        free(r->v[i].faults);
     }
     free(r->v);
     memset(r, 0, sizeof *r);
@@ -140,14 +149,47 @@ static char *dup_or_empty(const char *s)
     return d ? d : (char *)protobuf_c_empty_string;
 }
 
-static void reject(results *r, Credit__V1__PushResult *x, int code, const char *field,
-                   const char *reason)
+/* Adds fault (code, field, reason) to x->faults, which has room. Out of memory: it is left
+ * out (the result's own code, field and reason still say the first). */
+static void add_fault(Credit__V1__PushResult *x, int code, const char *field, const char *reason)
 {
+    Credit__V1__Fault *ft = malloc(sizeof *ft);
+    if (!ft)
+        return;
+    credit__v1__fault__init(ft);
+    ft->code = code;
+    ft->field = dup_or_empty(field);
+    ft->reason = dup_or_empty(reason);
+    ft->reason_code = (char *)record_reason_code(code, reason);
+    x->faults[x->n_faults++] = ft;
+}
+
+/* Rejects the record of result x: its first fault in code, field and reason (and
+ * reason_code), every fault in faults: those of f when record_check collected more than one
+ * (f may be NULL), else the one given. */
+static void reject_faults(results *r, Credit__V1__PushResult *x, int code, const char *field,
+                          const char *reason, const check_failure *f)
+{
+    size_t n = f && f->n_faults > 1 ? f->n_faults : 1;
     x->outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED;
     x->code = code;
     x->field = dup_or_empty(field);
     x->reason = dup_or_empty(reason);
+    x->reason_code = (char *)record_reason_code(code, reason);
+    x->faults = calloc(n, sizeof *x->faults);
+    for (size_t i = 0; x->faults && i < n; i++) {
+        if (n == 1)
+            add_fault(x, code, field, reason);
+        else
+            add_fault(x, f->faults[i].code, f->faults[i].field, f->faults[i].reason);
+    }
     r->rejected++;
+}
+
+static void reject(results *r, Credit__V1__PushResult *x, int code, const char *field,
+                   const char *reason)
+{
+    reject_faults(r, x, code, field, reason, NULL);
 }
 
 /* `status`: the record's status now (NULL: a fresh one); copied. */
@@ -508,9 +550,11 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         return 0;
     const record_view *in = &pc->v;
     check_failure f;
+    f.n_faults = 0; /* may_push fills code, field and reason only */
+    f.collecting = 0;
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (pc->check_failed) {
-        reject(r, x, pc->f.code, pc->f.field, pc->f.reason);
+        reject_faults(r, x, pc->f.code, pc->f.field, pc->f.reason, &pc->f);
         return 0;
     }
     if (k->may_push && k->may_push(n, p, in, &f)) {
@@ -973,6 +1017,8 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__Date d;
     today(&d);
     check_failure f;
+    f.n_faults = 0; /* record_check fills it only on failure; the other checks leave it */
+    f.collecting = 0;
     record_normalise_ids(in);
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (record_check(in, &unit, cv, &d, &f) != 0 || check_source_time(in_t, &f) != 0 ||

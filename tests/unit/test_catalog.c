@@ -372,6 +372,22 @@ static void add_allowed(Credit__V1__Dimension *d, const char *value)
     d->n_allowed_values++;
 }
 
+static void add_label(Credit__V1__Dimension *d, const char *value, const char *label)
+{
+    Credit__V1__ValueLabel *l = malloc(sizeof *l);
+    Credit__V1__ValueLabel **grown = realloc(d->labels, (d->n_labels + 1) * sizeof *grown);
+
+    assert_non_null(l);
+    assert_non_null(grown);
+    credit__v1__value_label__init(l);
+    l->value = strdup(value);
+    l->label = strdup(label);
+    assert_non_null(l->value);
+    assert_non_null(l->label);
+    d->labels = grown;
+    d->labels[d->n_labels++] = l;
+}
+
 static void test_seed_makes_the_representative_required_for_legal_persons(void **state)
 {
     const catalog_section *s = catalog_public_section(tu_catalogue(),
@@ -540,6 +556,40 @@ static void test_allowed_value_the_enum_lacks_is_refused(void **state)
     add_allowed(dim_of(v, "PENALTY", "severity"), "CATASTROPHIC");
     EXPECT_REFUSED(v, "dimension severity",
                    "\"CATASTROPHIC\" is not a value of credit.v1.Severity");
+}
+
+static void test_seed_labels_the_severities_in_chinese(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+    const Credit__V1__Dimension *d = dim_of(v, "PENALTY", "severity");
+
+    (void)state;
+    assert_int_equal(d->n_labels, 3);
+    assert_string_equal(d->labels[1]->value, "SEVERITY_GENERAL");
+    assert_string_equal(d->labels[1]->label, "一般");
+    credit__v1__catalogue_version__free_unpacked(v, NULL);
+}
+
+static void test_labels_on_a_text_are_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_label(dim_of(v, "PENALTY", "authority"), "X", "某");
+    EXPECT_REFUSED(v, "dimension authority", "labels are for VALUE_TYPE_ENUM, not VALUE_TYPE_TEXT");
+}
+
+static void test_a_label_of_a_value_the_enum_lacks_or_given_twice_is_refused(void **state)
+{
+    Credit__V1__CatalogueVersion *v = tu_seed_message();
+
+    (void)state;
+    add_label(dim_of(v, "PENALTY", "severity"), "CATASTROPHIC", "灾难");
+    EXPECT_REFUSED(v, "dimension severity",
+                   "\"CATASTROPHIC\" is not a value of credit.v1.Severity");
+    v = tu_seed_message();
+    add_label(dim_of(v, "PENALTY", "severity"), "SEVERITY_SERIOUS", "一般");
+    EXPECT_REFUSED(v, "dimension severity", "the label \"一般\" is given twice");
 }
 
 static void test_timestamp_in_the_extra_map_is_refused(void **state)
@@ -851,6 +901,9 @@ int main(void)
         cmocka_unit_test(test_pattern_with_a_back_reference_is_refused),
         cmocka_unit_test(test_pattern_on_a_date_is_refused),
         cmocka_unit_test(test_allowed_values_on_a_uscc_are_refused),
+        cmocka_unit_test(test_seed_labels_the_severities_in_chinese),
+        cmocka_unit_test(test_labels_on_a_text_are_refused),
+        cmocka_unit_test(test_a_label_of_a_value_the_enum_lacks_or_given_twice_is_refused),
         cmocka_unit_test(test_allowed_value_the_enum_lacks_is_refused),
         cmocka_unit_test(test_timestamp_in_the_extra_map_is_refused),
         cmocka_unit_test(test_rules_that_fit_compile),

@@ -277,6 +277,70 @@ static void test_failure_may_be_left_out(void **state)
     assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, NULL), -1);
 }
 
+static void test_every_fault_of_a_record_is_reported_in_one_pass(void **state)
+{
+    struct fixture fx;
+    check_failure f;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.source_record_id = (char *)"";
+    fx.penalty.authority = (char *)"";
+    fx.penalty.decision_document_number = (char *)"";
+    fx.subject.identifier = (char *)"91230500MA1B3N1N2X"; /* a wrong check character */
+    memset(&f, 0, sizeof f);
+    assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, &f), -1);
+    /* The first is the one the fixed order finds first, as before; then every other. */
+    assert_string_equal(f.field, "source_record_id");
+    assert_true(f.n_faults >= 4);
+    assert_string_equal(f.faults[0].field, "source_record_id");
+    int seen = 0;
+    for (size_t i = 0; i < f.n_faults; i++) {
+        seen |= strcmp(f.faults[i].field, "subject.identifier") == 0 ? 1
+                : strcmp(f.faults[i].field, "penalty.authority") == 0 ? 2
+                : strcmp(f.faults[i].field, "penalty.decision_document_number") == 0 ? 4
+                                                                                  : 0;
+        for (size_t j = 0; j < i; j++) /* one fault per field */
+            assert_string_not_equal(f.faults[i].field, f.faults[j].field);
+    }
+    assert_int_equal(seen, 7);
+}
+
+static void test_a_missing_subject_is_one_fault_not_one_per_subject_field(void **state)
+{
+    struct fixture fx;
+    check_failure f;
+
+    (void)state;
+    make_penalty(&fx);
+    fx.in.subject = NULL;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(record_check_input(&fx.in, &market, tu_catalogue(), &fx.today, &f), -1);
+    for (size_t i = 0; i < f.n_faults; i++)
+        assert_true(strncmp(f.faults[i].field, "subject.", 8) != 0);
+}
+
+static void test_reason_codes_name_each_kind_of_fault(void **state)
+{
+    (void)state;
+    assert_string_equal(record_reason_code(INVALID, "is required"), "REQUIRED");
+    assert_string_equal(record_reason_code(INVALID, "is required, and holds only blanks"),
+                        "REQUIRED");
+    assert_string_equal(record_reason_code(INVALID, "is not a valid unified social credit code: "
+                                                    "check character"),
+                        "BAD_USCC");
+    assert_string_equal(record_reason_code(INVALID, "2099-01-01 is in the future (today is x)"),
+                        "FUTURE_DATE");
+    assert_string_equal(record_reason_code(INVALID, "is 300 bytes long; at most 200 are allowed"),
+                        "TOO_LONG");
+    assert_string_equal(record_reason_code(7, "unit x is not responsible for PENALTY records"),
+                        "NOT_RESPONSIBLE");
+    assert_string_equal(record_reason_code(9, "2025 is not later than 2026, the source time"),
+                        "STALE");
+    assert_string_equal(record_reason_code(INVALID, "something new"), "INVALID");
+    assert_string_equal(record_reason_code(9, "something new"), "PRECONDITION");
+}
+
 /* --- 1. source_record_id ------------------------------------------------------------------ */
 
 static void test_missing_source_record_id_is_rejected(void **state)
@@ -1677,6 +1741,9 @@ int main(void)
         cmocka_unit_test(test_valid_penalty_input_passes),
         cmocka_unit_test(test_optional_fields_may_be_left_out),
         cmocka_unit_test(test_failure_may_be_left_out),
+        cmocka_unit_test(test_every_fault_of_a_record_is_reported_in_one_pass),
+        cmocka_unit_test(test_a_missing_subject_is_one_fault_not_one_per_subject_field),
+        cmocka_unit_test(test_reason_codes_name_each_kind_of_fault),
         cmocka_unit_test(test_missing_source_record_id_is_rejected),
         cmocka_unit_test(test_source_record_id_longer_than_128_bytes_is_rejected),
         cmocka_unit_test(test_unspecified_or_unknown_category_is_rejected),

@@ -10,10 +10,12 @@
 #include "creditctl.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char usage_line[] =
     "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
@@ -28,10 +30,60 @@ static const struct {
     {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
     {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
     {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
-    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},
+    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},     {OPT_REJECTS, "--rejects"},
+    {OPT_ENCODING, "--encoding"},   {OPT_MAP, "--map"},     {OPT_AMOUNT_UNIT, "--amount-unit"},
 };
 
 /* --- Messages ------------------------------------------------------------------------------ */
+
+/* The catalogues of translated messages: beside an installed creditctl
+ * (BIN/../share/locale), else the build tree's (CREDITCTL_LOCALEDIR). */
+static const char *locale_dir(const char *argv0, char *buf, size_t size)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    (void)argv0;
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, size, "%s/../share/locale/zh_CN/LC_MESSAGES/creditctl.mo", exe);
+            if (access(buf, R_OK) == 0) {
+                snprintf(buf, size, "%s/../share/locale", exe);
+                return buf;
+            }
+        }
+    }
+    return CREDITCTL_LOCALEDIR;
+}
+
+void i18n_init(const char *argv0)
+{
+    char dir[4200];
+    /* Only the messages and the characters follow the locale: numbers and times are read
+     * and written the one way (a locale's decimal comma would change what a file means).
+     * A language the system has no locale for (zh_CN.UTF-8 is often not generated) still gets
+     * its messages: the UTF-8 C locale, and the language asked for by name (glibc ignores
+     * LANGUAGE only under the plain "C" locale). */
+    if (!setlocale(LC_MESSAGES, "") || !setlocale(LC_CTYPE, "")) {
+        const char *want = getenv("LC_ALL");
+        if (!want || !*want)
+            want = getenv("LC_MESSAGES");
+        if (!want || !*want)
+            want = getenv("LANG");
+        setlocale(LC_MESSAGES, "C.UTF-8");
+        if (setlocale(LC_CTYPE, "C.UTF-8") && want && *want && strcmp(want, "C") != 0 &&
+            strcmp(want, "POSIX") != 0 && !getenv("LANGUAGE")) {
+            char lang[64];
+            snprintf(lang, sizeof lang, "%.*s", (int)strcspn(want, ".@"), want);
+            setenv("LANGUAGE", lang, 0);
+        }
+    }
+    bindtextdomain("creditctl", locale_dir(argv0, dir, sizeof dir));
+    bind_textdomain_codeset("creditctl", "UTF-8");
+    textdomain("creditctl");
+}
 
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 {

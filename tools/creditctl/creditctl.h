@@ -20,8 +20,14 @@
 
 #include <credit/client.h>
 
+#include <libintl.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/* Messages for people follow the locale (gettext, domain "creditctl"; English is the text
+ * in the code, the Chinese is tools/creditctl/po/zh_CN.po). What scripts read (--json, the
+ * node's codes and field paths) is never translated. */
+#define _(text) gettext(text)
 
 #define PROG       "creditctl"
 #define EXIT_ERR   1
@@ -46,6 +52,10 @@ enum {
     OPT_FROM = 1u << 11,
     OPT_TO = 1u << 12,
     OPT_MONTHLY = 1u << 13,
+    OPT_REJECTS = 1u << 14,
+    OPT_ENCODING = 1u << 15,
+    OPT_MAP = 1u << 16,
+    OPT_AMOUNT_UNIT = 1u << 17,
 };
 
 struct config {
@@ -72,6 +82,10 @@ struct config {
     const char *from;   /* --from, --to: RFC 3339, as given */
     const char *to;
     int monthly;   /* --monthly */
+    const char *rejects;     /* push --rejects FILE */
+    const char *encoding;    /* push --encoding, as given */
+    const char *map;         /* push --map FILE */
+    const char *amount_unit; /* push --amount-unit, as given */
     unsigned used; /* OPT_* of the command-specific options given */
 };
 
@@ -111,6 +125,7 @@ struct subcommand {
 };
 
 /* --- common.c: messages, parsers, the client, subcommands --- */
+void i18n_init(const char *argv0);
 extern const char usage_line[];
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
 int report(const credit_status *st);
@@ -154,6 +169,16 @@ int cmd_get(const struct config *cfg, int argc, char **argv);
 
 /* push.c */
 int cmd_push(const struct config *cfg, int argc, char **argv);
+
+/* push_names.c: a clerk's column names and enum labels (the catalogue in force, --map).
+ * push_names_load reads the catalogue through c and the map file; returns 0 and *out (free
+ * with push_names_destroy, after the dialect's last use), or an exit status (said why). */
+struct push_names;
+struct csv_dialect;
+int push_names_load(credit_client *c, credit_catalogue cat, const char *map_path,
+                    struct push_names **out);
+void push_names_dialect(struct push_names *ns, struct csv_dialect *d);
+void push_names_destroy(struct push_names *ns);
 
 /* catalogue.c: the command, and what governance.c shares of its printing */
 int cmd_catalogue(const struct config *cfg, int argc, char **argv);

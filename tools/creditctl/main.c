@@ -128,7 +128,8 @@ static const struct command commands[] = {
     {"units",  cmd_units,  0, 0, OPT_KIND},
     {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY | OPT_CATALOGUE | OPT_SECTION},
     {"get",    cmd_get,    1, 1, OPT_TIER},
-    {"push",   cmd_push,   1, 1, OPT_BATCH | OPT_CATALOGUE | OPT_FORMAT | OPT_STATE | OPT_RESTART},
+    {"push",   cmd_push,   1, 1, OPT_BATCH | OPT_CATALOGUE | OPT_FORMAT | OPT_STATE | OPT_RESTART |
+                                  OPT_REJECTS | OPT_ENCODING | OPT_MAP | OPT_AMOUNT_UNIT},
     {"catalogue", cmd_catalogue, 1, 3, OPT_STATE | OPT_REASON | OPT_EFFECTIVE},
     {"series",  cmd_series,  3, 3, OPT_TIER | OPT_FROM | OPT_TO | OPT_MONTHLY},
     {"mandate", cmd_mandate, 1, 4, OPT_REASON},
@@ -162,6 +163,10 @@ enum {
     LONG_FROM,
     LONG_TO,
     LONG_MONTHLY,
+    LONG_REJECTS,
+    LONG_ENCODING,
+    LONG_MAP,
+    LONG_AMOUNT_UNIT,
 };
 
 static const struct option long_opts[] = {
@@ -186,6 +191,10 @@ static const struct option long_opts[] = {
     {"from", required_argument, NULL, LONG_FROM},
     {"to", required_argument, NULL, LONG_TO},
     {"monthly", no_argument, NULL, LONG_MONTHLY},
+    {"rejects", required_argument, NULL, LONG_REJECTS},
+    {"encoding", required_argument, NULL, LONG_ENCODING},
+    {"map", required_argument, NULL, LONG_MAP},
+    {"amount-unit", required_argument, NULL, LONG_AMOUNT_UNIT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -205,6 +214,7 @@ int main(int argc, char **argv)
     int opt;
 
     memset(&cfg, 0, sizeof cfg);
+    i18n_init(argv[0]);
     /* Options may come before or after the command (getopt permutes the arguments); "--"
      * ends them, for an identifier that starts with '-'. */
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -291,6 +301,22 @@ int main(int argc, char **argv)
         case LONG_MONTHLY:
             cfg.monthly = 1;
             used |= OPT_MONTHLY;
+            break;
+        case LONG_REJECTS:
+            cfg.rejects = optarg;
+            used |= OPT_REJECTS;
+            break;
+        case LONG_ENCODING:
+            cfg.encoding = optarg;
+            used |= OPT_ENCODING;
+            break;
+        case LONG_MAP:
+            cfg.map = optarg;
+            used |= OPT_MAP;
+            break;
+        case LONG_AMOUNT_UNIT:
+            cfg.amount_unit = optarg;
+            used |= OPT_AMOUNT_UNIT;
             break;
         case LONG_VERSION:
             printf(PROG " %s\n", credit_version());

@@ -4,7 +4,9 @@
 #include "creditctl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clerk.h"
 #include "csv_in.h"
 #include "import_state.h"
 #include "json_in.h"
 #include "json_out.h"
+#include "transcode.h"
 
 /*
  * An import reads rows (JSON Lines, or CSV against its header) into the catalogue's input
@@ -35,6 +39,15 @@
 _Static_assert(STREAM_GROUP <= CREDIT_PUSH_STREAM_MAX, "a group must fit in one stream");
 #define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
 #define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
+#define STATE_EAGER_REJECTS 1000 /* past this many rejections, the state is written at most
+                                  * once a second (commit_group) */
+
+/* A row's text as it was read (UTF-8, after any conversion), kept for the rejects file. */
+struct rowtext {
+    char *raw; /* malloc'd; NULL when not kept */
+    size_t len;
+    size_t cells; /* CSV: the cells the row had */
+};
 
 /* What became of one row: the node's result, or a refusal here (local). */
 struct push_outcome {
@@ -46,6 +59,8 @@ struct push_outcome {
     char *record_id; /* malloc'd, NULL when none */
     char *field;
     char *reason;
+    struct rowtext text; /* a rejection's row, with --rejects */
+    size_t seq;          /* the order it became known: a row's faults stay in order */
 };
 
 struct outcomes {
@@ -53,33 +68,69 @@ struct outcomes {
     size_t n, cap;
 };
 
+/* Counts of outcomes: of the group in flight, of this run, of the import (the state). */
+struct counts {
+    uint64_t rows, created, unchanged, versions, accepted, rejected, unlisted;
+};
+
+/* How a run ends, for its summary. */
+enum ending {
+    END_FINISHED,    /* every row read and done */
+    END_ALREADY,     /* the state said every row was done: nothing sent */
+    END_INTERRUPTED, /* Ctrl-C: the group in flight was cancelled */
+    END_STOPPED,     /* the input cannot be read on (an unclosed quote, a bad byte) */
+    END_FAILED,      /* a call failed (the node unreachable, a refused stream): said why */
+};
+
 struct push {
     const struct config *cfg;
+    const char *path;        /* the input, for messages */
     credit_catalogue cat;
     const ProtobufCMessageDescriptor *input;
     int samples;             /* the industrial catalogue: a sample stream */
     size_t group_max;        /* rows sent per acknowledged group */
-    credit_client *client;
+    credit_client *client;   /* opened with the first row to send */
     credit_pusher *rp;       /* the group's record stream, opened with its first row */
     credit_sample_pusher *sp;
     ProtobufCMessage **batch; /* --batch: the group's records */
     size_t *lines;           /* the line of each row sent in the group, by its index */
+    struct rowtext *texts;   /* --rejects: the text of each row sent in the group */
     size_t n_sent;           /* rows sent in the group */
     struct outcomes group;   /* the group's outcomes, in the order they became known */
-    struct outcomes rejects; /* every rejection of this run, for the report */
-    /* This run's counts. */
-    uint64_t rows, sent, acked, created, unchanged, versions, accepted, rejected, unlisted;
-    /* Resumability: the state as of the last acknowledged group, and where it is kept. */
+    struct counts g;         /* the group's counts, added to run and st when acknowledged */
+    struct counts run;       /* this run's acknowledged counts */
+    uint64_t sent, acked;    /* for the progress line */
+    /* Resumability: the state as of the last acknowledged group (earlier runs' and this
+     * one's counts and rejections), the earlier runs' counts alone, and where it is kept. */
     const char *state_path;
     import_state st;
-    uint64_t skipped;    /* rows done by earlier runs, read past */
-    uint64_t last_line;  /* the last line of the last row read */
+    import_state earlier;    /* counts only (no rejections) */
+    uint64_t skipped;        /* rows done by earlier runs, read past */
+    uint64_t last_line;      /* the last line of the last row read */
+    size_t next_earlier;     /* the first of st's rejections not yet met while skipping */
+    /* --rejects: the file, the input's encoding and its header's text. */
+    FILE *rejects;
+    const char *encoding;
+    struct rowtext header;
+    int bom;
+    const csv_columns *columns;
     /* Progress, on a terminal. */
     int tty, shown;
     double t0, drawn;
+    double saved_at; /* when the state was last written */
+    int unsaved;     /* groups committed since */
     uint64_t size;            /* the input's size; 0: unknown */
     const uint64_t *consumed; /* bytes of it read */
 };
+
+/* Set by SIGINT; the import stops at the next row (a second Ctrl-C ends the process). */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 static double now_s(void)
 {
@@ -123,6 +174,7 @@ static void outcome_free(struct push_outcome *o)
     free(o->record_id);
     free(o->field);
     free(o->reason);
+    free(o->text.raw);
 }
 
 static void outcomes_clear(struct outcomes *os)
@@ -137,22 +189,31 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
-/* Appends an outcome (strings copied). Returns 0 or -1 (out of memory; nothing added). */
+/* Appends an outcome (strings copied; text taken, also on failure). Returns 0 or -1 (out of
+ * memory; nothing added). */
 static int outcome_add(struct outcomes *os, size_t line, int outcome, int local, int code,
                        uint32_t version, const char *record_id, const char *field,
-                       const char *reason)
+                       const char *reason, struct rowtext *text)
 {
+    struct rowtext none = {NULL, 0, 0};
+    if (!text)
+        text = &none;
     if (os->n == os->cap) {
         size_t cap = os->cap ? os->cap * 2 : 64;
         struct push_outcome *v = realloc(os->v, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            free(text->raw);
+            text->raw = NULL;
             return -1;
+        }
         os->v = v;
         os->cap = cap;
     }
     struct push_outcome *o = &os->v[os->n];
-    *o = (struct push_outcome){line, outcome, local, code, version, dup_or_null(record_id),
-                               dup_or_null(field), dup_or_null(reason)};
+    *o = (struct push_outcome){line,           outcome,          local, code, version,
+                               dup_or_null(record_id), dup_or_null(field), dup_or_null(reason),
+                               *text,          os->n};
+    text->raw = NULL;
     if ((record_id && *record_id && !o->record_id) || (field && *field && !o->field) ||
         (reason && *reason && !o->reason)) {
         outcome_free(o);
@@ -162,23 +223,21 @@ static int outcome_add(struct outcomes *os, size_t line, int outcome, int local,
     return 0;
 }
 
-/* Records a rejection in the group and in the run's report. */
+/* Records a rejection in the group (text taken). */
 static int reject(struct push *p, size_t line, int local, int code, const char *field,
-                  const char *reason)
+                  const char *reason, struct rowtext *text)
 {
-    int rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local,
-                         code, 0, NULL, field, reason);
-    if (rc == 0 && !p->cfg->json)
-        rc = outcome_add(&p->rejects, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local,
-                         code, 0, NULL, field, reason);
-    p->rejected++;
-    return rc;
+    p->g.rejected++;
+    return outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local, code, 0, NULL,
+                       field, reason, text);
 }
 
 static int by_line(const void *a, const void *b)
 {
     const struct push_outcome *x = a, *y = b;
-    return x->line < y->line ? -1 : x->line > y->line;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void print_outcome_json(const struct push_outcome *o)
@@ -204,6 +263,16 @@ static void print_outcome_json(const struct push_outcome *o)
     fputs(o->local ? ",\"local\":true}\n" : "}\n", stdout);
 }
 
+/* The group's row at index i (as the node numbers it), or -1 (said why). */
+static int row_index(const struct push *p, int32_t index, const char *what)
+{
+    if (index < 0 || (size_t)index >= p->n_sent) {
+        fprintf(stderr, PROG ": the node answered %s %d of %zu\n", what, (int)index, p->n_sent);
+        return -1;
+    }
+    return (int)index;
+}
+
 /* Takes the node's results for the group's records. Returns 0, or EXIT_ERR (said why). */
 static int take_results(struct push *p, const Credit__V1__PushBatchResponse *resp)
 {
@@ -214,24 +283,27 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
     }
     for (size_t i = 0; i < resp->n_results; i++) {
         const Credit__V1__PushResult *r = resp->results[i];
-        if (r->index < 0 || (size_t)r->index >= p->n_sent) {
-            fprintf(stderr, PROG ": the node answered a result for record %d of %zu\n",
-                    (int)r->index, p->n_sent);
+        int k = row_index(p, r->index, "a result for record");
+        if (k < 0)
             return EXIT_ERR;
-        }
-        size_t line = p->lines[r->index];
-        uint64_t *count =
-            r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED       ? &p->created
-            : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_UNCHANGED   ? &p->unchanged
-            : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION ? &p->versions
-                                                                               : NULL;
+        size_t line = p->lines[k];
+        uint64_t *count = r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED       ? &p->g.created
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_UNCHANGED   ? &p->g.unchanged
+                          : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION ? &p->g.versions
+                                                                                : NULL;
         int rc = 0;
-        if (!count)
+        if (!count) {
             rc = reject(p, line, 0, r->code, r->field,
-                        r->reason && *r->reason ? r->reason : "rejected");
-        else if (++*count, p->cfg->json)
+                        r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]);
+            /* Every fault of the record (the first is the one above): one rejection each. */
+            for (size_t j = 1; rc == 0 && j < r->n_faults; j++)
+                rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, 0,
+                                 r->faults[j]->code, 0, NULL, r->faults[j]->field,
+                                 *r->faults[j]->reason ? r->faults[j]->reason : "rejected",
+                                 NULL);
+        } else if (++*count, p->cfg->json)
             rc = outcome_add(&p->group, line, r->outcome, 0, r->code, r->version, r->record_id,
-                             r->field, r->reason);
+                             r->field, r->reason, NULL);
         if (rc != 0)
             return nomem();
     }
@@ -246,45 +318,34 @@ static int take_summary(struct push *p, const Credit__V1__SampleSummary *s)
                 (uint64_t)(s->accepted + s->unchanged + s->rejected), p->n_sent);
         return EXIT_ERR;
     }
-    p->accepted += s->accepted;
-    p->unchanged += s->unchanged;
+    p->g.accepted += s->accepted;
+    p->g.unchanged += s->unchanged;
     for (size_t i = 0; i < s->n_rejections; i++) {
         const Credit__V1__PushResult *r = s->rejections[i];
-        if (r->index < 0 || (size_t)r->index >= p->n_sent) {
-            fprintf(stderr, PROG ": the node answered a rejection of sample %d of %zu\n",
-                    (int)r->index, p->n_sent);
+        int k = row_index(p, r->index, "a rejection of sample");
+        if (k < 0)
             return EXIT_ERR;
-        }
-        if (reject(p, p->lines[r->index], 0, r->code, r->field,
-                   r->reason && *r->reason ? r->reason : "rejected") != 0)
+        if (reject(p, p->lines[k], 0, r->code, r->field,
+                   r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]) != 0)
             return nomem();
     }
     /* Beyond the first 100 of a stream the node only counts them. */
-    p->rejected += s->rejected - s->n_rejections;
-    p->unlisted += s->rejected - s->n_rejections;
+    p->g.rejected += s->rejected - s->n_rejections;
+    p->g.unlisted += s->rejected - s->n_rejections;
     return 0;
 }
 
-/* Records that every row read so far is done (and, finished, that there are no more): the
- * earlier runs' state (p->st, unchanged during the run) plus this run's counts. Returns 0 or
- * EXIT_ERR (said why). */
+/* Writes the state as it is (p->st), marked finished or not. Returns 0 or EXIT_ERR. */
 static int save_state(struct push *p, int finished)
 {
-    import_state next = p->st;
     char why[512];
 
     if (!p->state_path)
         return 0;
-    next.rows = p->skipped + p->rows;
-    if (p->rows)
-        next.line = p->last_line;
-    next.created += p->created;
-    next.unchanged += p->unchanged;
-    next.new_versions += p->versions;
-    next.accepted += p->accepted;
-    next.rejected += p->rejected;
-    next.finished = finished;
-    if (import_state_save(p->state_path, &next, why, sizeof why) != 0) {
+    p->st.finished = finished;
+    p->saved_at = now_s();
+    p->unsaved = 0;
+    if (import_state_save(p->state_path, &p->st, why, sizeof why) != 0) {
         progress_clear(p);
         fprintf(stderr, PROG ": cannot record the import's progress: %s\n", why);
         return EXIT_ERR;
@@ -292,8 +353,288 @@ static int save_state(struct push *p, int finished)
     return 0;
 }
 
-/* Closes the group: sends what is waiting, takes the answer, prints the group's outcomes
- * (--json) and records the state. Returns 0 or an exit status (said why). */
+/* --- The rejects file ---------------------------------------------------------------------
+ * Each rejected row as it was read, in the input's format and encoding, so that the clerk
+ * fixes that file and imports it. CSV: the header, then the rows, each with two cells added,
+ * reject_reason and reject_column (the import ignores columns of those names); a row shorter
+ * than the header is padded with empty cells first. JSON Lines: the lines as they were. The
+ * file is written anew by every run: the rows earlier runs rejected are written again as the
+ * run reads past them (the state has their reasons), then this run's as the node acknowledges
+ * each group, so an interrupted run leaves exactly the rejections its state holds. */
+
+struct strbuf {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+
+static void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+    if (b->failed || n > (SIZE_MAX >> 2) - b->len) { /* (a row is far smaller) */
+        b->failed = 1;
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *t = realloc(b->s, cap);
+        if (!t) {
+            b->failed = 1;
+            return;
+        }
+        b->s = t;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(struct strbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+/* A CSV cell: quoted, its quotes doubled. */
+static void sb_cell(struct strbuf *b, const char *s)
+{
+    sb_add(b, ",\"", 2);
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        sb_add(b, s, (size_t)(q - s) + 1);
+        sb_add(b, "\"", 1);
+    }
+    sb_str(b, s);
+    sb_add(b, "\"", 1);
+}
+
+/* The length of text without its line end, and the line end itself. */
+static size_t strip_eol(const char *raw, size_t len, const char **eol)
+{
+    size_t n = len;
+    while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+        n--;
+    *eol = n < len ? raw + n : NULL;
+    return n;
+}
+
+/* Writes one row of the rejects file (UTF-8 in b, converted to the input's encoding). */
+static int rejects_put(struct push *p, struct strbuf *b)
+{
+    if (b->failed)
+        return nomem();
+    if (transcode_write(p->rejects, p->encoding, b->s, b->len) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", p->cfg->rejects, strerror(errno));
+        return EXIT_ERR;
+    }
+    return 0;
+}
+
+/* Starts the rejects file: a CSV input's header with the two added columns. */
+static int rejects_start(struct push *p)
+{
+    struct strbuf b = {0};
+    int rc;
+
+    if (!(p->rejects = fopen(p->cfg->rejects, "wb"))) {
+        fprintf(stderr, PROG ": %s: %s\n", p->cfg->rejects, strerror(errno));
+        return EXIT_ERR;
+    }
+    if (p->bom && fwrite("\xef\xbb\xbf", 1, 3, p->rejects) != 3) {
+        fprintf(stderr, PROG ": %s: %s\n", p->cfg->rejects, strerror(errno));
+        return EXIT_ERR;
+    }
+    if (!p->header.raw)
+        return 0; /* JSON Lines, or an empty file */
+    const char *eol;
+    size_t n = strip_eol(p->header.raw, p->header.len, &eol);
+    sb_add(&b, p->header.raw, n);
+    sb_str(&b, ",reject_reason,reject_column");
+    sb_str(&b, eol ? eol : "\n");
+    rc = rejects_put(p, &b);
+    free(b.s);
+    return rc;
+}
+
+/* Writes a rejected row with its reasons and columns ("; " between several). */
+static int rejects_row(struct push *p, const struct rowtext *t, const char *reason,
+                       const char *column)
+{
+    struct strbuf b = {0};
+    const char *eol;
+    int rc;
+
+    if (!p->rejects || !t->raw)
+        return 0;
+    size_t n = strip_eol(t->raw, t->len, &eol);
+    if (!p->header.raw) { /* JSON Lines: the line as it was */
+        sb_add(&b, t->raw, n);
+        sb_str(&b, eol ? eol : "\n");
+    } else {
+        const char *header_eol;
+        strip_eol(p->header.raw, p->header.len, &header_eol);
+        sb_add(&b, t->raw, n);
+        for (size_t c = t->cells; c < p->header.cells; c++)
+            sb_add(&b, ",", 1);
+        sb_cell(&b, reason);
+        sb_cell(&b, column);
+        sb_str(&b, eol ? eol : header_eol ? header_eol : "\n");
+    }
+    rc = rejects_put(p, &b);
+    free(b.s);
+    return rc;
+}
+
+/* The column a rejection names: the CSV header that holds its field, else the field. */
+static const char *column_named(const struct push *p, const char *field)
+{
+    const char *h = p->columns ? csv_columns_header(p->columns, field) : NULL;
+    return h ? h : field ? field : "";
+}
+
+/* The reason a rejection gives in the rejects file and the state: the node's with its code. */
+static void reason_text(char *buf, size_t size, int local, int code, const char *reason)
+{
+    if (local)
+        snprintf(buf, size, "%s", reason ? reason : "");
+    else
+        snprintf(buf, size, "%s (%s)", reason ? reason : "", credit_code_name(code));
+}
+
+/* Writes the row at line `line`, read past, if an earlier run rejected it. */
+static int rejects_earlier(struct push *p, size_t line, const struct rowtext *t)
+{
+    const import_state *s = &p->st;
+    while (p->next_earlier < s->n_rejects && s->rejects[p->next_earlier].line < line)
+        p->next_earlier++;
+    if (!p->rejects || p->next_earlier >= s->n_rejects || s->rejects[p->next_earlier].line != line)
+        return 0;
+    struct strbuf why = {0}, cols = {0};
+    for (; p->next_earlier < s->n_rejects && s->rejects[p->next_earlier].line == line;
+         p->next_earlier++) {
+        const import_reject *r = &s->rejects[p->next_earlier];
+        char one[1024];
+        reason_text(one, sizeof one, r->local, r->code, r->reason);
+        sb_str(&why, why.len ? "; " : "");
+        sb_str(&why, one);
+        sb_str(&cols, cols.len ? "; " : "");
+        sb_str(&cols, column_named(p, r->field));
+    }
+    int rc = why.failed || cols.failed
+                 ? nomem()
+                 : rejects_row(p, t, why.s ? why.s : "", cols.s ? cols.s : "");
+    free(why.s);
+    free(cols.s);
+    return rc;
+}
+
+/* Takes the group's outcomes as done: prints them (--json), writes the rejected rows, moves
+ * the counts and rejections into the state and saves it. Returns 0 or an exit status. */
+static int commit_group(struct push *p)
+{
+    int rc;
+
+    if (p->group.n > 1)
+        qsort(p->group.v, p->group.n, sizeof *p->group.v, by_line);
+    if (p->cfg->json)
+        progress_clear(p);
+    for (size_t i = 0; i < p->group.n; i++) {
+        const struct push_outcome *o = &p->group.v[i];
+        if (p->cfg->json)
+            print_outcome_json(o);
+        if (o->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
+            continue;
+        if (import_state_add_reject(&p->st, o->line, o->local, o->code, o->field, o->reason) != 0)
+            return nomem();
+        if (!o->text.raw)
+            continue; /* a further fault of a row: written with its first */
+        /* The row once, with all its faults ("; " between them). */
+        struct strbuf why = {0}, cols = {0};
+        for (size_t j = i; j < p->group.n && p->group.v[j].line == o->line; j++) {
+            const struct push_outcome *q = &p->group.v[j];
+            char one[1024];
+            if (q->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
+                continue;
+            reason_text(one, sizeof one, q->local, q->code, q->reason);
+            sb_str(&why, why.len ? "; " : "");
+            sb_str(&why, one);
+            sb_str(&cols, cols.len ? "; " : "");
+            sb_str(&cols, column_named(p, q->field));
+        }
+        rc = why.failed || cols.failed ? nomem()
+                                       : rejects_row(p, &o->text, why.s ? why.s : "",
+                                                     cols.s ? cols.s : "");
+        free(why.s);
+        free(cols.s);
+        if (rc != 0)
+            return rc;
+    }
+    if (p->rejects && fflush(p->rejects) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", p->cfg->rejects, strerror(errno));
+        return EXIT_ERR;
+    }
+    outcomes_clear(&p->group);
+    struct counts *c[] = {&p->run};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        c[i]->rows += p->g.rows;
+        c[i]->created += p->g.created;
+        c[i]->unchanged += p->g.unchanged;
+        c[i]->versions += p->g.versions;
+        c[i]->accepted += p->g.accepted;
+        c[i]->rejected += p->g.rejected;
+        c[i]->unlisted += p->g.unlisted;
+    }
+    if (p->g.rows) {
+        p->st.rows += p->g.rows;
+        p->st.line = p->last_line;
+    }
+    p->st.created += p->g.created;
+    p->st.unchanged += p->g.unchanged;
+    p->st.new_versions += p->g.versions;
+    p->st.accepted += p->g.accepted;
+    p->st.rejected += p->g.rejected;
+    p->st.unlisted += p->g.unlisted;
+    memset(&p->g, 0, sizeof p->g);
+    /* The state is rewritten whole, rejections included: after every group while they are
+     * few, at most once a second past STATE_EAGER_REJECTS (else --batch 10 over a file of
+     * many bad rows rewrites them thousands of times). A state a little behind is safe: a run
+     * after a crash sends those groups again, and they come back unchanged; Ctrl-C and every
+     * other end write it. */
+    p->unsaved++;
+    if (p->st.n_rejects > STATE_EAGER_REJECTS && now_s() - p->saved_at < 1.0)
+        return 0;
+    return save_state(p, 0);
+}
+
+static void texts_clear(struct push *p)
+{
+    for (size_t i = 0; p->texts && i < p->group_max; i++) {
+        free(p->texts[i].raw);
+        p->texts[i].raw = NULL;
+    }
+}
+
+/* Drops the group in flight (Ctrl-C): a stream not finished is cancelled and stores nothing,
+ * a batch not sent is not sent; its rows are read again by the next run. */
+static void cancel_group(struct push *p)
+{
+    credit_sample_pusher_destroy(p->sp);
+    credit_pusher_destroy(p->rp);
+    p->sp = NULL;
+    p->rp = NULL;
+    for (size_t i = 0; p->batch && i < p->n_sent; i++) {
+        if (p->batch[i]) /* end_group frees those it sent, even when the call failed */
+            protobuf_c_message_free_unpacked(p->batch[i], NULL);
+        p->batch[i] = NULL;
+    }
+    texts_clear(p);
+    p->n_sent = 0;
+    outcomes_clear(&p->group);
+    memset(&p->g, 0, sizeof p->g);
+}
+
+/* Closes the group: sends what is waiting, takes the answer and commits the group. Returns 0
+ * or an exit status (said why). */
 static int end_group(struct push *p)
 {
     credit_status st;
@@ -327,29 +668,29 @@ static int end_group(struct push *p)
             rc = take_results(p, resp);
             credit__v1__push_batch_response__free_unpacked(resp, NULL);
         }
+        texts_clear(p);
         if (rc != 0)
             return rc;
         p->acked += p->n_sent;
         p->n_sent = 0;
     }
-    if (p->cfg->json) {
-        progress_clear(p);
-        if (p->group.n > 1)
-            qsort(p->group.v, p->group.n, sizeof *p->group.v, by_line);
-        for (size_t i = 0; i < p->group.n; i++)
-            print_outcome_json(&p->group.v[i]);
-    }
-    outcomes_clear(&p->group);
-    return save_state(p, 0);
+    return commit_group(p);
 }
 
-/* Sends one row's message (taken: freed here or with the batch). */
-static int send_row(struct push *p, ProtobufCMessage *msg, size_t line)
+/* Sends one row's message (taken: freed here or with the batch) and its text (taken). */
+static int send_row(struct push *p, ProtobufCMessage *msg, size_t line, struct rowtext *text)
 {
     credit_status st;
     int rc = CREDIT_OK;
 
+    if (!p->client && (rc = open_client(p->cfg, &p->client)) != 0) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        free(text->raw);
+        return rc;
+    }
     p->lines[p->n_sent] = line;
+    p->texts[p->n_sent] = *text;
+    text->raw = NULL;
     if (p->batch) {
         p->batch[p->n_sent++] = msg;
     } else {
@@ -394,31 +735,59 @@ static int is_blank(const char *s, size_t len)
 
 /* Where the rows come from: JSON Lines, or CSV with its header's columns. */
 struct source {
-    FILE *in;
+    FILE *file;       /* the input as opened */
+    transcoder *conv; /* --encoding: its UTF-8 stream */
+    FILE *in;         /* what the readers read: file, or conv's stream */
     const char *name; /* for messages: the path, or "stdin" */
     int csv;
+    int keep;         /* keep each row's text (--rejects) */
     csv_reader *reader;
     csv_columns *columns;
     char *line; /* JSON Lines: the line being read */
     size_t cap;
     size_t lineno;
     uint64_t consumed; /* JSON Lines: bytes read */
+    char stop_why[600]; /* why the input could not be read on */
+    size_t stop_line;
 };
 
-/* The next row: 1 with *msg (NULL when refused, *err saying why) and its first and last lines;
- * 0 at the end; minus an exit status when the input cannot be read on (said why). */
+/* Copies the last row's text into *t (nothing when not kept). Returns 0 or -1 (memory). */
+static int keep_text(struct source *s, const char *raw, size_t len, size_t cells,
+                     struct rowtext *t)
+{
+    *t = (struct rowtext){NULL, 0, cells};
+    if (!s->keep || !raw)
+        return 0;
+    if (!(t->raw = malloc(len + 1)))
+        return -1;
+    memcpy(t->raw, raw, len);
+    t->raw[len] = '\0';
+    t->len = len;
+    return 0;
+}
+
+/* The next row: 1 with *msg (NULL when refused, *err saying why), its first and last lines
+ * and its text; 0 at the end; -EXIT_USAGE when the input cannot be read on (s->stop_why and
+ * s->stop_line say why and where); another minus exit status (said why). */
 static int next_row(struct source *s, const ProtobufCMessageDescriptor *d, ProtobufCMessage **msg,
-                    json_in_error *err, size_t *first, size_t *last)
+                    json_in_error *err, size_t *first, size_t *last, struct rowtext *text)
 {
     *msg = NULL;
+    *text = (struct rowtext){NULL, 0, 0};
     if (s->csv) {
         csv_row row;
+        size_t len;
         if (!s->columns)
             return 0; /* an empty file: no header, no rows */
         int got = csv_reader_next(s->reader, &row, err);
         s->consumed = csv_reader_offset(s->reader);
         if (got < 0) {
-            fprintf(stderr, PROG ": %s: %s: %s\n", s->name, err->field, err->reason);
+            const char *conv = s->conv ? transcode_error(s->conv) : "";
+            if (*conv)
+                snprintf(s->stop_why, sizeof s->stop_why, "%s", conv);
+            else
+                snprintf(s->stop_why, sizeof s->stop_why, "%.60s: %.500s", err->field, err->reason);
+            s->stop_line = (size_t)strtoul(err->field + strlen("line "), NULL, 10);
             return -EXIT_USAGE;
         }
         if (got == 0)
@@ -428,6 +797,9 @@ static int next_row(struct source *s, const ProtobufCMessageDescriptor *d, Proto
         for (size_t i = 0; i < row.n; i++) /* a quoted cell may span lines */
             for (const char *c = row.cells[i]; *c; c++)
                 *last += *c == '\n';
+        const char *raw = csv_reader_raw(s->reader, &len);
+        if (keep_text(s, raw, len, row.n, text) != 0)
+            return -nomem();
         csv_row_message(s->columns, &row, msg, err);
         return 1;
     }
@@ -435,46 +807,62 @@ static int next_row(struct source *s, const ProtobufCMessageDescriptor *d, Proto
         ssize_t got = getline(&s->line, &s->cap, s->in);
         if (got == -1) {
             if (ferror(s->in)) {
-                fprintf(stderr, PROG ": %s: %s\n", s->name, strerror(errno));
-                return -EXIT_ERR;
+                const char *conv = s->conv ? transcode_error(s->conv) : "";
+                snprintf(s->stop_why, sizeof s->stop_why, "%s", *conv ? conv : strerror(errno));
+                s->stop_line = s->lineno + 1;
+                return -EXIT_USAGE;
             }
             return 0;
         }
         size_t len = (size_t)got;
-        const char *text = s->line;
+        const char *text_start = s->line;
         s->consumed += len;
         s->lineno++;
-        if (s->lineno == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-            text += 3; /* a UTF-8 byte order mark */
+        if (s->lineno == 1 && len >= 3 && memcmp(text_start, "\xef\xbb\xbf", 3) == 0) {
+            text_start += 3; /* a UTF-8 byte order mark */
             len -= 3;
         }
-        if (is_blank(text, len))
+        if (is_blank(text_start, len))
             continue;
         *first = *last = s->lineno;
-        json_read_message(d, text, len, msg, err);
+        if (keep_text(s, text_start, len, 0, text) != 0)
+            return -nomem();
+        json_read_message(d, text_start, len, msg, err);
         return 1;
     }
 }
 
-/* Opens the source's reading: for CSV, its header. Returns 0, or an exit status (said why). */
-static int source_start(struct source *s, const ProtobufCMessageDescriptor *d)
+/* Opens the source's reading: for CSV, its header (its text kept in *header). Returns 0, or
+ * an exit status (said why). */
+static int source_start(struct source *s, const ProtobufCMessageDescriptor *d,
+                        const csv_dialect *dialect, struct rowtext *header)
 {
     json_in_error err;
-    csv_row header;
+    csv_row row;
+    size_t len;
 
     if (!s->csv)
         return 0;
     if (!(s->reader = csv_reader_create(s->in)))
         return nomem();
-    int got = csv_reader_next(s->reader, &header, &err);
+    int got = csv_reader_next(s->reader, &row, &err);
     if (got == 0)
         return 0; /* an empty file: no rows */
-    if (got < 0 || csv_columns_create(d, &header, &s->columns, &err) != 0) {
-        fprintf(stderr, PROG ": %s: line %zu: %s\n", s->name, got < 0 ? (size_t)1 : header.line,
-                err.reason);
+    if (got < 0 || csv_columns_create_with(d, &row, dialect, &s->columns, &err) != 0) {
+        const char *conv = s->conv ? transcode_error(s->conv) : "";
+        if (got < 0 && *conv)
+            fprintf(stderr, PROG ": %s: %s\n", s->name, conv);
+        else
+            fprintf(stderr, PROG ": %s: line %zu: %s\n", s->name,
+                    got < 0 ? (size_t)1 : row.line, err.reason);
         return EXIT_USAGE;
     }
-    return 0;
+    const char *raw = csv_reader_raw(s->reader, &len);
+    int keep = s->keep;
+    s->keep = 1;
+    int rc = keep_text(s, raw ? raw : "", raw ? len : 0, row.n, header);
+    s->keep = keep;
+    return rc == 0 ? 0 : nomem();
 }
 
 static void source_cleanup(struct source *s)
@@ -482,8 +870,9 @@ static void source_cleanup(struct source *s)
     csv_columns_destroy(s->columns);
     csv_reader_destroy(s->reader);
     free(s->line);
-    if (s->in && s->in != stdin)
-        fclose(s->in);
+    transcode_close(s->conv);
+    if (s->file && s->file != stdin)
+        fclose(s->file);
 }
 
 static int has_suffix(const char *s, const char *suffix)
@@ -492,83 +881,140 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* "A accepted (C created, U unchanged, V new versions), R rejected" (records) or
+ * "A accepted, U unchanged, R rejected" (samples), into buf. */
+static void outcome_counts(const struct push *p, char *buf, size_t size, uint64_t created,
+                           uint64_t unchanged, uint64_t versions, uint64_t accepted,
+                           uint64_t rejected)
+{
+    if (p->samples)
+        snprintf(buf, size, _("%llu accepted, %llu unchanged, %llu rejected"),
+                 (unsigned long long)accepted, (unsigned long long)unchanged,
+                 (unsigned long long)rejected);
+    else
+        snprintf(buf, size,
+                 _("%llu accepted (%llu created, %llu unchanged, %llu new versions), %llu "
+                   "rejected"),
+                 (unsigned long long)(created + unchanged + versions),
+                 (unsigned long long)created, (unsigned long long)unchanged,
+                 (unsigned long long)versions, (unsigned long long)rejected);
+}
+
 /* Prints what earlier runs of this import did (from the state), after `what`. */
 static void print_earlier(const struct push *p, const char *what)
 {
-    const import_state *s = &p->st;
+    const import_state *s = &p->earlier;
     FILE *out = p->cfg->json ? stderr : stdout;
-    fprintf(out, "%s%s%" PRIu64 " rows (to line %" PRIu64 ") acknowledged by an earlier run: ",
-            p->cfg->json ? PROG ": " : "", what, s->rows, s->line);
-    if (p->samples)
-        fprintf(out, "%" PRIu64 " accepted, %" PRIu64 " unchanged, %" PRIu64 " rejected\n",
-                s->accepted, s->unchanged, s->rejected);
-    else
-        fprintf(out,
-                "%" PRIu64 " accepted (%" PRIu64 " created, %" PRIu64 " unchanged, %" PRIu64
-                " new versions), %" PRIu64 " rejected\n",
-                s->created + s->unchanged + s->new_versions, s->created, s->unchanged,
-                s->new_versions, s->rejected);
+    char counts[256];
+    outcome_counts(p, counts, sizeof counts, s->created, s->unchanged, s->new_versions,
+                   s->accepted, s->rejected);
+    fprintf(out, _("%s%s%llu rows (to line %llu) acknowledged by an earlier run: %s\n"),
+            p->cfg->json ? PROG ": " : "", what, (unsigned long long)s->rows,
+            (unsigned long long)s->line, counts);
 }
 
-static int print_report(struct push *p)
+/* The summary every run ends with, whatever ended it: what this run stored, what earlier
+ * runs did, every rejection of the import (earlier runs' too), and for a run cut short what
+ * is stored and how to go on. Returns the exit status. */
+static int print_report(struct push *p, enum ending how, const struct source *src)
 {
+    FILE *out = p->cfg->json ? stderr : stdout;
+    const char *pre = p->cfg->json ? PROG ": " : "";
+    const import_state *s = &p->st;
+    char counts[256];
+
     progress_clear(p);
-    if (p->cfg->json) {
+    if (how == END_ALREADY) {
+        fprintf(out,
+                _("%s%s: already imported (state %s): nothing sent; --restart sends it again\n"),
+                pre, p->path, p->state_path);
+        print_earlier(p, "");
+    } else if (p->cfg->json) {
         if (p->samples)
             printf("{\"summary\":{\"sent\":%" PRIu64 ",\"accepted\":%" PRIu64
                    ",\"unchanged\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"unlisted\":%" PRIu64
                    ",\"skipped\":%" PRIu64 "}}\n",
-                   p->sent, p->accepted, p->unchanged, p->rejected, p->unlisted, p->skipped);
+                   p->run.rows, p->run.accepted, p->run.unchanged, p->run.rejected,
+                   p->run.unlisted, p->skipped);
         if (p->skipped)
             print_earlier(p, "skipped ");
     } else {
-        if (p->samples)
-            printf("pushed %" PRIu64 " samples: %" PRIu64 " accepted, %" PRIu64
-                   " unchanged, %" PRIu64 " rejected\n",
-                   p->rows, p->accepted, p->unchanged, p->rejected);
-        else
-            printf("pushed %" PRIu64 " records: %" PRIu64 " accepted (%" PRIu64
-                   " created, %" PRIu64 " unchanged, %" PRIu64 " new versions), %" PRIu64
-                   " rejected\n",
-                   p->rows, p->created + p->unchanged + p->versions, p->created, p->unchanged,
-                   p->versions, p->rejected);
+        outcome_counts(p, counts, sizeof counts, p->run.created, p->run.unchanged,
+                       p->run.versions, p->run.accepted, p->run.rejected);
+        printf(p->samples ? _("pushed %llu samples: %s\n") : _("pushed %llu records: %s\n"),
+               (unsigned long long)p->run.rows, counts);
         if (p->skipped)
-            print_earlier(p, "skipped ");
-        if (p->rejects.n > 1)
-            qsort(p->rejects.v, p->rejects.n, sizeof *p->rejects.v, by_line);
-        for (size_t i = 0; i < p->rejects.n; i++) {
-            const struct push_outcome *o = &p->rejects.v[i];
-            if (o->local)
-                printf("line %zu: %s\n", o->line, o->reason);
-            else
-                printf("line %zu: %s: %s (%s)\n", o->line, o->field ? o->field : "-", o->reason,
-                       credit_code_name(o->code));
-        }
-        if (p->unlisted)
-            printf("and %" PRIu64 " more rejected samples: the node lists the first 100 of "
-                   "each stream of %d\n",
-                   p->unlisted, STREAM_GROUP);
+            print_earlier(p, _("skipped "));
     }
-    return p->rejected + (p->skipped ? p->st.rejected : 0) ? EXIT_ERR : 0;
+    if (!p->cfg->json) {
+        for (size_t i = 0; i < s->n_rejects; i++) {
+            const import_reject *r = &s->rejects[i];
+            if (r->local)
+                printf(_("line %llu: %s\n"), (unsigned long long)r->line, r->reason);
+            else
+                printf(_("line %llu: %s: %s (%s)\n"), (unsigned long long)r->line,
+                       r->field ? r->field : "-", r->reason, credit_code_name(r->code));
+        }
+        if (s->unlisted)
+            printf(_("and %llu more rejected samples: the node lists the first 100 of each "
+                     "stream of %d\n"),
+                   (unsigned long long)s->unlisted, STREAM_GROUP);
+    }
+    outcome_counts(p, counts, sizeof counts, s->created, s->unchanged, s->new_versions,
+                   s->accepted, s->rejected);
+    switch (how) {
+    case END_FINISHED:
+    case END_ALREADY:
+        break;
+    case END_INTERRUPTED:
+        fprintf(out,
+                _("%sinterrupted: %llu rows (to line %llu) are done: %s; nothing after line %llu "
+                  "is stored. Run the same command again to go on\n"),
+                pre, (unsigned long long)s->rows, (unsigned long long)s->line, counts,
+                (unsigned long long)s->line);
+        break;
+    case END_FAILED:
+        fprintf(out,
+                _("%sfailed: %llu rows (to line %llu) are done: %s; nothing after line %llu is "
+                  "stored. Run the same command again to go on\n"),
+                pre, (unsigned long long)s->rows, (unsigned long long)s->line, counts,
+                (unsigned long long)s->line);
+        break;
+    case END_STOPPED:
+        fprintf(out,
+                _("%sstopped at line %zu: %llu rows (to line %llu) are done: %s; nothing from "
+                  "line %zu on was read. Fix the file and run the same command with --restart "
+                  "(rows already stored come back unchanged)\n"),
+                pre, src->stop_line, (unsigned long long)s->rows, (unsigned long long)s->line,
+                counts, src->stop_line);
+        break;
+    }
+    if (p->rejects)
+        fprintf(out, _("%srejected rows: %s\n"), pre, p->cfg->rejects);
+    if (how == END_INTERRUPTED)
+        return 130; /* as a shell reports a process ended by SIGINT */
+    if (how == END_STOPPED)
+        return EXIT_USAGE;
+    return s->rejected ? EXIT_ERR : 0;
 }
 
 /* Reads the state and decides where this run starts. Returns 0 (p->st ready, p->skipped set),
- * -1 when the import is already finished (said so), or an exit status (said why). */
+ * -1 when the import is already finished, or an exit status (said why). */
 static int start_state(struct push *p, const char *path, const char *format)
 {
     import_state old, fresh;
-    uint64_t size, fp;
+    uint64_t size;
     char why[512];
 
     memset(&fresh, 0, sizeof fresh);
     snprintf(fresh.catalogue, sizeof fresh.catalogue, "%s", catalogue_text(p->cat));
     snprintf(fresh.format, sizeof fresh.format, "%s", format);
-    if (import_fingerprint(path, &size, &fp, why, sizeof why) != 0) {
+    snprintf(fresh.encoding, sizeof fresh.encoding, "%s", p->encoding);
+    if (import_fingerprint(path, &size, fresh.sha256, why, sizeof why) != 0) {
         fprintf(stderr, PROG ": %s\n", why);
         return EXIT_ERR;
     }
     fresh.size = size;
-    fresh.fingerprint = fp;
     p->st = fresh;
     if (p->cfg->restart)
         return 0;
@@ -580,27 +1026,67 @@ static int start_state(struct push *p, const char *path, const char *format)
                 why);
         return EXIT_USAGE;
     }
-    if (old.size != size || old.fingerprint != fp || strcmp(old.catalogue, fresh.catalogue) != 0 ||
-        strcmp(old.format, fresh.format) != 0) {
+    if (strcmp(old.catalogue, fresh.catalogue) != 0 || strcmp(old.format, fresh.format) != 0 ||
+        strcmp(old.encoding, fresh.encoding) != 0) {
         fprintf(stderr,
-                PROG ": %s: the state %s was written for another input (%s %s, %" PRIu64
-                " bytes%s); this is %s %s, %" PRIu64 " bytes. Pass --restart to import this "
-                "one from its start, or --state FILE for another state file\n",
-                path, p->state_path, old.catalogue, old.format, old.size,
-                old.size == size && old.fingerprint != fp ? ", other content" : "",
-                fresh.catalogue, fresh.format, size);
+                PROG ": %s: the state %s was written for another input (%s %s %s); this is %s "
+                "%s %s. Pass --restart to import this one from its start, or --state FILE for "
+                "another state file\n",
+                path, p->state_path, old.catalogue, old.format, old.encoding, fresh.catalogue,
+                fresh.format, fresh.encoding);
+        import_state_cleanup(&old);
+        return EXIT_USAGE;
+    }
+    if (old.size != size || strcmp(old.sha256, fresh.sha256) != 0) {
+        fprintf(stderr,
+                _("%s: %s has changed since the state %s was written (%llu bytes then, %llu now; "
+                  "SHA-256 %.12s… then, %.12s… now): its %llu rows done (to line %llu) may no "
+                  "longer be the rows read. To import the file as it is now, run the same "
+                  "command with --restart: rows already stored come back unchanged, corrected "
+                  "ones are stored\n"),
+                PROG, path, p->state_path, (unsigned long long)old.size,
+                (unsigned long long)size, old.sha256, fresh.sha256, (unsigned long long)old.rows,
+                (unsigned long long)old.line);
+        import_state_cleanup(&old);
         return EXIT_USAGE;
     }
     p->st = old;
-    if (old.finished) {
-        if (!p->cfg->json)
-            printf("%s: already imported (state %s): nothing sent; --restart sends it again\n",
-                   path, p->state_path);
-        print_earlier(p, "");
-        return -1;
-    }
+    p->earlier = old;
+    p->earlier.rejects = NULL;
+    p->earlier.n_rejects = p->earlier.cap_rejects = 0;
     p->skipped = old.rows;
-    return 0;
+    return old.finished ? -1 : 0;
+}
+
+/* Looks at the start of a file read as UTF-8: if it is not, says so, names the encoding it
+ * looks like and the option, and returns EXIT_USAGE. Notes a UTF-8 byte order mark. */
+static int check_utf8(struct push *p, FILE *in)
+{
+    unsigned char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, in), bad_at = 0;
+    char guess[32];
+
+    if (ferror(in) || fseek(in, 0, SEEK_SET) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", p->path, strerror(errno));
+        return EXIT_ERR;
+    }
+    p->bom = n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0;
+    if (transcode_sniff(buf, n, &bad_at, guess, sizeof guess) == 0)
+        return 0;
+    size_t line = 1;
+    for (size_t i = 0; i < bad_at; i++)
+        line += buf[i] == '\n';
+    if (*guess)
+        fprintf(stderr,
+                _("%s: %s: line %zu (byte %zu) is not UTF-8; the file reads as %s (GBK, as Excel "
+                  "saves CSV on a Chinese Windows, is part of it): pass --encoding gb18030\n"),
+                PROG, p->path, line, bad_at + 1, guess);
+    else
+        fprintf(stderr,
+                _("%s: %s: line %zu (byte %zu) is not UTF-8, nor GB18030: pass --encoding with "
+                  "the encoding it was saved in (utf-8, gb18030, gbk, gb2312)\n"),
+                PROG, p->path, line, bad_at + 1);
+    return EXIT_USAGE;
 }
 
 int cmd_push(const struct config *cfg, int argc, char **argv)
@@ -609,12 +1095,19 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
     struct source src;
     const char *path = argv[0];
     char *state_buf = NULL;
+    char enc[16];
+    enum ending how = END_FINISHED;
+    struct push_names *names = NULL;
+    csv_dialect dialect;
+    clerk_unit unit = CLERK_UNIT_UNSET;
     int rc;
 
+    memset(&dialect, 0, sizeof dialect);
     (void)argc;
     memset(&p, 0, sizeof p);
     memset(&src, 0, sizeof src);
     p.cfg = cfg;
+    p.path = path;
     p.cat = CREDIT_CATALOGUE_PUBLIC;
     if (cfg->n_catalogues > 1)
         return usage_error("push: one --catalogue at a time");
@@ -630,17 +1123,44 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
         format = has_suffix(path, ".csv") || has_suffix(path, ".CSV") ? "csv" : "jsonl";
     if (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)
         return usage_error("--format: '%s' is neither jsonl nor csv", format);
+    if (cfg->encoding && transcode_encoding(cfg->encoding, enc, sizeof enc) != 0)
+        return usage_error("--encoding: '%s' is none of utf-8, gb18030, gbk, gb2312",
+                           cfg->encoding);
+    p.encoding = cfg->encoding ? cfg->encoding : "utf-8";
+    for (char *c = enc; cfg->encoding && *c; c++) /* the state's spelling: lowercase */
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (cfg->encoding)
+        p.encoding = enc;
     src.csv = strcmp(format, "csv") == 0;
+    if (!src.csv && (cfg->map || cfg->amount_unit))
+        return usage_error("push: %s is for CSV: JSON Lines name fields by their paths and "
+                           "amounts in fen",
+                           cfg->map ? "--map" : "--amount-unit");
+    if (cfg->amount_unit && clerk_unit_parse(cfg->amount_unit, &unit) != 0)
+        return usage_error("--amount-unit: '%s' is neither yuan nor fen", cfg->amount_unit);
+    src.keep = cfg->rejects != NULL;
     int from_stdin = strcmp(path, "-") == 0;
     if (from_stdin && (cfg->state || cfg->restart))
         return usage_error("push: %s needs a FILE: standard input cannot be resumed",
                            cfg->state ? "--state" : "--restart");
     src.name = from_stdin ? "stdin" : path;
     if (from_stdin) {
-        src.in = stdin;
-    } else if (!(src.in = fopen(path, "r"))) {
+        src.file = stdin;
+    } else if (!(src.file = fopen(path, "r"))) {
         fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
         return EXIT_ERR;
+    }
+    src.in = src.file;
+    if (!from_stdin && !cfg->encoding && (rc = check_utf8(&p, src.file)) != 0)
+        goto out;
+    if (cfg->encoding) {
+        char why[200];
+        if (!(src.conv = transcode_open(src.file, p.encoding, why, sizeof why))) {
+            fprintf(stderr, PROG ": %s: %s\n", src.name, why);
+            rc = EXIT_ERR;
+            goto out;
+        }
+        src.in = transcode_stream(src.conv);
     }
     if (!from_stdin) {
         p.state_path = cfg->state;
@@ -653,78 +1173,146 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
             snprintf(state_buf, n, "%s" STATE_SUFFIX, path);
             p.state_path = state_buf;
         }
-        if ((rc = start_state(&p, path, format)) != 0) {
-            if (rc == -1) /* already finished */
-                rc = p.st.rejected ? EXIT_ERR : 0;
+        rc = start_state(&p, path, format);
+        if (rc == -1) {
+            how = END_ALREADY;
+            rc = 0;
+        } else if (rc != 0) {
             goto out;
         }
         struct stat sb;
-        if (fstat(fileno(src.in), &sb) == 0 && S_ISREG(sb.st_mode))
+        if (fstat(fileno(src.file), &sb) == 0 && S_ISREG(sb.st_mode))
             p.size = (uint64_t)sb.st_size;
     }
-    if ((rc = source_start(&src, p.input)) != 0)
+    if (how == END_ALREADY && !cfg->rejects) {
+        rc = print_report(&p, how, &src);
+        goto out;
+    }
+    if (src.csv) { /* the catalogue's names and labels, for the header and the cells */
+        if ((rc = open_client(cfg, &p.client)) != 0 ||
+            (rc = push_names_load(p.client, p.cat, cfg->map, &names)) != 0)
+            goto out;
+        push_names_dialect(names, &dialect);
+        dialect.amount_unit = unit;
+    }
+    if ((rc = source_start(&src, p.input, src.csv ? &dialect : NULL, &p.header)) != 0)
+        goto out;
+    p.columns = src.columns;
+    if (cfg->rejects && (rc = rejects_start(&p)) != 0)
         goto out;
     p.group_max = cfg->batch > 0 ? (size_t)cfg->batch : STREAM_GROUP;
     p.lines = calloc(p.group_max, sizeof *p.lines);
+    p.texts = calloc(p.group_max, sizeof *p.texts);
     if (cfg->batch > 0)
         p.batch = calloc(p.group_max, sizeof *p.batch);
-    if (!p.lines || (cfg->batch > 0 && !p.batch)) {
+    if (!p.lines || !p.texts || (cfg->batch > 0 && !p.batch)) {
         rc = nomem();
         goto out;
     }
-    if ((rc = open_client(cfg, &p.client)) != 0)
-        goto out;
     p.tty = isatty(STDOUT_FILENO);
     p.t0 = now_s();
     p.consumed = &src.consumed;
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends creditctl at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
 
     for (uint64_t row = 0;; row++) {
         ProtobufCMessage *msg;
         json_in_error err;
+        struct rowtext text;
         size_t first = 0, last = 0;
-        int got = next_row(&src, p.input, &msg, &err, &first, &last);
+        if (interrupted) {
+            how = END_INTERRUPTED;
+            break;
+        }
+        int got = next_row(&src, p.input, &msg, &err, &first, &last, &text);
+        if (got == -EXIT_USAGE) {
+            /* The rows read before are sent; then the summary says what is stored. */
+            progress_clear(&p);
+            fprintf(stderr, PROG ": %s: %s\n", src.name, src.stop_why);
+            how = END_STOPPED;
+            break;
+        }
         if (got < 0) {
             progress_clear(&p);
             rc = -got;
-            goto out;
+            goto out_signal;
         }
         if (got == 0)
             break;
         if (row < p.skipped) { /* done by an earlier run */
             if (msg)
                 protobuf_c_message_free_unpacked(msg, NULL);
+            rc = rejects_earlier(&p, first, &text);
+            free(text.raw);
+            if (rc != 0)
+                goto out_signal;
             continue;
         }
-        p.rows++;
+        if (how == END_ALREADY) { /* the state and the file disagree on the rows: say so */
+            free(text.raw);
+            if (msg)
+                protobuf_c_message_free_unpacked(msg, NULL);
+            break;
+        }
+        p.g.rows++;
         p.last_line = last;
         if (!msg) {
-            if (reject(&p, first, 1, CREDIT_CODE_INVALID_ARGUMENT, err.field, err.reason) != 0) {
+            if (reject(&p, first, 1, CREDIT_CODE_INVALID_ARGUMENT, err.field, err.reason,
+                       &text) != 0) {
                 rc = nomem();
-                goto out;
+                goto out_signal;
             }
             continue;
         }
-        if ((rc = send_row(&p, msg, first)) != 0)
-            goto out;
+        if ((rc = send_row(&p, msg, first, &text)) != 0) {
+            how = END_FAILED; /* said why; the summary says what is stored */
+            break;
+        }
     }
-    if ((rc = end_group(&p)) != 0 || (rc = save_state(&p, 1)) != 0)
-        goto out;
-    rc = print_report(&p);
+    if (how != END_INTERRUPTED && how != END_ALREADY && how != END_FAILED &&
+        (rc = end_group(&p)) != 0)
+        how = END_FAILED;
+    if (how == END_INTERRUPTED || how == END_FAILED) {
+        int failed = rc;
+        cancel_group(&p);
+        if (p.unsaved && (rc = save_state(&p, 0)) != 0)
+            goto out_signal;
+        rc = print_report(&p, how, &src);
+        if (how == END_FAILED)
+            rc = failed;
+    } else {
+        if (how != END_ALREADY && (rc = save_state(&p, how == END_FINISHED)) != 0)
+            goto out_signal;
+        rc = print_report(&p, how, &src);
+    }
+out_signal:
+    sigaction(SIGINT, &old_sa, NULL);
 out:
     progress_clear(&p);
     outcomes_clear(&p.group);
-    outcomes_clear(&p.rejects);
     free(p.group.v);
-    free(p.rejects.v);
     for (size_t i = 0; p.batch && i < p.n_sent; i++)
         if (p.batch[i]) /* end_group frees a batch it sent, even when the call failed */
             protobuf_c_message_free_unpacked(p.batch[i], NULL);
+    texts_clear(&p);
+    free(p.texts);
     free(p.batch);
     free(p.lines);
+    free(p.header.raw);
+    if (p.rejects && fclose(p.rejects) != 0 && rc == 0) {
+        fprintf(stderr, PROG ": %s: %s\n", cfg->rejects, strerror(errno));
+        rc = EXIT_ERR;
+    }
     credit_sample_pusher_destroy(p.sp);
     credit_pusher_destroy(p.rp);
     credit_client_destroy(p.client);
+    import_state_cleanup(&p.st);
     source_cleanup(&src);
+    push_names_destroy(names);
     free(state_buf);
     return rc;
 }
