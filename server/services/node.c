@@ -205,6 +205,22 @@ int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *
     return -1;
 }
 
+void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
+                             records_page *p)
+{
+    if (rc < 0) {
+        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+        return;
+    }
+    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
+    records_page_response(p, &resp);
+    char token[PAGETOKEN_MAX];
+    if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
+        return;
+    resp.next_page_token = token;
+    rpc_reply(call, &resp.base);
+}
+
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
                     char *out)
 {

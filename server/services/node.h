@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "pagetoken.h"
 #include "privacy.h"
+#include "records.h"
 #include "rpc.h"
 #include "store.h"
 #include "text.h"
@@ -69,6 +70,11 @@ int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *
  * INTERNAL and returns -1. */
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
                     char *out);
+
+/* Ends a record listing: a store error rc (< 0) as its status, else page `p` as the
+ * ListRecordsResponse, with the token of the page after it. The page stays the caller's. */
+void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
+                             records_page *p);
 
 /* Tells long calls that the unit registry changed (a unit suspended, reinstated, bound). */
 void node_registry_changed(node *n);

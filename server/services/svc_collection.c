@@ -1247,7 +1247,6 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
                    "verification: %d is not PENDING, VERIFIED or REJECTED", (int)state);
         return;
     }
-    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
     records_page page;
     char err[STORE_ERR_LEN];
     int no_page = records_page_init(&page, req->page_size ? (size_t)req->page_size : 50);
@@ -1270,16 +1269,7 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
             goto out;
         }
     }
-    if (rc < 0) {
-        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
-        goto out;
-    }
-    records_page_response(&page, &resp);
-    char token[PAGETOKEN_MAX];
-    if (node_page_token(call, msg, page.next, strlen(page.next), token) != 0)
-        goto out;
-    resp.next_page_token = token;
-    rpc_reply(call, &resp.base);
+    node_reply_records_page(call, msg, rc, &page);
 out:
     records_scan_close(scan);
     records_page_cleanup(&page);

@@ -179,7 +179,6 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     /* One subject may be filed under several keys (its USCC's, and the older codes' bound to
      * it since): the scans of all of them are merged in record-id order, the order a page
      * token's position is in, so paging is the same as over one key. */
-    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
     records_page page;
     char err[STORE_ERR_LEN], why[200];
     const char *field = "subject.identifier";
@@ -222,16 +221,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
             goto out;
         }
     }
-    if (rc < 0) {
-        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
-        goto out;
-    }
-    records_page_response(&page, &resp);
-    char token[PAGETOKEN_MAX];
-    if (node_page_token(call, msg, page.next, strlen(page.next), token) != 0)
-        goto out;
-    resp.next_page_token = token;
-    rpc_reply(call, &resp.base);
+    node_reply_records_page(call, msg, rc, &page);
 out:
     subjects_scan_close(scan);
     subjects_keys_cleanup(&keys);
