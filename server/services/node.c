@@ -205,6 +205,18 @@ int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *
     return -1;
 }
 
+int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const char *token,
+                           char after[PAGETOKEN_POS_MAX + 1], size_t *len)
+{
+    if (node_page_position(call, req, "page_token", token, after, len) != 0)
+        return -1;
+    if (*len && records_check_id(after) != 0) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not a token this node gave");
+        return -1;
+    }
+    return 0;
+}
+
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
                              records_page *p)
 {

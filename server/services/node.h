@@ -71,6 +71,11 @@ int node_page_position(rpc_call *call, const ProtobufCMessage *req, const char *
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
                     char *out);
 
+/* node_page_position for a listing whose position is a record id: also refuses a token
+ * whose position is not one. *len is 0 on the first page. */
+int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const char *token,
+                           char after[PAGETOKEN_POS_MAX + 1], size_t *len);
+
 /* Ends a record listing: a store error rc (< 0) as its status, else page `p` as the
  * ListRecordsResponse, with the token of the page after it. The page stays the caller's. */
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,

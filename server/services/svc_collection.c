@@ -1231,12 +1231,8 @@ static void list_pending(rpc_call *call, const ProtobufCMessage *msg)
     }
     char after[PAGETOKEN_POS_MAX + 1];
     size_t after_len;
-    if (node_page_position(call, msg, "page_token", req->page_token, after, &after_len) != 0)
+    if (node_page_record_after(call, msg, req->page_token, after, &after_len) != 0)
         return;
-    if (after_len && records_check_id(after) != 0) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not one this service gave");
-        return;
-    }
     Credit__V1__Verification state = req->verification;
     if (state == CREDIT__V1__VERIFICATION__VERIFICATION_UNSPECIFIED)
         state = CREDIT__V1__VERIFICATION__VERIFICATION_PENDING;

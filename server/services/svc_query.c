@@ -143,12 +143,8 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
     char after[PAGETOKEN_POS_MAX + 1];
     size_t after_len;
-    if (node_page_position(call, msg, "page_token", req->page_token, after, &after_len) != 0)
+    if (node_page_record_after(call, msg, req->page_token, after, &after_len) != 0)
         return;
-    if (after_len && records_check_id(after) != 0) {
-        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_token: not a token this node gave");
-        return;
-    }
     for (size_t i = 0; i < req->n_categories; i++) {
         if (!protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor,
                                                   req->categories[i])) {
