@@ -464,7 +464,9 @@ class T5Language(ImportCase):
         # A row the node refuses for a bad USCC: in Chinese the template of BAD_USCC, on the
         # terminal and in the rejects file; in English the node's own sentence, which holds
         # more (the check character), so the two are not one table of words.
-        rows = [PATH_HEADER, path_row("imp-l3", bad_check(STATE_SUBJECT))]
+        rows = [PATH_HEADER, path_row("imp-l3", bad_check(STATE_SUBJECT)),
+                path_row("imp-l4", STATE_SUBJECT)]
+        rows[2][16] = "2024/2/30"  # penalty.decision_date: refused by creditctl's reader
         path = write_bytes("lang2.csv", to_csv(rows).encode())
         rejects = os.path.join(S.tmp, "lang2-rejects.csv")
         args = harness.ctl_flags(S.node.port, "market") + ["push", "--restart", "--rejects",
@@ -478,6 +480,9 @@ class T5Language(ImportCase):
             back = read_csv(f.read())
         self.assertEqual(back[1][-2:], ["不是有效的统一社会信用代码 (INVALID_ARGUMENT)",
                                         "subject.identifier"], back)
+        # A cell creditctl's own reader refuses: its words translated, the cell as it was.
+        self.assertIn("第 3 行：第 17 列（penalty.decision_date）：\"2024/2/30\" 是不可能的日期："
+                      "2024-02 只有 29 天，没有第 30 天", out.splitlines(), out)
         # LANGUAGE alone asks for Chinese too (under a locale that is not "C").
         rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env(
             {"LANG": "C.UTF-8", "LC_ALL": "", "LANGUAGE": "zh_CN"}))
@@ -489,6 +494,8 @@ class T5Language(ImportCase):
         self.assertRegex(out, r"(?m)^line 2: subject\.identifier: is not a valid unified social "
                               r"credit code: check character is '.', expected '.' "
                               r"\(INVALID_ARGUMENT\)$")
+        self.assertIn('line 3: column 17 (penalty.decision_date): "2024/2/30" is an impossible '
+                      'date: 2024-02 has 29 days, not 30', out.splitlines(), out)
         self.assertNotIn("统一社会信用代码", out)
 
     def test_3_usage_errors_and_headings_follow_the_locale(self):

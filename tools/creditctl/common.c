@@ -87,12 +87,17 @@ void i18n_init(const char *argv0)
 
 /* Messages are translated where they are printed: usage_error and say take the English
  * format, which xgettext finds as their first argument (tools/creditctl/po/zh_CN.po). */
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, gettext(fmt), ap);
+}
+
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs(PROG ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, gettext(fmt), ap);
+    vsay(fmt, ap);
     va_end(ap);
     fputs("\n", stderr);
     fputs(_(usage_line), stderr);
@@ -103,9 +108,8 @@ __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 __attribute__((format(printf, 1, 2))) void say(const char *fmt, ...)
 {
     va_list ap;
-    fputs(PROG ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, gettext(fmt), ap);
+    vsay(fmt, ap);
     va_end(ap);
 }
 
