@@ -11,14 +11,13 @@
  * responsibility and metric in the INDUSTRIAL catalogue in force; the value against the
  * metric's type and bounds; the period; every fault of a sample with its reason code, as a
  * record's) and keeps the good ones, compactly (a `pending` of about 64 bytes each), at most
- * STREAM_MAX_SAMPLES of them. Nothing is written before the
- * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
- * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
- * opt-in is checked, its key read for idempotency (the same value and period again is
- * unchanged and writes nothing, anything else replaces it), and the changed samples are
- * written in one batch with one audit entry (node_commit). A key repeated within the stream
- * counts as it would in a later call: compared with the value before it in the stream. The
- * summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
+ * STREAM_MAX_SAMPLES of them. Nothing is written before the client's half-close (rpc.c tells
+ * it from a reset): a stream that is cancelled or breaks stores nothing. Then, under `write_mu`,
+ * the samples are taken in key order: each one's opt-in is checked, its key read for idempotency
+ * (the same value and period again is unchanged and writes nothing, anything else replaces it), and
+ * the changed samples are written in one batch with one audit entry (node_commit). A key repeated
+ * within the stream counts as it would in a later call: compared with the value before it in the
+ * stream. The summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
  *
  * Opt-ins are read-modify-write under the same `write_mu`, so a sample written after a
  * revocation has been acknowledged is always refused: the opt-in check and the write of a
@@ -168,6 +167,12 @@ static int check_sample(push_state *s, const principal *p, const catalog_version
         rejection *r = reject_slot(s, index);
         for (size_t i = 0; r && i < f.n_faults && i < SAMPLE_FAULTS_MAX; i++)
             r->faults[r->n_faults++] = f.faults[i];
+        if (r && r->n_faults == 0) { /* never: each failing check names its fault */
+            r->faults[0] = (check_fault){f.code, f.reason_code, "", ""};
+            snprintf(r->faults[0].field, sizeof r->faults[0].field, "%s", f.field);
+            snprintf(r->faults[0].reason, sizeof r->faults[0].reason, "%s", f.reason);
+            r->n_faults = 1;
+        }
         return -1;
     }
     out->index = index;
