@@ -176,72 +176,6 @@ static int out_of_scope(rpc_call *call, const under *x, const char *what)
     return -1;
 }
 
-static int has_int(const int *v, size_t n, int x)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] == x)
-            return 1;
-    }
-    return 0;
-}
-
-static int has_str(char *const *v, size_t n, const char *x)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], x) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Whether ListRecords' filters can select something the grant covers, one by one. Returns 0,
- * or -1 with the call finished ("out of scope"). */
-static int check_filters(rpc_call *call, const under *x, const Credit__V1__ListRecordsRequest *r)
-{
-    node *n = rpc_call_app(call);
-    const catalog_version *cv = catalog_now(n->cat);
-    const Credit__V1__GrantScope *s = x->u.grant->scope;
-    const int pub = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
-    char what[160];
-    if (!s || s->portrait_template[0])
-        return out_of_scope(call, x, "records (it is for a portrait template)");
-    for (size_t i = 0; i < r->n_catalogues; i++) {
-        int c = r->catalogues[i], ok = has_int((const int *)s->catalogues, s->n_catalogues, c) ||
-                                       (c == pub && s->n_categories);
-        for (size_t j = 0; !ok && j < s->n_sections; j++)
-            ok = catalog_find_section(cv, c, s->sections[j]) != NULL;
-        if (!ok) {
-            snprintf(what, sizeof what, "catalogues[%zu] (%s)", i, catalog_catalogue_name(c));
-            return out_of_scope(call, x, what);
-        }
-    }
-    for (size_t i = 0; i < r->n_categories; i++) {
-        const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(
-            &credit__v1__category__descriptor, r->categories[i]);
-        if (!has_int((const int *)s->catalogues, s->n_catalogues, pub) &&
-            !has_int((const int *)s->categories, s->n_categories, r->categories[i]) &&
-            !(e && has_str(s->sections, s->n_sections, e->name + strlen("CATEGORY_")))) {
-            snprintf(what, sizeof what, "categories[%zu] (%s)", i, e ? e->name : "?");
-            return out_of_scope(call, x, what);
-        }
-    }
-    for (size_t i = 0; i < r->n_sections; i++) {
-        int ok = has_str(s->sections, s->n_sections, r->sections[i]);
-        for (size_t j = 0; !ok && j < s->n_catalogues; j++)
-            ok = catalog_find_section(cv, s->catalogues[j], r->sections[i]) != NULL;
-        for (size_t j = 0; !ok && j < s->n_categories; j++) {
-            const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(
-                &credit__v1__category__descriptor, s->categories[j]);
-            ok = e && strcmp(e->name + strlen("CATEGORY_"), r->sections[i]) == 0;
-        }
-        if (!ok) {
-            snprintf(what, sizeof what, "sections[%zu] (%.64s)", i, r->sections[i]);
-            return out_of_scope(call, x, what);
-        }
-    }
-    return 0;
-}
-
 static int check_request(rpc_call *call, const void *inner)
 {
     if (inner)
@@ -257,7 +191,7 @@ static void aq_list(rpc_call *call, const ProtobufCMessage *msg)
     if (check_request(call, req->request) != 0 ||
         under_begin(call, &x, req->grant_id, req->request->subject, "records") != 0)
         goto out;
-    if (check_filters(call, &x, req->request) != 0)
+    if (authorization_check_listing(call, x.u.grant, req->request) != 0)
         goto out;
     Credit__V1__ListRecordsRequest inner = *req->request;
     if (!inner.subject)
