@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_in.h"
+
 const char usage_line[] =
     "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
     "[--timeout MS] [--json] COMMAND [ARGS]\n";
@@ -26,12 +28,25 @@ static const struct {
     unsigned bit;
     const char *flag;
 } opt_flags[] = {
-    {OPT_KIND, "--kind"},   {OPT_TIER, "--tier"},     {OPT_CATEGORY, "--category"},
-    {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
-    {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
-    {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
-    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},     {OPT_REJECTS, "--rejects"},
-    {OPT_ENCODING, "--encoding"},   {OPT_MAP, "--map"},     {OPT_AMOUNT_UNIT, "--amount-unit"},
+    {OPT_KIND, "--kind"},
+    {OPT_TIER, "--tier"},
+    {OPT_CATEGORY, "--category"},
+    {OPT_BATCH, "--batch"},
+    {OPT_STATE, "--state"},
+    {OPT_REASON, "--reason"},
+    {OPT_EFFECTIVE, "--effective"},
+    {OPT_CATALOGUE, "--catalogue"},
+    {OPT_SECTION, "--section"},
+    {OPT_FORMAT, "--format"},
+    {OPT_RESTART, "--restart"},
+    {OPT_FROM, "--from"},
+    {OPT_TO, "--to"},
+    {OPT_MONTHLY, "--monthly"},
+    {OPT_REJECTS, "--rejects"},
+    {OPT_ENCODING, "--encoding"},
+    {OPT_MAP, "--map"},
+    {OPT_AMOUNT_UNIT, "--amount-unit"},
+    {OPT_GRANT, "--grant"},
 };
 
 /* --- Messages ------------------------------------------------------------------------------ */
@@ -123,8 +138,7 @@ const char *opt_flag(unsigned bits)
 
 /* An enum value by name: as given, upper-cased, or upper-cased with `prefix` ("CATEGORY_").
  * The zero (UNSPECIFIED) value is not accepted. Returns 0 and *out, or -1. */
-int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix,
-               int *out)
+int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix, int *out)
 {
     char buf[128];
     size_t plen = prefix ? strlen(prefix) : 0;
@@ -176,6 +190,17 @@ int parse_tier(const char *text, credit_tier *out)
         *out = CREDIT_TIER_GOVERNMENT;
     else
         return usage_error("--tier: '%s' is neither open nor government", text);
+    return 0;
+}
+
+int parse_read_tier(const struct config *cfg, credit_tier *out)
+{
+    if (!cfg->grant)
+        return parse_tier(cfg->tier, out);
+    if (cfg->tier)
+        return usage_error("--grant reads the authorized tier; it takes no --tier");
+    if (!*cfg->grant)
+        return usage_error("--grant: an empty GRANT_ID");
     return 0;
 }
 
@@ -244,9 +269,8 @@ const char *catalogue_text(int catalogue)
 /* clang-format on */
 
 /* Runs the subcommand argv[0] of `group` from table[0..n); `names` lists them for errors. */
-int run_subcommand(const struct config *cfg, const char *group,
-                   const struct subcommand *table, size_t n, const char *names, int argc,
-                   char **argv)
+int run_subcommand(const struct config *cfg, const char *group, const struct subcommand *table,
+                   size_t n, const char *names, int argc, char **argv)
 {
     const struct subcommand *sub = NULL;
     struct session s = {cfg, NULL};
@@ -263,5 +287,50 @@ int run_subcommand(const struct config *cfg, const char *group,
                            opt_flag(cfg->used & ~sub->opts));
     int rc = sub->run(&s, argc - 1, argv + 1);
     credit_client_destroy(s.c);
+    return rc;
+}
+
+int read_json_message(const char *path, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out)
+{
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    json_in_error jerr;
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *in;
+    int rc = 0;
+
+    if (strcmp(path, "-") == 0) {
+        in = stdin;
+    } else if (!(in = fopen(path, "r"))) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    /* The whole file: JSON text holds no NUL byte, so reading up to one reads it all. */
+    ssize_t got = getdelim(&text, &cap, '\0', in);
+    if (ferror(in)) {
+        fprintf(stderr, PROG ": %s: %s\n", name, strerror(errno));
+        rc = EXIT_ERR;
+        goto out;
+    }
+    if (got > 0 && !feof(in) && getc(in) != EOF) {
+        fprintf(stderr, PROG ": %s: a NUL byte in the JSON text\n", name);
+        rc = EXIT_ERR;
+        goto out;
+    }
+    size_t len = got > 0 ? (size_t)got : 0;
+    const char *json = text ? text : "";
+    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
+        json += 3; /* a UTF-8 byte order mark */
+        len -= 3;
+    }
+    if (json_read_message(d, json, len, out, &jerr) != 0) {
+        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
+                jerr.reason);
+        rc = EXIT_ERR;
+    }
+out:
+    free(text);
+    if (in != stdin)
+        fclose(in);
     return rc;
 }
