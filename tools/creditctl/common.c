@@ -28,24 +28,12 @@ static const struct {
     unsigned bit;
     const char *flag;
 } opt_flags[] = {
-    {OPT_KIND, "--kind"},
-    {OPT_TIER, "--tier"},
-    {OPT_CATEGORY, "--category"},
-    {OPT_BATCH, "--batch"},
-    {OPT_STATE, "--state"},
-    {OPT_REASON, "--reason"},
-    {OPT_EFFECTIVE, "--effective"},
-    {OPT_CATALOGUE, "--catalogue"},
-    {OPT_SECTION, "--section"},
-    {OPT_FORMAT, "--format"},
-    {OPT_RESTART, "--restart"},
-    {OPT_FROM, "--from"},
-    {OPT_TO, "--to"},
-    {OPT_MONTHLY, "--monthly"},
-    {OPT_REJECTS, "--rejects"},
-    {OPT_ENCODING, "--encoding"},
-    {OPT_MAP, "--map"},
-    {OPT_AMOUNT_UNIT, "--amount-unit"},
+    {OPT_KIND, "--kind"},   {OPT_TIER, "--tier"},     {OPT_CATEGORY, "--category"},
+    {OPT_BATCH, "--batch"}, {OPT_STATE, "--state"},   {OPT_REASON, "--reason"},
+    {OPT_EFFECTIVE, "--effective"}, {OPT_CATALOGUE, "--catalogue"}, {OPT_SECTION, "--section"},
+    {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
+    {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},     {OPT_REJECTS, "--rejects"},
+    {OPT_ENCODING, "--encoding"},   {OPT_MAP, "--map"},     {OPT_AMOUNT_UNIT, "--amount-unit"},
     {OPT_GRANT, "--grant"},
 };
 
@@ -138,7 +126,8 @@ const char *opt_flag(unsigned bits)
 
 /* An enum value by name: as given, upper-cased, or upper-cased with `prefix` ("CATEGORY_").
  * The zero (UNSPECIFIED) value is not accepted. Returns 0 and *out, or -1. */
-int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix, int *out)
+int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix,
+               int *out)
 {
     char buf[128];
     size_t plen = prefix ? strlen(prefix) : 0;
@@ -269,8 +258,9 @@ const char *catalogue_text(int catalogue)
 /* clang-format on */
 
 /* Runs the subcommand argv[0] of `group` from table[0..n); `names` lists them for errors. */
-int run_subcommand(const struct config *cfg, const char *group, const struct subcommand *table,
-                   size_t n, const char *names, int argc, char **argv)
+int run_subcommand(const struct config *cfg, const char *group,
+                   const struct subcommand *table, size_t n, const char *names, int argc,
+                   char **argv)
 {
     const struct subcommand *sub = NULL;
     struct session s = {cfg, NULL};
