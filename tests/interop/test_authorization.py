@@ -424,6 +424,21 @@ class AuthorizationTest(SharedNodeCase):
         self.assertEqual(self.acme.grant(g.grant_id).uses, 10)
 
 
+class ShorterMaximumTest(SharedNodeCase):
+    """--max-grant-days sets the longest validity window the node allows."""
+
+    NODE_FLAGS = ("--max-grant-days", "30")
+
+    def test_a_window_longer_than_the_configured_maximum_is_refused(self):
+        with Calls(self.node.port, "bank-a") as bank:
+            self.assertRpcFails(SC.INVALID_ARGUMENT, bank.request, valid_until=now_ts(31 * DAY),
+                                contains="30 days")
+            g = bank.request(valid_until=now_ts(29 * DAY))
+            self.assertEqual(g.status, A.GRANT_STATUS_REQUESTED)
+            listed = bank.auth.ListGrants(A.ListGrantsRequest(), timeout=CALL_TIMEOUT).grants
+            self.assertEqual([x.grant_id for x in listed], [g.grant_id])
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
