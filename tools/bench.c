@@ -20,13 +20,17 @@
  *  - sync_concurrency_ratio: 64 concurrent streams of --sync-records records in all, a fresh
  *    node with sync on ÷ a fresh node with --sync off (skipped with --target);
  *  - industrial_ratio (once, as before): the industrial platform's PushSamples stream ÷ the
- *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on.
+ *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on;
+ *  - authorized_ratio: AuthorizedQuery ListRecords under a grant ÷ OpenQuery ListRecords of
+ *    the same subject, 16 callers, alternately for --rounds rounds (bench_authorized.h;
+ *    skipped with --target).
  * Without --target it makes dev certificates and starts its own creditd in a temp dir, and
  * removes both at the end (the twin always uses such certificates). The last line is the
  * SUMMARY.
  */
 #include <credit/client.h>
 
+#include "bench_authorized.h"
 #include "bench_twin.h"
 #include "store.h"
 
@@ -1079,7 +1083,7 @@ static void usage(FILE *f)
             "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
             "query_ratio=R\n"
             "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
-            "query_p50_ms=MS query_p99_ms=MS\n"
+            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R\n"
             "  (ratios of medians; n/a for a phase that was skipped)\n");
 }
 
@@ -1346,6 +1350,28 @@ int main(int argc, char **argv)
         fprintf(stderr, "credit-bench: industrial phase failed\n");
         goto out;
     }
+    /* Issue 15: AuthorizedQuery ÷ OpenQuery on one subject's records (its own certificates,
+     * so only on the bench's own node). */
+    double authorized_ratio = 0;
+    if (!cfg.target) {
+        char crt[2][400], key[2][400];
+        for (int i = 0; i < 2; i++) {
+            snprintf(crt[i], sizeof crt[i], "%s/units/%s.crt", dir, i ? "portal" : "bank-a");
+            snprintf(key[i], sizeof key[i], "%s/units/%s.key", dir, i ? "portal" : "bank-a");
+        }
+        credit_client *bank = client_open(&cfg, crt[0], key[0]);
+        credit_client *portal = client_open(&cfg, crt[1], key[1]);
+        authorized_ratio = bank && portal ? bench_authorized_ratio(bank, portal, subjects[0],
+                                                                   QUERY_THREADS, cfg.seconds,
+                                                                   cfg.rounds)
+                                          : -1;
+        credit_client_destroy(bank);
+        credit_client_destroy(portal);
+        if (authorized_ratio < 0) {
+            fprintf(stderr, "credit-bench: authorized phase failed\n");
+            goto out;
+        }
+    }
     credit_client_destroy(c);
     c = NULL;
     if (node_stop(&nodes[0]) != 0)
@@ -1362,13 +1388,15 @@ int main(int argc, char **argv)
     snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
     snprintf(syn, sizeof syn, sync_rounds ? "%.2f" : "n/a",
              sync_rounds ? ratio(F_SYNC_ON, F_SYNC_OFF, sync_rounds) : 0.0);
+    char authz[32];
+    snprintf(authz, sizeof authz, authorized_ratio > 0 ? "%.2f" : "n/a", authorized_ratio);
     printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
            "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
-           "query_p50_ms=%.2f query_p99_ms=%.2f\n",
+           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s\n",
            ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
            ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
            ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
-           median(F_QP99_NODE, n));
+           median(F_QP99_NODE, n), authz);
     rc = 0;
 
 out:
