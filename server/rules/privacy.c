@@ -157,11 +157,8 @@ static int place(const char *tmp, const char *path)
     return 0;
 }
 
-/* Makes a new key file at `path`. Returns 0 if there is one there now (ours, or one that
- * another process placed first), or -1 with err. */
-static int create_key_file(const char *path, char *err)
+int privacy_place_key_file(const char *path, const void *key, size_t len, char *err)
 {
-    unsigned char key[PRIVACY_KEY_FILE_LEN];
     char tmp[PATH_MAX], dir[PATH_MAX];
     int fd, n, rc = -1;
 
@@ -171,16 +168,12 @@ static int create_key_file(const char *path, char *err)
         return -1;
     }
     dir_of(path, dir);
-    if (RAND_bytes(key, sizeof key) != 1) {
-        crypto_err(err, "cannot make a key");
-        goto wipe_key;
-    }
     fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0) {
         seterr(err, "cannot create key file %s: %s", tmp, strerror(errno));
-        goto wipe_key;
+        return -1;
     }
-    if (fchmod(fd, 0600) != 0 || write_full(fd, key, sizeof key) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || write_full(fd, key, len) != 0 || fsync(fd) != 0) {
         seterr(err, "cannot write key file %s: %s", tmp, strerror(errno));
         goto fail_fd;
     }
@@ -195,23 +188,34 @@ static int create_key_file(const char *path, char *err)
         }
         /* Another process made the key file first: keep its key, drop ours. */
         unlink(tmp);
-        rc = 0;
-        goto wipe_key;
+        return 0;
     }
-    /* The key must outlast a power cut before anything is sealed under it. */
+    /* The key must outlast a power cut before anything is sealed or signed under it. */
     if (fsync_dir(dir) != 0) {
         seterr(err, "cannot fsync directory %s after creating key file %s: %s", dir, path,
                strerror(errno));
-        goto wipe_key;
+        return -1;
     }
-    rc = 0;
-    goto wipe_key;
+    return 0;
 
 fail_fd:
     close(fd);
 fail_tmp:
     unlink(tmp);
-wipe_key:
+    return rc;
+}
+
+/* Makes a new key file at `path`. Returns 0 if there is one there now (ours, or one that
+ * another process placed first), or -1 with err. */
+static int create_key_file(const char *path, char *err)
+{
+    unsigned char key[PRIVACY_KEY_FILE_LEN];
+    int rc = -1;
+
+    if (RAND_bytes(key, sizeof key) != 1)
+        crypto_err(err, "cannot make a key");
+    else
+        rc = privacy_place_key_file(path, key, sizeof key, err);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
