@@ -199,5 +199,6 @@ int cmd_optin(const struct config *cfg, int argc, char **argv);
 int cmd_verify(const struct config *cfg, int argc, char **argv);
 int cmd_pending(const struct config *cfg, int argc, char **argv);
 int cmd_series(const struct config *cfg, int argc, char **argv);
+int cmd_portrait(const struct config *cfg, int argc, char **argv);
 
 #endif /* CREDITCTL_H */

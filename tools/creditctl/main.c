@@ -108,6 +108,14 @@ static const char help_text[] =
     "  (--json: each catalogue command prints the node's messages; list prints\n"
     "  {\"list\":ListVersionsResponse,\"current\":CatalogueVersion}, diff an object of the\n"
     "  differences)\n"
+    "  portrait key FILE            the node's portrait signing key (PEM) into FILE; prints\n"
+    "                               its algorithm and key id\n"
+    "  portrait get SUBJECT_KIND IDENTIFIER TEMPLATE GRANT_ID FILE\n"
+    "                               a lender's signed credit portrait under a grant, into FILE\n"
+    "                               (the bytes the node signed); prints its items\n"
+    "  portrait verify FILE [KEY_FILE]\n"
+    "                               checks FILE's signature against KEY_FILE, offline (without\n"
+    "                               it: the node's key, fetched first); exit 1 if it fails\n"
     "\n"
     "Options (each of the first four may come from CREDIT_TARGET, CREDIT_CA, CREDIT_CERT,\n"
     "CREDIT_KEY; a flag wins):\n"
@@ -136,6 +144,7 @@ static const struct command commands[] = {
     {"optin",   cmd_optin,   1, 4, 0},
     {"verify",  cmd_verify,  2, 2, OPT_REASON},
     {"pending", cmd_pending, 0, 1, 0},
+    {"portrait", cmd_portrait, 1, 6, 0},
 };
 /* clang-format on */
 
@@ -333,7 +342,7 @@ int main(int argc, char **argv)
 
     if (optind >= argc)
         return usage_error("no command (health, whoami, units, query, get, push, catalogue, "
-                           "series, mandate, optin, verify, pending)");
+                           "series, mandate, optin, verify, pending, portrait)");
     const char *name = argv[optind];
     const struct command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
