@@ -27,6 +27,8 @@
 #include "svc_collection.h"
 #include "svc_industrial.h"
 #include "svc_query.h"
+#include "svc_authorization.h"
+#include "svc_authorized_query.h"
 #include "svc_units.h"
 #include "tls.h"
 
@@ -72,6 +74,7 @@ typedef struct config {
     long max_resets_per_second;
     long max_connections;
     long max_connections_per_peer;
+    long max_grant_days;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -134,6 +137,8 @@ static const opt options[] = {
     {"max-connections-per-peer", INT(max_connections_per_peer, 0, 1000000), "100",
      "connections from one IP address; the newest past it are closed within a second "
      "(0: no limit)"},
+    {"max-grant-days", INT(max_grant_days, 1, 36500), "365",
+     "the longest validity window a consent grant may have, in days"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -439,6 +444,8 @@ static const rpc_service *const services[] = {
     &voluntary_declaration_service,
     &open_query_service,
     &government_sharing_service,
+    &authorization_service,
+    &authorized_query_service,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -521,6 +528,7 @@ int main(int argc, char **argv)
         goto out;
     }
     reflection_init(ds);
+    authorization_set_max_days(cfg.max_grant_days);
 
     rpc_options ro = {
         .listen = cfg.listen,

@@ -64,7 +64,7 @@ static const struct rule {
                                K(UNIT_KIND_OFFICE) | K(UNIT_KIND_DEPARTMENT) |
                                    K(UNIT_KIND_MUNICIPAL),
                                METHOD, "read the government tier"},
-    [AUTHZ_READ_AUTHORIZED] = {"read.authorized", K(UNIT_KIND_FINANCE), PLANNED,
+    [AUTHZ_READ_AUTHORIZED] = {"read.authorized", K(UNIT_KIND_FINANCE), METHOD,
                                "read the authorized tier under a subject's live grant"},
     [AUTHZ_UNITS_READ] = {"units.read", ALL_KINDS, METHOD,
                           "ask who it is and read the unit registry"},
@@ -114,8 +114,10 @@ static const struct rule {
     [AUTHZ_OPTIN_HOLD] = {"optin.hold", K(UNIT_KIND_INDUSTRIAL_PLATFORM), SCOPE, "hold opt-ins"},
     [AUTHZ_SELF_QUERY] = {"self.query", K(UNIT_KIND_SUBJECT), PLANNED,
                           "read its own full view and credit report"},
-    [AUTHZ_AUTHORIZATION_GRANT] = {"authorization.grant", K(UNIT_KIND_SUBJECT), PLANNED,
-                                   "grant and revoke authorizations"},
+    [AUTHZ_AUTHORIZATION_GRANT] = {"authorization.grant", K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL),
+                                   METHOD,
+                                   "approve, reject, pause, resume and revoke grants (a subject "
+                                   "its own; the portal relaying a subject)"},
     [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(UNIT_KIND_FINANCE), PLANNED,
                              "read credit portraits under a live grant"},
     [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(UNIT_KIND_OFFICE), PLANNED,
@@ -131,6 +133,14 @@ static const struct rule {
     [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL), PLANNED, "follow the change feed"},
     [AUTHZ_AUDIT_READ] = {"audit.read", K(UNIT_KIND_OFFICE), PLANNED,
                           "read and verify the audit log"},
+    [AUTHZ_AUTHORIZATION_REQUEST] = {"authorization.request", K(UNIT_KIND_FINANCE), METHOD,
+                                     "ask a subject for consent, as the grantee"},
+    [AUTHZ_AUTHORIZATION_RELAY] = {"authorization.relay", K(UNIT_KIND_PORTAL), SCOPE,
+                                   "decide grants for a subject it identified, with the signed "
+                                   "document's digest"},
+    [AUTHZ_AUTHORIZATION_READ] = {"authorization.read",
+                                  K(UNIT_KIND_FINANCE) | K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL),
+                                  METHOD, "read the grants and uses it is party to"},
 };
 
 /* The push capability of each catalogue's records (and of the methods that collect them). */
@@ -208,6 +218,20 @@ static const struct method_row {
     {"credit.v1.GovernmentSharing", "ListRecords", AUTHZ_READ_GOVERNMENT},
     {"credit.v1.GovernmentSharing", "GetRecord", AUTHZ_READ_GOVERNMENT},
     {"credit.v1.GovernmentSharing", "GetSeries", AUTHZ_READ_GOVERNMENT},
+
+    {"credit.v1.Authorization", "RequestConsent", AUTHZ_AUTHORIZATION_REQUEST},
+    {"credit.v1.Authorization", "ApproveConsent", AUTHZ_AUTHORIZATION_GRANT},
+    {"credit.v1.Authorization", "RejectConsent", AUTHZ_AUTHORIZATION_GRANT},
+    {"credit.v1.Authorization", "PauseGrant", AUTHZ_AUTHORIZATION_GRANT},
+    {"credit.v1.Authorization", "ResumeGrant", AUTHZ_AUTHORIZATION_GRANT},
+    {"credit.v1.Authorization", "RevokeGrant", AUTHZ_AUTHORIZATION_GRANT},
+    {"credit.v1.Authorization", "GetGrant", AUTHZ_AUTHORIZATION_READ},
+    {"credit.v1.Authorization", "ListGrants", AUTHZ_AUTHORIZATION_READ},
+    {"credit.v1.Authorization", "ListUses", AUTHZ_AUTHORIZATION_READ},
+
+    {"credit.v1.AuthorizedQuery", "ListRecords", AUTHZ_READ_AUTHORIZED},
+    {"credit.v1.AuthorizedQuery", "GetRecord", AUTHZ_READ_AUTHORIZED},
+    {"credit.v1.AuthorizedQuery", "GetSeries", AUTHZ_READ_AUTHORIZED},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])

@@ -76,6 +76,10 @@ typedef enum authz_cap {
     AUTHZ_REPAIR_DECIDE,       /* repair.decide */
     AUTHZ_SYNC_FEED,           /* sync.feed: the change feed */
     AUTHZ_AUDIT_READ,          /* audit.read */
+    /* Consent (issue 15): the grantee's request, the portal's relay, reading grants. */
+    AUTHZ_AUTHORIZATION_REQUEST, /* authorization.request: file a consent request (a grantee) */
+    AUTHZ_AUTHORIZATION_RELAY,   /* authorization.relay (scope): decide for a subject it identified */
+    AUTHZ_AUTHORIZATION_READ,    /* authorization.read: grants and uses it is party to */
     AUTHZ_N_CAPS
 } authz_cap;
 

@@ -769,7 +769,8 @@ static int by_month_platform(const void *a, const void *b)
     return strcmp(x->platform, y->platform);
 }
 
-void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
+void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t,
+                           const query_under *u)
 {
     const Credit__V1__SeriesRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
@@ -955,6 +956,8 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
         goto out;
     resp.next_page_token = token;
     resp.catalogue_version = cv->msg->version;
+    if (u && u->before_reply(u->arg, call, NULL, ps.n) != 0)
+        goto out;
     rpc_reply(call, &resp.base);
 out:
     series_scan_close(scan);

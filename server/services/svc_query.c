@@ -130,7 +130,8 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__R
     return 1;
 }
 
-static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
+void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
+                        const query_under *u)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
@@ -212,11 +213,14 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         /* A further record the caller gets once the page is full: the page ends before it. */
         if (records_page_add(&page, sr))
             break;
-        if (shape(n, sr, t, err) != 0) {
+        /* Under a grant, the authorized tier only for the records it covers. */
+        if (shape(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) != 0) {
             rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", rid, err);
             goto out;
         }
     }
+    if (u && rc >= 0 && u->before_reply(u->arg, call, page.recs, page.n) != 0)
+        goto out;
     node_reply_records_page(call, msg, rc, &page);
 out:
     subjects_scan_close(scan);
@@ -226,7 +230,8 @@ out:
     records_page_cleanup(&page);
 }
 
-static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
+void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t,
+                      const query_under *u)
 {
     const Credit__V1__GetRecordRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
@@ -249,14 +254,14 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
     if (rc == STORE_ENOTFOUND ||
         (rc == 0 && !tier_shows_to(sr->record, t, &d, node_caller(call)->code))) {
         rpc_finish(call, RPC_NOT_FOUND, "no record %s in the %s tier", req->record_id,
-                   t == TIER_OPEN ? "open" : "government");
+                   t == TIER_OPEN ? "open" : t == TIER_AUTHORIZED ? "authorized" : "government");
         goto out;
     }
     if (rc != 0) {
         rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
-    if (shape(n, sr, t, err) != 0) {
+    if (shape(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) != 0) {
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", req->record_id, err);
         goto out;
     }
@@ -322,6 +327,8 @@ static void get_record(rpc_call *call, const ProtobufCMessage *msg, tier t)
         resp.history = hist_recs;
         resp.n_history = n_hist;
     }
+    if (u && u->before_reply(u->arg, call, &resp.record, 1) != 0)
+        goto out;
     rpc_reply(call, &resp.base);
 out:
     free(hist_recs);
@@ -332,33 +339,33 @@ out:
 
 static void open_list(rpc_call *call, const ProtobufCMessage *msg)
 {
-    list_records(call, msg, TIER_OPEN);
+    query_list_records(call, msg, TIER_OPEN, NULL);
 }
 
 static void open_get(rpc_call *call, const ProtobufCMessage *msg)
 {
-    get_record(call, msg, TIER_OPEN);
+    query_get_record(call, msg, TIER_OPEN, NULL);
 }
 
 static void gov_list(rpc_call *call, const ProtobufCMessage *msg)
 {
-    list_records(call, msg, TIER_GOVERNMENT);
+    query_list_records(call, msg, TIER_GOVERNMENT, NULL);
 }
 
 static void gov_get(rpc_call *call, const ProtobufCMessage *msg)
 {
-    get_record(call, msg, TIER_GOVERNMENT);
+    query_get_record(call, msg, TIER_GOVERNMENT, NULL);
 }
 
 /* Series are svc_industrial.c's; the tier is ours to say. */
 static void open_series(rpc_call *call, const ProtobufCMessage *msg)
 {
-    industrial_get_series(call, msg, TIER_OPEN);
+    industrial_get_series(call, msg, TIER_OPEN, NULL);
 }
 
 static void gov_series(rpc_call *call, const ProtobufCMessage *msg)
 {
-    industrial_get_series(call, msg, TIER_GOVERNMENT);
+    industrial_get_series(call, msg, TIER_GOVERNMENT, NULL);
 }
 
 static const rpc_handler open_handlers[] = {

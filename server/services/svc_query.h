@@ -1,10 +1,33 @@
-/* svc_query.h — credit.v1.OpenQuery and credit.v1.GovernmentSharing (see svc_query.c). */
+/* svc_query.h — credit.v1.OpenQuery and credit.v1.GovernmentSharing (see svc_query.c), and
+ * their listing and record reads for AuthorizedQuery (svc_authorized_query.c). */
 #ifndef CREDIT_SVC_QUERY_H
 #define CREDIT_SVC_QUERY_H
 
+#include <stddef.h>
+
+#include "credit/v1/record.pb-c.h"
 #include "rpc.h"
+#include "tier.h"
 
 extern const rpc_service open_query_service;
 extern const rpc_service government_sharing_service;
+
+/* A read under a grant: which records get the authorized tier, and what happens just before
+ * the reply (the use's write). */
+typedef struct query_under {
+    /* 1 if `rec` (as stored, before it is shaped) gets tier TIER_AUTHORIZED, 0 for the open
+     * tier's values only. */
+    int (*covers)(void *arg, const Credit__V1__Record *rec);
+    /* Called once with the records about to be sent (shaped), when nothing has failed: returns
+     * 0 to send them, or -1 after finishing the call itself. */
+    int (*before_reply)(void *arg, rpc_call *call, Credit__V1__Record *const *recs, size_t n);
+    void *arg;
+} query_under;
+
+/* ListRecords and GetRecord of tier `t` (msg a ListRecordsRequest or a GetRecordRequest); `u`
+ * NULL but for the authorized tier. They finish the call. */
+void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
+                        const query_under *u);
+void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t, const query_under *u);
 
 #endif /* CREDIT_SVC_QUERY_H */

@@ -60,6 +60,10 @@ CAPABILITIES = {
     "optin.register": {"OFFICE", "INDUSTRIAL_PLATFORM"},
     "optin.revoke": {"OFFICE", "INDUSTRIAL_PLATFORM", "SUBJECT"},
     "optin.read": {"OFFICE", "INDUSTRIAL_PLATFORM"},
+    "read.authorized": {"FINANCE"},
+    "authorization.request": {"FINANCE"},
+    "authorization.grant": {"SUBJECT", "PORTAL"},
+    "authorization.read": {"FINANCE", "SUBJECT", "PORTAL"},
 }
 
 _COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate")}
@@ -94,6 +98,13 @@ METHODS = {
     "credit.v1.OpenQuery": {m: "read.open" for m in ("ListRecords", "GetRecord", "GetSeries")},
     "credit.v1.GovernmentSharing": {
         m: "read.government" for m in ("ListRecords", "GetRecord", "GetSeries")},
+    "credit.v1.Authorization": dict(
+        {m: "authorization.grant" for m in ("ApproveConsent", "RejectConsent", "PauseGrant",
+                                            "ResumeGrant", "RevokeGrant")},
+        RequestConsent="authorization.request", GetGrant="authorization.read",
+        ListGrants="authorization.read", ListUses="authorization.read"),
+    "credit.v1.AuthorizedQuery": {
+        m: "read.authorized" for m in ("ListRecords", "GetRecord", "GetSeries")},
 }
 
 

@@ -13,6 +13,7 @@
 
 #include "authz.h"
 #include "credit/v1/association.pb-c.h"
+#include "credit/v1/authorization.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
@@ -35,7 +36,7 @@ static const struct {
 } expected[] = {
     {"read.open", ALL_KINDS, AUTHZ_USE_METHOD},
     {"read.government", "OFFICE DEPARTMENT MUNICIPAL", AUTHZ_USE_METHOD},
-    {"read.authorized", "FINANCE", AUTHZ_USE_PLANNED},
+    {"read.authorized", "FINANCE", AUTHZ_USE_METHOD},
     {"units.read", ALL_KINDS, AUTHZ_USE_METHOD},
     {"units.identities", "OFFICE", AUTHZ_USE_SCOPE},
     {"units.register", "OFFICE", AUTHZ_USE_METHOD},
@@ -59,7 +60,7 @@ static const struct {
     {"optin.read", "OFFICE INDUSTRIAL_PLATFORM", AUTHZ_USE_METHOD},
     {"optin.hold", "INDUSTRIAL_PLATFORM", AUTHZ_USE_SCOPE},
     {"self.query", "SUBJECT", AUTHZ_USE_PLANNED},
-    {"authorization.grant", "SUBJECT", AUTHZ_USE_PLANNED},
+    {"authorization.grant", "SUBJECT PORTAL", AUTHZ_USE_METHOD},
     {"portrait.read", "FINANCE", AUTHZ_USE_PLANNED},
     {"portrait.template", "OFFICE", AUTHZ_USE_PLANNED},
     {"objection.file", "SUBJECT PORTAL", AUTHZ_USE_PLANNED},
@@ -68,6 +69,9 @@ static const struct {
     {"repair.decide", "OFFICE", AUTHZ_USE_PLANNED},
     {"sync.feed", "MUNICIPAL", AUTHZ_USE_PLANNED},
     {"audit.read", "OFFICE", AUTHZ_USE_PLANNED},
+    {"authorization.request", "FINANCE", AUTHZ_USE_METHOD},
+    {"authorization.relay", "PORTAL", AUTHZ_USE_SCOPE},
+    {"authorization.read", "FINANCE SUBJECT PORTAL", AUTHZ_USE_METHOD},
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 
@@ -82,6 +86,8 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &credit__v1__industrial_data_collection__descriptor,
     &credit__v1__open_query__descriptor,
     &credit__v1__government_sharing__descriptor,
+    &credit__v1__authorization__descriptor,
+    &credit__v1__authorized_query__descriptor,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
