@@ -383,8 +383,11 @@ int main(int argc, char **argv)
         {cfg.cert, "--cert", "CREDIT_CERT"},
         {cfg.key, "--key", "CREDIT_KEY"},
     };
+    /* Checking a portrait against a key file is offline: no node, no certificate. */
+    int offline = strcmp(name, "portrait") == 0 && nargs == 3 &&
+                  strcmp(argv[optind + 1], "verify") == 0;
     int missing = 0;
-    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+    for (size_t i = 0; !offline && i < sizeof need / sizeof need[0]; i++)
         if (!need[i].value) {
             fprintf(stderr, PROG ": missing %s (or %s)\n", need[i].flag, need[i].env);
             missing = 1;
