@@ -23,8 +23,7 @@
 
 int credit_client_portrait_get(credit_client *c, Credit__V1__SubjectKind kind,
                                const char *identifier, const char *template_code,
-                               const char *grant_id, Credit__V1__Portrait **out,
-                               credit_status *st)
+                               const char *grant_id, Credit__V1__Portrait **out, credit_status *st)
 {
     Credit__V1__GetPortraitRequest req = CREDIT__V1__GET_PORTRAIT_REQUEST__INIT;
     Credit__V1__SubjectRef subject = CREDIT__V1__SUBJECT_REF__INIT;
@@ -47,8 +46,7 @@ int credit_client_portrait_get(credit_client *c, Credit__V1__SubjectKind kind,
     return rc;
 }
 
-int credit_client_signing_key_get(credit_client *c, Credit__V1__SigningKey **out,
-                                  credit_status *st)
+int credit_client_signing_key_get(credit_client *c, Credit__V1__SigningKey **out, credit_status *st)
 {
     Credit__V1__GetSigningKeyRequest req = CREDIT__V1__GET_SIGNING_KEY_REQUEST__INIT;
     ProtobufCMessage *resp = NULL;
@@ -173,8 +171,8 @@ int credit_portrait_verify(const void *data, size_t len, const char *public_key_
         goto out;
     }
     if (strcmp(p->key_id, id) != 0) {
-        client_fail(st, CREDIT_CODE_DATA_LOSS,
-                    "the portrait names key %.64s; this key is %.64s", p->key_id, id);
+        client_fail(st, CREDIT_CODE_DATA_LOSS, "the portrait names key %.64s; this key is %.64s",
+                    p->key_id, id);
         goto out;
     }
     ctx = EVP_MD_CTX_new();

@@ -65,14 +65,18 @@ static int check_item(const catalog_version *v, const char *tmpl,
                    catalog_catalogue_name(it->catalogue), it->section);
     if (it->aggregate == CREDIT__V1__AGGREGATE__AGGREGATE_UNSPECIFIED ||
         !protobuf_c_enum_descriptor_get_value(&credit__v1__aggregate__descriptor, it->aggregate))
-        return bad(err, tmpl, it->code, "aggregate is required: AGGREGATE_COUNT, "
+        return bad(err, tmpl, it->code,
+                   "aggregate is required: AGGREGATE_COUNT, "
                    "AGGREGATE_BY_SEVERITY, AGGREGATE_LIST or AGGREGATE_MONTHLY_TOTAL");
     if (industrial != monthly)
-        return bad(err, tmpl, it->code, "AGGREGATE_MONTHLY_TOTAL is for the INDUSTRIAL "
+        return bad(err, tmpl, it->code,
+                   "AGGREGATE_MONTHLY_TOTAL is for the INDUSTRIAL "
                    "catalogue, and the INDUSTRIAL catalogue only for it");
     if (it->aggregate == CREDIT__V1__AGGREGATE__AGGREGATE_BY_SEVERITY && !src->s->n_publicity)
-        return bad(err, tmpl, it->code, "AGGREGATE_BY_SEVERITY needs a section with publicity "
-                   "windows; %.64s has none", it->section);
+        return bad(err, tmpl, it->code,
+                   "AGGREGATE_BY_SEVERITY needs a section with publicity "
+                   "windows; %.64s has none",
+                   it->section);
     if (!monthly) {
         if (*it->metric || it->months)
             return bad(err, tmpl, it->code, "metric and months are for AGGREGATE_MONTHLY_TOTAL");
@@ -83,8 +87,10 @@ static int check_item(const catalog_version *v, const char *tmpl,
         return bad(err, tmpl, it->code, "metric %.64s is not a dimension of INDUSTRIAL/%.64s",
                    it->metric, it->section);
     if (m->d->tier > CREDIT__V1__TIER__TIER_AUTHORIZED)
-        return bad(err, tmpl, it->code, "metric %.64s is %s: a portrait shows at most the "
-                   "authorized tier", it->metric, catalog_tier_name(m->d->tier));
+        return bad(err, tmpl, it->code,
+                   "metric %.64s is %s: a portrait shows at most the "
+                   "authorized tier",
+                   it->metric, catalog_tier_name(m->d->tier));
     if (it->months < 1 || it->months > PORTRAIT_MONTHS_MAX)
         return bad(err, tmpl, it->code, "months must be 1 to %d", PORTRAIT_MONTHS_MAX);
     return 0;
@@ -95,10 +101,12 @@ static int check_template(const catalog_version *v, const Credit__V1__Section *s
     const Credit__V1__PortraitTemplate *t = s->portrait;
 
     if (!t)
-        return bad(err, s->code, NULL, "a finance section is a portrait template: portrait is "
+        return bad(err, s->code, NULL,
+                   "a finance section is a portrait template: portrait is "
                    "required");
     if (s->n_dimensions || *s->body || s->n_publicity)
-        return bad(err, s->code, NULL, "a portrait template has no dimensions, body or "
+        return bad(err, s->code, NULL,
+                   "a portrait template has no dimensions, body or "
                    "publicity windows of its own");
     for (size_t i = 0; i < t->n_subject_kinds; i++) {
         if (t->subject_kinds[i] == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED ||
@@ -108,8 +116,8 @@ static int check_template(const catalog_version *v, const Credit__V1__Section *s
                        (int)t->subject_kinds[i]);
     }
     if (t->n_items < 1 || t->n_items > PORTRAIT_ITEMS_MAX)
-        return bad(err, s->code, NULL, "a template has 1 to %d items, not %zu",
-                   PORTRAIT_ITEMS_MAX, t->n_items);
+        return bad(err, s->code, NULL, "a template has 1 to %d items, not %zu", PORTRAIT_ITEMS_MAX,
+                   t->n_items);
     for (size_t i = 0; i < t->n_items; i++) {
         if (check_item(v, s->code, t->items[i], err) != 0)
             return -1;
@@ -234,8 +242,8 @@ static Credit__V1__Date *date_copy(const Credit__V1__Date *d)
     return c;
 }
 
-static Credit__V1__Provenance *provenance(const char *unit, const char *record_id,
-                                          uint32_t version, uint32_t catalogue_version)
+static Credit__V1__Provenance *provenance(const char *unit, const char *record_id, uint32_t version,
+                                          uint32_t catalogue_version)
 {
     Credit__V1__Provenance *pv = malloc(sizeof *pv);
 

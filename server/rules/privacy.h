@@ -36,6 +36,11 @@ typedef struct privacy privacy;
  * (the message says to chmod 600). Returns 0 and *out (free with privacy_close), or -1 with err. */
 int privacy_open(const char *key_path, int create, privacy **out, char *err);
 
+/* Writes "what: <OpenSSL's first reason>" into err[PRIVACY_ERR_LEN] (if not NULL) and empties
+ * the thread's OpenSSL error queue: how the node's key modules (this one, signkey.h) report an
+ * OpenSSL failure. */
+void privacy_crypto_err(char *err, const char *what);
+
 /* Places a new key file of len bytes at `path`, mode 0600, written and fsynced under a
  * temporary name and then moved there without ever replacing a file: a key file another
  * process placed first wins and is kept. The directory is fsynced, so the key outlasts a

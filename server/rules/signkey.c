@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +21,10 @@
 #define KEY_FILE_MAX 4096 /* a P-256 PKCS #8 PEM is about 240 bytes */
 
 struct signkey {
-    EVP_PKEY *pkey;                /* read-only after signkey_open */
-    char *pem;                     /* the public key, PEM */
+    EVP_PKEY *pkey; /* read-only after signkey_open */
+    char *pem;      /* the public key, PEM */
     char id[SIGNKEY_ID_LEN + 1];
 };
-
-__attribute__((format(printf, 2, 3))) static void seterr(char *err, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, SIGNKEY_ERR_LEN, fmt, ap);
-    va_end(ap);
-}
-
-/* "what: <OpenSSL's first reason>", emptying the thread's OpenSSL error queue. */
-static void crypto_err(char *err, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    const char *reason = e ? ERR_reason_error_string(e) : NULL;
-
-    seterr(err, "%s: %s", what, reason ? reason : "OpenSSL failed");
-    ERR_clear_error();
-}
 
 /* Makes a P-256 key and places it at `path` as PKCS #8 PEM. 0, or -1 with err. */
 static int create_key(const char *path, char *err)
@@ -58,12 +36,12 @@ static int create_key(const char *path, char *err)
     int rc = -1;
 
     if (!pkey) {
-        crypto_err(err, "cannot make a signing key");
+        privacy_crypto_err(err, "cannot make a signing key");
         return -1;
     }
     mem = BIO_new(BIO_s_secmem());
     if (!mem || !PEM_write_bio_PrivateKey(mem, pkey, NULL, NULL, 0, NULL, NULL)) {
-        crypto_err(err, "cannot encode the signing key");
+        privacy_crypto_err(err, "cannot encode the signing key");
         goto out;
     }
     len = BIO_get_mem_data(mem, &data);
@@ -83,30 +61,32 @@ static EVP_PKEY *read_key(const char *path, char *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     if (fd < 0) {
-        seterr(err, "cannot open key file %s: %s", path, strerror(errno));
+        snprintf(err, SIGNKEY_ERR_LEN, "cannot open key file %s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
-        seterr(err, "key file %s is not a regular file of at most %d bytes", path, KEY_FILE_MAX);
+        snprintf(err, SIGNKEY_ERR_LEN, "key file %s is not a regular file of at most %d bytes",
+                 path, KEY_FILE_MAX);
         close(fd);
         return NULL;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        seterr(err, "key file %s has mode %04o: group or others may read or write it; chmod 600 it",
-               path, (unsigned)(st.st_mode & 07777));
+        snprintf(err, SIGNKEY_ERR_LEN,
+                 "key file %s has mode %04o: group or others may read or write it; chmod 600 it",
+                 path, (unsigned)(st.st_mode & 07777));
         close(fd);
         return NULL;
     }
     bio = BIO_new_fd(fd, BIO_CLOSE);
     if (!bio) {
         close(fd);
-        crypto_err(err, "cannot read the signing key");
+        privacy_crypto_err(err, "cannot read the signing key");
         return NULL;
     }
     pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (!pkey) {
-        crypto_err(err, "key file holds no PEM private key");
+        privacy_crypto_err(err, "key file holds no PEM private key");
         return NULL;
     }
     char group[32] = "";
@@ -114,7 +94,7 @@ static EVP_PKEY *read_key(const char *path, char *err)
     if (!EVP_PKEY_is_a(pkey, "EC") ||
         !EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof group, &glen) ||
         strcmp(group, "prime256v1") != 0) {
-        seterr(err, "key file %s holds no P-256 (prime256v1) key", path);
+        snprintf(err, SIGNKEY_ERR_LEN, "key file %s holds no P-256 (prime256v1) key", path);
         EVP_PKEY_free(pkey);
         ERR_clear_error();
         return NULL;
@@ -133,19 +113,19 @@ static int describe(signkey *k, char *err)
     int dlen, rc = -1;
 
     if (!mem || !PEM_write_bio_PUBKEY(mem, k->pkey)) {
-        crypto_err(err, "cannot encode the public key");
+        privacy_crypto_err(err, "cannot encode the public key");
         goto out;
     }
     len = BIO_get_mem_data(mem, &data);
     if (!(k->pem = malloc((size_t)len + 1))) {
-        seterr(err, "out of memory");
+        snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
         goto out;
     }
     memcpy(k->pem, data, (size_t)len);
     k->pem[len] = '\0';
     dlen = i2d_PUBKEY(k->pkey, &der);
     if (dlen <= 0 || !EVP_Digest(der, (size_t)dlen, md, &mdlen, EVP_sha256(), NULL)) {
-        crypto_err(err, "cannot hash the public key");
+        privacy_crypto_err(err, "cannot hash the public key");
         goto out;
     }
     for (unsigned i = 0; i < mdlen; i++)
@@ -165,7 +145,7 @@ int signkey_open(const char *path, int create, signkey **out, char *err)
         return -1;
     k = calloc(1, sizeof *k);
     if (!k) {
-        seterr(err, "out of memory");
+        snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
         return -1;
     }
     if (!(k->pkey = read_key(path, err)) || describe(k, err) != 0) {
@@ -194,7 +174,7 @@ int signkey_sign(const signkey *k, const void *data, size_t len, unsigned char *
 
     if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
         EVP_DigestSign(ctx, sig, &n, data, len) != 1) {
-        crypto_err(err, "cannot sign");
+        privacy_crypto_err(err, "cannot sign");
         goto out;
     }
     *sig_len = n;

@@ -23,9 +23,9 @@
 
 #include <stddef.h>
 
-#define SIGNKEY_ERR_LEN   256
-#define SIGNKEY_ID_LEN    64 /* hex digits of the key id */
-#define SIGNKEY_SIG_MAX   80 /* a DER ECDSA P-256 signature is at most 72 bytes */
+#define SIGNKEY_ERR_LEN   256 /* PRIVACY_ERR_LEN: OpenSSL faults are privacy.h's to word */
+#define SIGNKEY_ID_LEN    64  /* hex digits of the key id */
+#define SIGNKEY_SIG_MAX   80  /* a DER ECDSA P-256 signature is at most 72 bytes */
 #define SIGNKEY_ALGORITHM "ECDSA_P256_SHA256"
 
 typedef struct signkey signkey;

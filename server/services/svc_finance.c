@@ -51,6 +51,13 @@ static int covered(const authorization_use *u, const char *tmpl, const Credit__V
     return authorization_covers(u->grant, &w);
 }
 
+/* Ends the call after a scan of the store failed with rc (< 0): logged, and its status. */
+static void scan_failed(rpc_call *call, const char *op, int rc, const char *err)
+{
+    log_event(LOG_ERROR, "store", "op=%s err=%s", op, err);
+    rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+}
+
 /* Counts the subject's records into p. Returns 0, or finishes the call and returns -1. */
 static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
                         const authorization_use *u, Credit__V1__Portrait *p)
@@ -117,8 +124,7 @@ static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
         }
     }
     if (rc < 0) {
-        log_event(LOG_ERROR, "store", "op=portrait_scan err=%s", err);
-        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+        scan_failed(call, "portrait_scan", rc, err);
         goto out;
     }
     ret = 0;
@@ -201,8 +207,7 @@ static int read_months(rpc_call *call, const char *uscc, const authorization_use
         totals[i].samples++;
     }
     if (rc < 0) {
-        log_event(LOG_ERROR, "store", "op=portrait_series err=%s", err);
-        rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+        scan_failed(call, "portrait_series", rc, err);
         goto out;
     }
     rc = 0;
@@ -235,9 +240,8 @@ static int envelope(Credit__V1__Portrait *p, const Credit__V1__SubjectRef *subje
     credit__v1__subject_ref__init(p->subject);
     node_now(p->made_at);
     p->subject->kind = subject->kind;
-    if (!(p->subject->identifier = strdup(subject->identifier)) ||
-        !(p->portrait_id = strdup(id)) || !(p->grant_id = strdup(grant_id)) ||
-        !(p->grantee = strdup(grantee)))
+    if (!(p->subject->identifier = strdup(subject->identifier)) || !(p->portrait_id = strdup(id)) ||
+        !(p->grant_id = strdup(grant_id)) || !(p->grantee = strdup(grantee)))
         return -1;
     return 0;
 }

@@ -7,8 +7,9 @@ an authorized query → GetPortrait → the portrait's signature checked with no
 the key GetSigningKey publishes (and a changed byte refused) → the subject sees the use.
 
 Node comes from Debian's nodejs; the npm packages are installed into the build tree by the test
-command (.ci/run: `npm install --prefix build-asan/npm @grpc/grpc-js @grpc/proto-loader`). The
-test fails, never skips, when either is missing: CI has them.
+command (.ci/run: `npm install --prefix build-asan/npm @grpc/grpc-js @grpc/proto-loader`) and
+found as test_codegen finds them (CREDIT_NODE_MODULES, else BUILD/npm/node_modules). Unlike
+test_codegen's Node checks, this test fails, never skips, when either is missing: CI has them.
 
 Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_lender_nodejs
@@ -30,21 +31,24 @@ setUpModule = harness.setup_module
 tearDownModule = harness.teardown_module
 
 
-def npm_dir():
-    """Where the test command installed the npm packages: CREDIT_NPM_DIR, else <build>/npm."""
-    return os.environ.get("CREDIT_NPM_DIR") or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(harness.CREDITD))), "npm")
+def node_modules():
+    """Where the test command installed the npm packages, as test_codegen finds them:
+    CREDIT_NODE_MODULES, else BUILD/npm/node_modules (BUILD: CREDITD's grandparent)."""
+    return os.environ.get("CREDIT_NODE_MODULES") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(harness.CREDITD))), "npm",
+        "node_modules")
 
 
 class LenderFlowFromNodeJs(InteropCase):
     def test_a_lender_in_nodejs_gets_consent_queries_and_verifies_a_portrait(self):
         node_bin = shutil.which("node") or shutil.which("nodejs")
         self.assertIsNotNone(node_bin, "Node.js is required (Debian's nodejs)")
-        modules = os.path.join(npm_dir(), "node_modules")
+        modules = node_modules()
         for pkg in ("@grpc/grpc-js", "@grpc/proto-loader"):
             self.assertTrue(os.path.isdir(os.path.join(modules, pkg)),
                             "%s is not installed in %s: run npm install --prefix %s "
-                            "@grpc/grpc-js @grpc/proto-loader" % (pkg, modules, npm_dir()))
+                            "@grpc/grpc-js @grpc/proto-loader"
+                            % (pkg, modules, os.path.dirname(modules)))
         with Node(name="lender-nodejs") as node:
             with harness.Stubs(node.port, "market") as market:
                 subject = harness.legal_subject(ACME_USCC, name="璧山示例科技有限公司 Acme")

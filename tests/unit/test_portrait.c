@@ -106,7 +106,8 @@ static void test_catalogue_refuses_templates_that_make_no_sense(void **state)
     char err[CATALOG_ERR_LEN];
     (void)state;
     CHECK_FAILS_WITH(compile_edited(unknown_section, err), "has no section NO_SUCH");
-    CHECK_FAILS_WITH(compile_edited(by_severity_on_licences, err), "needs a section with publicity");
+    CHECK_FAILS_WITH(compile_edited(by_severity_on_licences, err),
+                     "needs a section with publicity");
     CHECK_FAILS_WITH(compile_edited(government_metric, err), "TIER_GOVERNMENT");
     CHECK_FAILS_WITH(compile_edited(twice_the_same_code, err), "the code is used twice");
     CHECK_FAILS_WITH(compile_edited(no_portrait, err), "portrait is required");
@@ -118,8 +119,8 @@ static void test_set_template_change_adds_and_replaces_a_template(void **state)
     (void)state;
     char err[CATALOG_ERR_LEN];
     Credit__V1__CatalogueVersion *seed = tu_seed_message();
-    Credit__V1__Section *s = (Credit__V1__Section *)pb_copy(
-        &finance_section(seed, "SOLE_PROPRIETOR")->base);
+    Credit__V1__Section *s =
+        (Credit__V1__Section *)pb_copy(&finance_section(seed, "SOLE_PROPRIETOR")->base);
     Credit__V1__ChangeRequest cr = CREDIT__V1__CHANGE_REQUEST__INIT;
     Credit__V1__CatalogueVersion *next = NULL;
     catalog_version *cv = NULL;
@@ -132,7 +133,8 @@ static void test_set_template_change_adds_and_replaces_a_template(void **state)
     cr.portrait_template = s;
     CHECK_OK(catalog_apply(tu_catalogue(), &cr, &next, err));
     CHECK_OK(catalog_compile(next, tu_any_unit, NULL, &cv, err));
-    assert_non_null(catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "AGRI_COOP"));
+    assert_non_null(
+        catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "AGRI_COOP"));
     assert_int_equal(cv->msg->version, 2);
     catalog_version_destroy(cv);
 
@@ -213,9 +215,8 @@ static const Credit__V1__PortraitItem *item(const Credit__V1__Portrait *p, const
 static void test_portrait_counts_what_a_lender_may_rely_on(void **state)
 {
     (void)state;
-    const catalog_section *t =
-        catalog_find_section(tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE,
-                             "SMALL_MICRO_BASIC");
+    const catalog_section *t = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "SMALL_MICRO_BASIC");
     Credit__V1__Portrait *p = portrait_create(t);
     Credit__V1__Date today = CREDIT__V1__DATE__INIT;
     fixture_record r[7];
@@ -278,7 +279,8 @@ static void test_portrait_counts_what_a_lender_may_rely_on(void **state)
 
     const Credit__V1__PortraitItem *sales = item(p, "sales_monthly");
     assert_int_equal(portrait_add_month((Credit__V1__PortraitItem *)sales, "2026-11",
-                                        "ind-platform", 1234.5, 30, 1), 0);
+                                        "ind-platform", 1234.5, 30, 1),
+                     0);
     assert_int_equal(sales->n_months, 1);
     assert_string_equal(sales->months[0]->provenance->source_unit, "ind-platform");
     assert_string_equal(sales->months[0]->provenance->record_id, "");
@@ -351,9 +353,8 @@ static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state
     key_fixture *f = *state;
     char err[SIGNKEY_ERR_LEN];
     signkey *k = NULL;
-    const catalog_section *t =
-        catalog_find_section(tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE,
-                             "SOLE_PROPRIETOR");
+    const catalog_section *t = catalog_find_section(
+        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "SOLE_PROPRIETOR");
     Credit__V1__Portrait *p = portrait_create(t);
     Credit__V1__Date today = {PROTOBUF_C_MESSAGE_INIT(&credit__v1__date__descriptor), 2026, 1, 1};
     fixture_record r;
@@ -374,8 +375,7 @@ static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state
     size_t body = len - 2 - p->signature.len;
     assert_int_equal(wire[body], 0x7a);
     assert_int_equal(wire[body + 1], p->signature.len);
-    assert_true(verifies(signkey_public_pem(k), wire, body, p->signature.data,
-                         p->signature.len));
+    assert_true(verifies(signkey_public_pem(k), wire, body, p->signature.data, p->signature.len));
 
     /* Packing without the signature gives the same bytes the signature covers. */
     ProtobufCBinaryData sig = p->signature;

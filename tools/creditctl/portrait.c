@@ -115,8 +115,8 @@ static int portrait_get(struct session *s, int argc, char **argv)
     if (rc == 0 && s->cfg->json) {
         print_json(&p->base);
     } else if (rc == 0) {
-        printf("portrait %s: %s v%u, %zu items, signed by key %s\n", p->portrait_id,
-               p->template_, p->template_version, p->n_items, p->key_id);
+        printf("portrait %s: %s v%u, %zu items, signed by key %s\n", p->portrait_id, p->template_,
+               p->template_version, p->n_items, p->key_id);
         for (size_t i = 0; i < p->n_items; i++)
             printf("  %-22s %u%s\n", p->items[i]->code, p->items[i]->count,
                    p->items[i]->disputed ? " (some disputed)" : "");
