@@ -6,9 +6,10 @@ by severity with those in publicity listed, monthly sales totals), each with its
 when it was made and under which template version, signed with the node's key. The signature
 is checked offline with `creditctl portrait verify` against the key the node publishes, and a
 changed byte fails. The refusals, each with its status and no use of the grant counted: no
-grant, a grant of another subject, out of scope (another template, or a grant of catalogues),
-the use limit reached, a replay after revocation, an unknown template, a template not for the
-subject's kind, a unit kind without portrait.read. Templates change through
+grant, another grantee's grant (bank-b, registered here), a grant of another subject, out of
+scope (another template, or a grant of catalogues), the use limit reached, a replay after
+revocation, an unknown template, a template not for the subject's kind, a unit kind without
+portrait.read. Templates change through
 CatalogueGovernance (CHANGE_KIND_SET_TEMPLATE), filed only by holders of portrait.template.
 
 One node for the module; every test uses grants of its own.
@@ -17,7 +18,6 @@ Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_portraits
 """
 
-import calendar
 import datetime
 import hashlib
 import os
@@ -87,6 +87,11 @@ class PortraitCase(InteropCase):
         cls.node = Node(name="portraits")
         cls.tmp = harness.new_dir("portraits")
         cls.parties = {}
+        with harness.channel(cls.node.port, "office") as ch:
+            harness.registry(ch).RegisterUnit(harness.unit_pb2.RegisterUnitRequest(
+                code="bank-b", name="乙银行 Bank B", kind=harness.unit_pb2.UNIT_KIND_FINANCE),
+                timeout=CALL_TIMEOUT)
+        harness.issue_cert("bank-b", "urn:credit:unit:bank-b")
         cls.seed_acme()
 
     @classmethod
@@ -264,6 +269,7 @@ class PortraitCase(InteropCase):
             (SC.PERMISSION_DENIED, dict(grant_id=other_grant.grant_id), "another subject"),
             (SC.PERMISSION_DENIED, dict(grant_id=catalogues.grant_id), "out of scope"),
             (SC.PERMISSION_DENIED, dict(grant_id=g.grant_id, who="office"), "portrait.read"),
+            (SC.PERMISSION_DENIED, dict(grant_id=g.grant_id, who="extra/bank-b"), "no grant"),
             (SC.NOT_FOUND, dict(grant_id=g.grant_id, template="NO_SUCH_TEMPLATE"),
              "NO_SUCH_TEMPLATE"),
             (SC.INVALID_ARGUMENT, dict(grant_id=g.grant_id, template="SOLE_PROPRIETOR"),
