@@ -463,13 +463,9 @@ void credit_record_filter_init(credit_record_filter *f)
     f->struct_size = sizeof *f;
 }
 
-#define FILTER_CATALOGUES_MAX 16
-
-int credit_client_record_list(credit_client *c, credit_tier tier,
-                              const credit_record_filter *filter,
-                              Credit__V1__ListRecordsResponse **out, credit_status *st)
+int client_filter_request(const credit_record_filter *filter, client_filter_msg *m,
+                          credit_status *st)
 {
-    Credit__V1__Catalogue cats[FILTER_CATALOGUES_MAX];
     credit_record_filter f;
     if (!filter || filter->struct_size < offsetof(credit_record_filter, page_size)) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "filter: missing or struct_size not set");
@@ -478,27 +474,38 @@ int credit_client_record_list(credit_client *c, credit_tier tier,
     /* Fields past the caller's struct_size are taken as zero, as for the client options. */
     memset(&f, 0, sizeof f);
     memcpy(&f, filter, filter->struct_size < sizeof f ? filter->struct_size : sizeof f);
-    if (f.n_catalogues > FILTER_CATALOGUES_MAX) {
+    if (f.n_catalogues > CLIENT_FILTER_CATALOGUES_MAX) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "catalogues: at most %d",
-                    FILTER_CATALOGUES_MAX);
+                    CLIENT_FILTER_CATALOGUES_MAX);
         return CREDIT_EINVAL;
     }
     for (size_t i = 0; i < f.n_catalogues; i++)
-        cats[i] = (Credit__V1__Catalogue)f.catalogues[i];
-    Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
-    ref.kind = f.subject_kind;
-    ref.identifier = str(f.subject_identifier);
-    Credit__V1__ListRecordsRequest req = CREDIT__V1__LIST_RECORDS_REQUEST__INIT;
-    req.subject = &ref;
-    req.categories = (Credit__V1__Category *)f.categories;
-    req.n_categories = f.categories ? f.n_categories : 0;
-    req.catalogues = cats;
-    req.n_catalogues = f.catalogues ? f.n_catalogues : 0;
-    req.sections = (char **)f.sections;
-    req.n_sections = f.sections ? f.n_sections : 0;
-    req.page_size = f.page_size;
-    req.page_token = str(f.page_token);
-    return tier_call(c, tier, "ListRecords", &req.base,
+        m->cats[i] = (Credit__V1__Catalogue)f.catalogues[i];
+    credit__v1__subject_ref__init(&m->ref);
+    m->ref.kind = f.subject_kind;
+    m->ref.identifier = str(f.subject_identifier);
+    credit__v1__list_records_request__init(&m->req);
+    m->req.subject = &m->ref;
+    m->req.categories = (Credit__V1__Category *)f.categories;
+    m->req.n_categories = f.categories ? f.n_categories : 0;
+    m->req.catalogues = m->cats;
+    m->req.n_catalogues = f.catalogues ? f.n_catalogues : 0;
+    m->req.sections = (char **)f.sections;
+    m->req.n_sections = f.sections ? f.n_sections : 0;
+    m->req.page_size = f.page_size;
+    m->req.page_token = str(f.page_token);
+    return CREDIT_OK;
+}
+
+int credit_client_record_list(credit_client *c, credit_tier tier,
+                              const credit_record_filter *filter,
+                              Credit__V1__ListRecordsResponse **out, credit_status *st)
+{
+    client_filter_msg m;
+    int rc = client_filter_request(filter, &m, st);
+    if (rc != CREDIT_OK)
+        return rc;
+    return tier_call(c, tier, "ListRecords", &m.req.base,
                      &credit__v1__list_records_response__descriptor, (void **)out, st);
 }
 
@@ -702,4 +709,10 @@ int credit_client_change_list(credit_client *c, Credit__V1__ChangeState state,
     req.state = state;
     return typed_call(c, GOVERNANCE("ListChanges"), &req.base,
                       &credit__v1__list_changes_response__descriptor, (void **)out, st);
+}
+
+int client_typed_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *type, void **out, credit_status *st)
+{
+    return typed_call(c, method, req, type, out, st);
 }

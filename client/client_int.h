@@ -66,4 +66,23 @@ int client_stream_finish(client_stream *s, ProtobufCMessage **out, credit_status
  * no-op. */
 void client_stream_destroy(client_stream *s);
 
+/* Calls `method` (request `req`, which may be NULL: CREDIT_EINVAL, as are c and out) and
+ * hands over its answer, decoded as `type`, into *out. calls.c's typed calls all go here. */
+int client_typed_call(credit_client *c, const char *method, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *type, void **out, credit_status *st);
+
+/* A ListRecordsRequest built from a credit_record_filter: the message and what it points to,
+ * all in one struct of the caller's. */
+#define CLIENT_FILTER_CATALOGUES_MAX 16
+typedef struct client_filter_msg {
+    Credit__V1__ListRecordsRequest req;
+    Credit__V1__SubjectRef ref;
+    Credit__V1__Catalogue cats[CLIENT_FILTER_CATALOGUES_MAX];
+} client_filter_msg;
+
+/* Fills *m from `filter` (borrowed: m points into it). Returns 0, or CREDIT_EINVAL (filter
+ * NULL, struct_size not set, more than CLIENT_FILTER_CATALOGUES_MAX catalogues). */
+int client_filter_request(const credit_record_filter *filter, client_filter_msg *m,
+                          credit_status *st);
+
 #endif /* CREDIT_CLIENT_INT_H */

@@ -21,6 +21,9 @@
  *    node with sync on ÷ a fresh node with --sync off (skipped with --target);
  *  - industrial_ratio (once, as before): the industrial platform's PushSamples stream ÷ the
  *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on;
+ *  - authorized_ratio: AuthorizedQuery ListRecords under a grant ÷ OpenQuery ListRecords of
+ *    the same subject, 16 callers, alternately for --rounds rounds (bench_authorized.h;
+ *    skipped with --target);
  *  - portrait_p99_ms (once, own node only): GetPortrait of SMALL_MICRO_BASIC from 16 callers
  *    (bank-a, under a grant the portal approved) for a subject with 1,000 records and 12 months
  *    of daily samples of two metrics.
@@ -32,6 +35,7 @@
 
 #include "credit/v1/authorization.pb-c.h"
 
+#include "bench_authorized.h"
 #include "bench_twin.h"
 #include "store.h"
 
@@ -1263,7 +1267,7 @@ static void usage(FILE *f)
             "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
             "query_ratio=R\n"
             "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
-            "query_p50_ms=MS query_p99_ms=MS portrait_p99_ms=MS\n"
+            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R portrait_p99_ms=MS\n"
             "  (ratios of medians; n/a for a phase that was skipped)\n");
 }
 
@@ -1531,6 +1535,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "credit-bench: industrial phase failed\n");
         goto out;
     }
+    /* Issue 15: AuthorizedQuery ÷ OpenQuery on one subject's records (its own certificates,
+     * so only on the bench's own node). */
+    double authorized_ratio = 0;
+    if (!cfg.target &&
+        (authorized_ratio = bench_authorized_ratio(nodes[0].target, dir, subjects[0],
+                                                   QUERY_THREADS, cfg.seconds, cfg.rounds)) < 0) {
+        fprintf(stderr, "credit-bench: authorized phase failed\n");
+        goto out;
+    }
     call_figures portrait = {0};
     int portrait_skipped = portrait_phase(&cfg, c, &portrait);
     if (portrait_skipped < 0) {
@@ -1553,15 +1566,16 @@ int main(int argc, char **argv)
     snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
     snprintf(syn, sizeof syn, sync_rounds ? "%.2f" : "n/a",
              sync_rounds ? ratio(F_SYNC_ON, F_SYNC_OFF, sync_rounds) : 0.0);
-    char por[32];
+    char authz[32], por[32];
+    snprintf(authz, sizeof authz, authorized_ratio > 0 ? "%.2f" : "n/a", authorized_ratio);
     snprintf(por, sizeof por, portrait_skipped ? "n/a" : "%.2f", portrait.p99);
     printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
            "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
-           "query_p50_ms=%.2f query_p99_ms=%.2f portrait_p99_ms=%s\n",
+           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s portrait_p99_ms=%s\n",
            ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
            ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
            ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
-           median(F_QP99_NODE, n), por);
+           median(F_QP99_NODE, n), authz, por);
     rc = 0;
 
 out:

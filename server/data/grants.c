@@ -1,11 +1,9 @@
 /*
  * grants.c — see grants.h.
  *
- * The reservations are a small table of the grants with uses in flight, under one mutex: an
+ * The reservations are a hash table of the grants used since the start, under one mutex: an
  * entry holds the highest number handed out (`top`) and how many of its reservations are not
- * released yet (`open`); it is dropped when `open` falls to 0, after which the store alone
- * says how many uses there were. The table stays as small as the number of grants in use at
- * one moment, so a linear search is enough.
+ * released yet (`open`).
  */
 #include "grants.h"
 
@@ -239,24 +237,31 @@ int grants_put_use(store_batch *b, const Credit__V1__GrantUse *u)
 
 /* --- Reservations ------------------------------------------------------------------------ */
 
+#define BUCKETS 1024
+
 typedef struct inflight {
+    struct inflight *next;
     char id[GRANTS_ID_LEN + 1];
     uint32_t top;  /* the highest number handed out (stored or reserved) */
     uint32_t open; /* reservations not yet released */
 } inflight;
 
-/* Guards `table`, `n_table` and `cap_table`. */
+/* Guards `table` and every entry in it. An entry, once made, stays for the life of the
+ * process (a few dozen bytes per grant used since the start), so that a grant's next number
+ * is read from the store once, not at every use: the store holds no use this table has not
+ * handed out, since every use is written only after a reservation here. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static inflight *table;
-static size_t n_table, cap_table;
+static inflight *table[BUCKETS];
 
-static inflight *find(const char *id)
+static inflight **slot(const char *id)
 {
-    for (size_t i = 0; i < n_table; i++) {
-        if (memcmp(table[i].id, id, GRANTS_ID_LEN) == 0)
-            return &table[i];
-    }
-    return NULL;
+    uint32_t h = 2166136261u; /* FNV-1a over the id's random part */
+    for (size_t i = 12; i < GRANTS_ID_LEN; i++)
+        h = (h ^ (unsigned char)id[i]) * 16777619u;
+    inflight **p = &table[h % BUCKETS];
+    while (*p && memcmp((*p)->id, id, GRANTS_ID_LEN) != 0)
+        p = &(*p)->next;
+    return p;
 }
 
 int grants_reserve(store *st, const char *id, uint32_t limit, uint32_t *number, char *err)
@@ -266,32 +271,23 @@ int grants_reserve(store *st, const char *id, uint32_t limit, uint32_t *number, 
     if (!grants_check_id(id))
         return STORE_EINVAL;
     pthread_mutex_lock(&mu);
-    inflight *f = find(id);
+    inflight **p = slot(id), *f = *p;
     if (!f) {
         /* Read under the mutex: no use of this grant can be written meanwhile, since every
-         * write of one follows a reservation, and there is none in flight. */
+         * write of one follows a reservation, and there is none yet. */
         uint32_t top;
         if ((rc = grants_uses(st, id, &top, err)) != 0)
             goto out;
-        if (n_table == cap_table) {
-            size_t nc = cap_table ? 2 * cap_table : 16;
-            inflight *nt = realloc(table, nc * sizeof *nt);
-            if (!nt) {
-                rc = STORE_ENOMEM;
-                goto out;
-            }
-            table = nt;
-            cap_table = nc;
+        if (!(f = calloc(1, sizeof *f))) {
+            rc = STORE_ENOMEM;
+            goto out;
         }
-        f = &table[n_table++];
         memcpy(f->id, id, GRANTS_ID_LEN + 1);
         f->top = top;
-        f->open = 0;
+        *p = f;
     }
     if (f->top >= limit) {
         rc = 1;
-        if (f->open == 0) /* drop what was only loaded to answer this */
-            *f = table[--n_table];
         goto out;
     }
     f->open++;
@@ -304,12 +300,11 @@ out:
 void grants_release(const char *id, uint32_t number, int written)
 {
     pthread_mutex_lock(&mu);
-    inflight *f = find(id);
-    if (f) {
+    inflight *f = *slot(id);
+    if (f && f->open) {
+        f->open--;
         if (!written && number == f->top)
             f->top--; /* the last number handed out is free again */
-        if (--f->open == 0)
-            *f = table[--n_table];
     }
     pthread_mutex_unlock(&mu);
 }

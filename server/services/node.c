@@ -217,6 +217,17 @@ int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const ch
     return 0;
 }
 
+int node_records_page_response(rpc_call *call, const ProtobufCMessage *req, records_page *p,
+                               Credit__V1__ListRecordsResponse *resp, char *token)
+{
+    credit__v1__list_records_response__init(resp);
+    records_page_response(p, resp);
+    if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
+        return -1;
+    resp->next_page_token = token;
+    return 0;
+}
+
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
                              records_page *p)
 {
@@ -224,13 +235,10 @@ void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc
         rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         return;
     }
-    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
-    records_page_response(p, &resp);
+    Credit__V1__ListRecordsResponse resp;
     char token[PAGETOKEN_MAX];
-    if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
-        return;
-    resp.next_page_token = token;
-    rpc_reply(call, &resp.base);
+    if (node_records_page_response(call, req, p, &resp, token) == 0)
+        rpc_reply(call, &resp.base);
 }
 
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,

@@ -77,6 +77,12 @@ int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos
 int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const char *token,
                            char after[PAGETOKEN_POS_MAX + 1], size_t *len);
 
+/* Page `p` as a ListRecordsResponse into *resp (its records borrowed from p), with the token
+ * of the page after it in token[PAGETOKEN_MAX]. Returns 0, or finishes the call with INTERNAL
+ * and returns -1. */
+int node_records_page_response(rpc_call *call, const ProtobufCMessage *req, records_page *p,
+                               Credit__V1__ListRecordsResponse *resp, char *token);
+
 /* Ends a record listing: a store error rc (< 0) as its status, else page `p` as the
  * ListRecordsResponse, with the token of the page after it. The page stays the caller's. */
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,

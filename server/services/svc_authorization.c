@@ -725,6 +725,66 @@ static int dates_cover(const Credit__V1__Grant *g, const Credit__V1__Date *d)
                   calendar_date_cmp(d, g->data_to) <= 0);
 }
 
+static int out_of_scope(rpc_call *call, const Credit__V1__Grant *g, const char *what)
+{
+    rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s does not cover %s: out of scope", g->grant_id,
+               what);
+    return -1;
+}
+
+/* The name of public category c as a section code ("PENALTY"), or NULL. */
+static const char *category_section(int c)
+{
+    const ProtobufCEnumValue *e =
+        protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, c);
+    return e ? e->name + strlen("CATEGORY_") : NULL;
+}
+
+int authorization_check_listing(rpc_call *call, const Credit__V1__Grant *g,
+                                const Credit__V1__ListRecordsRequest *r)
+{
+    node *n = rpc_call_app(call);
+    const catalog_version *cv = catalog_now(n->cat);
+    const Credit__V1__GrantScope *s = g->scope;
+    const int pub = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    char what[160];
+    if (!s || s->portrait_template[0])
+        return out_of_scope(call, g, "records (it is for a portrait template)");
+    for (size_t i = 0; i < r->n_catalogues; i++) {
+        int c = r->catalogues[i], ok = has_int((const int *)s->catalogues, s->n_catalogues, c) ||
+                                       (c == pub && s->n_categories);
+        for (size_t j = 0; !ok && j < s->n_sections; j++)
+            ok = catalog_find_section(cv, c, s->sections[j]) != NULL;
+        if (!ok) {
+            snprintf(what, sizeof what, "catalogues[%zu] (%s)", i, catalog_catalogue_name(c));
+            return out_of_scope(call, g, what);
+        }
+    }
+    for (size_t i = 0; i < r->n_categories; i++) {
+        const char *sec = category_section(r->categories[i]);
+        if (!has_int((const int *)s->catalogues, s->n_catalogues, pub) &&
+            !has_int((const int *)s->categories, s->n_categories, r->categories[i]) &&
+            !has_str(s->sections, s->n_sections, sec)) {
+            snprintf(what, sizeof what, "categories[%zu] (CATEGORY_%s)", i, sec ? sec : "?");
+            return out_of_scope(call, g, what);
+        }
+    }
+    for (size_t i = 0; i < r->n_sections; i++) {
+        int ok = has_str(s->sections, s->n_sections, r->sections[i]);
+        for (size_t j = 0; !ok && j < s->n_catalogues; j++)
+            ok = catalog_find_section(cv, s->catalogues[j], r->sections[i]) != NULL;
+        for (size_t j = 0; !ok && j < s->n_categories; j++) {
+            const char *sec = category_section(s->categories[j]);
+            ok = sec && strcmp(sec, r->sections[i]) == 0;
+        }
+        if (!ok) {
+            snprintf(what, sizeof what, "sections[%zu] (%.64s)", i, r->sections[i]);
+            return out_of_scope(call, g, what);
+        }
+    }
+    return 0;
+}
+
 int authorization_covers(const Credit__V1__Grant *g, const authorization_want *want)
 {
     return scope_covers(g, want) && dates_cover(g, want->record_date);

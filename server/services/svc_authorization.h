@@ -83,4 +83,10 @@ void authorization_use_end(authorization_use *u, int written);
 /* Whether grant `g` covers `want` (scope and, when given, the record date): 1 or 0. Pure. */
 int authorization_covers(const Credit__V1__Grant *g, const authorization_want *want);
 
+/* For a listing under grant `g` (AuthorizedQuery.ListRecords): whether each of the request's
+ * filters (catalogues, categories, sections) can select something the grant covers. Returns
+ * 0, or finishes the call with PERMISSION_DENIED ("... out of scope") and returns -1. */
+int authorization_check_listing(rpc_call *call, const Credit__V1__Grant *g,
+                                const Credit__V1__ListRecordsRequest *r);
+
 #endif /* CREDIT_SVC_AUTHORIZATION_H */

@@ -4,9 +4,11 @@
  * Each method wraps OpenQuery's request with a grant id and runs OpenQuery's own read
  * (svc_query.c, svc_industrial.c) with tier TIER_AUTHORIZED and a query_under whose hooks
  * say which records the grant covers (the authorized tier for those, the open tier for the
- * rest) and, just before the reply, write the grant's use with the call's audit entry
- * (node_commit). So a use is counted only for a reply that is sent, and a refused or failed
- * call uses nothing: the use reserved at the start (authorization_use_begin) is handed back.
+ * rest) and, in place of the reply, write the grant's use with the call's audit entry
+ * (node_commit_start) and answer once that write is fsynced (node_reply_durable), so no
+ * completion-queue thread waits on the disk. A use is counted only for an answer that is
+ * sent, and a refused or failed call uses nothing: the use reserved at the start
+ * (authorization_use_begin) is handed back.
  *
  * What is refused, beyond authorization_use_begin's refusals:
  *  - ListRecords: filters (catalogues, categories, sections) naming something the grant's
@@ -83,30 +85,34 @@ static int covers(void *arg, const Credit__V1__Record *rec)
     return authorization_covers(x->u.grant, &w);
 }
 
-/* Writes the use, saying what was read, with the call's audit entry. */
-static int write_use(under *x, rpc_call *call, const char *read)
+/* Writes the use, saying what was read, with the call's audit entry, and answers `resp` once
+ * that write is durable (node_reply_durable: no completion-queue thread waits for the fsync). */
+static void write_use(under *x, rpc_call *call, const char *read, const ProtobufCMessage *resp)
 {
     char detail[READ_MAX + 64];
+    uint64_t ticket;
     if (authorization_use_note(call, &x->u, read, x->b) != 0) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
-        return -1;
+        return;
     }
     snprintf(detail, sizeof detail, "used grant %s (use %u): %s", x->u.grant->grant_id, x->u.number,
              read);
-    if (node_commit(call, x->b, detail) != 0)
-        return -1;
+    if (node_commit_start(call, x->b, detail, &ticket) != 0)
+        return;
     x->written = 1;
-    return 0;
+    node_reply_durable(call, resp, ticket);
 }
 
-static int before_reply(void *arg, rpc_call *call, Credit__V1__Record *const *recs, size_t n)
+static void reply(void *arg, rpc_call *call, const ProtobufCMessage *resp,
+                  Credit__V1__Record *const *recs, size_t n)
 {
     under *x = arg;
     const Credit__V1__Grant *g = x->u.grant;
     char read[READ_MAX];
     if (x->series) {
         snprintf(read, sizeof read, "series %s: %zu points", x->series, n);
-        return write_use(x, call, read);
+        write_use(x, call, read, resp);
+        return;
     }
     if (x->get) {
         const Credit__V1__RecordMeta *m = recs[0]->meta;
@@ -116,14 +122,14 @@ static int before_reply(void *arg, rpc_call *call, Credit__V1__Record *const *re
         if (!m || !m->subject || !g->subject ||
             strcmp(m->subject->identifier, g->subject->identifier) != 0) {
             rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s is for another subject", g->grant_id);
-            return -1;
+            return;
         }
         w.record_date = NULL;
         if (!authorization_covers(g, &w)) {
             rpc_finish(call, RPC_PERMISSION_DENIED,
                        "grant %s does not cover record %s: out of scope", g->grant_id,
                        m->record_id);
-            return -1;
+            return;
         }
         w.record_date = &d;
         if (!authorization_covers(g, &w)) {
@@ -131,10 +137,11 @@ static int before_reply(void *arg, rpc_call *call, Credit__V1__Record *const *re
                        "grant %s does not cover record %s, dated %04d-%02d-%02d: out of date "
                        "range",
                        g->grant_id, m->record_id, d.year, d.month, d.day);
-            return -1;
+            return;
         }
         snprintf(read, sizeof read, "record %s version %u", m->record_id, m->version);
-        return write_use(x, call, read);
+        write_use(x, call, read, resp);
+        return;
     }
     size_t used = (size_t)snprintf(read, sizeof read, "%zu records", n);
     for (size_t i = 0; i < n && i < READ_IDS_MAX && used < sizeof read; i++) {
@@ -143,7 +150,7 @@ static int before_reply(void *arg, rpc_call *call, Credit__V1__Record *const *re
     }
     if (n > READ_IDS_MAX && used < sizeof read)
         snprintf(read + used, sizeof read - used, " and %zu more", n - READ_IDS_MAX);
-    return write_use(x, call, read);
+    write_use(x, call, read, resp);
 }
 
 /* Starts a read under grant `grant_id` for `subject` (NULL: the grant's). Returns 0, or -1
@@ -176,72 +183,6 @@ static int out_of_scope(rpc_call *call, const under *x, const char *what)
     return -1;
 }
 
-static int has_int(const int *v, size_t n, int x)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] == x)
-            return 1;
-    }
-    return 0;
-}
-
-static int has_str(char *const *v, size_t n, const char *x)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], x) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Whether ListRecords' filters can select something the grant covers, one by one. Returns 0,
- * or -1 with the call finished ("out of scope"). */
-static int check_filters(rpc_call *call, const under *x, const Credit__V1__ListRecordsRequest *r)
-{
-    node *n = rpc_call_app(call);
-    const catalog_version *cv = catalog_now(n->cat);
-    const Credit__V1__GrantScope *s = x->u.grant->scope;
-    const int pub = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
-    char what[160];
-    if (!s || s->portrait_template[0])
-        return out_of_scope(call, x, "records (it is for a portrait template)");
-    for (size_t i = 0; i < r->n_catalogues; i++) {
-        int c = r->catalogues[i], ok = has_int((const int *)s->catalogues, s->n_catalogues, c) ||
-                                       (c == pub && s->n_categories);
-        for (size_t j = 0; !ok && j < s->n_sections; j++)
-            ok = catalog_find_section(cv, c, s->sections[j]) != NULL;
-        if (!ok) {
-            snprintf(what, sizeof what, "catalogues[%zu] (%s)", i, catalog_catalogue_name(c));
-            return out_of_scope(call, x, what);
-        }
-    }
-    for (size_t i = 0; i < r->n_categories; i++) {
-        const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(
-            &credit__v1__category__descriptor, r->categories[i]);
-        if (!has_int((const int *)s->catalogues, s->n_catalogues, pub) &&
-            !has_int((const int *)s->categories, s->n_categories, r->categories[i]) &&
-            !(e && has_str(s->sections, s->n_sections, e->name + strlen("CATEGORY_")))) {
-            snprintf(what, sizeof what, "categories[%zu] (%s)", i, e ? e->name : "?");
-            return out_of_scope(call, x, what);
-        }
-    }
-    for (size_t i = 0; i < r->n_sections; i++) {
-        int ok = has_str(s->sections, s->n_sections, r->sections[i]);
-        for (size_t j = 0; !ok && j < s->n_catalogues; j++)
-            ok = catalog_find_section(cv, s->catalogues[j], r->sections[i]) != NULL;
-        for (size_t j = 0; !ok && j < s->n_categories; j++) {
-            const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(
-                &credit__v1__category__descriptor, s->categories[j]);
-            ok = e && strcmp(e->name + strlen("CATEGORY_"), r->sections[i]) == 0;
-        }
-        if (!ok) {
-            snprintf(what, sizeof what, "sections[%zu] (%.64s)", i, r->sections[i]);
-            return out_of_scope(call, x, what);
-        }
-    }
-    return 0;
-}
-
 static int check_request(rpc_call *call, const void *inner)
 {
     if (inner)
@@ -257,12 +198,12 @@ static void aq_list(rpc_call *call, const ProtobufCMessage *msg)
     if (check_request(call, req->request) != 0 ||
         under_begin(call, &x, req->grant_id, req->request->subject, "records") != 0)
         goto out;
-    if (check_filters(call, &x, req->request) != 0)
+    if (authorization_check_listing(call, x.u.grant, req->request) != 0)
         goto out;
     Credit__V1__ListRecordsRequest inner = *req->request;
     if (!inner.subject)
         inner.subject = x.u.grant->subject;
-    query_under qu = {.covers = covers, .before_reply = before_reply, .arg = &x};
+    query_under qu = {.covers = covers, .reply = reply, .arg = &x};
     query_list_records(call, &inner.base, TIER_AUTHORIZED, &qu);
 out:
     if (req->request)
@@ -277,7 +218,7 @@ static void aq_get(rpc_call *call, const ProtobufCMessage *msg)
         return;
     if (under_begin(call, &x, req->grant_id, NULL, "a record") == 0) {
         x.get = 1;
-        query_under qu = {.covers = covers, .before_reply = before_reply, .arg = &x};
+        query_under qu = {.covers = covers, .reply = reply, .arg = &x};
         query_get_record(call, &req->request->base, TIER_AUTHORIZED, &qu);
     }
     under_end(&x);
@@ -339,7 +280,7 @@ static void aq_series(rpc_call *call, const ProtobufCMessage *msg)
     char series[160];
     snprintf(series, sizeof series, "%.64s/%.64s", inner.section, inner.metric);
     x.series = series;
-    query_under qu = {.covers = covers, .before_reply = before_reply, .arg = &x};
+    query_under qu = {.covers = covers, .reply = reply, .arg = &x};
     industrial_get_series(call, &inner.base, TIER_AUTHORIZED, &qu);
 out:
     under_end(&x);

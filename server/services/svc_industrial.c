@@ -956,9 +956,10 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t,
         goto out;
     resp.next_page_token = token;
     resp.catalogue_version = cv->msg->version;
-    if (u && u->before_reply(u->arg, call, NULL, ps.n) != 0)
-        goto out;
-    rpc_reply(call, &resp.base);
+    if (u)
+        u->reply(u->arg, call, &resp.base, NULL, ps.n);
+    else
+        rpc_reply(call, &resp.base);
 out:
     series_scan_close(scan);
     free(ptrs);

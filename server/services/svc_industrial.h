@@ -14,8 +14,8 @@ extern const rpc_service industrial_collection_service;
  * UNIT_KIND_DEPARTMENT, UNIT_KIND_MUNICIPAL); the open tier serves any registered unit; a service
  * that calls it with TIER_AUTHORIZED must have checked the caller's authorization itself. A metric
  * above `t` is PERMISSION_DENIED, naming the tier it needs. Runs on a completion-queue thread, as
- * an on_message handler. Under a grant (`u`, else NULL), u->before_reply runs just before the
- * reply, with recs NULL and n the number of points. */
+ * an on_message handler. Under a grant (`u`, else NULL), u->reply answers in its place, with
+ * recs NULL and n the number of points. */
 void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t,
                            const query_under *u);
 

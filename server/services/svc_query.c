@@ -219,8 +219,13 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
             goto out;
         }
     }
-    if (u && rc >= 0 && u->before_reply(u->arg, call, page.recs, page.n) != 0)
+    if (u && rc >= 0) {
+        Credit__V1__ListRecordsResponse resp;
+        char token[PAGETOKEN_MAX];
+        if (node_records_page_response(call, msg, &page, &resp, token) == 0)
+            u->reply(u->arg, call, &resp.base, page.recs, page.n);
         goto out;
+    }
     node_reply_records_page(call, msg, rc, &page);
 out:
     subjects_scan_close(scan);
@@ -327,9 +332,10 @@ void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t,
         resp.history = hist_recs;
         resp.n_history = n_hist;
     }
-    if (u && u->before_reply(u->arg, call, &resp.record, 1) != 0)
-        goto out;
-    rpc_reply(call, &resp.base);
+    if (u)
+        u->reply(u->arg, call, &resp.base, &resp.record, 1);
+    else
+        rpc_reply(call, &resp.base);
 out:
     free(hist_recs);
     records_free_history(hist, n_all);

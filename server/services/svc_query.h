@@ -12,15 +12,17 @@
 extern const rpc_service open_query_service;
 extern const rpc_service government_sharing_service;
 
-/* A read under a grant: which records get the authorized tier, and what happens just before
- * the reply (the use's write). */
+/* A read under a grant: which records get the authorized tier, and who sends the answer (the
+ * use's write comes first). */
 typedef struct query_under {
     /* 1 if `rec` (as stored, before it is shaped) gets tier TIER_AUTHORIZED, 0 for the open
      * tier's values only. */
     int (*covers)(void *arg, const Credit__V1__Record *rec);
-    /* Called once with the records about to be sent (shaped), when nothing has failed: returns
-     * 0 to send them, or -1 after finishing the call itself. */
-    int (*before_reply)(void *arg, rpc_call *call, Credit__V1__Record *const *recs, size_t n);
+    /* Called once, in place of the reply, when nothing has failed: `resp` is the answer (its
+     * records `recs[0..n)`, shaped; for a series, recs NULL and n its points), valid during
+     * the call only. It answers the call (or finishes it with an error) itself. */
+    void (*reply)(void *arg, rpc_call *call, const ProtobufCMessage *resp,
+                  Credit__V1__Record *const *recs, size_t n);
     void *arg;
 } query_under;
 

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_in.h"
+
 const char usage_line[] =
     "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
     "[--timeout MS] [--json] COMMAND [ARGS]\n";
@@ -32,6 +34,7 @@ static const struct {
     {OPT_FORMAT, "--format"},       {OPT_RESTART, "--restart"},     {OPT_FROM, "--from"},
     {OPT_TO, "--to"},               {OPT_MONTHLY, "--monthly"},     {OPT_REJECTS, "--rejects"},
     {OPT_ENCODING, "--encoding"},   {OPT_MAP, "--map"},     {OPT_AMOUNT_UNIT, "--amount-unit"},
+    {OPT_GRANT, "--grant"},
 };
 
 /* --- Messages ------------------------------------------------------------------------------ */
@@ -179,6 +182,17 @@ int parse_tier(const char *text, credit_tier *out)
     return 0;
 }
 
+int parse_read_tier(const struct config *cfg, credit_tier *out)
+{
+    if (!cfg->grant)
+        return parse_tier(cfg->tier, out);
+    if (cfg->tier)
+        return usage_error("--grant reads the authorized tier; it takes no --tier");
+    if (!*cfg->grant)
+        return usage_error("--grant: an empty GRANT_ID");
+    return 0;
+}
+
 /* A whole number from 1 to INT_MAX (a timeout, a batch size, a version). Returns 0 or -1. */
 int parse_positive(const char *text, int *out)
 {
@@ -263,5 +277,50 @@ int run_subcommand(const struct config *cfg, const char *group,
                            opt_flag(cfg->used & ~sub->opts));
     int rc = sub->run(&s, argc - 1, argv + 1);
     credit_client_destroy(s.c);
+    return rc;
+}
+
+int read_json_message(const char *path, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out)
+{
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    json_in_error jerr;
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *in;
+    int rc = 0;
+
+    if (strcmp(path, "-") == 0) {
+        in = stdin;
+    } else if (!(in = fopen(path, "r"))) {
+        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    /* The whole file: JSON text holds no NUL byte, so reading up to one reads it all. */
+    ssize_t got = getdelim(&text, &cap, '\0', in);
+    if (ferror(in)) {
+        fprintf(stderr, PROG ": %s: %s\n", name, strerror(errno));
+        rc = EXIT_ERR;
+        goto out;
+    }
+    if (got > 0 && !feof(in) && getc(in) != EOF) {
+        fprintf(stderr, PROG ": %s: a NUL byte in the JSON text\n", name);
+        rc = EXIT_ERR;
+        goto out;
+    }
+    size_t len = got > 0 ? (size_t)got : 0;
+    const char *json = text ? text : "";
+    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
+        json += 3; /* a UTF-8 byte order mark */
+        len -= 3;
+    }
+    if (json_read_message(d, json, len, out, &jerr) != 0) {
+        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
+                jerr.reason);
+        rc = EXIT_ERR;
+    }
+out:
+    free(text);
+    if (in != stdin)
+        fclose(in);
     return rc;
 }

@@ -56,6 +56,7 @@ enum {
     OPT_ENCODING = 1u << 15,
     OPT_MAP = 1u << 16,
     OPT_AMOUNT_UNIT = 1u << 17,
+    OPT_GRANT = 1u << 18,
 };
 
 struct config {
@@ -86,6 +87,7 @@ struct config {
     const char *encoding;    /* push --encoding, as given */
     const char *map;         /* push --map FILE */
     const char *amount_unit; /* push --amount-unit, as given */
+    const char *grant;       /* --grant ID: query, get and series under a consent grant */
     unsigned used; /* OPT_* of the command-specific options given */
 };
 
@@ -135,6 +137,9 @@ int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *p
 const char *enum_name(const ProtobufCEnumDescriptor *d, int value);
 const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *prefix);
 int parse_tier(const char *text, credit_tier *out);
+/* The tier of query, get and series: --tier's, or with --grant the authorized tier (then no
+ * --tier; *out untouched). Returns 0 or EXIT_USAGE after saying why. */
+int parse_read_tier(const struct config *cfg, credit_tier *out);
 int parse_positive(const char *text, int *out);
 int open_client(const struct config *cfg, credit_client **out);
 int finish_output(int rc);
@@ -143,6 +148,10 @@ int session_open(struct session *s);
 const char *catalogue_text(int catalogue);
 int run_subcommand(const struct config *cfg, const char *group, const struct subcommand *table,
                    size_t n, const char *names, int argc, char **argv);
+/* One message of type d as proto3 JSON from `path` ("-": stdin) into *out (free with
+ * protobuf_c_message_free_unpacked). Returns 0, or EXIT_ERR after saying why. */
+int read_json_message(const char *path, const ProtobufCMessageDescriptor *d,
+                      ProtobufCMessage **out);
 
 /* --- output.c: tables and formats for people, and --json --- */
 void table_init(struct table *t, size_t ncols);
@@ -198,6 +207,9 @@ int cmd_mandate(const struct config *cfg, int argc, char **argv);
 int cmd_optin(const struct config *cfg, int argc, char **argv);
 int cmd_verify(const struct config *cfg, int argc, char **argv);
 int cmd_pending(const struct config *cfg, int argc, char **argv);
+
+/* consent.c */
+int cmd_consent(const struct config *cfg, int argc, char **argv);
 int cmd_series(const struct config *cfg, int argc, char **argv);
 int cmd_portrait(const struct config *cfg, int argc, char **argv);
 

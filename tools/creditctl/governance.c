@@ -13,59 +13,21 @@
 
 int cat_propose(struct session *s, int argc, char **argv)
 {
-    const char *path = argv[0], *name = strcmp(path, "-") == 0 ? "stdin" : path;
     Credit__V1__ChangeRequest *ch = NULL;
     ProtobufCMessage *req = NULL;
     credit_status st;
-    json_in_error jerr;
-    char *text = NULL;
-    size_t cap = 0;
-    FILE *in;
     int rc;
 
     (void)argc;
-    if (strcmp(path, "-") == 0) {
-        in = stdin;
-    } else if (!(in = fopen(path, "r"))) {
-        fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-        return EXIT_ERR;
+    if ((rc = read_json_message(argv[0], &credit__v1__propose_change_request__descriptor, &req)) !=
+        0)
+        return rc;
+    if ((rc = session_open(s)) == 0) {
+        rc = credit_client_change_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch,
+                                          &st);
+        rc = print_change_answer(s->cfg, rc, ch, &st);
     }
-    /* The whole file: JSON text holds no NUL byte, so reading up to one reads it all. */
-    ssize_t got = getdelim(&text, &cap, '\0', in);
-    if (ferror(in)) {
-        fprintf(stderr, PROG ": %s: %s\n", name, strerror(errno));
-        rc = EXIT_ERR;
-        goto out;
-    }
-    if (got > 0 && !feof(in) && getc(in) != EOF) {
-        fprintf(stderr, PROG ": %s: a NUL byte in the JSON text\n", name);
-        rc = EXIT_ERR;
-        goto out;
-    }
-    size_t len = got > 0 ? (size_t)got : 0;
-    const char *json = text ? text : "";
-    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
-        json += 3; /* a UTF-8 byte order mark */
-        len -= 3;
-    }
-    if (json_read_message(&credit__v1__propose_change_request__descriptor, json, len, &req,
-                          &jerr) != 0) {
-        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
-                jerr.reason);
-        rc = EXIT_ERR;
-        goto out;
-    }
-    if ((rc = session_open(s)) != 0)
-        goto out;
-    rc =
-        credit_client_change_propose(s->c, (const Credit__V1__ProposeChangeRequest *)req, &ch, &st);
-    rc = print_change_answer(s->cfg, rc, ch, &st);
-out:
-    if (req)
-        protobuf_c_message_free_unpacked(req, NULL);
-    free(text);
-    if (in != stdin)
-        fclose(in);
+    protobuf_c_message_free_unpacked(req, NULL);
     return rc;
 }
 

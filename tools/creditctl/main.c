@@ -105,6 +105,20 @@ static const char help_text[] =
     "                               the change requests, oldest first (STATE: filed,\n"
     "                               review_passed, review_failed, approved, rejected)\n"
     "  catalogue get ID             one change request in full\n"
+    "  consent request FILE         a lender asks a subject for consent: one\n"
+    "                               credit.v1.RequestConsentRequest as JSON (FILE, or - for\n"
+    "                               stdin); prints the grant, its id first\n"
+    "  consent approve GRANT_ID [DOCUMENT_DIGEST]\n"
+    "                               the subject approves (the portal relaying it must give\n"
+    "                               the SHA-256 of the signed authorization document)\n"
+    "  consent reject|pause|resume|revoke GRANT_ID [--reason TEXT]\n"
+    "                               the subject's (or the portal's) other decisions\n"
+    "  consent show GRANT_ID        one grant with its history of transitions\n"
+    "  consent list [SUBJECT_KIND IDENTIFIER]\n"
+    "                               the caller's grants (the portal names the subject)\n"
+    "  consent uses GRANT_ID        every use of a grant: who, when, what was read\n"
+    "  query, get and series with --grant GRANT_ID read the authorized tier under a grant\n"
+    "                               (AuthorizedQuery; no --tier): each call is one use\n"
     "  (--json: each catalogue command prints the node's messages; list prints\n"
     "  {\"list\":ListVersionsResponse,\"current\":CatalogueVersion}, diff an object of the\n"
     "  differences)\n"
@@ -134,16 +148,17 @@ static const struct command commands[] = {
     {"health", cmd_health, 0, 1, 0},
     {"whoami", cmd_whoami, 0, 0, 0},
     {"units",  cmd_units,  0, 0, OPT_KIND},
-    {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY | OPT_CATALOGUE | OPT_SECTION},
-    {"get",    cmd_get,    1, 1, OPT_TIER},
+    {"query",  cmd_query,  2, 2, OPT_TIER | OPT_CATEGORY | OPT_CATALOGUE | OPT_SECTION | OPT_GRANT},
+    {"get",    cmd_get,    1, 1, OPT_TIER | OPT_GRANT},
     {"push",   cmd_push,   1, 1, OPT_BATCH | OPT_CATALOGUE | OPT_FORMAT | OPT_STATE | OPT_RESTART |
                                   OPT_REJECTS | OPT_ENCODING | OPT_MAP | OPT_AMOUNT_UNIT},
     {"catalogue", cmd_catalogue, 1, 3, OPT_STATE | OPT_REASON | OPT_EFFECTIVE},
-    {"series",  cmd_series,  3, 3, OPT_TIER | OPT_FROM | OPT_TO | OPT_MONTHLY},
+    {"series",  cmd_series,  3, 3, OPT_TIER | OPT_FROM | OPT_TO | OPT_MONTHLY | OPT_GRANT},
     {"mandate", cmd_mandate, 1, 4, OPT_REASON},
     {"optin",   cmd_optin,   1, 4, 0},
     {"verify",  cmd_verify,  2, 2, OPT_REASON},
     {"pending", cmd_pending, 0, 1, 0},
+    {"consent", cmd_consent, 1, 3, OPT_REASON},
     {"portrait", cmd_portrait, 1, 6, 0},
 };
 /* clang-format on */
@@ -176,6 +191,7 @@ enum {
     LONG_ENCODING,
     LONG_MAP,
     LONG_AMOUNT_UNIT,
+    LONG_GRANT,
 };
 
 static const struct option long_opts[] = {
@@ -204,6 +220,7 @@ static const struct option long_opts[] = {
     {"encoding", required_argument, NULL, LONG_ENCODING},
     {"map", required_argument, NULL, LONG_MAP},
     {"amount-unit", required_argument, NULL, LONG_AMOUNT_UNIT},
+    {"grant", required_argument, NULL, LONG_GRANT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -327,6 +344,10 @@ int main(int argc, char **argv)
             cfg.amount_unit = optarg;
             used |= OPT_AMOUNT_UNIT;
             break;
+        case LONG_GRANT:
+            cfg.grant = optarg;
+            used |= OPT_GRANT;
+            break;
         case LONG_VERSION:
             printf(PROG " %s\n", credit_version());
             return finish_output(0);
@@ -342,7 +363,7 @@ int main(int argc, char **argv)
 
     if (optind >= argc)
         return usage_error("no command (health, whoami, units, query, get, push, catalogue, "
-                           "series, mandate, optin, verify, pending, portrait)");
+                           "series, mandate, optin, verify, pending, consent, portrait)");
     const char *name = argv[optind];
     const struct command *cmd = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -363,6 +384,9 @@ int main(int argc, char **argv)
                                                               "list)"
                            : strcmp(name, "optin") == 0     ? "a subcommand (register, revoke, "
                                                               "list)"
+                           : strcmp(name, "consent") == 0   ? "a subcommand (request, approve, "
+                                                              "reject, pause, resume, revoke, "
+                                                              "show, list, uses)"
                            : strcmp(name, "catalogue") == 0 ? "a subcommand (list, show, diff, "
                                                               "propose, review, decide, history, "
                                                               "get)"

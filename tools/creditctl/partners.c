@@ -384,7 +384,7 @@ int cmd_series(const struct config *cfg, int argc, char **argv)
     int rc, bad;
 
     (void)argc;
-    if ((rc = parse_tier(cfg->tier, &tier)) != 0)
+    if ((rc = parse_read_tier(cfg, &tier)) != 0)
         return rc;
     for (int i = 0; i < 3; i++)
         if (!*argv[i])
@@ -414,7 +414,8 @@ int cmd_series(const struct config *cfg, int argc, char **argv)
             rc = EXIT_ERR;
             goto out;
         }
-        if (credit_client_series_get(c, tier, &req, &page, &st) != CREDIT_OK) {
+        if ((cfg->grant ? credit_client_authorized_series_get(c, cfg->grant, &req, &page, &st)
+                        : credit_client_series_get(c, tier, &req, &page, &st)) != CREDIT_OK) {
             rc = report(&st);
             goto out;
         }

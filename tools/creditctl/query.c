@@ -214,7 +214,7 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
     int subject_kind, rc;
 
     (void)argc;
-    if ((rc = parse_tier(cfg->tier, &tier)) != 0)
+    if ((rc = parse_read_tier(cfg, &tier)) != 0)
         return rc;
     for (size_t i = 0; i < cfg->n_cats; i++) {
         int v;
@@ -263,7 +263,10 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
         if (!grown)
             goto nomem;
         pages = grown;
-        if (credit_client_record_list(c, tier, &filter, &pages[n_pages], &st) != CREDIT_OK) {
+        if ((cfg->grant ? credit_client_authorized_record_list(c, cfg->grant, &filter,
+                                                               &pages[n_pages], &st)
+                        : credit_client_record_list(c, tier, &filter, &pages[n_pages], &st)) !=
+            CREDIT_OK) {
             rc = report(&st);
             goto out;
         }
@@ -305,13 +308,14 @@ int cmd_get(const struct config *cfg, int argc, char **argv)
     int rc;
 
     (void)argc;
-    if ((rc = parse_tier(cfg->tier, &tier)) != 0)
+    if ((rc = parse_read_tier(cfg, &tier)) != 0)
         return rc;
     if (!*argv[0])
         return usage_error("empty RECORD_ID");
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
-    if (credit_client_record_get(c, tier, argv[0], &resp, &st) != CREDIT_OK) {
+    if ((cfg->grant ? credit_client_authorized_record_get(c, cfg->grant, argv[0], &resp, &st)
+                    : credit_client_record_get(c, tier, argv[0], &resp, &st)) != CREDIT_OK) {
         rc = report(&st);
         goto out;
     }

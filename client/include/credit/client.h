@@ -23,7 +23,8 @@
  *                      transient ones (no connection, node overloaded or its store failing:
  *                      retry later); INTERNAL from the library itself means the call could
  *                      not complete;
- *      CREDIT_EDECODE  the node answered OK but the answer cannot be decoded.
+ *      CREDIT_EDECODE  the node answered OK but the answer cannot be decoded;
+ *      CREDIT_EVERIFY  a signature checked offline does not verify (credit_portrait_verify).
  *    Every call that reaches the node can give CREDIT_ERPC with UNAVAILABLE (also when the TLS
  *    handshake fails: a foreign CA, an expired or revoked certificate), DEADLINE_EXCEEDED,
  *    and, on every service but health, UNAUTHENTICATED or PERMISSION_DENIED (a certificate of
@@ -54,6 +55,7 @@
 #include <stdint.h>
 
 #include "credit/v1/association.pb-c.h"
+#include "credit/v1/authorization.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/finance.pb-c.h"
 #include "credit/v1/industrial.pb-c.h"
@@ -605,6 +607,89 @@ CREDIT_API int credit_client_change_get(credit_client *c, const char *id,
 CREDIT_API int credit_client_change_list(credit_client *c, Credit__V1__ChangeState state,
                                          Credit__V1__ListChangesResponse **out,
                                          credit_status *status);
+
+/* --- Consent (credit.v1.Authorization) and the authorized tier (AuthorizedQuery) ----------- */
+
+/* A lender (UNIT_KIND_FINANCE) asks a subject for consent; the subject approves with its own
+ * certificate (UNIT_KIND_SUBJECT), or the portal relays the approval with the SHA-256 of the
+ * signed authorization document; the subject (or the portal) pauses, resumes or revokes it;
+ * the lender reads under it. Grants are identified by their grant_id (32 lower-case hex
+ * digits). Every function returns 0 and *out; CREDIT_EINVAL (c or out NULL, or a request
+ * NULL); CREDIT_ERPC with the node's code: INVALID_ARGUMENT naming the field, NOT_FOUND (no
+ * such grant, or one the caller is not party to; a scope naming what the catalogue lacks),
+ * FAILED_PRECONDITION (the grant's status does not allow the step), PERMISSION_DENIED (not
+ * the subject; for the reads under a grant, why it cannot be used: no grant, not active,
+ * paused, revoked, expired, not yet valid, another subject, out of scope, out of date range,
+ * use limit reached); CREDIT_EDECODE. *out belongs to the caller (free it with the function
+ * named), untouched on failure. Thread-safe. */
+
+/* Files a consent request (`req` only read). Free *out with credit__v1__grant__free_unpacked. */
+CREDIT_API int credit_client_consent_request(credit_client *c,
+                                             const Credit__V1__RequestConsentRequest *req,
+                                             Credit__V1__Grant **out, credit_status *status);
+
+/* Approves grant `grant_id`: the subject itself (document_digest may be NULL), or the portal
+ * (document_digest required: 64 lower-case hex digits). Free *out with
+ * credit__v1__grant__free_unpacked. */
+CREDIT_API int credit_client_consent_approve(credit_client *c, const char *grant_id,
+                                             const char *document_digest,
+                                             Credit__V1__Grant **out, credit_status *status);
+
+/* The subject's other decisions, each with an optional reason (NULL: none): reject a
+ * request, pause, resume or revoke a grant. Free *out with credit__v1__grant__free_unpacked. */
+CREDIT_API int credit_client_consent_reject(credit_client *c, const char *grant_id,
+                                            const char *reason, Credit__V1__Grant **out,
+                                            credit_status *status);
+CREDIT_API int credit_client_grant_pause(credit_client *c, const char *grant_id,
+                                         const char *reason, Credit__V1__Grant **out,
+                                         credit_status *status);
+CREDIT_API int credit_client_grant_resume(credit_client *c, const char *grant_id,
+                                          const char *reason, Credit__V1__Grant **out,
+                                          credit_status *status);
+CREDIT_API int credit_client_grant_revoke(credit_client *c, const char *grant_id,
+                                          const char *reason, Credit__V1__Grant **out,
+                                          credit_status *status);
+
+/* One grant, as it stands now (status EXPIRED once its window ended). Free *out with
+ * credit__v1__grant__free_unpacked. */
+CREDIT_API int credit_client_grant_get(credit_client *c, const char *grant_id,
+                                       Credit__V1__Grant **out, credit_status *status);
+
+/* The caller's grants (a lender's as grantee, a subject's own), oldest first; the portal
+ * names the subject (subject_identifier NULL otherwise). Free *out with
+ * credit__v1__list_grants_response__free_unpacked. */
+CREDIT_API int credit_client_grant_list(credit_client *c, Credit__V1__SubjectKind subject_kind,
+                                        const char *subject_identifier,
+                                        Credit__V1__ListGrantsResponse **out,
+                                        credit_status *status);
+
+/* Every use of a grant: who, when, which method, what was read. Free *out with
+ * credit__v1__list_uses_response__free_unpacked. */
+CREDIT_API int credit_client_grant_uses(credit_client *c, const char *grant_id,
+                                        Credit__V1__ListUsesResponse **out,
+                                        credit_status *status);
+
+/* ListRecords under grant `grant_id` (one use of it): the filter as for
+ * credit_client_record_list, its subject optional (kind 0: the grant's). Free *out with
+ * credit__v1__list_records_response__free_unpacked. */
+CREDIT_API int credit_client_authorized_record_list(credit_client *c, const char *grant_id,
+                                                    const credit_record_filter *f,
+                                                    Credit__V1__ListRecordsResponse **out,
+                                                    credit_status *status);
+
+/* GetRecord under grant `grant_id` (one use). Free *out with
+ * credit__v1__get_record_response__free_unpacked. */
+CREDIT_API int credit_client_authorized_record_get(credit_client *c, const char *grant_id,
+                                                   const char *record_id,
+                                                   Credit__V1__GetRecordResponse **out,
+                                                   credit_status *status);
+
+/* GetSeries under grant `grant_id` (one use); `req` only read. Free *out with
+ * credit__v1__series_response__free_unpacked. */
+CREDIT_API int credit_client_authorized_series_get(credit_client *c, const char *grant_id,
+                                                   const Credit__V1__SeriesRequest *req,
+                                                   Credit__V1__SeriesResponse **out,
+                                                   credit_status *status);
 
 /* --- credit.v1.CreditFinance ----------------------------------------------------------------- */
 
