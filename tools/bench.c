@@ -1538,11 +1538,24 @@ int main(int argc, char **argv)
     /* Issue 15: AuthorizedQuery ÷ OpenQuery on one subject's records (its own certificates,
      * so only on the bench's own node). */
     double authorized_ratio = 0;
-    if (!cfg.target &&
-        (authorized_ratio = bench_authorized_ratio(nodes[0].target, dir, subjects[0],
-                                                   QUERY_THREADS, cfg.seconds, cfg.rounds)) < 0) {
-        fprintf(stderr, "credit-bench: authorized phase failed\n");
-        goto out;
+    if (!cfg.target) {
+        char crt[2][400], key[2][400];
+        for (int i = 0; i < 2; i++) {
+            snprintf(crt[i], sizeof crt[i], "%s/units/%s.crt", dir, i ? "portal" : "bank-a");
+            snprintf(key[i], sizeof key[i], "%s/units/%s.key", dir, i ? "portal" : "bank-a");
+        }
+        credit_client *bank = client_open(&cfg, crt[0], key[0]);
+        credit_client *portal = client_open(&cfg, crt[1], key[1]);
+        authorized_ratio = bank && portal ? bench_authorized_ratio(bank, portal, subjects[0],
+                                                                   QUERY_THREADS, cfg.seconds,
+                                                                   cfg.rounds)
+                                          : -1;
+        credit_client_destroy(bank);
+        credit_client_destroy(portal);
+        if (authorized_ratio < 0) {
+            fprintf(stderr, "credit-bench: authorized phase failed\n");
+            goto out;
+        }
     }
     call_figures portrait = {0};
     int portrait_skipped = portrait_phase(&cfg, c, &portrait);

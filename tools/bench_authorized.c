@@ -87,26 +87,6 @@ static double run(credit_client *c, const char *grant, const char *uscc, int cal
     return (double)calls / (now_s() - t0);
 }
 
-static credit_client *unit_client(const char *target, const char *tls_dir, const char *unit)
-{
-    char ca[512], crt[512], key[512];
-    snprintf(ca, sizeof ca, "%s/ca.crt", tls_dir);
-    snprintf(crt, sizeof crt, "%s/units/%s.crt", tls_dir, unit);
-    snprintf(key, sizeof key, "%s/units/%s.key", tls_dir, unit);
-    credit_client_options o;
-    credit_client_options_init(&o);
-    o.target = target;
-    o.ca_file = ca;
-    o.cert_file = crt;
-    o.key_file = key;
-    o.timeout_ms = 60000;
-    credit_client *c = NULL;
-    credit_status st;
-    if (credit_client_create(&o, &c, &st) != 0)
-        fprintf(stderr, "credit-bench: client %s: %s\n", unit, st.message);
-    return c;
-}
-
 /* Asks for and approves (through the portal) a grant of every public category; its id into
  * id[33]. Returns 0, or -1. */
 static int make_grant(credit_client *bank, credit_client *portal, const char *uscc, char *id)
@@ -169,30 +149,23 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double bench_authorized_ratio(const char *target, const char *tls_dir, const char *uscc,
+double bench_authorized_ratio(credit_client *bank, credit_client *portal, const char *uscc,
                               int callers, int seconds, int rounds)
 {
-    double open[ROUNDS_MAX], auth[ROUNDS_MAX], ratio = -1;
+    double open[ROUNDS_MAX], auth[ROUNDS_MAX];
     char grant[33];
-    credit_client *bank = unit_client(target, tls_dir, "bank-a");
-    credit_client *portal = unit_client(target, tls_dir, "portal");
-    if (!bank || !portal || callers > CALLERS_MAX || rounds > ROUNDS_MAX ||
-        make_grant(bank, portal, uscc, grant) != 0)
-        goto out;
+    if (callers > CALLERS_MAX || rounds > ROUNDS_MAX || make_grant(bank, portal, uscc, grant) != 0)
+        return -1;
     for (int r = 0; r < rounds; r++) {
         open[r] = run(bank, NULL, uscc, callers, seconds);
         auth[r] = run(bank, grant, uscc, callers, seconds);
         if (open[r] < 0 || auth[r] < 0)
-            goto out;
+            return -1;
         printf("authorized round %d: ListRecords of one subject, %d callers: OpenQuery %.0f, "
                "AuthorizedQuery %.0f calls/s\n",
                r + 1, callers, open[r], auth[r]);
         fflush(stdout);
     }
     double o = median(open, rounds);
-    ratio = o > 0 ? median(auth, rounds) / o : 0;
-out:
-    credit_client_destroy(bank);
-    credit_client_destroy(portal);
-    return ratio;
+    return o > 0 ? median(auth, rounds) / o : 0;
 }

@@ -78,6 +78,22 @@ static int effective_status(const Credit__V1__Grant *g, int64_t now)
     return s;
 }
 
+/* A copy of g's history array with t appended, into *fresh (malloc'd; the caller frees it,
+ * and puts g's own array back before g is freed). The transitions themselves are shared, not
+ * copied. Returns 0, or -1 when out of memory. */
+static int add_transition(const Credit__V1__Grant *g, Credit__V1__GrantTransition *t,
+                          Credit__V1__GrantTransition ***fresh)
+{
+    Credit__V1__GrantTransition **h = malloc((g->n_history + 1) * sizeof *h);
+    if (!h)
+        return -1;
+    if (g->n_history)
+        memcpy(h, g->history, g->n_history * sizeof *h);
+    h[g->n_history] = t;
+    *fresh = h;
+    return 0;
+}
+
 /* A grant as shown: its effective status and uses, and an EXPIRED transition when it expired.
  * `g` is a shallow copy of the stored grant, whose parts stay the stored one's; only `hist`
  * is the view's own. */
@@ -103,16 +119,13 @@ static int view_init(rpc_call *call, grant_view *v, const Credit__V1__Grant *src
     }
     if (v->g.status == CREDIT__V1__GRANT_STATUS__GRANT_STATUS_EXPIRED &&
         src->status != CREDIT__V1__GRANT_STATUS__GRANT_STATUS_EXPIRED) {
-        v->hist = malloc((src->n_history + 1) * sizeof *v->hist);
-        if (!v->hist) {
-            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-            return -1;
-        }
         credit__v1__grant_transition__init(&v->expired);
         v->expired.status = CREDIT__V1__GRANT_STATUS__GRANT_STATUS_EXPIRED;
         v->expired.at = src->valid_until;
-        memcpy(v->hist, src->history, src->n_history * sizeof *v->hist);
-        v->hist[src->n_history] = &v->expired;
+        if (add_transition(src, &v->expired, &v->hist) != 0) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            return -1;
+        }
         v->g.history = v->hist;
         v->g.n_history = src->n_history + 1;
     }
@@ -362,22 +375,6 @@ static int check_window(rpc_call *call, const Credit__V1__RequestConsentRequest 
                    max_days);
         return -1;
     }
-    return 0;
-}
-
-/* Appends transition t to g's history (a grant built on the stack or unpacked: the new array
- * is the caller's to free, *old keeps the one it replaced). Returns 0, or -1 when out of
- * memory. */
-static int add_transition(Credit__V1__Grant *g, Credit__V1__GrantTransition *t,
-                          Credit__V1__GrantTransition ***fresh)
-{
-    Credit__V1__GrantTransition **h = malloc((g->n_history + 1) * sizeof *h);
-    if (!h)
-        return -1;
-    if (g->n_history)
-        memcpy(h, g->history, g->n_history * sizeof *h);
-    h[g->n_history] = t;
-    *fresh = h;
     return 0;
 }
 

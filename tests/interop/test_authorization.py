@@ -16,6 +16,7 @@ Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_authorization
 """
 
+import calendar
 import datetime
 import hashlib
 import threading
@@ -30,6 +31,7 @@ from harness import CALL_TIMEOUT, SharedNodeCase, legal_ref, legal_subject, pdat
 from credit.v1 import authorization_pb2 as A
 from credit.v1 import authorization_pb2_grpc as A_grpc
 from credit.v1 import industrial_pb2 as I
+from credit.v1 import industrial_pb2_grpc as I_grpc
 from credit.v1 import record_pb2 as R
 
 SC = grpc.StatusCode
@@ -380,6 +382,49 @@ class AuthorizationTest(SharedNodeCase):
         self.assertRpcFails(SC.PERMISSION_DENIED, self.bank.aq.GetSeries, series,
                             timeout=CALL_TIMEOUT, contains="out of scope")
 
+    def test_series_under_a_grant_serve_authorized_metrics_within_the_dates(self):
+        """electricity_kwh is TIER_AUTHORIZED: the open tier refuses it, a grant of the
+        INDUSTRIAL catalogue serves it, narrowed to the grant's record dates."""
+        uscc = fresh_uscc()
+        day = harness.recent_day(10)
+        base = calendar.timegm(day.timetuple())
+        with harness.channel(self.node.port, "ind-platform") as ch:
+            ind = I_grpc.IndustrialDataCollectionStub(ch)
+            ind.RegisterOptIn(I.RegisterOptInRequest(enterprise_uscc=uscc,
+                                                     consent_digest=digest()),
+                              timeout=CALL_TIMEOUT)
+            summary = ind.PushSamples(iter([I.Sample(
+                enterprise_uscc=uscc, section="ENERGY_USE", metric="electricity_kwh",
+                period_start=timestamp_pb2.Timestamp(seconds=base + h * 3600),
+                period_seconds=3600, value=1.5) for h in range(3)]), timeout=CALL_TIMEOUT)
+            self.assertEqual(summary.accepted, 3, summary)
+        inner = I.SeriesRequest(enterprise_uscc=uscc, section="ENERGY_USE",
+                                metric="electricity_kwh")
+        self.assertRpcFails(SC.PERMISSION_DENIED, self.bank.open.GetSeries, inner,
+                            contains="TIER_AUTHORIZED")
+        g = self.bank.request(uscc=uscc, scope=A.GrantScope(catalogues=[R.CATALOGUE_INDUSTRIAL]))
+        self.portal.approve(g.grant_id, digest())
+        got = self.bank.aq.GetSeries(A.AuthorizedSeriesRequest(grant_id=g.grant_id,
+                                                               request=inner),
+                                     timeout=CALL_TIMEOUT)
+        self.assertEqual([p.value for p in got.points], [1.5, 1.5, 1.5])
+        uses = self.portal.uses(g.grant_id)
+        self.assertEqual(uses[0].read, "series ENERGY_USE/electricity_kwh: 3 points")
+        # Another enterprise's series under it, and a range outside its dates.
+        other = I.SeriesRequest(enterprise_uscc=ACME_USCC, section="ENERGY_USE",
+                                metric="electricity_kwh")
+        self.assertRpcFails(SC.PERMISSION_DENIED, self.bank.aq.GetSeries,
+                            A.AuthorizedSeriesRequest(grant_id=g.grant_id, request=other),
+                            contains="another subject")
+        early = I.SeriesRequest(enterprise_uscc=uscc, section="ENERGY_USE",
+                                metric="electricity_kwh")
+        early.to.CopyFrom(timestamp_pb2.Timestamp(seconds=calendar.timegm(
+            harness.recent_day(400).timetuple())))
+        self.assertRpcFails(SC.PERMISSION_DENIED, self.bank.aq.GetSeries,
+                            A.AuthorizedSeriesRequest(grant_id=g.grant_id, request=early),
+                            contains="out of date range")
+        self.assertEqual(len(self.portal.uses(g.grant_id)), 1)
+
     def test_a_use_limit_is_never_exceeded(self):
         g = self.active_grant(use_limit=2)
         self.bank.alist(g.grant_id)
@@ -422,6 +467,21 @@ class AuthorizationTest(SharedNodeCase):
         uses = self.acme.uses(g.grant_id)
         self.assertEqual([u.number for u in uses], list(range(1, 11)))
         self.assertEqual(self.acme.grant(g.grant_id).uses, 10)
+
+
+class ShorterMaximumTest(SharedNodeCase):
+    """--max-grant-days sets the longest validity window the node allows."""
+
+    NODE_FLAGS = ("--max-grant-days", "30")
+
+    def test_a_window_longer_than_the_configured_maximum_is_refused(self):
+        with Calls(self.node.port, "bank-a") as bank:
+            self.assertRpcFails(SC.INVALID_ARGUMENT, bank.request, valid_until=now_ts(31 * DAY),
+                                contains="30 days")
+            g = bank.request(valid_until=now_ts(29 * DAY))
+            self.assertEqual(g.status, A.GRANT_STATUS_REQUESTED)
+            listed = bank.auth.ListGrants(A.ListGrantsRequest(), timeout=CALL_TIMEOUT).grants
+            self.assertEqual([x.grant_id for x in listed], [g.grant_id])
 
 
 if __name__ == "__main__":
