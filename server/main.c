@@ -24,7 +24,9 @@
 #include "descset.h"
 #include "store.h"
 #include "svc_catalogue.h"
+#include "signkey.h"
 #include "svc_collection.h"
+#include "svc_finance.h"
 #include "svc_industrial.h"
 #include "svc_query.h"
 #include "svc_authorization.h"
@@ -59,6 +61,7 @@ typedef struct config {
     char log_level[16];
     char privacy_key[4096];
     char catalogue[4096];
+    char signing_key[4096];
     long threads;
     long max_message_bytes;
     long sync;
@@ -101,6 +104,9 @@ static const opt options[] = {
     {"privacy-key", STR(privacy_key), "TLS/privacy.key",
      "key file sealing personal identity numbers; made on first start; keep it with the "
      "certificates, apart from the data"},
+    {"signing-key", STR(signing_key), "TLS/signing.key",
+     "ECDSA P-256 key file (PEM) signing credit portraits, apart from the TLS key; made on "
+     "first start; lenders verify portraits with its public key (CreditFinance.GetSigningKey)"},
     {"catalogue", STR(catalogue), "embedded",
      "text-format credit.v1.CatalogueVersion seeding catalogue version 1 on an empty store, "
      "checked on every start (embedded: proto/catalogue.textproto as built in)"},
@@ -430,6 +436,24 @@ static int open_catalogue(const config *cfg, node *n, char *err)
     return 0;
 }
 
+/* Opens the portrait signing key, making it on first start (like the privacy key, and beside
+ * it by default). A key made anew later (the file lost) only means that portraits signed
+ * before no longer verify against the published key: nothing stored depends on it. */
+static int open_signing_key(config *cfg, node *n, char *err)
+{
+    char path[4200], kerr[SIGNKEY_ERR_LEN];
+    if (strcmp(cfg->signing_key, "TLS/signing.key") == 0)
+        snprintf(path, sizeof path, "%s/signing.key", cfg->tls);
+    else
+        snprintf(path, sizeof path, "%s", cfg->signing_key);
+    if (signkey_open(path, 1, &n->sign, kerr) != 0) {
+        snprintf(err, 512, "signing key %.200s: %.250s", path, kerr);
+        return -1;
+    }
+    log_event(LOG_INFO, "signing-key", "key_id=%s", signkey_id(n->sign));
+    return 0;
+}
+
 /* Every service the node serves, in the order they are registered. */
 static const rpc_service *const services[] = {
     &health_service,
@@ -446,6 +470,7 @@ static const rpc_service *const services[] = {
     &government_sharing_service,
     &authorization_service,
     &authorized_query_service,
+    &credit_finance_service,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -498,6 +523,10 @@ int main(int argc, char **argv)
         goto out;
     }
     if (open_privacy(&cfg, &n, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
+        goto out;
+    }
+    if (open_signing_key(&cfg, &n, err) != 0) {
         fprintf(stderr, "creditd: %s\n", err);
         goto out;
     }
@@ -624,6 +653,7 @@ out:
     catalog_destroy(n.cat);
     store_close(n.st);
     privacy_close(n.pv);
+    signkey_close(n.sign);
     tls_close(n.tls);
     if (exit_code == 0)
         log_event(LOG_INFO, "stopped", "data=%s", cfg.data);

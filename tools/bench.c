@@ -23,12 +23,17 @@
  *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on;
  *  - authorized_ratio: AuthorizedQuery ListRecords under a grant ÷ OpenQuery ListRecords of
  *    the same subject, 16 callers, alternately for --rounds rounds (bench_authorized.h;
- *    skipped with --target).
+ *    skipped with --target);
+ *  - portrait_p99_ms (once, own node only): GetPortrait of SMALL_MICRO_BASIC from 16 callers
+ *    (bank-a, under a grant the portal approved) for a subject with 1,000 records and 12 months
+ *    of daily samples of two metrics.
  * Without --target it makes dev certificates and starts its own creditd in a temp dir, and
  * removes both at the end (the twin always uses such certificates). The last line is the
  * SUMMARY.
  */
 #include <credit/client.h>
+
+#include "credit/v1/authorization.pb-c.h"
 
 #include "bench_authorized.h"
 #include "bench_twin.h"
@@ -509,7 +514,9 @@ static double raw_ingest(long n, int sync, int round)
 
 /* --- timed callers: unary pushes, WhoAmI, ListRecords -------------------------------------- */
 
-typedef enum call_kind { CALL_PUSH1, CALL_WHOAMI, CALL_LIST } call_kind;
+typedef enum call_kind { CALL_PUSH1, CALL_WHOAMI, CALL_LIST, CALL_PORTRAIT } call_kind;
+
+static int portrait_call(credit_client *c, credit_status *st);
 
 typedef struct caller_arg {
     credit_client *c;
@@ -543,6 +550,8 @@ static int one_call(caller_arg *a, penalty_input *pi, const char *tag, unsigned 
                  r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
             credit__v1__push_batch_response__free_unpacked(r, NULL);
         }
+    } else if (a->kind == CALL_PORTRAIT) {
+        ok = portrait_call(a->c, &st);
     } else if (a->kind == CALL_WHOAMI) {
         Credit__V1__WhoAmIResponse *me = NULL;
         if (credit_client_whoami(a->c, &me, &st) == 0) {
@@ -918,6 +927,181 @@ static double industrial_phase(const bench_cfg *cfg)
     fflush(stdout);
     return node_rate / raw;
 }
+/* --- portraits: GetPortrait under a grant, 16 callers ------------------------------------ */
+
+#define PORTRAIT_RECORDS  1000 /* the portrait subject's records */
+#define PORTRAIT_DAYS     365  /* daily samples of each portrait metric: 12 months */
+#define PORTRAIT_CALLERS  16
+#define PORTRAIT_TEMPLATE "SMALL_MICRO_BASIC"
+
+static char portrait_subject[19];
+static char portrait_grant[64];
+
+/* One GetPortrait of the portrait subject under the phase's grant (one_call's CALL_PORTRAIT). */
+static int portrait_call(credit_client *c, credit_status *st)
+{
+    Credit__V1__Portrait *p = NULL;
+    if (credit_client_portrait_get(c, CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON,
+                                   portrait_subject, PORTRAIT_TEMPLATE, portrait_grant, &p,
+                                   st) != 0)
+        return 0;
+    int ok = p->n_items > 0 && p->signature.len > 0;
+    credit__v1__portrait__free_unpacked(p, NULL);
+    return ok;
+}
+
+/* The portrait subject's data: PORTRAIT_RECORDS penalties (market) and a year of daily
+ * SALES/sales_amount_fen and ENERGY_USE/electricity_kwh samples (the industrial platform). */
+static int portrait_data(credit_client *market, credit_client *platform)
+{
+    enum { GROUP = 250 };
+    penalty_input pi[GROUP];
+    ProtobufCMessage *ins[GROUP];
+    credit_status st;
+    for (int k = 0; k < GROUP; k++) {
+        penalty_input_init(&pi[k]);
+        ins[k] = &pi[k].in.base;
+    }
+    for (long i = 0; i < PORTRAIT_RECORDS; i += GROUP) {
+        for (int k = 0; k < GROUP; k++) {
+            penalty_input_set(&pi[k], "portrait", (unsigned long)(i + k));
+            pi[k].subj.identifier = portrait_subject;
+        }
+        Credit__V1__PushBatchResponse *r = NULL;
+        if (credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, ins, GROUP, &r, &st) != 0)
+            goto fail;
+        int bad = r->rejected != 0;
+        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        if (bad) {
+            fprintf(stderr, "credit-bench: portrait records rejected\n");
+            return -1;
+        }
+    }
+    Credit__V1__OptIn *o = NULL;
+    if (credit_client_optin_register(
+            platform, portrait_subject,
+            "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e", "", &o, &st) == 0)
+        credit__v1__opt_in__free_unpacked(o, NULL);
+    else if (st.code != CREDIT_CODE_ALREADY_EXISTS)
+        goto fail;
+    static const char *const metric[2][2] = {{"SALES", "sales_amount_fen"},
+                                             {"ENERGY_USE", "electricity_kwh"}};
+    credit_sample_pusher *p = NULL;
+    if (credit_sample_pusher_create(platform, 0, &p, &st) != 0)
+        goto fail;
+    Credit__V1__Sample s = CREDIT__V1__SAMPLE__INIT;
+    Google__Protobuf__Timestamp start = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    int64_t today = (int64_t)time(NULL) / 86400 * 86400;
+    s.enterprise_uscc = portrait_subject;
+    s.period_start = &start;
+    s.period_seconds = 86400;
+    for (int d = 1; d <= PORTRAIT_DAYS; d++) {
+        for (int m = 0; m < 2; m++) {
+            s.section = (char *)metric[m][0];
+            s.metric = (char *)metric[m][1];
+            start.seconds = today - (int64_t)d * 86400;
+            s.value = 1000.0 + d;
+            if (credit_sample_pusher_add(p, &s, &st) != 0)
+                break;
+        }
+    }
+    Credit__V1__SampleSummary *sum = NULL;
+    int rc = credit_sample_pusher_finish(p, &sum, &st);
+    credit_sample_pusher_destroy(p);
+    if (rc != 0)
+        goto fail;
+    rc = sum->rejected ? -1 : 0;
+    credit__v1__sample_summary__free_unpacked(sum, NULL);
+    return rc;
+fail:
+    fprintf(stderr, "credit-bench: portrait data: %s %s\n", credit_code_name(st.code), st.message);
+    return -1;
+}
+
+/* bank-a asks for a grant of the template, the portal approves it: portrait_grant. */
+static int portrait_consent(credit_client *bank, credit_client *portal)
+{
+    Credit__V1__RequestConsentRequest req = CREDIT__V1__REQUEST_CONSENT_REQUEST__INIT;
+    Credit__V1__SubjectRef subject = CREDIT__V1__SUBJECT_REF__INIT;
+    Credit__V1__GrantScope scope = CREDIT__V1__GRANT_SCOPE__INIT;
+    Credit__V1__Date from = CREDIT__V1__DATE__INIT, to = CREDIT__V1__DATE__INIT;
+    Google__Protobuf__Timestamp until = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    Credit__V1__ApproveConsentRequest ok = CREDIT__V1__APPROVE_CONSENT_REQUEST__INIT;
+    ProtobufCMessage *g = NULL, *a = NULL;
+    credit_status st;
+
+    subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
+    subject.identifier = portrait_subject;
+    scope.portrait_template = PORTRAIT_TEMPLATE;
+    from.year = 2000;
+    from.month = from.day = 1;
+    to.year = 2100;
+    to.month = to.day = 1;
+    until.seconds = (int64_t)time(NULL) + 7 * 86400;
+    req.subject = &subject;
+    req.purpose_code = "LOAN_APPRAISAL";
+    req.purpose_text = "credit-bench";
+    req.scope = &scope;
+    req.data_from = &from;
+    req.data_to = &to;
+    req.valid_until = &until;
+    req.use_limit = 1000000;
+    if (credit_client_call(bank, "/credit.v1.Authorization/RequestConsent", &req.base,
+                           &credit__v1__grant__descriptor, &g, 0, &st) != 0)
+        goto fail;
+    snprintf(portrait_grant, sizeof portrait_grant, "%s", ((Credit__V1__Grant *)g)->grant_id);
+    ok.grant_id = portrait_grant;
+    ok.document_digest = "d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0";
+    if (credit_client_call(portal, "/credit.v1.Authorization/ApproveConsent", &ok.base,
+                           &credit__v1__grant__descriptor, &a, 0, &st) != 0)
+        goto fail;
+    protobuf_c_message_free_unpacked(g, NULL);
+    protobuf_c_message_free_unpacked(a, NULL);
+    return 0;
+fail:
+    fprintf(stderr, "credit-bench: consent: %s %s\n", credit_code_name(st.code), st.message);
+    if (g)
+        protobuf_c_message_free_unpacked(g, NULL);
+    return -1;
+}
+
+/* The portrait phase (own node only: it needs bank-a's, the portal's and the platform's
+ * certificates): GetPortrait p50/p99 at PORTRAIT_CALLERS callers. Returns 0 with *f, 1 when
+ * skipped, -1 on failure. */
+static int portrait_phase(const bench_cfg *cfg, credit_client *market, call_figures *f)
+{
+    if (cfg->target) {
+        printf("portrait: skipped (--target: the bench holds no lender's or portal's certificate "
+               "there)\n");
+        return 1;
+    }
+    credit_client *unit[3] = {NULL, NULL, NULL};
+    static const char *const who[3] = {"bank-a", "portal", PLATFORM};
+    int rc = -1;
+    for (int i = 0; i < 3; i++) {
+        char cert[512], key[512];
+        snprintf(cert, sizeof cert, "%.400s/tls/units/%s.crt", tmp_dir, who[i]);
+        snprintf(key, sizeof key, "%.400s/tls/units/%s.key", tmp_dir, who[i]);
+        if (!(unit[i] = client_open(cfg, cert, key)))
+            goto out;
+    }
+    double t0 = now_s();
+    if (portrait_data(market, unit[2]) != 0 || portrait_consent(unit[0], unit[1]) != 0)
+        goto out;
+    printf("portrait: %d records and %d days of 2 metrics for %s in %.1f s; grant %s\n",
+           PORTRAIT_RECORDS, PORTRAIT_DAYS, portrait_subject, now_s() - t0, portrait_grant);
+    if (run_callers(unit[0], CALL_PORTRAIT, NULL, PORTRAIT_CALLERS, cfg->seconds, f) != 0)
+        goto out;
+    printf("portrait: GetPortrait %s, %d callers: %.0f calls/s, p50 %.2f ms, p99 %.2f ms\n",
+           PORTRAIT_TEMPLATE, PORTRAIT_CALLERS, f->rate, f->p50, f->p99);
+    fflush(stdout);
+    rc = 0;
+out:
+    for (int i = 0; i < 3; i++)
+        credit_client_destroy(unit[i]);
+    return rc;
+}
+
 /* --- figures ------------------------------------------------------------------------------ */
 
 /* Every figure measured once a round; the ratios are of their medians. */
@@ -1083,7 +1267,7 @@ static void usage(FILE *f)
             "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
             "query_ratio=R\n"
             "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
-            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R\n"
+            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R portrait_p99_ms=MS\n"
             "  (ratios of medians; n/a for a phase that was skipped)\n");
 }
 
@@ -1302,6 +1486,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < N_SUBJECTS; i++)
         make_uscc(subjects[i], 31000000u + i * 7919u);
     make_uscc(enterprise, 41000000u);
+    make_uscc(portrait_subject, 42000000u);
 
     const char *tmpbase = getenv("TMPDIR");
     snprintf(tmp_dir, sizeof tmp_dir, "%s/credit-bench-XXXXXX",
@@ -1372,6 +1557,12 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    call_figures portrait = {0};
+    int portrait_skipped = portrait_phase(&cfg, c, &portrait);
+    if (portrait_skipped < 0) {
+        fprintf(stderr, "credit-bench: portrait phase failed\n");
+        goto out;
+    }
     credit_client_destroy(c);
     c = NULL;
     if (node_stop(&nodes[0]) != 0)
@@ -1388,15 +1579,16 @@ int main(int argc, char **argv)
     snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
     snprintf(syn, sizeof syn, sync_rounds ? "%.2f" : "n/a",
              sync_rounds ? ratio(F_SYNC_ON, F_SYNC_OFF, sync_rounds) : 0.0);
-    char authz[32];
+    char authz[32], por[32];
     snprintf(authz, sizeof authz, authorized_ratio > 0 ? "%.2f" : "n/a", authorized_ratio);
+    snprintf(por, sizeof por, portrait_skipped ? "n/a" : "%.2f", portrait.p99);
     printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
            "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
-           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s\n",
+           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s portrait_p99_ms=%s\n",
            ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
            ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
            ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
-           median(F_QP99_NODE, n), authz);
+           median(F_QP99_NODE, n), authz, por);
     rc = 0;
 
 out:

@@ -118,10 +118,10 @@ static const struct rule {
                                    METHOD,
                                    "approve, reject, pause, resume and revoke grants (a subject "
                                    "its own; the portal relaying a subject)"},
-    [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(UNIT_KIND_FINANCE), PLANNED,
+    [AUTHZ_PORTRAIT_READ] = {"portrait.read", K(UNIT_KIND_FINANCE), METHOD,
                              "read credit portraits under a live grant"},
-    [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(UNIT_KIND_OFFICE), PLANNED,
-                                 "manage portrait templates"},
+    [AUTHZ_PORTRAIT_TEMPLATE] = {"portrait.template", K(UNIT_KIND_OFFICE), SCOPE,
+                                 "file portrait template changes (CHANGE_KIND_SET_TEMPLATE)"},
     [AUTHZ_OBJECTION_FILE] = {"objection.file", K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL), PLANNED,
                               "file an objection"},
     [AUTHZ_OBJECTION_DECIDE] = {"objection.decide", K(UNIT_KIND_OFFICE), PLANNED,
@@ -232,6 +232,9 @@ static const struct method_row {
     {"credit.v1.AuthorizedQuery", "ListRecords", AUTHZ_READ_AUTHORIZED},
     {"credit.v1.AuthorizedQuery", "GetRecord", AUTHZ_READ_AUTHORIZED},
     {"credit.v1.AuthorizedQuery", "GetSeries", AUTHZ_READ_AUTHORIZED},
+
+    {"credit.v1.CreditFinance", "GetPortrait", AUTHZ_PORTRAIT_READ},
+    {"credit.v1.CreditFinance", "GetSigningKey", AUTHZ_READ_OPEN},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])

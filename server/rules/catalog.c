@@ -11,6 +11,7 @@
  * source pushes and again in the record the node stores, where the subject sits under meta.
  */
 #include "catalog.h"
+#include "portrait.h"
 #include "pbwalk.h"
 #include "versions.h"
 
@@ -879,6 +880,9 @@ int catalog_compile(Credit__V1__CatalogueVersion *msg, catalog_unit_exists exist
             goto fail;
         }
     }
+    /* The finance catalogue's sections are portrait templates over the others' sections. */
+    if (portrait_check_templates(v, err) != 0)
+        goto fail;
     *out = v;
     return 0;
 fail:

@@ -24,6 +24,45 @@ static int why_code(char *why, int code, const char *fmt, ...)
     return code;
 }
 
+/* CHANGE_KIND_SET_TEMPLATE: the finance section req->section becomes req->portrait_template,
+ * added or replaced whole. Whether the template makes sense is portrait.c's to say when the
+ * new version is compiled. */
+static int set_template(Credit__V1__CatalogueDefinition *def, const Credit__V1__ChangeRequest *req,
+                        char *why)
+{
+    Credit__V1__Section *s, **grown;
+    size_t k = 0;
+
+    if (def->catalogue != CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE)
+        return why_code(why, RPC_INVALID_ARGUMENT,
+                        "kind: CHANGE_KIND_SET_TEMPLATE is for the FINANCE catalogue only");
+    if (!req->portrait_template)
+        return why_code(why, RPC_INVALID_ARGUMENT,
+                        "portrait_template: is required to set a template");
+    if (strcmp(req->portrait_template->code, req->section) != 0)
+        return why_code(why, RPC_INVALID_ARGUMENT,
+                        "portrait_template.code: %.64s differs from section %.64s",
+                        req->portrait_template->code, req->section);
+    s = (Credit__V1__Section *)pb_copy(&req->portrait_template->base);
+    if (!s)
+        return why_code(why, RPC_UNAVAILABLE, "out of memory");
+    while (k < def->n_sections && strcmp(def->sections[k]->code, req->section) != 0)
+        k++;
+    if (k < def->n_sections) {
+        credit__v1__section__free_unpacked(def->sections[k], NULL);
+        def->sections[k] = s;
+        return 0;
+    }
+    grown = realloc(def->sections, (def->n_sections + 1) * sizeof *grown);
+    if (!grown) {
+        credit__v1__section__free_unpacked(s, NULL);
+        return why_code(why, RPC_UNAVAILABLE, "out of memory");
+    }
+    def->sections = grown;
+    def->sections[def->n_sections++] = s;
+    return 0;
+}
+
 int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *req,
                   Credit__V1__CatalogueVersion **out, char *why)
 {
@@ -44,6 +83,10 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
     if (!def) {
         rc = why_code(why, RPC_INVALID_ARGUMENT, "catalogue: %d is not a catalogue",
                       (int)req->catalogue);
+        goto done;
+    }
+    if (req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_SET_TEMPLATE) {
+        rc = set_template(def, req, why);
         goto done;
     }
     if (*req->section) {
@@ -128,12 +171,13 @@ int catalog_apply(const catalog_version *base, const Credit__V1__ChangeRequest *
         break;
     default:
         rc = why_code(why, RPC_INVALID_ARGUMENT,
-                      "kind: is required: CHANGE_KIND_ADD_DIMENSION, CHANGE_KIND_CHANGE_DIMENSION "
-                      "or CHANGE_KIND_REMOVE_DIMENSION");
+                      "kind: is required: CHANGE_KIND_ADD_DIMENSION, CHANGE_KIND_CHANGE_DIMENSION, "
+                      "CHANGE_KIND_REMOVE_DIMENSION or CHANGE_KIND_SET_TEMPLATE");
         goto done;
     }
-    v->version = base->msg->version + 1;
 done:
+    if (rc == 0)
+        v->version = base->msg->version + 1;
     if (rc != 0) {
         credit__v1__catalogue_version__free_unpacked(v, NULL);
         return rc;

@@ -71,8 +71,7 @@ __attribute__((format(printf, 2, 3))) static void seterr(char *err, const char *
     va_end(ap);
 }
 
-/* Sets "what: <OpenSSL's first reason>" and empties the thread's OpenSSL error queue. */
-static void crypto_err(char *err, const char *what)
+void privacy_crypto_err(char *err, const char *what)
 {
     unsigned long e = ERR_get_error();
     const char *reason = e ? ERR_reason_error_string(e) : NULL;
@@ -157,11 +156,8 @@ static int place(const char *tmp, const char *path)
     return 0;
 }
 
-/* Makes a new key file at `path`. Returns 0 if there is one there now (ours, or one that
- * another process placed first), or -1 with err. */
-static int create_key_file(const char *path, char *err)
+int privacy_place_key_file(const char *path, const void *key, size_t len, char *err)
 {
-    unsigned char key[PRIVACY_KEY_FILE_LEN];
     char tmp[PATH_MAX], dir[PATH_MAX];
     int fd, n, rc = -1;
 
@@ -171,16 +167,12 @@ static int create_key_file(const char *path, char *err)
         return -1;
     }
     dir_of(path, dir);
-    if (RAND_bytes(key, sizeof key) != 1) {
-        crypto_err(err, "cannot make a key");
-        goto wipe_key;
-    }
     fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0) {
         seterr(err, "cannot create key file %s: %s", tmp, strerror(errno));
-        goto wipe_key;
+        return -1;
     }
-    if (fchmod(fd, 0600) != 0 || write_full(fd, key, sizeof key) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || write_full(fd, key, len) != 0 || fsync(fd) != 0) {
         seterr(err, "cannot write key file %s: %s", tmp, strerror(errno));
         goto fail_fd;
     }
@@ -195,23 +187,34 @@ static int create_key_file(const char *path, char *err)
         }
         /* Another process made the key file first: keep its key, drop ours. */
         unlink(tmp);
-        rc = 0;
-        goto wipe_key;
+        return 0;
     }
-    /* The key must outlast a power cut before anything is sealed under it. */
+    /* The key must outlast a power cut before anything is sealed or signed under it. */
     if (fsync_dir(dir) != 0) {
         seterr(err, "cannot fsync directory %s after creating key file %s: %s", dir, path,
                strerror(errno));
-        goto wipe_key;
+        return -1;
     }
-    rc = 0;
-    goto wipe_key;
+    return 0;
 
 fail_fd:
     close(fd);
 fail_tmp:
     unlink(tmp);
-wipe_key:
+    return rc;
+}
+
+/* Makes a new key file at `path`. Returns 0 if there is one there now (ours, or one that
+ * another process placed first), or -1 with err. */
+static int create_key_file(const char *path, char *err)
+{
+    unsigned char key[PRIVACY_KEY_FILE_LEN];
+    int rc = -1;
+
+    if (RAND_bytes(key, sizeof key) != 1)
+        privacy_crypto_err(err, "cannot make a key");
+    else
+        rc = privacy_place_key_file(path, key, sizeof key, err);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
@@ -292,7 +295,7 @@ int privacy_open(const char *key_path, int create, privacy **out, char *err)
     if (!HMAC(EVP_sha256(), p->key, PRIVACY_KEY_FILE_LEN, (const unsigned char *)fingerprint_label,
               sizeof fingerprint_label - 1, p->fingerprint, &mdlen) ||
         mdlen != PRIVACY_FINGERPRINT_LEN) {
-        crypto_err(err, "cannot compute the key fingerprint");
+        privacy_crypto_err(err, "cannot compute the key fingerprint");
         goto fail_p;
     }
     OPENSSL_cleanse(buf, sizeof buf);
@@ -411,18 +414,18 @@ int privacy_seal(const privacy *p, const void *plain, size_t len, const void *aa
     }
     buf[0] = FORMAT_V1;
     if (randpool_bytes(buf + 1, NONCE_LEN) != 0) {
-        crypto_err(err, "cannot make a nonce");
+        privacy_crypto_err(err, "cannot make a nonce");
         goto fail_buf;
     }
     ctx = EVP_CIPHER_CTX_new();
     if (!ctx) {
-        crypto_err(err, "cannot seal");
+        privacy_crypto_err(err, "cannot seal");
         goto fail_buf;
     }
     if (start(ctx, 1, p, buf, aad, aad_len) != 0 || feed(ctx, buf + HEADER_LEN, plain, len) != 0 ||
         EVP_EncryptFinal_ex(ctx, buf + HEADER_LEN + len, &n) != 1 || n != 0 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, buf + HEADER_LEN + len) != 1) {
-        crypto_err(err, "cannot seal");
+        privacy_crypto_err(err, "cannot seal");
         goto fail_ctx;
     }
     EVP_CIPHER_CTX_free(ctx);
@@ -468,13 +471,13 @@ int privacy_unseal(const privacy *p, const unsigned char *sealed, size_t len, co
     }
     ctx = EVP_CIPHER_CTX_new();
     if (!ctx) {
-        crypto_err(err, "cannot unseal");
+        privacy_crypto_err(err, "cannot unseal");
         goto fail_buf;
     }
     if (start(ctx, 0, p, sealed, aad, aad_len) != 0 ||
         feed(ctx, buf, sealed + HEADER_LEN, ct_len) != 0 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1) {
-        crypto_err(err, "cannot unseal");
+        privacy_crypto_err(err, "cannot unseal");
         goto fail_ctx;
     }
     if (EVP_DecryptFinal_ex(ctx, buf + ct_len, &n) != 1 || n != 0) {

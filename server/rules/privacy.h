@@ -36,6 +36,18 @@ typedef struct privacy privacy;
  * (the message says to chmod 600). Returns 0 and *out (free with privacy_close), or -1 with err. */
 int privacy_open(const char *key_path, int create, privacy **out, char *err);
 
+/* Writes "what: <OpenSSL's first reason>" into err[PRIVACY_ERR_LEN] (if not NULL) and empties
+ * the thread's OpenSSL error queue: how the node's key modules (this one, signkey.h) report an
+ * OpenSSL failure. */
+void privacy_crypto_err(char *err, const char *what);
+
+/* Places a new key file of len bytes at `path`, mode 0600, written and fsynced under a
+ * temporary name and then moved there without ever replacing a file: a key file another
+ * process placed first wins and is kept. The directory is fsynced, so the key outlasts a
+ * power cut. Returns 0 if there is a key file at `path` now (ours or the other's), or -1 with
+ * err. The node's other key files (the portrait signing key, signkey.h) are made by it too. */
+int privacy_place_key_file(const char *path, const void *key, size_t len, char *err);
+
 /* Wipes the keys (OPENSSL_cleanse) and frees the object. NULL is a no-op. */
 void privacy_close(privacy *p);
 

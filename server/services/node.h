@@ -23,6 +23,7 @@ typedef struct node {
     audit *audit;
     tls_state *tls;
     privacy *pv; /* seals personal identity numbers */
+    struct signkey *sign; /* signs credit portraits (signkey.h) */
     catalog *cat; /* the catalogue: every version; thread-safe */
     int sync;    /* fsync acknowledged writes */
     pagetoken_key pages; /* authenticates page tokens; derived from the privacy key */

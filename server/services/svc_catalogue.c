@@ -19,6 +19,7 @@
  */
 #include "svc_catalogue.h"
 
+#include "authz.h"
 #include "catalog.h"
 #include "catalog_change.h"
 #include "changes.h"
@@ -221,6 +222,60 @@ static int try_apply(node *n, const Credit__V1__ChangeRequest *cr, catalog_versi
     return RPC_INVALID_ARGUMENT;
 }
 
+/* The texts of a proposed portrait template: names and descriptions free text, codes one line
+ * (the catalogue quotes them when it refuses them). Returns 0, or finishes the call and -1. */
+static int check_template_text(rpc_call *call, const Credit__V1__Section *s)
+{
+    char field[64];
+
+    if (check_text_field(call, "portrait_template.name", s->name, 0) ||
+        node_check_text(call, "portrait_template.code", s->code, TEXT_SHORT_MAX, 0))
+        return -1;
+    if (s->portrait &&
+        check_text_field(call, "portrait_template.portrait.description", s->portrait->description, 0))
+        return -1;
+    for (size_t i = 0; s->portrait && i < s->portrait->n_items; i++) {
+        const Credit__V1__PortraitItemSpec *it = s->portrait->items[i];
+        const char *const codes[] = {it->code, it->section, it->metric};
+        const char *const names[] = {"code", "section", "metric"};
+
+        snprintf(field, sizeof field, "portrait_template.portrait.items[%zu].name", i);
+        if (check_text_field(call, field, it->name, 0))
+            return -1;
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(field, sizeof field, "portrait_template.portrait.items[%zu].%s", i, names[k]);
+            if (node_check_text(call, field, codes[k], TEXT_SHORT_MAX, 0))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* What only a template change carries, and who may file one (portrait.template). Returns 0, or
+ * finishes the call and -1. */
+static int check_template_change(rpc_call *call, const Credit__V1__ProposeChangeRequest *req)
+{
+    char why[AUTHZ_WHY_LEN];
+
+    if (req->kind != CREDIT__V1__CHANGE_KIND__CHANGE_KIND_SET_TEMPLATE) {
+        if (!req->portrait_template)
+            return 0;
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "portrait_template: only CHANGE_KIND_SET_TEMPLATE carries a template");
+        return -1;
+    }
+    if (authz_check(node_caller(call), AUTHZ_PORTRAIT_TEMPLATE, why) != 0) {
+        rpc_finish(call, RPC_PERMISSION_DENIED, "%s", why);
+        return -1;
+    }
+    if (req->dimension || *req->dimension_code) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "dimension: a template change names no dimension; give portrait_template");
+        return -1;
+    }
+    return req->portrait_template ? check_template_text(call, req->portrait_template) : 0;
+}
+
 static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ProposeChangeRequest *req = (const Credit__V1__ProposeChangeRequest *)msg;
@@ -235,6 +290,8 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
     int rc;
 
     if (check_text_field(call, "justification", req->justification, 1) != 0)
+        return;
+    if (check_template_change(call, req) != 0)
         return;
     if (req->kind == CREDIT__V1__CHANGE_KIND__CHANGE_KIND_REMOVE_DIMENSION && req->dimension) {
         rpc_finish(call, RPC_INVALID_ARGUMENT,
@@ -260,6 +317,7 @@ static void propose_change(rpc_call *call, const ProtobufCMessage *msg)
             ? req->dimension->code
             : req->dimension_code;
     cr.dimension = req->dimension;
+    cr.portrait_template = req->portrait_template;
     cr.justification = req->justification;
     cr.state = CREDIT__V1__CHANGE_STATE__CHANGE_STATE_FILED;
     node_now(&at);

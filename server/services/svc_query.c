@@ -76,7 +76,7 @@ static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err
     return 0;
 }
 
-static int check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
+int query_check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
 {
     char why[128];
     if (!ref || ref->kind == 0 ||
@@ -135,7 +135,7 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
-    if (check_subject_ref(call, req->subject) != 0)
+    if (query_check_subject_ref(call, req->subject) != 0)
         return;
     if (req->page_size < 0 || req->page_size > PAGE_MAX) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",

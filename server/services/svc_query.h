@@ -31,5 +31,9 @@ typedef struct query_under {
 void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
                         const query_under *u);
 void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t, const query_under *u);
+/* Checks a request's subject (kind and identifier; a natural person's identifier is
+ * normalised in place, x to X, and its check character verified): every read of one subject's
+ * records asks it. Returns 0, or finishes the call with INVALID_ARGUMENT and returns -1. */
+int query_check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref);
 
 #endif /* CREDIT_SVC_QUERY_H */

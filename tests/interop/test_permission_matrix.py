@@ -64,6 +64,7 @@ CAPABILITIES = {
     "authorization.request": {"FINANCE"},
     "authorization.grant": {"SUBJECT", "PORTAL"},
     "authorization.read": {"FINANCE", "SUBJECT", "PORTAL"},
+    "portrait.read": {"FINANCE"},
 }
 
 _COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate")}
@@ -105,6 +106,7 @@ METHODS = {
         ListGrants="authorization.read", ListUses="authorization.read"),
     "credit.v1.AuthorizedQuery": {
         m: "read.authorized" for m in ("ListRecords", "GetRecord", "GetSeries")},
+    "credit.v1.CreditFinance": {"GetPortrait": "portrait.read", "GetSigningKey": "read.open"},
 }
 
 

@@ -15,6 +15,7 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/authorization.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
+#include "credit/v1/finance.pb-c.h"
 #include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
@@ -61,8 +62,8 @@ static const struct {
     {"optin.hold", "INDUSTRIAL_PLATFORM", AUTHZ_USE_SCOPE},
     {"self.query", "SUBJECT", AUTHZ_USE_PLANNED},
     {"authorization.grant", "SUBJECT PORTAL", AUTHZ_USE_METHOD},
-    {"portrait.read", "FINANCE", AUTHZ_USE_PLANNED},
-    {"portrait.template", "OFFICE", AUTHZ_USE_PLANNED},
+    {"portrait.read", "FINANCE", AUTHZ_USE_METHOD},
+    {"portrait.template", "OFFICE", AUTHZ_USE_SCOPE},
     {"objection.file", "SUBJECT PORTAL", AUTHZ_USE_PLANNED},
     {"objection.decide", "OFFICE", AUTHZ_USE_PLANNED},
     {"repair.apply", "SUBJECT PORTAL", AUTHZ_USE_PLANNED},
@@ -88,6 +89,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &credit__v1__government_sharing__descriptor,
     &credit__v1__authorization__descriptor,
     &credit__v1__authorized_query__descriptor,
+    &credit__v1__credit_finance__descriptor,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 

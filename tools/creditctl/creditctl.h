@@ -220,5 +220,6 @@ int cmd_pending(const struct config *cfg, int argc, char **argv);
 /* consent.c */
 int cmd_consent(const struct config *cfg, int argc, char **argv);
 int cmd_series(const struct config *cfg, int argc, char **argv);
+int cmd_portrait(const struct config *cfg, int argc, char **argv);
 
 #endif /* CREDITCTL_H */

@@ -23,7 +23,8 @@
  *                      transient ones (no connection, node overloaded or its store failing:
  *                      retry later); INTERNAL from the library itself means the call could
  *                      not complete;
- *      CREDIT_EDECODE  the node answered OK but the answer cannot be decoded.
+ *      CREDIT_EDECODE  the node answered OK but the answer cannot be decoded;
+ *      CREDIT_EVERIFY  a signature checked offline does not verify (credit_portrait_verify).
  *    Every call that reaches the node can give CREDIT_ERPC with UNAVAILABLE (also when the TLS
  *    handshake fails: a foreign CA, an expired or revoked certificate), DEADLINE_EXCEEDED,
  *    and, on every service but health, UNAUTHENTICATED or PERMISSION_DENIED (a certificate of
@@ -56,6 +57,7 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/authorization.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
+#include "credit/v1/finance.pb-c.h"
 #include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
@@ -108,7 +110,8 @@ enum credit_err {
     CREDIT_EINVAL = -2, /* a bad argument (status->message says which) */
     CREDIT_ENOMEM = -3,
     CREDIT_EFILE = -4,  /* a certificate or key file cannot be read */
-    CREDIT_EDECODE = -5 /* the node's answer cannot be decoded */
+    CREDIT_EDECODE = -5, /* the node's answer cannot be decoded */
+    CREDIT_EVERIFY = -6  /* a signature does not verify (credit_portrait_verify) */
 };
 
 typedef struct credit_status {
@@ -687,6 +690,40 @@ CREDIT_API int credit_client_authorized_series_get(credit_client *c, const char 
                                                    const Credit__V1__SeriesRequest *req,
                                                    Credit__V1__SeriesResponse **out,
                                                    credit_status *status);
+
+/* --- credit.v1.CreditFinance ----------------------------------------------------------------- */
+
+/* Signed credit portraits for lenders. A portrait is got under a grant of its subject (one use
+ * of the grant each) and checked later, offline, against the node's public signing key, which
+ * a lender fetches once (credit_client_signing_key_get) and keeps.
+ * Thread-safe: any thread may call through a shared client; credit_portrait_verify needs none. */
+
+/* The portrait of the subject (kind, identifier) by portrait template `template_code`
+ * ("SMALL_MICRO_BASIC") under grant `grant_id`. Returns 0 and *out (free with
+ * credit__v1__portrait__free_unpacked; pack it with credit__v1__portrait__pack to keep the
+ * exact bytes the node signed); CREDIT_EINVAL for a NULL argument; CREDIT_ERPC with the node's
+ * code (PERMISSION_DENIED naming why the grant does not allow it; NOT_FOUND: no such template;
+ * INVALID_ARGUMENT naming the field); CREDIT_EDECODE. *out is untouched on failure. */
+CREDIT_API int credit_client_portrait_get(credit_client *c, Credit__V1__SubjectKind kind,
+                                          const char *identifier, const char *template_code,
+                                          const char *grant_id, Credit__V1__Portrait **out,
+                                          credit_status *status);
+
+/* The node's portrait signing key: PEM public key, key id and algorithm. Returns 0 and *out
+ * (free with credit__v1__signing_key__free_unpacked); CREDIT_EINVAL; CREDIT_ERPC;
+ * CREDIT_EDECODE. */
+CREDIT_API int credit_client_signing_key_get(credit_client *c, Credit__V1__SigningKey **out,
+                                             credit_status *status);
+
+/* Checks, offline, the portrait encoded in data[len] (as the node sent it, or as
+ * credit__v1__portrait__pack writes it) against `public_key_pem` (SigningKey.public_key_pem):
+ * its field 15 (signature) must be its last field, its key_id that key's, and the ECDSA P-256
+ * SHA-256 signature valid over the bytes before field 15. Returns 0 when it verifies;
+ * CREDIT_EVERIFY when it does not (a changed byte, another key, no signature; status->message
+ * says which); CREDIT_EDECODE when data is not a portrait; CREDIT_EINVAL for NULL arguments or
+ * a key that is not a PEM public key; CREDIT_ENOMEM. Reads only its arguments. */
+CREDIT_API int credit_portrait_verify(const void *data, size_t len, const char *public_key_pem,
+                                      credit_status *status);
 
 #ifdef __cplusplus
 }

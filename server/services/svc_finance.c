@@ -1,0 +1,341 @@
+/*
+ * svc_finance.c — credit.v1.CreditFinance: GetPortrait and GetSigningKey.
+ *
+ * GetPortrait is a read under a grant (svc_authorization.h): the grant is checked and one use
+ * staged into this call's write batch before anything is read; the portrait is built from one
+ * view of the store (a snapshot), signed, and answered once the use and the call's audit entry
+ * are written together (node_commit_start, then node_reply_durable), so a portrait is never
+ * given without its use counted, nor a use counted twice.
+ *
+ * What the portrait holds is portrait.h's to decide; this file reads for it:
+ *  - the template: a section of the finance catalogue in force now (NOT_FOUND otherwise); its
+ *    subject kinds, when it names some, must include the subject's;
+ *  - the subject's records, in record-id order, under every key the subject is filed under
+ *    (subjects.h), each cleared to the authorized tier (tier.h) and counted only when its
+ *    occurred_at date lies in the grant's range of record dates;
+ *  - for AGGREGATE_MONTHLY_TOTAL items, the subject's samples of the metric (by its USCC: only
+ *    subjects with a unified social credit code have industrial data) from the first day of the
+ *    oldest month asked for, summed per month and platform, each sample's period start also
+ *    inside the grant's dates.
+ * Nothing here writes but the use and the audit entry.
+ */
+#include "svc_finance.h"
+
+#include "credit/v1/finance.pb-c.h"
+
+#include "calendar.h"
+#include "log.h"
+#include "node.h"
+#include "portrait.h"
+#include "records.h"
+#include "series.h"
+#include "signkey.h"
+#include "subjects.h"
+#include "svc_authorization.h"
+#include "svc_query.h"
+#include "tier.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TEMPLATE_MAX 64 /* a template's section code */
+#define GRANT_ID_MAX 64
+
+/* The want of a read under grant `u` on `date`: the template, and the date when one is given. */
+static int covered(const authorization_use *u, const char *tmpl, const Credit__V1__Date *date)
+{
+    authorization_want w = {.portrait_template = tmpl, .record_date = date};
+    return authorization_covers(u->grant, &w);
+}
+
+/* Ends the call after a scan of the store failed with rc (< 0): logged, and its status. */
+static void scan_failed(rpc_call *call, const char *op, int rc, const char *err)
+{
+    log_event(LOG_ERROR, "store", "op=%s err=%s", op, err);
+    rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+}
+
+/* Counts the subject's records into p. Returns 0, or finishes the call and returns -1. */
+static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
+                        const authorization_use *u, Credit__V1__Portrait *p)
+{
+    node *n = rpc_call_app(call);
+    const catalog_version *cv = catalog_now(n->cat);
+    subjects_keys keys = {0};
+    subjects_scan *scan = NULL;
+    const char *field = "subject.identifier";
+    char why[200], err[STORE_ERR_LEN], rid[RECORD_ID_LEN + 1];
+    int64_t newest = INT64_MIN;
+    Credit__V1__Date today;
+    int rc, ret = -1;
+    store_snapshot *snap = store_snapshot_create(n->st);
+
+    calendar_from_unix((int64_t)time(NULL), &today);
+    if (!snap) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return -1;
+    }
+    rc = subjects_keys_of(n->st, snap, n->pv, subject->kind, subject->identifier, &keys, &field,
+                          why);
+    if (rc != 0) {
+        rpc_finish(call, rc, "%s: %s", field, why);
+        goto out;
+    }
+    if ((rc = subjects_scan_open(n->st, snap, &keys, NULL, &scan)) != 0) {
+        rpc_finish(call, status_from_store(rc), "out of memory");
+        goto out;
+    }
+    while ((rc = subjects_scan_next(scan, rid, err)) > 0) {
+        Credit__Store__V1__StoredRecord *sr = NULL;
+        Credit__V1__Date on;
+
+        if ((rc = records_get(n->st, snap, rid, &sr, err)) != 0) {
+            log_event(LOG_ERROR, "store", "op=portrait record=%s err=%s", rid, err);
+            rpc_finish(call, status_from_store(rc), "the store cannot be read now");
+            goto out;
+        }
+        Credit__V1__Record *rec = sr->record;
+        const Google__Protobuf__Timestamp *at = rec->meta->occurred_at;
+        calendar_from_unix(at ? at->seconds : 0, &on);
+        if (covered(u, p->template_, &on)) {
+            tier_clear(rec, TIER_AUTHORIZED, cv);
+            const Google__Protobuf__Timestamp *rep = rec->meta->reported_at;
+            if (rep && rep->seconds > newest && *rec->meta->subject->name) {
+                char *name = strdup(rec->meta->subject->name);
+                if (!name)
+                    rc = -1;
+                else {
+                    if (p->subject_name != protobuf_c_empty_string)
+                        free(p->subject_name);
+                    p->subject_name = name;
+                    newest = rep->seconds;
+                }
+            }
+            if (rc == 0)
+                rc = portrait_add_record(p, rec, &today);
+        }
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+        if (rc != 0) {
+            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+            goto out;
+        }
+    }
+    if (rc < 0) {
+        scan_failed(call, "portrait_scan", rc, err);
+        goto out;
+    }
+    ret = 0;
+out:
+    subjects_scan_close(scan);
+    subjects_keys_cleanup(&keys);
+    store_snapshot_release(n->st, snap);
+    return ret;
+}
+
+/* Sums the subject's samples of item `it`'s metric per month and platform over its months.
+ * Returns 0, or finishes the call and returns -1. */
+static int read_months(rpc_call *call, const char *uscc, const authorization_use *u,
+                       const Credit__V1__PortraitItemSpec *spec, Credit__V1__PortraitItem *it,
+                       const char *tmpl, uint32_t version)
+{
+    node *n = rpc_call_app(call);
+    int now_month = calendar_month_of((int64_t)time(NULL));
+    int64_t from = calendar_month_start(now_month - (int)spec->months + 1);
+    series_scan *scan = NULL;
+    char err[STORE_ERR_LEN], month[8], platform[SERIES_CODE_MAX + 1] = "";
+    int cur = -1, rc;
+
+    rc = series_scan_open(n->st, uscc, spec->section, spec->metric, &from, NULL, &scan);
+    if (rc != 0) {
+        rpc_finish(call, rc == STORE_EINVAL ? RPC_INTERNAL : status_from_store(rc),
+                   rc == STORE_EINVAL ? "the series cannot be keyed" : "out of memory");
+        return -1;
+    }
+    /* Samples come in time order, a period's platforms side by side: a month's platforms
+     * interleave, so each (month, platform) total is closed when the month changes. Few
+     * platforms report on one enterprise, so a month's totals are kept in a short list. */
+    struct total {
+        char platform[SERIES_CODE_MAX + 1];
+        double sum;
+        uint32_t samples;
+    } totals[8];
+    size_t n_totals = 0;
+    for (;;) {
+        int64_t ts;
+        const char *pf;
+        size_t pflen;
+        series_value sv;
+        Credit__V1__Date on;
+
+        rc = series_scan_next(scan, &ts, &pf, &pflen, &sv, err);
+        int m = rc > 0 ? calendar_month_of(ts) : -1;
+        if ((rc <= 0 || m != cur) && n_totals) {
+            calendar_month_name(cur, month);
+            for (size_t i = 0; i < n_totals; i++) {
+                if (portrait_add_month(it, month, totals[i].platform, totals[i].sum,
+                                       totals[i].samples, version) != 0) {
+                    rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+                    rc = -1;
+                    goto out;
+                }
+            }
+            n_totals = 0;
+        }
+        if (rc <= 0)
+            break;
+        cur = m;
+        calendar_from_unix(ts, &on);
+        if (!covered(u, tmpl, &on))
+            continue;
+        memcpy(platform, pf, pflen < SERIES_CODE_MAX ? pflen : SERIES_CODE_MAX);
+        platform[pflen < SERIES_CODE_MAX ? pflen : SERIES_CODE_MAX] = '\0';
+        size_t i = 0;
+        while (i < n_totals && strcmp(totals[i].platform, platform) != 0)
+            i++;
+        if (i == n_totals) {
+            if (n_totals == sizeof totals / sizeof totals[0])
+                continue; /* more platforms than any enterprise has: the rest left out */
+            snprintf(totals[i].platform, sizeof totals[i].platform, "%s", platform);
+            totals[i].sum = 0;
+            totals[i].samples = 0;
+            n_totals++;
+        }
+        totals[i].sum += sv.value;
+        totals[i].samples++;
+    }
+    if (rc < 0) {
+        scan_failed(call, "portrait_series", rc, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    series_scan_close(scan);
+    return rc;
+}
+
+/* Whether template `t` is for subjects of kind `kind`. */
+static int for_kind(const Credit__V1__PortraitTemplate *t, int kind)
+{
+    for (size_t i = 0; i < t->n_subject_kinds; i++) {
+        if ((int)t->subject_kinds[i] == kind)
+            return 1;
+    }
+    return t->n_subject_kinds == 0;
+}
+
+/* The portrait's envelope: id, subject, when, for whom, under which grant. 0 or -1 (memory). */
+static int envelope(Credit__V1__Portrait *p, const Credit__V1__SubjectRef *subject,
+                    const char *grant_id, const char *grantee)
+{
+    char id[RECORD_ID_LEN + 1];
+
+    records_new_id(id); /* time-ordered and random: unique per portrait made */
+    p->subject = malloc(sizeof *p->subject);
+    p->made_at = malloc(sizeof *p->made_at);
+    if (!p->subject || !p->made_at)
+        return -1;
+    credit__v1__subject_ref__init(p->subject);
+    node_now(p->made_at);
+    p->subject->kind = subject->kind;
+    if (!(p->subject->identifier = strdup(subject->identifier)) || !(p->portrait_id = strdup(id)) ||
+        !(p->grant_id = strdup(grant_id)) || !(p->grantee = strdup(grantee)))
+        return -1;
+    return 0;
+}
+
+static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__GetPortraitRequest *req = (const void *)msg;
+    node *n = rpc_call_app(call);
+    const principal *caller = node_caller(call);
+    Credit__V1__Portrait *p = NULL;
+    store_batch *b = NULL;
+    authorization_use u;
+    int began = 0, written = 0;
+    char read[160], err[SIGNKEY_ERR_LEN];
+    uint64_t ticket;
+
+    if (query_check_subject_ref(call, req->subject) != 0 ||
+        node_check_text(call, "template", req->template_, TEMPLATE_MAX, TEXT_REQUIRED) != 0 ||
+        node_check_text(call, "grant_id", req->grant_id, GRANT_ID_MAX, TEXT_REQUIRED) != 0)
+        return;
+    const catalog_section *tmpl = catalog_find_section(
+        catalog_now(n->cat), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, req->template_);
+    if (!tmpl) {
+        rpc_finish(call, RPC_NOT_FOUND, "template: the catalogue in force has no template %s",
+                   req->template_);
+        return;
+    }
+    if (!for_kind(tmpl->s->portrait, req->subject->kind)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "template: %s is not for subjects of kind %s",
+                   req->template_,
+                   protobuf_c_enum_descriptor_get_value(&credit__v1__subject_kind__descriptor,
+                                                        req->subject->kind)
+                       ->name);
+        return;
+    }
+    if (!(b = store_batch_create())) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    authorization_want want = {.portrait_template = req->template_};
+    snprintf(read, sizeof read, "portrait %s v%u", req->template_, tmpl->version);
+    if (authorization_use_begin(call, req->grant_id, req->subject, &want, read, b, &u) != 0)
+        goto out;
+    began = 1;
+    if (!(p = portrait_create(tmpl)) ||
+        envelope(p, req->subject, req->grant_id, caller->code) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    if (read_records(call, req->subject, &u, p) != 0)
+        goto out;
+    char why[200];
+    int has_uscc = validate_uscc(req->subject->identifier, why) == 0;
+    for (size_t i = 0; has_uscc && i < p->n_items; i++) {
+        if (p->items[i]->aggregate == CREDIT__V1__AGGREGATE__AGGREGATE_MONTHLY_TOTAL &&
+            read_months(call, req->subject->identifier, &u, tmpl->s->portrait->items[i],
+                        p->items[i], req->template_, tmpl->version) != 0)
+            goto out;
+    }
+    if (portrait_sign(p, n->sign, err) != 0) {
+        log_event(LOG_ERROR, "portrait", "op=sign err=%s", err);
+        rpc_finish(call, RPC_INTERNAL, "the portrait cannot be signed now");
+        goto out;
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "portrait %s template %s v%u grant %s", p->portrait_id,
+             req->template_, tmpl->version, req->grant_id);
+    if (node_commit_start(call, b, detail, &ticket) != 0)
+        goto out;
+    written = 1;
+    node_reply_durable(call, &p->base, ticket);
+out:
+    if (began)
+        authorization_use_end(&u, written);
+    if (p)
+        credit__v1__portrait__free_unpacked(p, NULL);
+    store_batch_destroy(b);
+}
+
+static void get_signing_key(rpc_call *call, const ProtobufCMessage *msg)
+{
+    node *n = rpc_call_app(call);
+    Credit__V1__SigningKey k = CREDIT__V1__SIGNING_KEY__INIT;
+
+    (void)msg;
+    k.public_key_pem = (char *)signkey_public_pem(n->sign);
+    k.key_id = (char *)signkey_id(n->sign);
+    k.algorithm = SIGNKEY_ALGORITHM;
+    rpc_reply(call, &k.base);
+}
+
+static const rpc_handler handlers[] = {
+    {.method = "GetPortrait", .on_message = get_portrait},
+    {.method = "GetSigningKey", .on_message = get_signing_key},
+};
+
+RPC_REGISTERED_SERVICE(credit_finance_service, credit__v1__credit_finance__descriptor, handlers);
