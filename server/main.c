@@ -27,6 +27,7 @@
 #include "svc_collection.h"
 #include "svc_industrial.h"
 #include "svc_query.h"
+#include "svc_sync.h"
 #include "svc_units.h"
 #include "tls.h"
 
@@ -72,6 +73,7 @@ typedef struct config {
     long max_resets_per_second;
     long max_connections;
     long max_connections_per_peer;
+    long feed_retention;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -134,6 +136,9 @@ static const opt options[] = {
     {"max-connections-per-peer", INT(max_connections_per_peer, 0, 1000000), "100",
      "connections from one IP address; the newest past it are closed within a second "
      "(0: no limit)"},
+    {"feed-retention", INT(feed_retention, 1, 3650L * 86400), "2592000",
+     "seconds the change feed keeps a change (credit.v1.Sync); a cursor older than that must "
+     "start again from a Snapshot"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -439,6 +444,7 @@ static const rpc_service *const services[] = {
     &voluntary_declaration_service,
     &open_query_service,
     &government_sharing_service,
+    &sync_service,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -514,6 +520,14 @@ int main(int argc, char **argv)
                   cfg.catalogue);
     if (audit_open(n.st, &n.audit, err) != 0) {
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
+        goto out;
+    }
+    if (feed_open(n.st, &n.feed, err) != 0) {
+        fprintf(stderr, "creditd: cannot open the change feed: %s\n", err);
+        goto out;
+    }
+    if (svc_sync_start(&n, cfg.feed_retention, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
         goto out;
     }
     if (descset_create(credit_descriptor_set, credit_descriptor_set_len, &ds, err) != 0) {
@@ -606,13 +620,16 @@ int main(int argc, char **argv)
     }
     health_set_serving(0);
     health_end_watches();
+    svc_sync_end();
     rpc_server_shutdown(srv, (int)cfg.grace_ms);
     exit_code = 0;
 out:
     rpc_server_destroy(srv);
     health_reset();
     descset_destroy(ds);
+    svc_sync_stop();
     audit_close(n.audit);
+    feed_close(n.feed);
     catalog_destroy(n.cat);
     store_close(n.st);
     privacy_close(n.pv);

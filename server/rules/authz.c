@@ -128,9 +128,15 @@ static const struct rule {
                             "apply for credit repair"},
     [AUTHZ_REPAIR_DECIDE] = {"repair.decide", K(UNIT_KIND_OFFICE), PLANNED,
                              "decide credit repair applications"},
-    [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL), PLANNED, "follow the change feed"},
+    [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL) | K(UNIT_KIND_OFFICE), METHOD,
+                         "follow the change feed and take snapshots"},
     [AUTHZ_AUDIT_READ] = {"audit.read", K(UNIT_KIND_OFFICE), PLANNED,
                           "read and verify the audit log"},
+    /* The city platform follows the feed at the government tier, as GovernmentSharing
+     * shows it; the district office's own read replica receives everything: every record in
+     * every state, every field unsealed, units with their identities. */
+    [AUTHZ_SYNC_REPLICA] = {"sync.replica", K(UNIT_KIND_OFFICE), SCOPE,
+                            "receive the change feed unfiltered, as a read replica"},
 };
 
 /* The push capability of each catalogue's records (and of the methods that collect them). */
@@ -208,6 +214,9 @@ static const struct method_row {
     {"credit.v1.GovernmentSharing", "ListRecords", AUTHZ_READ_GOVERNMENT},
     {"credit.v1.GovernmentSharing", "GetRecord", AUTHZ_READ_GOVERNMENT},
     {"credit.v1.GovernmentSharing", "GetSeries", AUTHZ_READ_GOVERNMENT},
+
+    {"credit.v1.Sync", "Subscribe", AUTHZ_SYNC_FEED},
+    {"credit.v1.Sync", "Snapshot", AUTHZ_SYNC_FEED},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])

@@ -76,6 +76,7 @@ typedef enum authz_cap {
     AUTHZ_REPAIR_DECIDE,       /* repair.decide */
     AUTHZ_SYNC_FEED,           /* sync.feed: the change feed */
     AUTHZ_AUDIT_READ,          /* audit.read */
+    AUTHZ_SYNC_REPLICA,        /* sync.replica (scope): the feed unfiltered, as a read replica */
     AUTHZ_N_CAPS
 } authz_cap;
 
