@@ -60,6 +60,8 @@ CAPABILITIES = {
     "optin.register": {"OFFICE", "INDUSTRIAL_PLATFORM"},
     "optin.revoke": {"OFFICE", "INDUSTRIAL_PLATFORM", "SUBJECT"},
     "optin.read": {"OFFICE", "INDUSTRIAL_PLATFORM"},
+    # The city platform at the government tier; the office's read replica, everything.
+    "sync.feed": {"OFFICE", "MUNICIPAL"},
 }
 
 _COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate")}
@@ -94,6 +96,7 @@ METHODS = {
     "credit.v1.OpenQuery": {m: "read.open" for m in ("ListRecords", "GetRecord", "GetSeries")},
     "credit.v1.GovernmentSharing": {
         m: "read.government" for m in ("ListRecords", "GetRecord", "GetSeries")},
+    "credit.v1.Sync": {"Subscribe": "sync.feed", "Snapshot": "sync.feed"},
 }
 
 
@@ -121,8 +124,11 @@ def call(ch, path, cls, client_streaming, server_streaming):
         elif client_streaming:
             ch.stream_unary(path, ser, des)(iter([]), timeout=CALL_TIMEOUT)
         elif server_streaming:
-            for _ in ch.unary_stream(path, ser, des)(cls(), timeout=CALL_TIMEOUT):
-                pass
+            # The first message is the answer: a stream such as Sync.Subscribe never ends.
+            stream = ch.unary_stream(path, ser, des)(cls(), timeout=CALL_TIMEOUT)
+            for _ in stream:
+                stream.cancel()
+                break
         else:
             ch.unary_unary(path, ser, des)(cls(), timeout=CALL_TIMEOUT)
     except grpc.RpcError as e:
