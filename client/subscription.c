@@ -116,6 +116,11 @@ uint64_t credit_subscription_head(const credit_subscription *s)
     return s ? s->head : 0;
 }
 
+size_t credit_subscription_pending(const credit_subscription *s)
+{
+    return s && s->msg ? s->msg->n_changes - s->next : 0;
+}
+
 void credit_subscription_close(credit_subscription *s)
 {
     if (!s)

@@ -41,7 +41,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH_MAX 256            /* changes per message */
+#define BATCH_MAX 1000 /* changes per message: what one PushBatch of a forwarder takes */
 #define BATCH_BYTES_MAX (1u << 20) /* and at most this much, far below a client's 4 MiB */
 #define HEARTBEAT_MS 5000
 #define TRIM_EVERY_MS 10000

@@ -642,7 +642,9 @@ CREDIT_API int credit_subscription_open(credit_client *c, const credit_subscript
                                         credit_subscription **out, credit_status *status);
 
 /* Waits up to wait_ms (< 0: as long as it takes) for the next change. Returns 1 with *change,
- * borrowed: valid until the next call on s or its close; 0 when none came in time (a
+ * borrowed from the node's message it came in: valid until a call that reads the next
+ * message (while credit_subscription_pending is not 0, the next call does not, so the
+ * changes of one message may be held and applied together) or the close; 0 when none came in time (a
  * heartbeat, or nothing: ask again; the cursor may have moved); CREDIT_ERPC when the
  * subscription ended, with the node's status (UNAVAILABLE when the node stops or the
  * connection broke: open again from the cursor); CREDIT_EDECODE; CREDIT_EINVAL (NULL). */
@@ -654,6 +656,9 @@ CREDIT_API int credit_subscription_next(credit_subscription *s, int wait_ms,
  * any), and the node's last sequence as it last said (head - cursor is the lag). */
 CREDIT_API uint64_t credit_subscription_cursor(const credit_subscription *s);
 CREDIT_API uint64_t credit_subscription_head(const credit_subscription *s);
+
+/* How many changes credit_subscription_next hands over without reading from the node. */
+CREDIT_API size_t credit_subscription_pending(const credit_subscription *s);
 
 /* Ends the subscription and frees it. NULL is a no-op. */
 CREDIT_API void credit_subscription_close(credit_subscription *s);
