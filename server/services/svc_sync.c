@@ -522,7 +522,9 @@ static void subscribe(rpc_call *call, const ProtobufCMessage *msg)
     log_event(LOG_INFO, "subscribed", "unit=%s cursor=%llu head=%llu replica=%d",
               node_caller(call)->code, (unsigned long long)req->cursor,
               (unsigned long long)head, s->replica);
-    pump(s, 0);
+    /* The first message goes at once, empty if nothing follows the cursor: the subscriber
+     * learns the head (its lag) without waiting for a change or a heartbeat. */
+    pump(s, 1);
 }
 
 static void subscribe_drain(rpc_call *call)

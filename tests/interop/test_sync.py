@@ -161,16 +161,23 @@ class FeedCase(SharedNodeCase):
         t.join(30)
         self.assertEqual(out["got"][0].record.meta.record_id, rid)
 
-    def test_an_idle_stream_gets_heartbeats(self):
+    def test_an_idle_stream_says_where_it_stands_at_once_then_gets_heartbeats(self):
         head = self.head()
         with harness.channel(self.node.port, "city") as ch:
             call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(cursor=head), timeout=20)
             t0 = time.monotonic()
-            first = next(iter(call))
+            it = iter(call)
+            first = next(it)
+            t1 = time.monotonic()
+            second = next(it)
+            t2 = time.monotonic()
             call.cancel()
-        self.assertEqual(list(first.changes), [])
-        self.assertEqual(first.position, head)
-        self.assertGreaterEqual(time.monotonic() - t0, 3.0)
+        for m in (first, second):
+            self.assertEqual(list(m.changes), [])
+            self.assertEqual(m.position, head)
+            self.assertEqual(m.head, head)
+        self.assertLess(t1 - t0, 3.0)
+        self.assertGreaterEqual(t2 - t1, 3.0)
 
     def test_a_cursor_past_the_head_is_out_of_range(self):
         with harness.channel(self.node.port, "city") as ch:
