@@ -4,8 +4,9 @@
  *
  * A subscription is a small producer driven by three events: its first message (on_message),
  * the stream's drain (on_drain: the one message in flight has been written to the transport)
- * and the feed's publication of new sequences (the worker thread, woken by the feed's
- * listener). It holds at most one message in flight: the next one is read from the store
+ * and the feed's publication of new sequences (the feed's listener). Each only marks the
+ * subscription and wakes one worker thread, which reads the store and sends: a message of up
+ * to 1000 changes costs as many history reads, which stay off the completion-queue threads. It holds at most one message in flight: the next one is read from the store
  * only when the previous one drained, so a subscriber that reads nothing stops its own
  * stream at the transport's flow-control window, and the node keeps nothing for it but this
  * small struct and its cursor. Nothing is queued per subscriber.
@@ -54,6 +55,7 @@ typedef struct sub {
     uint32_t catalogues, kinds; /* bit masks; 0: every one */
     int replica;
     int busy, again, inflight, parked, ended, heartbeat;
+    int due; /* the worker is to produce for it (its first message, a drain) */
     uint64_t changes, messages;
     int64_t last_sent_ms;
     struct sub *next;
@@ -392,8 +394,9 @@ static void *worker_main(void *arg)
         sub **run = cap ? malloc(cap * sizeof *run) : NULL;
         int *hb = cap ? malloc(cap * sizeof *hb) : NULL;
         for (sub *s = S.all; run && hb && s; s = s->next) {
-            int due = s->parked && s->cursor < head;
-            int beat = !s->ended && now - s->last_sent_ms >= HEARTBEAT_MS;
+            int due = s->due || (s->parked && s->cursor < head);
+            s->due = 0;
+            int beat = !s->ended && (s->heartbeat || now - s->last_sent_ms >= HEARTBEAT_MS);
             if (!due && !beat)
                 continue;
             s->refs++;
@@ -466,6 +469,14 @@ void svc_sync_stop(void)
 
 /* --- Subscribe --------------------------------------------------------------------------- */
 
+/* Hands s to the worker (S.mu held). */
+static void wake_locked(sub *s)
+{
+    s->due = 1;
+    S.kicked = 1;
+    pthread_cond_signal(&S.wake);
+}
+
 /* Checks a filter's enum values; sets the mask. Returns 0, or -1 after finishing the call. */
 static int filter_mask(rpc_call *call, const char *field, const int *v, size_t n,
                        const ProtobufCEnumDescriptor *d, uint32_t *mask)
@@ -518,13 +529,14 @@ static void subscribe(rpc_call *call, const ProtobufCMessage *msg)
     pthread_mutex_lock(&S.mu);
     s->next = S.all;
     S.all = s;
+    /* The first message goes at once, empty if nothing follows the cursor: the subscriber
+     * learns the head (its lag) without waiting for a change or a heartbeat. */
+    s->heartbeat = 1;
+    wake_locked(s);
     pthread_mutex_unlock(&S.mu);
     log_event(LOG_INFO, "subscribed", "unit=%s cursor=%llu head=%llu replica=%d",
               node_caller(call)->code, (unsigned long long)req->cursor,
               (unsigned long long)head, s->replica);
-    /* The first message goes at once, empty if nothing follows the cursor: the subscriber
-     * learns the head (its lag) without waiting for a change or a heartbeat. */
-    pump(s, 1);
 }
 
 static void subscribe_drain(rpc_call *call)
@@ -534,8 +546,8 @@ static void subscribe_drain(rpc_call *call)
         return;
     pthread_mutex_lock(&S.mu);
     s->inflight = 0;
+    wake_locked(s);
     pthread_mutex_unlock(&S.mu);
-    pump(s, 0);
 }
 
 static void subscribe_done(rpc_call *call, int cancelled)
