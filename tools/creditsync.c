@@ -94,11 +94,38 @@ __attribute__((format(printf, 2, 3))) static void logf_event(const char *event, 
         fprintf(stderr, "creditsync: %s %s\n", event, text);
 }
 
+/* `v` as a quoted log value: the node's messages and record text may hold quotes, line
+ * breaks or control characters, which must not end a line or forge a pair. One buffer: one
+ * quoted value per log line. */
+static const char *quoted(const char *v)
+{
+    static char buf[700];
+    size_t o = 0;
+    buf[o++] = '"';
+    for (const unsigned char *c = (const unsigned char *)(v ? v : ""); *c && o < sizeof buf - 6;
+         c++) {
+        if (*c == '"' || *c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)*c;
+        } else if (*c == '\n') {
+            buf[o++] = '\\';
+            buf[o++] = 'n';
+        } else if (*c < 0x20 || *c == 0x7f) {
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "\\x%02x", *c);
+        } else {
+            buf[o++] = (char)*c;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
 static void on_reject(void *ctx, const Credit__V1__FeedEntry *e, const char *reason)
 {
     (void)ctx;
-    logf_event("rejected", "sequence=%" PRIu64 " record=%s reason=\"%s\"", e->sequence,
-               e->record->meta->record_id, reason);
+    logf_event("rejected", "sequence=%" PRIu64 " record=%s reason=%s", e->sequence,
+               e->record->meta->record_id, quoted(reason));
 }
 
 static int open_client(const side *sd, credit_client **out)
@@ -112,7 +139,7 @@ static int open_client(const side *sd, credit_client **out)
     o.key_file = sd->key;
     o.timeout_ms = 60000;
     if (credit_client_create(&o, out, &st) != CREDIT_OK) {
-        logf_event("fault", "target=%s reason=\"%s\"", sd->target, st.message);
+        logf_event("fault", "target=%s reason=%s", sd->target, quoted(st.message));
         return -1;
     }
     return 0;
@@ -164,7 +191,7 @@ static int save(const sync_config *cfg, uint64_t *saved, uint64_t cursor)
     if (cursor == *saved)
         return 0;
     if (sync_state_save(cfg->state, cursor, why) != 0) {
-        logf_event("fault", "reason=\"%s\"", why);
+        logf_event("fault", "reason=%s", quoted(why));
         return -1;
     }
     *saved = cursor;
@@ -196,7 +223,7 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
     credit_subscription *s = NULL;
     credit_status st;
     if (credit_subscription_open(from, &o, &s, &st) != CREDIT_OK) {
-        logf_event("fault", "reason=\"%s\"", st.message);
+        logf_event("fault", "reason=%s", quoted(st.message));
         return -1;
     }
     logf_event("subscribed", "from=%s cursor=%" PRIu64, cfg->from.target, *saved);
@@ -212,12 +239,12 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
             if (st.code == CREDIT_CODE_FAILED_PRECONDITION || st.code == CREDIT_CODE_OUT_OF_RANGE ||
                 st.code == CREDIT_CODE_PERMISSION_DENIED ||
                 st.code == CREDIT_CODE_UNAUTHENTICATED) {
-                logf_event("fault", "from=%s code=%s reason=\"%s\"", cfg->from.target,
-                           credit_code_name(st.code), st.message);
+                logf_event("fault", "from=%s code=%s reason=%s", cfg->from.target,
+                           credit_code_name(st.code), quoted(st.message));
                 out = -1;
             } else {
-                logf_event("disconnected", "from=%s code=%s reason=\"%s\"", cfg->from.target,
-                           credit_code_name(st.code), st.message);
+                logf_event("disconnected", "from=%s code=%s reason=%s", cfg->from.target,
+                           credit_code_name(st.code), quoted(st.message));
                 pause_ms(RETRY_MS);
             }
             break;
@@ -242,8 +269,8 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
                     n = i;
             /* Until every change of the batch is acknowledged there; then the cursor. */
             while ((rc = sync_apply(to, batch, n, &p->counts, on_reject, NULL, &st)) != 0) {
-                logf_event("retrying", "to=%s code=%s reason=\"%s\"", cfg->to.target,
-                           credit_code_name(st.code), st.message);
+                logf_event("retrying", "to=%s code=%s reason=%s", cfg->to.target,
+                           credit_code_name(st.code), quoted(st.message));
                 if (st.code == CREDIT_CODE_PERMISSION_DENIED ||
                     st.code == CREDIT_CODE_UNAUTHENTICATED || stopping) {
                     out = stopping ? 1 : -1;
@@ -347,7 +374,7 @@ int main(int argc, char **argv)
     int status = 1;
     credit_client *from = NULL, *to = NULL;
     if (sync_state_load(cfg.state, &saved, why) != 0) {
-        logf_event("fault", "reason=\"%s\"", why);
+        logf_event("fault", "reason=%s", quoted(why));
         goto out;
     }
     if (open_client(&cfg.from, &from) != 0 || open_client(&cfg.to, &to) != 0)
