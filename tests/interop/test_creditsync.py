@@ -26,8 +26,6 @@ import threading
 import time
 import unittest
 
-import grpc
-
 import harness
 from harness import CALL_TIMEOUT, InteropCase, Node
 from harness import legal_subject, penalty_input, pdate, tstamp, utc_today
