@@ -266,6 +266,24 @@ class FlowControlCase(InteropCase):
             self.assertLess(sent, STALL_BATCHES * 1000 // 2)
 
 
+class StopCase(InteropCase):
+    def test_a_subscription_ends_unavailable_when_the_node_stops_and_the_node_exits_at_once(self):
+        node = Node(name="stop")
+        try:
+            with harness.channel(node.port, "city") as ch:
+                call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(cursor=0), timeout=30)
+                it = iter(call)
+                next(it)
+                took = node.stop()  # exit status 0, checked by stop()
+                with self.assertRaises(grpc.RpcError) as cm:
+                    next(it)
+            self.assertLess(took, 3.0)  # not the 5 s grace period: the stream is ended
+            self.assertEqual(cm.exception.code(), SC.UNAVAILABLE)
+            self.assertIn("subscribe again from your cursor", cm.exception.details())
+        finally:
+            node.kill9()
+
+
 class RetentionCase(InteropCase):
     def test_a_cursor_behind_the_retention_names_the_oldest_sequence(self):
         with Node(extra=["--feed-retention", "1"]) as node:
