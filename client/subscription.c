@@ -47,8 +47,8 @@ int credit_subscription_open(credit_client *c, const credit_subscription_options
     req.kinds = (Credit__V1__FeedKind *)opts->kinds;
     req.n_kinds = opts->kinds ? opts->n_kinds : 0;
     s->cursor = s->head = opts->cursor;
-    int rc = client_reader_open(c, SUBSCRIBE, &req.base, &credit__v1__subscribe_response__descriptor,
-                                0, &s->r, status);
+    int rc = client_reader_open(c, SUBSCRIBE, &req.base,
+                                &credit__v1__subscribe_response__descriptor, 0, &s->r, status);
     if (rc != CREDIT_OK) {
         free(s);
         return rc;
@@ -73,8 +73,7 @@ int credit_subscription_next(credit_subscription *s, int wait_ms,
                              const Credit__V1__FeedEntry **change, credit_status *status)
 {
     if (!s || !change)
-        return client_fail(status, CREDIT_CODE_INVALID_ARGUMENT,
-                           "subscription: missing argument"),
+        return client_fail(status, CREDIT_CODE_INVALID_ARGUMENT, "subscription: missing argument"),
                CREDIT_EINVAL;
     for (;;) {
         if (s->msg && s->next < s->msg->n_changes) {

@@ -200,8 +200,8 @@ static int save(const sync_config *cfg, uint64_t *saved, uint64_t cursor)
 
 /* One subscription, until it ends or a stop. Returns 0 to go on (subscribe again), 1 to stop
  * cleanly, -1 on a fault creditsync cannot get past. */
-static int follow(const sync_config *cfg, credit_client *from, credit_client *to,
-                  uint64_t *saved, progress *p, int tty)
+static int follow(const sync_config *cfg, credit_client *from, credit_client *to, uint64_t *saved,
+                  progress *p, int tty)
 {
     static const Credit__V1__FeedKind kinds[] = {
         CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION,
@@ -304,41 +304,66 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: creditsync --from HOST:PORT --from-ca F --from-cert F --from-key F\n"
-            "                  --to HOST:PORT --to-ca F --to-cert F --to-key F --state FILE\n"
-            "                  [--log FILE] [--progress-ms N] [--exit-when-idle-ms N]\n"
-            "Forwards the record changes of one node's feed (credit.v1.Sync) to another node's\n"
-            "collection services with CHANNEL_MUNICIPAL_SYNC; the cursor is kept in --state.\n");
+    fprintf(f, "usage: creditsync --from HOST:PORT --from-ca F --from-cert F --from-key F\n"
+               "                  --to HOST:PORT --to-ca F --to-cert F --to-key F --state FILE\n"
+               "                  [--log FILE] [--progress-ms N] [--exit-when-idle-ms N]\n"
+               "Forwards the record changes of one node's feed (credit.v1.Sync) to another node's\n"
+               "collection services with CHANNEL_MUNICIPAL_SYNC; the cursor is kept in --state.\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"from", required_argument, NULL, 'f'},       {"from-ca", required_argument, NULL, 'a'},
-        {"from-cert", required_argument, NULL, 'c'},  {"from-key", required_argument, NULL, 'k'},
-        {"to", required_argument, NULL, 't'},         {"to-ca", required_argument, NULL, 'A'},
-        {"to-cert", required_argument, NULL, 'C'},    {"to-key", required_argument, NULL, 'K'},
-        {"state", required_argument, NULL, 's'},      {"log", required_argument, NULL, 'l'},
+        {"from", required_argument, NULL, 'f'},
+        {"from-ca", required_argument, NULL, 'a'},
+        {"from-cert", required_argument, NULL, 'c'},
+        {"from-key", required_argument, NULL, 'k'},
+        {"to", required_argument, NULL, 't'},
+        {"to-ca", required_argument, NULL, 'A'},
+        {"to-cert", required_argument, NULL, 'C'},
+        {"to-key", required_argument, NULL, 'K'},
+        {"state", required_argument, NULL, 's'},
+        {"log", required_argument, NULL, 'l'},
         {"progress-ms", required_argument, NULL, 'p'},
         {"exit-when-idle-ms", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     sync_config cfg = {.progress_ms = 1000};
     int opt;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
-        case 'f': cfg.from.target = optarg; break;
-        case 'a': cfg.from.ca = optarg; break;
-        case 'c': cfg.from.cert = optarg; break;
-        case 'k': cfg.from.key = optarg; break;
-        case 't': cfg.to.target = optarg; break;
-        case 'A': cfg.to.ca = optarg; break;
-        case 'C': cfg.to.cert = optarg; break;
-        case 'K': cfg.to.key = optarg; break;
-        case 's': cfg.state = optarg; break;
-        case 'l': cfg.log = optarg; break;
+        case 'f':
+            cfg.from.target = optarg;
+            break;
+        case 'a':
+            cfg.from.ca = optarg;
+            break;
+        case 'c':
+            cfg.from.cert = optarg;
+            break;
+        case 'k':
+            cfg.from.key = optarg;
+            break;
+        case 't':
+            cfg.to.target = optarg;
+            break;
+        case 'A':
+            cfg.to.ca = optarg;
+            break;
+        case 'C':
+            cfg.to.cert = optarg;
+            break;
+        case 'K':
+            cfg.to.key = optarg;
+            break;
+        case 's':
+            cfg.state = optarg;
+            break;
+        case 'l':
+            cfg.log = optarg;
+            break;
         case 'p':
         case 'i': {
             long v = strtol(optarg, &end, 10);
@@ -350,8 +375,12 @@ int main(int argc, char **argv)
             *(opt == 'p' ? &cfg.progress_ms : &cfg.idle_exit_ms) = v;
             break;
         }
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc || !cfg.from.target || !cfg.from.ca || !cfg.from.cert || !cfg.from.key ||
@@ -382,8 +411,7 @@ int main(int argc, char **argv)
     int tty = isatty(STDERR_FILENO);
     progress p = {.cursor = saved, .head = saved, .last_ms = mono_ms()};
     p.idle_since_ms = p.last_ms;
-    logf_event("started", "from=%s to=%s cursor=%" PRIu64, cfg.from.target, cfg.to.target,
-               saved);
+    logf_event("started", "from=%s to=%s cursor=%" PRIu64, cfg.from.target, cfg.to.target, saved);
     int r = 0;
     while (r == 0)
         r = follow(&cfg, from, to, &saved, &p, tty);

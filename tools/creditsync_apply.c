@@ -131,10 +131,10 @@ static int apply_status(credit_client *to, const Credit__V1__FeedEntry *e,
     /* One version there for each here: a version it already has was applied before. */
     if (res->version >= m->version || withdraw == is_withdrawn)
         return 0;
-    const char *reason = m->change_reason && m->change_reason[0]
-                             ? m->change_reason
-                             : (withdraw ? "withdrawn at the sending node"
-                                         : "reinstated at the sending node");
+    const char *reason =
+        m->change_reason && m->change_reason[0]
+            ? m->change_reason
+            : (withdraw ? "withdrawn at the sending node" : "reinstated at the sending node");
     Credit__V1__PushResult *out = NULL;
     int rc = withdraw ? credit_client_record_withdraw(to, (credit_catalogue)e->catalogue,
                                                       res->record_id, reason, &out, status)

@@ -37,8 +37,7 @@ static uint64_t cursor_of(const char *path)
     return v;
 }
 
-double sync_bench_run(sync_bench *b, credit_client *push_client, sync_bench_push_fn push,
-                      void *ctx)
+double sync_bench_run(sync_bench *b, credit_client *push_client, sync_bench_push_fn push, void *ctx)
 {
     double t0 = now_s();
     long made = push(ctx, push_client, b->records);
@@ -51,10 +50,28 @@ double sync_bench_run(sync_bench *b, credit_client *push_client, sync_bench_push
     char state[600], log[600];
     snprintf(state, sizeof state, "%.500s/sync.state", b->work);
     snprintf(log, sizeof log, "%.500s/sync.log", b->work);
-    char *argv[] = {(char *)b->creditsync, "--from", (char *)b->from, "--from-ca", (char *)b->ca,
-                    "--from-cert", (char *)b->cert, "--from-key", (char *)b->key, "--to",
-                    (char *)b->to, "--to-ca", (char *)b->ca, "--to-cert", (char *)b->cert,
-                    "--to-key", (char *)b->key, "--state", state, "--log", log, NULL};
+    char *argv[] = {(char *)b->creditsync,
+                    "--from",
+                    (char *)b->from,
+                    "--from-ca",
+                    (char *)b->ca,
+                    "--from-cert",
+                    (char *)b->cert,
+                    "--from-key",
+                    (char *)b->key,
+                    "--to",
+                    (char *)b->to,
+                    "--to-ca",
+                    (char *)b->ca,
+                    "--to-cert",
+                    (char *)b->cert,
+                    "--to-key",
+                    (char *)b->key,
+                    "--state",
+                    state,
+                    "--log",
+                    log,
+                    NULL};
     double t2 = now_s();
     pid_t pid = fork();
     if (pid < 0)

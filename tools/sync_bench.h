@@ -14,8 +14,8 @@ typedef struct sync_bench {
     const char *creditsync; /* the binary */
     const char *ca;         /* both nodes' CA, and the "city" unit's certificate and key */
     const char *cert, *key;
-    const char *from, *to;  /* two fresh nodes' addresses */
-    const char *work;       /* a directory for the cursor and the log */
+    const char *from, *to; /* two fresh nodes' addresses */
+    const char *work;      /* a directory for the cursor and the log */
     long records;
     double push_rate, sync_rate; /* out: records/s */
 } sync_bench;

@@ -18,9 +18,9 @@
 
 struct feed {
     store *st;
-    uint64_t last;   /* last written sequence; under the committer's lock, read atomically */
-    uint64_t head;   /* last published sequence; atomic */
-    uint64_t oldest; /* first sequence kept; atomic */
+    uint64_t last;      /* last written sequence; under the committer's lock, read atomically */
+    uint64_t head;      /* last published sequence; atomic */
+    uint64_t oldest;    /* first sequence kept; atomic */
     pthread_mutex_t mu; /* guards trims and the listener */
     feed_listener fn;
     void *ctx;
@@ -214,8 +214,7 @@ void feed_publish(feed *f, uint64_t seq)
 {
     uint64_t cur = __atomic_load_n(&f->head, __ATOMIC_ACQUIRE);
     while (cur < seq &&
-           !__atomic_compare_exchange_n(&f->head, &cur, seq, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
+           !__atomic_compare_exchange_n(&f->head, &cur, seq, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
     pthread_mutex_lock(&f->mu);
     feed_listener fn = f->fn;

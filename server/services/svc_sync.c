@@ -6,10 +6,11 @@
  * the stream's drain (on_drain: the one message in flight has been written to the transport)
  * and the feed's publication of new sequences (the feed's listener). Each only marks the
  * subscription and wakes one worker thread, which reads the store and sends: a message of up
- * to 1000 changes costs as many history reads, which stay off the completion-queue threads. It holds at most one message in flight: the next one is read from the store
- * only when the previous one drained, so a subscriber that reads nothing stops its own
- * stream at the transport's flow-control window, and the node keeps nothing for it but this
- * small struct and its cursor. Nothing is queued per subscriber.
+ * to 1000 changes costs as many history reads, which stay off the completion-queue threads. It
+ * holds at most one message in flight: the next one is read from the store only when the previous
+ * one drained, so a subscriber that reads nothing stops its own stream at the transport's
+ * flow-control window, and the node keeps nothing for it but this small struct and its cursor.
+ * Nothing is queued per subscriber.
  *
  * Tiers: a UNIT_KIND_MUNICIPAL subscriber receives what GovernmentSharing shows (a record the
  * government tier does not show is left out, its fields shaped for that tier); a holder of
@@ -42,16 +43,16 @@
 #include <string.h>
 #include <time.h>
 
-#define BATCH_MAX 1000 /* changes per message: what one PushBatch of a forwarder takes */
+#define BATCH_MAX       1000 /* changes per message: what one PushBatch of a forwarder takes */
 #define BATCH_BYTES_MAX (1u << 20) /* and at most this much, far below a client's 4 MiB */
-#define HEARTBEAT_MS 5000
-#define TRIM_EVERY_MS 10000
-#define TRIM_MAX 10000 /* entries dropped in one write */
+#define HEARTBEAT_MS    5000
+#define TRIM_EVERY_MS   10000
+#define TRIM_MAX        10000 /* entries dropped in one write */
 
 typedef struct sub {
     rpc_call *call;
     int refs;
-    uint64_t from, cursor; /* the cursor asked for; the last position sent */
+    uint64_t from, cursor;      /* the cursor asked for; the last position sent */
     uint32_t catalogues, kinds; /* bit masks; 0: every one */
     int replica;
     int busy, again, inflight, parked, ended, heartbeat;
@@ -167,8 +168,7 @@ static int fill_entry(node *n, const sub *s, const principal *p, const feed_item
                      (unsigned long long)it->seq);
             return STORE_ECORRUPT;
         }
-        int rc = records_history_range(n->st, NULL, id, version, 1, BATCH_BYTES_MAX, &v, &nv,
-                                       err);
+        int rc = records_history_range(n->st, NULL, id, version, 1, BATCH_BYTES_MAX, &v, &nv, err);
         if (rc == 0 && (nv == 0 || v[0]->record->meta->version != version)) {
             records_free_history(v, nv);
             snprintf(err, STORE_ERR_LEN, "record %s has no version %u", id, version);
@@ -211,8 +211,8 @@ static int fill_entry(node *n, const sub *s, const principal *p, const feed_item
     if (r->kind == CREDIT__V1__FEED_KIND__FEED_KIND_CATALOGUE_VERSION && r->payload.len == 4) {
         const uint8_t *b = r->payload.data;
         e->payload_case = CREDIT__V1__FEED_ENTRY__PAYLOAD_CATALOGUE_VERSION;
-        e->catalogue_version = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-                               (uint32_t)b[2] << 8 | b[3];
+        e->catalogue_version =
+            (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         return 1;
     }
     /* A kind this service does not read yet (grants, disputes, ...): the replica learns that
@@ -240,8 +240,7 @@ static int produce(sub *s, uint64_t cursor, int heartbeat, uint64_t *pos)
         return 0;
     feed_item items[BATCH_MAX];
     size_t n_items = 0;
-    int rc = cursor < head ? feed_read(n->feed, cursor, head, items, BATCH_MAX, &n_items, err)
-                           : 0;
+    int rc = cursor < head ? feed_read(n->feed, cursor, head, items, BATCH_MAX, &n_items, err) : 0;
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=feed_read err=%s", err);
         rpc_finish(call, status_from_store(rc), "the change feed cannot be read now");
@@ -484,8 +483,8 @@ static int filter_mask(rpc_call *call, const char *field, const int *v, size_t n
     *mask = 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i] <= 0 || v[i] > 31 || !protobuf_c_enum_descriptor_get_value(d, v[i])) {
-            rpc_finish(call, RPC_INVALID_ARGUMENT, "%s[%zu]: %d is not a %s to select", field,
-                       i, v[i], d->name);
+            rpc_finish(call, RPC_INVALID_ARGUMENT, "%s[%zu]: %d is not a %s to select", field, i,
+                       v[i], d->name);
             return -1;
         }
         *mask |= 1u << v[i];
@@ -505,8 +504,7 @@ static void subscribe(rpc_call *call, const ProtobufCMessage *msg)
         return;
     uint64_t head = feed_head(n->feed);
     if (req->cursor > head) {
-        rpc_finish(call, RPC_OUT_OF_RANGE,
-                   "cursor: %llu is past the feed's last sequence %llu",
+        rpc_finish(call, RPC_OUT_OF_RANGE, "cursor: %llu is past the feed's last sequence %llu",
                    (unsigned long long)req->cursor, (unsigned long long)head);
         return;
     }
@@ -535,8 +533,8 @@ static void subscribe(rpc_call *call, const ProtobufCMessage *msg)
     wake_locked(s);
     pthread_mutex_unlock(&S.mu);
     log_event(LOG_INFO, "subscribed", "unit=%s cursor=%llu head=%llu replica=%d",
-              node_caller(call)->code, (unsigned long long)req->cursor,
-              (unsigned long long)head, s->replica);
+              node_caller(call)->code, (unsigned long long)req->cursor, (unsigned long long)head,
+              s->replica);
 }
 
 static void subscribe_drain(rpc_call *call)
@@ -571,8 +569,8 @@ static void subscribe_done(rpc_call *call, int cancelled)
     snprintf(detail, sizeof detail,
              "subscription from cursor %llu: %llu changes in %llu messages, up to sequence "
              "%llu",
-             (unsigned long long)s->from, (unsigned long long)changes,
-             (unsigned long long)messages, (unsigned long long)cursor);
+             (unsigned long long)s->from, (unsigned long long)changes, (unsigned long long)messages,
+             (unsigned long long)cursor);
     audit_event ev = {
         .unit = p ? p->code : NULL,
         .identity = peer->identity,
