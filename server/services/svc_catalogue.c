@@ -79,7 +79,8 @@ static int save_request(rpc_call *call, uint64_t seq, const Credit__V1__ChangeRe
     feed_changes fc; /* a new version enters the change feed; a request alone does not */
     feed_changes_init(&fc);
     if (v) {
-        unsigned char ref[4] = {(unsigned char)(v->version >> 24), (unsigned char)(v->version >> 16),
+        unsigned char ref[4] = {(unsigned char)(v->version >> 24),
+                                (unsigned char)(v->version >> 16),
                                 (unsigned char)(v->version >> 8), (unsigned char)v->version};
         feed_changes_add(&fc, CREDIT__V1__FEED_KIND__FEED_KIND_CATALOGUE_VERSION, 0, "", ref,
                          sizeof ref);

@@ -960,11 +960,12 @@ static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord
     /* The feed tells a withdrawal and its undoing from any other new version. */
     feed_changes fc;
     feed_changes_init(&fc);
-    feed_changes_add_record(&fc,
-                            strcmp(what, "withdrew") == 0     ? CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_WITHDRAWN
-                            : strcmp(what, "reinstated") == 0 ? CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_REINSTATED
-                                                              : CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION,
-                            next->record);
+    int kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION;
+    if (strcmp(what, "withdrew") == 0)
+        kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_WITHDRAWN;
+    else if (strcmp(what, "reinstated") == 0)
+        kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_REINSTATED;
+    feed_changes_add_record(&fc, kind, next->record);
     int committed = node_commit_feed(call, b, &fc, detail);
     feed_changes_cleanup(&fc);
     if (committed == 0) {

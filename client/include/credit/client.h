@@ -644,8 +644,8 @@ CREDIT_API int credit_subscription_open(credit_client *c, const credit_subscript
 /* Waits up to wait_ms (< 0: as long as it takes) for the next change. Returns 1 with *change,
  * borrowed from the node's message it came in: valid until a call that reads the next
  * message (while credit_subscription_pending is not 0, the next call does not, so the
- * changes of one message may be held and applied together) or the close; 0 when none came in time (a
- * heartbeat, or nothing: ask again; the cursor may have moved); CREDIT_ERPC when the
+ * changes of one message may be held and applied together) or the close; 0 when none came
+ * in time (a heartbeat, or nothing: ask again; the cursor may have moved); CREDIT_ERPC when the
  * subscription ended, with the node's status (UNAVAILABLE when the node stops or the
  * connection broke: open again from the cursor); CREDIT_EDECODE; CREDIT_EINVAL (NULL). */
 CREDIT_API int credit_subscription_next(credit_subscription *s, int wait_ms,
