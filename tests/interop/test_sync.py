@@ -183,31 +183,28 @@ class FeedCase(SharedNodeCase):
         self.assertLess(t1 - t0, 3.0)
         self.assertGreaterEqual(t2 - t1, 3.0)
 
-    def test_a_cursor_past_the_head_is_out_of_range(self):
-        with harness.channel(self.node.port, "city") as ch:
-            call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(cursor=1 << 40),
-                                                 timeout=CALL_TIMEOUT)
+    def assertSubscribeFails(self, who, req, code, contains):
+        """Subscribe as `who` with `req` ends with `code`, its details naming `contains`."""
+        with harness.channel(self.node.port, who) as ch:
+            call = Y_grpc.SyncStub(ch).Subscribe(req, timeout=CALL_TIMEOUT)
             with self.assertRaises(grpc.RpcError) as cm:
                 list(call)
-        self.assertEqual(cm.exception.code(), SC.OUT_OF_RANGE)
-        self.assertIn("cursor", cm.exception.details())
+        self.assertEqual(cm.exception.code(), code, cm.exception.details())
+        self.assertIn(contains, cm.exception.details())
 
-    def test_an_unknown_kind_in_the_filter_is_invalid(self):
-        with harness.channel(self.node.port, "city") as ch:
-            call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(kinds=[99]),
-                                                 timeout=CALL_TIMEOUT)
-            with self.assertRaises(grpc.RpcError) as cm:
-                list(call)
-        self.assertEqual(cm.exception.code(), SC.INVALID_ARGUMENT)
-        self.assertIn("kinds[0]", cm.exception.details())
+    def test_a_cursor_past_the_head_is_out_of_range(self):
+        self.assertSubscribeFails("city", Y.SubscribeRequest(cursor=1 << 40), SC.OUT_OF_RANGE,
+                                  "cursor")
+
+    def test_an_unknown_kind_or_catalogue_in_the_filter_is_invalid(self):
+        self.assertSubscribeFails("city", Y.SubscribeRequest(kinds=[99]), SC.INVALID_ARGUMENT,
+                                  "kinds[0]")
+        self.assertSubscribeFails("city", Y.SubscribeRequest(catalogues=[1, 0]),
+                                  SC.INVALID_ARGUMENT, "catalogues[1]")
 
     def test_a_department_may_not_subscribe(self):
-        with harness.channel(self.node.port, "market") as ch:
-            call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(), timeout=CALL_TIMEOUT)
-            with self.assertRaises(grpc.RpcError) as cm:
-                list(call)
-        self.assertEqual(cm.exception.code(), SC.PERMISSION_DENIED)
-        self.assertIn("sync.feed", cm.exception.details())
+        self.assertSubscribeFails("market", Y.SubscribeRequest(), SC.PERMISSION_DENIED,
+                                  "sync.feed")
 
     def test_a_snapshot_holds_the_records_and_the_sequence_to_resume_from(self):
         u = fresh_uscc()
