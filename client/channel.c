@@ -502,3 +502,140 @@ void client_stream_destroy(client_stream *p)
     end_call(p->call, p->cq);
     free(p);
 }
+
+/* --- Server streams ---------------------------------------------------------------------- */
+
+/* A server-streaming call: one request went out at the open; answers are read one at a time,
+ * each only when the caller asks for it, so the node's stream is held back by the transport's
+ * flow control while the caller is busy (nothing is read ahead). The owning thread is the
+ * only one to touch it. */
+struct client_reader {
+    const ProtobufCMessageDescriptor *answer;
+    grpc_completion_queue *cq;
+    grpc_call *call;
+    grpc_metadata_array initial_md, trailing_md;
+    grpc_byte_buffer *recv;
+    grpc_status_code code;
+    grpc_slice details;
+    char recv_tag, status_tag;
+    int recv_pending, status_pending, ended;
+};
+
+int client_reader_open(credit_client *c, const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *answer, int timeout_ms,
+                       client_reader **out, credit_status *st)
+{
+    client_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        client_fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+        return CREDIT_ENOMEM;
+    }
+    r->answer = answer;
+    r->code = GRPC_STATUS_UNKNOWN;
+    r->details = grpc_empty_slice();
+    grpc_metadata_array_init(&r->initial_md);
+    grpc_metadata_array_init(&r->trailing_md);
+    r->call = start_call(c, method, timeout_ms, &r->cq);
+    grpc_byte_buffer *send = pack_message(req);
+    grpc_op ops[4];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &r->initial_md;
+    int sent = run_batch(r->call, r->cq, ops, 4);
+    grpc_byte_buffer_destroy(send);
+    /* The status is asked for at once: it completes when the stream ends, whenever that is. */
+    grpc_op status;
+    memset(&status, 0, sizeof status);
+    status.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    status.data.recv_status_on_client.trailing_metadata = &r->trailing_md;
+    status.data.recv_status_on_client.status = &r->code;
+    status.data.recv_status_on_client.status_details = &r->details;
+    r->status_pending =
+        grpc_call_start_batch(r->call, &status, 1, &r->status_tag, NULL) == GRPC_CALL_OK;
+    if (!sent)
+        r->ended = 1; /* next reports the status */
+    *out = r;
+    client_ok(st);
+    return CREDIT_OK;
+}
+
+/* Waits for the stream's status and reports it. */
+static int reader_status(client_reader *r, credit_status *st)
+{
+    r->ended = 1;
+    if (r->status_pending) {
+        grpc_completion_queue_pluck(r->cq, &r->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                    NULL);
+        r->status_pending = 0;
+    }
+    return client_fail(st, (int)r->code, "%.*s", (int)GRPC_SLICE_LENGTH(r->details),
+                       (const char *)GRPC_SLICE_START_PTR(r->details));
+}
+
+int client_reader_next(client_reader *r, int wait_ms, ProtobufCMessage **out, credit_status *st)
+{
+    if (r->ended)
+        return reader_status(r, st);
+    if (!r->recv_pending) {
+        grpc_op op;
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &r->recv;
+        if (grpc_call_start_batch(r->call, &op, 1, &r->recv_tag, NULL) != GRPC_CALL_OK)
+            return reader_status(r, st);
+        r->recv_pending = 1;
+    }
+    gpr_timespec until = wait_ms < 0 ? gpr_inf_future(GPR_CLOCK_REALTIME)
+                                     : gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                                    gpr_time_from_millis(wait_ms, GPR_TIMESPAN));
+    grpc_event ev = grpc_completion_queue_pluck(r->cq, &r->recv_tag, until, NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        client_ok(st);
+        return 0;
+    }
+    r->recv_pending = 0;
+    if (ev.type != GRPC_OP_COMPLETE || !ev.success || !r->recv)
+        return reader_status(r, st);
+    grpc_byte_buffer_reader br;
+    grpc_slice all = grpc_empty_slice();
+    ProtobufCMessage *m = NULL;
+    if (grpc_byte_buffer_reader_init(&br, r->recv)) {
+        all = grpc_byte_buffer_reader_readall(&br);
+        grpc_byte_buffer_reader_destroy(&br);
+        m = protobuf_c_message_unpack(r->answer, NULL, GRPC_SLICE_LENGTH(all),
+                                      GRPC_SLICE_START_PTR(all));
+    }
+    grpc_slice_unref(all);
+    grpc_byte_buffer_destroy(r->recv);
+    r->recv = NULL;
+    if (!m) {
+        client_fail(st, CREDIT_CODE_INTERNAL, "an answer is not a valid %s", r->answer->name);
+        return CREDIT_EDECODE;
+    }
+    *out = m;
+    client_ok(st);
+    return 1;
+}
+
+void client_reader_destroy(client_reader *r)
+{
+    if (!r)
+        return;
+    grpc_call_cancel(r->call, NULL);
+    if (r->recv_pending)
+        grpc_completion_queue_pluck(r->cq, &r->recv_tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (r->status_pending)
+        grpc_completion_queue_pluck(r->cq, &r->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                    NULL);
+    if (r->recv)
+        grpc_byte_buffer_destroy(r->recv);
+    grpc_slice_unref(r->details);
+    grpc_metadata_array_destroy(&r->initial_md);
+    grpc_metadata_array_destroy(&r->trailing_md);
+    end_call(r->call, r->cq);
+    free(r);
+}

@@ -7,7 +7,8 @@
  * what it offers the rest of the library is a message-in, message-out vocabulary:
  *  - client_unary: one unary call, a protobuf-c request in and a decoded answer out;
  *  - client_stream_*: one client-streaming call, messages added one at a time with at most
- *    one in flight (the backpressure), one decoded answer at the close.
+ *    one in flight (the backpressure), one decoded answer at the close;
+ *  - client_reader_*: one server-streaming call, answers read one at a time when asked for.
  * calls.c knows the services: method paths, request messages, which catalogue goes where. It
  * sees no grpc_* type, so a change of transport touches channel.c alone.
  *
@@ -84,5 +85,25 @@ typedef struct client_filter_msg {
  * NULL, struct_size not set, more than CLIENT_FILTER_CATALOGUES_MAX catalogues). */
 int client_filter_request(const credit_record_filter *filter, client_filter_msg *m,
                           credit_status *st);
+/* One server-streaming call (Sync.Subscribe). Owned by one thread at a time. */
+typedef struct client_reader client_reader;
+
+/* Starts `method` with `req` (packed now; the caller keeps it); its answers are of type
+ * `answer`. timeout_ms bounds the whole stream; <= 0: no deadline. Returns 0 and *out (free
+ * with client_reader_destroy); CREDIT_ENOMEM. A stream that cannot start is still returned:
+ * its first next reports why. */
+int client_reader_open(credit_client *c, const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *answer, int timeout_ms,
+                       client_reader **out, credit_status *st);
+
+/* Waits up to wait_ms (< 0: as long as it takes) for the next answer. Returns 1 with *out
+ * (the caller frees it with protobuf_c_message_free_unpacked); 0 when none came in time (ask
+ * again); CREDIT_ERPC when the stream is over, with its status (OK for a stream the node
+ * ended normally); CREDIT_EDECODE. Nothing is read before it is asked for. */
+int client_reader_next(client_reader *r, int wait_ms, ProtobufCMessage **out,
+                       credit_status *st);
+
+/* Cancels the stream if it is still open, waits for its queue and frees it. NULL: no-op. */
+void client_reader_destroy(client_reader *r);
 
 #endif /* CREDIT_CLIENT_INT_H */

@@ -31,6 +31,7 @@
 #include "svc_query.h"
 #include "svc_authorization.h"
 #include "svc_authorized_query.h"
+#include "svc_sync.h"
 #include "svc_units.h"
 #include "tls.h"
 
@@ -78,6 +79,7 @@ typedef struct config {
     long max_connections;
     long max_connections_per_peer;
     long max_grant_days;
+    long feed_retention;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -145,6 +147,9 @@ static const opt options[] = {
      "(0: no limit)"},
     {"max-grant-days", INT(max_grant_days, 1, 36500), "365",
      "the longest validity window a consent grant may have, in days"},
+    {"feed-retention", INT(feed_retention, 1, 3650L * 86400), "2592000",
+     "seconds the change feed keeps a change (credit.v1.Sync); a cursor older than that must "
+     "start again from a Snapshot"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -471,6 +476,7 @@ static const rpc_service *const services[] = {
     &authorization_service,
     &authorized_query_service,
     &credit_finance_service,
+    &sync_service,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -550,6 +556,14 @@ int main(int argc, char **argv)
                   cfg.catalogue);
     if (audit_open(n.st, &n.audit, err) != 0) {
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
+        goto out;
+    }
+    if (feed_open(n.st, &n.feed, err) != 0) {
+        fprintf(stderr, "creditd: cannot open the change feed: %s\n", err);
+        goto out;
+    }
+    if (svc_sync_start(&n, cfg.feed_retention, err) != 0) {
+        fprintf(stderr, "creditd: %s\n", err);
         goto out;
     }
     if (descset_create(credit_descriptor_set, credit_descriptor_set_len, &ds, err) != 0) {
@@ -643,13 +657,16 @@ int main(int argc, char **argv)
     }
     health_set_serving(0);
     health_end_watches();
+    svc_sync_end();
     rpc_server_shutdown(srv, (int)cfg.grace_ms);
     exit_code = 0;
 out:
     rpc_server_destroy(srv);
     health_reset();
     descset_destroy(ds);
+    svc_sync_stop();
     audit_close(n.audit);
+    feed_close(n.feed);
     catalog_destroy(n.cat);
     store_close(n.st);
     privacy_close(n.pv);

@@ -19,6 +19,8 @@
  *  - whoami (raw figures only): WhoAmI from 4 callers, node ÷ twin's canned reply;
  *  - sync_concurrency_ratio: 64 concurrent streams of --sync-records records in all, a fresh
  *    node with sync on ÷ a fresh node with --sync off (skipped with --target);
+ *  - sync_ratio (once): --records records/s from one fresh node to another through creditsync
+ *    ÷ the streaming push of those records into the first (sync_bench.h);
  *  - industrial_ratio (once, as before): the industrial platform's PushSamples stream ÷ the
  *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on;
  *  - authorized_ratio: AuthorizedQuery ListRecords under a grant ÷ OpenQuery ListRecords of
@@ -37,6 +39,7 @@
 
 #include "bench_authorized.h"
 #include "bench_twin.h"
+#include "sync_bench.h"
 #include "store.h"
 
 #include <errno.h>
@@ -57,6 +60,9 @@
 #endif
 #ifndef CREDITD_PATH
 #define CREDITD_PATH "creditd"
+#endif
+#ifndef CREDITSYNC_PATH
+#define CREDITSYNC_PATH "creditsync"
 #endif
 
 #define N_SUBJECTS     1000
@@ -1267,7 +1273,7 @@ static void usage(FILE *f)
             "The last line is: SUMMARY ingest_ratio=R batch_ingest_ratio=R unary_ratio=R "
             "query_ratio=R\n"
             "  query_p99_ratio=R industrial_ratio=R sync_concurrency_ratio=R "
-            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R portrait_p99_ms=MS\n"
+            "query_p50_ms=MS query_p99_ms=MS authorized_ratio=R portrait_p99_ms=MS sync_ratio=R\n"
             "  (ratios of medians; n/a for a phase that was skipped)\n");
 }
 
@@ -1476,6 +1482,44 @@ out:
     return rounds;
 }
 
+static long sync_push(void *ctx, credit_client *c, long n)
+{
+    (void)ctx;
+    return push_stream(c, "sy-", 0, n);
+}
+
+/* sync_ratio: two fresh nodes, creditsync between them as the city's unit (sync_bench.h).
+ * Returns the ratio, 0 when skipped, or -1. */
+static double sync_ratio_phase(const bench_cfg *cfg)
+{
+    if (cfg->target) {
+        printf("sync_ratio: skipped (--target: the bench cannot start the two nodes)\n");
+        return 0;
+    }
+    char cert[600], key[600];
+    snprintf(cert, sizeof cert, "%.500s/tls/units/city.crt", tmp_dir);
+    snprintf(key, sizeof key, "%.500s/tls/units/city.key", tmp_dir);
+    double r = -1;
+    credit_client *c = NULL;
+    if (node_start(cfg->creditd, &nodes[1], "data-district", 1) != 0 ||
+        node_start(cfg->creditd, &nodes[2], "data-city", 1) != 0 ||
+        !(c = client_at(nodes[1].target, ca_path, cert_path, key_path)))
+        goto out;
+    sync_bench b = {.creditsync = CREDITSYNC_PATH, .ca = ca_path, .cert = cert, .key = key,
+                    .from = nodes[1].target, .to = nodes[2].target, .work = tmp_dir,
+                    .records = cfg->records};
+    r = sync_bench_run(&b, c, sync_push, NULL);
+    if (r > 0)
+        printf("sync: %ld records: streaming push %.0f records/s, through creditsync %.0f "
+               "records/s\n",
+               cfg->records, b.push_rate, b.sync_rate);
+out:
+    credit_client_destroy(c);
+    if (node_stop(&nodes[1]) != 0 || node_stop(&nodes[2]) != 0)
+        r = -1;
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     bench_cfg cfg;
@@ -1572,10 +1616,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "credit-bench: sync phase failed\n");
         goto out;
     }
+    double sync_ratio = sync_ratio_phase(&cfg);
+    if (sync_ratio < 0) {
+        fprintf(stderr, "credit-bench: sync_ratio phase failed\n");
+        goto out;
+    }
     print_figures(cfg.rounds, sync_rounds);
 
     int n = cfg.rounds;
-    char ind[32], syn[32];
+    char ind[32], syn[32], sr[32];
+    snprintf(sr, sizeof sr, sync_ratio > 0 ? "%.2f" : "n/a", sync_ratio);
     snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
     snprintf(syn, sizeof syn, sync_rounds ? "%.2f" : "n/a",
              sync_rounds ? ratio(F_SYNC_ON, F_SYNC_OFF, sync_rounds) : 0.0);
@@ -1584,11 +1634,12 @@ int main(int argc, char **argv)
     snprintf(por, sizeof por, portrait_skipped ? "n/a" : "%.2f", portrait.p99);
     printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
            "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
-           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s portrait_p99_ms=%s\n",
+           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s portrait_p99_ms=%s "
+           "sync_ratio=%s\n",
            ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
            ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
            ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
-           median(F_QP99_NODE, n), authz, por);
+           median(F_QP99_NODE, n), authz, por, sr);
     rc = 0;
 
 out:

@@ -298,6 +298,12 @@ static char *or_empty(const char *s)
 
 int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket, char *err)
 {
+    return audit_commit_start_staged(a, b, ev, NULL, ticket, err);
+}
+
+int audit_commit_start_staged(audit *a, store_batch *b, const audit_event *ev,
+                              const audit_stage *stage, uint64_t *ticket, char *err)
+{
     store_batch *own = NULL;
     if (!b) {
         own = b = store_batch_create();
@@ -323,6 +329,8 @@ int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t
     int rc;
     unsigned char hash[HASH_LEN];
     pthread_mutex_lock(&a->mu);
+    if (stage && (rc = stage->stage(stage->ctx, b, err)) != 0)
+        goto out;
     e.seq = a->seq + 1;
     e.prev_hash.data = a->head;
     e.prev_hash.len = HASH_LEN;
@@ -352,6 +360,8 @@ int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t
         pthread_mutex_lock(&a->dmu);
         *ticket = ++a->written;
         pthread_mutex_unlock(&a->dmu);
+        if (stage)
+            stage->written(stage->ctx, *ticket);
     }
 out:
     pthread_mutex_unlock(&a->mu);

@@ -49,6 +49,20 @@ int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char
 int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket,
                        char *err);
 
+/* What a commit adds to its batch under the log's mutex, where the order of the writes is
+ * decided (the change feed numbers its entries there, feed.h): stage(ctx, b, err) just before
+ * the write (a non-zero return refuses the commit with that code), written(ctx, ticket) just
+ * after it succeeded, both still under the mutex. */
+typedef struct audit_stage {
+    int (*stage)(void *ctx, store_batch *b, char *err);
+    void (*written)(void *ctx, uint64_t ticket);
+    void *ctx;
+} audit_stage;
+
+/* audit_commit_start with a stage (NULL: none). */
+int audit_commit_start_staged(audit *a, store_batch *b, const audit_event *ev,
+                              const audit_stage *stage, uint64_t *ticket, char *err);
+
 /* Blocks until the write of `ticket` was fsynced. Returns 0, or the fsync's STORE_E* code
  * (the write may or may not be on disk) with err. */
 int audit_durable_wait(audit *a, uint64_t ticket, char *err);

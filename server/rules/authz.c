@@ -130,7 +130,8 @@ static const struct rule {
                             "apply for credit repair"},
     [AUTHZ_REPAIR_DECIDE] = {"repair.decide", K(UNIT_KIND_OFFICE), PLANNED,
                              "decide credit repair applications"},
-    [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL), PLANNED, "follow the change feed"},
+    [AUTHZ_SYNC_FEED] = {"sync.feed", K(UNIT_KIND_MUNICIPAL) | K(UNIT_KIND_OFFICE), METHOD,
+                         "follow the change feed and take snapshots"},
     [AUTHZ_AUDIT_READ] = {"audit.read", K(UNIT_KIND_OFFICE), PLANNED,
                           "read and verify the audit log"},
     [AUTHZ_AUTHORIZATION_REQUEST] = {"authorization.request", K(UNIT_KIND_FINANCE), METHOD,
@@ -141,6 +142,11 @@ static const struct rule {
     [AUTHZ_AUTHORIZATION_READ] = {"authorization.read",
                                   K(UNIT_KIND_FINANCE) | K(UNIT_KIND_SUBJECT) | K(UNIT_KIND_PORTAL),
                                   METHOD, "read the grants and uses it is party to"},
+    /* The city platform follows the feed at the government tier, as GovernmentSharing
+     * shows it; the district office's own read replica receives everything: every record in
+     * every state, every field unsealed, units with their identities. */
+    [AUTHZ_SYNC_REPLICA] = {"sync.replica", K(UNIT_KIND_OFFICE), SCOPE,
+                            "receive the change feed unfiltered, as a read replica"},
 };
 
 /* The push capability of each catalogue's records (and of the methods that collect them). */
@@ -235,6 +241,8 @@ static const struct method_row {
 
     {"credit.v1.CreditFinance", "GetPortrait", AUTHZ_PORTRAIT_READ},
     {"credit.v1.CreditFinance", "GetSigningKey", AUTHZ_READ_OPEN},
+    {"credit.v1.Sync", "Subscribe", AUTHZ_SYNC_FEED},
+    {"credit.v1.Sync", "Snapshot", AUTHZ_SYNC_FEED},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])

@@ -80,6 +80,7 @@ typedef enum authz_cap {
     AUTHZ_AUTHORIZATION_REQUEST, /* authorization.request: file a consent request (a grantee) */
     AUTHZ_AUTHORIZATION_RELAY,   /* authorization.relay (scope): decide for a subject it identified */
     AUTHZ_AUTHORIZATION_READ,    /* authorization.read: grants and uses it is party to */
+    AUTHZ_SYNC_REPLICA,        /* sync.replica (scope): the feed unfiltered, as a read replica */
     AUTHZ_N_CAPS
 } authz_cap;
 

@@ -374,6 +374,12 @@ static int check_responsibility(const record_view *in, const check_unit *unit,
 
     if (catalog_responsible(sec, unit->code, unit->kind))
         return 0;
+    /* A record another node accepted from its responsible unit, forwarded through the change
+     * feed (creditsync): the municipal platform's unit, on its own channel, relays every
+     * section; who was responsible was checked where the record was collected. */
+    if (unit->kind == CREDIT__V1__UNIT_KIND__UNIT_KIND_MUNICIPAL &&
+        in->channel == CREDIT__V1__CHANNEL__CHANNEL_MUNICIPAL_SYNC)
+        return 0;
     return reject(f, DENIED, REASON_NOT_RESPONSIBLE, pub ? "category" : "section",
                   "unit %.64s is not responsible for %s%s%s records (catalogue version %u)",
                   unit->code ? unit->code : "(unnamed)",

@@ -16,9 +16,11 @@
 #include "node.h"
 
 #include "authz.h"
+#include "calendar.h"
 #include "health.h"
 #include "log.h"
 #include "pb.h"
+#include "publicity.h"
 #include "registry.h"
 
 #include <stdio.h>
@@ -333,7 +335,57 @@ static void commit_failed(rpc_call *call, int rc, const char *err)
     }
 }
 
-int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64_t *ticket)
+/* The change feed's part of a commit (audit_stage): numbered and staged under the log's
+ * mutex, then published once the write is durable. */
+typedef struct feed_commit {
+    node *n;
+    feed_changes *fc;
+} feed_commit;
+
+static int feed_stage_cb(void *ctx, store_batch *b, char *err)
+{
+    feed_commit *fcm = ctx;
+    return feed_stage(fcm->n->feed, fcm->fc, b, err);
+}
+
+/* A published sequence waiting for its fsync. */
+typedef struct feed_pending {
+    feed *f;
+    uint64_t seq;
+} feed_pending;
+
+static void feed_durable_cb(void *ctx, int rc, const char *err)
+{
+    feed_pending *p = ctx;
+    (void)err;
+    /* A failed fsync publishes nothing: the store refuses writes from then on, and a
+     * restart finds in the log only what reached the disk. */
+    if (rc == 0)
+        feed_publish(p->f, p->seq);
+    free(p);
+}
+
+static void feed_written_cb(void *ctx, uint64_t ticket)
+{
+    feed_commit *fcm = ctx;
+    node *n = fcm->n;
+    char err[STORE_ERR_LEN];
+    feed_written(n->feed, fcm->fc);
+    uint64_t seq = fcm->fc->first + fcm->fc->n - 1;
+    feed_pending *p = n->sync ? malloc(sizeof *p) : NULL;
+    if (p) {
+        p->f = n->feed;
+        p->seq = seq;
+        if (audit_durable_notify(n->audit, ticket, feed_durable_cb, p, err) == 0)
+            return;
+        free(p);
+    }
+    /* --sync off (or no memory to wait): published as written, like the change itself. */
+    feed_publish(n->feed, seq);
+}
+
+int node_commit_feed_start(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail,
+                           uint64_t *ticket)
 {
     node *n = rpc_call_app(call);
     const principal *p = node_caller(call);
@@ -347,7 +399,10 @@ int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64
         .peer = peer->address,
     };
     char err[STORE_ERR_LEN];
-    int rc = audit_commit_start(n->audit, b, &ev, ticket, err);
+    feed_commit fcm = {n, fc};
+    audit_stage stage = {feed_stage_cb, feed_written_cb, &fcm};
+    int with_feed = fc && fc->n && n->feed;
+    int rc = audit_commit_start_staged(n->audit, b, &ev, with_feed ? &stage : NULL, ticket, err);
     if (rc == 0) {
         rpc_call_mark_audited(call);
         return 0;
@@ -356,21 +411,36 @@ int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64
     return -1;
 }
 
-int node_commit(rpc_call *call, store_batch *b, const char *detail)
+int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64_t *ticket)
+{
+    return node_commit_feed_start(call, b, NULL, detail, ticket);
+}
+
+int node_commit_feed(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail)
 {
     node *n = rpc_call_app(call);
     uint64_t ticket = 0;
     char err[STORE_ERR_LEN];
-    if (node_commit_start(call, b, detail, &ticket) != 0)
+    if (node_commit_feed_start(call, b, fc, detail, &ticket) != 0)
         return -1;
     if (!n->sync)
         return 0;
     /* Blocks this thread until the group's fsync; other changes share it (audit.h). */
     int rc = audit_durable_wait(n->audit, ticket, err);
-    if (rc == 0)
+    if (rc == 0) {
+        /* Published before the caller answers, whichever of this thread and the syncer's
+         * callback comes first: a client that reads the feed after its answer finds it. */
+        if (fc && fc->n && n->feed)
+            feed_publish(n->feed, fc->first + fc->n - 1);
         return 0;
+    }
     commit_failed(call, rc, err);
     return -1;
+}
+
+int node_commit(rpc_call *call, store_batch *b, const char *detail)
+{
+    return node_commit_feed(call, b, NULL, detail);
 }
 
 /* A reply waiting for its fsync. */
@@ -457,4 +527,33 @@ int node_check_text(rpc_call *call, const char *field, const char *s, size_t max
         return 0;
     rpc_finish(call, RPC_INVALID_ARGUMENT, "%s: %s", field, why);
     return -1;
+}
+
+/* Makes a stored version what the tier may see: unsealed for the government tier (the
+ * sealed bytes stay in the StoredRecord, which is never sent), cleared for the open tier.
+ * Cleared strings of an unpacked message are sealed ones (already ""), so nothing owned is
+ * dropped. Returns 0 or -1 with err. */
+int node_shape_record(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err)
+{
+    /* The end of publicity passes by itself, without a new version: the flag is worked out
+     * when the record is read. A status the record lacks is allocated like the rest of the
+     * unpacked message, so free_unpacked releases it. */
+    Credit__V1__RecordMeta *m = sr->record->meta;
+    Credit__V1__Date d;
+    calendar_from_unix((int64_t)time(NULL), &d);
+    if (publicity_record_ended(sr->record, &d)) {
+        if (!m->status) {
+            m->status = malloc(sizeof *m->status);
+            if (!m->status) {
+                snprintf(err, STORE_ERR_LEN, "out of memory");
+                return -1;
+            }
+            credit__v1__record_status__init(m->status);
+        }
+        m->status->publicity_ended = 1;
+    }
+    if (t == TIER_GOVERNMENT)
+        return records_unseal(n->pv, sr, err);
+    tier_clear(sr->record, t, catalog_now(n->cat));
+    return 0;
 }

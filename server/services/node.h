@@ -10,12 +10,14 @@
 #include "audit.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "catalog.h"
+#include "feed.h"
 #include "pagetoken.h"
 #include "privacy.h"
 #include "records.h"
 #include "rpc.h"
 #include "store.h"
 #include "text.h"
+#include "tier.h"
 #include "tls.h"
 
 typedef struct node {
@@ -30,6 +32,7 @@ typedef struct node {
     /* +1 after each change of the unit registry (node_registry_changed); read and written
      * atomically. Lets a long call see that its caller may have been suspended. */
     uint64_t registry_generation;
+    feed *feed; /* the change feed (feed.h); its entries are numbered by the committer */
 } node;
 
 /* The caller of a call to a service of level RPC_AUTH_REGISTERED: a copy of its unit as it
@@ -88,6 +91,12 @@ int node_records_page_response(rpc_call *call, const ProtobufCMessage *req, reco
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
                              records_page *p);
 
+/* Makes a stored version what tier `t` may see (the query services and the change feed): the
+ * end of publicity worked out for today; unsealed for the government tier (the sealed bytes
+ * stay in the StoredRecord, which is never sent), cleared above the tier otherwise. Returns 0
+ * or -1 with err. */
+int node_shape_record(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err);
+
 /* Tells long calls that the unit registry changed (a unit suspended, reinstated, bound). */
 void node_registry_changed(node *n);
 
@@ -108,6 +117,14 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail);
  * writes `b` with the audit entry (not yet fsynced) and returns 0 with *ticket, or finishes
  * the call as node_commit does and returns -1. Then node_reply_durable answers. */
 int node_commit_start(rpc_call *call, store_batch *b, const char *detail, uint64_t *ticket);
+
+/* node_commit and node_commit_start for a change that enters the change feed: the changes
+ * in `fc` (feed.h; NULL or empty: none) are numbered by the group committer and written in
+ * the same batch as `b` and its audit entry. Their sequences are published once the write is
+ * fsynced (at once with --sync off). */
+int node_commit_feed(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail);
+int node_commit_feed_start(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail,
+                           uint64_t *ticket);
 
 /* Answers `reply` (copied now; the caller keeps its own) once the write of `ticket` is
  * fsynced, from the syncer thread; or finishes the call as node_commit does if the fsync

@@ -77,11 +77,20 @@ static int save_request(rpc_call *call, uint64_t seq, const Credit__V1__ChangeRe
 {
     store_batch *b = store_batch_create();
     int rc = -1;
-
+    feed_changes fc; /* a new version enters the change feed; a request alone does not */
+    feed_changes_init(&fc);
+    if (v) {
+        unsigned char ref[4] = {(unsigned char)(v->version >> 24),
+                                (unsigned char)(v->version >> 16),
+                                (unsigned char)(v->version >> 8), (unsigned char)v->version};
+        feed_changes_add(&fc, CREDIT__V1__FEED_KIND__FEED_KIND_CATALOGUE_VERSION, 0, "", ref,
+                         sizeof ref);
+    }
     if (!b || changes_put(b, seq, cr) != 0 || (v && versions_put(b, v) != 0))
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
     else
-        rc = node_commit(call, b, detail);
+        rc = node_commit_feed(call, b, &fc, detail);
+    feed_changes_cleanup(&fc);
     store_batch_destroy(b);
     return rc;
 }

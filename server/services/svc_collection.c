@@ -553,7 +553,7 @@ static void push_precheck(const principal *p, const kind *k, const catalog_versi
  * or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
                     const precheck *pc, int index, store_batch *b, subjects_pending *pend,
-                    results *r)
+                    feed_changes *fc, results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
@@ -644,6 +644,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED
                               : CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION,
            rid, version, &status, 0);
+    feed_changes_add_record(fc, CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION, sr->record);
     ok = 1;
     goto out;
 unreadable:
@@ -709,9 +710,11 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     store_batch *b = store_batch_create();
     seen_set seen;
     subjects_pending pend;
+    feed_changes fc;
     precheck *pc = NULL;
     int rc = -1;
     subjects_pending_init(&pend);
+    feed_changes_init(&fc);
     if (seen_init(&seen, n) != 0 || !b) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         goto out;
@@ -750,7 +753,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                        why);
             continue;
         }
-        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, r)) {
+        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, &fc, r)) {
             seen.ids[slot] = vp->source_record_id;
             seen.index[slot] = first + (int)i;
         }
@@ -759,9 +762,10 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     char detail[200];
     snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
              k->noun, r->accepted - acc0, r->rejected - rej0, written);
-    rc = node_commit_start(call, b, detail, ticket);
+    rc = node_commit_feed_start(call, b, &fc, detail, ticket);
     pthread_mutex_unlock(&push_mu);
 out:
+    feed_changes_cleanup(&fc);
     free(pc);
     seen_cleanup(&seen);
     subjects_pending_cleanup(&pend);
@@ -965,7 +969,18 @@ static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord
     const Credit__V1__RecordMeta *m = next->record->meta;
     snprintf(detail, sizeof detail, "%s record %s, now version %u", what, m->record_id,
              m->version);
-    if (node_commit(call, b, detail) == 0) {
+    /* The feed tells a withdrawal and its undoing from any other new version. */
+    feed_changes fc;
+    feed_changes_init(&fc);
+    int kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION;
+    if (strcmp(what, "withdrew") == 0)
+        kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_WITHDRAWN;
+    else if (strcmp(what, "reinstated") == 0)
+        kind = CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_REINSTATED;
+    feed_changes_add_record(&fc, kind, next->record);
+    int committed = node_commit_feed(call, b, &fc, detail);
+    feed_changes_cleanup(&fc);
+    if (committed == 0) {
         Credit__V1__PushResult res = CREDIT__V1__PUSH_RESULT__INIT;
         res.outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION;
         res.record_id = m->record_id;

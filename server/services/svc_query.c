@@ -47,35 +47,6 @@ static void today(Credit__V1__Date *d)
     calendar_from_unix((int64_t)time(NULL), d);
 }
 
-/* Makes a stored version what the tier may see: unsealed for the government tier (the
- * sealed bytes stay in the StoredRecord, which is never sent), cleared for the open tier.
- * Cleared strings of an unpacked message are sealed ones (already ""), so nothing owned is
- * dropped. Returns 0 or -1 with err. */
-static int shape(node *n, Credit__Store__V1__StoredRecord *sr, tier t, char *err)
-{
-    /* The end of publicity passes by itself, without a new version: the flag is worked out
-     * when the record is read. A status the record lacks is allocated like the rest of the
-     * unpacked message, so free_unpacked releases it. */
-    Credit__V1__RecordMeta *m = sr->record->meta;
-    Credit__V1__Date d;
-    today(&d);
-    if (publicity_record_ended(sr->record, &d)) {
-        if (!m->status) {
-            m->status = malloc(sizeof *m->status);
-            if (!m->status) {
-                snprintf(err, STORE_ERR_LEN, "out of memory");
-                return -1;
-            }
-            credit__v1__record_status__init(m->status);
-        }
-        m->status->publicity_ended = 1;
-    }
-    if (t == TIER_GOVERNMENT)
-        return records_unseal(n->pv, sr, err);
-    tier_clear(sr->record, t, catalog_now(n->cat));
-    return 0;
-}
-
 int query_check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
 {
     char why[128];
@@ -214,7 +185,8 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
         if (records_page_add(&page, sr))
             break;
         /* Under a grant, the authorized tier only for the records it covers. */
-        if (shape(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) != 0) {
+        if (node_shape_record(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) !=
+            0) {
             rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", rid, err);
             goto out;
         }
@@ -266,7 +238,7 @@ void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t,
         rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         goto out;
     }
-    if (shape(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) != 0) {
+    if (node_shape_record(n, sr, u && !u->covers(u->arg, sr->record) ? TIER_OPEN : t, err) != 0) {
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", req->record_id, err);
         goto out;
     }
@@ -323,7 +295,7 @@ void query_get_record(rpc_call *call, const ProtobufCMessage *msg, tier t,
             goto out;
         }
         for (size_t i = 0; i < n_hist; i++) {
-            if (shape(n, hist[i], t, err) != 0) {
+            if (node_shape_record(n, hist[i], t, err) != 0) {
                 rpc_finish(call, RPC_DATA_LOSS, "a version cannot be unsealed: %s", err);
                 goto out;
             }

@@ -91,7 +91,13 @@ static void save_and_reply(rpc_call *call, Credit__V1__Unit *u, const char *iden
     }
     if (identity)
         registry_put_binding(b, identity, u->code);
-    if (node_commit(call, b, detail) == 0) {
+    feed_changes fc; /* the unit's new state enters the change feed, by its code */
+    feed_changes_init(&fc);
+    feed_changes_add(&fc, CREDIT__V1__FEED_KIND__FEED_KIND_UNIT, 0, u->code, u->code,
+                     strlen(u->code));
+    int committed = node_commit_feed(call, b, &fc, detail);
+    feed_changes_cleanup(&fc);
+    if (committed == 0) {
         node_registry_changed(rpc_call_app(call));
         reply_unit(call, u);
     }

@@ -15,6 +15,7 @@
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/sharing.pb-c.h"
+#include "credit/v1/sync.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -35,6 +36,7 @@ static const ProtobufCServiceDescriptor *const fuzz_services[] = {
     &grpc__reflection__v1__server_reflection__descriptor,
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &credit__v1__credit_finance__descriptor,
+    &credit__v1__sync__descriptor,
 };
 #define FUZZ_N_SERVICES (sizeof fuzz_services / sizeof fuzz_services[0])
 

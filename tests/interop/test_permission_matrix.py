@@ -65,6 +65,8 @@ CAPABILITIES = {
     "authorization.grant": {"SUBJECT", "PORTAL"},
     "authorization.read": {"FINANCE", "SUBJECT", "PORTAL"},
     "portrait.read": {"FINANCE"},
+    # The city platform at the government tier; the office's read replica, everything.
+    "sync.feed": {"OFFICE", "MUNICIPAL"},
 }
 
 _COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate")}
@@ -107,6 +109,7 @@ METHODS = {
     "credit.v1.AuthorizedQuery": {
         m: "read.authorized" for m in ("ListRecords", "GetRecord", "GetSeries")},
     "credit.v1.CreditFinance": {"GetPortrait": "portrait.read", "GetSigningKey": "read.open"},
+    "credit.v1.Sync": {"Subscribe": "sync.feed", "Snapshot": "sync.feed"},
 }
 
 
@@ -134,8 +137,11 @@ def call(ch, path, cls, client_streaming, server_streaming):
         elif client_streaming:
             ch.stream_unary(path, ser, des)(iter([]), timeout=CALL_TIMEOUT)
         elif server_streaming:
-            for _ in ch.unary_stream(path, ser, des)(cls(), timeout=CALL_TIMEOUT):
-                pass
+            # The first message is the answer: a stream such as Sync.Subscribe never ends.
+            stream = ch.unary_stream(path, ser, des)(cls(), timeout=CALL_TIMEOUT)
+            for _ in stream:
+                stream.cancel()
+                break
         else:
             ch.unary_unary(path, ser, des)(cls(), timeout=CALL_TIMEOUT)
     except grpc.RpcError as e:

@@ -20,6 +20,7 @@
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/sharing.pb-c.h"
+#include "credit/v1/sync.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 #include "descset.h"
@@ -68,11 +69,12 @@ static const struct {
     {"objection.decide", "OFFICE", AUTHZ_USE_PLANNED},
     {"repair.apply", "SUBJECT PORTAL", AUTHZ_USE_PLANNED},
     {"repair.decide", "OFFICE", AUTHZ_USE_PLANNED},
-    {"sync.feed", "MUNICIPAL", AUTHZ_USE_PLANNED},
+    {"sync.feed", "OFFICE MUNICIPAL", AUTHZ_USE_METHOD},
     {"audit.read", "OFFICE", AUTHZ_USE_PLANNED},
     {"authorization.request", "FINANCE", AUTHZ_USE_METHOD},
     {"authorization.relay", "PORTAL", AUTHZ_USE_SCOPE},
     {"authorization.read", "FINANCE SUBJECT PORTAL", AUTHZ_USE_METHOD},
+    {"sync.replica", "OFFICE", AUTHZ_USE_SCOPE},
 };
 #define N_EXPECTED (sizeof expected / sizeof expected[0])
 
@@ -90,6 +92,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &credit__v1__authorization__descriptor,
     &credit__v1__authorized_query__descriptor,
     &credit__v1__credit_finance__descriptor,
+    &credit__v1__sync__descriptor,
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 

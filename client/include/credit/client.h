@@ -61,6 +61,7 @@
 #include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
+#include "credit/v1/sync.pb-c.h"
 #include "credit/v1/unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
 
@@ -724,6 +725,63 @@ CREDIT_API int credit_client_signing_key_get(credit_client *c, Credit__V1__Signi
  * a key that is not a PEM public key; CREDIT_ENOMEM. Reads only its arguments. */
 CREDIT_API int credit_portrait_verify(const void *data, size_t len, const char *public_key_pem,
                                       credit_status *status);
+/* --- credit.v1.Sync: the change feed ------------------------------------------------------- */
+
+/* A subscription to the node's change feed (README, "The change feed"), for the city platform
+ * (UNIT_KIND_MUNICIPAL: the government tier) and the office's read replica (everything). It
+ * hands over one change at a time, in sequence order, and reads the next message from the
+ * node only when the changes of the last one have all been handed over: a subscriber that
+ * stops asking holds the node's stream back (flow control), nothing piles up.
+ *
+ * The cursor: after applying the change credit_subscription_next handed over last, save
+ * credit_subscription_cursor and open the next subscription from it; nothing is lost and
+ * nothing comes twice. The cursor also moves past changes the filter or the tier left out.
+ *
+ * A subscription belongs to one thread at a time; the client it was opened on stays valid
+ * until it is closed. */
+typedef struct credit_subscription credit_subscription;
+
+/* What to subscribe to. Initialise with credit_subscription_options_init. */
+typedef struct credit_subscription_options {
+    size_t struct_size;             /* sizeof(credit_subscription_options) */
+    uint64_t cursor;                /* the last sequence applied; 0: from the beginning */
+    const Credit__V1__Catalogue *catalogues; /* only these (record kinds); NULL: all */
+    size_t n_catalogues;
+    const Credit__V1__FeedKind *kinds;       /* only these kinds; NULL: all */
+    size_t n_kinds;
+} credit_subscription_options;
+
+CREDIT_API void credit_subscription_options_init(credit_subscription_options *o);
+
+/* Opens a subscription. Returns 0 and *out (close with credit_subscription_close);
+ * CREDIT_EINVAL (c, opts or out NULL); CREDIT_ENOMEM. The node's refusal (PERMISSION_DENIED,
+ * OUT_OF_RANGE for a cursor past its head, FAILED_PRECONDITION for one older than its
+ * retention: the message names the oldest sequence available) comes from the first
+ * credit_subscription_next. */
+CREDIT_API int credit_subscription_open(credit_client *c, const credit_subscription_options *opts,
+                                        credit_subscription **out, credit_status *status);
+
+/* Waits up to wait_ms (< 0: as long as it takes) for the next change. Returns 1 with *change,
+ * borrowed from the node's message it came in: valid until a call that reads the next
+ * message (while credit_subscription_pending is not 0, the next call does not, so the
+ * changes of one message may be held and applied together) or the close; 0 when none came
+ * in time (a heartbeat, or nothing: ask again; the cursor may have moved); CREDIT_ERPC when the
+ * subscription ended, with the node's status (UNAVAILABLE when the node stops or the
+ * connection broke: open again from the cursor); CREDIT_EDECODE; CREDIT_EINVAL (NULL). */
+CREDIT_API int credit_subscription_next(credit_subscription *s, int wait_ms,
+                                        const Credit__V1__FeedEntry **change,
+                                        credit_status *status);
+
+/* The cursor to save once the change handed over last is applied (the options' cursor before
+ * any), and the node's last sequence as it last said (head - cursor is the lag). */
+CREDIT_API uint64_t credit_subscription_cursor(const credit_subscription *s);
+CREDIT_API uint64_t credit_subscription_head(const credit_subscription *s);
+
+/* How many changes credit_subscription_next hands over without reading from the node. */
+CREDIT_API size_t credit_subscription_pending(const credit_subscription *s);
+
+/* Ends the subscription and frees it. NULL is a no-op. */
+CREDIT_API void credit_subscription_close(credit_subscription *s);
 
 #ifdef __cplusplus
 }
