@@ -29,6 +29,7 @@
 #include "authz.h"
 #include "calendar.h"
 #include "catalog.h"
+#include "feed.h"
 #include "grants.h"
 #include "log.h"
 #include "node.h"
@@ -378,18 +379,28 @@ static int check_window(rpc_call *call, const Credit__V1__RequestConsentRequest 
     return 0;
 }
 
-/* Writes `g` (new or changed) with the call's audit entry and replies with it. */
+/* Writes `g` (new or changed) with the call's audit entry and its change-feed entry (the
+ * grant as this transition left it, for the read replica), and replies with it. */
 static void commit_and_reply(rpc_call *call, const Credit__V1__Grant *g, int is_new,
                              const char *detail)
 {
     store_batch *b = store_batch_create();
-    if (!b || grants_put(b, g, is_new) != 0) {
-        store_batch_destroy(b);
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
-        return;
+    size_t len = credit__v1__grant__get_packed_size(g);
+    uint8_t *packed = malloc(len ? len : 1);
+    feed_changes fc;
+    feed_changes_init(&fc);
+    if (packed) {
+        credit__v1__grant__pack(g, packed);
+        feed_changes_add(&fc, CREDIT__V1__FEED_KIND__FEED_KIND_GRANT, 0, g->subject->identifier,
+                         packed, len);
     }
-    if (node_commit(call, b, detail) == 0)
+    if (!b || !packed || fc.failed || grants_put(b, g, is_new) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was written");
+    } else if (node_commit_feed(call, b, &fc, detail) == 0) {
         reply_grant(call, g);
+    }
+    feed_changes_cleanup(&fc);
+    free(packed);
     store_batch_destroy(b);
 }
 

@@ -99,7 +99,8 @@ typedef struct outgoing {
     Google__Protobuf__Timestamp *times;
     Credit__Store__V1__StoredRecord **recs; /* the versions the entries point into */
     Credit__V1__Unit **units;
-    size_t n, n_recs, n_units;
+    Credit__V1__Grant **grants; /* the grants of FEED_KIND_GRANT entries, unpacked */
+    size_t n, n_recs, n_units, n_grants;
 } outgoing;
 
 static void outgoing_cleanup(outgoing *o)
@@ -108,11 +109,14 @@ static void outgoing_cleanup(outgoing *o)
         credit__store__v1__stored_record__free_unpacked(o->recs[i], NULL);
     for (size_t i = 0; i < o->n_units; i++)
         credit__v1__unit__free_unpacked(o->units[i], NULL);
+    for (size_t i = 0; i < o->n_grants; i++)
+        credit__v1__grant__free_unpacked(o->grants[i], NULL);
     free(o->entries);
     free(o->ptrs);
     free(o->times);
     free(o->recs);
     free(o->units);
+    free(o->grants);
 }
 
 static int is_record_kind(int kind)
@@ -215,8 +219,24 @@ static int fill_entry(node *n, const sub *s, const principal *p, const feed_item
             (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         return 1;
     }
-    /* A kind this service does not read yet (grants, disputes, ...): the replica learns that
-     * it happened; others do not, as a query would not show it. */
+    /* A grant is the subject's and its grantee's business: no query shows it to the city,
+     * so only the replica receives it, as the transition left it. */
+    if (r->kind == CREDIT__V1__FEED_KIND__FEED_KIND_GRANT) {
+        if (!s->replica)
+            return 0;
+        Credit__V1__Grant *g = credit__v1__grant__unpack(NULL, r->payload.len, r->payload.data);
+        if (!g) {
+            snprintf(err, STORE_ERR_LEN, "change feed entry %llu: its grant does not decode",
+                     (unsigned long long)it->seq);
+            return STORE_ECORRUPT;
+        }
+        o->grants[o->n_grants++] = g;
+        e->payload_case = CREDIT__V1__FEED_ENTRY__PAYLOAD_GRANT;
+        e->grant = g;
+        return 1;
+    }
+    /* A kind this service does not read yet (disputes, repairs): the replica learns that it
+     * happened; others do not, as a query would not show it. */
     return s->replica ? 1 : 0;
 }
 
@@ -252,9 +272,10 @@ static int produce(sub *s, uint64_t cursor, int heartbeat, uint64_t *pos)
     o.times = calloc(n_items + 1, sizeof *o.times);
     o.recs = calloc(n_items + 1, sizeof *o.recs);
     o.units = calloc(n_items + 1, sizeof *o.units);
+    o.grants = calloc(n_items + 1, sizeof *o.grants);
     uint64_t upto = cursor;
     size_t bytes = 0, i = 0;
-    if (!o.entries || !o.ptrs || !o.times || !o.recs || !o.units) {
+    if (!o.entries || !o.ptrs || !o.times || !o.recs || !o.units || !o.grants) {
         rc = STORE_ENOMEM;
         snprintf(err, sizeof err, "out of memory");
     }

@@ -33,6 +33,8 @@ from credit.v1 import authorization_pb2_grpc as A_grpc
 from credit.v1 import industrial_pb2 as I
 from credit.v1 import industrial_pb2_grpc as I_grpc
 from credit.v1 import record_pb2 as R
+from credit.v1 import sync_pb2 as Y
+from credit.v1 import sync_pb2_grpc as Y_grpc
 
 SC = grpc.StatusCode
 
@@ -467,6 +469,52 @@ class AuthorizationTest(SharedNodeCase):
         uses = self.acme.uses(g.grant_id)
         self.assertEqual([u.number for u in uses], list(range(1, 11)))
         self.assertEqual(self.acme.grant(g.grant_id).uses, 10)
+
+    # --- The change feed --------------------------------------------------------------------
+
+    def feed_grants(self, who, cursor):
+        """The FEED_KIND_GRANT changes after `cursor` up to the feed's head, as `who` gets them."""
+        with harness.channel(self.node.port, who) as ch:
+            call = Y_grpc.SyncStub(ch).Subscribe(
+                Y.SubscribeRequest(cursor=cursor, kinds=[Y.FEED_KIND_GRANT]), timeout=20)
+            got = []
+            try:
+                for resp in call:
+                    got.extend(resp.changes)
+                    if resp.position >= resp.head:
+                        break
+            finally:
+                call.cancel()
+            return got
+
+    def feed_head(self):
+        with harness.channel(self.node.port, "office") as ch:
+            call = Y_grpc.SyncStub(ch).Subscribe(
+                Y.SubscribeRequest(cursor=0, kinds=[Y.FEED_KIND_GRANT]), timeout=20)
+            try:
+                return next(iter(call)).head
+            finally:
+                call.cancel()
+
+    def test_every_transition_enters_the_feed_for_the_replica_only(self):
+        start = self.feed_head()
+        g = self.bank.request()
+        self.acme.approve(g.grant_id, digest())
+        self.acme.act("PauseGrant", g.grant_id, "暂停")
+        self.acme.act("RevokeGrant", g.grant_id, "撤销")
+        replica = [c for c in self.feed_grants("office", start) if c.grant.grant_id == g.grant_id]
+        self.assertEqual([c.grant.status for c in replica],
+                         [A.GRANT_STATUS_REQUESTED, A.GRANT_STATUS_ACTIVE, A.GRANT_STATUS_PAUSED,
+                          A.GRANT_STATUS_REVOKED])
+        seqs = [c.sequence for c in replica]
+        self.assertEqual(seqs, sorted(seqs))
+        for c in replica:
+            self.assertEqual(c.kind, Y.FEED_KIND_GRANT)
+            self.assertEqual(c.subject, ACME_USCC)
+            self.assertEqual(c.grant.grantee, "bank-a")
+        self.assertEqual(len(replica[-1].grant.history), 4)
+        # The city platform sees no grant: no query shows it one.
+        self.assertEqual(self.feed_grants("city", start), [])
 
 
 class ShorterMaximumTest(SharedNodeCase):
