@@ -41,11 +41,20 @@
  * compares subjects as they resolve now, so a record filed under an older code before the code
  * was bound may come again under the USCC; its index entry then moves.
  *
- * Pushes are read-check-write sequences over the source index and the bindings, so they run
- * one call at a time under `push_mu`; the checks that read nothing stored (canonical form,
- * record_check, defaults, digest) run before it is taken, so calls check in parallel. The
- * write is made under `push_mu` but fsynced after it is released, together with whatever
- * else is pending (group commit, audit.h); the reply waits for that fsync.
+ * Pushes are read-check-write sequences over the source index and the bindings. What must be
+ * ordered is a unit's own records (its source index entries, a record's versions, the
+ * mandates a platform pushes under), so a call runs under the lock of its source unit, one
+ * of PUSH_STRIPES striped by the unit's code: calls of different units check and write in
+ * parallel. The subject bindings are shared by every unit, so a call that is about to bind a
+ * code takes bind_mu as well and holds it to its write (a binding is never undone, so a
+ * record that binds nothing needs no lock on them). The checks that read nothing stored
+ * (canonical form, record_check, defaults, digest) run before any lock. The write is made
+ * under the locks but fsynced after they are released, together with whatever else is
+ * pending (group commit, audit.h); the reply waits for that fsync.
+ *
+ * A Push stream carries a record a message; a PushBatches stream a batch of up to BATCH_MAX
+ * records a message, which costs the transport far less per record. Both are the same call
+ * at the half-close: one push_group over every record of the stream, in arrival order.
  */
 #include "svc_collection.h"
 
@@ -82,7 +91,27 @@
 #define REASON_MAX 500
 #define FUTURE_SKEW_SECONDS 600          /* how far a source's clock may run ahead of ours */
 
-static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
+/* The push locks (see the head of this file): one of PUSH_STRIPES per source unit, by a hash
+ * of its code, and bind_mu for the subject bindings, which are shared by every unit. Order:
+ * a stripe first, then bind_mu; no call holds two stripes. */
+#define PUSH_STRIPES 64
+static pthread_mutex_t push_stripes[PUSH_STRIPES] = {[0 ... PUSH_STRIPES - 1] =
+                                                         PTHREAD_MUTEX_INITIALIZER};
+static pthread_mutex_t bind_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return h;
+}
+
+/* The lock of unit `code`'s records: its source index entries and their versions. */
+static pthread_mutex_t *unit_lock(const char *code)
+{
+    return &push_stripes[fnv1a(code) % PUSH_STRIPES];
+}
 
 /* What one collecting service collects, and what it asks of a pusher beyond the catalogue. */
 typedef struct kind {
@@ -501,7 +530,7 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
 }
 
 /* What the checks that read nothing stored found about one input: push_group runs them for
- * every input of a call before it takes push_mu, so that two calls check in parallel. */
+ * every input of a call before it takes any lock, so that calls check in parallel. */
 typedef struct precheck {
     record_view v;
     int canon_failed;  /* out of memory putting it in canonical form */
@@ -539,11 +568,12 @@ static void push_precheck(const principal *p, const kind *k, const catalog_versi
 }
 
 /* Checks what remains against the store and stages one pushed record into `b`. Called with
- * push_mu held, after push_precheck. Returns 1 if the record was accepted (created, unchanged
- * or a new version), else 0. */
+ * the unit's lock held (and bind_mu when *binding), after push_precheck; takes bind_mu and
+ * sets *binding when the record binds a code. Returns 1 if the record was accepted (created,
+ * unchanged or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
                     const precheck *pc, int index, store_batch *b, subjects_pending *pend,
-                    results *r)
+                    int *binding, results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
@@ -563,7 +593,16 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     }
     /* Who the record is about: its USCC's key, or an older code's until one is bound. */
     subjects_resolution sub;
-    if (subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f) != 0) {
+    int resolved = subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f);
+    /* A record that binds codes needs bind_mu from here until the call's write, and its
+     * subject resolved again under it (another unit may have bound them meanwhile). Bindings
+     * are never undone, so what a record resolved to without binding stays true. */
+    if (resolved == 0 && sub.n_bind && !*binding) {
+        pthread_mutex_lock(&bind_mu);
+        *binding = 1;
+        resolved = subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f);
+    }
+    if (resolved != 0) {
         reject(r, x, f.code, f.field, f.reason);
         return 0;
     }
@@ -674,10 +713,7 @@ static void seen_cleanup(seen_set *s)
 /* The slot of `id`: where it is, or the empty one where it would go. */
 static size_t seen_slot(const seen_set *s, const char *id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
-        h = (h ^ *c) * 1099511628211ULL;
-    size_t i = (size_t)h & (s->cap - 1);
+    size_t i = (size_t)fnv1a(id) & (s->cap - 1);
     while (s->ids[i] && strcmp(s->ids[i], id) != 0)
         i = (i + 1) & (s->cap - 1);
     return i;
@@ -686,9 +722,10 @@ static size_t seen_slot(const seen_set *s, const char *id)
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
  * Returns 0 with the write's *ticket (written, not yet fsynced: answer with reply_results),
  * or -1 after finishing the call (the store refused the write: nothing of the call was
- * stored, and the caller learns it as UNAVAILABLE). push_mu is held for the checks and the
- * write, not for the fsync: a later push that reads the source index sees this write, and
- * its own acknowledgement waits for an fsync that covers both (group commit, audit.h). */
+ * stored, and the caller learns it as UNAVAILABLE). The unit's lock (and bind_mu, if a
+ * record binds) is held for the checks and the write, not for the fsync: a later push that
+ * reads the source index sees this write, and its own acknowledgement waits for an fsync that
+ * covers both (group commit, audit.h). */
 static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
                       results *r, uint64_t *ticket)
 {
@@ -715,7 +752,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     }
     for (size_t i = 0; i < n; i++)
         push_precheck(p, k, cv, inputs[i], &pc[i]);
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(p->code);
+    int binding = 0; /* bind_mu held */
+    pthread_mutex_lock(mu);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
@@ -738,7 +777,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                 reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id", why);
             continue;
         }
-        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, r)) {
+        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, &binding, r)) {
             seen.ids[slot] = vp->source_record_id;
             seen.index[slot] = first + (int)i;
         }
@@ -748,7 +787,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
              k->noun, r->accepted - acc0, r->rejected - rej0, written);
     rc = node_commit_start(call, b, detail, ticket);
-    pthread_mutex_unlock(&push_mu);
+    if (binding)
+        pthread_mutex_unlock(&bind_mu);
+    pthread_mutex_unlock(mu);
 out:
     free(pc);
     seen_cleanup(&seen);
@@ -776,14 +817,19 @@ static void reply_results(rpc_call *call, results *r, uint64_t ticket)
     free(ptrs);
 }
 
-static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
+/* The records of a batch request: every one is { repeated <Input> records = 1; }. */
+static ProtobufCMessage *const *batch_records(const ProtobufCMessage *msg, size_t *n)
 {
-    /* Every batch request is { repeated <Input> records = 1; }. */
     const ProtobufCFieldDescriptor *fd =
         protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "records");
-    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
-    ProtobufCMessage *const *records = *(ProtobufCMessage *const *const *)((const char *)msg +
-                                                                           fd->offset);
+    *n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    return *(ProtobufCMessage *const *const *)((const char *)msg + fd->offset);
+}
+
+static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
+{
+    size_t n;
+    ProtobufCMessage *const *records = batch_records(msg, &n);
     if (n == 0 || n > BATCH_MAX) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "records: a batch holds 1 to %d records, not %zu",
                    BATCH_MAX, n);
@@ -796,24 +842,50 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
     results_free(&r);
 }
 
-/* --- The client-streaming push ------------------------------------------------------------- */
+/* --- The client-streaming pushes: Push (a record a message), PushBatches (a batch a message) */
 
-/* The records of a Push stream, kept until the client's half-close. */
+/* The records of a stream, kept until the client's half-close. A Push message is a record;
+ * a PushBatches message is a batch whose records are borrowed from it, so `owned` keeps the
+ * messages as received and `records` the inputs in stream order, which is the order of their
+ * results' indexes. */
 typedef struct stream_state {
-    ProtobufCMessage **pending;
+    ProtobufCMessage **records;
     size_t n, cap;
-    size_t bytes; /* their encoded size */
+    ProtobufCMessage **owned;
+    size_t n_owned, cap_owned;
+    size_t bytes; /* the messages' encoded size */
 } stream_state;
 
 static void stream_free(stream_state *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        protobuf_c_message_free_unpacked(s->pending[i], NULL);
-    free(s->pending);
+    for (size_t i = 0; i < s->n_owned; i++)
+        protobuf_c_message_free_unpacked(s->owned[i], NULL);
+    free(s->owned);
+    free(s->records);
     free(s);
 }
 
-static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
+/* Makes room for `more` pointers in v[0..n) of capacity *cap. Returns 0, or -1. */
+static int room_for(ProtobufCMessage ***v, size_t n, size_t *cap, size_t more)
+{
+    if (n + more <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < n + more)
+        c *= 2;
+    ProtobufCMessage **nv = realloc(*v, c * sizeof *nv);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+/* Keeps message `msg` of a stream, which carries records[0..n) (msg itself for Push), until
+ * the half-close; or finishes the call: the caller is no longer what it was, or the stream
+ * would pass STREAM_MAX records or STREAM_BYTES_MAX bytes (RESOURCE_EXHAUSTED). */
+static void stream_keep(rpc_call *call, const ProtobufCMessage *msg,
+                        ProtobufCMessage *const *records, size_t n)
 {
     stream_state *s = rpc_call_data(call);
     /* A suspension or revocation takes effect on a stream already open. */
@@ -827,29 +899,49 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
         rpc_call_set_data(call, s);
     }
     size_t size = protobuf_c_message_get_packed_size(msg);
-    if (s->n == STREAM_MAX || s->bytes + size > STREAM_BYTES_MAX) {
+    if (n > STREAM_MAX - s->n || s->bytes + size > STREAM_BYTES_MAX) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
-                   "a Push stream holds at most %d records and %u MiB; nothing of this stream "
-                   "was stored: send the records as several streams",
+                   "a stream holds at most %d records and %u MiB; nothing of this stream was "
+                   "stored: send the records as several streams",
                    STREAM_MAX, STREAM_BYTES_MAX >> 20);
         return;
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        ProtobufCMessage **np = realloc(s->pending, cap * sizeof *np);
-        if (!np) {
-            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
-            return;
-        }
-        s->pending = np;
-        s->cap = cap;
+    if (room_for(&s->records, s->n, &s->cap, n) != 0 ||
+        room_for(&s->owned, s->n_owned, &s->cap_owned, 1) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+        return;
     }
     /* Keep the message itself (no copy): the RPC layer leaves it to us, and stream_free
-     * frees it. It was unpacked for this call, so canonicalising it in place later is ours
-     * to do. */
+     * frees it. It was unpacked for this call, so canonicalising its records in place later
+     * is ours to do. */
     rpc_call_take_message(call);
-    s->pending[s->n++] = (ProtobufCMessage *)msg;
+    s->owned[s->n_owned++] = (ProtobufCMessage *)msg;
+    memcpy(s->records + s->n, records, n * sizeof *records);
+    s->n += n;
     s->bytes += size;
+}
+
+static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    ProtobufCMessage *record = (ProtobufCMessage *)msg;
+    stream_keep(call, msg, &record, 1);
+}
+
+/* A PushBatches message: a batch of 1 to BATCH_MAX records, as PushBatch takes. Messages
+ * are counted from 1 in the refusal, as rpc.c's text check counts them. */
+static void push_batches_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    stream_state *s = rpc_call_data(call);
+    size_t n;
+    ProtobufCMessage *const *records = batch_records(msg, &n);
+    if (n == 0 || n > BATCH_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "records: a message of the stream holds 1 to %d records, not %zu (message "
+                   "%zu of the stream); nothing of this stream was stored",
+                   BATCH_MAX, n, (s ? s->n_owned : 0) + 1);
+        return;
+    }
+    stream_keep(call, msg, records, n);
 }
 
 /* The client has sent everything (rpc.c made sure it half-closed and did not reset the
@@ -865,7 +957,7 @@ static void push_stream_end(rpc_call *call)
         return;
     results r = {0};
     uint64_t ticket = 0;
-    if (push_group(call, s->pending, s->n, 0, &r, &ticket) == 0)
+    if (push_group(call, s->records, s->n, 0, &r, &ticket) == 0)
         reply_results(call, &r, ticket);
     results_free(&r);
 }
@@ -1000,7 +1092,10 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     record_view_of(record, k->catalogue, &v);
     identity_normalise_subject((Credit__V1__Subject *)v.subject);
     const record_view *in = &v;
-    pthread_mutex_lock(&push_mu);
+    /* A correction may bind codes: it holds bind_mu too (corrections are few). */
+    pthread_mutex_t *mu = unit_lock(p->code);
+    pthread_mutex_lock(mu);
+    pthread_mutex_lock(&bind_mu);
     Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason, "correct");
     Credit__Store__V1__StoredRecord *next = NULL;
     if (!prev)
@@ -1066,7 +1161,8 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     reply_change_subject(call, next, "corrected", &sub, prev->subject_key.data,
                          prev->subject_key.len);
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(&bind_mu);
+    pthread_mutex_unlock(mu);
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
     if (next)
@@ -1115,7 +1211,8 @@ static Credit__V1__RecordStatus status_of(const Credit__V1__RecordMeta *m)
 static void set_withdrawn(rpc_call *call, const char *record_id, const char *reason,
                           int withdraw)
 {
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(node_caller(call)->code);
+    pthread_mutex_lock(mu);
     Credit__Store__V1__StoredRecord *sr =
         own_record(call, record_id, reason, withdraw ? "withdraw" : "reinstate");
     if (!sr)
@@ -1132,7 +1229,7 @@ static void set_withdrawn(rpc_call *call, const char *record_id, const char *rea
     st.withdrawn = withdraw;
     status_version(call, sr, &st, reason, withdraw ? "withdrew" : "reinstated");
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
@@ -1180,9 +1277,17 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    /* The lock of the record's source unit: read once to learn it, again under the lock. */
     Credit__Store__V1__StoredRecord *sr = NULL;
+    pthread_mutex_t *mu = NULL;
     int rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    if (rc == 0) {
+        mu = unit_lock(sr->record->meta->source_unit);
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+        sr = NULL;
+        pthread_mutex_lock(mu);
+        rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    }
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "no record %s", req->record_id);
         goto out;
@@ -1212,7 +1317,8 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
     st.verified_by = (char *)node_caller(call)->code;
     status_version(call, sr, &st, req->reason, req->verified ? "verified" : "rejected");
 out:
-    pthread_mutex_unlock(&push_mu);
+    if (mu)
+        pthread_mutex_unlock(mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
@@ -1356,7 +1462,9 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
                    "association.uscc: is not a valid unified social credit code: %s", why);
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    /* The platform's lock: its pushes read the mandate under it. */
+    pthread_mutex_t *mu = unit_lock(req->platform);
+    pthread_mutex_lock(mu);
     int rc = registry_get(n->st, req->platform, &u, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "platform: no unit with code \"%s\"", req->platform);
@@ -1414,7 +1522,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     reply_mandate(call, &m, detail);
     free(terms);
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (u)
         credit__v1__unit__free_unpacked(u, NULL);
     if (old)
@@ -1436,7 +1544,8 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
                    "association_uscc: is not a valid unified social credit code: %s", why);
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(req->platform);
+    pthread_mutex_lock(mu);
     int rc = mandate_get(n->st, req->platform, req->association_uscc, &m, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "platform %.64s holds no mandate for %.32s",
@@ -1467,7 +1576,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     m->reason = old_reason;
     m->revoked_by = old_by;
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (m)
         credit__v1__mandate__free_unpacked(m, NULL);
 }
@@ -1535,6 +1644,8 @@ static const rpc_handler public_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
@@ -1544,6 +1655,8 @@ static const rpc_handler association_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
@@ -1556,6 +1669,8 @@ static const rpc_handler voluntary_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
     {.method = "ListPending", .on_message = list_pending},
