@@ -318,20 +318,35 @@ static const char *section_of(const record_view *v)
     return e ? e->name + strlen("CATEGORY_") : "";
 }
 
-/* Builds the stored form of a version from the input, owned entirely by the result (packed
- * and unpacked again, so that sealing may free and replace its strings). */
-static Credit__Store__V1__StoredRecord *build_version(const record_view *in, const kind *k,
-                                                      const catalog_version *cv,
-                                                      const principal *p, const char *rid,
-                                                      uint32_t version,
-                                                      const Credit__V1__RecordStatus *status,
-                                                      const char *reason,
-                                                      const unsigned char digest[32],
-                                                      const char *skey, size_t skey_len,
-                                                      const Google__Protobuf__Timestamp *src_t)
-{
+/* The stored form of a new version, made in place over the input it borrows from: no copy of
+ * the record, and no pack and unpack (version_cleanup frees what sealing added). */
+typedef struct version_msg {
+    Credit__Store__V1__StoredRecord sr;
+    Credit__V1__Record rec;
+    Credit__V1__RecordMeta meta;
     Google__Protobuf__Timestamp reported;
-    node_now(&reported);
+} version_msg;
+
+static void version_cleanup(version_msg *vm)
+{
+    free(vm->sr.sealed_subject_identifier.data);
+    free(vm->sr.sealed_tax_number.data);
+    free(vm->sr.sealed_legal_representative_id.data);
+}
+
+/* Builds the stored form of a version from the input into *vm (clean it up with
+ * version_cleanup, also after a failure). It borrows the input's strings and messages: the
+ * input was unpacked for this call, and sealing (stage_subject) replaces its personal numbers
+ * in place, as it would in a copy. Returns 0, or -1 (no body member to put it in). */
+static int build_version(version_msg *vm, const record_view *in, const kind *k,
+                         const catalog_version *cv, const principal *p, const char *rid,
+                         uint32_t version, const Credit__V1__RecordStatus *status,
+                         const char *reason, const unsigned char digest[32], const char *skey,
+                         size_t skey_len, const Google__Protobuf__Timestamp *src_t)
+{
+    Credit__Store__V1__StoredRecord sr0 = CREDIT__STORE__V1__STORED_RECORD__INIT;
+    vm->sr = sr0;
+    node_now(&vm->reported);
 
     Credit__V1__RecordMeta meta = CREDIT__V1__RECORD_META__INIT;
     meta.record_id = (char *)rid;
@@ -345,7 +360,7 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
     meta.channel = channel_of(in, p);
     meta.occurred_at = (Google__Protobuf__Timestamp *)in->occurred_at;
     meta.source_updated_at = (Google__Protobuf__Timestamp *)src_t;
-    meta.reported_at = &reported;
+    meta.reported_at = &vm->reported;
     meta.catalogue_version = cv->msg->version;
     meta.version = version;
     meta.status = (Credit__V1__RecordStatus *)status;
@@ -359,30 +374,36 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
         &credit__v1__record__descriptor, in->body_field->name);
     const ProtobufCMessage *body = in->body;
     if (!rf)
-        return NULL;
+        return -1;
     *(uint32_t *)((char *)&rec + rf->quantifier_offset) = rf->id;
     *(const ProtobufCMessage **)((char *)&rec + rf->offset) = body;
     /* The input's map entries pack exactly as the record's: same fields, same numbers. */
     rec.extra = (Credit__V1__Record__ExtraEntry **)in->extra;
     rec.n_extra = in->n_extra;
-    Credit__Store__V1__StoredRecord sr = CREDIT__STORE__V1__STORED_RECORD__INIT;
-    sr.record = &rec;
-    sr.content_digest.data = (uint8_t *)digest;
-    sr.content_digest.len = 32;
-    sr.subject_key.data = (uint8_t *)skey;
-    sr.subject_key.len = skey_len;
-    return (Credit__Store__V1__StoredRecord *)pb_copy(&sr.base);
+    vm->meta = meta;
+    vm->rec = rec;
+    vm->rec.meta = &vm->meta;
+    vm->sr.record = &vm->rec;
+    vm->sr.content_digest.data = (uint8_t *)digest;
+    vm->sr.content_digest.len = 32;
+    vm->sr.subject_key.data = (uint8_t *)skey;
+    vm->sr.subject_key.len = skey_len;
+    return 0;
 }
 
-/* Seals and adds a version to the batch, with what its subject brings: the codes `sub` binds
+/* Seals and adds a version to the batch, superseding `prev` (the version stored before it,
+ * as read; NULL for a version 1), with what its subject brings: the codes `sub` binds
  * (remembered in `pend` for the rest of the batch) and, when the version is filed under
- * another subject key than the one before (`old_key`: an older code since bound to the USCC
- * the record now states), the move of its index entry. Adds everything or nothing. Returns 0,
- * or -1 with a reason in why[200]. */
+ * another subject key than prev (an older code since bound to the USCC the record now
+ * states), the move of its index entry. Adds everything or nothing. Returns 0, or -1 with a
+ * reason in why[200]. */
 static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr,
-                         const subjects_resolution *sub, const void *old_key, size_t old_len,
-                         subjects_pending *pend, char *why)
+                         const subjects_resolution *sub,
+                         const Credit__Store__V1__StoredRecord *prev, subjects_pending *pend,
+                         char *why)
 {
+    const void *old_key = prev ? prev->subject_key.data : NULL;
+    size_t old_len = prev ? prev->subject_key.len : 0;
     char err[STORE_ERR_LEN];
     const char *rid = sr->record->meta->record_id;
     if (sub && subjects_reserve(pend, sub->n_bind) != 0) {
@@ -393,8 +414,8 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
         snprintf(why, 200, "cannot seal personal numbers: %.150s", err);
         return -1;
     }
-    if (records_put_version(b, sr, (const char *)sr->subject_key.data, sr->subject_key.len) !=
-        0) {
+    if (records_put_version(b, sr, (const char *)sr->subject_key.data, sr->subject_key.len,
+                            prev) != 0) {
         snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
@@ -614,7 +635,9 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         return 0;
     }
     char rid[RECORD_ID_LEN + 1], err[STORE_ERR_LEN], why[200];
-    Credit__Store__V1__StoredRecord *prev = NULL, *sr = NULL;
+    Credit__Store__V1__StoredRecord *prev = NULL;
+    version_msg vm;
+    memset(&vm, 0, sizeof vm);
     uint32_t version = 1, matched = 0;
     int ok = 0;
     int rc = records_by_source(n->st, p->code, in->source_record_id, rid, err);
@@ -664,10 +687,13 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         goto unreadable;
     }
     Credit__V1__RecordStatus status = carry_status(prev, k);
-    sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len, in_t);
-    if (!sr || stage_subject(n, b, sr, &sub, prev ? prev->subject_key.data : NULL,
-                             prev ? prev->subject_key.len : 0, pend, why) != 0) {
-        reject(r, x, RPC_RESOURCE_EXHAUSTED, "", sr ? why : "out of memory");
+    if (build_version(&vm, in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len,
+                      in_t) != 0) {
+        reject(r, x, RPC_INTERNAL, "", "the record has no body the stored form takes");
+        goto out;
+    }
+    if (stage_subject(n, b, &vm.sr, &sub, prev, pend, why) != 0) {
+        reject(r, x, RPC_RESOURCE_EXHAUSTED, "", why);
         goto out;
     }
     accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED
@@ -681,8 +707,7 @@ unreadable:
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
-    if (sr)
-        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    version_cleanup(&vm);
     return ok;
 }
 
@@ -1023,18 +1048,18 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
     return NULL;
 }
 
-/* Writes `next` with its audit entry and replies. A correction passes its subject's
- * resolution and the key the version before was filed under (else NULL). */
+/* Writes `next`, which supersedes `prev` (as stored), with its audit entry and replies. A
+ * correction passes its subject's resolution (else NULL). */
 static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord *next,
                                  const char *what, const subjects_resolution *sub,
-                                 const void *old_key, size_t old_len)
+                                 const Credit__Store__V1__StoredRecord *prev)
 {
     node *n = rpc_call_app(call);
     char why[200], detail[200];
     subjects_pending pend;
     subjects_pending_init(&pend);
     store_batch *b = store_batch_create();
-    int staged = b ? stage_subject(n, b, next, sub, old_key, old_len, &pend, why) : -1;
+    int staged = b ? stage_subject(n, b, next, sub, prev, &pend, why) : -1;
     subjects_pending_cleanup(&pend);
     if (staged != 0) {
         store_batch_destroy(b);
@@ -1056,10 +1081,6 @@ static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord
     store_batch_destroy(b);
 }
 
-static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, const char *what)
-{
-    reply_change_subject(call, next, what, NULL, NULL, 0);
-}
 
 /* The fields of a correction request ({record_id, record, reason} in every service). */
 static const char *string_field(const ProtobufCMessage *m, const char *name)
@@ -1097,7 +1118,8 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     pthread_mutex_lock(mu);
     pthread_mutex_lock(&bind_mu);
     Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason, "correct");
-    Credit__Store__V1__StoredRecord *next = NULL;
+    version_msg next;
+    memset(&next, 0, sizeof next);
     if (!prev)
         goto out;
     const Credit__V1__RecordMeta *m = prev->record->meta;
@@ -1152,26 +1174,24 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     status.withdrawn = m->status && m->status->withdrawn;
     /* A correction without the source's time keeps the one before: the record stays guarded
      * against stale re-sends. */
-    next = build_version(in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
-                         skey, skey_len, in_t ? in_t : m->source_updated_at);
-    if (!next) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    if (build_version(&next, in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
+                      skey, skey_len, in_t ? in_t : m->source_updated_at) != 0) {
+        rpc_finish(call, RPC_INTERNAL, "record: has no body the stored form takes");
         goto out;
     }
-    reply_change_subject(call, next, "corrected", &sub, prev->subject_key.data,
-                         prev->subject_key.len);
+    reply_change_subject(call, &next.sr, "corrected", &sub, prev);
 out:
     pthread_mutex_unlock(&bind_mu);
     pthread_mutex_unlock(mu);
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
-    if (next)
-        credit__store__v1__stored_record__free_unpacked(next, NULL);
+    version_cleanup(&next);
 }
 
 /* Writes version + 1 of `sr`: the same content with `status`, `reason` and now as its time
  * (the stored version is unsealed first: its sealed values are sealed again under the new
- * version's associated data). Replies with the result. */
+ * version's associated data), and `sr` as it was stored into the history (a copy taken before
+ * it changes; withdrawals, reinstatements and verdicts are few). Replies with the result. */
 static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
                            const Credit__V1__RecordStatus *status, const char *reason,
                            const char *what)
@@ -1179,8 +1199,14 @@ static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
     node *n = rpc_call_app(call);
     Credit__V1__RecordMeta *m = sr->record->meta;
     char err[STORE_ERR_LEN];
+    Credit__Store__V1__StoredRecord *prev = (Credit__Store__V1__StoredRecord *)pb_copy(&sr->base);
+    if (!prev) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+        return;
+    }
     if (records_unseal(n->pv, sr, err) != 0) {
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", m->record_id, err);
+        credit__store__v1__stored_record__free_unpacked(prev, NULL);
         return;
     }
     Google__Protobuf__Timestamp reported;
@@ -1192,7 +1218,8 @@ static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
     m->version++;
     m->change_reason = (char *)reason;
     m->reported_at = &reported;
-    reply_change(call, sr, what);
+    reply_change_subject(call, sr, what, NULL, prev);
+    credit__store__v1__stored_record__free_unpacked(prev, NULL);
     /* Give the unpacked message back what it owns before it is freed. */
     m->change_reason = old_reason;
     m->reported_at = old_reported;
