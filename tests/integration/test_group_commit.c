@@ -177,6 +177,25 @@ typedef struct pusher {
     long sent;
 } pusher;
 
+/* Notes the node's answer `r` (freed here) to a call of `a` sent at `sent_at`: its created
+ * records are acknowledged. */
+static void note_answer(const pusher *a, Credit__V1__PushBatchResponse *r, double sent_at)
+{
+    pthread_mutex_lock(&acked_mu);
+    for (size_t k = 0; k < r->n_results; k++) {
+        if (r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED &&
+            n_acked < MAX_ACKED) {
+            snprintf(acked[n_acked++], 33, "%s", r->results[k]->record_id);
+            acked_by[a->thread % 4]++;
+        }
+    }
+    acked_calls++;
+    if (fault_from > 0 && sent_at > fault_from)
+        late_acks++;
+    pthread_mutex_unlock(&acked_mu);
+    credit__v1__push_batch_response__free_unpacked(r, NULL);
+}
+
 static void *push_loop(void *arg)
 {
     pusher *a = arg;
@@ -237,19 +256,7 @@ static void *push_loop(void *arg)
             usleep(2000);
             continue;
         }
-        pthread_mutex_lock(&acked_mu);
-        for (size_t k = 0; k < r->n_results; k++) {
-            if (r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED &&
-                n_acked < MAX_ACKED) {
-                snprintf(acked[n_acked++], 33, "%s", r->results[k]->record_id);
-                acked_by[a->thread % 4]++;
-            }
-        }
-        acked_calls++;
-        if (fault_from > 0 && sent_at > fault_from)
-            late_acks++;
-        pthread_mutex_unlock(&acked_mu);
-        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        note_answer(a, r, sent_at);
     }
     while (!*a->stop) {
         snprintf(source_id, sizeof source_id, "gc-%d-%d-%ld", a->round, a->thread, a->sent++);
@@ -260,18 +267,7 @@ static void *push_loop(void *arg)
             usleep(2000); /* the node is gone or failing: try again until told to stop */
             continue;
         }
-        int created = r->n_results == 1 &&
-                      r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
-        pthread_mutex_lock(&acked_mu);
-        if (created && n_acked < MAX_ACKED) {
-            snprintf(acked[n_acked++], 33, "%s", r->results[0]->record_id);
-            acked_by[a->thread % 4]++;
-        }
-        acked_calls++;
-        if (fault_from > 0 && sent_at > fault_from)
-            late_acks++;
-        pthread_mutex_unlock(&acked_mu);
-        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        note_answer(a, r, sent_at);
     }
     return NULL;
 }

@@ -575,6 +575,22 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     assert_int_equal(node_stop(&n), 0);
 }
 
+/* Adds a record (source id `src`) to pusher `p`, destroys p unfinished, and checks that it
+ * stored nothing: the same record pushed afterwards is new. */
+static void give_up_and_find_nothing_stored(credit_client *c, credit_pusher *p, const char *src)
+{
+    credit_status st;
+    penalty_input pi;
+    penalty_input_init(&pi, src);
+    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
+    credit_pusher_destroy(p);
+    ProtobufCMessage *one[] = {&pi.in.base};
+    Credit__V1__PushBatchResponse *res = NULL;
+    CHECK_CALL(credit_client_record_push(c, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
+}
+
 static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result(void **state)
 {
     (void)state;
@@ -604,17 +620,9 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     assert_int_equal(credit_pusher_finish(p, &res, &st), CREDIT_EINVAL); /* only once */
     credit_pusher_destroy(p);
 
-    /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing: the
-     * same record pushed afterwards is new. */
+    /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing. */
     CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
-    penalty_input pi;
-    penalty_input_init(&pi, "stream-abandoned");
-    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
-    credit_pusher_destroy(p);
-    ProtobufCMessage *one[] = {&pi.in.base};
-    CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
-    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
-    credit__v1__push_batch_response__free_unpacked(res, NULL);
+    give_up_and_find_nothing_stored(market, p, "stream-abandoned");
 
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);
@@ -672,14 +680,7 @@ static void test_batched_pusher_indexes_results_across_its_messages(void **state
     /* Gathered, never sent, given up: nothing stored. */
     CHECK_CALL(credit_pusher_create_batched(market, CREDIT_CATALOGUE_PUBLIC, 100, 60000, &p, &st),
                st);
-    penalty_input pi;
-    penalty_input_init(&pi, "batched-abandoned");
-    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
-    credit_pusher_destroy(p);
-    ProtobufCMessage *one[] = {&pi.in.base};
-    CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
-    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
-    credit__v1__push_batch_response__free_unpacked(res, NULL);
+    give_up_and_find_nothing_stored(market, p, "batched-abandoned");
 
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);
