@@ -13,8 +13,10 @@
 #include <time.h>
 
 /* SOURCES also holds the content digest index: 0x01 | record id | SHA-256 -> be32(version),
- * the newest version of the record with that content (a later put overwrites). Unit codes
- * start with a letter, so these keys never meet a unit's source keys. */
+ * the newest superseded version of the record with that content (a later put overwrites); the
+ * latest version's digest is in the latest version itself, so it is indexed only when a new
+ * version supersedes it. Unit codes start with a letter, so these keys never meet a unit's
+ * source keys. */
 #define DIGEST_KEY_LEN (1 + RECORD_ID_LEN + 32)
 
 static void digest_key(const char *record_id, const unsigned char *digest, char *out)
@@ -238,10 +240,11 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
         return STORE_EINVAL;
     memcpy(subj, subject_key, subject_key_len);
     memcpy(subj + subject_key_len, m->record_id, RECORD_ID_LEN);
-    int with_digest = sr->content_digest.len == 32;
+    /* The digest of the version superseded goes into the index now; the new one's is read
+     * from the version itself while it is the latest. */
+    int with_digest = prev && prev->content_digest.len == 32;
     if (with_digest)
-        digest_key(m->record_id, sr->content_digest.data, dkey);
-    history_key(m->record_id, m->version, hkey);
+        digest_key(m->record_id, prev->content_digest.data, dkey);
 
     unsigned char *buf = NULL, *pbuf = NULL;
     size_t n = 0, pn = 0;
@@ -251,9 +254,8 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     }
     store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
     if (prev) {
-        char pkey[RECORD_ID_LEN + 4];
-        history_key(m->record_id, prev->record->meta->version, pkey);
-        store_batch_put(b, STORE_CF_HISTORY, pkey, sizeof pkey, pbuf, pn);
+        history_key(m->record_id, prev->record->meta->version, hkey);
+        store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, pbuf, pn);
     }
     store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
     store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, "", 0);

@@ -8,8 +8,10 @@
  *                                                  hold the latest there: never read)
  *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
  *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
- *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest version with
- *                                                  that content (the content digest index)
+ *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest superseded
+ *                                                  version with that content (the content
+ *                                                  digest index; the latest version's digest
+ *                                                  is in the latest version)
  * record_id is 32 lowercase hex characters: 8 bytes of milliseconds since the epoch, then 8
  * random bytes, so ids sort by creation time. subject_key is the key of the subject the record
  * is about, made by subjects.h (which also keeps the older codes bound to a USCC in SUBJECTS):
@@ -62,10 +64,11 @@ int records_history_range(store *st, const store_snapshot *snap, const char *rec
                           uint32_t from, size_t max, size_t max_bytes,
                           Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 
-/* The newest version of a record whose content digest is `digest` (32 bytes), into
- * *version; 0 when no version has it. One point lookup in the digest index that
- * records_put_version keeps (SOURCES, 0x01 | record_id | digest -> be32(version)), so the cost
- * does not grow with the record's history. Returns 0 or a STORE_ error with err. */
+/* The newest superseded version of a record whose content digest is `digest` (32 bytes), into
+ * *version; 0 when no earlier version has it (compare the latest version's own
+ * content_digest first: it is indexed only once superseded). One point lookup in the digest
+ * index that records_put_version keeps (SOURCES, 0x01 | record_id | digest -> be32(version)),
+ * so the cost does not grow with the record's history. Returns 0 or a STORE_ error with err. */
 int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
                                 uint32_t *version, char *err);
 
@@ -76,7 +79,8 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
 /* Adds a version to the batch: RECORDS (the latest) and, when it supersedes `prev` (the
  * version stored before it, as records_get gave it; NULL for a version 1), prev into HISTORY;
  * the SOURCES and SUBJECTS entries too (they are the same for every version, so writing them
- * again is harmless). So each version's encoding is written once while it is the latest and
+ * again is harmless), and prev's content digest into the digest index (a new record adds
+ * none: three puts). So each version's encoding is written once while it is the latest and
  * once more into HISTORY when a new one supersedes it, never twice in one write: a new
  * record costs one copy. `sr` must already be sealed. Adds every entry or none. Returns 0,
  * STORE_ENOMEM or STORE_EINVAL (a key that does not fit; a prev of another record, or not
