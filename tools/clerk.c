@@ -10,12 +10,18 @@
 #include "clerk.h"
 
 #include <ctype.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define DATE_FORMS "write it as 2024-01-05, 2024/1/5, 2024年1月5日 or 20240105"
+/* The reasons are for people, in the reader's language (gettext, creditctl's catalogue: an
+ * uncatalogued program gets the English). Each starts with a verb ("is", "has", "says"), so a
+ * caller puts the cell's text before it. The forms are said in their own message, once. */
+#define N_(text)   (text)
+#define DATE_FORMS gettext(date_forms)
+static const char date_forms[] = N_("write it as 2024-01-05, 2024/1/5, 2024年1月5日 or 20240105");
 #define MAX_FEN 1000000000000000LL /* 10^15 fen: ten trillion yuan */
 
 __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t cap, const char *fmt,
@@ -23,7 +29,7 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t cap, con
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
+    vsnprintf(why, cap, gettext(fmt), ap);
     va_end(ap);
     return -1;
 }
@@ -79,33 +85,33 @@ static int read_date(const char **p, int *y, int *m, int *d, char *why, size_t c
         if (*s == '-' || *s == '/' || *s == '.') {
             char sep = *s++;
             if (!digits(&s, 2, &mm) || *s != sep)
-                return fail(why, cap, "not a date: %s", DATE_FORMS);
+                return fail(why, cap, "is not a date: %s", DATE_FORMS);
             s++;
             sep2 = "";
         } else if (starts(s, "年")) {
             s += strlen("年");
             if (!digits(&s, 2, &mm) || !starts(s, "月"))
-                return fail(why, cap, "not a date: %s", DATE_FORMS);
+                return fail(why, cap, "is not a date: %s", DATE_FORMS);
             s += strlen("月");
             sep2 = "日";
         } else {
-            return fail(why, cap, "not a date: %s", DATE_FORMS);
+            return fail(why, cap, "is not a date: %s", DATE_FORMS);
         }
         if (!digits(&s, 2, &dd))
-            return fail(why, cap, "not a date: %s", DATE_FORMS);
+            return fail(why, cap, "is not a date: %s", DATE_FORMS);
         if (*sep2) {
             if (!starts(s, sep2))
-                return fail(why, cap, "not a date: %s", DATE_FORMS);
+                return fail(why, cap, "is not a date: %s", DATE_FORMS);
             s += strlen(sep2);
         }
         if (isdigit((unsigned char)*s))
-            return fail(why, cap, "not a date: %s", DATE_FORMS);
+            return fail(why, cap, "is not a date: %s", DATE_FORMS);
     } else {
         /* 01/05/2024 and 5/1/2024 mean different days in different offices. */
-        return fail(why, cap, "not a date (the year comes first): %s", DATE_FORMS);
+        return fail(why, cap, "is not a date (the year comes first): %s", DATE_FORMS);
     }
     if (yy < 1000)
-        return fail(why, cap, "not a date: the year must have four digits");
+        return fail(why, cap, "is not a date: the year must have four digits");
     if (mm < 1 || mm > 12)
         return fail(why, cap, "is an impossible date: there is no month %ld", mm);
     int dim = clerk_days_in_month((int)yy, (int)mm);
@@ -137,7 +143,9 @@ int clerk_date(const char *text, int *y, int *m, int *d, char *why, size_t cap)
     return 0;
 }
 
-#define TIME_FORMS "write a time as 2024-01-05 08:30, 2024-01-05 08:30:00 or 2024-01-05T08:30:00+08:00"
+#define TIME_FORMS gettext(time_forms)
+static const char time_forms[] =
+    N_("write a time as 2024-01-05 08:30, 2024-01-05 08:30:00 or 2024-01-05T08:30:00+08:00");
 
 /* Reads the time of day at *p: H:MM[:SS[.f]] or H时M分[S秒]. */
 static int read_time(const char **p, long *h, long *mi, long *sec, long *ns, char *why,
@@ -303,10 +311,10 @@ int clerk_amount(const char *text, clerk_unit unit, int64_t *fen, char *why, siz
         int n = 0;
         while (isdigit((unsigned char)*p)) {
             if (++n > 2 || unit == CLERK_UNIT_FEN)
-                return fail(why, cap, unit == CLERK_UNIT_FEN
-                                          ? "has a fraction of a fen: fen are whole numbers"
-                                          : "has more than two decimals: a fen is the "
-                                            "smallest amount");
+                return unit == CLERK_UNIT_FEN
+                           ? fail(why, cap, "has a fraction of a fen: fen are whole numbers")
+                           : fail(why, cap,
+                                  "has more than two decimals: a fen is the smallest amount");
             cents = cents * 10 + (*p - '0');
             p++;
         }

@@ -18,6 +18,7 @@
 #include "json_out.h"
 
 #include <errno.h>
+#include <libintl.h>
 #include <stdint.h>
 #include <time.h>
 #include <stdarg.h>
@@ -25,6 +26,10 @@
 #include <string.h>
 
 #include <json-c/json.h>
+
+/* A cell's reason is for people, in the reader's language (gettext, creditctl's catalogue;
+ * the English when no catalogue is bound). Field paths and values are never translated. */
+#define _(text) gettext(text)
 
 #define ROW_MAX_BYTES (16u << 20) /* a row larger than this is not a record */
 #define ROW_MAX_CELLS 4096
@@ -402,7 +407,10 @@ static int vfail(json_in_error *err, const char *field, const char *where, const
     char what[400];
     vsnprintf(what, sizeof what, fmt, ap);
     snprintf(err->field, sizeof err->field, "%s", field);
-    snprintf(err->reason, sizeof err->reason, "%.160s%s%.340s", where, *where ? ": " : "", what);
+    if (*where) /* "column 3 (处罚决定日期): ...", in the reader's language */
+        snprintf(err->reason, sizeof err->reason, _("%.160s: %.340s"), where, what);
+    else
+        snprintf(err->reason, sizeof err->reason, "%.340s", what);
     return -1;
 }
 
@@ -832,15 +840,14 @@ static json_object *time_text(int64_t seconds, int32_t nanos)
     return json_object_new_string(buf);
 }
 
-/* The clerk module's reasons never quote the text; a cell here is checked UTF-8, so the
- * reason is put after it: "2024年2月30日" is an impossible date: .... Returns NULL. */
+/* The clerk module's reasons never quote the text, and start with their verb; a cell here is
+ * checked UTF-8, so the reason is put after it: "2024年2月30日" is an impossible date: ....
+ * Returns NULL. */
 static json_object *quoted(const char *text, char *why, size_t size)
 {
     char said[300];
     snprintf(said, sizeof said, "%s", why);
-    int verb = strncmp(said, "is ", 3) == 0 || strncmp(said, "has ", 4) == 0 ||
-               strncmp(said, "says ", 5) == 0;
-    snprintf(why, size, "\"%.64s\" %s%.180s", text, verb ? "" : "is ", said);
+    snprintf(why, size, "\"%.64s\" %.180s", text, said);
     return NULL;
 }
 
@@ -863,7 +870,7 @@ static json_object *cell_value(const csv_columns *c, const struct column *col, c
             return quoted(text, why, size);
         json_object *o = time_text(sec, ns);
         if (!o)
-            snprintf(why, size, "a time out of range");
+            snprintf(why, size, _("a time out of range"));
         return o;
     }
     case LEAF_AMOUNT: {
@@ -886,14 +893,14 @@ static json_object *cell_value(const csv_columns *c, const struct column *col, c
         switch (member) {
         case EXTRA_DATE:
             if (json_parse_date(text, &y, &m, &d) != 0) {
-                snprintf(why, size, "\"%.64s\" is not a date (YYYY-MM-DD)", text);
+                snprintf(why, size, _("\"%.64s\" is not a date (YYYY-MM-DD)"), text);
                 return NULL;
             }
             v = date_object(y, m, d);
             break;
         case EXTRA_FLAG:
             if ((flag = flag_of(text)) < 0) {
-                snprintf(why, size, "\"%.64s\" is neither true nor false", text);
+                snprintf(why, size, _("\"%.64s\" is neither true nor false"), text);
                 return NULL;
             }
             v = json_object_new_boolean(flag);
@@ -916,7 +923,7 @@ static json_object *cell_value(const csv_columns *c, const struct column *col, c
     switch (col->field->type) {
     case PROTOBUF_C_TYPE_BOOL:
         if ((flag = flag_of(text)) < 0) {
-            snprintf(why, size, "\"%.64s\" is neither true nor false", text);
+            snprintf(why, size, _("\"%.64s\" is neither true nor false"), text);
             return NULL;
         }
         return json_object_new_boolean(flag);
@@ -937,7 +944,7 @@ static json_object *cell_value(const csv_columns *c, const struct column *col, c
         }
         char allowed[600];
         enum_allowed(c, col, allowed, sizeof allowed);
-        snprintf(why, size, "\"%.64s\" is not a value of %s; allowed: %s", text, e->name,
+        snprintf(why, size, _("\"%.64s\" is not a value of %s; allowed: %s"), text, e->name,
                  allowed);
         return NULL;
     }
@@ -996,7 +1003,7 @@ int csv_row_message(const csv_columns *c, const csv_row *row, ProtobufCMessage *
         if (c->cols[i].kind != LEAF_IGNORED)
             need = i + 1;
     if (n > c->n || n < need)
-        return row_fail(err, "", "", "%zu fields where the header has %zu", row->n, c->n);
+        return row_fail(err, "", "", _("%zu fields where the header has %zu"), row->n, c->n);
     json_object *root = json_object_new_object();
     if (!root)
         return row_fail(err, "", "", "out of memory");
@@ -1006,10 +1013,10 @@ int csv_row_message(const csv_columns *c, const csv_row *row, ProtobufCMessage *
         if (!*row->cells[i] || (col->kind == LEAF_IGNORED && col->any_text))
             continue; /* an empty cell: the field is not set */
         if (col->kind == LEAF_IGNORED) {
-            rc = row_fail(err, "", "", "column %zu has no header, but a value", i + 1);
+            rc = row_fail(err, "", "", _("column %zu has no header, but a value"), i + 1);
             break;
         }
-        snprintf(where, sizeof where, "column %zu (%s)", i + 1, col->header);
+        snprintf(where, sizeof where, _("column %zu (%s)"), i + 1, col->header);
         json_object *parent = object_at(root, col->keys, col->n_keys - 1);
         json_object *v = parent ? cell_value(c, col, row->cells[i], why, sizeof why) : NULL;
         if (!parent)
@@ -1027,7 +1034,7 @@ int csv_row_message(const csv_columns *c, const csv_row *row, ProtobufCMessage *
         if (col) {
             char said[sizeof err->reason];
             memcpy(said, err->reason, sizeof said);
-            snprintf(err->reason, sizeof err->reason, "column %zu (%.64s): %.400s",
+            snprintf(err->reason, sizeof err->reason, _("column %zu (%.64s): %.400s"),
                      (size_t)(col - c->cols) + 1, col->header, said);
         }
         rc = -1;

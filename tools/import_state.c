@@ -71,8 +71,8 @@ out:
     return rc;
 }
 
-int import_state_add_reject(import_state *st, uint64_t line, int local, int code,
-                            const char *field, const char *reason)
+int import_state_add_reject(import_state *st, uint64_t line, int local, int code, const char *field,
+                            const char *reason, const char *reason_code)
 {
     if (st->n_rejects == st->cap_rejects) {
         size_t cap = st->cap_rejects ? st->cap_rejects * 2 : 64;
@@ -88,9 +88,12 @@ int import_state_add_reject(import_state *st, uint64_t line, int local, int code
     r->code = code;
     r->field = field && *field ? strdup(field) : NULL;
     r->reason = strdup(reason ? reason : "");
-    if ((field && *field && !r->field) || !r->reason) {
+    r->reason_code = reason_code && *reason_code ? strdup(reason_code) : NULL;
+    if ((field && *field && !r->field) || !r->reason ||
+        (reason_code && *reason_code && !r->reason_code)) {
         free(r->field);
         free(r->reason);
+        free(r->reason_code);
         return -1;
     }
     st->n_rejects++;
@@ -102,6 +105,7 @@ void import_state_cleanup(import_state *st)
     for (size_t i = 0; i < st->n_rejects; i++) {
         free(st->rejects[i].field);
         free(st->rejects[i].reason);
+        free(st->rejects[i].reason_code);
     }
     free(st->rejects);
     st->rejects = NULL;
@@ -158,18 +162,26 @@ static int unescape(char *s)
     X(size) X(rows) X(line) X(created) X(unchanged) X(new_versions) X(accepted) X(rejected)        \
         X(unlisted)
 
-/* Reads "reject LINE LOCAL CODE FIELD REASON" (after the name) into st. */
+/* Reads "reject LINE LOCAL CODE FIELD REASON [REASON_CODE]" (after the name) into st. */
 static int read_reject(import_state *st, char *rest)
 {
-    char *w[5], *p = rest;
-    for (int i = 0; i < 5; i++) { /* five words, one space apart, nothing after */
-        w[i] = p;
+    char *w[6], *p = rest;
+    int n = 0;
+    while (n < 6) { /* five or six words, one space apart, nothing after */
+        w[n] = p;
         p += strcspn(p, " ");
-        if (p == w[i] || (i < 4 && *p != ' ') || (i == 4 && *p))
+        if (p == w[n])
             return -1;
-        if (i < 4)
-            *p++ = '\0';
+        n++;
+        if (!*p)
+            break;
+        *p++ = '\0';
     }
+    if (n < 5 || *p)
+        return -1;
+    const char *reason_code = n == 6 && strcmp(w[5], "-") != 0 ? w[5] : NULL;
+    if (reason_code && unescape(w[5]) != 0)
+        return -1;
     char *end;
     errno = 0;
     uint64_t line = strtoull(w[0], &end, 10);
@@ -186,7 +198,7 @@ static int read_reject(import_state *st, char *rest)
     if (unescape(w[4]) != 0)
         return -1;
     return import_state_add_reject(st, line, w[1][0] == '1', (int)code, field,
-                                   strcmp(w[4], "-") == 0 ? "" : w[4]);
+                                   strcmp(w[4], "-") == 0 ? "" : w[4], reason_code);
 }
 
 int import_state_load(const char *path, import_state *out, char *why, size_t why_size)
@@ -307,6 +319,8 @@ int import_state_save(const char *path, const import_state *st, char *why, size_
         put_escaped(f, r->field);
         fputc(' ', f);
         put_escaped(f, r->reason);
+        fputc(' ', f);
+        put_escaped(f, r->reason_code);
         fputc('\n', f);
     }
     int bad = fflush(f) != 0 || ferror(f) || fsync(fd) != 0;

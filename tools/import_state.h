@@ -14,8 +14,9 @@
  * The file is text, one "name value" a line, rewritten whole: written to a temporary file in
  * the same directory, fsynced, renamed over the old one, and the directory fsynced, so that a
  * crash leaves the old state or the new one, never a torn one. A rejection is a line
- * "reject LINE LOCAL CODE FIELD REASON", its field and reason %-escaped (no spaces, no line
- * breaks), "-" for no field.
+ * "reject LINE LOCAL CODE FIELD REASON REASON_CODE", its field and reason %-escaped (no spaces,
+ * no line breaks), "-" for no field or no reason code (a state written before reason codes were
+ * kept has lines without the last word: read as "-").
  */
 #ifndef CREDITCTL_IMPORT_STATE_H
 #define CREDITCTL_IMPORT_STATE_H
@@ -28,8 +29,9 @@ typedef struct import_reject {
     uint64_t line;
     int local;
     int code;
-    char *field;  /* malloc'd, NULL when none */
-    char *reason; /* malloc'd */
+    char *field;       /* malloc'd, NULL when none */
+    char *reason;      /* malloc'd */
+    char *reason_code; /* the node's (README "Reason codes"); malloc'd, NULL when none */
 } import_reject;
 
 typedef struct import_state {
@@ -62,9 +64,10 @@ int import_state_load(const char *path, import_state *st, char *why, size_t why_
 /* Replaces the state at `path` with *st, durably (see above). Returns 0, or -1 with why. */
 int import_state_save(const char *path, const import_state *st, char *why, size_t why_size);
 
-/* Appends a rejection (strings copied). Returns 0, or -1 when out of memory (nothing added). */
-int import_state_add_reject(import_state *st, uint64_t line, int local, int code,
-                            const char *field, const char *reason);
+/* Appends a rejection (strings copied; field and reason_code may be NULL or empty: none).
+ * Returns 0, or -1 when out of memory (nothing added). */
+int import_state_add_reject(import_state *st, uint64_t line, int local, int code, const char *field,
+                            const char *reason, const char *reason_code);
 
 /* Frees the rejections; the counts stay. */
 void import_state_cleanup(import_state *st);

@@ -692,6 +692,11 @@ static int read_object(ProtobufCMessage *msg, json_object *obj, const char *pref
         const ProtobufCFieldDescriptor *kf, *vf;
         char path[PATH_MAX_LEN];
 
+        /* What a rejects file added to the row (json_in.h): not the record's. */
+        if (!f && !*prefix &&
+            (strcmp(key, JSON_REJECT_REASON) == 0 || strcmp(key, JSON_REJECT_CODE) == 0 ||
+             strcmp(key, JSON_REJECT_FIELD) == 0))
+            continue;
         if (!f) {
             join_path(path, sizeof path, prefix, key);
             rc = fail(err, path, "unknown field '%s'", path);

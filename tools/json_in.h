@@ -30,6 +30,14 @@ typedef struct json_in_error {
     char reason[512];
 } json_in_error;
 
+/* The keys creditctl push --rejects adds to each rejected line of a JSON Lines input: the
+ * reasons, their reason codes and the fields at fault, each a string ("; " between several).
+ * The readers ignore a top-level key of these names, so a corrected rejects file imports as
+ * it is. */
+#define JSON_REJECT_REASON "_reason"
+#define JSON_REJECT_CODE   "_reason_code"
+#define JSON_REJECT_FIELD  "_field"
+
 /* Parses `text` (len bytes, no NUL needed) as one JSON object of message type `d`. Returns 0
  * and *out, a message allocated with malloc that the caller frees with
  * protobuf_c_message_free_unpacked(*out, NULL); or -1 with *err filled and *out untouched. */

@@ -44,7 +44,7 @@ int text_check(const char *s, size_t max, unsigned flags, char *why)
 
     if (n > max) {
         snprintf(why, TEXT_WHY_LEN, "is %zu bytes long; at most %zu are allowed", n, max);
-        return -1;
+        return TEXT_ELONG;
     }
     while (i < n) {
         uint32_t c;
@@ -52,14 +52,14 @@ int text_check(const char *s, size_t max, unsigned flags, char *why)
 
         if (len == 0) {
             snprintf(why, TEXT_WHY_LEN, "is not valid UTF-8 (at byte %zu)", i + 1);
-            return -1;
+            return TEXT_EBYTES;
         }
         if (is_control(c) && !((flags & TEXT_MULTILINE) && (c == '\n' || c == '\t'))) {
             snprintf(why, TEXT_WHY_LEN, "contains a control character (U+%04X) at byte %zu%s",
                      (unsigned)c, i + 1,
                      (flags & TEXT_MULTILINE) ? "; free text may hold only line feeds and tabs"
                                               : "");
-            return -1;
+            return TEXT_EBYTES;
         }
         if (!is_blank(c))
             blank = 0;
@@ -67,7 +67,7 @@ int text_check(const char *s, size_t max, unsigned flags, char *why)
     }
     if ((flags & TEXT_REQUIRED) && blank) {
         snprintf(why, TEXT_WHY_LEN, "%s", n ? "is required, and holds only blanks" : "is required");
-        return -1;
+        return TEXT_EMISSING;
     }
     return 0;
 }

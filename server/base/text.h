@@ -29,8 +29,15 @@
 #define TEXT_REASON_MAX 500
 #define TEXT_LONG_MAX   4000
 
-/* Checks s (NULL reads as empty) as the rules above say. Returns 0, or -1 with the reason in
- * why[TEXT_WHY_LEN], worded to follow the field's name and ": " —
+/* What failed, as text_check returns it: the kind of fault is data, so that a caller names
+ * it (a reason code) without reading the words. */
+#define TEXT_ELONG    (-1) /* rule 1: too long */
+#define TEXT_EBYTES   (-2) /* rule 2: not UTF-8, or a control character */
+#define TEXT_EMISSING (-3) /* rule 3: empty or only blanks where required */
+
+/* Checks s (NULL reads as empty) as the rules above say. Returns 0, or TEXT_ELONG,
+ * TEXT_EBYTES or TEXT_EMISSING with the reason in why[TEXT_WHY_LEN], worded to follow the
+ * field's name and ": " —
  *   "is 4100 bytes long; at most 4000 are allowed"
  *   "is not valid UTF-8 (at byte 7)"
  *   "contains a control character (U+001B) at byte 5" (a line feed in one-line text too)

@@ -161,7 +161,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON) {
         r.key[0] = 'P';
         if (index_hex(pv, s->identifier, r.key + 1) != 0)
-            return fail(f, RPC_INTERNAL, "subject.identifier", "cannot be indexed");
+            return fail(f, RPC_INTERNAL, REASON_OTHER, "subject.identifier", "cannot be indexed");
         r.key_len = 2 * PRIVACY_INDEX_LEN + 2; /* with its 0x00 */
         *out = r;
         return 0;
@@ -179,10 +179,10 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
         }
         for (size_t i = 0; i < n; i++) {
             if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-                return fail(f, status_from_store(rc), "",
+                return fail(f, status_from_store(rc), REASON_OTHER, "",
                             "the store cannot be read now; push again");
             if (rc == 1 && strcmp(other, r.uscc) != 0)
-                return fail(f, RPC_FAILED_PRECONDITION, codes[i].field,
+                return fail(f, RPC_FAILED_PRECONDITION, REASON_CONTRADICTS, codes[i].field,
                             "%s is already bound to unified social credit code %s; this record "
                             "names %s",
                             codes[i].a.type == 'r'   ? "the registration number"
@@ -210,11 +210,12 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     const char *by = NULL;
     for (size_t i = 0; i < n; i++) {
         if ((rc = bound_to(st, NULL, pend, &codes[i].a, other)) < 0)
-            return fail(f, status_from_store(rc), "", "the store cannot be read now; push again");
+            return fail(f, status_from_store(rc), REASON_OTHER, "",
+                        "the store cannot be read now; push again");
         if (rc == 0)
             continue;
         if (r.uscc[0] && strcmp(r.uscc, other) != 0)
-            return fail(f, RPC_FAILED_PRECONDITION, codes[i].field,
+            return fail(f, RPC_FAILED_PRECONDITION, REASON_CONTRADICTS, codes[i].field,
                         "is bound to unified social credit code %s, but %s is bound to %s: the "
                         "codes name two subjects",
                         other, by, r.uscc);
@@ -224,7 +225,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
     if (r.uscc[0]) {
         int want = identity_kind_of_uscc(r.uscc);
         if ((int)s->kind != want)
-            return fail(f, RPC_INVALID_ARGUMENT, "subject.kind",
+            return fail(f, RPC_INVALID_ARGUMENT, REASON_CONTRADICTS, "subject.kind",
                         "%s is bound to unified social credit code %s, of type %c%c (%s), which "
                         "is a %s, not a %s",
                         by, r.uscc, r.uscc[0], r.uscc[1], identity_uscc_type_name(r.uscc),
@@ -255,7 +256,7 @@ int subjects_resolve(store *st, const subjects_pending *pend, const privacy *pv,
         *out = r;
         return 0;
     }
-    return fail(f, RPC_INTERNAL, "subject.identifier", "cannot be indexed");
+    return fail(f, RPC_INTERNAL, REASON_OTHER, "subject.identifier", "cannot be indexed");
 }
 
 int subjects_reserve(subjects_pending *pend, size_t more)

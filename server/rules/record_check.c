@@ -3,9 +3,11 @@
  *
  * Each rule is a small function that returns 0, or calls reject(), which fills the failure and
  * returns -1; record_check_input runs them in the documented order and stops at the first
- * failure. A table holds the policy of which channels each kind of unit may push through: the
- * value to move into configuration when the catalogue comes to govern it (the publicity
- * windows of the severities are publicity.c's).
+ * failure. Each rule states the kind of its fault where it finds it, as a reason code
+ * (status.h), beside its sentence for people: no code is ever read back from the words, so a
+ * reworded reason keeps its code. A table holds the policy of which channels each kind of unit may
+ * push through: the value to move into configuration when the catalogue comes to govern it (the
+ * publicity windows of the severities are publicity.c's).
  *
  * Text. The rule is text.h's, the one every request's text is held to. A string's length is
  * checked before anything else is read from it, then its bytes:
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include "credit/v1/catalogue.pb-c.h"
+#include "credit/v1/industrial.pb-c.h"
 #include "calendar.h"
 #include "credit/v1/unit.pb-c.h"
 #include "identity.h"
@@ -90,11 +93,13 @@ static const struct {
 
 /* --- Failures and names ------------------------------------------------------------------- */
 
-int record_check_fail(check_failure *f, int code, const char *field, const char *fmt, ...)
+int record_check_fail(check_failure *f, int code, int reason, const char *field, const char *fmt,
+                      ...)
 {
     va_list ap;
 
     f->code = code;
+    f->reason_code = reason;
     snprintf(f->field, sizeof f->field, "%s", field);
     va_start(ap, fmt);
     vsnprintf(f->reason, sizeof f->reason, fmt, ap);
@@ -107,7 +112,7 @@ int record_check_fail(check_failure *f, int code, const char *field, const char 
 /* The checks' own failure: within record_check (f->collecting, set by it on its own work
  * struct) a fault is added to the list and the checks go on; from the other entry points
  * (which clear collecting on theirs) it is the one answer, as record_check_fail. */
-__attribute__((format(printf, 4, 5))) static int reject(check_failure *f, int code,
+__attribute__((format(printf, 5, 6))) static int reject(check_failure *f, int code, int why,
                                                         const char *field, const char *fmt, ...)
 {
     va_list ap;
@@ -117,7 +122,7 @@ __attribute__((format(printf, 4, 5))) static int reject(check_failure *f, int co
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     if (!f->collecting)
-        return record_check_fail(f, code, field, "%s", reason);
+        return record_check_fail(f, code, why, field, "%s", reason);
     /* One fault per field: a later check of a field that failed adds nothing, nor does one
      * of a field inside it ("subject" is required says all of subject.*). */
     for (size_t i = 0; i < f->n_faults; i++) {
@@ -127,12 +132,14 @@ __attribute__((format(printf, 4, 5))) static int reject(check_failure *f, int co
     }
     if (f->n_faults == 0) {
         f->code = code;
+        f->reason_code = why;
         snprintf(f->field, sizeof f->field, "%s", field);
         memcpy(f->reason, reason, sizeof reason);
     }
     if (f->n_faults < RECORD_CHECK_FAULTS_MAX) {
         check_fault *x = &f->faults[f->n_faults++];
         x->code = code;
+        x->reason_code = why;
         snprintf(x->field, sizeof x->field, "%s", field);
         memcpy(x->reason, reason, sizeof reason);
     }
@@ -165,79 +172,6 @@ __attribute__((format(printf, 3, 4))) static void add_to_reason(check_failure *f
     snprintf(f->reason + n, sizeof f->reason - n, "%s", more);
 }
 
-/* Reason codes, by the words a reason starts with (or holds, for those marked): the node's
- * sentences are written by hand, the codes are what a client reads. First match wins; a
- * reason that matches none gets its status code's word. README "Reason codes" lists them. */
-static const struct {
-    const char *words;
-    int anywhere; /* the words may stand anywhere in the reason */
-    const char *code;
-} reason_codes[] = {
-    {"is required", 0, "REQUIRED"},
-    {"is not a valid unified social credit code", 0, "BAD_USCC"},
-    {"is not a valid resident identity number", 0, "BAD_RESIDENT_ID"},
-    {"is in the future", 1, "FUTURE_DATE"},
-    {"is not a real date", 1, "BAD_DATE"},
-    {"is outside the window", 1, "OUTSIDE_WINDOW"},
-    {"is before valid_from", 1, "OUT_OF_ORDER"},
-    {"is before 1900", 0, "OUT_OF_RANGE"},
-    {"ahead of", 1, "FUTURE_DATE"},
-    {"bytes long; at most", 1, "TOO_LONG"},
-    {"is not valid UTF-8", 0, "BAD_TEXT"},
-    {"contains a control character", 0, "BAD_TEXT"},
-    {"is not one of the", 0, "NOT_ALLOWED"},
-    {"does not match the pattern", 0, "PATTERN_MISMATCH"},
-    {"is not a dimension", 0, "NOT_A_DIMENSION"},
-    {"has a typed field", 0, "NOT_A_DIMENSION"},
-    {"is given twice", 0, "DUPLICATE"},
-    {"must be given as", 0, "WRONG_TYPE"},
-    {"has a value type", 0, "WRONG_TYPE"},
-    {"must be a finite number", 0, "OUT_OF_RANGE"},
-    {"is below the minimum", 1, "OUT_OF_RANGE"},
-    {"is above the maximum", 1, "OUT_OF_RANGE"},
-    {"a whole number of at most", 1, "OUT_OF_RANGE"},
-    {"is not a known", 1, "UNKNOWN_VALUE"},
-    {"contradicts", 0, "CONTRADICTS"},
-    {"the unified social credit code is of type", 0, "CONTRADICTS"},
-    {"is bound to", 1, "CONTRADICTS"},
-    {"codes name two subjects", 1, "CONTRADICTS"},
-    {"tax number is", 1, "CONTRADICTS"},
-    {"must be a unified social credit code, or one of the older codes", 0, "CONTRADICTS"},
-    {"is not responsible for", 1, "NOT_RESPONSIBLE"},
-    {"is not open to", 1, "NOT_RESPONSIBLE"},
-    {"no channel is open", 0, "NOT_RESPONSIBLE"},
-    {"does not collect", 1, "WRONG_BODY"},
-    {"cannot be pushed as", 1, "WRONG_BODY"},
-    {"is not later than", 1, "STALE"},
-    {"differs from the subject stored", 0, "SUBJECT_CHANGED"},
-    {"is already record", 0, "SOURCE_ID_TAKEN"},
-    {"is withdrawn", 1, "WITHDRAWN"},
-    {"the same source record was accepted earlier in this call", 0, "REPEATED_IN_CALL"},
-};
-
-const char *record_reason_code(int code, const char *reason)
-{
-    const char *r = reason ? reason : "";
-
-    for (size_t i = 0; i < COUNT(reason_codes); i++) {
-        size_t n = strlen(reason_codes[i].words);
-        if (reason_codes[i].anywhere ? strstr(r, reason_codes[i].words) != NULL
-                                     : strncmp(r, reason_codes[i].words, n) == 0)
-            return reason_codes[i].code;
-    }
-    switch (code) {
-    case RECORD_CHECK_PERMISSION_DENIED:
-        return "NOT_RESPONSIBLE";
-    case RECORD_CHECK_INVALID_ARGUMENT:
-        return "INVALID";
-    case 9: /* FAILED_PRECONDITION */
-        return "PRECONDITION";
-    default:
-        return "UNAVAILABLE";
-    }
-}
-
-
 void record_normalise_ids(const record_view *in)
 {
     const Credit__V1__Subject *s = in->subject;
@@ -263,8 +197,8 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
 static int unknown_enum(check_failure *f, const char *path, const ProtobufCEnumDescriptor *d,
                         int v)
 {
-    return reject(f, INVALID, path, "unknown value %d for %s (the .proto defines no such value)",
-                  v, d->name);
+    return reject(f, INVALID, REASON_UNKNOWN_VALUE, path,
+                  "unknown value %d for %s (the .proto defines no such value)", v, d->name);
 }
 
 /* Like enum_name, with "unknown (42)" in buf[32] for a value it does not know. */
@@ -292,10 +226,15 @@ static const char *date_str(const Credit__V1__Date *d, char *buf)
 static int check_text(check_failure *f, const char *field, const char *s, size_t max, int flags)
 {
     char why[TEXT_WHY_LEN];
+    int rc = text_check(s, max, (unsigned)flags, why);
 
-    if (text_check(s, max, (unsigned)flags, why) == 0)
+    if (rc == 0)
         return 0;
-    return reject(f, INVALID, field, "%s", why);
+    return reject(f, INVALID,
+                  rc == TEXT_EMISSING ? REASON_REQUIRED
+                  : rc == TEXT_ELONG  ? REASON_TOO_LONG
+                                      : REASON_BAD_TEXT,
+                  field, "%s", why);
 }
 
 int record_check_free_text(const char *field, const char *s, size_t max, int required,
@@ -307,7 +246,7 @@ int record_check_free_text(const char *field, const char *s, size_t max, int req
     if (check_text(&work, field, s, max, MULTILINE | (required ? REQUIRED : 0)) == 0)
         return 0;
     if (f)
-        record_check_fail(f, work.code, work.field, "%s", work.reason);
+        record_check_fail(f, work.code, work.reason_code, work.field, "%s", work.reason);
     return -1;
 }
 
@@ -336,7 +275,8 @@ static int check_uscc(check_failure *f, const char *field, const char *s, int re
     if (check_text(f, field, s, SHORT_MAX, required ? REQUIRED : 0) != 0)
         return -1;
     if (s && *s && validate_uscc(s, why) != 0)
-        return reject(f, INVALID, field, "is not a valid unified social credit code: %s", why);
+        return reject(f, INVALID, REASON_BAD_USCC, field,
+                      "is not a valid unified social credit code: %s", why);
     return 0;
 }
 
@@ -349,13 +289,13 @@ static int check_past_date(check_failure *f, const char *field, const Credit__V1
     char a[DATE_LEN], b[DATE_LEN];
 
     if (!d)
-        return reject(f, INVALID, field, "is required");
+        return reject(f, INVALID, REASON_REQUIRED, field, "is required");
     if (!calendar_date_valid(d))
-        return reject(f, INVALID, field, "%s is not a real date of the years 1900 to 9999",
-                      date_str(d, a));
+        return reject(f, INVALID, REASON_BAD_DATE, field,
+                      "%s is not a real date of the years 1900 to 9999", date_str(d, a));
     if (calendar_date_cmp(d, today) > 0)
-        return reject(f, INVALID, field, "%s is in the future (today is %s)", date_str(d, a),
-                      date_str(today, b));
+        return reject(f, INVALID, REASON_FUTURE_DATE, field, "%s is in the future (today is %s)",
+                      date_str(d, a), date_str(today, b));
     return 0;
 }
 
@@ -383,7 +323,8 @@ static int check_category(const record_view *in, check_failure *f)
     const char *name = enum_name(&credit__v1__category__descriptor, in->category);
 
     if (in->category == CREDIT__V1__CATEGORY__CATEGORY_UNSPECIFIED)
-        return reject(f, INVALID, "category", "is required: the public catalogue category");
+        return reject(f, INVALID, REASON_REQUIRED, "category",
+                      "is required: the public catalogue category");
     if (!name)
         return unknown_enum(f, "category", &credit__v1__category__descriptor, in->category);
     return 0;
@@ -403,21 +344,22 @@ static int find_section(const record_view *in, const catalog_version *cv,
             return -1;
         sec = catalog_public_section(cv, in->category);
         if (!sec)
-            return reject(f, INVALID, "category", "%s has no section in catalogue version %u",
+            return reject(f, INVALID, REASON_UNKNOWN_SECTION, "category",
+                          "%s has no section in catalogue version %u",
                           enum_name(&credit__v1__category__descriptor, in->category),
                           cv->msg->version);
     } else {
         if (!in->section || !*in->section)
-            return reject(f, INVALID, "section", "is required: a section of the %s catalogue",
-                          cat);
+            return reject(f, INVALID, REASON_REQUIRED, "section",
+                          "is required: a section of the %s catalogue", cat);
         sec = catalog_find_section(cv, in->catalogue, in->section);
         if (!sec)
-            return reject(f, INVALID, "section",
+            return reject(f, INVALID, REASON_UNKNOWN_SECTION, "section",
                           "%.64s is not a section of the %s catalogue in version %u", in->section,
                           cat, cv->msg->version);
     }
     if (!def || def->input != in->message->descriptor)
-        return reject(f, INVALID, "section",
+        return reject(f, INVALID, REASON_WRONG_BODY, "section",
                       "catalogue version %u does not collect %s records through %s",
                       cv->msg->version, cat, in->message->descriptor->name);
     *out = sec;
@@ -432,12 +374,11 @@ static int check_responsibility(const record_view *in, const check_unit *unit,
 
     if (catalog_responsible(sec, unit->code, unit->kind))
         return 0;
-    return reject(f, DENIED, pub ? "category" : "section",
+    return reject(f, DENIED, REASON_NOT_RESPONSIBLE, pub ? "category" : "section",
                   "unit %.64s is not responsible for %s%s%s records (catalogue version %u)",
                   unit->code ? unit->code : "(unnamed)",
                   pub ? "" : catalog_catalogue_name(in->catalogue), pub ? "" : " ",
-                  pub ? enum_name(&credit__v1__category__descriptor, in->category)
-                      : sec->s->code,
+                  pub ? enum_name(&credit__v1__category__descriptor, in->category) : sec->s->code,
                   sec->version);
 }
 
@@ -450,21 +391,22 @@ static int check_body(const record_view *in, const catalog_section *sec, check_f
                            : sec->s->code;
 
     if (!want)
-        return reject(f, INVALID, in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC
-                                      ? "category"
-                                      : "section",
+        return reject(f, INVALID, REASON_WRONG_BODY,
+                      in->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC ? "category"
+                                                                               : "section",
                       "%s records take no body in catalogue version %u", what, sec->version);
     if (got == want) {
         if (in->body)
             return 0;
-        return reject(f, INVALID, want->name, "is required for %s records", what);
+        return reject(f, INVALID, REASON_REQUIRED, want->name, "is required for %s records", what);
     }
     if (!got && !in->body_case)
-        return reject(f, INVALID, want->name, "is required for %s records", what);
+        return reject(f, INVALID, REASON_REQUIRED, want->name, "is required for %s records", what);
     if (got)
-        return reject(f, INVALID, got->name, "a %s cannot be pushed as a %s record: give a %s "
-                      "instead", got->name, what, want->name);
-    return reject(f, INVALID, want->name,
+        return reject(f, INVALID, REASON_WRONG_BODY, got->name,
+                      "a %s cannot be pushed as a %s record: give a %s instead", got->name,
+                      what, want->name);
+    return reject(f, INVALID, REASON_WRONG_BODY, want->name,
                   "is required for %s records (the body is of an unknown kind)", what);
 }
 
@@ -480,7 +422,8 @@ static int check_channel(const record_view *in, const check_unit *unit,
     if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED) {
         channel = record_default_channel(unit->kind);
         if (channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED)
-            return reject(f, INVALID, "channel", "no channel is open to %s units",
+            return reject(f, INVALID, REASON_NOT_RESPONSIBLE, "channel",
+                          "no channel is open to %s units",
                           enum_label(&credit__v1__unit_kind__descriptor, unit->kind, buf));
     }
     for (size_t i = 0; i < COUNT(channel_rules); i++) {
@@ -492,7 +435,7 @@ static int check_channel(const record_view *in, const check_unit *unit,
         }
         break;
     }
-    return reject(f, INVALID, "channel", "%s%s is not open to %s units",
+    return reject(f, INVALID, REASON_NOT_RESPONSIBLE, "channel", "%s%s is not open to %s units",
                   enum_name(&credit__v1__channel__descriptor, channel),
                   in->channel == CREDIT__V1__CHANNEL__CHANNEL_UNSPECIFIED
                       ? " (the default when none is given)"
@@ -517,42 +460,43 @@ static int check_older_codes(const Credit__V1__Subject *s, const char *uscc, che
     int form = 0;
 
     if (reg && *reg && identity_check_registration_number(reg, why) != 0)
-        return reject(f, INVALID, "subject.registration_number", "%s", why);
+        return reject(f, INVALID, REASON_BAD_CODE, "subject.registration_number", "%s", why);
     if (org && *org) {
         if (identity_check_organisation_code(org, why) != 0)
-            return reject(f, INVALID, "subject.organisation_code", "%s", why);
+            return reject(f, INVALID, REASON_BAD_CODE, "subject.organisation_code", "%s", why);
         if (uscc && memcmp(org, uscc + 8, IDENTITY_ORG_LEN) != 0)
-            return reject(f, INVALID, "subject.organisation_code",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.organisation_code",
                           "contradicts subject.identifier: a subject's organisation code is "
                           "positions 9 to 17 of its unified social credit code");
     }
     if (tax && *tax) {
         if ((form = identity_check_tax_number(tax, why)) < 0)
-            return reject(f, INVALID, "subject.tax_number", "%s", why);
+            return reject(f, INVALID, REASON_BAD_CODE, "subject.tax_number", "%s", why);
         if (form == IDENTITY_TAX_USCC && !uscc)
-            return reject(f, INVALID, "subject.tax_number",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.tax_number",
                           "an 18-character tax number is a unified social credit code: file the "
                           "record under it (subject.identifier)");
         if (form == IDENTITY_TAX_USCC && strcmp(tax, uscc) != 0)
-            return reject(f, INVALID, "subject.tax_number",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.tax_number",
                           "contradicts subject.identifier: an 18-character tax number is the "
                           "subject's unified social credit code");
         if (form == IDENTITY_TAX_AREA_ORG && uscc && memcmp(tax + 6, uscc + 8, IDENTITY_ORG_LEN))
-            return reject(f, INVALID, "subject.tax_number",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.tax_number",
                           "contradicts subject.identifier: the last 9 characters of a "
                           "15-character tax number are positions 9 to 17 of the unified social "
                           "credit code");
         if (form == IDENTITY_TAX_AREA_ORG && org && *org &&
             memcmp(tax + 6, org, IDENTITY_ORG_LEN) != 0)
-            return reject(f, INVALID, "subject.tax_number",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.tax_number",
                           "contradicts subject.organisation_code: the last 9 characters of a "
                           "15-character tax number are the organisation code");
         if (form == IDENTITY_TAX_PERSON &&
             s->kind != CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON &&
             s->kind != CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS)
-            return reject(f, INVALID, "subject.tax_number",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.tax_number",
                           "a 20-character tax number is a person's; a %s has a 15- or "
-                          "18-character one", kind_name(s->kind));
+                          "18-character one",
+                          kind_name(s->kind));
     }
     return 0;
 }
@@ -572,9 +516,9 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
     const char *uscc = NULL;
 
     if (!s)
-        return reject(f, INVALID, "subject", "is required");
+        return reject(f, INVALID, REASON_REQUIRED, "subject", "is required");
     if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_UNSPECIFIED)
-        return reject(f, INVALID, "subject.kind",
+        return reject(f, INVALID, REASON_REQUIRED, "subject.kind",
                       "is required: SUBJECT_KIND_LEGAL_PERSON, SUBJECT_KIND_INDIVIDUAL_BUSINESS, "
                       "SUBJECT_KIND_NATURAL_PERSON, "
                       "SUBJECT_KIND_SOCIAL_ORGANISATION or SUBJECT_KIND_PUBLIC_INSTITUTION");
@@ -586,17 +530,17 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
 
     if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON) {
         if (validate_resident_id(s->identifier, why) != 0)
-            return reject(f, INVALID, "subject.identifier",
+            return reject(f, INVALID, REASON_BAD_RESIDENT_ID, "subject.identifier",
                           "is not a valid resident identity number: %s", why);
     } else if (strlen(s->identifier) == 18) {
         if (validate_uscc(s->identifier, why) != 0)
-            return reject(f, INVALID, "subject.identifier",
+            return reject(f, INVALID, REASON_BAD_USCC, "subject.identifier",
                           "is not a valid unified social credit code: %s", why);
         /* One USCC is one subject: its organisation type decides the kind (identity.h). */
         uscc = s->identifier;
         int want = identity_kind_of_uscc(uscc);
         if ((int)s->kind != want)
-            return reject(f, INVALID, "subject.kind",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.kind",
                           "the unified social credit code is of type %c%c (%s), which is a %s, "
                           "not a %s",
                           uscc[0], uscc[1], identity_uscc_type_name(uscc), kind_name(want),
@@ -610,7 +554,7 @@ static int check_subject(const Credit__V1__Subject *s, check_failure *f)
                 break;
         }
         if (i == COUNT(older))
-            return reject(f, INVALID, "subject.identifier",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.identifier",
                           "must be a unified social credit code, or one of the older codes the "
                           "subject gives");
     }
@@ -633,7 +577,7 @@ static int check_representative(const Credit__V1__Subject *s, check_failure *f)
     if (number && *number &&
         s->legal_representative_id_type == CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID &&
         validate_resident_id(number, why) != 0)
-        return reject(f, INVALID, "subject.legal_representative_id_number",
+        return reject(f, INVALID, REASON_BAD_RESIDENT_ID, "subject.legal_representative_id_number",
                       "is not a valid resident identity number: %s", why);
     return 0;
 }
@@ -729,8 +673,8 @@ static int missing(const struct dims_ctx *c, const char *path, const catalog_dim
 
     if (!must_give(c, dim, why, sizeof why))
         return 0;
-    return reject(c->f, INVALID, path, "is required%s%s (catalogue version %u)", why,
-                  blanks ? ", and holds only blanks" : "", c->sec->version);
+    return reject(c->f, INVALID, REASON_REQUIRED, path, "is required%s%s (catalogue version %u)",
+                  why, blanks ? ", and holds only blanks" : "", c->sec->version);
 }
 
 /* A number against the dimension's bounds. */
@@ -746,11 +690,11 @@ static int check_bounds(check_failure *f, const char *path, const catalog_dim *d
         snprintf(v, sizeof v, "%.15g", d);
     /* Whole numbers compare exactly: a whole bound is at most 2^53 (catalog_compile). */
     if (lo && (whole ? i < (int64_t)lo->value : d < lo->value))
-        return reject(f, INVALID, path,
+        return reject(f, INVALID, REASON_OUT_OF_RANGE, path,
                       "%s is below the minimum %.15g of dimension %s (catalogue version %u)", v,
                       lo->value, dim->d->code, version);
     if (hi && (whole ? i > (int64_t)hi->value : d > hi->value))
-        return reject(f, INVALID, path,
+        return reject(f, INVALID, REASON_OUT_OF_RANGE, path,
                       "%s is above the maximum %.15g of dimension %s (catalogue version %u)", v,
                       hi->value, dim->d->code, version);
     return 0;
@@ -766,11 +710,12 @@ int record_check_number(const catalog_dim *dim, uint32_t version, const char *fi
         f = &scratch;
     f->collecting = 0;
     if (!isfinite(v))
-        return reject(f, INVALID, field, "must be a finite number");
+        return reject(f, INVALID, REASON_OUT_OF_RANGE, field, "must be a finite number");
     /* Whole: the cast is in range of int64_t, checked first (and libm is not linked). */
     if (whole && (v > 9007199254740992.0 || v < -9007199254740992.0 || v != (double)(int64_t)v))
-        return reject(f, INVALID, field, "%s is %s: a whole number of at most 2^53 in magnitude",
-                      dim->d->code, catalog_type_name(dim->d->type));
+        return reject(f, INVALID, REASON_OUT_OF_RANGE, field,
+                      "%s is %s: a whole number of at most 2^53 in magnitude", dim->d->code,
+                      catalog_type_name(dim->d->type));
     return check_bounds(f, field, dim, version, whole, whole ? (int64_t)v : 0, v);
 }
 
@@ -786,26 +731,31 @@ static int check_listed(check_failure *f, const char *path, const catalog_dim *d
         while (i < n && strcmp(dim->d->allowed_values[i], s) != 0)
             i++;
         if (i == n)
-            return reject(f, INVALID, path,
+            return reject(f, INVALID, REASON_NOT_ALLOWED, path,
                           "is not one of the %zu values dimension %s allows (catalogue version "
                           "%u): %s%s%s%s",
-                          n, dim->d->code, version, dim->d->allowed_values[0],
-                          n > 1 ? ", " : "", n > 1 ? dim->d->allowed_values[1] : "",
-                          n > 2 ? ", ..." : "");
+                          n, dim->d->code, version, dim->d->allowed_values[0], n > 1 ? ", " : "",
+                          n > 1 ? dim->d->allowed_values[1] : "", n > 2 ? ", ..." : "");
     }
     if (dim->re && regexec(dim->re, s, 0, NULL, 0) != 0)
-        return reject(f, INVALID, path,
+        return reject(f, INVALID, REASON_PATTERN_MISMATCH, path,
                       "does not match the pattern %.80s of dimension %s (catalogue version %u)",
                       dim->d->pattern, dim->d->code, version);
     return 0;
 }
 
-const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t)
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t, int *reason)
 {
+    int scratch;
+
+    if (!reason)
+        reason = &scratch;
     /* 10^11 s is the year 5138; a millisecond count of 1990 to 2100 is 6.3e11 to 4.1e12. */
+    *reason = REASON_OUT_OF_RANGE; /* 1970: before any floor of a record's times */
     if (t->seconds == 0 && t->nanos == 0)
         return "is 1970-01-01T00:00:00Z: a timestamp of 0 usually means the client sent a Date "
                "or a number where a google.protobuf.Timestamp {seconds, nanos} was expected";
+    *reason = REASON_FUTURE_DATE; /* millennia ahead */
     if (t->seconds >= RECORD_INSTANT_FLOOR * 1000 && t->seconds <= 4102444800LL * 1000)
         return "is thousands of years ahead: its seconds look like milliseconds since 1970 "
                "(a JS Date's getTime()); Timestamp.seconds counts seconds";
@@ -821,23 +771,25 @@ static int check_instant(const struct dims_ctx *c, const char *path,
     Credit__V1__Date d, latest;
     char a[DATE_LEN], b[DATE_LEN];
     const Credit__V1__Date *today = c->today;
-    const char *mistake = record_timestamp_mistake(t);
+    int kind;
+    const char *mistake = record_timestamp_mistake(t, &kind);
 
     if (mistake)
-        return reject(c->f, INVALID, path, "%s", mistake);
+        return reject(c->f, INVALID, kind, path, "%s", mistake);
     if (t->nanos < 0 || t->nanos > 999999999)
-        return reject(c->f, INVALID, path, "has nanos %d, outside 0 to 999999999",
-                      (int)t->nanos);
+        return reject(c->f, INVALID, REASON_OUT_OF_RANGE, path,
+                      "has nanos %d, outside 0 to 999999999", (int)t->nanos);
     calendar_from_unix(t->seconds, &d);
     if (t->seconds < RECORD_INSTANT_FLOOR)
-        return reject(c->f, INVALID, path,
+        return reject(c->f, INVALID, REASON_OUT_OF_RANGE, path,
                       "%s (China time) is before " RECORD_INSTANT_FLOOR_TEXT
                       ", earlier than anything the node collects",
                       date_str(&d, a));
     calendar_add_days(today, 1, &latest);
     if (calendar_date_cmp(&d, &latest) > 0)
-        return reject(c->f, INVALID, path, "%s (China time) is more than a day after today, %s",
-                      date_str(&d, a), date_str(today, b));
+        return reject(c->f, INVALID, REASON_FUTURE_DATE, path,
+                      "%s (China time) is more than a day after today, %s", date_str(&d, a),
+                      date_str(today, b));
     return 0;
 }
 
@@ -897,8 +849,8 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
         if (!d)
             return missing(c, path, dim, 0);
         if (!calendar_date_valid(d))
-            return reject(f, INVALID, path, "%s is not a real date of the years 1900 to 9999",
-                          date_str(d, a));
+            return reject(f, INVALID, REASON_BAD_DATE, path,
+                          "%s is not a real date of the years 1900 to 9999", date_str(d, a));
         return 0;
     }
     case CREDIT__V1__VALUE_TYPE__VALUE_TYPE_TIMESTAMP: {
@@ -939,7 +891,7 @@ static int check_value(const struct dims_ctx *c, const char *path, const catalog
         else if (p && fd->type == PROTOBUF_C_TYPE_FLOAT)
             v = *(const float *)p;
         if (!isfinite(v))
-            return reject(f, INVALID, path, "must be a finite number");
+            return reject(f, INVALID, REASON_OUT_OF_RANGE, path, "must be a finite number");
         return v == 0 ? missing(c, path, dim, 0) : check_bounds(f, path, dim, version, 0, 0, v);
     }
     default: /* yes/no holds any value */
@@ -984,7 +936,7 @@ static int undeclared_leaf(void *arg, ProtobufCMessage *m, const ProtobufCFieldD
     if (catalog_dim_by_chain(u->sec, chain, depth, 0))
         return 0;
     pbwalk_chain_path(chain, depth, path, sizeof path);
-    reject(u->f, INVALID, path,
+    reject(u->f, INVALID, REASON_NOT_A_DIMENSION, path,
            "is not a dimension of %s records in catalogue version %u; leave it out",
            u->sec->s->code, u->sec->version);
     u->bad = 1;
@@ -1018,10 +970,12 @@ static int check_extra_value(const struct dims_ctx *c, const char *path, const c
     while (i < COUNT(members) && members[i].type != (int)dim->d->type)
         i++;
     if (i == COUNT(members))
-        return reject(c->f, INVALID, path, "has a value type an extra value cannot hold");
+        return reject(c->f, INVALID, REASON_WRONG_TYPE, path,
+                      "has a value type an extra value cannot hold");
     if (!v || (int)v->value_case != members[i].member)
-        return reject(c->f, INVALID, path, "must be given as %s: dimension %s is %s",
-                      members[i].name, dim->d->code, catalog_type_name(dim->d->type));
+        return reject(c->f, INVALID, REASON_WRONG_TYPE, path,
+                      "must be given as %s: dimension %s is %s", members[i].name, dim->d->code,
+                      catalog_type_name(dim->d->type));
     fd = protobuf_c_message_descriptor_get_field(&credit__v1__extra_value__descriptor,
                                                  (unsigned)v->value_case);
     return check_value(c, path, dim, &v->base, fd);
@@ -1049,7 +1003,8 @@ static int check_extra(const struct dims_ctx *c)
 
         snprintf(path, sizeof path, "extra.%.64s", key);
         if (!dim || dim->depth != 0) {
-            reject(f, INVALID, path, "%s in catalogue version %u; leave it out",
+            reject(f, INVALID, REASON_NOT_A_DIMENSION, path,
+                   "%s in catalogue version %u; leave it out",
                    dim ? "has a typed field; give it there" : "is not a dimension of these records",
                    sec->version);
             FAULT();
@@ -1058,7 +1013,7 @@ static int check_extra(const struct dims_ctx *c)
         for (size_t j = 0; j < i && !twice; j++)
             twice = strcmp(in->extra[j]->key ? in->extra[j]->key : "", key) == 0;
         if (twice) {
-            reject(f, INVALID, path, "is given twice");
+            reject(f, INVALID, REASON_DUPLICATE, path, "is given twice");
             FAULT();
             continue;
         }
@@ -1133,8 +1088,8 @@ static int check_validity(check_failure *f, const char *field, const Credit__V1_
     char a[DATE_LEN], b[DATE_LEN];
 
     if (from && to && calendar_date_cmp(to, from) < 0)
-        return reject(f, INVALID, field, "%s is before valid_from, %s", date_str(to, a),
-                      date_str(from, b));
+        return reject(f, INVALID, REASON_OUT_OF_ORDER, field, "%s is before valid_from, %s",
+                      date_str(to, a), date_str(from, b));
     return 0;
 }
 
@@ -1167,18 +1122,20 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
     if (check_past_date(f, "penalty.decision_date", p->decision_date, today) != 0)
         return -1;
     if (p->severity == CREDIT__V1__SEVERITY__SEVERITY_UNSPECIFIED)
-        return reject(f, INVALID, "penalty.severity",
+        return reject(f, INVALID, REASON_REQUIRED, "penalty.severity",
                       "is required: SEVERITY_MINOR, SEVERITY_GENERAL or SEVERITY_SERIOUS, which "
                       "sets the publicity period");
     if (!enum_name(&credit__v1__severity__descriptor, p->severity))
         return unknown_enum(f, "penalty.severity", &credit__v1__severity__descriptor,
                             p->severity);
     if (publicity_window(sec, p->severity, &min_m, &max_m) != 0)
-        return reject(f, INVALID, "penalty.severity", "%s has no publicity window in section %s",
+        return reject(f, INVALID, REASON_NOT_ALLOWED, "penalty.severity",
+                      "%s has no publicity window in section %s",
                       enum_name(&credit__v1__severity__descriptor, p->severity), sec->s->code);
     if (p->valid_until && calendar_date_cmp(p->valid_until, p->decision_date) < 0)
-        return reject(f, INVALID, "penalty.valid_until", "%s is before the decision date, %s",
-                      date_str(p->valid_until, a), date_str(p->decision_date, b));
+        return reject(f, INVALID, REASON_OUT_OF_ORDER, "penalty.valid_until",
+                      "%s is before the decision date, %s", date_str(p->valid_until, a),
+                      date_str(p->decision_date, b));
     if (p->publicity_end_date) {
         Credit__V1__Date lo, hi;
 
@@ -1186,7 +1143,7 @@ static int check_penalty(const Credit__V1__Penalty *p, const catalog_section *se
         calendar_add_months(p->decision_date, max_m, &hi);
         if (calendar_date_cmp(p->publicity_end_date, &lo) < 0 ||
             calendar_date_cmp(p->publicity_end_date, &hi) > 0)
-            return reject(f, INVALID, "penalty.publicity_end_date",
+            return reject(f, INVALID, REASON_OUTSIDE_WINDOW, "penalty.publicity_end_date",
                           "%s is outside the window of a %s penalty: from %s to %s (%d to %d "
                           "months after the decision)",
                           date_str(p->publicity_end_date, a),
@@ -1209,7 +1166,7 @@ static int check_other_body(const record_view *in, const Credit__V1__Date *today
         /* Governance is the association's own: the record is filed under it. */
         if (in->association && in->subject &&
             strcmp(in->subject->identifier, in->association->uscc) != 0)
-            return reject(f, INVALID, "subject.identifier",
+            return reject(f, INVALID, REASON_CONTRADICTS, "subject.identifier",
                           "a governance record is about the association itself: give its code, "
                           "association.uscc");
         return check_decided(f, "governance.reported_on",
@@ -1313,7 +1270,7 @@ out:
         return 0; /* the caller's f untouched */
     if (caller) {
         if (f->n_faults == 0) /* never: every failing check names its fault */
-            record_check_fail(f, INVALID, "", "is not accepted");
+            record_check_fail(f, INVALID, REASON_OTHER, "", "is not accepted");
         work.collecting = 0;
         *caller = work;
     }
@@ -1328,4 +1285,108 @@ int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit
 
     record_view_of(&in->base, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, &v);
     return record_check(&v, unit, cv, today, f);
+}
+
+/* --- Industrial samples ------------------------------------------------------------------- */
+
+int record_numeric_type(int type)
+{
+    return type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER ||
+           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN;
+}
+
+/* The sample's metric: a numeric dimension of its section, and its value that dimension's. */
+static int check_metric(const Credit__V1__Sample *in, const catalog_version *cv,
+                        const catalog_section *sec, const catalog_dim **dim_out, check_failure *f)
+{
+    const catalog_dim *dim = catalog_dim_by_code(sec, in->metric);
+    check_failure one;
+
+    if (!dim)
+        return reject(f, INVALID, REASON_NOT_A_DIMENSION, "metric",
+                      "section %s has no metric \"%.64s\"", sec->s->code, in->metric);
+    if (!record_numeric_type(dim->d->type))
+        return reject(f, INVALID, REASON_WRONG_TYPE, "metric",
+                      "%s is %s, not a numeric metric (VALUE_TYPE_DECIMAL, VALUE_TYPE_INTEGER or "
+                      "VALUE_TYPE_AMOUNT_FEN)",
+                      dim->d->code, catalog_type_name(dim->d->type));
+    *dim_out = dim;
+    /* Finite, whole unless decimal, and within the metric's bounds: the catalogue's. */
+    if (record_check_number(dim, cv->msg->version, "value", in->value, &one) != 0)
+        return reject(f, one.code, one.reason_code, one.field, "%s", one.reason);
+    return 0;
+}
+
+/* When the sample's period starts: a real instant, a whole second, not before 1970 nor more
+ * than a day ahead of `now`; the period at most 31 days. */
+static int check_period(const Credit__V1__Sample *in, int64_t now, check_failure *f)
+{
+    const Google__Protobuf__Timestamp *ps = in->period_start;
+    int bad = 0, kind;
+
+    if (!ps)
+        bad = reject(f, INVALID, REASON_REQUIRED, "period_start", "is required");
+    else if (record_timestamp_mistake(ps, &kind))
+        bad = reject(f, INVALID, kind, "period_start", "%s", record_timestamp_mistake(ps, NULL));
+    else if (ps->nanos != 0)
+        bad = reject(f, INVALID, REASON_OUT_OF_RANGE, "period_start",
+                     "must be a whole second (nanos 0): a sample is keyed by its second");
+    else if (ps->seconds < 0)
+        bad = reject(f, INVALID, REASON_OUT_OF_RANGE, "period_start",
+                     "is before 1970-01-01T00:00:00Z");
+    else if (ps->seconds > now + RECORD_SAMPLE_AHEAD_MAX)
+        bad = reject(f, INVALID, REASON_FUTURE_DATE, "period_start",
+                     "is more than a day in the future");
+    if (in->period_seconds > RECORD_SAMPLE_PERIOD_MAX)
+        bad = reject(f, INVALID, REASON_OUT_OF_RANGE, "period_seconds",
+                     "%u is more than 31 days (%u seconds)", in->period_seconds,
+                     RECORD_SAMPLE_PERIOD_MAX);
+    return bad;
+}
+
+int record_check_sample(const Credit__V1__Sample *in, const check_unit *unit,
+                        const catalog_version *cv, int64_t now, const catalog_section **sec_out,
+                        const catalog_dim **dim_out, check_failure *f)
+{
+    const catalog_section *sec = NULL;
+    const catalog_dim *dim = NULL;
+    check_failure work;
+    int bad = 0, open = 0; /* open: the section is known and the unit responsible for it */
+
+    assert(in && unit && cv);
+    work.collecting = 1; /* every fault, as record_check */
+    work.n_faults = 0;
+    if (check_uscc(&work, "enterprise_uscc", in->enterprise_uscc, 1) != 0)
+        bad = -1;
+    /* Codes are quoted in the reasons below: the text rule first (text.h). */
+    if (check_text(&work, "section", in->section, SHORT_MAX, REQUIRED) != 0)
+        bad = -1;
+    else if (!(sec = catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL,
+                                          in->section)))
+        bad = reject(&work, INVALID, REASON_UNKNOWN_SECTION, "section",
+                     "the INDUSTRIAL catalogue (version %u) has no section \"%.64s\"",
+                     cv->msg->version, in->section);
+    else if (!catalog_responsible(sec, unit->code, unit->kind))
+        bad = reject(&work, DENIED, REASON_NOT_RESPONSIBLE, "section",
+                     "unit %.64s is not responsible for section %s",
+                     unit->code ? unit->code : "(unnamed)", sec->s->code);
+    else
+        open = 1;
+    /* The metric is looked up in its section: without the section only its text is checked. */
+    if (check_text(&work, "metric", in->metric, SHORT_MAX, REQUIRED) != 0 ||
+        (open && check_metric(in, cv, sec, &dim, &work) != 0))
+        bad = -1;
+    if (check_period(in, now, &work) != 0)
+        bad = -1;
+    if (!bad && work.n_faults == 0) {
+        *sec_out = sec;
+        *dim_out = dim;
+        return 0;
+    }
+    if (f) {
+        work.collecting = 0;
+        *f = work;
+    }
+    return -1;
 }

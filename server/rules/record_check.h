@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "credit/v1/industrial.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "status.h"
 
@@ -41,12 +42,14 @@
 
 typedef struct check_fault {
     int code;
+    int reason_code; /* enum rpc_reason: the kind of fault, stated where it was found */
     char field[96];
     char reason[200];
 } check_fault;
 
 typedef struct check_failure {
     int code;       /* gRPC status code: 3 INVALID_ARGUMENT, or 7 PERMISSION_DENIED */
+    int reason_code; /* enum rpc_reason (status.h); its word is status_reason_word's */
     char field[96]; /* path of the field at fault: "subject.identifier", "penalty.decision_date" */
     char reason[200]; /* why, in words an operator understands; never an ID number's value */
     /* record_check: every fault found (the first is also code, field and reason above), one
@@ -55,11 +58,6 @@ typedef struct check_failure {
     check_fault faults[RECORD_CHECK_FAULTS_MAX];
     int collecting; /* record_check is filling faults[] (its own bookkeeping) */
 } check_failure;
-
-/* The reason code of a fault: a fixed upper-case word a client can act on or translate
- * (REQUIRED, BAD_USCC, FUTURE_DATE, ...; README "Reason codes"), from its status code and
- * reason. Never NULL; the string is static. */
-const char *record_reason_code(int code, const char *reason);
 
 typedef struct check_unit { /* the pushing unit, as the node knows it */
     const char *code;
@@ -137,10 +135,11 @@ int record_check_input(const Credit__V1__PublicRecordInput *in, const check_unit
 int record_check_number(const catalog_dim *dim, uint32_t version, const char *field, double v,
                         check_failure *f);
 
-/* Fills *f (code, field, the reason formatted printf-style, each cut to its buffer) and
- * returns -1: the one way a check of the node's says why it failed. */
-int record_check_fail(check_failure *f, int code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Fills *f (status code, reason code — enum rpc_reason, the kind of fault, stated by the
+ * caller where it found it —, field, the reason formatted printf-style, each cut to its
+ * buffer) and returns -1: the one way a check of the node's says why it failed. */
+int record_check_fail(check_failure *f, int code, int reason, const char *field, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
 
 /* A resident identity number's check character is X (GB 11643); sources often send x. Writes
  * the subject's natural-person identifier and a representative's resident ID number in upper
@@ -163,7 +162,31 @@ int record_check_free_text(const char *field, const char *s, size_t max, int req
 /* Why timestamp t looks like a client's mistake rather than a time, worded for that mistake:
  * seconds and nanos both 0 (an empty Timestamp: a JS Date or a number given for the message),
  * or seconds that read as milliseconds since 1970. The reason starts with "is", to follow a
- * field's path. NULL when t is neither. Static storage; pure. */
-const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t);
+ * field's path; *reason (when not NULL) gets its reason code (OUT_OF_RANGE, FUTURE_DATE). NULL
+ * when t is neither. Static storage; pure. */
+const char *record_timestamp_mistake(const Google__Protobuf__Timestamp *t, int *reason);
+
+/* An industrial sample's limits: its period covers at most 31 days, and starts at most a day
+ * after the node's clock (a day's grace for the platforms' clocks and time zones). */
+#define RECORD_SAMPLE_PERIOD_MAX (31u * 86400u)
+#define RECORD_SAMPLE_AHEAD_MAX  86400
+
+/* Whether a dimension of value type `type` holds a number a sample can give (DECIMAL, INTEGER,
+ * AMOUNT_FEN): what a metric must be. Returns 1 or 0. */
+int record_numeric_type(int type);
+
+/* Checks one industrial sample `in` from `unit` against catalogue version `cv`, all but its
+ * opt-in (which needs the store): enterprise_uscc a valid USCC; section a section of the
+ * INDUSTRIAL catalogue that the unit is responsible for; metric a numeric dimension of it, and
+ * value a number that dimension allows (record_check_number); period_start given, a real
+ * instant, a whole second, from 1970 to at most RECORD_SAMPLE_AHEAD_MAX after `now` (seconds
+ * since 1970); period_seconds at most RECORD_SAMPLE_PERIOD_MAX. Like record_check it reports
+ * every fault (f->faults, one per field, with its reason code), going on past one except where
+ * a later check needs what failed (no metric without its section). Returns 0 with *sec_out and
+ * *dim_out (borrowed from cv), or -1 with *f filled (f may be NULL; the out-parameters are
+ * untouched). */
+int record_check_sample(const Credit__V1__Sample *in, const check_unit *unit,
+                        const catalog_version *cv, int64_t now, const catalog_section **sec_out,
+                        const catalog_dim **dim_out, check_failure *f);
 
 #endif /* CREDIT_RECORD_CHECK_H */

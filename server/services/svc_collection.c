@@ -164,7 +164,7 @@ static void results_free(results *r)
                 free(x->field);
             if (x->reason != protobuf_c_empty_string)
                 free(x->reason);
-            free(x); /* reason_code is a static string (record_reason_code) */
+            free(x); /* reason_code is a static string (status_reason_word) */
         }
         free(r->v[i].faults);
     }
@@ -178,9 +178,10 @@ static char *dup_or_empty(const char *s)
     return d ? d : (char *)protobuf_c_empty_string;
 }
 
-/* Adds fault (code, field, reason) to x->faults, which has room. Out of memory: it is left
- * out (the result's own code, field and reason still say the first). */
-static void add_fault(Credit__V1__PushResult *x, int code, const char *field, const char *reason)
+/* Adds fault (code, reason code `why`, field, reason) to x->faults, which has room. Out of
+ * memory: it is left out (the result's own code, field and reason still say the first). */
+static void add_fault(Credit__V1__PushResult *x, int code, int why, const char *field,
+                      const char *reason)
 {
     Credit__V1__Fault *ft = malloc(sizeof *ft);
     if (!ft)
@@ -189,36 +190,37 @@ static void add_fault(Credit__V1__PushResult *x, int code, const char *field, co
     ft->code = code;
     ft->field = dup_or_empty(field);
     ft->reason = dup_or_empty(reason);
-    ft->reason_code = (char *)record_reason_code(code, reason);
+    ft->reason_code = (char *)status_reason_word(why, code);
     x->faults[x->n_faults++] = ft;
 }
 
 /* Rejects the record of result x: its first fault in code, field and reason (and
- * reason_code), every fault in faults: those of f when record_check collected more than one
- * (f may be NULL), else the one given. */
-static void reject_faults(results *r, Credit__V1__PushResult *x, int code, const char *field,
-                          const char *reason, const check_failure *f)
+ * reason_code, the word of `why`, enum rpc_reason), every fault in faults: those of f when
+ * record_check collected more than one (f may be NULL), else the one given. */
+static void reject_faults(results *r, Credit__V1__PushResult *x, int code, int why,
+                          const char *field, const char *reason, const check_failure *f)
 {
     size_t n = f && f->n_faults > 1 ? f->n_faults : 1;
     x->outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED;
     x->code = code;
     x->field = dup_or_empty(field);
     x->reason = dup_or_empty(reason);
-    x->reason_code = (char *)record_reason_code(code, reason);
+    x->reason_code = (char *)status_reason_word(why, code);
     x->faults = calloc(n, sizeof *x->faults);
     for (size_t i = 0; x->faults && i < n; i++) {
         if (n == 1)
-            add_fault(x, code, field, reason);
+            add_fault(x, code, why, field, reason);
         else
-            add_fault(x, f->faults[i].code, f->faults[i].field, f->faults[i].reason);
+            add_fault(x, f->faults[i].code, f->faults[i].reason_code, f->faults[i].field,
+                      f->faults[i].reason);
     }
     r->rejected++;
 }
 
-static void reject(results *r, Credit__V1__PushResult *x, int code, const char *field,
+static void reject(results *r, Credit__V1__PushResult *x, int code, int why, const char *field,
                    const char *reason)
 {
-    reject_faults(r, x, code, field, reason, NULL);
+    reject_faults(r, x, code, why, field, reason, NULL);
 }
 
 /* `status`: the record's status now (NULL: a fresh one); copied. */
@@ -473,21 +475,26 @@ static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure
 {
     if (!t)
         return 0;
+    int kind;
+    const char *mistake = record_timestamp_mistake(t, &kind);
     f->code = RPC_INVALID_ARGUMENT;
+    f->reason_code = REASON_OUT_OF_RANGE;
     snprintf(f->field, sizeof f->field, "source_updated_at");
-    if (record_timestamp_mistake(t))
-        snprintf(f->reason, sizeof f->reason, "%s", record_timestamp_mistake(t));
-    else if (t->nanos < 0 || t->nanos > 999999999)
+    if (mistake) {
+        f->reason_code = kind;
+        snprintf(f->reason, sizeof f->reason, "%s", mistake);
+    } else if (t->nanos < 0 || t->nanos > 999999999)
         snprintf(f->reason, sizeof f->reason, "has nanos %d, outside 0 to 999999999",
                  (int)t->nanos);
     else if (t->seconds < -2208988800LL) /* 1900-01-01T00:00:00Z */
         snprintf(f->reason, sizeof f->reason, "is before 1900-01-01");
-    else if (t->seconds > (int64_t)time(NULL) + FUTURE_SKEW_SECONDS)
+    else if (t->seconds > (int64_t)time(NULL) + FUTURE_SKEW_SECONDS) {
+        f->reason_code = REASON_FUTURE_DATE;
         snprintf(f->reason, sizeof f->reason,
                  "is in the future (more than %d s ahead of the node's clock); it would make "
                  "every later change of the record look stale",
                  FUTURE_SKEW_SECONDS);
-    else
+    } else
         return 0;
     return -1;
 }
@@ -501,6 +508,7 @@ static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf_
     char a[40], b[40];
     f->code = RPC_FAILED_PRECONDITION;
     if (m->status && m->status->withdrawn) {
+        f->reason_code = REASON_WITHDRAWN;
         snprintf(f->field, sizeof f->field, "source_record_id");
         snprintf(f->reason, sizeof f->reason,
                  "record %s is withdrawn (version %u); a push does not revive it: its source "
@@ -513,6 +521,7 @@ static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf_
     snprintf(f->field, sizeof f->field, "source_updated_at");
     format_time(st, b);
     if (!in_t) {
+        f->reason_code = REASON_REQUIRED;
         snprintf(f->reason, sizeof f->reason,
                  "is required: version %u of record %s was changed by the source at %s, so a "
                  "change must say when the source made it",
@@ -520,6 +529,7 @@ static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf_
         return -1;
     }
     if (time_cmp(in_t, st) <= 0) {
+        f->reason_code = REASON_STALE;
         format_time(in_t, a);
         snprintf(f->reason, sizeof f->reason,
                  "%s is not later than %s, the source time of version %u of record %s: a stale "
@@ -605,11 +615,11 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     f.collecting = 0;
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
     if (pc->check_failed) {
-        reject_faults(r, x, pc->f.code, pc->f.field, pc->f.reason, &pc->f);
+        reject_faults(r, x, pc->f.code, pc->f.reason_code, pc->f.field, pc->f.reason, &pc->f);
         return 0;
     }
     if (k->may_push && k->may_push(n, p, in, &f)) {
-        reject(r, x, f.code, f.field, f.reason);
+        reject(r, x, f.code, f.reason_code, f.field, f.reason);
         return 0;
     }
     /* Who the record is about: its USCC's key, or an older code's until one is bound. */
@@ -624,14 +634,14 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         resolved = subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f);
     }
     if (resolved != 0) {
-        reject(r, x, f.code, f.field, f.reason);
+        reject(r, x, f.code, f.reason_code, f.field, f.reason);
         return 0;
     }
     const unsigned char *digest = pc->digest;
     const char *skey = sub.key;
     size_t skey_len = sub.key_len;
     if (pc->index_failed) {
-        reject(r, x, RPC_INTERNAL, "", "cannot index the record");
+        reject(r, x, RPC_INTERNAL, REASON_OTHER, "", "cannot index the record");
         return 0;
     }
     char rid[RECORD_ID_LEN + 1], err[STORE_ERR_LEN], why[200];
@@ -648,7 +658,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
             snprintf(why, sizeof why,
                      "is already record %s of the %s catalogue; give this record its own id",
                      rid, catalog_catalogue_name(m->catalogue));
-            reject(r, x, RPC_FAILED_PRECONDITION, "source_record_id", why);
+            reject(r, x, RPC_FAILED_PRECONDITION, REASON_SOURCE_ID_TAKEN, "source_record_id", why);
             goto out;
         }
         /* Content some version already holds: nothing to write, whatever happened since. */
@@ -663,7 +673,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
             goto out;
         }
         if (check_change(m, in_t, &f) != 0) {
-            reject(r, x, f.code, f.field, f.reason);
+            reject(r, x, f.code, f.reason_code, f.field, f.reason);
             goto out;
         }
         /* The same subject, though perhaps under another key: a record filed under an older
@@ -674,7 +684,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
             goto unreadable;
         }
         if (!rc) {
-            reject(r, x, RPC_FAILED_PRECONDITION, "subject",
+            reject(r, x, RPC_FAILED_PRECONDITION, REASON_SUBJECT_CHANGED, "subject",
                    "differs from the subject stored for this source record; withdraw it and "
                    "push the record under a new source_record_id");
             goto out;
@@ -689,11 +699,11 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     Credit__V1__RecordStatus status = carry_status(prev, k);
     if (build_version(&vm, in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len,
                       in_t) != 0) {
-        reject(r, x, RPC_INTERNAL, "", "the record has no body the stored form takes");
+        reject(r, x, RPC_INTERNAL, REASON_OTHER, "", "the record has no body the stored form takes");
         goto out;
     }
     if (stage_subject(n, b, &vm.sr, &sub, prev, pend, why) != 0) {
-        reject(r, x, RPC_RESOURCE_EXHAUSTED, "", why);
+        reject(r, x, RPC_RESOURCE_EXHAUSTED, REASON_OTHER, "", why);
         goto out;
     }
     accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED
@@ -703,7 +713,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     goto out;
 unreadable:
     log_event(LOG_ERROR, "store", "op=push err=%s", err);
-    reject(r, x, status_from_store(rc), "", "the store cannot be read now; push again");
+    reject(r, x, status_from_store(rc), REASON_OTHER, "",
+           "the store cannot be read now; push again");
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
@@ -787,7 +798,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
         if (pc[i].canon_failed) {
             Credit__V1__PushResult *x = result_add(r, first + (int)i);
             if (x)
-                reject(r, x, RPC_RESOURCE_EXHAUSTED, "", "out of memory");
+                reject(r, x, RPC_RESOURCE_EXHAUSTED, REASON_OTHER, "", "out of memory");
             continue;
         }
         size_t slot = seen_slot(&seen, vp->source_record_id);
@@ -799,7 +810,8 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                      "source record appears once per call",
                      seen.index[slot]);
             if (x)
-                reject(r, x, RPC_INVALID_ARGUMENT, "source_record_id", why);
+                reject(r, x, RPC_INVALID_ARGUMENT, REASON_REPEATED_IN_CALL, "source_record_id",
+                       why);
             continue;
         }
         if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, &binding, r)) {
@@ -1424,6 +1436,7 @@ static int may_push_association(node *n, const principal *p, const record_view *
     if (live)
         return 0;
     f->code = rc == 0 || rc == STORE_ENOTFOUND ? RPC_PERMISSION_DENIED : status_from_store(rc);
+    f->reason_code = rc == 0 || rc == STORE_ENOTFOUND ? REASON_NOT_RESPONSIBLE : REASON_OTHER;
     snprintf(f->field, sizeof f->field, "association.uscc");
     if (rc != 0 && rc != STORE_ENOTFOUND)
         snprintf(f->reason, sizeof f->reason, "the mandates cannot be read now; push again");
@@ -1445,6 +1458,7 @@ static int may_push_voluntary(node *n, const principal *p, const record_view *v,
         (p->uscc[0] && strcmp(v->subject->identifier, p->uscc) == 0))
         return 0;
     f->code = RECORD_CHECK_PERMISSION_DENIED;
+    f->reason_code = REASON_NOT_RESPONSIBLE;
     snprintf(f->field, sizeof f->field, "subject.identifier");
     snprintf(f->reason, sizeof f->reason,
              "unit %.64s declares only about itself, the subject with its own code", p->code);

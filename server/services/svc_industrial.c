@@ -7,16 +7,17 @@
  * order), opt-ins by optins.h; months are calendar.h's.
  *
  * PushSamples (push.industrial, authz.c, checked before the first sample reaches the handler)
- * checks each sample on its own as it arrives (USCC; section, responsibility and metric in the
- * INDUSTRIAL catalogue in force; the value against the metric's type and bounds; the period) and keeps the good ones, compactly (a `pending` of
- * about 64 bytes each), at most STREAM_MAX_SAMPLES of them. Nothing is written before the
- * client's half-close (rpc.c tells it from a reset): a stream that is cancelled or breaks
- * stores nothing. Then, under `write_mu`, the samples are taken in key order: each one's
- * opt-in is checked, its key read for idempotency (the same value and period again is
- * unchanged and writes nothing, anything else replaces it), and the changed samples are
- * written in one batch with one audit entry (node_commit). A key repeated within the stream
- * counts as it would in a later call: compared with the value before it in the stream. The
- * summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
+ * checks each sample on its own as it arrives (record_check_sample: USCC; section,
+ * responsibility and metric in the INDUSTRIAL catalogue in force; the value against the
+ * metric's type and bounds; the period; every fault of a sample with its reason code, as a
+ * record's) and keeps the good ones, compactly (a `pending` of about 64 bytes each), at most
+ * STREAM_MAX_SAMPLES of them. Nothing is written before the client's half-close (rpc.c tells
+ * it from a reset): a stream that is cancelled or breaks stores nothing. Then, under `write_mu`,
+ * the samples are taken in key order: each one's opt-in is checked, its key read for idempotency
+ * (the same value and period again is unchanged and writes nothing, anything else replaces it), and
+ * the changed samples are written in one batch with one audit entry (node_commit). A key repeated
+ * within the stream counts as it would in a later call: compared with the value before it in the
+ * stream. The summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
  *
  * Opt-ins are read-modify-write under the same `write_mu`, so a sample written after a
  * revocation has been acknowledged is always refused: the opt-in check and the write of a
@@ -56,8 +57,7 @@
 
 #define STREAM_MAX_SAMPLES  200000 /* samples in one PushSamples stream */
 #define REJECTIONS_MAX      100
-#define PERIOD_MAX_SECONDS  (31u * 86400u)
-#define FUTURE_MAX_SECONDS  86400
+#define SAMPLE_FAULTS_MAX   6 /* a sample has six fields, and a field at most one fault */
 #define SERIES_PAGE_DEFAULT 1000
 #define SERIES_PAGE_MAX     10000
 #define NANOS_MAX           999999999
@@ -70,13 +70,6 @@ static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 static int is_platform(const principal *p)
 {
     return authz_has(p, AUTHZ_OPTIN_HOLD);
-}
-
-static int numeric_type(int type)
-{
-    return type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_DECIMAL ||
-           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER ||
-           type == CREDIT__V1__VALUE_TYPE__VALUE_TYPE_AMOUNT_FEN;
 }
 
 static const char *tier_word(tier t)
@@ -93,11 +86,12 @@ static const char *tier_word(tier t)
 
 /* --- PushSamples ----------------------------------------------------------------------------- */
 
+/* A rejected sample: its every fault (record_check_sample's, or the one of its opt-in or
+ * of the store), the first first; each with its status and reason code. */
 typedef struct rejection {
     int index;
-    int code;
-    char field[24];
-    char reason[224];
+    size_t n_faults; /* 1 to SAMPLE_FAULTS_MAX */
+    check_fault faults[SAMPLE_FAULTS_MAX];
 } rejection;
 
 /* A checked sample waiting for its group to be written. Section and metric codes are borrowed
@@ -123,13 +117,10 @@ typedef struct push_state {
     size_t n_rej;
 } push_state;
 
-static void reject(push_state *s, int index, int code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* Counts a rejection and keeps it if it is among the REJECTIONS_MAX lowest indexes. Samples
- * are checked in order, but opt-ins only when their group is written, so a later rejection
- * may have a lower index than one already kept. */
-static void reject(push_state *s, int index, int code, const char *field, const char *fmt, ...)
+/* Counts a rejection and returns the place to keep it if it is among the REJECTIONS_MAX lowest
+ * indexes, else NULL. Samples are checked in order, but opt-ins only when their group is
+ * written, so a later rejection may have a lower index than one already kept. */
+static rejection *reject_slot(push_state *s, int index)
 {
     s->rejected++;
     rejection *r;
@@ -141,105 +132,56 @@ static void reject(push_state *s, int index, int code, const char *field, const 
             if (s->rej[i].index > s->rej[worst].index)
                 worst = i;
         if (s->rej[worst].index < index)
-            return;
+            return NULL;
         r = &s->rej[worst];
     }
     r->index = index;
-    r->code = code;
-    snprintf(r->field, sizeof r->field, "%s", field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
-    va_end(ap);
+    r->n_faults = 0;
+    return r;
 }
 
-/* Checks a sample against everything but its opt-in. Returns 0 with *out filled, or -1 after
- * rejecting it. */
+/* Rejects sample `index` for one fault found after its checks (its opt-in, the store). */
+static void reject(push_state *s, int index, int code, int why, const char *field,
+                   const char *reason)
+{
+    rejection *r = reject_slot(s, index);
+    if (!r)
+        return;
+    check_fault *x = &r->faults[r->n_faults++];
+    x->code = code;
+    x->reason_code = why;
+    snprintf(x->field, sizeof x->field, "%s", field);
+    snprintf(x->reason, sizeof x->reason, "%s", reason);
+}
+
+/* Checks a sample against everything but its opt-in (record_check_sample: every fault, as the
+ * records' checks give them). Returns 0 with *out filled, or -1 after rejecting it. */
 static int check_sample(push_state *s, const principal *p, const catalog_version *cv, int64_t now,
                         const Credit__V1__Sample *in, int index, pending *out)
 {
-    char why[128];
-    if (validate_uscc(in->enterprise_uscc, why) != 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "enterprise_uscc", "%s", why);
-        return -1;
-    }
-    /* Codes are quoted in the reasons below: the text rule first (text.h). */
-    if (text_check(in->section, TEXT_SHORT_MAX, TEXT_REQUIRED, why) != 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "section", "%s", why);
-        return -1;
-    }
-    if (text_check(in->metric, TEXT_SHORT_MAX, TEXT_REQUIRED, why) != 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "metric", "%s", why);
-        return -1;
-    }
-    const catalog_section *sec =
-        catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_INDUSTRIAL, in->section);
-    if (!sec) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "section",
-               "the INDUSTRIAL catalogue (version %u) has no section \"%.64s\"", cv->msg->version,
-               in->section);
-        return -1;
-    }
-    if (!catalog_responsible(sec, p->code, p->kind)) {
-        reject(s, index, RPC_PERMISSION_DENIED, "section",
-               "unit %s is not responsible for section %s", p->code, sec->s->code);
-        return -1;
-    }
-    const catalog_dim *dim = catalog_dim_by_code(sec, in->metric);
-    if (!dim) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "metric", "section %s has no metric \"%.64s\"",
-               sec->s->code, in->metric);
-        return -1;
-    }
-    int type = dim->d->type;
-    if (!numeric_type(type)) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "metric",
-               "%s is %s, not a numeric metric (VALUE_TYPE_DECIMAL, VALUE_TYPE_INTEGER or "
-               "VALUE_TYPE_AMOUNT_FEN)",
-               dim->d->code, catalog_type_name(type));
-        return -1;
-    }
-    /* Finite, whole unless decimal, and within the metric's bounds: the catalogue's. */
-    double v = in->value;
+    const check_unit unit = {p->code, p->kind};
+    const catalog_section *sec;
+    const catalog_dim *dim;
     check_failure f;
-    if (record_check_number(dim, cv->msg->version, "value", v, &f) != 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, f.field, "%s", f.reason);
-        return -1;
-    }
-    const Google__Protobuf__Timestamp *ps = in->period_start;
-    if (!ps) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is required");
-        return -1;
-    }
-    if (record_timestamp_mistake(ps)) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "%s", record_timestamp_mistake(ps));
-        return -1;
-    }
-    if (ps->nanos != 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_start",
-               "must be a whole second (nanos 0): a sample is keyed by its second");
-        return -1;
-    }
-    if (ps->seconds < 0) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is before 1970-01-01T00:00:00Z");
-        return -1;
-    }
-    if (ps->seconds > now + FUTURE_MAX_SECONDS) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_start", "is more than a day in the future");
-        return -1;
-    }
-    if (in->period_seconds > PERIOD_MAX_SECONDS) {
-        reject(s, index, RPC_INVALID_ARGUMENT, "period_seconds",
-               "%u is more than 31 days (%u seconds)", in->period_seconds, PERIOD_MAX_SECONDS);
+    if (record_check_sample(in, &unit, cv, now, &sec, &dim, &f) != 0) {
+        rejection *r = reject_slot(s, index);
+        for (size_t i = 0; r && i < f.n_faults && i < SAMPLE_FAULTS_MAX; i++)
+            r->faults[r->n_faults++] = f.faults[i];
+        if (r && r->n_faults == 0) { /* never: each failing check names its fault */
+            r->faults[0] = (check_fault){f.code, f.reason_code, "", ""};
+            snprintf(r->faults[0].field, sizeof r->faults[0].field, "%s", f.field);
+            snprintf(r->faults[0].reason, sizeof r->faults[0].reason, "%s", f.reason);
+            r->n_faults = 1;
+        }
         return -1;
     }
     out->index = index;
     memcpy(out->uscc, in->enterprise_uscc, SERIES_USCC_LEN + 1);
     out->section = sec->s->code;
     out->metric = dim->d->code;
-    out->t = ps->seconds;
+    out->t = in->period_start->seconds;
     out->period = in->period_seconds;
-    out->value = v == 0 ? 0.0 : v; /* -0 is 0: the same value */
+    out->value = in->value == 0 ? 0.0 : in->value; /* -0 is 0: the same value */
     return 0;
 }
 
@@ -273,15 +215,17 @@ static int stage_sample(node *n, const principal *p, push_state *s, const pendin
     case OPTIN_LIVE:
         break;
     case OPTIN_NONE:
-        reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
-               "no opt-in of enterprise %s for platform %s", x->uscc, p->code);
+    case OPTIN_REVOKED: {
+        char why[200];
+        snprintf(why, sizeof why, "no %sopt-in of enterprise %s for platform %s%s",
+                 opt == OPTIN_NONE ? "" : "live ", x->uscc, p->code,
+                 opt == OPTIN_NONE ? "" : ": it was revoked");
+        reject(s, x->index, RPC_FAILED_PRECONDITION, REASON_NO_OPT_IN, "enterprise_uscc", why);
         return 0;
-    case OPTIN_REVOKED:
-        reject(s, x->index, RPC_FAILED_PRECONDITION, "enterprise_uscc",
-               "no live opt-in of enterprise %s for platform %s: it was revoked", x->uscc, p->code);
-        return 0;
+    }
     default:
-        reject(s, x->index, RPC_UNAVAILABLE, "", "the opt-ins cannot be read now; push again");
+        reject(s, x->index, RPC_UNAVAILABLE, REASON_OTHER, "",
+               "the opt-ins cannot be read now; push again");
         return 0;
     }
     if (before) {
@@ -302,12 +246,13 @@ static int stage_sample(node *n, const principal *p, push_state *s, const pendin
     /* A stored value that does not decode is replaced, as a different one would be. */
     if (rc != 0 && rc != STORE_ENOTFOUND && rc != STORE_ECORRUPT && rc != STORE_EINVAL) {
         log_event(LOG_ERROR, "store", "op=series_get err=%s", err);
-        reject(s, x->index, status_from_store(rc), "", "the store cannot be read now; push again");
+        reject(s, x->index, status_from_store(rc), REASON_OTHER, "",
+               "the store cannot be read now; push again");
         return 0;
     }
     series_value v = {.value = x->value, .period_seconds = x->period, .received_at = now};
     if (series_sample_put(b, x->uscc, x->section, x->metric, x->t, p->code, &v) != 0) {
-        reject(s, x->index, RPC_INTERNAL, "", "the sample cannot be keyed");
+        reject(s, x->index, RPC_INTERNAL, REASON_OTHER, "", "the sample cannot be keyed");
         return 0;
     }
     s->accepted++;
@@ -446,15 +391,40 @@ static void push_end(rpc_call *call)
     if (s->failed)
         return;
     qsort(s->rej, s->n_rej, sizeof s->rej[0], by_index);
+    /* Each rejection as PushResult gives a record's: its first fault in code, field, reason
+     * and reason_code, every fault in faults. Borrowed from s until the reply is sent. */
     Credit__V1__PushResult results[REJECTIONS_MAX];
     Credit__V1__PushResult *ptrs[REJECTIONS_MAX];
+    Credit__V1__Fault *faults = calloc(REJECTIONS_MAX * SAMPLE_FAULTS_MAX, sizeof *faults);
+    Credit__V1__Fault **fptrs = calloc(REJECTIONS_MAX * SAMPLE_FAULTS_MAX, sizeof *fptrs);
+    if (!faults || !fptrs) {
+        free(faults);
+        free(fptrs);
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; the stream was stored");
+        return;
+    }
     for (size_t i = 0; i < s->n_rej; i++) {
+        const rejection *rj = &s->rej[i];
+        Credit__V1__Fault *const *fp = fptrs + i * SAMPLE_FAULTS_MAX;
         credit__v1__push_result__init(&results[i]);
-        results[i].index = s->rej[i].index;
+        results[i].index = rj->index;
         results[i].outcome = CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED;
-        results[i].code = s->rej[i].code;
-        results[i].field = s->rej[i].field;
-        results[i].reason = s->rej[i].reason;
+        for (size_t k = 0; k < rj->n_faults; k++) {
+            const check_fault *cf = &rj->faults[k];
+            Credit__V1__Fault *ft = &faults[i * SAMPLE_FAULTS_MAX + k];
+            credit__v1__fault__init(ft);
+            ft->code = cf->code;
+            ft->field = (char *)cf->field;
+            ft->reason = (char *)cf->reason;
+            ft->reason_code = (char *)status_reason_word(cf->reason_code, cf->code);
+            fptrs[i * SAMPLE_FAULTS_MAX + k] = ft;
+        }
+        results[i].code = fp[0]->code;
+        results[i].field = fp[0]->field;
+        results[i].reason = fp[0]->reason;
+        results[i].reason_code = fp[0]->reason_code;
+        results[i].faults = (Credit__V1__Fault **)fp;
+        results[i].n_faults = rj->n_faults;
         ptrs[i] = &results[i];
     }
     Credit__V1__SampleSummary sum = CREDIT__V1__SAMPLE_SUMMARY__INIT;
@@ -464,6 +434,8 @@ static void push_end(rpc_call *call)
     sum.rejections = ptrs;
     sum.n_rejections = s->n_rej;
     rpc_reply(call, &sum.base);
+    free(faults);
+    free(fptrs);
 }
 
 static void push_done(rpc_call *call, int cancelled)
@@ -802,7 +774,7 @@ void industrial_get_series(rpc_call *call, const ProtobufCMessage *msg, tier t)
                    dim->d->code, catalog_tier_name(dim->d->tier), tier_word(t));
         return;
     }
-    if (!numeric_type(dim->d->type)) {
+    if (!record_numeric_type(dim->d->type)) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "metric: %s is %s, not a numeric metric",
                    dim->d->code, catalog_type_name(dim->d->type));
         return;

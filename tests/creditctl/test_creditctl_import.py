@@ -460,6 +460,123 @@ class T5Language(ImportCase):
         self.assertEqual(rc, 1, out)
         self.assertEqual(self.push_summary(out), (2, 1, 0, 1, 0, 1), out)
 
+    def test_2_the_nodes_reasons_are_translated_by_reason_code(self):
+        # A row the node refuses for a bad USCC: in Chinese the template of BAD_USCC, on the
+        # terminal and in the rejects file; in English the node's own sentence, which holds
+        # more (the check character), so the two are not one table of words.
+        rows = [PATH_HEADER, path_row("imp-l3", bad_check(STATE_SUBJECT)),
+                path_row("imp-l4", STATE_SUBJECT)]
+        rows[2][16] = "2024/2/30"  # penalty.decision_date: refused by creditctl's reader
+        path = write_bytes("lang2.csv", to_csv(rows).encode())
+        rejects = os.path.join(S.tmp, "lang2-rejects.csv")
+        args = harness.ctl_flags(S.node.port, "market") + ["push", "--restart", "--rejects",
+                                                           rejects, path]
+        rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env({"LANG": "zh_CN.UTF-8",
+                                                                      "LC_ALL": ""}))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("第 2 行：subject.identifier：不是有效的统一社会信用代码（INVALID_ARGUMENT）",
+                      out.splitlines(), out)
+        with open(rejects, encoding="utf-8", newline="") as f:
+            back = read_csv(f.read())
+        self.assertEqual(back[1][-2:], ["不是有效的统一社会信用代码 (INVALID_ARGUMENT)",
+                                        "subject.identifier"], back)
+        # A cell creditctl's own reader refuses: its words translated, the cell as it was.
+        self.assertIn("第 3 行：第 17 列（penalty.decision_date）：\"2024/2/30\" 是不可能的日期："
+                      "2024-02 只有 29 天，没有第 30 天", out.splitlines(), out)
+        # LANGUAGE alone asks for Chinese too (under a locale that is not "C").
+        rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env(
+            {"LANG": "C.UTF-8", "LC_ALL": "", "LANGUAGE": "zh_CN"}))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("不是有效的统一社会信用代码", out)
+        rc, out, _ = harness.run_creditctl(args, env=harness.ctl_env({"LANG": "C", "LC_ALL": "",
+                                                                      "LANGUAGE": ""}))
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"(?m)^line 2: subject\.identifier: is not a valid unified social "
+                              r"credit code: check character is '.', expected '.' "
+                              r"\(INVALID_ARGUMENT\)$")
+        self.assertIn('line 3: column 17 (penalty.decision_date): "2024/2/30" is an impossible '
+                      'date: 2024-02 has 29 days, not 30', out.splitlines(), out)
+        self.assertNotIn("统一社会信用代码", out)
+
+    def test_3_usage_errors_and_headings_follow_the_locale(self):
+        zh = harness.ctl_env({"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+        en = harness.ctl_env({"LANG": "C", "LC_ALL": "", "LANGUAGE": ""})
+        rc, _, err = harness.run_creditctl(["frobnicate"], env=zh)
+        self.assertEqual(rc, 2)
+        self.assertIn("creditctl: 未知的命令“frobnicate”", err)
+        self.assertIn("用法：creditctl", err)
+        rc, _, err = harness.run_creditctl(["frobnicate"], env=en)
+        self.assertEqual(rc, 2)
+        self.assertIn("creditctl: unknown command 'frobnicate'", err)
+        self.assertIn("usage: creditctl", err)
+        rc, out, _ = harness.run_creditctl(["--help"], env=zh)
+        self.assertEqual(rc, 0)
+        self.assertIn("命令：", out)
+        rc, out, _ = harness.run_creditctl(["--help"], env=en)
+        self.assertIn("Commands:", out)
+        # A table's headings are words: translated; the values are the node's: never.
+        args = harness.ctl_flags(S.node.port, "market") + ["units", "--kind", "department"]
+        rc, out, _ = harness.run_creditctl(args, env=zh)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out.splitlines()[0], r"^代码\s+类型\s+状态\s+名称$")
+        self.assertIn("UNIT_KIND_DEPARTMENT", out)
+        rc, out, _ = harness.run_creditctl(args, env=en)
+        self.assertRegex(out.splitlines()[0], r"^CODE\s+KIND\s+STATUS\s+NAME$")
+
+
+class T6JsonLinesRejects(ImportCase):
+
+    def test_1_the_rejects_file_of_json_lines_names_reasons_codes_and_fields_and_imports(self):
+        good = harness.penalty_json("imp-j1", EDGE, "璧山导入测试有限公司")
+        bad_uscc = harness.penalty_json("imp-j2", bad_check(EDGE), "璧山导入测试有限公司")
+        two = harness.penalty_json("imp-j3", EDGE, "璧山导入测试有限公司")
+        two["penalty"]["authority"] = ""
+        two["penalty"]["decisionDate"] = {"year": 2024, "month": 2, "day": 30}
+        lines = [json.dumps(x, ensure_ascii=False) for x in (good, bad_uscc, two)]
+        path = write_bytes("rejects-in.jsonl", ("\n".join(lines) + "\n").encode())
+        rejects = os.path.join(S.tmp, "rejects-out.jsonl")
+        out, _ = self.run_ctl(1, ["push", "--rejects", rejects, path])
+        self.assertEqual(self.push_summary(out)[-1], 2, out)
+        with open(rejects, encoding="utf-8") as f:
+            back = [json.loads(l) for l in f.read().splitlines()]
+        self.assertEqual([b["sourceRecordId"] for b in back], ["imp-j2", "imp-j3"], back)
+        self.assertEqual(back[0]["_reason_code"], "BAD_USCC")
+        self.assertEqual(back[0]["_field"], "subject.identifier")
+        self.assertIn("is not a valid unified social credit code", back[0]["_reason"])
+        self.assertIn("(INVALID_ARGUMENT)", back[0]["_reason"])
+        fields = back[1]["_field"].split("; ")
+        codes = back[1]["_reason_code"].split("; ")
+        self.assertEqual(len(fields), len(codes))
+        self.assertEqual(len(back[1]["_reason"].split("; ")), len(codes))
+        got = dict(zip(fields, codes))
+        self.assertEqual(got.get("penalty.authority"), "REQUIRED", got)
+        self.assertEqual(got.get("penalty.decision_date"), "BAD_DATE", got)
+        # The rest of each line is the row as it was.
+        for b, orig in zip(back, (bad_uscc, two)):
+            self.assertEqual({k: v for k, v in b.items() if not k.startswith("_")}, orig)
+
+        # The clerk fixes the two rows in that file and imports it as it is, with the three
+        # keys still there; a row still wrong gets them replaced, not added twice.
+        back[0]["subject"]["identifier"] = EDGE
+        back[1]["penalty"]["authority"] = "区市场监督管理局"
+        fixed = write_bytes("rejects-fixed.jsonl",
+                            "".join(json.dumps(b, ensure_ascii=False) + "\n"
+                                    for b in back).encode())
+        again = os.path.join(S.tmp, "rejects-again.jsonl")
+        out, _ = self.run_ctl(1, ["push", "--rejects", again, fixed])
+        self.assertEqual(self.push_summary(out)[0:2], (2, 1), out)
+        with open(again, encoding="utf-8") as f:
+            still = [json.loads(l) for l in f.read().splitlines()]
+        self.assertEqual(len(still), 1, still)
+        self.assertEqual((still[0]["_field"], still[0]["_reason_code"]),
+                         ("penalty.decision_date", "BAD_DATE"), still)
+        still[0]["penalty"]["decisionDate"] = {"year": 2024, "month": 2, "day": 29}
+        last = write_bytes("rejects-last.jsonl",
+                           (json.dumps(still[0], ensure_ascii=False) + "\n").encode())
+        out, _ = self.run_ctl(0, ["push", last])
+        self.assertEqual(self.push_summary(out)[0:2], (1, 1), out)
+        self.assertEqual(set(self.stored(EDGE)) >= {"imp-j1", "imp-j2", "imp-j3"}, True)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -147,30 +147,30 @@ static int print_change(const struct config *cfg, const Credit__V1__ChangeReques
     snprintf(result, sizeof result, "%u", ch->resulting_version);
     const Credit__V1__Dimension *d = ch->dimension;
 #define ROW(name, value) (rows[n][0] = (name), rows[n][1] = (value), n++)
-    ROW("id", ch->id);
-    ROW("state", enum_name(&credit__v1__change_state__descriptor, ch->state));
-    ROW("kind", enum_name(&credit__v1__change_kind__descriptor, ch->kind));
-    ROW("catalogue", catalogue_text(ch->catalogue));
-    ROW("section", ch->section);
-    ROW("dimension", dash(change_dimension(ch)));
+    ROW(N_("id"), ch->id);
+    ROW(N_("state"), enum_name(&credit__v1__change_state__descriptor, ch->state));
+    ROW(N_("kind"), enum_name(&credit__v1__change_kind__descriptor, ch->kind));
+    ROW(N_("catalogue"), catalogue_text(ch->catalogue));
+    ROW(N_("section"), ch->section);
+    ROW(N_("dimension"), dash(change_dimension(ch)));
     if (d) {
-        ROW("  name", d->name);
-        ROW("  field", field_text(d));
-        ROW("  type", value_type_text(d->type));
-        ROW("  required", required_text(d, when, sizeof when));
-        ROW("  rules", *rules_text(d, rules, sizeof rules) ? rules : "-");
-        ROW("  tier", tier_text(d->tier));
-        ROW("  description", dash(d->description));
+        ROW(N_("  name"), d->name);
+        ROW(N_("  field"), field_text(d));
+        ROW(N_("  type"), value_type_text(d->type));
+        ROW(N_("  required"), required_text(d, when, sizeof when));
+        ROW(N_("  rules"), *rules_text(d, rules, sizeof rules) ? rules : "-");
+        ROW(N_("  tier"), tier_text(d->tier));
+        ROW(N_("  description"), dash(d->description));
     }
-    ROW("justification", ch->justification);
-    ROW("based on version", based);
-    ROW("filed", step_text(ch->filed, NULL, NULL, filed, sizeof filed));
-    ROW("review", step_text(ch->review, "passed", "failed", review, sizeof review));
-    ROW("review reasons", dash(ch->review ? ch->review->reasons : ""));
-    ROW("decision", step_text(ch->decision, "approved", "rejected", decision, sizeof decision));
-    ROW("decision reasons", dash(ch->decision ? ch->decision->reasons : ""));
-    ROW("resulting version", ch->resulting_version ? result : "-");
-    ROW("effective", format_time(ch->effective_at, effective, sizeof effective));
+    ROW(N_("justification"), ch->justification);
+    ROW(N_("based on version"), based);
+    ROW(N_("filed"), step_text(ch->filed, NULL, NULL, filed, sizeof filed));
+    ROW(N_("review"), step_text(ch->review, "passed", "failed", review, sizeof review));
+    ROW(N_("review reasons"), dash(ch->review ? ch->review->reasons : ""));
+    ROW(N_("decision"), step_text(ch->decision, "approved", "rejected", decision, sizeof decision));
+    ROW(N_("decision reasons"), dash(ch->decision ? ch->decision->reasons : ""));
+    ROW(N_("resulting version"), ch->resulting_version ? result : "-");
+    ROW(N_("effective"), format_time(ch->effective_at, effective, sizeof effective));
 #undef ROW
     return print_fields(rows, n, 0);
 }
@@ -200,8 +200,8 @@ static int print_versions(const Credit__V1__ListVersionsResponse *list)
     int bad;
 
     bad = table_start(&t, 6, 0,
-                      (const char *[]){"", "VERSION", "EFFECTIVE", "APPROVED BY", "CHANGE REQUEST",
-                                       "SUMMARY"});
+                      (const char *[]){"", _("VERSION"), _("EFFECTIVE"), _("APPROVED BY"),
+                                       _("CHANGE REQUEST"), _("SUMMARY")});
     for (size_t i = 0; i < list->n_versions && !bad; i++) {
         const Credit__V1__VersionSummary *v = list->versions[i];
         char num[16], effective[64];
@@ -222,8 +222,9 @@ static int print_catalogue_counts(const Credit__V1__CatalogueVersion *v)
     struct table t;
     int bad;
 
-    printf("\ncatalogues of version %u, in force:\n", v->version);
-    bad = table_start(&t, 4, 0, (const char *[]){"CATALOGUE", "SECTIONS", "DIMENSIONS", "NAME"});
+    printf(_("\ncatalogues of version %u, in force:\n"), v->version);
+    bad = table_start(&t, 4, 0,
+                      (const char *[]){_("CATALOGUE"), _("SECTIONS"), _("DIMENSIONS"), _("NAME")});
     for (size_t i = 0; i < v->n_catalogues && !bad; i++) {
         const Credit__V1__CatalogueDefinition *cat = v->catalogues[i];
         char sections[16], dims[16];
@@ -273,11 +274,12 @@ static int print_dimensions(Credit__V1__Dimension *const *dims, size_t n, size_t
     int bad;
 
     if (n == 0) {
-        printf("%*sno dimensions\n", (int)indent, "");
+        printf("%*s%s\n", (int)indent, "", _("no dimensions"));
         return 0;
     }
-    bad = table_start(&t, 6, indent,
-                      (const char *[]){"CODE", "FIELD", "TYPE", "REQUIRED", "TIER", "NAME"});
+    bad = table_start(
+        &t, 6, indent,
+        (const char *[]){_("CODE"), _("FIELD"), _("TYPE"), _("REQUIRED"), _("TIER"), _("NAME")});
     for (size_t i = 0; i < n && !bad; i++) {
         const Credit__V1__Dimension *d = dims[i];
         const char *row[] = {d->code, field_text(d), value_type_text(d->type),
@@ -289,7 +291,7 @@ static int print_dimensions(Credit__V1__Dimension *const *dims, size_t n, size_t
         return bad;
     /* Conditions and rules below the table, one dimension a line: in a column they would
      * widen every row. */
-    bad = table_start(&t, 2, indent, (const char *[]){"CODE", "RULES"});
+    bad = table_start(&t, 2, indent, (const char *[]){_("CODE"), _("RULES")});
     size_t ruled = 0;
     for (size_t i = 0; i < n && !bad; i++) {
         const Credit__V1__Dimension *d = dims[i];
@@ -316,13 +318,13 @@ static int print_section(const Credit__V1__Section *sec)
     char resp[1024], pub[256];
     int rc;
 
-    printf("  section %s  %s", sec->code, sec->name);
+    printf(_("  section %s  %s"), sec->code, sec->name);
     if (sec->body && *sec->body)
-        printf(" (body %s)", sec->body);
+        printf(_(" (body %s)"), sec->body);
     putc('\n', stdout);
     const char *rows[][2] = {
-        {"responsible", format_responsibility(sec, resp, sizeof resp)},
-        {"publicity", format_publicity(sec, pub, sizeof pub)},
+        {N_("responsible"), format_responsibility(sec, resp, sizeof resp)},
+        {N_("publicity"), format_publicity(sec, pub, sizeof pub)},
     };
     if ((rc = print_fields(rows, sizeof rows / sizeof rows[0], 4)) != 0)
         return rc;
@@ -335,25 +337,25 @@ static int print_version(const Credit__V1__CatalogueVersion *v)
     int rc;
 
     snprintf(num, sizeof num, "%u", v->version);
-    snprintf(approved, sizeof approved, "%s by %s", format_time(v->approved_at, at, sizeof at),
+    snprintf(approved, sizeof approved, _("%s by %s"), format_time(v->approved_at, at, sizeof at),
              dash(v->approved_by));
     const char *rows[][2] = {
-        {"version", num},
-        {"effective", format_time(v->effective_at, effective, sizeof effective)},
-        {"approved", approved},
-        {"change request", dash(v->change_request_id)},
-        {"summary", v->summary},
+        {N_("version"), num},
+        {N_("effective"), format_time(v->effective_at, effective, sizeof effective)},
+        {N_("approved"), approved},
+        {N_("change request"), dash(v->change_request_id)},
+        {N_("summary"), v->summary},
     };
     if ((rc = print_fields(rows, sizeof rows / sizeof rows[0], 0)) != 0)
         return rc;
     for (size_t i = 0; i < v->n_catalogues; i++) {
         const Credit__V1__CatalogueDefinition *cat = v->catalogues[i];
-        printf("\ncatalogue %s  %s", catalogue_text(cat->catalogue), cat->name);
+        printf(_("\ncatalogue %s  %s"), catalogue_text(cat->catalogue), cat->name);
         if (cat->input_message && *cat->input_message)
-            printf(" (input %s)", cat->input_message);
+            printf(_(" (input %s)"), cat->input_message);
         putc('\n', stdout);
         if (cat->n_common > 0) {
-            puts("  common dimensions");
+            puts(_("  common dimensions"));
             if ((rc = print_dimensions(cat->common, cat->n_common, 4)) != 0)
                 return rc;
         }
@@ -768,7 +770,7 @@ static int cat_diff(struct session *s, int argc, char **argv)
     if (df.json)
         fputs("]}\n", stdout);
     else if (df.n == 0)
-        printf("versions %u and %u do not differ\n", a->version, b->version);
+        printf(_("versions %u and %u do not differ\n"), a->version, b->version);
     credit__v1__catalogue_version__free_unpacked(b, NULL);
 fail_b:
     credit__v1__catalogue_version__free_unpacked(a, NULL);
@@ -777,14 +779,14 @@ fail_b:
 
 /* clang-format off */
 static const struct subcommand catalogue_commands[] = {
-    {"list",    cat_list,    0, 0, 0,                          "no arguments"},
-    {"show",    cat_show,    0, 1, 0,                          "at most one VERSION"},
-    {"diff",    cat_diff,    2, 2, 0,                          "V1 V2"},
-    {"propose", cat_propose, 1, 1, 0,                          "FILE (or - for stdin)"},
-    {"review",  cat_review,  2, 2, OPT_REASON,                 "ID pass|fail --reason TEXT"},
-    {"decide",  cat_decide,  2, 2, OPT_REASON | OPT_EFFECTIVE, "ID approve|reject --reason TEXT"},
-    {"history", cat_history, 0, 0, OPT_STATE,                  "no arguments"},
-    {"get",     cat_get,     1, 1, 0,                          "ID"},
+    {"list",    cat_list,    0, 0, 0,                          N_("no arguments")},
+    {"show",    cat_show,    0, 1, 0,                          N_("at most one VERSION")},
+    {"diff",    cat_diff,    2, 2, 0,                          N_("V1 V2")},
+    {"propose", cat_propose, 1, 1, 0,                          N_("FILE (or - for stdin)")},
+    {"review",  cat_review,  2, 2, OPT_REASON,                 N_("ID pass|fail --reason TEXT")},
+    {"decide",  cat_decide,  2, 2, OPT_REASON | OPT_EFFECTIVE, N_("ID approve|reject --reason TEXT")},
+    {"history", cat_history, 0, 0, OPT_STATE,                  N_("no arguments")},
+    {"get",     cat_get,     1, 1, 0,                          N_("ID")},
 };
 
 int cmd_catalogue(const struct config *cfg, int argc, char **argv)

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 const char usage_line[] =
-    "usage: " PROG " [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
-    "[--timeout MS] [--json] COMMAND [ARGS]\n";
+    N_("usage: creditctl [--target HOST:PORT] [--ca FILE] [--cert FILE] [--key FILE] "
+       "[--timeout MS] [--json] COMMAND [ARGS]\n");
 
 /* The flag of each command-specific option, for "does not take" errors. */
 static const struct {
@@ -85,17 +85,32 @@ void i18n_init(const char *argv0)
     textdomain("creditctl");
 }
 
+/* Messages are translated where they are printed: usage_error and say take the English
+ * format, which xgettext finds as their first argument (tools/creditctl/po/zh_CN.po). */
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, gettext(fmt), ap);
+}
+
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs(PROG ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsay(fmt, ap);
     va_end(ap);
     fputs("\n", stderr);
-    fputs(usage_line, stderr);
-    fputs("Try '" PROG " --help' for more.\n", stderr);
+    fputs(_(usage_line), stderr);
+    fprintf(stderr, _("Try '%s --help' for more.\n"), PROG);
     return EXIT_USAGE;
+}
+
+__attribute__((format(printf, 1, 2))) void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
 }
 
 int report(const credit_status *st)
@@ -106,7 +121,7 @@ int report(const credit_status *st)
 
 int nomem(void)
 {
-    fputs(PROG ": out of memory\n", stderr);
+    say("out of memory\n");
     return EXIT_ERR;
 }
 
@@ -213,7 +228,7 @@ int open_client(const struct config *cfg, credit_client **out)
 int finish_output(int rc)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+        say("writing output: %s\n", strerror(errno));
         return EXIT_ERR;
     }
     return rc;
@@ -257,7 +272,7 @@ int run_subcommand(const struct config *cfg, const char *group,
     if (!sub)
         return usage_error("%s: unknown subcommand '%s' (%s)", group, argv[0], names);
     if (argc - 1 < sub->min_args || argc - 1 > sub->max_args)
-        return usage_error("%s %s: expected %s", group, sub->name, sub->args);
+        return usage_error("%s %s: expected %s", group, sub->name, _(sub->args));
     if (cfg->used & ~sub->opts)
         return usage_error("%s %s: does not take %s", group, sub->name,
                            opt_flag(cfg->used & ~sub->opts));

@@ -28,6 +28,7 @@
  * in the code, the Chinese is tools/creditctl/po/zh_CN.po). What scripts read (--json, the
  * node's codes and field paths) is never translated. */
 #define _(text) gettext(text)
+#define N_(text) (text) /* a message gettext translates where it is used, not here */
 
 #define PROG       "creditctl"
 #define EXIT_ERR   1
@@ -128,6 +129,8 @@ struct subcommand {
 void i18n_init(const char *argv0);
 extern const char usage_line[];
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+/* "creditctl: " and fmt, translated, on stderr (fmt ends its own line). */
+__attribute__((format(printf, 1, 2))) void say(const char *fmt, ...);
 int report(const credit_status *st);
 int nomem(void);
 const char *opt_flag(unsigned bits);
@@ -169,6 +172,12 @@ int cmd_get(const struct config *cfg, int argc, char **argv);
 
 /* push.c */
 int cmd_push(const struct config *cfg, int argc, char **argv);
+
+/* reasons.c: how a fault of the node reads in the reader's language, by its reason code
+ * (README "Reason codes"): the template of `code` translated, or `english` (the node's own
+ * sentence) under a locale that does not translate it or for a code creditctl does not know.
+ * The string is static, or `english`; never NULL. */
+const char *reason_say(const char *code, const char *english);
 
 /* push_names.c: a clerk's column names and enum labels (the catalogue in force, --map).
  * push_names_load reads the catalogue through c and the map file; returns 0 and *out (free

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char help_text[] =
+static const char help_text[] = N_(
     "\n"
     "Commands:\n"
     "  health [SERVICE]             SERVING or NOT_SERVING (exit 1 when not serving)\n"
@@ -119,7 +119,7 @@ static const char help_text[] =
     "  --json               JSON output for scripts\n"
     "  -h, --help           this text\n"
     "\n"
-    "Exit status: 0 success, 1 an error from the node or the library, 2 a usage error.\n";
+    "Exit status: 0 success, 1 an error from the node or the library, 2 a usage error.\n");
 
 /* clang-format off */
 static const struct command commands[] = {
@@ -322,11 +322,11 @@ int main(int argc, char **argv)
             printf(PROG " %s\n", credit_version());
             return finish_output(0);
         case 'h':
-            fputs(usage_line, stdout);
-            fputs(help_text, stdout);
+            fputs(_(usage_line), stdout);
+            fputs(_(help_text), stdout);
             return finish_output(0);
         default: /* getopt has said what is wrong */
-            fputs(usage_line, stderr);
+            fputs(_(usage_line), stderr);
             return EXIT_USAGE;
         }
     }
@@ -343,21 +343,22 @@ int main(int argc, char **argv)
         return usage_error("unknown command '%s'", name);
     int nargs = argc - optind - 1;
     if (nargs < cmd->min_args || nargs > cmd->max_args)
-        return usage_error("%s: expected %s", name,
-                           strcmp(name, "query") == 0       ? "SUBJECT_KIND IDENTIFIER"
-                           : strcmp(name, "get") == 0       ? "RECORD_ID"
-                           : strcmp(name, "push") == 0      ? "FILE (or - for stdin)"
-                           : strcmp(name, "health") == 0    ? "at most one SERVICE"
-                           : strcmp(name, "series") == 0    ? "USCC SECTION METRIC"
-                           : strcmp(name, "verify") == 0    ? "RECORD_ID verified|rejected"
-                           : strcmp(name, "mandate") == 0   ? "a subcommand (register, revoke, "
-                                                              "list)"
-                           : strcmp(name, "optin") == 0     ? "a subcommand (register, revoke, "
-                                                              "list)"
-                           : strcmp(name, "catalogue") == 0 ? "a subcommand (list, show, diff, "
-                                                              "propose, review, decide, history, "
-                                                              "get)"
-                                                            : "no arguments");
+        return usage_error(
+            "%s: expected %s", name,
+            gettext(strcmp(name, "query") == 0       ? N_("SUBJECT_KIND IDENTIFIER")
+                    : strcmp(name, "get") == 0       ? N_("RECORD_ID")
+                    : strcmp(name, "push") == 0      ? N_("FILE (or - for stdin)")
+                    : strcmp(name, "health") == 0    ? N_("at most one SERVICE")
+                    : strcmp(name, "series") == 0    ? N_("USCC SECTION METRIC")
+                    : strcmp(name, "verify") == 0    ? N_("RECORD_ID verified|rejected")
+                    : strcmp(name, "mandate") == 0   ? N_("a subcommand (register, revoke, "
+                                                            "list)")
+                    : strcmp(name, "optin") == 0     ? N_("a subcommand (register, revoke, "
+                                                              "list)")
+                    : strcmp(name, "catalogue") == 0 ? N_("a subcommand (list, show, diff, "
+                                                          "propose, review, decide, history, "
+                                                          "get)")
+                                                     : N_("no arguments")));
     if (used & ~cmd->opts)
         return usage_error("%s: does not take %s", name, opt_flag(used & ~cmd->opts));
     cfg.used = used;
@@ -377,11 +378,11 @@ int main(int argc, char **argv)
     int missing = 0;
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!need[i].value) {
-            fprintf(stderr, PROG ": missing %s (or %s)\n", need[i].flag, need[i].env);
+            say("missing %s (or %s)\n", need[i].flag, need[i].env);
             missing = 1;
         }
     if (missing) {
-        fputs(usage_line, stderr);
+        fputs(_(usage_line), stderr);
         return EXIT_USAGE;
     }
 

@@ -155,8 +155,9 @@ int print_fields(const char *(*rows)[2], size_t n, size_t indent)
     struct table t;
     int bad = table_start(&t, 2, indent, NULL);
 
+    /* The names are words for people (N_ where they are written): translated here. */
     for (size_t i = 0; i < n && !bad; i++)
-        bad = table_add(&t, rows[i]) != 0;
+        bad = table_add(&t, (const char *[]){gettext(rows[i][0]), rows[i][1]}) != 0;
     return table_finish(&t, bad);
 }
 

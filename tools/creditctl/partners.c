@@ -43,24 +43,25 @@ static int print_answer(const struct config *cfg, int call_rc, ProtobufCMessage 
     return rc;
 }
 
+/* A (name, value) row; the name is a word for people (N_ where it is written). */
 static int add_field(struct table *t, const char *name, const char *value)
 {
-    return table_add(t, (const char *[]){name, value});
+    return table_add(t, (const char *[]){gettext(name), value});
 }
 
 static int mandate_rows(const ProtobufCMessage *msg, struct table *t)
 {
     const Credit__V1__Mandate *m = (const void *)msg;
     char registered[64], revoked[64];
-    return add_field(t, "platform", m->platform) ||
-           add_field(t, "association", m->association ? m->association->name : "") ||
-           add_field(t, "association uscc", m->association ? m->association->uscc : "") ||
-           add_field(t, "status", m->revoked ? "revoked" : "live") ||
+    return add_field(t, N_("platform"), m->platform) ||
+           add_field(t, N_("association"), m->association ? m->association->name : "") ||
+           add_field(t, N_("association uscc"), m->association ? m->association->uscc : "") ||
+           add_field(t, N_("status"), m->revoked ? _("revoked") : _("live")) ||
            add_field(t, "registered",
                      format_time(m->registered_at, registered, sizeof registered)) ||
-           add_field(t, "registered by", dash(m->registered_by)) ||
-           add_field(t, "revoked", format_time(m->revoked_at, revoked, sizeof revoked)) ||
-           add_field(t, "reason", dash(m->reason));
+           add_field(t, N_("registered by"), dash(m->registered_by)) ||
+           add_field(t, N_("revoked"), format_time(m->revoked_at, revoked, sizeof revoked)) ||
+           add_field(t, N_("reason"), dash(m->reason));
 }
 
 static int mandate_register(struct session *s, int argc, char **argv)
@@ -105,13 +106,13 @@ static int mandate_list(struct session *s, int argc, char **argv)
         goto out;
     }
     bad = table_start(&t, 5, 0,
-                      (const char *[]){"PLATFORM", "ASSOCIATION USCC", "STATUS", "REGISTERED",
-                                       "ASSOCIATION"});
+                      (const char *[]){_("PLATFORM"), _("ASSOCIATION USCC"), _("STATUS"),
+                                       _("REGISTERED"), _("ASSOCIATION")});
     for (size_t i = 0; i < list->n_mandates && !bad; i++) {
         const Credit__V1__Mandate *m = list->mandates[i];
         char at[64];
         const char *row[] = {m->platform, m->association ? m->association->uscc : "",
-                             m->revoked ? "revoked" : "live",
+                             m->revoked ? _("revoked") : _("live"),
                              format_time(m->registered_at, at, sizeof at),
                              m->association ? m->association->name : ""};
         bad = table_add(&t, row) != 0;
@@ -126,15 +127,15 @@ static int optin_rows(const ProtobufCMessage *msg, struct table *t)
 {
     const Credit__V1__OptIn *o = (const void *)msg;
     char registered[64], revoked[64];
-    return add_field(t, "platform", o->platform) ||
-           add_field(t, "enterprise", o->enterprise_uscc) ||
-           add_field(t, "consent digest", o->consent_digest) ||
-           add_field(t, "status", o->revoked ? "revoked" : "live") ||
+    return add_field(t, N_("platform"), o->platform) ||
+           add_field(t, N_("enterprise"), o->enterprise_uscc) ||
+           add_field(t, N_("consent digest"), o->consent_digest) ||
+           add_field(t, N_("status"), o->revoked ? _("revoked") : _("live")) ||
            add_field(t, "registered",
                      format_time(o->registered_at, registered, sizeof registered)) ||
-           add_field(t, "registered by", dash(o->registered_by)) ||
-           add_field(t, "revoked", format_time(o->revoked_at, revoked, sizeof revoked)) ||
-           add_field(t, "revoked by", dash(o->revoked_by));
+           add_field(t, N_("registered by"), dash(o->registered_by)) ||
+           add_field(t, N_("revoked"), format_time(o->revoked_at, revoked, sizeof revoked)) ||
+           add_field(t, N_("revoked by"), dash(o->revoked_by));
 }
 
 static int optin_register(struct session *s, int argc, char **argv)
@@ -177,12 +178,12 @@ static int optin_list(struct session *s, int argc, char **argv)
         goto out;
     }
     bad = table_start(&t, 5, 0,
-                      (const char *[]){"PLATFORM", "ENTERPRISE", "STATUS", "REGISTERED",
-                                       "CONSENT DIGEST"});
+                      (const char *[]){_("PLATFORM"), _("ENTERPRISE"), _("STATUS"), _("REGISTERED"),
+                                       _("CONSENT DIGEST")});
     for (size_t i = 0; i < list->n_opt_ins && !bad; i++) {
         const Credit__V1__OptIn *o = list->opt_ins[i];
         char at[64];
-        const char *row[] = {o->platform, o->enterprise_uscc, o->revoked ? "revoked" : "live",
+        const char *row[] = {o->platform, o->enterprise_uscc, o->revoked ? _("revoked") : _("live"),
                              format_time(o->registered_at, at, sizeof at), o->consent_digest};
         bad = table_add(&t, row) != 0;
     }
@@ -194,15 +195,15 @@ out:
 
 /* clang-format off */
 static const struct subcommand mandate_commands[] = {
-    {"register", mandate_register, 3, 3, 0,          "PLATFORM ASSOCIATION_USCC ASSOCIATION_NAME"},
-    {"revoke",   mandate_revoke,   2, 2, OPT_REASON, "PLATFORM ASSOCIATION_USCC --reason TEXT"},
-    {"list",     mandate_list,     0, 1, 0,          "at most one PLATFORM"},
+    {"register", mandate_register, 3, 3, 0,          N_("PLATFORM ASSOCIATION_USCC ASSOCIATION_NAME")},
+    {"revoke",   mandate_revoke,   2, 2, OPT_REASON, N_("PLATFORM ASSOCIATION_USCC --reason TEXT")},
+    {"list",     mandate_list,     0, 1, 0,          N_("at most one PLATFORM")},
 };
 
 static const struct subcommand optin_commands[] = {
-    {"register", optin_register, 2, 3, 0, "ENTERPRISE_USCC CONSENT_DIGEST [PLATFORM]"},
-    {"revoke",   optin_revoke,   1, 2, 0, "ENTERPRISE_USCC [PLATFORM]"},
-    {"list",     optin_list,     0, 1, 0, "at most one PLATFORM"},
+    {"register", optin_register, 2, 3, 0, N_("ENTERPRISE_USCC CONSENT_DIGEST [PLATFORM]")},
+    {"revoke",   optin_revoke,   1, 2, 0, N_("ENTERPRISE_USCC [PLATFORM]")},
+    {"list",     optin_list,     0, 1, 0, N_("at most one PLATFORM")},
 };
 /* clang-format on */
 
@@ -227,8 +228,9 @@ static int result_rows(const ProtobufCMessage *msg, struct table *t)
     const Credit__V1__PushResult *r = (const void *)msg;
     char version[16];
     snprintf(version, sizeof version, "%u", r->version);
-    return add_field(t, "record", r->record_id) || add_field(t, "version", version) ||
-           add_field(t, "outcome", enum_name(&credit__v1__push_outcome__descriptor, r->outcome));
+    return add_field(t, N_("record"), r->record_id) || add_field(t, N_("version"), version) ||
+           add_field(t, N_("outcome"),
+                     enum_name(&credit__v1__push_outcome__descriptor, r->outcome));
 }
 
 int cmd_verify(const struct config *cfg, int argc, char **argv)
@@ -293,13 +295,14 @@ int cmd_pending(const struct config *cfg, int argc, char **argv)
     /* The queue keeps its six columns; a list of verdicts adds who gave each and why. */
     bad = table_start(&t, decided ? 8 : 6, 0,
                       cfg->json ? NULL
-                                : (const char *[]){"RECORD ID", "SECTION", "SUBJECT", "SOURCE",
-                                                   "REPORTED", "TITLE", "BY", "REASON"});
+                                : (const char *[]){_("RECORD ID"), _("SECTION"), _("SUBJECT"),
+                                                   _("SOURCE"), _("REPORTED"), _("TITLE"), _("BY"),
+                                                   _("REASON")});
     const char *token = "";
     while (!bad) {
         Credit__V1__ListRecordsResponse **grown;
         if (n_pages == MAX_PAGES || !(grown = realloc(pages, (n_pages + 1) * sizeof *pages))) {
-            fputs(PROG ": the pending list does not end, or memory ran out\n", stderr);
+            say("the pending list does not end, or memory ran out\n");
             rc = EXIT_ERR;
             goto out;
         }
@@ -403,14 +406,15 @@ int cmd_series(const struct config *cfg, int argc, char **argv)
     req.page_token = (char *)"";
     if ((rc = open_client(cfg, &c)) != 0)
         return rc;
-    bad = table_start(&t, 4, 0,
-                      cfg->json      ? NULL
-                      : cfg->monthly ? (const char *[]){"MONTH", "TOTAL", "SAMPLES", "PLATFORM"}
-                                     : (const char *[]){"PERIOD START", "SECONDS", "VALUE",
-                                                        "PLATFORM"});
+    bad = table_start(
+        &t, 4, 0,
+        cfg->json ? NULL
+        : cfg->monthly
+            ? (const char *[]){_("MONTH"), _("TOTAL"), _("SAMPLES"), _("PLATFORM")}
+            : (const char *[]){_("PERIOD START"), _("SECONDS"), _("VALUE"), _("PLATFORM")});
     for (size_t pages = 0; !bad; pages++) {
         if (pages == MAX_PAGES) {
-            fputs(PROG ": the node's series does not end\n", stderr);
+            say("the node's series does not end\n");
             rc = EXIT_ERR;
             goto out;
         }

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "clerk.h"
 #include "csv_in.h"
 #include "import_state.h"
@@ -62,6 +64,7 @@ struct push_outcome {
     char *record_id; /* malloc'd, NULL when none */
     char *field;
     char *reason;
+    char *reason_code;   /* the node's (README "Reason codes"); NULL when none */
     struct rowtext text; /* a rejection's row, with --rejects */
     size_t seq;          /* the order it became known: a row's faults stay in order */
 };
@@ -159,8 +162,10 @@ static void progress(struct push *p, int force)
         printf("\r[%s] %3d%%  ", bar, pct);
     else
         fputs("\r", stdout);
-    printf("%" PRIu64 " sent, %" PRIu64 " acknowledged, %.0f %s/s\033[K", p->sent, p->acked, rate,
-           p->samples ? "samples" : "records");
+    printf(p->samples ? _("%llu sent, %llu acknowledged, %.0f samples/s")
+                      : _("%llu sent, %llu acknowledged, %.0f records/s"),
+           (unsigned long long)p->sent, (unsigned long long)p->acked, rate);
+    fputs("\033[K", stdout);
     fflush(stdout);
     p->shown = 1;
 }
@@ -177,6 +182,7 @@ static void outcome_free(struct push_outcome *o)
     free(o->record_id);
     free(o->field);
     free(o->reason);
+    free(o->reason_code);
     free(o->text.raw);
 }
 
@@ -196,7 +202,7 @@ static char *dup_or_null(const char *s)
  * memory; nothing added). */
 static int outcome_add(struct outcomes *os, size_t line, int outcome, int local, int code,
                        uint32_t version, const char *record_id, const char *field,
-                       const char *reason, struct rowtext *text)
+                       const char *reason, const char *reason_code, struct rowtext *text)
 {
     struct rowtext none = {NULL, 0, 0};
     if (!text)
@@ -213,12 +219,20 @@ static int outcome_add(struct outcomes *os, size_t line, int outcome, int local,
         os->cap = cap;
     }
     struct push_outcome *o = &os->v[os->n];
-    *o = (struct push_outcome){line,           outcome,          local, code, version,
-                               dup_or_null(record_id), dup_or_null(field), dup_or_null(reason),
-                               *text,          os->n};
+    *o = (struct push_outcome){line,
+                               outcome,
+                               local,
+                               code,
+                               version,
+                               dup_or_null(record_id),
+                               dup_or_null(field),
+                               dup_or_null(reason),
+                               dup_or_null(reason_code),
+                               *text,
+                               os->n};
     text->raw = NULL;
     if ((record_id && *record_id && !o->record_id) || (field && *field && !o->field) ||
-        (reason && *reason && !o->reason)) {
+        (reason && *reason && !o->reason) || (reason_code && *reason_code && !o->reason_code)) {
         outcome_free(o);
         return -1;
     }
@@ -228,11 +242,27 @@ static int outcome_add(struct outcomes *os, size_t line, int outcome, int local,
 
 /* Records a rejection in the group (text taken). */
 static int reject(struct push *p, size_t line, int local, int code, const char *field,
-                  const char *reason, struct rowtext *text)
+                  const char *reason, const char *reason_code, struct rowtext *text)
 {
     p->g.rejected++;
-    return outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local, code, 0, NULL,
-                       field, reason, text);
+    return outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, local,
+                       code, 0, NULL, field, reason, reason_code, text);
+}
+
+/* Records the node's rejection `r` of the row at `line` (text taken), a record's or a
+ * sample's alike: one rejection a fault, the first (the result's own) with the row's text. */
+static int reject_result(struct push *p, size_t line, const Credit__V1__PushResult *r,
+                         struct rowtext *text)
+{
+    int rc = reject(p, line, 0, r->code, r->field, r->reason && *r->reason ? r->reason : "rejected",
+                    r->reason_code, text);
+    for (size_t j = 1; rc == 0 && j < r->n_faults; j++) {
+        const Credit__V1__Fault *f = r->faults[j];
+        rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, 0,
+                         f->code, 0, NULL, f->field, *f->reason ? f->reason : "rejected",
+                         f->reason_code, NULL);
+    }
+    return rc;
 }
 
 static int by_line(const void *a, const void *b)
@@ -263,6 +293,10 @@ static void print_outcome_json(const struct push_outcome *o)
         fputs(",\"reason\":", stdout);
         json_write_string(stdout, o->reason);
     }
+    if (o->reason_code) {
+        fputs(",\"reasonCode\":", stdout);
+        json_write_string(stdout, o->reason_code);
+    }
     fputs(o->local ? ",\"local\":true}\n" : "}\n", stdout);
 }
 
@@ -270,7 +304,7 @@ static void print_outcome_json(const struct push_outcome *o)
 static int row_index(const struct push *p, int32_t index, const char *what)
 {
     if (index < 0 || (size_t)index >= p->n_sent) {
-        fprintf(stderr, PROG ": the node answered %s %d of %zu\n", what, (int)index, p->n_sent);
+        say("the node answered %s %d of %zu\n", _(what), (int)index, p->n_sent);
         return -1;
     }
     return (int)index;
@@ -280,13 +314,12 @@ static int row_index(const struct push *p, int32_t index, const char *what)
 static int take_results(struct push *p, const Credit__V1__PushBatchResponse *resp)
 {
     if (resp->n_results != p->n_sent) {
-        fprintf(stderr, PROG ": the node answered %zu results for %zu records\n",
-                resp->n_results, p->n_sent);
+        say("the node answered %zu results for %zu records\n", resp->n_results, p->n_sent);
         return EXIT_ERR;
     }
     for (size_t i = 0; i < resp->n_results; i++) {
         const Credit__V1__PushResult *r = resp->results[i];
-        int k = row_index(p, r->index, "a result for record");
+        int k = row_index(p, r->index, N_("a result for record"));
         if (k < 0)
             return EXIT_ERR;
         size_t line = p->lines[k];
@@ -295,18 +328,11 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
                           : r->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION ? &p->g.versions
                                                                                 : NULL;
         int rc = 0;
-        if (!count) {
-            rc = reject(p, line, 0, r->code, r->field,
-                        r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]);
-            /* Every fault of the record (the first is the one above): one rejection each. */
-            for (size_t j = 1; rc == 0 && j < r->n_faults; j++)
-                rc = outcome_add(&p->group, line, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED, 0,
-                                 r->faults[j]->code, 0, NULL, r->faults[j]->field,
-                                 *r->faults[j]->reason ? r->faults[j]->reason : "rejected",
-                                 NULL);
-        } else if (++*count, p->cfg->json)
+        if (!count)
+            rc = reject_result(p, line, r, &p->texts[k]);
+        else if (++*count, p->cfg->json)
             rc = outcome_add(&p->group, line, r->outcome, 0, r->code, r->version, r->record_id,
-                             r->field, r->reason, NULL);
+                             r->field, r->reason, NULL, NULL);
         if (rc != 0)
             return nomem();
     }
@@ -317,19 +343,18 @@ static int take_results(struct push *p, const Credit__V1__PushBatchResponse *res
 static int take_summary(struct push *p, const Credit__V1__SampleSummary *s)
 {
     if (s->accepted + s->unchanged + s->rejected != p->n_sent) {
-        fprintf(stderr, PROG ": the node counted %" PRIu64 " samples of %zu\n",
-                (uint64_t)(s->accepted + s->unchanged + s->rejected), p->n_sent);
+        say("the node counted %llu samples of %zu\n",
+            (unsigned long long)(s->accepted + s->unchanged + s->rejected), p->n_sent);
         return EXIT_ERR;
     }
     p->g.accepted += s->accepted;
     p->g.unchanged += s->unchanged;
     for (size_t i = 0; i < s->n_rejections; i++) {
         const Credit__V1__PushResult *r = s->rejections[i];
-        int k = row_index(p, r->index, "a rejection of sample");
+        int k = row_index(p, r->index, N_("a rejection of sample"));
         if (k < 0)
             return EXIT_ERR;
-        if (reject(p, p->lines[k], 0, r->code, r->field,
-                   r->reason && *r->reason ? r->reason : "rejected", &p->texts[k]) != 0)
+        if (reject_result(p, p->lines[k], r, &p->texts[k]) != 0)
             return nomem();
     }
     /* Beyond the first 100 of a stream the node only counts them. */
@@ -350,7 +375,7 @@ static int save_state(struct push *p, int finished)
     p->unsaved = 0;
     if (import_state_save(p->state_path, &p->st, why, sizeof why) != 0) {
         progress_clear(p);
-        fprintf(stderr, PROG ": cannot record the import's progress: %s\n", why);
+        say("cannot record the import's progress: %s\n", why);
         return EXIT_ERR;
     }
     return 0;
@@ -360,7 +385,10 @@ static int save_state(struct push *p, int finished)
  * Each rejected row as it was read, in the input's format and encoding, so that the clerk
  * fixes that file and imports it. CSV: the header, then the rows, each with two cells added,
  * reject_reason and reject_column (the import ignores columns of those names); a row shorter
- * than the header is padded with empty cells first. JSON Lines: the lines as they were. The
+ * than the header is padded with empty cells first. JSON Lines: each line's object with three
+ * keys set, JSON_REJECT_REASON, _CODE and _FIELD (json_in.h; the import ignores them); a line
+ * that is no JSON object as it was. Reasons follow the locale (reason_say), codes and fields
+ * never do. The
  * file is written anew by every run: the rows earlier runs rejected are written again as the
  * run reads past them (the state has their reasons), then this run's as the node acknowledges
  * each group, so an interrupted run leaves exactly the rejections its state holds. */
@@ -459,35 +487,6 @@ static int rejects_start(struct push *p)
     return rc;
 }
 
-/* Writes a rejected row with its reasons and columns ("; " between several). */
-static int rejects_row(struct push *p, const struct rowtext *t, const char *reason,
-                       const char *column)
-{
-    struct strbuf b = {0};
-    const char *eol;
-    int rc;
-
-    if (!p->rejects || !t->raw)
-        return 0;
-    size_t n = strip_eol(t->raw, t->len, &eol);
-    if (!p->header.raw) { /* JSON Lines: the line as it was */
-        sb_add(&b, t->raw, n);
-        sb_str(&b, eol ? eol : "\n");
-    } else {
-        const char *header_eol;
-        strip_eol(p->header.raw, p->header.len, &header_eol);
-        sb_add(&b, t->raw, n);
-        for (size_t c = t->cells; c < p->header.cells; c++)
-            sb_add(&b, ",", 1);
-        sb_cell(&b, reason);
-        sb_cell(&b, column);
-        sb_str(&b, eol ? eol : header_eol ? header_eol : "\n");
-    }
-    rc = rejects_put(p, &b);
-    free(b.s);
-    return rc;
-}
-
 /* The column a rejection names: the CSV header that holds its field, else the field. */
 static const char *column_named(const struct push *p, const char *field)
 {
@@ -495,13 +494,95 @@ static const char *column_named(const struct push *p, const char *field)
     return h ? h : field ? field : "";
 }
 
-/* The reason a rejection gives in the rejects file and the state: the node's with its code. */
-static void reason_text(char *buf, size_t size, int local, int code, const char *reason)
+/* What the rejects file says of one row: its faults' reasons (in the reader's language),
+ * columns, reason codes and fields, each list joined by "; ". */
+struct row_why {
+    struct strbuf reason, column, code, field;
+};
+
+/* Adds one fault to w: the node's (code: its status; reason_code: its kind) or one found here
+ * (local). */
+static void why_add(const struct push *p, struct row_why *w, int local, int code,
+                    const char *reason_code, const char *field, const char *reason)
 {
+    char one[1024];
+    const char *sep = w->reason.len ? "; " : "";
     if (local)
-        snprintf(buf, size, "%s", reason ? reason : "");
+        snprintf(one, sizeof one, "%s", reason ? reason : "");
     else
-        snprintf(buf, size, "%s (%s)", reason ? reason : "", credit_code_name(code));
+        snprintf(one, sizeof one, "%s (%s)", reason_say(reason_code, reason),
+                 credit_code_name(code));
+    sb_str(&w->reason, sep);
+    sb_str(&w->reason, one);
+    sb_str(&w->column, sep);
+    sb_str(&w->column, column_named(p, field));
+    sb_str(&w->code, sep);
+    sb_str(&w->code, reason_code && *reason_code ? reason_code : local ? "LOCAL" : "-");
+    sb_str(&w->field, sep);
+    sb_str(&w->field, field ? field : "");
+}
+
+static void why_free(struct row_why *w)
+{
+    free(w->reason.s);
+    free(w->column.s);
+    free(w->code.s);
+    free(w->field.s);
+}
+
+/* A JSON Lines row: its object with JSON_REJECT_REASON, _CODE and _FIELD set (replaced when
+ * the line is from a rejects file already), else (not a JSON object) the line as it was. */
+static void json_row(struct strbuf *b, const char *raw, size_t n, const struct row_why *w)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *obj = tok ? json_tokener_parse_ex(tok, raw, (int)n) : NULL;
+    if (obj && json_object_is_type(obj, json_type_object) &&
+        json_tokener_get_error(tok) == json_tokener_success) {
+        const char *keys[3] = {JSON_REJECT_REASON, JSON_REJECT_CODE, JSON_REJECT_FIELD};
+        const struct strbuf *vals[3] = {&w->reason, &w->code, &w->field};
+        for (int i = 0; i < 3; i++) {
+            json_object_object_del(obj, keys[i]);
+            json_object_object_add(obj, keys[i],
+                                   json_object_new_string(vals[i]->s ? vals[i]->s : ""));
+        }
+        sb_str(b, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+    } else {
+        sb_add(b, raw, n);
+    }
+    json_object_put(obj);
+    if (tok)
+        json_tokener_free(tok);
+}
+
+/* Writes a rejected row with what w says of it. */
+static int rejects_row(struct push *p, const struct rowtext *t, const struct row_why *w)
+{
+    struct strbuf b = {0};
+    const char *eol;
+    int rc;
+
+    if (!p->rejects || !t->raw)
+        return 0;
+    if (w->reason.failed || w->column.failed || w->code.failed || w->field.failed)
+        return nomem();
+    size_t n = strip_eol(t->raw, t->len, &eol);
+    if (!p->header.raw) { /* JSON Lines: the object with three keys added */
+        json_row(&b, t->raw, n, w);
+        sb_str(&b, eol ? eol : "\n");
+    } else {
+        const char *header_eol;
+        strip_eol(p->header.raw, p->header.len, &header_eol);
+        sb_add(&b, t->raw, n);
+        for (size_t c = t->cells; c < p->header.cells; c++)
+            sb_add(&b, ",", 1);
+        sb_cell(&b, w->reason.s ? w->reason.s : "");
+        sb_cell(&b, w->column.s ? w->column.s : "");
+        sb_str(&b, eol ? eol : header_eol ? header_eol : "\n");
+    }
+    rc = rejects_put(p, &b);
+    free(b.s);
+    return rc;
 }
 
 /* Writes the row at line `line`, read past, if an earlier run rejected it. */
@@ -512,22 +593,14 @@ static int rejects_earlier(struct push *p, size_t line, const struct rowtext *t)
         p->next_earlier++;
     if (!p->rejects || p->next_earlier >= s->n_rejects || s->rejects[p->next_earlier].line != line)
         return 0;
-    struct strbuf why = {0}, cols = {0};
+    struct row_why w = {0};
     for (; p->next_earlier < s->n_rejects && s->rejects[p->next_earlier].line == line;
          p->next_earlier++) {
         const import_reject *r = &s->rejects[p->next_earlier];
-        char one[1024];
-        reason_text(one, sizeof one, r->local, r->code, r->reason);
-        sb_str(&why, why.len ? "; " : "");
-        sb_str(&why, one);
-        sb_str(&cols, cols.len ? "; " : "");
-        sb_str(&cols, column_named(p, r->field));
+        why_add(p, &w, r->local, r->code, r->reason_code, r->field, r->reason);
     }
-    int rc = why.failed || cols.failed
-                 ? nomem()
-                 : rejects_row(p, t, why.s ? why.s : "", cols.s ? cols.s : "");
-    free(why.s);
-    free(cols.s);
+    int rc = rejects_row(p, t, &w);
+    why_free(&w);
     return rc;
 }
 
@@ -547,28 +620,20 @@ static int commit_group(struct push *p)
             print_outcome_json(o);
         if (o->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
             continue;
-        if (import_state_add_reject(&p->st, o->line, o->local, o->code, o->field, o->reason) != 0)
+        if (import_state_add_reject(&p->st, o->line, o->local, o->code, o->field, o->reason,
+                                    o->reason_code) != 0)
             return nomem();
         if (!o->text.raw)
             continue; /* a further fault of a row: written with its first */
         /* The row once, with all its faults ("; " between them). */
-        struct strbuf why = {0}, cols = {0};
+        struct row_why w = {0};
         for (size_t j = i; j < p->group.n && p->group.v[j].line == o->line; j++) {
             const struct push_outcome *q = &p->group.v[j];
-            char one[1024];
-            if (q->outcome != CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
-                continue;
-            reason_text(one, sizeof one, q->local, q->code, q->reason);
-            sb_str(&why, why.len ? "; " : "");
-            sb_str(&why, one);
-            sb_str(&cols, cols.len ? "; " : "");
-            sb_str(&cols, column_named(p, q->field));
+            if (q->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED)
+                why_add(p, &w, q->local, q->code, q->reason_code, q->field, q->reason);
         }
-        rc = why.failed || cols.failed ? nomem()
-                                       : rejects_row(p, &o->text, why.s ? why.s : "",
-                                                     cols.s ? cols.s : "");
-        free(why.s);
-        free(cols.s);
+        rc = rejects_row(p, &o->text, &w);
+        why_free(&w);
         if (rc != 0)
             return rc;
     }
@@ -857,8 +922,7 @@ static int source_start(struct source *s, const ProtobufCMessageDescriptor *d,
         if (got < 0 && *conv)
             fprintf(stderr, PROG ": %s: %s\n", s->name, conv);
         else
-            fprintf(stderr, PROG ": %s: line %zu: %s\n", s->name,
-                    got < 0 ? (size_t)1 : row.line, err.reason);
+            say("%s: line %zu: %s\n", s->name, got < 0 ? (size_t)1 : row.line, err.reason);
         return EXIT_USAGE;
     }
     const char *raw = csv_reader_raw(s->reader, &len);
@@ -957,7 +1021,8 @@ static int print_report(struct push *p, enum ending how, const struct source *sr
                 printf(_("line %llu: %s\n"), (unsigned long long)r->line, r->reason);
             else
                 printf(_("line %llu: %s: %s (%s)\n"), (unsigned long long)r->line,
-                       r->field ? r->field : "-", r->reason, credit_code_name(r->code));
+                       r->field ? r->field : "-", reason_say(r->reason_code, r->reason),
+                       credit_code_name(r->code));
         }
         if (s->unlisted)
             printf(_("and %llu more rejected samples: the node lists the first 100 of each "
@@ -1026,18 +1091,16 @@ static int start_state(struct push *p, const char *path, const char *format)
     if (rc == 1)
         return 0;
     if (rc < 0) {
-        fprintf(stderr, PROG ": %s (remove it, or pass --restart to start the import over)\n",
-                why);
+        say("%s (remove it, or pass --restart to start the import over)\n", why);
         return EXIT_USAGE;
     }
     if (strcmp(old.catalogue, fresh.catalogue) != 0 || strcmp(old.format, fresh.format) != 0 ||
         strcmp(old.encoding, fresh.encoding) != 0) {
-        fprintf(stderr,
-                PROG ": %s: the state %s was written for another input (%s %s %s); this is %s "
-                "%s %s. Pass --restart to import this one from its start, or --state FILE for "
-                "another state file\n",
-                path, p->state_path, old.catalogue, old.format, old.encoding, fresh.catalogue,
-                fresh.format, fresh.encoding);
+        say("%s: the state %s was written for another input (%s %s %s); this is %s %s %s. Pass "
+            "--restart to import this one from its start, or --state FILE for another state "
+            "file\n",
+            path, p->state_path, old.catalogue, old.format, old.encoding, fresh.catalogue,
+            fresh.format, fresh.encoding);
         import_state_cleanup(&old);
         return EXIT_USAGE;
     }
@@ -1265,7 +1328,7 @@ int cmd_push(const struct config *cfg, int argc, char **argv)
         p.g.rows++;
         p.last_line = last;
         if (!msg) {
-            if (reject(&p, first, 1, CREDIT_CODE_INVALID_ARGUMENT, err.field, err.reason,
+            if (reject(&p, first, 1, CREDIT_CODE_INVALID_ARGUMENT, err.field, err.reason, NULL,
                        &text) != 0) {
                 rc = nomem();
                 goto out_signal;

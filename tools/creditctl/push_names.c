@@ -159,10 +159,9 @@ static int read_map(struct push_names *ns, const char *path)
             strcmp(row.cells[1], "field") == 0)
             continue;
         if (row.bad || row.n != 2 || !*row.cells[0] || !*row.cells[1]) {
-            fprintf(stderr,
-                    PROG ": --map %s: line %zu: %s (each row: a column name, a field path or a "
-                         "dimension's name)\n",
-                    path, row.line, row.bad ? row.bad_reason : "not two non-empty cells");
+            say("--map %s: line %zu: %s (each row: a column name, a field path or a dimension's "
+                "name)\n",
+                path, row.line, row.bad ? row.bad_reason : _("not two non-empty cells"));
             rc = EXIT_USAGE;
             break;
         }

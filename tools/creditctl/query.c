@@ -60,12 +60,12 @@ int cmd_whoami(const struct config *cfg, int argc, char **argv)
     }
     const Credit__V1__Unit *u = me->unit;
     const char *rows[][2] = {
-        {"code", u ? u->code : ""},
-        {"name", u ? u->name : ""},
-        {"kind", u ? enum_name(&credit__v1__unit_kind__descriptor, u->kind) : ""},
-        {"status", u ? enum_name(&credit__v1__unit_status__descriptor, u->status) : ""},
-        {"identity", me->identity},
-        {"cert subject", me->cert_subject},
+        {N_("code"), u ? u->code : ""},
+        {N_("name"), u ? u->name : ""},
+        {N_("kind"), u ? enum_name(&credit__v1__unit_kind__descriptor, u->kind) : ""},
+        {N_("status"), u ? enum_name(&credit__v1__unit_status__descriptor, u->status) : ""},
+        {N_("identity"), me->identity},
+        {N_("cert subject"), me->cert_subject},
     };
     rc = print_fields(rows, sizeof rows / sizeof rows[0], 0);
 done:
@@ -94,13 +94,13 @@ int cmd_units(const struct config *cfg, int argc, char **argv)
     const char *token = "";
     for (;;) {
         if (n_pages == MAX_PAGES) {
-            fputs(PROG ": the node's unit list does not end\n", stderr);
+            say("the node's unit list does not end\n");
             rc = EXIT_ERR;
             goto out;
         }
         Credit__V1__ListUnitsResponse **grown = realloc(pages, (n_pages + 1) * sizeof *pages);
         if (!grown) {
-            fputs(PROG ": out of memory\n", stderr);
+            say("out of memory\n");
             rc = EXIT_ERR;
             goto out;
         }
@@ -131,7 +131,7 @@ int cmd_units(const struct config *cfg, int argc, char **argv)
     }
     struct table t;
     table_init(&t, 4);
-    if (table_add(&t, (const char *[]){"CODE", "KIND", "STATUS", "NAME"}) != 0)
+    if (table_add(&t, (const char *[]){_("CODE"), _("KIND"), _("STATUS"), _("NAME")}) != 0)
         goto nomem;
     for (size_t p = 0; p < n_pages; p++)
         for (size_t i = 0; i < pages[p]->n_units; i++) {
@@ -147,7 +147,7 @@ int cmd_units(const struct config *cfg, int argc, char **argv)
     goto out;
 nomem:
     table_cleanup(&t);
-    fputs(PROG ": out of memory\n", stderr);
+    say("out of memory\n");
     rc = EXIT_ERR;
 out:
     for (size_t p = 0; p < n_pages; p++)
@@ -238,8 +238,8 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
         return rc;
 
     table_init(&t, 6);
-    if (!cfg->json && table_add(&t, (const char *[]){"RECORD ID", "VERSION", "CATEGORY", "SOURCE",
-                                                     "STATUS", "OCCURRED"}) != 0)
+    if (!cfg->json && table_add(&t, (const char *[]){_("RECORD ID"), _("VERSION"), _("CATEGORY"),
+                                                     _("SOURCE"), _("STATUS"), _("OCCURRED")}) != 0)
         goto nomem;
 
     credit_record_filter filter;
@@ -255,7 +255,7 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
     filter.page_size = 500;
     for (;;) {
         if (n_pages == MAX_PAGES) {
-            fputs(PROG ": the node's record list does not end\n", stderr);
+            say("the node's record list does not end\n");
             rc = EXIT_ERR;
             goto out;
         }
@@ -285,7 +285,7 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
         table_print(stdout, &t);
     goto out;
 nomem:
-    fputs(PROG ": out of memory\n", stderr);
+    say("out of memory\n");
     rc = EXIT_ERR;
 out:
     table_cleanup(&t);
