@@ -699,7 +699,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     Credit__V1__RecordStatus status = carry_status(prev, k);
     if (build_version(&vm, in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len,
                       in_t) != 0) {
-        reject(r, x, RPC_INTERNAL, REASON_OTHER, "", "the record has no body the stored form takes");
+        reject(r, x, RPC_INTERNAL, REASON_OTHER, "",
+               "the record has no body the stored form takes");
         goto out;
     }
     if (stage_subject(n, b, &vm.sr, &sub, prev, pend, why) != 0) {
