@@ -266,32 +266,47 @@ static const struct catalogue_info *record_method(credit_catalogue cat, const ch
 /* --- Pushing records and samples ------------------------------------------------------------- */
 
 /* The two pushers are two names for a client stream, so that the compiler keeps a sample out
- * of a record stream and the other way round. */
+ * of a record stream and the other way round. A record pusher made by
+ * credit_pusher_create_batched gathers its records into batch messages of `per_message`
+ * (PushBatches): each record is encoded at once into `batch` as the batch request's field 1,
+ * so the batch message is never built as a protobuf-c structure and the caller keeps its
+ * records. */
 struct credit_pusher {
     client_stream *stream;
+    const ProtobufCMessageDescriptor *input; /* the records' type */
+    size_t per_message;                      /* 0: Push, one record a message */
+    size_t added;                            /* records added, sent or gathered */
+    size_t gathered;                         /* records in `batch`, not yet sent */
+    unsigned char *batch;                    /* their encoding, len bytes of cap */
+    size_t len, cap;
 };
 
 struct credit_sample_pusher {
     client_stream *stream;
 };
 
-int credit_pusher_create(credit_client *c, credit_catalogue cat, int timeout_ms,
-                         credit_pusher **out, credit_status *st)
+/* Opens a record pusher: `method` "Push" (per_message 0) or "PushBatches". */
+static int pusher_open(credit_client *c, credit_catalogue cat, size_t per_message, int timeout_ms,
+                       credit_pusher **out, credit_status *st)
 {
     char method[METHOD_MAX];
     if (!c || !out) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
         return CREDIT_EINVAL;
     }
-    const struct catalogue_info *ci = record_method(cat, "Push", method, sizeof method, st);
+    const struct catalogue_info *ci =
+        record_method(cat, per_message ? "PushBatches" : "Push", method, sizeof method, st);
     if (!ci)
         return CREDIT_EINVAL;
-    credit_pusher *p = malloc(sizeof *p);
+    credit_pusher *p = calloc(1, sizeof *p);
     if (!p) {
         client_fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
         return CREDIT_ENOMEM;
     }
-    int rc = client_stream_open(c, method, ci->input, &credit__v1__push_batch_response__descriptor,
+    p->input = ci->input;
+    p->per_message = per_message;
+    int rc = client_stream_open(c, method, per_message ? ci->batch : ci->input,
+                                &credit__v1__push_batch_response__descriptor,
                                 CREDIT_PUSH_STREAM_MAX, timeout_ms, &p->stream, st);
     if (rc != CREDIT_OK)
         goto fail_open;
@@ -303,13 +318,97 @@ fail_open:
     return rc;
 }
 
+int credit_pusher_create(credit_client *c, credit_catalogue cat, int timeout_ms,
+                         credit_pusher **out, credit_status *st)
+{
+    return pusher_open(c, cat, 0, timeout_ms, out, st);
+}
+
+int credit_pusher_create_batched(credit_client *c, credit_catalogue cat, size_t per_message,
+                                 int timeout_ms, credit_pusher **out, credit_status *st)
+{
+    if (per_message == 0 || per_message > CREDIT_PUSH_MESSAGE_MAX) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+                    "per_message: a message holds 1 to %d records, not %zu",
+                    CREDIT_PUSH_MESSAGE_MAX, per_message);
+        return CREDIT_EINVAL;
+    }
+    return pusher_open(c, cat, per_message, timeout_ms, out, st);
+}
+
+/* Sends the gathered records as one batch message. */
+static int pusher_flush(credit_pusher *p, credit_status *st)
+{
+    if (!p->gathered) {
+        client_ok(st);
+        return CREDIT_OK;
+    }
+    int rc = client_stream_add_encoded(p->stream, p->batch, p->len, st);
+    p->gathered = 0;
+    p->len = 0;
+    return rc;
+}
+
+/* Appends `rec` to the batch being gathered as field 1 (records) of the batch request: the
+ * tag, the length as a varint, the record's encoding. */
+static int pusher_gather(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
+{
+    size_t n = protobuf_c_message_get_packed_size(rec);
+    if (p->len + n + 11 > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        while (cap < p->len + n + 11)
+            cap *= 2;
+        unsigned char *nb = realloc(p->batch, cap);
+        if (!nb) {
+            client_fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+            return CREDIT_ENOMEM;
+        }
+        p->batch = nb;
+        p->cap = cap;
+    }
+    p->batch[p->len++] = 0x0a; /* field 1, length-delimited */
+    for (size_t v = n;; v >>= 7) {
+        p->batch[p->len++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f)
+            break;
+    }
+    protobuf_c_message_pack(rec, p->batch + p->len);
+    p->len += n;
+    p->added++;
+    if (++p->gathered == p->per_message)
+        return pusher_flush(p, st);
+    client_ok(st);
+    return CREDIT_OK;
+}
+
 int credit_pusher_add(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
 {
-    return client_stream_add(p ? p->stream : NULL, rec, st);
+    if (!p || !p->per_message)
+        return client_stream_add(p ? p->stream : NULL, rec, st);
+    if (!rec) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
+        return CREDIT_EINVAL;
+    }
+    if (rec->descriptor != p->input) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: a %s where a %s belongs",
+                    rec->descriptor ? rec->descriptor->name : "?", p->input->name);
+        return CREDIT_EINVAL;
+    }
+    if (p->added == CREDIT_PUSH_STREAM_MAX) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+                    "pusher: a stream holds at most %d records; finish this pusher and push the "
+                    "rest with another",
+                    CREDIT_PUSH_STREAM_MAX);
+        return CREDIT_EINVAL;
+    }
+    return pusher_gather(p, rec, st);
 }
 
 int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out, credit_status *st)
 {
+    /* The last records gathered go out first; a failed send shows in the finish's status. */
+    if (p && out && p->per_message)
+        (void)pusher_flush(p, st);
     return client_stream_finish(p ? p->stream : NULL, (ProtobufCMessage **)out, st);
 }
 
@@ -318,6 +417,7 @@ void credit_pusher_destroy(credit_pusher *p)
     if (!p)
         return;
     client_stream_destroy(p->stream);
+    free(p->batch);
     free(p);
 }
 

@@ -430,16 +430,12 @@ static int wait_in_flight(client_stream *p)
     return p->broken ? -1 : 0;
 }
 
-int client_stream_add(client_stream *p, const ProtobufCMessage *msg, credit_status *st)
+/* The checks every add makes: a live stream below its limit. Returns 0, or fails st. */
+static int stream_can_add(client_stream *p, int have_msg, credit_status *st)
 {
-    if (!p || !msg || p->finished) {
+    if (!p || !have_msg || p->finished) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
                     p && p->finished ? "pusher: already finished" : "pusher: missing argument");
-        return CREDIT_EINVAL;
-    }
-    if (msg->descriptor != p->input) {
-        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: a %s where a %s belongs",
-                    msg->descriptor ? msg->descriptor->name : "?", p->input->name);
         return CREDIT_EINVAL;
     }
     if (p->sent == p->limit) {
@@ -450,8 +446,15 @@ int client_stream_add(client_stream *p, const ProtobufCMessage *msg, credit_stat
             p->limit);
         return CREDIT_EINVAL;
     }
+    return CREDIT_OK;
+}
+
+/* Sends `bb` (taken: destroyed when its send completes) once the previous message has left. */
+static int stream_send(client_stream *p, grpc_byte_buffer *bb, credit_status *st)
+{
     /* One message in flight at most: waiting for it here is the backpressure. */
     if (wait_in_flight(p) != 0) {
+        grpc_byte_buffer_destroy(bb);
         client_fail(st, CREDIT_CODE_UNAVAILABLE,
                     "the stream has ended; finish the pusher to learn why");
         return CREDIT_ERPC;
@@ -459,7 +462,7 @@ int client_stream_add(client_stream *p, const ProtobufCMessage *msg, credit_stat
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_SEND_MESSAGE;
-    op.data.send_message.send_message = p->in_flight = pack_message(msg);
+    op.data.send_message.send_message = p->in_flight = bb;
     if (grpc_call_start_batch(p->call, &op, 1, &p->send_tag, NULL) != GRPC_CALL_OK) {
         grpc_byte_buffer_destroy(p->in_flight);
         p->in_flight = NULL;
@@ -470,6 +473,30 @@ int client_stream_add(client_stream *p, const ProtobufCMessage *msg, credit_stat
     p->sent++;
     client_ok(st);
     return CREDIT_OK;
+}
+
+int client_stream_add(client_stream *p, const ProtobufCMessage *msg, credit_status *st)
+{
+    int rc = stream_can_add(p, msg != NULL, st);
+    if (rc != CREDIT_OK)
+        return rc;
+    if (msg->descriptor != p->input) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: a %s where a %s belongs",
+                    msg->descriptor ? msg->descriptor->name : "?", p->input->name);
+        return CREDIT_EINVAL;
+    }
+    return stream_send(p, pack_message(msg), st);
+}
+
+int client_stream_add_encoded(client_stream *p, const void *bytes, size_t len, credit_status *st)
+{
+    int rc = stream_can_add(p, bytes != NULL, st);
+    if (rc != CREDIT_OK)
+        return rc;
+    grpc_slice s = grpc_slice_from_copied_buffer((const char *)bytes, len);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    return stream_send(p, bb, st);
 }
 
 int client_stream_finish(client_stream *p, ProtobufCMessage **out, credit_status *st)

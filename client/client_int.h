@@ -58,6 +58,12 @@ int client_stream_open(credit_client *c, const char *method,
  * INTERNAL: the send could not start). */
 int client_stream_add(client_stream *s, const ProtobufCMessage *msg, credit_status *st);
 
+/* As client_stream_add for a message the caller has already encoded: bytes[0..len) must be
+ * a message of the stream's `input` type (they are copied). Same return codes, but the type
+ * is not checked. */
+int client_stream_add_encoded(client_stream *s, const void *bytes, size_t len,
+                              credit_status *st);
+
 /* Half-closes the stream and decodes the node's answer into *out (the caller frees it with
  * protobuf_c_message_free_unpacked). Returns 0; CREDIT_EINVAL (NULL, or finished before);
  * CREDIT_ERPC; CREDIT_EDECODE. Only once per stream. */

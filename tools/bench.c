@@ -11,8 +11,9 @@
  * are printed, and the ratios are of the medians:
  *  - ingest_ratio: a streaming push of --records records, one record a message, node ÷ twin
  *    (the twin decodes and puts each record, writing every 256, fsynced);
- *  - batch_ingest_ratio: PushBatch of 256 records from 4 callers, --records records in all ÷
- *    the same encoded records written straight into RocksDB in batches of 256, sync on;
+ *  - batch_ingest_ratio: batched streams (PushBatches, 256 records a message) from 4 callers,
+ *    --records records in all ÷ the same encoded records written straight into RocksDB in
+ *    batches of 256, sync on;
  *  - unary_ratio: one-record PushBatch from 16 callers, node ÷ twin (decode, one synced put);
  *  - query_ratio, query_p99_ratio: open-tier ListRecords, 50 a page, 16 callers, over a store
  *    of --query-records records on 1,000 subjects, node ÷ twin answering pages the node gave;
@@ -67,7 +68,7 @@
 
 #define N_SUBJECTS     1000
 #define RAW_GROUP      256
-#define BATCH_RECORDS  256 /* records of one PushBatch in the batch phase */
+#define BATCH_RECORDS  256 /* records a message of a batched stream in the batch phase */
 #define BATCH_CALLERS  4
 #define UNARY_CALLERS  16
 #define WHOAMI_CALLERS 4
@@ -366,11 +367,15 @@ static credit_client *client_open(const bench_cfg *cfg, const char *cert, const 
 
 /* Streams records [from, from+count) of phase `tag` through one pusher (count at most
  * CREDIT_PUSH_STREAM_MAX). Returns the number accepted as PUSH_OUTCOME_CREATED, or -1. */
-static long push_one_stream(credit_client *c, const char *tag, long from, long count)
+static long push_one_stream(credit_client *c, const char *tag, long from, long count,
+                            size_t per_message)
 {
     credit_status st;
     credit_pusher *p = NULL;
-    if (credit_pusher_create(c, CREDIT_CATALOGUE_PUBLIC, 0, &p, &st) != 0) {
+    int rc = per_message
+                 ? credit_pusher_create_batched(c, CREDIT_CATALOGUE_PUBLIC, per_message, 0, &p, &st)
+                 : credit_pusher_create(c, CREDIT_CATALOGUE_PUBLIC, 0, &p, &st);
+    if (rc != 0) {
         fprintf(stderr, "credit-bench: pusher: %s %s\n", credit_code_name(st.code), st.message);
         return -1;
     }
@@ -401,14 +406,16 @@ static long push_one_stream(credit_client *c, const char *tag, long from, long c
     return created;
 }
 
-/* Streams records [from, from+count) in as many streams as the node's limit needs. Returns
- * the number accepted as PUSH_OUTCOME_CREATED, or -1. */
-static long push_stream(credit_client *c, const char *tag, long from, long count)
+/* Streams records [from, from+count) in as many streams as the node's limit needs, one
+ * record a message (Push) or per_message a message (PushBatches). Returns the number accepted
+ * as PUSH_OUTCOME_CREATED, or -1. */
+static long push_stream(credit_client *c, const char *tag, long from, long count,
+                        size_t per_message)
 {
     long created = 0;
     for (long done = 0; done < count;) {
         long n = count - done < CREDIT_PUSH_STREAM_MAX ? count - done : CREDIT_PUSH_STREAM_MAX;
-        long got = push_one_stream(c, tag, from + done, n);
+        long got = push_one_stream(c, tag, from + done, n, per_message);
         if (got < 0)
             return -1;
         created += got;
@@ -670,7 +677,7 @@ static int run_callers(credit_client *c, call_kind kind, const char *tag, int th
     return rc;
 }
 
-/* --- PushBatch of 256, and many streams at once ------------------------------------------ */
+/* --- Batched streams, and many streams at once ------------------------------------------- */
 
 typedef struct batch_arg {
     credit_client *c;
@@ -681,35 +688,13 @@ typedef struct batch_arg {
 static void *batch_worker(void *arg)
 {
     batch_arg *a = arg;
-    penalty_input *pis = calloc(BATCH_RECORDS, sizeof *pis);
-    ProtobufCMessage *ins[BATCH_RECORDS];
-    if (!pis)
-        return NULL;
-    for (int k = 0; k < BATCH_RECORDS; k++) {
-        penalty_input_init(&pis[k]);
-        ins[k] = &pis[k].in.base;
-    }
-    for (long done = 0; done < a->count;) {
-        size_t n = a->count - done < BATCH_RECORDS ? (size_t)(a->count - done) : BATCH_RECORDS;
-        for (size_t k = 0; k < n; k++)
-            penalty_input_set(&pis[k], a->tag, (unsigned long)done + k);
-        Credit__V1__PushBatchResponse *r = NULL;
-        credit_status st;
-        if (credit_client_record_push(a->c, CREDIT_CATALOGUE_PUBLIC, ins, n, &r, &st) != 0) {
-            fprintf(stderr, "credit-bench: PushBatch: %s %s\n", credit_code_name(st.code),
-                    st.message);
-            break;
-        }
-        for (size_t k = 0; k < r->n_results; k++)
-            a->created += r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
-        credit__v1__push_batch_response__free_unpacked(r, NULL);
-        done += (long)n;
-    }
-    free(pis);
+    long got = push_stream(a->c, a->tag, 0, a->count, BATCH_RECORDS);
+    a->created = got > 0 ? got : 0;
     return NULL;
 }
 
-/* `total` records in PushBatch calls of BATCH_RECORDS from BATCH_CALLERS callers. Returns
+/* `total` records in batched streams (PushBatches), BATCH_RECORDS a message, from
+ * BATCH_CALLERS callers. Returns
  * records/s, or -1 unless every record was created. */
 static double batch_run(credit_client *c, const char *tag, long total)
 {
@@ -747,7 +732,7 @@ typedef struct stream_arg {
 static void *stream_worker(void *arg)
 {
     stream_arg *a = arg;
-    a->created = push_stream(a->c, a->tag, a->from, a->count);
+    a->created = push_stream(a->c, a->tag, a->from, a->count, 0);
     return NULL;
 }
 
@@ -1135,7 +1120,7 @@ enum fig {
 static const char *const fig_name[F_COUNT] = {
     [F_STREAM_NODE] = "stream push, node (records/s)",
     [F_STREAM_TWIN] = "stream push, twin (records/s)",
-    [F_BATCH_NODE] = "PushBatch of 256, 4 callers, node (records/s)",
+    [F_BATCH_NODE] = "batched streams of 256 a message, 4 callers, node (records/s)",
     [F_RAW_SYNC] = "raw RocksDB batches of 256, sync on (records/s)",
     [F_RAW_NOSYNC] = "raw RocksDB batches of 256, sync off (records/s)",
     [F_UNARY_NODE] = "PushBatch of 1, 16 callers, node (calls/s)",
@@ -1393,11 +1378,11 @@ static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_clie
     call_figures f;
     snprintf(tag, sizeof tag, "s%d", r);
     double t0 = now_s();
-    if (push_stream(nc, tag, 0, cfg->records) != cfg->records)
+    if (push_stream(nc, tag, 0, cfg->records, 0) != cfg->records)
         return -1;
     figs[F_STREAM_NODE][r] = (double)cfg->records / (now_s() - t0);
     t0 = now_s();
-    if (push_stream(tc, tag, 0, cfg->records) != cfg->records)
+    if (push_stream(tc, tag, 0, cfg->records, 0) != cfg->records)
         return -1;
     figs[F_STREAM_TWIN][r] = (double)cfg->records / (now_s() - t0);
 
@@ -1435,7 +1420,7 @@ static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_clie
     figs[F_QP50_TWIN][r] = f.p50;
     figs[F_QP99_TWIN][r] = f.p99;
 
-    printf("round %d: stream node %.0f twin %.0f records/s; PushBatch of 256 node %.0f, raw "
+    printf("round %d: stream node %.0f twin %.0f records/s; batched streams node %.0f, raw "
            "%.0f records/s; unary node %.0f twin %.0f calls/s; WhoAmI node %.0f twin %.0f "
            "calls/s; ListRecords node %.0f (p99 %.2f ms) twin %.0f (p99 %.2f ms) calls/s\n",
            r + 1, figs[F_STREAM_NODE][r], figs[F_STREAM_TWIN][r], figs[F_BATCH_NODE][r],
@@ -1485,7 +1470,7 @@ out:
 static long sync_push(void *ctx, credit_client *c, long n)
 {
     (void)ctx;
-    return push_stream(c, "sy-", 0, n);
+    return push_stream(c, "sy-", 0, n, 0);
 }
 
 /* sync_ratio: two fresh nodes, creditsync between them as the city's unit (sync_bench.h).

@@ -13,8 +13,10 @@
 #include <time.h>
 
 /* SOURCES also holds the content digest index: 0x01 | record id | SHA-256 -> be32(version),
- * the newest version of the record with that content (a later put overwrites). Unit codes
- * start with a letter, so these keys never meet a unit's source keys. */
+ * the newest superseded version of the record with that content (a later put overwrites); the
+ * latest version's digest is in the latest version itself, so it is indexed only when a new
+ * version supersedes it. Unit codes start with a letter, so these keys never meet a unit's
+ * source keys. */
 #define DIGEST_KEY_LEN (1 + RECORD_ID_LEN + 32)
 
 static void digest_key(const char *record_id, const unsigned char *digest, char *out)
@@ -197,40 +199,70 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
     return 0;
 }
 
-int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
-                        const char *subject_key, size_t subject_key_len)
+/* The HISTORY key of `version` of `record_id` (RECORD_ID_LEN characters) into key[+4]. */
+static void history_key(const char *record_id, uint32_t version, char *key)
 {
-    const Credit__V1__RecordMeta *m = sr->record->meta;
-    char hkey[RECORD_ID_LEN + 4], skey[512], subj[SUBJECT_KEY_MAX + RECORD_ID_LEN];
-    char dkey[DIGEST_KEY_LEN];
-    size_t sklen = source_key(m->source_unit, m->source_record_id, skey, sizeof skey);
-    /* Every key is made before the first put: a version goes into the batch whole or not
-     * at all. */
-    if (sklen == 0 || subject_key_len > SUBJECT_KEY_MAX || strlen(m->record_id) != RECORD_ID_LEN)
-        return STORE_EINVAL;
-    memcpy(hkey, m->record_id, RECORD_ID_LEN);
-    hkey[RECORD_ID_LEN] = (char)(m->version >> 24);
-    hkey[RECORD_ID_LEN + 1] = (char)(m->version >> 16);
-    hkey[RECORD_ID_LEN + 2] = (char)(m->version >> 8);
-    hkey[RECORD_ID_LEN + 3] = (char)m->version;
-    memcpy(subj, subject_key, subject_key_len);
-    memcpy(subj + subject_key_len, m->record_id, RECORD_ID_LEN);
-    int with_digest = sr->content_digest.len == 32;
-    if (with_digest)
-        digest_key(m->record_id, sr->content_digest.data, dkey);
+    memcpy(key, record_id, RECORD_ID_LEN);
+    key[RECORD_ID_LEN] = (char)(version >> 24);
+    key[RECORD_ID_LEN + 1] = (char)(version >> 16);
+    key[RECORD_ID_LEN + 2] = (char)(version >> 8);
+    key[RECORD_ID_LEN + 3] = (char)version;
+}
 
+/* A malloc'd encoding of `sr` into *out (*len bytes). Returns 0 or STORE_ENOMEM. */
+static int pack_stored(const Credit__Store__V1__StoredRecord *sr, unsigned char **out, size_t *len)
+{
     size_t n = credit__store__v1__stored_record__get_packed_size(sr);
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf)
         return STORE_ENOMEM;
     credit__store__v1__stored_record__pack(sr, buf);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
+                        const char *subject_key, size_t subject_key_len,
+                        const Credit__Store__V1__StoredRecord *prev)
+{
+    const Credit__V1__RecordMeta *m = sr->record->meta;
+    char hkey[RECORD_ID_LEN + 4], skey[512], subj[SUBJECT_KEY_MAX + RECORD_ID_LEN];
+    char dkey[DIGEST_KEY_LEN];
+    size_t sklen = source_key(m->source_unit, m->source_record_id, skey, sizeof skey);
+    /* Every key and value is made before the first put: a version goes into the batch whole
+     * or not at all. */
+    if (sklen == 0 || subject_key_len > SUBJECT_KEY_MAX || strlen(m->record_id) != RECORD_ID_LEN)
+        return STORE_EINVAL;
+    if (prev && (!prev->record || !prev->record->meta ||
+                 strcmp(prev->record->meta->record_id, m->record_id) != 0 ||
+                 prev->record->meta->version >= m->version))
+        return STORE_EINVAL;
+    memcpy(subj, subject_key, subject_key_len);
+    memcpy(subj + subject_key_len, m->record_id, RECORD_ID_LEN);
+    /* The digest of the version superseded goes into the index now; the new one's is read
+     * from the version itself while it is the latest. */
+    int with_digest = prev && prev->content_digest.len == 32;
+    if (with_digest)
+        digest_key(m->record_id, prev->content_digest.data, dkey);
+
+    unsigned char *buf = NULL, *pbuf = NULL;
+    size_t n = 0, pn = 0;
+    if (pack_stored(sr, &buf, &n) != 0 || (prev && pack_stored(prev, &pbuf, &pn) != 0)) {
+        free(buf);
+        return STORE_ENOMEM;
+    }
     store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
-    store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, buf, n);
+    if (prev) {
+        history_key(m->record_id, prev->record->meta->version, hkey);
+        store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, pbuf, pn);
+    }
     store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
     store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, "", 0);
     if (with_digest)
         store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     free(buf);
+    free(pbuf);
     return 0;
 }
 

@@ -3,11 +3,15 @@
  *
  * Layout (column family: key -> value):
  *   RECORDS   record_id                         -> StoredRecord, the latest version
- *   HISTORY   record_id | be32(version)         -> StoredRecord, every version, append-only
+ *   HISTORY   record_id | be32(version)         -> StoredRecord, every version but the latest,
+ *                                                  append-only (older data directories also
+ *                                                  hold the latest there: never read)
  *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
  *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
- *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest version with
- *                                                  that content (the content digest index)
+ *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest superseded
+ *                                                  version with that content (the content
+ *                                                  digest index; the latest version's digest
+ *                                                  is in the latest version)
  * record_id is 32 lowercase hex characters: 8 bytes of milliseconds since the epoch, then 8
  * random bytes, so ids sort by creation time. subject_key is the key of the subject the record
  * is about, made by subjects.h (which also keeps the older codes bound to a USCC in SUBJECTS):
@@ -47,22 +51,24 @@ int records_check_id(const char *id);
 int records_get(store *st, const store_snapshot *snap, const char *record_id,
                 Credit__Store__V1__StoredRecord **out, char *err);
 
-/* Every version of a record, oldest first: a malloc'd array of *n unpacked messages; free
- * with records_free_history. */
+/* The earlier versions of a record (every one but the latest), oldest first: a malloc'd array
+ * of *n unpacked messages; free with records_free_history. */
 int records_history(store *st, const store_snapshot *snap, const char *record_id,
                     Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n);
 
 /* As records_history, for the versions from `from` (1 is the first) on, at most `max` of
- * them, and no more once they add up to `max_bytes` encoded (at least one is given). */
+ * them, and no more once they add up to `max_bytes` encoded (at least one is given). Only
+ * versions before the latest are in HISTORY: ask for at most latest - from of them. */
 int records_history_range(store *st, const store_snapshot *snap, const char *record_id,
                           uint32_t from, size_t max, size_t max_bytes,
                           Credit__Store__V1__StoredRecord ***out, size_t *n, char *err);
 
-/* The newest version of a record whose content digest is `digest` (32 bytes), into
- * *version; 0 when no version has it. One point lookup in the digest index that
- * records_put_version keeps (SOURCES, 0x01 | record_id | digest -> be32(version)), so the cost
- * does not grow with the record's history. Returns 0 or a STORE_ error with err. */
+/* The newest superseded version of a record whose content digest is `digest` (32 bytes), into
+ * *version; 0 when no earlier version has it (compare the latest version's own
+ * content_digest first: it is indexed only once superseded). One point lookup in the digest
+ * index that records_put_version keeps (SOURCES, 0x01 | record_id | digest -> be32(version)),
+ * so the cost does not grow with the record's history. Returns 0 or a STORE_ error with err. */
 int records_version_with_digest(store *st, const char *record_id, const unsigned char *digest,
                                 uint32_t *version, char *err);
 
@@ -70,12 +76,18 @@ int records_version_with_digest(store *st, const char *record_id, const unsigned
 int records_by_source(store *st, const char *unit, const char *source_record_id,
                       char rid[RECORD_ID_LEN + 1], char *err);
 
-/* Adds a version to the batch: RECORDS and HISTORY always; the SOURCES and SUBJECTS entries
- * too (they are the same for every version, so writing them again is harmless). `sr` must
- * already be sealed. Adds all four entries or none. Returns 0, STORE_ENOMEM or STORE_EINVAL
- * (a key that does not fit). */
+/* Adds a version to the batch: RECORDS (the latest) and, when it supersedes `prev` (the
+ * version stored before it, as records_get gave it; NULL for a version 1), prev into HISTORY;
+ * the SOURCES and SUBJECTS entries too (they are the same for every version, so writing them
+ * again is harmless), and prev's content digest into the digest index (a new record adds
+ * none: three puts). So each version's encoding is written once while it is the latest and
+ * once more into HISTORY when a new one supersedes it, never twice in one write: a new
+ * record costs one copy. `sr` must already be sealed. Adds every entry or none. Returns 0,
+ * STORE_ENOMEM or STORE_EINVAL (a key that does not fit; a prev of another record, or not
+ * older than sr). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
-                        const char *subject_key, size_t subject_key_len);
+                        const char *subject_key, size_t subject_key_len,
+                        const Credit__Store__V1__StoredRecord *prev);
 
 /* Adds to the batch the removal of the subject index entry old_key | record_id, left behind
  * when a record's new version is filed under another subject key (an older code since bound

@@ -23,7 +23,8 @@
  * organisation code inside every USCC); certificates are never bound.
  *
  * Threads: the store is thread-safe; a subjects_pending belongs to one call, which holds the
- * collection's push_mu while it resolves and binds (reads, then writes in its batch).
+ * collection's bind_mu from before it resolves a record that binds until it has written its
+ * batch (svc_collection.c).
  */
 #ifndef CREDIT_SUBJECTS_H
 #define CREDIT_SUBJECTS_H

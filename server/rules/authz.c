@@ -186,18 +186,21 @@ static const struct method_row {
 
     {"credit.v1.PublicCreditCollection", "PushBatch", AUTHZ_PUSH_PUBLIC},
     {"credit.v1.PublicCreditCollection", "Push", AUTHZ_PUSH_PUBLIC},
+    {"credit.v1.PublicCreditCollection", "PushBatches", AUTHZ_PUSH_PUBLIC},
     {"credit.v1.PublicCreditCollection", "Correct", AUTHZ_PUSH_PUBLIC},
     {"credit.v1.PublicCreditCollection", "Withdraw", AUTHZ_PUSH_PUBLIC},
     {"credit.v1.PublicCreditCollection", "Reinstate", AUTHZ_PUSH_PUBLIC},
 
     {"credit.v1.ServiceUnitCollection", "PushBatch", AUTHZ_PUSH_SERVICE_UNIT},
     {"credit.v1.ServiceUnitCollection", "Push", AUTHZ_PUSH_SERVICE_UNIT},
+    {"credit.v1.ServiceUnitCollection", "PushBatches", AUTHZ_PUSH_SERVICE_UNIT},
     {"credit.v1.ServiceUnitCollection", "Correct", AUTHZ_PUSH_SERVICE_UNIT},
     {"credit.v1.ServiceUnitCollection", "Withdraw", AUTHZ_PUSH_SERVICE_UNIT},
     {"credit.v1.ServiceUnitCollection", "Reinstate", AUTHZ_PUSH_SERVICE_UNIT},
 
     {"credit.v1.AssociationCollection", "PushBatch", AUTHZ_PUSH_ASSOCIATION},
     {"credit.v1.AssociationCollection", "Push", AUTHZ_PUSH_ASSOCIATION},
+    {"credit.v1.AssociationCollection", "PushBatches", AUTHZ_PUSH_ASSOCIATION},
     {"credit.v1.AssociationCollection", "Correct", AUTHZ_PUSH_ASSOCIATION},
     {"credit.v1.AssociationCollection", "Withdraw", AUTHZ_PUSH_ASSOCIATION},
     {"credit.v1.AssociationCollection", "Reinstate", AUTHZ_PUSH_ASSOCIATION},
@@ -207,6 +210,7 @@ static const struct method_row {
 
     {"credit.v1.VoluntaryDeclaration", "PushBatch", AUTHZ_PUSH_VOLUNTARY},
     {"credit.v1.VoluntaryDeclaration", "Push", AUTHZ_PUSH_VOLUNTARY},
+    {"credit.v1.VoluntaryDeclaration", "PushBatches", AUTHZ_PUSH_VOLUNTARY},
     {"credit.v1.VoluntaryDeclaration", "Withdraw", AUTHZ_PUSH_VOLUNTARY},
     {"credit.v1.VoluntaryDeclaration", "Reinstate", AUTHZ_PUSH_VOLUNTARY},
     {"credit.v1.VoluntaryDeclaration", "ListPending", AUTHZ_VOLUNTARY_VERIFY},

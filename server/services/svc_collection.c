@@ -41,11 +41,20 @@
  * compares subjects as they resolve now, so a record filed under an older code before the code
  * was bound may come again under the USCC; its index entry then moves.
  *
- * Pushes are read-check-write sequences over the source index and the bindings, so they run
- * one call at a time under `push_mu`; the checks that read nothing stored (canonical form,
- * record_check, defaults, digest) run before it is taken, so calls check in parallel. The
- * write is made under `push_mu` but fsynced after it is released, together with whatever
- * else is pending (group commit, audit.h); the reply waits for that fsync.
+ * Pushes are read-check-write sequences over the source index and the bindings. What must be
+ * ordered is a unit's own records (its source index entries, a record's versions, the
+ * mandates a platform pushes under), so a call runs under the lock of its source unit, one
+ * of PUSH_STRIPES striped by the unit's code: calls of different units check and write in
+ * parallel. The subject bindings are shared by every unit, so a call that is about to bind a
+ * code takes bind_mu as well and holds it to its write (a binding is never undone, so a
+ * record that binds nothing needs no lock on them). The checks that read nothing stored
+ * (canonical form, record_check, defaults, digest) run before any lock. The write is made
+ * under the locks but fsynced after they are released, together with whatever else is
+ * pending (group commit, audit.h); the reply waits for that fsync.
+ *
+ * A Push stream carries a record a message; a PushBatches stream a batch of up to BATCH_MAX
+ * records a message, which costs the transport far less per record. Both are the same call
+ * at the half-close: one push_group over every record of the stream, in arrival order.
  */
 #include "svc_collection.h"
 
@@ -82,7 +91,27 @@
 #define REASON_MAX 500
 #define FUTURE_SKEW_SECONDS 600          /* how far a source's clock may run ahead of ours */
 
-static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
+/* The push locks (see the head of this file): one of PUSH_STRIPES per source unit, by a hash
+ * of its code, and bind_mu for the subject bindings, which are shared by every unit. Order:
+ * a stripe first, then bind_mu; no call holds two stripes. */
+#define PUSH_STRIPES 64
+static pthread_mutex_t push_stripes[PUSH_STRIPES] = {[0 ... PUSH_STRIPES - 1] =
+                                                         PTHREAD_MUTEX_INITIALIZER};
+static pthread_mutex_t bind_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    return h;
+}
+
+/* The lock of unit `code`'s records: its source index entries and their versions. */
+static pthread_mutex_t *unit_lock(const char *code)
+{
+    return &push_stripes[fnv1a(code) % PUSH_STRIPES];
+}
 
 /* What one collecting service collects, and what it asks of a pusher beyond the catalogue. */
 typedef struct kind {
@@ -291,20 +320,35 @@ static const char *section_of(const record_view *v)
     return e ? e->name + strlen("CATEGORY_") : "";
 }
 
-/* Builds the stored form of a version from the input, owned entirely by the result (packed
- * and unpacked again, so that sealing may free and replace its strings). */
-static Credit__Store__V1__StoredRecord *build_version(const record_view *in, const kind *k,
-                                                      const catalog_version *cv,
-                                                      const principal *p, const char *rid,
-                                                      uint32_t version,
-                                                      const Credit__V1__RecordStatus *status,
-                                                      const char *reason,
-                                                      const unsigned char digest[32],
-                                                      const char *skey, size_t skey_len,
-                                                      const Google__Protobuf__Timestamp *src_t)
-{
+/* The stored form of a new version, made in place over the input it borrows from: no copy of
+ * the record, and no pack and unpack (version_cleanup frees what sealing added). */
+typedef struct version_msg {
+    Credit__Store__V1__StoredRecord sr;
+    Credit__V1__Record rec;
+    Credit__V1__RecordMeta meta;
     Google__Protobuf__Timestamp reported;
-    node_now(&reported);
+} version_msg;
+
+static void version_cleanup(version_msg *vm)
+{
+    free(vm->sr.sealed_subject_identifier.data);
+    free(vm->sr.sealed_tax_number.data);
+    free(vm->sr.sealed_legal_representative_id.data);
+}
+
+/* Builds the stored form of a version from the input into *vm (clean it up with
+ * version_cleanup, also after a failure). It borrows the input's strings and messages: the
+ * input was unpacked for this call, and sealing (stage_subject) replaces its personal numbers
+ * in place, as it would in a copy. Returns 0, or -1 (no body member to put it in). */
+static int build_version(version_msg *vm, const record_view *in, const kind *k,
+                         const catalog_version *cv, const principal *p, const char *rid,
+                         uint32_t version, const Credit__V1__RecordStatus *status,
+                         const char *reason, const unsigned char digest[32], const char *skey,
+                         size_t skey_len, const Google__Protobuf__Timestamp *src_t)
+{
+    Credit__Store__V1__StoredRecord sr0 = CREDIT__STORE__V1__STORED_RECORD__INIT;
+    vm->sr = sr0;
+    node_now(&vm->reported);
 
     Credit__V1__RecordMeta meta = CREDIT__V1__RECORD_META__INIT;
     meta.record_id = (char *)rid;
@@ -318,7 +362,7 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
     meta.channel = channel_of(in, p);
     meta.occurred_at = (Google__Protobuf__Timestamp *)in->occurred_at;
     meta.source_updated_at = (Google__Protobuf__Timestamp *)src_t;
-    meta.reported_at = &reported;
+    meta.reported_at = &vm->reported;
     meta.catalogue_version = cv->msg->version;
     meta.version = version;
     meta.status = (Credit__V1__RecordStatus *)status;
@@ -332,30 +376,36 @@ static Credit__Store__V1__StoredRecord *build_version(const record_view *in, con
         &credit__v1__record__descriptor, in->body_field->name);
     const ProtobufCMessage *body = in->body;
     if (!rf)
-        return NULL;
+        return -1;
     *(uint32_t *)((char *)&rec + rf->quantifier_offset) = rf->id;
     *(const ProtobufCMessage **)((char *)&rec + rf->offset) = body;
     /* The input's map entries pack exactly as the record's: same fields, same numbers. */
     rec.extra = (Credit__V1__Record__ExtraEntry **)in->extra;
     rec.n_extra = in->n_extra;
-    Credit__Store__V1__StoredRecord sr = CREDIT__STORE__V1__STORED_RECORD__INIT;
-    sr.record = &rec;
-    sr.content_digest.data = (uint8_t *)digest;
-    sr.content_digest.len = 32;
-    sr.subject_key.data = (uint8_t *)skey;
-    sr.subject_key.len = skey_len;
-    return (Credit__Store__V1__StoredRecord *)pb_copy(&sr.base);
+    vm->meta = meta;
+    vm->rec = rec;
+    vm->rec.meta = &vm->meta;
+    vm->sr.record = &vm->rec;
+    vm->sr.content_digest.data = (uint8_t *)digest;
+    vm->sr.content_digest.len = 32;
+    vm->sr.subject_key.data = (uint8_t *)skey;
+    vm->sr.subject_key.len = skey_len;
+    return 0;
 }
 
-/* Seals and adds a version to the batch, with what its subject brings: the codes `sub` binds
+/* Seals and adds a version to the batch, superseding `prev` (the version stored before it,
+ * as read; NULL for a version 1), with what its subject brings: the codes `sub` binds
  * (remembered in `pend` for the rest of the batch) and, when the version is filed under
- * another subject key than the one before (`old_key`: an older code since bound to the USCC
- * the record now states), the move of its index entry. Adds everything or nothing. Returns 0,
- * or -1 with a reason in why[200]. */
+ * another subject key than prev (an older code since bound to the USCC the record now
+ * states), the move of its index entry. Adds everything or nothing. Returns 0, or -1 with a
+ * reason in why[200]. */
 static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecord *sr,
-                         const subjects_resolution *sub, const void *old_key, size_t old_len,
-                         subjects_pending *pend, char *why)
+                         const subjects_resolution *sub,
+                         const Credit__Store__V1__StoredRecord *prev, subjects_pending *pend,
+                         char *why)
 {
+    const void *old_key = prev ? prev->subject_key.data : NULL;
+    size_t old_len = prev ? prev->subject_key.len : 0;
     char err[STORE_ERR_LEN];
     const char *rid = sr->record->meta->record_id;
     if (sub && subjects_reserve(pend, sub->n_bind) != 0) {
@@ -366,8 +416,8 @@ static int stage_subject(node *n, store_batch *b, Credit__Store__V1__StoredRecor
         snprintf(why, 200, "cannot seal personal numbers: %.150s", err);
         return -1;
     }
-    if (records_put_version(b, sr, (const char *)sr->subject_key.data, sr->subject_key.len) !=
-        0) {
+    if (records_put_version(b, sr, (const char *)sr->subject_key.data, sr->subject_key.len,
+                            prev) != 0) {
         snprintf(why, 200, "the record cannot be indexed");
         return -1;
     }
@@ -511,7 +561,7 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
 }
 
 /* What the checks that read nothing stored found about one input: push_group runs them for
- * every input of a call before it takes push_mu, so that two calls check in parallel. */
+ * every input of a call before it takes any lock, so that calls check in parallel. */
 typedef struct precheck {
     record_view v;
     int canon_failed;  /* out of memory putting it in canonical form */
@@ -549,11 +599,12 @@ static void push_precheck(const principal *p, const kind *k, const catalog_versi
 }
 
 /* Checks what remains against the store and stages one pushed record into `b`. Called with
- * push_mu held, after push_precheck. Returns 1 if the record was accepted (created, unchanged
- * or a new version), else 0. */
+ * the unit's lock held (and bind_mu when *binding), after push_precheck; takes bind_mu and
+ * sets *binding when the record binds a code. Returns 1 if the record was accepted (created,
+ * unchanged or a new version), else 0. */
 static int push_one(node *n, const principal *p, const kind *k, const catalog_version *cv,
                     const precheck *pc, int index, store_batch *b, subjects_pending *pend,
-                    feed_changes *fc, results *r)
+                    int *binding, feed_changes *fc, results *r)
 {
     Credit__V1__PushResult *x = result_add(r, index);
     if (!x)
@@ -573,7 +624,16 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     }
     /* Who the record is about: its USCC's key, or an older code's until one is bound. */
     subjects_resolution sub;
-    if (subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f) != 0) {
+    int resolved = subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f);
+    /* A record that binds codes needs bind_mu from here until the call's write, and its
+     * subject resolved again under it (another unit may have bound them meanwhile). Bindings
+     * are never undone, so what a record resolved to without binding stays true. */
+    if (resolved == 0 && sub.n_bind && !*binding) {
+        pthread_mutex_lock(&bind_mu);
+        *binding = 1;
+        resolved = subjects_resolve(n->st, pend, n->pv, in->subject, &sub, &f);
+    }
+    if (resolved != 0) {
         reject(r, x, f.code, f.reason_code, f.field, f.reason);
         return 0;
     }
@@ -585,7 +645,9 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         return 0;
     }
     char rid[RECORD_ID_LEN + 1], err[STORE_ERR_LEN], why[200];
-    Credit__Store__V1__StoredRecord *prev = NULL, *sr = NULL;
+    Credit__Store__V1__StoredRecord *prev = NULL;
+    version_msg vm;
+    memset(&vm, 0, sizeof vm);
     uint32_t version = 1, matched = 0;
     int ok = 0;
     int rc = records_by_source(n->st, p->code, in->source_record_id, rid, err);
@@ -635,16 +697,20 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
         goto unreadable;
     }
     Credit__V1__RecordStatus status = carry_status(prev, k);
-    sr = build_version(in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len, in_t);
-    if (!sr || stage_subject(n, b, sr, &sub, prev ? prev->subject_key.data : NULL,
-                             prev ? prev->subject_key.len : 0, pend, why) != 0) {
-        reject(r, x, RPC_RESOURCE_EXHAUSTED, REASON_OTHER, "", sr ? why : "out of memory");
+    if (build_version(&vm, in, k, cv, p, rid, version, &status, NULL, digest, skey, skey_len,
+                      in_t) != 0) {
+        reject(r, x, RPC_INTERNAL, REASON_OTHER, "",
+               "the record has no body the stored form takes");
+        goto out;
+    }
+    if (stage_subject(n, b, &vm.sr, &sub, prev, pend, why) != 0) {
+        reject(r, x, RPC_RESOURCE_EXHAUSTED, REASON_OTHER, "", why);
         goto out;
     }
     accept(r, x, version == 1 ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED
                               : CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_NEW_VERSION,
            rid, version, &status, 0);
-    feed_changes_add_record(fc, CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION, sr->record);
+    feed_changes_add_record(fc, CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_VERSION, vm.sr.record);
     ok = 1;
     goto out;
 unreadable:
@@ -654,8 +720,7 @@ unreadable:
 out:
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
-    if (sr)
-        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    version_cleanup(&vm);
     return ok;
 }
 
@@ -686,10 +751,7 @@ static void seen_cleanup(seen_set *s)
 /* The slot of `id`: where it is, or the empty one where it would go. */
 static size_t seen_slot(const seen_set *s, const char *id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
-        h = (h ^ *c) * 1099511628211ULL;
-    size_t i = (size_t)h & (s->cap - 1);
+    size_t i = (size_t)fnv1a(id) & (s->cap - 1);
     while (s->ids[i] && strcmp(s->ids[i], id) != 0)
         i = (i + 1) & (s->cap - 1);
     return i;
@@ -698,9 +760,10 @@ static size_t seen_slot(const seen_set *s, const char *id)
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
  * Returns 0 with the write's *ticket (written, not yet fsynced: answer with reply_results),
  * or -1 after finishing the call (the store refused the write: nothing of the call was
- * stored, and the caller learns it as UNAVAILABLE). push_mu is held for the checks and the
- * write, not for the fsync: a later push that reads the source index sees this write, and
- * its own acknowledgement waits for an fsync that covers both (group commit, audit.h). */
+ * stored, and the caller learns it as UNAVAILABLE). The unit's lock (and bind_mu, if a
+ * record binds) is held for the checks and the write, not for the fsync: a later push that
+ * reads the source index sees this write, and its own acknowledgement waits for an fsync that
+ * covers both (group commit, audit.h). */
 static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
                       results *r, uint64_t *ticket)
 {
@@ -729,7 +792,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     }
     for (size_t i = 0; i < n; i++)
         push_precheck(p, k, cv, inputs[i], &pc[i]);
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(p->code);
+    int binding = 0; /* bind_mu held */
+    pthread_mutex_lock(mu);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
@@ -753,7 +818,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
                        why);
             continue;
         }
-        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, &fc, r)) {
+        if (push_one(nd, p, k, cv, &pc[i], first + (int)i, b, &pend, &binding, &fc, r)) {
             seen.ids[slot] = vp->source_record_id;
             seen.index[slot] = first + (int)i;
         }
@@ -763,7 +828,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     snprintf(detail, sizeof detail, "pushed %zu %s: %u accepted, %u rejected (%zu written)", n,
              k->noun, r->accepted - acc0, r->rejected - rej0, written);
     rc = node_commit_feed_start(call, b, &fc, detail, ticket);
-    pthread_mutex_unlock(&push_mu);
+    if (binding)
+        pthread_mutex_unlock(&bind_mu);
+    pthread_mutex_unlock(mu);
 out:
     feed_changes_cleanup(&fc);
     free(pc);
@@ -792,14 +859,19 @@ static void reply_results(rpc_call *call, results *r, uint64_t ticket)
     free(ptrs);
 }
 
-static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
+/* The records of a batch request: every one is { repeated <Input> records = 1; }. */
+static ProtobufCMessage *const *batch_records(const ProtobufCMessage *msg, size_t *n)
 {
-    /* Every batch request is { repeated <Input> records = 1; }. */
     const ProtobufCFieldDescriptor *fd =
         protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, "records");
-    size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
-    ProtobufCMessage *const *records = *(ProtobufCMessage *const *const *)((const char *)msg +
-                                                                           fd->offset);
+    *n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+    return *(ProtobufCMessage *const *const *)((const char *)msg + fd->offset);
+}
+
+static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
+{
+    size_t n;
+    ProtobufCMessage *const *records = batch_records(msg, &n);
     if (n == 0 || n > BATCH_MAX) {
         rpc_finish(call, RPC_INVALID_ARGUMENT, "records: a batch holds 1 to %d records, not %zu",
                    BATCH_MAX, n);
@@ -812,24 +884,50 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
     results_free(&r);
 }
 
-/* --- The client-streaming push ------------------------------------------------------------- */
+/* --- The client-streaming pushes: Push (a record a message), PushBatches (a batch a message) */
 
-/* The records of a Push stream, kept until the client's half-close. */
+/* The records of a stream, kept until the client's half-close. A Push message is a record;
+ * a PushBatches message is a batch whose records are borrowed from it, so `owned` keeps the
+ * messages as received and `records` the inputs in stream order, which is the order of their
+ * results' indexes. */
 typedef struct stream_state {
-    ProtobufCMessage **pending;
+    ProtobufCMessage **records;
     size_t n, cap;
-    size_t bytes; /* their encoded size */
+    ProtobufCMessage **owned;
+    size_t n_owned, cap_owned;
+    size_t bytes; /* the messages' encoded size */
 } stream_state;
 
 static void stream_free(stream_state *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        protobuf_c_message_free_unpacked(s->pending[i], NULL);
-    free(s->pending);
+    for (size_t i = 0; i < s->n_owned; i++)
+        protobuf_c_message_free_unpacked(s->owned[i], NULL);
+    free(s->owned);
+    free(s->records);
     free(s);
 }
 
-static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
+/* Makes room for `more` pointers in v[0..n) of capacity *cap. Returns 0, or -1. */
+static int room_for(ProtobufCMessage ***v, size_t n, size_t *cap, size_t more)
+{
+    if (n + more <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < n + more)
+        c *= 2;
+    ProtobufCMessage **nv = realloc(*v, c * sizeof *nv);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+/* Keeps message `msg` of a stream, which carries records[0..n) (msg itself for Push), until
+ * the half-close; or finishes the call: the caller is no longer what it was, or the stream
+ * would pass STREAM_MAX records or STREAM_BYTES_MAX bytes (RESOURCE_EXHAUSTED). */
+static void stream_keep(rpc_call *call, const ProtobufCMessage *msg,
+                        ProtobufCMessage *const *records, size_t n)
 {
     stream_state *s = rpc_call_data(call);
     /* A suspension or revocation takes effect on a stream already open. */
@@ -843,29 +941,49 @@ static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
         rpc_call_set_data(call, s);
     }
     size_t size = protobuf_c_message_get_packed_size(msg);
-    if (s->n == STREAM_MAX || s->bytes + size > STREAM_BYTES_MAX) {
+    if (n > STREAM_MAX - s->n || s->bytes + size > STREAM_BYTES_MAX) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
-                   "a Push stream holds at most %d records and %u MiB; nothing of this stream "
-                   "was stored: send the records as several streams",
+                   "a stream holds at most %d records and %u MiB; nothing of this stream was "
+                   "stored: send the records as several streams",
                    STREAM_MAX, STREAM_BYTES_MAX >> 20);
         return;
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        ProtobufCMessage **np = realloc(s->pending, cap * sizeof *np);
-        if (!np) {
-            rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
-            return;
-        }
-        s->pending = np;
-        s->cap = cap;
+    if (room_for(&s->records, s->n, &s->cap, n) != 0 ||
+        room_for(&s->owned, s->n_owned, &s->cap_owned, 1) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+        return;
     }
     /* Keep the message itself (no copy): the RPC layer leaves it to us, and stream_free
-     * frees it. It was unpacked for this call, so canonicalising it in place later is ours
-     * to do. */
+     * frees it. It was unpacked for this call, so canonicalising its records in place later
+     * is ours to do. */
     rpc_call_take_message(call);
-    s->pending[s->n++] = (ProtobufCMessage *)msg;
+    s->owned[s->n_owned++] = (ProtobufCMessage *)msg;
+    memcpy(s->records + s->n, records, n * sizeof *records);
+    s->n += n;
     s->bytes += size;
+}
+
+static void push_stream_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    ProtobufCMessage *record = (ProtobufCMessage *)msg;
+    stream_keep(call, msg, &record, 1);
+}
+
+/* A PushBatches message: a batch of 1 to BATCH_MAX records, as PushBatch takes. Messages
+ * are counted from 1 in the refusal, as rpc.c's text check counts them. */
+static void push_batches_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    stream_state *s = rpc_call_data(call);
+    size_t n;
+    ProtobufCMessage *const *records = batch_records(msg, &n);
+    if (n == 0 || n > BATCH_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "records: a message of the stream holds 1 to %d records, not %zu (message "
+                   "%zu of the stream); nothing of this stream was stored",
+                   BATCH_MAX, n, (s ? s->n_owned : 0) + 1);
+        return;
+    }
+    stream_keep(call, msg, records, n);
 }
 
 /* The client has sent everything (rpc.c made sure it half-closed and did not reset the
@@ -881,7 +999,7 @@ static void push_stream_end(rpc_call *call)
         return;
     results r = {0};
     uint64_t ticket = 0;
-    if (push_group(call, s->pending, s->n, 0, &r, &ticket) == 0)
+    if (push_group(call, s->records, s->n, 0, &r, &ticket) == 0)
         reply_results(call, &r, ticket);
     results_free(&r);
 }
@@ -947,18 +1065,18 @@ static Credit__Store__V1__StoredRecord *own_record(rpc_call *call, const char *r
     return NULL;
 }
 
-/* Writes `next` with its audit entry and replies. A correction passes its subject's
- * resolution and the key the version before was filed under (else NULL). */
+/* Writes `next`, which supersedes `prev` (as stored), with its audit entry and replies. A
+ * correction passes its subject's resolution (else NULL). */
 static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord *next,
                                  const char *what, const subjects_resolution *sub,
-                                 const void *old_key, size_t old_len)
+                                 const Credit__Store__V1__StoredRecord *prev)
 {
     node *n = rpc_call_app(call);
     char why[200], detail[200];
     subjects_pending pend;
     subjects_pending_init(&pend);
     store_batch *b = store_batch_create();
-    int staged = b ? stage_subject(n, b, next, sub, old_key, old_len, &pend, why) : -1;
+    int staged = b ? stage_subject(n, b, next, sub, prev, &pend, why) : -1;
     subjects_pending_cleanup(&pend);
     if (staged != 0) {
         store_batch_destroy(b);
@@ -991,10 +1109,6 @@ static void reply_change_subject(rpc_call *call, Credit__Store__V1__StoredRecord
     store_batch_destroy(b);
 }
 
-static void reply_change(rpc_call *call, Credit__Store__V1__StoredRecord *next, const char *what)
-{
-    reply_change_subject(call, next, what, NULL, NULL, 0);
-}
 
 /* The fields of a correction request ({record_id, record, reason} in every service). */
 static const char *string_field(const ProtobufCMessage *m, const char *name)
@@ -1027,9 +1141,13 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     record_view_of(record, k->catalogue, &v);
     identity_normalise_subject((Credit__V1__Subject *)v.subject);
     const record_view *in = &v;
-    pthread_mutex_lock(&push_mu);
+    /* A correction may bind codes: it holds bind_mu too (corrections are few). */
+    pthread_mutex_t *mu = unit_lock(p->code);
+    pthread_mutex_lock(mu);
+    pthread_mutex_lock(&bind_mu);
     Credit__Store__V1__StoredRecord *prev = own_record(call, record_id, reason, "correct");
-    Credit__Store__V1__StoredRecord *next = NULL;
+    version_msg next;
+    memset(&next, 0, sizeof next);
     if (!prev)
         goto out;
     const Credit__V1__RecordMeta *m = prev->record->meta;
@@ -1084,25 +1202,24 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     status.withdrawn = m->status && m->status->withdrawn;
     /* A correction without the source's time keeps the one before: the record stays guarded
      * against stale re-sends. */
-    next = build_version(in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
-                         skey, skey_len, in_t ? in_t : m->source_updated_at);
-    if (!next) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    if (build_version(&next, in, k, cv, p, m->record_id, m->version + 1, &status, reason, digest,
+                      skey, skey_len, in_t ? in_t : m->source_updated_at) != 0) {
+        rpc_finish(call, RPC_INTERNAL, "record: has no body the stored form takes");
         goto out;
     }
-    reply_change_subject(call, next, "corrected", &sub, prev->subject_key.data,
-                         prev->subject_key.len);
+    reply_change_subject(call, &next.sr, "corrected", &sub, prev);
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(&bind_mu);
+    pthread_mutex_unlock(mu);
     if (prev)
         credit__store__v1__stored_record__free_unpacked(prev, NULL);
-    if (next)
-        credit__store__v1__stored_record__free_unpacked(next, NULL);
+    version_cleanup(&next);
 }
 
 /* Writes version + 1 of `sr`: the same content with `status`, `reason` and now as its time
  * (the stored version is unsealed first: its sealed values are sealed again under the new
- * version's associated data). Replies with the result. */
+ * version's associated data), and `sr` as it was stored into the history (a copy taken before
+ * it changes; withdrawals, reinstatements and verdicts are few). Replies with the result. */
 static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
                            const Credit__V1__RecordStatus *status, const char *reason,
                            const char *what)
@@ -1110,8 +1227,14 @@ static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
     node *n = rpc_call_app(call);
     Credit__V1__RecordMeta *m = sr->record->meta;
     char err[STORE_ERR_LEN];
+    Credit__Store__V1__StoredRecord *prev = (Credit__Store__V1__StoredRecord *)pb_copy(&sr->base);
+    if (!prev) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
+        return;
+    }
     if (records_unseal(n->pv, sr, err) != 0) {
         rpc_finish(call, RPC_DATA_LOSS, "record %s cannot be unsealed: %s", m->record_id, err);
+        credit__store__v1__stored_record__free_unpacked(prev, NULL);
         return;
     }
     Google__Protobuf__Timestamp reported;
@@ -1123,7 +1246,8 @@ static void status_version(rpc_call *call, Credit__Store__V1__StoredRecord *sr,
     m->version++;
     m->change_reason = (char *)reason;
     m->reported_at = &reported;
-    reply_change(call, sr, what);
+    reply_change_subject(call, sr, what, NULL, prev);
+    credit__store__v1__stored_record__free_unpacked(prev, NULL);
     /* Give the unpacked message back what it owns before it is freed. */
     m->change_reason = old_reason;
     m->reported_at = old_reported;
@@ -1142,7 +1266,8 @@ static Credit__V1__RecordStatus status_of(const Credit__V1__RecordMeta *m)
 static void set_withdrawn(rpc_call *call, const char *record_id, const char *reason,
                           int withdraw)
 {
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(node_caller(call)->code);
+    pthread_mutex_lock(mu);
     Credit__Store__V1__StoredRecord *sr =
         own_record(call, record_id, reason, withdraw ? "withdraw" : "reinstate");
     if (!sr)
@@ -1159,7 +1284,7 @@ static void set_withdrawn(rpc_call *call, const char *record_id, const char *rea
     st.withdrawn = withdraw;
     status_version(call, sr, &st, reason, withdraw ? "withdrew" : "reinstated");
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
@@ -1207,9 +1332,17 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
         rpc_finish(call, RPC_INVALID_ARGUMENT, "record_id: not a record id (32 hex characters)");
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    /* The lock of the record's source unit: read once to learn it, again under the lock. */
     Credit__Store__V1__StoredRecord *sr = NULL;
+    pthread_mutex_t *mu = NULL;
     int rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    if (rc == 0) {
+        mu = unit_lock(sr->record->meta->source_unit);
+        credit__store__v1__stored_record__free_unpacked(sr, NULL);
+        sr = NULL;
+        pthread_mutex_lock(mu);
+        rc = records_get(n->st, NULL, req->record_id, &sr, err);
+    }
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "no record %s", req->record_id);
         goto out;
@@ -1239,7 +1372,8 @@ static void verify(rpc_call *call, const ProtobufCMessage *msg)
     st.verified_by = (char *)node_caller(call)->code;
     status_version(call, sr, &st, req->reason, req->verified ? "verified" : "rejected");
 out:
-    pthread_mutex_unlock(&push_mu);
+    if (mu)
+        pthread_mutex_unlock(mu);
     if (sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
 }
@@ -1385,7 +1519,9 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
                    "association.uscc: is not a valid unified social credit code: %s", why);
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    /* The platform's lock: its pushes read the mandate under it. */
+    pthread_mutex_t *mu = unit_lock(req->platform);
+    pthread_mutex_lock(mu);
     int rc = registry_get(n->st, req->platform, &u, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "platform: no unit with code \"%s\"", req->platform);
@@ -1443,7 +1579,7 @@ static void mandate_register(rpc_call *call, const ProtobufCMessage *msg)
     reply_mandate(call, &m, detail);
     free(terms);
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (u)
         credit__v1__unit__free_unpacked(u, NULL);
     if (old)
@@ -1465,7 +1601,8 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
                    "association_uscc: is not a valid unified social credit code: %s", why);
         return;
     }
-    pthread_mutex_lock(&push_mu);
+    pthread_mutex_t *mu = unit_lock(req->platform);
+    pthread_mutex_lock(mu);
     int rc = mandate_get(n->st, req->platform, req->association_uscc, &m, err);
     if (rc == STORE_ENOTFOUND) {
         rpc_finish(call, RPC_NOT_FOUND, "platform %.64s holds no mandate for %.32s",
@@ -1496,7 +1633,7 @@ static void mandate_revoke(rpc_call *call, const ProtobufCMessage *msg)
     m->reason = old_reason;
     m->revoked_by = old_by;
 out:
-    pthread_mutex_unlock(&push_mu);
+    pthread_mutex_unlock(mu);
     if (m)
         credit__v1__mandate__free_unpacked(m, NULL);
 }
@@ -1564,6 +1701,8 @@ static const rpc_handler public_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
@@ -1573,6 +1712,8 @@ static const rpc_handler association_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Correct", .on_message = correct},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
@@ -1585,6 +1726,8 @@ static const rpc_handler voluntary_handlers[] = {
     {.method = "PushBatch", .on_message = push_batch},
     {.method = "Push", .on_message = push_stream_message, .on_half_close = push_stream_end,
      .on_done = push_stream_done},
+    {.method = "PushBatches", .on_message = push_batches_message,
+     .on_half_close = push_stream_end, .on_done = push_stream_done},
     {.method = "Withdraw", .on_message = withdraw},
     {.method = "Reinstate", .on_message = reinstate},
     {.method = "ListPending", .on_message = list_pending},

@@ -4,7 +4,10 @@
  * The node writes a change without an fsync and answers it once one fsync, shared by every
  * change that came in meanwhile, has covered it (server/data/audit.h). Sixteen callers push
  * one-record batches through one client while the node is killed with SIGKILL at a random
- * moment, ROUNDS times over one data directory; then, with the disk-fault shim preloaded
+ * moment, ROUNDS times over one data directory — as two units (market and tax, so that the
+ * push locks of two source units run side by side), half of the callers in one-record
+ * batches and half in batched streams (PushBatches, STREAM_RECORDS records in messages of
+ * STREAM_MESSAGE, stored at the half-close); then, with the disk-fault shim preloaded
  * (tests/faults/faultfs.c), fsyncs start failing while they push. Afterwards the store is
  * opened directly and:
  *  - every record the node acknowledged is there (no acknowledged record lost);
@@ -35,9 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PUSHERS   16
-#define ROUNDS    4
-#define MAX_ACKED 200000
+#define PUSHERS        16
+#define ROUNDS         4
+#define MAX_ACKED      200000
+#define STREAM_RECORDS 12 /* records of one batched stream */
+#define STREAM_MESSAGE 4  /* records a message of it */
 
 static char dir[512];  /* the test's temporary directory */
 static char tls[600];  /* dev certificates */
@@ -124,12 +129,13 @@ static void node_kill9(node_proc *n)
     waitpid(n->pid, &status, 0);
 }
 
-static credit_client *client_of(const node_proc *n)
+/* A client of `unit` (a demo unit's certificate). */
+static credit_client *client_of(const node_proc *n, const char *unit)
 {
     char ca[700], cert[700], key[700];
     snprintf(ca, sizeof ca, "%s/ca.crt", tls);
-    snprintf(cert, sizeof cert, "%s/units/market.crt", tls);
-    snprintf(key, sizeof key, "%s/units/market.key", tls);
+    snprintf(cert, sizeof cert, "%s/units/%s.crt", tls, unit);
+    snprintf(key, sizeof key, "%s/units/%s.key", tls, unit);
     credit_client_options o;
     credit_client_options_init(&o);
     o.target = n->target;
@@ -150,8 +156,11 @@ static credit_client *client_of(const node_proc *n)
 static pthread_mutex_t acked_mu = PTHREAD_MUTEX_INITIALIZER;
 static char (*acked)[33]; /* record ids */
 static size_t n_acked;
-static long late_acks;    /* pushes sent after fsyncs began to fail, acknowledged anyway */
-static double fault_from; /* CLOCK_MONOTONIC seconds; 0: no fault switched on */
+static size_t acked_calls; /* calls answered OK: each wrote one audit entry */
+static size_t acked_by[4]; /* records acknowledged by thread % 4: market and tax (even and
+                            * odd), batches and streams (0-1 and 2-3) */
+static long late_acks;     /* pushes sent after fsyncs began to fail, acknowledged anyway */
+static double fault_from;  /* CLOCK_MONOTONIC seconds; 0: no fault switched on */
 
 static double now_s(void)
 {
@@ -163,9 +172,29 @@ static double now_s(void)
 typedef struct pusher {
     credit_client *c;
     int round, thread;
+    int streams; /* 1: batched streams; 0: one-record batches */
     volatile int *stop;
     long sent;
 } pusher;
+
+/* Notes the node's answer `r` (freed here) to a call of `a` sent at `sent_at`: its created
+ * records are acknowledged. */
+static void note_answer(const pusher *a, Credit__V1__PushBatchResponse *r, double sent_at)
+{
+    pthread_mutex_lock(&acked_mu);
+    for (size_t k = 0; k < r->n_results; k++) {
+        if (r->results[k]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED &&
+            n_acked < MAX_ACKED) {
+            snprintf(acked[n_acked++], 33, "%s", r->results[k]->record_id);
+            acked_by[a->thread % 4]++;
+        }
+    }
+    acked_calls++;
+    if (fault_from > 0 && sent_at > fault_from)
+        late_acks++;
+    pthread_mutex_unlock(&acked_mu);
+    credit__v1__push_batch_response__free_unpacked(r, NULL);
+}
 
 static void *push_loop(void *arg)
 {
@@ -207,6 +236,28 @@ static void *push_loop(void *arg)
     in.penalty = &pen;
     ProtobufCMessage *ins[] = {&in.base};
 
+    while (!*a->stop && a->streams) {
+        credit_pusher *p = NULL;
+        credit_status st;
+        if (credit_pusher_create_batched(a->c, CREDIT_CATALOGUE_PUBLIC, STREAM_MESSAGE, 10000, &p,
+                                         &st) != 0)
+            fail_msg("pusher: %s", st.message);
+        for (int k = 0; k < STREAM_RECORDS; k++) {
+            snprintf(source_id, sizeof source_id, "gc-%d-%d-%ld", a->round, a->thread, a->sent++);
+            if (credit_pusher_add(p, &in.base, &st) != 0)
+                break; /* the stream has ended: its finish fails */
+        }
+        /* The stream's records are written at its half-close, so that is when it is sent. */
+        double sent_at = now_s();
+        Credit__V1__PushBatchResponse *r = NULL;
+        int rc = credit_pusher_finish(p, &r, &st);
+        credit_pusher_destroy(p);
+        if (rc != 0) {
+            usleep(2000);
+            continue;
+        }
+        note_answer(a, r, sent_at);
+    }
     while (!*a->stop) {
         snprintf(source_id, sizeof source_id, "gc-%d-%d-%ld", a->round, a->thread, a->sent++);
         double sent_at = now_s();
@@ -216,15 +267,7 @@ static void *push_loop(void *arg)
             usleep(2000); /* the node is gone or failing: try again until told to stop */
             continue;
         }
-        int created =
-            r->n_results == 1 && r->results[0]->outcome == CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED;
-        pthread_mutex_lock(&acked_mu);
-        if (created && n_acked < MAX_ACKED)
-            snprintf(acked[n_acked++], 33, "%s", r->results[0]->record_id);
-        if (fault_from > 0 && sent_at > fault_from)
-            late_acks++;
-        pthread_mutex_unlock(&acked_mu);
-        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        note_answer(a, r, sent_at);
     }
     return NULL;
 }
@@ -233,19 +276,21 @@ static void *push_loop(void *arg)
  * on this thread while they push. */
 static void push_while(node_proc *n, int round, void (*during)(node_proc *n, void *ctx), void *ctx)
 {
-    credit_client *c = client_of(n);
+    credit_client *c[2] = {client_of(n, "market"), client_of(n, "tax")};
     volatile int stop = 0;
     pusher p[PUSHERS];
     pthread_t t[PUSHERS];
     for (int i = 0; i < PUSHERS; i++) {
-        p[i] = (pusher){.c = c, .round = round, .thread = i, .stop = &stop};
+        p[i] = (pusher){
+            .c = c[i % 2], .round = round, .thread = i, .streams = i % 4 >= 2, .stop = &stop};
         assert_int_equal(pthread_create(&t[i], NULL, push_loop, &p[i]), 0);
     }
     during(n, ctx);
     stop = 1;
     for (int i = 0; i < PUSHERS; i++)
         pthread_join(t[i], NULL);
-    credit_client_destroy(c);
+    credit_client_destroy(c[0]);
+    credit_client_destroy(c[1]);
 }
 
 /* A kill -9 after a random 150 to 900 ms of pushing. */
@@ -294,6 +339,10 @@ test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(vo
                   n_acked - before, late_acks);
     assert_true(n_acked > before);
     assert_int_equal(late_acks, 0);
+    print_message("acknowledged: market %zu + %zu streamed, tax %zu + %zu streamed\n", acked_by[0],
+                  acked_by[2], acked_by[1], acked_by[3]);
+    for (int i = 0; i < 4; i++)
+        assert_true(acked_by[i] > 0); /* both units, both ways of pushing, were answered */
 
     /* The store as the kills and the fault left it. */
     store *st = NULL;
@@ -305,7 +354,7 @@ test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(vo
     uint64_t count = 0, bad = 0;
     if (audit_verify(st, &count, &bad, err) != 0)
         fail_msg("audit chain: %s", err);
-    assert_true(count >= n_acked);
+    assert_true(count >= acked_calls);
     size_t lost = 0;
     for (size_t i = 0; i < n_acked; i++) {
         Credit__Store__V1__StoredRecord *sr = NULL;

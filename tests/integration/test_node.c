@@ -575,6 +575,22 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
     assert_int_equal(node_stop(&n), 0);
 }
 
+/* Adds a record (source id `src`) to pusher `p`, destroys p unfinished, and checks that it
+ * stored nothing: the same record pushed afterwards is new. */
+static void give_up_and_find_nothing_stored(credit_client *c, credit_pusher *p, const char *src)
+{
+    credit_status st;
+    penalty_input pi;
+    penalty_input_init(&pi, src);
+    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
+    credit_pusher_destroy(p);
+    ProtobufCMessage *one[] = {&pi.in.base};
+    Credit__V1__PushBatchResponse *res = NULL;
+    CHECK_CALL(credit_client_record_push(c, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
+    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
+    credit__v1__push_batch_response__free_unpacked(res, NULL);
+}
+
 static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result(void **state)
 {
     (void)state;
@@ -604,17 +620,67 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     assert_int_equal(credit_pusher_finish(p, &res, &st), CREDIT_EINVAL); /* only once */
     credit_pusher_destroy(p);
 
-    /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing: the
-     * same record pushed afterwards is new. */
+    /* A pusher given up half-way is cancelled and freed cleanly, and stored nothing. */
     CHECK_CALL(credit_pusher_create(market, CREDIT_CATALOGUE_PUBLIC, 60000, &p, &st), st);
-    penalty_input pi;
-    penalty_input_init(&pi, "stream-abandoned");
-    CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
-    credit_pusher_destroy(p);
-    ProtobufCMessage *one[] = {&pi.in.base};
-    CHECK_CALL(credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, one, 1, &res, &st), st);
-    assert_int_equal(res->results[0]->outcome, CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
+    give_up_and_find_nothing_stored(market, p, "stream-abandoned");
+
+    credit_client_destroy(market);
+    assert_int_equal(node_stop(&n), 0);
+}
+
+/* A batched pusher (PushBatches) gathers its records into messages of per_message: the results
+ * still index the records in the order they were added, across messages (here 30 records in
+ * messages of 7, the last one short, a bad record in the middle of the second); a pusher given
+ * up with records gathered but not sent stores nothing; per_message outside 1 to
+ * CREDIT_PUSH_MESSAGE_MAX is refused before anything is sent. */
+static void test_batched_pusher_indexes_results_across_its_messages(void **state)
+{
+    (void)state;
+    node_proc n;
+    node_start(&n, "batched", NULL);
+    credit_client *market = client_as(&n, "units/market");
+    credit_status st;
+    enum { RECORDS = 30, PER_MESSAGE = 7, BAD = 10 };
+    credit_pusher *p = NULL;
+    assert_int_equal(credit_pusher_create_batched(market, CREDIT_CATALOGUE_PUBLIC, 0, 0, &p, &st),
+                     CREDIT_EINVAL);
+    assert_int_equal(credit_pusher_create_batched(market, CREDIT_CATALOGUE_PUBLIC,
+                                                  CREDIT_PUSH_MESSAGE_MAX + 1, 0, &p, &st),
+                     CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "per_message"));
+    assert_null(p);
+    CHECK_CALL(
+        credit_pusher_create_batched(market, CREDIT_CATALOGUE_PUBLIC, PER_MESSAGE, 60000, &p, &st),
+        st);
+    Credit__V1__Sample sample = CREDIT__V1__SAMPLE__INIT;
+    assert_int_equal(credit_pusher_add(p, &sample.base, &st), CREDIT_EINVAL);
+    for (int i = 0; i < RECORDS; i++) {
+        char src[32];
+        penalty_input pi;
+        snprintf(src, sizeof src, "batched-%d", i);
+        penalty_input_init(&pi, src);
+        if (i == BAD)
+            pi.subj.identifier = "91230500MA1B3N1N2X"; /* wrong check character */
+        CHECK_CALL(credit_pusher_add(p, &pi.in.base, &st), st);
+    }
+    Credit__V1__PushBatchResponse *res = NULL;
+    CHECK_CALL(credit_pusher_finish(p, &res, &st), st);
+    assert_int_equal(res->n_results, RECORDS);
+    assert_int_equal(res->accepted, RECORDS - 1);
+    for (int i = 0; i < RECORDS; i++) {
+        assert_int_equal(res->results[i]->index, i);
+        assert_int_equal(res->results[i]->outcome,
+                         i == BAD ? CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_REJECTED
+                                  : CREDIT__V1__PUSH_OUTCOME__PUSH_OUTCOME_CREATED);
+    }
+    assert_string_equal(res->results[BAD]->field, "subject.identifier");
     credit__v1__push_batch_response__free_unpacked(res, NULL);
+    credit_pusher_destroy(p);
+
+    /* Gathered, never sent, given up: nothing stored. */
+    CHECK_CALL(credit_pusher_create_batched(market, CREDIT_CATALOGUE_PUBLIC, 100, 60000, &p, &st),
+               st);
+    give_up_and_find_nothing_stored(market, p, "batched-abandoned");
 
     credit_client_destroy(market);
     assert_int_equal(node_stop(&n), 0);
@@ -719,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_oversize_request_is_resource_exhausted_and_changes_nothing),
         cmocka_unit_test(test_pushed_penalty_is_shared_by_tier_through_the_client_library),
         cmocka_unit_test(test_streaming_pusher_sends_records_one_by_one_and_gets_every_result),
+        cmocka_unit_test(test_batched_pusher_indexes_results_across_its_messages),
         cmocka_unit_test(test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched),
         cmocka_unit_test(test_bad_flag_exits_2_with_a_message),
     };

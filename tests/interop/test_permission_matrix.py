@@ -69,7 +69,8 @@ CAPABILITIES = {
     "sync.feed": {"OFFICE", "MUNICIPAL"},
 }
 
-_COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate")}
+_COLLECT = {m: None for m in ("PushBatch", "Push", "Correct", "Withdraw", "Reinstate",
+                              "PushBatches")}
 
 METHODS = {
     "credit.v1.UnitRegistry": {
@@ -92,7 +93,7 @@ METHODS = {
     "credit.v1.VoluntaryDeclaration": {
         "PushBatch": "push.voluntary", "Push": "push.voluntary", "Withdraw": "push.voluntary",
         "Reinstate": "push.voluntary", "ListPending": "voluntary.verify",
-        "Verify": "voluntary.verify",
+        "Verify": "voluntary.verify", "PushBatches": "push.voluntary",
     },
     "credit.v1.IndustrialDataCollection": {
         "PushSamples": "push.industrial", "RegisterOptIn": "optin.register",

@@ -1,7 +1,9 @@
 /*
  * test_records.c — unit tests for the scans and index moves of server/data/records.c against a
  * real RocksDB: the latest versions in record-id order from a page position, records that do
- * not decode left out, and the removal of a subject index entry left under an older key.
+ * not decode left out, the removal of a subject index entry left under an older key, and one
+ * write of a version: the latest in RECORDS, earlier ones in HISTORY and the content digest
+ * index once superseded.
  */
 #include "testutil.h"
 
@@ -115,6 +117,76 @@ static void test_an_index_entry_under_an_older_key_is_removed(void **state)
                      STORE_ENOTFOUND);
 }
 
+/* Version `v` of RID_1 by unit "market", source id "s-1", filed under subject key "Ux", its
+ * content digest 32 bytes of v. */
+static void version_of(Credit__Store__V1__StoredRecord *sr, Credit__V1__Record *r,
+                       Credit__V1__RecordMeta *m, uint32_t v, unsigned char digest[32])
+{
+    memset(digest, (int)v, 32);
+    credit__v1__record_meta__init(m);
+    credit__v1__record__init(r);
+    credit__store__v1__stored_record__init(sr);
+    m->record_id = RID_1;
+    m->version = v;
+    m->source_unit = "market";
+    m->source_record_id = "s-1";
+    r->meta = m;
+    sr->record = r;
+    sr->content_digest.data = digest;
+    sr->content_digest.len = 32;
+}
+
+static void test_a_version_is_written_once_and_goes_to_history_when_superseded(void **state)
+{
+    tu_store *fx = *state;
+    char err[STORE_ERR_LEN];
+    Credit__Store__V1__StoredRecord v1, v2, *got = NULL, **hist = NULL;
+    Credit__V1__Record r1, r2;
+    Credit__V1__RecordMeta m1, m2;
+    unsigned char d1[32], d2[32];
+    uint32_t matched = 9;
+    size_t n = 0;
+
+    version_of(&v1, &r1, &m1, 1, d1);
+    version_of(&v2, &r2, &m2, 2, d2);
+    /* A new record: RECORDS, the source and subject index entries; no history and no digest
+     * entry yet (the latest version carries its digest). */
+    store_batch *b = store_batch_create();
+    assert_non_null(b);
+    assert_int_equal(records_put_version(b, &v1, "Ux", 3, NULL), 0);
+    assert_int_equal(store_batch_count(b), 3);
+    tu_store_write(fx, b);
+    CHECK_OK(records_history(fx->st, NULL, RID_1, &hist, &n, err));
+    assert_int_equal(n, 0);
+    records_free_history(hist, n);
+    CHECK_OK(records_version_with_digest(fx->st, RID_1, d1, &matched, err));
+    assert_int_equal(matched, 0);
+
+    /* Version 2 supersedes it: version 1 goes to HISTORY and its digest to the index in the
+     * same write. A prev of another record, or not older, adds nothing. */
+    b = store_batch_create();
+    assert_non_null(b);
+    assert_int_equal(records_put_version(b, &v1, "Ux", 3, &v2), STORE_EINVAL);
+    m2.record_id = RID_2;
+    assert_int_equal(records_put_version(b, &v2, "Ux", 3, &v1), STORE_EINVAL);
+    m2.record_id = RID_1;
+    assert_int_equal(store_batch_count(b), 0);
+    assert_int_equal(records_put_version(b, &v2, "Ux", 3, &v1), 0);
+    assert_int_equal(store_batch_count(b), 5);
+    tu_store_write(fx, b);
+    CHECK_OK(records_get(fx->st, NULL, RID_1, &got, err));
+    assert_int_equal(got->record->meta->version, 2);
+    credit__store__v1__stored_record__free_unpacked(got, NULL);
+    CHECK_OK(records_history(fx->st, NULL, RID_1, &hist, &n, err));
+    assert_int_equal(n, 1);
+    assert_int_equal(hist[0]->record->meta->version, 1);
+    records_free_history(hist, n);
+    CHECK_OK(records_version_with_digest(fx->st, RID_1, d1, &matched, err));
+    assert_int_equal(matched, 1);
+    CHECK_OK(records_version_with_digest(fx->st, RID_1, d2, &matched, err));
+    assert_int_equal(matched, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +198,9 @@ int main(void)
             tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_an_index_entry_under_an_older_key_is_removed,
                                         tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_version_is_written_once_and_goes_to_history_when_superseded, tu_store_setup,
+            tu_store_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

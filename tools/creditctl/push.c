@@ -26,9 +26,10 @@
 /*
  * An import reads rows (JSON Lines, or CSV against its header) into the catalogue's input
  * message and sends them in groups: a PushBatch of --batch rows, or a stream of STREAM_GROUP
- * rows (samples: always a stream). The node's answer to a group acknowledges it; then the
- * state file (import_state.h) is rewritten, so that a run cut short resumes after the last
- * acknowledged group. Rows refused here (not JSON, a bad cell) are done when read.
+ * rows (samples: always a stream; records: a batched stream, PushBatches, of STREAM_MESSAGE
+ * rows a message). The node's answer to a group acknowledges it; then the state file
+ * (import_state.h) is rewritten, so that a run cut short resumes after the last acknowledged
+ * group. Rows refused here (not JSON, a bad cell) are done when read.
  *
  * This relies on exactly what the node promises: a group is one call, stored whole when the
  * node answers it and not at all when the call fails or is cut short (a stream's records are
@@ -39,6 +40,8 @@
 #define STREAM_GROUP 5000     /* rows a stream carries before its answer acknowledges them;
                                * within CREDIT_PUSH_STREAM_MAX */
 _Static_assert(STREAM_GROUP <= CREDIT_PUSH_STREAM_MAX, "a group must fit in one stream");
+#define STREAM_MESSAGE 250    /* records a message of a record stream (PushBatches) carries */
+_Static_assert(STREAM_MESSAGE <= CREDIT_PUSH_MESSAGE_MAX, "a message holds at most 1000");
 #define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
 #define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
 #define STATE_EAGER_REJECTS 1000 /* past this many rejections, the state is written at most
@@ -766,7 +769,8 @@ static int send_row(struct push *p, ProtobufCMessage *msg, size_t line, struct r
                 rc = credit_sample_pusher_add(p->sp, (const Credit__V1__Sample *)msg, &st);
         } else {
             if (!p->rp)
-                rc = credit_pusher_create(p->client, p->cat, p->cfg->timeout_ms, &p->rp, &st);
+                rc = credit_pusher_create_batched(p->client, p->cat, STREAM_MESSAGE,
+                                                  p->cfg->timeout_ms, &p->rp, &st);
             if (rc == CREDIT_OK)
                 rc = credit_pusher_add(p->rp, msg, &st);
         }

@@ -251,6 +251,9 @@ CREDIT_API const ProtobufCMessageDescriptor *credit_catalogue_input(credit_catal
 /* The most messages one stream carries: records (a credit_pusher), samples (a
  * credit_sample_pusher). */
 #define CREDIT_PUSH_STREAM_MAX 10000
+/* The most records one message of a batched stream carries (credit_pusher_create_batched), as
+ * many as one PushBatch call takes. */
+#define CREDIT_PUSH_MESSAGE_MAX 1000
 #define CREDIT_SAMPLE_STREAM_MAX 200000
 
 /* Pushes up to 1000 records of the record catalogue `cat` in one call (its service's
@@ -291,6 +294,23 @@ typedef struct credit_pusher credit_pusher;
  * credit_pusher_add or credit_pusher_finish reports why. */
 CREDIT_API int credit_pusher_create(credit_client *c, credit_catalogue cat, int timeout_ms,
                                     credit_pusher **out, credit_status *status);
+
+/* Opens a batched streaming push to the record catalogue `cat` (its service's PushBatches):
+ * the same pusher, but credit_pusher_add gathers the records (encoded at once; the caller
+ * keeps them) into messages of `per_message` records (1 to CREDIT_PUSH_MESSAGE_MAX), and sends
+ * a message when it is full; credit_pusher_finish sends the last, shorter one, then closes.
+ * Far fewer messages than records go over the wire, so bulk imports cost the node less per
+ * record. At most one message is in flight and one gathered, so credit_pusher_add waits when
+ * the node is slow (the backpressure). Everything else is as for credit_pusher_create: at
+ * most CREDIT_PUSH_STREAM_MAX records a stream, atomic, stored only when
+ * credit_pusher_finish returns 0, one result per record whose index is the record's position
+ * in the whole stream (the order of credit_pusher_add). Returns 0 and *out; CREDIT_EINVAL (c
+ * or out NULL, `cat` not a record catalogue, or per_message 0 or above
+ * CREDIT_PUSH_MESSAGE_MAX); CREDIT_ENOMEM. credit_pusher_add may also return CREDIT_ENOMEM
+ * (the message being gathered cannot grow). */
+CREDIT_API int credit_pusher_create_batched(credit_client *c, credit_catalogue cat,
+                                            size_t per_message, int timeout_ms,
+                                            credit_pusher **out, credit_status *status);
 
 /* Sends one record of the pusher's catalogue: `rec` must be a message of the type
  * credit_catalogue_input(cat) names (pass &rec->base). It is packed at once; the caller keeps
