@@ -725,6 +725,13 @@ void store_snapshot_release(store *st, store_snapshot *snap)
 store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf,
                               const void *prefix, size_t plen, const void *start, size_t slen)
 {
+    return store_iter_create_ex(st, snap, cf, prefix, plen, start, slen, 0);
+}
+
+store_iter *store_iter_create_ex(store *st, const store_snapshot *snap, store_cf cf,
+                                 const void *prefix, size_t plen, const void *start, size_t slen,
+                                 unsigned flags)
+{
     store_iter *it;
     size_t ulen;
 
@@ -745,6 +752,10 @@ store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf
         goto fail_ro;
     if (snap)
         rocksdb_readoptions_set_snapshot(it->ro, snap->snap);
+    /* The engine keeps every block the iterator loaded (and the memtables it reads) until the
+     * iterator is destroyed, so the slices it gave stay valid: a page is sent from them. */
+    if (flags & STORE_ITER_PINNED)
+        rocksdb_readoptions_set_pin_data(it->ro, 1);
     if (ulen)
         rocksdb_readoptions_set_iterate_upper_bound(it->ro, (const char *)it->buf + plen, ulen);
     it->it = rocksdb_create_iterator_cf(st->db, it->ro, st->cf[cf]);

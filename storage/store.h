@@ -143,6 +143,15 @@ void store_snapshot_release(store *st, store_snapshot *snap);
  * error. */
 store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf,
                               const void *prefix, size_t plen, const void *start, size_t slen);
+
+/* store_iter_create with flags. STORE_ITER_PINNED: every key and value pointer the iterator
+ * gives stays valid until store_iter_destroy (not only until the next move), so a reader may
+ * keep the values of many entries without copying them; the blocks they live in stay in
+ * memory meanwhile, so use it for short scans (a page), not for a whole family. */
+#define STORE_ITER_PINNED 1u
+store_iter *store_iter_create_ex(store *st, const store_snapshot *snap, store_cf cf,
+                                 const void *prefix, size_t plen, const void *start, size_t slen,
+                                 unsigned flags);
 int store_iter_valid(const store_iter *it);
 void store_iter_next(store_iter *it);
 const void *store_iter_key(const store_iter *it, size_t *klen);

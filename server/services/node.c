@@ -225,12 +225,23 @@ void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc
         return;
     }
     Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
-    records_page_response(p, &resp);
+    Credit__Store__V1__RecordsPageWire wire = CREDIT__STORE__V1__RECORDS_PAGE_WIRE__INIT;
     char token[PAGETOKEN_MAX];
     if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
         return;
-    resp.next_page_token = token;
-    rpc_reply(call, &resp.base);
+    if (p->n_packed == 0) {
+        records_page_response(p, &resp);
+        resp.next_page_token = token;
+        rpc_reply(call, &resp.base);
+        return;
+    }
+    /* Records already packed go out as they are, in the response's wire twin. */
+    if (records_page_wire(p, &wire) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    wire.next_page_token = token;
+    rpc_reply(call, &wire.base);
 }
 
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,
