@@ -156,8 +156,9 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     };
     char err[STORE_ERR_LEN];
     /* A read's audit entry does not wait for fsync: the WAL keeps it across a crash of the
-     * process; a change's entry is written with the change (node_commit). */
-    int rc = audit_commit(n->audit, NULL, &ev, 0, err);
+     * process, concurrent reads share one write, and the syncer's next fsync covers it; a
+     * change's entry is written with the change (node_commit). */
+    int rc = audit_commit_read(n->audit, &ev, err);
     if (rc != 0) {
         log_event(LOG_ERROR, "audit", "method=%s err=%s", method, err);
         disk_fault(rc, method, err);

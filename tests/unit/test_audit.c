@@ -504,6 +504,80 @@ static void test_concurrent_commits_form_one_chain(void **state)
     check_verifies(fx->st, THREADS * COMMITS_PER_THREAD);
 }
 
+#define MIXED_THREADS 8
+#define MIXED_EACH    40
+
+static void *mixed_main(void *arg)
+{
+    struct worker *w = arg;
+    char err[STORE_ERR_LEN], detail[32];
+    audit_event ev = {.method = "/m", .detail = detail};
+
+    for (int i = 0; i < MIXED_EACH; i++) {
+        snprintf(detail, sizeof(detail), "t%d/%d", w->id, i);
+        /* Odd threads read; even ones change, every third change waiting for its fsync. */
+        int rc = w->id % 2 ? audit_commit_read(w->a, &ev, err)
+                           : audit_commit(w->a, NULL, &ev, i % 3 == 0, err);
+        if (rc != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+/* audit.h: reads' entries are written in groups, between changes' entries, and the chain
+ * stays one gapless chain holding every entry once. */
+static void test_read_entries_in_groups_among_changes_form_one_chain(void **state)
+{
+    struct fixture *fx = *state;
+    pthread_t th[MIXED_THREADS];
+    struct worker w[MIXED_THREADS];
+    char seen[MIXED_THREADS][MIXED_EACH] = {{0}};
+
+    for (int i = 0; i < MIXED_THREADS; i++) {
+        w[i] = (struct worker){.a = fx->a, .id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, mixed_main, &w[i]), 0);
+    }
+    for (int i = 0; i < MIXED_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
+    check_verifies(fx->st, MIXED_THREADS * MIXED_EACH);
+    store_iter *it = store_iter_create(fx->st, NULL, STORE_CF_AUDIT, NULL, 0, NULL, 0);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const void *v = store_iter_value(it, &len);
+        Credit__V1__AuditEntry *e = credit__v1__audit_entry__unpack(NULL, len, v);
+        int t = -1, k = -1;
+        assert_non_null(e);
+        assert_int_equal(sscanf(e->detail, "t%d/%d", &t, &k), 2);
+        assert_true(t >= 0 && t < MIXED_THREADS && k >= 0 && k < MIXED_EACH);
+        assert_int_equal(seen[t][k], 0);
+        seen[t][k] = 1;
+        credit__v1__audit_entry__free_unpacked(e, NULL);
+    }
+    store_iter_destroy(it);
+    for (int t = 0; t < MIXED_THREADS; t++)
+        for (int k = 0; k < MIXED_EACH; k++)
+            assert_int_equal(seen[t][k], 1);
+}
+
+/* A read's entry is kept across a reopen without any change after it to fsync it. */
+static void test_a_read_entry_alone_is_written_and_survives_a_reopen(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN];
+    audit_event ev = {.method = "/credit.v1.OpenQuery/ListRecords", .detail = "read"};
+
+    CHECK_OK(audit_commit_read(fx->a, &ev, err));
+    CHECK_OK(audit_commit_read(fx->a, &ev, err));
+    audit_close(fx->a);
+    store_close(fx->st);
+    fx->a = NULL;
+    CHECK_OK(store_open(fx->db, NULL, &fx->st, err));
+    CHECK_OK(audit_open(fx->st, &fx->a, err));
+    check_verifies(fx->st, 2);
+}
+
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -523,6 +597,8 @@ int main(void)
         FX_TEST(test_refused_batch_leaves_the_head_unchanged),
         FX_TEST(test_already_written_batch_leaves_the_head_unchanged),
         FX_TEST(test_concurrent_commits_form_one_chain),
+        FX_TEST(test_read_entries_in_groups_among_changes_form_one_chain),
+        FX_TEST(test_a_read_entry_alone_is_written_and_survives_a_reopen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
