@@ -202,19 +202,20 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
 
 /* --- Page entries ------------------------------------------------------------------------
  *
- * An entry is a fixed head, the section, the packed StoredRecord, then the open-tier form:
+ * An entry is a fixed head, the section, then the open-tier form:
  *   [0]      ENTRY_MAGIC
- *   [1]      flags: ENTRY_OPEN (an open-tier form follows the StoredRecord)
+ *   [1]      flags: ENTRY_OPEN (an open-tier form follows the section)
  *   [2..3]   be16 section length
  *   [4..7]   be32 catalogue      [8..11]  be32 category     [12..15] be32 version
  *   [16..19] be32 the catalogue version the open form was shaped under
  *   [20..23] be32 the open form's last day shown (yyyymmdd; 0: no end)
- *   [24..27] be32 the StoredRecord's length
  * The magic tells an entry from the empty value of older data directories, and from anything
- * else: an entry that does not add up is STORE_ECORRUPT. */
+ * else: an entry that does not add up is STORE_ECORRUPT. The StoredRecord itself is not
+ * repeated here (RECORDS and HISTORY hold it already): every byte an entry adds is written
+ * with each version, under the push lock. */
 #define ENTRY_MAGIC 0xE1
 #define ENTRY_OPEN 0x01
-#define ENTRY_HEAD 28
+#define ENTRY_HEAD 24
 
 /* Set once at start-up (records_prepare_under), read by every writer afterwards. */
 static catalog *prepare_cat;
@@ -295,8 +296,7 @@ int records_entry_read(const void *val, size_t len, records_entry *e)
     if (len < ENTRY_HEAD || v[0] != ENTRY_MAGIC)
         return STORE_ECORRUPT;
     size_t sec = (size_t)v[2] << 8 | v[3];
-    size_t stored = get_be32(v + 24);
-    if (sec > len - ENTRY_HEAD || stored > len - ENTRY_HEAD - sec)
+    if (sec > len - ENTRY_HEAD || (!(v[1] & ENTRY_OPEN) && sec != len - ENTRY_HEAD))
         return STORE_ECORRUPT;
     memset(e, 0, sizeof *e);
     e->catalogue = (int)get_be32(v + 4);
@@ -304,11 +304,9 @@ int records_entry_read(const void *val, size_t len, records_entry *e)
     e->version = get_be32(v + 12);
     e->section = (const char *)v + ENTRY_HEAD;
     e->section_len = sec;
-    e->stored = v + ENTRY_HEAD + sec;
-    e->stored_len = stored;
     if (v[1] & ENTRY_OPEN) {
-        e->open = v + ENTRY_HEAD + sec + stored;
-        e->open_len = len - ENTRY_HEAD - sec - stored;
+        e->open = v + ENTRY_HEAD + sec;
+        e->open_len = len - ENTRY_HEAD - sec;
         e->open_catalogue_version = get_be32(v + 16);
         e->open_last_day = get_be32(v + 20);
     }
@@ -321,10 +319,9 @@ int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__
            (e->open_last_day == 0 || day_number(today) <= e->open_last_day);
 }
 
-/* The page entry of `sr`, packed as `packed` (n bytes), into a malloc'd *out. Returns 0 or
- * STORE_ENOMEM / STORE_EINVAL. */
-static int make_entry(const Credit__Store__V1__StoredRecord *sr, const unsigned char *packed,
-                      size_t n, unsigned char **out, size_t *out_len)
+/* The page entry of `sr` into a malloc'd *out. Returns 0 or STORE_ENOMEM / STORE_EINVAL. */
+static int make_entry(const Credit__Store__V1__StoredRecord *sr, unsigned char **out,
+                      size_t *out_len)
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
     size_t sec = m->section ? strlen(m->section) : 0;
@@ -335,11 +332,11 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, const unsigned 
 
     if (has < 0)
         return STORE_ENOMEM;
-    if (sec > 0xffff || n > UINT32_MAX) {
+    if (sec > 0xffff) {
         free(form);
         return STORE_EINVAL;
     }
-    size_t len = ENTRY_HEAD + sec + n + form_len;
+    size_t len = ENTRY_HEAD + sec + form_len;
     unsigned char *e = malloc(len);
     if (!e) {
         free(form);
@@ -354,11 +351,10 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, const unsigned 
     put_be32(e + 12, m->version);
     put_be32(e + 16, cv);
     put_be32(e + 20, last);
-    put_be32(e + 24, (uint32_t)n);
-    memcpy(e + ENTRY_HEAD, m->section, sec);
-    memcpy(e + ENTRY_HEAD + sec, packed, n);
+    if (sec)
+        memcpy(e + ENTRY_HEAD, m->section, sec);
     if (form_len)
-        memcpy(e + ENTRY_HEAD + sec + n, form, form_len);
+        memcpy(e + ENTRY_HEAD + sec, form, form_len);
     free(form);
     *out = e;
     *out_len = len;
@@ -393,7 +389,7 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     if (!buf)
         return STORE_ENOMEM;
     credit__store__v1__stored_record__pack(sr, buf);
-    int rc = make_entry(sr, buf, n, &entry, &entry_len);
+    int rc = make_entry(sr, &entry, &entry_len);
     if (rc != 0) {
         free(buf);
         return rc;

@@ -16,14 +16,15 @@
  * The page entry. A subject's page is one prefix scan of the subject index, so each entry
  * carries what a page needs of its record's latest version (records_entry, made by
  * records_put_version, read by records_entry_read): what a listing filters on (catalogue,
- * category, section, version), the packed StoredRecord, and, when the node prepares them
- * (records_prepare_under), the record's open-tier form: the packed credit.v1.Record as the
- * open tier gets it under the catalogue version in force when it was written, together with
- * that version's number, whether the open tier shows it at all by its status and the last day
- * its publicity rule shows it. A reader sends that form as it is while the same catalogue
- * version is in force and the day has not passed; once another version takes effect the form
- * is stale and the reader shapes the StoredRecord instead. An entry of "" (a data directory
- * written before page entries) names its record only; the reader reads RECORDS for it.
+ * category, section, version) and, when the node prepares them (records_prepare_under), the
+ * record's open-tier form: the packed credit.v1.Record as the open tier gets it under the
+ * catalogue version in force when it was written, together with that version's number and
+ * the last day its publicity rule shows it (none is prepared for a record the open tier does
+ * not show by its status). A reader sends that form as it is while the same catalogue version
+ * is in force and the day has not passed; once another version takes effect the form is stale
+ * and the reader reads RECORDS and shapes the record instead, as it does for the government
+ * tier (whose identity numbers are unsealed per read) and for an entry of "" (a data directory
+ * written before page entries), which names its record only.
  *
  * A StoredRecord never holds a personal identity number in clear: records_seal takes them
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
@@ -103,8 +104,6 @@ typedef struct records_entry {
     int category;      /* Credit__V1__Category */
     const char *section; /* the meta's section, not NUL-terminated */
     size_t section_len;
-    const void *stored; /* the packed StoredRecord */
-    size_t stored_len;
     /* The open-tier form, or NULL: none was prepared (or it would never be shown). */
     const void *open;
     size_t open_len;

@@ -144,25 +144,6 @@ static int wanted_meta(const Credit__V1__ListRecordsRequest *req, const Credit__
                   m->section ? strlen(m->section) : 0);
 }
 
-/* The latest version of record `rid` as its page entry `e` holds it (form 1), or, for an
- * entry of the older empty form (form 0), as RECORDS does, unpacked into *out. Returns 0 or a STORE_E* code
- * with err. */
-static int entry_record(node *n, const store_snapshot *snap, const char *rid,
-                        const records_entry *e, int form, Credit__Store__V1__StoredRecord **out,
-                        char *err)
-{
-    if (form == 0)
-        return records_get(n->st, snap, rid, out, err);
-    *out = credit__store__v1__stored_record__unpack(NULL, e->stored_len, e->stored);
-    if (*out && (*out)->record && (*out)->record->meta)
-        return 0;
-    if (*out)
-        credit__store__v1__stored_record__free_unpacked(*out, NULL);
-    *out = NULL;
-    snprintf(err, STORE_ERR_LEN, "the subject index entry of %.40s cannot be decoded", rid);
-    return STORE_ECORRUPT;
-}
-
 static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
 {
     const Credit__V1__ListRecordsRequest *req = (const void *)msg;
@@ -232,7 +213,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
     }
     /* Each entry carries what the page needs: its head says whether the request wants the
      * record; the open tier sends the form prepared at write time while it is fresh; anything
-     * else is decoded from the entry and shaped here. */
+     * else (the government tier, a stale form) is read from RECORDS and shaped here. */
     char rid[RECORD_ID_LEN + 1];
     const void *val;
     size_t vlen;
@@ -250,7 +231,7 @@ static void list_records(rpc_call *call, const ProtobufCMessage *msg, tier t)
         }
         if (form < 0)
             snprintf(err, STORE_ERR_LEN, "the subject index entry of %.40s is damaged", rid);
-        if ((rc = form < 0 ? form : entry_record(n, snap, rid, &e, form, &sr, err)) != 0) {
+        if ((rc = form < 0 ? form : records_get(n->st, snap, rid, &sr, err)) != 0) {
             log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
             rpc_finish(call, status_from_store(rc), "the store cannot be read now");
             goto out;

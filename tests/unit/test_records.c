@@ -225,13 +225,6 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     assert_int_equal(e.catalogue, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC);
     assert_int_equal(e.category, CREDIT__V1__CATEGORY__CATEGORY_PENALTY);
     assert_int_equal(e.section_len, 0);
-    /* The StoredRecord, as RECORDS holds it. */
-    Credit__Store__V1__StoredRecord *sr =
-        credit__store__v1__stored_record__unpack(NULL, e.stored_len, e.stored);
-    assert_non_null(sr);
-    assert_string_equal(sr->record->meta->record_id, RID_1);
-    assert_int_equal(sr->record->meta->subject->legal_representative_id_type,
-                     CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
     /* The open-tier form is tier_clear's, under version 1. */
     assert_non_null(e.open);
     assert_int_equal(e.open_catalogue_version, 1);
@@ -239,11 +232,16 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     assert_non_null(open);
     assert_int_equal(open->meta->subject->legal_representative_id_type, 0);
     assert_string_equal(open->penalty->decision_document_number, "BS-2026-1");
-    tier_clear(sr->record, TIER_OPEN, catalog_now(c));
-    size_t n = credit__v1__record__get_packed_size(sr->record);
+    size_t n = credit__v1__record__get_packed_size(&v.rec);
     unsigned char *want = malloc(n);
     assert_non_null(want);
-    credit__v1__record__pack(sr->record, want);
+    credit__v1__record__pack(&v.rec, want);
+    Credit__V1__Record *cleared = credit__v1__record__unpack(NULL, n, want);
+    assert_non_null(cleared);
+    assert_int_equal(cleared->meta->subject->legal_representative_id_type,
+                     CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
+    tier_clear(cleared, TIER_OPEN, catalog_now(c));
+    n = credit__v1__record__pack(cleared, want);
     assert_int_equal(n, e.open_len);
     assert_memory_equal(want, e.open, n);
     /* A general penalty is shown up to 12 months after its decision at most: the form is fresh
@@ -255,7 +253,7 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     assert_false(records_entry_open_fresh(&e, 1, &later));
     free(want);
     credit__v1__record__free_unpacked(open, NULL);
-    credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    credit__v1__record__free_unpacked(cleared, NULL);
     free(val);
     records_prepare_under(NULL);
     catalog_destroy(c);
@@ -288,19 +286,27 @@ static void test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue(void
 static void test_an_entry_is_read_as_older_empty_or_damaged(void **state)
 {
     records_entry e;
-    unsigned char head[28] = {0xE1};
+    unsigned char head[24 + 2] = {0xE1};
 
     (void)state;
     assert_int_equal(records_entry_read("", 0, &e), 0);
     assert_int_equal(records_entry_read("\x01", 1, &e), STORE_ECORRUPT);
-    assert_int_equal(records_entry_read(head, sizeof head - 1, &e), STORE_ECORRUPT);
-    assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
+    assert_int_equal(records_entry_read(head, 23, &e), STORE_ECORRUPT);
+    assert_int_equal(records_entry_read(head, 24, &e), 1);
     assert_null(e.open);
-    head[27] = 1; /* a StoredRecord of one byte, which is not there */
+    /* Without an open form, the bytes after the head are the section, whole. */
     assert_int_equal(records_entry_read(head, sizeof head, &e), STORE_ECORRUPT);
-    head[27] = 0;
-    head[3] = 1; /* a section of one byte, which is not there */
+    head[3] = 2;
+    memcpy(head + 24, "S1", 2);
+    assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
+    assert_int_equal(e.section_len, 2);
+    assert_memory_equal(e.section, "S1", 2);
+    head[3] = 3; /* a section longer than the entry */
     assert_int_equal(records_entry_read(head, sizeof head, &e), STORE_ECORRUPT);
+    head[1] = 0x01; /* with an open form: the rest after the section */
+    head[3] = 1;
+    assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
+    assert_int_equal(e.open_len, 1);
 }
 
 int main(void)
