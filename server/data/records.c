@@ -267,20 +267,20 @@ static int open_form(const Credit__V1__Record *rec, unsigned char **out, size_t 
     if (!tier_shows(rec, TIER_OPEN, &last))
         return 0;
     const catalog_version *cv = catalog_now(prepare_cat);
-    size_t n = credit__v1__record__get_packed_size(rec);
+    /* The caller's record is cleared in place, packed, and put back as it was before this
+     * returns (records_put_version's contract): no copy of it is decoded and freed again,
+     * which is most of the cost under the push lock. */
+    Credit__V1__Record *own = (Credit__V1__Record *)rec;
+    tier_undo undo;
+    if (tier_clear_reversibly(own, TIER_OPEN, cv, &undo) != 0)
+        return -1;
+    size_t n = credit__v1__record__get_packed_size(own);
     unsigned char *buf = malloc(n ? n : 1);
+    if (buf)
+        *out_len = credit__v1__record__pack(own, buf);
+    tier_restore(own, &undo);
     if (!buf)
         return -1;
-    credit__v1__record__pack(rec, buf);
-    /* tier_clear edits an unpacked message; the caller's is const (and its own). */
-    Credit__V1__Record *copy = credit__v1__record__unpack(NULL, n, buf);
-    if (!copy) {
-        free(buf);
-        return -1;
-    }
-    tier_clear(copy, TIER_OPEN, cv);
-    *out_len = credit__v1__record__pack(copy, buf); /* never longer than before clearing */
-    credit__v1__record__free_unpacked(copy, NULL);
     *out = buf;
     *cv_number = cv->msg->version;
     *last_day = ends ? day_number(&last) : 0;

@@ -85,8 +85,10 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
                       char rid[RECORD_ID_LEN + 1], char *err);
 
 /* Adds a version to the batch: RECORDS and HISTORY always; the SOURCES and SUBJECTS entries
- * too (they are the same for every version, so writing them again is harmless). `sr` must
- * already be sealed. Adds all four entries or none. Returns 0, STORE_ENOMEM or STORE_EINVAL
+ * too (they are the same for every version, so writing them again is harmless; the SUBJECTS
+ * one is the version's page entry). `sr` must already be sealed. Adds all four entries or none.
+ * Preparing the open-tier form clears values of sr->record in place and puts them back before
+ * it returns: sr must not be read by another thread meanwhile (it is the caller's own). Returns 0, STORE_ENOMEM or STORE_EINVAL
  * (a key that does not fit). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
                         const char *subject_key, size_t subject_key_len);
