@@ -167,5 +167,7 @@ int store_last_key(store *st, store_cf cf, const void *prefix, size_t plen, void
 /* Big-endian encoding of sequences, so that byte order is numeric order. */
 void store_put_be64(unsigned char out[8], uint64_t v);
 uint64_t store_get_be64(const unsigned char in[8]);
+void store_put_be32(unsigned char out[4], uint32_t v);
+uint32_t store_get_be32(const unsigned char in[4]);
 
 #endif /* CREDIT_STORE_H */

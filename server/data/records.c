@@ -225,19 +225,6 @@ void records_prepare_under(catalog *cat)
     prepare_cat = cat;
 }
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t get_be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static uint32_t day_number(const Credit__V1__Date *d)
 {
     return (uint32_t)d->year * 10000u + (uint32_t)d->month * 100u + (uint32_t)d->day;
@@ -299,16 +286,16 @@ int records_entry_read(const void *val, size_t len, records_entry *e)
     if (sec > len - ENTRY_HEAD || (!(v[1] & ENTRY_OPEN) && sec != len - ENTRY_HEAD))
         return STORE_ECORRUPT;
     memset(e, 0, sizeof *e);
-    e->catalogue = (int)get_be32(v + 4);
-    e->category = (int)get_be32(v + 8);
-    e->version = get_be32(v + 12);
+    e->catalogue = (int)store_get_be32(v + 4);
+    e->category = (int)store_get_be32(v + 8);
+    e->version = store_get_be32(v + 12);
     e->section = (const char *)v + ENTRY_HEAD;
     e->section_len = sec;
     if (v[1] & ENTRY_OPEN) {
         e->open = v + ENTRY_HEAD + sec;
         e->open_len = len - ENTRY_HEAD - sec;
-        e->open_catalogue_version = get_be32(v + 16);
-        e->open_last_day = get_be32(v + 20);
+        e->open_catalogue_version = store_get_be32(v + 16);
+        e->open_last_day = store_get_be32(v + 20);
     }
     return 1;
 }
@@ -346,11 +333,11 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, unsigned char *
     e[1] = has ? ENTRY_OPEN : 0;
     e[2] = (unsigned char)(sec >> 8);
     e[3] = (unsigned char)sec;
-    put_be32(e + 4, (uint32_t)m->catalogue);
-    put_be32(e + 8, (uint32_t)m->category);
-    put_be32(e + 12, m->version);
-    put_be32(e + 16, cv);
-    put_be32(e + 20, last);
+    store_put_be32(e + 4, (uint32_t)m->catalogue);
+    store_put_be32(e + 8, (uint32_t)m->category);
+    store_put_be32(e + 12, m->version);
+    store_put_be32(e + 16, cv);
+    store_put_be32(e + 20, last);
     if (sec)
         memcpy(e + ENTRY_HEAD, m->section, sec);
     if (form_len)

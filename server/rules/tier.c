@@ -88,26 +88,13 @@ static void clear_field_in(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 {
     char *p = (char *)m + f->offset;
 
-    if (u) {
-        static const ProtobufCBinaryData none;
-        if (save(u, p, member_size(f)) != 0)
-            return;
-        if (f->type == PROTOBUF_C_TYPE_STRING)
-            *(char **)p = (char *)protobuf_c_empty_string;
-        else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-            *(ProtobufCMessage **)p = NULL;
-        else if (f->type == PROTOBUF_C_TYPE_BYTES)
-            *(ProtobufCBinaryData *)p = none;
-        else
-            memset(p, 0, member_size(f));
+    if (u && save(u, p, member_size(f)) != 0)
         return;
-    }
-
     switch (f->type) {
     case PROTOBUF_C_TYPE_STRING: {
         char **s = (char **)p;
 
-        if (*s && *s != protobuf_c_empty_string)
+        if (!u && *s && *s != protobuf_c_empty_string)
             free(*s);
         *s = (char *)protobuf_c_empty_string;
         break;
@@ -115,7 +102,7 @@ static void clear_field_in(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
     case PROTOBUF_C_TYPE_MESSAGE: {
         ProtobufCMessage **sub = (ProtobufCMessage **)p;
 
-        if (*sub)
+        if (!u && *sub)
             protobuf_c_message_free_unpacked(*sub, NULL);
         *sub = NULL;
         break;
@@ -123,24 +110,14 @@ static void clear_field_in(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
     case PROTOBUF_C_TYPE_BYTES: {
         ProtobufCBinaryData *b = (ProtobufCBinaryData *)p;
 
-        free(b->data);
+        if (!u)
+            free(b->data);
         b->data = NULL;
         b->len = 0;
         break;
     }
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE:
-        memset(p, 0, 8);
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        memset(p, 0, sizeof(protobuf_c_boolean));
-        break;
-    default: /* 32-bit numbers and enums */
-        memset(p, 0, 4);
+    default: /* numbers, bools and enums */
+        memset(p, 0, member_size(f));
         break;
     }
 }

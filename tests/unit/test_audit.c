@@ -465,10 +465,13 @@ static void test_already_written_batch_leaves_the_head_unchanged(void **state)
 
 #define THREADS            4
 #define COMMITS_PER_THREAD 25
+#define MIXED_THREADS      8
+#define MIXED_EACH         40
 
 struct worker {
     audit *a;
-    int id;
+    int id, each;
+    int mixed; /* odd workers read; even ones change, every third change waiting for fsync */
     int failures;
 };
 
@@ -478,50 +481,40 @@ static void *worker_main(void *arg)
     char err[STORE_ERR_LEN], detail[32];
     audit_event ev = {.method = "/m", .detail = detail};
 
-    for (int i = 0; i < COMMITS_PER_THREAD; i++) {
+    for (int i = 0; i < w->each; i++) {
         snprintf(detail, sizeof(detail), "t%d/%d", w->id, i);
-        if (audit_commit(w->a, NULL, &ev, 0, err) != 0)
+        int rc = w->mixed && w->id % 2 ? audit_commit_read(w->a, &ev, err)
+                                       : audit_commit(w->a, NULL, &ev, w->mixed && i % 3 == 0, err);
+        if (rc != 0)
             w->failures++;
     }
     return NULL;
+}
+
+/* Runs n workers of `each` entries at once over fx's log; none may fail. */
+static void run_workers(struct fixture *fx, int n, int each, int mixed)
+{
+    pthread_t th[MIXED_THREADS];
+    struct worker w[MIXED_THREADS];
+
+    assert_true(n <= MIXED_THREADS);
+    for (int i = 0; i < n; i++) {
+        w[i] = (struct worker){.a = fx->a, .id = i, .each = each, .mixed = mixed};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
 }
 
 /* audit.h: the head's mutex keeps the order on disk the order of the chain. */
 static void test_concurrent_commits_form_one_chain(void **state)
 {
     struct fixture *fx = *state;
-    pthread_t th[THREADS];
-    struct worker w[THREADS];
 
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (struct worker){.a = fx->a, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-    }
+    run_workers(fx, THREADS, COMMITS_PER_THREAD, 0);
     check_verifies(fx->st, THREADS * COMMITS_PER_THREAD);
-}
-
-#define MIXED_THREADS 8
-#define MIXED_EACH    40
-
-static void *mixed_main(void *arg)
-{
-    struct worker *w = arg;
-    char err[STORE_ERR_LEN], detail[32];
-    audit_event ev = {.method = "/m", .detail = detail};
-
-    for (int i = 0; i < MIXED_EACH; i++) {
-        snprintf(detail, sizeof(detail), "t%d/%d", w->id, i);
-        /* Odd threads read; even ones change, every third change waiting for its fsync. */
-        int rc = w->id % 2 ? audit_commit_read(w->a, &ev, err)
-                           : audit_commit(w->a, NULL, &ev, i % 3 == 0, err);
-        if (rc != 0)
-            w->failures++;
-    }
-    return NULL;
 }
 
 /* audit.h: reads' entries are written in groups, between changes' entries, and the chain
@@ -529,18 +522,9 @@ static void *mixed_main(void *arg)
 static void test_read_entries_in_groups_among_changes_form_one_chain(void **state)
 {
     struct fixture *fx = *state;
-    pthread_t th[MIXED_THREADS];
-    struct worker w[MIXED_THREADS];
     char seen[MIXED_THREADS][MIXED_EACH] = {{0}};
 
-    for (int i = 0; i < MIXED_THREADS; i++) {
-        w[i] = (struct worker){.a = fx->a, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, mixed_main, &w[i]), 0);
-    }
-    for (int i = 0; i < MIXED_THREADS; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-    }
+    run_workers(fx, MIXED_THREADS, MIXED_EACH, 1);
     check_verifies(fx->st, MIXED_THREADS * MIXED_EACH);
     store_iter *it = store_iter_create(fx->st, NULL, STORE_CF_AUDIT, NULL, 0, NULL, 0);
     for (; store_iter_valid(it); store_iter_next(it)) {

@@ -155,23 +155,26 @@ typedef struct penalty_version {
 
 static void penalty_version_init(penalty_version *v, int year)
 {
-    credit__v1__subject__init(&v->subj);
+    *v = (penalty_version){
+        .subj = CREDIT__V1__SUBJECT__INIT,
+        .decided = CREDIT__V1__DATE__INIT,
+        .pen = CREDIT__V1__PENALTY__INIT,
+        .status = CREDIT__V1__RECORD_STATUS__INIT,
+        .meta = CREDIT__V1__RECORD_META__INIT,
+        .rec = CREDIT__V1__RECORD__INIT,
+        .sr = CREDIT__STORE__V1__STORED_RECORD__INIT,
+    };
     v->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     v->subj.identifier = "91500227MA5U4XXX0Q";
     v->subj.name = "Test Trading Ltd";
-    v->subj.legal_representative = "Zhang San";
     v->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
-    credit__v1__date__init(&v->decided);
     v->decided.year = year;
     v->decided.month = 3;
     v->decided.day = 1;
-    credit__v1__penalty__init(&v->pen);
     v->pen.decision_document_number = "BS-2026-1";
     v->pen.content = "fine";
     v->pen.decision_date = &v->decided;
     v->pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
-    credit__v1__record_status__init(&v->status);
-    credit__v1__record_meta__init(&v->meta);
     v->meta.record_id = RID_1;
     v->meta.version = 3;
     v->meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
@@ -181,11 +184,9 @@ static void penalty_version_init(penalty_version *v, int year)
     v->meta.source_record_id = "src-1";
     v->meta.subject = &v->subj;
     v->meta.status = &v->status;
-    credit__v1__record__init(&v->rec);
     v->rec.meta = &v->meta;
     v->rec.body_case = CREDIT__V1__RECORD__BODY_PENALTY;
     v->rec.penalty = &v->pen;
-    credit__store__v1__stored_record__init(&v->sr);
     v->sr.record = &v->rec;
 }
 
@@ -262,12 +263,12 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
 static void test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue(void **state)
 {
     tu_store *fx = *state;
-    catalog *c = seed_catalog(fx);
-    penalty_version v;
     records_entry e;
     void *val = NULL;
+    penalty_version v;
 
     penalty_version_init(&v, 2026);
+    catalog *c = seed_catalog(fx);
     put_and_read_entry(fx, &v, &val, &e); /* no catalogue to prepare under */
     assert_null(e.open);
     assert_int_equal(e.version, 3);
