@@ -327,8 +327,7 @@ static char *or_empty(const char *s)
  * puts its own hash into hash. Called under mu, which orders the chain. Returns 0, or
  * STORE_ENOMEM with err. */
 static int chain_append(store_batch *b, const audit_event *ev, uint64_t seq,
-                        const unsigned char prev[HASH_LEN], unsigned char hash[HASH_LEN],
-                        char *err)
+                        const unsigned char prev[HASH_LEN], unsigned char hash[HASH_LEN], char *err)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

@@ -214,8 +214,8 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
  * repeated here (RECORDS and HISTORY hold it already): every byte an entry adds is written
  * with each version, under the push lock. */
 #define ENTRY_MAGIC 0xE1
-#define ENTRY_OPEN 0x01
-#define ENTRY_HEAD 24
+#define ENTRY_OPEN  0x01
+#define ENTRY_HEAD  24
 
 /* Set once at start-up (records_prepare_under), read by every writer afterwards. */
 static catalog *prepare_cat;
@@ -384,8 +384,7 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
     store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, buf, n);
     store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
-    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, entry,
-                    entry_len);
+    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, entry, entry_len);
     if (with_digest)
         store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     free(entry);
@@ -571,8 +570,7 @@ int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
     return 0;
 }
 
-int records_page_add_packed(records_page *p, const char *record_id, const void *bytes,
-                            size_t len)
+int records_page_add_packed(records_page *p, const char *record_id, const void *bytes, size_t len)
 {
     if (page_full(p, len))
         return 1;

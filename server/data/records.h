@@ -88,8 +88,8 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
  * too (they are the same for every version, so writing them again is harmless; the SUBJECTS
  * one is the version's page entry). `sr` must already be sealed. Adds all four entries or none.
  * Preparing the open-tier form clears values of sr->record in place and puts them back before
- * it returns: sr must not be read by another thread meanwhile (it is the caller's own). Returns 0, STORE_ENOMEM or STORE_EINVAL
- * (a key that does not fit). */
+ * it returns: sr must not be read by another thread meanwhile (it is the caller's own). Returns 0,
+ * STORE_ENOMEM or STORE_EINVAL (a key that does not fit). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
                         const char *subject_key, size_t subject_key_len);
 
@@ -101,9 +101,9 @@ void records_prepare_under(catalog *cat);
 
 /* A page entry as records_entry_read finds it; its pointers borrow the entry's bytes. */
 typedef struct records_entry {
-    uint32_t version;  /* the record's version */
-    int catalogue;     /* Credit__V1__Catalogue */
-    int category;      /* Credit__V1__Category */
+    uint32_t version;    /* the record's version */
+    int catalogue;       /* Credit__V1__Catalogue */
+    int category;        /* Credit__V1__Category */
     const char *section; /* the meta's section, not NUL-terminated */
     size_t section_len;
     /* The open-tier form, or NULL: none was prepared (or it would never be shown). */
@@ -178,8 +178,7 @@ int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr);
 /* As records_page_add, for record `record_id` given as the bytes of a packed credit.v1.Record
  * (borrowed: they must stay valid until the page's reply is packed; a pinned iterator's
  * values do, store.h). Returns 0, or 1 when the page is full (nothing kept). */
-int records_page_add_packed(records_page *p, const char *record_id, const void *bytes,
-                            size_t len);
+int records_page_add_packed(records_page *p, const char *record_id, const void *bytes, size_t len);
 
 /* Points `resp` at the page's records and token; valid until records_page_cleanup. Only for
  * a page without packed records (p->n_packed == 0). */

@@ -165,9 +165,16 @@ static void clear_extra(Credit__V1__Record *rec, const struct clearing *c)
     rec->n_extra = kept;
 }
 
+/* Clears the subject's field `name`: an identity number, whatever the catalogue says. */
+static void clear_subject_field(Credit__V1__Subject *s, const char *name, tier_undo *u)
+{
+    clear_field_in(
+        &s->base,
+        protobuf_c_message_descriptor_get_field_by_name(&credit__v1__subject__descriptor, name), u);
+}
+
 /* tier_clear's work; with u, what is cleared is set aside there instead of freed. */
-static void clear_record(Credit__V1__Record *rec, tier t, const catalog_version *cv,
-                         tier_undo *u)
+static void clear_record(Credit__V1__Record *rec, tier t, const catalog_version *cv, tier_undo *u)
 {
     Credit__V1__Subject *s = rec->meta ? rec->meta->subject : NULL;
     struct clearing c = {NULL, t, u};
@@ -177,18 +184,12 @@ static void clear_record(Credit__V1__Record *rec, tier t, const catalog_version 
         return;
     if (s) {
         if (s->kind == CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_NATURAL_PERSON)
-            clear_field_in(&s->base, protobuf_c_message_descriptor_get_field_by_name(
-                                         &credit__v1__subject__descriptor, "identifier"), u);
-        clear_field_in(&s->base, protobuf_c_message_descriptor_get_field_by_name(
-                                     &credit__v1__subject__descriptor,
-                                     "legal_representative_id_number"), u);
+            clear_subject_field(s, "identifier", u);
+        clear_subject_field(s, "legal_representative_id_number", u);
         /* A 20-character tax number embeds a resident identity number. */
         if (s->tax_number && strlen(s->tax_number) == 20)
-            clear_field_in(&s->base, protobuf_c_message_descriptor_get_field_by_name(
-                                         &credit__v1__subject__descriptor, "tax_number"), u);
-        clear_field_in(&s->base, protobuf_c_message_descriptor_get_field_by_name(
-                                     &credit__v1__subject__descriptor,
-                                     "legal_representative_id_type"), u);
+            clear_subject_field(s, "tax_number", u);
+        clear_subject_field(s, "legal_representative_id_type", u);
     }
     if (rec->meta && rec->meta->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC)
         c.sec = catalog_public_section(cv, rec->meta->category);
@@ -225,8 +226,7 @@ void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv)
     clear_record(rec, t, cv, NULL);
 }
 
-int tier_clear_reversibly(Credit__V1__Record *rec, tier t, const catalog_version *cv,
-                          tier_undo *u)
+int tier_clear_reversibly(Credit__V1__Record *rec, tier t, const catalog_version *cv, tier_undo *u)
 {
     memset(u, 0, sizeof *u);
     clear_record(rec, t, cv, u);

@@ -13,6 +13,10 @@
  * GetRecord also gives the unit that pushed a voluntary declaration its declaration in any
  * state, with its status (tier_shows_to); ListRecords shares by the tier alone.
  * The rules themselves are in tier.c.
+ *
+ * ListRecords reads a subject's page entries (records.h) in one prefix scan per subject key;
+ * the open tier sends the form each version was given when it was written, as it is, while it
+ * is fresh; the government tier, and a record whose form is stale, is read and shaped here.
  */
 #include "svc_query.h"
 

@@ -194,8 +194,7 @@ static void penalty_version_init(penalty_version *v, int year)
 
 /* Writes v as records_put_version does and reads back its page entry (the value stays in
  * *val, malloc'd). */
-static void put_and_read_entry(tu_store *fx, const penalty_version *v, void **val,
-                               records_entry *e)
+static void put_and_read_entry(tu_store *fx, const penalty_version *v, void **val, records_entry *e)
 {
     char key[sizeof SUBJECT_KEY + RECORD_ID_LEN], err[STORE_ERR_LEN];
     size_t len = 0;
