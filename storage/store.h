@@ -102,6 +102,15 @@ void store_close(store *st);
 int store_get(store *st, const store_snapshot *snap, store_cf cf, const void *key, size_t klen,
               void **val, size_t *len, char *err);
 
+/* Point read without a copy: *val points at the value where the engine holds it (*len
+ * bytes), valid until store_value_release(*pin), which the caller must call (and only on
+ * success). For a value that is decoded at once, so that nothing is copied to be freed. Returns
+ * as store_get. */
+typedef struct store_value store_value;
+int store_get_pinned(store *st, const store_snapshot *snap, store_cf cf, const void *key,
+                     size_t klen, store_value **pin, const void **val, size_t *len, char *err);
+void store_value_release(store_value *pin); /* NULL is a no-op */
+
 /* Batches: build with put/delete, apply with store_write, then destroy. A batch may be
  * written once; after store_write it may be cleared with store_batch_clear and reused.
  * (Writing it again uncleared is STORE_EINVAL. A put/delete that cannot be recorded, for want
