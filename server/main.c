@@ -549,6 +549,7 @@ int main(int argc, char **argv)
     }
     log_event(LOG_INFO, "catalogue", "versions=%u in_force=%u", catalog_count(n.cat),
               catalog_now(n.cat)->msg->version);
+    records_prepare_under(n.cat); /* each version's open-tier form, made when it is written */
     if (catalog_seed_differs(n.cat))
         log_event(LOG_WARN, "catalogue-seed", "msg=%s seed=%s",
                   "the seed differs from the stored version 1; the stored versions govern "

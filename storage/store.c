@@ -404,18 +404,21 @@ void store_close(store *st)
         destroy(st);
 }
 
-int store_get(store *st, const store_snapshot *snap, store_cf cf, const void *key, size_t klen,
-              void **val, size_t *len, char *err)
+/* A store_value is the engine's pinned slice itself: no wrapper to allocate. */
+static rocksdb_pinnableslice_t *pinned_of(store_value *v)
+{
+    return (rocksdb_pinnableslice_t *)v;
+}
+
+int store_get_pinned(store *st, const store_snapshot *snap, store_cf cf, const void *key,
+                     size_t klen, store_value **out, const void **val, size_t *len, char *err)
 {
     rocksdb_readoptions_t *ro = NULL;
     rocksdb_pinnableslice_t *ps;
-    const char *v;
-    size_t vlen = 0;
-    void *copy;
     char *e = NULL;
     int rc;
 
-    if (!st || !valid_cf(cf) || (!key && klen) || !val || !len) {
+    if (!st || !valid_cf(cf) || (!key && klen) || !out || !val || !len) {
         seterr(err, "store: get: invalid argument");
         return STORE_EINVAL;
     }
@@ -429,35 +432,55 @@ int store_get(store *st, const store_snapshot *snap, store_cf cf, const void *ke
     }
 
     /* The pinned form tells "absent" (NULL) from "empty" without relying on what malloc(0)
-     * returns, and saves the engine's own copy: we copy once, into memory the caller frees. */
+     * returns, and leaves the value where the engine holds it (block cache or memtable). */
     ps = rocksdb_get_pinned_cf(st->db, ro ? ro : st->rdefault, st->cf[cf], key, klen, &e);
     if (e) {
         rc = engine_err(err, e, "get");
-        goto out;
-    }
-    if (!ps) {
+    } else if (!ps) {
         rc = STORE_ENOTFOUND;
-        goto out;
+    } else {
+        *val = rocksdb_pinnableslice_value(ps, len);
+        *out = (store_value *)ps;
+        rc = 0;
     }
-    v = rocksdb_pinnableslice_value(ps, &vlen);
-    copy = malloc(vlen ? vlen : 1);
-    if (!copy) {
-        seterr(err, "store: get: out of memory for a %zu-byte value", vlen);
-        rc = STORE_ENOMEM;
-        goto out_slice;
-    }
-    if (vlen)
-        memcpy(copy, v, vlen);
-    *val = copy;
-    *len = vlen;
-    rc = 0;
-
-out_slice:
-    rocksdb_pinnableslice_destroy(ps);
-out:
     if (ro)
         rocksdb_readoptions_destroy(ro);
     return rc;
+}
+
+void store_value_release(store_value *v)
+{
+    if (v)
+        rocksdb_pinnableslice_destroy(pinned_of(v));
+}
+
+int store_get(store *st, const store_snapshot *snap, store_cf cf, const void *key, size_t klen,
+              void **val, size_t *len, char *err)
+{
+    store_value *pin = NULL;
+    const void *v = NULL;
+    size_t vlen = 0;
+    void *copy;
+
+    if (!val || !len) {
+        seterr(err, "store: get: invalid argument");
+        return STORE_EINVAL;
+    }
+    int rc = store_get_pinned(st, snap, cf, key, klen, &pin, &v, &vlen, err);
+    if (rc != 0)
+        return rc;
+    copy = malloc(vlen ? vlen : 1);
+    if (!copy) {
+        seterr(err, "store: get: out of memory for a %zu-byte value", vlen);
+        store_value_release(pin);
+        return STORE_ENOMEM;
+    }
+    if (vlen)
+        memcpy(copy, v, vlen);
+    store_value_release(pin);
+    *val = copy;
+    *len = vlen;
+    return 0;
 }
 
 store_batch *store_batch_create(void)
@@ -725,6 +748,13 @@ void store_snapshot_release(store *st, store_snapshot *snap)
 store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf,
                               const void *prefix, size_t plen, const void *start, size_t slen)
 {
+    return store_iter_create_ex(st, snap, cf, prefix, plen, start, slen, 0);
+}
+
+store_iter *store_iter_create_ex(store *st, const store_snapshot *snap, store_cf cf,
+                                 const void *prefix, size_t plen, const void *start, size_t slen,
+                                 unsigned flags)
+{
     store_iter *it;
     size_t ulen;
 
@@ -745,6 +775,10 @@ store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf
         goto fail_ro;
     if (snap)
         rocksdb_readoptions_set_snapshot(it->ro, snap->snap);
+    /* The engine keeps every block the iterator loaded (and the memtables it reads) until the
+     * iterator is destroyed, so the slices it gave stay valid: a page is sent from them. */
+    if (flags & STORE_ITER_PINNED)
+        rocksdb_readoptions_set_pin_data(it->ro, 1);
     if (ulen)
         rocksdb_readoptions_set_iterate_upper_bound(it->ro, (const char *)it->buf + plen, ulen);
     it->it = rocksdb_create_iterator_cf(st->db, it->ro, st->cf[cf]);
@@ -933,4 +967,17 @@ uint64_t store_get_be64(const unsigned char in[8])
     for (i = 0; i < 8; i++)
         v = (v << 8) | in[i];
     return v;
+}
+
+void store_put_be32(unsigned char out[4], uint32_t v)
+{
+    out[0] = (unsigned char)(v >> 24);
+    out[1] = (unsigned char)(v >> 16);
+    out[2] = (unsigned char)(v >> 8);
+    out[3] = (unsigned char)v;
+}
+
+uint32_t store_get_be32(const unsigned char in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }

@@ -102,6 +102,15 @@ void store_close(store *st);
 int store_get(store *st, const store_snapshot *snap, store_cf cf, const void *key, size_t klen,
               void **val, size_t *len, char *err);
 
+/* Point read without a copy: *val points at the value where the engine holds it (*len
+ * bytes), valid until store_value_release(*pin), which the caller must call (and only on
+ * success). For a value that is decoded at once, so that nothing is copied to be freed. Returns
+ * as store_get. */
+typedef struct store_value store_value;
+int store_get_pinned(store *st, const store_snapshot *snap, store_cf cf, const void *key,
+                     size_t klen, store_value **pin, const void **val, size_t *len, char *err);
+void store_value_release(store_value *pin); /* NULL is a no-op */
+
 /* Batches: build with put/delete, apply with store_write, then destroy. A batch may be
  * written once; after store_write it may be cleared with store_batch_clear and reused.
  * (Writing it again uncleared is STORE_EINVAL. A put/delete that cannot be recorded, for want
@@ -143,6 +152,15 @@ void store_snapshot_release(store *st, store_snapshot *snap);
  * error. */
 store_iter *store_iter_create(store *st, const store_snapshot *snap, store_cf cf,
                               const void *prefix, size_t plen, const void *start, size_t slen);
+
+/* store_iter_create with flags. STORE_ITER_PINNED: every key and value pointer the iterator
+ * gives stays valid until store_iter_destroy (not only until the next move), so a reader may
+ * keep the values of many entries without copying them; the blocks they live in stay in
+ * memory meanwhile, so use it for short scans (a page), not for a whole family. */
+#define STORE_ITER_PINNED 1u
+store_iter *store_iter_create_ex(store *st, const store_snapshot *snap, store_cf cf,
+                                 const void *prefix, size_t plen, const void *start, size_t slen,
+                                 unsigned flags);
 int store_iter_valid(const store_iter *it);
 void store_iter_next(store_iter *it);
 const void *store_iter_key(const store_iter *it, size_t *klen);
@@ -158,5 +176,7 @@ int store_last_key(store *st, store_cf cf, const void *prefix, size_t plen, void
 /* Big-endian encoding of sequences, so that byte order is numeric order. */
 void store_put_be64(unsigned char out[8], uint64_t v);
 uint64_t store_get_be64(const unsigned char in[8]);
+void store_put_be32(unsigned char out[4], uint32_t v);
+uint32_t store_get_be32(const unsigned char in[4]);
 
 #endif /* CREDIT_STORE_H */

@@ -37,15 +37,17 @@ int pb_store_get(store *st, const store_snapshot *snap, store_cf cf, const void 
                  size_t klen, const ProtobufCMessageDescriptor *d, const char *what,
                  ProtobufCMessage **out, char *err)
 {
-    void *val = NULL;
+    store_value *pin = NULL;
+    const void *val = NULL;
     size_t len = 0;
     ProtobufCMessage *m;
-    int rc = store_get(st, snap, cf, key, klen, &val, &len, err);
+    /* Decoded where the engine holds it: no copy of the value to make and free. */
+    int rc = store_get_pinned(st, snap, cf, key, klen, &pin, &val, &len, err);
 
     if (rc != 0)
         return rc;
     m = protobuf_c_message_unpack(d, NULL, len, val);
-    free(val);
+    store_value_release(pin);
     if (!m) {
         if (err)
             snprintf(err, STORE_ERR_LEN, "%.200s cannot be decoded", what);

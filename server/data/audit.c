@@ -13,6 +13,12 @@
  * is the order of the log, which a crash can only cut at its end, so it stays gapless.
  * Tickets are resolved with the fsync's result: a change is acknowledged only after the
  * fsync that covers it succeeded.
+ *
+ * Reads. A call that changed nothing still gets its entry before its status leaves, but
+ * does not wait for an fsync: audit_commit_read queues the entry, and the first caller that
+ * finds no read group being written takes the whole queue, chains it under `mu` and writes
+ * it as one batch (leader and followers, guarded by rmu); the write takes a ticket like a
+ * change's, so the syncer's next fsync, shared with the changes', makes the entries durable.
  */
 #include "audit.h"
 
@@ -39,6 +45,15 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
+/* A read call's entry waiting in the read queue (audit_commit_read): its event is borrowed
+ * from the caller, who waits until done. Guarded by rmu. */
+typedef struct read_slot {
+    const audit_event *ev;
+    int done, rc;
+    char *err;
+    struct read_slot *next;
+} read_slot;
+
 struct audit {
     store *st;
     pthread_mutex_t mu; /* guards seq and head, and is held across each (unsynced) write */
@@ -56,6 +71,11 @@ struct audit {
     char fail_err[STORE_ERR_LEN];
     pthread_t syncer;
     int started, stop;
+
+    pthread_mutex_t rmu;     /* guards the read queue */
+    pthread_cond_t rdone;    /* read callers wait here for their group's write */
+    read_slot *rq, **rq_end; /* entries no group has taken yet, in arrival order */
+    int r_leading;           /* a caller is writing a group now */
 };
 
 /* Computes the hash of `e` (whose hash field is ignored) into out. */
@@ -95,6 +115,9 @@ int audit_open(store *st, audit **out, char *err)
     pthread_mutex_init(&a->dmu, NULL);
     pthread_cond_init(&a->work, NULL);
     pthread_cond_init(&a->ddone, NULL);
+    pthread_mutex_init(&a->rmu, NULL);
+    pthread_cond_init(&a->rdone, NULL);
+    a->rq_end = &a->rq;
     void *key = NULL, *val = NULL;
     size_t klen = 0, vlen = 0;
     int rc = store_last_key(st, STORE_CF_AUDIT, NULL, 0, &key, &klen, err);
@@ -129,6 +152,8 @@ fail:
     pthread_mutex_destroy(&a->dmu);
     pthread_cond_destroy(&a->work);
     pthread_cond_destroy(&a->ddone);
+    pthread_mutex_destroy(&a->rmu);
+    pthread_cond_destroy(&a->rdone);
     free(a);
     return rc;
 }
@@ -148,6 +173,8 @@ void audit_close(audit *a)
     pthread_mutex_destroy(&a->dmu);
     pthread_cond_destroy(&a->work);
     pthread_cond_destroy(&a->ddone);
+    pthread_mutex_destroy(&a->rmu);
+    pthread_cond_destroy(&a->rdone);
     free(a);
 }
 
@@ -296,6 +323,68 @@ static char *or_empty(const char *s)
     return (char *)(s ? s : "");
 }
 
+/* Appends to b the entry of ev with sequence `seq` after the entry whose hash is prev, and
+ * puts its own hash into hash. Called under mu, which orders the chain. Returns 0, or
+ * STORE_ENOMEM with err. */
+static int chain_append(store_batch *b, const audit_event *ev, uint64_t seq,
+                        const unsigned char prev[HASH_LEN], unsigned char hash[HASH_LEN], char *err)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    ts.seconds = now.tv_sec;
+    ts.nanos = (int32_t)now.tv_nsec;
+    Credit__V1__AuditEntry e = CREDIT__V1__AUDIT_ENTRY__INIT;
+    e.time = &ts;
+    e.unit = or_empty(ev->unit);
+    e.identity = or_empty(ev->identity);
+    e.method = or_empty(ev->method);
+    e.code = ev->code;
+    e.detail = or_empty(ev->detail);
+    e.peer = or_empty(ev->peer);
+    e.seq = seq;
+    e.prev_hash.data = (uint8_t *)prev; /* only read, by the hash and the packing */
+    e.prev_hash.len = HASH_LEN;
+    if (entry_hash(&e, hash) != 0) {
+        snprintf(err, STORE_ERR_LEN, "cannot hash the audit entry");
+        return STORE_ENOMEM;
+    }
+    e.hash.data = hash;
+    e.hash.len = HASH_LEN;
+    size_t n = credit__v1__audit_entry__get_packed_size(&e);
+    unsigned char *buf = malloc(n);
+    if (!buf) {
+        snprintf(err, STORE_ERR_LEN, "out of memory");
+        return STORE_ENOMEM;
+    }
+    credit__v1__audit_entry__pack(&e, buf);
+    unsigned char key[8];
+    store_put_be64(key, e.seq);
+    store_batch_put(b, STORE_CF_AUDIT, key, sizeof key, buf, n);
+    free(buf);
+    return 0;
+}
+
+/* After a write that added entries up to `seq` with head hash `hash`: moves the chain's head
+ * and hands out the write's ticket, waking the syncer so that an fsync covers it. Called
+ * under mu. */
+static uint64_t chain_advance(audit *a, uint64_t seq, const unsigned char hash[HASH_LEN])
+{
+    uint64_t ticket;
+    a->seq = seq;
+    memcpy(a->head, hash, HASH_LEN);
+    pthread_mutex_lock(&a->dmu);
+    ticket = ++a->written;
+    /* A read's entries have no waiter to start the syncer; they need their fsync all the same
+     * (if the thread cannot start now, the next change's fsync covers them). */
+    if (!a->started && pthread_create(&a->syncer, NULL, syncer_main, a) == 0)
+        a->started = 1;
+    if (a->started)
+        pthread_cond_signal(&a->work);
+    pthread_mutex_unlock(&a->dmu);
+    return ticket;
+}
+
 int audit_commit_start(audit *a, store_batch *b, const audit_event *ev, uint64_t *ticket, char *err)
 {
     return audit_commit_start_staged(a, b, ev, NULL, ticket, err);
@@ -312,61 +401,86 @@ int audit_commit_start_staged(audit *a, store_batch *b, const audit_event *ev,
             return STORE_ENOMEM;
         }
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    ts.seconds = now.tv_sec;
-    ts.nanos = (int32_t)now.tv_nsec;
-    Credit__V1__AuditEntry e = CREDIT__V1__AUDIT_ENTRY__INIT;
-    e.time = &ts;
-    e.unit = or_empty(ev->unit);
-    e.identity = or_empty(ev->identity);
-    e.method = or_empty(ev->method);
-    e.code = ev->code;
-    e.detail = or_empty(ev->detail);
-    e.peer = or_empty(ev->peer);
-
-    int rc;
     unsigned char hash[HASH_LEN];
+    int rc = 0;
     pthread_mutex_lock(&a->mu);
-    if (stage && (rc = stage->stage(stage->ctx, b, err)) != 0)
-        goto out;
-    e.seq = a->seq + 1;
-    e.prev_hash.data = a->head;
-    e.prev_hash.len = HASH_LEN;
-    if (entry_hash(&e, hash) != 0) {
-        snprintf(err, STORE_ERR_LEN, "cannot hash the audit entry");
-        rc = STORE_ENOMEM;
-        goto out;
-    }
-    e.hash.data = hash;
-    e.hash.len = HASH_LEN;
-    size_t n = credit__v1__audit_entry__get_packed_size(&e);
-    unsigned char *buf = malloc(n);
-    if (!buf) {
-        snprintf(err, STORE_ERR_LEN, "out of memory");
-        rc = STORE_ENOMEM;
-        goto out;
-    }
-    credit__v1__audit_entry__pack(&e, buf);
-    unsigned char key[8];
-    store_put_be64(key, e.seq);
-    store_batch_put(b, STORE_CF_AUDIT, key, sizeof key, buf, n);
-    free(buf);
-    rc = store_write_sync(a->st, b, 0, err);
+    if (stage)
+        rc = stage->stage(stage->ctx, b, err);
+    if (rc == 0)
+        rc = chain_append(b, ev, a->seq + 1, a->head, hash, err);
+    if (rc == 0)
+        rc = store_write_sync(a->st, b, 0, err);
     if (rc == 0) {
-        a->seq = e.seq;
-        memcpy(a->head, hash, HASH_LEN);
-        pthread_mutex_lock(&a->dmu);
-        *ticket = ++a->written;
-        pthread_mutex_unlock(&a->dmu);
+        *ticket = chain_advance(a, a->seq + 1, hash);
         if (stage)
             stage->written(stage->ctx, *ticket);
     }
-out:
     pthread_mutex_unlock(&a->mu);
     store_batch_destroy(own);
     return rc;
+}
+
+/* Writes the entries of the read slots from `first` on as one batch, next in the chain.
+ * Returns 0 or a STORE_E* code with err (then none of them was written). */
+static int write_reads(audit *a, read_slot *first, char *err)
+{
+    store_batch *b = store_batch_create();
+    unsigned char prev[HASH_LEN], hash[HASH_LEN];
+    int rc = 0;
+    if (!b) {
+        snprintf(err, STORE_ERR_LEN, "out of memory");
+        return STORE_ENOMEM;
+    }
+    pthread_mutex_lock(&a->mu);
+    uint64_t seq = a->seq;
+    memcpy(hash, a->head, HASH_LEN);
+    for (read_slot *r = first; r && rc == 0; r = r->next) {
+        memcpy(prev, hash, HASH_LEN);
+        rc = chain_append(b, r->ev, ++seq, prev, hash, err);
+    }
+    if (rc == 0)
+        rc = store_write_sync(a->st, b, 0, err);
+    /* Nobody waits for this ticket: the syncer's next fsync covers the entries. */
+    if (rc == 0)
+        (void)chain_advance(a, seq, hash);
+    pthread_mutex_unlock(&a->mu);
+    store_batch_destroy(b);
+    return rc;
+}
+
+int audit_commit_read(audit *a, const audit_event *ev, char *err)
+{
+    read_slot me = {.ev = ev, .err = err};
+    pthread_mutex_lock(&a->rmu);
+    *a->rq_end = &me;
+    a->rq_end = &me.next;
+    while (!me.done) {
+        if (a->r_leading) {
+            pthread_cond_wait(&a->rdone, &a->rmu);
+            continue;
+        }
+        /* Lead a group: every entry queued by now, written at once while later callers
+         * queue for the next group. */
+        read_slot *group = a->rq;
+        a->rq = NULL;
+        a->rq_end = &a->rq;
+        a->r_leading = 1;
+        pthread_mutex_unlock(&a->rmu);
+        char gerr[STORE_ERR_LEN] = "";
+        int rc = write_reads(a, group, gerr);
+        pthread_mutex_lock(&a->rmu);
+        for (read_slot *r = group, *next; r; r = next) {
+            next = r->next; /* r may go once done is set and the lock released */
+            r->rc = rc;
+            if (rc)
+                snprintf(r->err, STORE_ERR_LEN, "%s", gerr);
+            r->done = 1;
+        }
+        a->r_leading = 0;
+        pthread_cond_broadcast(&a->rdone);
+    }
+    pthread_mutex_unlock(&a->rmu);
+    return me.rc;
 }
 
 int audit_commit(audit *a, store_batch *b, const audit_event *ev, int sync, char *err)

@@ -63,6 +63,14 @@ typedef struct audit_stage {
 int audit_commit_start_staged(audit *a, store_batch *b, const audit_event *ev,
                               const audit_stage *stage, uint64_t *ticket, char *err);
 
+/* The entry of a call that changed nothing (a read, a refusal): written before this returns,
+ * so that it survives a crash of the process, but not waited on for an fsync. Concurrent
+ * callers share one write: the first to find no write under way writes every entry queued by
+ * then as one batch (one stretch of the chain) while the others wait for it, and the syncer's
+ * next fsync covers them, with the changes' (group commit). `ev` is borrowed until return.
+ * Returns 0 or a STORE_E* code with err. */
+int audit_commit_read(audit *a, const audit_event *ev, char *err);
+
 /* Blocks until the write of `ticket` was fsynced. Returns 0, or the fsync's STORE_E* code
  * (the write may or may not be on disk) with err. */
 int audit_durable_wait(audit *a, uint64_t ticket, char *err);

@@ -2,8 +2,11 @@
  * records.c — see records.h.
  */
 #include "records.h"
+#include "calendar.h"
 #include "pb.h"
+#include "publicity.h"
 #include "randpool.h"
+#include "tier.h"
 #include "validate.h"
 
 
@@ -73,6 +76,39 @@ int records_get(store *st, const store_snapshot *snap, const char *record_id,
     return pb_store_get(st, snap, STORE_CF_RECORDS, record_id, strlen(record_id),
                         &credit__store__v1__stored_record__descriptor, what,
                         (ProtobufCMessage **)out, err);
+}
+
+int records_get_version(store *st, const store_snapshot *snap, const char *record_id,
+                        uint32_t version, Credit__Store__V1__StoredRecord **out, char *err)
+{
+    Credit__Store__V1__StoredRecord *sr = NULL, **v = NULL;
+    size_t nv = 0;
+    int rc = records_get(st, snap, record_id, &sr, err);
+    if (rc != 0)
+        return rc;
+    uint32_t latest = sr->record && sr->record->meta ? sr->record->meta->version : 0;
+    if (latest == version) {
+        *out = sr;
+        return 0;
+    }
+    credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    if (version == 0 || version > latest) {
+        snprintf(err, STORE_ERR_LEN, "record %.40s has no version %u", record_id, version);
+        return STORE_ENOTFOUND;
+    }
+    if ((rc = records_history_range(st, snap, record_id, version, 1, SIZE_MAX, &v, &nv, err)) !=
+        0)
+        return rc;
+    if (nv == 0 || !v[0]->record || !v[0]->record->meta ||
+        v[0]->record->meta->version != version) {
+        records_free_history(v, nv);
+        snprintf(err, STORE_ERR_LEN, "record %.40s has no version %u", record_id, version);
+        return STORE_ENOTFOUND;
+    }
+    *out = v[0];
+    v[0] = NULL;
+    records_free_history(v, nv);
+    return 0;
 }
 
 void records_free_history(Credit__Store__V1__StoredRecord **v, size_t n)
@@ -199,6 +235,154 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
     return 0;
 }
 
+/* --- Page entries ------------------------------------------------------------------------
+ *
+ * An entry is a fixed head, the section, then the open-tier form:
+ *   [0]      ENTRY_MAGIC
+ *   [1]      flags: ENTRY_OPEN (an open-tier form follows the section)
+ *   [2..3]   be16 section length
+ *   [4..7]   be32 catalogue      [8..11]  be32 category     [12..15] be32 version
+ *   [16..19] be32 the catalogue version the open form was shaped under
+ *   [20..23] be32 the open form's last day shown (yyyymmdd; 0: no end)
+ * The magic tells an entry from the empty value of older data directories, and from anything
+ * else: an entry that does not add up is STORE_ECORRUPT. The StoredRecord itself is not
+ * repeated here (RECORDS and HISTORY hold it already): every byte an entry adds is written
+ * with each version, under the push lock. */
+#define ENTRY_MAGIC 0xE1
+#define ENTRY_OPEN  0x01
+#define ENTRY_HEAD  24
+
+/* Set once at start-up (records_prepare_under), read by every writer afterwards. */
+static catalog *prepare_cat;
+
+void records_prepare_under(catalog *cat)
+{
+    prepare_cat = cat;
+}
+
+static uint32_t day_number(const Credit__V1__Date *d)
+{
+    return (uint32_t)d->year * 10000u + (uint32_t)d->month * 100u + (uint32_t)d->day;
+}
+
+/* The open-tier form of `rec` under the catalogue in force now, packed into a malloc'd *out,
+ * with the version's number and the last day it is shown. Returns 1 with the form, 0 when
+ * there is none to prepare (no catalogue set, or the open tier never shows the record by its
+ * status), or -1 when out of memory. */
+static int open_form(const Credit__V1__Record *rec, unsigned char **out, size_t *out_len,
+                     uint32_t *cv_number, uint32_t *last_day)
+{
+    Credit__V1__Date last = CREDIT__V1__DATE__INIT;
+    int ends;
+
+    if (!prepare_cat)
+        return 0;
+    ends = publicity_record_last_day(rec, &last);
+    if (ends < 0)
+        return 0; /* an end that cannot be told counts as ended: never shown */
+    if (ends == 0) {
+        last.year = 1; /* any day: only the status decides */
+        last.month = 1;
+        last.day = 1;
+    }
+    /* On its last day the publicity rule still shows it: what hides it then is its status. */
+    if (!tier_shows(rec, TIER_OPEN, &last))
+        return 0;
+    const catalog_version *cv = catalog_now(prepare_cat);
+    /* The caller's record is cleared in place, packed, and put back as it was before this
+     * returns (records_put_version's contract): no copy of it is decoded and freed again,
+     * which is most of the cost under the push lock. */
+    Credit__V1__Record *own = (Credit__V1__Record *)rec;
+    tier_undo undo;
+    if (tier_clear_reversibly(own, TIER_OPEN, cv, &undo) != 0)
+        return -1;
+    size_t n = credit__v1__record__get_packed_size(own);
+    unsigned char *buf = malloc(n ? n : 1);
+    if (buf)
+        *out_len = credit__v1__record__pack(own, buf);
+    tier_restore(own, &undo);
+    if (!buf)
+        return -1;
+    *out = buf;
+    *cv_number = cv->msg->version;
+    *last_day = ends ? day_number(&last) : 0;
+    return 1;
+}
+
+int records_entry_read(const void *val, size_t len, records_entry *e)
+{
+    const unsigned char *v = val;
+
+    if (len == 0)
+        return 0;
+    if (len < ENTRY_HEAD || v[0] != ENTRY_MAGIC)
+        return STORE_ECORRUPT;
+    size_t sec = (size_t)v[2] << 8 | v[3];
+    if (sec > len - ENTRY_HEAD || (!(v[1] & ENTRY_OPEN) && sec != len - ENTRY_HEAD))
+        return STORE_ECORRUPT;
+    memset(e, 0, sizeof *e);
+    e->catalogue = (int)store_get_be32(v + 4);
+    e->category = (int)store_get_be32(v + 8);
+    e->version = store_get_be32(v + 12);
+    e->section = (const char *)v + ENTRY_HEAD;
+    e->section_len = sec;
+    if (v[1] & ENTRY_OPEN) {
+        e->open = v + ENTRY_HEAD + sec;
+        e->open_len = len - ENTRY_HEAD - sec;
+        e->open_catalogue_version = store_get_be32(v + 16);
+        e->open_last_day = store_get_be32(v + 20);
+    }
+    return 1;
+}
+
+int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__V1__Date *today)
+{
+    return e->open && e->open_catalogue_version == cv &&
+           (e->open_last_day == 0 || day_number(today) <= e->open_last_day);
+}
+
+/* The page entry of `sr` into a malloc'd *out. Returns 0 or STORE_ENOMEM / STORE_EINVAL. */
+static int make_entry(const Credit__Store__V1__StoredRecord *sr, unsigned char **out,
+                      size_t *out_len)
+{
+    const Credit__V1__RecordMeta *m = sr->record->meta;
+    size_t sec = m->section ? strlen(m->section) : 0;
+    unsigned char *form = NULL;
+    size_t form_len = 0;
+    uint32_t cv = 0, last = 0;
+    int has = open_form(sr->record, &form, &form_len, &cv, &last);
+
+    if (has < 0)
+        return STORE_ENOMEM;
+    if (sec > 0xffff) {
+        free(form);
+        return STORE_EINVAL;
+    }
+    size_t len = ENTRY_HEAD + sec + form_len;
+    unsigned char *e = malloc(len);
+    if (!e) {
+        free(form);
+        return STORE_ENOMEM;
+    }
+    e[0] = ENTRY_MAGIC;
+    e[1] = has ? ENTRY_OPEN : 0;
+    e[2] = (unsigned char)(sec >> 8);
+    e[3] = (unsigned char)sec;
+    store_put_be32(e + 4, (uint32_t)m->catalogue);
+    store_put_be32(e + 8, (uint32_t)m->category);
+    store_put_be32(e + 12, m->version);
+    store_put_be32(e + 16, cv);
+    store_put_be32(e + 20, last);
+    if (sec)
+        memcpy(e + ENTRY_HEAD, m->section, sec);
+    if (form_len)
+        memcpy(e + ENTRY_HEAD + sec, form, form_len);
+    free(form);
+    *out = e;
+    *out_len = len;
+    return 0;
+}
+
 /* The HISTORY key of `version` of `record_id` (RECORD_ID_LEN characters) into key[+4]. */
 static void history_key(const char *record_id, uint32_t version, char *key)
 {
@@ -248,9 +432,17 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
 
     unsigned char *buf = NULL, *pbuf = NULL;
     size_t n = 0, pn = 0;
+    unsigned char *entry = NULL;
+    size_t entry_len = 0;
     if (pack_stored(sr, &buf, &n) != 0 || (prev && pack_stored(prev, &pbuf, &pn) != 0)) {
         free(buf);
         return STORE_ENOMEM;
+    }
+    int rc = make_entry(sr, &entry, &entry_len);
+    if (rc != 0) {
+        free(buf);
+        free(pbuf);
+        return rc;
     }
     store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
     if (prev) {
@@ -258,9 +450,10 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
         store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, pbuf, pn);
     }
     store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
-    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, "", 0);
+    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, entry, entry_len);
     if (with_digest)
         store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
+    free(entry);
     free(buf);
     free(pbuf);
     return 0;
@@ -415,21 +608,44 @@ int records_page_init(records_page *p, size_t want)
     p->want = want;
     p->kept = calloc(want ? want : 1, sizeof *p->kept);
     p->recs = calloc(want ? want : 1, sizeof *p->recs);
-    return p->kept && p->recs ? 0 : -1;
+    p->packed = calloc(want ? want : 1, sizeof *p->packed);
+    return p->kept && p->recs && p->packed ? 0 : -1;
+}
+
+/* Whether a record of `size` encoded bytes no longer fits: then the page ends at the last
+ * kept one (p->next) and the caller stops. */
+static int page_full(records_page *p, size_t size)
+{
+    if (p->n < p->want && (p->n == 0 || p->bytes + size <= RECORDS_PAGE_BYTES_MAX))
+        return 0;
+    if (p->n)
+        memcpy(p->next, p->last, RECORD_ID_LEN + 1);
+    return 1;
 }
 
 int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
 {
     size_t size = protobuf_c_message_get_packed_size(&sr->record->base);
-    if (p->n == p->want || (p->n > 0 && p->bytes + size > RECORDS_PAGE_BYTES_MAX)) {
+    if (page_full(p, size)) {
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
-        if (p->n)
-            memcpy(p->next, p->kept[p->n - 1]->record->meta->record_id, RECORD_ID_LEN);
         return 1;
     }
+    snprintf(p->last, sizeof p->last, "%s", sr->record->meta->record_id);
     p->kept[p->n] = sr;
     p->recs[p->n++] = sr->record;
     p->bytes += size;
+    return 0;
+}
+
+int records_page_add_packed(records_page *p, const char *record_id, const void *bytes, size_t len)
+{
+    if (page_full(p, len))
+        return 1;
+    snprintf(p->last, sizeof p->last, "%s", record_id);
+    p->packed[p->n].data = (uint8_t *)bytes; /* only read: packed into the reply */
+    p->packed[p->n++].len = len;
+    p->n_packed++;
+    p->bytes += len;
     return 0;
 }
 
@@ -440,11 +656,37 @@ void records_page_response(records_page *p, Credit__V1__ListRecordsResponse *res
     resp->next_page_token = p->next;
 }
 
+int records_page_wire(records_page *p, Credit__Store__V1__RecordsPageWire *w)
+{
+    size_t total = 0, at = 0;
+
+    for (size_t i = 0; i < p->n; i++)
+        if (p->kept[i])
+            total += credit__v1__record__get_packed_size(p->recs[i]);
+    free(p->wire_buf);
+    if (!(p->wire_buf = malloc(total ? total : 1)))
+        return -1;
+    for (size_t i = 0; i < p->n; i++) {
+        if (!p->kept[i])
+            continue;
+        p->packed[i].data = p->wire_buf + at;
+        p->packed[i].len = credit__v1__record__pack(p->recs[i], p->wire_buf + at);
+        at += p->packed[i].len;
+    }
+    w->records = p->packed;
+    w->n_records = p->n;
+    w->next_page_token = p->next;
+    return 0;
+}
+
 void records_page_cleanup(records_page *p)
 {
-    for (size_t i = 0; i < p->n; i++)
-        credit__store__v1__stored_record__free_unpacked(p->kept[i], NULL);
+    for (size_t i = 0; p->kept && i < p->n; i++)
+        if (p->kept[i])
+            credit__store__v1__stored_record__free_unpacked(p->kept[i], NULL);
     free(p->kept);
     free(p->recs);
+    free(p->packed);
+    free(p->wire_buf);
     memset(p, 0, sizeof *p);
 }

@@ -6,7 +6,7 @@
  *   HISTORY   record_id | be32(version)         -> StoredRecord, every version but the latest,
  *                                                  append-only (older data directories also
  *                                                  hold the latest there: never read)
- *   SUBJECTS  subject_key | record_id           -> "" (the subject index)
+ *   SUBJECTS  subject_key | record_id           -> the record's page entry (below)
  *   SOURCES   unit | 0x00 | source_record_id    -> record_id (the idempotency index)
  *   SOURCES   0x01 | record_id | SHA-256        -> be32(version): the newest superseded
  *                                                  version with that content (the content
@@ -16,6 +16,19 @@
  * random bytes, so ids sort by creation time. subject_key is the key of the subject the record
  * is about, made by subjects.h (which also keeps the older codes bound to a USCC in SUBJECTS):
  * 'U' uscc 0x00, 'A' type code 0x00 or 'P' hex(privacy index) 0x00; never an identity number.
+ *
+ * The page entry. A subject's page is one prefix scan of the subject index, so each entry
+ * carries what a page needs of its record's latest version (records_entry, made by
+ * records_put_version, read by records_entry_read): what a listing filters on (catalogue,
+ * category, section, version) and, when the node prepares them (records_prepare_under), the
+ * record's open-tier form: the packed credit.v1.Record as the open tier gets it under the
+ * catalogue version in force when it was written, together with that version's number and
+ * the last day its publicity rule shows it (none is prepared for a record the open tier does
+ * not show by its status). A reader sends that form as it is while the same catalogue version
+ * is in force and the day has not passed; once another version takes effect the form is stale
+ * and the reader reads RECORDS and shapes the record instead, as it does for the government
+ * tier (whose identity numbers are unsealed per read) and for an entry of "" (a data directory
+ * written before page entries), which names its record only.
  *
  * A StoredRecord never holds a personal identity number in clear: records_seal takes them
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
@@ -32,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "credit/store/v1/stored.pb-c.h"
 #include "credit/v1/record.pb-c.h"
 #include "privacy.h"
@@ -50,6 +64,12 @@ int records_check_id(const char *id);
  * STORE_ENOTFOUND when there is no such record. `snap` may be NULL. */
 int records_get(store *st, const store_snapshot *snap, const char *record_id,
                 Credit__Store__V1__StoredRecord **out, char *err);
+
+/* Version `version` of a record, wherever it is kept: RECORDS while it is the latest, HISTORY
+ * once a later one superseded it. Free *out with credit__store__v1__stored_record__free_unpacked.
+ * STORE_ENOTFOUND when the record has no such version. */
+int records_get_version(store *st, const store_snapshot *snap, const char *record_id,
+                        uint32_t version, Credit__Store__V1__StoredRecord **out, char *err);
 
 /* The earlier versions of a record (every one but the latest), oldest first: a malloc'd array
  * of *n unpacked messages; free with records_free_history. */
@@ -79,15 +99,44 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
 /* Adds a version to the batch: RECORDS (the latest) and, when it supersedes `prev` (the
  * version stored before it, as records_get gave it; NULL for a version 1), prev into HISTORY;
  * the SOURCES and SUBJECTS entries too (they are the same for every version, so writing them
- * again is harmless), and prev's content digest into the digest index (a new record adds
- * none: three puts). So each version's encoding is written once while it is the latest and
- * once more into HISTORY when a new one supersedes it, never twice in one write: a new
- * record costs one copy. `sr` must already be sealed. Adds every entry or none. Returns 0,
- * STORE_ENOMEM or STORE_EINVAL (a key that does not fit; a prev of another record, or not
- * older than sr). */
+ * again is harmless; the SUBJECTS one is the version's page entry), and prev's content digest
+ * into the digest index. So each version's encoding is written once while it is the latest
+ * and once more into HISTORY when a new one supersedes it, never twice in one write. `sr`
+ * must already be sealed. Adds every entry or none. Preparing the open-tier form clears
+ * values of sr->record in place and puts them back before it returns: sr must not be read by
+ * another thread meanwhile (it is the caller's own). Returns 0, STORE_ENOMEM or STORE_EINVAL
+ * (a key that does not fit; a prev of another record, or not older than sr). */
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
                         const char *subject_key, size_t subject_key_len,
                         const Credit__Store__V1__StoredRecord *prev);
+
+/* The catalogue under which records_put_version prepares each version's open-tier form (the
+ * version in force at the write). Set once at start-up, before the first write and before
+ * other threads run; NULL (the default, as in tools that only read): no form is prepared and
+ * readers shape records as they read them. */
+void records_prepare_under(catalog *cat);
+
+/* A page entry as records_entry_read finds it; its pointers borrow the entry's bytes. */
+typedef struct records_entry {
+    uint32_t version;    /* the record's version */
+    int catalogue;       /* Credit__V1__Catalogue */
+    int category;        /* Credit__V1__Category */
+    const char *section; /* the meta's section, not NUL-terminated */
+    size_t section_len;
+    /* The open-tier form, or NULL: none was prepared (or it would never be shown). */
+    const void *open;
+    size_t open_len;
+    uint32_t open_catalogue_version; /* the catalogue version it was shaped under */
+    uint32_t open_last_day;          /* yyyymmdd of its last day shown; 0: no end */
+} records_entry;
+
+/* Reads page entry val[len]. Returns 1 with *e filled, 0 for an entry of the older, empty
+ * form (read RECORDS), or STORE_ECORRUPT for bytes of another shape. */
+int records_entry_read(const void *val, size_t len, records_entry *e);
+
+/* Whether the open-tier form of `e` is what the open tier gets on day `today` under catalogue
+ * version `cv` (the one in force): prepared under that version, its publicity not ended. */
+int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__V1__Date *today);
 
 /* Adds to the batch the removal of the subject index entry old_key | record_id, left behind
  * when a record's new version is filed under another subject key (an older code since bound
@@ -125,11 +174,14 @@ int records_unseal(const privacy *pv, Credit__Store__V1__StoredRecord *sr, char 
 #define RECORDS_PAGE_BYTES_MAX (2u << 20)
 
 typedef struct records_page {
-    Credit__Store__V1__StoredRecord **kept;
+    Credit__Store__V1__StoredRecord **kept; /* NULL where the record is packed bytes */
     Credit__V1__Record **recs; /* kept[i]->record, as the response lists them */
-    size_t n, want;
+    ProtobufCBinaryData *packed; /* where kept[i] is NULL: the packed record (borrowed) */
+    size_t n, want, n_packed;
     size_t bytes; /* the kept records' encoded size */
+    char last[RECORD_ID_LEN + 1]; /* the last kept record's id */
     char next[RECORD_ID_LEN + 1]; /* "" while the page is not full */
+    unsigned char *wire_buf;      /* records_page_wire's packing of the unpacked ones */
 } records_page;
 
 /* Returns 0, or -1 when out of memory (the page is then empty but may be cleaned up). */
@@ -140,8 +192,19 @@ int records_page_init(records_page *p, size_t want);
  * sets p->next to the last kept record's id and returns 1: the caller stops there. */
 int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr);
 
-/* Points `resp` at the page's records and token; valid until records_page_cleanup. */
+/* As records_page_add, for record `record_id` given as the bytes of a packed credit.v1.Record
+ * (borrowed: they must stay valid until the page's reply is packed; a pinned iterator's
+ * values do, store.h). Returns 0, or 1 when the page is full (nothing kept). */
+int records_page_add_packed(records_page *p, const char *record_id, const void *bytes, size_t len);
+
+/* Points `resp` at the page's records and token; valid until records_page_cleanup. Only for
+ * a page without packed records (p->n_packed == 0). */
 void records_page_response(records_page *p, Credit__V1__ListRecordsResponse *resp);
+
+/* Points `w` (the ListRecordsResponse's wire twin) at the page's records, packing those the
+ * page holds unpacked into one buffer the page owns, and at its token; valid until
+ * records_page_cleanup. Returns 0, or -1 when out of memory. */
+int records_page_wire(records_page *p, Credit__Store__V1__RecordsPageWire *w);
 
 void records_page_cleanup(records_page *p);
 

@@ -80,26 +80,13 @@ int64_t series_get_time(const unsigned char in[8])
     return t;
 }
 
-static void put_be32(unsigned char *o, uint32_t v)
-{
-    o[0] = (unsigned char)(v >> 24);
-    o[1] = (unsigned char)(v >> 16);
-    o[2] = (unsigned char)(v >> 8);
-    o[3] = (unsigned char)v;
-}
-
-static uint32_t get_be32(const unsigned char *i)
-{
-    return (uint32_t)i[0] << 24 | (uint32_t)i[1] << 16 | (uint32_t)i[2] << 8 | i[3];
-}
-
 void series_value_encode(const series_value *v, unsigned char out[SERIES_VALUE_LEN])
 {
     uint64_t bits;
     memcpy(&bits, &v->value, sizeof bits);
     out[0] = VALUE_FORMAT;
     store_put_be64(out + 1, bits);
-    put_be32(out + 9, v->period_seconds);
+    store_put_be32(out + 9, v->period_seconds);
     series_put_time(out + 13, v->received_at);
 }
 
@@ -110,7 +97,7 @@ int series_value_decode(const void *buf, size_t len, series_value *out)
         return -1;
     uint64_t bits = store_get_be64(b + 1);
     memcpy(&out->value, &bits, sizeof bits);
-    out->period_seconds = get_be32(b + 9);
+    out->period_seconds = store_get_be32(b + 9);
     out->received_at = series_get_time(b + 13);
     return 0;
 }

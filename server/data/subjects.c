@@ -512,8 +512,9 @@ int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_key
         if (alen)
             memcpy(start + slen, s->after, alen);
         slen += alen;
-        if (!(s->its[i] = store_iter_create(st, snap, STORE_CF_SUBJECTS, keys->key[i],
-                                            keys->len[i], start, slen))) {
+        /* Pinned: the entries a page keeps are sent from the iterators' own slices. */
+        if (!(s->its[i] = store_iter_create_ex(st, snap, STORE_CF_SUBJECTS, keys->key[i],
+                                               keys->len[i], start, slen, STORE_ITER_PINNED))) {
             subjects_scan_close(s);
             return STORE_ENOMEM;
         }
@@ -536,7 +537,18 @@ static const char *key_rid(store_iter *it, size_t plen)
     return NULL;
 }
 
-int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err)
+/* The record version a page entry names (0 for the older, empty form or a damaged one). */
+static uint32_t entry_version(store_iter *it)
+{
+    size_t len;
+    const void *val = store_iter_value(it, &len);
+    records_entry e;
+
+    return records_entry_read(val, len, &e) == 1 ? e.version : 0;
+}
+
+int subjects_scan_next_entry(subjects_scan *s, char rid[RECORD_ID_LEN + 1], const void **val,
+                             size_t *vlen, char *err)
 {
     const subjects_keys *k = s->keys;
 
@@ -552,19 +564,39 @@ int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err)
         }
         if (!rid[0])
             break;
-        /* A record is given once, though an index entry may be left under an older key. */
+        /* A record is given once, though an index entry may be left under an older key: the
+         * entry of its newest version. */
+        const void *best = NULL;
+        size_t best_len = 0;
+        uint32_t best_version = 0;
         for (size_t i = 0; i < k->n; i++) {
             const char *at = key_rid(s->its[i], k->len[i]);
 
-            if (at && memcmp(at, rid, RECORD_ID_LEN) == 0)
-                store_iter_next(s->its[i]);
+            if (!at || memcmp(at, rid, RECORD_ID_LEN) != 0)
+                continue;
+            uint32_t v = entry_version(s->its[i]);
+            if (!best || v > best_version) {
+                best = store_iter_value(s->its[i], &best_len);
+                best_version = v;
+            }
+            store_iter_next(s->its[i]);
         }
-        if (!s->after[0] || strcmp(rid, s->after) > 0)
+        if (!s->after[0] || strcmp(rid, s->after) > 0) {
+            if (val) {
+                *val = best;
+                *vlen = best_len;
+            }
             return 1;
+        }
     }
     for (size_t i = 0; i < k->n; i++) {
         if (store_iter_error(s->its[i], err) != 0)
             return STORE_EIO;
     }
     return 0;
+}
+
+int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err)
+{
+    return subjects_scan_next_entry(s, rid, NULL, NULL, err);
 }

@@ -2,16 +2,18 @@
  * subjects.h — one subject, one key: the subject index and the older codes bound to a USCC.
  *
  * Layout (column family STORE_CF_SUBJECTS; the first byte says which key space):
- *   'U' uscc 0x00 record_id          -> ""    a record about the USCC
- *   'A' type code 0x00 record_id     -> ""    a record filed under an older code that no
+ *   'U' uscc 0x00 record_id          -> entry a record about the USCC
+ *   'A' type code 0x00 record_id     -> entry a record filed under an older code that no
  *                                             USCC had bound when the record was pushed
- *   'P' hex(privacy index) 0x00 rid  -> ""    a record about a natural person
+ *   'P' hex(privacy index) 0x00 rid  -> entry a record about a natural person
  *   'B' type code                    -> uscc  an older code bound to its USCC
  *   'R' uscc type code               -> ""    the same binding, found from the USCC
  * type is one byte: 'r' registration number, 'o' organisation code, 't' tax number, 'i'
  * institution certificate, 's' social organisation certificate. code is the normalised code
  * (identity.h); a 20-character tax number embeds a resident identity number, so its code is
  * the hex of its privacy index, like a natural person's key. No key holds a personal number.
+ * An entry is the record's page entry (records.h: what a page of the subject needs of the
+ * record's latest version, written by records_put_version), or "" in older data directories.
  *
  * Invariants:
  *  - a code is bound to at most one USCC, for ever (a binding is never moved or deleted);
@@ -121,6 +123,12 @@ int subjects_scan_open(store *st, const store_snapshot *snap, const subjects_key
 /* The next record id into rid[RECORD_ID_LEN + 1]. Returns 1, 0 at the end, or STORE_EIO with
  * err. */
 int subjects_scan_next(subjects_scan *s, char rid[RECORD_ID_LEN + 1], char *err);
+
+/* As subjects_scan_next, with the record's page entry (records.h) in *val[*vlen]: of its
+ * newest version when entries are left under several keys. The bytes stay valid until
+ * subjects_scan_close (the scan's iterators are pinned), so a page is sent from them. */
+int subjects_scan_next_entry(subjects_scan *s, char rid[RECORD_ID_LEN + 1], const void **val,
+                             size_t *vlen, char *err);
 void subjects_scan_close(subjects_scan *s);
 
 #endif /* CREDIT_SUBJECTS_H */

@@ -58,17 +58,23 @@ void publicity_default_end(const Credit__V1__Penalty *p, const catalog_section *
     calendar_add_months(p->decision_date, max_m, out);
 }
 
+/* The last day penalty p is shown, into *end: 1, or 0 when it cannot be told. */
+static int penalty_last_day(const Credit__V1__Penalty *p, Credit__V1__Date *end)
+{
+    if (!p)
+        return 0;
+    if (calendar_date_valid(p->publicity_end_date))
+        *end = *p->publicity_end_date;
+    else
+        publicity_default_end(p, NULL, end);
+    return calendar_date_valid(end);
+}
+
 int publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today)
 {
     Credit__V1__Date end;
 
-    if (!p)
-        return 1;
-    if (calendar_date_valid(p->publicity_end_date))
-        end = *p->publicity_end_date;
-    else
-        publicity_default_end(p, NULL, &end);
-    if (!calendar_date_valid(&end))
+    if (!penalty_last_day(p, &end))
         return 1;
     return calendar_date_cmp(today, &end) > 0;
 }
@@ -77,4 +83,11 @@ int publicity_record_ended(const Credit__V1__Record *rec, const Credit__V1__Date
 {
     return rec->body_case == CREDIT__V1__RECORD__BODY_PENALTY &&
            publicity_ended(rec->penalty, today);
+}
+
+int publicity_record_last_day(const Credit__V1__Record *rec, Credit__V1__Date *last)
+{
+    if (rec->body_case != CREDIT__V1__RECORD__BODY_PENALTY)
+        return 0;
+    return penalty_last_day(rec->penalty, last) ? 1 : -1;
 }

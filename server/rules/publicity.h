@@ -50,4 +50,10 @@ int publicity_ended(const Credit__V1__Penalty *p, const Credit__V1__Date *today)
  * every other category's never. */
 int publicity_record_ended(const Credit__V1__Record *rec, const Credit__V1__Date *today);
 
+/* The same rule as a date, for a reader that decides later (records.h prepares it when a
+ * version is written): 0 when the record's public display never ends; 1 with *last the last
+ * day it is shown (publicity_record_ended is true from the day after); -1 when the end cannot
+ * be told, which counts as ended. */
+int publicity_record_last_day(const Credit__V1__Record *rec, Credit__V1__Date *last);
+
 #endif /* CREDIT_PUBLICITY_H */

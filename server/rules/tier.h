@@ -44,4 +44,27 @@ int tier_shows_to(const Credit__V1__Record *rec, tier t, const Credit__V1__Date 
  * messages are freed and replaced by their defaults, removed extra entries freed. */
 void tier_clear(Credit__V1__Record *rec, tier t, const catalog_version *cv);
 
+/* What tier_clear_reversibly set aside. Owned by its caller, for one clearing. */
+struct tier_saved {
+    void *at;              /* a member of the record's messages */
+    size_t len;            /* at most sizeof old */
+    unsigned char old[16]; /* its value before */
+};
+typedef struct tier_undo {
+    struct tier_saved *v;
+    size_t n, cap;
+    void *extra; /* the extra entries' pointers as they were, or NULL */
+    size_t n_extra;
+    int failed;
+} tier_undo;
+
+/* tier_clear for a record that is not the caller's to free (one it only borrows, or whose
+ * values are shared): every value cleared is set aside in u, not freed, until tier_restore puts
+ * it back. In between, rec may be read and packed, not changed or freed. Returns 0, or -1 when
+ * out of memory (rec is then as it was and u empty). */
+int tier_clear_reversibly(Credit__V1__Record *rec, tier t, const catalog_version *cv, tier_undo *u);
+
+/* Puts back what tier_clear_reversibly set aside and empties u. */
+void tier_restore(Credit__V1__Record *rec, tier_undo *u);
+
 #endif /* CREDIT_TIER_H */

@@ -158,8 +158,9 @@ static void on_finished(void *app, rpc_call *call, int code, const char *message
     };
     char err[STORE_ERR_LEN];
     /* A read's audit entry does not wait for fsync: the WAL keeps it across a crash of the
-     * process; a change's entry is written with the change (node_commit). */
-    int rc = audit_commit(n->audit, NULL, &ev, 0, err);
+     * process, concurrent reads share one write, and the syncer's next fsync covers it; a
+     * change's entry is written with the change (node_commit). */
+    int rc = audit_commit_read(n->audit, &ev, err);
     if (rc != 0) {
         log_event(LOG_ERROR, "audit", "method=%s err=%s", method, err);
         disk_fault(rc, method, err);
@@ -237,10 +238,24 @@ void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc
         rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         return;
     }
-    Credit__V1__ListRecordsResponse resp;
+    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
+    Credit__Store__V1__RecordsPageWire wire = CREDIT__STORE__V1__RECORDS_PAGE_WIRE__INIT;
     char token[PAGETOKEN_MAX];
-    if (node_records_page_response(call, req, p, &resp, token) == 0)
+    if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
+        return;
+    if (p->n_packed == 0) {
+        records_page_response(p, &resp);
+        resp.next_page_token = token;
         rpc_reply(call, &resp.base);
+        return;
+    }
+    /* Records already packed go out as they are, in the response's wire twin. */
+    if (records_page_wire(p, &wire) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    wire.next_page_token = token;
+    rpc_reply(call, &wire.base);
 }
 
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,

@@ -13,6 +13,10 @@
  * GetRecord also gives the unit that pushed a voluntary declaration its declaration in any
  * state, with its status (tier_shows_to); ListRecords shares by the tier alone.
  * The rules themselves are in tier.c.
+ *
+ * ListRecords reads a subject's page entries (records.h) in one prefix scan per subject key;
+ * the open tier sends the form each version was given when it was written, as it is, while it
+ * is fresh; the government tier, and a record whose form is stale, is read and shaped here.
  */
 #include "svc_query.h"
 
@@ -69,14 +73,17 @@ int query_check_subject_ref(rpc_call *call, const Credit__V1__SubjectRef *ref)
     return 0;
 }
 
-/* Whether the request asks for records like `m`: of its catalogues (categories alone mean
- * the public catalogue), categories (public records) and sections (any). */
-static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__RecordMeta *m)
+/* Whether the request asks for records of this catalogue, category and section (the meta's,
+ * section[section_len] not NUL-terminated): of its catalogues (categories alone mean the
+ * public catalogue), categories (public records) and sections (any). Asked of a page entry's
+ * head, so that a record the page skips is never decoded. */
+static int wanted(const Credit__V1__ListRecordsRequest *req, int catalogue, int category,
+                  const char *section, size_t section_len)
 {
-    int pub = m->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    int pub = catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
     size_t i;
     if (req->n_catalogues) {
-        for (i = 0; i < req->n_catalogues && req->catalogues[i] != m->catalogue; i++)
+        for (i = 0; i < req->n_catalogues && (int)req->catalogues[i] != catalogue; i++)
             ;
         if (i == req->n_catalogues)
             return 0;
@@ -84,21 +91,32 @@ static int wanted(const Credit__V1__ListRecordsRequest *req, const Credit__V1__R
         return 0;
     }
     if (pub && req->n_categories) {
-        for (i = 0; i < req->n_categories && req->categories[i] != m->category; i++)
+        for (i = 0; i < req->n_categories && (int)req->categories[i] != category; i++)
             ;
         if (i == req->n_categories)
             return 0;
     }
     if (req->n_sections) {
         const ProtobufCEnumValue *e =
-            protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, m->category);
-        const char *section = pub && e ? e->name + strlen("CATEGORY_") : m->section;
-        for (i = 0; i < req->n_sections && strcmp(req->sections[i], section) != 0; i++)
-            ;
+            protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, category);
+        if (pub && e) {
+            section = e->name + strlen("CATEGORY_");
+            section_len = strlen(section);
+        }
+        for (i = 0; i < req->n_sections; i++)
+            if (strlen(req->sections[i]) == section_len &&
+                memcmp(req->sections[i], section, section_len) == 0)
+                break;
         if (i == req->n_sections)
             return 0;
     }
     return 1;
+}
+
+static int wanted_meta(const Credit__V1__ListRecordsRequest *req, const Credit__V1__RecordMeta *m)
+{
+    return wanted(req, m->catalogue, m->category, m->section ? m->section : "",
+                  m->section ? strlen(m->section) : 0);
 }
 
 void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
@@ -169,15 +187,32 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
         rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
     }
+    /* Each entry carries what the page needs: its head says whether the request wants the
+     * record; the open tier sends the form prepared at write time while it is fresh; anything
+     * else (the government tier, a stale form) is read from RECORDS and shaped here. */
     char rid[RECORD_ID_LEN + 1];
-    while ((rc = subjects_scan_next(scan, rid, err)) > 0) {
+    const void *val;
+    size_t vlen;
+    uint32_t in_force = catalog_now(n->cat)->msg->version;
+    while ((rc = subjects_scan_next_entry(scan, rid, &val, &vlen, err)) > 0) {
         Credit__Store__V1__StoredRecord *sr = NULL;
-        if ((rc = records_get(n->st, snap, rid, &sr, err)) != 0) {
+        records_entry e;
+        int form = records_entry_read(val, vlen, &e);
+        if (form == 1 && !wanted(req, e.catalogue, e.category, e.section, e.section_len))
+            continue;
+        if (form == 1 && t == TIER_OPEN && !u && records_entry_open_fresh(&e, in_force, &d)) {
+            if (records_page_add_packed(&page, rid, e.open, e.open_len))
+                break;
+            continue;
+        }
+        if (form < 0)
+            snprintf(err, STORE_ERR_LEN, "the subject index entry of %.40s is damaged", rid);
+        if ((rc = form < 0 ? form : records_get(n->st, snap, rid, &sr, err)) != 0) {
             log_event(LOG_ERROR, "store", "op=list record=%s err=%s", rid, err);
             rpc_finish(call, status_from_store(rc), "the store cannot be read now");
             goto out;
         }
-        if (!wanted(req, sr->record->meta) || !tier_shows(sr->record, t, &d)) {
+        if (!wanted_meta(req, sr->record->meta) || !tier_shows(sr->record, t, &d)) {
             credit__store__v1__stored_record__free_unpacked(sr, NULL);
             continue;
         }

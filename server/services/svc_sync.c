@@ -165,25 +165,17 @@ static int fill_entry(node *n, const sub *s, const principal *p, const feed_item
     if (is_record_kind(r->kind)) {
         char id[RECORD_ID_LEN + 1];
         uint32_t version;
-        Credit__Store__V1__StoredRecord **v = NULL;
-        size_t nv = 0;
+        Credit__Store__V1__StoredRecord *sr = NULL;
         if (feed_record_ref(r, id, &version) != 0) {
             snprintf(err, STORE_ERR_LEN, "change feed entry %llu names no record version",
                      (unsigned long long)it->seq);
             return STORE_ECORRUPT;
         }
-        int rc = records_history_range(n->st, NULL, id, version, 1, BATCH_BYTES_MAX, &v, &nv, err);
-        if (rc == 0 && (nv == 0 || v[0]->record->meta->version != version)) {
-            records_free_history(v, nv);
-            snprintf(err, STORE_ERR_LEN, "record %s has no version %u", id, version);
-            return STORE_ECORRUPT;
-        }
+        int rc = records_get_version(n->st, NULL, id, version, &sr, err);
+        if (rc == STORE_ENOTFOUND)
+            rc = STORE_ECORRUPT; /* the entry was written with the version it names */
         if (rc != 0)
             return rc;
-        Credit__Store__V1__StoredRecord *sr = v[0];
-        for (size_t i = 1; i < nv; i++)
-            credit__store__v1__stored_record__free_unpacked(v[i], NULL);
-        free(v);
         Credit__V1__Date d;
         calendar_from_unix((int64_t)time(NULL), &d);
         if ((!s->replica && !tier_shows_to(sr->record, TIER_GOVERNMENT, &d, p->code)) ||

@@ -47,6 +47,7 @@ USCC_A = "91230500MA1B3N1N2M"
 USCC_B = "11230500001755309F"
 USCC_C = "92310115183FQEFL3W"
 PERSON_ID = "500120195201020262"    # a natural person
+LISTED_PERSON_ID = "500120198506071232"  # another, only in the listing-versus-GetRecord test
 BAD_USCC = "91230500MA1B3N1N2X"     # wrong check character
 BAD_PERSON_ID = "500120199310080296"  # wrong check character
 
@@ -545,6 +546,29 @@ class TierTests(SharedNodeCase):
         self.assertEqual([r.meta.record_id for r in gov_recs], [rid])
         self.assertEqual(gov_recs[0].meta.subject.identifier, pid)
         self.assertEqual(gov_one.record.meta.subject.identifier, pid)
+
+    def test_a_listed_record_is_the_one_get_record_gives_in_each_tier(self):
+        # The open tier's pages are sent from forms prepared when each version was written
+        # (README, "Storage"); GetRecord shapes the record as it reads it: the two agree.
+        uscc = fresh_uscc()
+        subj = legal_subject(uscc)
+        with self.calls("market") as c:
+            self.assertEqual(c.push(licence_input(fresh_src("t14-lic"), subj),
+                                    penalty_input(fresh_src("t14-pen"), subj)).accepted, 2)
+            self.assertEqual(c.push(penalty_input(fresh_src("t14-person"),
+                                                  person_subject(LISTED_PERSON_ID))).accepted, 1)
+        for tier, who in (("open", "bank-a"), ("gov", "office")):
+            with self.subTest(tier=tier), self.calls(who) as x:
+                stub = x.open if tier == "open" else x.gov
+                for ref in (legal_ref(uscc), person_ref(LISTED_PERSON_ID)):
+                    listed = x.list_all(tier, ref)
+                    self.assertTrue(listed, ref)
+                    for r in listed:
+                        one = stub.GetRecord(R.GetRecordRequest(record_id=r.meta.record_id),
+                                             timeout=CALL_TIMEOUT).record
+                        self.assertEqual(r.SerializeToString(deterministic=True),
+                                         one.SerializeToString(deterministic=True),
+                                         r.meta.record_id)
 
     def test_a_resident_id_with_a_lower_case_x_is_the_subject_of_its_upper_case_form(self):
         # GB 11643 writes the check character X; a source writing x means the same person.

@@ -465,10 +465,13 @@ static void test_already_written_batch_leaves_the_head_unchanged(void **state)
 
 #define THREADS            4
 #define COMMITS_PER_THREAD 25
+#define MIXED_THREADS      8
+#define MIXED_EACH         40
 
 struct worker {
     audit *a;
-    int id;
+    int id, each;
+    int mixed; /* odd workers read; even ones change, every third change waiting for fsync */
     int failures;
 };
 
@@ -478,30 +481,85 @@ static void *worker_main(void *arg)
     char err[STORE_ERR_LEN], detail[32];
     audit_event ev = {.method = "/m", .detail = detail};
 
-    for (int i = 0; i < COMMITS_PER_THREAD; i++) {
+    for (int i = 0; i < w->each; i++) {
         snprintf(detail, sizeof(detail), "t%d/%d", w->id, i);
-        if (audit_commit(w->a, NULL, &ev, 0, err) != 0)
+        int rc = w->mixed && w->id % 2 ? audit_commit_read(w->a, &ev, err)
+                                       : audit_commit(w->a, NULL, &ev, w->mixed && i % 3 == 0, err);
+        if (rc != 0)
             w->failures++;
     }
     return NULL;
+}
+
+/* Runs n workers of `each` entries at once over fx's log; none may fail. */
+static void run_workers(struct fixture *fx, int n, int each, int mixed)
+{
+    pthread_t th[MIXED_THREADS];
+    struct worker w[MIXED_THREADS];
+
+    assert_true(n <= MIXED_THREADS);
+    for (int i = 0; i < n; i++) {
+        w[i] = (struct worker){.a = fx->a, .id = i, .each = each, .mixed = mixed};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
 }
 
 /* audit.h: the head's mutex keeps the order on disk the order of the chain. */
 static void test_concurrent_commits_form_one_chain(void **state)
 {
     struct fixture *fx = *state;
-    pthread_t th[THREADS];
-    struct worker w[THREADS];
 
-    for (int i = 0; i < THREADS; i++) {
-        w[i] = (struct worker){.a = fx->a, .id = i};
-        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_int_equal(w[i].failures, 0);
-    }
+    run_workers(fx, THREADS, COMMITS_PER_THREAD, 0);
     check_verifies(fx->st, THREADS * COMMITS_PER_THREAD);
+}
+
+/* audit.h: reads' entries are written in groups, between changes' entries, and the chain
+ * stays one gapless chain holding every entry once. */
+static void test_read_entries_in_groups_among_changes_form_one_chain(void **state)
+{
+    struct fixture *fx = *state;
+    char seen[MIXED_THREADS][MIXED_EACH] = {{0}};
+
+    run_workers(fx, MIXED_THREADS, MIXED_EACH, 1);
+    check_verifies(fx->st, MIXED_THREADS * MIXED_EACH);
+    store_iter *it = store_iter_create(fx->st, NULL, STORE_CF_AUDIT, NULL, 0, NULL, 0);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t len;
+        const void *v = store_iter_value(it, &len);
+        Credit__V1__AuditEntry *e = credit__v1__audit_entry__unpack(NULL, len, v);
+        int t = -1, k = -1;
+        assert_non_null(e);
+        assert_int_equal(sscanf(e->detail, "t%d/%d", &t, &k), 2);
+        assert_true(t >= 0 && t < MIXED_THREADS && k >= 0 && k < MIXED_EACH);
+        assert_int_equal(seen[t][k], 0);
+        seen[t][k] = 1;
+        credit__v1__audit_entry__free_unpacked(e, NULL);
+    }
+    store_iter_destroy(it);
+    for (int t = 0; t < MIXED_THREADS; t++)
+        for (int k = 0; k < MIXED_EACH; k++)
+            assert_int_equal(seen[t][k], 1);
+}
+
+/* A read's entry is kept across a reopen without any change after it to fsync it. */
+static void test_a_read_entry_alone_is_written_and_survives_a_reopen(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN];
+    audit_event ev = {.method = "/credit.v1.OpenQuery/ListRecords", .detail = "read"};
+
+    CHECK_OK(audit_commit_read(fx->a, &ev, err));
+    CHECK_OK(audit_commit_read(fx->a, &ev, err));
+    audit_close(fx->a);
+    store_close(fx->st);
+    fx->a = NULL;
+    CHECK_OK(store_open(fx->db, NULL, &fx->st, err));
+    CHECK_OK(audit_open(fx->st, &fx->a, err));
+    check_verifies(fx->st, 2);
 }
 
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -523,6 +581,8 @@ int main(void)
         FX_TEST(test_refused_batch_leaves_the_head_unchanged),
         FX_TEST(test_already_written_batch_leaves_the_head_unchanged),
         FX_TEST(test_concurrent_commits_form_one_chain),
+        FX_TEST(test_read_entries_in_groups_among_changes_form_one_chain),
+        FX_TEST(test_a_read_entry_alone_is_written_and_survives_a_reopen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

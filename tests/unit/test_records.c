@@ -1,13 +1,15 @@
 /*
  * test_records.c — unit tests for the scans and index moves of server/data/records.c against a
  * real RocksDB: the latest versions in record-id order from a page position, records that do
- * not decode left out, the removal of a subject index entry left under an older key, and one
- * write of a version: the latest in RECORDS, earlier ones in HISTORY and the content digest
- * index once superseded.
+ * not decode left out, the removal of a subject index entry left under an older key, one
+ * write of a version (the latest in RECORDS, earlier ones in HISTORY and the content digest
+ * index once superseded), and the page entry a version leaves in the subject index (its
+ * record, its open-tier form and when that form goes stale).
  */
 #include "testutil.h"
 
 #include "records.h"
+#include "tier.h"
 #include "tu_store.h"
 
 #define RID_1 "00000000000000010000000000000001"
@@ -187,6 +189,197 @@ static void test_a_version_is_written_once_and_goes_to_history_when_superseded(v
     assert_int_equal(matched, 0);
 }
 
+/* --- Page entries --------------------------------------------------------------------------- */
+
+static int any_unit(void *arg, const char *code)
+{
+    (void)arg;
+    (void)code;
+    return 1;
+}
+
+static catalog *seed_catalog(tu_store *fx)
+{
+    char path[PATH_MAX], err[CATALOG_ERR_LEN];
+    size_t len = 0;
+    catalog *c = NULL;
+
+    snprintf(path, sizeof path, "%s/proto/catalogue.textproto", tu_env("CREDIT_SOURCE_DIR"));
+    char *text = tu_read_file(path, &len);
+    assert_non_null(text);
+    if (catalog_open(fx->st, text, len, "seed", any_unit, NULL, &c, err) != 0)
+        fail_msg("catalog_open: %s", err);
+    free(text);
+    return c;
+}
+
+/* A penalty of a legal person as a push stores it (its ID number already sealed away). */
+typedef struct penalty_version {
+    Credit__V1__Subject subj;
+    Credit__V1__Date decided;
+    Credit__V1__Penalty pen;
+    Credit__V1__RecordStatus status;
+    Credit__V1__RecordMeta meta;
+    Credit__V1__Record rec;
+    Credit__Store__V1__StoredRecord sr;
+} penalty_version;
+
+static void penalty_version_init(penalty_version *v, int year)
+{
+    *v = (penalty_version){
+        .subj = CREDIT__V1__SUBJECT__INIT,
+        .decided = CREDIT__V1__DATE__INIT,
+        .pen = CREDIT__V1__PENALTY__INIT,
+        .status = CREDIT__V1__RECORD_STATUS__INIT,
+        .meta = CREDIT__V1__RECORD_META__INIT,
+        .rec = CREDIT__V1__RECORD__INIT,
+        .sr = CREDIT__STORE__V1__STORED_RECORD__INIT,
+    };
+    v->subj.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
+    v->subj.identifier = "91500227MA5U4XXX0Q";
+    v->subj.name = "Test Trading Ltd";
+    v->subj.legal_representative_id_type = CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
+    v->decided.year = year;
+    v->decided.month = 3;
+    v->decided.day = 1;
+    v->pen.decision_document_number = "BS-2026-1";
+    v->pen.content = "fine";
+    v->pen.decision_date = &v->decided;
+    v->pen.severity = CREDIT__V1__SEVERITY__SEVERITY_GENERAL;
+    v->meta.record_id = RID_1;
+    v->meta.version = 3;
+    v->meta.catalogue = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    v->meta.category = CREDIT__V1__CATEGORY__CATEGORY_PENALTY;
+    v->meta.catalogue_version = 1;
+    v->meta.source_unit = "market";
+    v->meta.source_record_id = "src-1";
+    v->meta.subject = &v->subj;
+    v->meta.status = &v->status;
+    v->rec.meta = &v->meta;
+    v->rec.body_case = CREDIT__V1__RECORD__BODY_PENALTY;
+    v->rec.penalty = &v->pen;
+    v->sr.record = &v->rec;
+}
+
+#define SUBJECT_KEY "U91500227MA5U4XXX0Q" /* with its 0x00: sizeof */
+
+/* Writes v as records_put_version does and reads back its page entry (the value stays in
+ * *val, malloc'd). */
+static void put_and_read_entry(tu_store *fx, const penalty_version *v, void **val, records_entry *e)
+{
+    char key[sizeof SUBJECT_KEY + RECORD_ID_LEN], err[STORE_ERR_LEN];
+    size_t len = 0;
+    store_batch *b = store_batch_create();
+
+    assert_non_null(b);
+    assert_int_equal(records_put_version(b, &v->sr, SUBJECT_KEY, sizeof SUBJECT_KEY, NULL), 0);
+    tu_store_write(fx, b);
+    memcpy(key, SUBJECT_KEY, sizeof SUBJECT_KEY);
+    memcpy(key + sizeof SUBJECT_KEY, RID_1, RECORD_ID_LEN);
+    CHECK_OK(store_get(fx->st, NULL, STORE_CF_SUBJECTS, key, sizeof key, val, &len, err));
+    assert_int_equal(records_entry_read(*val, len, e), 1);
+}
+
+static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(void **state)
+{
+    tu_store *fx = *state;
+    catalog *c = seed_catalog(fx);
+    penalty_version v;
+    records_entry e;
+    void *val = NULL;
+    Credit__V1__Date today = {.year = 2026, .month = 6, .day = 1};
+
+    penalty_version_init(&v, 2026);
+    records_prepare_under(c);
+    put_and_read_entry(fx, &v, &val, &e);
+    assert_int_equal(e.version, 3);
+    assert_int_equal(e.catalogue, CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC);
+    assert_int_equal(e.category, CREDIT__V1__CATEGORY__CATEGORY_PENALTY);
+    assert_int_equal(e.section_len, 0);
+    /* The open-tier form is tier_clear's, under version 1. */
+    assert_non_null(e.open);
+    assert_int_equal(e.open_catalogue_version, 1);
+    Credit__V1__Record *open = credit__v1__record__unpack(NULL, e.open_len, e.open);
+    assert_non_null(open);
+    assert_int_equal(open->meta->subject->legal_representative_id_type, 0);
+    assert_string_equal(open->penalty->decision_document_number, "BS-2026-1");
+    size_t n = credit__v1__record__get_packed_size(&v.rec);
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    credit__v1__record__pack(&v.rec, want);
+    Credit__V1__Record *cleared = credit__v1__record__unpack(NULL, n, want);
+    assert_non_null(cleared);
+    assert_int_equal(cleared->meta->subject->legal_representative_id_type,
+                     CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
+    tier_clear(cleared, TIER_OPEN, catalog_now(c));
+    n = credit__v1__record__pack(cleared, want);
+    assert_int_equal(n, e.open_len);
+    assert_memory_equal(want, e.open, n);
+    /* A general penalty is shown up to 12 months after its decision at most: the form is fresh
+     * under version 1 until its last day, never under another version. */
+    assert_true(e.open_last_day >= 20260601 && e.open_last_day <= 20270301);
+    assert_true(records_entry_open_fresh(&e, 1, &today));
+    assert_false(records_entry_open_fresh(&e, 2, &today));
+    Credit__V1__Date later = {.year = 2027, .month = 3, .day = 2};
+    assert_false(records_entry_open_fresh(&e, 1, &later));
+    free(want);
+    credit__v1__record__free_unpacked(open, NULL);
+    credit__v1__record__free_unpacked(cleared, NULL);
+    free(val);
+    records_prepare_under(NULL);
+    catalog_destroy(c);
+}
+
+static void test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue(void **state)
+{
+    tu_store *fx = *state;
+    records_entry e;
+    void *val = NULL;
+    penalty_version v;
+
+    penalty_version_init(&v, 2026);
+    catalog *c = seed_catalog(fx);
+    put_and_read_entry(fx, &v, &val, &e); /* no catalogue to prepare under */
+    assert_null(e.open);
+    assert_int_equal(e.version, 3);
+    free(val);
+    records_prepare_under(c);
+    v.status.withdrawn = 1;
+    v.meta.version = 4;
+    put_and_read_entry(fx, &v, &val, &e);
+    assert_null(e.open);
+    assert_int_equal(e.version, 4);
+    free(val);
+    records_prepare_under(NULL);
+    catalog_destroy(c);
+}
+
+static void test_an_entry_is_read_as_older_empty_or_damaged(void **state)
+{
+    records_entry e;
+    unsigned char head[24 + 2] = {0xE1};
+
+    (void)state;
+    assert_int_equal(records_entry_read("", 0, &e), 0);
+    assert_int_equal(records_entry_read("\x01", 1, &e), STORE_ECORRUPT);
+    assert_int_equal(records_entry_read(head, 23, &e), STORE_ECORRUPT);
+    assert_int_equal(records_entry_read(head, 24, &e), 1);
+    assert_null(e.open);
+    /* Without an open form, the bytes after the head are the section, whole. */
+    assert_int_equal(records_entry_read(head, sizeof head, &e), STORE_ECORRUPT);
+    head[3] = 2;
+    memcpy(head + 24, "S1", 2);
+    assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
+    assert_int_equal(e.section_len, 2);
+    assert_memory_equal(e.section, "S1", 2);
+    head[3] = 3; /* a section longer than the entry */
+    assert_int_equal(records_entry_read(head, sizeof head, &e), STORE_ECORRUPT);
+    head[1] = 0x01; /* with an open form: the rest after the section */
+    head[3] = 1;
+    assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
+    assert_int_equal(e.open_len, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +394,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_version_is_written_once_and_goes_to_history_when_superseded, tu_store_setup,
             tu_store_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_version_leaves_its_record_and_open_form_in_the_subject_index, tu_store_setup,
+            tu_store_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
+            tu_store_teardown),
+        cmocka_unit_test(test_an_entry_is_read_as_older_empty_or_damaged),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

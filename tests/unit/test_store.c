@@ -239,6 +239,40 @@ static void test_get_returns_notfound_for_absent_key(void **state)
     check_absent(fx->st, NULL, STORE_CF_RECORDS, "there!", 6);
 }
 
+/* store.h: a pinned read gives the value in place, as of the snapshot asked, until its
+ * release; an absent key leaves the out-parameters untouched. */
+static void test_a_pinned_get_reads_in_place_as_of_its_snapshot(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN];
+    store_value *pin = NULL, *old = NULL;
+    const void *v = NULL, *ov = NULL;
+    size_t len = 0, olen = 0;
+
+    put_str(fx->st, STORE_CF_RECORDS, "k", "first");
+    store_snapshot *snap = store_snapshot_create(fx->st);
+    assert_non_null(snap);
+    put_str(fx->st, STORE_CF_RECORDS, "k", "second value");
+    CHECK_OK(store_get_pinned(fx->st, NULL, STORE_CF_RECORDS, "k", 1, &pin, &v, &len, err));
+    CHECK_OK(store_get_pinned(fx->st, snap, STORE_CF_RECORDS, "k", 1, &old, &ov, &olen, err));
+    assert_int_equal(len, 12);
+    assert_memory_equal(v, "second value", 12);
+    assert_int_equal(olen, 5);
+    assert_memory_equal(ov, "first", 5);
+    store_value_release(pin);
+    store_value_release(old);
+    pin = NULL;
+    v = NULL;
+    assert_int_equal(store_get_pinned(fx->st, NULL, STORE_CF_RECORDS, "no", 2, &pin, &v, &len, err),
+                     STORE_ENOTFOUND);
+    assert_null(pin);
+    assert_null(v);
+    assert_int_equal(store_get_pinned(fx->st, NULL, STORE_CF_COUNT, "k", 1, &pin, &v, &len, err),
+                     STORE_EINVAL);
+    store_value_release(NULL);
+    store_snapshot_release(fx->st, snap);
+}
+
 static void test_families_keep_keys_apart(void **state)
 {
     struct fixture *fx = *state;
@@ -1068,6 +1102,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_options_init_sets_documented_defaults),
         cmocka_unit_test(test_be64_orders_bytes_numerically),
         cmocka_unit_test_setup_teardown(test_get_returns_notfound_for_absent_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_pinned_get_reads_in_place_as_of_its_snapshot, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_families_keep_keys_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_writes_all_families_atomically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_with_invalid_operation_writes_nothing, setup,

@@ -288,33 +288,50 @@ static void test_a_value_whose_dimension_was_removed_is_government_tier(void **s
     catalog_version_destroy(v2);
 }
 
-static void test_extra_values_follow_their_dimensions_tier(void **state)
+/* Catalogue version 2: the public PENALTY section with an authorized-tier dimension
+ * "inspection_score" that no proto field has (an extra value). */
+static catalog_version *with_inspection_score(void)
 {
-    fixture f;
     Credit__V1__Dimension d = CREDIT__V1__DIMENSION__INIT;
-    catalog_version *v2;
-    Credit__V1__Record *r;
-    Credit__V1__ExtraValue val[2];
-    Credit__V1__Record__ExtraEntry e[2], *es[2] = {&e[0], &e[1]};
-    (void)state;
     d.code = "inspection_score";
     d.name = "score";
     d.type = CREDIT__V1__VALUE_TYPE__VALUE_TYPE_INTEGER;
     d.tier = CREDIT__V1__TIER__TIER_AUTHORIZED;
-    v2 = tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
-                              CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
-    make_penalty(&f);
+    return tu_catalogue_changed(CREDIT__V1__CHANGE_KIND__CHANGE_KIND_ADD_DIMENSION,
+                                CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC, "PENALTY", "", &d);
+}
+
+/* Two extra values (the integers 7 and 8) under keys k0 and k1, held by the caller. */
+typedef struct extras {
+    Credit__V1__ExtraValue val[2];
+    Credit__V1__Record__ExtraEntry e[2], *es[2];
+} extras;
+
+static void set_extras(fixture *f, extras *x, const char *k0, const char *k1)
+{
     for (int i = 0; i < 2; i++) {
-        credit__v1__extra_value__init(&val[i]);
-        credit__v1__record__extra_entry__init(&e[i]);
-        val[i].value_case = CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER;
-        val[i].integer = 7 + i;
-        e[i].value = &val[i];
+        credit__v1__extra_value__init(&x->val[i]);
+        credit__v1__record__extra_entry__init(&x->e[i]);
+        x->val[i].value_case = CREDIT__V1__EXTRA_VALUE__VALUE_INTEGER;
+        x->val[i].integer = 7 + i;
+        x->e[i].value = &x->val[i];
+        x->es[i] = &x->e[i];
     }
-    e[0].key = "inspection_score";
-    e[1].key = "not_a_dimension";
-    f.rec.extra = es;
-    f.rec.n_extra = 2;
+    x->e[0].key = (char *)k0;
+    x->e[1].key = (char *)k1;
+    f->rec.extra = x->es;
+    f->rec.n_extra = 2;
+}
+
+static void test_extra_values_follow_their_dimensions_tier(void **state)
+{
+    fixture f;
+    catalog_version *v2 = with_inspection_score();
+    Credit__V1__Record *r;
+    extras x;
+    (void)state;
+    make_penalty(&f);
+    set_extras(&f, &x, "inspection_score", "not_a_dimension");
     r = stored(&f);
     tier_clear(r, TIER_AUTHORIZED, v2);
     assert_int_equal(r->n_extra, 1);
@@ -324,6 +341,59 @@ static void test_extra_values_follow_their_dimensions_tier(void **state)
     tier_clear(r, TIER_OPEN, v2);
     assert_int_equal(r->n_extra, 0);
     credit__v1__record__free_unpacked(r, NULL);
+    catalog_version_destroy(v2);
+}
+
+/* The packed bytes of r into a malloc'd buffer, with their length in *n. */
+static uint8_t *packed(const Credit__V1__Record *r, size_t *n)
+{
+    uint8_t *buf;
+    *n = credit__v1__record__get_packed_size(r);
+    buf = malloc(*n ? *n : 1);
+    assert_non_null(buf);
+    credit__v1__record__pack(r, buf);
+    return buf;
+}
+
+/* The reversible clearing gives tier_clear's record, then the caller's own back unchanged,
+ * its extra entries included, in every tier and for a removed and an added dimension. */
+static void test_a_reversible_clearing_clears_as_tier_clear_and_restores_the_record(void **state)
+{
+    fixture f;
+    extras x;
+    const tier tiers[] = {TIER_OPEN, TIER_AUTHORIZED, TIER_GOVERNMENT};
+    catalog_version *v2 = with_inspection_score();
+    (void)state;
+    make_penalty(&f);
+    f.penalty.remarks = "paid in full";
+    f.penalty.decision_document_number = "BS-1";
+    set_extras(&f, &x, "not_a_dimension", "inspection_score");
+    size_t n_before, n_want, n_got;
+    uint8_t *before = packed(&f.rec, &n_before);
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        for (int v = 0; v < 2; v++) {
+            const catalog_version *cv = v ? v2 : tu_catalogue();
+            Credit__V1__Record *r = stored(&f);
+            tier_undo u;
+            tier_clear(r, tiers[i], cv);
+            uint8_t *want = packed(r, &n_want);
+            credit__v1__record__free_unpacked(r, NULL);
+            assert_int_equal(tier_clear_reversibly(&f.rec, tiers[i], cv, &u), 0);
+            uint8_t *got = packed(&f.rec, &n_got);
+            assert_int_equal(n_got, n_want);
+            assert_memory_equal(got, want, n_want);
+            tier_restore(&f.rec, &u);
+            free(got);
+            got = packed(&f.rec, &n_got);
+            assert_int_equal(n_got, n_before);
+            assert_memory_equal(got, before, n_before);
+            assert_ptr_equal(f.rec.extra[0], &x.e[0]);
+            assert_string_equal(f.subject.legal_representative_id_number, "500120199310080297");
+            free(got);
+            free(want);
+        }
+    }
+    free(before);
     catalog_version_destroy(v2);
 }
 
@@ -344,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_authorized_tier_sees_authorized_values_but_not_government_ones),
         cmocka_unit_test(test_a_value_whose_dimension_was_removed_is_government_tier),
         cmocka_unit_test(test_extra_values_follow_their_dimensions_tier),
+        cmocka_unit_test(test_a_reversible_clearing_clears_as_tier_clear_and_restores_the_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
