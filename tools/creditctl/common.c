@@ -184,6 +184,14 @@ const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *
     return strncmp(name, prefix, plen) == 0 && name[plen] ? name + plen : name;
 }
 
+int parse_subject_kind(const char *text, int *out)
+{
+    if (parse_enum(&credit__v1__subject_kind__descriptor, text, "SUBJECT_KIND_", out) != 0)
+        return usage_error("unknown subject kind '%s' (LEGAL_PERSON, NATURAL_PERSON, ...)",
+                           text);
+    return 0;
+}
+
 int parse_tier(const char *text, credit_tier *out)
 {
     if (!text)
@@ -328,9 +336,14 @@ int read_json_message(const char *path, const ProtobufCMessageDescriptor *d, Pro
         json += 3; /* a UTF-8 byte order mark */
         len -= 3;
     }
+    /* The reader's reason stays English (README "Language": JSON's syntax); what was
+     * expected is said in the reader's language. */
     if (json_read_message(d, json, len, out, &jerr) != 0) {
-        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
-                jerr.reason);
+        if (*jerr.field)
+            say("%s: %s: %s (one %s in proto3 JSON is expected)\n", name, jerr.field,
+                jerr.reason, d->name);
+        else
+            say("%s: %s (one %s in proto3 JSON is expected)\n", name, jerr.reason, d->name);
         rc = EXIT_ERR;
     }
 out:
