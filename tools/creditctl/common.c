@@ -77,10 +77,10 @@ void i18n_init(const char *argv0)
             want = getenv("LANG");
         setlocale(LC_MESSAGES, "C.UTF-8");
         if (setlocale(LC_CTYPE, "C.UTF-8") && want && *want && strcmp(want, "C") != 0 &&
-            strcmp(want, "POSIX") != 0 && !getenv("LANGUAGE")) {
+            strcmp(want, "POSIX") != 0 && !(getenv("LANGUAGE") && *getenv("LANGUAGE"))) {
             char lang[64];
             snprintf(lang, sizeof lang, "%.*s", (int)strcspn(want, ".@"), want);
-            setenv("LANGUAGE", lang, 0);
+            setenv("LANGUAGE", lang, 1); /* an empty LANGUAGE is unset, as glibc reads it */
         }
     }
     bindtextdomain("creditctl", locale_dir(argv0, dir, sizeof dir));
