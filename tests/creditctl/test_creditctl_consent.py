@@ -123,20 +123,17 @@ class ConsentCommandsTest(CtlCase):
                           stdin_text=request_json(uscc))
         gid = json.loads(out)["grantId"]
         self.ctl("portal", "consent", "reject", gid, "--reason", "材料不全")
-        out, _ = self.ctl("bank-a", "consent", "show", gid, env=ZH)
-        self.assertRegex(out, r"(?m)^授权编号 +%s$" % gid)
-        self.assertRegex(out, r"(?m)^被授权方 +bank-a$")
-        self.assertRegex(out, r"(?m)^授权范围 +类别 UTILITY_PAYMENT$")
-        self.assertRegex(out, r"(?m)^使用次数 +已用 0 次（上限 5 次）$")
-        self.assertRegex(out, r"(?m)^  \S+ REQUESTED，操作方 bank-a$")
-        self.assertRegex(out, r"(?m)^  \S+ REJECTED，操作方 portal：材料不全$")
-        self.assertNotIn("grantee", out)
-        out, _ = self.ctl("bank-a", "consent", "show", gid)
-        self.assertRegex(out, r"(?m)^grant +%s$" % gid)
-        self.assertRegex(out, r"(?m)^scope +categories UTILITY_PAYMENT$")
-        self.assertRegex(out, r"(?m)^uses +0 of 5$")
-        self.assertRegex(out, r"(?m)^  \S+ REJECTED by portal: 材料不全$")
-        self.assertNotIn("授权", out)
+        for env, lines, foreign in (
+                (ZH, ["授权编号 +" + gid, "被授权方 +bank-a", "授权范围 +类别 UTILITY_PAYMENT",
+                      "使用次数 +已用 0 次（上限 5 次）", r"  \S+ REQUESTED，操作方 bank-a",
+                      r"  \S+ REJECTED，操作方 portal：材料不全"], "grantee"),
+                (EN, ["grant +" + gid, "grantee +bank-a", "scope +categories UTILITY_PAYMENT",
+                      "uses +0 of 5", r"  \S+ REQUESTED by bank-a",
+                      r"  \S+ REJECTED by portal: 材料不全"], "授权")):
+            out, _ = self.ctl("bank-a", "consent", "show", gid, env=env)
+            for line in lines:
+                self.assertRegex(out, "(?m)^%s$" % line)
+            self.assertNotIn(foreign, out)
         out, _ = self.ctl("bank-a", "consent", "uses", gid, env=ZH)
         self.assertEqual(out.split(), ["序号", "时间", "使用方", "调用方法", "读取内容"])
         out, _ = self.ctl("bank-a", "consent", "uses", gid)
