@@ -102,7 +102,8 @@ class PortraitCommandsTest(CtlCase):
         with open(changed, "wb") as f:
             f.write(bytes(data))
         _, err = self.offline("portrait", "verify", changed, key, want=1)
-        self.assertRegex(err, "DATA_LOSS|INVALID_ARGUMENT")
+        self.assertRegex(err, r"^creditctl: %s: not verified\n"
+                              r"creditctl: (DATA_LOSS|INVALID_ARGUMENT): " % re.escape(changed))
         _, err = self.offline("portrait", "verify", portrait, want=2)  # no key, no node
         self.assertIn("--target", err)
 
@@ -139,6 +140,13 @@ class PortraitCommandsTest(CtlCase):
         self.assertNotIn("items", out)
         out, _ = self.offline("portrait", "verify", portrait, key, env=ZH)
         self.assertEqual(out, "%s：验签通过\n" % portrait)
+        changed = os.path.join(M.tmp, "zh-changed.portrait")
+        with open(portrait, "rb") as f, open(changed, "wb") as g:
+            data = bytearray(f.read())
+            data[len(data) // 3] ^= 0x20
+            g.write(bytes(data))
+        _, err = self.offline("portrait", "verify", changed, key, want=1, env=ZH)
+        self.assertTrue(err.startswith("creditctl: %s：验签未通过\n" % changed), err)
 
     def test_usage_errors_follow_the_locale(self):
         _, err = self.offline("portrait", want=2)

@@ -155,10 +155,13 @@ static int portrait_verify(struct session *s, int argc, char **argv)
         return EXIT_ERR;
     }
     rc = credit_portrait_verify(data, len, pem, &st);
-    if (rc == CREDIT_OK)
+    /* The verdict in the reader's language; the library's reason after it, as it says it. */
+    if (rc == CREDIT_OK) {
         printf(_("%s: the signature verifies\n"), argv[0]);
-    else
+    } else {
+        say("%s: not verified\n", argv[0]);
         report(&st);
+    }
     free(pem);
     free(data);
     return rc == CREDIT_OK ? 0 : EXIT_ERR;
