@@ -4,6 +4,8 @@ bank-a files a consent request (`creditctl consent request FILE`), subj-acme app
 own certificate (`consent approve`), bank-a reads under it (`query --grant`, `get --grant`),
 subj-acme sees every use (`consent uses`) and revokes (`consent revoke`), after which a read is
 refused with exit 1 and the reason. The portal relays an approval only with a document digest.
+A grant's field names, the tables' headings and the usage errors come out in Chinese under
+LANG=zh_CN.UTF-8 and in English by default; the node's values are the same in both.
 
 Run (from tests/creditctl/, PYTHONPATH=../interop):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> PYTHONPATH=../interop \
@@ -20,6 +22,8 @@ from harness import CtlCase, CtlModule, creditctl_as, legal_subject, pdate, tsta
 from credit.v1 import record_pb2 as R
 
 M = CtlModule("ctl-consent")
+ZH = harness.ctl_env({"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+EN = harness.ctl_env({"LANG": "C", "LC_ALL": "", "LANGUAGE": ""})  # the default: English
 ACME_USCC = "91500227MA5UACME5L"
 WATER_USCC = "91500227MA5U7A9J1J"
 DIGEST = "ab" * 32
@@ -51,10 +55,9 @@ def request_json(uscc=ACME_USCC):
 
 class ConsentCommandsTest(CtlCase):
 
-    def ctl(self, who, *args, want=0, stdin_text=None):
-        out, err = self.assertExit(want, creditctl_as(M.node.port, who, args,
-                                                      stdin_text=stdin_text), args, who)
-        return out, err
+    def ctl(self, who, *args, want=0, stdin_text=None, env=EN):
+        return self.assertExit(want, creditctl_as(M.node.port, who, args, env=env,
+                                                  stdin_text=stdin_text), args, who)
 
     def test_the_lenders_flow_end_to_end(self):
         day = harness.recent_day(20)
@@ -111,6 +114,35 @@ class ConsentCommandsTest(CtlCase):
         self.assertEqual([l.split()[-1] for l in approved], ["portal"], out)
         out, _ = self.ctl("portal", "consent", "list", "LEGAL_PERSON", uscc)
         self.assertIn(gid, out)
+
+    def test_consent_output_follows_the_locale_and_english_is_the_default(self):
+        # The names, headings and words in the reader's language; the values (ids, statuses,
+        # units, codes, the reason given) are the node's in both.
+        uscc = harness.make_uscc("91500227MA%06d" % 700002)
+        out, _ = self.ctl("bank-a", "--json", "consent", "request", "-",
+                          stdin_text=request_json(uscc))
+        gid = json.loads(out)["grantId"]
+        self.ctl("portal", "consent", "reject", gid, "--reason", "材料不全")
+        for env, lines, foreign in (
+                (ZH, ["授权编号 +" + gid, "被授权方 +bank-a", "授权范围 +类别 UTILITY_PAYMENT",
+                      "使用次数 +已用 0 次（上限 5 次）", r"  \S+ REQUESTED，操作方 bank-a",
+                      r"  \S+ REJECTED，操作方 portal：材料不全"], "grantee"),
+                (EN, ["grant +" + gid, "grantee +bank-a", "scope +categories UTILITY_PAYMENT",
+                      "uses +0 of 5", r"  \S+ REQUESTED by bank-a",
+                      r"  \S+ REJECTED by portal: 材料不全"], "授权")):
+            out, _ = self.ctl("bank-a", "consent", "show", gid, env=env)
+            for line in lines:
+                self.assertRegex(out, "(?m)^%s$" % line)
+            self.assertNotIn(foreign, out)
+        out, _ = self.ctl("bank-a", "consent", "uses", gid, env=ZH)
+        self.assertEqual(out.split(), ["序号", "时间", "使用方", "调用方法", "读取内容"])
+        out, _ = self.ctl("bank-a", "consent", "uses", gid)
+        self.assertEqual(out.split(), ["USE", "AT", "USED", "BY", "METHOD", "READ"])
+        _, err = self.ctl("bank-a", "consent", "list", "LEGAL_PERSON", want=2, env=ZH)
+        self.assertIn("creditctl: consent list：应为 不带参数，或 SUBJECT_KIND IDENTIFIER", err)
+        _, err = self.ctl("bank-a", "consent", "list", "LEGAL_PERSON", want=2)
+        self.assertIn("creditctl: consent list: expected no arguments, or SUBJECT_KIND "
+                      "IDENTIFIER", err)
 
     def test_usage_errors(self):
         _, err = self.ctl("bank-a", "query", "--grant", "x" * 32, "--tier", "open",

@@ -5,7 +5,9 @@ the consent request of the README's consent.json (its validity window moved to n
 test does not age), subj-acme approves it, bank-a fetches the node's key (`portrait key`) and
 gets the portrait into a file (`portrait get`), which `portrait verify` checks offline — no
 --target, no certificate — and refuses once a byte is changed; subj-acme sees the use and
-revokes the grant, after which `portrait get` is refused with exit 1 and the reason.
+revokes the grant, after which `portrait get` is refused with exit 1 and the reason. Under
+LANG=zh_CN.UTF-8 what get and verify print and the usage errors are in Chinese; English is the
+default (the runs that assert English say so in their environment).
 
 Run (from tests/creditctl/, PYTHONPATH=../interop):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> PYTHONPATH=../interop \
@@ -22,6 +24,8 @@ import harness
 from harness import CtlCase, CtlModule, creditctl_as
 
 M = CtlModule("ctl-portrait")
+ZH = harness.ctl_env({"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+EN = harness.ctl_env({"LANG": "C", "LC_ALL": "", "LANGUAGE": ""})  # the default: English
 ACME_USCC = "91500227MA5UACME5L"
 TEMPLATE = "SMALL_MICRO_BASIC"
 
@@ -45,17 +49,15 @@ def readme_consent_json():
 
 class PortraitCommandsTest(CtlCase):
 
-    def ctl(self, who, *args, want=0):
-        return self.assertExit(want, creditctl_as(M.node.port, who, args), args, who)
+    def ctl(self, who, *args, want=0, env=EN):
+        return self.assertExit(want, creditctl_as(M.node.port, who, args, env=env), args, who)
 
-    def offline(self, *args, want=0):
-        return self.assertExit(want, harness.run_creditctl(list(args)), args)
+    def offline(self, *args, want=0, env=EN):
+        return self.assertExit(want, harness.run_creditctl(list(args), env=env), args)
 
-    def test_the_readmes_lender_flow_with_a_portrait(self):
-        with harness.Stubs(M.node.port, "market") as market:
-            res = market.push(harness.penalty_input(
-                "ctl-portrait-1", harness.legal_subject(ACME_USCC, name="璧山示例科技有限公司")))
-        rid = res.results[0].record_id
+    def approved_readme_grant(self):
+        """bank-a's grant of the README's consent.json (its window moved to now), approved by
+        subj-acme: its id."""
         req = readme_consent_json()
         self.assertEqual(req["scope"], {"portrait_template": TEMPLATE})
         today = harness.utc_today()
@@ -68,6 +70,14 @@ class PortraitCommandsTest(CtlCase):
         out, _ = self.ctl("bank-a", "--json", "consent", "request", path)
         gid = json.loads(out)["grantId"]
         self.ctl("subj-acme", "consent", "approve", gid)
+        return gid
+
+    def test_the_readmes_lender_flow_with_a_portrait(self):
+        with harness.Stubs(M.node.port, "market") as market:
+            res = market.push(harness.penalty_input(
+                "ctl-portrait-1", harness.legal_subject(ACME_USCC, name="璧山示例科技有限公司")))
+        rid = res.results[0].record_id
+        gid = self.approved_readme_grant()
 
         key = os.path.join(M.tmp, "node-signing.pem")
         out, _ = self.ctl("bank-a", "portrait", "key", key)
@@ -92,7 +102,8 @@ class PortraitCommandsTest(CtlCase):
         with open(changed, "wb") as f:
             f.write(bytes(data))
         _, err = self.offline("portrait", "verify", changed, key, want=1)
-        self.assertRegex(err, "DATA_LOSS|INVALID_ARGUMENT")
+        self.assertRegex(err, r"^creditctl: %s: not verified\n"
+                              r"creditctl: (DATA_LOSS|INVALID_ARGUMENT): " % re.escape(changed))
         _, err = self.offline("portrait", "verify", portrait, want=2)  # no key, no node
         self.assertIn("--target", err)
 
@@ -115,3 +126,38 @@ class PortraitCommandsTest(CtlCase):
         _, err = self.offline("portrait", "verify", os.path.join(M.tmp, "none"), "none.pem",
                               want=1)
         self.assertIn("none", err)
+
+    def test_portrait_get_and_verify_speak_chinese_under_zh_cn(self):
+        # The words in Chinese; the id, template, counts and key id are the node's.
+        gid = self.approved_readme_grant()
+        key = os.path.join(M.tmp, "zh-signing.pem")
+        self.ctl("bank-a", "portrait", "key", key, env=ZH)
+        portrait = os.path.join(M.tmp, "zh.portrait")
+        out, _ = self.ctl("bank-a", "portrait", "get", "legal_person", ACME_USCC, TEMPLATE, gid,
+                          portrait, env=ZH)
+        self.assertRegex(out, r"^画像 [0-9a-f]{32}：%s 第 1 版，共 \d+ 项，签名密钥 [0-9a-f]{64}\n"
+                         % TEMPLATE)
+        self.assertNotIn("items", out)
+        out, _ = self.offline("portrait", "verify", portrait, key, env=ZH)
+        self.assertEqual(out, "%s：验签通过\n" % portrait)
+        changed = os.path.join(M.tmp, "zh-changed.portrait")
+        with open(portrait, "rb") as f, open(changed, "wb") as g:
+            data = bytearray(f.read())
+            data[len(data) // 3] ^= 0x20
+            g.write(bytes(data))
+        _, err = self.offline("portrait", "verify", changed, key, want=1, env=ZH)
+        self.assertTrue(err.startswith("creditctl: %s：验签未通过\n" % changed), err)
+
+    def test_usage_errors_follow_the_locale(self):
+        _, err = self.offline("portrait", want=2)
+        self.assertIn("creditctl: portrait: expected a subcommand (key, get, verify)", err)
+        _, err = self.offline("portrait", want=2, env=ZH)
+        self.assertIn("creditctl: portrait：应为 一个子命令（key、get、verify）", err)
+        self.assertIn("用法：creditctl", err)
+        # The node is never reached: the arguments are refused first.
+        flags = ["--target", "127.0.0.1:1", "--ca", "a", "--cert", "b", "--key", "c"]
+        _, err = self.offline(*flags, "portrait", "verify", want=2, env=ZH)
+        self.assertIn("portrait verify：应为 FILE [KEY_FILE]", err)
+        _, err = self.offline(*flags, "portrait", "get", "martian", ACME_USCC, TEMPLATE, "g", "f",
+                              want=2, env=ZH)
+        self.assertIn("未知的主体类型“martian”", err)

@@ -77,10 +77,10 @@ void i18n_init(const char *argv0)
             want = getenv("LANG");
         setlocale(LC_MESSAGES, "C.UTF-8");
         if (setlocale(LC_CTYPE, "C.UTF-8") && want && *want && strcmp(want, "C") != 0 &&
-            strcmp(want, "POSIX") != 0 && !getenv("LANGUAGE")) {
+            strcmp(want, "POSIX") != 0 && !(getenv("LANGUAGE") && *getenv("LANGUAGE"))) {
             char lang[64];
             snprintf(lang, sizeof lang, "%.*s", (int)strcspn(want, ".@"), want);
-            setenv("LANGUAGE", lang, 0);
+            setenv("LANGUAGE", lang, 1); /* an empty LANGUAGE is unset, as glibc reads it */
         }
     }
     bindtextdomain("creditctl", locale_dir(argv0, dir, sizeof dir));
@@ -182,6 +182,14 @@ const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *
     const char *name = enum_name(d, value);
     size_t plen = strlen(prefix);
     return strncmp(name, prefix, plen) == 0 && name[plen] ? name + plen : name;
+}
+
+int parse_subject_kind(const char *text, int *out)
+{
+    if (parse_enum(&credit__v1__subject_kind__descriptor, text, "SUBJECT_KIND_", out) != 0)
+        return usage_error("unknown subject kind '%s' (LEGAL_PERSON, NATURAL_PERSON, ...)",
+                           text);
+    return 0;
 }
 
 int parse_tier(const char *text, credit_tier *out)
@@ -328,9 +336,14 @@ int read_json_message(const char *path, const ProtobufCMessageDescriptor *d, Pro
         json += 3; /* a UTF-8 byte order mark */
         len -= 3;
     }
+    /* The reader's reason stays English (README "Language": JSON's syntax); what was
+     * expected is said in the reader's language. */
     if (json_read_message(d, json, len, out, &jerr) != 0) {
-        fprintf(stderr, PROG ": %s: %s%s%s\n", name, jerr.field, *jerr.field ? ": " : "",
-                jerr.reason);
+        if (*jerr.field)
+            say("%s: %s: %s (one %s in proto3 JSON is expected)\n", name, jerr.field,
+                jerr.reason, d->name);
+        else
+            say("%s: %s (one %s in proto3 JSON is expected)\n", name, jerr.reason, d->name);
         rc = EXIT_ERR;
     }
 out:

@@ -4,13 +4,19 @@
  * --grant (query.c, partners.c).
  *
  * For people a grant prints as field/value lines, its transitions last, one a line; a list
- * of grants or uses as a table. --json prints the node's messages.
+ * of grants or uses as a table. The names, headings and words follow the locale (gettext);
+ * the values (ids, statuses, units, codes) are the node's and never do. --json prints the
+ * node's messages.
  */
 #include "creditctl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What consent list takes: said by run_subcommand (none or three and more) and by
+ * consent_list (one) alike. */
+static const char list_args[] = N_("no arguments, or SUBJECT_KIND IDENTIFIER");
 
 static const char *status_text(int s)
 {
@@ -25,8 +31,21 @@ static void date_text(const Credit__V1__Date *d, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+/* Appends the i-th value of one list of the scope: the first after the list's name (a word
+ * for people, N_ where it is written), and after "; " when another list came before. */
+static void scope_item(char *buf, size_t size, size_t *used, const char *list, size_t i,
+                       const char *value)
+{
+    if (i)
+        append(buf, size, used, ",%s", value);
+    else if (*used)
+        append(buf, size, used, _("; %s %s"), gettext(list), value);
+    else
+        append(buf, size, used, "%s %s", gettext(list), value);
+}
+
 /* The scope as one line: "catalogues PUBLIC; categories PENALTY; sections ..." or
- * "portrait template NAME". */
+ * "portrait template NAME". The lists' names follow the locale; the values are the node's. */
 static void scope_text(const Credit__V1__GrantScope *s, char *buf, size_t size)
 {
     size_t used = 0;
@@ -36,24 +55,17 @@ static void scope_text(const Credit__V1__GrantScope *s, char *buf, size_t size)
         return;
     }
     if (s->portrait_template[0]) {
-        snprintf(buf, size, "portrait template %s", s->portrait_template);
+        snprintf(buf, size, _("portrait template %s"), s->portrait_template);
         return;
     }
     for (size_t i = 0; i < s->n_catalogues; i++)
-        append(buf, size, &used, "%s%s", i ? "," : "catalogues ",
-               enum_short(&credit__v1__catalogue__descriptor, s->catalogues[i], "CATALOGUE_"));
+        scope_item(buf, size, &used, N_("catalogues"), i,
+                   enum_short(&credit__v1__catalogue__descriptor, s->catalogues[i], "CATALOGUE_"));
     for (size_t i = 0; i < s->n_categories; i++)
-        append(buf, size, &used, "%s%s",
-               i      ? ","
-               : used ? "; categories "
-                      : "categories ",
-               enum_short(&credit__v1__category__descriptor, s->categories[i], "CATEGORY_"));
+        scope_item(buf, size, &used, N_("categories"), i,
+                   enum_short(&credit__v1__category__descriptor, s->categories[i], "CATEGORY_"));
     for (size_t i = 0; i < s->n_sections; i++)
-        append(buf, size, &used, "%s%s",
-               i      ? ","
-               : used ? "; sections "
-                      : "sections ",
-               s->sections[i]);
+        scope_item(buf, size, &used, N_("sections"), i, s->sections[i]);
 }
 
 /* Prints grant g (and frees it), or the call's error. */
@@ -75,29 +87,33 @@ static int print_grant(const struct config *cfg, int call_rc, Credit__V1__Grant 
         scope_text(g->scope, scope, sizeof scope);
         date_text(g->data_from, a, sizeof a);
         date_text(g->data_to, b, sizeof b);
-        snprintf(dates, sizeof dates, "%s to %s", a, b);
-        snprintf(uses, sizeof uses, "%u of %u", g->uses, g->use_limit);
+        snprintf(dates, sizeof dates, _("%s to %s"), a, b);
+        snprintf(uses, sizeof uses, _("%u of %u"), g->uses, g->use_limit);
         const char *rows[][2] = {
-            {"grant", g->grant_id},
-            {"status", status_text(g->status)},
-            {"subject", subject},
-            {"grantee", g->grantee},
-            {"purpose", g->purpose_code},
-            {"purpose text", g->purpose_text},
-            {"scope", scope},
-            {"record dates", dates},
-            {"valid from", format_time(g->valid_from, from, sizeof from)},
-            {"valid until", format_time(g->valid_until, until, sizeof until)},
-            {"uses", uses},
-            {"document digest", dash(g->document_digest)},
-            {"approved by", dash(g->approved_by)},
+            {N_("grant"), g->grant_id},
+            {N_("status"), status_text(g->status)},
+            {N_("subject"), subject},
+            {N_("grantee"), g->grantee},
+            {N_("purpose"), g->purpose_code},
+            {N_("purpose text"), g->purpose_text},
+            {N_("scope"), scope},
+            {N_("record dates"), dates},
+            {N_("valid from"), format_time(g->valid_from, from, sizeof from)},
+            {N_("valid until"), format_time(g->valid_until, until, sizeof until)},
+            {N_("uses"), uses},
+            {N_("document digest"), dash(g->document_digest)},
+            {N_("approved by"), dash(g->approved_by)},
         };
         rc = print_fields(rows, sizeof rows / sizeof rows[0], 0);
         for (size_t i = 0; i < g->n_history && rc == 0; i++) {
             const Credit__V1__GrantTransition *t = g->history[i];
+            const char *by = t->by[0] ? t->by : _("the node (expiry)");
             char at[64];
-            printf("  %s %s by %s%s%s\n", format_time(t->at, at, sizeof at), status_text(t->status),
-                   t->by[0] ? t->by : "the node (expiry)", t->reason[0] ? ": " : "", t->reason);
+            format_time(t->at, at, sizeof at);
+            if (t->reason[0])
+                printf(_("  %s %s by %s: %s\n"), at, status_text(t->status), by, t->reason);
+            else
+                printf(_("  %s %s by %s\n"), at, status_text(t->status), by);
         }
     }
     credit__v1__grant__free_unpacked(g, NULL);
@@ -196,10 +212,9 @@ static int consent_list(struct session *s, int argc, char **argv)
     int kind = 0, rc, bad;
 
     if (argc == 1)
-        return usage_error("consent list: expected no arguments, or SUBJECT_KIND IDENTIFIER");
-    if (argc == 2 &&
-        parse_enum(&credit__v1__subject_kind__descriptor, argv[0], "SUBJECT_KIND_", &kind))
-        return usage_error("unknown subject kind '%s' (LEGAL_PERSON, ...)", argv[0]);
+        return usage_error("%s %s: expected %s", "consent", "list", _(list_args));
+    if (argc == 2 && (rc = parse_subject_kind(argv[0], &kind)) != 0)
+        return rc;
     if ((rc = session_open(s)) != 0)
         return rc;
     if (credit_client_grant_list(s->c, (Credit__V1__SubjectKind)kind, argc == 2 ? argv[1] : NULL,
@@ -209,8 +224,9 @@ static int consent_list(struct session *s, int argc, char **argv)
         print_json(&list->base);
         goto out;
     }
-    bad = table_start(
-        &t, 6, 0, (const char *[]){"GRANT", "STATUS", "SUBJECT", "GRANTEE", "USES", "VALID UNTIL"});
+    bad = table_start(&t, 6, 0,
+                      (const char *[]){_("GRANT"), _("STATUS"), _("SUBJECT"), _("GRANTEE"),
+                                       _("USES"), _("VALID UNTIL")});
     for (size_t i = 0; i < list->n_grants && !bad; i++) {
         const Credit__V1__Grant *g = list->grants[i];
         char uses[32], until[64];
@@ -245,7 +261,10 @@ static int consent_uses(struct session *s, int argc, char **argv)
         print_json(&list->base);
         goto out;
     }
-    bad = table_start(&t, 5, 0, (const char *[]){"USE", "AT", "BY", "METHOD", "READ"});
+    /* "USED BY", not "BY": the pending list's BY is the verifier, and one English word has
+     * one translation. */
+    bad = table_start(&t, 5, 0,
+                      (const char *[]){_("USE"), _("AT"), _("USED BY"), _("METHOD"), _("READ")});
     for (size_t i = 0; i < list->n_uses && !bad; i++) {
         const Credit__V1__GrantUse *u = list->uses[i];
         char n[16], at[64];
@@ -261,15 +280,15 @@ out:
 
 /* clang-format off */
 static const struct subcommand consent_commands[] = {
-    {"request", consent_request, 1, 1, 0,          "FILE (or - for stdin)"},
-    {"approve", consent_approve, 1, 2, 0,          "GRANT_ID [DOCUMENT_DIGEST]"},
-    {"reject",  consent_reject,  1, 1, OPT_REASON, "GRANT_ID [--reason TEXT]"},
-    {"pause",   consent_pause,   1, 1, OPT_REASON, "GRANT_ID [--reason TEXT]"},
-    {"resume",  consent_resume,  1, 1, OPT_REASON, "GRANT_ID [--reason TEXT]"},
-    {"revoke",  consent_revoke,  1, 1, OPT_REASON, "GRANT_ID [--reason TEXT]"},
-    {"show",    consent_show,    1, 1, 0,          "GRANT_ID"},
-    {"list",    consent_list,    0, 2, 0,          "nothing, or SUBJECT_KIND IDENTIFIER"},
-    {"uses",    consent_uses,    1, 1, 0,          "GRANT_ID"},
+    {"request", consent_request, 1, 1, 0,          N_("FILE (or - for stdin)")},
+    {"approve", consent_approve, 1, 2, 0,          N_("GRANT_ID [DOCUMENT_DIGEST]")},
+    {"reject",  consent_reject,  1, 1, OPT_REASON, N_("GRANT_ID [--reason TEXT]")},
+    {"pause",   consent_pause,   1, 1, OPT_REASON, N_("GRANT_ID [--reason TEXT]")},
+    {"resume",  consent_resume,  1, 1, OPT_REASON, N_("GRANT_ID [--reason TEXT]")},
+    {"revoke",  consent_revoke,  1, 1, OPT_REASON, N_("GRANT_ID [--reason TEXT]")},
+    {"show",    consent_show,    1, 1, 0,          N_("GRANT_ID")},
+    {"list",    consent_list,    0, 2, 0,          list_args},
+    {"uses",    consent_uses,    1, 1, 0,          N_("GRANT_ID")},
 };
 /* clang-format on */
 

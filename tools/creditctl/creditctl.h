@@ -139,6 +139,9 @@ const char *opt_flag(unsigned bits);
 int parse_enum(const ProtobufCEnumDescriptor *d, const char *text, const char *prefix, int *out);
 const char *enum_name(const ProtobufCEnumDescriptor *d, int value);
 const char *enum_short(const ProtobufCEnumDescriptor *d, int value, const char *prefix);
+/* A subject kind by name (legal_person, SUBJECT_KIND_NATURAL_PERSON). Returns 0 and *out, or
+ * EXIT_USAGE after saying why (*out untouched). */
+int parse_subject_kind(const char *text, int *out);
 int parse_tier(const char *text, credit_tier *out);
 /* The tier of query, get and series: --tier's, or with --grant the authorized tier (then no
  * --tier; *out untouched). Returns 0 or EXIT_USAGE after saying why. */

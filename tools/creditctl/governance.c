@@ -147,8 +147,9 @@ int cat_history(struct session *s, int argc, char **argv)
         goto out;
     }
     bad = table_start(&t, 9, 0,
-                      (const char *[]){"ID", "STATE", "KIND", "CHANGE", "PROPOSED BY",
-                                       "PROPOSED AT", "REVIEWED BY", "DECIDED BY", "VERSION"});
+                      (const char *[]){_("ID"), _("STATE"), _("KIND"), _("CHANGE"),
+                                       _("PROPOSED BY"), _("PROPOSED AT"), _("REVIEWED BY"),
+                                       _("DECIDED BY"), _("VERSION")});
     for (size_t i = 0; i < list->n_changes && !bad; i++)
         bad = add_change_row(&t, list->changes[i]) != 0;
     rc = table_finish(&t, bad);

@@ -105,6 +105,9 @@ static const char help_text[] = N_(
     "                               the change requests, oldest first (STATE: filed,\n"
     "                               review_passed, review_failed, approved, rejected)\n"
     "  catalogue get ID             one change request in full\n"
+    "  (--json: each catalogue command prints the node's messages; list prints\n"
+    "  {\"list\":ListVersionsResponse,\"current\":CatalogueVersion}, diff an object of the\n"
+    "  differences)\n"
     "  consent request FILE         a lender asks a subject for consent: one\n"
     "                               credit.v1.RequestConsentRequest as JSON (FILE, or - for\n"
     "                               stdin); prints the grant, its id first\n"
@@ -119,9 +122,6 @@ static const char help_text[] = N_(
     "  consent uses GRANT_ID        every use of a grant: who, when, what was read\n"
     "  query, get and series with --grant GRANT_ID read the authorized tier under a grant\n"
     "                               (AuthorizedQuery; no --tier): each call is one use\n"
-    "  (--json: each catalogue command prints the node's messages; list prints\n"
-    "  {\"list\":ListVersionsResponse,\"current\":CatalogueVersion}, diff an object of the\n"
-    "  differences)\n"
     "  portrait key FILE            the node's portrait signing key (PEM) into FILE; prints\n"
     "                               its algorithm and key id\n"
     "  portrait get SUBJECT_KIND IDENTIFIER TEMPLATE GRANT_ID FILE\n"
@@ -391,6 +391,7 @@ int main(int argc, char **argv)
                     : strcmp(name, "catalogue") == 0 ? N_("a subcommand (list, show, diff, "
                                                           "propose, review, decide, history, "
                                                           "get)")
+                    : strcmp(name, "portrait") == 0  ? N_("a subcommand (key, get, verify)")
                                                      : N_("no arguments")));
     if (used & ~cmd->opts)
         return usage_error("%s: does not take %s", name, opt_flag(used & ~cmd->opts));

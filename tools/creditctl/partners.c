@@ -57,7 +57,7 @@ static int mandate_rows(const ProtobufCMessage *msg, struct table *t)
            add_field(t, N_("association"), m->association ? m->association->name : "") ||
            add_field(t, N_("association uscc"), m->association ? m->association->uscc : "") ||
            add_field(t, N_("status"), m->revoked ? _("revoked") : _("live")) ||
-           add_field(t, "registered",
+           add_field(t, N_("registered"),
                      format_time(m->registered_at, registered, sizeof registered)) ||
            add_field(t, N_("registered by"), dash(m->registered_by)) ||
            add_field(t, N_("revoked"), format_time(m->revoked_at, revoked, sizeof revoked)) ||
@@ -131,7 +131,7 @@ static int optin_rows(const ProtobufCMessage *msg, struct table *t)
            add_field(t, N_("enterprise"), o->enterprise_uscc) ||
            add_field(t, N_("consent digest"), o->consent_digest) ||
            add_field(t, N_("status"), o->revoked ? _("revoked") : _("live")) ||
-           add_field(t, "registered",
+           add_field(t, N_("registered"),
                      format_time(o->registered_at, registered, sizeof registered)) ||
            add_field(t, N_("registered by"), dash(o->registered_by)) ||
            add_field(t, N_("revoked"), format_time(o->revoked_at, revoked, sizeof revoked)) ||

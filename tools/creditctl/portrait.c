@@ -10,6 +10,9 @@
  * library's message packed again: protobuf-c writes it byte for byte as the node did), so
  * that anyone can check it later with the key alone. verify with KEY_FILE needs no node and
  * no certificate; without it the key is fetched from the node first.
+ *
+ * What it prints for people follows the locale (gettext); ids, codes, counts and the key's
+ * algorithm are the node's and never do.
  */
 #include "creditctl.h"
 
@@ -35,7 +38,7 @@ static char *slurp(const char *path, size_t *len)
         if (n + 4096 + 1 > cap) {
             char *grown = cap >= FILE_MAX ? NULL : realloc(buf, cap ? 2 * cap : 8192);
             if (!grown) {
-                fprintf(stderr, PROG ": %s: too large or out of memory\n", path);
+                say("%s: too large or out of memory\n", path);
                 goto fail;
             }
             buf = grown;
@@ -47,7 +50,7 @@ static char *slurp(const char *path, size_t *len)
             break;
     }
     if (ferror(f)) {
-        fprintf(stderr, PROG ": %s: cannot read\n", path);
+        say("%s: cannot read\n", path);
         goto fail;
     }
     fclose(f);
@@ -98,8 +101,8 @@ static int portrait_get(struct session *s, int argc, char **argv)
     int kind, rc;
 
     (void)argc;
-    if (parse_enum(&credit__v1__subject_kind__descriptor, argv[0], "SUBJECT_KIND_", &kind) != 0)
-        return usage_error("portrait get: unknown subject kind '%s'", argv[0]);
+    if ((rc = parse_subject_kind(argv[0], &kind)) != 0)
+        return rc;
     if (session_open(s) != 0)
         return EXIT_ERR;
     if (credit_client_portrait_get(s->c, kind, argv[1], argv[2], argv[3], &p, &st) != CREDIT_OK)
@@ -115,11 +118,11 @@ static int portrait_get(struct session *s, int argc, char **argv)
     if (rc == 0 && s->cfg->json) {
         print_json(&p->base);
     } else if (rc == 0) {
-        printf("portrait %s: %s v%u, %zu items, signed by key %s\n", p->portrait_id, p->template_,
-               p->template_version, p->n_items, p->key_id);
+        printf(_("portrait %s: %s v%u, %zu items, signed by key %s\n"), p->portrait_id,
+               p->template_, p->template_version, p->n_items, p->key_id);
         for (size_t i = 0; i < p->n_items; i++)
             printf("  %-22s %u%s\n", p->items[i]->code, p->items[i]->count,
-                   p->items[i]->disputed ? " (some disputed)" : "");
+                   p->items[i]->disputed ? _(" (some disputed)") : "");
     }
     free(buf);
     credit__v1__portrait__free_unpacked(p, NULL);
@@ -143,18 +146,22 @@ static int portrait_verify(struct session *s, int argc, char **argv)
             free(data);
             return report(&st);
         }
-        pem = strdup(k->public_key_pem);
+        if (!(pem = strdup(k->public_key_pem)))
+            nomem();
         credit__v1__signing_key__free_unpacked(k, NULL);
     }
-    if (!pem) {
+    if (!pem) { /* said why: slurp, open_client or nomem */
         free(data);
         return EXIT_ERR;
     }
     rc = credit_portrait_verify(data, len, pem, &st);
-    if (rc == CREDIT_OK)
-        printf("%s: the signature verifies\n", argv[0]);
-    else
+    /* The verdict in the reader's language; the library's reason after it, as it says it. */
+    if (rc == CREDIT_OK) {
+        printf(_("%s: the signature verifies\n"), argv[0]);
+    } else {
+        say("%s: not verified\n", argv[0]);
         report(&st);
+    }
     free(pem);
     free(data);
     return rc == CREDIT_OK ? 0 : EXIT_ERR;
@@ -162,9 +169,9 @@ static int portrait_verify(struct session *s, int argc, char **argv)
 
 /* clang-format off */
 static const struct subcommand portrait_commands[] = {
-    {"key",    portrait_key,    1, 1, 0, "FILE"},
-    {"get",    portrait_get,    5, 5, 0, "SUBJECT_KIND IDENTIFIER TEMPLATE GRANT_ID FILE"},
-    {"verify", portrait_verify, 1, 2, 0, "FILE [KEY_FILE]"},
+    {"key",    portrait_key,    1, 1, 0, N_("FILE")},
+    {"get",    portrait_get,    5, 5, 0, N_("SUBJECT_KIND IDENTIFIER TEMPLATE GRANT_ID FILE")},
+    {"verify", portrait_verify, 1, 2, 0, N_("FILE [KEY_FILE]")},
 };
 /* clang-format on */
 

@@ -229,9 +229,8 @@ int cmd_query(const struct config *cfg, int argc, char **argv)
     for (size_t i = 0; i < cfg->n_sections; i++)
         if (!*cfg->sections[i])
             return usage_error("--section: an empty section code");
-    if (parse_enum(&credit__v1__subject_kind__descriptor, argv[0], "SUBJECT_KIND_", &subject_kind))
-        return usage_error("unknown subject kind '%s' (LEGAL_PERSON, NATURAL_PERSON, ...)",
-                           argv[0]);
+    if ((rc = parse_subject_kind(argv[0], &subject_kind)) != 0)
+        return rc;
     if (!*argv[1])
         return usage_error("empty IDENTIFIER");
     if ((rc = open_client(cfg, &c)) != 0)
