@@ -7,6 +7,8 @@
  * caller. The cursor it reports is the sequence of the change handed over last while more of
  * its message remain, and the message's `position` once the message is used up, since
  * `position` also covers what the node's filter and tier left out of it.
+ *
+ * credit_snapshot_* (Sync.Snapshot) is the same reader, a whole message at a time.
  */
 #include "client_int.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #define SUBSCRIBE "/credit.v1.Sync/Subscribe"
+#define SNAPSHOT  "/credit.v1.Sync/Snapshot"
 
 struct credit_subscription {
     client_reader *r;
@@ -126,6 +129,68 @@ void credit_subscription_close(credit_subscription *s)
         return;
     if (s->msg)
         credit__v1__subscribe_response__free_unpacked(s->msg, NULL);
+    client_reader_destroy(s->r);
+    free(s);
+}
+
+/* --- Snapshot ------------------------------------------------------------------------------ */
+
+struct credit_snapshot {
+    client_reader *r;
+    Credit__V1__SnapshotResponse *msg; /* the message handed over last; NULL: none */
+};
+
+int credit_snapshot_open(credit_client *c, credit_snapshot **out, credit_status *status)
+{
+    if (!c || !out)
+        return client_fail(status, CREDIT_CODE_INVALID_ARGUMENT, "snapshot: missing argument"),
+               CREDIT_EINVAL;
+    credit_snapshot *s = calloc(1, sizeof *s);
+    if (!s) {
+        client_fail(status, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
+        return CREDIT_ENOMEM;
+    }
+    Credit__V1__SnapshotRequest req = CREDIT__V1__SNAPSHOT_REQUEST__INIT;
+    int rc = client_reader_open(c, SNAPSHOT, &req.base,
+                                &credit__v1__snapshot_response__descriptor, 0, &s->r, status);
+    if (rc != CREDIT_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return CREDIT_OK;
+}
+
+int credit_snapshot_next(credit_snapshot *s, const Credit__V1__SnapshotResponse **msg,
+                         credit_status *status)
+{
+    if (!s || !msg)
+        return client_fail(status, CREDIT_CODE_INVALID_ARGUMENT, "snapshot: missing argument"),
+               CREDIT_EINVAL;
+    if (s->msg) {
+        credit__v1__snapshot_response__free_unpacked(s->msg, NULL);
+        s->msg = NULL;
+    }
+    ProtobufCMessage *m = NULL;
+    credit_status own;
+    if (!status)
+        status = &own; /* the end is told from a failure by the status */
+    int rc = client_reader_next(s->r, -1, &m, status);
+    if (rc == CREDIT_ERPC && status->code == CREDIT_CODE_OK)
+        return 0; /* the node ended it: complete */
+    if (rc != 1)
+        return rc;
+    s->msg = (Credit__V1__SnapshotResponse *)m;
+    *msg = s->msg;
+    return 1;
+}
+
+void credit_snapshot_close(credit_snapshot *s)
+{
+    if (!s)
+        return;
+    if (s->msg)
+        credit__v1__snapshot_response__free_unpacked(s->msg, NULL);
     client_reader_destroy(s->r);
     free(s);
 }

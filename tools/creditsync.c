@@ -25,6 +25,11 @@
  * stderr every --progress-ms (on one rewritten line on a terminal) and, with --log, as a
  * structured line to the log file.
  *
+ * A cursor older than the sending node keeps its feed (FAILED_PRECONDITION) is caught up from
+ * a Snapshot (credit_snapshot_*): every record of it is applied as a change of its latest
+ * version, then the cursor becomes the snapshot's resume_from (saved only once the whole
+ * snapshot is applied), and the subscription goes on from there.
+ *
  * Exit status: 0 stopped by a signal (or idle, with --exit-when-idle-ms), 1 a fault it cannot
  * get past (the state file, the receiving node refusing it), 2 a usage error.
  */
@@ -198,8 +203,96 @@ static int save(const sync_config *cfg, uint64_t *saved, uint64_t cursor)
     return 0;
 }
 
+/* Applies changes[0..n) to the node of `to`, again and again while it fails for a reason that
+ * may pass. Returns 0 once every change is acknowledged there, 1 on a stop, -1 when that node
+ * refuses this forwarder. */
+static int apply_all(const sync_config *cfg, credit_client *to,
+                     const Credit__V1__FeedEntry *const *changes, size_t n, progress *p)
+{
+    credit_status st;
+    while (sync_apply(to, changes, n, &p->counts, on_reject, NULL, &st) != 0) {
+        logf_event("retrying", "to=%s code=%s reason=%s", cfg->to.target,
+                   credit_code_name(st.code), quoted(st.message));
+        if (stopping)
+            return 1;
+        if (st.code == CREDIT_CODE_PERMISSION_DENIED || st.code == CREDIT_CODE_UNAUTHENTICATED)
+            return -1;
+        pause_ms(RETRY_MS);
+    }
+    return 0;
+}
+
+/* Catches up from a Snapshot of the sending node: each record as the change of its latest
+ * version (a withdrawn one as its withdrawal, any other as a reinstatement, which reinstates
+ * it there only if it is withdrawn there), then the cursor becomes the snapshot's resume_from.
+ * Returns 0 to subscribe again, 1 on a stop, -1 on a fault. A snapshot cut short (the node
+ * stopped, a signal) saves nothing: the next one starts over, and applying a record again is
+ * harmless. */
+static int catch_up(const sync_config *cfg, credit_client *from, credit_client *to,
+                    uint64_t *saved, progress *p)
+{
+    credit_snapshot *snap = NULL;
+    credit_status st;
+    const Credit__V1__SnapshotResponse *m = NULL;
+    Credit__V1__FeedEntry *entries = NULL;
+    const Credit__V1__FeedEntry **ptrs = NULL;
+    uint64_t resume = 0, records = 0;
+    int rc = -1, out = -1;
+
+    logf_event("snapshot", "from=%s cursor=%" PRIu64, cfg->from.target, *saved);
+    if (credit_snapshot_open(from, &snap, &st) != CREDIT_OK) {
+        logf_event("fault", "reason=%s", quoted(st.message));
+        return -1;
+    }
+    while (!stopping && (rc = credit_snapshot_next(snap, &m, &st)) == 1) {
+        void *ne = realloc(entries, (m->n_records ? m->n_records : 1) * sizeof *entries);
+        if (ne)
+            entries = ne;
+        void *np = ne ? realloc(ptrs, (m->n_records ? m->n_records : 1) * sizeof *ptrs) : NULL;
+        if (!np) {
+            logf_event("fault", "reason=\"out of memory\"");
+            goto out;
+        }
+        ptrs = np;
+        for (size_t i = 0; i < m->n_records; i++) {
+            const Credit__V1__Record *r = m->records[i];
+            int withdrawn = r->meta && r->meta->status && r->meta->status->withdrawn;
+            credit__v1__feed_entry__init(&entries[i]);
+            entries[i].kind = withdrawn ? CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_WITHDRAWN
+                                        : CREDIT__V1__FEED_KIND__FEED_KIND_RECORD_REINSTATED;
+            entries[i].catalogue = r->meta ? r->meta->catalogue : 0;
+            entries[i].payload_case = CREDIT__V1__FEED_ENTRY__PAYLOAD_RECORD;
+            entries[i].record = (Credit__V1__Record *)r;
+            ptrs[i] = &entries[i];
+        }
+        if ((out = apply_all(cfg, to, ptrs, m->n_records, p)) != 0)
+            goto out; /* a stop (1) or a refusal (-1) */
+        out = -1;     /* until the snapshot is complete and its cursor saved */
+        records += m->n_records;
+        resume = m->resume_from;
+    }
+    if (stopping) {
+        out = 1;
+    } else if (rc == 0) {
+        logf_event("snapshot-applied", "records=%" PRIu64 " resume_from=%" PRIu64, records,
+                   resume);
+        p->cursor = resume;
+        out = save(cfg, saved, resume) == 0 ? 0 : -1;
+    } else {
+        logf_event("disconnected", "from=%s code=%s reason=%s", cfg->from.target,
+                   credit_code_name(st.code), quoted(st.message));
+        pause_ms(RETRY_MS);
+        out = 0; /* subscribe again: the node says again whether a snapshot is needed */
+    }
+out:
+    free(entries);
+    free(ptrs);
+    credit_snapshot_close(snap);
+    return out;
+}
+
 /* One subscription, until it ends or a stop. Returns 0 to go on (subscribe again), 1 to stop
- * cleanly, -1 on a fault creditsync cannot get past. */
+ * cleanly, 2 to catch up from a snapshot first, -1 on a fault creditsync cannot get past. */
 static int follow(const sync_config *cfg, credit_client *from, credit_client *to, uint64_t *saved,
                   progress *p, int tty)
 {
@@ -236,7 +329,12 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
         int64_t now = mono_ms();
         p->head = credit_subscription_head(s);
         if (rc < 0) {
-            if (st.code == CREDIT_CODE_FAILED_PRECONDITION || st.code == CREDIT_CODE_OUT_OF_RANGE ||
+            if (st.code == CREDIT_CODE_FAILED_PRECONDITION) {
+                /* The cursor is older than the node keeps its feed. */
+                logf_event("behind-retention", "from=%s reason=%s", cfg->from.target,
+                           quoted(st.message));
+                out = 2;
+            } else if (st.code == CREDIT_CODE_OUT_OF_RANGE ||
                 st.code == CREDIT_CODE_PERMISSION_DENIED ||
                 st.code == CREDIT_CODE_UNAUTHENTICATED) {
                 logf_event("fault", "from=%s code=%s reason=%s", cfg->from.target,
@@ -268,17 +366,7 @@ static int follow(const sync_config *cfg, credit_client *from, credit_client *to
                 if (credit_subscription_next(s, 0, &batch[i], &st) != 1)
                     n = i;
             /* Until every change of the batch is acknowledged there; then the cursor. */
-            while ((rc = sync_apply(to, batch, n, &p->counts, on_reject, NULL, &st)) != 0) {
-                logf_event("retrying", "to=%s code=%s reason=%s", cfg->to.target,
-                           credit_code_name(st.code), quoted(st.message));
-                if (st.code == CREDIT_CODE_PERMISSION_DENIED ||
-                    st.code == CREDIT_CODE_UNAUTHENTICATED || stopping) {
-                    out = stopping ? 1 : -1;
-                    break;
-                }
-                pause_ms(RETRY_MS);
-            }
-            if (rc != 0)
+            if ((out = apply_all(cfg, to, batch, n, p)) != 0)
                 break;
         }
         p->cursor = credit_subscription_cursor(s);
@@ -413,8 +501,8 @@ int main(int argc, char **argv)
     p.idle_since_ms = p.last_ms;
     logf_event("started", "from=%s to=%s cursor=%" PRIu64, cfg.from.target, cfg.to.target, saved);
     int r = 0;
-    while (r == 0)
-        r = follow(&cfg, from, to, &saved, &p, tty);
+    while (r == 0 || r == 2)
+        r = r == 2 ? catch_up(&cfg, from, to, &saved, &p) : follow(&cfg, from, to, &saved, &p, tty);
     report(&p, mono_ms(), tty, 1);
     logf_event("stopped", "cursor=%" PRIu64 " reason=%s", saved,
                r > 0 ? (stopping ? "signal" : "idle") : "fault");

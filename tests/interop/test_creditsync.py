@@ -12,6 +12,8 @@ with CHANNEL_MUNICIPAL_SYNC, keyed by the district's record ids (README, "credit
   record has more versions at the city than at the district.
 - The city's own decision on a district subject comes down through a second creditsync, and
   is not sent back up.
+- A forwarder whose cursor is older than the district keeps its feed catches up from a
+  Snapshot (withdrawn records withdrawn at the city too), then follows the feed again.
 
 Run (from tests/interop/):
   CREDITD=.../creditd CREDIT_SOURCE_DIR=<repo> /usr/bin/python3 -m unittest -v test_creditsync
@@ -25,6 +27,8 @@ import subprocess
 import threading
 import time
 import unittest
+
+import grpc
 
 import harness
 from harness import CALL_TIMEOUT, InteropCase, Node
@@ -316,6 +320,65 @@ class CreditsyncCase(InteropCase):
             for s in (up, down):
                 if s.proc.poll() is None:
                     s.kill9()
+            district.kill9()
+            city.kill9()
+
+    def test_a_cursor_behind_the_retention_catches_up_from_a_snapshot(self):
+        district = Node(name="district-3", extra=("--feed-retention", "1"))
+        city = Node(name="city-3", tls=_city_tls)
+        work = harness.new_dir("creditsync-3")
+        up = None
+        try:
+            u = fresh_uscc()
+            with harness.Stubs(district.port, "market") as m:
+                res = m.push(*[penalty_input("behind-%d" % i, legal_subject(u))
+                               for i in range(3)]).results
+                m.collect.Withdraw(R.WithdrawRequest(record_id=res[1].record_id,
+                                                     reason="录入错误"), timeout=CALL_TIMEOUT)
+            # The feed drops what is older than a second, every 10 s (never its last entry).
+            deadline = time.monotonic() + 40
+            while True:
+                with harness.channel(district.port, "city") as ch:
+                    call = Y_grpc.SyncStub(ch).Subscribe(Y.SubscribeRequest(cursor=0),
+                                                         timeout=10)
+                    try:
+                        next(iter(call))
+                        trimmed = False
+                    except grpc.RpcError as e:
+                        self.assertEqual(e.code(), grpc.StatusCode.FAILED_PRECONDITION)
+                        trimmed = True
+                    finally:
+                        call.cancel()
+                if trimmed:
+                    break
+                self.assertLess(time.monotonic(), deadline, "the feed was never trimmed")
+                time.sleep(1)
+            up = Sync(district, harness.tls_dir(), city, _city_tls,
+                      os.path.join(work, "up.state"), os.path.join(work, "up.log")).start()
+            log = os.path.join(work, "up.log")
+            deadline = time.monotonic() + 60
+            while "event=snapshot-applied" not in (text_of(log) if os.path.exists(log) else ""):
+                self.assertLess(time.monotonic(), deadline, "no snapshot applied")
+                time.sleep(0.5)
+            # Then it follows the feed again from the snapshot's resume_from.
+            with harness.Stubs(district.port, "market") as m:
+                m.push(penalty_input("after-snapshot", legal_subject(u)))
+            deadline = time.monotonic() + 60
+            while len(gov_view(city.port, _city_tls, [u])) < 4:
+                self.assertLess(time.monotonic(), deadline, "the later record never came")
+                time.sleep(0.5)
+            self.assertEqual(up.stop(), 0)
+            d = gov_view(district.port, harness.tls_dir(), [u])
+            c = gov_view(city.port, _city_tls, [u])
+            self.assertEqual(sorted(content(r) for r in d.values()),
+                             sorted(content(r) for r in c.values()))
+            self.assertEqual(sum(r.meta.status.withdrawn for r in c.values()), 1)
+            self.assertRegex(text_of(log), r"event=behind-retention")
+            with open(os.path.join(work, "up.state")) as f:
+                self.assertRegex(f.read(), r"cursor [1-9]")
+        finally:
+            if up and up.proc.poll() is None:
+                up.kill9()
             district.kill9()
             city.kill9()
 

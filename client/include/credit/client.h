@@ -803,6 +803,28 @@ CREDIT_API size_t credit_subscription_pending(const credit_subscription *s);
 /* Ends the subscription and frees it. NULL is a no-op. */
 CREDIT_API void credit_subscription_close(credit_subscription *s);
 
+/* A snapshot of the node (credit.v1.Sync.Snapshot): the latest version of every record the
+ * caller's tier shows, then the units, from one store snapshot, a message at a time; each
+ * message's `resume_from` is the cursor to subscribe from once the whole snapshot is applied.
+ * For a subscriber whose cursor is older than the node's retention (FAILED_PRECONDITION). A
+ * snapshot belongs to one thread at a time. */
+typedef struct credit_snapshot credit_snapshot;
+
+/* Starts a snapshot. Returns 0 and *out (close with credit_snapshot_close); CREDIT_EINVAL;
+ * CREDIT_ENOMEM. The node's refusal comes from the first credit_snapshot_next. */
+CREDIT_API int credit_snapshot_open(credit_client *c, credit_snapshot **out,
+                                    credit_status *status);
+
+/* Waits for the next message of the snapshot. Returns 1 with *msg (borrowed: valid until the
+ * next call or the close); 0 when the snapshot is complete (the node ended it with OK);
+ * CREDIT_ERPC with the node's status when it failed (start again: a snapshot that did not
+ * end with OK is not complete); CREDIT_EDECODE; CREDIT_EINVAL (NULL). */
+CREDIT_API int credit_snapshot_next(credit_snapshot *s, const Credit__V1__SnapshotResponse **msg,
+                                    credit_status *status);
+
+/* Cancels the snapshot if it is still open and frees it. NULL is a no-op. */
+CREDIT_API void credit_snapshot_close(credit_snapshot *s);
+
 #ifdef __cplusplus
 }
 #endif
