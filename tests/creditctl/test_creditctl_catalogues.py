@@ -711,7 +711,8 @@ class T8Usage(CatalogueCase):
     def test_2_help_documents_the_new_commands(self):
         rc, out, _ = harness.run_creditctl(["--help"])
         self.assertEqual(rc, 0)
-        for usage in ("push [--catalogue NAME] [--format jsonl|csv] [--batch N] [--state FILE]",
+        for usage in ("push [--catalogue NAME] [--format jsonl|csv] [--encoding ENC] [--map FILE]",
+                      "[--amount-unit yuan|fen] [--rejects FILE] [--batch N] [--state FILE]",
                       "[--catalogue NAME ...]", "[--section CODE ...]",
                       "series --tier open|government [--from RFC3339] [--to RFC3339] [--monthly]",
                       "mandate register PLATFORM ASSOCIATION_USCC ASSOCIATION_NAME",

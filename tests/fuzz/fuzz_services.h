@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "credit/v1/association.pb-c.h"
+#include "credit/v1/authorization.pb-c.h"
 #include "credit/v1/catalogue.pb-c.h"
 #include "credit/v1/finance.pb-c.h"
 #include "credit/v1/industrial.pb-c.h"
@@ -37,6 +38,8 @@ static const ProtobufCServiceDescriptor *const fuzz_services[] = {
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &credit__v1__credit_finance__descriptor,
     &credit__v1__sync__descriptor,
+    &credit__v1__authorization__descriptor,
+    &credit__v1__authorized_query__descriptor,
 };
 #define FUZZ_N_SERVICES (sizeof fuzz_services / sizeof fuzz_services[0])
 
