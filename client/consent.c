@@ -78,10 +78,11 @@ int credit_client_grant_get(credit_client *c, const char *grant_id, Credit__V1__
 }
 
 int credit_client_grant_list(credit_client *c, Credit__V1__SubjectKind subject_kind,
-                             const char *subject_identifier, Credit__V1__ListGrantsResponse **out,
-                             credit_status *st)
+                             const char *subject_identifier, const char *page_token,
+                             Credit__V1__ListGrantsResponse **out, credit_status *st)
 {
     Credit__V1__ListGrantsRequest req = CREDIT__V1__LIST_GRANTS_REQUEST__INIT;
+    req.page_token = str(page_token);
     Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
     if (subject_identifier) {
         ref.kind = subject_kind;
@@ -92,11 +93,12 @@ int credit_client_grant_list(credit_client *c, Credit__V1__SubjectKind subject_k
                              &credit__v1__list_grants_response__descriptor, (void **)out, st);
 }
 
-int credit_client_grant_uses(credit_client *c, const char *grant_id,
+int credit_client_grant_uses(credit_client *c, const char *grant_id, const char *page_token,
                              Credit__V1__ListUsesResponse **out, credit_status *st)
 {
     Credit__V1__ListUsesRequest req = CREDIT__V1__LIST_USES_REQUEST__INIT;
     req.grant_id = str(grant_id);
+    req.page_token = str(page_token);
     return client_typed_call(c, AUTHORIZATION("ListUses"), &req.base,
                              &credit__v1__list_uses_response__descriptor, (void **)out, st);
 }

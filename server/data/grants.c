@@ -125,19 +125,35 @@ void grants_free_list(Credit__V1__Grant **v, size_t n)
 int grants_list(store *st, int by_grantee, const char *identifier, Credit__V1__Grant ***out,
                 size_t *n, char *err)
 {
-    char prefix[KEY_MAX];
-    size_t plen = index_prefix(by_grantee, identifier, prefix);
+    return grants_list_page(st, by_grantee, identifier, NULL, SIZE_MAX, out, n, NULL, err);
+}
+
+int grants_list_page(store *st, int by_grantee, const char *identifier, const char *after,
+                     size_t max, Credit__V1__Grant ***out, size_t *n, int *more, char *err)
+{
+    char prefix[KEY_MAX], start[KEY_MAX];
+    size_t plen = index_prefix(by_grantee, identifier, prefix), slen = 0;
     Credit__V1__Grant **v = NULL;
     size_t nv = 0, cap = 0;
     int rc = 0;
 
+    if (more)
+        *more = 0;
     if (!plen) {
         *out = NULL;
         *n = 0;
         return 0; /* nothing can be filed under what cannot be keyed */
     }
+    if (after && after[0]) {
+        if (!grants_check_id(after))
+            return STORE_EINVAL;
+        memcpy(start, prefix, plen);
+        memcpy(start + plen, after, GRANTS_ID_LEN);
+        slen = plen + GRANTS_ID_LEN;
+    }
     pb_scan *s = NULL;
-    if (pb_scan_open(st, NULL, STORE_CF_AUTHZ, prefix, plen, NULL, 0, NULL, &s) != 0)
+    if (pb_scan_open(st, NULL, STORE_CF_AUTHZ, prefix, plen, slen ? start : NULL, slen, NULL,
+                     &s) != 0)
         return STORE_ENOMEM;
     const void *key, *val;
     size_t klen, vlen;
@@ -147,6 +163,14 @@ int grants_list(store *st, int by_grantee, const char *identifier, Credit__V1__G
             continue; /* not an index entry of this prefix's shape */
         memcpy(id, (const char *)key + plen, GRANTS_ID_LEN);
         id[GRANTS_ID_LEN] = '\0';
+        if (slen && strcmp(id, after) == 0)
+            continue; /* the page starts after it */
+        if (nv == max) {
+            if (more)
+                *more = 1;
+            rc = 0;
+            break;
+        }
         Credit__V1__Grant *g = NULL;
         rc = grants_get(st, id, &g, err);
         if (rc == STORE_ENOTFOUND)
@@ -207,17 +231,66 @@ int grants_uses(store *st, const char *id, uint32_t *out, char *err)
 
 int grants_list_uses(store *st, const char *id, Credit__V1__GrantUse ***out, size_t *n, char *err)
 {
-    unsigned char prefix[USE_KEY_LEN];
+    return grants_list_uses_page(st, id, 1, SIZE_MAX, out, n, NULL, err);
+}
 
+int grants_list_uses_page(store *st, const char *id, uint32_t from, size_t max,
+                          Credit__V1__GrantUse ***out, size_t *n, int *more, char *err)
+{
+    unsigned char prefix[USE_KEY_LEN], start[USE_KEY_LEN];
+    Credit__V1__GrantUse **v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+
+    if (more)
+        *more = 0;
     if (!grants_check_id(id)) {
         *out = NULL;
         *n = 0;
         return 0;
     }
     use_key(id, 0, prefix);
-    return pb_store_list(st, STORE_CF_AUTHZ, prefix, USE_KEY_LEN - 4,
-                         &credit__v1__grant_use__descriptor, 0, "grant use",
-                         (ProtobufCMessage ***)out, n, err);
+    use_key(id, from, start);
+    pb_scan *s = NULL;
+    if (pb_scan_open(st, NULL, STORE_CF_AUTHZ, prefix, USE_KEY_LEN - 4, start, USE_KEY_LEN,
+                     &credit__v1__grant_use__descriptor, &s) != 0)
+        return STORE_ENOMEM;
+    for (;;) {
+        ProtobufCMessage *m = NULL;
+        if ((rc = pb_scan_next(s, &m, NULL, NULL, err)) <= 0) {
+            if (rc == STORE_ECORRUPT)
+                snprintf(err, STORE_ERR_LEN, "a stored grant use cannot be decoded");
+            break;
+        }
+        if (nv == max) {
+            protobuf_c_message_free_unpacked(m, NULL);
+            if (more)
+                *more = 1;
+            rc = 0;
+            break;
+        }
+        if (nv == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            Credit__V1__GrantUse **nvv = realloc(v, nc * sizeof *nvv);
+            if (!nvv) {
+                protobuf_c_message_free_unpacked(m, NULL);
+                snprintf(err, STORE_ERR_LEN, "out of memory");
+                rc = STORE_ENOMEM;
+                break;
+            }
+            v = nvv;
+            cap = nc;
+        }
+        v[nv++] = (Credit__V1__GrantUse *)m;
+    }
+    pb_scan_close(s);
+    if (rc < 0) {
+        grants_free_uses(v, nv);
+        return rc;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
 }
 
 void grants_free_uses(Credit__V1__GrantUse **v, size_t n)

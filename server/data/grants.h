@@ -58,12 +58,23 @@ int grants_list(store *st, int by_grantee, const char *identifier, Credit__V1__G
                 size_t *n, char *err);
 void grants_free_list(Credit__V1__Grant **v, size_t n);
 
+/* A page of grants_list: the grants filed after grant id `after` (NULL or "": from the first),
+ * at most `max` of them; *more (when not NULL) is set when further ones follow. STORE_EINVAL
+ * for an `after` that is no grant id. */
+int grants_list_page(store *st, int by_grantee, const char *identifier, const char *after,
+                     size_t max, Credit__V1__Grant ***out, size_t *n, int *more, char *err);
+
 /* The number of uses grant `id` has had (the number of its last stored use; 0 for none). */
 int grants_uses(store *st, const char *id, uint32_t *out, char *err);
 
 /* Every stored use of grant `id`, in order (free with grants_free_uses). */
 int grants_list_uses(store *st, const char *id, Credit__V1__GrantUse ***out, size_t *n, char *err);
 void grants_free_uses(Credit__V1__GrantUse **v, size_t n);
+
+/* A page of grants_list_uses: the uses numbered `from` (1: the first) on, at most `max` of
+ * them; *more (when not NULL) is set when further ones follow. */
+int grants_list_uses_page(store *st, const char *id, uint32_t from, size_t max,
+                          Credit__V1__GrantUse ***out, size_t *n, int *more, char *err);
 
 /* Reserves the next use of grant `id` whose limit is `limit`: *number is its number (1 for the
  * first). Returns 0; 1 when the limit is reached (nothing reserved; *number untouched); or a

@@ -603,6 +603,24 @@ static void get_grant(rpc_call *call, const ProtobufCMessage *msg)
     credit__v1__grant__free_unpacked(g, NULL);
 }
 
+#define LIST_PAGE_DEFAULT 100
+#define LIST_PAGE_MAX     1000
+
+/* The page a listing asks for: its size (page_size, 0 for the default) into *want, and the
+ * position its token carries into pos[*len] ("" for the first page). Returns 0, or finishes
+ * the call with INVALID_ARGUMENT and returns -1. */
+static int page_of(rpc_call *call, const ProtobufCMessage *msg, int32_t page_size,
+                   const char *page_token, size_t *want, char *pos, size_t *len)
+{
+    if (page_size < 0 || page_size > LIST_PAGE_MAX) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT, "page_size: must be 0 (default %d) to %d",
+                   LIST_PAGE_DEFAULT, LIST_PAGE_MAX);
+        return -1;
+    }
+    *want = page_size ? (size_t)page_size : LIST_PAGE_DEFAULT;
+    return node_page_position(call, msg, "page_token", page_token, pos, len);
+}
+
 static void list_grants(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__ListGrantsRequest *req = (const void *)msg;
@@ -628,10 +646,22 @@ static void list_grants(rpc_call *call, const ProtobufCMessage *msg)
         by_grantee = 0;
         who = p->uscc;
     }
+    size_t want;
+    char after[PAGETOKEN_POS_MAX + 1], token[PAGETOKEN_MAX];
+    size_t after_len = 0;
+    int more = 0;
+    if (page_of(call, msg, req->page_size, req->page_token, &want, after, &after_len) != 0)
+        return;
+    if (after_len && !grants_check_id(after)) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "page_token: not a token this node gave for this listing");
+        return;
+    }
     Credit__V1__Grant **all = NULL;
     size_t n_all = 0;
     char err[STORE_ERR_LEN];
-    int rc = grants_list(n->st, by_grantee, who, &all, &n_all, err);
+    int rc = grants_list_page(n->st, by_grantee, who, after_len ? after : NULL, want, &all,
+                              &n_all, &more, err);
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=grant_list err=%s", err);
         rpc_finish(call, status_from_store(rc), "the grants cannot be read now");
@@ -654,6 +684,11 @@ static void list_grants(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__ListGrantsResponse resp = CREDIT__V1__LIST_GRANTS_RESPONSE__INIT;
     resp.grants = ptrs;
     resp.n_grants = n_all;
+    /* The next page starts after the last grant of this one. */
+    const char *last = more && n_all ? all[n_all - 1]->grant_id : "";
+    if (node_page_token(call, msg, last, strlen(last), token) != 0)
+        goto out;
+    resp.next_page_token = token;
     rpc_reply(call, &resp.base);
 out:
     for (size_t i = 0; views && i < made; i++)
@@ -672,10 +707,26 @@ static void list_uses(rpc_call *call, const ProtobufCMessage *msg)
         load(call, req->grant_id, 1, &g) != 0)
         return;
     credit__v1__grant__free_unpacked(g, NULL);
+    size_t want;
+    char pos[PAGETOKEN_POS_MAX + 1], token[PAGETOKEN_MAX], *end;
+    size_t pos_len = 0;
+    uint32_t from = 1;
+    int more = 0;
+    if (page_of(call, msg, req->page_size, req->page_token, &want, pos, &pos_len) != 0)
+        return;
+    if (pos_len) {
+        unsigned long at = strtoul(pos, &end, 10);
+        if (*end || at < 2 || at > UINT32_MAX) {
+            rpc_finish(call, RPC_INVALID_ARGUMENT,
+                       "page_token: not a token this node gave for this listing");
+            return;
+        }
+        from = (uint32_t)at;
+    }
     Credit__V1__GrantUse **v = NULL;
     size_t n_v = 0;
     char err[STORE_ERR_LEN];
-    int rc = grants_list_uses(n->st, req->grant_id, &v, &n_v, err);
+    int rc = grants_list_uses_page(n->st, req->grant_id, from, want, &v, &n_v, &more, err);
     if (rc != 0) {
         log_event(LOG_ERROR, "store", "op=grant_uses err=%s", err);
         rpc_finish(call, status_from_store(rc), "the grant's uses cannot be read now");
@@ -684,7 +735,13 @@ static void list_uses(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__ListUsesResponse resp = CREDIT__V1__LIST_USES_RESPONSE__INIT;
     resp.uses = v;
     resp.n_uses = n_v;
-    rpc_reply(call, &resp.base);
+    /* The next page starts at the number after the last use of this one. */
+    char next[16] = "";
+    int next_len = more && n_v ? snprintf(next, sizeof next, "%u", v[n_v - 1]->number + 1) : 0;
+    if (node_page_token(call, msg, next, (size_t)next_len, token) == 0) {
+        resp.next_page_token = token;
+        rpc_reply(call, &resp.base);
+    }
     grants_free_uses(v, n_v);
 }
 

@@ -470,6 +470,47 @@ class AuthorizationTest(SharedNodeCase):
         self.assertEqual([u.number for u in uses], list(range(1, 11)))
         self.assertEqual(self.acme.grant(g.grant_id).uses, 10)
 
+    # --- Listings in pages ------------------------------------------------------------------
+
+    def test_uses_and_grants_are_listed_in_pages(self):
+        g = self.active_grant(use_limit=5)
+        for _ in range(5):
+            self.bank.alist(g.grant_id)
+        pages, token = [], ""
+        while True:
+            resp = self.bank.auth.ListUses(A.ListUsesRequest(grant_id=g.grant_id, page_size=2,
+                                                             page_token=token),
+                                           timeout=CALL_TIMEOUT)
+            pages.append([u.number for u in resp.uses])
+            token = resp.next_page_token
+            if not token:
+                break
+        self.assertEqual(pages, [[1, 2], [3, 4], [5]])
+        self.assertRpcFails(SC.INVALID_ARGUMENT, self.bank.auth.ListUses,
+                            A.ListUsesRequest(grant_id=g.grant_id, page_size=1001),
+                            timeout=CALL_TIMEOUT, contains="page_size")
+        # A token is good only for the listing it was given for.
+        first = self.bank.auth.ListUses(A.ListUsesRequest(grant_id=g.grant_id, page_size=1),
+                                        timeout=CALL_TIMEOUT)
+        other = self.active_grant(use_limit=1)
+        self.assertRpcFails(SC.INVALID_ARGUMENT, self.bank.auth.ListUses,
+                            A.ListUsesRequest(grant_id=other.grant_id, page_size=1,
+                                              page_token=first.next_page_token),
+                            timeout=CALL_TIMEOUT, contains="page_token")
+        everything = [x.grant_id for x in self.bank.auth.ListGrants(
+            A.ListGrantsRequest(page_size=1000), timeout=CALL_TIMEOUT).grants]
+        walked, token = [], ""
+        while True:
+            resp = self.bank.auth.ListGrants(A.ListGrantsRequest(page_size=1, page_token=token),
+                                             timeout=CALL_TIMEOUT)
+            self.assertLessEqual(len(resp.grants), 1)
+            walked.extend(x.grant_id for x in resp.grants)
+            token = resp.next_page_token
+            if not token:
+                break
+        self.assertGreaterEqual(len(everything), 2)
+        self.assertEqual(walked, everything)
+
     # --- The change feed --------------------------------------------------------------------
 
     def feed_grants(self, who, cursor):

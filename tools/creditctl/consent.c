@@ -204,12 +204,22 @@ static int consent_show(struct session *s, int argc, char **argv)
     return print_grant(s->cfg, rc, g, &st);
 }
 
+/* Copies the next page's token out of a page about to be freed: 0, or 1 when it is the last
+ * page, or -1 when the token does not fit (never: the node's tokens are shorter). */
+static int next_token(const char *from, char *to, size_t cap)
+{
+    if (!from || !from[0])
+        return 1;
+    return snprintf(to, cap, "%s", from) < (int)cap ? 0 : -1;
+}
+
 static int consent_list(struct session *s, int argc, char **argv)
 {
     Credit__V1__ListGrantsResponse *list = NULL;
     credit_status st;
     struct table t;
-    int kind = 0, rc, bad;
+    char token[512] = "";
+    int kind = 0, rc, bad = 0, last = 0;
 
     if (argc == 1)
         return usage_error("%s %s: expected %s", "consent", "list", _(list_args));
@@ -217,32 +227,38 @@ static int consent_list(struct session *s, int argc, char **argv)
         return rc;
     if ((rc = session_open(s)) != 0)
         return rc;
-    if (credit_client_grant_list(s->c, (Credit__V1__SubjectKind)kind, argc == 2 ? argv[1] : NULL,
-                                 &list, &st) != CREDIT_OK)
-        return report(&st);
-    if (s->cfg->json) {
-        print_json(&list->base);
-        goto out;
+    if (!s->cfg->json)
+        bad = table_start(&t, 6, 0,
+                          (const char *[]){_("GRANT"), _("STATUS"), _("SUBJECT"), _("GRANTEE"),
+                                           _("USES"), _("VALID UNTIL")});
+    /* Page after page (--json: each page's message, a line each). */
+    while (!last && !bad) {
+        if (credit_client_grant_list(s->c, (Credit__V1__SubjectKind)kind,
+                                     argc == 2 ? argv[1] : NULL, token, &list,
+                                     &st) != CREDIT_OK) {
+            if (!s->cfg->json)
+                table_cleanup(&t);
+            return report(&st);
+        }
+        if (s->cfg->json)
+            print_json(&list->base);
+        for (size_t i = 0; i < list->n_grants && !bad && !s->cfg->json; i++) {
+            const Credit__V1__Grant *g = list->grants[i];
+            char uses[32], until[64];
+            snprintf(uses, sizeof uses, "%u/%u", g->uses, g->use_limit);
+            const char *row[] = {g->grant_id,
+                                 status_text(g->status),
+                                 g->subject ? g->subject->identifier : "-",
+                                 g->grantee,
+                                 uses,
+                                 format_time(g->valid_until, until, sizeof until)};
+            bad = table_add(&t, row) != 0;
+        }
+        last = next_token(list->next_page_token, token, sizeof token);
+        bad = bad || last < 0;
+        credit__v1__list_grants_response__free_unpacked(list, NULL);
     }
-    bad = table_start(&t, 6, 0,
-                      (const char *[]){_("GRANT"), _("STATUS"), _("SUBJECT"), _("GRANTEE"),
-                                       _("USES"), _("VALID UNTIL")});
-    for (size_t i = 0; i < list->n_grants && !bad; i++) {
-        const Credit__V1__Grant *g = list->grants[i];
-        char uses[32], until[64];
-        snprintf(uses, sizeof uses, "%u/%u", g->uses, g->use_limit);
-        const char *row[] = {g->grant_id,
-                             status_text(g->status),
-                             g->subject ? g->subject->identifier : "-",
-                             g->grantee,
-                             uses,
-                             format_time(g->valid_until, until, sizeof until)};
-        bad = table_add(&t, row) != 0;
-    }
-    rc = table_finish(&t, bad);
-out:
-    credit__v1__list_grants_response__free_unpacked(list, NULL);
-    return rc;
+    return s->cfg->json ? (bad ? EXIT_ERR : 0) : table_finish(&t, bad);
 }
 
 static int consent_uses(struct session *s, int argc, char **argv)
@@ -250,32 +266,39 @@ static int consent_uses(struct session *s, int argc, char **argv)
     Credit__V1__ListUsesResponse *list = NULL;
     credit_status st;
     struct table t;
-    int rc, bad;
+    char token[512] = "";
+    int rc, bad = 0, last = 0;
 
     (void)argc;
     if ((rc = session_open(s)) != 0)
         return rc;
-    if (credit_client_grant_uses(s->c, argv[0], &list, &st) != CREDIT_OK)
-        return report(&st);
-    if (s->cfg->json) {
-        print_json(&list->base);
-        goto out;
-    }
     /* "USED BY", not "BY": the pending list's BY is the verifier, and one English word has
      * one translation. */
-    bad = table_start(&t, 5, 0,
-                      (const char *[]){_("USE"), _("AT"), _("USED BY"), _("METHOD"), _("READ")});
-    for (size_t i = 0; i < list->n_uses && !bad; i++) {
-        const Credit__V1__GrantUse *u = list->uses[i];
-        char n[16], at[64];
-        snprintf(n, sizeof n, "%u", u->number);
-        const char *row[] = {n, format_time(u->at, at, sizeof at), u->used_by, u->method, u->read};
-        bad = table_add(&t, row) != 0;
+    if (!s->cfg->json)
+        bad = table_start(&t, 5, 0,
+                          (const char *[]){_("USE"), _("AT"), _("USED BY"), _("METHOD"),
+                                           _("READ")});
+    while (!last && !bad) {
+        if (credit_client_grant_uses(s->c, argv[0], token, &list, &st) != CREDIT_OK) {
+            if (!s->cfg->json)
+                table_cleanup(&t);
+            return report(&st);
+        }
+        if (s->cfg->json)
+            print_json(&list->base);
+        for (size_t i = 0; i < list->n_uses && !bad && !s->cfg->json; i++) {
+            const Credit__V1__GrantUse *u = list->uses[i];
+            char n[16], at[64];
+            snprintf(n, sizeof n, "%u", u->number);
+            const char *row[] = {n, format_time(u->at, at, sizeof at), u->used_by, u->method,
+                                 u->read};
+            bad = table_add(&t, row) != 0;
+        }
+        last = next_token(list->next_page_token, token, sizeof token);
+        bad = bad || last < 0;
+        credit__v1__list_uses_response__free_unpacked(list, NULL);
     }
-    rc = table_finish(&t, bad);
-out:
-    credit__v1__list_uses_response__free_unpacked(list, NULL);
-    return rc;
+    return s->cfg->json ? (bad ? EXIT_ERR : 0) : table_finish(&t, bad);
 }
 
 /* clang-format off */

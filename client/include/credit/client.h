@@ -676,18 +676,20 @@ CREDIT_API int credit_client_grant_revoke(credit_client *c, const char *grant_id
 CREDIT_API int credit_client_grant_get(credit_client *c, const char *grant_id,
                                        Credit__V1__Grant **out, credit_status *status);
 
-/* The caller's grants (a lender's as grantee, a subject's own), oldest first; the portal
- * names the subject (subject_identifier NULL otherwise). Free *out with
- * credit__v1__list_grants_response__free_unpacked. */
+/* A page of the caller's grants (a lender's as grantee, a subject's own), oldest first, up to
+ * 100; the portal names the subject (subject_identifier NULL otherwise). page_token: NULL or
+ * "" for the first page, else the previous page's next_page_token, which is "" on the last.
+ * Free *out with credit__v1__list_grants_response__free_unpacked. */
 CREDIT_API int credit_client_grant_list(credit_client *c, Credit__V1__SubjectKind subject_kind,
-                                        const char *subject_identifier,
+                                        const char *subject_identifier, const char *page_token,
                                         Credit__V1__ListGrantsResponse **out,
                                         credit_status *status);
 
-/* Every use of a grant: who, when, which method, what was read. Free *out with
+/* A page of a grant's uses (who, when, which method, what was read), in the order they were
+ * made, up to 100; page_token as for credit_client_grant_list. Free *out with
  * credit__v1__list_uses_response__free_unpacked. */
 CREDIT_API int credit_client_grant_uses(credit_client *c, const char *grant_id,
-                                        Credit__V1__ListUsesResponse **out,
+                                        const char *page_token, Credit__V1__ListUsesResponse **out,
                                         credit_status *status);
 
 /* ListRecords under grant `grant_id` (one use of it): the filter as for
