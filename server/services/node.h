@@ -126,9 +126,10 @@ int node_commit_feed(rpc_call *call, store_batch *b, feed_changes *fc, const cha
 int node_commit_feed_start(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail,
                            uint64_t *ticket);
 
-/* Answers `reply` (copied now; the caller keeps its own) once the write of `ticket` is
- * fsynced, from the syncer thread; or finishes the call as node_commit does if the fsync
- * failed. With --sync off, answers at once. For a unary call it marks the call deferred. */
+/* Answers `reply` once the write of `ticket` is fsynced, from the syncer thread; or finishes
+ * the call as node_commit does if the fsync failed. The reply is packed now (rpc_pack) and
+ * only its bytes wait, so the caller keeps and frees its message. With --sync off, answers
+ * at once. For a unary call it marks the call deferred. */
 void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket);
 
 /* Checks request field `field` holding text s by the node's one text rule (text.h: at most
