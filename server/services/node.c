@@ -478,41 +478,46 @@ static void reply_when_durable(void *ctx, int rc, const char *err)
     free(d);
 }
 
+void node_reply_durable_packed(rpc_call *call, rpc_packed *reply, uint64_t ticket)
+{
+    node *n = rpc_call_app(call);
+    char err[STORE_ERR_LEN];
+    durable_reply *d = n->sync ? malloc(sizeof *d) : NULL;
+    if (d) {
+        d->call = call;
+        d->reply = reply;
+        rpc_call_ref(call);
+        rpc_call_defer(call);
+        if (audit_durable_notify(n->audit, ticket, reply_when_durable, d, err) == 0)
+            return;
+        rpc_call_unref(call);
+        free(d);
+    }
+    /* With --sync off, at once; out of memory, waiting here instead: the change is written
+     * and must not be lost. */
+    int rc = n->sync ? audit_durable_wait(n->audit, ticket, err) : 0;
+    if (rc == 0)
+        rpc_reply_packed(call, reply);
+    else {
+        rpc_packed_free(reply);
+        commit_failed(call, rc, err);
+    }
+}
+
 void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket)
 {
     node *n = rpc_call_app(call);
     char err[STORE_ERR_LEN];
-    if (!n->sync) {
+    rpc_packed *packed = n->sync ? rpc_pack(call, reply) : NULL;
+    if (packed) {
+        node_reply_durable_packed(call, packed, ticket);
+        return;
+    }
+    int rc = n->sync ? audit_durable_wait(n->audit, ticket, err) : 0;
+    if (rc == 0)
         rpc_reply(call, reply);
-        return;
-    }
-    durable_reply *d = malloc(sizeof *d);
-    rpc_packed *packed = d ? rpc_pack(call, reply) : NULL;
-    if (!packed) {
-        free(d);
-        /* Out of memory: wait here instead; the change is written and must not be lost. */
-        int rc = audit_durable_wait(n->audit, ticket, err);
-        if (rc == 0)
-            rpc_reply(call, reply);
-        else
-            commit_failed(call, rc, err);
-        return;
-    }
-    d->call = call;
-    d->reply = packed;
-    rpc_call_ref(call);
-    rpc_call_defer(call);
-    if (audit_durable_notify(n->audit, ticket, reply_when_durable, d, err) != 0) {
-        rpc_call_unref(call);
-        free(d);
-        int rc = audit_durable_wait(n->audit, ticket, err);
-        if (rc == 0)
-            rpc_reply_packed(call, packed);
-        else {
-            rpc_packed_free(packed);
-            commit_failed(call, rc, err);
-        }
-    }
+    else
+        commit_failed(call, rc, err);
 }
 
 int node_unit_exists(void *st, const char *code)

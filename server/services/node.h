@@ -132,6 +132,9 @@ int node_commit_feed_start(rpc_call *call, store_batch *b, feed_changes *fc, con
  * at once. For a unary call it marks the call deferred. */
 void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket);
 
+/* node_reply_durable for a reply packed already (rpc_pack, rpc_packed_take), which it takes. */
+void node_reply_durable_packed(rpc_call *call, rpc_packed *reply, uint64_t ticket);
+
 /* Checks request field `field` holding text s by the node's one text rule (text.h: at most
  * `max` bytes, UTF-8, no control characters but line feeds and tabs with TEXT_MULTILINE,
  * TEXT_REQUIRED not blank). Returns 0, or finishes the call with INVALID_ARGUMENT

@@ -429,6 +429,15 @@ rpc_packed *rpc_pack(rpc_call *c, const ProtobufCMessage *msg)
     return (rpc_packed *)pack(c, msg);
 }
 
+rpc_packed *rpc_packed_take(void *bytes, size_t len)
+{
+    /* The slice frees the bytes when gRPC is done with them: nothing is copied. */
+    grpc_slice s = grpc_slice_new(bytes, len, free);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    return (rpc_packed *)bb;
+}
+
 void rpc_packed_free(rpc_packed *p)
 {
     if (p)

@@ -185,6 +185,11 @@ rpc_packed *rpc_pack(rpc_call *call, const ProtobufCMessage *msg);
 void rpc_reply_packed(rpc_call *call, rpc_packed *packed);
 void rpc_packed_free(rpc_packed *packed);
 
+/* A reply its handler packed itself (malloc'd bytes, taken: freed once sent or dropped), with
+ * no text check: for bytes the handler has checked already (pbcheck_repair) and must send
+ * exactly as they are, as a signed portrait. */
+rpc_packed *rpc_packed_take(void *bytes, size_t len);
+
 /* Keep a call alive outside its callbacks (for example a watcher registered in a list). */
 void rpc_call_ref(rpc_call *call);
 void rpc_call_unref(rpc_call *call);
