@@ -387,11 +387,13 @@ int portrait_add_month(Credit__V1__PortraitItem *it, const char *month, const ch
 
 /* Sets p's key_id and packs p without a signature into a malloc'd *buf of *len bytes with
  * room after them for field 15 (PORTRAIT_SIG_ROOM); with `repaired`, first makes its strings
- * valid text (pbcheck_repair, *repaired bytes), so that what is signed is what is sent.
+ * valid text (pbcheck_repair: *repaired bytes, the first fault in *first), so that what is
+ * signed is what is sent.
  * Then signs those bytes into sig[SIGNKEY_SIG_MAX]. Returns 0, or -1 with err (*buf freed). */
 #define PORTRAIT_SIG_ROOM (1 + 2 + SIGNKEY_SIG_MAX) /* tag, length varint, DER signature */
-static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired, uint8_t **buf,
-                      size_t *len, unsigned char *sig, size_t *sig_len, char *err)
+static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired,
+                      pbcheck_fault *first, uint8_t **buf, size_t *len, unsigned char *sig,
+                      size_t *sig_len, char *err)
 {
     free(p->signature.data);
     p->signature.data = NULL;
@@ -411,10 +413,9 @@ static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired,
     }
     credit__v1__portrait__pack(p, *buf);
     if (repaired) {
-        pbcheck_fault first;
-        *repaired = pbcheck_repair(&credit__v1__portrait__descriptor, *buf, *len, &first);
+        *repaired = pbcheck_repair(&credit__v1__portrait__descriptor, *buf, *len, first);
         if (*repaired < 0) { /* our own packing: cannot happen */
-            snprintf(err, SIGNKEY_ERR_LEN, "the packed portrait is malformed at %s", first.path);
+            snprintf(err, SIGNKEY_ERR_LEN, "the packed portrait is malformed at %s", first->path);
             goto fail;
         }
     }
@@ -433,7 +434,7 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
     uint8_t *buf;
     size_t len, sig_len;
 
-    if (sign_bytes(p, k, NULL, &buf, &len, sig, &sig_len, err) != 0)
+    if (sign_bytes(p, k, NULL, NULL, &buf, &len, sig, &sig_len, err) != 0)
         return -1;
     free(buf);
     if (!(p->signature.data = malloc(sig_len))) {
@@ -446,12 +447,12 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
 }
 
 int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
-                         long *repaired, char *err)
+                         long *repaired, pbcheck_fault *first, char *err)
 {
     unsigned char sig[SIGNKEY_SIG_MAX];
     size_t sig_len;
 
-    if (sign_bytes(p, k, repaired, out, len, sig, &sig_len, err) != 0)
+    if (sign_bytes(p, k, repaired, first, out, len, sig, &sig_len, err) != 0)
         return -1;
     /* Field 15, length-delimited: what protobuf-c writes last for p->signature. */
     uint8_t *at = *out + *len;

@@ -333,6 +333,7 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
     uint8_t *signed_bytes = NULL;
     size_t signed_len = 0;
     long repaired = 0;
+    pbcheck_fault first;
 
     if (query_check_subject_ref(call, req->subject) != 0 ||
         node_check_text(call, "template", req->template_, TEMPLATE_MAX, TEXT_REQUIRED) != 0 ||
@@ -379,14 +380,15 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
     }
     /* Packed once, checked and signed, and sent as those very bytes (no copy, no second
      * pack or check while it waits for the use's fsync). */
-    if (portrait_sign_packed(p, n->sign, &signed_bytes, &signed_len, &repaired, err) != 0) {
+    if (portrait_sign_packed(p, n->sign, &signed_bytes, &signed_len, &repaired, &first, err) != 0) {
         log_event(LOG_ERROR, "portrait", "op=sign err=%s", err);
         rpc_finish(call, RPC_INTERNAL, "the portrait cannot be signed now");
         goto out;
     }
     if (repaired > 0)
-        log_event(LOG_WARN, "reply-text-repaired", "method=%s message=%s bytes=%ld",
-                  rpc_call_method(call), credit__v1__portrait__descriptor.name, repaired);
+        log_event(LOG_WARN, "reply-text-repaired", "method=%s message=%s bytes=%ld first=%s why=%s",
+                  rpc_call_method(call), credit__v1__portrait__descriptor.name, repaired,
+                  first.path, first.reason);
     char detail[200];
     snprintf(detail, sizeof detail, "portrait %s template %s v%u grant %s", p->portrait_id,
              req->template_, tmpl->version, req->grant_id);

@@ -364,13 +364,15 @@ static void test_a_packed_signed_portrait_is_repaired_then_signed(void **state)
     uint8_t *wire = NULL;
     size_t len = 0;
     long repaired = -1;
+    pbcheck_fault first;
 
     CHECK_OK(signkey_open(f->path, 1, &k, err));
     make_penalty(&r, "p-1", CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 2025);
     assert_int_equal(portrait_add_record(p, &r.rec, &today), 0);
     p->subject_name = strdup("old \xff name"); /* stored before the text rules */
-    CHECK_OK(portrait_sign_packed(p, k, &wire, &len, &repaired, err));
+    CHECK_OK(portrait_sign_packed(p, k, &wire, &len, &repaired, &first, err));
     assert_int_equal(repaired, 1);
+    assert_string_equal(first.path, "subject_name");
     assert_int_equal(p->signature.len, 0);
 
     Credit__V1__Portrait *got = credit__v1__portrait__unpack(NULL, len, wire);
