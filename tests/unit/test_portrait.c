@@ -348,27 +348,37 @@ static int verifies(const char *pem, const unsigned char *data, size_t len,
     return ok;
 }
 
-/* portrait.h: portrait_sign_packed gives the bytes that are sent: the portrait with key_id,
- * its strings made valid text before signing (so the signature holds for what arrives), then
- * field 15 with a signature over all that precedes it. */
-static void test_a_packed_signed_portrait_is_repaired_then_signed(void **state)
+/* The signing tests' portrait: SOLE_PROPRIETOR with one serious penalty of 2025 counted, and
+ * the fixture's key opened into *k. */
+static Credit__V1__Portrait *portrait_to_sign(const key_fixture *f, signkey **k)
 {
-    key_fixture *f = *state;
     char err[SIGNKEY_ERR_LEN];
-    signkey *k = NULL;
     const catalog_section *t = catalog_find_section(
         tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "SOLE_PROPRIETOR");
     Credit__V1__Portrait *p = portrait_create(t);
     Credit__V1__Date today = {PROTOBUF_C_MESSAGE_INIT(&credit__v1__date__descriptor), 2026, 1, 1};
     fixture_record r;
+
+    assert_non_null(p);
+    CHECK_OK(signkey_open(f->path, 1, k, err));
+    make_penalty(&r, "p-1", CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 2025);
+    assert_int_equal(portrait_add_record(p, &r.rec, &today), 0);
+    return p;
+}
+
+/* portrait.h: portrait_sign_packed gives the bytes that are sent: the portrait with key_id,
+ * its strings made valid text before signing (so the signature holds for what arrives), then
+ * field 15 with a signature over all that precedes it. */
+static void test_a_packed_signed_portrait_is_repaired_then_signed(void **state)
+{
+    char err[SIGNKEY_ERR_LEN];
+    signkey *k = NULL;
+    Credit__V1__Portrait *p = portrait_to_sign(*state, &k);
     uint8_t *wire = NULL;
     size_t len = 0;
     long repaired = -1;
     pbcheck_fault first;
 
-    CHECK_OK(signkey_open(f->path, 1, &k, err));
-    make_penalty(&r, "p-1", CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 2025);
-    assert_int_equal(portrait_add_record(p, &r.rec, &today), 0);
     p->subject_name = strdup("old \xff name"); /* stored before the text rules */
     CHECK_OK(portrait_sign_packed(p, k, &wire, &len, &repaired, &first, err));
     assert_int_equal(repaired, 1);
@@ -403,18 +413,10 @@ static void test_a_packed_signed_portrait_is_repaired_then_signed(void **state)
 
 static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state)
 {
-    key_fixture *f = *state;
     char err[SIGNKEY_ERR_LEN];
     signkey *k = NULL;
-    const catalog_section *t = catalog_find_section(
-        tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "SOLE_PROPRIETOR");
-    Credit__V1__Portrait *p = portrait_create(t);
-    Credit__V1__Date today = {PROTOBUF_C_MESSAGE_INIT(&credit__v1__date__descriptor), 2026, 1, 1};
-    fixture_record r;
+    Credit__V1__Portrait *p = portrait_to_sign(*state, &k);
 
-    CHECK_OK(signkey_open(f->path, 1, &k, err));
-    make_penalty(&r, "p-1", CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 2025);
-    assert_int_equal(portrait_add_record(p, &r.rec, &today), 0);
     CHECK_OK(portrait_sign(p, k, err));
     assert_string_equal(p->key_id, signkey_id(k));
     assert_true(p->signature.len > 0 && p->signature.len <= SIGNKEY_SIG_MAX);
