@@ -102,45 +102,37 @@ typedef struct record_pass {
     char (*ids)[RECORD_ID_LEN + 1];
 } record_pass;
 
-/* store_multi_get's visitor: decodes record ids[i] where the engine holds it and counts it.
- * Returns 0, or finishes the call and returns 1 (which stops the pass). */
-static int count_stored(void *ctx, size_t i, const void *val, size_t len)
+/* records_visit's visitor: counts record ids[i]. Returns 0, or finishes the call and returns
+ * 1 (which stops the pass). */
+static int count_stored(void *ctx, size_t i, Credit__Store__V1__StoredRecord *sr)
 {
     record_pass *rp = ctx;
-    Credit__Store__V1__StoredRecord *sr =
-        val ? credit__store__v1__stored_record__unpack(NULL, len, val) : NULL;
-    int rc = 0;
 
     if (!sr || !sr->record || !sr->record->meta || !sr->record->meta->subject) {
         /* The index names a record the store cannot give: as a point read would say. */
         log_event(LOG_ERROR, "store", "op=portrait record=%s err=%s", rp->ids[i],
-                  val ? "cannot be decoded" : "absent");
-        rpc_finish(rp->call, status_from_store(val ? STORE_ECORRUPT : STORE_ENOTFOUND),
+                  sr ? "incomplete" : "absent");
+        rpc_finish(rp->call, status_from_store(sr ? STORE_ECORRUPT : STORE_ENOTFOUND),
                    "the store cannot be read now");
-        rc = 1;
-    } else if (count_record(rp->p, sr->record, rp->u, rp->cv, &rp->today, &rp->newest) != 0) {
-        rpc_finish(rp->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-        rc = 1;
+        return 1;
     }
-    if (sr)
-        credit__store__v1__stored_record__free_unpacked(sr, NULL);
-    return rc;
+    if (count_record(rp->p, sr->record, rp->u, rp->cv, &rp->today, &rp->newest) != 0) {
+        rpc_finish(rp->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return 1;
+    }
+    return 0;
 }
 
 /* Reads and counts the records of rp->ids[0..n) (in record-id order, as the subject index
  * gives them) in one pass of the store. Returns 0, or finishes the call and returns -1. */
 static int read_chunk(record_pass *rp, size_t n)
 {
-    const char *keys[READ_CHUNK];
-    size_t klens[READ_CHUNK];
+    const char *ids[READ_CHUNK];
     char err[STORE_ERR_LEN];
 
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = rp->ids[i];
-        klens[i] = strlen(rp->ids[i]);
-    }
-    int rc =
-        store_multi_get(rp->st, rp->snap, STORE_CF_RECORDS, n, keys, klens, count_stored, rp, err);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = rp->ids[i];
+    int rc = records_visit(rp->st, rp->snap, ids, n, count_stored, rp, err);
     if (rc > 0)
         return -1; /* count_stored finished the call */
     if (rc != 0) {
