@@ -111,6 +111,18 @@ int store_get_pinned(store *st, const store_snapshot *snap, store_cf cf, const v
                      size_t klen, store_value **pin, const void **val, size_t *len, char *err);
 void store_value_release(store_value *pin); /* NULL is a no-op */
 
+/* Point reads of `n` keys of one family, in ascending byte order (else STORE_EINVAL), in one
+ * pass of one iterator: from each key it steps to the next when that is near (keys written
+ * together, as a subject's records reported in one batch, lie side by side) and searches only
+ * when it is not, so a thousand reads cost little more than a scan of them. For each key, in
+ * order, fn(ctx, i, val, len) is called with its value (valid only during the call), or NULL
+ * when the key is absent; a non-zero return stops the pass and is returned. Returns 0, that,
+ * STORE_EINVAL, STORE_ENOMEM, or STORE_EIO with err. */
+typedef int (*store_visit_fn)(void *ctx, size_t i, const void *val, size_t len);
+int store_multi_get(store *st, const store_snapshot *snap, store_cf cf, size_t n,
+                    const char *const *keys, const size_t *klens, store_visit_fn fn, void *ctx,
+                    char *err);
+
 /* Batches: build with put/delete, apply with store_write, then destroy. A batch may be
  * written once; after store_write it may be cleared with store_batch_clear and reused.
  * (Writing it again uncleared is STORE_EINVAL. A put/delete that cannot be recorded, for want

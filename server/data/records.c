@@ -78,6 +78,47 @@ int records_get(store *st, const store_snapshot *snap, const char *record_id,
                         (ProtobufCMessage **)out, err);
 }
 
+/* records_visit's pass: the caller's visitor and the ids, for the decoding visitor below. */
+typedef struct visit_pass {
+    const char *const *ids;
+    records_visit_fn fn;
+    void *ctx;
+    char *err;
+} visit_pass;
+
+static int visit_one(void *arg, size_t i, const void *val, size_t len)
+{
+    visit_pass *v = arg;
+    if (!val)
+        return v->fn(v->ctx, i, NULL);
+    /* Decoded where the engine holds it: nothing copied, the value valid only now. */
+    Credit__Store__V1__StoredRecord *sr = credit__store__v1__stored_record__unpack(NULL, len, val);
+    if (!sr) {
+        snprintf(v->err, STORE_ERR_LEN, "stored record %.40s cannot be decoded", v->ids[i]);
+        return STORE_ECORRUPT;
+    }
+    int rc = v->fn(v->ctx, i, sr);
+    credit__store__v1__stored_record__free_unpacked(sr, NULL);
+    return rc;
+}
+
+int records_visit(store *st, const store_snapshot *snap, const char *const *ids, size_t n,
+                  records_visit_fn fn, void *ctx, char *err)
+{
+    size_t *klens = malloc((n ? n : 1) * sizeof *klens);
+    visit_pass v = {.ids = ids, .fn = fn, .ctx = ctx, .err = err};
+
+    if (!klens) {
+        snprintf(err, STORE_ERR_LEN, "out of memory");
+        return STORE_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        klens[i] = strlen(ids[i]);
+    int rc = store_multi_get(st, snap, STORE_CF_RECORDS, n, ids, klens, visit_one, &v, err);
+    free(klens);
+    return rc;
+}
+
 int records_get_version(store *st, const store_snapshot *snap, const char *record_id,
                         uint32_t version, Credit__Store__V1__StoredRecord **out, char *err)
 {

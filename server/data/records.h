@@ -65,6 +65,16 @@ int records_check_id(const char *id);
 int records_get(store *st, const store_snapshot *snap, const char *record_id,
                 Credit__Store__V1__StoredRecord **out, char *err);
 
+/* The latest stored versions of records ids[0..n), given in ascending order (as the subject
+ * index gives them; else STORE_EINVAL), read in one pass of the store (store_multi_get): for
+ * each in order, fn(ctx, i, sr) with the decoded record, which fn may change but not keep
+ * (it is freed after the call), or NULL when there is no such record. A non-zero return of fn
+ * stops the pass and is returned. Returns 0, that, STORE_ECORRUPT (a value that does not
+ * decode, err naming the record), STORE_EINVAL, STORE_ENOMEM or STORE_EIO. */
+typedef int (*records_visit_fn)(void *ctx, size_t i, Credit__Store__V1__StoredRecord *sr);
+int records_visit(store *st, const store_snapshot *snap, const char *const *ids, size_t n,
+                  records_visit_fn fn, void *ctx, char *err);
+
 /* Version `version` of a record, wherever it is kept: RECORDS while it is the latest, HISTORY
  * once a later one superseded it. Free *out with credit__store__v1__stored_record__free_unpacked.
  * STORE_ENOTFOUND when the record has no such version. */

@@ -9,6 +9,7 @@
 #include "portrait.h"
 
 #include "pb.h"
+#include "pbcheck.h"
 #include "publicity.h"
 
 #include <stdarg.h>
@@ -384,12 +385,16 @@ int portrait_add_month(Credit__V1__PortraitItem *it, const char *month, const ch
 
 /* --- Signing ------------------------------------------------------------------------------ */
 
-int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
+/* Sets p's key_id and packs p without a signature into a malloc'd *buf of *len bytes with
+ * room after them for field 15 (PORTRAIT_SIG_ROOM); with `repaired`, first makes its strings
+ * valid text (pbcheck_repair: *repaired bytes, the first fault in *first), so that what is
+ * signed is what is sent.
+ * Then signs those bytes into sig[SIGNKEY_SIG_MAX]. Returns 0, or -1 with err (*buf freed). */
+#define PORTRAIT_SIG_ROOM (1 + 2 + SIGNKEY_SIG_MAX) /* tag, length varint, DER signature */
+static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired,
+                      pbcheck_fault *first, uint8_t **buf, size_t *len, unsigned char *sig,
+                      size_t *sig_len, char *err)
 {
-    unsigned char sig[SIGNKEY_SIG_MAX], *buf;
-    size_t len, sig_len;
-    int rc = -1;
-
     free(p->signature.data);
     p->signature.data = NULL;
     p->signature.len = 0;
@@ -401,24 +406,63 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
         snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
         return -1;
     }
-    len = credit__v1__portrait__get_packed_size(p);
-    buf = malloc(len ? len : 1);
-    if (!buf) {
+    *len = credit__v1__portrait__get_packed_size(p);
+    if (!(*buf = malloc(*len + PORTRAIT_SIG_ROOM))) {
         snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
         return -1;
     }
-    credit__v1__portrait__pack(p, buf);
-    if (signkey_sign(k, buf, len, sig, &sig_len, err) != 0)
-        goto out;
-    p->signature.data = malloc(sig_len);
-    if (!p->signature.data) {
+    credit__v1__portrait__pack(p, *buf);
+    if (repaired) {
+        *repaired = pbcheck_repair(&credit__v1__portrait__descriptor, *buf, *len, first);
+        if (*repaired < 0) { /* our own packing: cannot happen */
+            snprintf(err, SIGNKEY_ERR_LEN, "the packed portrait is malformed at %s", first->path);
+            goto fail;
+        }
+    }
+    if (signkey_sign(k, *buf, *len, sig, sig_len, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    free(*buf);
+    *buf = NULL;
+    return -1;
+}
+
+int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
+{
+    unsigned char sig[SIGNKEY_SIG_MAX];
+    uint8_t *buf;
+    size_t len, sig_len;
+
+    if (sign_bytes(p, k, NULL, NULL, &buf, &len, sig, &sig_len, err) != 0)
+        return -1;
+    free(buf);
+    if (!(p->signature.data = malloc(sig_len))) {
         snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
-        goto out;
+        return -1;
     }
     memcpy(p->signature.data, sig, sig_len);
     p->signature.len = sig_len;
-    rc = 0;
-out:
-    free(buf);
-    return rc;
+    return 0;
+}
+
+int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
+                         long *repaired, pbcheck_fault *first, char *err)
+{
+    unsigned char sig[SIGNKEY_SIG_MAX];
+    size_t sig_len;
+
+    if (sign_bytes(p, k, repaired, first, out, len, sig, &sig_len, err) != 0)
+        return -1;
+    /* Field 15, length-delimited: what protobuf-c writes last for p->signature. */
+    uint8_t *at = *out + *len;
+    *at++ = (15 << 3) | 2;
+    for (size_t v = sig_len;; v >>= 7) {
+        *at++ = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f)
+            break;
+    }
+    memcpy(at, sig, sig_len);
+    *len = (size_t)(at - *out) + sig_len;
+    return 0;
 }

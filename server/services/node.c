@@ -458,59 +458,66 @@ int node_commit(rpc_call *call, store_batch *b, const char *detail)
     return node_commit_feed(call, b, NULL, detail);
 }
 
-/* A reply waiting for its fsync. */
+/* A reply waiting for its fsync, packed already (rpc_pack): the bytes are all that is kept
+ * of the handler's message, so a large answer (a portrait) is packed once and never copied. */
 typedef struct durable_reply {
     rpc_call *call;
-    ProtobufCMessage *reply;
+    rpc_packed *reply;
 } durable_reply;
 
 static void reply_when_durable(void *ctx, int rc, const char *err)
 {
     durable_reply *d = ctx;
     if (rc == 0)
-        rpc_reply(d->call, d->reply);
-    else
+        rpc_reply_packed(d->call, d->reply);
+    else {
+        rpc_packed_free(d->reply);
         commit_failed(d->call, rc, err);
-    protobuf_c_message_free_unpacked(d->reply, NULL);
+    }
     rpc_call_unref(d->call);
     free(d);
+}
+
+void node_reply_durable_packed(rpc_call *call, rpc_packed *reply, uint64_t ticket)
+{
+    node *n = rpc_call_app(call);
+    char err[STORE_ERR_LEN];
+    durable_reply *d = n->sync ? malloc(sizeof *d) : NULL;
+    if (d) {
+        d->call = call;
+        d->reply = reply;
+        rpc_call_ref(call);
+        rpc_call_defer(call);
+        if (audit_durable_notify(n->audit, ticket, reply_when_durable, d, err) == 0)
+            return;
+        rpc_call_unref(call);
+        free(d);
+    }
+    /* With --sync off, at once; out of memory, waiting here instead: the change is written
+     * and must not be lost. */
+    int rc = n->sync ? audit_durable_wait(n->audit, ticket, err) : 0;
+    if (rc == 0)
+        rpc_reply_packed(call, reply);
+    else {
+        rpc_packed_free(reply);
+        commit_failed(call, rc, err);
+    }
 }
 
 void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket)
 {
     node *n = rpc_call_app(call);
     char err[STORE_ERR_LEN];
-    if (!n->sync) {
+    rpc_packed *packed = n->sync ? rpc_pack(call, reply) : NULL;
+    if (packed) {
+        node_reply_durable_packed(call, packed, ticket);
+        return;
+    }
+    int rc = n->sync ? audit_durable_wait(n->audit, ticket, err) : 0;
+    if (rc == 0)
         rpc_reply(call, reply);
-        return;
-    }
-    durable_reply *d = malloc(sizeof *d);
-    ProtobufCMessage *copy = d ? pb_copy(reply) : NULL;
-    if (!copy) {
-        free(d);
-        /* Out of memory: wait here instead; the change is written and must not be lost. */
-        int rc = audit_durable_wait(n->audit, ticket, err);
-        if (rc == 0)
-            rpc_reply(call, reply);
-        else
-            commit_failed(call, rc, err);
-        return;
-    }
-    d->call = call;
-    d->reply = copy;
-    rpc_call_ref(call);
-    rpc_call_defer(call);
-    if (audit_durable_notify(n->audit, ticket, reply_when_durable, d, err) != 0) {
-        d->reply = NULL;
-        rpc_call_unref(call);
-        free(d);
-        int rc = audit_durable_wait(n->audit, ticket, err);
-        if (rc == 0)
-            rpc_reply(call, reply);
-        else
-            commit_failed(call, rc, err);
-        protobuf_c_message_free_unpacked(copy, NULL);
-    }
+    else
+        commit_failed(call, rc, err);
 }
 
 int node_unit_exists(void *st, const char *code)

@@ -126,10 +126,14 @@ int node_commit_feed(rpc_call *call, store_batch *b, feed_changes *fc, const cha
 int node_commit_feed_start(rpc_call *call, store_batch *b, feed_changes *fc, const char *detail,
                            uint64_t *ticket);
 
-/* Answers `reply` (copied now; the caller keeps its own) once the write of `ticket` is
- * fsynced, from the syncer thread; or finishes the call as node_commit does if the fsync
- * failed. With --sync off, answers at once. For a unary call it marks the call deferred. */
+/* Answers `reply` once the write of `ticket` is fsynced, from the syncer thread; or finishes
+ * the call as node_commit does if the fsync failed. The reply is packed now (rpc_pack) and
+ * only its bytes wait, so the caller keeps and frees its message. With --sync off, answers
+ * at once. For a unary call it marks the call deferred. */
 void node_reply_durable(rpc_call *call, const ProtobufCMessage *reply, uint64_t ticket);
+
+/* node_reply_durable for a reply packed already (rpc_pack, rpc_packed_take), which it takes. */
+void node_reply_durable_packed(rpc_call *call, rpc_packed *reply, uint64_t ticket);
 
 /* Checks request field `field` holding text s by the node's one text rule (text.h: at most
  * `max` bytes, UTF-8, no control characters but line feeds and tabs with TEXT_MULTILINE,

@@ -385,19 +385,21 @@ static void kick_send_locked(rpc_call *c)
     }
 }
 
-/* Packs and queues a reply; starts sending it unless `kick` is 0 (rpc_reply, which lets the
- * status ride in the same batch). */
-static int enqueue(rpc_call *c, const ProtobufCMessage *msg, int kick)
+/* Queues a reply: `bb` when packed ahead (rpc_pack; taken whatever happens), else `msg`
+ * packed now, only if the call is still open; starts sending it unless `kick` is 0
+ * (rpc_reply, which lets the status ride in the same batch). */
+static int enqueue(rpc_call *c, const ProtobufCMessage *msg, grpc_byte_buffer *bb, int kick)
 {
     pthread_mutex_lock(&c->mu);
     int open = !c->finished && !c->closed && !c->send_failed;
     pthread_mutex_unlock(&c->mu);
-    if (!open)
+    out_msg *o = open ? malloc(sizeof *o) : NULL;
+    if (!o) {
+        if (bb)
+            grpc_byte_buffer_destroy(bb);
         return -1;
-    out_msg *o = malloc(sizeof *o);
-    if (!o)
-        return -1;
-    o->bb = pack(c, msg);
+    }
+    o->bb = bb ? bb : pack(c, msg);
     o->next = NULL;
     pthread_mutex_lock(&c->mu);
     if (c->finished || c->closed || c->send_failed) {
@@ -419,7 +421,33 @@ static int enqueue(rpc_call *c, const ProtobufCMessage *msg, int kick)
 
 int rpc_send(rpc_call *c, const ProtobufCMessage *msg)
 {
-    return enqueue(c, msg, 1);
+    return enqueue(c, msg, NULL, 1);
+}
+
+rpc_packed *rpc_pack(rpc_call *c, const ProtobufCMessage *msg)
+{
+    return (rpc_packed *)pack(c, msg);
+}
+
+rpc_packed *rpc_packed_take(void *bytes, size_t len)
+{
+    /* The slice frees the bytes when gRPC is done with them: nothing is copied. */
+    grpc_slice s = grpc_slice_new(bytes, len, free);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    return (rpc_packed *)bb;
+}
+
+void rpc_packed_free(rpc_packed *p)
+{
+    if (p)
+        grpc_byte_buffer_destroy((grpc_byte_buffer *)p);
+}
+
+void rpc_reply_packed(rpc_call *c, rpc_packed *p)
+{
+    enqueue(c, NULL, (grpc_byte_buffer *)p, 0);
+    rpc_finish(c, RPC_OK, "%s", "");
 }
 
 /* Makes a status message valid UTF-8 in place: a message cut at its buffer's end, or a value
@@ -484,7 +512,7 @@ void rpc_finish(rpc_call *c, int code, const char *fmt, ...)
 
 void rpc_reply(rpc_call *c, const ProtobufCMessage *msg)
 {
-    enqueue(c, msg, 0);
+    enqueue(c, msg, NULL, 0);
     rpc_finish(c, RPC_OK, "%s", "");
 }
 

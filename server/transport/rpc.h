@@ -175,6 +175,21 @@ void rpc_finish(rpc_call *call, int code, const char *fmt, ...)
 /* rpc_send(msg) then rpc_finish(OK). */
 void rpc_reply(rpc_call *call, const ProtobufCMessage *msg);
 
+/* A reply packed ahead of its sending, with rpc_send's text check done: for an answer that
+ * waits (for an fsync) after its handler has let go of the message, so that it is packed once
+ * and kept as bytes, not copied as a message and packed later. rpc_reply_packed sends it and
+ * finishes the call OK, taking it whatever happens (dropped if the call is already over);
+ * rpc_packed_free drops one not sent (NULL is a no-op). */
+typedef struct rpc_packed rpc_packed;
+rpc_packed *rpc_pack(rpc_call *call, const ProtobufCMessage *msg);
+void rpc_reply_packed(rpc_call *call, rpc_packed *packed);
+void rpc_packed_free(rpc_packed *packed);
+
+/* A reply its handler packed itself (malloc'd bytes, taken: freed once sent or dropped), with
+ * no text check: for bytes the handler has checked already (pbcheck_repair) and must send
+ * exactly as they are, as a signed portrait. */
+rpc_packed *rpc_packed_take(void *bytes, size_t len);
+
 /* Keep a call alive outside its callbacks (for example a watcher registered in a list). */
 void rpc_call_ref(rpc_call *call);
 void rpc_call_unref(rpc_call *call);

@@ -348,20 +348,75 @@ static int verifies(const char *pem, const unsigned char *data, size_t len,
     return ok;
 }
 
-static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state)
+/* The signing tests' portrait: SOLE_PROPRIETOR with one serious penalty of 2025 counted, and
+ * the fixture's key opened into *k. */
+static Credit__V1__Portrait *portrait_to_sign(const key_fixture *f, signkey **k)
 {
-    key_fixture *f = *state;
     char err[SIGNKEY_ERR_LEN];
-    signkey *k = NULL;
     const catalog_section *t = catalog_find_section(
         tu_catalogue(), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, "SOLE_PROPRIETOR");
     Credit__V1__Portrait *p = portrait_create(t);
     Credit__V1__Date today = {PROTOBUF_C_MESSAGE_INIT(&credit__v1__date__descriptor), 2026, 1, 1};
     fixture_record r;
 
-    CHECK_OK(signkey_open(f->path, 1, &k, err));
+    assert_non_null(p);
+    CHECK_OK(signkey_open(f->path, 1, k, err));
     make_penalty(&r, "p-1", CREDIT__V1__SEVERITY__SEVERITY_SERIOUS, 2025);
     assert_int_equal(portrait_add_record(p, &r.rec, &today), 0);
+    return p;
+}
+
+/* portrait.h: portrait_sign_packed gives the bytes that are sent: the portrait with key_id,
+ * its strings made valid text before signing (so the signature holds for what arrives), then
+ * field 15 with a signature over all that precedes it. */
+static void test_a_packed_signed_portrait_is_repaired_then_signed(void **state)
+{
+    char err[SIGNKEY_ERR_LEN];
+    signkey *k = NULL;
+    Credit__V1__Portrait *p = portrait_to_sign(*state, &k);
+    uint8_t *wire = NULL;
+    size_t len = 0;
+    long repaired = -1;
+    pbcheck_fault first;
+
+    p->subject_name = strdup("old \xff name"); /* stored before the text rules */
+    CHECK_OK(portrait_sign_packed(p, k, &wire, &len, &repaired, &first, err));
+    assert_int_equal(repaired, 1);
+    assert_string_equal(first.path, "subject_name");
+    assert_int_equal(p->signature.len, 0);
+
+    Credit__V1__Portrait *got = credit__v1__portrait__unpack(NULL, len, wire);
+    assert_non_null(got);
+    assert_string_equal(got->subject_name, "old ? name");
+    assert_string_equal(got->key_id, signkey_id(k));
+    assert_true(got->signature.len > 0 && got->signature.len <= SIGNKEY_SIG_MAX);
+    size_t body = len - 2 - got->signature.len;
+    assert_int_equal(wire[body], 0x7a);
+    assert_int_equal(wire[body + 1], got->signature.len);
+    assert_memory_equal(wire + body + 2, got->signature.data, got->signature.len);
+    assert_true(
+        verifies(signkey_public_pem(k), wire, body, got->signature.data, got->signature.len));
+    /* What protobuf-c packs of the message received is those very bytes. */
+    assert_int_equal(credit__v1__portrait__get_packed_size(got), len);
+    uint8_t *again = malloc(len);
+    credit__v1__portrait__pack(got, again);
+    assert_memory_equal(again, wire, len);
+    wire[3] ^= 0x01;
+    assert_false(
+        verifies(signkey_public_pem(k), wire, body, got->signature.data, got->signature.len));
+    free(again);
+    free(wire);
+    credit__v1__portrait__free_unpacked(got, NULL);
+    credit__v1__portrait__free_unpacked(p, NULL);
+    signkey_close(k);
+}
+
+static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state)
+{
+    char err[SIGNKEY_ERR_LEN];
+    signkey *k = NULL;
+    Credit__V1__Portrait *p = portrait_to_sign(*state, &k);
+
     CHECK_OK(portrait_sign(p, k, err));
     assert_string_equal(p->key_id, signkey_id(k));
     assert_true(p->signature.len > 0 && p->signature.len <= SIGNKEY_SIG_MAX);
@@ -408,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_signing_key_is_made_once_private_and_kept, key_setup,
                                         key_teardown),
         cmocka_unit_test_setup_teardown(test_signature_covers_the_bytes_sent_but_the_last_field,
+                                        key_setup, key_teardown),
+        cmocka_unit_test_setup_teardown(test_a_packed_signed_portrait_is_repaired_then_signed,
                                         key_setup, key_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -273,6 +273,67 @@ static void test_a_pinned_get_reads_in_place_as_of_its_snapshot(void **state)
     store_snapshot_release(fx->st, snap);
 }
 
+/* What a multi-get's visitor saw: each key's value as text, "-" when absent. */
+struct seen {
+    char v[8][16];
+    size_t n;
+    size_t stop_at; /* the visitor returns 7 at this index */
+};
+
+static int see(void *ctx, size_t i, const void *val, size_t len)
+{
+    struct seen *s = ctx;
+    assert_int_equal(i, s->n);
+    snprintf(s->v[s->n++], sizeof s->v[0], "%.*s", val ? (int)len : 1,
+             val ? (const char *)val : "-");
+    return i == s->stop_at ? 7 : 0;
+}
+
+/* store.h: a multi-get visits each key in order with its value as of the snapshot asked (NULL
+ * when absent), whether keys lie side by side or far apart (stepped or sought); a visitor's
+ * non-zero return stops it; keys out of order or a bad family are refused. */
+static void test_a_multi_get_visits_every_key_as_of_its_snapshot(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN], key[8];
+    const char *keys[6] = {"a", "b", "c", "d", "k30", "zz"};
+    const size_t klens[6] = {1, 1, 1, 1, 3, 2};
+    struct seen s = {.stop_at = SIZE_MAX};
+
+    put_str(fx->st, STORE_CF_RECORDS, "a", "one");
+    put_str(fx->st, STORE_CF_RECORDS, "c", "three");
+    for (int i = 10; i < 40; i++) { /* more than the steps between "d" and "k30" */
+        snprintf(key, sizeof key, "k%d", i);
+        put_str(fx->st, STORE_CF_RECORDS, key, key);
+    }
+    store_snapshot *snap = store_snapshot_create(fx->st);
+    assert_non_null(snap);
+    put_str(fx->st, STORE_CF_RECORDS, "a", "one again");
+    put_str(fx->st, STORE_CF_RECORDS, "d", "four");
+    CHECK_OK(store_multi_get(fx->st, snap, STORE_CF_RECORDS, 6, keys, klens, see, &s, err));
+    assert_int_equal(s.n, 6);
+    assert_string_equal(s.v[0], "one");
+    assert_string_equal(s.v[1], "-");
+    assert_string_equal(s.v[2], "three");
+    assert_string_equal(s.v[3], "-"); /* written after the snapshot */
+    assert_string_equal(s.v[4], "k30");
+    assert_string_equal(s.v[5], "-");
+    s = (struct seen){.stop_at = 1};
+    assert_int_equal(store_multi_get(fx->st, NULL, STORE_CF_RECORDS, 6, keys, klens, see, &s, err),
+                     7);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.v[0], "one again");
+    const char *rev[2] = {"d", "a"};
+    s = (struct seen){.stop_at = SIZE_MAX};
+    assert_int_equal(store_multi_get(fx->st, NULL, STORE_CF_RECORDS, 2, rev, klens, see, &s, err),
+                     STORE_EINVAL);
+    assert_int_equal(store_multi_get(fx->st, NULL, STORE_CF_COUNT, 1, keys, klens, see, &s, err),
+                     STORE_EINVAL);
+    CHECK_OK(store_multi_get(fx->st, NULL, STORE_CF_RECORDS, 0, NULL, NULL, see, &s, err));
+    assert_int_equal(s.n, 0);
+    store_snapshot_release(fx->st, snap);
+}
+
 static void test_families_keep_keys_apart(void **state)
 {
     struct fixture *fx = *state;
@@ -1137,6 +1198,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_two_open_stores_do_not_share_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_one_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_functions_accept_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_multi_get_visits_every_key_as_of_its_snapshot, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_acknowledged_sync_write_survives_kill9, setup,
                                         teardown),
     };
