@@ -377,8 +377,12 @@ static int build_version(version_msg *vm, const record_view *in, const kind *k,
     const ProtobufCMessage *body = in->body;
     if (!rf)
         return -1;
-    *(uint32_t *)((char *)&rec + rf->quantifier_offset) = rf->id;
-    *(const ProtobufCMessage **)((char *)&rec + rf->offset) = body;
+    /* Through memcpy, not a cast pointer: the members are of the body's own type, and a store
+     * through another pointer type does not alias them — optimised builds (-O2) dropped it and
+     * stored a body case with no body. */
+    uint32_t body_case = rf->id;
+    memcpy((char *)&rec + rf->quantifier_offset, &body_case, sizeof body_case);
+    memcpy((char *)&rec + rf->offset, &body, sizeof body);
     /* The input's map entries pack exactly as the record's: same fields, same numbers. */
     rec.extra = (Credit__V1__Record__ExtraEntry **)in->extra;
     rec.n_extra = in->n_extra;
