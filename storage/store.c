@@ -981,3 +981,60 @@ uint32_t store_get_be32(const unsigned char in[4])
 {
     return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }
+
+/* The keys are given in the caller's order (sorted_input false: RocksDB sorts them itself), and
+ * results come back in that order. Each found value stays pinned, as store_get_pinned leaves
+ * it (the caller's pins[] array is the engine's array of slices: a store_value is one). */
+int store_multi_get(store *st, const store_snapshot *snap, store_cf cf, size_t n,
+                    const void *const *keys, const size_t *klens, store_value **pins,
+                    const void **vals, size_t *lens, int *rcs, char *err)
+{
+    rocksdb_readoptions_t *ro = NULL;
+    rocksdb_pinnableslice_t **ps = (rocksdb_pinnableslice_t **)pins;
+    char **errs;
+    int rc = 0;
+
+    if (!st || !valid_cf(cf) || (n && (!keys || !klens || !pins || !vals || !lens || !rcs))) {
+        seterr(err, "store: multi-get: invalid argument");
+        return STORE_EINVAL;
+    }
+    if (n == 0)
+        return 0;
+    errs = malloc(n * sizeof *errs);
+    if (!errs) {
+        seterr(err, "store: multi-get: out of memory");
+        return STORE_ENOMEM;
+    }
+    if (snap) {
+        ro = rocksdb_readoptions_create();
+        if (!ro) {
+            free(errs);
+            seterr(err, "store: multi-get: out of memory");
+            return STORE_ENOMEM;
+        }
+        rocksdb_readoptions_set_snapshot(ro, snap->snap);
+    }
+    rocksdb_batched_multi_get_cf(st->db, ro ? ro : st->rdefault, st->cf[cf], n,
+                                 (const char *const *)keys, klens, ps, errs, 0);
+    for (size_t i = 0; i < n; i++) {
+        char *e = errs[i];
+        vals[i] = NULL;
+        lens[i] = 0;
+        if (e) {
+            if (rc == 0)
+                rc = engine_err(err, e, "multi-get");
+            else
+                rocksdb_free(e);
+            rcs[i] = STORE_EIO;
+        } else if (!ps[i]) {
+            rcs[i] = STORE_ENOTFOUND;
+        } else {
+            vals[i] = rocksdb_pinnableslice_value(ps[i], &lens[i]);
+            rcs[i] = 0;
+        }
+    }
+    if (ro)
+        rocksdb_readoptions_destroy(ro);
+    free(errs);
+    return rc;
+}
