@@ -179,16 +179,4 @@ uint64_t store_get_be64(const unsigned char in[8]);
 void store_put_be32(unsigned char out[4], uint32_t v);
 uint32_t store_get_be32(const unsigned char in[4]);
 
-/* Point reads of n keys of one family in one pass through the engine (a batched multi-get:
- * one look-up of the memtables and files for all of them, not n), for a caller that knows a
- * whole batch's keys at once. For each i, rcs[i] is 0 with vals[i] and lens[i] pointing at the
- * value where the engine holds it, valid until store_value_release(pins[i]) (release every
- * pins[i] whose rcs[i] is 0, and only those), or STORE_ENOTFOUND, or an error. `snap` may be
- * NULL. Returns 0 when every key was read (found or absent), else the first error's code with
- * its message in err (the other keys' results are still filled and their pins must still be
- * released). n == 0 reads nothing. */
-int store_multi_get(store *st, const store_snapshot *snap, store_cf cf, size_t n,
-                    const void *const *keys, const size_t *klens, store_value **pins,
-                    const void **vals, size_t *lens, int *rcs, char *err);
-
 #endif /* CREDIT_STORE_H */

@@ -215,73 +215,24 @@ static size_t source_key(const char *unit, const char *source_record_id, char *o
 int records_by_source(store *st, const char *unit, const char *source_record_id,
                       char rid[RECORD_ID_LEN + 1], char *err)
 {
-    int rc1;
-    int rc = records_by_sources(st, unit, &source_record_id, 1, &rid, &rc1, err);
-    return rc != 0 ? rc : rc1;
-}
-
-/* One multi-get for all n keys: a batch's lookups cost one pass through the memtables and
- * files instead of n (most of a new record's reads are misses, each of which would walk every
- * memtable on its own). The keys live in one buffer for the call; an id too long for any
- * stored key (source_key's bound) is absent without a lookup. */
-int records_by_sources(store *st, const char *unit, const char *const *source_record_ids,
-                       size_t n, char *const *rids, int *rcs, char *err)
-{
-    size_t u = strlen(unit), total = 0, m = 0, c = n ? n : 1;
-    for (size_t i = 0; i < n; i++)
-        total += u + 1 + strlen(source_record_ids[i]);
-    char *buf = malloc(total ? total : 1);
-    const void **keys = calloc(c, sizeof *keys);
-    const void **vals = malloc(c * sizeof *vals);
-    size_t *klens = calloc(c, sizeof *klens), *lens = malloc(c * sizeof *lens);
-    size_t *which = malloc(c * sizeof *which);
-    int *got = malloc(c * sizeof *got);
-    store_value **pins = malloc(c * sizeof *pins);
-    int rc = STORE_ENOMEM;
-    if (!buf || !keys || !vals || !klens || !lens || !which || !got || !pins) {
-        snprintf(err, STORE_ERR_LEN, "out of memory reading the source index");
-        goto out;
+    char key[512];
+    size_t klen = source_key(unit, source_record_id, key, sizeof key);
+    if (klen == 0)
+        return STORE_ENOTFOUND;
+    void *val;
+    size_t len;
+    int rc = store_get(st, NULL, STORE_CF_SOURCES, key, klen, &val, &len, err);
+    if (rc != 0)
+        return rc;
+    if (len != RECORD_ID_LEN) {
+        free(val);
+        snprintf(err, STORE_ERR_LEN, "source index entry of %.40s is damaged", source_record_id);
+        return STORE_ECORRUPT;
     }
-    char *at = buf;
-    for (size_t i = 0; i < n; i++) {
-        size_t klen = source_key(unit, source_record_ids[i], at, total - (size_t)(at - buf));
-        rcs[i] = STORE_ENOTFOUND;
-        if (klen == 0)
-            continue;
-        keys[m] = at;
-        klens[m] = klen;
-        which[m++] = i;
-        at += klen;
-    }
-    rc = store_multi_get(st, NULL, STORE_CF_SOURCES, m, keys, klens, pins, vals, lens, got, err);
-    for (size_t j = 0; j < m; j++) {
-        size_t i = which[j];
-        rcs[i] = got[j];
-        if (got[j] != 0)
-            continue;
-        if (lens[j] == RECORD_ID_LEN) {
-            memcpy(rids[i], vals[j], RECORD_ID_LEN);
-            rids[i][RECORD_ID_LEN] = '\0';
-        } else {
-            rcs[i] = STORE_ECORRUPT;
-            if (rc == 0) {
-                rc = STORE_ECORRUPT;
-                snprintf(err, STORE_ERR_LEN, "source index entry of %.40s is damaged",
-                         source_record_ids[i]);
-            }
-        }
-        store_value_release(pins[j]);
-    }
-out:
-    free(pins);
-    free(got);
-    free(which);
-    free(lens);
-    free(klens);
-    free(vals);
-    free(keys);
-    free(buf);
-    return rc;
+    memcpy(rid, val, RECORD_ID_LEN);
+    rid[RECORD_ID_LEN] = '\0';
+    free(val);
+    return 0;
 }
 
 /* --- Page entries ------------------------------------------------------------------------

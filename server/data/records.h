@@ -96,12 +96,6 @@ int records_version_with_digest(store *st, const char *record_id, const unsigned
 int records_by_source(store *st, const char *unit, const char *source_record_id,
                       char rid[RECORD_ID_LEN + 1], char *err);
 
-/* records_by_source for n source record ids of one unit at once (one multi-get): for each i,
- * rcs[i] is 0 with the id in rids[i] (RECORD_ID_LEN + 1 bytes), or STORE_ENOTFOUND, or an
- * error. Returns 0 when every id was read (found or absent), else the first error with err. */
-int records_by_sources(store *st, const char *unit, const char *const *source_record_ids,
-                       size_t n, char *const *rids, int *rcs, char *err);
-
 /* Adds a version to the batch: RECORDS (the latest) and, when it supersedes `prev` (the
  * version stored before it, as records_get gave it; NULL for a version 1), prev into HISTORY;
  * the SOURCES and SUBJECTS entries too (they are the same for every version, so writing them

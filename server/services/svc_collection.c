@@ -570,12 +570,6 @@ typedef struct precheck {
     int index_failed;  /* its defaults or digest could not be made */
     check_failure f;
     unsigned char digest[32];
-    /* The source index's answer for it, read for the whole call at once under the unit's
-     * lock (source_known), before push_one would read it alone: src_rc is 0 with rid, or
-     * STORE_ENOTFOUND. */
-    int source_known;
-    int src_rc;
-    char rid[RECORD_ID_LEN + 1];
 } precheck;
 
 /* The lock-free part of push_one, in its order: canonical form, normal spelling of the
@@ -657,12 +651,7 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     memset(&vm, 0, sizeof vm);
     uint32_t version = 1, matched = 0;
     int ok = 0;
-    int rc;
-    if (pc->source_known) {
-        rc = pc->src_rc;
-        memcpy(rid, pc->rid, sizeof rid);
-    } else
-        rc = records_by_source(n->st, p->code, in->source_record_id, rid, err);
+    int rc = records_by_source(n->st, p->code, in->source_record_id, rid, err);
     if (rc == 0 && (rc = records_get(n->st, NULL, rid, &prev, err)) == 0) {
         const Credit__V1__RecordMeta *m = prev->record->meta;
         /* A unit's source record id names one record, whatever its catalogue. */
@@ -769,42 +758,6 @@ static size_t seen_slot(const seen_set *s, const char *id)
     return i;
 }
 
-/* Reads the source index for every input of a call that passed its checks, in one multi-get.
- * Called with the unit's lock held: only this unit's pushes write its source entries, and an
- * entry, once written, never changes, so what is read here stays true for the call (a source
- * id accepted earlier in the call is refused again by the seen set, never looked up anew).
- * When the read fails, nothing is marked known and push_one reads each record alone, as it
- * would anyway, and reports the fault for that record. */
-static void lookup_sources(node *nd, const principal *p, precheck *pc, size_t n)
-{
-    const char **ids = malloc((n ? n : 1) * sizeof *ids);
-    char **rids = malloc((n ? n : 1) * sizeof *rids);
-    int *rcs = malloc((n ? n : 1) * sizeof *rcs);
-    size_t *at = malloc((n ? n : 1) * sizeof *at);
-    char err[STORE_ERR_LEN];
-    size_t m = 0;
-    if (!ids || !rids || !rcs || !at)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (pc[i].canon_failed || pc[i].check_failed || pc[i].index_failed)
-            continue;
-        ids[m] = pc[i].v.source_record_id;
-        rids[m] = pc[i].rid;
-        at[m++] = i;
-    }
-    if (records_by_sources(nd->st, p->code, ids, m, rids, rcs, err) != 0)
-        goto out;
-    for (size_t j = 0; j < m; j++) {
-        pc[at[j]].source_known = 1;
-        pc[at[j]].src_rc = rcs[j];
-    }
-out:
-    free(at);
-    free(rcs);
-    free(rids);
-    free(ids);
-}
-
 /* Pushes inputs[0..n) (their indexes starting at `first`) in one batch with one audit entry.
  * Returns 0 with the write's *ticket (written, not yet fsynced: answer with reply_results),
  * or -1 after finishing the call (the store refused the write: nothing of the call was
@@ -843,7 +796,6 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     pthread_mutex_t *mu = unit_lock(p->code);
     int binding = 0; /* bind_mu held */
     pthread_mutex_lock(mu);
-    lookup_sources(nd, p, pc, n);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);

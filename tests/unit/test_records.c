@@ -138,46 +138,6 @@ static void version_of(Credit__Store__V1__StoredRecord *sr, Credit__V1__Record *
     sr->content_digest.len = 32;
 }
 
-/* A batch's source ids in one read: each id's record id or STORE_ENOTFOUND, in the order
- * asked (an id too long for any key is absent); a damaged entry fails the read and is named,
- * and records_by_source, the same read for one id, says the same. */
-static void test_source_ids_are_read_for_a_batch_at_once(void **state)
-{
-    tu_store *fx = *state;
-    char err[STORE_ERR_LEN], long_id[600];
-    char r0[RECORD_ID_LEN + 1], r1[RECORD_ID_LEN + 1], r2[RECORD_ID_LEN + 1],
-        r3[RECORD_ID_LEN + 1];
-    char *rids[4] = {r0, r1, r2, r3};
-    int rcs[4];
-
-    memset(long_id, 'x', sizeof long_id - 1);
-    long_id[sizeof long_id - 1] = '\0';
-    tu_store_put_raw(fx, STORE_CF_SOURCES, "tax\0s-1", 7, RID_1, RECORD_ID_LEN);
-    tu_store_put_raw(fx, STORE_CF_SOURCES, "tax\0s-2", 7, RID_2, RECORD_ID_LEN);
-    tu_store_put_raw(fx, STORE_CF_SOURCES, "court\0s-3", 9, RID_3, RECORD_ID_LEN);
-    tu_store_put_raw(fx, STORE_CF_SOURCES, "tax\0bad", 7, "short", 5);
-
-    const char *ids[4] = {"s-2", "s-3", long_id, "s-1"};
-    CHECK_OK(records_by_sources(fx->st, "tax", ids, 4, rids, rcs, err));
-    assert_int_equal(rcs[0], 0);
-    assert_string_equal(r0, RID_2);
-    assert_int_equal(rcs[1], STORE_ENOTFOUND); /* another unit's */
-    assert_int_equal(rcs[2], STORE_ENOTFOUND);
-    assert_int_equal(rcs[3], 0);
-    assert_string_equal(r3, RID_1);
-
-    const char *bad[2] = {"s-1", "bad"};
-    assert_int_equal(records_by_sources(fx->st, "tax", bad, 2, rids, rcs, err), STORE_ECORRUPT);
-    assert_non_null(strstr(err, "bad"));
-    assert_int_equal(rcs[0], 0);
-    assert_int_equal(rcs[1], STORE_ECORRUPT);
-    assert_int_equal(records_by_source(fx->st, "tax", "bad", r0, err), STORE_ECORRUPT);
-    assert_int_equal(records_by_source(fx->st, "tax", "s-3", r0, err), STORE_ENOTFOUND);
-    CHECK_OK(records_by_source(fx->st, "court", "s-3", r0, err));
-    assert_string_equal(r0, RID_3);
-    CHECK_OK(records_by_sources(fx->st, "tax", NULL, 0, NULL, NULL, err));
-}
-
 static void test_a_version_is_written_once_and_goes_to_history_when_superseded(void **state)
 {
     tu_store *fx = *state;
@@ -441,8 +401,6 @@ int main(void)
             test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
             tu_store_teardown),
         cmocka_unit_test(test_an_entry_is_read_as_older_empty_or_damaged),
-        cmocka_unit_test_setup_teardown(test_source_ids_are_read_for_a_batch_at_once,
-                                        tu_store_setup, tu_store_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

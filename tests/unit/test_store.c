@@ -273,55 +273,6 @@ static void test_a_pinned_get_reads_in_place_as_of_its_snapshot(void **state)
     store_snapshot_release(fx->st, snap);
 }
 
-/* store.h: a multi-get answers every key in the caller's order, found keys pinned in place
- * as of the snapshot asked, absent ones STORE_ENOTFOUND with nothing to release. */
-static void test_a_multi_get_answers_each_key_in_order(void **state)
-{
-    struct fixture *fx = *state;
-    char err[STORE_ERR_LEN];
-    const void *keys[4] = {"b", "missing", "a", "b"};
-    size_t klens[4] = {1, 7, 1, 1};
-    store_value *pins[4];
-    const void *vals[4];
-    size_t lens[4];
-    int rcs[4];
-
-    put_str(fx->st, STORE_CF_SOURCES, "a", "alpha");
-    put_str(fx->st, STORE_CF_SOURCES, "b", "beta");
-    put_str(fx->st, STORE_CF_RECORDS, "missing", "another family");
-    store_snapshot *snap = store_snapshot_create(fx->st);
-    assert_non_null(snap);
-    put_str(fx->st, STORE_CF_SOURCES, "a", "alpha, later");
-    CHECK_OK(store_multi_get(fx->st, NULL, STORE_CF_SOURCES, 4, keys, klens, pins, vals, lens, rcs,
-                             err));
-    assert_int_equal(rcs[0], 0);
-    assert_int_equal(lens[0], 4);
-    assert_memory_equal(vals[0], "beta", 4);
-    assert_int_equal(rcs[1], STORE_ENOTFOUND);
-    assert_null(vals[1]);
-    assert_int_equal(rcs[2], 0);
-    assert_int_equal(lens[2], 12);
-    assert_memory_equal(vals[2], "alpha, later", 12);
-    assert_int_equal(rcs[3], 0);
-    assert_memory_equal(vals[3], "beta", 4);
-    for (int i = 0; i < 4; i++)
-        if (rcs[i] == 0)
-            store_value_release(pins[i]);
-    /* As of the snapshot: the older value. */
-    CHECK_OK(store_multi_get(fx->st, snap, STORE_CF_SOURCES, 1, keys + 2, klens + 2, pins, vals,
-                             lens, rcs, err));
-    assert_int_equal(rcs[0], 0);
-    assert_int_equal(lens[0], 5);
-    assert_memory_equal(vals[0], "alpha", 5);
-    store_value_release(pins[0]);
-    CHECK_OK(store_multi_get(fx->st, NULL, STORE_CF_SOURCES, 0, NULL, NULL, NULL, NULL, NULL, NULL,
-                             err));
-    assert_int_equal(store_multi_get(fx->st, NULL, STORE_CF_COUNT, 1, keys, klens, pins, vals, lens,
-                                     rcs, err),
-                     STORE_EINVAL);
-    store_snapshot_release(fx->st, snap);
-}
-
 static void test_families_keep_keys_apart(void **state)
 {
     struct fixture *fx = *state;
@@ -1186,8 +1137,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_two_open_stores_do_not_share_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_one_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_functions_accept_null, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_multi_get_answers_each_key_in_order, setup,
-                                        teardown),
         cmocka_unit_test_setup_teardown(test_acknowledged_sync_write_survives_kill9, setup,
                                         teardown),
     };
