@@ -103,20 +103,23 @@ static int bound_to(store *st, const store_snapshot *snap, const subjects_pendin
         }
     }
     char key[SUBJECTS_CODE_MAX + 2];
-    void *val;
+    store_value *pin;
+    const void *val;
     size_t len;
-    int rc = store_get(st, snap, STORE_CF_SUBJECTS, key, binding_key(a, key), &val, &len, NULL);
+    /* Read in place: a push reads a binding for most records, and 18 bytes need no copy. */
+    int rc = store_get_pinned(st, snap, STORE_CF_SUBJECTS, key, binding_key(a, key), &pin, &val,
+                              &len, NULL);
     if (rc == STORE_ENOTFOUND)
         return 0;
     if (rc != 0)
         return rc;
     if (len != SUBJECTS_USCC_LEN) {
-        free(val);
+        store_value_release(pin);
         return STORE_ECORRUPT; /* a binding is always a USCC */
     }
     memcpy(uscc, val, SUBJECTS_USCC_LEN);
     uscc[SUBJECTS_USCC_LEN] = '\0';
-    free(val);
+    store_value_release(pin);
     return 1;
 }
 

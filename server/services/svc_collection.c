@@ -483,7 +483,6 @@ static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure
     const char *mistake = record_timestamp_mistake(t, &kind);
     f->code = RPC_INVALID_ARGUMENT;
     f->reason_code = REASON_OUT_OF_RANGE;
-    snprintf(f->field, sizeof f->field, "source_updated_at");
     if (mistake) {
         f->reason_code = kind;
         snprintf(f->reason, sizeof f->reason, "%s", mistake);
@@ -500,6 +499,8 @@ static int check_source_time(const Google__Protobuf__Timestamp *t, check_failure
                  FUTURE_SKEW_SECONDS);
     } else
         return 0;
+    /* Named only on a refusal: a time that passes (every record's) formats nothing. */
+    snprintf(f->field, sizeof f->field, "source_updated_at");
     return -1;
 }
 
