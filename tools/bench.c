@@ -1012,48 +1012,9 @@ fail:
 /* bank-a asks for a grant of the template, the portal approves it: portrait_grant. */
 static int portrait_consent(credit_client *bank, credit_client *portal)
 {
-    Credit__V1__RequestConsentRequest req = CREDIT__V1__REQUEST_CONSENT_REQUEST__INIT;
-    Credit__V1__SubjectRef subject = CREDIT__V1__SUBJECT_REF__INIT;
     Credit__V1__GrantScope scope = CREDIT__V1__GRANT_SCOPE__INIT;
-    Credit__V1__Date from = CREDIT__V1__DATE__INIT, to = CREDIT__V1__DATE__INIT;
-    Google__Protobuf__Timestamp until = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    Credit__V1__ApproveConsentRequest ok = CREDIT__V1__APPROVE_CONSENT_REQUEST__INIT;
-    ProtobufCMessage *g = NULL, *a = NULL;
-    credit_status st;
-
-    subject.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
-    subject.identifier = portrait_subject;
     scope.portrait_template = PORTRAIT_TEMPLATE;
-    from.year = 2000;
-    from.month = from.day = 1;
-    to.year = 2100;
-    to.month = to.day = 1;
-    until.seconds = (int64_t)time(NULL) + 7 * 86400;
-    req.subject = &subject;
-    req.purpose_code = "LOAN_APPRAISAL";
-    req.purpose_text = "credit-bench";
-    req.scope = &scope;
-    req.data_from = &from;
-    req.data_to = &to;
-    req.valid_until = &until;
-    req.use_limit = 1000000;
-    if (credit_client_call(bank, "/credit.v1.Authorization/RequestConsent", &req.base,
-                           &credit__v1__grant__descriptor, &g, 0, &st) != 0)
-        goto fail;
-    snprintf(portrait_grant, sizeof portrait_grant, "%s", ((Credit__V1__Grant *)g)->grant_id);
-    ok.grant_id = portrait_grant;
-    ok.document_digest = "d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0d0c0";
-    if (credit_client_call(portal, "/credit.v1.Authorization/ApproveConsent", &ok.base,
-                           &credit__v1__grant__descriptor, &a, 0, &st) != 0)
-        goto fail;
-    protobuf_c_message_free_unpacked(g, NULL);
-    protobuf_c_message_free_unpacked(a, NULL);
-    return 0;
-fail:
-    fprintf(stderr, "credit-bench: consent: %s %s\n", credit_code_name(st.code), st.message);
-    if (g)
-        protobuf_c_message_free_unpacked(g, NULL);
-    return -1;
+    return bench_grant(bank, portal, portrait_subject, &scope, portrait_grant);
 }
 
 /* The portrait phase (own node only: it needs bank-a's, the portal's and the platform's

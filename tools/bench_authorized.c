@@ -87,17 +87,12 @@ static double run(credit_client *c, const char *grant, const char *uscc, int cal
     return (double)calls / (now_s() - t0);
 }
 
-/* Asks for and approves (through the portal) a grant of every public category; its id into
- * id[33]. Returns 0, or -1. */
-static int make_grant(credit_client *bank, credit_client *portal, const char *uscc, char *id)
+int bench_grant(credit_client *bank, credit_client *portal, const char *uscc,
+                const Credit__V1__GrantScope *scope, char id[33])
 {
     Credit__V1__SubjectRef ref = CREDIT__V1__SUBJECT_REF__INIT;
     ref.kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON;
     ref.identifier = (char *)uscc;
-    Credit__V1__Catalogue pub = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
-    Credit__V1__GrantScope scope = CREDIT__V1__GRANT_SCOPE__INIT;
-    scope.catalogues = &pub;
-    scope.n_catalogues = 1;
     Credit__V1__Date from = CREDIT__V1__DATE__INIT, to = CREDIT__V1__DATE__INIT;
     from.year = 2000;
     from.month = 1;
@@ -111,7 +106,7 @@ static int make_grant(credit_client *bank, credit_client *portal, const char *us
     req.subject = &ref;
     req.purpose_code = "LOAN_APPRAISAL";
     req.purpose_text = "credit-bench";
-    req.scope = &scope;
+    req.scope = (Credit__V1__GrantScope *)scope;
     req.data_from = &from;
     req.data_to = &to;
     req.valid_until = &until;
@@ -135,6 +130,16 @@ static int make_grant(credit_client *bank, credit_client *portal, const char *us
     }
     credit__v1__grant__free_unpacked(a, NULL);
     return 0;
+}
+
+/* A grant of every public category; its id into id[33]. Returns 0, or -1. */
+static int make_grant(credit_client *bank, credit_client *portal, const char *uscc, char *id)
+{
+    Credit__V1__Catalogue pub = CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC;
+    Credit__V1__GrantScope scope = CREDIT__V1__GRANT_SCOPE__INIT;
+    scope.catalogues = &pub;
+    scope.n_catalogues = 1;
+    return bench_grant(bank, portal, uscc, &scope, id);
 }
 
 static int cmp_double(const void *x, const void *y)

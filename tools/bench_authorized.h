@@ -16,4 +16,10 @@
 double bench_authorized_ratio(credit_client *bank, credit_client *portal, const char *uscc,
                               int callers, int seconds, int rounds);
 
+/* bank asks for a grant of `scope` over subject `uscc` (a legal person; record dates 2000 to
+ * 2099, valid 30 days, a million uses), and portal approves it; its id into id[33]. Returns 0,
+ * or -1 (said on stderr). */
+int bench_grant(credit_client *bank, credit_client *portal, const char *uscc,
+                const Credit__V1__GrantScope *scope, char id[33]);
+
 #endif /* CREDIT_BENCH_AUTHORIZED_H */
