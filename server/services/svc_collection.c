@@ -378,8 +378,8 @@ static int build_version(version_msg *vm, const record_view *in, const kind *k,
     if (!rf)
         return -1;
     /* Through memcpy, not a cast pointer: the members are of the body's own type, and a store
-     * through another pointer type does not alias them — optimised builds (-O2) dropped it and
-     * stored a body case with no body. */
+     * through another pointer type does not alias them — the Release build (-O3) dropped it
+     * and stored a body case with no body; the sanitizers' instrumentation hid that. */
     uint32_t body_case = rf->id;
     memcpy((char *)&rec + rf->quantifier_offset, &body_case, sizeof body_case);
     memcpy((char *)&rec + rf->offset, &body, sizeof body);
