@@ -13,6 +13,7 @@ Run (from tests/interop/):
 """
 
 import os
+import select
 import socket
 import ssl
 import statistics
@@ -276,12 +277,30 @@ class RenegotiationTest(HostileCase):
                  "-alpn", "h2", "-servername", "localhost"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             try:
-                # Wait for the handshake, then ask for renegotiation.
+                # Wait for the handshake and for the node's first HTTP/2 frames (its SETTINGS,
+                # then a connection WINDOW_UPDATE), then ask for renegotiation. Asking before
+                # those frames arrived is a race s_client loses by itself: application data
+                # that reaches it while it awaits the ServerHello makes it send a fatal
+                # unexpected_message alert, and the connection ends for that reason instead.
                 deadline = time.monotonic() + 10
                 seen = b""
-                while b"Verify return code" not in seen and time.monotonic() < deadline:
-                    seen += p.stdout.read1(4096)
+                while time.monotonic() < deadline:
+                    frames = seen.partition(b"Verify return code")[2]
+                    frames = frames.partition(b"\n---\n")[2]
+                    if len(frames) >= 9 and frames[3] == 4 and \
+                            len(frames) >= 9 + int.from_bytes(frames[:3], "big"):
+                        break
+                    if not select.select([p.stdout], [], [], 0.2)[0]:
+                        continue
+                    chunk = p.stdout.read1(4096)
+                    if not chunk:
+                        break
+                    seen += chunk
                 self.assertIn(b"Verify return code: 0", seen)
+                self.assertEqual(frames[3:4], b"\x04", "the node's SETTINGS frame: %r" % seen[-200:])
+                while select.select([p.stdout], [], [], 0.3)[0]:  # the rest of its first flight
+                    if not p.stdout.read1(4096):
+                        break
                 t0 = time.monotonic()
                 p.stdin.write(b"R\n")
                 p.stdin.flush()
