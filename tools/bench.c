@@ -203,6 +203,7 @@ typedef struct bench_cfg {
     const char *ca, *cert, *key;
     long records, query_records, sync_records;
     int seconds, rounds;
+    int ingest_only; /* --ingest-only: the two ingest runs of each round and raw RocksDB */
     long samples;
     const char *platform_cert, *platform_key; /* --target: the industrial platform's */
 } bench_cfg;
@@ -1203,7 +1204,7 @@ static void usage(FILE *f)
             "FILE]\n"
             "                    [--platform-cert FILE --platform-key FILE] [--rounds R]\n"
             "                    [--records N] [--query-records N] [--sync-records N]\n"
-            "                    [--seconds S] [--samples N]\n"
+            "                    [--seconds S] [--samples N] [--ingest-only]\n"
             "  --rounds R         rounds of node and twin, alternately (default 3, at most "
             "15)\n"
             "  --records N        records of each ingest run, streamed and in batches "
@@ -1212,6 +1213,8 @@ static void usage(FILE *f)
             "  --sync-records N   records of each run of 64 streams (12800)\n"
             "  --seconds S        length of each timed run (5)\n"
             "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
+            "  --ingest-only      only the ingest runs of each round (streamed, batched, raw\n"
+            "                     RocksDB): for profiling the push path; other figures n/a\n"
             "  --platform-cert, --platform-key\n"
             "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
             "and key\n"
@@ -1248,6 +1251,10 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--ingest-only") == 0) {
+            cfg->ingest_only = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             usage(stderr);
@@ -1352,6 +1359,14 @@ static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_clie
         (figs[F_RAW_SYNC][r] = raw_ingest(cfg->records, 1, r)) < 0 ||
         (figs[F_RAW_NOSYNC][r] = raw_ingest(cfg->records, 0, r)) < 0)
         return -1;
+    if (cfg->ingest_only) {
+        printf("round %d: stream node %.0f twin %.0f records/s; batched streams node %.0f, raw "
+               "%.0f records/s\n",
+               r + 1, figs[F_STREAM_NODE][r], figs[F_STREAM_TWIN][r], figs[F_BATCH_NODE][r],
+               figs[F_RAW_SYNC][r]);
+        fflush(stdout);
+        return 0;
+    }
 
     snprintf(tag, sizeof tag, "u%d-", r);
     if (run_callers(nc, CALL_PUSH1, tag, UNARY_CALLERS, cfg->seconds, &f) != 0)
@@ -1520,6 +1535,16 @@ int main(int argc, char **argv)
             goto out;
         }
 
+    if (cfg.ingest_only) {
+        int n = cfg.rounds;
+        printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=n/a "
+               "query_ratio=n/a query_p99_ratio=n/a industrial_ratio=n/a "
+               "sync_concurrency_ratio=n/a query_p50_ms=n/a query_p99_ms=n/a "
+               "authorized_ratio=n/a portrait_p99_ms=n/a sync_ratio=n/a\n",
+               ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n));
+        rc = 0;
+        goto out;
+    }
     double industrial_ratio = industrial_phase(&cfg);
     if (industrial_ratio < 0) {
         fprintf(stderr, "credit-bench: industrial phase failed\n");

@@ -306,11 +306,33 @@ static uint32_t day_number(const Credit__V1__Date *d)
     return (uint32_t)d->year * 10000u + (uint32_t)d->month * 100u + (uint32_t)d->day;
 }
 
-/* The open-tier form of `rec` under the catalogue in force now, packed into a malloc'd *out,
- * with the version's number and the last day it is shown. Returns 1 with the form, 0 when
- * there is none to prepare (no catalogue set, or the open tier never shows the record by its
- * status), or -1 when out of memory. */
-static int open_form(const Credit__V1__Record *rec, unsigned char **out, size_t *out_len,
+/* Appends the encoding of `m` to `b`. Returns 0, or STORE_ENOMEM when the buffer cannot grow.
+ * Sized first and packed in one pass into the buffer's own memory: protobuf-c's packing to a
+ * buffer appends field by field through a function pointer, which costs more than sizing. */
+static int pack_append(const ProtobufCMessage *m, ProtobufCBufferSimple *b)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    if (b->alloced - b->len < n) {
+        size_t cap = b->len + n;
+        uint8_t *d = malloc(cap);
+        if (!d)
+            return STORE_ENOMEM;
+        memcpy(d, b->data, b->len);
+        if (b->must_free_data)
+            free(b->data);
+        b->data = d;
+        b->alloced = cap;
+        b->must_free_data = 1;
+    }
+    b->len += protobuf_c_message_pack(m, b->data + b->len);
+    return 0;
+}
+
+/* The open-tier form of `rec` under the catalogue in force now, appended to `out`, with the
+ * version's number and the last day it is shown. Returns 1 with the form, 0 when there is
+ * none to prepare (no catalogue set, or the open tier never shows the record by its status),
+ * or -1 when out of memory. */
+static int open_form(const Credit__V1__Record *rec, ProtobufCBufferSimple *out,
                      uint32_t *cv_number, uint32_t *last_day)
 {
     Credit__V1__Date last = CREDIT__V1__DATE__INIT;
@@ -337,14 +359,10 @@ static int open_form(const Credit__V1__Record *rec, unsigned char **out, size_t 
     tier_undo undo;
     if (tier_clear_reversibly(own, TIER_OPEN, cv, &undo) != 0)
         return -1;
-    size_t n = credit__v1__record__get_packed_size(own);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (buf)
-        *out_len = credit__v1__record__pack(own, buf);
+    int rc = pack_append(&own->base, out);
     tier_restore(own, &undo);
-    if (!buf)
+    if (rc != 0)
         return -1;
-    *out = buf;
     *cv_number = cv->msg->version;
     *last_day = ends ? day_number(&last) : 0;
     return 1;
@@ -382,45 +400,36 @@ int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__
            (e->open_last_day == 0 || day_number(today) <= e->open_last_day);
 }
 
-/* The page entry of `sr` into a malloc'd *out. Returns 0 or STORE_ENOMEM / STORE_EINVAL. */
-static int make_entry(const Credit__Store__V1__StoredRecord *sr, unsigned char **out,
-                      size_t *out_len)
+/* The page entry of `sr` into `e` (empty): its head, its section, its open form. Returns 0
+ * or STORE_ENOMEM / STORE_EINVAL. */
+static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBufferSimple *e)
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
     size_t sec = m->section ? strlen(m->section) : 0;
-    unsigned char *form = NULL;
-    size_t form_len = 0;
+    unsigned char head[ENTRY_HEAD] = {0};
     uint32_t cv = 0, last = 0;
-    int has = open_form(sr->record, &form, &form_len, &cv, &last);
 
+    if (sec > 0xffff)
+        return STORE_EINVAL;
+    /* The head's form fields are filled in once the form is made, in place. */
+    e->base.append(&e->base, sizeof head, head);
+    if (sec)
+        e->base.append(&e->base, sec, (const uint8_t *)m->section);
+    if (e->len != ENTRY_HEAD + sec)
+        return STORE_ENOMEM;
+    int has = open_form(sr->record, e, &cv, &last);
     if (has < 0)
         return STORE_ENOMEM;
-    if (sec > 0xffff) {
-        free(form);
-        return STORE_EINVAL;
-    }
-    size_t len = ENTRY_HEAD + sec + form_len;
-    unsigned char *e = malloc(len);
-    if (!e) {
-        free(form);
-        return STORE_ENOMEM;
-    }
-    e[0] = ENTRY_MAGIC;
-    e[1] = has ? ENTRY_OPEN : 0;
-    e[2] = (unsigned char)(sec >> 8);
-    e[3] = (unsigned char)sec;
-    store_put_be32(e + 4, (uint32_t)m->catalogue);
-    store_put_be32(e + 8, (uint32_t)m->category);
-    store_put_be32(e + 12, m->version);
-    store_put_be32(e + 16, cv);
-    store_put_be32(e + 20, last);
-    if (sec)
-        memcpy(e + ENTRY_HEAD, m->section, sec);
-    if (form_len)
-        memcpy(e + ENTRY_HEAD + sec, form, form_len);
-    free(form);
-    *out = e;
-    *out_len = len;
+    unsigned char *h = e->data;
+    h[0] = ENTRY_MAGIC;
+    h[1] = has ? ENTRY_OPEN : 0;
+    h[2] = (unsigned char)(sec >> 8);
+    h[3] = (unsigned char)sec;
+    store_put_be32(h + 4, (uint32_t)m->catalogue);
+    store_put_be32(h + 8, (uint32_t)m->category);
+    store_put_be32(h + 12, m->version);
+    store_put_be32(h + 16, cv);
+    store_put_be32(h + 20, last);
     return 0;
 }
 
@@ -432,19 +441,6 @@ static void history_key(const char *record_id, uint32_t version, char *key)
     key[RECORD_ID_LEN + 1] = (char)(version >> 16);
     key[RECORD_ID_LEN + 2] = (char)(version >> 8);
     key[RECORD_ID_LEN + 3] = (char)version;
-}
-
-/* A malloc'd encoding of `sr` into *out (*len bytes). Returns 0 or STORE_ENOMEM. */
-static int pack_stored(const Credit__Store__V1__StoredRecord *sr, unsigned char **out, size_t *len)
-{
-    size_t n = credit__store__v1__stored_record__get_packed_size(sr);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
-        return STORE_ENOMEM;
-    credit__store__v1__stored_record__pack(sr, buf);
-    *out = buf;
-    *len = n;
-    return 0;
 }
 
 int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *sr,
@@ -471,33 +467,34 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
     if (with_digest)
         digest_key(m->record_id, prev->content_digest.data, dkey);
 
-    unsigned char *buf = NULL, *pbuf = NULL;
-    size_t n = 0, pn = 0;
-    unsigned char *entry = NULL;
-    size_t entry_len = 0;
-    if (pack_stored(sr, &buf, &n) != 0 || (prev && pack_stored(prev, &pbuf, &pn) != 0)) {
-        free(buf);
-        return STORE_ENOMEM;
+    /* Packed on the stack for a record of usual size (the heap past it), then copied into
+     * the batch: no allocation, and no size pass before the packing pass. */
+    uint8_t s1[8192], s2[8192], s3[8192];
+    ProtobufCBufferSimple stored = PROTOBUF_C_BUFFER_SIMPLE_INIT(s1);
+    ProtobufCBufferSimple before = PROTOBUF_C_BUFFER_SIMPLE_INIT(s2);
+    ProtobufCBufferSimple entry = PROTOBUF_C_BUFFER_SIMPLE_INIT(s3);
+    int rc = pack_append(&sr->base, &stored);
+    if (rc == 0 && prev)
+        rc = pack_append(&prev->base, &before);
+    if (rc == 0)
+        rc = make_entry(sr, &entry);
+    if (rc == 0) {
+        store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, stored.data,
+                        stored.len);
+        if (prev) {
+            history_key(m->record_id, prev->record->meta->version, hkey);
+            store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, before.data, before.len);
+        }
+        store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
+        store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, entry.data,
+                        entry.len);
+        if (with_digest)
+            store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     }
-    int rc = make_entry(sr, &entry, &entry_len);
-    if (rc != 0) {
-        free(buf);
-        free(pbuf);
-        return rc;
-    }
-    store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, buf, n);
-    if (prev) {
-        history_key(m->record_id, prev->record->meta->version, hkey);
-        store_batch_put(b, STORE_CF_HISTORY, hkey, sizeof hkey, pbuf, pn);
-    }
-    store_batch_put(b, STORE_CF_SOURCES, skey, sklen, m->record_id, RECORD_ID_LEN);
-    store_batch_put(b, STORE_CF_SUBJECTS, subj, subject_key_len + RECORD_ID_LEN, entry, entry_len);
-    if (with_digest)
-        store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
-    free(entry);
-    free(buf);
-    free(pbuf);
-    return 0;
+    PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&stored);
+    PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&before);
+    PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&entry);
+    return rc;
 }
 
 int records_unindex_subject(store_batch *b, const void *old_key, size_t old_len,

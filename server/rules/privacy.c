@@ -20,6 +20,7 @@
 #endif
 
 #include "privacy.h"
+#include "algs.h"
 #include "randpool.h"
 
 #include <openssl/crypto.h>
@@ -382,7 +383,7 @@ static int feed(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *in
 static int start(EVP_CIPHER_CTX *ctx, int enc, const privacy *p, const unsigned char *header,
                  const void *aad, size_t aad_len)
 {
-    return EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+    return EVP_CipherInit_ex(ctx, algs_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
                    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
                    EVP_CipherInit_ex(ctx, NULL, NULL, ENC_KEY(p), header + 1, enc) == 1 &&
                    feed(ctx, NULL, header, 1) == 0 && feed(ctx, NULL, aad, aad_len) == 0

@@ -61,6 +61,7 @@
 #include "credit/v1/association.pb-c.h"
 #include "credit/v1/service_unit.pb-c.h"
 #include "credit/v1/voluntary.pb-c.h"
+#include "algs.h"
 #include "authz.h"
 #include "calendar.h"
 #include "canon.h"
@@ -278,34 +279,40 @@ static const Google__Protobuf__Timestamp *source_updated_at(const record_view *v
 }
 
 /* SHA-256 of the input as pushed, channel default filled in, source_updated_at left out (the
- * same facts again with a later modification time are the same content). */
+ * same facts again with a later modification time are the same content). The input itself is
+ * packed with those two members set for the moment and put back: no copy of it is made. The
+ * packing goes into a buffer on the stack, or the heap past it. */
 static int digest_of(const record_view *v, const principal *p, unsigned char out[32])
 {
-    const ProtobufCMessage *in = v->message;
+    ProtobufCMessage *in = (ProtobufCMessage *)v->message;
     const ProtobufCFieldDescriptor *ch = field_named(in, "channel");
     const ProtobufCFieldDescriptor *su = field_named(in, "source_updated_at");
-    ProtobufCMessage *copy = malloc(in->descriptor->sizeof_message);
-    unsigned char *buf = NULL;
+    int channel = 0;
+    void *updated = NULL;
+    uint8_t scratch[4096];
     unsigned int len = 0;
-    size_t n;
-    int ok = 0;
+    int ok;
 
-    if (!copy)
-        return -1;
-    /* A shallow copy: only the channel differs, the rest is borrowed for packing. */
-    memcpy(copy, in, in->descriptor->sizeof_message);
-    if (ch)
-        *(int *)((char *)copy + ch->offset) = channel_of(v, p);
-    if (su)
-        *(void **)((char *)copy + su->offset) = NULL;
-    n = protobuf_c_message_get_packed_size(copy);
-    buf = malloc(n ? n : 1);
-    if (buf) {
-        protobuf_c_message_pack(copy, buf);
-        ok = EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32;
+    if (ch) {
+        memcpy(&channel, (char *)in + ch->offset, sizeof channel);
+        int filled = channel_of(v, p);
+        memcpy((char *)in + ch->offset, &filled, sizeof filled);
     }
-    free(buf);
-    free(copy);
+    if (su) {
+        memcpy(&updated, (char *)in + su->offset, sizeof updated);
+        memset((char *)in + su->offset, 0, sizeof updated);
+    }
+    size_t want = protobuf_c_message_get_packed_size(in);
+    uint8_t *data = want <= sizeof scratch ? scratch : malloc(want);
+    if (data)
+        protobuf_c_message_pack(in, data);
+    if (ch)
+        memcpy((char *)in + ch->offset, &channel, sizeof channel);
+    if (su)
+        memcpy((char *)in + su->offset, &updated, sizeof updated);
+    ok = data && EVP_Digest(data, want, out, &len, algs_sha256(), NULL) == 1 && len == 32;
+    if (data != scratch)
+        free(data);
     return ok ? 0 : -1;
 }
 
