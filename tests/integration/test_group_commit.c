@@ -19,6 +19,7 @@
 #include <credit/client.h>
 
 #include "audit.h"
+#include "it_node.h"
 #include "records.h"
 #include "store.h"
 #include "../unit/testutil.h"
@@ -51,12 +52,6 @@ static char ctl[600];  /* the fault shim's control file */
 
 /* --- the node ----------------------------------------------------------------------------- */
 
-typedef struct node_proc {
-    pid_t pid;
-    char target[64];
-    char log[620];
-} node_proc;
-
 /* The ASan runtime this test runs with, if any (it must be preloaded before the shim). */
 static void asan_runtime(char *out, size_t cap)
 {
@@ -76,78 +71,19 @@ static void asan_runtime(char *out, size_t cap)
 }
 
 /* Starts creditd on `data`; with_shim: the fault shim preloaded, watching `ctl`. */
-static void node_start(node_proc *n, int with_shim)
+static void node_start(it_node *n, int with_shim)
 {
-    snprintf(n->log, sizeof n->log, "%s.log", data);
-    const char *argv[] = {getenv("CREDITD"), "--listen", "127.0.0.1:0", "--data", data,
-                          "--tls",           tls,        "--log-level", "warn",   NULL};
-    char preload[2048] = "";
+    static char preload[2100], dir_env[640], ctl_env[640];
+    const char *env[] = {preload, dir_env, ctl_env, NULL};
     if (with_shim) {
         char asan[1024];
         asan_runtime(asan, sizeof asan);
-        snprintf(preload, sizeof preload, "%s%s%s", asan, asan[0] ? " " : "",
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s%s", asan, asan[0] ? " " : "",
                  getenv("FAULTFS_LIB"));
+        snprintf(dir_env, sizeof dir_env, "FAULTFS_DIR=%s", data);
+        snprintf(ctl_env, sizeof ctl_env, "FAULTFS_CTL=%s", ctl);
     }
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (with_shim) {
-            setenv("LD_PRELOAD", preload, 1);
-            setenv("FAULTFS_DIR", data, 1);
-            setenv("FAULTFS_CTL", ctl, 1);
-        }
-        int log = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (log >= 0)
-            dup2(log, STDERR_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        close(out[0]);
-        close(out[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(out[1]);
-    FILE *f = fdopen(out[0], "r");
-    char line[256] = "";
-    char *got = fgets(line, sizeof line, f);
-    fclose(f);
-    n->pid = pid;
-    int port = 0;
-    if (!got || sscanf(line, "listening on 127.0.0.1:%d", &port) != 1) {
-        int status;
-        waitpid(pid, &status, 0);
-        fail_msg("creditd did not start (line \"%s\", exit %d)", line, WEXITSTATUS(status));
-    }
-    snprintf(n->target, sizeof n->target, "127.0.0.1:%d", port);
-}
-
-static void node_kill9(node_proc *n)
-{
-    kill(n->pid, SIGKILL);
-    int status;
-    waitpid(n->pid, &status, 0);
-}
-
-/* A client of `unit` (a demo unit's certificate). */
-static credit_client *client_of(const node_proc *n, const char *unit)
-{
-    char ca[700], cert[700], key[700];
-    snprintf(ca, sizeof ca, "%s/ca.crt", tls);
-    snprintf(cert, sizeof cert, "%s/units/%s.crt", tls, unit);
-    snprintf(key, sizeof key, "%s/units/%s.key", tls, unit);
-    credit_client_options o;
-    credit_client_options_init(&o);
-    o.target = n->target;
-    o.ca_file = ca;
-    o.cert_file = cert;
-    o.key_file = key;
-    o.timeout_ms = 10000;
-    credit_client *c = NULL;
-    credit_status st;
-    if (credit_client_create(&o, &c, &st) != 0)
-        fail_msg("client: %s", st.message);
-    return c;
+    it_node_start(n, data, tls, NULL, with_shim ? env : NULL);
 }
 
 /* --- the pushers -------------------------------------------------------------------------- */
@@ -274,9 +210,9 @@ static void *push_loop(void *arg)
 
 /* Runs PUSHERS callers against `n` until `until` says so, then stops them. `during` runs
  * on this thread while they push. */
-static void push_while(node_proc *n, int round, void (*during)(node_proc *n, void *ctx), void *ctx)
+static void push_while(it_node *n, int round, void (*during)(it_node *n, void *ctx), void *ctx)
 {
-    credit_client *c[2] = {client_of(n, "market"), client_of(n, "tax")};
+    credit_client *c[2] = {it_client(n, tls, "units/market"), it_client(n, tls, "units/tax")};
     volatile int stop = 0;
     pusher p[PUSHERS];
     pthread_t t[PUSHERS];
@@ -294,15 +230,15 @@ static void push_while(node_proc *n, int round, void (*during)(node_proc *n, voi
 }
 
 /* A kill -9 after a random 150 to 900 ms of pushing. */
-static void kill_at_random(node_proc *n, void *ctx)
+static void kill_at_random(it_node *n, void *ctx)
 {
     unsigned *seed = ctx;
     usleep(150000 + (useconds_t)(rand_r(seed) % 750) * 1000);
-    node_kill9(n);
+    it_node_kill9(n);
 }
 
 /* Fsyncs fail from a moment on; the pushers go on for a while, then the node is killed. */
-static void fail_fsyncs(node_proc *n, void *ctx)
+static void fail_fsyncs(it_node *n, void *ctx)
 {
     (void)ctx;
     usleep(400000);
@@ -312,7 +248,7 @@ static void fail_fsyncs(node_proc *n, void *ctx)
     fault_from = now_s();
     pthread_mutex_unlock(&acked_mu);
     usleep(600000);
-    node_kill9(n);
+    it_node_kill9(n);
 }
 
 /* --- the test ----------------------------------------------------------------------------- */
@@ -324,14 +260,14 @@ test_kill9_under_16_pushers_loses_nothing_acknowledged_and_the_chain_verifies(vo
     unsigned seed = (unsigned)time(NULL);
     size_t before = 0;
     for (int r = 0; r < ROUNDS; r++) {
-        node_proc n;
+        it_node n;
         node_start(&n, 0);
         push_while(&n, r, kill_at_random, &seed);
         print_message("round %d: %zu pushes acknowledged before the kill\n", r, n_acked - before);
         assert_true(n_acked > before); /* the kill came while pushes were being answered */
         before = n_acked;
     }
-    node_proc n;
+    it_node n;
     node_start(&n, 1);
     push_while(&n, ROUNDS, fail_fsyncs, NULL);
     unlink(ctl);

@@ -9,6 +9,7 @@
 #include <credit/client.h>
 
 #include "audit.h"
+#include "it_node.h"
 #include "store.h"
 #include "../unit/testutil.h"
 
@@ -40,14 +41,6 @@
 static char certs_dir[512]; /* made once for the whole file */
 static char tls_dir[600];
 
-typedef struct node_proc {
-    pid_t pid;
-    int port;
-    char data[600];
-    char log[620]; /* the node's stderr */
-    char target[64];
-} node_proc;
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -69,111 +62,28 @@ static int group_teardown(void **state)
 
 /* Starts creditd on `data` (a directory under certs_dir) with extra flags (NULL-terminated).
  * Waits for its `listening on` line. */
-static void node_start(node_proc *n, const char *data, ...)
+static void node_start(it_node *n, const char *data, ...)
 {
-    const char *argv[32];
-    int argc = 0;
-    argv[argc++] = getenv("CREDITD");
-    argv[argc++] = "--listen";
-    argv[argc++] = "127.0.0.1:0";
-    argv[argc++] = "--data";
-    snprintf(n->data, sizeof n->data, "%s/%s", certs_dir, data);
-    snprintf(n->log, sizeof n->log, "%s.log", n->data);
-    argv[argc++] = n->data;
-    argv[argc++] = "--tls";
-    argv[argc++] = tls_dir;
-    argv[argc++] = "--log-level";
-    argv[argc++] = "warn";
+    const char *extra[24];
+    size_t k = 0;
     va_list ap;
     va_start(ap, data);
     const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 30)
-        argv[argc++] = a;
+    while ((a = va_arg(ap, const char *)) != NULL && k < sizeof extra / sizeof extra[0] - 1)
+        extra[k++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int log = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (log >= 0)
-            dup2(log, STDERR_FILENO);
-        dup2(out[1], STDOUT_FILENO);
-        close(out[0]);
-        close(out[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(out[1]);
-    FILE *f = fdopen(out[0], "r");
-    char line[256] = "";
-    char *got = fgets(line, sizeof line, f);
-    fclose(f);
-    n->pid = pid;
-    if (!got || sscanf(line, "listening on 127.0.0.1:%d", &n->port) != 1) {
-        int status;
-        waitpid(pid, &status, 0);
-        fail_msg("creditd did not start (line \"%s\", exit %d)", line, WEXITSTATUS(status));
-    }
-    snprintf(n->target, sizeof n->target, "127.0.0.1:%d", n->port);
-}
-
-/* SIGTERM, then the exit status (0 expected). A failure prints the node's log; the one
- * leak report that is not ours is tolerated (see tu_only_openssl_thread_state_leak). */
-static int node_stop(node_proc *n)
-{
-    kill(n->pid, SIGTERM);
-    int status = 0;
-    waitpid(n->pid, &status, 0);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (code == 0)
-        return 0;
-    char *log = tu_read_file(n->log, NULL);
-    if (log && tu_only_openssl_thread_state_leak(log)) {
-        fprintf(stderr, "tolerated: %s: OpenSSL per-thread error state at exit\n", n->log);
-        code = 0;
-    } else {
-        fprintf(stderr, "creditd exited %d; its log:\n%s\n", code, log ? log : "(none)");
-    }
-    free(log);
-    return code;
-}
-
-static void node_kill9(node_proc *n)
-{
-    kill(n->pid, SIGKILL);
-    int status;
-    waitpid(n->pid, &status, 0);
-}
-
-/* A client of `n` with the certificate of `who`: "units/tax", "bad/unknown". */
-static credit_client *client_as(const node_proc *n, const char *who)
-{
-    char ca[700], cert[700], key[700];
-    snprintf(ca, sizeof ca, "%s/ca.crt", tls_dir);
-    snprintf(cert, sizeof cert, "%s/%s.crt", tls_dir, who);
-    snprintf(key, sizeof key, "%s/%s.key", tls_dir, who);
-    credit_client_options o;
-    credit_client_options_init(&o);
-    o.target = n->target;
-    o.ca_file = ca;
-    o.cert_file = cert;
-    o.key_file = key;
-    o.timeout_ms = 10000;
-    credit_client *c = NULL;
-    credit_status st;
-    CHECK_CALL(credit_client_create(&o, &c, &st), st);
-    return c;
+    extra[k] = NULL;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/%s", certs_dir, data);
+    it_node_start(n, dir, tls_dir, extra, NULL);
 }
 
 static void test_whoami_names_the_unit_of_the_certificate(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "whoami", NULL);
-    credit_client *c = client_as(&n, "units/tax");
+    credit_client *c = it_client(&n, tls_dir, "units/tax");
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
     CHECK_CALL(credit_client_whoami(c, &me, &st), st);
@@ -183,15 +93,15 @@ static void test_whoami_names_the_unit_of_the_certificate(void **state)
     assert_non_null(strstr(me->cert_subject, "CN=tax"));
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_health_answers_for_node_and_services_and_not_found_otherwise(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "health", NULL);
-    credit_client *c = client_as(&n, "units/bank-a");
+    credit_client *c = it_client(&n, tls_dir, "units/bank-a");
     credit_status st;
     int serving = -1;
     CHECK_CALL(credit_client_health_check(c, "", &serving, &st), st);
@@ -201,15 +111,15 @@ static void test_health_answers_for_node_and_services_and_not_found_otherwise(vo
     assert_int_equal(credit_client_health_check(c, "no.such.Service", &serving, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_unknown_unit_passes_health_but_not_the_registry(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "unknown", NULL);
-    credit_client *c = client_as(&n, "bad/unknown");
+    credit_client *c = it_client(&n, tls_dir, "bad/unknown");
     credit_status st;
     int serving = 0;
     CHECK_CALL(credit_client_health_check(c, "", &serving, &st), st);
@@ -219,30 +129,30 @@ static void test_unknown_unit_passes_health_but_not_the_registry(void **state)
     assert_non_null(strstr(st.message, "urn:credit:unit:nobody-registered"));
     assert_null(me);
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_revoked_certificate_is_refused_in_the_handshake(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "revoked", NULL);
-    credit_client *c = client_as(&n, "bad/revoked");
+    credit_client *c = it_client(&n, tls_dir, "bad/revoked");
     credit_status st;
     int serving = 0;
     assert_int_equal(credit_client_health_check(c, "", &serving, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_UNAVAILABLE);
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_only_the_office_registers_units(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "register", NULL);
-    credit_client *office = client_as(&n, "units/office");
-    credit_client *tax = client_as(&n, "units/tax");
+    credit_client *office = it_client(&n, tls_dir, "units/office");
+    credit_client *tax = it_client(&n, tls_dir, "units/tax");
     credit_status st;
     Credit__V1__Unit *u = NULL;
     assert_int_equal(credit_client_unit_register(tax, "coop-1", "Coop",
@@ -274,16 +184,16 @@ static void test_only_the_office_registers_units(void **state)
     assert_non_null(strstr(st.message, "uscc"));
     credit_client_destroy(tax);
     credit_client_destroy(office);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_suspended_unit_is_denied_until_reinstated(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "suspend", NULL);
-    credit_client *office = client_as(&n, "units/office");
-    credit_client *court = client_as(&n, "units/court");
+    credit_client *office = it_client(&n, tls_dir, "units/office");
+    credit_client *court = it_client(&n, tls_dir, "units/court");
     credit_status st;
     Credit__V1__WhoAmIResponse *me = NULL;
     CHECK_CALL(credit_client_unit_suspend(office, "court", "audit finding 7", NULL, &st), st);
@@ -297,15 +207,15 @@ static void test_suspended_unit_is_denied_until_reinstated(void **state)
     credit__v1__who_am_iresponse__free_unpacked(me, NULL);
     credit_client_destroy(court);
     credit_client_destroy(office);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_acknowledged_registration_survives_kill9(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "kill9", NULL);
-    credit_client *office = client_as(&n, "units/office");
+    credit_client *office = it_client(&n, tls_dir, "units/office");
     credit_status st;
     char code[32];
     for (int i = 0; i < 20; i++) {
@@ -316,10 +226,10 @@ static void test_acknowledged_registration_survives_kill9(void **state)
                    st);
     }
     credit_client_destroy(office);
-    node_kill9(&n);
+    it_node_kill9(&n);
 
     node_start(&n, "kill9", NULL);
-    office = client_as(&n, "units/office");
+    office = it_client(&n, tls_dir, "units/office");
     for (int i = 0; i < 20; i++) {
         Credit__V1__Unit *u = NULL;
         snprintf(code, sizeof code, "k9-%d", i);
@@ -331,7 +241,7 @@ static void test_acknowledged_registration_survives_kill9(void **state)
     assert_int_equal(page->n_units, 12 + 20); /* seeded once, not again after the restart */
     credit__v1__list_units_response__free_unpacked(page, NULL);
     credit_client_destroy(office);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 typedef struct hammer {
@@ -357,9 +267,9 @@ static void *hammer_whoami(void *arg)
 static void test_one_client_serves_many_threads_and_every_call_is_audited(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "threads", "--threads", "4", NULL);
-    credit_client *c = client_as(&n, "units/city");
+    credit_client *c = it_client(&n, tls_dir, "units/city");
     enum { THREADS = 8, CALLS = 50 };
     hammer h = {c, CALLS, 0};
     pthread_t t[THREADS];
@@ -369,7 +279,7 @@ static void test_one_client_serves_many_threads_and_every_call_is_audited(void *
         pthread_join(t[i], NULL);
     assert_int_equal(h.failures, 0);
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 
     /* The node is stopped: its store can be opened and the audit chain checked. */
     store *st = NULL;
@@ -388,9 +298,9 @@ static void test_one_client_serves_many_threads_and_every_call_is_audited(void *
 static void test_unknown_method_is_unimplemented_at_once(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "unimpl", NULL);
-    credit_client *c = client_as(&n, "units/portal");
+    credit_client *c = it_client(&n, tls_dir, "units/portal");
     credit_status st;
     Credit__V1__WhoAmIRequest req = CREDIT__V1__WHO_AM_IREQUEST__INIT;
     ProtobufCMessage *resp = NULL;
@@ -404,15 +314,15 @@ static void test_unknown_method_is_unimplemented_at_once(void **state)
     assert_int_equal(st.code, CREDIT_CODE_UNIMPLEMENTED);
     assert_true(b.tv_sec - a.tv_sec < 5); /* not the 10 s deadline */
     credit_client_destroy(c);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "oversize", "--max-message-bytes", "1024", NULL);
-    credit_client *office = client_as(&n, "units/office");
+    credit_client *office = it_client(&n, tls_dir, "units/office");
     credit_status st;
     char name[4096];
     memset(name, 'n', sizeof name - 1);
@@ -426,7 +336,7 @@ static void test_oversize_request_is_resource_exhausted_and_changes_nothing(void
     assert_int_equal(credit_client_unit_get(office, "big", &u, &st), CREDIT_ERPC);
     assert_int_equal(st.code, CREDIT_CODE_NOT_FOUND);
     credit_client_destroy(office);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static Credit__V1__Date date_of(int y, int m, int d)
@@ -488,10 +398,10 @@ static void penalty_input_init(penalty_input *p, const char *source_id)
 static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "records", NULL);
-    credit_client *market = client_as(&n, "units/market");
-    credit_client *bank = client_as(&n, "units/bank-a");
+    credit_client *market = it_client(&n, tls_dir, "units/market");
+    credit_client *bank = it_client(&n, tls_dir, "units/bank-a");
     credit_status st;
     penalty_input pi;
     penalty_input_init(&pi, "it-pen-1");
@@ -572,7 +482,7 @@ static void test_pushed_penalty_is_shared_by_tier_through_the_client_library(voi
 
     credit_client_destroy(bank);
     credit_client_destroy(market);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 /* Adds a record (source id `src`) to pusher `p`, destroys p unfinished, and checks that it
@@ -594,9 +504,9 @@ static void give_up_and_find_nothing_stored(credit_client *c, credit_pusher *p, 
 static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "pusher", NULL);
-    credit_client *market = client_as(&n, "units/market");
+    credit_client *market = it_client(&n, tls_dir, "units/market");
     credit_status st;
     enum { RECORDS = 300 };
     credit_pusher *p = NULL;
@@ -625,7 +535,7 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
     give_up_and_find_nothing_stored(market, p, "stream-abandoned");
 
     credit_client_destroy(market);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 /* A batched pusher (PushBatches) gathers its records into messages of per_message: the results
@@ -636,9 +546,9 @@ static void test_streaming_pusher_sends_records_one_by_one_and_gets_every_result
 static void test_batched_pusher_indexes_results_across_its_messages(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "batched", NULL);
-    credit_client *market = client_as(&n, "units/market");
+    credit_client *market = it_client(&n, tls_dir, "units/market");
     credit_status st;
     enum { RECORDS = 30, PER_MESSAGE = 7, BAD = 10 };
     credit_pusher *p = NULL;
@@ -683,7 +593,7 @@ static void test_batched_pusher_indexes_results_across_its_messages(void **state
     give_up_and_find_nothing_stored(market, p, "batched-abandoned");
 
     credit_client_destroy(market);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 /* The library refuses what it can tell is wrong before anything is sent: CREDIT_EINVAL, the
@@ -692,9 +602,9 @@ static void test_batched_pusher_indexes_results_across_its_messages(void **state
 static void test_client_refuses_bad_arguments_before_sending_and_leaves_out_untouched(void **state)
 {
     (void)state;
-    node_proc n;
+    it_node n;
     node_start(&n, "arguments", NULL);
-    credit_client *market = client_as(&n, "units/market");
+    credit_client *market = it_client(&n, tls_dir, "units/market");
     credit_status st;
     void *const sentinel = (void *)&st;
 
@@ -752,7 +662,7 @@ static void test_client_refuses_bad_arguments_before_sending_and_leaves_out_unto
     credit_pusher_destroy(p);
 
     credit_client_destroy(market);
-    assert_int_equal(node_stop(&n), 0);
+    assert_int_equal(it_node_stop(&n), 0);
 }
 
 static void test_bad_flag_exits_2_with_a_message(void **state)
