@@ -650,6 +650,79 @@ static int check_publicity(const Credit__V1__Section *s, where *w)
     return 0;
 }
 
+/* --- Dimensions by field path ------------------------------------------------------------ */
+
+static const ProtobufCFieldDescriptor *const *chain_of(const catalog_dim *d, int stored,
+                                                       size_t *depth)
+{
+    *depth = stored ? d->rec_depth : d->depth;
+    return stored ? d->rec : d->in;
+}
+
+static size_t chain_hash(const ProtobufCFieldDescriptor *const *chain, size_t depth)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u ^ depth;
+    for (size_t i = 0; i < depth; i++) {
+        h ^= (uint64_t)(uintptr_t)chain[i];
+        h *= 0xff51afd7ed558ccdu;
+        h ^= h >> 33;
+    }
+    return (size_t)h;
+}
+
+static int same_chain(const catalog_dim *dim, const ProtobufCFieldDescriptor *const *chain,
+                      size_t depth, int stored)
+{
+    size_t n;
+    const ProtobufCFieldDescriptor *const *path = chain_of(dim, stored, &n);
+
+    if (n != depth)
+        return 0;
+    for (size_t i = depth; i-- > 0;) {
+        if (path[i] != chain[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* Adds `d` to index `t` (chain_cap slots) under its path, unless a dimension added before has
+ * the same path: the first one wins, as in the order catalog_dim_by_chain promises. */
+static void index_add(const catalog_dim **t, size_t cap, const catalog_dim *d, int stored)
+{
+    size_t depth;
+    const ProtobufCFieldDescriptor *const *chain = chain_of(d, stored, &depth);
+    if (depth == 0 || depth > CATALOG_PATH_MAX)
+        return; /* extra dimensions have no path */
+    for (size_t i = chain_hash(chain, depth) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (!t[i]) {
+            t[i] = d;
+            return;
+        }
+        if (same_chain(t[i], chain, depth, stored))
+            return;
+    }
+}
+
+/* Builds the section's index of its own dimensions, then the common ones. 0 or -1 (memory). */
+static int index_chains(catalog_section *cs)
+{
+    size_t n = cs->n_dims + cs->def->n_common, cap = 8;
+    while (cap < 2 * n)
+        cap *= 2;
+    for (int stored = 0; stored < 2; stored++) {
+        const catalog_dim **t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        cs->by_chain[stored] = t;
+        for (size_t i = 0; i < cs->n_dims; i++)
+            index_add(t, cap, &cs->dims[i], stored);
+        for (size_t i = 0; i < cs->def->n_common; i++)
+            index_add(t, cap, &cs->def->common[i], stored);
+    }
+    cs->chain_cap = cap;
+    return 0;
+}
+
 static int compile_section(catalog_def *def, size_t idx, uint32_t version,
                            catalog_unit_exists exists, void *arg, where *w)
 {
@@ -701,8 +774,10 @@ static int compile_section(catalog_def *def, size_t idx, uint32_t version,
     }
     if (check_publicity(s, w) != 0)
         return -1;
-    return compile_dims(def, s, s->dimensions, s->n_dimensions, def->common, def->n_common,
-                        &cs->dims, &cs->n_dims, w);
+    if (compile_dims(def, s, s->dimensions, s->n_dimensions, def->common, def->n_common,
+                     &cs->dims, &cs->n_dims, w) != 0)
+        return -1;
+    return index_chains(cs) == 0 ? 0 : fault(w, "out of memory");
 }
 
 /* The fields the node cannot do without, and a window for every severity of a penalty-like
@@ -834,8 +909,11 @@ static void free_def(catalog_def *def)
 {
     if (!def)
         return;
-    for (size_t k = 0; def->sections && k < def->n_sections; k++)
+    for (size_t k = 0; def->sections && k < def->n_sections; k++) {
         free_dims(def->sections[k].dims, def->sections[k].n_dims);
+        free(def->sections[k].by_chain[0]);
+        free(def->sections[k].by_chain[1]);
+    }
     free(def->sections);
     free_dims(def->common, def->n_common);
 }
@@ -1002,33 +1080,17 @@ ProtobufCMessage *catalog_leaf(const ProtobufCMessage *root, const catalog_dim *
     return (ProtobufCMessage *)m;
 }
 
-static int same_chain(const catalog_dim *dim, const ProtobufCFieldDescriptor *const *chain,
-                      size_t depth, int stored)
-{
-    const ProtobufCFieldDescriptor *const *path = stored ? dim->rec : dim->in;
-
-    if ((stored ? dim->rec_depth : dim->depth) != depth)
-        return 0;
-    for (size_t i = depth; i-- > 0;) {
-        if (path[i] != chain[i])
-            return 0;
-    }
-    return 1;
-}
-
 const catalog_dim *catalog_dim_by_chain(const catalog_section *s,
                                         const ProtobufCFieldDescriptor *const *chain,
                                         size_t depth, int stored)
 {
-    if (depth == 0 || depth > CATALOG_PATH_MAX)
+    const catalog_dim **t = s->by_chain[stored ? 1 : 0];
+    if (depth == 0 || depth > CATALOG_PATH_MAX || !t)
         return NULL;
-    for (size_t i = 0; i < s->n_dims; i++) {
-        if (same_chain(&s->dims[i], chain, depth, stored))
-            return &s->dims[i];
-    }
-    for (size_t i = 0; i < s->def->n_common; i++) {
-        if (same_chain(&s->def->common[i], chain, depth, stored))
-            return &s->def->common[i];
+    for (size_t i = chain_hash(chain, depth) & (s->chain_cap - 1); t[i];
+         i = (i + 1) & (s->chain_cap - 1)) {
+        if (same_chain(t[i], chain, depth, stored))
+            return t[i];
     }
     return NULL;
 }

@@ -69,6 +69,10 @@ typedef struct catalog_section {
     size_t n_dims;
     const ProtobufCFieldDescriptor *body; /* the input's body member it takes, or NULL */
     uint32_t version;                     /* the catalogue version it is part of */
+    /* catalog_dim_by_chain's index of its own and the common dimensions by field path (from
+     * the input: [0], from the stored record: [1]); open addressing over chain_cap slots. */
+    const struct catalog_dim **by_chain[2];
+    size_t chain_cap;
 } catalog_section;
 
 struct catalog_def {
