@@ -47,6 +47,13 @@ int text_check(const char *s, size_t max, unsigned flags, char *why)
         return TEXT_ELONG;
     }
     while (i < n) {
+        /* Printable ASCII, most of what a record holds, needs no decoding: neither a control
+         * nor a blank character (a space is blank and goes the general way). */
+        if (p[i] > 0x20 && p[i] < 0x7f) {
+            blank = 0;
+            i++;
+            continue;
+        }
         uint32_t c;
         size_t len = utf8_decode(p + i, n - i, &c);
 
