@@ -78,4 +78,21 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err);
 int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
                          long *repaired, pbcheck_fault *first, char *err);
 
+/* The part of portrait p that depends only on its subject's data — subject_name, template,
+ * template_version (fields 3 to 5) and items (field 9) — packed and made valid text
+ * (pbcheck_repair, the repairs remembered), as an opaque malloc'd *body of *len bytes (free()
+ * it) to keep and to give portrait_assemble any number of times. Returns 0, or -1 with
+ * err[SIGNKEY_ERR_LEN]. */
+int portrait_body_pack(const Credit__V1__Portrait *p, void **body, size_t *len, char *err);
+
+/* The signed portrait packed, made of `body` (portrait_body_pack) and the per-call fields of
+ * `env` (portrait_id, subject, made_at, grant_id, grantee; the rest of env is ignored), key_id
+ * set from k: byte for byte what portrait_sign_packed gives for the portrait holding both
+ * (the same bytes before field 15, *repaired and *first as it reports them), which is how
+ * a body kept by the portrait cache (pcache.h) is answered again. Returns 0 with *out
+ * (malloc'd, *len bytes), or -1 with err[SIGNKEY_ERR_LEN]. */
+int portrait_assemble(const void *body, size_t body_len, const Credit__V1__Portrait *env,
+                      const signkey *k, uint8_t **out, size_t *len, long *repaired,
+                      pbcheck_fault *first, char *err);
+
 #endif /* CREDIT_PORTRAIT_H */
