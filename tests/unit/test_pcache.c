@@ -75,15 +75,23 @@ static void note_one(pcache *c, store_cf cf, const void *key, size_t klen)
     store_batch_destroy(b);
 }
 
-static void test_a_subjects_index_write_makes_only_its_subjects_entries_stale(void **state)
+/* A cache holding "a" (computed for USCC_A) and "b" (for USCC_B). */
+static pcache *two_subjects(void)
 {
     pcache *c = NULL;
-    char k[128];
 
-    (void)state;
     assert_int_equal(pcache_create(1 << 20, &c), 0);
     put_for(c, "a", 'U', USCC_A);
     put_for(c, "b", 'U', USCC_B);
+    return c;
+}
+
+static void test_a_subjects_index_write_makes_only_its_subjects_entries_stale(void **state)
+{
+    pcache *c = two_subjects();
+    char k[128];
+
+    (void)state;
     assert_true(served(c, "a") && served(c, "b"));
     note_one(c, STORE_CF_SUBJECTS, k, index_key(k, 'U', USCC_A));
     assert_false(served(c, "a"));
@@ -142,13 +150,10 @@ static void test_bindings_and_samples_make_their_subjects_entries_stale(void **s
 
 static void test_record_writes_without_an_index_entry_and_catalogue_writes_stale_all(void **state)
 {
-    pcache *c = NULL;
+    pcache *c = two_subjects();
     char k[128];
 
     (void)state;
-    assert_int_equal(pcache_create(1 << 20, &c), 0);
-    put_for(c, "a", 'U', USCC_A);
-    put_for(c, "b", 'U', USCC_B);
     /* A record's new version with its index entry: only its subject. */
     store_batch *b = store_batch_create();
     store_batch_put(b, STORE_CF_RECORDS, RID, RECORD_ID_LEN, "x", 1);
