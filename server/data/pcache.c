@@ -122,8 +122,7 @@ static int note_subject_key(pcache *c, const char *k, size_t n)
         if (n <= 1 + SUBJECTS_USCC_LEN)
             return -1;
         bump(&c->stripes[stripe_parts('U', k + 1, SUBJECTS_USCC_LEN)]);
-        bump(&c->stripes[stripe_parts('A', k + 1 + SUBJECTS_USCC_LEN,
-                                      n - 1 - SUBJECTS_USCC_LEN)]);
+        bump(&c->stripes[stripe_parts('A', k + 1 + SUBJECTS_USCC_LEN, n - 1 - SUBJECTS_USCC_LEN)]);
         return 0;
     default:
         return -1;

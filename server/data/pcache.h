@@ -43,8 +43,8 @@
 
 #include "store.h"
 
-#define PCACHE_STRIPES   4096
-#define PCACHE_GENS_MAX  16 /* stripes one entry depends on: a subject's keys, a few */
+#define PCACHE_STRIPES  4096
+#define PCACHE_GENS_MAX 16 /* stripes one entry depends on: a subject's keys, a few */
 
 typedef struct pcache pcache;
 

@@ -72,9 +72,9 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err);
 /* portrait_sign, giving the signed portrait packed, for sending as it is: *out (malloc'd, of
  * *len bytes) is the portrait packed with key_id set, its strings made valid text first (each
  * NUL or non-UTF-8 byte of old stored data replaced by '?', pbcheck_repair: *repaired bytes,
- * normally 0; the first fault in *first) and then signed, followed by field 15 holding the signature: the bytes
- * portrait_sign's message would pack to. p itself gets no signature. Returns 0, or -1 with
- * err. */
+ * normally 0; the first fault in *first) and then signed, followed by field 15 holding the
+ * signature: the bytes portrait_sign's message would pack to. p itself gets no signature.
+ * Returns 0, or -1 with err. */
 int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
                          long *repaired, pbcheck_fault *first, char *err);
 

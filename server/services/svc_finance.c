@@ -324,9 +324,9 @@ static int for_kind(const Credit__V1__PortraitTemplate *t, int kind)
     return t->n_subject_kinds == 0;
 }
 
-/* The portrait's envelope, its per-call fields, into p (a stack message, CREDIT__V1__PORTRAIT__INIT;
- * envelope_cleanup it, also after a failure): id, subject, when, for whom, under which grant.
- * 0 or -1 (memory). */
+/* The portrait's envelope, its per-call fields, into p (a message on the caller's stack, from
+ * CREDIT__V1__PORTRAIT__INIT; envelope_cleanup it, also after a failure): id, subject, when,
+ * for whom, under which grant. 0 or -1 (memory). */
 static int envelope(Credit__V1__Portrait *p, const Credit__V1__SubjectRef *subject,
                     const char *grant_id, const char *grantee)
 {

@@ -297,8 +297,8 @@ int main(void)
         cmocka_unit_test(test_record_writes_without_an_index_entry_and_catalogue_writes_stale_all),
         cmocka_unit_test(test_an_entry_read_before_a_write_is_never_served),
         cmocka_unit_test(test_memory_is_bounded_least_recently_used_first),
-        cmocka_unit_test_setup_teardown(test_every_audited_commit_reaches_the_cache,
-                                        tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_every_audited_commit_reaches_the_cache, tu_store_setup,
+                                        tu_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
