@@ -129,10 +129,33 @@ static int note_subject_key(pcache *c, const char *k, size_t n)
     }
 }
 
+/* How far from a record's own write (STORE_CF_RECORDS, STORE_CF_HISTORY) its index entry is
+ * looked for among a batch's operations: records_put_version puts them a few apart. */
+#define INDEX_NEAR 8
+
+/* Whether the batch's operation i (a record or history write: its key starts with the record
+ * id) has an index entry of the same record within INDEX_NEAR operations of it, which bumped
+ * (or will bump) the stripe of the subject it is filed under. */
+static int indexed_near(const store_batch *b, size_t i, const store_batch_op *rec)
+{
+    store_batch_op op;
+
+    if (rec->klen < RECORD_ID_LEN)
+        return 0;
+    for (size_t j = i > INDEX_NEAR ? i - INDEX_NEAR : 0; j <= i + INDEX_NEAR; j++) {
+        if (store_batch_op_at(b, j, &op) != 0)
+            break;
+        if (op.cf == STORE_CF_SUBJECTS && op.klen > RECORD_ID_LEN &&
+            memcmp((const char *)op.key + op.klen - RECORD_ID_LEN, rec->key, RECORD_ID_LEN) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 void pcache_note_batch(void *ctx, const store_batch *b)
 {
     pcache *c = ctx;
-    int subjects = 0, records = 0, global = 0;
+    int global = 0;
     store_batch_op op;
 
     if (!c)
@@ -143,7 +166,6 @@ void pcache_note_batch(void *ctx, const store_batch *b)
 
         switch (op.cf) {
         case STORE_CF_SUBJECTS:
-            subjects = 1;
             if (note_subject_key(c, k, op.klen) != 0)
                 global = 1;
             break;
@@ -156,7 +178,8 @@ void pcache_note_batch(void *ctx, const store_batch *b)
             break;
         case STORE_CF_RECORDS:
         case STORE_CF_HISTORY:
-            records = 1;
+            if (!indexed_near(b, i, &op))
+                global = 1;
             break;
         case STORE_CF_CATALOGUE:
             global = 1;
@@ -165,7 +188,7 @@ void pcache_note_batch(void *ctx, const store_batch *b)
             break;
         }
     }
-    if (global || (records && !subjects))
+    if (global)
         bump(&c->global);
 }
 

@@ -13,10 +13,12 @@
  *    a put or delete of a subject index entry bumps its subject key's stripe; a binding ('B'
  *    code -> uscc, 'R' uscc code) bumps the stripes of the USCC and of the code; an
  *    industrial sample (STORE_CF_SERIES, keyed by uscc "/" ...) bumps its USCC's stripe; a
- *    record or history write in a batch that touches no subject index entry, any catalogue
+ *    record or history write without an index entry of the same record id near it in the
+ *    batch (within 8 operations: records_put_version writes them together), any catalogue
  *    write, and any subject key it cannot parse bump the global generation. Every write of a
  *    record's new version also rewrites its index entry (records.h), so a correction, a
- *    withdrawal, a dispute or a repair bumps its subject's stripe.
+ *    withdrawal, a dispute or a repair bumps its subject's stripe; a record written any other
+ *    way makes every entry stale, which is always safe.
  *  - a reader takes the generations it depends on (pcache_gens_*) BEFORE it reads the store
  *    (before its snapshot), and stores its result under them; a lookup serves an entry only
  *    while every one of its generations is still current. A bump comes AFTER its write is

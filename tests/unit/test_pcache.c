@@ -163,6 +163,16 @@ static void test_record_writes_without_an_index_entry_and_catalogue_writes_stale
     store_batch_destroy(b);
     assert_false(served(c, "a"));
     assert_true(served(c, "b"));
+    /* A record whose index entry is not in the batch, though another record's is: everything. */
+    put_for(c, "a", 'U', USCC_A);
+    b = store_batch_create();
+    store_batch_put(b, STORE_CF_SUBJECTS, k, index_key(k, 'U', USCC_A), "", 0);
+    store_batch_put(b, STORE_CF_RECORDS, "fedcba9876543210fedcba9876543210", RECORD_ID_LEN, "x",
+                    1);
+    pcache_note_batch(c, b);
+    store_batch_destroy(b);
+    assert_false(served(c, "b"));
+    put_for(c, "b", 'U', USCC_B);
     /* A record written alone (no index entry says whose): everything. */
     put_for(c, "a", 'U', USCC_A);
     note_one(c, STORE_CF_RECORDS, RID, RECORD_ID_LEN);
