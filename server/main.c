@@ -18,6 +18,7 @@
 #include "keyprint.h"
 #include "log.h"
 #include "node.h"
+#include "pcache.h"
 #include "reflection.h"
 #include "registry.h"
 #include "rpc.h"
@@ -80,6 +81,7 @@ typedef struct config {
     long max_connections_per_peer;
     long max_grant_days;
     long feed_retention;
+    long portrait_cache_mb;
 } config;
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
@@ -150,6 +152,9 @@ static const opt options[] = {
     {"feed-retention", INT(feed_retention, 1, 3650L * 86400), "2592000",
      "seconds the change feed keeps a change (credit.v1.Sync); a cursor older than that must "
      "start again from a Snapshot"},
+    {"portrait-cache-mb", INT(portrait_cache_mb, 0, 1L << 20), "32",
+     "memory for computed portrait contents (CreditFinance.GetPortrait), kept until a write "
+     "touches their subject or the catalogue; 0: none, every portrait is computed afresh"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -559,6 +564,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "creditd: cannot open the audit log: %s\n", err);
         goto out;
     }
+    if (pcache_create((size_t)cfg.portrait_cache_mb << 20, &n.portraits) != 0) {
+        fprintf(stderr, "creditd: cannot make the portrait cache: out of memory\n");
+        goto out;
+    }
+    audit_set_observer(n.audit, pcache_note_batch, n.portraits);
     if (feed_open(n.st, &n.feed, err) != 0) {
         fprintf(stderr, "creditd: cannot open the change feed: %s\n", err);
         goto out;
@@ -667,6 +677,7 @@ out:
     descset_destroy(ds);
     svc_sync_stop();
     audit_close(n.audit);
+    pcache_destroy(n.portraits);
     feed_close(n.feed);
     catalog_destroy(n.cat);
     store_close(n.st);

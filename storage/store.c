@@ -674,6 +674,20 @@ size_t store_batch_count(const store_batch *b)
     return b ? b->nops : 0;
 }
 
+int store_batch_op_at(const store_batch *b, size_t i, store_batch_op *op)
+{
+    if (!b || i >= b->nops)
+        return STORE_EINVAL;
+    const struct op *o = &b->ops[i];
+    op->cf = o->cf;
+    op->is_delete = o->kind == OP_DELETE;
+    op->key = b->data + o->off;
+    op->klen = o->klen;
+    op->val = op->is_delete ? NULL : b->data + o->off + o->klen;
+    op->vlen = op->is_delete ? 0 : o->vlen;
+    return 0;
+}
+
 /* What a write's engine error means (file head, "Faults of the disk"). */
 static int classify(const char *e)
 {

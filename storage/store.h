@@ -136,6 +136,21 @@ void store_batch_put(store_batch *b, store_cf cf, const void *key, size_t klen, 
 void store_batch_delete(store_batch *b, store_cf cf, const void *key, size_t klen);
 size_t store_batch_count(const store_batch *b);
 
+/* The i-th operation recorded in b (0 <= i < store_batch_count(b)), in the order recorded:
+ * its family, whether it deletes (1) or puts (0), its key and, for a put, its value. The
+ * pointers borrow b's buffers: valid until b is next changed, cleared or destroyed. For
+ * observers of a written batch (which keys it touched); reading never changes b. Returns 0,
+ * or STORE_EINVAL for an i out of range (out-parameters untouched). */
+typedef struct store_batch_op {
+    store_cf cf;
+    int is_delete;
+    const void *key;
+    size_t klen;
+    const void *val; /* NULL for a delete */
+    size_t vlen;
+} store_batch_op;
+int store_batch_op_at(const store_batch *b, size_t i, store_batch_op *op);
+
 /* Applies the batch atomically with the store's write options (sync per store_options). */
 int store_write(store *st, store_batch *b, char *err);
 

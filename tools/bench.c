@@ -29,7 +29,12 @@
  *    skipped with --target);
  *  - portrait_p99_ms (once, own node only): GetPortrait of SMALL_MICRO_BASIC from 16 callers
  *    (bank-a, under a grant the portal approved) for a subject with 1,000 records and 12 months
- *    of daily samples of two metrics.
+ *    of daily samples of two metrics: all on the same subject, so after the first call every
+ *    portrait's body comes from the node's portrait cache (warm). Raw figures besides: one
+ *    caller warm, and one caller cold (a record of the subject pushed before each call, so
+ *    every portrait is computed afresh; the pushes are not timed).
+ * --phases LIST runs only the phases named (rounds, industrial, authorized, portrait, sync;
+ * default all); a phase not run is n/a in the SUMMARY.
  * Without --target it makes dev certificates and starts its own creditd in a temp dir, and
  * removes both at the end (the twin always uses such certificates). The last line is the
  * SUMMARY.
@@ -203,10 +208,26 @@ typedef struct bench_cfg {
     const char *ca, *cert, *key;
     long records, query_records, sync_records;
     int seconds, rounds;
-    int ingest_only; /* --ingest-only: the two ingest runs of each round and raw RocksDB */
     long samples;
     const char *platform_cert, *platform_key; /* --target: the industrial platform's */
+    unsigned phases; /* PHASE_* bits: --phases */
 } bench_cfg;
+
+/* The phases --phases names, in the order they run. */
+enum {
+    PHASE_ROUNDS = 1u << 0, /* the fill, then the rounds of node and twin */
+    PHASE_INDUSTRIAL = 1u << 1,
+    PHASE_AUTHORIZED = 1u << 2,
+    PHASE_PORTRAIT = 1u << 3,
+    PHASE_SYNC = 1u << 4, /* sync_concurrency_ratio and sync_ratio */
+    PHASE_ALL = (1u << 5) - 1,
+    /* Not in "all" (the rounds hold it): the fill, then only the ingest part of each round
+     * (the streamed push against the twin, the batched streams against raw RocksDB), for
+     * profiling the push path. */
+    PHASE_INGEST = 1u << 5,
+};
+static const char *const phase_names[] = {"rounds", "industrial", "authorized", "portrait",
+                                          "sync",   "ingest"};
 
 /* A creditd started by the bench. */
 typedef struct node_proc {
@@ -630,6 +651,16 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* Sorts the latencies lat[0..n) (ms, n > 0) of calls made in `seconds` into out's rate, p50
+ * and p99. */
+static void percentiles(double *lat, size_t n, double seconds, call_figures *out)
+{
+    qsort(lat, n, sizeof *lat, cmp_double);
+    out->rate = (double)n / seconds;
+    out->p50 = lat[(size_t)(0.50 * (double)(n - 1))];
+    out->p99 = lat[(size_t)(0.99 * (double)(n - 1))];
+}
+
 /* Runs `threads` callers of `kind` on client c for `seconds`. Returns 0 and *out, or -1. */
 static int run_callers(credit_client *c, call_kind kind, const char *tag, int threads, int seconds,
                        call_figures *out)
@@ -661,10 +692,7 @@ static int run_callers(credit_client *c, call_kind kind, const char *tag, int th
             memcpy(all + k, args[i].lat, args[i].n * sizeof *all);
             k += args[i].n;
         }
-        qsort(all, total, sizeof *all, cmp_double);
-        out->rate = (double)total / el;
-        out->p50 = all[(size_t)(0.50 * (double)(total - 1))];
-        out->p99 = all[(size_t)(0.99 * (double)(total - 1))];
+        percentiles(all, total, el, out);
         out->per_call = (double)records / (double)total;
         rc = 0;
     }
@@ -1018,6 +1046,49 @@ static int portrait_consent(credit_client *bank, credit_client *portal)
     return bench_grant(bank, portal, portrait_subject, &scope, portrait_grant);
 }
 
+/* Cold portraits: one caller for `seconds`, each GetPortrait after a push of one more record
+ * of the portrait subject (untimed), which makes the node's cached body stale, so that every
+ * portrait timed is computed afresh. Returns 0 with *f, or -1. */
+#define PORTRAIT_COLD_MAX 100000
+static int portrait_cold(credit_client *market, credit_client *bank, int seconds,
+                         call_figures *f)
+{
+    double *lat = malloc(PORTRAIT_COLD_MAX * sizeof *lat), t0 = now_s(), timed = 0;
+    size_t n = 0;
+    penalty_input pi;
+    ProtobufCMessage *ins[] = {&pi.in.base};
+    credit_status st;
+    int rc = -1;
+
+    penalty_input_init(&pi);
+    while (lat && n < PORTRAIT_COLD_MAX && now_s() < t0 + seconds) {
+        Credit__V1__PushBatchResponse *r = NULL;
+        penalty_input_set(&pi, "pcold", (unsigned long)n);
+        pi.subj.identifier = portrait_subject;
+        if (credit_client_record_push(market, CREDIT_CATALOGUE_PUBLIC, ins, 1, &r, &st) != 0) {
+            fprintf(stderr, "credit-bench: cold portrait push: %s %s\n",
+                    credit_code_name(st.code), st.message);
+            goto out;
+        }
+        credit__v1__push_batch_response__free_unpacked(r, NULL);
+        double c0 = now_s();
+        if (!portrait_call(bank, &st)) {
+            fprintf(stderr, "credit-bench: cold portrait: %s %s\n", credit_code_name(st.code),
+                    st.message);
+            goto out;
+        }
+        lat[n++] = (now_s() - c0) * 1000.0;
+        timed += now_s() - c0;
+    }
+    if (n) {
+        percentiles(lat, n, timed, f);
+        rc = 0;
+    }
+out:
+    free(lat);
+    return rc;
+}
+
 /* The portrait phase (own node only: it needs bank-a's, the portal's and the platform's
  * certificates): GetPortrait p50/p99 at PORTRAIT_CALLERS callers. Returns 0 with *f, 1 when
  * skipped, -1 on failure. */
@@ -1045,8 +1116,19 @@ static int portrait_phase(const bench_cfg *cfg, credit_client *market, call_figu
            PORTRAIT_RECORDS, PORTRAIT_DAYS, portrait_subject, now_s() - t0, portrait_grant);
     if (run_callers(unit[0], CALL_PORTRAIT, NULL, PORTRAIT_CALLERS, cfg->seconds, f) != 0)
         goto out;
-    printf("portrait: GetPortrait %s, %d callers: %.0f calls/s, p50 %.2f ms, p99 %.2f ms\n",
+    printf("portrait: GetPortrait %s, %d callers, same subject (warm: cached body): %.0f "
+           "calls/s, p50 %.2f ms, p99 %.2f ms\n",
            PORTRAIT_TEMPLATE, PORTRAIT_CALLERS, f->rate, f->p50, f->p99);
+    fflush(stdout);
+    call_figures one, cold;
+    if (run_callers(unit[0], CALL_PORTRAIT, NULL, 1, cfg->seconds, &one) != 0 ||
+        portrait_cold(market, unit[0], cfg->seconds, &cold) != 0)
+        goto out;
+    printf("portrait: 1 caller, warm: %.0f calls/s, p50 %.2f ms, p99 %.2f ms\n", one.rate,
+           one.p50, one.p99);
+    printf("portrait: 1 caller, cold (a record pushed before each call, untimed; every body "
+           "computed afresh): p50 %.2f ms, p99 %.2f ms\n",
+           cold.p50, cold.p99);
     fflush(stdout);
     rc = 0;
 out:
@@ -1204,7 +1286,7 @@ static void usage(FILE *f)
             "FILE]\n"
             "                    [--platform-cert FILE --platform-key FILE] [--rounds R]\n"
             "                    [--records N] [--query-records N] [--sync-records N]\n"
-            "                    [--seconds S] [--samples N] [--ingest-only]\n"
+            "                    [--seconds S] [--samples N] [--phases LIST]\n"
             "  --rounds R         rounds of node and twin, alternately (default 3, at most "
             "15)\n"
             "  --records N        records of each ingest run, streamed and in batches "
@@ -1213,8 +1295,9 @@ static void usage(FILE *f)
             "  --sync-records N   records of each run of 64 streams (12800)\n"
             "  --seconds S        length of each timed run (5)\n"
             "  --samples N        samples of the industrial phase, one stream (200000, the most)\n"
-            "  --ingest-only      only the ingest runs of each round (streamed, batched, raw\n"
-            "                     RocksDB): for profiling the push path; other figures n/a\n"
+            "  --phases LIST      the phases to run, comma-separated: rounds, industrial,\n"
+            "                     authorized, portrait, sync (default all of them); or\n"
+            "                     ingest: only the ingest runs of each round (profiling)\n"
             "  --platform-cert, --platform-key\n"
             "                     with --target: an INDUSTRIAL_PLATFORM unit's certificate "
             "and key\n"
@@ -1237,6 +1320,28 @@ static int parse_long(const char *v, long lo, long hi, long *out)
     return 0;
 }
 
+/* "portrait,sync" into PHASE_* bits. Returns 0, or -1 for an unknown or empty name. */
+static int parse_phases(const char *v, unsigned *out)
+{
+    unsigned bits = 0;
+    const char *p = v;
+
+    for (;;) {
+        size_t n = strcspn(p, ","), i = 0;
+        while (i < sizeof phase_names / sizeof phase_names[0] &&
+               (strlen(phase_names[i]) != n || strncmp(p, phase_names[i], n) != 0))
+            i++;
+        if (i == sizeof phase_names / sizeof phase_names[0])
+            return -1;
+        bits |= 1u << i;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *out = bits;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, bench_cfg *cfg)
 {
     *cfg = (bench_cfg){.creditd = CREDITD_PATH,
@@ -1245,16 +1350,13 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
                        .sync_records = 12800,
                        .seconds = 5,
                        .rounds = 3,
-                       .samples = 200000};
+                       .samples = 200000,
+                       .phases = PHASE_ALL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
-        }
-        if (strcmp(a, "--ingest-only") == 0) {
-            cfg->ingest_only = 1;
-            continue;
         }
         if (i + 1 >= argc) {
             usage(stderr);
@@ -1277,6 +1379,8 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             cfg->platform_cert = v;
         else if (strcmp(a, "--platform-key") == 0)
             cfg->platform_key = v;
+        else if (strcmp(a, "--phases") == 0)
+            bad = parse_phases(v, &cfg->phases);
         else if (strcmp(a, "--samples") == 0)
             bad = parse_long(v, 1, CREDIT_SAMPLE_STREAM_MAX, &cfg->samples);
         else if (strcmp(a, "--records") == 0)
@@ -1359,7 +1463,7 @@ static int round_run(const bench_cfg *cfg, int r, credit_client *nc, credit_clie
         (figs[F_RAW_SYNC][r] = raw_ingest(cfg->records, 1, r)) < 0 ||
         (figs[F_RAW_NOSYNC][r] = raw_ingest(cfg->records, 0, r)) < 0)
         return -1;
-    if (cfg->ingest_only) {
+    if (!(cfg->phases & PHASE_ROUNDS)) {
         printf("round %d: stream node %.0f twin %.0f records/s; batched streams node %.0f, raw "
                "%.0f records/s\n",
                r + 1, figs[F_STREAM_NODE][r], figs[F_STREAM_TWIN][r], figs[F_BATCH_NODE][r],
@@ -1525,27 +1629,19 @@ int main(int argc, char **argv)
            twin_target, cfg.rounds);
     fflush(stdout);
 
-    if (fill(c, cfg.query_records) != 0 || canned_take(c, &k) != 0)
+    int rounds = cfg.phases & (PHASE_ROUNDS | PHASE_INGEST) ? cfg.rounds : 0;
+    if (rounds && (fill(c, cfg.query_records) != 0 || canned_take(c, &k) != 0))
         goto out;
-    bench_twin_set_replies(twin, &k.whoami->base, (const ProtobufCMessage *const *)k.pages,
-                           TWIN_PAGES, &k.push->base);
-    for (int r = 0; r < cfg.rounds; r++)
+    if (rounds)
+        bench_twin_set_replies(twin, &k.whoami->base, (const ProtobufCMessage *const *)k.pages,
+                               TWIN_PAGES, &k.push->base);
+    for (int r = 0; r < rounds; r++)
         if (round_run(&cfg, r, c, tc) != 0) {
             fprintf(stderr, "credit-bench: round %d failed\n", r + 1);
             goto out;
         }
 
-    if (cfg.ingest_only) {
-        int n = cfg.rounds;
-        printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=n/a "
-               "query_ratio=n/a query_p99_ratio=n/a industrial_ratio=n/a "
-               "sync_concurrency_ratio=n/a query_p50_ms=n/a query_p99_ms=n/a "
-               "authorized_ratio=n/a portrait_p99_ms=n/a sync_ratio=n/a\n",
-               ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n));
-        rc = 0;
-        goto out;
-    }
-    double industrial_ratio = industrial_phase(&cfg);
+    double industrial_ratio = cfg.phases & PHASE_INDUSTRIAL ? industrial_phase(&cfg) : 0;
     if (industrial_ratio < 0) {
         fprintf(stderr, "credit-bench: industrial phase failed\n");
         goto out;
@@ -1553,7 +1649,7 @@ int main(int argc, char **argv)
     /* Issue 15: AuthorizedQuery ÷ OpenQuery on one subject's records (its own certificates,
      * so only on the bench's own node). */
     double authorized_ratio = 0;
-    if (!cfg.target) {
+    if (!cfg.target && (cfg.phases & PHASE_AUTHORIZED)) {
         char crt[2][400], key[2][400];
         for (int i = 0; i < 2; i++) {
             snprintf(crt[i], sizeof crt[i], "%s/units/%s.crt", dir, i ? "portal" : "bank-a");
@@ -1573,7 +1669,7 @@ int main(int argc, char **argv)
         }
     }
     call_figures portrait = {0};
-    int portrait_skipped = portrait_phase(&cfg, c, &portrait);
+    int portrait_skipped = cfg.phases & PHASE_PORTRAIT ? portrait_phase(&cfg, c, &portrait) : 1;
     if (portrait_skipped < 0) {
         fprintf(stderr, "credit-bench: portrait phase failed\n");
         goto out;
@@ -1582,19 +1678,19 @@ int main(int argc, char **argv)
     c = NULL;
     if (node_stop(&nodes[0]) != 0)
         goto out;
-    int sync_rounds = sync_phase(&cfg);
+    int sync_rounds = cfg.phases & PHASE_SYNC ? sync_phase(&cfg) : 0;
     if (sync_rounds < 0) {
         fprintf(stderr, "credit-bench: sync phase failed\n");
         goto out;
     }
-    double sync_ratio = sync_ratio_phase(&cfg);
+    double sync_ratio = cfg.phases & PHASE_SYNC ? sync_ratio_phase(&cfg) : 0;
     if (sync_ratio < 0) {
         fprintf(stderr, "credit-bench: sync_ratio phase failed\n");
         goto out;
     }
-    print_figures(cfg.rounds, sync_rounds);
+    print_figures(rounds, sync_rounds);
 
-    int n = cfg.rounds;
+    int n = rounds;
     char ind[32], syn[32], sr[32];
     snprintf(sr, sizeof sr, sync_ratio > 0 ? "%.2f" : "n/a", sync_ratio);
     snprintf(ind, sizeof ind, industrial_ratio > 0 ? "%.2f" : "n/a", industrial_ratio);
@@ -1603,14 +1699,23 @@ int main(int argc, char **argv)
     char authz[32], por[32];
     snprintf(authz, sizeof authz, authorized_ratio > 0 ? "%.2f" : "n/a", authorized_ratio);
     snprintf(por, sizeof por, portrait_skipped ? "n/a" : "%.2f", portrait.p99);
-    printf("SUMMARY ingest_ratio=%.2f batch_ingest_ratio=%.2f unary_ratio=%.2f query_ratio=%.2f "
-           "query_p99_ratio=%.2f industrial_ratio=%s sync_concurrency_ratio=%s "
-           "query_p50_ms=%.2f query_p99_ms=%.2f authorized_ratio=%s portrait_p99_ms=%s "
+    /* The rounds' figures, "n/a" when they did not run (--phases). */
+    char rf[7][32];
+    double rv[7] = {n ? ratio(F_STREAM_NODE, F_STREAM_TWIN, n) : 0,
+                    n ? ratio(F_BATCH_NODE, F_RAW_SYNC, n) : 0,
+                    n ? ratio(F_UNARY_NODE, F_UNARY_TWIN, n) : 0,
+                    n ? ratio(F_Q_NODE, F_Q_TWIN, n) : 0,
+                    n ? ratio(F_QP99_NODE, F_QP99_TWIN, n) : 0,
+                    n ? median(F_QP50_NODE, n) : 0,
+                    n ? median(F_QP99_NODE, n) : 0};
+    for (int i = 0; i < 7; i++)
+        snprintf(rf[i], sizeof rf[i], n && (i < 2 || cfg.phases & PHASE_ROUNDS) ? "%.2f" : "n/a",
+                 rv[i]);
+    printf("SUMMARY ingest_ratio=%s batch_ingest_ratio=%s unary_ratio=%s query_ratio=%s "
+           "query_p99_ratio=%s industrial_ratio=%s sync_concurrency_ratio=%s "
+           "query_p50_ms=%s query_p99_ms=%s authorized_ratio=%s portrait_p99_ms=%s "
            "sync_ratio=%s\n",
-           ratio(F_STREAM_NODE, F_STREAM_TWIN, n), ratio(F_BATCH_NODE, F_RAW_SYNC, n),
-           ratio(F_UNARY_NODE, F_UNARY_TWIN, n), ratio(F_Q_NODE, F_Q_TWIN, n),
-           ratio(F_QP99_NODE, F_QP99_TWIN, n), ind, syn, median(F_QP50_NODE, n),
-           median(F_QP99_NODE, n), authz, por, sr);
+           rf[0], rf[1], rf[2], rf[3], rf[4], ind, syn, rf[5], rf[6], authz, por, sr);
     rc = 0;
 
 out:

@@ -76,7 +76,23 @@ struct audit {
     pthread_cond_t rdone;    /* read callers wait here for their group's write */
     read_slot *rq, **rq_end; /* entries no group has taken yet, in arrival order */
     int r_leading;           /* a caller is writing a group now */
+
+    audit_observer_fn observer; /* set before serving; called under mu after each write */
+    void *observer_ctx;
 };
+
+void audit_set_observer(audit *a, audit_observer_fn fn, void *ctx)
+{
+    a->observer = fn;
+    a->observer_ctx = ctx;
+}
+
+/* Tells the observer, if any, that b was written. Under mu. */
+static void observe(audit *a, const store_batch *b)
+{
+    if (a->observer)
+        a->observer(a->observer_ctx, b);
+}
 
 /* Computes the hash of `e` (whose hash field is ignored) into out. */
 static int entry_hash(const Credit__V1__AuditEntry *e, unsigned char out[HASH_LEN])
@@ -411,6 +427,7 @@ int audit_commit_start_staged(audit *a, store_batch *b, const audit_event *ev,
     if (rc == 0)
         rc = store_write_sync(a->st, b, 0, err);
     if (rc == 0) {
+        observe(a, b);
         *ticket = chain_advance(a, a->seq + 1, hash);
         if (stage)
             stage->written(stage->ctx, *ticket);
@@ -441,8 +458,10 @@ static int write_reads(audit *a, read_slot *first, char *err)
     if (rc == 0)
         rc = store_write_sync(a->st, b, 0, err);
     /* Nobody waits for this ticket: the syncer's next fsync covers the entries. */
-    if (rc == 0)
+    if (rc == 0) {
+        observe(a, b);
         (void)chain_advance(a, seq, hash);
+    }
     pthread_mutex_unlock(&a->mu);
     store_batch_destroy(b);
     return rc;

@@ -39,6 +39,14 @@ typedef struct audit_event {
 int audit_open(store *st, audit **out, char *err);
 void audit_close(audit *a); /* NULL is a no-op */
 
+/* Calls fn(ctx, b) after every batch b this log writes (a change with its entry, or a group
+ * of read entries), once the write succeeded and is visible to new snapshots, and before the
+ * change is acknowledged; under the log's write lock, so fn must be quick and must not write.
+ * Every change of the node passes here, which is what the portrait cache (pcache.h) relies
+ * on. Set it once at start-up, before the node serves (not thread-safe against writes). */
+typedef void (*audit_observer_fn)(void *ctx, const store_batch *b);
+void audit_set_observer(audit *a, audit_observer_fn fn, void *ctx);
+
 /* Appends the entry for `ev` to `b` (which may hold the change it describes; NULL for an
  * entry alone) and writes the batch, then, if `sync`, waits until an fsync covers it.
  * Returns 0 or a STORE_E* code. */

@@ -12,6 +12,7 @@
 #include "pbcheck.h"
 #include "publicity.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,14 +387,12 @@ int portrait_add_month(Credit__V1__PortraitItem *it, const char *month, const ch
 /* --- Signing ------------------------------------------------------------------------------ */
 
 /* Sets p's key_id and packs p without a signature into a malloc'd *buf of *len bytes with
- * room after them for field 15 (PORTRAIT_SIG_ROOM); with `repaired`, first makes its strings
- * valid text (pbcheck_repair: *repaired bytes, the first fault in *first), so that what is
- * signed is what is sent.
- * Then signs those bytes into sig[SIGNKEY_SIG_MAX]. Returns 0, or -1 with err (*buf freed). */
+ * room after them for field 15 (PORTRAIT_SIG_ROOM); with `repaired`, makes its strings valid
+ * text (pbcheck_repair: *repaired bytes, the first fault in *first), so that what is signed is
+ * what is sent. Returns 0, or -1 with err (*buf freed). */
 #define PORTRAIT_SIG_ROOM (1 + 2 + SIGNKEY_SIG_MAX) /* tag, length varint, DER signature */
-static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired,
-                      pbcheck_fault *first, uint8_t **buf, size_t *len, unsigned char *sig,
-                      size_t *sig_len, char *err)
+static int pack_checked(Credit__V1__Portrait *p, const signkey *k, long *repaired,
+                        pbcheck_fault *first, uint8_t **buf, size_t *len, char *err)
 {
     free(p->signature.data);
     p->signature.data = NULL;
@@ -419,8 +418,6 @@ static int sign_bytes(Credit__V1__Portrait *p, const signkey *k, long *repaired,
             goto fail;
         }
     }
-    if (signkey_sign(k, *buf, *len, sig, sig_len, err) != 0)
-        goto fail;
     return 0;
 fail:
     free(*buf);
@@ -434,8 +431,12 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
     uint8_t *buf;
     size_t len, sig_len;
 
-    if (sign_bytes(p, k, NULL, NULL, &buf, &len, sig, &sig_len, err) != 0)
+    if (pack_checked(p, k, NULL, NULL, &buf, &len, err) != 0)
         return -1;
+    if (signkey_sign(k, buf, len, sig, &sig_len, err) != 0) {
+        free(buf);
+        return -1;
+    }
     free(buf);
     if (!(p->signature.data = malloc(sig_len))) {
         snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
@@ -446,16 +447,17 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err)
     return 0;
 }
 
-int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
-                         long *repaired, pbcheck_fault *first, char *err)
+/* Signs buf[0..*len) (a portrait packed without field 15, with PORTRAIT_SIG_ROOM bytes free
+ * after it) and appends field 15 holding the signature, as protobuf-c writes it last for
+ * p->signature; *len grows by it. Returns 0, or -1 with err. */
+static int seal(const signkey *k, uint8_t *buf, size_t *len, char *err)
 {
     unsigned char sig[SIGNKEY_SIG_MAX];
     size_t sig_len;
 
-    if (sign_bytes(p, k, repaired, first, out, len, sig, &sig_len, err) != 0)
+    if (signkey_sign(k, buf, *len, sig, &sig_len, err) != 0)
         return -1;
-    /* Field 15, length-delimited: what protobuf-c writes last for p->signature. */
-    uint8_t *at = *out + *len;
+    uint8_t *at = buf + *len;
     *at++ = (15 << 3) | 2;
     for (size_t v = sig_len;; v >>= 7) {
         *at++ = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
@@ -463,6 +465,157 @@ int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **ou
             break;
     }
     memcpy(at, sig, sig_len);
-    *len = (size_t)(at - *out) + sig_len;
+    *len = (size_t)(at - buf) + sig_len;
     return 0;
+}
+
+int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
+                         long *repaired, pbcheck_fault *first, char *err)
+{
+    if (pack_checked(p, k, repaired, first, out, len, err) != 0)
+        return -1;
+    if (seal(k, *out, len, err) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* --- Body and envelope -------------------------------------------------------------------- */
+
+/* A body (portrait_body_pack): this head, then `head` bytes (fields 3 to 5 packed), then
+ * `items` bytes (field 9 packed), both already made valid text: each part's repaired byte
+ * count and first fault kept, so that the assembled portrait reports them as one
+ * pbcheck_repair of the whole would (the first fault in wire order). */
+typedef struct body_head {
+    size_t len[2];      /* head, items */
+    long repaired[2];
+    pbcheck_fault first[2]; /* when repaired[i] > 0 */
+} body_head;
+
+/* Adds a part's repair (part_r bytes, first fault part_f) to a running one (*r, *f). */
+static void add_repair(long *r, pbcheck_fault *f, long part_r, const pbcheck_fault *part_f)
+{
+    if (part_r > 0 && *r == 0)
+        *f = *part_f;
+    *r += part_r;
+}
+
+/* Packs m (a portrait with only some fields set) into a malloc'd *out of *len bytes and makes
+ * its strings valid text: *repaired bytes (0 or more), the first fault in *first. Returns 0,
+ * or -1 with err. */
+static int pack_part(const Credit__V1__Portrait *m, uint8_t **out, size_t *len, long *repaired,
+                     pbcheck_fault *first, char *err)
+{
+    *len = credit__v1__portrait__get_packed_size(m);
+    if (!(*out = malloc(*len ? *len : 1))) {
+        snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
+        return -1;
+    }
+    credit__v1__portrait__pack(m, *out);
+    *repaired = pbcheck_repair(&credit__v1__portrait__descriptor, *out, *len, first);
+    if (*repaired < 0) { /* our own packing: cannot happen */
+        snprintf(err, SIGNKEY_ERR_LEN, "the packed portrait is malformed at %s", first->path);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int portrait_body_pack(const Credit__V1__Portrait *p, void **body, size_t *len, char *err)
+{
+    Credit__V1__Portrait part[2] = {CREDIT__V1__PORTRAIT__INIT, CREDIT__V1__PORTRAIT__INIT};
+    body_head h;
+    uint8_t *packed[2] = {NULL, NULL};
+    int rc = -1;
+
+    memset(&h, 0, sizeof h);
+    part[0].subject_name = p->subject_name;
+    part[0].template_ = p->template_;
+    part[0].template_version = p->template_version;
+    part[1].n_items = p->n_items;
+    part[1].items = p->items;
+    for (int i = 0; i < 2; i++) {
+        if (pack_part(&part[i], &packed[i], &h.len[i], &h.repaired[i], &h.first[i], err) != 0)
+            goto out;
+    }
+    unsigned char *b = malloc(sizeof h + h.len[0] + h.len[1]);
+    if (!b) {
+        snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
+        goto out;
+    }
+    memcpy(b, &h, sizeof h);
+    memcpy(b + sizeof h, packed[0], h.len[0]);
+    memcpy(b + sizeof h + h.len[0], packed[1], h.len[1]);
+    *body = b;
+    *len = sizeof h + h.len[0] + h.len[1];
+    rc = 0;
+out:
+    free(packed[0]);
+    free(packed[1]);
+    return rc;
+}
+
+int portrait_assemble(const void *body, size_t body_len, const Credit__V1__Portrait *env,
+                      const signkey *k, uint8_t **out, size_t *len, long *repaired,
+                      pbcheck_fault *first, char *err)
+{
+    Credit__V1__Portrait part[3] = {CREDIT__V1__PORTRAIT__INIT, CREDIT__V1__PORTRAIT__INIT,
+                                    CREDIT__V1__PORTRAIT__INIT};
+    const unsigned char *bytes = body;
+    const unsigned char *from[5];
+    uint8_t *packed[3] = {NULL, NULL, NULL}, *buf;
+    size_t plen[3], n[5], at = 0;
+    long r = 0, pr;
+    pbcheck_fault f, pf;
+    body_head h;
+    int rc = -1;
+
+    memcpy(&h, body, sizeof h);
+    assert(body_len == sizeof h + h.len[0] + h.len[1]);
+    (void)body_len;
+    /* The envelope in three parts around the body's two: fields 1-2, [3-5], 6-8, [9], 10 —
+     * the order protobuf-c packs a whole portrait in. */
+    part[0].portrait_id = env->portrait_id;
+    part[0].subject = env->subject;
+    part[1].made_at = env->made_at;
+    part[1].grant_id = env->grant_id;
+    part[1].grantee = env->grantee;
+    part[2].key_id = (char *)signkey_id(k);
+    for (int i = 0; i < 3; i++) {
+        if (pack_part(&part[i], &packed[i], &plen[i], &pr, &pf, err) != 0)
+            goto out;
+        add_repair(&r, &f, pr, &pf);
+        if (i < 2) /* the body's part that follows envelope part i, in wire order */
+            add_repair(&r, &f, h.repaired[i], &h.first[i]);
+    }
+    from[0] = packed[0], n[0] = plen[0];
+    from[1] = bytes + sizeof h, n[1] = h.len[0];
+    from[2] = packed[1], n[2] = plen[1];
+    from[3] = bytes + sizeof h + h.len[0], n[3] = h.len[1];
+    from[4] = packed[2], n[4] = plen[2];
+    *len = n[0] + n[1] + n[2] + n[3] + n[4];
+    if (!(buf = malloc(*len + PORTRAIT_SIG_ROOM))) {
+        snprintf(err, SIGNKEY_ERR_LEN, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < 5; i++) {
+        memcpy(buf + at, from[i], n[i]);
+        at += n[i];
+    }
+    if (seal(k, buf, len, err) != 0) {
+        free(buf);
+        goto out;
+    }
+    *out = buf;
+    *repaired = r;
+    if (r > 0)
+        *first = f;
+    rc = 0;
+out:
+    for (int i = 0; i < 3; i++)
+        free(packed[i]);
+    return rc;
 }

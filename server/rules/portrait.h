@@ -72,10 +72,27 @@ int portrait_sign(Credit__V1__Portrait *p, const signkey *k, char *err);
 /* portrait_sign, giving the signed portrait packed, for sending as it is: *out (malloc'd, of
  * *len bytes) is the portrait packed with key_id set, its strings made valid text first (each
  * NUL or non-UTF-8 byte of old stored data replaced by '?', pbcheck_repair: *repaired bytes,
- * normally 0; the first fault in *first) and then signed, followed by field 15 holding the signature: the bytes
- * portrait_sign's message would pack to. p itself gets no signature. Returns 0, or -1 with
- * err. */
+ * normally 0; the first fault in *first) and then signed, followed by field 15 holding the
+ * signature: the bytes portrait_sign's message would pack to. p itself gets no signature.
+ * Returns 0, or -1 with err. */
 int portrait_sign_packed(Credit__V1__Portrait *p, const signkey *k, uint8_t **out, size_t *len,
                          long *repaired, pbcheck_fault *first, char *err);
+
+/* The part of portrait p that depends only on its subject's data — subject_name, template,
+ * template_version (fields 3 to 5) and items (field 9) — packed and made valid text
+ * (pbcheck_repair, the repairs remembered), as an opaque malloc'd *body of *len bytes (free()
+ * it) to keep and to give portrait_assemble any number of times. Returns 0, or -1 with
+ * err[SIGNKEY_ERR_LEN]. */
+int portrait_body_pack(const Credit__V1__Portrait *p, void **body, size_t *len, char *err);
+
+/* The signed portrait packed, made of `body` (portrait_body_pack) and the per-call fields of
+ * `env` (portrait_id, subject, made_at, grant_id, grantee; the rest of env is ignored), key_id
+ * set from k: byte for byte what portrait_sign_packed gives for the portrait holding both
+ * (the same bytes before field 15, *repaired and *first as it reports them), which is how
+ * a body kept by the portrait cache (pcache.h) is answered again. Returns 0 with *out
+ * (malloc'd, *len bytes), or -1 with err[SIGNKEY_ERR_LEN]. */
+int portrait_assemble(const void *body, size_t body_len, const Credit__V1__Portrait *env,
+                      const signkey *k, uint8_t **out, size_t *len, long *repaired,
+                      pbcheck_fault *first, char *err);
 
 #endif /* CREDIT_PORTRAIT_H */

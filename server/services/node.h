@@ -33,6 +33,7 @@ typedef struct node {
      * atomically. Lets a long call see that its caller may have been suspended. */
     uint64_t registry_generation;
     feed *feed; /* the change feed (feed.h); its entries are numbered by the committer */
+    struct pcache *portraits; /* computed portrait contents (pcache.h); NULL: disabled */
 } node;
 
 /* The caller of a call to a service of level RPC_AUTH_REGISTERED: a copy of its unit as it

@@ -18,6 +18,20 @@
  *    oldest month asked for, summed per month and platform, each sample's period start also
  *    inside the grant's dates.
  * Nothing here writes but the use and the audit entry.
+ *
+ * The cache. What the portrait says of its subject (subject_name, template, template_version,
+ * items) is a "body" (portrait.h: portrait_body_pack), computed from the store by the reading
+ * above and kept in the node's portrait cache (pcache.h) under everything it depends on
+ * besides the store: subject kind and identifier as asked, template and its version, the
+ * catalogue version in force, the grant's range of record dates, and today's date (publicity
+ * ends and the months' window move with it). What belongs to the call is made per call: the
+ * grant check and its use, portrait_id, made_at, grant_id, grantee, key_id, the signature and
+ * the audit entry; portrait_assemble joins them to the body, giving the very bytes a portrait
+ * computed afresh would have. The store's side is followed by pcache.h's generations, taken
+ * before the snapshot the body is read from: the subject's keys (resolved once before them,
+ * and again in the snapshot; a body whose keys moved meanwhile is answered but not kept), and
+ * its USCC's samples. Every call computes the same way, cache or not: a miss only also keeps
+ * the body.
  */
 #include "svc_finance.h"
 
@@ -26,6 +40,7 @@
 #include "calendar.h"
 #include "log.h"
 #include "node.h"
+#include "pcache.h"
 #include "portrait.h"
 #include "records.h"
 #include "series.h"
@@ -142,9 +157,25 @@ static int read_chunk(record_pass *rp, size_t n)
     return 0;
 }
 
-/* Counts the subject's records into p. Returns 0, or finishes the call and returns -1. */
+/* Whether two resolutions of a subject's keys are the same keys in the same order. */
+static int same_keys(const subjects_keys *a, const subjects_keys *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->len[i] != b->len[i] || memcmp(a->key[i], b->key[i], a->len[i]) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Counts the subject's records into p as of `now`, by catalogue version cv. With `before`
+ * (the subject's keys resolved before the caller took its cache generations), *same says
+ * whether the snapshot read resolves the same keys. Returns 0, or finishes the call and
+ * returns -1. */
 static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
-                        const authorization_use *u, Credit__V1__Portrait *p)
+                        const authorization_use *u, const catalog_version *cv, int64_t now,
+                        Credit__V1__Portrait *p, const subjects_keys *before, int *same)
 {
     node *n = rpc_call_app(call);
     subjects_keys keys = {0};
@@ -157,12 +188,12 @@ static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
                       .st = n->st,
                       .snap = store_snapshot_create(n->st),
                       .u = u,
-                      .cv = catalog_now(n->cat),
+                      .cv = cv,
                       .newest = INT64_MIN,
                       .p = p,
                       .ids = malloc(READ_CHUNK * sizeof *rp.ids)};
 
-    calendar_from_unix((int64_t)time(NULL), &rp.today);
+    calendar_from_unix(now, &rp.today);
     if (!rp.snap || !rp.ids) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -173,6 +204,8 @@ static int read_records(rpc_call *call, const Credit__V1__SubjectRef *subject,
         rpc_finish(call, rc, "%s: %s", field, why);
         goto out;
     }
+    if (before)
+        *same = same_keys(before, &keys);
     if ((rc = subjects_scan_open(n->st, rp.snap, &keys, NULL, &scan)) != 0) {
         rpc_finish(call, status_from_store(rc), "out of memory");
         goto out;
@@ -204,10 +237,10 @@ out:
  * Returns 0, or finishes the call and returns -1. */
 static int read_months(rpc_call *call, const char *uscc, const authorization_use *u,
                        const Credit__V1__PortraitItemSpec *spec, Credit__V1__PortraitItem *it,
-                       const char *tmpl, uint32_t version)
+                       const char *tmpl, uint32_t version, int64_t now)
 {
     node *n = rpc_call_app(call);
-    int now_month = calendar_month_of((int64_t)time(NULL));
+    int now_month = calendar_month_of(now);
     int64_t from = calendar_month_start(now_month - (int)spec->months + 1);
     series_scan *scan = NULL;
     char err[STORE_ERR_LEN], month[8], platform[SERIES_CODE_MAX + 1] = "";
@@ -291,7 +324,9 @@ static int for_kind(const Credit__V1__PortraitTemplate *t, int kind)
     return t->n_subject_kinds == 0;
 }
 
-/* The portrait's envelope: id, subject, when, for whom, under which grant. 0 or -1 (memory). */
+/* The portrait's envelope, its per-call fields, into p (a message on the caller's stack, from
+ * CREDIT__V1__PORTRAIT__INIT; envelope_cleanup it, also after a failure): id, subject, when,
+ * for whom, under which grant. 0 or -1 (memory). */
 static int envelope(Credit__V1__Portrait *p, const Credit__V1__SubjectRef *subject,
                     const char *grant_id, const char *grantee)
 {
@@ -311,19 +346,128 @@ static int envelope(Credit__V1__Portrait *p, const Credit__V1__SubjectRef *subje
     return 0;
 }
 
+static void envelope_cleanup(Credit__V1__Portrait *p)
+{
+    const char *empty = protobuf_c_empty_string;
+
+    if (p->subject && p->subject->identifier != empty)
+        free(p->subject->identifier);
+    free(p->subject);
+    free(p->made_at);
+    if (p->portrait_id != empty)
+        free(p->portrait_id);
+    if (p->grant_id != empty)
+        free(p->grant_id);
+    if (p->grantee != empty)
+        free(p->grantee);
+}
+
+/* The cache key of a body (see the file's head): each part length-prefixed, so no two inputs
+ * make the same key. Returns its length (< size), or 0 if it does not fit. */
+static size_t body_key(char *out, size_t size, const Credit__V1__SubjectRef *subject,
+                       const catalog_section *tmpl, const catalog_version *cv,
+                       const Credit__V1__Grant *g, int64_t now)
+{
+    const Credit__V1__Date *f = g->data_from, *t = g->data_to;
+    Credit__V1__Date today;
+
+    calendar_from_unix(now, &today);
+    int len = snprintf(out, size, "%d|%zu:%s|%zu:%s|%u|%u|%d|%d-%d-%d|%d|%d-%d-%d|%d-%d-%d",
+                       (int)subject->kind, strlen(subject->identifier), subject->identifier,
+                       strlen(tmpl->s->code), tmpl->s->code, tmpl->version, cv->msg->version,
+                       f != NULL, f ? f->year : 0, f ? f->month : 0, f ? f->day : 0, t != NULL,
+                       t ? t->year : 0, t ? t->month : 0, t ? t->day : 0, today.year,
+                       today.month, today.day);
+    return len > 0 && (size_t)len < size ? (size_t)len : 0;
+}
+
+/* Takes the cache generations a body of `subject` depends on (pcache.h), before anything of it
+ * is read: its keys resolved now into *keys (subjects_keys_cleanup them) and its USCC's
+ * samples. Returns 1 when the body may be kept, 0 when not (its keys could not be resolved
+ * here, or too many), never failing the call: the reading after reports any fault itself. */
+static int take_gens(node *n, const Credit__V1__SubjectRef *subject, int has_uscc,
+                     subjects_keys *keys, pcache_gens *g)
+{
+    const char *field;
+    char why[200];
+    int ok = 1;
+
+    pcache_gens_init(n->portraits, g);
+    if (subjects_keys_of(n->st, NULL, n->pv, subject->kind, subject->identifier, keys, &field,
+                         why) != 0)
+        return 0;
+    for (size_t i = 0; i < keys->n; i++)
+        ok &= pcache_gens_add_key(n->portraits, g, keys->key[i], keys->len[i]) == 0;
+    if (has_uscc)
+        ok &= pcache_gens_add_uscc(n->portraits, g, subject->identifier) == 0;
+    return ok;
+}
+
+/* The body of the portrait of `subject` by template `tmpl` (of version cv) under use u, as of
+ * `now`: from the cache, else read (and kept). Returns 0 with *body (malloc'd, *len bytes),
+ * or finishes the call and returns -1. */
+static int portrait_body(rpc_call *call, const Credit__V1__SubjectRef *subject,
+                         const catalog_section *tmpl, const catalog_version *cv,
+                         const authorization_use *u, int64_t now, void **body, size_t *len)
+{
+    node *n = rpc_call_app(call);
+    char key[512], why[200], err[SIGNKEY_ERR_LEN];
+    size_t klen = n->portraits ? body_key(key, sizeof key, subject, tmpl, cv, u->grant, now) : 0;
+    subjects_keys before = {0};
+    pcache_gens g;
+    Credit__V1__Portrait *p = NULL;
+    int keep = 0, same = 0, ret = -1;
+    int has_uscc = validate_uscc(subject->identifier, why) == 0;
+
+    if (klen) {
+        int rc = pcache_get(n->portraits, key, klen, body, len);
+        if (rc == 1)
+            return 0;
+        keep = rc == 0 && take_gens(n, subject, has_uscc, &before, &g);
+    }
+    if (!(p = portrait_create(tmpl))) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    if (read_records(call, subject, u, cv, now, p, keep ? &before : NULL, &same) != 0)
+        goto out;
+    for (size_t i = 0; has_uscc && i < p->n_items; i++) {
+        if (p->items[i]->aggregate == CREDIT__V1__AGGREGATE__AGGREGATE_MONTHLY_TOTAL &&
+            read_months(call, subject->identifier, u, tmpl->s->portrait->items[i], p->items[i],
+                        tmpl->s->code, tmpl->version, now) != 0)
+            goto out;
+    }
+    if (portrait_body_pack(p, body, len, err) != 0) {
+        log_event(LOG_ERROR, "portrait", "op=pack err=%s", err);
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    if (keep && same)
+        pcache_put(n->portraits, key, klen, &g, *body, *len);
+    ret = 0;
+out:
+    subjects_keys_cleanup(&before);
+    if (p)
+        credit__v1__portrait__free_unpacked(p, NULL);
+    return ret;
+}
+
 static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
 {
     const Credit__V1__GetPortraitRequest *req = (const void *)msg;
     node *n = rpc_call_app(call);
     const principal *caller = node_caller(call);
-    Credit__V1__Portrait *p = NULL;
+    const catalog_version *cv = catalog_now(n->cat);
+    int64_t now = (int64_t)time(NULL);
+    Credit__V1__Portrait env = CREDIT__V1__PORTRAIT__INIT;
     store_batch *b = NULL;
     authorization_use u;
     int began = 0, written = 0;
     char read[160], err[SIGNKEY_ERR_LEN];
     uint64_t ticket;
     uint8_t *signed_bytes = NULL;
-    size_t signed_len = 0;
+    void *body = NULL;
+    size_t signed_len = 0, body_len = 0;
     long repaired = 0;
     pbcheck_fault first;
 
@@ -331,8 +475,8 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
         node_check_text(call, "template", req->template_, TEMPLATE_MAX, TEXT_REQUIRED) != 0 ||
         node_check_text(call, "grant_id", req->grant_id, GRANT_ID_MAX, TEXT_REQUIRED) != 0)
         return;
-    const catalog_section *tmpl = catalog_find_section(
-        catalog_now(n->cat), CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, req->template_);
+    const catalog_section *tmpl =
+        catalog_find_section(cv, CREDIT__V1__CATALOGUE__CATALOGUE_FINANCE, req->template_);
     if (!tmpl) {
         rpc_finish(call, RPC_NOT_FOUND, "template: the catalogue in force has no template %s",
                    req->template_);
@@ -355,24 +499,16 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
     if (authorization_use_begin(call, req->grant_id, req->subject, &want, read, b, &u) != 0)
         goto out;
     began = 1;
-    if (!(p = portrait_create(tmpl)) ||
-        envelope(p, req->subject, req->grant_id, caller->code) != 0) {
+    if (envelope(&env, req->subject, req->grant_id, caller->code) != 0) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if (read_records(call, req->subject, &u, p) != 0)
+    if (portrait_body(call, req->subject, tmpl, cv, &u, now, &body, &body_len) != 0)
         goto out;
-    char why[200];
-    int has_uscc = validate_uscc(req->subject->identifier, why) == 0;
-    for (size_t i = 0; has_uscc && i < p->n_items; i++) {
-        if (p->items[i]->aggregate == CREDIT__V1__AGGREGATE__AGGREGATE_MONTHLY_TOTAL &&
-            read_months(call, req->subject->identifier, &u, tmpl->s->portrait->items[i],
-                        p->items[i], req->template_, tmpl->version) != 0)
-            goto out;
-    }
-    /* Packed once, checked and signed, and sent as those very bytes (no copy, no second
+    /* Assembled once, checked and signed, and sent as those very bytes (no copy, no second
      * pack or check while it waits for the use's fsync). */
-    if (portrait_sign_packed(p, n->sign, &signed_bytes, &signed_len, &repaired, &first, err) != 0) {
+    if (portrait_assemble(body, body_len, &env, n->sign, &signed_bytes, &signed_len, &repaired,
+                          &first, err) != 0) {
         log_event(LOG_ERROR, "portrait", "op=sign err=%s", err);
         rpc_finish(call, RPC_INTERNAL, "the portrait cannot be signed now");
         goto out;
@@ -382,7 +518,7 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
                   rpc_call_method(call), credit__v1__portrait__descriptor.name, repaired,
                   first.path, first.reason);
     char detail[200];
-    snprintf(detail, sizeof detail, "portrait %s template %s v%u grant %s", p->portrait_id,
+    snprintf(detail, sizeof detail, "portrait %s template %s v%u grant %s", env.portrait_id,
              req->template_, tmpl->version, req->grant_id);
     if (node_commit_start(call, b, detail, &ticket) != 0)
         goto out;
@@ -392,8 +528,8 @@ static void get_portrait(rpc_call *call, const ProtobufCMessage *msg)
 out:
     if (began)
         authorization_use_end(&u, written);
-    if (p)
-        credit__v1__portrait__free_unpacked(p, NULL);
+    envelope_cleanup(&env);
+    free(body);
     free(signed_bytes);
     store_batch_destroy(b);
 }

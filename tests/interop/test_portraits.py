@@ -66,6 +66,17 @@ def month_start(months_ago):
     return int(first.timestamp()) + 86400, "%04d-%02d" % (y, m)
 
 
+def change_approved(office, req):
+    """Files the change request `req` with the office's CatalogueGovernance stub, passes its
+    review and approves it; returns the decided ChangeRequest."""
+    cr = office.ProposeChange(req, timeout=CALL_TIMEOUT)
+    office.ReviewChange(C.ReviewChangeRequest(id=cr.id, passed=True, reasons="合规"),
+                        timeout=CALL_TIMEOUT)
+    return office.DecideChange(C.DecideChangeRequest(id=cr.id, approve=True,
+                                                     reasons="联席会议通过"),
+                               timeout=CALL_TIMEOUT)
+
+
 class Party:
     """One unit's stubs over its own channel."""
 
@@ -321,13 +332,7 @@ class PortraitCase(InteropCase):
         bad.portrait_template.portrait.items[0].section = "NO_SUCH"
         self.assertRpcFails(SC.INVALID_ARGUMENT, self.party("office").gov.ProposeChange, bad,
                             timeout=CALL_TIMEOUT, contains=("no section NO_SUCH",))
-        office = self.party("office").gov
-        cr = office.ProposeChange(req, timeout=CALL_TIMEOUT)
-        office.ReviewChange(C.ReviewChangeRequest(id=cr.id, passed=True, reasons="合规"),
-                            timeout=CALL_TIMEOUT)
-        done = office.DecideChange(C.DecideChangeRequest(id=cr.id, approve=True,
-                                                         reasons="联席会议通过"),
-                                   timeout=CALL_TIMEOUT)
+        done = change_approved(self.party("office").gov, req)
         self.assertEqual(done.state, C.CHANGE_STATE_APPROVED)
         g = self.grant(template="AGRI_LOAN")
         p = self.portrait(g.grant_id, template="AGRI_LOAN")

@@ -342,6 +342,40 @@ static void test_find_refuses_messages_nested_deeper_than_the_limit(void **state
     free(b);
 }
 
+/* pbcheck.h: a path longer than the buffer is cut at PBCHECK_PATH_MAX - 1 bytes, as the whole
+ * path written and then cut would be (paths are rendered only on a fault, from the walk's
+ * steps). */
+static void test_find_cuts_a_long_path_at_the_limit(void **state)
+{
+    uint8_t *a = malloc(4096), *b = malloc(4096), *t;
+    char want[1024] = "";
+    size_t n = 0, at = 0;
+    pbcheck_fault f;
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    put_string(a, &n, 1, "p\xff", 2);
+    for (int i = 0; i < 30; i++) {
+        size_t m = 0;
+
+        put_string(b, &m, 9, (const char *)a, n);
+        t = a, a = b, b = t;
+        n = m;
+        at += (size_t)snprintf(want + at, sizeof want - at, "earlier[0].");
+    }
+    snprintf(want + at, sizeof want - at, "platform");
+    assert_true(strlen(want) > PBCHECK_PATH_MAX);
+    want[PBCHECK_PATH_MAX - 1] = '\0';
+    expect_fault(&credit__v1__mandate__descriptor, a, n, PBCHECK_BAD_STRING, want,
+                 "is not valid UTF-8 (byte 0xFF at offset 1)");
+    memset(&f, 0, sizeof f);
+    assert_int_equal(pbcheck_repair(&credit__v1__mandate__descriptor, a, n, &f), 1);
+    assert_string_equal(f.path, want);
+    free(a);
+    free(b);
+}
+
 static void test_repair_replaces_every_faulty_byte_and_keeps_the_encoding(void **state)
 {
     static const char *const content[3] = {"罚款@伍千元", "ok", "a@@b"};
@@ -412,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_find_skips_unknown_fields_and_reads_through_them),
         cmocka_unit_test(test_find_reports_bytes_that_are_no_message_as_malformed),
         cmocka_unit_test(test_find_refuses_messages_nested_deeper_than_the_limit),
+        cmocka_unit_test(test_find_cuts_a_long_path_at_the_limit),
         cmocka_unit_test(test_repair_replaces_every_faulty_byte_and_keeps_the_encoding),
         cmocka_unit_test(test_repair_leaves_valid_bytes_untouched),
     };

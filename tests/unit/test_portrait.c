@@ -453,6 +453,80 @@ static void test_signature_covers_the_bytes_sent_but_the_last_field(void **state
     signkey_close(k);
 }
 
+/* The length of what the signature of the portrait packed in wire[0..len) covers. */
+static size_t signed_part(const uint8_t *wire, size_t len)
+{
+    Credit__V1__Portrait *got = credit__v1__portrait__unpack(NULL, len, wire);
+    assert_non_null(got);
+    size_t n = len - 2 - got->signature.len;
+    credit__v1__portrait__free_unpacked(got, NULL);
+    return n;
+}
+
+/* portrait.h: a body kept by the cache and assembled with a call's envelope is, byte for byte,
+ * the portrait packed whole: the same bytes before the signature, the same repairs reported
+ * (the first in wire order, here the body's subject_name before the envelope's grantee). */
+static void test_an_assembled_portrait_is_the_whole_one_byte_for_byte(void **state)
+{
+    char err[SIGNKEY_ERR_LEN];
+    signkey *k = NULL;
+    Credit__V1__Portrait *p = portrait_to_sign(*state, &k);
+    uint8_t *whole = NULL, *assembled = NULL;
+    size_t whole_len = 0, assembled_len = 0, body_len = 0;
+    long r1 = -1, r2 = -1;
+    pbcheck_fault f1, f2;
+    void *body = NULL;
+
+    p->subject_name = strdup("old \xff name");
+    p->portrait_id = strdup("0123456789abcdef0123456789abcdef");
+    p->grant_id = strdup("g-1");
+    p->grantee = strdup("bank\xfe");
+    p->subject = malloc(sizeof *p->subject);
+    credit__v1__subject_ref__init(p->subject);
+    p->subject->kind = CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_INDIVIDUAL_BUSINESS;
+    p->subject->identifier = strdup("92500227MA5U000001");
+    p->made_at = malloc(sizeof *p->made_at);
+    google__protobuf__timestamp__init(p->made_at);
+    p->made_at->seconds = 1767225600;
+
+    CHECK_OK(portrait_body_pack(p, &body, &body_len, err));
+    CHECK_OK(portrait_sign_packed(p, k, &whole, &whole_len, &r1, &f1, err));
+    CHECK_OK(portrait_assemble(body, body_len, p, k, &assembled, &assembled_len, &r2, &f2, err));
+    size_t n = signed_part(whole, whole_len);
+    assert_int_equal(signed_part(assembled, assembled_len), n);
+    assert_memory_equal(assembled, whole, n);
+    assert_int_equal(r1, 2);
+    assert_int_equal(r2, r1);
+    assert_string_equal(f2.path, f1.path);
+    assert_string_equal(f2.path, "subject_name");
+    assert_string_equal(f2.reason, f1.reason);
+
+    Credit__V1__Portrait *got = credit__v1__portrait__unpack(NULL, assembled_len, assembled);
+    assert_non_null(got);
+    assert_true(verifies(signkey_public_pem(k), assembled, n, got->signature.data,
+                         got->signature.len));
+    assert_string_equal(got->grantee, "bank?");
+    credit__v1__portrait__free_unpacked(got, NULL);
+
+    /* The same body again, with another call's envelope: only that envelope differs. */
+    free(p->portrait_id);
+    p->portrait_id = strdup("fedcba9876543210fedcba9876543210");
+    free(assembled);
+    CHECK_OK(portrait_assemble(body, body_len, p, k, &assembled, &assembled_len, &r2, &f2, err));
+    got = credit__v1__portrait__unpack(NULL, assembled_len, assembled);
+    assert_non_null(got);
+    assert_string_equal(got->portrait_id, "fedcba9876543210fedcba9876543210");
+    assert_string_equal(got->subject_name, "old ? name");
+    assert_int_equal(got->n_items, p->n_items);
+    credit__v1__portrait__free_unpacked(got, NULL);
+
+    free(body);
+    free(whole);
+    free(assembled);
+    credit__v1__portrait__free_unpacked(p, NULL);
+    signkey_close(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_signature_covers_the_bytes_sent_but_the_last_field,
                                         key_setup, key_teardown),
         cmocka_unit_test_setup_teardown(test_a_packed_signed_portrait_is_repaired_then_signed,
+                                        key_setup, key_teardown),
+        cmocka_unit_test_setup_teardown(test_an_assembled_portrait_is_the_whole_one_byte_for_byte,
                                         key_setup, key_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
