@@ -266,23 +266,27 @@ static const struct catalogue_info *record_method(credit_catalogue cat, const ch
 /* --- Pushing records and samples ------------------------------------------------------------- */
 
 /* The two pushers are two names for a client stream, so that the compiler keeps a sample out
- * of a record stream and the other way round. A record pusher made by
- * credit_pusher_create_batched gathers its records into batch messages of `per_message`
- * (PushBatches): each record is encoded at once into `batch` as the batch request's field 1,
- * so the batch message is never built as a protobuf-c structure and the caller keeps its
- * records. */
-struct credit_pusher {
+ * of a record stream and the other way round. A pusher made by a *_create_batched function
+ * gathers what it is given into batch messages of `per_message` (PushBatches,
+ * PushSampleBatches): each record or sample is encoded at once into `batch` as the batch
+ * message's field 1 (`records`, `samples`), so the batch message is never built as a
+ * protobuf-c structure and the caller keeps its messages. */
+typedef struct gather {
     client_stream *stream;
-    const ProtobufCMessageDescriptor *input; /* the records' type */
-    size_t per_message;                      /* 0: Push, one record a message */
-    size_t added;                            /* records added, sent or gathered */
-    size_t gathered;                         /* records in `batch`, not yet sent */
-    unsigned char *batch;                    /* their encoding, len bytes of cap */
+    size_t per_message;    /* 0: one record or sample a message */
+    size_t added;          /* messages added, sent or gathered */
+    size_t gathered;       /* in `batch`, not yet sent */
+    unsigned char *batch;  /* their encoding, len bytes of cap */
     size_t len, cap;
+} gather;
+
+struct credit_pusher {
+    gather g;
+    const ProtobufCMessageDescriptor *input; /* the records' type */
 };
 
 struct credit_sample_pusher {
-    client_stream *stream;
+    gather g;
 };
 
 /* Opens a record pusher: `method` "Push" (per_message 0) or "PushBatches". */
@@ -304,10 +308,10 @@ static int pusher_open(credit_client *c, credit_catalogue cat, size_t per_messag
         return CREDIT_ENOMEM;
     }
     p->input = ci->input;
-    p->per_message = per_message;
+    p->g.per_message = per_message;
     int rc = client_stream_open(c, method, per_message ? ci->batch : ci->input,
                                 &credit__v1__push_batch_response__descriptor,
-                                CREDIT_PUSH_STREAM_MAX, timeout_ms, &p->stream, st);
+                                CREDIT_PUSH_STREAM_MAX, timeout_ms, &p->g.stream, st);
     if (rc != CREDIT_OK)
         goto fail_open;
     *out = p;
@@ -336,134 +340,182 @@ int credit_pusher_create_batched(credit_client *c, credit_catalogue cat, size_t 
     return pusher_open(c, cat, per_message, timeout_ms, out, st);
 }
 
-/* Sends the gathered records as one batch message. */
-static int pusher_flush(credit_pusher *p, credit_status *st)
+/* Sends the gathered messages as one batch message. */
+static int gather_flush(gather *g, credit_status *st)
 {
-    if (!p->gathered) {
+    if (!g->gathered) {
         client_ok(st);
         return CREDIT_OK;
     }
-    int rc = client_stream_add_encoded(p->stream, p->batch, p->len, st);
-    p->gathered = 0;
-    p->len = 0;
+    int rc = client_stream_add_encoded(g->stream, g->batch, g->len, st);
+    g->gathered = 0;
+    g->len = 0;
     return rc;
 }
 
-/* Appends `rec` to the batch being gathered as field 1 (records) of the batch request: the
- * tag, the length as a varint, the record's encoding. */
-static int pusher_gather(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
+/* Appends `m` to the batch being gathered as field 1 of the batch message: the tag, the
+ * length as a varint, the message's encoding. */
+static int gather_add(gather *g, const ProtobufCMessage *m, credit_status *st)
 {
-    size_t n = protobuf_c_message_get_packed_size(rec);
-    if (p->len + n + 11 > p->cap) {
-        size_t cap = p->cap ? p->cap : 4096;
-        while (cap < p->len + n + 11)
+    size_t n = protobuf_c_message_get_packed_size(m);
+    if (g->len + n + 11 > g->cap) {
+        size_t cap = g->cap ? g->cap : 4096;
+        while (cap < g->len + n + 11)
             cap *= 2;
-        unsigned char *nb = realloc(p->batch, cap);
+        unsigned char *nb = realloc(g->batch, cap);
         if (!nb) {
             client_fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
             return CREDIT_ENOMEM;
         }
-        p->batch = nb;
-        p->cap = cap;
+        g->batch = nb;
+        g->cap = cap;
     }
-    p->batch[p->len++] = 0x0a; /* field 1, length-delimited */
+    g->batch[g->len++] = 0x0a; /* field 1, length-delimited */
     for (size_t v = n;; v >>= 7) {
-        p->batch[p->len++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        g->batch[g->len++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
         if (v <= 0x7f)
             break;
     }
-    protobuf_c_message_pack(rec, p->batch + p->len);
-    p->len += n;
-    p->added++;
-    if (++p->gathered == p->per_message)
-        return pusher_flush(p, st);
+    protobuf_c_message_pack(m, g->batch + g->len);
+    g->len += n;
+    g->added++;
+    if (++g->gathered == g->per_message)
+        return gather_flush(g, st);
     client_ok(st);
     return CREDIT_OK;
 }
 
-int credit_pusher_add(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
+/* Sends `m` (of the stream's type, checked by the caller), gathered when the pusher batches;
+ * `max` items a stream, `what` naming them in the refusal past it. */
+static int gather_send(gather *g, const ProtobufCMessage *m, int max, const char *what,
+                       credit_status *st)
 {
-    if (!p || !p->per_message)
-        return client_stream_add(p ? p->stream : NULL, rec, st);
-    if (!rec) {
+    if (!g->per_message)
+        return client_stream_add(g->stream, m, st);
+    if (!m) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
         return CREDIT_EINVAL;
     }
-    if (rec->descriptor != p->input) {
+    if (g->added == (size_t)max) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+                    "pusher: a stream holds at most %d %s; finish this pusher and push the "
+                    "rest with another",
+                    max, what);
+        return CREDIT_EINVAL;
+    }
+    return gather_add(g, m, st);
+}
+
+/* Finishes the stream: the last messages gathered go out first (a failed send shows in the
+ * finish's status). */
+static int gather_finish(gather *g, ProtobufCMessage **out, credit_status *st)
+{
+    if (out && g->per_message)
+        (void)gather_flush(g, st);
+    return client_stream_finish(g->stream, out, st);
+}
+
+static void gather_destroy(gather *g)
+{
+    client_stream_destroy(g->stream);
+    free(g->batch);
+}
+
+int credit_pusher_add(credit_pusher *p, const ProtobufCMessage *rec, credit_status *st)
+{
+    if (!p)
+        return client_stream_add(NULL, rec, st);
+    if (p->g.per_message && rec && rec->descriptor != p->input) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: a %s where a %s belongs",
                     rec->descriptor ? rec->descriptor->name : "?", p->input->name);
         return CREDIT_EINVAL;
     }
-    if (p->added == CREDIT_PUSH_STREAM_MAX) {
-        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
-                    "pusher: a stream holds at most %d records; finish this pusher and push the "
-                    "rest with another",
-                    CREDIT_PUSH_STREAM_MAX);
-        return CREDIT_EINVAL;
-    }
-    return pusher_gather(p, rec, st);
+    return gather_send(&p->g, rec, CREDIT_PUSH_STREAM_MAX, "records", st);
 }
 
 int credit_pusher_finish(credit_pusher *p, Credit__V1__PushBatchResponse **out, credit_status *st)
 {
-    /* The last records gathered go out first; a failed send shows in the finish's status. */
-    if (p && out && p->per_message)
-        (void)pusher_flush(p, st);
-    return client_stream_finish(p ? p->stream : NULL, (ProtobufCMessage **)out, st);
+    if (!p)
+        return client_stream_finish(NULL, (ProtobufCMessage **)out, st);
+    return gather_finish(&p->g, (ProtobufCMessage **)out, st);
 }
 
 void credit_pusher_destroy(credit_pusher *p)
 {
     if (!p)
         return;
-    client_stream_destroy(p->stream);
-    free(p->batch);
+    gather_destroy(&p->g);
     free(p);
 }
 
-int credit_sample_pusher_create(credit_client *c, int timeout_ms, credit_sample_pusher **out,
-                                credit_status *st)
+/* Opens a sample pusher: PushSamples (per_message 0) or PushSampleBatches. */
+static int sample_pusher_open(credit_client *c, size_t per_message, int timeout_ms,
+                              credit_sample_pusher **out, credit_status *st)
 {
     if (!c || !out) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
         return CREDIT_EINVAL;
     }
-    credit_sample_pusher *p = malloc(sizeof *p);
+    credit_sample_pusher *p = calloc(1, sizeof *p);
     if (!p) {
         client_fail(st, CREDIT_CODE_RESOURCE_EXHAUSTED, "out of memory");
         return CREDIT_ENOMEM;
     }
-    int rc =
-        client_stream_open(c, "/credit.v1.IndustrialDataCollection/PushSamples",
-                           &credit__v1__sample__descriptor, &credit__v1__sample_summary__descriptor,
-                           CREDIT_SAMPLE_STREAM_MAX, timeout_ms, &p->stream, st);
-    if (rc != CREDIT_OK)
-        goto fail_open;
+    p->g.per_message = per_message;
+    int rc = client_stream_open(
+        c,
+        per_message ? "/credit.v1.IndustrialDataCollection/PushSampleBatches"
+                    : "/credit.v1.IndustrialDataCollection/PushSamples",
+        per_message ? &credit__v1__sample_batch__descriptor : &credit__v1__sample__descriptor,
+        &credit__v1__sample_summary__descriptor, CREDIT_SAMPLE_STREAM_MAX, timeout_ms,
+        &p->g.stream, st);
+    if (rc != CREDIT_OK) {
+        free(p);
+        return rc;
+    }
     *out = p;
     return CREDIT_OK;
+}
 
-fail_open:
-    free(p);
-    return rc;
+int credit_sample_pusher_create(credit_client *c, int timeout_ms, credit_sample_pusher **out,
+                                credit_status *st)
+{
+    return sample_pusher_open(c, 0, timeout_ms, out, st);
+}
+
+int credit_sample_pusher_create_batched(credit_client *c, size_t per_message, int timeout_ms,
+                                        credit_sample_pusher **out, credit_status *st)
+{
+    if (per_message == 0 || per_message > CREDIT_SAMPLE_MESSAGE_MAX) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
+                    "per_message: a message holds 1 to %d samples, not %zu",
+                    CREDIT_SAMPLE_MESSAGE_MAX, per_message);
+        return CREDIT_EINVAL;
+    }
+    return sample_pusher_open(c, per_message, timeout_ms, out, st);
 }
 
 int credit_sample_pusher_add(credit_sample_pusher *p, const Credit__V1__Sample *s,
                              credit_status *st)
 {
-    return client_stream_add(p ? p->stream : NULL, s ? &s->base : NULL, st);
+    if (!p)
+        return client_stream_add(NULL, s ? &s->base : NULL, st);
+    return gather_send(&p->g, s ? &s->base : NULL, CREDIT_SAMPLE_STREAM_MAX, "samples", st);
 }
 
 int credit_sample_pusher_finish(credit_sample_pusher *p, Credit__V1__SampleSummary **out,
                                 credit_status *st)
 {
-    return client_stream_finish(p ? p->stream : NULL, (ProtobufCMessage **)out, st);
+    if (!p)
+        return client_stream_finish(NULL, (ProtobufCMessage **)out, st);
+    return gather_finish(&p->g, (ProtobufCMessage **)out, st);
 }
 
 void credit_sample_pusher_destroy(credit_sample_pusher *p)
 {
     if (!p)
         return;
-    client_stream_destroy(p->stream);
+    gather_destroy(&p->g);
     free(p);
 }
 

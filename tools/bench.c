@@ -22,8 +22,9 @@
  *    node with sync on ÷ a fresh node with --sync off (skipped with --target);
  *  - sync_ratio (once): --records records/s from one fresh node to another through creditsync
  *    ÷ the streaming push of those records into the first (sync_bench.h);
- *  - industrial_ratio (once, as before): the industrial platform's PushSamples stream ÷ the
- *    same series keys and values written into RocksDB in batches of SAMPLE_GROUP, sync on;
+ *  - industrial_ratio (once): the industrial platform's batched stream (PushSampleBatches,
+ *    SAMPLE_GROUP samples a message) ÷ the same series keys and values written into RocksDB in
+ *    batches of SAMPLE_GROUP, sync on;
  *  - authorized_ratio: AuthorizedQuery ListRecords under a grant ÷ OpenQuery ListRecords of
  *    the same subject, 16 callers, alternately for --rounds rounds (bench_authorized.h;
  *    skipped with --target);
@@ -878,7 +879,7 @@ static double push_samples(credit_client *pc, long n, int64_t base)
     sample_input_init(&x, base);
     credit_sample_pusher *p = NULL;
     double t0 = now_s();
-    if (credit_sample_pusher_create(pc, 0, &p, &st) != 0) {
+    if (credit_sample_pusher_create_batched(pc, SAMPLE_GROUP, 0, &p, &st) != 0) {
         fprintf(stderr, "credit-bench: sample pusher: %s %s\n", credit_code_name(st.code),
                 st.message);
         return -1;
@@ -938,7 +939,7 @@ static double industrial_phase(const bench_cfg *cfg)
         raw_rate("raw-series", cfg->samples, SAMPLE_GROUP, 1, STORE_CF_SERIES, raw_sample, &x);
     if (raw <= 0)
         return -1;
-    printf("industrial: node PushSamples stream %10.0f samples/s (%ld samples, one stream)\n",
+    printf("industrial: node PushSampleBatches %10.0f samples/s (%ld samples, one stream)\n",
            node_rate, cfg->samples);
     printf("industrial: raw RocksDB, sync on   %10.0f samples/s (batches of %d, same keys and "
            "values)\n",

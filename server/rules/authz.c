@@ -217,6 +217,7 @@ static const struct method_row {
     {"credit.v1.VoluntaryDeclaration", "Verify", AUTHZ_VOLUNTARY_VERIFY},
 
     {"credit.v1.IndustrialDataCollection", "PushSamples", AUTHZ_PUSH_INDUSTRIAL},
+    {"credit.v1.IndustrialDataCollection", "PushSampleBatches", AUTHZ_PUSH_INDUSTRIAL},
     {"credit.v1.IndustrialDataCollection", "RegisterOptIn", AUTHZ_OPTIN_REGISTER},
     {"credit.v1.IndustrialDataCollection", "RevokeOptIn", AUTHZ_OPTIN_REVOKE},
     {"credit.v1.IndustrialDataCollection", "ListOptIns", AUTHZ_OPTIN_READ},

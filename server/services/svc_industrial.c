@@ -56,6 +56,7 @@
 #include <time.h>
 
 #define STREAM_MAX_SAMPLES  200000 /* samples in one PushSamples stream */
+#define BATCH_MAX_SAMPLES   1000   /* samples in one message of a PushSampleBatches stream */
 #define REJECTIONS_MAX      100
 #define SAMPLE_FAULTS_MAX   6 /* a sample has six fields, and a field at most one fault */
 #define SERIES_PAGE_DEFAULT 1000
@@ -109,7 +110,8 @@ typedef struct pending {
 /* Per-call state of a PushSamples stream; its callbacks never run concurrently. */
 typedef struct push_state {
     int failed;      /* the call was finished with an error */
-    int next_index;  /* the index of the next message */
+    int next_index;  /* the index of the next sample */
+    int messages;    /* messages received (PushSampleBatches counts them in its faults) */
     pending *group;  /* the checked samples, in arrival order until they are written */
     size_t n_group, cap_group;
     uint64_t accepted, unchanged, rejected;
@@ -322,51 +324,89 @@ static void write_group(rpc_call *call, push_state *s)
     s->n_group = 0;
 }
 
-static void push_message(rpc_call *call, const ProtobufCMessage *msg)
+/* The stream's state for a message that just arrived: made with the first, NULL when the
+ * stream failed already or the caller is no longer current (the call is then finished). */
+static push_state *stream_for_message(rpc_call *call)
 {
-    const Credit__V1__Sample *in = (const void *)msg;
-    node *n = rpc_call_app(call);
     push_state *s = rpc_call_data(call);
     /* A suspension or revocation takes effect on a stream already open. */
     if (node_caller_current(call, "nothing of this stream was stored") != 0) {
         if (s)
             s->failed = 1;
-        return;
+        return NULL;
     }
     if (!s) {
         if (!(s = calloc(1, sizeof *s))) {
             rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-            return;
+            return NULL;
         }
         rpc_call_set_data(call, s);
     }
     if (s->failed)
-        return;
+        return NULL;
+    s->messages++;
+    return s;
+}
+
+/* Checks one sample of the stream and keeps it for the half-close. Returns 0, or -1 when the
+ * stream failed (finished here). */
+static int take_sample(rpc_call *call, push_state *s, const Credit__V1__Sample *in)
+{
+    node *n = rpc_call_app(call);
     if (s->next_index == STREAM_MAX_SAMPLES) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
                    "a PushSamples stream holds at most %d samples; nothing of this stream was "
                    "stored: send the samples as several streams",
                    STREAM_MAX_SAMPLES);
         s->failed = 1;
-        return;
+        return -1;
     }
     int index = s->next_index++;
     int64_t now = (int64_t)time(NULL);
     pending x;
     if (check_sample(s, node_caller(call), catalog_now(n->cat), now, in, index, &x) != 0)
-        return;
+        return 0; /* rejected: counted in the summary, the stream goes on */
     if (s->n_group == s->cap_group) {
         size_t cap = s->cap_group ? s->cap_group * 2 : 512;
         pending *ng = realloc(s->group, cap * sizeof *ng);
         if (!ng) {
             rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
             s->failed = 1;
-            return;
+            return -1;
         }
         s->group = ng;
         s->cap_group = cap;
     }
     s->group[s->n_group++] = x;
+    return 0;
+}
+
+static void push_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    push_state *s = stream_for_message(call);
+    if (s)
+        (void)take_sample(call, s, (const Credit__V1__Sample *)msg);
+}
+
+/* PushSampleBatches: a message of 1 to BATCH_MAX_SAMPLES samples, each taken as PushSamples
+ * takes one. */
+static void push_batch_message(rpc_call *call, const ProtobufCMessage *msg)
+{
+    const Credit__V1__SampleBatch *in = (const void *)msg;
+    push_state *s = stream_for_message(call);
+    if (!s)
+        return;
+    if (in->n_samples == 0 || in->n_samples > BATCH_MAX_SAMPLES) {
+        rpc_finish(call, RPC_INVALID_ARGUMENT,
+                   "samples: a message of the stream holds 1 to %d samples, not %zu (message %d "
+                   "of the stream); nothing of this stream was stored",
+                   BATCH_MAX_SAMPLES, in->n_samples, s->messages);
+        s->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < in->n_samples; i++)
+        if (take_sample(call, s, in->samples[i]) != 0)
+            return;
 }
 
 static int by_index(const void *a, const void *b)
@@ -941,6 +981,10 @@ out:
 static const rpc_handler handlers[] = {
     {.method = "PushSamples",
      .on_message = push_message,
+     .on_half_close = push_end,
+     .on_done = push_done},
+    {.method = "PushSampleBatches",
+     .on_message = push_batch_message,
      .on_half_close = push_end,
      .on_done = push_done},
     {.method = "RegisterOptIn", .on_message = register_opt_in},

@@ -280,6 +280,45 @@ class PushTest(IndustrialCase):
             else:
                 self.assertEqual((r.code, r.field), (SC.INVALID_ARGUMENT.value[0], "value"))
 
+    def test_batched_streams_check_store_and_index_as_the_one_sample_stream(self):
+        """PushSampleBatches: the same 300 samples in messages of 7 give the summary PushSamples
+        gives them, rejections indexed across messages; what it accepted is stored."""
+        uscc, stranger = self.opted_in(), fresh_uscc()
+        stream = [sample(stranger if i % 3 == 0 else uscc, t=BASE + 40 * DAY + i * HOUR,
+                         value=float("nan") if i % 10 == 4 else float(i))
+                  for i in range(300)]
+        batches = [I.SampleBatch(samples=stream[i:i + 7]) for i in range(0, 300, 7)]
+        s = self.calls().ind.PushSampleBatches(iter(batches), timeout=CALL_TIMEOUT)
+        rejected = [i for i in range(300) if i % 3 == 0 or i % 10 == 4]
+        self.assertSummary(s, accepted=300 - len(rejected), rejected=len(rejected))
+        self.assertEqual([r.index for r in s.rejections], rejected[:100])
+        self.assertRejection(s.rejections[0], 0, SC.FAILED_PRECONDITION, "enterprise_uscc",
+                             stranger)
+        self.assertRejection(s.rejections[2], 4, SC.INVALID_ARGUMENT, "value")
+        pts = self.calls("office").series(uscc, frm=BASE + 40 * DAY,
+                                          to=BASE + 40 * DAY + 300 * HOUR).points
+        self.assertEqual([p.value for p in pts],
+                         [float(i) for i in range(300) if i not in rejected])
+        # The same samples again, one a message in a PushSamples stream: all unchanged.
+        again = self.calls().push([stream[i] for i in range(300) if i not in rejected])
+        self.assertSummary(again, unchanged=300 - len(rejected))
+
+    def test_a_batch_of_no_sample_or_too_many_ends_the_stream_with_nothing_stored(self):
+        uscc = self.opted_in()
+        good = I.SampleBatch(samples=[sample(uscc, t=BASE + 60 * DAY)])
+        for bad, n in ((I.SampleBatch(), 0),
+                       (I.SampleBatch(samples=[sample(uscc, t=BASE + 61 * DAY + i * HOUR)
+                                               for i in range(1001)]), 1001)):
+            self.assertRpcFails(
+                SC.INVALID_ARGUMENT, self.calls().ind.PushSampleBatches, iter([good, bad]),
+                contains=("samples: a message of the stream holds 1 to 1000 samples, not %d "
+                          "(message 2 of the stream); nothing of this stream was stored" % n))
+        self.assertEqual(len(self.calls("office").series(
+            uscc, frm=BASE + 59 * DAY, to=BASE + 63 * DAY).points), 0)
+        # Who may push is checked as for PushSamples.
+        self.assertRpcFails(SC.PERMISSION_DENIED, self.calls("market").ind.PushSampleBatches,
+                            iter([good]), contains="UNIT_KIND_INDUSTRIAL_PLATFORM")
+
     def test_a_sample_without_opt_in_is_refused_naming_the_enterprise(self):
         uscc = fresh_uscc()
         s = self.calls().push([sample(uscc)])

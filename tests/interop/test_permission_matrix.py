@@ -96,7 +96,8 @@ METHODS = {
         "Verify": "voluntary.verify", "PushBatches": "push.voluntary",
     },
     "credit.v1.IndustrialDataCollection": {
-        "PushSamples": "push.industrial", "RegisterOptIn": "optin.register",
+        "PushSamples": "push.industrial", "PushSampleBatches": "push.industrial",
+        "RegisterOptIn": "optin.register",
         "RevokeOptIn": "optin.revoke", "ListOptIns": "optin.read",
     },
     "credit.v1.OpenQuery": {m: "read.open" for m in ("ListRecords", "GetRecord", "GetSeries")},

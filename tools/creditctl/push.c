@@ -40,7 +40,7 @@
 #define STREAM_GROUP 5000     /* rows a stream carries before its answer acknowledges them;
                                * within CREDIT_PUSH_STREAM_MAX */
 _Static_assert(STREAM_GROUP <= CREDIT_PUSH_STREAM_MAX, "a group must fit in one stream");
-#define STREAM_MESSAGE 250    /* records a message of a record stream (PushBatches) carries */
+#define STREAM_MESSAGE 250    /* records or samples a message of a batched stream carries */
 _Static_assert(STREAM_MESSAGE <= CREDIT_PUSH_MESSAGE_MAX, "a message holds at most 1000");
 #define PROGRESS_SECONDS 0.1  /* the progress line is redrawn at most this often */
 #define STATE_SUFFIX ".state" /* the default state file: the input's path + this */
@@ -764,7 +764,8 @@ static int send_row(struct push *p, ProtobufCMessage *msg, size_t line, struct r
     } else {
         if (p->samples) {
             if (!p->sp)
-                rc = credit_sample_pusher_create(p->client, p->cfg->timeout_ms, &p->sp, &st);
+                rc = credit_sample_pusher_create_batched(p->client, STREAM_MESSAGE,
+                                                         p->cfg->timeout_ms, &p->sp, &st);
             if (rc == CREDIT_OK)
                 rc = credit_sample_pusher_add(p->sp, (const Credit__V1__Sample *)msg, &st);
         } else {

@@ -255,6 +255,9 @@ CREDIT_API const ProtobufCMessageDescriptor *credit_catalogue_input(credit_catal
  * many as one PushBatch call takes. */
 #define CREDIT_PUSH_MESSAGE_MAX 1000
 #define CREDIT_SAMPLE_STREAM_MAX 200000
+/* The most samples one message of a batched sample stream carries
+ * (credit_sample_pusher_create_batched). */
+#define CREDIT_SAMPLE_MESSAGE_MAX 1000
 
 /* Pushes up to 1000 records of the record catalogue `cat` in one call (its service's
  * PushBatch): recs[0..n) must each be a message of credit_catalogue_input(cat) (pass
@@ -522,6 +525,17 @@ typedef struct credit_sample_pusher credit_sample_pusher;
  * CREDIT_ENOMEM. */
 CREDIT_API int credit_sample_pusher_create(credit_client *c, int timeout_ms,
                                            credit_sample_pusher **out, credit_status *status);
+
+/* Opens a batched stream (PushSampleBatches) for bulk loads: the pusher gathers the samples it
+ * is given (encoded at once; the caller keeps them) into messages of `per_message` samples (1 to
+ * CREDIT_SAMPLE_MESSAGE_MAX) and sends each message when it is full, the last one at
+ * credit_sample_pusher_finish. Everything else is as credit_sample_pusher_create: one atomic
+ * stream of at most CREDIT_SAMPLE_STREAM_MAX samples, one summary whose indexes count the
+ * samples across the stream. Returns 0 and *out; CREDIT_EINVAL (c or out NULL, per_message 0
+ * or past CREDIT_SAMPLE_MESSAGE_MAX); CREDIT_ENOMEM. */
+CREDIT_API int credit_sample_pusher_create_batched(credit_client *c, size_t per_message,
+                                                   int timeout_ms, credit_sample_pusher **out,
+                                                   credit_status *status);
 
 /* Sends one sample (packed at once; the caller keeps it). Returns 0; CREDIT_EINVAL (p or s
  * NULL, a finished pusher, or one that already carries CREDIT_SAMPLE_STREAM_MAX samples);
