@@ -300,7 +300,7 @@ static void assert_form_of_tier(catalog *c, const Credit__V1__Record *rec, tier 
     credit__v1__record__free_unpacked(cleared, NULL);
 }
 
-static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(void **state)
+static void test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index(void **state)
 {
     tu_store *fx = *state;
     catalog *c = seed_catalog(fx);
@@ -333,29 +333,15 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     Credit__V1__Date later = {.year = 2027, .month = 3, .day = 2};
     assert_false(records_entry_open_fresh(&e, 1, &later));
     credit__v1__record__free_unpacked(open, NULL);
-    free(val);
-    records_prepare_under(NULL);
-    catalog_destroy(c);
-}
-
-static void test_a_version_leaves_its_authorized_form_and_date_beside_the_open_form(void **state)
-{
-    tu_store *fx = *state;
-    catalog *c = seed_catalog(fx);
-    penalty_version v;
-    records_entry e;
-    void *val = NULL;
-    Credit__V1__Date today = {.year = 2026, .month = 6, .day = 1};
-    /* 2026-03-01 16:30 UTC is already 2026-03-02 in China. */
-    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-    at.seconds = 1772382600;
-
-    penalty_version_init(&v, 2026);
-    records_prepare_under(c);
-    put_and_read_entry(fx, &v, &val, &e); /* undated: inside no range */
+    /* Beside it the authorized form, and the record's date for a grant's range: undated, it is
+     * 0-00-00, inside no range. */
     assert_non_null(e.authorized);
     assert_int_equal(e.date.year * 10000 + e.date.month * 100 + e.date.day, 0);
     free(val);
+
+    /* 2026-03-01 16:30 UTC is already 2026-03-02 in China. */
+    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    at.seconds = 1772382600;
     v.meta.occurred_at = &at;
     put_and_read_entry(fx, &v, &val, &e);
     assert_int_equal(e.date.year * 10000 + e.date.month * 100 + e.date.day, 20260302);
@@ -371,7 +357,6 @@ static void test_a_version_leaves_its_authorized_form_and_date_beside_the_open_f
     credit__v1__record__free_unpacked(auth, NULL);
     assert_true(records_entry_forms_fresh(&e, 1, &today));
     assert_false(records_entry_forms_fresh(&e, 2, &today));
-    Credit__V1__Date later = {.year = 2027, .month = 3, .day = 2};
     assert_false(records_entry_forms_fresh(&e, 1, &later));
     free(val);
     /* An entry of the open form alone (written before the authorized one) has none. */
@@ -471,11 +456,8 @@ int main(void)
             test_a_version_is_written_once_and_goes_to_history_when_superseded, tu_store_setup,
             tu_store_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_version_leaves_its_record_and_open_form_in_the_subject_index, tu_store_setup,
+            test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index, tu_store_setup,
             tu_store_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_a_version_leaves_its_authorized_form_and_date_beside_the_open_form,
-            tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(
             test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
             tu_store_teardown),
