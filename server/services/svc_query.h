@@ -19,9 +19,10 @@ typedef struct query_under {
     /* 1 if `rec` (as stored, before it is shaped) gets tier TIER_AUTHORIZED, 0 for the open
      * tier's values only. */
     int (*covers)(void *arg, const Credit__V1__Record *rec);
-    /* Called once, in place of the reply, when nothing has failed: `resp` is the answer (its
-     * records `recs[0..n)`, shaped; for a series, recs NULL and n its points), valid during
-     * the call only. It answers the call (or finishes it with an error) itself. */
+    /* GetRecord and GetSeries: called once, in place of the reply, when nothing has failed:
+     * `resp` is the answer (its records `recs[0..n)`, shaped; for a series, recs NULL and n
+     * its points), valid during the call only. It answers the call (or finishes it with an
+     * error) itself. ListRecords answers through reply_page instead. */
     void (*reply)(void *arg, rpc_call *call, const ProtobufCMessage *resp,
                   Credit__V1__Record *const *recs, size_t n);
     /* ListRecords: whether the grant covers the record of page entry `e` (one with the
