@@ -384,20 +384,36 @@ static int forms_due(const Credit__V1__Record *rec, uint32_t *last_day)
     return 1;
 }
 
-/* The form of `rec` tier `t` gets under catalogue version `cv`, appended to `out`. The
- * caller's record is cleared in place, packed, and put back as it was before this returns
- * (records_put_version's contract): no copy of it is decoded and freed again, which is most
- * of the cost under the push lock. Returns 0, or -1 when out of memory. */
+/* What a tier's clearing took out of a record: how many values it set aside, and how many
+ * extra entries it kept. */
+typedef struct form_shape {
+    size_t cleared, kept_extra;
+} form_shape;
+
+/* The form of `rec` tier `t` gets under catalogue version `cv`, appended to `out`, with what
+ * its clearing took out into *shape. With `like`, the shape of a form of a lower tier already
+ * appended: when this clearing took out as many values and kept as many extra entries, the
+ * form is that one byte for byte (a higher tier clears a subset of what a lower one clears, by
+ * the same walk), so nothing is packed or appended and 1 is returned. The caller's record is
+ * cleared in place, packed, and put back as it was before this returns (records_put_version's
+ * contract): no copy of it is decoded and freed again, which is most of the cost under the
+ * push lock. Returns 0 (appended), 1, or -1 when out of memory. */
 static int tier_form(const Credit__V1__Record *rec, tier t, const catalog_version *cv,
-                     ProtobufCBufferSimple *out)
+                     const form_shape *like, form_shape *shape, ProtobufCBufferSimple *out)
 {
     Credit__V1__Record *own = (Credit__V1__Record *)rec;
     tier_undo undo;
+    int rc = 0;
     if (tier_clear_reversibly(own, t, cv, &undo) != 0)
         return -1;
-    int rc = pack_append(&own->base, out);
+    shape->cleared = undo.n;
+    shape->kept_extra = own->n_extra;
+    if (like && like->cleared == shape->cleared && like->kept_extra == shape->kept_extra)
+        rc = 1;
+    else if (pack_append(&own->base, out) != 0)
+        rc = -1;
     tier_restore(own, &undo);
-    return rc != 0 ? -1 : 0;
+    return rc;
 }
 
 int records_entry_read(const void *val, size_t len, records_entry *e)
@@ -472,18 +488,26 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBuffer
         return STORE_ENOMEM;
     if (due) {
         const catalog_version *v = catalog_now(prepare_cat);
+        form_shape open_shape, auth_shape;
         size_t at = e->len;
-        if (tier_form(sr->record, TIER_OPEN, v, e) != 0)
+        if (tier_form(sr->record, TIER_OPEN, v, NULL, &open_shape, e) != 0)
             return STORE_ENOMEM;
         size_t open_len = e->len - at;
-        if (open_len > UINT32_MAX || tier_form(sr->record, TIER_AUTHORIZED, v, e) != 0)
+        int same = open_len > UINT32_MAX
+                       ? -1
+                       : tier_form(sr->record, TIER_AUTHORIZED, v, &open_shape, &auth_shape, e);
+        if (same < 0)
             return STORE_ENOMEM;
-        /* A record without a value of the authorized tier has one form for both tiers. */
-        if (e->len - at - open_len == open_len &&
+        /* A record without a value of the authorized tier has one form for both tiers: told
+         * by the clearing (nothing packed twice), else by the bytes (a value of the authorized
+         * tier that is empty anyway). */
+        if (!same && e->len - at - open_len == open_len &&
             memcmp(e->data + at, e->data + at + open_len, open_len) == 0) {
             e->len = at + open_len;
-            flags |= ENTRY_SAME;
+            same = 1;
         }
+        if (same)
+            flags |= ENTRY_SAME;
         Credit__V1__Date date;
         records_date_of(sr->record, &date);
         flags |= ENTRY_OPEN | ENTRY_AUTHORIZED;
