@@ -329,8 +329,8 @@ static void day_from_number(uint32_t n, Credit__V1__Date *d)
 void records_date_of(const Credit__V1__Record *rec, Credit__V1__Date *d)
 {
     const Credit__V1__RecordMeta *m = rec->meta;
-    const Google__Protobuf__Timestamp *t = m ? (m->occurred_at ? m->occurred_at : m->reported_at)
-                                             : NULL;
+    const Google__Protobuf__Timestamp *t =
+        m ? (m->occurred_at ? m->occurred_at : m->reported_at) : NULL;
     if (t)
         calendar_from_unix(t->seconds, d);
     else
@@ -427,8 +427,8 @@ int records_entry_read(const void *val, size_t len, records_entry *e)
     unsigned flags = v[1];
     size_t head = flags & ENTRY_AUTHORIZED ? ENTRY_HEAD_FORMS : ENTRY_HEAD;
     size_t sec = (size_t)v[2] << 8 | v[3];
-    if (len < head || ((flags & ENTRY_AUTHORIZED) && !(flags & ENTRY_OPEN)) ||
-        sec > len - head || (!(flags & ENTRY_OPEN) && sec != len - head))
+    if (len < head || ((flags & ENTRY_AUTHORIZED) && !(flags & ENTRY_OPEN)) || sec > len - head ||
+        (!(flags & ENTRY_OPEN) && sec != len - head))
         return STORE_ECORRUPT;
     memset(e, 0, sizeof *e);
     e->catalogue = (int)store_get_be32(v + 4);

@@ -221,10 +221,10 @@ int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const ch
 }
 
 const ProtobufCMessage *node_records_page_message(rpc_call *call, const ProtobufCMessage *req,
-                                                 records_page *p,
-                                                 Credit__V1__ListRecordsResponse *resp,
-                                                 Credit__Store__V1__RecordsPageWire *wire,
-                                                 char *token)
+                                                  records_page *p,
+                                                  Credit__V1__ListRecordsResponse *resp,
+                                                  Credit__Store__V1__RecordsPageWire *wire,
+                                                  char *token)
 {
     if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
         return NULL;

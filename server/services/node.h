@@ -87,10 +87,10 @@ int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const ch
  * others packed into p. Returns resp's or wire's base (valid while p, resp, wire and token
  * are), or finishes the call (INTERNAL, RESOURCE_EXHAUSTED) and returns NULL. */
 const ProtobufCMessage *node_records_page_message(rpc_call *call, const ProtobufCMessage *req,
-                                                 records_page *p,
-                                                 Credit__V1__ListRecordsResponse *resp,
-                                                 Credit__Store__V1__RecordsPageWire *wire,
-                                                 char *token);
+                                                  records_page *p,
+                                                  Credit__V1__ListRecordsResponse *resp,
+                                                  Credit__Store__V1__RecordsPageWire *wire,
+                                                  char *token);
 
 /* Ends a record listing: a store error rc (< 0) as its status, else page `p` as the
  * ListRecordsResponse, with the token of the page after it. The page stays the caller's. */

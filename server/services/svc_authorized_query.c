@@ -148,9 +148,8 @@ static void reply(void *arg, rpc_call *call, const ProtobufCMessage *resp,
     }
     w.record_date = NULL;
     if (!authorization_covers(g, &w)) {
-        rpc_finish(call, RPC_PERMISSION_DENIED,
-                   "grant %s does not cover record %s: out of scope", g->grant_id,
-                   m->record_id);
+        rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s does not cover record %s: out of scope",
+                   g->grant_id, m->record_id);
         return;
     }
     w.record_date = &d;

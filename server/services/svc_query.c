@@ -126,8 +126,8 @@ static int wanted_meta(const Credit__V1__ListRecordsRequest *req, const Credit__
  * when the record must be read and shaped: the open form to the open tier; under a grant the
  * authorized form for a record the grant covers, the open form for one it does not. Only
  * forms fresh on `today` under catalogue version `cv` (the one in force). */
-static const void *prepared_form(const records_entry *e, tier t, const query_under *u,
-                                 uint32_t cv, const Credit__V1__Date *today, size_t *len)
+static const void *prepared_form(const records_entry *e, tier t, const query_under *u, uint32_t cv,
+                                 const Credit__V1__Date *today, size_t *len)
 {
     if (t == TIER_OPEN && !u && records_entry_open_fresh(e, cv, today)) {
         *len = e->open_len;

@@ -456,8 +456,8 @@ int main(void)
             test_a_version_is_written_once_and_goes_to_history_when_superseded, tu_store_setup,
             tu_store_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index, tu_store_setup,
-            tu_store_teardown),
+            test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index,
+            tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(
             test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
             tu_store_teardown),
