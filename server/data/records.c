@@ -278,20 +278,30 @@ int records_by_source(store *st, const char *unit, const char *source_record_id,
 
 /* --- Page entries ------------------------------------------------------------------------
  *
- * An entry is a fixed head, the section, then the open-tier form:
+ * An entry is a fixed head, the section, then the prepared forms:
  *   [0]      ENTRY_MAGIC
- *   [1]      flags: ENTRY_OPEN (an open-tier form follows the section)
+ *   [1]      flags: ENTRY_OPEN (an open-tier form follows the section), ENTRY_AUTHORIZED (the
+ *            head is ENTRY_HEAD_FORMS long and an authorized-tier form follows the open one),
+ *            ENTRY_SAME (with ENTRY_AUTHORIZED: the authorized form is the open form, byte for
+ *            byte, and is not repeated)
  *   [2..3]   be16 section length
  *   [4..7]   be32 catalogue      [8..11]  be32 category     [12..15] be32 version
- *   [16..19] be32 the catalogue version the open form was shaped under
- *   [20..23] be32 the open form's last day shown (yyyymmdd; 0: no end)
+ *   [16..19] be32 the catalogue version the forms were shaped under
+ *   [20..23] be32 the forms' last day shown (yyyymmdd; 0: no end)
+ * with ENTRY_AUTHORIZED:
+ *   [24..27] be32 the record's date for a grant's range (yyyymmdd; 0: undated)
+ *   [28..31] be32 the open form's length (the authorized form is the rest)
  * The magic tells an entry from the empty value of older data directories, and from anything
- * else: an entry that does not add up is STORE_ECORRUPT. The StoredRecord itself is not
- * repeated here (RECORDS and HISTORY hold it already): every byte an entry adds is written
- * with each version, under the push lock. */
-#define ENTRY_MAGIC 0xE1
-#define ENTRY_OPEN  0x01
-#define ENTRY_HEAD  24
+ * else: an entry that does not add up is STORE_ECORRUPT. Entries of the 24-byte head alone
+ * (the open form only) were written before the authorized form was prepared; they still read.
+ * The StoredRecord itself is not repeated here (RECORDS and HISTORY hold it already): every
+ * byte an entry adds is written with each version, under the push lock. */
+#define ENTRY_MAGIC      0xE1
+#define ENTRY_OPEN       0x01
+#define ENTRY_AUTHORIZED 0x02
+#define ENTRY_SAME       0x04
+#define ENTRY_HEAD       24
+#define ENTRY_HEAD_FORMS 32
 
 /* Set once at start-up (records_prepare_under), read by every writer afterwards. */
 static catalog *prepare_cat;
@@ -304,6 +314,27 @@ void records_prepare_under(catalog *cat)
 static uint32_t day_number(const Credit__V1__Date *d)
 {
     return (uint32_t)d->year * 10000u + (uint32_t)d->month * 100u + (uint32_t)d->day;
+}
+
+/* The reverse of day_number, for the dates calendar_from_unix gives (years 1 to 9999) and
+ * the undated 0. */
+static void day_from_number(uint32_t n, Credit__V1__Date *d)
+{
+    credit__v1__date__init(d);
+    d->year = (int32_t)(n / 10000u);
+    d->month = (int32_t)(n / 100u % 100u);
+    d->day = (int32_t)(n % 100u);
+}
+
+void records_date_of(const Credit__V1__Record *rec, Credit__V1__Date *d)
+{
+    const Credit__V1__RecordMeta *m = rec->meta;
+    const Google__Protobuf__Timestamp *t =
+        m ? (m->occurred_at ? m->occurred_at : m->reported_at) : NULL;
+    if (t)
+        calendar_from_unix(t->seconds, d);
+    else
+        credit__v1__date__init(d);
 }
 
 /* Appends the encoding of `m` to `b`. Returns 0, or STORE_ENOMEM when the buffer cannot grow.
@@ -328,12 +359,10 @@ static int pack_append(const ProtobufCMessage *m, ProtobufCBufferSimple *b)
     return 0;
 }
 
-/* The open-tier form of `rec` under the catalogue in force now, appended to `out`, with the
- * version's number and the last day it is shown. Returns 1 with the form, 0 when there is
- * none to prepare (no catalogue set, or the open tier never shows the record by its status),
- * or -1 when out of memory. */
-static int open_form(const Credit__V1__Record *rec, ProtobufCBufferSimple *out,
-                     uint32_t *cv_number, uint32_t *last_day)
+/* Whether forms are prepared for `rec`: a catalogue is set and the open tier (so the
+ * authorized tier too) shows the record by its status. *last_day: yyyymmdd of the last day its
+ * publicity rule shows it, 0 for no end. */
+static int forms_due(const Credit__V1__Record *rec, uint32_t *last_day)
 {
     Credit__V1__Date last = CREDIT__V1__DATE__INIT;
     int ends;
@@ -349,23 +378,42 @@ static int open_form(const Credit__V1__Record *rec, ProtobufCBufferSimple *out,
         last.day = 1;
     }
     /* On its last day the publicity rule still shows it: what hides it then is its status. */
-    if (!tier_shows(rec, TIER_OPEN, &last))
+    if (!tier_shows(rec, TIER_OPEN, &last) || !tier_shows(rec, TIER_AUTHORIZED, &last))
         return 0;
-    const catalog_version *cv = catalog_now(prepare_cat);
-    /* The caller's record is cleared in place, packed, and put back as it was before this
-     * returns (records_put_version's contract): no copy of it is decoded and freed again,
-     * which is most of the cost under the push lock. */
-    Credit__V1__Record *own = (Credit__V1__Record *)rec;
-    tier_undo undo;
-    if (tier_clear_reversibly(own, TIER_OPEN, cv, &undo) != 0)
-        return -1;
-    int rc = pack_append(&own->base, out);
-    tier_restore(own, &undo);
-    if (rc != 0)
-        return -1;
-    *cv_number = cv->msg->version;
     *last_day = ends ? day_number(&last) : 0;
     return 1;
+}
+
+/* What a tier's clearing took out of a record: how many values it set aside, and how many
+ * extra entries it kept. */
+typedef struct form_shape {
+    size_t cleared, kept_extra;
+} form_shape;
+
+/* The form of `rec` tier `t` gets under catalogue version `cv`, appended to `out`, with what
+ * its clearing took out into *shape. With `like`, the shape of a form of a lower tier already
+ * appended: when this clearing took out as many values and kept as many extra entries, the
+ * form is that one byte for byte (a higher tier clears a subset of what a lower one clears, by
+ * the same walk), so nothing is packed or appended and 1 is returned. The caller's record is
+ * cleared in place, packed, and put back as it was before this returns (records_put_version's
+ * contract): no copy of it is decoded and freed again, which is most of the cost under the
+ * push lock. Returns 0 (appended), 1, or -1 when out of memory. */
+static int tier_form(const Credit__V1__Record *rec, tier t, const catalog_version *cv,
+                     const form_shape *like, form_shape *shape, ProtobufCBufferSimple *out)
+{
+    Credit__V1__Record *own = (Credit__V1__Record *)rec;
+    tier_undo undo;
+    int rc = 0;
+    if (tier_clear_reversibly(own, t, cv, &undo) != 0)
+        return -1;
+    shape->cleared = undo.n;
+    shape->kept_extra = own->n_extra;
+    if (like && like->cleared == shape->cleared && like->kept_extra == shape->kept_extra)
+        rc = 1;
+    else if (pack_append(&own->base, out) != 0)
+        rc = -1;
+    tier_restore(own, &undo);
+    return rc;
 }
 
 int records_entry_read(const void *val, size_t len, records_entry *e)
@@ -376,20 +424,33 @@ int records_entry_read(const void *val, size_t len, records_entry *e)
         return 0;
     if (len < ENTRY_HEAD || v[0] != ENTRY_MAGIC)
         return STORE_ECORRUPT;
+    unsigned flags = v[1];
+    size_t head = flags & ENTRY_AUTHORIZED ? ENTRY_HEAD_FORMS : ENTRY_HEAD;
     size_t sec = (size_t)v[2] << 8 | v[3];
-    if (sec > len - ENTRY_HEAD || (!(v[1] & ENTRY_OPEN) && sec != len - ENTRY_HEAD))
+    if (len < head || ((flags & ENTRY_AUTHORIZED) && !(flags & ENTRY_OPEN)) || sec > len - head ||
+        (!(flags & ENTRY_OPEN) && sec != len - head))
         return STORE_ECORRUPT;
     memset(e, 0, sizeof *e);
     e->catalogue = (int)store_get_be32(v + 4);
     e->category = (int)store_get_be32(v + 8);
     e->version = store_get_be32(v + 12);
-    e->section = (const char *)v + ENTRY_HEAD;
+    e->section = (const char *)v + head;
     e->section_len = sec;
-    if (v[1] & ENTRY_OPEN) {
-        e->open = v + ENTRY_HEAD + sec;
-        e->open_len = len - ENTRY_HEAD - sec;
+    if (flags & ENTRY_OPEN) {
+        size_t rest = len - head - sec;
+        e->open = v + head + sec;
+        e->open_len = rest;
         e->open_catalogue_version = store_get_be32(v + 16);
         e->open_last_day = store_get_be32(v + 20);
+    }
+    if (flags & ENTRY_AUTHORIZED) {
+        size_t open_len = store_get_be32(v + 28);
+        if (open_len > e->open_len || ((flags & ENTRY_SAME) && open_len != e->open_len))
+            return STORE_ECORRUPT;
+        e->authorized = flags & ENTRY_SAME ? e->open : (const unsigned char *)e->open + open_len;
+        e->authorized_len = flags & ENTRY_SAME ? open_len : e->open_len - open_len;
+        e->open_len = open_len;
+        day_from_number(store_get_be32(v + 24), &e->date);
     }
     return 1;
 }
@@ -400,29 +461,63 @@ int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__
            (e->open_last_day == 0 || day_number(today) <= e->open_last_day);
 }
 
-/* The page entry of `sr` into `e` (empty): its head, its section, its open form. Returns 0
- * or STORE_ENOMEM / STORE_EINVAL. */
+int records_entry_forms_fresh(const records_entry *e, uint32_t cv, const Credit__V1__Date *today)
+{
+    return e->authorized && records_entry_open_fresh(e, cv, today);
+}
+
+/* The page entry of `sr` into `e` (empty): its head, its section, its forms. Returns 0 or
+ * STORE_ENOMEM / STORE_EINVAL. */
 static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBufferSimple *e)
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
     size_t sec = m->section ? strlen(m->section) : 0;
-    unsigned char head[ENTRY_HEAD] = {0};
+    unsigned char head[ENTRY_HEAD_FORMS] = {0};
     uint32_t cv = 0, last = 0;
+    unsigned flags = 0;
 
     if (sec > 0xffff)
         return STORE_EINVAL;
-    /* The head's form fields are filled in once the form is made, in place. */
-    e->base.append(&e->base, sizeof head, head);
+    int due = forms_due(sr->record, &last);
+    size_t head_len = due ? ENTRY_HEAD_FORMS : ENTRY_HEAD;
+    /* The head's form fields are filled in once the forms are made, in place. */
+    e->base.append(&e->base, head_len, head);
     if (sec)
         e->base.append(&e->base, sec, (const uint8_t *)m->section);
-    if (e->len != ENTRY_HEAD + sec)
+    if (e->len != head_len + sec)
         return STORE_ENOMEM;
-    int has = open_form(sr->record, e, &cv, &last);
-    if (has < 0)
-        return STORE_ENOMEM;
+    if (due) {
+        const catalog_version *v = catalog_now(prepare_cat);
+        form_shape open_shape, auth_shape;
+        size_t at = e->len;
+        if (tier_form(sr->record, TIER_OPEN, v, NULL, &open_shape, e) != 0)
+            return STORE_ENOMEM;
+        size_t open_len = e->len - at;
+        int same = open_len > UINT32_MAX
+                       ? -1
+                       : tier_form(sr->record, TIER_AUTHORIZED, v, &open_shape, &auth_shape, e);
+        if (same < 0)
+            return STORE_ENOMEM;
+        /* A record without a value of the authorized tier has one form for both tiers: told
+         * by the clearing (nothing packed twice), else by the bytes (a value of the authorized
+         * tier that is empty anyway). */
+        if (!same && e->len - at - open_len == open_len &&
+            memcmp(e->data + at, e->data + at + open_len, open_len) == 0) {
+            e->len = at + open_len;
+            same = 1;
+        }
+        if (same)
+            flags |= ENTRY_SAME;
+        Credit__V1__Date date;
+        records_date_of(sr->record, &date);
+        flags |= ENTRY_OPEN | ENTRY_AUTHORIZED;
+        cv = v->msg->version;
+        store_put_be32(e->data + 24, day_number(&date));
+        store_put_be32(e->data + 28, (uint32_t)open_len);
+    }
     unsigned char *h = e->data;
     h[0] = ENTRY_MAGIC;
-    h[1] = has ? ENTRY_OPEN : 0;
+    h[1] = (unsigned char)flags;
     h[2] = (unsigned char)(sec >> 8);
     h[3] = (unsigned char)sec;
     store_put_be32(h + 4, (uint32_t)m->catalogue);
@@ -647,7 +742,8 @@ int records_page_init(records_page *p, size_t want)
     p->kept = calloc(want ? want : 1, sizeof *p->kept);
     p->recs = calloc(want ? want : 1, sizeof *p->recs);
     p->packed = calloc(want ? want : 1, sizeof *p->packed);
-    return p->kept && p->recs && p->packed ? 0 : -1;
+    p->ids = calloc(want ? want : 1, sizeof *p->ids);
+    return p->kept && p->recs && p->packed && p->ids ? 0 : -1;
 }
 
 /* Whether a record of `size` encoded bytes no longer fits: then the page ends at the last
@@ -657,7 +753,7 @@ static int page_full(records_page *p, size_t size)
     if (p->n < p->want && (p->n == 0 || p->bytes + size <= RECORDS_PAGE_BYTES_MAX))
         return 0;
     if (p->n)
-        memcpy(p->next, p->last, RECORD_ID_LEN + 1);
+        memcpy(p->next, p->ids[p->n - 1], RECORD_ID_LEN + 1);
     return 1;
 }
 
@@ -668,7 +764,7 @@ int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
         return 1;
     }
-    snprintf(p->last, sizeof p->last, "%s", sr->record->meta->record_id);
+    snprintf(p->ids[p->n], sizeof p->ids[p->n], "%s", sr->record->meta->record_id);
     p->kept[p->n] = sr;
     p->recs[p->n++] = sr->record;
     p->bytes += size;
@@ -679,7 +775,7 @@ int records_page_add_packed(records_page *p, const char *record_id, const void *
 {
     if (page_full(p, len))
         return 1;
-    snprintf(p->last, sizeof p->last, "%s", record_id);
+    snprintf(p->ids[p->n], sizeof p->ids[p->n], "%s", record_id);
     p->packed[p->n].data = (uint8_t *)bytes; /* only read: packed into the reply */
     p->packed[p->n++].len = len;
     p->n_packed++;
@@ -725,6 +821,7 @@ void records_page_cleanup(records_page *p)
     free(p->kept);
     free(p->recs);
     free(p->packed);
+    free(p->ids);
     free(p->wire_buf);
     memset(p, 0, sizeof *p);
 }

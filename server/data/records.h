@@ -30,6 +30,15 @@
  * tier (whose identity numbers are unsealed per read) and for an entry of "" (a data directory
  * written before page entries), which names its record only.
  *
+ * With the open form, an entry written since also carries the record's authorized-tier form
+ * (what AuthorizedQuery sends for a record its grant covers: the authorized tier's values,
+ * personal identity numbers still cleared, as tier_clear leaves them) and the record's date
+ * as a grant's range of record dates takes it (records_date_of). The authorized tier shows a
+ * record exactly when the open tier does (tier_shows tells only the government tier apart),
+ * so both forms are shaped under the same catalogue version and have the same last day: they
+ * are fresh, or stale, together. An entry with the open form only (written before) has no
+ * authorized form: a reader under a grant reads RECORDS for it.
+ *
  * A StoredRecord never holds a personal identity number in clear: records_seal takes them
  * out of the record and seals them; records_unseal puts them back for a caller whose tier
  * may see them. Nothing here deletes a record or a version.
@@ -126,6 +135,11 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
  * readers shape records as they read them. */
 void records_prepare_under(catalog *cat);
 
+/* The date of `rec` as a grant's range of record dates takes it: the day, China Standard Time
+ * (calendar_from_unix), of its occurred_at, else of its reported_at; an undated record gets
+ * the date 0-00-00, inside no range. */
+void records_date_of(const Credit__V1__Record *rec, Credit__V1__Date *d);
+
 /* A page entry as records_entry_read finds it; its pointers borrow the entry's bytes. */
 typedef struct records_entry {
     uint32_t version;    /* the record's version */
@@ -138,6 +152,12 @@ typedef struct records_entry {
     size_t open_len;
     uint32_t open_catalogue_version; /* the catalogue version it was shaped under */
     uint32_t open_last_day;          /* yyyymmdd of its last day shown; 0: no end */
+    /* The authorized-tier form, or NULL (none prepared: an entry written before them). It may
+     * point at the open form's bytes: the two are the same when the record has no value of
+     * the authorized tier. Shaped under the open form's catalogue version, shown as long. */
+    const void *authorized;
+    size_t authorized_len;
+    Credit__V1__Date date; /* with the authorized form: records_date_of the record */
 } records_entry;
 
 /* Reads page entry val[len]. Returns 1 with *e filled, 0 for an entry of the older, empty
@@ -147,6 +167,10 @@ int records_entry_read(const void *val, size_t len, records_entry *e);
 /* Whether the open-tier form of `e` is what the open tier gets on day `today` under catalogue
  * version `cv` (the one in force): prepared under that version, its publicity not ended. */
 int records_entry_open_fresh(const records_entry *e, uint32_t cv, const Credit__V1__Date *today);
+
+/* The same for the authorized-tier form of `e` (and e's open form, which a grant's reader
+ * sends for a record the grant does not cover): both are there and fresh. */
+int records_entry_forms_fresh(const records_entry *e, uint32_t cv, const Credit__V1__Date *today);
 
 /* Adds to the batch the removal of the subject index entry old_key | record_id, left behind
  * when a record's new version is filed under another subject key (an older code since bound
@@ -189,7 +213,7 @@ typedef struct records_page {
     ProtobufCBinaryData *packed; /* where kept[i] is NULL: the packed record (borrowed) */
     size_t n, want, n_packed;
     size_t bytes; /* the kept records' encoded size */
-    char last[RECORD_ID_LEN + 1]; /* the last kept record's id */
+    char (*ids)[RECORD_ID_LEN + 1]; /* the kept records' ids, in the page's order */
     char next[RECORD_ID_LEN + 1]; /* "" while the page is not full */
     unsigned char *wire_buf;      /* records_page_wire's packing of the unpacked ones */
 } records_page;

@@ -220,42 +220,43 @@ int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const ch
     return 0;
 }
 
-int node_records_page_response(rpc_call *call, const ProtobufCMessage *req, records_page *p,
-                               Credit__V1__ListRecordsResponse *resp, char *token)
+const ProtobufCMessage *node_records_page_message(rpc_call *call, const ProtobufCMessage *req,
+                                                  records_page *p,
+                                                  Credit__V1__ListRecordsResponse *resp,
+                                                  Credit__Store__V1__RecordsPageWire *wire,
+                                                  char *token)
 {
-    credit__v1__list_records_response__init(resp);
-    records_page_response(p, resp);
     if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
-        return -1;
-    resp->next_page_token = token;
-    return 0;
+        return NULL;
+    if (p->n_packed == 0) {
+        credit__v1__list_records_response__init(resp);
+        records_page_response(p, resp);
+        resp->next_page_token = token;
+        return &resp->base;
+    }
+    /* Records already packed go out as they are, in the response's wire twin. */
+    credit__store__v1__records_page_wire__init(wire);
+    if (records_page_wire(p, wire) != 0) {
+        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    wire->next_page_token = token;
+    return &wire->base;
 }
 
 void node_reply_records_page(rpc_call *call, const ProtobufCMessage *req, int rc,
                              records_page *p)
 {
+    Credit__V1__ListRecordsResponse resp;
+    Credit__Store__V1__RecordsPageWire wire;
+    char token[PAGETOKEN_MAX];
     if (rc < 0) {
         rpc_finish(call, status_from_store(rc), "the store cannot be read now");
         return;
     }
-    Credit__V1__ListRecordsResponse resp = CREDIT__V1__LIST_RECORDS_RESPONSE__INIT;
-    Credit__Store__V1__RecordsPageWire wire = CREDIT__STORE__V1__RECORDS_PAGE_WIRE__INIT;
-    char token[PAGETOKEN_MAX];
-    if (node_page_token(call, req, p->next, strlen(p->next), token) != 0)
-        return;
-    if (p->n_packed == 0) {
-        records_page_response(p, &resp);
-        resp.next_page_token = token;
-        rpc_reply(call, &resp.base);
-        return;
-    }
-    /* Records already packed go out as they are, in the response's wire twin. */
-    if (records_page_wire(p, &wire) != 0) {
-        rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    wire.next_page_token = token;
-    rpc_reply(call, &wire.base);
+    const ProtobufCMessage *m = node_records_page_message(call, req, p, &resp, &wire, token);
+    if (m)
+        rpc_reply(call, m);
 }
 
 int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos, size_t len,

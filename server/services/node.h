@@ -81,11 +81,16 @@ int node_page_token(rpc_call *call, const ProtobufCMessage *req, const void *pos
 int node_page_record_after(rpc_call *call, const ProtobufCMessage *req, const char *token,
                            char after[PAGETOKEN_POS_MAX + 1], size_t *len);
 
-/* Page `p` as a ListRecordsResponse into *resp (its records borrowed from p), with the token
- * of the page after it in token[PAGETOKEN_MAX]. Returns 0, or finishes the call with INTERNAL
- * and returns -1. */
-int node_records_page_response(rpc_call *call, const ProtobufCMessage *req, records_page *p,
-                               Credit__V1__ListRecordsResponse *resp, char *token);
+/* Page `p` as the message a ListRecords call answers, with the token of the page after it in
+ * token[PAGETOKEN_MAX]: *resp (its records borrowed from p) when every record is unpacked,
+ * else *wire, the response's wire twin, whose records are the packed ones as they are and the
+ * others packed into p. Returns resp's or wire's base (valid while p, resp, wire and token
+ * are), or finishes the call (INTERNAL, RESOURCE_EXHAUSTED) and returns NULL. */
+const ProtobufCMessage *node_records_page_message(rpc_call *call, const ProtobufCMessage *req,
+                                                  records_page *p,
+                                                  Credit__V1__ListRecordsResponse *resp,
+                                                  Credit__Store__V1__RecordsPageWire *wire,
+                                                  char *token);
 
 /* Ends a record listing: a store error rc (< 0) as its status, else page `p` as the
  * ListRecordsResponse, with the token of the page after it. The page stays the caller's. */

@@ -20,7 +20,13 @@
  *    (whole days in China Standard Time), so a page token stays tied to one narrowed query.
  *
  * A record's date, for the grant's range, is the day (China Standard Time) of its occurred_at,
- * else of its reported_at.
+ * else of its reported_at (records_date_of).
+ *
+ * ListRecords sends what the subject index prepared at write time (records.h) while it is
+ * fresh: for a record the grant covers (told from the page entry by covers_entry, as covers
+ * tells it from the record) its authorized-tier form, for one it does not its open-tier form;
+ * so a page under a grant costs what an OpenQuery page costs, plus the use's write. A stale
+ * entry, or one written before the authorized form, is read and shaped as GetRecord does.
  */
 #include "svc_authorized_query.h"
 
@@ -39,13 +45,13 @@
 #define READ_MAX     480 /* what a use entry says was read */
 #define READ_IDS_MAX 10  /* record ids a use entry names */
 #define CST_OFFSET   (8 * 3600)
+#define ENTRY_SECTION_MAX 128 /* a longer section in a page entry: the record is read */
 
 /* One call's read under a grant. */
 typedef struct under {
     authorization_use u;
     store_batch *b;
     int begun, written;
-    int get;            /* GetRecord: the record must be covered */
     const char *series; /* GetSeries: "section/metric" */
 } under;
 
@@ -65,15 +71,8 @@ static void want_of(const Credit__V1__Record *rec, authorization_want *w, Credit
             protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, m->category);
         w->section = e ? e->name + strlen("CATEGORY_") : NULL;
     }
-    const Google__Protobuf__Timestamp *t = m->occurred_at ? m->occurred_at : m->reported_at;
-    if (t) {
-        calendar_from_unix(t->seconds, d);
-        w->record_date = d;
-    } else {
-        /* Undated: never inside a range of dates. */
-        credit__v1__date__init(d);
-        w->record_date = d;
-    }
+    records_date_of(rec, d); /* undated: 0-00-00, never inside a range of dates */
+    w->record_date = d;
 }
 
 static int covers(void *arg, const Credit__V1__Record *rec)
@@ -82,6 +81,29 @@ static int covers(void *arg, const Credit__V1__Record *rec)
     authorization_want w;
     Credit__V1__Date d;
     want_of(rec, &w, &d);
+    return authorization_covers(x->u.grant, &w);
+}
+
+/* covers, from a page entry's head and date (records.h): the same want as want_of makes of the
+ * record the entry stands for. -1 for a section longer than ENTRY_SECTION_MAX (the record is
+ * then read, and covers asked). */
+static int covers_entry(void *arg, const records_entry *e)
+{
+    under *x = arg;
+    char section[ENTRY_SECTION_MAX + 1];
+    authorization_want w = {.catalogue = e->catalogue,
+                            .category = e->category,
+                            .section = section,
+                            .record_date = &e->date};
+    if (e->section_len > ENTRY_SECTION_MAX)
+        return -1;
+    memcpy(section, e->section, e->section_len);
+    section[e->section_len] = '\0';
+    if (e->catalogue == CREDIT__V1__CATALOGUE__CATALOGUE_PUBLIC) {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&credit__v1__category__descriptor, e->category);
+        w.section = v ? v->name + strlen("CATEGORY_") : NULL;
+    }
     return authorization_covers(x->u.grant, &w);
 }
 
@@ -114,43 +136,45 @@ static void reply(void *arg, rpc_call *call, const ProtobufCMessage *resp,
         write_use(x, call, read, resp);
         return;
     }
-    if (x->get) {
-        const Credit__V1__RecordMeta *m = recs[0]->meta;
-        authorization_want w;
-        Credit__V1__Date d;
-        want_of(recs[0], &w, &d);
-        if (!m || !m->subject || !g->subject ||
-            strcmp(m->subject->identifier, g->subject->identifier) != 0) {
-            rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s is for another subject", g->grant_id);
-            return;
-        }
-        w.record_date = NULL;
-        if (!authorization_covers(g, &w)) {
-            rpc_finish(call, RPC_PERMISSION_DENIED,
-                       "grant %s does not cover record %s: out of scope", g->grant_id,
-                       m->record_id);
-            return;
-        }
-        w.record_date = &d;
-        if (!authorization_covers(g, &w)) {
-            rpc_finish(call, RPC_PERMISSION_DENIED,
-                       "grant %s does not cover record %s, dated %04d-%02d-%02d: out of date "
-                       "range",
-                       g->grant_id, m->record_id, d.year, d.month, d.day);
-            return;
-        }
-        snprintf(read, sizeof read, "record %s version %u", m->record_id, m->version);
-        write_use(x, call, read, resp);
+    /* GetRecord (a page of records answers through reply_page) */
+    const Credit__V1__RecordMeta *m = recs[0]->meta;
+    authorization_want w;
+    Credit__V1__Date d;
+    want_of(recs[0], &w, &d);
+    if (!m || !m->subject || !g->subject ||
+        strcmp(m->subject->identifier, g->subject->identifier) != 0) {
+        rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s is for another subject", g->grant_id);
         return;
     }
-    size_t used = (size_t)snprintf(read, sizeof read, "%zu records", n);
-    for (size_t i = 0; i < n && i < READ_IDS_MAX && used < sizeof read; i++) {
-        const char *id = recs[i]->meta ? recs[i]->meta->record_id : "?";
-        used += (size_t)snprintf(read + used, sizeof read - used, "%s%s", i ? ", " : ": ", id);
+    w.record_date = NULL;
+    if (!authorization_covers(g, &w)) {
+        rpc_finish(call, RPC_PERMISSION_DENIED, "grant %s does not cover record %s: out of scope",
+                   g->grant_id, m->record_id);
+        return;
     }
+    w.record_date = &d;
+    if (!authorization_covers(g, &w)) {
+        rpc_finish(call, RPC_PERMISSION_DENIED,
+                   "grant %s does not cover record %s, dated %04d-%02d-%02d: out of date "
+                   "range",
+                   g->grant_id, m->record_id, d.year, d.month, d.day);
+        return;
+    }
+    snprintf(read, sizeof read, "record %s version %u", m->record_id, m->version);
+    write_use(x, call, read, resp);
+}
+
+/* reply for a page of records: the use names the first READ_IDS_MAX of them. */
+static void reply_page(void *arg, rpc_call *call, const ProtobufCMessage *resp,
+                       const char (*ids)[RECORD_ID_LEN + 1], size_t n)
+{
+    char read[READ_MAX];
+    size_t used = (size_t)snprintf(read, sizeof read, "%zu records", n);
+    for (size_t i = 0; i < n && i < READ_IDS_MAX && used < sizeof read; i++)
+        used += (size_t)snprintf(read + used, sizeof read - used, "%s%s", i ? ", " : ": ", ids[i]);
     if (n > READ_IDS_MAX && used < sizeof read)
         snprintf(read + used, sizeof read - used, " and %zu more", n - READ_IDS_MAX);
-    write_use(x, call, read, resp);
+    write_use(arg, call, read, resp);
 }
 
 /* Starts a read under grant `grant_id` for `subject` (NULL: the grant's). Returns 0, or -1
@@ -203,7 +227,8 @@ static void aq_list(rpc_call *call, const ProtobufCMessage *msg)
     Credit__V1__ListRecordsRequest inner = *req->request;
     if (!inner.subject)
         inner.subject = x.u.grant->subject;
-    query_under qu = {.covers = covers, .reply = reply, .arg = &x};
+    query_under qu = {
+        .covers = covers, .covers_entry = covers_entry, .reply_page = reply_page, .arg = &x};
     query_list_records(call, &inner.base, TIER_AUTHORIZED, &qu);
 out:
     if (req->request)
@@ -217,7 +242,6 @@ static void aq_get(rpc_call *call, const ProtobufCMessage *msg)
     if (check_request(call, req->request) != 0)
         return;
     if (under_begin(call, &x, req->grant_id, NULL, "a record") == 0) {
-        x.get = 1;
         query_under qu = {.covers = covers, .reply = reply, .arg = &x};
         query_get_record(call, &req->request->base, TIER_AUTHORIZED, &qu);
     }

@@ -16,7 +16,10 @@
  *
  * ListRecords reads a subject's page entries (records.h) in one prefix scan per subject key;
  * the open tier sends the form each version was given when it was written, as it is, while it
- * is fresh; the government tier, and a record whose form is stale, is read and shaped here.
+ * is fresh; so does a read under a grant (AuthorizedQuery), the authorized form for a record
+ * its grant covers and the open form for one it does not; the government tier, and a record
+ * whose forms are stale (or were never prepared), is read and shaped here. A form is only
+ * sent while it is byte for byte what the shaping here would give.
  */
 #include "svc_query.h"
 
@@ -119,6 +122,26 @@ static int wanted_meta(const Credit__V1__ListRecordsRequest *req, const Credit__
                   m->section ? strlen(m->section) : 0);
 }
 
+/* The bytes this read sends for page entry `e` as prepared at write time (*len long), or NULL
+ * when the record must be read and shaped: the open form to the open tier; under a grant the
+ * authorized form for a record the grant covers, the open form for one it does not. Only
+ * forms fresh on `today` under catalogue version `cv` (the one in force). */
+static const void *prepared_form(const records_entry *e, tier t, const query_under *u, uint32_t cv,
+                                 const Credit__V1__Date *today, size_t *len)
+{
+    if (t == TIER_OPEN && !u && records_entry_open_fresh(e, cv, today)) {
+        *len = e->open_len;
+        return e->open;
+    }
+    if (t != TIER_AUTHORIZED || !u || !u->covers_entry || !records_entry_forms_fresh(e, cv, today))
+        return NULL;
+    int covered = u->covers_entry(u->arg, e);
+    if (covered < 0)
+        return NULL;
+    *len = covered ? e->authorized_len : e->open_len;
+    return covered ? e->authorized : e->open;
+}
+
 void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
                         const query_under *u)
 {
@@ -188,8 +211,10 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
         goto out;
     }
     /* Each entry carries what the page needs: its head says whether the request wants the
-     * record; the open tier sends the form prepared at write time while it is fresh; anything
-     * else (the government tier, a stale form) is read from RECORDS and shaped here. */
+     * record; the open and the authorized tier send the forms prepared at write time while
+     * they are fresh (prepared_form); anything else (the government tier, a stale form) is
+     * read from RECORDS and shaped here. The forms' bytes stay valid until the scan closes,
+     * after the reply is packed (a pinned iterator's values, store.h). */
     char rid[RECORD_ID_LEN + 1];
     const void *val;
     size_t vlen;
@@ -200,8 +225,10 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
         int form = records_entry_read(val, vlen, &e);
         if (form == 1 && !wanted(req, e.catalogue, e.category, e.section, e.section_len))
             continue;
-        if (form == 1 && t == TIER_OPEN && !u && records_entry_open_fresh(&e, in_force, &d)) {
-            if (records_page_add_packed(&page, rid, e.open, e.open_len))
+        size_t flen;
+        const void *fast = form == 1 ? prepared_form(&e, t, u, in_force, &d, &flen) : NULL;
+        if (fast) {
+            if (records_page_add_packed(&page, rid, fast, flen))
                 break;
             continue;
         }
@@ -227,10 +254,14 @@ void query_list_records(rpc_call *call, const ProtobufCMessage *msg, tier t,
         }
     }
     if (u && rc >= 0) {
+        /* Under a grant the use is written first; its reply sends the page as it is packed. */
         Credit__V1__ListRecordsResponse resp;
+        Credit__Store__V1__RecordsPageWire wire;
         char token[PAGETOKEN_MAX];
-        if (node_records_page_response(call, msg, &page, &resp, token) == 0)
-            u->reply(u->arg, call, &resp.base, page.recs, page.n);
+        const ProtobufCMessage *m =
+            node_records_page_message(call, msg, &page, &resp, &wire, token);
+        if (m)
+            u->reply_page(u->arg, call, m, page.ids, page.n);
         goto out;
     }
     node_reply_records_page(call, msg, rc, &page);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "credit/v1/record.pb-c.h"
+#include "records.h"
 #include "rpc.h"
 #include "tier.h"
 
@@ -18,11 +19,20 @@ typedef struct query_under {
     /* 1 if `rec` (as stored, before it is shaped) gets tier TIER_AUTHORIZED, 0 for the open
      * tier's values only. */
     int (*covers)(void *arg, const Credit__V1__Record *rec);
-    /* Called once, in place of the reply, when nothing has failed: `resp` is the answer (its
-     * records `recs[0..n)`, shaped; for a series, recs NULL and n its points), valid during
-     * the call only. It answers the call (or finishes it with an error) itself. */
+    /* GetRecord and GetSeries: called once, in place of the reply, when nothing has failed:
+     * `resp` is the answer (its records `recs[0..n)`, shaped; for a series, recs NULL and n
+     * its points), valid during the call only. It answers the call (or finishes it with an
+     * error) itself. ListRecords answers through reply_page instead. */
     void (*reply)(void *arg, rpc_call *call, const ProtobufCMessage *resp,
                   Credit__V1__Record *const *recs, size_t n);
+    /* ListRecords: whether the grant covers the record of page entry `e` (one with the
+     * authorized form, records.h), told from the entry alone: 1 or 0 as covers would say of
+     * the record; -1 when the entry cannot tell (the record is then read and shaped). */
+    int (*covers_entry)(void *arg, const records_entry *e);
+    /* ListRecords: reply's part, for a page: `resp` a ListRecordsResponse or its wire twin
+     * (some records sent as the forms prepared at write time), listing records ids[0..n). */
+    void (*reply_page)(void *arg, rpc_call *call, const ProtobufCMessage *resp,
+                       const char (*ids)[RECORD_ID_LEN + 1], size_t n);
     void *arg;
 } query_under;
 

@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include "calendar.h"
 #include "records.h"
 #include "tier.h"
 #include "tu_store.h"
@@ -280,7 +281,26 @@ static void put_and_read_entry(tu_store *fx, const penalty_version *v, void **va
     assert_int_equal(records_entry_read(*val, len, e), 1);
 }
 
-static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(void **state)
+/* Checks that form[len] is rec as tier t gets it under the catalogue in force: rec packed,
+ * unpacked, cleared by tier_clear and packed again. */
+static void assert_form_of_tier(catalog *c, const Credit__V1__Record *rec, tier t, const void *form,
+                                size_t len)
+{
+    size_t n = credit__v1__record__get_packed_size(rec);
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    credit__v1__record__pack(rec, want);
+    Credit__V1__Record *cleared = credit__v1__record__unpack(NULL, n, want);
+    assert_non_null(cleared);
+    tier_clear(cleared, t, catalog_now(c));
+    n = credit__v1__record__pack(cleared, want);
+    assert_int_equal(n, len);
+    assert_memory_equal(want, form, n);
+    free(want);
+    credit__v1__record__free_unpacked(cleared, NULL);
+}
+
+static void test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index(void **state)
 {
     tu_store *fx = *state;
     catalog *c = seed_catalog(fx);
@@ -303,18 +323,8 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     assert_non_null(open);
     assert_int_equal(open->meta->subject->legal_representative_id_type, 0);
     assert_string_equal(open->penalty->decision_document_number, "BS-2026-1");
-    size_t n = credit__v1__record__get_packed_size(&v.rec);
-    unsigned char *want = malloc(n);
-    assert_non_null(want);
-    credit__v1__record__pack(&v.rec, want);
-    Credit__V1__Record *cleared = credit__v1__record__unpack(NULL, n, want);
-    assert_non_null(cleared);
-    assert_int_equal(cleared->meta->subject->legal_representative_id_type,
-                     CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
-    tier_clear(cleared, TIER_OPEN, catalog_now(c));
-    n = credit__v1__record__pack(cleared, want);
-    assert_int_equal(n, e.open_len);
-    assert_memory_equal(want, e.open, n);
+    assert_int_equal(v.subj.legal_representative_id_type, CREDIT__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
+    assert_form_of_tier(c, &v.rec, TIER_OPEN, e.open, e.open_len);
     /* A general penalty is shown up to 12 months after its decision at most: the form is fresh
      * under version 1 until its last day, never under another version. */
     assert_true(e.open_last_day >= 20260601 && e.open_last_day <= 20270301);
@@ -322,10 +332,39 @@ static void test_a_version_leaves_its_record_and_open_form_in_the_subject_index(
     assert_false(records_entry_open_fresh(&e, 2, &today));
     Credit__V1__Date later = {.year = 2027, .month = 3, .day = 2};
     assert_false(records_entry_open_fresh(&e, 1, &later));
-    free(want);
     credit__v1__record__free_unpacked(open, NULL);
-    credit__v1__record__free_unpacked(cleared, NULL);
+    /* Beside it the authorized form, and the record's date for a grant's range: undated, it is
+     * 0-00-00, inside no range. */
+    assert_non_null(e.authorized);
+    assert_int_equal(e.date.year * 10000 + e.date.month * 100 + e.date.day, 0);
     free(val);
+
+    /* 2026-03-01 16:30 UTC is already 2026-03-02 in China. */
+    Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    at.seconds = 1772382600;
+    v.meta.occurred_at = &at;
+    put_and_read_entry(fx, &v, &val, &e);
+    assert_int_equal(e.date.year * 10000 + e.date.month * 100 + e.date.day, 20260302);
+    Credit__V1__Date d;
+    records_date_of(&v.rec, &d);
+    assert_int_equal(calendar_date_cmp(&d, &e.date), 0);
+    /* Each form is its tier's, identity numbers cleared in both; they age together. */
+    assert_form_of_tier(c, &v.rec, TIER_OPEN, e.open, e.open_len);
+    assert_form_of_tier(c, &v.rec, TIER_AUTHORIZED, e.authorized, e.authorized_len);
+    Credit__V1__Record *auth = credit__v1__record__unpack(NULL, e.authorized_len, e.authorized);
+    assert_non_null(auth);
+    assert_int_equal(auth->meta->subject->legal_representative_id_type, 0);
+    credit__v1__record__free_unpacked(auth, NULL);
+    assert_true(records_entry_forms_fresh(&e, 1, &today));
+    assert_false(records_entry_forms_fresh(&e, 2, &today));
+    assert_false(records_entry_forms_fresh(&e, 1, &later));
+    free(val);
+    /* An entry of the open form alone (written before the authorized one) has none. */
+    unsigned char old[24 + 1] = {0xE1, 0x01};
+    assert_int_equal(records_entry_read(old, sizeof old, &e), 1);
+    assert_non_null(e.open);
+    assert_null(e.authorized);
+    assert_false(records_entry_forms_fresh(&e, 0, &today));
     records_prepare_under(NULL);
     catalog_destroy(c);
 }
@@ -378,6 +417,28 @@ static void test_an_entry_is_read_as_older_empty_or_damaged(void **state)
     head[3] = 1;
     assert_int_equal(records_entry_read(head, sizeof head, &e), 1);
     assert_int_equal(e.open_len, 1);
+
+    /* With the authorized form the head is 32 bytes; the open form's length is in it. */
+    unsigned char forms[32 + 3] = {0xE1, 0x03};
+    forms[31] = 2;
+    assert_int_equal(records_entry_read(forms, sizeof forms, &e), 1);
+    assert_int_equal(e.open_len, 2);
+    assert_ptr_equal(e.open, forms + 32);
+    assert_int_equal(e.authorized_len, 1);
+    assert_ptr_equal(e.authorized, forms + 34);
+    forms[1] = 0x07; /* the same form for both tiers: the whole rest */
+    assert_int_equal(records_entry_read(forms, sizeof forms, &e), STORE_ECORRUPT);
+    forms[31] = 3;
+    assert_int_equal(records_entry_read(forms, sizeof forms, &e), 1);
+    assert_ptr_equal(e.authorized, e.open);
+    assert_int_equal(e.authorized_len, 3);
+    forms[1] = 0x03;
+    forms[31] = 4; /* an open form longer than the entry */
+    assert_int_equal(records_entry_read(forms, sizeof forms, &e), STORE_ECORRUPT);
+    forms[31] = 0;
+    forms[1] = 0x02; /* an authorized form without the open one */
+    assert_int_equal(records_entry_read(forms, sizeof forms, &e), STORE_ECORRUPT);
+    assert_int_equal(records_entry_read(forms, 31, &e), STORE_ECORRUPT);
 }
 
 int main(void)
@@ -395,8 +456,8 @@ int main(void)
             test_a_version_is_written_once_and_goes_to_history_when_superseded, tu_store_setup,
             tu_store_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_version_leaves_its_record_and_open_form_in_the_subject_index, tu_store_setup,
-            tu_store_teardown),
+            test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index,
+            tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(
             test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
             tu_store_teardown),
