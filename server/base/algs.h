@@ -16,4 +16,11 @@
 const EVP_MD *algs_sha256(void);
 const EVP_CIPHER *algs_aes_256_gcm(void);
 
+/* HMAC-SHA-256 (RFC 2104) of msg[len] under key[klen] (at most 64 bytes) into out[32], with
+ * the SHA-256 above: the same value as OpenSSL's HMAC(EVP_sha256(), ...), whose one-shot form
+ * fetches both the MAC and the digest on every call. Returns 0, or -1 (klen over 64, or
+ * OpenSSL out of memory). */
+int algs_hmac_sha256(const void *key, size_t klen, const void *msg, size_t len,
+                     unsigned char out[32]);
+
 #endif /* CREDIT_ALGS_H */

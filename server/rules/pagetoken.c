@@ -2,10 +2,9 @@
  * pagetoken.c — see pagetoken.h.
  */
 #include "pagetoken.h"
+#include "algs.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +80,7 @@ static int mac_of(const pagetoken_key *key, const char *method, const char *call
 {
     const ProtobufCMessageDescriptor *d = req->descriptor;
     ProtobufCMessage *copy = malloc(d->sizeof_message);
-    unsigned char *packed = NULL, *msg = NULL, md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char *packed = NULL, *msg = NULL, md[32];
     int rc = -1;
     if (!copy)
         return -1;
@@ -119,7 +117,7 @@ static int mac_of(const pagetoken_key *key, const char *method, const char *call
         memcpy(msg + at, parts[i], lens[i]);
         at += lens[i];
     }
-    if (!HMAC(EVP_sha256(), key->k, sizeof key->k, msg, total, md, &mdlen) || mdlen < MAC_LEN)
+    if (algs_hmac_sha256(key->k, sizeof key->k, msg, total, md) != 0)
         goto out;
     memcpy(out, md, MAC_LEN);
     rc = 0;
