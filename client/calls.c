@@ -278,6 +278,7 @@ typedef struct gather {
     size_t gathered;       /* in `batch`, not yet sent */
     unsigned char *batch;  /* their encoding, len bytes of cap */
     size_t len, cap;
+    int finished;          /* gather_finish was called: nothing more is taken */
 } gather;
 
 struct credit_pusher {
@@ -396,6 +397,11 @@ static int gather_send(gather *g, const ProtobufCMessage *m, int max, const char
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: missing argument");
         return CREDIT_EINVAL;
     }
+    /* A batched pusher would only gather: say so now, as the stream itself would. */
+    if (g->finished) {
+        client_fail(st, CREDIT_CODE_INVALID_ARGUMENT, "pusher: already finished");
+        return CREDIT_EINVAL;
+    }
     if (g->added == (size_t)max) {
         client_fail(st, CREDIT_CODE_INVALID_ARGUMENT,
                     "pusher: a stream holds at most %d %s; finish this pusher and push the "
@@ -410,8 +416,10 @@ static int gather_send(gather *g, const ProtobufCMessage *m, int max, const char
  * finish's status). */
 static int gather_finish(gather *g, ProtobufCMessage **out, credit_status *st)
 {
-    if (out && g->per_message)
+    if (out && g->per_message && !g->finished)
         (void)gather_flush(g, st);
+    if (out)
+        g->finished = 1;
     return client_stream_finish(g->stream, out, st);
 }
 

@@ -585,6 +585,11 @@ static void test_batched_pusher_indexes_results_across_its_messages(void **state
     }
     assert_string_equal(res->results[BAD]->field, "subject.identifier");
     credit__v1__push_batch_response__free_unpacked(res, NULL);
+    /* A finished pusher takes nothing more, batched or not (a batched one would only gather). */
+    penalty_input late;
+    penalty_input_init(&late, "batched-late");
+    assert_int_equal(credit_pusher_add(p, &late.in.base, &st), CREDIT_EINVAL);
+    assert_non_null(strstr(st.message, "finished"));
     credit_pusher_destroy(p);
 
     /* Gathered, never sent, given up: nothing stored. */
