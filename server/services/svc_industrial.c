@@ -18,6 +18,9 @@
  * the changed samples are written in one batch with one audit entry (node_commit). A key repeated
  * within the stream counts as it would in a later call: compared with the value before it in the
  * stream. The summary lists the first REJECTIONS_MAX rejections, whatever the stream's length.
+ * PushSampleBatches is the same stream with up to BATCH_MAX_SAMPLES samples a message: each
+ * sample of a message is taken as PushSamples takes one (take_sample), so the checks, the
+ * limit, the indexes and the write are one code path.
  *
  * Opt-ins are read-modify-write under the same `write_mu`, so a sample written after a
  * revocation has been acknowledged is always refused: the opt-in check and the write of a
