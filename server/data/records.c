@@ -757,6 +757,15 @@ static int page_full(records_page *p, size_t size)
     return 1;
 }
 
+/* Keeps the id of the page's next record (a copy: the caller's is a scan's buffer). Not
+ * snprintf: a page of 50 records spent a tenth of its call formatting these. */
+static void page_id_set(records_page *p, const char *record_id)
+{
+    size_t n = strnlen(record_id, sizeof p->ids[p->n] - 1);
+    memcpy(p->ids[p->n], record_id, n);
+    p->ids[p->n][n] = '\0';
+}
+
 int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
 {
     size_t size = protobuf_c_message_get_packed_size(&sr->record->base);
@@ -764,7 +773,7 @@ int records_page_add(records_page *p, Credit__Store__V1__StoredRecord *sr)
         credit__store__v1__stored_record__free_unpacked(sr, NULL);
         return 1;
     }
-    snprintf(p->ids[p->n], sizeof p->ids[p->n], "%s", sr->record->meta->record_id);
+    page_id_set(p, sr->record->meta->record_id);
     p->kept[p->n] = sr;
     p->recs[p->n++] = sr->record;
     p->bytes += size;
@@ -775,7 +784,7 @@ int records_page_add_packed(records_page *p, const char *record_id, const void *
 {
     if (page_full(p, len))
         return 1;
-    snprintf(p->ids[p->n], sizeof p->ids[p->n], "%s", record_id);
+    page_id_set(p, record_id);
     p->packed[p->n].data = (uint8_t *)bytes; /* only read: packed into the reply */
     p->packed[p->n++].len = len;
     p->n_packed++;
