@@ -183,6 +183,9 @@ class PushTest(IndustrialCase):
         s = self.calls().push([])
         self.assertSummary(s)
         self.assertEqual(len(s.rejections), 0)
+        s = self.calls().ind.PushSampleBatches(iter([]), timeout=CALL_TIMEOUT)
+        self.assertSummary(s)
+        self.assertEqual(len(s.rejections), 0)
 
     def test_every_sample_check_names_its_field(self):
         uscc = self.opted_in()
