@@ -554,7 +554,8 @@ static int check_change(const Credit__V1__RecordMeta *m, const Google__Protobuf_
 
 /* Fills in what the node fills in when the input leaves it out, so that stating the default
  * and leaving it out are the same content: a penalty's end of publicity (its severity's
- * maximum). Call after record_check passed. Returns 0, or -1 when out of memory. */
+ * maximum). Call after record_check passed. Returns 1 (filled: unfill_defaults takes it out
+ * again), 0 (nothing to fill), or -1 when out of memory. */
 static int fill_defaults(const record_view *in, const catalog_version *cv)
 {
     if (!in->body || in->body->descriptor != &credit__v1__penalty__descriptor)
@@ -569,45 +570,94 @@ static int fill_defaults(const record_view *in, const catalog_version *cv)
     credit__v1__date__init(end);
     publicity_default_end(pen, catalog_public_section(cv, in->category), end);
     pen->publicity_end_date = end;
-    return 0;
+    return 1;
 }
 
-/* What the checks that read nothing stored found about one input: push_group runs them for
- * every input of a call before it takes any lock, so that calls check in parallel. */
+/* Takes out what fill_defaults filled in, so that the input can be checked again under
+ * another catalogue version. */
+static void unfill_defaults(const record_view *in)
+{
+    Credit__V1__Penalty *pen = (Credit__V1__Penalty *)in->body;
+    free(pen->publicity_end_date);
+    pen->publicity_end_date = NULL;
+}
+
+/* What the checks that read nothing stored found about one input under catalogue version
+ * `cv` on day `day`: push_group runs them for every input of a call before it takes any
+ * lock, so that calls check in parallel, and a stream runs them as its messages arrive
+ * (stream_keep), while the client is still sending. Small, because a stream keeps one per
+ * record: the faults of a refused input are on the heap. */
 typedef struct precheck {
     record_view v;
-    int canon_failed;  /* out of memory putting it in canonical form */
-    int check_failed;  /* record_check or check_source_time refused it: f says why */
-    int index_failed;  /* its defaults or digest could not be made */
-    check_failure f;
+    unsigned oom : 1;          /* out of memory checking it */
+    unsigned index_failed : 1; /* its defaults or digest could not be made */
+    unsigned filled : 1;       /* fill_defaults filled something in */
+    check_failure *f;          /* NULL, or why record_check or check_source_time refused it */
     unsigned char digest[32];
 } precheck;
 
-/* The lock-free part of push_one, in its order: canonical form, normal spelling of the
- * codes, the record's own checks, then its defaults and content digest. */
-static void push_precheck(const principal *p, const kind *k, const catalog_version *cv,
-                          ProtobufCMessage *input, precheck *pc)
+typedef struct precheck_ctx {
+    const principal *p;
+    const kind *k;
+    const catalog_version *cv;
+    Credit__V1__Date day;
+} precheck_ctx;
+
+static void precheck_cleanup(precheck *pc)
 {
+    free(pc->f);
+    pc->f = NULL;
+}
+
+/* The lock-free part of push_one, in its order: canonical form, normal spelling of the
+ * codes, the record's own checks, then its defaults and content digest. Run again over the
+ * same input (another catalogue version, another day), it starts from the input as it was
+ * received but for the canonical form and the spelling, which it does not change again. */
+static void push_precheck(const precheck_ctx *cx, ProtobufCMessage *input, precheck *pc)
+{
+    if (pc->filled)
+        unfill_defaults(&pc->v);
+    precheck_cleanup(pc);
     memset(pc, 0, sizeof *pc);
     if (canon_message(input) != 0) {
-        pc->canon_failed = 1;
+        pc->oom = 1;
         return;
     }
-    record_view_of(input, k->catalogue, &pc->v);
+    record_view_of(input, cx->k->catalogue, &pc->v);
     /* The codes in their normal spelling before anything reads them (identity.h). */
     identity_normalise_subject((Credit__V1__Subject *)pc->v.subject);
     const record_view *in = &pc->v;
-    check_unit unit = unit_of(p);
-    Credit__V1__Date d;
-    today(&d);
+    check_unit unit = unit_of(cx->p);
     record_normalise_ids(in);
-    if (record_check(in, &unit, cv, &d, &pc->f) != 0 ||
-        check_source_time(source_updated_at(in), &pc->f) != 0) {
-        pc->check_failed = 1;
+    check_failure f;
+    if (record_check(in, &unit, cx->cv, &cx->day, &f) != 0 ||
+        check_source_time(source_updated_at(in), &f) != 0) {
+        if (!(pc->f = malloc(sizeof *pc->f)))
+            pc->oom = 1;
+        else
+            *pc->f = f;
         return;
     }
-    if (fill_defaults(in, cv) != 0 || digest_of(in, p, pc->digest) != 0)
+    int filled = fill_defaults(in, cx->cv);
+    pc->filled = filled == 1;
+    if (filled < 0 || digest_of(in, cx->p, pc->digest) != 0)
         pc->index_failed = 1;
+}
+
+static void precheck_ctx_now(precheck_ctx *cx, rpc_call *call)
+{
+    cx->p = node_caller(call);
+    cx->k = kind_of(call);
+    cx->cv = catalog_now(((node *)rpc_call_app(call))->cat);
+    today(&cx->day);
+}
+
+/* Whether prechecks made under `was` hold under `now`: the same catalogue version, the same
+ * day (caller and kind are the call's). */
+static int precheck_ctx_same(const precheck_ctx *was, const precheck_ctx *now)
+{
+    return was->cv == now->cv && was->day.year == now->day.year &&
+           was->day.month == now->day.month && was->day.day == now->day.day;
 }
 
 /* Checks what remains against the store and stages one pushed record into `b`. Called with
@@ -626,8 +676,8 @@ static int push_one(node *n, const principal *p, const kind *k, const catalog_ve
     f.n_faults = 0; /* may_push fills code, field and reason only */
     f.collecting = 0;
     const Google__Protobuf__Timestamp *in_t = source_updated_at(in);
-    if (pc->check_failed) {
-        reject_faults(r, x, pc->f.code, pc->f.reason_code, pc->f.field, pc->f.reason, &pc->f);
+    if (pc->f) {
+        reject_faults(r, x, pc->f->code, pc->f->reason_code, pc->f->field, pc->f->reason, pc->f);
         return 0;
     }
     if (k->may_push && k->may_push(n, p, in, &f)) {
@@ -775,9 +825,13 @@ static size_t seen_slot(const seen_set *s, const char *id)
  * stored, and the caller learns it as UNAVAILABLE). The unit's lock (and bind_mu, if a
  * record binds) is held for the checks and the write, not for the fsync: a later push that
  * reads the source index sees this write, and its own acknowledgement waits for an fsync that
- * covers both (group commit, audit.h). */
+ * covers both (group commit, audit.h).
+ *
+ * `made` (NULL: none) holds the inputs' prechecks, made under *made_cx as a stream's messages
+ * arrived; they are used if the catalogue version and the day are still the same, and made
+ * again in place otherwise (the caller frees them). */
 static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n, int first,
-                      results *r, uint64_t *ticket)
+                      precheck *made, const precheck_ctx *made_cx, results *r, uint64_t *ticket)
 {
     node *nd = rpc_call_app(call);
     const kind *k = kind_of(call);
@@ -786,7 +840,8 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     seen_set seen;
     subjects_pending pend;
     feed_changes fc;
-    precheck *pc = NULL;
+    precheck *pc = made, *own = NULL;
+    precheck_ctx cx;
     int rc = -1;
     subjects_pending_init(&pend);
     feed_changes_init(&fc);
@@ -796,14 +851,15 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     }
     uint32_t acc0 = r->accepted, rej0 = r->rejected;
     /* The version in force when the node accepts the records: each names it. */
-    const catalog_version *cv = catalog_now(nd->cat);
-    pc = malloc(n * sizeof *pc);
-    if (!pc) {
+    precheck_ctx_now(&cx, call);
+    const catalog_version *cv = cx.cv;
+    if (!pc && !(pc = own = calloc(n ? n : 1, sizeof *pc))) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        push_precheck(p, k, cv, inputs[i], &pc[i]);
+    if (!made || !precheck_ctx_same(made_cx, &cx))
+        for (size_t i = 0; i < n; i++)
+            push_precheck(&cx, inputs[i], &pc[i]);
     pthread_mutex_t *mu = unit_lock(p->code);
     int binding = 0; /* bind_mu held */
     pthread_mutex_lock(mu);
@@ -811,7 +867,7 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     for (size_t i = 0; i < n; i++) {
         size_t before = store_batch_count(b);
         const record_view *vp = &pc[i].v;
-        if (pc[i].canon_failed) {
+        if (pc[i].oom) {
             Credit__V1__PushResult *x = result_add(r, first + (int)i);
             if (x)
                 reject(r, x, RPC_RESOURCE_EXHAUSTED, REASON_OTHER, "", "out of memory");
@@ -845,7 +901,9 @@ static int push_group(rpc_call *call, ProtobufCMessage *const *inputs, size_t n,
     pthread_mutex_unlock(mu);
 out:
     feed_changes_cleanup(&fc);
-    free(pc);
+    for (size_t i = 0; own && i < n; i++)
+        precheck_cleanup(&own[i]);
+    free(own);
     seen_cleanup(&seen);
     subjects_pending_cleanup(&pend);
     store_batch_destroy(b);
@@ -891,7 +949,7 @@ static void push_batch(rpc_call *call, const ProtobufCMessage *msg)
     }
     results r = {0};
     uint64_t ticket = 0;
-    if (push_group(call, records, n, 0, &r, &ticket) == 0)
+    if (push_group(call, records, n, 0, NULL, NULL, &r, &ticket) == 0)
         reply_results(call, &r, ticket);
     results_free(&r);
 }
@@ -907,11 +965,17 @@ typedef struct stream_state {
     size_t n, cap;
     ProtobufCMessage **owned;
     size_t n_owned, cap_owned;
-    size_t bytes; /* the messages' encoded size */
+    size_t bytes;      /* the messages' encoded size */
+    precheck *pc;      /* pc[i]: records[i]'s precheck, made under cx as it arrived */
+    size_t cap_pc;
+    precheck_ctx cx;
 } stream_state;
 
 static void stream_free(stream_state *s)
 {
+    for (size_t i = 0; i < s->n; i++)
+        precheck_cleanup(&s->pc[i]);
+    free(s->pc);
     for (size_t i = 0; i < s->n_owned; i++)
         protobuf_c_message_free_unpacked(s->owned[i], NULL);
     free(s->owned);
@@ -932,6 +996,23 @@ static int room_for(ProtobufCMessage ***v, size_t n, size_t *cap, size_t more)
         return -1;
     *v = nv;
     *cap = c;
+    return 0;
+}
+
+/* Makes room for n more prechecks in s->pc (zeroed). Returns 0, or -1. */
+static int prechecks_room(stream_state *s, size_t n)
+{
+    if (s->n + n <= s->cap_pc)
+        return 0;
+    size_t c = s->cap_pc ? s->cap_pc : 64;
+    while (c < s->n + n)
+        c *= 2;
+    precheck *v = realloc(s->pc, c * sizeof *v);
+    if (!v)
+        return -1;
+    memset(v + s->cap_pc, 0, (c - s->cap_pc) * sizeof *v);
+    s->pc = v;
+    s->cap_pc = c;
     return 0;
 }
 
@@ -961,17 +1042,24 @@ static void stream_keep(rpc_call *call, const ProtobufCMessage *msg,
         return;
     }
     if (room_for(&s->records, s->n, &s->cap, n) != 0 ||
-        room_for(&s->owned, s->n_owned, &s->cap_owned, 1) != 0) {
+        room_for(&s->owned, s->n_owned, &s->cap_owned, 1) != 0 || prechecks_room(s, n) != 0) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED, "out of memory; nothing was stored");
         return;
     }
     /* Keep the message itself (no copy): the RPC layer leaves it to us, and stream_free
-     * frees it. It was unpacked for this call, so canonicalising its records in place later
-     * is ours to do. */
+     * frees it. It was unpacked for this call, so canonicalising its records in place is ours
+     * to do: now, while the client sends the next ones, with the checks that read nothing
+     * stored (push_group makes them again if the catalogue version or the day changed before
+     * the half-close). */
     rpc_call_take_message(call);
     s->owned[s->n_owned++] = (ProtobufCMessage *)msg;
-    memcpy(s->records + s->n, records, n * sizeof *records);
-    s->n += n;
+    if (s->n == 0)
+        precheck_ctx_now(&s->cx, call);
+    for (size_t i = 0; i < n; i++) {
+        s->records[s->n] = records[i];
+        push_precheck(&s->cx, records[i], &s->pc[s->n]);
+        s->n++;
+    }
     s->bytes += size;
 }
 
@@ -1011,7 +1099,7 @@ static void push_stream_end(rpc_call *call)
         return;
     results r = {0};
     uint64_t ticket = 0;
-    if (push_group(call, s->records, s->n, 0, &r, &ticket) == 0)
+    if (push_group(call, s->records, s->n, 0, s->pc, &s->cx, &r, &ticket) == 0)
         reply_results(call, &r, ticket);
     results_free(&r);
 }
@@ -1191,7 +1279,7 @@ static void correct(rpc_call *call, const ProtobufCMessage *msg)
     unsigned char digest[32];
     const char *skey = sub.key;
     size_t skey_len = sub.key_len;
-    if (fill_defaults(in, cv) != 0 || digest_of(in, p, digest) != 0) {
+    if (fill_defaults(in, cv) < 0 || digest_of(in, p, digest) != 0) {
         rpc_finish(call, RPC_INTERNAL, "cannot index the record");
         goto out;
     }

@@ -708,6 +708,47 @@ class BoundChangeTest(OwnNodeCase):
             self.assertCreated(m.push(penalty_input(fresh_src("max-after"), fine=1000001)))
 
 
+class StreamAcrossVersionsTest(OwnNodeCase):
+
+    def test_a_stream_is_checked_under_the_version_in_force_at_its_half_close(self):
+        """The node checks a streamed record as its message arrives (while the client sends the
+        next); a version that takes effect before the client half-closes has the stream's
+        records checked again under it, as its README says."""
+        with self.unit("office") as o:
+            dim = o.dimension_of("fine_amount_fen")
+        dim.maximum.value = 1000000
+        cid = self.file_and_pass(change_change(dim))
+        with self.unit("office") as o:
+            effective = int(time.time()) + EFFECT_DELAY
+            self.assertEqual(o.decide(cid, True, effective_at=effective).resulting_version, 2)
+        above = penalty_input(fresh_src("stream-above"), fine=1000001)
+        within = penalty_input(fresh_src("stream-within"), fine=1000000)
+        sent = {}
+
+        def records():
+            yield above
+            yield within
+            sent["at"] = time.time()
+            # Half-close only once version 2 is in force.
+            while time.time() < effective + 1:
+                time.sleep(0.1)
+
+        with self.unit("market") as m:
+            resp = m.collect.Push(records(), timeout=EFFECT_POLL + EFFECT_DELAY)
+        if sent["at"] >= effective:
+            harness.observe("stream across versions: the records were sent too late "
+                            "(%.1f s after the change took effect)" % (sent["at"] - effective))
+        self.assertEqual(len(resp.results), 2, resp)
+        first, second = resp.results
+        self.assertEqual(R.PushOutcome.Name(first.outcome), "PUSH_OUTCOME_REJECTED", first)
+        self.assertEqual(first.field, "penalty.fine_amount_fen", first)
+        self.assertIn("above the maximum 1000000", first.reason)
+        self.assertIn("catalogue version 2", first.reason)
+        self.assertEqual(R.PushOutcome.Name(second.outcome), "PUSH_OUTCOME_CREATED", second)
+        with self.unit("office") as o:
+            self.assertEqual(o.gov_record(second.record_id).meta.catalogue_version, 2)
+
+
 # --- 5. A tier change taking effect at its time -----------------------------------------------
 
 class TierChangeTest(OwnNodeCase):
