@@ -15,7 +15,8 @@
  * Batches do not touch RocksDB until store_write: store_batch_put takes no store, so it cannot
  * resolve a column-family handle. A batch records its operations (kind, family, key, value)
  * in buffers of its own and store_write replays them into a rocksdb_writebatch_t with that
- * store's handles, so two stores open at once (tests do this) never share state. A put or
+ * store's handles, so two stores open at once (tests do this) never share state; a large
+ * batch in key order (op_order says why), with the effect of its own order. A put or
  * delete that cannot be recorded (out of memory, bad arguments) poisons the batch: store_write
  * then fails without writing anything, never a partial batch.
  *
@@ -733,6 +734,31 @@ int store_failed(store *st, char *err)
     return failed ? STORE_EFAILED : 0;
 }
 
+/* The order write_with gives RocksDB a large batch's operations in: by family, then key,
+ * then their order in the batch. RocksDB inserts a batch into each family's memtable (a skip
+ * list) in the order it is given, and finds each key's place starting from where the last one
+ * went: in key order, the places are near one another, not scattered over the whole list, which
+ * made the memtable inserts of a 10,000-record stream about half of its write (perf). The
+ * result is the same: an operation's effect on another key does not depend on order, and two
+ * on the same key keep theirs. */
+static int op_order(const void *x, const void *y, void *batch)
+{
+    const store_batch *sb = batch;
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    const struct op *a = &sb->ops[i], *b = &sb->ops[j];
+    if (a->cf != b->cf)
+        return a->cf < b->cf ? -1 : 1;
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(sb->data + a->off, sb->data + b->off, n);
+    if (c)
+        return c;
+    if (a->klen != b->klen)
+        return a->klen < b->klen ? -1 : 1;
+    return i < j ? -1 : 1;
+}
+
+#define SORT_MIN 64 /* operations from which a batch goes to RocksDB in key order */
+
 static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *wo, char *err)
 {
     quiet_thread();
@@ -766,13 +792,22 @@ static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *w
         return 0;
     }
 
+    /* In key order from SORT_MIN operations on (op_order); in batch order below, or when
+     * there is no memory for the order (the same write, slower). */
+    uint32_t *order = NULL;
+    if (b->nops >= SORT_MIN && b->nops <= UINT32_MAX && (order = malloc(b->nops * sizeof *order))) {
+        for (i = 0; i < b->nops; i++)
+            order[i] = (uint32_t)i;
+        qsort_r(order, b->nops, sizeof *order, op_order, b);
+    }
     wb = rocksdb_writebatch_create();
     if (!wb) {
+        free(order);
         seterr(err, "store: write: out of memory");
         return STORE_ENOMEM;
     }
     for (i = 0; i < b->nops; i++) {
-        const struct op *op = &b->ops[i];
+        const struct op *op = &b->ops[order ? order[i] : i];
 
         k = (const char *)b->data + op->off;
         if (op->kind == OP_PUT)
@@ -780,6 +815,7 @@ static int write_with(store *st, store_batch *b, const rocksdb_writeoptions_t *w
         else
             rocksdb_writebatch_delete_cf(wb, st->cf[op->cf], k, op->klen);
     }
+    free(order);
     rocksdb_write(st->db, wo, wb, &e);
     rocksdb_writebatch_destroy(wb);
     if (e)

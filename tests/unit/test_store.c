@@ -505,6 +505,53 @@ static void test_large_batch_roundtrips(void **state)
     }
 }
 
+/* A batch large enough to go to RocksDB in key order (store.c, op_order) has the effect of
+ * its operations in batch order: of several on one key, the last wins, put or delete, in
+ * every family, whatever the keys' order. */
+static void test_large_batch_keeps_the_last_operation_on_each_key(void **state)
+{
+    struct fixture *fx = *state;
+    char err[STORE_ERR_LEN];
+    store_batch *b = store_batch_create();
+    enum { KEYS = 500 };
+    store_cf cfs[] = {STORE_CF_SUBJECTS, STORE_CF_RECORDS, STORE_CF_SOURCES};
+    char key[16], val[32];
+
+    assert_non_null(b);
+    put_str(fx->st, STORE_CF_RECORDS, "k0007", "stored before");
+    /* Keys in a scrambled order (7919 is prime to KEYS), three rounds over them: a first
+     * value, a delete of every third key, and a last value for every fifth. */
+    for (int round = 0; round < 3; round++)
+        for (int n = 0; n < KEYS; n++) {
+            int i = (n * 7919) % KEYS;
+            store_cf cf = cfs[i % 3];
+            snprintf(key, sizeof key, "k%04d", i);
+            if (round == 0) {
+                snprintf(val, sizeof val, "first %d", i);
+                store_batch_put(b, cf, key, strlen(key), val, strlen(val));
+            } else if (round == 1 && i % 3 == 0) {
+                store_batch_delete(b, cf, key, strlen(key));
+            } else if (round == 2 && i % 5 == 0) {
+                snprintf(val, sizeof val, "last %d", i);
+                store_batch_put(b, cf, key, strlen(key), val, strlen(val));
+            }
+        }
+    assert_true(store_batch_count(b) > 64);
+    CHECK_OK(store_write(fx->st, b, err));
+    store_batch_destroy(b);
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(key, sizeof key, "k%04d", i);
+        if (i % 5 == 0)
+            snprintf(val, sizeof val, "last %d", i);
+        else
+            snprintf(val, sizeof val, "first %d", i);
+        if (i % 3 == 0 && i % 5 != 0)
+            check_absent(fx->st, NULL, cfs[i % 3], key, strlen(key));
+        else
+            check_str(fx->st, NULL, cfs[i % 3], key, val);
+    }
+}
+
 static void test_write_survives_reopen(void **state)
 {
     struct fixture *fx = *state;
@@ -1175,6 +1222,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_batch_delete_removes_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_later_put_in_batch_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_batch_roundtrips, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_batch_keeps_the_last_operation_on_each_key,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsync_write_is_readable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_length_value_roundtrips, setup, teardown),
