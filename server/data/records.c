@@ -340,6 +340,14 @@ void records_date_of(const Credit__V1__Record *rec, Credit__V1__Date *d)
 /* Appends the encoding of `m` to `b`. Returns 0, or STORE_ENOMEM when the buffer cannot grow.
  * Sized first and packed in one pass into the buffer's own memory: protobuf-c's packing to a
  * buffer appends field by field through a function pointer, which costs more than sizing. */
+/* Appends n bytes to b. Returns 0, or -1 when out of memory (b as it was). */
+static int bytes_append(ProtobufCBufferSimple *b, const void *p, size_t n)
+{
+    size_t before = b->len;
+    b->base.append(&b->base, n, p);
+    return b->len == before + n ? 0 : -1;
+}
+
 static int pack_append(const ProtobufCMessage *m, ProtobufCBufferSimple *b)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
@@ -384,6 +392,35 @@ static int forms_due(const Credit__V1__Record *rec, uint32_t *last_day)
     return 1;
 }
 
+/* The form of record `rec`, whose meta alone differs from `whole` (rec packed before the meta
+ * was cleared), appended to out: the meta packed, then whole's bytes after its meta. A Record's
+ * meta is its field 1, declared first, and protobuf-c packs fields in their order of
+ * declaration, so whole is the meta's tag and length, the meta, then the rest, which the
+ * clearing left as it was. Returns 0, or -1 when out of memory. */
+static int meta_form(const Credit__V1__Record *rec, const ProtobufCBufferSimple *whole,
+                     ProtobufCBufferSimple *out)
+{
+    const ProtobufCFieldDescriptor *f = credit__v1__record__descriptor.fields;
+    size_t at = 1, len = 0;
+    int shift = 0;
+    if (f[0].id != 1 || f[0].type != PROTOBUF_C_TYPE_MESSAGE || !rec->meta ||
+        whole->len < 2 || whole->data[0] != (1 << 3 | 2))
+        return pack_append(&rec->base, out) == 0 ? 0 : -1; /* not the layout this relies on */
+    while (at < whole->len && shift < 64) {
+        len |= (size_t)(whole->data[at] & 0x7f) << shift;
+        shift += 7;
+        if (!(whole->data[at++] & 0x80))
+            break;
+    }
+    if (len > whole->len - at)
+        return pack_append(&rec->base, out) == 0 ? 0 : -1;
+    Credit__V1__Record meta_only = CREDIT__V1__RECORD__INIT;
+    meta_only.meta = rec->meta;
+    if (pack_append(&meta_only.base, out) != 0)
+        return -1;
+    return bytes_append(out, whole->data + at + len, whole->len - at - len);
+}
+
 /* What a tier's clearing took out of a record: how many values it set aside, and how many
  * extra entries it kept. */
 typedef struct form_shape {
@@ -397,9 +434,13 @@ typedef struct form_shape {
  * the same walk), so nothing is packed or appended and 1 is returned. The caller's record is
  * cleared in place, packed, and put back as it was before this returns (records_put_version's
  * contract): no copy of it is decoded and freed again, which is most of the cost under the
- * push lock. Returns 0 (appended), 1, or -1 when out of memory. */
+ * push lock. `whole` (NULL: none) is rec packed as it is: when the clearing took out nothing,
+ * the form is those bytes, appended without packing rec again; when it took out values of the
+ * meta only (a subject's identity numbers), only the meta is packed again (meta_form).
+ * Returns 0 (appended), 1, or -1 when out of memory. */
 static int tier_form(const Credit__V1__Record *rec, tier t, const catalog_version *cv,
-                     const form_shape *like, form_shape *shape, ProtobufCBufferSimple *out)
+                     const form_shape *like, form_shape *shape, const ProtobufCBufferSimple *whole,
+                     ProtobufCBufferSimple *out)
 {
     Credit__V1__Record *own = (Credit__V1__Record *)rec;
     tier_undo undo;
@@ -410,6 +451,10 @@ static int tier_form(const Credit__V1__Record *rec, tier t, const catalog_versio
     shape->kept_extra = own->n_extra;
     if (like && like->cleared == shape->cleared && like->kept_extra == shape->kept_extra)
         rc = 1;
+    else if (whole && undo.n == 0 && !undo.extra)
+        rc = bytes_append(out, whole->data, whole->len);
+    else if (whole && undo.n == undo.n_meta && !undo.extra)
+        rc = meta_form(own, whole, out);
     else if (pack_append(&own->base, out) != 0)
         rc = -1;
     tier_restore(own, &undo);
@@ -468,7 +513,8 @@ int records_entry_forms_fresh(const records_entry *e, uint32_t cv, const Credit_
 
 /* The page entry of `sr` into `e` (empty): its head, its section, its forms. Returns 0 or
  * STORE_ENOMEM / STORE_EINVAL. */
-static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBufferSimple *e)
+static int make_entry(const Credit__Store__V1__StoredRecord *sr, const ProtobufCBufferSimple *whole,
+                      ProtobufCBufferSimple *e)
 {
     const Credit__V1__RecordMeta *m = sr->record->meta;
     size_t sec = m->section ? strlen(m->section) : 0;
@@ -490,12 +536,13 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBuffer
         const catalog_version *v = catalog_now(prepare_cat);
         form_shape open_shape, auth_shape;
         size_t at = e->len;
-        if (tier_form(sr->record, TIER_OPEN, v, NULL, &open_shape, e) != 0)
+        if (tier_form(sr->record, TIER_OPEN, v, NULL, &open_shape, whole, e) != 0)
             return STORE_ENOMEM;
         size_t open_len = e->len - at;
         int same = open_len > UINT32_MAX
                        ? -1
-                       : tier_form(sr->record, TIER_AUTHORIZED, v, &open_shape, &auth_shape, e);
+                       : tier_form(sr->record, TIER_AUTHORIZED, v, &open_shape, &auth_shape,
+                                   whole, e);
         if (same < 0)
             return STORE_ENOMEM;
         /* A record without a value of the authorized tier has one form for both tiers: told
@@ -526,6 +573,32 @@ static int make_entry(const Credit__Store__V1__StoredRecord *sr, ProtobufCBuffer
     store_put_be32(h + 16, cv);
     store_put_be32(h + 20, last);
     return 0;
+}
+
+/* The stored form of sr into `out`, from its record already packed into `whole`. A
+ * StoredRecord's record is its field 1, declared first, and protobuf-c packs the fields in
+ * their order of declaration: the packed form is the record's tag and length, its bytes, then
+ * the other fields packed. The same bytes as packing sr (test_records checks it), without
+ * packing the record a second time. Returns 0 or STORE_ENOMEM. */
+static int stored_form(const Credit__Store__V1__StoredRecord *sr, const ProtobufCBufferSimple *whole,
+                       ProtobufCBufferSimple *out)
+{
+    const ProtobufCFieldDescriptor *f = credit__store__v1__stored_record__descriptor.fields;
+    if (f[0].id != 1 || f[0].type != PROTOBUF_C_TYPE_MESSAGE || f[0].label != PROTOBUF_C_LABEL_NONE)
+        return pack_append(&sr->base, out); /* not the layout this relies on */
+    uint8_t head[11];
+    size_t n = 0;
+    head[n++] = 1 << 3 | 2; /* field 1, length-delimited */
+    for (uint64_t len = whole->len;; len >>= 7) {
+        head[n++] = (uint8_t)(len & 0x7f) | (len >> 7 ? 0x80 : 0);
+        if (!(len >> 7))
+            break;
+    }
+    Credit__Store__V1__StoredRecord rest = *sr;
+    rest.record = NULL;
+    if (bytes_append(out, head, n) != 0 || bytes_append(out, whole->data, whole->len) != 0)
+        return STORE_ENOMEM;
+    return pack_append(&rest.base, out);
 }
 
 /* The HISTORY key of `version` of `record_id` (RECORD_ID_LEN characters) into key[+4]. */
@@ -563,16 +636,20 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
         digest_key(m->record_id, prev->content_digest.data, dkey);
 
     /* Packed on the stack for a record of usual size (the heap past it), then copied into
-     * the batch: no allocation, and no size pass before the packing pass. */
-    uint8_t s1[8192], s2[8192], s3[8192];
+     * the batch: no allocation. The record is packed once, for the stored form and for each
+     * tier's form that clears nothing of it. */
+    uint8_t s0[8192], s1[8192], s2[8192], s3[8192];
+    ProtobufCBufferSimple whole = PROTOBUF_C_BUFFER_SIMPLE_INIT(s0);
     ProtobufCBufferSimple stored = PROTOBUF_C_BUFFER_SIMPLE_INIT(s1);
     ProtobufCBufferSimple before = PROTOBUF_C_BUFFER_SIMPLE_INIT(s2);
     ProtobufCBufferSimple entry = PROTOBUF_C_BUFFER_SIMPLE_INIT(s3);
-    int rc = pack_append(&sr->base, &stored);
+    int rc = pack_append(&sr->record->base, &whole);
+    if (rc == 0)
+        rc = stored_form(sr, &whole, &stored);
     if (rc == 0 && prev)
         rc = pack_append(&prev->base, &before);
     if (rc == 0)
-        rc = make_entry(sr, &entry);
+        rc = make_entry(sr, &whole, &entry);
     if (rc == 0) {
         store_batch_put(b, STORE_CF_RECORDS, m->record_id, RECORD_ID_LEN, stored.data,
                         stored.len);
@@ -586,6 +663,7 @@ int records_put_version(store_batch *b, const Credit__Store__V1__StoredRecord *s
         if (with_digest)
             store_batch_put(b, STORE_CF_SOURCES, dkey, sizeof dkey, hkey + RECORD_ID_LEN, 4);
     }
+    PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&whole);
     PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&stored);
     PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&before);
     PROTOBUF_C_BUFFER_SIMPLE_CLEAR(&entry);

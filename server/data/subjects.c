@@ -29,6 +29,7 @@ void subjects_pending_init(subjects_pending *p)
 void subjects_pending_cleanup(subjects_pending *p)
 {
     free(p->v);
+    free(p->slots);
     memset(p, 0, sizeof *p);
 }
 
@@ -93,12 +94,31 @@ static size_t uscc_key(const char *uscc, char *out)
 
 /* The USCC `a` is bound to, into uscc: 1 if bound, 0 if not, or a STORE_E* code. The
  * batch's own bindings come first: they are the newest. */
+/* The slot of pend's index where code `a` is, or the empty one where it would go. pend has
+ * slots (cap > 0). */
+static size_t pending_slot(const subjects_pending *pend, const subjects_alias *a)
+{
+    uint64_t h = 1469598103934665603ull;
+    h = (h ^ (unsigned char)a->type) * 1099511628211ull;
+    for (const char *c = a->code; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    size_t mask = 2 * pend->cap - 1;
+    size_t i = (size_t)h & mask;
+    for (uint32_t s; (s = pend->slots[i]) != 0; i = (i + 1) & mask) {
+        const subjects_alias *b = &pend->v[s - 1].a;
+        if (b->type == a->type && strcmp(b->code, a->code) == 0)
+            break;
+    }
+    return i;
+}
+
 static int bound_to(store *st, const store_snapshot *snap, const subjects_pending *pend,
                     const subjects_alias *a, char uscc[SUBJECTS_USCC_LEN + 1])
 {
-    for (size_t i = 0; pend && i < pend->n; i++) {
-        if (pend->v[i].a.type == a->type && strcmp(pend->v[i].a.code, a->code) == 0) {
-            memcpy(uscc, pend->v[i].uscc, SUBJECTS_USCC_LEN + 1);
+    if (pend && pend->n) {
+        uint32_t s = pend->slots[pending_slot(pend, a)];
+        if (s) {
+            memcpy(uscc, pend->v[s - 1].uscc, SUBJECTS_USCC_LEN + 1);
             return 1;
         }
     }
@@ -268,11 +288,20 @@ int subjects_reserve(subjects_pending *pend, size_t more)
         size_t cap = pend->cap ? pend->cap * 2 : 16;
         while (cap < pend->n + more)
             cap *= 2;
-        struct subjects_binding *v = realloc(pend->v, cap * sizeof *v);
-        if (!v)
+        if (cap > UINT32_MAX / 2)
             return -1;
+        uint32_t *slots = calloc(2 * cap, sizeof *slots);
+        struct subjects_binding *v = slots ? realloc(pend->v, cap * sizeof *v) : NULL;
+        if (!v) {
+            free(slots);
+            return -1;
+        }
+        free(pend->slots);
         pend->v = v;
         pend->cap = cap;
+        pend->slots = slots;
+        for (size_t i = 0; i < pend->n; i++) /* the index again, at its new size */
+            pend->slots[pending_slot(pend, &pend->v[i].a)] = (uint32_t)i + 1;
     }
     return 0;
 }
@@ -291,6 +320,9 @@ int subjects_bind(store_batch *b, subjects_pending *pend, const subjects_resolut
         store_batch_put(b, STORE_CF_SUBJECTS, rev, SUBJECTS_USCC_LEN + klen, "", 0);
         pend->v[pend->n].a = r->bind[i];
         memcpy(pend->v[pend->n].uscc, r->uscc, SUBJECTS_USCC_LEN + 1);
+        size_t at = pending_slot(pend, &r->bind[i]);
+        if (!pend->slots[at]) /* the first binding of a code is the one it is found by */
+            pend->slots[at] = (uint32_t)pend->n + 1;
         pend->n++;
     }
     return 0;

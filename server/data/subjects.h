@@ -48,10 +48,12 @@ typedef struct subjects_alias {
 } subjects_alias;
 
 /* Bindings staged in a batch not yet written, so that a later record of the same batch sees
- * them. Owned by one call; _init/_cleanup. */
+ * them: found through a hash index, since a stream of new companies stages one or more for
+ * each of its 10,000 records. Owned by one call; _init/_cleanup. */
 typedef struct subjects_pending {
     struct subjects_binding *v;
     size_t n, cap;
+    uint32_t *slots; /* 2 * cap of them: 0 empty, else 1 + an index into v */
 } subjects_pending;
 
 void subjects_pending_init(subjects_pending *p);

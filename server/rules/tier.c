@@ -60,6 +60,26 @@ static size_t member_size(const ProtobufCFieldDescriptor *f)
     }
 }
 
+/* Whether the member at p of field f holds exactly what clear_field_in would put there. */
+static int holds_cleared(const char *p, const ProtobufCFieldDescriptor *f)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return *(char *const *)p == protobuf_c_empty_string;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(ProtobufCMessage *const *)p == NULL;
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)p;
+        return b->data == NULL && b->len == 0;
+    }
+    default:
+        for (size_t i = 0; i < member_size(f); i++)
+            if (p[i])
+                return 0;
+        return 1;
+    }
+}
+
 /* Sets aside the n bytes at p in u, to be put back by tier_restore. Returns 0, or -1 when out
  * of memory (u->failed is then set and nothing more is cleared). */
 static int save(tier_undo *u, void *p, size_t n)
@@ -88,6 +108,10 @@ static void clear_field_in(ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 {
     char *p = (char *)m + f->offset;
 
+    /* A member that already holds what clearing would put there stays as it is: nothing to
+     * free or set aside, so an undo log counts only what clearing changed. */
+    if (holds_cleared(p, f))
+        return;
     if (u && save(u, p, member_size(f)) != 0)
         return;
     switch (f->type) {
@@ -139,10 +163,24 @@ static int clear_above(void *arg, ProtobufCMessage *m, const ProtobufCFieldDescr
     return 0;
 }
 
+/* Whether clearing keeps extra entry e. */
+static int keeps_extra(const Credit__V1__Record__ExtraEntry *e, const struct clearing *c)
+{
+    const catalog_dim *dim = c->sec && e->key ? catalog_dim_by_code(c->sec, e->key) : NULL;
+    return dim && dim->depth == 0 && (int)dim->d->tier <= (int)c->t;
+}
+
 static void clear_extra(Credit__V1__Record *rec, const struct clearing *c)
 {
     size_t kept = 0;
 
+    if (c->u) { /* a list that keeps every entry stays as it is */
+        size_t i = 0;
+        while (i < rec->n_extra && keeps_extra(rec->extra[i], c))
+            i++;
+        if (i == rec->n_extra)
+            return;
+    }
     /* An undo log keeps the whole list as it was (entries are only reordered, not freed). */
     if (c->u && rec->n_extra) {
         if (c->u->failed || !(c->u->extra = malloc(rec->n_extra * sizeof *rec->extra))) {
@@ -154,10 +192,8 @@ static void clear_extra(Credit__V1__Record *rec, const struct clearing *c)
     }
     for (size_t i = 0; i < rec->n_extra; i++) {
         Credit__V1__Record__ExtraEntry *e = rec->extra[i];
-        const catalog_dim *dim =
-            c->sec && e->key ? catalog_dim_by_code(c->sec, e->key) : NULL;
 
-        if (dim && dim->depth == 0 && (int)dim->d->tier <= (int)c->t)
+        if (keeps_extra(e, c))
             rec->extra[kept++] = e;
         else if (!c->u)
             protobuf_c_message_free_unpacked(&e->base, NULL);
@@ -210,6 +246,8 @@ static void clear_record(Credit__V1__Record *rec, tier t, const catalog_version 
         pbwalk_leaves(&rec->meta->association->base, meta, 2, &credit__v1__date__descriptor,
                       clear_above, &c);
     }
+    if (u)
+        u->n_meta = u->n;
     body = protobuf_c_message_descriptor_get_field(&credit__v1__record__descriptor,
                                                    (unsigned)rec->body_case);
     if (body) {

@@ -53,6 +53,7 @@ struct tier_saved {
 typedef struct tier_undo {
     struct tier_saved *v;
     size_t n, cap;
+    size_t n_meta; /* of v[0..n), how many are in the record's meta (subject, association) */
     void *extra; /* the extra entries' pointers as they were, or NULL */
     size_t n_extra;
     int failed;

@@ -369,6 +369,54 @@ static void test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_i
     catalog_destroy(c);
 }
 
+/* records_put_version packs a version's record once, for its stored form and for each tier's
+ * form that clears nothing of it: the bytes are protobuf-c's own packing of the whole. */
+static void test_a_version_is_stored_and_shown_as_protobuf_c_packs_it(void **state)
+{
+    tu_store *fx = *state;
+    catalog *c = seed_catalog(fx);
+    penalty_version v;
+    records_entry e;
+    void *val = NULL, *stored = NULL;
+    size_t len = 0;
+    char err[STORE_ERR_LEN];
+    unsigned char digest[32], sealed[40];
+
+    memset(digest, 0xD1, sizeof digest);
+    memset(sealed, 0x5E, sizeof sealed);
+    penalty_version_init(&v, 2026);
+    /* Nothing of the open tier's to clear: no identity number's type. */
+    v.subj.legal_representative_id_type = 0;
+    v.sr.content_digest = (ProtobufCBinaryData){sizeof digest, digest};
+    v.sr.sealed_legal_representative_id = (ProtobufCBinaryData){sizeof sealed, sealed};
+    v.sr.subject_key = (ProtobufCBinaryData){sizeof SUBJECT_KEY, (uint8_t *)SUBJECT_KEY};
+    records_prepare_under(c);
+    put_and_read_entry(fx, &v, &val, &e);
+    CHECK_OK(store_get(fx->st, NULL, STORE_CF_RECORDS, RID_1, RECORD_ID_LEN, &stored, &len, err));
+    size_t n = credit__store__v1__stored_record__get_packed_size(&v.sr);
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    assert_int_equal(credit__store__v1__stored_record__pack(&v.sr, want), n);
+    assert_int_equal(len, n);
+    assert_memory_equal(stored, want, n);
+    free(want);
+    /* Both forms are the record as it is, and as tier_clear leaves it. */
+    n = credit__v1__record__get_packed_size(&v.rec);
+    want = malloc(n);
+    assert_non_null(want);
+    credit__v1__record__pack(&v.rec, want);
+    assert_int_equal(e.open_len, n);
+    assert_memory_equal(e.open, want, n);
+    assert_int_equal(e.authorized_len, n);
+    assert_memory_equal(e.authorized, want, n);
+    assert_form_of_tier(c, &v.rec, TIER_OPEN, e.open, e.open_len);
+    free(want);
+    free(stored);
+    free(val);
+    records_prepare_under(NULL);
+    catalog_destroy(c);
+}
+
 static void test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue(void **state)
 {
     tu_store *fx = *state;
@@ -458,6 +506,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_version_leaves_its_record_its_forms_and_date_in_the_subject_index,
             tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_version_is_stored_and_shown_as_protobuf_c_packs_it,
+                                        tu_store_setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(
             test_no_open_form_for_a_withdrawn_record_or_without_a_catalogue, tu_store_setup,
             tu_store_teardown),

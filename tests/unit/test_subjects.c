@@ -140,6 +140,27 @@ static void test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key
     subjects_keys_cleanup(&keys);
 }
 
+/* A valid enterprise's USCC: 91500227, organisation code MA and n in 6 digits with its check
+ * character, then the USCC's own check character. */
+static void make_uscc(char out[19], unsigned n)
+{
+    static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    static const int ow[8] = {3, 7, 9, 10, 5, 8, 4, 2};
+    int sum = 0, osum = 0;
+    snprintf(out, 19, "91500227MA%06u", n % 1000000);
+    for (int i = 0; i < 8; i++) {
+        char c = out[8 + i];
+        osum += (c >= '0' && c <= '9' ? c - '0' : c - 'A' + 10) * ow[i];
+    }
+    int oc = 11 - osum % 11;
+    out[16] = oc == 10 ? 'X' : oc == 11 ? '0' : (char)('0' + oc);
+    for (int i = 0; i < 17; i++)
+        sum += (int)(strchr(alpha, out[i]) - alpha) * w[i];
+    out[17] = alpha[(31 - sum % 31) % 31];
+    out[18] = '\0';
+}
+
 static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written(void **state)
 {
     struct fixture *fx = *state;
@@ -150,23 +171,7 @@ static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written
     char other[19];
 
     /* Another valid enterprise: 91500227MA100001 and its two check characters. */
-    memcpy(other, "91500227MA1000011", 17);
-    {
-        static const char alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-        static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-        static const int ow[8] = {3, 7, 9, 10, 5, 8, 4, 2};
-        int sum = 0, osum = 0;
-        for (int i = 0; i < 8; i++) {
-            char c = other[8 + i];
-            osum += (c >= '0' && c <= '9' ? c - '0' : c - 'A' + 10) * ow[i];
-        }
-        int oc = 11 - osum % 11;
-        other[16] = oc == 10 ? 'X' : oc == 11 ? '0' : (char)('0' + oc);
-        for (int i = 0; i < 17; i++)
-            sum += (int)(strchr(alpha, other[i]) - alpha) * w[i];
-        other[17] = alpha[(31 - sum % 31) % 31];
-        other[18] = '\0';
-    }
+    make_uscc(other, 100001);
     assert_non_null(b);
     subjects_pending_init(&pend);
     Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, USCC_A);
@@ -183,6 +188,48 @@ static void test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written
     assert_non_null(strstr(f.reason, other));
     /* The store alone does not know the binding yet. */
     assert_int_equal(subjects_resolve(fx->st, NULL, fx->pv, &c, &r, &f), 0);
+    store_batch_destroy(b);
+    subjects_pending_cleanup(&pend);
+}
+
+/* A call that stages thousands of bindings (a first import of new companies) finds each of
+ * them, through every growth of the pending set's index: a company again binds nothing, and
+ * another USCC stating its organisation code is refused naming it. */
+static void test_thousands_of_staged_bindings_are_each_found(void **state)
+{
+    struct fixture *fx = *state;
+    enum { N = 3000 };
+    subjects_resolution r;
+    subjects_pending pend;
+    check_failure f;
+    store_batch *b = store_batch_create();
+    char uscc[19], org[10], stranger[19];
+
+    assert_non_null(b);
+    subjects_pending_init(&pend);
+    for (unsigned i = 0; i < N; i++) {
+        make_uscc(uscc, i);
+        Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, uscc);
+        assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &a, &r, &f), 0);
+        assert_int_equal(r.n_bind, 1); /* the organisation code inside it */
+        assert_int_equal(subjects_bind(b, &pend, &r), 0);
+    }
+    make_uscc(stranger, 999999);
+    for (unsigned i = 0; i < N; i++) {
+        make_uscc(uscc, i);
+        Credit__V1__Subject a = subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, uscc);
+        assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &a, &r, &f), 0);
+        assert_int_equal(r.n_bind, 0);
+        memcpy(org, uscc + 8, 9);
+        org[9] = '\0';
+        Credit__V1__Subject c =
+            subject(CREDIT__V1__SUBJECT_KIND__SUBJECT_KIND_LEGAL_PERSON, stranger);
+        c.organisation_code = org;
+        assert_int_equal(subjects_resolve(fx->st, &pend, fx->pv, &c, &r, &f), -1);
+        assert_int_equal(f.code, 9);
+        assert_string_equal(f.field, "subject.organisation_code");
+        assert_non_null(strstr(f.reason, uscc));
+    }
     store_batch_destroy(b);
     subjects_pending_cleanup(&pend);
 }
@@ -321,6 +368,8 @@ int main(void)
             test_a_uscc_binds_its_older_codes_and_a_query_by_any_finds_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_binding_staged_in_a_batch_is_seen_before_the_batch_is_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_thousands_of_staged_bindings_are_each_found, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_a_record_under_an_older_code_is_the_same_subject_once_the_code_is_bound, setup,
             teardown),
