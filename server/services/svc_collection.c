@@ -965,7 +965,7 @@ typedef struct stream_state {
     size_t n, cap;
     ProtobufCMessage **owned;
     size_t n_owned, cap_owned;
-    size_t bytes;      /* the messages' encoded size */
+    size_t bytes;      /* the messages' size on the wire */
     precheck *pc;      /* pc[i]: records[i]'s precheck, made under cx as it arrived */
     size_t cap_pc;
     precheck_ctx cx;
@@ -1033,7 +1033,7 @@ static void stream_keep(rpc_call *call, const ProtobufCMessage *msg,
         }
         rpc_call_set_data(call, s);
     }
-    size_t size = protobuf_c_message_get_packed_size(msg);
+    size_t size = rpc_call_message_size(call);
     if (n > STREAM_MAX - s->n || s->bytes + size > STREAM_BYTES_MAX) {
         rpc_finish(call, RPC_RESOURCE_EXHAUSTED,
                    "a stream holds at most %d records and %u MiB; nothing of this stream was "

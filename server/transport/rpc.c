@@ -112,6 +112,7 @@ struct rpc_call {
     int audited;
     int deferred;   /* a unary handler's answer comes later, from another thread */
     int taken;      /* on_message took the request message (rpc_call_take_message) */
+    size_t message_size; /* the wire size of the message on_message is given */
     int authorized; /* the authorize hook was asked (set by the call's own callbacks only) */
 
     void *data;
@@ -633,6 +634,7 @@ static int deliver(rpc_call *c, grpc_byte_buffer *bb)
         protobuf_c_message_free_unpacked(req, NULL);
         return -1;
     }
+    c->message_size = len;
     if (callback_enter(c) == 0) {
         c->m->h->on_message(c, req);
         callback_leave(c);
@@ -1343,6 +1345,11 @@ int64_t rpc_call_deadline_ms(const rpc_call *c)
 void rpc_call_take_message(rpc_call *c)
 {
     c->taken = 1;
+}
+
+size_t rpc_call_message_size(const rpc_call *c)
+{
+    return c->message_size;
 }
 
 void rpc_call_defer(rpc_call *c)

@@ -213,6 +213,10 @@ int64_t rpc_call_deadline_ms(const rpc_call *call); /* ms left; INT64_MAX when n
  * protobuf_c_message_free_unpacked. */
 void rpc_call_take_message(rpc_call *call);
 
+/* Called inside on_message: the size in bytes of the message it was given, as it came on the
+ * wire. */
+size_t rpc_call_message_size(const rpc_call *call);
+
 /* Says that a unary call's answer will come after on_message returns, from another thread
  * that holds a reference (rpc_call_ref) and calls rpc_reply or rpc_finish: the group
  * committer answers a change once its fsync is done. */

@@ -140,8 +140,9 @@ class BatchedStreams(harness.PushAssertions, harness.SharedNodeCase):
         uscc = fresh_uscc()
         first = penalty_input(fresh_src("b6"), legal_subject(uscc))
         filler = penalty_input(fresh_src("b6-fill"), legal_subject(uscc))
-        # Ten full messages reach the limit; the node refuses at the record past it, before
-        # checking any, so the fillers may repeat one source id.
+        # Ten full messages reach the limit; the node refuses at the record past it. A repeated
+        # source id is only refused at the half-close, which never comes, so the fillers may
+        # repeat one.
         msgs = batches([first]) + batches([filler] * 999) + batches(*([[filler] * 1000] * 9))
         msgs += batches([filler])
         self.assertEqual(sum(len(m.records) for m in msgs), 10001)
