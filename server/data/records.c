@@ -337,9 +337,6 @@ void records_date_of(const Credit__V1__Record *rec, Credit__V1__Date *d)
         credit__v1__date__init(d);
 }
 
-/* Appends the encoding of `m` to `b`. Returns 0, or STORE_ENOMEM when the buffer cannot grow.
- * Sized first and packed in one pass into the buffer's own memory: protobuf-c's packing to a
- * buffer appends field by field through a function pointer, which costs more than sizing. */
 /* Appends n bytes to b. Returns 0, or -1 when out of memory (b as it was). */
 static int bytes_append(ProtobufCBufferSimple *b, const void *p, size_t n)
 {
@@ -348,6 +345,9 @@ static int bytes_append(ProtobufCBufferSimple *b, const void *p, size_t n)
     return b->len == before + n ? 0 : -1;
 }
 
+/* Appends the encoding of `m` to `b`. Returns 0, or STORE_ENOMEM when the buffer cannot grow.
+ * Sized first and packed in one pass into the buffer's own memory: protobuf-c's packing to a
+ * buffer appends field by field through a function pointer, which costs more than sizing. */
 static int pack_append(const ProtobufCMessage *m, ProtobufCBufferSimple *b)
 {
     size_t n = protobuf_c_message_get_packed_size(m);

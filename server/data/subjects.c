@@ -92,8 +92,6 @@ static size_t uscc_key(const char *uscc, char *out)
     return SUBJECTS_USCC_LEN + 2;
 }
 
-/* The USCC `a` is bound to, into uscc: 1 if bound, 0 if not, or a STORE_E* code. The
- * batch's own bindings come first: they are the newest. */
 /* The slot of pend's index where code `a` is, or the empty one where it would go. pend has
  * slots (cap > 0). */
 static size_t pending_slot(const subjects_pending *pend, const subjects_alias *a)
@@ -112,6 +110,8 @@ static size_t pending_slot(const subjects_pending *pend, const subjects_alias *a
     return i;
 }
 
+/* The USCC `a` is bound to, into uscc: 1 if bound, 0 if not, or a STORE_E* code. The
+ * batch's own bindings come first: they are the newest. */
 static int bound_to(store *st, const store_snapshot *snap, const subjects_pending *pend,
                     const subjects_alias *a, char uscc[SUBJECTS_USCC_LEN + 1])
 {
